@@ -1,0 +1,43 @@
+"""Qunmi's domain: plain records and value types. Imports nothing outside the standard library."""
+
+from assistant.domain.model import (
+    AuditEntry,
+    Chat,
+    ChatContext,
+    IncomingMessage,
+    Meeting,
+    MeetingStatus,
+    Member,
+    Message,
+    MessageKind,
+    MessageState,
+    Priority,
+    Project,
+    ProjectStatus,
+    Role,
+    Task,
+    TaskEvent,
+    TaskStatus,
+    ToolCall,
+)
+
+__all__ = [
+    "AuditEntry",
+    "Chat",
+    "ChatContext",
+    "IncomingMessage",
+    "Meeting",
+    "MeetingStatus",
+    "Member",
+    "Message",
+    "MessageKind",
+    "MessageState",
+    "Priority",
+    "Project",
+    "ProjectStatus",
+    "Role",
+    "Task",
+    "TaskEvent",
+    "TaskStatus",
+    "ToolCall",
+]

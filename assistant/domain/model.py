@@ -1,0 +1,239 @@
+"""Records a team's chat turns into, and the values that travel between the layers.
+
+These are plain dataclasses: the storage layer maps them to tables, the API turns them into
+JSON, and the engines never see the database. All datetimes are timezone-aware.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    PM = "pm"
+    MEMBER = "member"
+
+
+class ProjectStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    DONE = "done"
+    ARCHIVED = "archived"
+
+
+class TaskStatus(StrEnum):
+    TODO = "todo"
+    IN_PROGRESS = "in_progress"
+    BLOCKED = "blocked"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_open(self) -> bool:
+        return self not in (TaskStatus.DONE, TaskStatus.CANCELLED)
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class MeetingStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+    DONE = "done"
+
+
+class MessageKind(StrEnum):
+    TEXT = "text"
+    VOICE = "voice"
+    FILE = "file"
+    EVENT = "event"
+
+
+class MessageState(StrEnum):
+    """The inbox life cycle: received → processing → done, or → failed (retried) → dead."""
+
+    RECEIVED = "received"
+    PROCESSING = "processing"
+    DONE = "done"
+    FAILED = "failed"
+    DEAD = "dead"
+
+
+@dataclass(slots=True)
+class Member:
+    display_name: str
+    id: int | None = None
+    wecom_userid: str | None = None
+    aliases: list[str] = field(default_factory=list)
+    role: Role = Role.MEMBER
+    created_at: datetime | None = None
+
+    @property
+    def names(self) -> list[str]:
+        """Every name this member answers to, display name first."""
+        out = [self.display_name, *self.aliases]
+        if self.wecom_userid:
+            out.append(self.wecom_userid)
+        return out
+
+
+@dataclass(slots=True)
+class Project:
+    name: str
+    id: int | None = None
+    owner_id: int | None = None
+    deadline: datetime | None = None
+    budget: float | None = None
+    status: ProjectStatus = ProjectStatus.ACTIVE
+    member_ids: list[int] = field(default_factory=list)
+    created_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Chat:
+    """A group chat (or a console room), optionally linked to a project."""
+
+    name: str
+    id: int | None = None
+    channel: str = "console"
+    external_id: str | None = None
+    project_id: int | None = None
+    member_ids: list[int] = field(default_factory=list)
+    created_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Task:
+    title: str
+    id: int | None = None
+    description: str | None = None
+    assignee_id: int | None = None
+    creator_id: int | None = None
+    project_id: int | None = None
+    due: datetime | None = None
+    priority: Priority = Priority.NORMAL
+    status: TaskStatus = TaskStatus.TODO
+    estimate_hours: float | None = None
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    source_message_id: int | None = None
+
+
+@dataclass(slots=True)
+class TaskEvent:
+    """One change to a task: the history delay prediction learns from."""
+
+    task_id: int
+    kind: str  # created | status | due | assignee | note
+    at: datetime
+    id: int | None = None
+    actor_id: int | None = None
+    old: str | None = None
+    new: str | None = None
+    note: str | None = None
+
+
+@dataclass(slots=True)
+class Meeting:
+    title: str
+    start: datetime
+    id: int | None = None
+    end: datetime | None = None
+    location: str | None = None
+    attendee_ids: list[int] = field(default_factory=list)
+    agenda: list[str] = field(default_factory=list)
+    remind_before_minutes: list[int] = field(default_factory=list)
+    status: MeetingStatus = MeetingStatus.SCHEDULED
+    organizer_id: int | None = None
+    project_id: int | None = None
+    chat_id: int | None = None
+    source_message_id: int | None = None
+    transcript: str | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Message:
+    """An inbox entry: stored before it is acknowledged, processed until done or dead."""
+
+    channel: str
+    external_id: str
+    text: str
+    received_at: datetime
+    id: int | None = None
+    chat_id: int | None = None
+    sender_id: int | None = None
+    kind: MessageKind = MessageKind.TEXT
+    state: MessageState = MessageState.RECEIVED
+    attempts: int = 0
+    error: str | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+    result: dict[str, Any] | None = None
+    next_attempt_at: datetime | None = None
+    processed_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class AuditEntry:
+    """One applied tool call: who, what, with which arguments, the result, and how to undo it."""
+
+    tool: str
+    arguments: dict[str, Any]
+    at: datetime
+    id: int | None = None
+    actor_id: int | None = None
+    message_id: int | None = None
+    idempotency_key: str | None = None
+    result: dict[str, Any] = field(default_factory=dict)
+    undo: dict[str, Any] | None = None
+    undone_at: datetime | None = None
+    undone_by_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """A request to run one tool of the vocabulary, as an engine emits it."""
+
+    tool: str
+    args: dict[str, Any]
+    call_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"tool": self.tool, "args": dict(self.args)}
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    """A chat message as an engine reads it."""
+
+    text: str
+    sender: str
+    chat: str | None = None
+    source: str = "text"  # text | voice
+    message_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChatContext:
+    """What an engine knows besides the text: the time now, who is in the chat, the project.
+
+    ``members`` maps each display name to the aliases it answers to.
+    """
+
+    now: datetime
+    sender: str
+    members: dict[str, list[str]] = field(default_factory=dict)
+    project: str | None = None
+    open_tasks: list[str] = field(default_factory=list)
+    upcoming_meetings: list[str] = field(default_factory=list)
+    workday_end_hour: int = 18
+    default_remind_before_minutes: int = 15

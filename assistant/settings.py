@@ -1,0 +1,97 @@
+"""Settings: one object, built once from the environment (prefix ``QUNMI_``) and passed on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["LLMSettings", "Settings", "WeComSettings", "WhisperSettings"]
+
+
+class LLMSettings(BaseModel):
+    """An OpenAI-compatible chat endpoint (OpenAI, DeepSeek, Qwen, vLLM, Ollama...)."""
+
+    base_url: str | None = None
+    api_key: SecretStr | None = None
+    model: str = "gpt-4o-mini"
+    timeout_seconds: float = 30.0
+    max_retries: int = 2
+    max_turns: int = 4
+    temperature: float = 0.0
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.base_url or self.api_key)
+
+
+class WhisperSettings(BaseModel):
+    """Speech to text. ``model`` is a size name (tiny, base, small...) or a local directory."""
+
+    backend: Literal["faster-whisper", "openai-whisper", "api"] = "faster-whisper"
+    model: str = "bundled-base"
+    compute_type: str = "int8"
+    language: str = "zh"
+    beam_size: int = 1
+    cpu_threads: int = 0
+    api_model: str = "whisper-1"
+
+
+class WeComSettings(BaseModel):
+    corp_id: str = ""
+    token: SecretStr | None = None
+    encoding_aes_key: SecretStr | None = None
+    secret: SecretStr | None = None
+    agent_id: str = ""
+    bot_token: SecretStr | None = None
+    bot_encoding_aes_key: SecretStr | None = None
+    robot_keys: list[SecretStr] = Field(default_factory=list)
+    api_base: str = "https://qyapi.weixin.qq.com"
+
+
+class Settings(BaseSettings):
+    """Everything Qunmi reads from its environment. Nested sections use ``__``
+    (``QUNMI_LLM__BASE_URL``)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="QUNMI_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+    )
+
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+    timezone: str = "Asia/Shanghai"
+    engine: Literal["rules", "llm", "hybrid"] | None = None
+    queue: Literal["inprocess", "redis"] = "inprocess"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    chroma_url: str | None = None
+    console_url: str = "http://127.0.0.1:8000"
+    webhook_secret: SecretStr | None = None
+    max_message_chars: int = 20_000
+    default_remind_before_minutes: int = 15
+    workday_end_hour: int = 18
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    whisper: WhisperSettings = Field(default_factory=WhisperSettings)
+    wecom: WeComSettings = Field(default_factory=WeComSettings)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'qunmi.db').as_posix()}"
+
+    @property
+    def resolved_engine(self) -> Literal["rules", "llm", "hybrid"]:
+        """``rules`` with no LLM configured, ``hybrid`` with one, unless set explicitly."""
+        if self.engine is not None:
+            return self.engine
+        return "hybrid" if self.llm.configured else "rules"

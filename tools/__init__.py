@@ -1,0 +1,1 @@
+"""The tool vocabulary every engine speaks, and the executor that applies it."""
