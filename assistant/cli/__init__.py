@@ -25,6 +25,10 @@ app.add_typer(eval_app, name="eval")
 # Each module defines ``register(app, eval_app)``.
 _COMMAND_MODULES = (
     "assistant.cli.core",
+    "assistant.cli.timecmd",
+    "assistant.cli.parsecmd",
+    "assistant.cli.evalparse",
+    "assistant.cli.transcribe",
 )
 
 for _module in _COMMAND_MODULES:
