@@ -29,15 +29,30 @@ class LLMSettings(BaseModel):
 
 
 class WhisperSettings(BaseModel):
-    """Speech to text. ``model`` is a size name (tiny, base, small...) or a local directory."""
+    """Speech to text. ``model`` is ``bundled-base`` (offline Whisper base), a size name
+    (tiny, base, small...) or a local model directory.
+
+    ``allow_download`` lets faster-whisper / openai-whisper fetch a size name that is not yet
+    cached; off by default so that nothing downloads at run time. The ``api_*`` fields point
+    the ``api`` backend at its own endpoint; left empty it uses the ``llm`` endpoint and key.
+    """
 
     backend: Literal["faster-whisper", "openai-whisper", "api"] = "faster-whisper"
     model: str = "bundled-base"
     compute_type: str = "int8"
+    device: str = "auto"
     language: str = "zh"
     beam_size: int = 1
     cpu_threads: int = 0
+    vad_filter: bool = True
+    no_repeat_ngram_size: int = 0
+    max_audio_seconds: float = 3 * 3600.0
+    chunk_seconds: float = 300.0
+    allow_download: bool = False
     api_model: str = "whisper-1"
+    api_base_url: str | None = None
+    api_key: SecretStr | None = None
+    api_timeout_seconds: float = 120.0
 
 
 class WeComSettings(BaseModel):

@@ -1,0 +1,384 @@
+"""The inbox: every incoming message is stored before it is acknowledged, then processed
+(engine → executor → reply cards) until it is done or, after its retries, dead."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+
+from assistant.domain import (
+    Chat,
+    ChatContext,
+    IncomingMessage,
+    Member,
+    Message,
+    MessageKind,
+    MessageState,
+    ToolCall,
+)
+from assistant.errors import InvalidInput, NotFound, QunmiError
+from assistant.ports import Clock, Engine, Notifier, OutgoingCard
+from assistant.services.cards import render_results
+from assistant.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from tools.executor import CallContext, Executor, ToolResult
+
+__all__ = [
+    "Inbound",
+    "Inbox",
+    "MessageProcessor",
+    "Outcome",
+    "ProcessorConfig",
+    "ensure_chat",
+    "ensure_member",
+]
+
+log = logging.getLogger(__name__)
+
+_UNDO = re.compile(r"^\s*(?:@\S+\s*)?(撤销|撤回|撤销上一条|取消刚才的操作|undo)[。！!.\s]*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """A message as a channel hands it over, before it is stored."""
+
+    channel: str
+    chat: str
+    sender: str
+    text: str
+    external_id: str | None = None
+    kind: MessageKind = MessageKind.TEXT
+    sender_name: str | None = None
+    chat_name: str | None = None
+    received_at: datetime | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What processing a message did: the actions the engine chose, their results, the cards."""
+
+    message_id: int
+    state: MessageState
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    results: list[dict[str, Any]] = field(default_factory=list)
+    cards: list[dict[str, Any]] = field(default_factory=list)
+    engine: str | None = None
+    error: str | None = None
+    duplicate: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "message_id": self.message_id,
+            "state": self.state.value,
+            "engine": self.engine,
+            "actions": self.actions,
+            "results": self.results,
+            "cards": self.cards,
+            "error": self.error,
+            "duplicate": self.duplicate,
+        }
+
+
+def ensure_member(uow: UnitOfWork, sender: str, *, display_name: str | None, now: datetime) -> Member:
+    """The member behind a sender id or name; a sender never seen before becomes a member."""
+    member = uow.members.by_wecom_userid(sender) or uow.members.by_display_name(sender)
+    if member is None:
+        for candidate in uow.members.all():
+            if sender in candidate.aliases:
+                return candidate
+    if member is not None:
+        return member
+    name = (display_name or sender).strip()[:200]
+    if uow.members.by_display_name(name) is not None:
+        name = f"{name}({sender[:40]})"
+    is_userid = display_name is not None and display_name != sender
+    return uow.members.add(
+        Member(display_name=name, wecom_userid=sender if is_userid else None, created_at=now)
+    )
+
+
+def ensure_chat(uow: UnitOfWork, channel: str, chat: str, *, name: str | None, now: datetime) -> Chat:
+    found = uow.chats.by_external(channel, chat)
+    if found is None and chat.isdigit():
+        by_id = uow.chats.get(int(chat))
+        found = by_id
+    if found is not None:
+        return found
+    return uow.chats.add(Chat(name=(name or chat)[:200], channel=channel, external_id=chat, created_at=now))
+
+
+class Inbox:
+    """Stores messages, deduplicated by (channel, external id)."""
+
+    def __init__(self, *, uow_factory: UnitOfWorkFactory, clock: Clock, max_chars: int) -> None:
+        self._uow_factory = uow_factory
+        self._clock = clock
+        self._max_chars = max_chars
+
+    def receive(self, inbound: Inbound) -> tuple[Message, bool]:
+        """Store the message and commit. Returns it and whether it was new (False: a redelivery)."""
+        if not inbound.chat.strip() or not inbound.sender.strip():
+            raise InvalidInput("消息必须带上群（chat）和发送人（sender）")
+        if len(inbound.text) > self._max_chars:
+            raise InvalidInput(f"消息太长：{len(inbound.text)} 个字符，最多 {self._max_chars} 个")
+        if "\x00" in inbound.text:
+            raise InvalidInput("消息里有非法字符（NUL）")
+        now = self._clock.now()
+        received_at = inbound.received_at or now
+        external_id = inbound.external_id or self._content_id(inbound, received_at)
+        with self._uow_factory() as uow:
+            existing = uow.messages.by_external(inbound.channel, external_id)
+            if existing is not None:
+                return existing, False
+            chat = ensure_chat(uow, inbound.channel, inbound.chat, name=inbound.chat_name, now=now)
+            sender = ensure_member(uow, inbound.sender, display_name=inbound.sender_name, now=now)
+            if sender.id not in chat.member_ids:
+                chat.member_ids.append(sender.id)  # type: ignore[arg-type]
+                chat = uow.chats.update(chat)
+            message = uow.messages.add(
+                Message(
+                    channel=inbound.channel,
+                    external_id=external_id,
+                    chat_id=chat.id,
+                    sender_id=sender.id,
+                    kind=inbound.kind,
+                    text=inbound.text,
+                    payload=dict(inbound.payload),
+                    received_at=received_at,
+                )
+            )
+            try:
+                uow.commit()
+            except QunmiError:
+                # Same message stored concurrently by another request: that one wins.
+                pass
+            else:
+                return message, True
+        with self._uow_factory() as uow:
+            winner = uow.messages.by_external(inbound.channel, external_id)
+        if winner is None:
+            raise NotFound("消息保存失败，请重试")
+        return winner, False
+
+    @staticmethod
+    def _content_id(inbound: Inbound, received_at: datetime) -> str:
+        """Messages without an id of their own are identified by content and second."""
+        raw = f"{inbound.chat}\n{inbound.sender}\n{received_at.isoformat(timespec='seconds')}\n{inbound.text}"
+        return "h" + hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessorConfig:
+    tz: tzinfo
+    max_attempts: int = 5
+    base_backoff: timedelta = timedelta(seconds=5)
+    lease: timedelta = timedelta(minutes=5)
+    console_url: str = ""
+    workday_end_hour: int = 18
+    default_remind_before_minutes: int = 15
+
+
+class MessageProcessor:
+    """Processes one stored message: engine → executor → cards → notifier.
+
+    Safe to call more than once for the same message (a retry, a redelivery, two workers):
+    a claimed message is processed by one caller, a finished one returns its stored outcome,
+    and the executor applies each action at most once per message.
+    """
+
+    def __init__(
+        self,
+        *,
+        uow_factory: UnitOfWorkFactory,
+        engine: Engine,
+        executor: Executor,
+        clock: Clock,
+        config: ProcessorConfig,
+        notifier: Notifier | None = None,
+        transcribe: Callable[[Message], str] | None = None,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self.engine = engine
+        self._executor = executor
+        self._clock = clock
+        self._config = config
+        self._notifier = notifier
+        self._transcribe = transcribe
+
+    def pending(self, limit: int = 50) -> list[int]:
+        with self._uow_factory() as uow:
+            return [m.id for m in uow.messages.due_for_processing(self._clock.now(), limit) if m.id is not None]
+
+    def process(self, message_id: int) -> Outcome:
+        now = self._clock.now()
+        with self._uow_factory() as uow:
+            message = uow.messages.get(message_id)
+            if message is None:
+                raise NotFound(f"消息 {message_id} 不存在")
+            if message.state in (MessageState.DONE, MessageState.DEAD):
+                return self._stored_outcome(message, duplicate=True)
+            if not uow.messages.claim(message_id, now, now + self._config.lease):
+                return self._stored_outcome(message, duplicate=True)
+            uow.commit()
+        try:
+            outcome = self._run(message_id)
+        except Exception as exc:  # noqa: BLE001 - any failure must leave a visible, retryable state
+            log.exception("processing message %s failed", message_id)
+            return self._fail(message_id, exc)
+        return outcome
+
+    def _stored_outcome(self, message: Message, *, duplicate: bool) -> Outcome:
+        result = message.result or {}
+        return Outcome(
+            message_id=message.id or 0,
+            state=message.state,
+            actions=result.get("actions", []),
+            results=result.get("results", []),
+            cards=result.get("cards", []),
+            engine=result.get("engine"),
+            error=message.error,
+            duplicate=duplicate,
+        )
+
+    def _context(self, uow: UnitOfWork, message: Message) -> tuple[IncomingMessage, ChatContext, Member]:
+        sender = uow.members.get(message.sender_id) if message.sender_id else None
+        if sender is None:
+            raise NotFound("消息的发送人不存在")
+        chat = uow.chats.get(message.chat_id) if message.chat_id else None
+        member_ids = list(chat.member_ids) if chat else []
+        project_name = None
+        if chat and chat.project_id:
+            project = uow.projects.get(chat.project_id)
+            if project is not None:
+                project_name = project.name
+                member_ids.extend(project.member_ids)
+        everyone = {m.id: m for m in uow.members.all()}
+        in_chat = [everyone[i] for i in dict.fromkeys(member_ids) if i in everyone]
+        if sender not in in_chat:
+            in_chat.append(sender)
+        open_tasks = uow.tasks.list(filters={"open": True}, limit=50, order="-id").items
+        meetings = uow.meetings.list(
+            filters={"status": "scheduled", "start_after": message.received_at}, limit=20, order="start"
+        ).items
+        context = ChatContext(
+            now=message.received_at.astimezone(self._config.tz),
+            sender=sender.display_name,
+            members={m.display_name: list(m.aliases) for m in in_chat},
+            project=project_name,
+            open_tasks=[f"#{t.id} {t.title}" for t in open_tasks],
+            upcoming_meetings=[f"#{m.id} {m.title}" for m in meetings],
+            workday_end_hour=self._config.workday_end_hour,
+            default_remind_before_minutes=self._config.default_remind_before_minutes,
+        )
+        incoming = IncomingMessage(
+            text=message.text,
+            sender=sender.display_name,
+            chat=chat.name if chat else None,
+            source="voice" if message.kind == MessageKind.VOICE else "text",
+            message_id=message.id,
+        )
+        return incoming, context, sender
+
+    def _run(self, message_id: int) -> Outcome:
+        with self._uow_factory() as uow:
+            message = uow.messages.get(message_id)
+            assert message is not None
+            if message.kind == MessageKind.VOICE and not message.text and self._transcribe is not None:
+                message.text = self._transcribe(message)
+                message = uow.messages.update(message)
+                uow.commit()
+            incoming, context, sender = self._context(uow, message)
+        ctx = CallContext(actor=sender.id or 0, chat_id=message.chat_id, message_id=message.id)
+        if _UNDO.match(incoming.text):
+            calls: list[ToolCall] = []
+            results = self._undo_last(message, sender)
+            engine_name = "command"
+        else:
+            calls = self.engine.understand(incoming, context)
+            results = self._executor.execute_all(calls, ctx)
+            engine_name = getattr(self.engine, "last_route", None) or self.engine.name
+        cards = render_results(results, tz=self._config.tz, now=context.now, console_url=self._config.console_url)
+        if message.kind == MessageKind.VOICE and incoming.text and (calls or results):
+            cards.insert(0, OutgoingCard(text=f"🎙️ 听到：{incoming.text}", kind="answer"))
+        outcome = Outcome(
+            message_id=message_id,
+            state=MessageState.DONE,
+            actions=[c.to_dict() for c in calls],
+            results=[r.to_dict() for r in results],
+            cards=[{"text": c.text, "kind": c.kind, "mentions": list(c.mentions)} for c in cards],
+            engine=engine_name,
+        )
+        with self._uow_factory() as uow:
+            stored = uow.messages.get(message_id)
+            assert stored is not None
+            stored.state = MessageState.DONE
+            stored.error = None
+            stored.result = {k: v for k, v in outcome.to_dict().items() if k in ("actions", "results", "cards", "engine")}
+            stored.processed_at = self._clock.now()
+            stored.next_attempt_at = None
+            uow.messages.update(stored)
+            uow.commit()
+        if self._notifier is not None:
+            chat_name = incoming.chat
+            for card in cards:
+                try:
+                    self._notifier.send(OutgoingCard(text=card.text, chat=chat_name, mentions=card.mentions, kind=card.kind))
+                except Exception:  # noqa: BLE001 - a failed reply must not undo the work
+                    log.exception("sending a reply card for message %s failed", message_id)
+        return outcome
+
+    def _undo_last(self, message: Message, sender: Member) -> list[ToolResult]:
+        """Undo the calls applied for the sender's latest message in this chat that has any."""
+        with self._uow_factory() as uow:
+            recent = uow.messages.list(
+                filters={"chat_id": message.chat_id, "sender_id": sender.id, "state": MessageState.DONE},
+                limit=20,
+                order="-id",
+            ).items
+            target_ids: list[int] = []
+            for earlier in recent:
+                entries = uow.audit.list(filters={"message_id": earlier.id}, limit=50).items
+                live = [e.id for e in entries if e.undone_at is None and e.undo is not None and e.id is not None]
+                if live:
+                    target_ids = live
+                    break
+        if not target_ids:
+            return [ToolResult.failure("undo", {}, NotFound("没有找到你最近可以撤销的操作。"))]
+        return [self._executor.undo(audit_id, actor=sender.id or 0) for audit_id in reversed(target_ids)]
+
+    def _fail(self, message_id: int, exc: Exception) -> Outcome:
+        reason = exc.reason if isinstance(exc, QunmiError) else f"{type(exc).__name__}: {exc}"
+        with self._uow_factory() as uow:
+            stored = uow.messages.get(message_id)
+            assert stored is not None
+            if stored.attempts >= self._config.max_attempts:
+                stored.state = MessageState.DEAD
+                stored.next_attempt_at = None
+            else:
+                stored.state = MessageState.FAILED
+                delay = self._config.base_backoff * (2 ** max(stored.attempts - 1, 0))
+                stored.next_attempt_at = self._clock.now() + delay
+            stored.error = reason[:2000]
+            uow.messages.update(stored)
+            uow.commit()
+            return Outcome(message_id=message_id, state=stored.state, error=stored.error)
+
+    def replay(self, message_id: int) -> Outcome:
+        """Put a failed or dead message back in the queue and process it now."""
+        with self._uow_factory() as uow:
+            stored = uow.messages.get(message_id)
+            if stored is None:
+                raise NotFound(f"消息 {message_id} 不存在")
+            if stored.state not in (MessageState.DEAD, MessageState.FAILED):
+                raise InvalidInput(f"消息 {message_id} 的状态是 {stored.state.value}，只有失败或死信消息可以重放")
+            stored.state = MessageState.RECEIVED
+            stored.attempts = 0
+            stored.next_attempt_at = None
+            uow.messages.update(stored)
+            uow.commit()
+        return self.process(message_id)

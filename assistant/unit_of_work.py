@@ -1,0 +1,143 @@
+"""The storage port: repositories behind a unit of work.
+
+Use cases open one unit of work per atomic change::
+
+    with uow_factory() as uow:
+        task = uow.tasks.add(Task(title="出设计稿"))
+        uow.commit()
+
+Leaving the block without ``commit()`` rolls everything back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Generic, Protocol, Self, TypeVar
+
+from assistant.domain import (
+    AuditEntry,
+    Chat,
+    Meeting,
+    Member,
+    Message,
+    Project,
+    Task,
+    TaskEvent,
+)
+
+__all__ = [
+    "AuditRepository",
+    "ChatRepository",
+    "MeetingRepository",
+    "MemberRepository",
+    "MessageRepository",
+    "Page",
+    "ProjectRepository",
+    "Repository",
+    "TaskRepository",
+    "UnitOfWork",
+    "UnitOfWorkFactory",
+]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+class Repository(Protocol[T]):
+    """Common operations. ``filters`` are equality filters on record fields, plus the
+    special keys documented on each repository."""
+
+    def get(self, record_id: int) -> T | None: ...
+
+    def add(self, record: T) -> T: ...
+
+    def update(self, record: T) -> T: ...
+
+    def delete(self, record_id: int) -> None: ...
+
+    def list(
+        self,
+        *,
+        filters: dict[str, Any] | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        order: str | None = None,
+    ) -> Page[T]: ...
+
+
+class MemberRepository(Repository[Member], Protocol):
+    def all(self) -> list[Member]: ...
+
+    def by_display_name(self, name: str) -> Member | None: ...
+
+    def by_wecom_userid(self, userid: str) -> Member | None: ...
+
+
+class ProjectRepository(Repository[Project], Protocol):
+    def by_name(self, name: str) -> Project | None: ...
+
+    def all(self) -> list[Project]: ...
+
+
+class ChatRepository(Repository[Chat], Protocol):
+    def by_external(self, channel: str, external_id: str) -> Chat | None: ...
+
+
+class TaskRepository(Repository[Task], Protocol):
+    """Filters: ``status_in`` (list), ``open`` (bool), ``due_before`` (datetime)."""
+
+    def add_event(self, event: TaskEvent) -> TaskEvent: ...
+
+    def events(self, task_id: int) -> list[TaskEvent]: ...
+
+
+class MeetingRepository(Repository[Meeting], Protocol):
+    """Filters: ``start_after`` / ``start_before`` (datetime), ``attendee_id`` (int)."""
+
+
+class MessageRepository(Repository[Message], Protocol):
+    def by_external(self, channel: str, external_id: str) -> Message | None: ...
+
+    def due_for_processing(self, now: datetime, limit: int = 50) -> list[Message]: ...
+
+    def claim(self, message_id: int, now: datetime, lease_until: datetime) -> bool: ...
+
+
+class AuditRepository(Repository[AuditEntry], Protocol):
+    def by_key(self, key: str) -> AuditEntry | None: ...
+
+
+class UnitOfWork(Protocol):
+    members: MemberRepository
+    projects: ProjectRepository
+    chats: ChatRepository
+    tasks: TaskRepository
+    meetings: MeetingRepository
+    messages: MessageRepository
+    audit: AuditRepository
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]

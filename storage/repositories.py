@@ -1,0 +1,352 @@
+"""SQLAlchemy repositories: rows in, domain records out."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar, Generic, TypeVar
+
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from assistant.domain import (
+    AuditEntry,
+    Chat,
+    Meeting,
+    MeetingStatus,
+    Member,
+    Message,
+    MessageKind,
+    MessageState,
+    Priority,
+    Project,
+    ProjectStatus,
+    Role,
+    Task,
+    TaskEvent,
+    TaskStatus,
+)
+from assistant.errors import Conflict, InvalidInput, NotFound
+from assistant.unit_of_work import Page
+from storage.orm import (
+    AuditRow,
+    Base,
+    ChatRow,
+    MeetingRow,
+    MemberRow,
+    MessageRow,
+    ProjectRow,
+    TaskEventRow,
+    TaskRow,
+)
+
+D = TypeVar("D")
+R = TypeVar("R", bound=Base)
+
+_MAX_PAGE = 500
+
+
+class SqlRepository(Generic[D, R]):
+    """Maps a dataclass onto a table by field name.
+
+    ``enums`` converts string columns back to their enum; ``relations`` maps a list-of-ids field
+    of the record onto a many-to-many relationship of member rows.
+    """
+
+    domain: ClassVar[type[Any]]
+    row: ClassVar[type[Base]]
+    enums: ClassVar[dict[str, type[StrEnum]]] = {}
+    relations: ClassVar[dict[str, str]] = {}
+    default_order: ClassVar[str] = "id"
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- conversion -----------------------------------------------------------------------
+    def _to_domain(self, row: Any) -> D:
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(self.domain):
+            if f.name in self.relations:
+                values[f.name] = sorted(m.id for m in getattr(row, self.relations[f.name]))
+                continue
+            value = getattr(row, f.name)
+            if f.name in self.enums and value is not None:
+                value = self.enums[f.name](value)
+            elif isinstance(value, list):
+                value = list(value)
+            elif isinstance(value, dict):
+                value = dict(value)
+            values[f.name] = value
+        return self.domain(**values)  # type: ignore[no-any-return]
+
+    def _apply(self, row: Any, record: D) -> None:
+        for f in dataclasses.fields(self.domain):  # type: ignore[arg-type]
+            if f.name == "id":
+                continue
+            value = getattr(record, f.name)
+            if f.name in self.relations:
+                ids = list(dict.fromkeys(value))
+                members = (
+                    list(self.session.scalars(select(MemberRow).where(MemberRow.id.in_(ids))))
+                    if ids
+                    else []
+                )
+                if len(members) != len(ids):
+                    raise NotFound("有成员不存在", details={"member_ids": ids})
+                setattr(row, self.relations[f.name], members)
+                continue
+            if isinstance(value, StrEnum):
+                value = value.value
+            elif isinstance(value, list):
+                value = list(value)
+            setattr(row, f.name, value)
+
+    def _flush(self) -> None:
+        try:
+            self.session.flush()
+        except IntegrityError as exc:
+            raise Conflict("与已有记录冲突，没有做任何修改。", details={"integrity": True}) from exc
+
+    # -- operations -----------------------------------------------------------------------
+    def get(self, record_id: int) -> D | None:
+        row = self.session.get(self.row, record_id)
+        return None if row is None else self._to_domain(row)
+
+    def add(self, record: D) -> D:
+        row = self.row()
+        self._apply(row, record)
+        self.session.add(row)
+        self._flush()
+        return self._to_domain(row)
+
+    def update(self, record: D) -> D:
+        record_id = getattr(record, "id", None)
+        row = self.session.get(self.row, record_id) if record_id is not None else None
+        if row is None:
+            raise NotFound(f"记录 {record_id} 不存在")
+        self._apply(row, record)
+        self._flush()
+        return self._to_domain(row)
+
+    def delete(self, record_id: int) -> None:
+        row = self.session.get(self.row, record_id)
+        if row is not None:
+            self.session.delete(row)
+            self._flush()
+
+    def _filtered(self, stmt: Select[Any], filters: dict[str, Any]) -> Select[Any]:
+        columns = self.row.__table__.columns
+        for key, value in filters.items():
+            if value is None:
+                continue
+            if not self._special_filter_applies(key):
+                if key not in columns:
+                    raise InvalidInput(f"不支持按“{key}”筛选")
+                col = columns[key]
+                stmt = stmt.where(col == (value.value if isinstance(value, StrEnum) else value))
+            else:
+                stmt = self._special_filter(stmt, key, value)
+        return stmt
+
+    def _special_filter_applies(self, key: str) -> bool:
+        return False
+
+    def _special_filter(self, stmt: Select[Any], key: str, value: Any) -> Select[Any]:
+        raise InvalidInput(f"不支持按“{key}”筛选")
+
+    def list(
+        self,
+        *,
+        filters: dict[str, Any] | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        order: str | None = None,
+    ) -> Page[D]:
+        if limit < 1 or offset < 0:
+            raise InvalidInput("limit 必须 ≥ 1，offset 必须 ≥ 0")
+        limit = min(limit, _MAX_PAGE)
+        stmt = self._filtered(select(self.row), filters or {})
+        total = self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        order_key = order or self.default_order
+        descending = order_key.startswith("-")
+        col_name = order_key.lstrip("-")
+        columns = self.row.__table__.columns
+        if col_name not in columns:
+            raise InvalidInput(f"不支持按“{col_name}”排序")
+        col = columns[col_name]
+        stmt = stmt.order_by(col.desc() if descending else col.asc(), columns["id"].asc())
+        rows = self.session.scalars(stmt.limit(limit).offset(offset)).all()
+        return Page(
+            items=[self._to_domain(r) for r in rows], total=total, limit=limit, offset=offset
+        )
+
+
+class SqlMemberRepository(SqlRepository[Member, MemberRow]):
+    domain = Member
+    row = MemberRow
+    enums = {"role": Role}
+
+    def all(self) -> list[Member]:
+        return [self._to_domain(r) for r in self.session.scalars(select(MemberRow).order_by(MemberRow.id))]
+
+    def by_display_name(self, name: str) -> Member | None:
+        row = self.session.scalar(select(MemberRow).where(MemberRow.display_name == name))
+        return None if row is None else self._to_domain(row)
+
+    def by_wecom_userid(self, userid: str) -> Member | None:
+        row = self.session.scalar(select(MemberRow).where(MemberRow.wecom_userid == userid))
+        return None if row is None else self._to_domain(row)
+
+
+class SqlProjectRepository(SqlRepository[Project, ProjectRow]):
+    domain = Project
+    row = ProjectRow
+    enums = {"status": ProjectStatus}
+    relations = {"member_ids": "members"}
+
+    def by_name(self, name: str) -> Project | None:
+        row = self.session.scalar(select(ProjectRow).where(ProjectRow.name == name))
+        return None if row is None else self._to_domain(row)
+
+    def all(self) -> list[Project]:
+        return [self._to_domain(r) for r in self.session.scalars(select(ProjectRow).order_by(ProjectRow.id))]
+
+
+class SqlChatRepository(SqlRepository[Chat, ChatRow]):
+    domain = Chat
+    row = ChatRow
+    relations = {"member_ids": "members"}
+
+    def by_external(self, channel: str, external_id: str) -> Chat | None:
+        row = self.session.scalar(
+            select(ChatRow).where(ChatRow.channel == channel, ChatRow.external_id == external_id)
+        )
+        return None if row is None else self._to_domain(row)
+
+
+class SqlTaskRepository(SqlRepository[Task, TaskRow]):
+    domain = Task
+    row = TaskRow
+    enums = {"status": TaskStatus, "priority": Priority}
+
+    def _special_filter_applies(self, key: str) -> bool:
+        return key in {"status_in", "open", "due_before", "q"}
+
+    def _special_filter(self, stmt: Select[Any], key: str, value: Any) -> Select[Any]:
+        if key == "status_in":
+            return stmt.where(TaskRow.status.in_([str(v) for v in value]))
+        if key == "open":
+            closed = [TaskStatus.DONE.value, TaskStatus.CANCELLED.value]
+            return stmt.where(TaskRow.status.not_in(closed) if value else TaskRow.status.in_(closed))
+        if key == "due_before":
+            return stmt.where(TaskRow.due.is_not(None), TaskRow.due < value)
+        if key == "q":
+            return stmt.where(TaskRow.title.contains(str(value)))
+        return super()._special_filter(stmt, key, value)
+
+    def add_event(self, event: TaskEvent) -> TaskEvent:
+        row = TaskEventRow(
+            task_id=event.task_id,
+            kind=event.kind,
+            at=event.at,
+            actor_id=event.actor_id,
+            old=event.old,
+            new=event.new,
+            note=event.note,
+        )
+        self.session.add(row)
+        self._flush()
+        return dataclasses.replace(event, id=row.id)
+
+    def events(self, task_id: int) -> list[TaskEvent]:
+        rows = self.session.scalars(
+            select(TaskEventRow).where(TaskEventRow.task_id == task_id).order_by(TaskEventRow.id)
+        )
+        return [
+            TaskEvent(
+                id=r.id,
+                task_id=r.task_id,
+                kind=r.kind,
+                at=r.at,
+                actor_id=r.actor_id,
+                old=r.old,
+                new=r.new,
+                note=r.note,
+            )
+            for r in rows
+        ]
+
+
+class SqlMeetingRepository(SqlRepository[Meeting, MeetingRow]):
+    domain = Meeting
+    row = MeetingRow
+    enums = {"status": MeetingStatus}
+    relations = {"attendee_ids": "attendees"}
+    default_order = "start"
+
+    def _special_filter_applies(self, key: str) -> bool:
+        return key in {"start_after", "start_before", "attendee_id", "q"}
+
+    def _special_filter(self, stmt: Select[Any], key: str, value: Any) -> Select[Any]:
+        if key == "start_after":
+            return stmt.where(MeetingRow.start >= value)
+        if key == "start_before":
+            return stmt.where(MeetingRow.start < value)
+        if key == "attendee_id":
+            return stmt.where(MeetingRow.attendees.any(MemberRow.id == int(value)))
+        if key == "q":
+            return stmt.where(MeetingRow.title.contains(str(value)))
+        return super()._special_filter(stmt, key, value)
+
+
+class SqlMessageRepository(SqlRepository[Message, MessageRow]):
+    domain = Message
+    row = MessageRow
+    enums = {"kind": MessageKind, "state": MessageState}
+
+    def by_external(self, channel: str, external_id: str) -> Message | None:
+        row = self.session.scalar(
+            select(MessageRow).where(
+                MessageRow.channel == channel, MessageRow.external_id == external_id
+            )
+        )
+        return None if row is None else self._to_domain(row)
+
+    @staticmethod
+    def _claimable(now: datetime) -> Any:
+        """Received, or failed and due for a retry, or processing with an expired lease (the
+        process that held it died)."""
+        return or_(
+            MessageRow.state == MessageState.RECEIVED.value,
+            MessageRow.state.in_([MessageState.FAILED.value, MessageState.PROCESSING.value])
+            & or_(MessageRow.next_attempt_at.is_(None), MessageRow.next_attempt_at <= now),
+        )
+
+    def due_for_processing(self, now: datetime, limit: int = 50) -> list[Message]:
+        stmt = select(MessageRow).where(self._claimable(now)).order_by(MessageRow.id).limit(limit)
+        return [self._to_domain(r) for r in self.session.scalars(stmt)]
+
+    def claim(self, message_id: int, now: datetime, lease_until: datetime) -> bool:
+        """Atomically take a message for processing; False when someone else holds it."""
+        result = self.session.execute(
+            update(MessageRow)
+            .where(MessageRow.id == message_id, self._claimable(now))
+            .values(
+                state=MessageState.PROCESSING.value,
+                next_attempt_at=lease_until,
+                attempts=MessageRow.attempts + 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+
+class SqlAuditRepository(SqlRepository[AuditEntry, AuditRow]):
+    domain = AuditEntry
+    row = AuditRow
+
+    def by_key(self, key: str) -> AuditEntry | None:
+        row = self.session.scalar(select(AuditRow).where(AuditRow.idempotency_key == key))
+        return None if row is None else self._to_domain(row)
