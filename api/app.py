@@ -1,0 +1,72 @@
+"""The FastAPI application: thin routes over the services that ``bootstrap`` wires."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from assistant import __version__
+from assistant.bootstrap import Qunmi, bootstrap
+from assistant.services.worker import InProcessWorker
+from assistant.settings import Settings
+
+from api.errors import install_error_handlers
+from api.limits import BodySizeLimit
+from api.routes import messages, records, tools
+from api.routes.common import ToolFailed, tool_failed_response
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 2 * 1024 * 1024
+
+
+def create_app(qunmi: Qunmi | None = None, *, settings: Settings | None = None, start_worker: bool = True) -> FastAPI:
+    """Build the app. Pass a wired ``Qunmi`` (tests) or let it bootstrap from ``settings``."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = qunmi is None
+        q = qunmi or bootstrap(settings or Settings())
+        app.state.qunmi = q
+        worker = None
+        if start_worker and q.settings.queue == "inprocess":
+            worker = InProcessWorker(q.processor)
+            q.extras["worker"] = worker
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+            if owned:
+                q.close()
+
+    app = FastAPI(
+        title="群秘 Qunmi",
+        version=__version__,
+        description="群聊里的 AI 项目秘书：把群消息变成任务和会议。",
+        lifespan=lifespan,
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    install_error_handlers(app)
+
+    @app.exception_handler(ToolFailed)
+    async def _tool_failed(_: Request, exc: ToolFailed) -> JSONResponse:
+        return tool_failed_response(exc)
+
+    @app.get("/health", tags=["meta"])
+    def health() -> dict[str, Any]:
+        q: Qunmi = app.state.qunmi
+        return {"status": "ok", "version": __version__, "engine": q.engine.name}
+
+    app.include_router(records.router)
+    app.include_router(messages.router)
+    app.include_router(tools.router)
+    return app

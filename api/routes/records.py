@@ -1,0 +1,313 @@
+"""Projects, members, chats, tasks, meetings and the audit log.
+
+Changes go through the tool executor (validation, names, permissions, audit, undo), so the
+REST API and the chat do exactly the same thing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, status
+
+from assistant.domain import Chat, Member, Role
+from assistant.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from tools.records import chat_record, iso, meeting_record, member_record, project_record, task_record
+from tools.resolve import resolve_member_name
+
+from api.deps import QunmiDep
+from api.routes.common import ToolFailed, names, run_tool
+from api.schemas import (
+    AuditPublic,
+    ChatCreate,
+    ChatPublic,
+    ChatUpdate,
+    MeetingCancel,
+    MeetingCreate,
+    MeetingPublic,
+    MeetingReschedule,
+    MemberCreate,
+    MemberPublic,
+    MemberUpdate,
+    PagePublic,
+    ProjectCreate,
+    ProjectPublic,
+    TaskCreate,
+    TaskDetail,
+    TaskPublic,
+    TaskUpdate,
+    UndoRequest,
+)
+
+router = APIRouter()
+
+Limit = Annotated[int, Query(ge=1, le=500)]
+Offset = Annotated[int, Query(ge=0)]
+_TOOL_FIELDS = {"actor", "idempotency_key", "chat_id"}
+
+
+def _tool_args(body: Any) -> dict[str, Any]:
+    return {k: v for k, v in body.model_dump(mode="json").items() if k not in _TOOL_FIELDS}
+
+
+# -- members ---------------------------------------------------------------------------------
+@router.get("/members", response_model=PagePublic[MemberPublic], tags=["members"])
+def list_members(q: QunmiDep, role: Literal["admin", "pm", "member"] | None = None, limit: Limit = 100, offset: Offset = 0) -> dict[str, Any]:
+    with q.uow_factory() as uow:
+        page = uow.members.list(filters={"role": role}, limit=limit, offset=offset)
+    return {"items": [member_record(m) for m in page.items], "total": page.total, "limit": page.limit, "offset": page.offset}
+
+
+@router.get("/members/{member_id}", response_model=MemberPublic, tags=["members"])
+def get_member(q: QunmiDep, member_id: int) -> dict[str, Any]:
+    with q.uow_factory() as uow:
+        member = uow.members.get(member_id)
+    if member is None:
+        raise NotFound(f"成员 {member_id} 不存在")
+    return member_record(member)
+
+
+def _check_names_free(uow: Any, names_: list[str], *, except_id: int | None = None) -> None:
+    for other in uow.members.all():
+        if other.id == except_id:
+            continue
+        taken = set(other.names)
+        clash = [n for n in names_ if n in taken]
+        if clash:
+            raise Conflict(f"名字“{clash[0]}”已经是成员 {other.display_name} 的名字或别名")
+
+
+@router.post("/members", response_model=MemberPublic, status_code=status.HTTP_201_CREATED, tags=["members"])
+def create_member(q: QunmiDep, body: MemberCreate) -> dict[str, Any]:
+    """Register a member directly (team setup); in the chat, ``add_member`` does the same."""
+    aliases = [a.strip() for a in body.aliases if a.strip()]
+    with q.uow_factory() as uow:
+        _check_names_free(uow, [body.display_name, *aliases])
+        member = uow.members.add(
+            Member(display_name=body.display_name.strip(), aliases=aliases, wecom_userid=body.wecom_userid, role=Role(body.role), created_at=q.clock.now())
+        )
+        uow.commit()
+    return member_record(member)
+
+
+@router.patch("/members/{member_id}", response_model=MemberPublic, tags=["members"])
+def update_member(q: QunmiDep, member_id: int, body: MemberUpdate) -> dict[str, Any]:
+    """Rename a member, set aliases, or change the role (roles need a PM or admin)."""
+    with q.uow_factory() as uow:
+        member = uow.members.get(member_id)
+        if member is None:
+            raise NotFound(f"成员 {member_id} 不存在")
+        actor = resolve_member_name(str(body.actor), actor=member, members=uow.members.all()) if not isinstance(body.actor, int) else uow.members.get(body.actor)
+        if actor is None:
+            raise NotFound("找不到操作人")
+        if body.role is not None and body.role != member.role.value:
+            if actor.role not in (Role.ADMIN, Role.PM) or (body.role == "admin" and actor.role != Role.ADMIN):
+                raise PermissionDenied("只有项目经理或管理员可以修改角色（设置管理员需要管理员）")
+            member.role = Role(body.role)
+        if body.display_name is not None:
+            member.display_name = body.display_name.strip()
+        if body.aliases is not None:
+            member.aliases = [a.strip() for a in body.aliases if a.strip()]
+        _check_names_free(uow, member.names, except_id=member.id)
+        member = uow.members.update(member)
+        uow.commit()
+    return member_record(member)
+
+
+# -- projects --------------------------------------------------------------------------------
+@router.get("/projects", response_model=PagePublic[ProjectPublic], tags=["projects"])
+def list_projects(q: QunmiDep, status_: Annotated[str | None, Query(alias="status")] = None, limit: Limit = 100, offset: Offset = 0) -> dict[str, Any]:
+    with q.uow_factory() as uow:
+        page = uow.projects.list(filters={"status": status_}, limit=limit, offset=offset)
+        lookup = {m.id: m.display_name for m in uow.members.all() if m.id is not None}
+    items = [project_record(p, lookup, q.settings.tz) for p in page.items]
+    return {"items": items, "total": page.total, "limit": page.limit, "offset": page.offset}
+
+
+@router.get("/projects/{project_id}", response_model=ProjectPublic, tags=["projects"])
+def get_project(q: QunmiDep, project_id: int) -> dict[str, Any]:
+    with q.uow_factory() as uow:
+        project = uow.projects.get(project_id)
+    if project is None:
+        raise NotFound(f"项目 {project_id} 不存在")
+    return project_record(project, names(q), q.settings.tz)
+
+
+@router.post("/projects", response_model=ProjectPublic, status_code=status.HTTP_201_CREATED, tags=["projects"])
+def create_project(q: QunmiDep, body: ProjectCreate) -> dict[str, Any]:
+    result = run_tool(q, "create_project", _tool_args(body), actor=body.actor, chat_id=body.chat_id, idempotency_key=body.idempotency_key)
+    return result.record or {}
+
+
+# -- chats -----------------------------------------------------------------------------------
+def _member_ids(q: QunmiDep, uow: Any, wanted: list[str]) -> list[int]:
+    everyone = uow.members.all()
+    placeholder = Member(display_name="")
+    return [resolve_member_name(n, actor=placeholder, members=everyone).id for n in wanted]
+
+
+@router.get("/chats", response_model=PagePublic[ChatPublic], tags=["chats"])
+def list_chats(q: QunmiDep, limit: Limit = 100, offset: Offset = 0) -> dict[str, Any]:
+    with q.uow_factory() as uow:
+        page = uow.chats.list(limit=limit, offset=offset)
+        lookup = {m.id: m.display_name for m in uow.members.all() if m.id is not None}
+    return {"items": [chat_record(c, lookup) for c in page.items], "total": page.total, "limit": page.limit, "offset": page.offset}
+
+
+@router.post("/chats", response_model=ChatPublic, status_code=status.HTTP_201_CREATED, tags=["chats"])
+def create_chat(q: QunmiDep, body: ChatCreate) -> dict[str, Any]:
+    with q.uow_factory() as uow:
+        if uow.chats.by_external("console", body.name) is not None:
+            raise Conflict(f"群“{body.name}”已经存在")
+        project_id = None
+        if body.project:
+            project = uow.projects.by_name(body.project)
+            if project is None:
+                raise NotFound(f"找不到项目“{body.project}”")
+            project_id = project.id
+        chat = uow.chats.add(Chat(name=body.name, channel="console", external_id=body.name, project_id=project_id, member_ids=_member_ids(q, uow, body.members), created_at=q.clock.now()))
+        uow.commit()
+        lookup = {m.id: m.display_name for m in uow.members.all() if m.id is not None}
+    return chat_record(chat, lookup)
+
+
+@router.patch("/chats/{chat_id}", response_model=ChatPublic, tags=["chats"])
+def update_chat(q: QunmiDep, chat_id: int, body: ChatUpdate) -> dict[str, Any]:
+    with q.uow_factory() as uow:
+        chat = uow.chats.get(chat_id)
+        if chat is None:
+            raise NotFound(f"群 {chat_id} 不存在")
+        if body.name is not None:
+            chat.name = body.name
+        if body.project is not None:
+            project = uow.projects.by_name(body.project)
+            if project is None:
+                raise NotFound(f"找不到项目“{body.project}”")
+            chat.project_id = project.id
+        if body.members is not None:
+            chat.member_ids = _member_ids(q, uow, body.members)
+        chat = uow.chats.update(chat)
+        uow.commit()
+        lookup = {m.id: m.display_name for m in uow.members.all() if m.id is not None}
+    return chat_record(chat, lookup)
+
+
+# -- tasks -----------------------------------------------------------------------------------
+@router.get("/tasks", response_model=PagePublic[TaskPublic], tags=["tasks"])
+def list_tasks(
+    q: QunmiDep,
+    status_: Annotated[Literal["todo", "in_progress", "blocked", "done", "cancelled"] | None, Query(alias="status")] = None,
+    assignee: str | None = None,
+    project_id: int | None = None,
+    open_: Annotated[bool | None, Query(alias="open")] = None,
+    search: Annotated[str | None, Query(max_length=200)] = None,
+    order: Literal["id", "-id", "due", "-due", "created_at", "-created_at"] = "id",
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    with q.uow_factory() as uow:
+        everyone = uow.members.all()
+        assignee_id = None
+        if assignee:
+            assignee_id = resolve_member_name(assignee, actor=Member(display_name=""), members=everyone).id
+        page = uow.tasks.list(filters={"status": status_, "assignee_id": assignee_id, "project_id": project_id, "open": open_, "q": search}, limit=limit, offset=offset, order=order)
+    lookup = {m.id: m.display_name for m in everyone if m.id is not None}
+    return {"items": [task_record(t, lookup, q.settings.tz) for t in page.items], "total": page.total, "limit": page.limit, "offset": page.offset}
+
+
+@router.get("/tasks/{task_id}", response_model=TaskDetail, tags=["tasks"])
+def get_task(q: QunmiDep, task_id: int) -> dict[str, Any]:
+    with q.uow_factory() as uow:
+        task = uow.tasks.get(task_id)
+        if task is None:
+            raise NotFound(f"任务 #{task_id} 不存在")
+        events = uow.tasks.events(task_id)
+    out = task_record(task, names(q), q.settings.tz)
+    out["events"] = [{"kind": e.kind, "at": iso(e.at, q.settings.tz), "actor_id": e.actor_id, "old": e.old, "new": e.new, "note": e.note} for e in events]
+    return out
+
+
+@router.post("/tasks", response_model=TaskPublic, status_code=status.HTTP_201_CREATED, tags=["tasks"])
+def create_task(q: QunmiDep, body: TaskCreate) -> dict[str, Any]:
+    result = run_tool(q, "create_task", _tool_args(body), actor=body.actor, chat_id=body.chat_id, idempotency_key=body.idempotency_key)
+    return result.record or {}
+
+
+@router.patch("/tasks/{task_id}", response_model=TaskPublic, tags=["tasks"])
+def update_task(q: QunmiDep, task_id: int, body: TaskUpdate) -> dict[str, Any]:
+    args = _tool_args(body)
+    args["task"] = task_id
+    result = run_tool(q, "update_task", args, actor=body.actor, chat_id=body.chat_id, idempotency_key=body.idempotency_key)
+    return result.record or {}
+
+
+# -- meetings --------------------------------------------------------------------------------
+@router.get("/meetings", response_model=PagePublic[MeetingPublic], tags=["meetings"])
+def list_meetings(
+    q: QunmiDep,
+    status_: Annotated[Literal["scheduled", "cancelled", "done"] | None, Query(alias="status")] = None,
+    start_after: datetime | None = None,
+    start_before: datetime | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    for value in (start_after, start_before):
+        if value is not None and value.tzinfo is None:
+            raise InvalidInput("时间参数需要带时区，例如 2026-11-25T00:00:00+08:00")
+    with q.uow_factory() as uow:
+        page = uow.meetings.list(filters={"status": status_, "start_after": start_after, "start_before": start_before}, limit=limit, offset=offset, order="start")
+    lookup = names(q)
+    return {"items": [meeting_record(m, lookup, q.settings.tz) for m in page.items], "total": page.total, "limit": page.limit, "offset": page.offset}
+
+
+@router.get("/meetings/{meeting_id}", response_model=MeetingPublic, tags=["meetings"])
+def get_meeting(q: QunmiDep, meeting_id: int) -> dict[str, Any]:
+    with q.uow_factory() as uow:
+        meeting = uow.meetings.get(meeting_id)
+    if meeting is None:
+        raise NotFound(f"会议 #{meeting_id} 不存在")
+    return meeting_record(meeting, names(q), q.settings.tz)
+
+
+@router.post("/meetings", response_model=MeetingPublic, status_code=status.HTTP_201_CREATED, tags=["meetings"])
+def create_meeting(q: QunmiDep, body: MeetingCreate) -> dict[str, Any]:
+    result = run_tool(q, "create_meeting", _tool_args(body), actor=body.actor, chat_id=body.chat_id, idempotency_key=body.idempotency_key)
+    return result.record or {}
+
+
+@router.post("/meetings/{meeting_id}/reschedule", response_model=MeetingPublic, tags=["meetings"])
+def reschedule_meeting(q: QunmiDep, meeting_id: int, body: MeetingReschedule) -> dict[str, Any]:
+    args = _tool_args(body)
+    args["meeting"] = meeting_id
+    result = run_tool(q, "reschedule_meeting", args, actor=body.actor, chat_id=body.chat_id, idempotency_key=body.idempotency_key)
+    return result.record or {}
+
+
+@router.post("/meetings/{meeting_id}/cancel", response_model=MeetingPublic, tags=["meetings"])
+def cancel_meeting(q: QunmiDep, meeting_id: int, body: MeetingCancel) -> dict[str, Any]:
+    args = _tool_args(body)
+    args["meeting"] = meeting_id
+    result = run_tool(q, "cancel_meeting", args, actor=body.actor, chat_id=body.chat_id, idempotency_key=body.idempotency_key)
+    return result.record or {}
+
+
+# -- audit -----------------------------------------------------------------------------------
+@router.get("/audit", response_model=PagePublic[AuditPublic], tags=["audit"])
+def list_audit(q: QunmiDep, tool: str | None = None, actor_id: int | None = None, message_id: int | None = None, limit: Limit = 100, offset: Offset = 0) -> dict[str, Any]:
+    with q.uow_factory() as uow:
+        page = uow.audit.list(filters={"tool": tool, "actor_id": actor_id, "message_id": message_id}, limit=limit, offset=offset, order="-id")
+    tz = q.settings.tz
+    items = [
+        {"id": e.id, "tool": e.tool, "arguments": e.arguments, "at": iso(e.at, tz), "actor_id": e.actor_id, "message_id": e.message_id, "result": e.result, "undoable": e.undo is not None and e.undone_at is None, "undone_at": iso(e.undone_at, tz)}
+        for e in page.items
+    ]
+    return {"items": items, "total": page.total, "limit": page.limit, "offset": page.offset}
+
+
+@router.post("/audit/{audit_id}/undo", tags=["audit"])
+def undo(q: QunmiDep, audit_id: int, body: UndoRequest) -> dict[str, Any]:
+    result = q.executor.undo(audit_id, actor=body.actor)
+    if not result.ok:
+        raise ToolFailed(result)
+    return result.to_dict()

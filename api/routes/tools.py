@@ -1,0 +1,26 @@
+"""The tool vocabulary over HTTP: list the schemas, apply a call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from tools.vocabulary import VOCABULARY_VERSION, tool_schemas
+
+from api.deps import QunmiDep
+from api.routes.common import run_tool
+from api.schemas import ToolCallRequest
+
+router = APIRouter(tags=["tools"])
+
+
+@router.get("/tools")
+def list_tools() -> dict[str, Any]:
+    return {"version": VOCABULARY_VERSION, "tools": tool_schemas()}
+
+
+@router.post("/tools/{tool}")
+def call_tool(q: QunmiDep, tool: str, body: ToolCallRequest) -> dict[str, Any]:
+    """Apply one tool call as ``actor``; errors come back as 4xx with a reason."""
+    return run_tool(q, tool, body.args, actor=body.actor, chat_id=body.chat_id, idempotency_key=body.idempotency_key).to_dict()
