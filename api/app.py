@@ -10,15 +10,14 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from assistant import __version__
-from assistant.bootstrap import Qunmi, bootstrap
-from assistant.services.worker import InProcessWorker
-from assistant.settings import Settings
-
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
 from api.routes import messages, records, tools
 from api.routes.common import ToolFailed, tool_failed_response
+from assistant import __version__
+from assistant.bootstrap import Qunmi, bootstrap
+from assistant.services.worker import InProcessWorker
+from assistant.settings import Settings
 
 __all__ = ["create_app"]
 
@@ -27,7 +26,9 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 2 * 1024 * 1024
 
 
-def create_app(qunmi: Qunmi | None = None, *, settings: Settings | None = None, start_worker: bool = True) -> FastAPI:
+def create_app(
+    qunmi: Qunmi | None = None, *, settings: Settings | None = None, start_worker: bool = True
+) -> FastAPI:
     """Build the app. Pass a wired ``Qunmi`` (tests) or let it bootstrap from ``settings``."""
 
     @asynccontextmanager

@@ -65,5 +65,9 @@ def install_error_handlers(app: FastAPI) -> None:
         ]
         return JSONResponse(
             status_code=422,
-            content={"code": "invalid_input", "reason": _validation_reason(exc), "details": {"errors": errors}},
+            content={
+                "code": "invalid_input",
+                "reason": _validation_reason(exc),
+                "details": {"errors": errors},
+            },
         )

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from tools.vocabulary import (
     CreateMeeting,
     CreateProject,
     CreateTask,
-    RescheduleMeeting,
-    UpdateTask,
 )
 
 T = TypeVar("T")
@@ -133,7 +131,9 @@ class MeetingPublic(BaseModel):
 
 class _WithActor(BaseModel):
     actor: str | int = Actor
-    idempotency_key: str | None = Field(default=None, max_length=100, description="客户端提供的幂等键：同一键的同一操作只执行一次")
+    idempotency_key: str | None = Field(
+        default=None, max_length=100, description="客户端提供的幂等键：同一键的同一操作只执行一次"
+    )
     chat_id: int | None = None
 
 
@@ -147,8 +147,8 @@ class TaskCreate(CreateTask, _WithActor):
 
 class TaskUpdate(_WithActor):
     model_config = ConfigDict(extra="forbid")
-    status: UpdateTask.model_fields["status"].annotation = None  # type: ignore[name-defined,valid-type]
-    due: UpdateTask.model_fields["due"].annotation = None  # type: ignore[name-defined,valid-type]
+    status: Literal["todo", "in_progress", "blocked", "done", "cancelled"] | None = None
+    due: AwareDatetime | None = None
     assignee: str | None = None
     progress_note: str | None = Field(default=None, max_length=5000)
 
@@ -159,8 +159,8 @@ class MeetingCreate(CreateMeeting, _WithActor):
 
 class MeetingReschedule(_WithActor):
     model_config = ConfigDict(extra="forbid")
-    start: RescheduleMeeting.model_fields["start"].annotation  # type: ignore[name-defined,valid-type]
-    end: RescheduleMeeting.model_fields["end"].annotation = None  # type: ignore[name-defined,valid-type]
+    start: AwareDatetime
+    end: AwareDatetime | None = None
 
 
 class MeetingCancel(_WithActor):
@@ -186,7 +186,9 @@ class MessageIn(BaseModel):
     sender: str = Field(min_length=1, max_length=200, description="发送人名字或企业微信 userid")
     text: str = Field(description="消息文本")
     channel: str = Field(default="api", max_length=40)
-    external_id: str | None = Field(default=None, max_length=200, description="渠道里的消息 id，用于去重")
+    external_id: str | None = Field(
+        default=None, max_length=200, description="渠道里的消息 id，用于去重"
+    )
     sender_name: str | None = Field(default=None, max_length=200)
 
 

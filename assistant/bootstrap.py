@@ -53,10 +53,13 @@ def build_engine(settings: Settings, name: str | None = None) -> Engine:
         return RuleEngine()
     if choice in ("llm", "hybrid"):
         if not settings.llm.configured:
-            raise InvalidInput(f"QUNMI_ENGINE={choice} 需要配置 QUNMI_LLM__BASE_URL 或 QUNMI_LLM__API_KEY")
+            raise InvalidInput(
+                f"QUNMI_ENGINE={choice} 需要配置 QUNMI_LLM__BASE_URL 或 QUNMI_LLM__API_KEY"
+            )
         from assistant.engines.factory import build_llm_engine
 
-        return build_llm_engine(settings, choice)
+        llm_engine: Engine = build_llm_engine(settings, choice)
+        return llm_engine
     raise InvalidInput(f"未知的引擎：{choice}（可选 rules / llm / hybrid）")
 
 
@@ -82,7 +85,9 @@ def bootstrap(
     executor = Executor(
         uow_factory=uow_factory,
         clock=clock,
-        config=ExecutorConfig(tz=tz, default_remind_before_minutes=settings.default_remind_before_minutes),
+        config=ExecutorConfig(
+            tz=tz, default_remind_before_minutes=settings.default_remind_before_minutes
+        ),
         policy=policy or RolePolicy(),
     )
     engine = engine or build_engine(settings)

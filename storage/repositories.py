@@ -82,7 +82,7 @@ class SqlRepository(Generic[D, R]):
         return self.domain(**values)  # type: ignore[no-any-return]
 
     def _apply(self, row: Any, record: D) -> None:
-        for f in dataclasses.fields(self.domain):  # type: ignore[arg-type]
+        for f in dataclasses.fields(self.domain):
             if f.name == "id":
                 continue
             value = getattr(record, f.name)
@@ -189,7 +189,10 @@ class SqlMemberRepository(SqlRepository[Member, MemberRow]):
     enums = {"role": Role}
 
     def all(self) -> list[Member]:
-        return [self._to_domain(r) for r in self.session.scalars(select(MemberRow).order_by(MemberRow.id))]
+        return [
+            self._to_domain(r)
+            for r in self.session.scalars(select(MemberRow).order_by(MemberRow.id))
+        ]
 
     def by_display_name(self, name: str) -> Member | None:
         row = self.session.scalar(select(MemberRow).where(MemberRow.display_name == name))
@@ -211,7 +214,10 @@ class SqlProjectRepository(SqlRepository[Project, ProjectRow]):
         return None if row is None else self._to_domain(row)
 
     def all(self) -> list[Project]:
-        return [self._to_domain(r) for r in self.session.scalars(select(ProjectRow).order_by(ProjectRow.id))]
+        return [
+            self._to_domain(r)
+            for r in self.session.scalars(select(ProjectRow).order_by(ProjectRow.id))
+        ]
 
 
 class SqlChatRepository(SqlRepository[Chat, ChatRow]):
@@ -239,7 +245,9 @@ class SqlTaskRepository(SqlRepository[Task, TaskRow]):
             return stmt.where(TaskRow.status.in_([str(v) for v in value]))
         if key == "open":
             closed = [TaskStatus.DONE.value, TaskStatus.CANCELLED.value]
-            return stmt.where(TaskRow.status.not_in(closed) if value else TaskRow.status.in_(closed))
+            return stmt.where(
+                TaskRow.status.not_in(closed) if value else TaskRow.status.in_(closed)
+            )
         if key == "due_before":
             return stmt.where(TaskRow.due.is_not(None), TaskRow.due < value)
         if key == "q":

@@ -261,7 +261,11 @@ class Executor:
                     ok=True,
                     args=args,
                     kind="undo",
-                    summary={"undone_tool": entry.tool, "what": described, "undone_audit_id": audit_id},
+                    summary={
+                        "undone_tool": entry.tool,
+                        "what": described,
+                        "undone_audit_id": audit_id,
+                    },
                     audit_id=log_entry.id,
                 )
         except QunmiError as exc:
@@ -292,7 +296,9 @@ class Executor:
             member = uow.members.by_display_name(actor) or uow.members.by_wecom_userid(actor)
             if member is None:
                 try:
-                    member = resolve_member_name(actor, actor=Member(display_name=actor), members=uow.members.all())
+                    member = resolve_member_name(
+                        actor, actor=Member(display_name=actor), members=uow.members.all()
+                    )
                 except QunmiError:
                     member = None
         if member is None:
@@ -363,7 +369,9 @@ class Executor:
         if name:
             project = scope.uow.projects.by_name(name)
             if project is None:
-                candidates = [p for p in scope.uow.projects.all() if name in p.name or p.name in name]
+                candidates = [
+                    p for p in scope.uow.projects.all() if name in p.name or p.name in name
+                ]
                 if len(candidates) == 1:
                     return candidates[0]
                 raise NotFound(f"找不到项目“{name}”", details={"project": name})
@@ -404,7 +412,10 @@ class Executor:
                 raise NotFound(f"没有编号为 #{meeting_id} 的会议")
             return meeting
         upcoming = scope.uow.meetings.list(
-            filters={"status": MeetingStatus.SCHEDULED, "start_after": scope.now - timedelta(hours=2)},
+            filters={
+                "status": MeetingStatus.SCHEDULED,
+                "start_after": scope.now - timedelta(hours=2),
+            },
             limit=500,
         ).items
         if scope.chat_id is not None:
@@ -520,7 +531,13 @@ class Executor:
         )
         assert task.id is not None
         uow.tasks.add_event(
-            TaskEvent(task_id=task.id, kind="created", at=scope.now, actor_id=scope.actor.id, new=task.status.value)
+            TaskEvent(
+                task_id=task.id,
+                kind="created",
+                at=scope.now,
+                actor_id=scope.actor.id,
+                new=task.status.value,
+            )
         )
         return _Applied(
             kind="task",
@@ -530,11 +547,19 @@ class Executor:
 
     def _update_task(self, scope: _Scope, args: UpdateTask) -> _Applied:
         uow = scope.uow
-        changes = {k for k in ("status", "due", "assignee", "progress_note") if getattr(args, k) is not None}
+        changes = {
+            k
+            for k in ("status", "due", "assignee", "progress_note")
+            if getattr(args, k) is not None
+        }
         if not changes:
             raise InvalidInput("没有要修改的内容：请说明状态、截止时间、负责人或进展。")
         task = self._task(scope, args.task)
-        self._policy.check(actor=scope.actor, tool="update_task", target=Target(task=task, changes=frozenset(changes)))
+        self._policy.check(
+            actor=scope.actor,
+            tool="update_task",
+            target=Target(task=task, changes=frozenset(changes)),
+        )
         before = {
             "status": task.status.value,
             "due": task.due.isoformat() if task.due else None,
@@ -547,7 +572,17 @@ class Executor:
         actor_id = scope.actor.id
         if args.status is not None and TaskStatus(args.status) != task.status:
             new_status = TaskStatus(args.status)
-            events.append(TaskEvent(task_id=task.id, kind="status", at=scope.now, actor_id=actor_id, old=task.status.value, new=new_status.value, note=args.progress_note))
+            events.append(
+                TaskEvent(
+                    task_id=task.id,
+                    kind="status",
+                    at=scope.now,
+                    actor_id=actor_id,
+                    old=task.status.value,
+                    new=new_status.value,
+                    note=args.progress_note,
+                )
+            )
             task.status = new_status
             if new_status == TaskStatus.IN_PROGRESS and task.started_at is None:
                 task.started_at = scope.now
@@ -557,15 +592,41 @@ class Executor:
             elif task.completed_at is not None:
                 task.completed_at = None
         if args.due is not None and args.due != task.due:
-            events.append(TaskEvent(task_id=task.id, kind="due", at=scope.now, actor_id=actor_id, old=before["due"], new=args.due.isoformat()))
+            events.append(
+                TaskEvent(
+                    task_id=task.id,
+                    kind="due",
+                    at=scope.now,
+                    actor_id=actor_id,
+                    old=str(before["due"]) if before["due"] else None,
+                    new=args.due.isoformat(),
+                )
+            )
             task.due = args.due
         if args.assignee is not None:
             assignee = self._member(scope, args.assignee)
             if assignee.id != task.assignee_id:
-                events.append(TaskEvent(task_id=task.id, kind="assignee", at=scope.now, actor_id=actor_id, old=str(task.assignee_id) if task.assignee_id else None, new=str(assignee.id)))
+                events.append(
+                    TaskEvent(
+                        task_id=task.id,
+                        kind="assignee",
+                        at=scope.now,
+                        actor_id=actor_id,
+                        old=str(task.assignee_id) if task.assignee_id else None,
+                        new=str(assignee.id),
+                    )
+                )
                 task.assignee_id = assignee.id
         if args.progress_note is not None and not any(e.kind == "status" for e in events):
-            events.append(TaskEvent(task_id=task.id, kind="note", at=scope.now, actor_id=actor_id, note=args.progress_note))
+            events.append(
+                TaskEvent(
+                    task_id=task.id,
+                    kind="note",
+                    at=scope.now,
+                    actor_id=actor_id,
+                    note=args.progress_note,
+                )
+            )
         task = uow.tasks.update(task)
         for event in events:
             uow.tasks.add_event(event)
@@ -594,7 +655,9 @@ class Executor:
     def _create_meeting(self, scope: _Scope, args: CreateMeeting) -> _Applied:
         uow = scope.uow
         if args.start < scope.now - self._config.meeting_past_tolerance:
-            raise InvalidInput(f"会议开始时间 {args.start.astimezone(self._config.tz):%m月%d日 %H:%M} 已经过去了，请确认时间。")
+            raise InvalidInput(
+                f"会议开始时间 {args.start.astimezone(self._config.tz):%m月%d日 %H:%M} 已经过去了，请确认时间。"
+            )
         end = args.end
         if end is None:
             minutes = args.duration_minutes or self._config.default_meeting_minutes
@@ -623,23 +686,43 @@ class Executor:
         )
         record = meeting_record(meeting, scope.names, self._config.tz)
         record["attendees_all"] = args.attendees in (None, "all")
-        return _Applied(kind="meeting", record=record, undo={"op": "delete", "kind": "meeting", "id": meeting.id})
+        return _Applied(
+            kind="meeting",
+            record=record,
+            undo={"op": "delete", "kind": "meeting", "id": meeting.id},
+        )
 
     def _reschedule_meeting(self, scope: _Scope, args: RescheduleMeeting) -> _Applied:
         meeting = self._meeting(scope, args.meeting)
         if meeting.status != MeetingStatus.SCHEDULED:
-            raise Conflict(f"会议 #{meeting.id}「{meeting.title}」已经{ '取消' if meeting.status == MeetingStatus.CANCELLED else '结束'}，不能改期")
-        self._policy.check(actor=scope.actor, tool="reschedule_meeting", target=Target(meeting=meeting))
-        before = {"start": meeting.start.isoformat(), "end": meeting.end.isoformat() if meeting.end else None}
-        duration = (meeting.end - meeting.start) if meeting.end else timedelta(minutes=self._config.default_meeting_minutes)
+            raise Conflict(
+                f"会议 #{meeting.id}「{meeting.title}」已经{'取消' if meeting.status == MeetingStatus.CANCELLED else '结束'}，不能改期"
+            )
+        self._policy.check(
+            actor=scope.actor, tool="reschedule_meeting", target=Target(meeting=meeting)
+        )
+        before_start = meeting.start
+        before = {
+            "start": meeting.start.isoformat(),
+            "end": meeting.end.isoformat() if meeting.end else None,
+        }
+        duration = (
+            (meeting.end - meeting.start)
+            if meeting.end
+            else timedelta(minutes=self._config.default_meeting_minutes)
+        )
         end = args.end or args.start + duration
         if end <= args.start:
             raise InvalidInput("会议结束时间必须晚于开始时间")
         meeting.start, meeting.end = args.start, end
         meeting = scope.uow.meetings.update(meeting)
         record = meeting_record(meeting, scope.names, self._config.tz)
-        record["previous_start"] = datetime.fromisoformat(before["start"]).astimezone(self._config.tz).isoformat()  # type: ignore[arg-type]
-        return _Applied(kind="meeting", record=record, undo={"op": "restore", "kind": "meeting", "id": meeting.id, "fields": before})
+        record["previous_start"] = before_start.astimezone(self._config.tz).isoformat()
+        return _Applied(
+            kind="meeting",
+            record=record,
+            undo={"op": "restore", "kind": "meeting", "id": meeting.id, "fields": before},
+        )
 
     def _cancel_meeting(self, scope: _Scope, args: CancelMeeting) -> _Applied:
         meeting = self._meeting(scope, args.meeting)
@@ -652,7 +735,11 @@ class Executor:
         record = meeting_record(meeting, scope.names, self._config.tz)
         if args.reason:
             record["reason"] = args.reason
-        return _Applied(kind="meeting", record=record, undo={"op": "restore", "kind": "meeting", "id": meeting.id, "fields": before})
+        return _Applied(
+            kind="meeting",
+            record=record,
+            undo={"op": "restore", "kind": "meeting", "id": meeting.id, "fields": before},
+        )
 
     def _query(self, scope: _Scope, args: Query) -> _Applied:
         uow, tz, names = scope.uow, self._config.tz, scope.names
@@ -660,9 +747,15 @@ class Executor:
         member = self._member(scope, args.member) if args.member else None
         if args.kind == "my_tasks":
             who = member or scope.actor
-            tasks = uow.tasks.list(filters={"open": True, "assignee_id": who.id}, limit=200, order="due").items
+            tasks = uow.tasks.list(
+                filters={"open": True, "assignee_id": who.id}, limit=200, order="due"
+            ).items
             tasks.sort(key=lambda t: (t.due is None, t.due or scope.now))
-            return _Applied(kind="tasks", records=[task_record(t, names, tz) for t in tasks], summary={"member": who.display_name, "count": len(tasks)})
+            return _Applied(
+                kind="tasks",
+                records=[task_record(t, names, tz) for t in tasks],
+                summary={"member": who.display_name, "count": len(tasks)},
+            )
         if args.kind == "overdue":
             filters: dict[str, Any] = {"open": True, "due_before": scope.now}
             if project is not None:
@@ -670,15 +763,27 @@ class Executor:
             if member is not None:
                 filters["assignee_id"] = member.id
             tasks = uow.tasks.list(filters=filters, limit=200, order="due").items
-            return _Applied(kind="tasks", records=[task_record(t, names, tz) for t in tasks], summary={"overdue": True, "count": len(tasks)})
+            return _Applied(
+                kind="tasks",
+                records=[task_record(t, names, tz) for t in tasks],
+                summary={"overdue": True, "count": len(tasks)},
+            )
         if args.kind == "meetings":
-            filters = {"status": MeetingStatus.SCHEDULED, "start_after": scope.now - timedelta(hours=1), "start_before": scope.now + self._config.upcoming_window}
+            filters = {
+                "status": MeetingStatus.SCHEDULED,
+                "start_after": scope.now - timedelta(hours=1),
+                "start_before": scope.now + self._config.upcoming_window,
+            }
             if member is not None:
                 filters["attendee_id"] = member.id
             meetings = uow.meetings.list(filters=filters, limit=200, order="start").items
             if project is not None:
                 meetings = [m for m in meetings if m.project_id in (project.id, None)]
-            return _Applied(kind="meetings", records=[meeting_record(m, names, tz) for m in meetings], summary={"count": len(meetings), "days": self._config.upcoming_window.days})
+            return _Applied(
+                kind="meetings",
+                records=[meeting_record(m, names, tz) for m in meetings],
+                summary={"count": len(meetings), "days": self._config.upcoming_window.days},
+            )
         return self._progress(scope, project)
 
     def _progress(self, scope: _Scope, project: Project | None) -> _Applied:
@@ -700,16 +805,23 @@ class Executor:
         }
         if project is not None and project.deadline is not None:
             summary["deadline"] = project.deadline.astimezone(self._config.tz).isoformat()
-            summary["days_left"] = (project.deadline.astimezone(self._config.tz).date() - scope.now.astimezone(self._config.tz).date()).days
+            summary["days_left"] = (
+                project.deadline.astimezone(self._config.tz).date()
+                - scope.now.astimezone(self._config.tz).date()
+            ).days
         blocked = [t for t in tasks if t.status == TaskStatus.BLOCKED]
         return _Applied(
             kind="progress",
             summary=summary,
-            records=[task_record(t, scope.names, self._config.tz) for t in (overdue + blocked)[:20]],
+            records=[
+                task_record(t, scope.names, self._config.tz) for t in (overdue + blocked)[:20]
+            ],
         )
 
     # -- undo -----------------------------------------------------------------------------
-    def _apply_undo(self, uow: UnitOfWork, undo: dict[str, Any], actor: Member, now: datetime) -> str:
+    def _apply_undo(
+        self, uow: UnitOfWork, undo: dict[str, Any], actor: Member, now: datetime
+    ) -> str:
         op, kind, record_id = undo.get("op"), undo.get("kind"), undo.get("id")
         if op == "delete" and kind == "task":
             task = uow.tasks.get(record_id)  # type: ignore[arg-type]
@@ -743,10 +855,23 @@ class Executor:
             task.status = TaskStatus(fields["status"])
             task.due = datetime.fromisoformat(fields["due"]) if fields["due"] else None
             task.assignee_id = fields["assignee_id"]
-            task.started_at = datetime.fromisoformat(fields["started_at"]) if fields["started_at"] else None
-            task.completed_at = datetime.fromisoformat(fields["completed_at"]) if fields["completed_at"] else None
+            task.started_at = (
+                datetime.fromisoformat(fields["started_at"]) if fields["started_at"] else None
+            )
+            task.completed_at = (
+                datetime.fromisoformat(fields["completed_at"]) if fields["completed_at"] else None
+            )
             uow.tasks.update(task)
-            uow.tasks.add_event(TaskEvent(task_id=task.id, kind="undo", at=now, actor_id=actor.id, old=old_status.value, new=task.status.value))  # type: ignore[arg-type]
+            uow.tasks.add_event(
+                TaskEvent(
+                    task_id=record_id,  # type: ignore[arg-type]
+                    kind="undo",
+                    at=now,
+                    actor_id=actor.id,
+                    old=old_status.value,
+                    new=task.status.value,
+                )
+            )
             return f"恢复了任务 #{record_id}「{task.title}」之前的状态"
         if op == "restore" and kind == "meeting":
             meeting = uow.meetings.get(record_id)  # type: ignore[arg-type]
@@ -764,12 +889,14 @@ class Executor:
             member = uow.members.get(record_id)  # type: ignore[arg-type]
             if member is None:
                 raise NotFound("要撤销的成员已经不存在")
-            for attr, repo in (("project_id", uow.projects), ("chat_id", uow.chats)):
-                if undo.get(attr):
-                    container = repo.get(undo[attr])
-                    if container is not None and member.id in container.member_ids:
-                        container.member_ids.remove(member.id)  # type: ignore[arg-type]
-                        repo.update(container)  # type: ignore[arg-type]
+            project = uow.projects.get(undo["project_id"]) if undo.get("project_id") else None
+            if project is not None and member.id in project.member_ids:
+                project.member_ids.remove(member.id)
+                uow.projects.update(project)
+            chat = uow.chats.get(undo["chat_id"]) if undo.get("chat_id") else None
+            if chat is not None and member.id in chat.member_ids:
+                chat.member_ids.remove(member.id)
+                uow.chats.update(chat)
             if undo.get("created"):
                 uow.members.delete(record_id)  # type: ignore[arg-type]
                 return f"移除了新加的成员 {member.display_name}"

@@ -52,10 +52,17 @@ class RolePolicy:
         if tool == "update_task" and target.task is not None:
             task = target.task
             own = actor.id in (task.assignee_id, task.creator_id) or task.assignee_id is None
-            if "assignee" in target.changes and actor.id != task.creator_id and task.assignee_id is not None and task.assignee_id != actor.id:
+            if (
+                "assignee" in target.changes
+                and actor.id != task.creator_id
+                and task.assignee_id is not None
+                and task.assignee_id != actor.id
+            ):
                 raise PermissionDenied("只有任务创建人、项目经理或管理员可以改派别人的任务")
             if not own:
-                raise PermissionDenied("这是别人的任务：只有负责人、创建人、项目经理或管理员可以修改")
+                raise PermissionDenied(
+                    "这是别人的任务：只有负责人、创建人、项目经理或管理员可以修改"
+                )
         if tool in ("reschedule_meeting", "cancel_meeting") and target.meeting is not None:
             if target.meeting.organizer_id not in (None, actor.id):
                 raise PermissionDenied("只有会议组织者、项目经理或管理员可以改期或取消这个会")

@@ -52,7 +52,9 @@ def explain(exc: ValidationError) -> tuple[str, list[dict[str, Any]]]:
         elif kind == "extra_forbidden":
             parts.append(f"不认识的参数 {err.get('loc', ('?',))[0]}")
         elif kind.startswith("datetime") or kind.startswith("date"):
-            parts.append(f"{field}不是合法的时间，需要 ISO 8601 带时区，例如 2026-11-26T15:00:00+08:00")
+            parts.append(
+                f"{field}不是合法的时间，需要 ISO 8601 带时区，例如 2026-11-26T15:00:00+08:00"
+            )
         elif kind == "literal_error":
             expected = (err.get("ctx") or {}).get("expected", "")
             parts.append(f"{field}只能是 {expected}")

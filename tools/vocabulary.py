@@ -57,8 +57,12 @@ class CreateProject(ToolArgs):
 
     tool_name: ClassVar[str] = "create_project"
     name: Name = Field(description="项目名称，例如“官网改版”")
-    owner: Name | None = Field(default=None, description="负责人的名字、昵称或 @ 的人；“我”表示发消息的人")
-    deadline: datetime | None = Field(default=None, description="截止或上线时间，ISO 8601 带时区偏移")
+    owner: Name | None = Field(
+        default=None, description="负责人的名字、昵称或 @ 的人；“我”表示发消息的人"
+    )
+    deadline: datetime | None = Field(
+        default=None, description="截止或上线时间，ISO 8601 带时区偏移"
+    )
     members: list[Name] | None = Field(default=None, description="加入项目的成员名字列表")
 
     _check_deadline = field_validator("deadline")(_require_offset)
@@ -78,9 +82,16 @@ class CreateTask(ToolArgs):
 
     tool_name: ClassVar[str] = "create_task"
     title: Title = Field(description="任务标题，简短，例如“出登录页设计稿”")
-    assignee: Name | None = Field(default=None, description="负责人名字、昵称或 @ 的人；“我”表示发消息的人")
-    due: datetime | None = Field(default=None, description="截止时间，ISO 8601 带时区偏移；“周五前”即周五当天截止")
-    priority: PriorityName | None = Field(default=None, description="优先级：low / normal / high / urgent（紧急、加急为 urgent，尽快、高优先级为 high）")
+    assignee: Name | None = Field(
+        default=None, description="负责人名字、昵称或 @ 的人；“我”表示发消息的人"
+    )
+    due: datetime | None = Field(
+        default=None, description="截止时间，ISO 8601 带时区偏移；“周五前”即周五当天截止"
+    )
+    priority: PriorityName | None = Field(
+        default=None,
+        description="优先级：low / normal / high / urgent（紧急、加急为 urgent，尽快、高优先级为 high）",
+    )
     project: Name | None = Field(default=None, description="项目名；不填则为当前群所属项目")
     description: Text | None = Field(default=None, description="补充说明")
 
@@ -92,7 +103,9 @@ class UpdateTask(ToolArgs):
 
     tool_name: ClassVar[str] = "update_task"
     task: Ref = Field(description="任务编号（如 12 或 #12），或能认出该任务的词语")
-    status: StatusName | None = Field(default=None, description="新状态：todo / in_progress / blocked / done / cancelled")
+    status: StatusName | None = Field(
+        default=None, description="新状态：todo / in_progress / blocked / done / cancelled"
+    )
     due: datetime | None = Field(default=None, description="新的截止时间，ISO 8601 带时区偏移")
     assignee: Name | None = Field(default=None, description="新的负责人")
     progress_note: Text | None = Field(default=None, description="进展说明，例如“等第三方接口”")
@@ -108,10 +121,17 @@ class CreateMeeting(ToolArgs):
     start: datetime = Field(description="开始时间，ISO 8601 带时区偏移")
     end: datetime | None = Field(default=None, description="结束时间，ISO 8601 带时区偏移")
     duration_minutes: int | None = Field(default=None, ge=1, le=24 * 60, description="时长（分钟）")
-    attendees: list[Name] | Literal["all"] | None = Field(default=None, description="参会人名字列表，或 \"all\" 表示全员")
-    agenda: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]] | None = Field(default=None, description="议题列表")
+    attendees: list[Name] | Literal["all"] | None = Field(
+        default=None, description='参会人名字列表，或 "all" 表示全员'
+    )
+    agenda: (
+        list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]]
+        | None
+    ) = Field(default=None, description="议题列表")
     location: Name | None = Field(default=None, description="地点，例如“3号会议室”“腾讯会议”")
-    remind_before_minutes: int | None = Field(default=None, ge=0, le=7 * 24 * 60, description="提前提醒的分钟数")
+    remind_before_minutes: int | None = Field(
+        default=None, ge=0, le=7 * 24 * 60, description="提前提醒的分钟数"
+    )
 
     _check_times = field_validator("start", "end")(_require_offset)
 

@@ -6,11 +6,10 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
+from api.errors import status_for
 from assistant.bootstrap import Qunmi
 from assistant.domain import ToolCall
 from tools.executor import CallContext, ToolResult
-
-from api.errors import status_for
 
 
 class ToolFailed(Exception):

@@ -6,12 +6,11 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response, status
 
+from api.deps import QunmiDep
+from api.schemas import MessageIn, MessagePublic, OutcomePublic, PagePublic
 from assistant.errors import NotFound
 from assistant.services.inbox import Inbound
 from tools.records import iso
-
-from api.deps import QunmiDep
-from api.schemas import MessageIn, MessagePublic, OutcomePublic, PagePublic
 
 router = APIRouter(tags=["messages"])
 
@@ -34,14 +33,23 @@ def _message_public(q: QunmiDep, m: Any) -> dict[str, Any]:
 
 
 @router.post("/messages", response_model=OutcomePublic)
-def post_message(q: QunmiDep, body: MessageIn, response: Response, wait: bool = True) -> dict[str, Any]:
+def post_message(
+    q: QunmiDep, body: MessageIn, response: Response, wait: bool = True
+) -> dict[str, Any]:
     """Store a chat message (deduplicated by channel + external_id) and process it.
 
     With ``wait=true`` (default) the answer says what was done; with ``wait=false`` the message
     is acknowledged as soon as it is stored (202) and the worker processes it.
     """
     message, is_new = q.inbox.receive(
-        Inbound(channel=body.channel, chat=body.chat, sender=body.sender, text=body.text, external_id=body.external_id, sender_name=body.sender_name)
+        Inbound(
+            channel=body.channel,
+            chat=body.chat,
+            sender=body.sender,
+            text=body.text,
+            external_id=body.external_id,
+            sender_name=body.sender_name,
+        )
     )
     assert message.id is not None
     if not wait:
@@ -49,7 +57,16 @@ def post_message(q: QunmiDep, body: MessageIn, response: Response, wait: bool = 
         if worker is not None:
             worker.notify()
         response.status_code = status.HTTP_202_ACCEPTED
-        return {"message_id": message.id, "state": message.state.value, "engine": None, "actions": [], "results": [], "cards": [], "error": None, "duplicate": not is_new}
+        return {
+            "message_id": message.id,
+            "state": message.state.value,
+            "engine": None,
+            "actions": [],
+            "results": [],
+            "cards": [],
+            "error": None,
+            "duplicate": not is_new,
+        }
     outcome = q.processor.process(message.id)
     if not is_new:
         outcome.duplicate = True
@@ -65,8 +82,15 @@ def list_messages(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     with q.uow_factory() as uow:
-        page = uow.messages.list(filters={"state": state, "chat_id": chat_id}, limit=limit, offset=offset, order="-id")
-    return {"items": [_message_public(q, m) for m in page.items], "total": page.total, "limit": page.limit, "offset": page.offset}
+        page = uow.messages.list(
+            filters={"state": state, "chat_id": chat_id}, limit=limit, offset=offset, order="-id"
+        )
+    return {
+        "items": [_message_public(q, m) for m in page.items],
+        "total": page.total,
+        "limit": page.limit,
+        "offset": page.offset,
+    }
 
 
 @router.get("/messages/{message_id}", response_model=MessagePublic)

@@ -11,11 +11,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, status
 
-from assistant.domain import Chat, Member, Role
-from assistant.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from tools.records import chat_record, iso, meeting_record, member_record, project_record, task_record
-from tools.resolve import resolve_member_name
-
 from api.deps import QunmiDep
 from api.routes.common import ToolFailed, names, run_tool
 from api.schemas import (
@@ -39,6 +34,17 @@ from api.schemas import (
     TaskUpdate,
     UndoRequest,
 )
+from assistant.domain import Chat, Member, Role
+from assistant.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from tools.records import (
+    chat_record,
+    iso,
+    meeting_record,
+    member_record,
+    project_record,
+    task_record,
+)
+from tools.resolve import resolve_member_name
 
 router = APIRouter()
 
@@ -53,10 +59,20 @@ def _tool_args(body: Any) -> dict[str, Any]:
 
 # -- members ---------------------------------------------------------------------------------
 @router.get("/members", response_model=PagePublic[MemberPublic], tags=["members"])
-def list_members(q: QunmiDep, role: Literal["admin", "pm", "member"] | None = None, limit: Limit = 100, offset: Offset = 0) -> dict[str, Any]:
+def list_members(
+    q: QunmiDep,
+    role: Literal["admin", "pm", "member"] | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> dict[str, Any]:
     with q.uow_factory() as uow:
         page = uow.members.list(filters={"role": role}, limit=limit, offset=offset)
-    return {"items": [member_record(m) for m in page.items], "total": page.total, "limit": page.limit, "offset": page.offset}
+    return {
+        "items": [member_record(m) for m in page.items],
+        "total": page.total,
+        "limit": page.limit,
+        "offset": page.offset,
+    }
 
 
 @router.get("/members/{member_id}", response_model=MemberPublic, tags=["members"])
@@ -78,14 +94,22 @@ def _check_names_free(uow: Any, names_: list[str], *, except_id: int | None = No
             raise Conflict(f"名字“{clash[0]}”已经是成员 {other.display_name} 的名字或别名")
 
 
-@router.post("/members", response_model=MemberPublic, status_code=status.HTTP_201_CREATED, tags=["members"])
+@router.post(
+    "/members", response_model=MemberPublic, status_code=status.HTTP_201_CREATED, tags=["members"]
+)
 def create_member(q: QunmiDep, body: MemberCreate) -> dict[str, Any]:
     """Register a member directly (team setup); in the chat, ``add_member`` does the same."""
     aliases = [a.strip() for a in body.aliases if a.strip()]
     with q.uow_factory() as uow:
         _check_names_free(uow, [body.display_name, *aliases])
         member = uow.members.add(
-            Member(display_name=body.display_name.strip(), aliases=aliases, wecom_userid=body.wecom_userid, role=Role(body.role), created_at=q.clock.now())
+            Member(
+                display_name=body.display_name.strip(),
+                aliases=aliases,
+                wecom_userid=body.wecom_userid,
+                role=Role(body.role),
+                created_at=q.clock.now(),
+            )
         )
         uow.commit()
     return member_record(member)
@@ -98,11 +122,17 @@ def update_member(q: QunmiDep, member_id: int, body: MemberUpdate) -> dict[str, 
         member = uow.members.get(member_id)
         if member is None:
             raise NotFound(f"成员 {member_id} 不存在")
-        actor = resolve_member_name(str(body.actor), actor=member, members=uow.members.all()) if not isinstance(body.actor, int) else uow.members.get(body.actor)
+        actor = (
+            resolve_member_name(str(body.actor), actor=member, members=uow.members.all())
+            if not isinstance(body.actor, int)
+            else uow.members.get(body.actor)
+        )
         if actor is None:
             raise NotFound("找不到操作人")
         if body.role is not None and body.role != member.role.value:
-            if actor.role not in (Role.ADMIN, Role.PM) or (body.role == "admin" and actor.role != Role.ADMIN):
+            if actor.role not in (Role.ADMIN, Role.PM) or (
+                body.role == "admin" and actor.role != Role.ADMIN
+            ):
                 raise PermissionDenied("只有项目经理或管理员可以修改角色（设置管理员需要管理员）")
             member.role = Role(body.role)
         if body.display_name is not None:
@@ -117,7 +147,12 @@ def update_member(q: QunmiDep, member_id: int, body: MemberUpdate) -> dict[str, 
 
 # -- projects --------------------------------------------------------------------------------
 @router.get("/projects", response_model=PagePublic[ProjectPublic], tags=["projects"])
-def list_projects(q: QunmiDep, status_: Annotated[str | None, Query(alias="status")] = None, limit: Limit = 100, offset: Offset = 0) -> dict[str, Any]:
+def list_projects(
+    q: QunmiDep,
+    status_: Annotated[str | None, Query(alias="status")] = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> dict[str, Any]:
     with q.uow_factory() as uow:
         page = uow.projects.list(filters={"status": status_}, limit=limit, offset=offset)
         lookup = {m.id: m.display_name for m in uow.members.all() if m.id is not None}
@@ -134,9 +169,21 @@ def get_project(q: QunmiDep, project_id: int) -> dict[str, Any]:
     return project_record(project, names(q), q.settings.tz)
 
 
-@router.post("/projects", response_model=ProjectPublic, status_code=status.HTTP_201_CREATED, tags=["projects"])
+@router.post(
+    "/projects",
+    response_model=ProjectPublic,
+    status_code=status.HTTP_201_CREATED,
+    tags=["projects"],
+)
 def create_project(q: QunmiDep, body: ProjectCreate) -> dict[str, Any]:
-    result = run_tool(q, "create_project", _tool_args(body), actor=body.actor, chat_id=body.chat_id, idempotency_key=body.idempotency_key)
+    result = run_tool(
+        q,
+        "create_project",
+        _tool_args(body),
+        actor=body.actor,
+        chat_id=body.chat_id,
+        idempotency_key=body.idempotency_key,
+    )
     return result.record or {}
 
 
@@ -144,7 +191,11 @@ def create_project(q: QunmiDep, body: ProjectCreate) -> dict[str, Any]:
 def _member_ids(q: QunmiDep, uow: Any, wanted: list[str]) -> list[int]:
     everyone = uow.members.all()
     placeholder = Member(display_name="")
-    return [resolve_member_name(n, actor=placeholder, members=everyone).id for n in wanted]
+    return [
+        member_id
+        for n in wanted
+        if (member_id := resolve_member_name(n, actor=placeholder, members=everyone).id) is not None
+    ]
 
 
 @router.get("/chats", response_model=PagePublic[ChatPublic], tags=["chats"])
@@ -152,10 +203,17 @@ def list_chats(q: QunmiDep, limit: Limit = 100, offset: Offset = 0) -> dict[str,
     with q.uow_factory() as uow:
         page = uow.chats.list(limit=limit, offset=offset)
         lookup = {m.id: m.display_name for m in uow.members.all() if m.id is not None}
-    return {"items": [chat_record(c, lookup) for c in page.items], "total": page.total, "limit": page.limit, "offset": page.offset}
+    return {
+        "items": [chat_record(c, lookup) for c in page.items],
+        "total": page.total,
+        "limit": page.limit,
+        "offset": page.offset,
+    }
 
 
-@router.post("/chats", response_model=ChatPublic, status_code=status.HTTP_201_CREATED, tags=["chats"])
+@router.post(
+    "/chats", response_model=ChatPublic, status_code=status.HTTP_201_CREATED, tags=["chats"]
+)
 def create_chat(q: QunmiDep, body: ChatCreate) -> dict[str, Any]:
     with q.uow_factory() as uow:
         if uow.chats.by_external("console", body.name) is not None:
@@ -166,7 +224,16 @@ def create_chat(q: QunmiDep, body: ChatCreate) -> dict[str, Any]:
             if project is None:
                 raise NotFound(f"找不到项目“{body.project}”")
             project_id = project.id
-        chat = uow.chats.add(Chat(name=body.name, channel="console", external_id=body.name, project_id=project_id, member_ids=_member_ids(q, uow, body.members), created_at=q.clock.now()))
+        chat = uow.chats.add(
+            Chat(
+                name=body.name,
+                channel="console",
+                external_id=body.name,
+                project_id=project_id,
+                member_ids=_member_ids(q, uow, body.members),
+                created_at=q.clock.now(),
+            )
+        )
         uow.commit()
         lookup = {m.id: m.display_name for m in uow.members.all() if m.id is not None}
     return chat_record(chat, lookup)
@@ -197,7 +264,9 @@ def update_chat(q: QunmiDep, chat_id: int, body: ChatUpdate) -> dict[str, Any]:
 @router.get("/tasks", response_model=PagePublic[TaskPublic], tags=["tasks"])
 def list_tasks(
     q: QunmiDep,
-    status_: Annotated[Literal["todo", "in_progress", "blocked", "done", "cancelled"] | None, Query(alias="status")] = None,
+    status_: Annotated[
+        Literal["todo", "in_progress", "blocked", "done", "cancelled"] | None, Query(alias="status")
+    ] = None,
     assignee: str | None = None,
     project_id: int | None = None,
     open_: Annotated[bool | None, Query(alias="open")] = None,
@@ -210,10 +279,28 @@ def list_tasks(
         everyone = uow.members.all()
         assignee_id = None
         if assignee:
-            assignee_id = resolve_member_name(assignee, actor=Member(display_name=""), members=everyone).id
-        page = uow.tasks.list(filters={"status": status_, "assignee_id": assignee_id, "project_id": project_id, "open": open_, "q": search}, limit=limit, offset=offset, order=order)
+            assignee_id = resolve_member_name(
+                assignee, actor=Member(display_name=""), members=everyone
+            ).id
+        page = uow.tasks.list(
+            filters={
+                "status": status_,
+                "assignee_id": assignee_id,
+                "project_id": project_id,
+                "open": open_,
+                "q": search,
+            },
+            limit=limit,
+            offset=offset,
+            order=order,
+        )
     lookup = {m.id: m.display_name for m in everyone if m.id is not None}
-    return {"items": [task_record(t, lookup, q.settings.tz) for t in page.items], "total": page.total, "limit": page.limit, "offset": page.offset}
+    return {
+        "items": [task_record(t, lookup, q.settings.tz) for t in page.items],
+        "total": page.total,
+        "limit": page.limit,
+        "offset": page.offset,
+    }
 
 
 @router.get("/tasks/{task_id}", response_model=TaskDetail, tags=["tasks"])
@@ -224,13 +311,32 @@ def get_task(q: QunmiDep, task_id: int) -> dict[str, Any]:
             raise NotFound(f"任务 #{task_id} 不存在")
         events = uow.tasks.events(task_id)
     out = task_record(task, names(q), q.settings.tz)
-    out["events"] = [{"kind": e.kind, "at": iso(e.at, q.settings.tz), "actor_id": e.actor_id, "old": e.old, "new": e.new, "note": e.note} for e in events]
+    out["events"] = [
+        {
+            "kind": e.kind,
+            "at": iso(e.at, q.settings.tz),
+            "actor_id": e.actor_id,
+            "old": e.old,
+            "new": e.new,
+            "note": e.note,
+        }
+        for e in events
+    ]
     return out
 
 
-@router.post("/tasks", response_model=TaskPublic, status_code=status.HTTP_201_CREATED, tags=["tasks"])
+@router.post(
+    "/tasks", response_model=TaskPublic, status_code=status.HTTP_201_CREATED, tags=["tasks"]
+)
 def create_task(q: QunmiDep, body: TaskCreate) -> dict[str, Any]:
-    result = run_tool(q, "create_task", _tool_args(body), actor=body.actor, chat_id=body.chat_id, idempotency_key=body.idempotency_key)
+    result = run_tool(
+        q,
+        "create_task",
+        _tool_args(body),
+        actor=body.actor,
+        chat_id=body.chat_id,
+        idempotency_key=body.idempotency_key,
+    )
     return result.record or {}
 
 
@@ -238,7 +344,14 @@ def create_task(q: QunmiDep, body: TaskCreate) -> dict[str, Any]:
 def update_task(q: QunmiDep, task_id: int, body: TaskUpdate) -> dict[str, Any]:
     args = _tool_args(body)
     args["task"] = task_id
-    result = run_tool(q, "update_task", args, actor=body.actor, chat_id=body.chat_id, idempotency_key=body.idempotency_key)
+    result = run_tool(
+        q,
+        "update_task",
+        args,
+        actor=body.actor,
+        chat_id=body.chat_id,
+        idempotency_key=body.idempotency_key,
+    )
     return result.record or {}
 
 
@@ -246,7 +359,9 @@ def update_task(q: QunmiDep, task_id: int, body: TaskUpdate) -> dict[str, Any]:
 @router.get("/meetings", response_model=PagePublic[MeetingPublic], tags=["meetings"])
 def list_meetings(
     q: QunmiDep,
-    status_: Annotated[Literal["scheduled", "cancelled", "done"] | None, Query(alias="status")] = None,
+    status_: Annotated[
+        Literal["scheduled", "cancelled", "done"] | None, Query(alias="status")
+    ] = None,
     start_after: datetime | None = None,
     start_before: datetime | None = None,
     limit: Limit = 100,
@@ -256,9 +371,19 @@ def list_meetings(
         if value is not None and value.tzinfo is None:
             raise InvalidInput("时间参数需要带时区，例如 2026-11-25T00:00:00+08:00")
     with q.uow_factory() as uow:
-        page = uow.meetings.list(filters={"status": status_, "start_after": start_after, "start_before": start_before}, limit=limit, offset=offset, order="start")
+        page = uow.meetings.list(
+            filters={"status": status_, "start_after": start_after, "start_before": start_before},
+            limit=limit,
+            offset=offset,
+            order="start",
+        )
     lookup = names(q)
-    return {"items": [meeting_record(m, lookup, q.settings.tz) for m in page.items], "total": page.total, "limit": page.limit, "offset": page.offset}
+    return {
+        "items": [meeting_record(m, lookup, q.settings.tz) for m in page.items],
+        "total": page.total,
+        "limit": page.limit,
+        "offset": page.offset,
+    }
 
 
 @router.get("/meetings/{meeting_id}", response_model=MeetingPublic, tags=["meetings"])
@@ -270,9 +395,21 @@ def get_meeting(q: QunmiDep, meeting_id: int) -> dict[str, Any]:
     return meeting_record(meeting, names(q), q.settings.tz)
 
 
-@router.post("/meetings", response_model=MeetingPublic, status_code=status.HTTP_201_CREATED, tags=["meetings"])
+@router.post(
+    "/meetings",
+    response_model=MeetingPublic,
+    status_code=status.HTTP_201_CREATED,
+    tags=["meetings"],
+)
 def create_meeting(q: QunmiDep, body: MeetingCreate) -> dict[str, Any]:
-    result = run_tool(q, "create_meeting", _tool_args(body), actor=body.actor, chat_id=body.chat_id, idempotency_key=body.idempotency_key)
+    result = run_tool(
+        q,
+        "create_meeting",
+        _tool_args(body),
+        actor=body.actor,
+        chat_id=body.chat_id,
+        idempotency_key=body.idempotency_key,
+    )
     return result.record or {}
 
 
@@ -280,7 +417,14 @@ def create_meeting(q: QunmiDep, body: MeetingCreate) -> dict[str, Any]:
 def reschedule_meeting(q: QunmiDep, meeting_id: int, body: MeetingReschedule) -> dict[str, Any]:
     args = _tool_args(body)
     args["meeting"] = meeting_id
-    result = run_tool(q, "reschedule_meeting", args, actor=body.actor, chat_id=body.chat_id, idempotency_key=body.idempotency_key)
+    result = run_tool(
+        q,
+        "reschedule_meeting",
+        args,
+        actor=body.actor,
+        chat_id=body.chat_id,
+        idempotency_key=body.idempotency_key,
+    )
     return result.record or {}
 
 
@@ -288,18 +432,47 @@ def reschedule_meeting(q: QunmiDep, meeting_id: int, body: MeetingReschedule) ->
 def cancel_meeting(q: QunmiDep, meeting_id: int, body: MeetingCancel) -> dict[str, Any]:
     args = _tool_args(body)
     args["meeting"] = meeting_id
-    result = run_tool(q, "cancel_meeting", args, actor=body.actor, chat_id=body.chat_id, idempotency_key=body.idempotency_key)
+    result = run_tool(
+        q,
+        "cancel_meeting",
+        args,
+        actor=body.actor,
+        chat_id=body.chat_id,
+        idempotency_key=body.idempotency_key,
+    )
     return result.record or {}
 
 
 # -- audit -----------------------------------------------------------------------------------
 @router.get("/audit", response_model=PagePublic[AuditPublic], tags=["audit"])
-def list_audit(q: QunmiDep, tool: str | None = None, actor_id: int | None = None, message_id: int | None = None, limit: Limit = 100, offset: Offset = 0) -> dict[str, Any]:
+def list_audit(
+    q: QunmiDep,
+    tool: str | None = None,
+    actor_id: int | None = None,
+    message_id: int | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> dict[str, Any]:
     with q.uow_factory() as uow:
-        page = uow.audit.list(filters={"tool": tool, "actor_id": actor_id, "message_id": message_id}, limit=limit, offset=offset, order="-id")
+        page = uow.audit.list(
+            filters={"tool": tool, "actor_id": actor_id, "message_id": message_id},
+            limit=limit,
+            offset=offset,
+            order="-id",
+        )
     tz = q.settings.tz
     items = [
-        {"id": e.id, "tool": e.tool, "arguments": e.arguments, "at": iso(e.at, tz), "actor_id": e.actor_id, "message_id": e.message_id, "result": e.result, "undoable": e.undo is not None and e.undone_at is None, "undone_at": iso(e.undone_at, tz)}
+        {
+            "id": e.id,
+            "tool": e.tool,
+            "arguments": e.arguments,
+            "at": iso(e.at, tz),
+            "actor_id": e.actor_id,
+            "message_id": e.message_id,
+            "result": e.result,
+            "undoable": e.undo is not None and e.undone_at is None,
+            "undone_at": iso(e.undone_at, tz),
+        }
         for e in page.items
     ]
     return {"items": items, "total": page.total, "limit": page.limit, "offset": page.offset}

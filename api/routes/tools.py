@@ -6,11 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from tools.vocabulary import VOCABULARY_VERSION, tool_schemas
-
 from api.deps import QunmiDep
 from api.routes.common import run_tool
 from api.schemas import ToolCallRequest
+from tools.vocabulary import VOCABULARY_VERSION, tool_schemas
 
 router = APIRouter(tags=["tools"])
 
@@ -23,4 +22,11 @@ def list_tools() -> dict[str, Any]:
 @router.post("/tools/{tool}")
 def call_tool(q: QunmiDep, tool: str, body: ToolCallRequest) -> dict[str, Any]:
     """Apply one tool call as ``actor``; errors come back as 4xx with a reason."""
-    return run_tool(q, tool, body.args, actor=body.actor, chat_id=body.chat_id, idempotency_key=body.idempotency_key).to_dict()
+    return run_tool(
+        q,
+        tool,
+        body.args,
+        actor=body.actor,
+        chat_id=body.chat_id,
+        idempotency_key=body.idempotency_key,
+    ).to_dict()

@@ -61,7 +61,11 @@ def render_result(
             return OutgoingCard(text=f"❓ {reason}", kind="question")
         return OutgoingCard(text=f"⚠️ {reason}", kind="error")
     rec = result.record or {}
-    link = f"\n{console_url.rstrip('/')}/#{result.kind}-{rec.get('id')}" if console_url and rec.get("id") else ""
+    link = (
+        f"\n{console_url.rstrip('/')}/#{result.kind}-{rec.get('id')}"
+        if console_url and rec.get("id")
+        else ""
+    )
     mentions: list[str] = []
     if result.tool == "create_task":
         if rec.get("assignee"):
@@ -69,7 +73,12 @@ def render_result(
         text = "✅ 已记下任务 " + _task_line(rec, tz, now)
     elif result.tool == "update_task":
         status = rec.get("status", "")
-        verb = {"done": "🎉 已完成", "in_progress": "▶️ 开始处理", "blocked": "⛔ 受阻", "cancelled": "🚫 已取消"}.get(status, "✏️ 已更新")
+        verb = {
+            "done": "🎉 已完成",
+            "in_progress": "▶️ 开始处理",
+            "blocked": "⛔ 受阻",
+            "cancelled": "🚫 已取消",
+        }.get(status, "✏️ 已更新")
         text = f"{verb} 任务 " + _task_line(rec, tz, now)
         if rec.get("progress_note"):
             text += f"\n进展：{rec['progress_note']}"
@@ -77,7 +86,12 @@ def render_result(
         attendees = "全员" if rec.get("attendees_all") else "、".join(rec.get("attendees", []))
         lines = [f"📅 已安排会议 {_meeting_line(rec, tz, now)}"]
         if rec.get("end") and rec.get("start"):
-            minutes = int((datetime.fromisoformat(rec["end"]) - datetime.fromisoformat(rec["start"])).total_seconds() // 60)
+            minutes = int(
+                (
+                    datetime.fromisoformat(rec["end"]) - datetime.fromisoformat(rec["start"])
+                ).total_seconds()
+                // 60
+            )
             lines.append(f"时长 {minutes} 分钟")
         lines.append(f"参会：{attendees}")
         if rec.get("agenda"):
@@ -133,15 +147,30 @@ def _render_query(result: ToolResult, tz: tzinfo, now: datetime | None) -> str:
     if result.kind == "meetings":
         if not records:
             return f"📅 接下来 {summary.get('days', 7)} 天没有安排会议。"
-        return "\n".join([f"📅 接下来的会议（{len(records)}）", *("· " + _meeting_line(m, tz, now) for m in records[:20])])
+        return "\n".join(
+            [
+                f"📅 接下来的会议（{len(records)}）",
+                *("· " + _meeting_line(m, tz, now) for m in records[:20]),
+            ]
+        )
     if summary.get("overdue"):
         if not records:
             return "👍 目前没有逾期的任务。"
-        return "\n".join([f"⚠️ 逾期任务（{len(records)}）", *("· " + _task_line(t, tz, now) for t in records[:20])])
+        return "\n".join(
+            [
+                f"⚠️ 逾期任务（{len(records)}）",
+                *("· " + _task_line(t, tz, now) for t in records[:20]),
+            ]
+        )
     who = summary.get("member", "")
     if not records:
         return f"👍 {who} 目前没有未完成的任务。"
-    return "\n".join([f"📋 {who} 的未完成任务（{len(records)}）", *("· " + _task_line(t, tz, now) for t in records[:20])])
+    return "\n".join(
+        [
+            f"📋 {who} 的未完成任务（{len(records)}）",
+            *("· " + _task_line(t, tz, now) for t in records[:20]),
+        ]
+    )
 
 
 def render_results(

