@@ -25,6 +25,25 @@ SELF_WORDS = frozenset({"我", "我自己", "自己", "本人", "俺", "me", "my
 _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 # Words that say what kind of thing is meant but not which one.
 _GENERIC = ("那个", "这个", "任务", "事情", "的事", "会议", "的会", "一下", "相关")
+# A reference made only of such words points at "the one there is" (会改到周四 → the only meeting).
+_GENERIC_ONLY = frozenset(
+    {
+        "会",
+        "会议",
+        "那个会",
+        "这个会",
+        "刚才那个会",
+        "刚才的会",
+        "任务",
+        "那个任务",
+        "这个任务",
+        "这个",
+        "那个",
+        "它",
+        "这事",
+        "这件事",
+    }
+)
 _REF_ID = re.compile(r"^\s*[#＃]?\s*(\d{1,9})\s*$")
 
 T = TypeVar("T", Task, Meeting)
@@ -61,6 +80,8 @@ def similarity(query: str, title: str) -> float:
 
 def _strip_generic(text: str) -> str:
     out = normalize_words(text)
+    if out in _GENERIC_ONLY:
+        return ""
     for word in _GENERIC:
         out = out.replace(word, "")
     return out

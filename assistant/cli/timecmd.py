@@ -1,9 +1,131 @@
-"""Commands registered by this module are added as the feature lands."""
+"""``qunmi time``: read the time expressions of a text; ``qunmi eval time``: score the corpora."""
 
 from __future__ import annotations
 
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+__all__ = ["register"]
+
+
+def _parse_now(raw: str | None) -> datetime:
+    if raw is None:
+        from assistant.settings import Settings
+
+        return datetime.now(Settings().tz).replace(microsecond=0)
+    try:
+        now = datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise typer.BadParameter(f"--now 不是 ISO 8601 时间：{raw}") from exc
+    if now.tzinfo is None:
+        raise typer.BadParameter("--now 需要带时区偏移，例如 2026-11-25T10:00:00+08:00")
+    return now
+
+
+def _run_batch(path: Path) -> int:
+    from assistant.timeparse import parse_times
+
+    if not path.is_file():
+        typer.echo(f"找不到文件：{path}", err=True)
+        return 2
+    out = sys.stdout
+    errors = 0
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                if not isinstance(row, dict):
+                    raise ValueError("每行应是一个 JSON 对象")
+                text = row["text"]
+                if not isinstance(text, str):
+                    raise ValueError("text 应是字符串")
+                now = datetime.fromisoformat(str(row["now"]))
+                if now.tzinfo is None:
+                    raise ValueError("now 需要带时区偏移")
+                matches = parse_times(text, now)
+            except (ValueError, KeyError, TypeError) as exc:
+                errors += 1
+                what = f"缺少字段 {exc}" if isinstance(exc, KeyError) else str(exc)
+                typer.echo(f"第 {lineno} 行出错：{what}", err=True)
+                continue
+            record: dict[str, Any] = {
+                "id": row.get("id"),
+                "matches": [m.to_json() for m in matches],
+            }
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return 0
 
 
 def register(app: typer.Typer, eval_app: typer.Typer) -> None:
-    del app, eval_app
+    @app.command("time")
+    def time_cmd(
+        text: Annotated[str | None, typer.Argument(help="要解析的文字")] = None,
+        now: Annotated[
+            str | None,
+            typer.Option("--now", help="参考时间（ISO 8601，带偏移）；默认为设置时区的当前时间"),
+        ] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+        batch: Annotated[
+            Path | None,
+            typer.Option("--batch", help='JSONL 文件，每行 {"id","text","now"}'),
+        ] = None,
+    ) -> None:
+        """解析文字中的时间表达（明天下午3点、周五前、下周一到周三……）。"""
+        if batch is not None:
+            raise typer.Exit(_run_batch(batch))
+        if text is None:
+            typer.echo("请给出要解析的文字，或使用 --batch 文件。", err=True)
+            raise typer.Exit(2)
+        from assistant.timeparse import parse_durations, parse_times
+
+        reference = _parse_now(now)
+        matches = parse_times(text, reference)
+        if as_json:
+            typer.echo(json.dumps({"matches": [m.to_json() for m in matches]}, ensure_ascii=False))
+            return
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=f"参考时间 {reference.isoformat()}")
+        for col in ("文字", "位置", "类型", "时间", "粒度", "截止"):
+            table.add_column(col)
+        for m in matches:
+            when = (
+                m.value.isoformat()
+                if m.value is not None
+                else f"{m.from_.isoformat() if m.from_ else ''} → {m.to.isoformat() if m.to else ''}"
+            )
+            kind = "时间点" if m.type == "point" else "区间"
+            table.add_row(
+                m.text, f"{m.start}-{m.end}", kind, when, m.grain, "是" if m.deadline else ""
+            )
+        for d in parse_durations(text):
+            table.add_row(d.text, f"{d.start}-{d.end}", "时长", f"{d.seconds} 秒", d.unit, "")
+        Console().print(table)
+        if not matches:
+            typer.echo("没有找到时间表达。")
+
+    @eval_app.command("time")
+    def eval_time_cmd(
+        corpora: Annotated[
+            Path | None,
+            typer.Option("--corpora", help="语料目录，默认为仓库旁的 ../shared/corpora"),
+        ] = None,
+        check_floors: Annotated[
+            bool, typer.Option("--check-floors", help="低于 evals/floors/time.json 时退出码为 1")
+        ] = False,
+        show_failures: Annotated[
+            int, typer.Option("--show-failures", help="每个语料列出前 N 个失败用例")
+        ] = 0,
+    ) -> None:
+        """在 Duckling 与 Recognizers-Text 中文时间语料上评测时间解析。"""
+        from evals.time_corpora import run
+
+        raise typer.Exit(run(corpora, check_floors=check_floors, show_failures=show_failures))

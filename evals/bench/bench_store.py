@@ -24,7 +24,9 @@ from assistant.settings import Settings
 from tools.executor import CallContext
 
 N_CALLS = int(os.environ.get("QUNMI_BENCH_CALLS", "400"))
-PG_URL = os.environ.get("QUNMI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_URL = os.environ.get(
+    "QUNMI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 class _Idle:
@@ -36,17 +38,27 @@ class _Idle:
 
 def run(url: str, label: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        q = bootstrap(Settings(_env_file=None, data_dir=Path(tmp), database_url=url), engine=_Idle())  # type: ignore[call-arg]
+        settings = Settings(_env_file=None, data_dir=Path(tmp), database_url=url)  # type: ignore[call-arg]
+        q = bootstrap(settings, engine=_Idle())
         now = q.clock.now()
         with q.uow_factory() as uow:
             for name, alias in (("张三", "老张"), ("王磊", "小王"), ("李四", "老李")):
-                uow.members.add(Member(display_name=name, aliases=[alias], role=Role.PM, created_at=now))
+                uow.members.add(
+                    Member(display_name=name, aliases=[alias], role=Role.PM, created_at=now)
+                )
             uow.commit()
         latencies: list[float] = []
         started = time.perf_counter()
         for i in range(N_CALLS):
             if i % 2 == 0:
-                call = ToolCall("create_task", {"title": f"任务{i} 登录页", "assignee": "小王", "due": (now + timedelta(days=3)).isoformat()})
+                call = ToolCall(
+                    "create_task",
+                    {
+                        "title": f"任务{i} 登录页",
+                        "assignee": "小王",
+                        "due": (now + timedelta(days=3)).isoformat(),
+                    },
+                )
             else:
                 call = ToolCall("update_task", {"task": i // 2 + 1, "status": "in_progress"})
             t0 = time.perf_counter()
@@ -59,7 +71,9 @@ def run(url: str, label: str) -> None:
     latencies.sort()
     p50 = statistics.median(latencies) * 1000
     p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
-    print(f"{label:<11} {N_CALLS:>6} calls  {N_CALLS / elapsed:8.1f} calls/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms")
+    print(
+        f"{label:<11} {N_CALLS:>6} calls  {N_CALLS / elapsed:8.1f} calls/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms"
+    )
 
 
 def main() -> None:

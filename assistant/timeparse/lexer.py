@@ -1,0 +1,649 @@
+"""Lexer: finds time atoms (dates, weekdays, parts of day, clock times...) in normalized text.
+
+One union regex locates the next position where any atom may start; there each atom pattern
+is tried with ``match`` and the longest valid reading wins. Every pattern is bounded (no
+nested unbounded repetition), so the scan is linear in the input.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .holidays import calendar
+from .numbers import to_number
+
+__all__ = ["Tok", "tokenize"]
+
+# A numeral as written in a time: Arabic (already ASCII after normalization) or Chinese.
+_CN = "零一二两三四五六七八九十廿卅"
+N = rf"(?:[0-9]{{1,4}}|[{_CN}]{{1,4}})"
+N2 = rf"(?:[0-9]{{1,2}}|[{_CN}]{{1,3}})"
+NQ = rf"(?:[0-9]{{1,3}}(?:\.[0-9]{{1,2}})?|[{_CN}百]{{1,4}}|半|几)"
+
+_REL_PREFIX = {
+    "上上": -2,
+    "上": -1,
+    "下下": 2,
+    "下": 1,
+    "这": 0,
+    "本": 0,
+    "今": 0,
+    "当": 0,
+}
+WEEKDAYS = {
+    "一": 0,
+    "二": 1,
+    "三": 2,
+    "四": 3,
+    "五": 4,
+    "六": 5,
+    "日": 6,
+    "天": 6,
+    "七": 6,
+    "1": 0,
+    "2": 1,
+    "3": 2,
+    "4": 3,
+    "5": 4,
+    "6": 5,
+    "7": 6,
+}
+RELDAYS = {
+    "大大后天": 4,
+    "大后天": 3,
+    "大前天": -3,
+    "今天": 0,
+    "今日": 0,
+    "今儿": 0,
+    "当天": 0,
+    "当日": 0,
+    "明天": 1,
+    "明日": 1,
+    "明儿": 1,
+    "听日": 1,
+    "次日": 1,
+    "翌日": 1,
+    "隔天": 1,
+    "后天": 2,
+    "后日": 2,
+    "大后日": 3,
+    "大前日": -3,
+    "昨天": -1,
+    "昨日": -1,
+    "寻日": -1,
+    "前天": -2,
+    "前日": -2,
+}
+RELDAY_POD = {
+    "今早": (0, "早上"),
+    "今晨": (0, "早上"),
+    "今晚": (0, "晚上"),
+    "今夜": (0, "晚上"),
+    "明早": (1, "早上"),
+    "明晨": (1, "早上"),
+    "明晚": (1, "晚上"),
+    "昨早": (-1, "早上"),
+    "昨晚": (-1, "晚上"),
+    "昨夜": (-1, "晚上"),
+    "前晚": (-2, "晚上"),
+    "后晚": (2, "晚上"),
+}
+POD = {
+    "早上": "早上",
+    "早晨": "早上",
+    "清晨": "早上",
+    "早间": "早上",
+    "早": "早上",
+    "上午": "上午",
+    "中午": "中午",
+    "正午": "中午",
+    "晌午": "中午",
+    "下午": "下午",
+    "午后": "下午",
+    "晏昼": "下午",
+    "傍晚": "傍晚",
+    "黄昏": "傍晚",
+    "晚上": "晚上",
+    "晚间": "晚上",
+    "夜里": "晚上",
+    "夜间": "晚上",
+    "夜晚": "晚上",
+    "晚": "晚上",
+    "深夜": "深夜",
+    "半夜": "深夜",
+    "午夜": "深夜",
+    "凌晨": "凌晨",
+}
+NOW_WORDS = ("现在", "此时", "此刻", "当前", "目前", "宜家", "而家", "依家")
+UNITS = {
+    "工作日": "workday",
+    "天": "day",
+    "日": "day",
+    "周": "week",
+    "星期": "week",
+    "礼拜": "week",
+    "月": "month",
+    "年": "year",
+    "小时": "hour",
+    "钟头": "hour",
+    "钟": "hour",
+    "分钟": "minute",
+    "分": "minute",
+    "秒钟": "second",
+    "秒": "second",
+}
+
+
+@dataclass(slots=True)
+class Tok:
+    """One atom. ``slots`` says which parts of a time it fills (0 year, 1 month, 2 day,
+    3 part of day, 4 clock); an expression is a run of atoms with rising slots."""
+
+    kind: str
+    start: int
+    end: int
+    lo: int
+    hi: int
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def _num(s: str | None) -> float | None:
+    if s is None:
+        return None
+    if s == "半":
+        return 0.5
+    if s == "几":
+        return 3.0
+    return to_number(s)
+
+
+def _int(s: str | None) -> int | None:
+    v = _num(s)
+    if v is None or v != int(v):
+        return None
+    return int(v)
+
+
+# --- atom parsers ---------------------------------------------------------------------------
+# Each returns a Tok (or None to reject). ``m`` is the atom's own match.
+
+Parser = Callable[[re.Match[str], str], "Tok | None"]
+
+
+def _p_now(m: re.Match[str], text: str) -> Tok | None:
+    return Tok("now", m.start(), m.end(), 2, 4)
+
+
+def _p_range_clock(m: re.Match[str], text: str) -> Tok | None:
+    h1, h2 = _int(m["h1"]), _int(m["h2"])
+    if h1 is None or h2 is None or h1 > 24 or h2 > 24:
+        return None
+    return Tok("range_clock", m.start(), m.end(), 4, 4, {"h1": h1, "h2": h2})
+
+
+def _valid_md(mo: int | None, d: int | None) -> bool:
+    return mo is not None and d is not None and 1 <= mo <= 12 and 1 <= d <= 31
+
+
+def _p_date_ymd(m: re.Match[str], text: str) -> Tok | None:
+    if m["s1"] != m["s2"]:
+        return None
+    y, mo, d = _int(m["y"]), _int(m["m"]), _int(m["d"])
+    if y is None or not _valid_md(mo, d):
+        return None
+    return Tok("date", m.start(), m.end(), 0, 2, {"year": y, "month": mo, "day": d})
+
+
+def _p_date_mdy(m: re.Match[str], text: str) -> Tok | None:
+    y, mo, d = _int(m["y"]), _int(m["m"]), _int(m["d"])
+    if y is None or not _valid_md(mo, d):
+        return None
+    if len(m["y"]) == 2:
+        y += 2000 if y < 50 else 1900
+    return Tok("date", m.start(), m.end(), 0, 2, {"year": y, "month": mo, "day": d})
+
+
+def _p_date_md(m: re.Match[str], text: str) -> Tok | None:
+    mo, d = _int(m["m"]), _int(m["d"])
+    if not _valid_md(mo, d):
+        return None
+    return Tok("date", m.start(), m.end(), 1, 2, {"month": mo, "day": d})
+
+
+def _ampm(s: str | None) -> str | None:
+    if not s:
+        return None
+    return "am" if s[0] in "aA" else "pm"
+
+
+def _p_clock_colon(m: re.Match[str], text: str) -> Tok | None:
+    h, mi = _int(m["h"]), _int(m["mi"])
+    s = _int(m["s"]) if m["s"] else None
+    if h is None or mi is None or h > 24 or mi > 59 or (s is not None and s > 59):
+        return None
+    ap = _ampm(m["ap"])
+    if ap and h > 12:
+        return None
+    # N:MM is taken as written (24-hour form); only a part of the day shifts it.
+    data = {"h": h, "mi": mi, "s": s, "ap": ap, "minute_given": True, "as_written": True}
+    return Tok("clock", m.start(), m.end(), 4, 4, data)
+
+
+def _p_clock_ampm(m: re.Match[str], text: str) -> Tok | None:
+    h = _int(m["h"])
+    if h is None or not 1 <= h <= 12:
+        return None
+    data = {"h": h, "mi": 0, "s": None, "ap": _ampm(m["ap"]), "minute_given": False}
+    return Tok("clock", m.start(), m.end(), 4, 4, data)
+
+
+_NOT_A_CLOCK_AFTER = re.compile(r"建议|意见|要求|问题|原因|想法|看法|说明|注意|理由|好处|不足|儿")
+_LITTLE_BEFORE = frozenset("快早晚多少有好大小慢高低差近远长短轻重强弱紧松稍再第几一这那上下")
+
+
+def _p_clock(m: re.Match[str], text: str) -> Tok | None:
+    raw_h = m["h"]
+    h = _int(raw_h)
+    if h is None or h > 24:
+        return None
+    rest = m["rest"]
+    mi_raw = m["mi"]
+    before = text[m.start() - 1] if m.start() > 0 else ""
+    if before and (before == "第" or before in "0123456789."):
+        return None
+    if not rest and not mi_raw:
+        # "快一点", "有两点建议": a numeral + 点 that is not a time.
+        if raw_h in ("一", "两", "二", "几") and (before in _LITTLE_BEFORE):
+            return None
+        if _NOT_A_CLOCK_AFTER.match(text, m.end()):
+            return None
+        if (
+            m["u"] == "时"
+            and raw_h[0] in _CN
+            and len(raw_h) == 1
+            and before not in "午上晚晨间里天日号"
+        ):
+            return None
+    mi = 0
+    minute_given = False
+    if rest in ("半",):
+        mi, minute_given = 30, True
+    elif rest == "一刻":
+        mi, minute_given = 15, True
+    elif rest == "三刻":
+        mi, minute_given = 45, True
+    elif mi_raw:
+        v = _int(mi_raw)
+        if v is None or v > 59:
+            return None
+        mi, minute_given = v, True
+    s = _int(m["s"]) if m["s"] else None
+    if s is not None and s > 59:
+        return None
+    data = {"h": h, "mi": mi, "s": s, "ap": None, "minute_given": minute_given}
+    return Tok("clock", m.start(), m.end(), 4, 4, data)
+
+
+def _p_offset(m: re.Match[str], text: str) -> Tok | None:
+    n = _num(m["n"])
+    if n is None or n <= 0 or n > 1000:
+        return None
+    unit_raw = m["unit"].replace(" ", "")
+    half = "半" in unit_raw or bool(m["half"])
+    unit_key = unit_raw.replace("个", "").replace("半", "")
+    unit = UNITS.get(unit_key)
+    if unit is None:
+        return None
+    if half:
+        n += 0.5
+    d = m["dir"]
+    direction = -1 if "前" in d else 1
+    within = "内" in d
+    return Tok(
+        "offset",
+        m.start(),
+        m.end(),
+        2,
+        2 if unit in ("day", "week", "month", "year", "workday") else 4,
+        {"n": n, "unit": unit, "dir": direction, "within": within},
+    )
+
+
+def _p_span(m: re.Match[str], text: str) -> Tok | None:
+    before = text[m.start() - 1] if m.start() > 0 else ""
+    if before and before in "提之以然最随往向":
+        return None
+    n = _num(m["n"])
+    if n is None or n <= 0 or n != int(n) or n > 1000:
+        return None
+    unit = UNITS.get(m["unit"].replace(" ", "").replace("个", ""))
+    if unit is None or unit == "workday":
+        return None
+    d = m["dir"]
+    direction = -1 if d in ("上", "前", "过去", "最近", "近") else 1
+    if d in ("上", "下") and n == 1 and unit in ("week", "month", "year"):
+        # 上一周 / 下一个月: the previous / next calendar unit, not a span of one.
+        kind = {"week": "week", "month": "month_rel", "year": "year_rel"}[unit]
+        return Tok(
+            kind,
+            m.start(),
+            m.end(),
+            2 if unit == "week" else (1 if unit == "month" else 0),
+            2 if unit == "week" else (1 if unit == "month" else 0),
+            {"rel": direction},
+        )
+    return Tok("span", m.start(), m.end(), 2, 4, {"n": int(n), "unit": unit, "dir": direction})
+
+
+def _p_holiday(m: re.Match[str], text: str) -> Tok | None:
+    name = m.group(0)
+    if name[0] in _CN:
+        before = text[m.start() - 1] if m.start() > 0 else ""
+        if before and (before in _CN or before.isdigit() or before in "第每"):
+            return None
+    return Tok("holiday", m.start(), m.end(), 2, 2, {"name": name})
+
+
+def _p_relday(m: re.Match[str], text: str) -> Tok | None:
+    word = m.group(0)
+    if word in ("前天", "前日", "后天", "后日"):
+        before = text[m.start() - 1] if m.start() > 0 else ""
+        if before in ("提", "之", "以", "最", "向", "往", "然", "日", "天", "午"):
+            return None
+    return Tok("relday", m.start(), m.end(), 2, 2, {"rel": RELDAYS[word]})
+
+
+def _p_relday_pod(m: re.Match[str], text: str) -> Tok | None:
+    rel, pod = RELDAY_POD[m.group(0)]
+    return Tok("relday", m.start(), m.end(), 2, 3, {"rel": rel, "pod": pod})
+
+
+def _p_weekday(m: re.Match[str], text: str) -> Tok | None:
+    pre = m["pre"]
+    rel = _REL_PREFIX[pre] if pre else None
+    return Tok("weekday", m.start(), m.end(), 2, 2, {"rel": rel, "wd": WEEKDAYS[m["wd"]]})
+
+
+def _p_weekend(m: re.Match[str], text: str) -> Tok | None:
+    pre = m["pre"]
+    return Tok("weekend", m.start(), m.end(), 2, 2, {"rel": _REL_PREFIX[pre] if pre else 0})
+
+
+def _p_week(m: re.Match[str], text: str) -> Tok | None:
+    return Tok(
+        "week", m.start(), m.end(), 2, 2, {"rel": _REL_PREFIX[m["pre"]], "within": bool(m["in"])}
+    )
+
+
+_PART = {
+    "底": "end",
+    "末": "end",
+    "初": "start",
+    "中": "mid",
+    "上旬": "start",
+    "中旬": "mid",
+    "下旬": "late",
+}
+
+
+def _p_month_rel(m: re.Match[str], text: str) -> Tok | None:
+    part = _PART.get(m["part"] or "")
+    return Tok(
+        "month_rel",
+        m.start(),
+        m.end(),
+        1,
+        2 if part else 1,
+        {"rel": _REL_PREFIX[m["pre"]], "part": part},
+    )
+
+
+_YEAR_REL = {
+    "今年": 0,
+    "本年": 0,
+    "当年": 0,
+    "这一年": 0,
+    "明年": 1,
+    "来年": 1,
+    "下年": 1,
+    "后年": 2,
+    "大后年": 3,
+    "去年": -1,
+    "上年": -1,
+    "前年": -2,
+    "大前年": -3,
+}
+
+
+def _p_year_rel(m: re.Match[str], text: str) -> Tok | None:
+    part = _PART.get(m["part"] or "")
+    return Tok(
+        "year_rel",
+        m.start(),
+        m.end(),
+        0,
+        2 if part else 0,
+        {"rel": _YEAR_REL[m["w"]], "part": part},
+    )
+
+
+def _p_year(m: re.Match[str], text: str) -> Tok | None:
+    raw = m["y"]
+    y = _int(raw)
+    if y is None:
+        return None
+    if len(raw) == 2:
+        y += 2000 if y < 50 else 1900
+    if not 1900 <= y <= 2200:
+        return None
+    part = _PART.get(m["part"] or "")
+    return Tok("year", m.start(), m.end(), 0, 2 if part else 0, {"year": y, "part": part})
+
+
+def _p_year_part(m: re.Match[str], text: str) -> Tok | None:
+    return Tok("year_rel", m.start(), m.end(), 0, 2, {"rel": 0, "part": _PART[m["part"]]})
+
+
+def _p_month_part(m: re.Match[str], text: str) -> Tok | None:
+    return Tok("month_rel", m.start(), m.end(), 1, 2, {"rel": 0, "part": _PART[m["part"]]})
+
+
+def _p_month(m: re.Match[str], text: str) -> Tok | None:
+    mo = _int(m["m"])
+    if mo is None or not 1 <= mo <= 12:
+        return None
+    before = text[m.start() - 1] if m.start() > 0 else ""
+    if before and (before.isdigit() or before in "个几每第"):
+        return None
+    part = _PART.get(m["part"] or "")
+    return Tok("month", m.start(), m.end(), 1, 2 if part else 1, {"month": mo, "part": part})
+
+
+def _p_day(m: re.Match[str], text: str) -> Tok | None:
+    d = _int(m["d"])
+    if d is None or not 1 <= d <= 31:
+        return None
+    before = text[m.start() - 1] if m.start() > 0 else ""
+    if before and (before.isdigit() or before in "个几每第.:"):
+        return None
+    return Tok("day", m.start(), m.end(), 2, 2, {"day": d})
+
+
+def _p_pod(m: re.Match[str], text: str) -> Tok | None:
+    return Tok("pod", m.start(), m.end(), 3, 3, {"pod": POD[m.group(0)]})
+
+
+def _p_offwork(m: re.Match[str], text: str) -> Tok | None:
+    return Tok("offwork", m.start(), m.end(), 3, 4)
+
+
+def _p_ordinal_week(m: re.Match[str], text: str) -> Tok | None:
+    n = _int(m["n"])
+    if n is None or not 1 <= n <= 5:
+        return None
+    wd = WEEKDAYS[m["wd"]] if m["wd"] else None
+    return Tok("ordinal_week", m.start(), m.end(), 2, 2, {"n": n, "wd": wd})
+
+
+_HOLIDAY_ALT = "|".join(re.escape(n) for n in calendar.names)
+_DIGIT_AFTER = rf"(?![0-9{_CN}点时号日月个年天周:])"
+_REL_WORDS = "|".join(sorted(_YEAR_REL, key=len, reverse=True))
+
+# (kind, pattern, parser). The first character class of each pattern is what the union regex
+# uses to find candidates, so keep patterns anchored on concrete characters.
+_SPECS: list[tuple[str, str, Parser]] = [
+    ("now", "|".join(NOW_WORDS), _p_now),
+    ("offwork", r"下班(?:之前|以前|前)", _p_offwork),
+    (
+        "range_clock",
+        rf"(?P<h1>{N2})\s?(?:到|至|-|~)\s?(?P<h2>{N2})\s?(?:点钟|点|时)(?!半|[0-9{_CN}]|一刻|三刻)",
+        _p_range_clock,
+    ),
+    (
+        "date_ymd",
+        r"(?<![0-9.\-/])(?P<y>[0-9]{4})\s?(?P<s1>[-/.])\s?(?P<m>[0-9]{1,2})\s?(?P<s2>[-/.])\s?(?P<d>[0-9]{1,2})(?![0-9]|\.[0-9])",
+        _p_date_ymd,
+    ),
+    (
+        "date_mdy",
+        r"(?<![0-9.\-/])(?P<m>[0-9]{1,2})/(?P<d>[0-9]{1,2})/(?P<y>[0-9]{4}|[0-9]{2})(?![0-9/])",
+        _p_date_mdy,
+    ),
+    (
+        "date_md",
+        r"(?<![0-9.\-/:])(?P<m>[0-9]{1,2})/(?P<d>[0-9]{1,2})(?![0-9/%.])",
+        _p_date_md,
+    ),
+    (
+        "clock_colon",
+        r"(?<![0-9:.])(?P<h>[0-9]{1,2}):(?P<mi>[0-9]{2})(?::(?P<s>[0-9]{2}))?(?:\s?(?P<ap>[aApP]\.?[mM]\.?|[aApP](?![a-zA-Z])))?(?![0-9])",
+        _p_clock_colon,
+    ),
+    (
+        "clock_ampm",
+        r"(?<![0-9.:])(?P<h>[0-9]{1,2})\s?(?P<ap>[aApP]\.?[mM]\.?)(?![a-zA-Z])",
+        _p_clock_ampm,
+    ),
+    (
+        "offset",
+        rf"(?<![0-9])(?P<n>{NQ})\s?(?P<unit>个\s?半\s?(?:月|小时|钟头|钟|星期|礼拜)|个\s?(?:月|小时|钟头|钟|星期|礼拜|工作日|周)"
+        rf"|工作日|天|日(?=\s?(?:之后|以后|过后|后))|(?<![0-9{_CN}][{_CN}])(?<=[一二两三四五六七八九])日|周|星期|礼拜|年|小时|钟头|分钟|秒钟|秒)\s?(?P<half>半)?\s?"
+        r"(?P<dir>之后|以后|过后|后|之前|以前|前|之内|以内|内)(?!天|日|端|台|面)",
+        _p_offset,
+    ),
+    (
+        "span",
+        rf"(?P<dir>过去|未来|最近|接下来|上|下|前|后|近)\s?的?\s?(?P<n>{N2})\s?"
+        r"(?P<unit>个\s?(?:月|小时|钟头|钟|星期|礼拜|周)|天|日|周|星期|礼拜|年|月|小时|钟头|分钟|秒钟|秒)(?!末|[一二三四五六日天1-7])",
+        _p_span,
+    ),
+    ("holiday", rf"(?:{_HOLIDAY_ALT}){_DIGIT_AFTER}", _p_holiday),
+    ("relday_pod", "|".join(RELDAY_POD), _p_relday_pod),
+    ("relday", "|".join(sorted(RELDAYS, key=len, reverse=True)), _p_relday),
+    (
+        "weekday",
+        r"(?<![0-9一二两三四五六七八九十几每])(?:(?P<pre>上上|下下|上|下|这|本|今)\s?(?:个|一)?\s?)?(?:周|星期|礼拜)(?P<wd>[一二三四五六日天七1-7])",
+        _p_weekday,
+    ),
+    ("weekend", r"(?:(?P<pre>上上|下下|上|下|这|本)\s?个?\s?)?周末", _p_weekend),
+    (
+        "week",
+        r"(?P<pre>上上|下下|上|下|这|本|今)\s?(?:个|一)?\s?(?:周|星期|礼拜)(?![一二三四五六日天七1-7末])(?P<in>之内|以内|内)?",
+        _p_week,
+    ),
+    (
+        "month_rel",
+        r"(?P<pre>上上|下下|上|下|这|本|今|当)\s?个?\s?月(?:份)?(?P<part>底|末|初|中旬|上旬|下旬|中)?",
+        _p_month_rel,
+    ),
+    (
+        "year_rel",
+        rf"(?P<w>{_REL_WORDS})(?:年)?(?P<part>底|末|初|中)?",
+        _p_year_rel,
+    ),
+    (
+        "year",
+        r"(?<![0-9])(?P<y>[0-9]{4}|[0-9]{2}|[零一二三四五六七八九]{2,4})\s?年(?!代|级|纪|龄|度)(?P<part>底|末|初|中)?",
+        _p_year,
+    ),
+    ("year_part", r"年(?P<part>底|末|初)", _p_year_part),
+    ("month_part", r"月(?P<part>底|末|初|中)", _p_month_part),
+    (
+        "month",
+        r"(?P<m>[0-9]{1,2}|十[一二]?|[一二三四五六七八九])\s?月份?(?P<part>底|末|初|中旬|上旬|下旬|中)?(?!亮|饼|光)",
+        _p_month,
+    ),
+    (
+        "ordinal_week",
+        r"的?第(?P<n>[一二三四五1-5])\s?个?\s?(?:周|星期|礼拜)(?P<wd>[一二三四五六日天1-7])?",
+        _p_ordinal_week,
+    ),
+    (
+        "day",
+        r"(?P<d>[0-9]{1,2}|[一二三四五六七八九十廿卅]{1,3})\s?(?:号|日)"
+        r"(?!楼|线|会议室|房|门|机|位|桌|厅|窗|口|床|车|场|店|馆|柜|仓|站|元|字|文件|球|选手)",
+        _p_day,
+    ),
+    (
+        "pod",
+        rf"(?:早上|早晨|清晨|早间|上午|中午|正午|晌午|下午|午后|晏昼|傍晚|黄昏|晚上|晚间|夜里|夜间|夜晚|深夜|半夜|午夜|凌晨"
+        rf"|早(?=\s?{N2}\s?[点时:])|晚(?=\s?{N2}\s?[点时:]))"
+        r"(?!茶|饭|餐|班|自习|报)",
+        _p_pod,
+    ),
+    (
+        "clock",
+        rf"(?P<h>{N2})\s?(?P<u>点钟|点|时)(?:\s?(?P<rest>半|一刻|三刻|整)|\s?(?P<mi>[0-9]{{1,2}}|[零一二三四五六七八九十]{{1,3}})(?!\s?(?:个|天|号|日|月|年|周|小时|点))\s?(?:分钟|分)?(?:\s?(?P<s>[0-9]{{1,2}}|[零一二三四五六七八九十]{{1,3}})\s?秒)?)?",
+        _p_clock,
+    ),
+]
+
+_NAMED = re.compile(r"\(\?P<[a-z0-9_]+>")
+
+
+def _strip_names(pattern: str) -> str:
+    return _NAMED.sub("(?:", pattern)
+
+
+_COMPILED: list[tuple[str, re.Pattern[str], Parser]] = [
+    (kind, re.compile(p), fn) for kind, p, fn in _SPECS
+]
+_UNION = re.compile("|".join(f"(?:{_strip_names(p)})" for _, p, _ in _SPECS))
+# Every atom starts with a digit or with one of the non-ASCII characters written in the
+# patterns; a plain character class finds those fast, and the union is tried only there.
+_FIRST_CHARS = sorted({ch for _, p, _ in _SPECS for ch in p if ord(ch) > 127} | set("0123456789"))
+_FIRST = re.compile("[" + "".join(re.escape(ch) for ch in _FIRST_CHARS) + "]")
+
+
+def tokenize(text: str) -> Iterator[Tok]:
+    """Yield the atoms of ``text`` (already normalized), left to right, non-overlapping."""
+    pos = 0
+    n = len(text)
+    first = _FIRST.search
+    union = _UNION.match
+    while pos < n:
+        found = first(text, pos)
+        if found is None:
+            return
+        at = found.start()
+        if union(text, at) is None:
+            pos = at + 1
+            continue
+        best: Tok | None = None
+        for _kind, pattern, fn in _COMPILED:
+            m = pattern.match(text, at)
+            if m is None or m.end() == at:
+                continue
+            if best is not None and m.end() <= best.end:
+                continue
+            tok = fn(m, text)
+            if tok is not None:
+                best = tok
+        if best is None:
+            pos = at + 1
+            continue
+        yield best
+        pos = best.end

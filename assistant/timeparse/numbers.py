@@ -1,0 +1,66 @@
+"""Chinese and Arabic numerals as they appear in times: 三, 十五, 廿, 两, 二零一五, 15, 1.5."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import cn2an
+
+__all__ = ["CN_DIGITS", "to_number"]
+
+CN_DIGITS = {
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_UNITS = {"十": 10, "百": 100, "千": 1000}
+
+
+@lru_cache(maxsize=2048)
+def to_number(text: str) -> float | None:
+    """The value of a numeral, or ``None`` when it is not one.
+
+    Handles Arabic digits (``15``, ``1.5``), positional Chinese (``二十三``, ``廿七``, ``卅``,
+    ``一百三十``), digit-by-digit Chinese (``二零一五``) and ``两``. Anything more exotic is
+    handed to ``cn2an``.
+    """
+    s = text.strip()
+    if not s:
+        return None
+    if s.isascii():
+        try:
+            return float(s)
+        except ValueError:
+            return None
+    s = s.replace("廿", "二十").replace("卅", "三十")
+    if all(ch in CN_DIGITS for ch in s):
+        if len(s) == 1:
+            return float(CN_DIGITS[s])
+        # 二零一五 is read digit by digit.
+        return float(int("".join(str(CN_DIGITS[ch]) for ch in s)))
+    total = 0
+    current = -1
+    ok = True
+    for ch in s:
+        if ch in CN_DIGITS:
+            current = CN_DIGITS[ch] if current < 0 else current * 10 + CN_DIGITS[ch]
+        elif ch in _UNITS:
+            total += (1 if current < 0 else current) * _UNITS[ch]
+            current = -1
+        else:
+            ok = False
+            break
+    if ok:
+        return float(total + max(current, 0))
+    try:
+        return float(cn2an.cn2an(s.replace("两", "二"), "smart"))
+    except (ValueError, KeyError, IndexError):
+        return None

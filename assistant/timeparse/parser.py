@@ -1,0 +1,694 @@
+"""Grammar and resolution: atoms → expressions → aware datetimes.
+
+An expression is a run of atoms whose slots rise (year → month → day → part of day → clock),
+optionally joined to a second run by a range word (到/至/-/~) and wrapped in deadline words
+(X前 / 截止X ...). Each expression is resolved against ``now`` by the rules of
+docs/conventions.md (Time).
+"""
+
+from __future__ import annotations
+
+import calendar as _cal
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any, Literal
+
+from .holidays import calendar as holidays
+from .lexer import Tok, tokenize
+from .normalize import normalize
+from .types import Grain, TimeMatch
+
+__all__ = ["parse_times"]
+
+# Parts of the day as intervals [start hour, end hour), per the conventions.
+POD_HOURS: dict[str, tuple[int, int]] = {
+    "早上": (6, 9),
+    "上午": (9, 12),
+    "中午": (12, 13),
+    "下午": (13, 18),
+    "傍晚": (17, 19),
+    "晚上": (18, 23),
+    "凌晨": (0, 6),
+    "深夜": (22, 24),
+}
+# A part of the day used as a due time ("明天上午前"): the end of that part; 晚上 is 22:00.
+POD_DUE_HOUR = {
+    "早上": 9,
+    "上午": 12,
+    "中午": 13,
+    "下午": 18,
+    "傍晚": 19,
+    "晚上": 22,
+    "凌晨": 6,
+    "深夜": 23,
+}
+_GRAIN_ORDER: dict[Grain, int] = {
+    "year": 0,
+    "month": 1,
+    "week": 2,
+    "day": 3,
+    "hour": 4,
+    "minute": 5,
+    "second": 6,
+}
+
+_GAP_OK = re.compile(r"[\s的]{0,3}")
+_GAP_COMMA = re.compile(r"\s?[,，、]?\s?")
+_RANGE_SEP = re.compile(r"\s?(?:到|至|-|~)\s?")
+_DEADLINE_SUFFIX = re.compile(
+    r"\s?(?:之前|以前|前(?![端台后天面线期置景辈任段缀夕进往沿列者身妻科奏])|截止|为止|之内|以内|内(?![容部存测网]))"
+)
+_DEADLINE_PREFIX = re.compile(
+    r"(?:截止到|截止至|截至到|截至|截止|不晚于|不迟于|最晚|最迟)(?:在|到|于)?\s?$"
+)
+_DUE_VERB_AFTER = frozenset("交给")
+
+
+@dataclass(slots=True)
+class _Res:
+    type: Literal["point", "interval"]
+    grain: Grain
+    value: datetime | None = None
+    from_: datetime | None = None
+    to: datetime | None = None
+    has_clock: bool = False
+    pod: str | None = None
+    # For deadlines: what the expression names ("week", "month", "year", "day", "pod").
+    scope: str = "day"
+
+
+def _finer(a: Grain, b: Grain) -> Grain:
+    return a if _GRAIN_ORDER[a] >= _GRAIN_ORDER[b] else b
+
+
+def _add_months(d: date, n: int) -> date:
+    y, m = divmod(d.month - 1 + n, 12)
+    year = d.year + y
+    month = m + 1
+    last = _cal.monthrange(year, month)[1]
+    return date(year, month, min(d.day, last))
+
+
+def _month_start(year: int, month: int, n: int = 0) -> date:
+    y, m = divmod(month - 1 + n, 12)
+    return date(year + y, m + 1, 1)
+
+
+def _safe_date(y: int, m: int, d: int) -> date | None:
+    if not (1 <= m <= 12 and 1 <= y <= 9999):
+        return None
+    if not 1 <= d <= _cal.monthrange(y, m)[1]:
+        return None
+    return date(y, m, d)
+
+
+def _at(d: date, hour: int, minute: int, second: int, tz: tzinfo | None) -> datetime:
+    extra = 0
+    if hour >= 24:
+        extra, hour = divmod(hour, 24)
+    return datetime.combine(d + timedelta(days=extra), time(hour, minute, second), tzinfo=tz)
+
+
+def _hour_24(h: int, pod: str | None, ap: str | None, as_written: bool = False) -> int:
+    """The 24-hour hour of an hour as written, by the conventions' rules."""
+    if ap == "am":
+        return 0 if h == 12 else h
+    if ap == "pm":
+        return h if h == 12 else h + 12
+    if h > 12 or h == 0:
+        return h
+    if pod in ("早上", "上午"):
+        return h
+    if pod == "凌晨":
+        return 0 if h == 12 else h
+    if pod == "中午":
+        return h + 12 if h in (1, 2) else h
+    if pod in ("下午", "傍晚"):
+        return h if h == 12 else h + 12
+    if pod == "晚上":
+        return 24 if h == 12 else h + 12
+    if pod == "深夜":
+        return 24 if h == 12 else (h if h <= 5 else h + 12)
+    # Bare N点: 1-6 afternoon, 7-11 morning, 12 noon. N:MM stays as written.
+    if 1 <= h <= 6 and not as_written:
+        return h + 12
+    return h
+
+
+def _monday(d: date) -> date:
+    return d - timedelta(days=d.weekday())
+
+
+def _month_part_day(year: int, month: int, part: str) -> date:
+    if part == "end":
+        return date(year, month, _cal.monthrange(year, month)[1])
+    if part == "mid":
+        return date(year, month, 15)
+    if part == "late":
+        return date(year, month, 21)
+    return date(year, month, 1)
+
+
+def _year_part_day(year: int, part: str) -> date:
+    if part == "end":
+        return date(year, 12, 31)
+    if part == "mid":
+        return date(year, 6, 30)
+    return date(year, 1, 1)
+
+
+def _resolve(
+    toks: list[Tok],
+    now: datetime,
+    ref: date,
+    deadline: bool,
+    workday_end: int,
+) -> _Res | None:
+    tz = now.tzinfo
+    today = now.date()
+    year: int | None = None
+    year_rel: int | None = None
+    year_part: str | None = None
+    month: int | None = None
+    month_rel: int | None = None
+    month_part: str | None = None
+    day: int | None = None
+    base: date | None = None
+    weekday: tuple[int | None, int] | None = None
+    week_rel: int | None = None
+    holiday: str | None = None
+    ordinal: tuple[int, int | None] | None = None
+    pod: str | None = None
+    clock: dict[str, Any] | None = None
+    range_clock: tuple[int, int] | None = None
+    offwork = False
+
+    for t in toks:
+        k, d = t.kind, t.data
+        if k == "now":
+            return _Res("point", "second", value=now.replace(microsecond=0), has_clock=True)
+        if k == "span":
+            return _span(d["n"], d["unit"], d["dir"], now)
+        if k == "offset":
+            unit = d["unit"]
+            n = d["n"] * d["dir"]
+            if unit in ("hour", "minute", "second"):
+                secs = n * {"hour": 3600, "minute": 60, "second": 1}[unit]
+                value = (now + timedelta(seconds=secs)).replace(microsecond=0)
+                grain: Grain = "second" if unit == "second" else "minute"
+                return _Res("point", grain, value=value, has_clock=True)
+            if unit == "day":
+                base = today + timedelta(days=round(n))
+            elif unit == "week":
+                base = today + timedelta(days=round(n * 7))
+            elif unit == "month":
+                base = _add_months(today, round(n))
+            elif unit == "year":
+                base = _add_months(today, round(n) * 12)
+            elif unit == "workday":
+                base = holidays.add_workdays(today, round(n))
+        elif k == "date":
+            year = d.get("year", year)
+            month, day = d["month"], d["day"]
+        elif k == "year":
+            year, year_part = d["year"], d["part"]
+        elif k == "year_rel":
+            year_rel, year_part = d["rel"], d.get("part")
+        elif k == "month":
+            month, month_part = d["month"], d["part"]
+        elif k == "month_rel":
+            month_rel, month_part = d["rel"], d.get("part")
+        elif k == "day":
+            day = d["day"]
+        elif k == "relday":
+            base = today + timedelta(days=d["rel"])
+            pod = d.get("pod", pod)
+        elif k == "weekday":
+            weekday = (d["rel"], d["wd"])
+        elif k == "weekend":
+            base = _monday(today) + timedelta(days=7 * d["rel"] + 5)
+        elif k == "week":
+            week_rel = d["rel"]
+        elif k == "holiday":
+            holiday = d["name"]
+        elif k == "ordinal_week":
+            ordinal = (d["n"], d["wd"])
+        elif k == "pod":
+            pod = d["pod"]
+        elif k == "clock":
+            clock = d
+        elif k == "range_clock":
+            range_clock = (d["h1"], d["h2"])
+        elif k == "offwork":
+            offwork = True
+
+    if year is None and year_rel is not None:
+        year = today.year + year_rel
+    explicit_year = year is not None
+
+    # --- the date --------------------------------------------------------------------------
+    date_grain: Grain = "day"
+    interval: tuple[date, date] | None = None
+    scope = "day"
+    if base is not None:
+        pass
+    elif holiday is not None:
+        base = (
+            holidays.in_year(holiday, year)
+            if year is not None
+            else holidays.next_occurrence(holiday, ref)
+        )
+        if base is None:
+            return None
+    elif weekday is not None:
+        rel, wd = weekday
+        if rel is None:
+            base = ref + timedelta(days=(wd - ref.weekday()) % 7)
+            if base == today and not deadline and _already_past(base, pod, clock, now):
+                base += timedelta(days=7)
+        else:
+            base = _monday(today) + timedelta(days=7 * rel + wd)
+    elif week_rel is not None:
+        start = _monday(today) + timedelta(days=7 * week_rel)
+        interval, date_grain, scope = (start, start + timedelta(days=7)), "week", "week"
+    elif ordinal is not None:
+        if month is None and month_rel is None:
+            return None
+        y = year if year is not None else today.year
+        if month_rel is not None:
+            first = _month_start(today.year, today.month, month_rel)
+        else:
+            assert month is not None
+            first = date(y, month, 1)
+            if not explicit_year and _add_months(first, 1) <= ref:
+                first = date(y + 1, month, 1)
+        nth, ord_wd = ordinal
+        if ord_wd is None:
+            wk = first + timedelta(days=(7 - first.weekday()) % 7 + 7 * (nth - 1))
+            interval, date_grain, scope = (wk, wk + timedelta(days=7)), "week", "week"
+        else:
+            base = first + timedelta(days=(ord_wd - first.weekday()) % 7 + 7 * (nth - 1))
+            if base.month != first.month:
+                return None
+    elif day is not None:
+        if month_rel is not None:
+            first = _month_start(today.year, today.month, month_rel)
+            base = _safe_date(first.year, first.month, day)
+        elif month is not None:
+            y = year if year is not None else ref.year
+            base = _safe_date(y, month, day)
+            if not explicit_year and (base is None or base < ref):
+                nxt = _safe_date(y + 1, month, day)
+                base = nxt if base is None or base < ref else base
+                # 2月29日 in a common year: the next leap year's.
+                if base is None:
+                    for extra in range(2, 9):
+                        base = _safe_date(y + extra, month, day)
+                        if base is not None:
+                            break
+        elif year is not None:
+            return None
+        else:
+            base = None
+            for ahead in range(0, 4):
+                first = _month_start(ref.year, ref.month, ahead)
+                cand = _safe_date(first.year, first.month, day)
+                if cand is not None and cand >= ref:
+                    base = cand
+                    break
+        if base is None:
+            return None
+    elif month is not None or month_rel is not None:
+        if month_rel is not None:
+            first = _month_start(today.year, today.month, month_rel)
+        else:
+            assert month is not None
+            y = year if year is not None else ref.year
+            first = date(y, month, 1)
+            if not explicit_year and (month < ref.month and first.year == ref.year):
+                first = date(y + 1, month, 1)
+        if month_part is not None:
+            base = _month_part_day(first.year, first.month, month_part)
+            if month is not None and not explicit_year and base < ref and first.year == ref.year:
+                base = _month_part_day(first.year + 1, first.month, month_part)
+        else:
+            interval, date_grain, scope = (
+                (first, _month_start(first.year, first.month, 1)),
+                "month",
+                "month",
+            )
+    elif year is not None:
+        if year_part is not None:
+            base = _year_part_day(year, year_part)
+            scope = "year" if year_part == "end" else "day"
+        else:
+            interval, date_grain, scope = (date(year, 1, 1), date(year + 1, 1, 1)), "year", "year"
+
+    # --- the time of day -------------------------------------------------------------------
+    if interval is not None:
+        if base is None and (clock is None and pod is None and range_clock is None):
+            a, b = interval
+            return _Res(
+                "interval",
+                date_grain,
+                from_=_at(a, 0, 0, 0, tz),
+                to=_at(b, 0, 0, 0, tz),
+                scope=scope,
+            )
+        base = interval[0]
+    has_date = base is not None
+    if base is None:
+        base = today
+    if offwork:
+        return _Res(
+            "point", "hour", value=_at(base, workday_end, 0, 0, tz), has_clock=True, scope="clock"
+        )
+    if range_clock is not None:
+        h1 = _hour_24(range_clock[0], pod, None)
+        h2 = _hour_24(range_clock[1], pod, None)
+        if h2 <= h1 and h2 < 12:
+            h2 += 12 if pod is None and h2 + 12 > h1 else 24
+        return _Res(
+            "interval",
+            "hour",
+            from_=_at(base, h1, 0, 0, tz),
+            to=_at(base, h2, 0, 0, tz),
+            has_clock=True,
+            pod=None,
+        )
+    if clock is not None:
+        h = _hour_24(int(clock["h"]), pod, clock["ap"], bool(clock.get("as_written")))
+        mi = int(clock["mi"])
+        s = clock["s"]
+        value = _at(base, h, mi, int(s) if s is not None else 0, tz)
+        grain = "second" if s is not None else ("minute" if clock["minute_given"] else "hour")
+        return _Res("point", grain, value=value, has_clock=True, scope="clock")
+    if pod is not None:
+        pod_from, pod_to = POD_HOURS[pod]
+        return _Res(
+            "interval",
+            "hour",
+            from_=_at(base, pod_from, 0, 0, tz),
+            to=_at(base, pod_to, 0, 0, tz),
+            pod=pod,
+            scope="pod",
+        )
+    if not has_date:
+        return None
+    return _Res("point", "day", value=_at(base, 0, 0, 0, tz), scope=scope)
+
+
+def _already_past(day: date, pod: str | None, clock: dict[str, Any] | None, now: datetime) -> bool:
+    """Whether the time named on ``day`` (today) is no longer ahead."""
+    if clock is not None:
+        h = _hour_24(int(clock["h"]), pod, clock["ap"], bool(clock.get("as_written")))
+        mi = int(clock["mi"])
+        return _at(day, h, mi, 0, now.tzinfo) <= now
+    if pod is not None:
+        return _at(day, POD_HOURS[pod][1], 0, 0, now.tzinfo) <= now
+    return False
+
+
+def _span(n: int, unit: str, direction: int, now: datetime) -> _Res:
+    """上两天 / 下三周 / 过去十年: the n whole units before (or after) the current one."""
+    tz = now.tzinfo
+    today = now.date()
+    if unit in ("hour", "minute", "second"):
+        step = {
+            "hour": timedelta(hours=1),
+            "minute": timedelta(minutes=1),
+            "second": timedelta(seconds=1),
+        }[unit]
+        if unit == "hour":
+            cur = now.replace(minute=0, second=0, microsecond=0)
+        elif unit == "minute":
+            cur = now.replace(second=0, microsecond=0)
+        else:
+            cur = now.replace(microsecond=0)
+        if direction < 0:
+            a, b = cur - n * step, cur
+        else:
+            a, b = cur + step, cur + (n + 1) * step
+        grain: Grain = unit  # type: ignore[assignment]
+        return _Res("interval", grain, from_=a, to=b, has_clock=True)
+    if unit == "day":
+        if direction < 0:
+            da, db = today - timedelta(days=n), today
+        else:
+            da, db = today + timedelta(days=1), today + timedelta(days=n + 1)
+        g: Grain = "day"
+    elif unit == "week":
+        mon = _monday(today)
+        if direction < 0:
+            da, db = mon - timedelta(days=7 * n), mon
+        else:
+            da, db = mon + timedelta(days=7), mon + timedelta(days=7 * (n + 1))
+        g = "week"
+    elif unit == "month":
+        if direction < 0:
+            da, db = (
+                _month_start(today.year, today.month, -n),
+                _month_start(today.year, today.month),
+            )
+        else:
+            da, db = (
+                _month_start(today.year, today.month, 1),
+                _month_start(today.year, today.month, n + 1),
+            )
+        g = "month"
+    else:
+        if direction < 0:
+            da, db = date(today.year - n, 1, 1), date(today.year, 1, 1)
+        else:
+            da, db = date(today.year + 1, 1, 1), date(today.year + n + 1, 1, 1)
+        g = "year"
+    return _Res("interval", g, from_=_at(da, 0, 0, 0, tz), to=_at(db, 0, 0, 0, tz))
+
+
+def _to_deadline(res: _Res, workday_end: int) -> _Res:
+    """A due bound: the instant by which it is due (inclusive of the day named)."""
+    if res.type == "point":
+        assert res.value is not None
+        if res.has_clock:
+            return res
+        d = res.value.date()
+        if res.scope == "year":
+            d = date(d.year, 12, 31)
+        return _Res(
+            "point", res.grain, value=_at(d, workday_end, 0, 0, res.value.tzinfo), scope=res.scope
+        )
+    assert res.from_ is not None and res.to is not None
+    tz = res.from_.tzinfo
+    start = res.from_.date()
+    if res.scope == "pod" and res.pod is not None:
+        return _Res(
+            "point",
+            res.grain,
+            value=_at(start, POD_DUE_HOUR[res.pod], 0, 0, tz),
+            pod=res.pod,
+            scope="pod",
+        )
+    if res.scope == "week":
+        return _Res(
+            "point",
+            "week",
+            value=_at(start + timedelta(days=4), workday_end, 0, 0, tz),
+            scope="week",
+        )
+    if res.scope in ("month", "year"):
+        last = res.to.date() - timedelta(days=1)
+        return _Res("point", res.grain, value=_at(last, workday_end, 0, 0, tz), scope=res.scope)
+    if res.has_clock:
+        return _Res("point", res.grain, value=res.to, has_clock=True)
+    last = res.to.date() - timedelta(days=1)
+    return _Res("point", res.grain, value=_at(last, workday_end, 0, 0, tz))
+
+
+@dataclass(slots=True)
+class _Expr:
+    toks: list[Tok]
+    start: int
+    end: int
+    lo: int
+    hi: int
+
+
+def _group(tokens: list[Tok], text: str) -> list[_Expr]:
+    exprs: list[_Expr] = []
+    for t in tokens:
+        if exprs:
+            cur = exprs[-1]
+            gap_ok = _GAP_OK.fullmatch(text, cur.end, t.start) is not None
+            standalone = cur.toks[-1].kind in ("now", "span") or (
+                cur.toks[-1].kind == "offset" and cur.hi >= 4
+            )
+            if (
+                gap_ok
+                and not standalone
+                and t.kind not in ("now", "span", "offset")
+                and t.lo > cur.hi
+            ):
+                cur.toks.append(t)
+                cur.end, cur.hi = t.end, t.hi
+                continue
+            comma_ok = _GAP_COMMA.fullmatch(text, cur.end, t.start) is not None
+            # "周日, 二月十号" / "10月12号，星期一": the weekday repeats the date.
+            if (
+                comma_ok
+                and cur.hi == 2
+                and t.kind == "weekday"
+                and any(x.kind in ("day", "date") for x in cur.toks)
+            ):
+                cur.end = t.end
+                continue
+            if (
+                comma_ok
+                and len(cur.toks) == 1
+                and cur.toks[0].kind == "weekday"
+                and t.kind
+                in (
+                    "date",
+                    "month",
+                    "year",
+                )
+            ):
+                exprs[-1] = _Expr([t], cur.start, t.end, t.lo, t.hi)
+                continue
+        exprs.append(_Expr([t], t.start, t.end, t.lo, t.hi))
+    return exprs
+
+
+def _is_range_capable(e: _Expr) -> bool:
+    return all(t.kind not in ("now", "span", "offset", "offwork", "range_clock") for t in e.toks)
+
+
+def _finish(
+    res: _Res,
+    text: str,
+    original: str,
+    start: int,
+    end: int,
+    workday_end: int,
+    forced_deadline: bool,
+) -> tuple[TimeMatch, int]:
+    deadline = forced_deadline
+    m = _DEADLINE_SUFFIX.match(text, end)
+    if m is not None and res.type in ("point", "interval"):
+        end = m.end()
+        deadline = True
+    pm = _DEADLINE_PREFIX.search(text, max(0, start - 8), start)
+    if pm is not None:
+        start = pm.start()
+        deadline = True
+    if end < len(text) and text[end] in _DUE_VERB_AFTER:
+        deadline = True
+    if deadline:
+        res = _to_deadline(res, workday_end)
+    match = TimeMatch(
+        text=original[start:end],
+        start=start,
+        end=end,
+        type=res.type,
+        grain=res.grain,
+        value=res.value,
+        from_=res.from_,
+        to=res.to,
+        deadline=deadline,
+        has_clock=res.has_clock,
+        part_of_day=res.pod if not res.has_clock else None,
+    )
+    return match, end
+
+
+def _end_of(res: _Res) -> datetime:
+    """The exclusive end of a resolved expression used as the right side of a range."""
+    if res.type == "interval":
+        assert res.to is not None
+        return res.to
+    assert res.value is not None
+    if res.has_clock:
+        return res.value
+    return res.value + timedelta(days=1)
+
+
+def _start_of(res: _Res) -> datetime:
+    if res.type == "interval":
+        assert res.from_ is not None
+        return res.from_
+    assert res.value is not None
+    return res.value
+
+
+def parse_times(text: str, now: datetime, *, workday_end_hour: int = 18) -> list[TimeMatch]:
+    """Find and resolve the time expressions of ``text`` against ``now`` (tz-aware).
+
+    Returns non-overlapping matches in text order; datetimes carry ``now``'s tzinfo.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    norm = normalize(text)
+    tokens = list(tokenize(norm))
+    if not tokens:
+        return []
+    exprs = _group(tokens, norm)
+    today = now.date()
+    out: list[TimeMatch] = []
+    last_end = 0
+    i = 0
+    while i < len(exprs):
+        e = exprs[i]
+        forced = any(t.kind == "offwork" or t.data.get("within") for t in e.toks)
+        nxt = exprs[i + 1] if i + 1 < len(exprs) else None
+        if (
+            nxt is not None
+            and _RANGE_SEP.fullmatch(norm, e.end, nxt.start) is not None
+            and _is_range_capable(e)
+            and _is_range_capable(nxt)
+        ):
+            left = _resolve(e.toks, now, today, False, workday_end_hour)
+            if left is not None:
+                inherited = [t for t in e.toks if t.hi < nxt.lo]
+                right_toks = inherited + nxt.toks
+                anchor = _start_of(left).date()
+                right = _resolve(right_toks, now, anchor, False, workday_end_hour)
+                if right is not None:
+                    a = _start_of(left)
+                    b = _end_of(right)
+                    if b <= a and right.has_clock:
+                        b += timedelta(days=1)
+                    if b > a:
+                        start = e.start
+                        if start > 0 and norm[start - 1] in "从自":
+                            start -= 1
+                        grain = _finer(left.grain, right.grain)
+                        res = _Res(
+                            "interval",
+                            grain,
+                            from_=a,
+                            to=b,
+                            has_clock=left.has_clock or right.has_clock,
+                        )
+                        if start >= last_end:
+                            match, last_end = _finish(
+                                res, norm, text, start, nxt.end, workday_end_hour, False
+                            )
+                            out.append(match)
+                        i += 2
+                        continue
+        single = _resolve(
+            e.toks, now, today, forced or _looks_deadline(norm, e.start, e.end), workday_end_hour
+        )
+        if single is not None and e.start >= last_end:
+            match, last_end = _finish(single, norm, text, e.start, e.end, workday_end_hour, forced)
+            out.append(match)
+        i += 1
+    return out
+
+
+def _looks_deadline(text: str, start: int, end: int) -> bool:
+    if _DEADLINE_SUFFIX.match(text, end) is not None:
+        return True
+    if _DEADLINE_PREFIX.search(text, max(0, start - 8), start) is not None:
+        return True
+    return end < len(text) and text[end] in _DUE_VERB_AFTER
