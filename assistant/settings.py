@@ -65,6 +65,19 @@ class WeComSettings(BaseModel):
     bot_encoding_aes_key: SecretStr | None = None
     robot_keys: list[SecretStr] = Field(default_factory=list)
     api_base: str = "https://qyapi.weixin.qq.com"
+    bot_name: str = "群秘"
+    max_age_seconds: int = 300
+    max_body_bytes: int = 64 * 1024
+
+    @property
+    def app_configured(self) -> bool:
+        """The app callback can be verified and decrypted."""
+        return bool(self.corp_id and self.token and self.encoding_aes_key)
+
+    @property
+    def api_configured(self) -> bool:
+        """The server API (send, media, directory) can be called."""
+        return bool(self.corp_id and self.secret)
 
 
 class Settings(BaseSettings):
@@ -87,6 +100,8 @@ class Settings(BaseSettings):
     chroma_url: str | None = None
     console_url: str = "http://127.0.0.1:8000"
     webhook_secret: SecretStr | None = None
+    webhook_max_age_seconds: int = 300
+    inbox_lease_seconds: int = 300
     max_message_chars: int = 20_000
     default_remind_before_minutes: int = 15
     workday_end_hour: int = 18

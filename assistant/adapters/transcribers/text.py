@@ -1,0 +1,131 @@
+"""What every transcriber does to its text: prompts that bias Whisper, and Chinese that reads right.
+
+Whisper writes Chinese in either script and with or without punctuation depending on what it
+was last shown, so the initial prompt is itself a short simplified, punctuated sentence.
+Afterwards the text is converted to simplified characters, ASCII punctuation between Chinese
+characters becomes full-width, loops of the same phrase are cut and the well-known phrases
+Whisper invents over silence are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+import zhconv
+
+__all__ = [
+    "STYLE_PROMPT",
+    "build_prompt",
+    "clean_text",
+    "collapse_repeats",
+    "is_hallucination",
+    "is_chinese",
+    "whisper_prompt",
+]
+
+STYLE_PROMPT = "以下是普通话的句子。"
+"""Shown to Whisper before every Chinese window: it steers script and punctuation."""
+
+# Whisper keeps at most 223 prompt tokens; a Chinese character costs one to three.
+_MAX_PROMPT_CHARS = 120
+_MAX_REPEATS = 2
+
+# Phrases Whisper is known to produce over silence or music, learnt from subtitle credits.
+# Markers are specific enough to drop a segment that contains them; whole phrases only when
+# they are all the segment says, since people do say them.
+_HALLUCINATION_MARKERS = (
+    "明镜与点点",
+    "请不吝点赞",
+    "字幕由",
+    "amara.org",
+    "yoyo television",
+    "优优独播剧场",
+)
+_HALLUCINATION_PHRASES = frozenset({"谢谢观看", "感谢观看", "谢谢大家观看", "中文字幕"})
+_MIN_ECHO_CHARS = 6
+
+_FULL_WIDTH = str.maketrans({",": "，", "?": "？", "!": "！", ":": "：", ";": "；"})
+_CJK = r"[\u3400-\u9fff\uf900-\ufaff]"
+_ASCII_PUNCT_NEAR_CJK = re.compile(rf"(?<={_CJK})\s*([,?!:;])\s*|\s*([,?!:;])\s*(?={_CJK})")
+_PERIOD_AFTER_CJK = re.compile(rf"(?<={_CJK})\.(?!\d)")
+_SPACE_BETWEEN_CJK = re.compile(rf"(?<={_CJK}|[，。？！：；、])\s+(?={_CJK})")
+_NOT_WORD = re.compile(r"[\s，。？！、,.?!:：;；“”\"'()（）]+")
+_REPEAT = re.compile(r"(.{1,30}?)\1{" + str(_MAX_REPEATS + 1) + r",}", re.DOTALL)
+
+
+def is_chinese(language: str | None) -> bool:
+    return bool(language) and str(language).lower().split("-")[0] in {"zh", "cmn", "yue"}
+
+
+def build_prompt(*, members: Iterable[str] = (), terms: Iterable[str] = ()) -> str:
+    """A prompt from a chat's member names and project terms, for ``Transcriber(prompt=...)``.
+
+    >>> build_prompt(members=["张伟", "李娜"], terms=["群秘", "周报"])
+    '成员：张伟、李娜。术语：群秘、周报。'
+    """
+    parts = []
+    names = _unique(members)
+    words = _unique(terms)
+    if names:
+        parts.append("成员：" + "、".join(names) + "。")
+    if words:
+        parts.append("术语：" + "、".join(words) + "。")
+    return "".join(parts)
+
+
+def whisper_prompt(prompt: str | None, language: str | None) -> str | None:
+    """The initial prompt actually sent to Whisper: the style sentence plus the caller's words."""
+    extra = (prompt or "").strip()
+    if len(extra) > _MAX_PROMPT_CHARS:
+        extra = extra[:_MAX_PROMPT_CHARS].rsplit("、", 1)[0] + "。"
+    if is_chinese(language):
+        return STYLE_PROMPT + extra
+    return extra or None
+
+
+def clean_text(text: str, language: str | None) -> str:
+    """Simplified script, full-width punctuation, no loops: text as a Chinese reader expects."""
+    out = text.strip()
+    if is_chinese(language):
+        out = zhconv.convert(out, "zh-hans")
+        out = _ASCII_PUNCT_NEAR_CJK.sub(
+            lambda m: (m.group(1) or m.group(2)).translate(_FULL_WIDTH), out
+        )
+        out = _PERIOD_AFTER_CJK.sub("。", out)
+        out = _SPACE_BETWEEN_CJK.sub("", out)
+    return collapse_repeats(out)
+
+
+def collapse_repeats(text: str, *, keep: int = _MAX_REPEATS) -> str:
+    """Cut a phrase repeated more than ``keep`` times in a row down to ``keep`` copies.
+
+    >>> collapse_repeats("好的好的好的好的好的，下周见")
+    '好的好的，下周见'
+    """
+    return _REPEAT.sub(lambda m: m.group(1) * keep, text)
+
+
+def is_hallucination(text: str, prompt: str | None = None) -> bool:
+    """True for a segment that is a known silence phrase or an echo of the prompt."""
+    squeezed = _squeeze(text)
+    if not squeezed:
+        return True
+    if squeezed in _HALLUCINATION_PHRASES:
+        return True
+    if any(marker in squeezed for marker in _HALLUCINATION_MARKERS):
+        return True
+    return prompt is not None and len(squeezed) >= _MIN_ECHO_CHARS and squeezed in _squeeze(prompt)
+
+
+def _squeeze(text: str) -> str:
+    return _NOT_WORD.sub("", text).lower()
+
+
+def _unique(items: Iterable[str]) -> Sequence[str]:
+    seen: dict[str, None] = {}
+    for item in items:
+        word = item.strip()
+        if word:
+            seen.setdefault(word, None)
+    return list(seen)
