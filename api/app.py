@@ -9,10 +9,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
-from api.routes import messages, records, tools
+from api.routes import console, messages, records, tools, transcriptions, voice, webhook, wecom
 from api.routes.common import ToolFailed, tool_failed_response
 from assistant import __version__
 from assistant.bootstrap import Qunmi, bootstrap
@@ -27,23 +28,46 @@ MAX_BODY_BYTES = 2 * 1024 * 1024
 
 
 def create_app(
-    qunmi: Qunmi | None = None, *, settings: Settings | None = None, start_worker: bool = True
+    qunmi: Qunmi | None = None,
+    *,
+    settings: Settings | None = None,
+    start_worker: bool = True,
+    seed_demo: bool | None = None,
 ) -> FastAPI:
-    """Build the app. Pass a wired ``Qunmi`` (tests) or let it bootstrap from ``settings``."""
+    """Build the app. Pass a wired ``Qunmi`` (tests) or let it bootstrap from ``settings``.
+
+    ``seed_demo`` creates the console's demo team in an empty database (default: only when the
+    app bootstraps itself)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = qunmi is None
         q = qunmi or bootstrap(settings or Settings())
         app.state.qunmi = q
-        worker = None
+        if owned if seed_demo is None else seed_demo:
+            from assistant.services.demo import seed_demo as seed
+
+            seed(uow_factory=q.uow_factory, clock=q.clock)
+        worker: Any = None
         if start_worker and q.settings.queue == "inprocess":
             worker = InProcessWorker(q.processor)
+        elif start_worker and q.settings.queue == "redis":
+            from redis import Redis
+
+            from assistant.adapters.queue import RedisDispatcher
+
+            worker = RedisDispatcher(q, Redis.from_url(q.settings.redis_url), prefix=q.settings.redis_prefix)
+        if worker is not None:
             q.extras["worker"] = worker
             worker.start()
+            worker.notify()
+        if start_worker and q.transcriptions is not None:
+            q.transcriptions.start()
         try:
             yield
         finally:
+            if q.transcriptions is not None:
+                q.transcriptions.stop()
             if worker is not None:
                 worker.stop()
             if owned:
@@ -70,4 +94,10 @@ def create_app(
     app.include_router(records.router)
     app.include_router(messages.router)
     app.include_router(tools.router)
+    app.include_router(transcriptions.router)
+    app.include_router(voice.router)
+    app.include_router(wecom.router)
+    app.include_router(webhook.router)
+    app.include_router(console.router)
+    app.mount("/static", StaticFiles(directory=console.STATIC_DIR), name="static")
     return app

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from assistant.clock import SystemClock
 from assistant.errors import InvalidInput
-from assistant.ports import Clock, Engine, Notifier
+from assistant.ports import Clock, Engine, Notifier, Transcriber
 from assistant.services.inbox import Inbox, MessageProcessor, ProcessorConfig
+from assistant.services.transcription import TranscriptionJobs
 from assistant.settings import Settings
 from assistant.unit_of_work import UnitOfWorkFactory
 from tools.executor import Executor, ExecutorConfig
@@ -36,10 +38,13 @@ class Qunmi:
     inbox: Inbox
     processor: MessageProcessor
     notifier: Notifier | None = None
+    transcriptions: TranscriptionJobs | None = None
     db_engine: Any = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     def close(self) -> None:
+        for closer in self.extras.get("closers", []):
+            closer()
         if self.db_engine is not None:
             self.db_engine.dispose()
 
@@ -71,6 +76,8 @@ def bootstrap(
     engine: Engine | None = None,
     notifier: Notifier | None = None,
     policy: PermissionPolicy | None = None,
+    transcriber: Transcriber | None = None,
+    wecom_transport: Any = None,
 ) -> Qunmi:
     from storage.migrate import upgrade
     from storage.unit_of_work import make_engine, make_uow_factory
@@ -92,14 +99,47 @@ def bootstrap(
     )
     engine = engine or build_engine(settings)
     inbox = Inbox(uow_factory=uow_factory, clock=clock, max_chars=settings.max_message_chars)
+    from assistant.adapters.transcribers.voice_notes import VoiceNotes
+    from assistant.adapters.wecom.intake import WeComIntake
+    from assistant.adapters.wecom.wiring import build_wecom
+
+    shared: list[Transcriber] = [transcriber] if transcriber is not None else []
+
+    def _shared_transcriber() -> Transcriber:
+        """One transcriber per process, built on first use (the model loads lazily)."""
+        if not shared:
+            from assistant.adapters.transcribers import build_transcriber
+
+            shared.append(build_transcriber(settings.whisper, data_dir=settings.data_dir, llm=settings.llm))
+        return shared[0]
+
+    _transcriber = _shared_transcriber
+
+    wecom = build_wecom(
+        settings, clock=clock, uow_factory=uow_factory, inner=notifier, transcriber=_transcriber, transport=wecom_transport
+    )
+    notifier = wecom.notifier or notifier
+    wecom_intake = WeComIntake(
+        inbox=inbox,
+        uow_factory=uow_factory,
+        clock=clock,
+        directory=wecom.client.user_name if wecom.client is not None and settings.wecom.api_configured else None,
+        bot_name=settings.wecom.bot_name,
+    )
     processor = MessageProcessor(
         uow_factory=uow_factory,
         engine=engine,
         executor=executor,
         clock=clock,
         notifier=notifier,
+        transcribe=VoiceNotes(
+            _shared_transcriber,
+            fetch=wecom.voice.fetch if wecom.voice is not None else None,
+            language=settings.whisper.language,
+        ),
         config=ProcessorConfig(
             tz=tz,
+            lease=timedelta(seconds=settings.inbox_lease_seconds),
             console_url=settings.console_url,
             workday_end_hour=settings.workday_end_hour,
             default_remind_before_minutes=settings.default_remind_before_minutes,
@@ -114,5 +154,12 @@ def bootstrap(
         inbox=inbox,
         processor=processor,
         notifier=notifier,
+        transcriptions=TranscriptionJobs(
+            uow_factory=uow_factory,
+            clock=clock,
+            transcriber=_shared_transcriber,
+            media_dir=settings.data_dir / "media",
+        ),
         db_engine=db_engine,
+        extras={"wecom": wecom, "wecom_intake": wecom_intake, "closers": [wecom_intake.close, wecom.close]},
     )

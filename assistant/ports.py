@@ -5,22 +5,31 @@ Only ``assistant.bootstrap`` knows which adapter stands behind each port.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from assistant.domain import ChatContext, IncomingMessage, ToolCall
 
 __all__ = [
+    "ActingEngine",
+    "AgentOutcome",
+    "AppliedCall",
+    "ApplyCall",
+    "ChatModel",
+    "ChatTurn",
     "Clock",
     "Engine",
+    "ModelReply",
+    "ModelToolCall",
     "Notifier",
     "OutgoingCard",
     "Transcriber",
     "Transcript",
     "TranscriptSegment",
+    "Usage",
 ]
 
 
@@ -38,6 +47,112 @@ class Engine(Protocol):
     name: str
 
     def understand(self, message: IncomingMessage, context: ChatContext) -> list[ToolCall]: ...
+
+
+class AppliedCall(Protocol):
+    """What applying one tool call reports back (``tools.executor.ToolResult`` is one)."""
+
+    @property
+    def ok(self) -> bool: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+ApplyCall = Callable[[ToolCall], AppliedCall]
+"""Applies one call as the message's sender, through the executor, and reports the result."""
+
+
+@dataclass(slots=True)
+class AgentOutcome:
+    """What an agent engine did with one message.
+
+    ``route`` names who understood it: ``llm``, ``rules`` (hybrid, sure enough), or
+    ``rules-fallback`` (the model failed and the rule engine took over). ``retry_llm`` marks a
+    message the model failed on; ``requeue`` asks the caller to put it back in the queue
+    because nothing at all was done with it. ``record`` is the debugging record of the LLM
+    exchanges, stored with the message.
+    """
+
+    route: str
+    reply: str = ""
+    retry_llm: bool = False
+    requeue: bool = False
+    error: str | None = None
+    record: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class ActingEngine(Protocol):
+    """An engine that applies the calls it makes itself, because it feeds their results back
+    to a model. The caller supplies ``apply``, bound to the sender and the message, so the
+    engine can never choose who acts."""
+
+    name: str
+
+    def understand(self, message: IncomingMessage, context: ChatContext) -> list[ToolCall]: ...
+
+    def run(
+        self, message: IncomingMessage, context: ChatContext, apply: ApplyCall
+    ) -> AgentOutcome: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ModelToolCall:
+    """One tool call a model asked for. ``arguments`` is ``None`` when the model sent
+    arguments that are not a JSON object; ``raw_arguments`` and ``error`` then say why."""
+
+    id: str
+    name: str
+    arguments: dict[str, Any] | None
+    raw_arguments: str = ""
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChatTurn:
+    """One message of a chat-model conversation."""
+
+    role: Literal["system", "user", "assistant", "tool"]
+    content: str = ""
+    tool_calls: tuple[ModelToolCall, ...] = ()
+    tool_call_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Tokens as the server reported them (``None`` when it did not say)."""
+
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    total_tokens: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelReply:
+    """A model's answer: text and/or tool calls, with what it cost."""
+
+    text: str
+    tool_calls: tuple[ModelToolCall, ...] = ()
+    usage: Usage = field(default_factory=Usage)
+    latency_seconds: float = 0.0
+    attempts: int = 1
+    model: str = ""
+    finish_reason: str | None = None
+
+
+class ChatModel(Protocol):
+    """A chat-completions model that can call tools. Raises ``ModelError`` when the endpoint
+    fails, times out or answers with something that is not a chat completion."""
+
+    name: str
+
+    def complete(
+        self,
+        turns: Sequence[ChatTurn],
+        *,
+        tools: Sequence[Mapping[str, Any]] = (),
+        timeout_seconds: float | None = None,
+    ) -> ModelReply: ...
 
 
 @dataclass(frozen=True, slots=True)

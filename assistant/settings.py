@@ -97,6 +97,7 @@ class Settings(BaseSettings):
     engine: Literal["rules", "llm", "hybrid"] | None = None
     queue: Literal["inprocess", "redis"] = "inprocess"
     redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_prefix: str = "qunmi"
     chroma_url: str | None = None
     console_url: str = "http://127.0.0.1:8000"
     webhook_secret: SecretStr | None = None

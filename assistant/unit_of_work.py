@@ -20,6 +20,7 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 from assistant.domain import (
     AuditEntry,
     Chat,
+    Job,
     Meeting,
     Member,
     Message,
@@ -31,6 +32,7 @@ from assistant.domain import (
 __all__ = [
     "AuditRepository",
     "ChatRepository",
+    "JobRepository",
     "MeetingRepository",
     "MemberRepository",
     "MessageRepository",
@@ -117,6 +119,10 @@ class AuditRepository(Repository[AuditEntry], Protocol):
     def by_key(self, key: str) -> AuditEntry | None: ...
 
 
+class JobRepository(Repository[Job], Protocol):
+    """Background jobs (transcriptions)."""
+
+
 class UnitOfWork(Protocol):
     members: MemberRepository
     projects: ProjectRepository
@@ -125,6 +131,7 @@ class UnitOfWork(Protocol):
     meetings: MeetingRepository
     messages: MessageRepository
     audit: AuditRepository
+    jobs: JobRepository
 
     def __enter__(self) -> Self: ...
 

@@ -100,7 +100,7 @@ def _covering(matches: list[TimeMatch], text: str) -> TimeMatch | None:
 _WEEK_PREFIXED = re.compile(
     r"(?:这|這|下|今個|今|今个)(?:一)?(?:周|週|星期|礼拜|禮拜)[一二三四五六日天]"
 )
-_POD_WORDS = re.compile(r"早上|早晨|上午|中午|下午|晚上|傍晚|凌晨|晚|晨")
+_POD_WORDS = re.compile(r"早上|早晨|上午|中午|下午|晚上|傍晚|凌晨|晚|晨|早")
 _OFFSET_WORDS = re.compile(r"[前后後]|之前|之後|以前|以後")
 
 
@@ -224,9 +224,34 @@ def _parse_value(s: str) -> datetime | None:
         return None
 
 
+def _rec_open_ok(cand: dict[str, Any], kind: str, m: TimeMatch) -> bool:
+    """An open range ("2018年以后", "自2016年9月1日起"): our interval with no end must start
+    where the candidate's does. Recognizers' "after" a day names that day and means "strictly
+    after it", which is our interval from the next midnight."""
+    if m.type != "interval" or m.from_ is None or m.to is not None or "start" not in cand:
+        return False
+    if kind == "timerange":
+        return bool(m.from_.time().isoformat() == cand["start"])
+    a = _parse_value(cand["start"])
+    if a is None:
+        return False
+    timex = str(cand.get("timex", ""))
+    if cand["Mod"] == "after" and cand.get("sourceEntity") == "datetimepoint" and len(timex) == 10:
+        a += timedelta(days=1)
+    return _naive(m.from_) == a
+
+
 def _rec_ok(entity: dict[str, Any], kind: str, m: TimeMatch) -> bool:
     for cand in entity["Resolution"]["values"]:
+        if cand.get("Mod") in ("after", "since"):
+            if _rec_open_ok(cand, kind, m):
+                return True
+            continue
         if cand.get("Mod"):
+            continue
+        if kind == "set":
+            if m.type == "set" and m.recurrence == cand.get("timex"):
+                return True
             continue
         if kind in ("date", "datetime"):
             if m.type != "point" or m.value is None or "value" not in cand:
@@ -269,9 +294,14 @@ def _rec_tag(entity: dict[str, Any], kind: str, text: str, m: TimeMatch | None) 
         # X之前 / X以前: Recognizers reads "before X" (exclusive); we read a due date on X.
         if cand.get("Mod") in ("before", "until") and m.deadline:
             return "convention"
-        if kind in ("daterange", "datetimerange") and m.type == "interval" and "start" in cand:
+        if (
+            kind in ("daterange", "datetimerange")
+            and m.type == "interval"
+            and m.to is not None
+            and "start" in cand
+        ):
             a, b = _parse_value(cand["start"]), _parse_value(cand.get("end", ""))
-            assert m.from_ is not None and m.to is not None
+            assert m.from_ is not None
             if a is None or b is None:
                 continue
             # "从一月十日到二十日": Recognizers ends at the start of the last item; we include it.
@@ -284,6 +314,14 @@ def _rec_tag(entity: dict[str, Any], kind: str, text: str, m: TimeMatch | None) 
             # Parts of the day: 上午 08-12, 晚上 16-20 in Recognizers.
             if _POD_WORDS.search(entity["Text"]) and m.from_.date() == a.date():
                 return "convention"
+        # The same difference for a part of the day without a date (timerange "上午").
+        if (
+            kind == "timerange"
+            and m.type == "interval"
+            and m.part_of_day is not None
+            and _POD_WORDS.search(entity["Text"])
+        ):
+            return "convention"
         if (
             kind in ("datetime", "time")
             and m.type == "point"
@@ -321,7 +359,7 @@ def score_recognizers(path: Path) -> CorpusScore:
             continue
         text = row["text"]
         now = _ref(row.get("reference_datetime"))
-        matches = parse_times(text, now)
+        matches = parse_times(text, now, include_sets=True, open_ranges=True)
         durations = parse_durations(text)
         expected = row["expected_results"]
         if not expected:

@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from assistant.domain import (
     AuditEntry,
+    Job,
+    JobState,
     Chat,
     Meeting,
     MeetingStatus,
@@ -33,6 +35,7 @@ from assistant.unit_of_work import Page
 from storage.orm import (
     AuditRow,
     Base,
+    JobRow,
     ChatRow,
     MeetingRow,
     MemberRow,
@@ -358,3 +361,9 @@ class SqlAuditRepository(SqlRepository[AuditEntry, AuditRow]):
     def by_key(self, key: str) -> AuditEntry | None:
         row = self.session.scalar(select(AuditRow).where(AuditRow.idempotency_key == key))
         return None if row is None else self._to_domain(row)
+
+
+class SqlJobRepository(SqlRepository[Job, JobRow]):
+    domain = Job
+    row = JobRow
+    enums = {"state": JobState}

@@ -15,6 +15,7 @@ from assistant.errors import Conflict
 from storage.repositories import (
     SqlAuditRepository,
     SqlChatRepository,
+    SqlJobRepository,
     SqlMeetingRepository,
     SqlMemberRepository,
     SqlMessageRepository,
@@ -63,6 +64,7 @@ class SqlUnitOfWork:
         self.meetings = SqlMeetingRepository(self.session)
         self.messages = SqlMessageRepository(self.session)
         self.audit = SqlAuditRepository(self.session)
+        self.jobs = SqlJobRepository(self.session)
         return self
 
     def __exit__(

@@ -29,6 +29,7 @@ _COMMAND_MODULES = (
     "assistant.cli.parsecmd",
     "assistant.cli.evalparse",
     "assistant.cli.transcribe",
+    "assistant.cli.channels",
 )
 
 for _module in _COMMAND_MODULES:

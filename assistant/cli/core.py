@@ -125,7 +125,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         console.print(
             f"群秘 Qunmi 在 http://{host}:{port} 上运行（引擎：{q.engine.name}，数据库：{q.settings.resolved_database_url.split('@')[-1]}）"
         )
-        uvicorn.run(create_app(q), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(q, seed_demo=True), host=host, port=port, log_level="info")
 
     @app.command()
     def say(

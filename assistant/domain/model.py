@@ -199,6 +199,30 @@ class AuditEntry:
     undone_by_id: int | None = None
 
 
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+@dataclass(slots=True)
+class Job:
+    """A background job, e.g. transcribing a meeting recording."""
+
+    kind: str
+    created_at: datetime
+    updated_at: datetime
+    id: int | None = None
+    state: JobState = JobState.QUEUED
+    progress: float = 0.0
+    input_path: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    meeting_id: int | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class ToolCall:
     """A request to run one tool of the vocabulary, as an engine emits it."""

@@ -21,8 +21,16 @@ from assistant.domain import (
     MessageState,
     ToolCall,
 )
-from assistant.errors import InvalidInput, NotFound, QunmiError
-from assistant.ports import Clock, Engine, Notifier, OutgoingCard
+from assistant.errors import InvalidInput, ModelError, NotFound, QunmiError, TranscriptionError
+from assistant.ports import (
+    ActingEngine,
+    AgentOutcome,
+    AppliedCall,
+    Clock,
+    Engine,
+    Notifier,
+    OutgoingCard,
+)
 from assistant.services.cards import render_results
 from assistant.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from tools.executor import CallContext, Executor, ToolResult
@@ -42,6 +50,16 @@ log = logging.getLogger(__name__)
 _UNDO = re.compile(
     r"^\s*(?:@\S+\s*)?(撤销|撤回|撤销上一条|取消刚才的操作|undo)[。！!.\s]*$", re.IGNORECASE
 )
+
+
+def _uncorrected(results: list[ToolResult]) -> list[ToolResult]:
+    """Results worth a card: a failed call the agent put right later (the same tool succeeded
+    afterwards) was the model's slip, not news for the chat; it stays in the stored results."""
+    return [
+        r
+        for i, r in enumerate(results)
+        if r.ok or not any(later.ok and later.tool == r.tool for later in results[i + 1 :])
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,6 +293,9 @@ class MessageProcessor:
         in_chat = [everyone[i] for i in dict.fromkeys(member_ids) if i in everyone]
         if sender not in in_chat:
             in_chat.append(sender)
+        # The rest of the team, after the chat's own members: people name colleagues who have
+        # not spoken in this chat yet ("李四，下周一前把报告写完").
+        in_chat.extend(m for m in everyone.values() if m not in in_chat)
         open_tasks = uow.tasks.list(filters={"open": True}, limit=50, order="-id").items
         meetings = uow.meetings.list(
             filters={"status": "scheduled", "start_after": message.received_at},
@@ -300,31 +321,62 @@ class MessageProcessor:
         )
         return incoming, context, sender
 
+    @staticmethod
+    def _voice_terms(uow: UnitOfWork, message: Message) -> dict[str, list[str]]:
+        """Names and project words to bias the transcriber towards."""
+        chat = uow.chats.get(message.chat_id) if message.chat_id else None
+        in_chat = set(chat.member_ids) if chat is not None else set()
+        names: list[str] = []
+        terms: list[str] = []
+        for member in sorted(uow.members.all(), key=lambda m: m.id not in in_chat):
+            names.extend([member.display_name, *member.aliases])
+        if chat is not None:
+            project = uow.projects.get(chat.project_id) if chat.project_id else None
+            if project is not None:
+                terms.append(project.name)
+            terms.extend(
+                t.title
+                for t in uow.tasks.list(
+                    filters={"open": True, "project_id": chat.project_id}, limit=10, order="-id"
+                ).items
+            )
+        return {"members": names[:30], "terms": terms[:10]}
+
     def _run(self, message_id: int) -> Outcome:
         with self._uow_factory() as uow:
             message = uow.messages.get(message_id)
             assert message is not None
-            if (
-                message.kind == MessageKind.VOICE
-                and not message.text
-                and self._transcribe is not None
-            ):
+            if message.kind == MessageKind.VOICE and not message.text:
+                if self._transcribe is None:
+                    raise TranscriptionError("这个实例没有配置语音转写")
+                message.payload["prompt_terms"] = self._voice_terms(uow, message)
                 message.text = self._transcribe(message)
                 message = uow.messages.update(message)
                 uow.commit()
             incoming, context, sender = self._context(uow, message)
         ctx = CallContext(actor=sender.id or 0, chat_id=message.chat_id, message_id=message.id)
+        agent: AgentOutcome | None = None
         if _UNDO.match(incoming.text):
             calls: list[ToolCall] = []
             results = self._undo_last(message, sender)
             engine_name = "command"
+        elif isinstance(self.engine, ActingEngine):
+            calls, results, agent = self._act(self.engine, incoming, context, ctx)
+            engine_name = agent.route
+            if agent.requeue:
+                self._keep_record(message_id, agent)
+                raise ModelError(agent.error or "模型暂时不可用，稍后重试")
         else:
             calls = self.engine.understand(incoming, context)
             results = self._executor.execute_all(calls, ctx)
             engine_name = getattr(self.engine, "last_route", None) or self.engine.name
+        shown = results if agent is None else _uncorrected(results)
         cards = render_results(
-            results, tz=self._config.tz, now=context.now, console_url=self._config.console_url
+            shown, tz=self._config.tz, now=context.now, console_url=self._config.console_url
         )
+        if agent is not None and agent.reply:
+            kind = "error" if agent.retry_llm else "answer"
+            cards.append(OutgoingCard(text=agent.reply, kind=kind))
         if message.kind == MessageKind.VOICE and incoming.text and (calls or results):
             cards.insert(0, OutgoingCard(text=f"🎙️ 听到：{incoming.text}", kind="answer"))
         outcome = Outcome(
@@ -345,6 +397,8 @@ class MessageProcessor:
                 for k, v in outcome.to_dict().items()
                 if k in ("actions", "results", "cards", "engine")
             }
+            if agent is not None:
+                stored.result.update(self._agent_result(agent))
             stored.processed_at = self._clock.now()
             stored.next_attempt_at = None
             uow.messages.update(stored)
@@ -361,6 +415,42 @@ class MessageProcessor:
                 except Exception:  # noqa: BLE001 - a failed reply must not undo the work
                     log.exception("sending a reply card for message %s failed", message_id)
         return outcome
+
+    def _act(
+        self,
+        engine: ActingEngine,
+        incoming: IncomingMessage,
+        context: ChatContext,
+        ctx: CallContext,
+    ) -> tuple[list[ToolCall], list[ToolResult], AgentOutcome]:
+        """Let an acting engine apply its calls itself, through this executor, as the sender."""
+        calls: list[ToolCall] = []
+        results: list[ToolResult] = []
+
+        def apply(call: ToolCall) -> AppliedCall:
+            result = self._executor.execute(call, ctx)
+            calls.append(call)
+            results.append(result)
+            return result
+
+        return calls, results, engine.run(incoming, context, apply)
+
+    @staticmethod
+    def _agent_result(agent: AgentOutcome) -> dict[str, Any]:
+        extra = dict(agent.record)
+        if agent.retry_llm:
+            extra["retry_llm"] = True
+            extra["llm_error"] = agent.error
+        return extra
+
+    def _keep_record(self, message_id: int, agent: AgentOutcome) -> None:
+        """Store what the model exchange left before the message goes back to the queue."""
+        with self._uow_factory() as uow:
+            stored = uow.messages.get(message_id)
+            assert stored is not None
+            stored.result = {"engine": agent.route, **self._agent_result(agent)}
+            uow.messages.update(stored)
+            uow.commit()
 
     def _undo_last(self, message: Message, sender: Member) -> list[ToolResult]:
         """Undo the calls applied for the sender's latest message in this chat that has any."""

@@ -8,6 +8,8 @@ from datetime import date, timedelta
 from importlib import resources
 from typing import Any
 
+from .festivals import RULE_ALIASES, RULES, spans_in_year
+
 __all__ = ["HolidayCalendar", "calendar"]
 
 
@@ -43,7 +45,8 @@ class HolidayCalendar:
             for name, per_year in fest.get("lunar", {}).items()
         }
         aliases = dict(fest.get("aliases", {}))
-        for name in (*fixed, *lunar):
+        aliases.update(RULE_ALIASES)
+        for name in (*fixed, *lunar, *RULES):
             aliases.setdefault(name, name)
         return cls(frozenset(off), frozenset(work), frozenset(years), fixed, lunar, aliases)
 
@@ -88,6 +91,33 @@ class HolidayCalendar:
             if day is not None and day >= today:
                 return day
         return None
+
+    def span_in_year(self, name: str, year: int) -> tuple[date, date] | None:
+        """The festival's days in ``year`` as ``(first day, day after the last)``."""
+        canon = self.aliases.get(name)
+        if canon is None:
+            return None
+        if canon in RULES:
+            spans = spans_in_year(canon, year)
+            return spans[0] if spans else None
+        day = self.in_year(canon, year)
+        return (day, day + timedelta(days=1)) if day is not None else None
+
+    def next_span(self, name: str, today: date) -> tuple[date, date] | None:
+        """The festival's next days: the first occurrence not over before ``today``."""
+        canon = self.aliases.get(name)
+        if canon is None:
+            return None
+        if canon in RULES:
+            for year in (today.year - 1, today.year, today.year + 1, today.year + 2):
+                for first, end in spans_in_year(canon, year):
+                    if (end - first).days == 1 and first >= today:
+                        return first, end
+                    if (end - first).days > 1 and end > today:
+                        return first, end
+            return None
+        day = self.next_occurrence(canon, today)
+        return (day, day + timedelta(days=1)) if day is not None else None
 
     def in_year(self, name: str, year: int) -> date | None:
         canon = self.aliases.get(name)

@@ -15,7 +15,7 @@ from typing import Any
 from .holidays import calendar
 from .numbers import to_number
 
-__all__ = ["Tok", "tokenize"]
+__all__ = ["ZONES", "Tok", "tokenize", "zone_after"]
 
 # A numeral as written in a time: Arabic (already ASCII after normalization) or Chinese.
 _CN = "零一二两三四五六七八九十廿卅"
@@ -488,7 +488,174 @@ def _p_ordinal_week(m: re.Match[str], text: str) -> Tok | None:
     return Tok("ordinal_week", m.start(), m.end(), 2, 2, {"n": n, "wd": wd})
 
 
-_HOLIDAY_ALT = "|".join(re.escape(n) for n in calendar.names)
+def _p_half(m: re.Match[str], text: str) -> Tok | None:
+    """上半年 / 下半月 / 前半年 / 后半年: a half of the year or month; 上个半年: the previous one."""
+    unit = "year" if m["u"] == "年" else "month"
+    if m["rel"]:
+        return Tok("half", m.start(), m.end(), 1, 1, {"unit": "year", "rel": _REL_PREFIX[m["rel"]]})
+    before = text[m.start() - 1] if m.start() > 0 else ""
+    if before and (before in "个这那每" or before.isdigit() or before in _CN):
+        return None
+    half = 1 if m["h"] in "上前" else 2
+    lo = 1 if unit == "year" else 2
+    return Tok("half", m.start(), m.end(), lo, lo, {"unit": unit, "half": half})
+
+
+def _p_year_span(m: re.Match[str], text: str) -> Tok | None:
+    y1, y2 = int(m["y1"]), int(m["y2"])
+    if not 1900 <= y1 < y2 <= 2200:
+        return None
+    return Tok("year_span", m.start(), m.end(), 0, 0, {"y1": y1, "y2": y2})
+
+
+def _p_quarter(m: re.Match[str], text: str) -> Tok | None:
+    if m["pre"] is not None:
+        return Tok("quarter", m.start(), m.end(), 1, 1, {"rel": _REL_PREFIX[m["pre"]]})
+    n = _int(m["n"] or m["q"])
+    if n is None or not 1 <= n <= 4:
+        return None
+    return Tok("quarter", m.start(), m.end(), 1, 1, {"n": n})
+
+
+def _p_decade(m: re.Match[str], text: str) -> Tok | None:
+    d = _int(m["d"])
+    if d is None or d % 10 or not 0 <= d <= 90:
+        return None
+    century = _int(m["c"]) if m["c"] else None
+    if century is not None and not 16 <= century <= 22:
+        return None
+    return Tok("decade", m.start(), m.end(), 0, 0, {"decade": d, "century": century})
+
+
+def _p_ordinal_month(m: re.Match[str], text: str) -> Tok | None:
+    n = _int(m["n"])
+    if n is None or not 1 <= n <= 12:
+        return None
+    return Tok("ordinal_month", m.start(), m.end(), 1, 1, {"n": n})
+
+
+def _p_year_edge(m: re.Match[str], text: str) -> Tok | None:
+    n = _int(m["n"])
+    unit = {"天": "day", "日": "day", "周": "week", "星期": "week"}.get(m["unit"], "month")
+    limit = {"day": 366, "week": 52, "month": 12}[unit]
+    if n is None or not 1 <= n <= limit:
+        return None
+    side = "last" if m["w"] in ("最后", "后") else "first"
+    return Tok("year_edge", m.start(), m.end(), 1, 2, {"n": n, "unit": unit, "side": side})
+
+
+def _p_clock_five_k2(m: re.Match[str], text: str) -> Tok | None:
+    k = m["k"] if m["k"] is not None else m["k2"]
+    return _clock_five(m, text, k)
+
+
+def _clock_five(m: re.Match[str], text: str, k_raw: str) -> Tok | None:
+    """Cantonese five-minute clock: 三點踏三 / 三點搭三 / 三點三個字 = 3:15 (M × 5 minutes)."""
+    h, k = _int(m["h"]), _int(k_raw)
+    if h is None or h > 24:
+        return None
+    if k_raw == "半":
+        mi = 30
+    elif k is None or not 1 <= k <= 11:
+        return None
+    else:
+        mi = 5 * k
+    data = {"h": h, "mi": mi, "s": None, "ap": None, "minute_given": True}
+    return Tok("clock", m.start(), m.end(), 4, 4, data)
+
+
+# Time zones named after a clock time ("4pm CET", "北京时间3点" is handled by the default zone).
+# Standard offsets in hours; summer names carry their summer offset.
+ZONES = {
+    "UTC": 0.0,
+    "GMT": 0.0,
+    "WET": 0.0,
+    "BST": 1.0,
+    "CET": 1.0,
+    "CEST": 2.0,
+    "EET": 2.0,
+    "EEST": 3.0,
+    "MSK": 3.0,
+    "IST": 5.5,
+    "SGT": 8.0,
+    "HKT": 8.0,
+    "CST": 8.0,
+    "JST": 9.0,
+    "KST": 9.0,
+    "AEST": 10.0,
+    "AEDT": 11.0,
+    "EST": -5.0,
+    "EDT": -4.0,
+    "CDT": -5.0,
+    "MST": -7.0,
+    "MDT": -6.0,
+    "PST": -8.0,
+    "PDT": -7.0,
+}
+_ZONE_ALT = "|".join(sorted(ZONES, key=len, reverse=True))
+_ZONE_RE = re.compile(
+    rf"\s?(?:(?P<z>{_ZONE_ALT})(?![A-Za-z])|(?:UTC|GMT)(?P<sign>[+-])(?P<oh>[0-9]{{1,2}})(?::?(?P<om>[0-9]{{2}}))?)"
+)
+
+
+def zone_after(text: str, pos: int) -> tuple[int, float] | None:
+    """A time zone written right after a clock time: (end, offset in hours) or None."""
+    m = _ZONE_RE.match(text, pos)
+    if m is None:
+        return None
+    if m["z"]:
+        return m.end(), ZONES[m["z"]]
+    hours = int(m["oh"]) + (int(m["om"]) / 60 if m["om"] else 0.0)
+    if hours > 14:
+        return None
+    return m.end(), hours if m["sign"] == "+" else -hours
+
+
+_SET_UNITS = {
+    "天": "P1D",
+    "日": "P1D",
+    "周": "P1W",
+    "星期": "P1W",
+    "礼拜": "P1W",
+    "月": "P1M",
+    "年": "P1Y",
+    "小时": "PT1H",
+    "工作日": "WORKDAY",
+}
+
+
+def _p_every(m: re.Match[str], text: str) -> Tok | None:
+    """每天 / 每周一 / 每个月 / 每年: the start of a recurring time (a set)."""
+    if m["wd"]:
+        return Tok("every", m.start(), m.end(), 2, 2, {"wd": WEEKDAYS[m["wd"]]})
+    unit = _SET_UNITS.get(m["unit"].replace("个", "").replace(" ", ""))
+    if unit is None:
+        return None
+    lo = {"P1Y": 0, "P1M": 1, "PT1H": 3}.get(unit, 2)
+    return Tok("every", m.start(), m.end(), lo, lo, {"unit": unit})
+
+
+def _trie_pattern(words: list[str]) -> str:
+    """One regex for many literal words, factored by common prefixes (fast to try)."""
+    tree: dict[str, Any] = {}
+    for w in words:
+        node = tree
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict[str, Any]) -> str:
+        ends = "" in node
+        alts = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if ends else body
+
+    return emit(tree)
+
+
+_HOLIDAY_ALT = _trie_pattern(calendar.names)
 _DIGIT_AFTER = rf"(?![0-9{_CN}点时号日月个年天周:])"
 _REL_WORDS = "|".join(sorted(_YEAR_REL, key=len, reverse=True))
 
@@ -496,6 +663,42 @@ _REL_WORDS = "|".join(sorted(_YEAR_REL, key=len, reverse=True))
 # uses to find candidates, so keep patterns anchored on concrete characters.
 _SPECS: list[tuple[str, str, Parser]] = [
     ("now", "|".join(NOW_WORDS), _p_now),
+    ("half", r"(?P<h>上|下|前|后)半(?P<u>年|月)|(?P<rel>上|下)个半年", _p_half),
+    (
+        "year_span",
+        r"(?<![0-9])(?P<y1>[0-9]{4})\s?(?:-|~|到|至)\s?(?P<y2>[0-9]{4})\s?年(?!代|级|纪|龄|度)",
+        _p_year_span,
+    ),
+    (
+        "quarter",
+        r"(?:第?(?P<n>[一二三四1-4])\s?个?|(?P<pre>上上|下下|上|下|这|本|当)\s?个?\s?)季度|(?<![A-Za-z])[Qq](?P<q>[1-4])(?![0-9A-Za-z])",
+        _p_quarter,
+    ),
+    (
+        "decade",
+        r"(?:(?P<c>十[六七八九]|二十[一二]?|1[6-9]|2[0-2])\s?世纪)?\s?(?P<d>[二三四五六七八九]十|[1-9]0|零零)\s?年代",
+        _p_decade,
+    ),
+    (
+        "ordinal_month",
+        r"(?:(?<=年)的|(?<=年))?第(?P<n>[一二三四五六七八九十]{1,3}|[0-9]{1,2})\s?个\s?月",
+        _p_ordinal_month,
+    ),
+    (
+        "year_edge",
+        rf"(?:(?<=年)的|(?<=年))\s?(?P<w>前|头|最后)\s?(?P<n>{N2})\s?(?P<unit>个\s?月|周|星期|天|日)",
+        _p_year_edge,
+    ),
+    (
+        "clock_five",
+        r"(?P<h>[0-9]{1,2}|[一二两三四五六七八九十]{1,3})\s?点\s?(?:(?:踏|搭)\s?(?P<k>十一|十|[一二三四五六七八九半]|[0-9]{1,2})|(?P<k2>十一|十|[一二三四五六七八九]|[0-9]{1,2})\s?个字)",
+        _p_clock_five_k2,
+    ),
+    (
+        "every",
+        r"每\s?(?:(?:周|星期|礼拜)(?P<wd>[一二三四五六日天1-7])|(?P<unit>个\s?(?:月|星期|礼拜|小时|工作日)|天|日|周|星期|礼拜|月|年|小时|工作日))",
+        _p_every,
+    ),
     ("offwork", r"下班(?:之前|以前|前)", _p_offwork),
     (
         "range_clock",
@@ -614,7 +817,7 @@ _COMPILED: list[tuple[str, re.Pattern[str], Parser]] = [
 _UNION = re.compile("|".join(f"(?:{_strip_names(p)})" for _, p, _ in _SPECS))
 # Every atom starts with a digit or with one of the non-ASCII characters written in the
 # patterns; a plain character class finds those fast, and the union is tried only there.
-_FIRST_CHARS = sorted({ch for _, p, _ in _SPECS for ch in p if ord(ch) > 127} | set("0123456789"))
+_FIRST_CHARS = sorted({ch for _, p, _ in _SPECS for ch in p if ord(ch) > 127} | set("0123456789Qq"))
 _FIRST = re.compile("[" + "".join(re.escape(ch) for ch in _FIRST_CHARS) + "]")
 
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import calendar as _cal
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any, Literal
 
 from .holidays import calendar as holidays
-from .lexer import Tok, tokenize
+from .lexer import Tok, tokenize, zone_after
 from .normalize import normalize
 from .types import Grain, TimeMatch
 
@@ -57,12 +57,20 @@ _GAP_OK = re.compile(r"[\s的]{0,3}")
 _GAP_COMMA = re.compile(r"\s?[,，、]?\s?")
 _RANGE_SEP = re.compile(r"\s?(?:到|至|-|~)\s?")
 _DEADLINE_SUFFIX = re.compile(
-    r"\s?(?:之前|以前|前(?![端台后天面线期置景辈任段缀夕进往沿列者身妻科奏])|截止|为止|之内|以内|内(?![容部存测网]))"
+    r"\s?(?:(?:或|及)(?=之前|以前))?(?:之前|以前|前(?![端台后天面线期置景辈任段缀夕进往沿列者身妻科奏])|截止|为止|之内|以内|内(?![容部存测网]))"
 )
 _DEADLINE_PREFIX = re.compile(
     r"(?:截止到|截止至|截至到|截至|截止|不晚于|不迟于|最晚|最迟)(?:在|到|于)?\s?$"
 )
 _DUE_VERB_AFTER = frozenset("交给")
+# Open ranges (only with ``open_ranges=True``): "X以后" starts after X, "自X起 / X开始 / X或之后"
+# at X. A bare "后" counts only after a clock time ("3点后"); "年后" is also "after New Year".
+_OPEN_SUFFIX = re.compile(
+    r"\s?(?P<incl>或|及|和)?\s?(?P<w>之后|以后|往后|以来|开始|起(?![床来飞草身码诉])|后(?![天日面台端续期来]))"
+)
+_OPEN_PREFIX = re.compile(r"(?:自从|自打|自|从)\s?$")
+_BETWEEN_SEP = re.compile(r"\s?(?:和|与|跟)\s?")
+_BETWEEN_END = re.compile(r"\s?(?:之间|中间|间)")
 
 
 @dataclass(slots=True)
@@ -183,6 +191,11 @@ def _resolve(
     clock: dict[str, Any] | None = None
     range_clock: tuple[int, int] | None = None
     offwork = False
+    half: dict[str, Any] | None = None
+    quarter: dict[str, Any] | None = None
+    decade: dict[str, Any] | None = None
+    edge: dict[str, Any] | None = None
+    ordinal_month = False
 
     for t in toks:
         k, d = t.kind, t.data
@@ -242,10 +255,29 @@ def _resolve(
             range_clock = (d["h1"], d["h2"])
         elif k == "offwork":
             offwork = True
+        elif k == "half":
+            half = d
+        elif k == "quarter":
+            quarter = d
+        elif k == "decade":
+            decade = d
+        elif k == "year_edge":
+            edge = d
+        elif k == "ordinal_month":
+            month, ordinal_month = d["n"], True
+        elif k == "every":
+            return None
+        elif k == "year_span":
+            a, b = date(d["y1"], 1, 1), date(d["y2"] + 1, 1, 1)
+            return _Res(
+                "interval", "year", from_=_at(a, 0, 0, 0, tz), to=_at(b, 0, 0, 0, tz), scope="year"
+            )
 
     if year is None and year_rel is not None:
         year = today.year + year_rel
     explicit_year = year is not None
+    if (ordinal_month or edge is not None) and not explicit_year:
+        return None
 
     # --- the date --------------------------------------------------------------------------
     date_grain: Grain = "day"
@@ -254,13 +286,17 @@ def _resolve(
     if base is not None:
         pass
     elif holiday is not None:
-        base = (
-            holidays.in_year(holiday, year)
+        span = (
+            holidays.span_in_year(holiday, year)
             if year is not None
-            else holidays.next_occurrence(holiday, ref)
+            else holidays.next_span(holiday, ref)
         )
-        if base is None:
+        if span is None:
             return None
+        if (span[1] - span[0]).days == 1:
+            base = span[0]
+        else:
+            interval, date_grain = span, "day"
     elif weekday is not None:
         rel, wd = weekday
         if rel is None:
@@ -272,6 +308,25 @@ def _resolve(
     elif week_rel is not None:
         start = _monday(today) + timedelta(days=7 * week_rel)
         interval, date_grain, scope = (start, start + timedelta(days=7)), "week", "week"
+    elif decade is not None:
+        if decade["century"] is not None:
+            first_year = (decade["century"] - 1) * 100 + decade["decade"]
+        else:
+            first_year = today.year // 100 * 100 + decade["decade"]
+            if first_year > today.year:
+                first_year -= 100
+        interval = (date(first_year, 1, 1), date(first_year + 10, 1, 1))
+        date_grain, scope = "year", "year"
+    elif half is not None or quarter is not None or edge is not None:
+        interval, date_grain = _period(half, quarter, edge, year, month, month_rel, today)
+    elif ordinal is not None and month is None and month_rel is None and year is not None:
+        first = date(year, 1, 1)
+        nth, ord_wd = ordinal
+        wk = first + timedelta(days=(7 - first.weekday()) % 7 + 7 * (nth - 1))
+        if ord_wd is None:
+            interval, date_grain, scope = (wk, wk + timedelta(days=7)), "week", "week"
+        else:
+            base = wk + timedelta(days=ord_wd)
     elif ordinal is not None:
         if month is None and month_rel is None:
             return None
@@ -397,6 +452,62 @@ def _resolve(
     if not has_date:
         return None
     return _Res("point", "day", value=_at(base, 0, 0, 0, tz), scope=scope)
+
+
+def _period(
+    half: dict[str, Any] | None,
+    quarter: dict[str, Any] | None,
+    edge: dict[str, Any] | None,
+    year: int | None,
+    month: int | None,
+    month_rel: int | None,
+    today: date,
+) -> tuple[tuple[date, date], Grain]:
+    """Halves (上半年, 下半月), quarters (第一季度, 上季度) and the first or last N units of a
+    year (2021年的前两周, 今年最后3个月). Without a year they are the current year's."""
+    y = year if year is not None else today.year
+    if edge is not None:
+        n, unit, last = edge["n"], edge["unit"], edge["side"] == "last"
+        jan1, next_jan1 = date(y, 1, 1), date(y + 1, 1, 1)
+        if unit == "day":
+            span = (
+                (next_jan1 - timedelta(days=n), next_jan1)
+                if last
+                else (jan1, jan1 + timedelta(days=n))
+            )
+            return span, "day"
+        if unit == "month":
+            span = (_month_start(y, 13 - n), next_jan1) if last else (jan1, _month_start(y, 1, n))
+            return span, "month"
+        # Whole Monday-to-Sunday weeks inside the year.
+        if last:
+            end = next_jan1 - timedelta(days=next_jan1.weekday())
+            return (end - timedelta(days=7 * n), end), "week"
+        mon = jan1 + timedelta(days=(7 - jan1.weekday()) % 7)
+        return (mon, mon + timedelta(days=7 * n)), "week"
+    if quarter is not None:
+        if "rel" in quarter:
+            y, qi = divmod(today.year * 4 + (today.month - 1) // 3 + quarter["rel"], 4)
+        else:
+            qi = quarter["n"] - 1
+        return (date(y, 3 * qi + 1, 1), _month_start(y, 3 * qi + 1, 3)), "month"
+    assert half is not None
+    if half["unit"] == "year":
+        if "rel" in half:
+            y, hi = divmod(today.year * 2 + (today.month - 1) // 6 + half["rel"], 2)
+        else:
+            hi = half["half"] - 1
+        start = date(y, 1 + 6 * hi, 1)
+        return (start, _month_start(y, start.month, 6)), "month"
+    if month_rel is not None:
+        first = _month_start(today.year, today.month, month_rel)
+    elif month is not None:
+        first = date(y, month, 1)
+    else:
+        first = date(today.year, today.month, 1)
+    mid = first + timedelta(days=15)
+    span = (first, mid) if half["half"] == 1 else (mid, _month_start(first.year, first.month, 1))
+    return span, "day"
 
 
 def _already_past(day: date, pod: str | None, clock: dict[str, Any] | None, now: datetime) -> bool:
@@ -620,15 +731,26 @@ def _start_of(res: _Res) -> datetime:
     return res.value
 
 
-def parse_times(text: str, now: datetime, *, workday_end_hour: int = 18) -> list[TimeMatch]:
+def parse_times(
+    text: str,
+    now: datetime,
+    *,
+    workday_end_hour: int = 18,
+    include_sets: bool = False,
+    open_ranges: bool = False,
+) -> list[TimeMatch]:
     """Find and resolve the time expressions of ``text`` against ``now`` (tz-aware).
 
     Returns non-overlapping matches in text order; datetimes carry ``now``'s tzinfo.
+    With ``include_sets`` recurring times ("每周一", "每天早上9点") come back as matches of type
+    ``set``; without it they are left out (the time after 每X is still read as before). With
+    ``open_ranges`` "X以后 / 自X起 / X开始" give intervals with ``to=None``; without it X alone
+    is read, as before.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     norm = normalize(text)
-    tokens = list(tokenize(norm))
+    tokens = [t for t in tokenize(norm) if include_sets or t.kind != "every"]
     if not tokens:
         return []
     exprs = _group(tokens, norm)
@@ -638,13 +760,26 @@ def parse_times(text: str, now: datetime, *, workday_end_hour: int = 18) -> list
     i = 0
     while i < len(exprs):
         e = exprs[i]
+        if e.toks[0].kind == "every":
+            if e.start >= last_end:
+                match = _set_match(e, norm, text, now, workday_end_hour)
+                out.append(match)
+                last_end = match.end
+            i += 1
+            continue
         forced = any(t.kind == "offwork" or t.data.get("within") for t in e.toks)
         nxt = exprs[i + 1] if i + 1 < len(exprs) else None
+        between_end: re.Match[str] | None = None
+        if nxt is not None and _BETWEEN_SEP.fullmatch(norm, e.end, nxt.start) is not None:
+            between_end = _BETWEEN_END.match(norm, nxt.end)
         if (
             nxt is not None
-            and _RANGE_SEP.fullmatch(norm, e.end, nxt.start) is not None
+            and (
+                _RANGE_SEP.fullmatch(norm, e.end, nxt.start) is not None or between_end is not None
+            )
             and _is_range_capable(e)
             and _is_range_capable(nxt)
+            and nxt.toks[0].kind != "every"
         ):
             left = _resolve(e.toks, now, today, False, workday_end_hour)
             if left is not None:
@@ -669,9 +804,10 @@ def parse_times(text: str, now: datetime, *, workday_end_hour: int = 18) -> list
                             to=b,
                             has_clock=left.has_clock or right.has_clock,
                         )
+                        end = between_end.end() if between_end is not None else nxt.end
                         if start >= last_end:
                             match, last_end = _finish(
-                                res, norm, text, start, nxt.end, workday_end_hour, False
+                                res, norm, text, start, end, workday_end_hour, False
                             )
                             out.append(match)
                         i += 2
@@ -679,11 +815,111 @@ def parse_times(text: str, now: datetime, *, workday_end_hour: int = 18) -> list
         single = _resolve(
             e.toks, now, today, forced or _looks_deadline(norm, e.start, e.end), workday_end_hour
         )
+        end = e.end
+        if single is not None:
+            end = _apply_zone(single, norm, end, now)
         if single is not None and e.start >= last_end:
-            match, last_end = _finish(single, norm, text, e.start, e.end, workday_end_hour, forced)
+            opened = (
+                _open_range(single, norm, text, e.start, end)
+                if open_ranges and not forced
+                else None
+            )
+            if opened is not None:
+                match = opened
+                last_end = match.end
+            else:
+                match, last_end = _finish(
+                    single, norm, text, e.start, end, workday_end_hour, forced
+                )
             out.append(match)
         i += 1
     return out
+
+
+def _apply_zone(res: _Res, text: str, end: int, now: datetime) -> int:
+    """ "4pm CET": a clock time followed by a zone is that zone's time, shown in ours."""
+    if res.type != "point" or not res.has_clock or res.value is None:
+        return end
+    zone = zone_after(text, end)
+    if zone is None:
+        return end
+    zone_end, hours = zone
+    there = res.value.replace(tzinfo=timezone(timedelta(hours=hours)))
+    res.value = there.astimezone(now.tzinfo)
+    return zone_end
+
+
+def _open_range(res: _Res, text: str, original: str, start: int, end: int) -> TimeMatch | None:
+    """X以后 / X之后 (after X), 自X起 / 从X开始 / X以来 / X或之后 (since X): ``to`` is None."""
+    m = _OPEN_SUFFIX.match(text, end)
+    prefix = _OPEN_PREFIX.search(text, max(0, start - 3), start)
+    if m is not None and m["w"] == "后" and not res.has_clock:
+        m = None
+    if m is None and prefix is None:
+        return None
+    if m is not None and m["w"] in ("之后", "以后", "往后", "后") and not m["incl"]:
+        from_ = _end_of(res)
+    else:
+        from_ = _start_of(res)
+    if prefix is not None:
+        start = prefix.start()
+    if m is not None:
+        end = m.end()
+    return TimeMatch(
+        text=original[start:end],
+        start=start,
+        end=end,
+        type="interval",
+        grain=res.grain,
+        from_=from_,
+        to=None,
+        has_clock=res.has_clock,
+    )
+
+
+def _set_match(e: _Expr, text: str, original: str, now: datetime, workday_end: int) -> TimeMatch:
+    """每天 / 每周一下午8点 / 每个月15号: a recurrence and its next occurrence."""
+    every = e.toks[0].data
+    rest = e.toks[1:]
+    wd = every.get("wd")
+    if wd is not None:
+        pattern = f"XXXX-WXX-{wd + 1}"
+        rest = [
+            Tok("weekday", e.toks[0].start, e.toks[0].end, 2, 2, {"rel": None, "wd": wd})
+        ] + rest
+    else:
+        pattern = str(every["unit"])
+    res = _resolve(rest, now, now.date(), False, workday_end) if rest else None
+    value: datetime | None = None
+    grain: Grain = "day"
+    pod: str | None = None
+    has_clock = False
+    if res is not None:
+        value = _start_of(res)
+        grain = res.grain
+        has_clock = res.has_clock
+        pod = res.pod
+        if has_clock and wd is None and value < now and every.get("unit") == "P1D":
+            value += timedelta(days=1)
+        day_tok = next((t for t in rest if t.kind == "day"), None)
+        if pattern == "P1M" and day_tok is not None:
+            pattern = f"XXXX-XX-{day_tok.data['day']:02d}"
+        if has_clock and value is not None:
+            if pattern == "P1D":
+                pattern = "XXXX-XX-XX"
+            if not pattern.startswith("P"):
+                pattern += f"T{value.hour:02d}" + (f":{value.minute:02d}" if value.minute else "")
+    return TimeMatch(
+        text=original[e.start : e.end],
+        start=e.start,
+        end=e.end,
+        type="set",
+        grain=grain,
+        value=value,
+        has_clock=has_clock,
+        part_of_day=pod if not has_clock else None,
+        recurrence=pattern,
+    )
 
 
 def _looks_deadline(text: str, start: int, end: int) -> bool:

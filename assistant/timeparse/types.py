@@ -16,14 +16,17 @@ class TimeMatch:
     """One time expression found in a text.
 
     A ``point`` carries ``value``; an ``interval`` carries ``from_`` (inclusive) and ``to``
-    (exclusive). All datetimes are aware and in the timezone of the ``now`` they were read
+    (exclusive); an open interval (``parse_times(..., open_ranges=True)``: "2018年以后") has
+    ``to=None``. A ``set`` (``parse_times(..., include_sets=True)``: "每周一") carries
+    ``recurrence`` (an ISO 8601 period such as ``P1D``, or a TIMEX3-style pattern such as
+    ``XXXX-WXX-1T20`` for every Monday at 20:00) and its next occurrence in ``value``. All datetimes are aware and in the timezone of the ``now`` they were read
     against. A deadline (``deadline=True``) is always a point: the due instant.
     """
 
     text: str
     start: int
     end: int
-    type: Literal["point", "interval"]
+    type: Literal["point", "interval", "set"]
     grain: Grain
     value: datetime | None = None
     from_: datetime | None = None
@@ -31,6 +34,7 @@ class TimeMatch:
     deadline: bool = False
     has_clock: bool = False
     part_of_day: str | None = None
+    recurrence: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -41,6 +45,9 @@ class TimeMatch:
         }
         if self.type == "point":
             out["value"] = self.value.isoformat() if self.value is not None else None
+        elif self.type == "set":
+            out["recurrence"] = self.recurrence
+            out["next"] = self.value.isoformat() if self.value is not None else None
         else:
             out["from"] = self.from_.isoformat() if self.from_ is not None else None
             out["to"] = self.to.isoformat() if self.to is not None else None

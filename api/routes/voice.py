@@ -1,0 +1,57 @@
+"""Voice notes from the console or a bridge: upload the audio, it goes through the inbox like
+text (stored first, transcribed, then understood with ``source = voice``)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Response, UploadFile, status
+
+from api.deps import QunmiDep
+from api.schemas import OutcomePublic
+from assistant.domain import MessageKind
+from assistant.services.inbox import Inbound
+from assistant.services.transcription import save_upload
+
+router = APIRouter(tags=["messages"])
+
+MAX_VOICE_BYTES = 2 * 1024 * 1024 - 64 * 1024  # under the app's body cap; a minute of AMR is ~12 KB
+
+
+@router.post("/messages/voice", response_model=OutcomePublic)
+async def post_voice_message(
+    q: QunmiDep,
+    response: Response,
+    file: Annotated[UploadFile, File(description="语音：AMR / SILK / OGG / MP3 / M4A / WAV")],
+    chat: Annotated[str, Form(min_length=1, max_length=200)],
+    sender: Annotated[str, Form(min_length=1, max_length=200)],
+    channel: Annotated[str, Form(max_length=40)] = "api",
+    external_id: Annotated[str | None, Form(max_length=200)] = None,
+    wait: bool = True,
+) -> dict[str, Any]:
+    data = await file.read(MAX_VOICE_BYTES + 1)
+    path = save_upload(q.settings.data_dir / "media", data, file.filename, max_bytes=MAX_VOICE_BYTES)
+    message, is_new = q.inbox.receive(
+        Inbound(
+            channel=channel,
+            chat=chat,
+            sender=sender,
+            text="",
+            external_id=external_id,
+            kind=MessageKind.VOICE,
+            payload={"audio_path": str(path), "filename": file.filename},
+        )
+    )
+    assert message.id is not None
+    if not is_new:
+        path.unlink(missing_ok=True)
+    if not wait:
+        worker = q.extras.get("worker")
+        if worker is not None:
+            worker.notify()
+        response.status_code = status.HTTP_202_ACCEPTED
+        return {"message_id": message.id, "state": message.state.value, "engine": None, "actions": [], "results": [], "cards": [], "error": None, "duplicate": not is_new}
+    outcome = q.processor.process(message.id)
+    if not is_new:
+        outcome.duplicate = True
+    return outcome.to_dict()

@@ -1,0 +1,153 @@
+"""WeCom callbacks: verify → decrypt → store in the inbox → wake the worker → acknowledge.
+
+``/wecom/app`` is the self-built app (XML, receive id = corp id); ``/wecom/bot`` is the AI bot
+(JSON, receive id empty). Both answer the GET URL verification with the decrypted ``echostr``.
+Nothing is stored unless the signature, the timestamp and the body are all good.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import QunmiDep
+from assistant.adapters.wecom.crypto import WeComCrypto
+from assistant.adapters.wecom.intake import WeComIntake
+from assistant.adapters.wecom.messages import (
+    parse_app_envelope,
+    parse_app_message,
+    parse_bot_envelope,
+    parse_bot_message,
+)
+from assistant.bootstrap import Qunmi
+from assistant.errors import ChannelError, InvalidInput
+
+__all__ = ["router", "wake_worker"]
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/wecom", tags=["wecom"])
+
+SigQuery = Annotated[str, Query(max_length=128)]
+
+
+def wake_worker(q: Qunmi) -> None:
+    """Tell the worker (in-process or the Redis dispatcher) that a message is waiting."""
+    worker = q.extras.get("worker")
+    if worker is not None:
+        worker.notify()
+
+
+def _reject(status: int, reason: str) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"code": "channel_error", "reason": reason})
+
+
+def _crypto(q: Qunmi, which: str) -> WeComCrypto | None:
+    parts = q.extras.get("wecom")
+    return getattr(parts, f"{which}_crypto", None) if parts is not None else None
+
+
+def _fresh(q: Qunmi, timestamp: str) -> bool:
+    try:
+        sent = int(timestamp)
+    except ValueError:
+        return False
+    return abs(q.clock.now().timestamp() - sent) <= q.settings.wecom.max_age_seconds
+
+
+def _verify_url(
+    q: Qunmi, which: str, msg_signature: str, timestamp: str, nonce: str, echostr: str
+) -> Response:
+    crypto = _crypto(q, which)
+    if crypto is None:
+        return _reject(404, "没有配置这个企业微信回调")
+    if not _fresh(q, timestamp):
+        return _reject(403, "时间戳过期或不合法")
+    try:
+        plain = crypto.open(
+            msg_signature=msg_signature, timestamp=timestamp, nonce=nonce, encrypt=echostr
+        )
+    except ChannelError as exc:
+        log.warning("wecom %s URL verification rejected: %s", which, exc.reason)
+        return _reject(403, exc.reason)
+    return PlainTextResponse(plain.decode("utf-8", "replace"))
+
+
+async def _receive(
+    request: Request, q: Qunmi, which: str, msg_signature: str, timestamp: str, nonce: str
+) -> Response:
+    crypto = _crypto(q, which)
+    if crypto is None:
+        return _reject(404, "没有配置这个企业微信回调")
+    raw = await request.body()
+    if len(raw) > q.settings.wecom.max_body_bytes:
+        return _reject(413, "请求体太大")
+    if not _fresh(q, timestamp):
+        return _reject(403, "时间戳过期或不合法")
+    intake: WeComIntake = q.extras["wecom_intake"]
+    try:
+        if which == "app":
+            encrypt = parse_app_envelope(raw)
+            crypto.verify(msg_signature, timestamp, nonce, encrypt)
+            app_msg = parse_app_message(crypto.decrypt(encrypt))
+            message, is_new = await run_in_threadpool(intake.receive_app, app_msg)
+        else:
+            encrypt = parse_bot_envelope(raw)
+            crypto.verify(msg_signature, timestamp, nonce, encrypt)
+            bot_msg = parse_bot_message(crypto.decrypt(encrypt))
+            message, is_new = await run_in_threadpool(intake.receive_bot, bot_msg)
+    except ChannelError as exc:
+        log.warning("wecom %s callback rejected: %s", which, exc.reason)
+        status = 403 if "签名" in exc.reason or "接收方" in exc.reason else 400
+        return _reject(status, exc.reason)
+    except InvalidInput as exc:
+        return _reject(400, exc.reason)
+    if is_new:
+        wake_worker(q)
+    log.info("wecom %s message %s stored (new=%s)", which, message.id, is_new)
+    # An empty 200 tells WeCom the message arrived; replies go out through the APIs later.
+    return PlainTextResponse("")
+
+
+@router.get("/app", response_class=PlainTextResponse)
+def verify_app_url(
+    q: QunmiDep,
+    msg_signature: SigQuery,
+    timestamp: SigQuery,
+    nonce: SigQuery,
+    echostr: Annotated[str, Query(max_length=1024)],
+) -> Response:
+    """WeCom's URL verification for the self-built app: answer with the decrypted echostr."""
+    return _verify_url(q, "app", msg_signature, timestamp, nonce, echostr)
+
+
+@router.post("/app", response_class=PlainTextResponse)
+async def app_callback(
+    request: Request, q: QunmiDep, msg_signature: SigQuery, timestamp: SigQuery, nonce: SigQuery
+) -> Response:
+    """A message or event to the self-built app (encrypted XML)."""
+    return await _receive(request, q, "app", msg_signature, timestamp, nonce)
+
+
+@router.get("/bot", response_class=PlainTextResponse)
+def verify_bot_url(
+    q: QunmiDep,
+    msg_signature: SigQuery,
+    timestamp: SigQuery,
+    nonce: SigQuery,
+    echostr: Annotated[str, Query(max_length=1024)],
+) -> Response:
+    """WeCom's URL verification for the AI bot."""
+    return _verify_url(q, "bot", msg_signature, timestamp, nonce, echostr)
+
+
+@router.post("/bot", response_class=PlainTextResponse)
+async def bot_callback(
+    request: Request, q: QunmiDep, msg_signature: SigQuery, timestamp: SigQuery, nonce: SigQuery
+) -> Response:
+    """A message to the AI bot (encrypted JSON; in groups when it is @mentioned)."""
+    return await _receive(request, q, "bot", msg_signature, timestamp, nonce)

@@ -1,0 +1,157 @@
+// 群秘控制台: plain fetch + polling over the REST API.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const state = { members: new Map(), chats: [], me: null, chat: null, busy: false };
+const STATUS = { todo: "待办", in_progress: "进行中", blocked: "受阻", done: "已完成", cancelled: "已取消" };
+
+async function api(path, options) {
+  const response = await fetch(path, options);
+  if (!response.ok && response.status !== 202) {
+    let reason = response.statusText;
+    try { reason = (await response.json()).reason || reason; } catch (e) { /* not JSON */ }
+    throw new Error(reason);
+  }
+  return response.json();
+}
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function fmt(iso) {
+  if (!iso) return "";
+  const d = new Date(iso);
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${d.getMonth() + 1}月${d.getDate()}日 ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+async function loadTeam() {
+  const members = await api("/members?limit=200");
+  state.members = new Map(members.items.map((m) => [m.id, m]));
+  const me = $("me");
+  me.replaceChildren(...members.items.map((m) => {
+    const opt = el("option", "", m.aliases.length ? `${m.display_name}（${m.aliases.join("、")}）` : m.display_name);
+    opt.value = m.display_name;
+    return opt;
+  }));
+  const saved = localStorage.getItem("qunmi.me");
+  if (saved && members.items.some((m) => m.display_name === saved)) me.value = saved;
+  state.me = me.value;
+
+  const chats = await api("/chats?limit=200");
+  state.chats = chats.items;
+  const chat = $("chat");
+  chat.replaceChildren(...chats.items.map((c) => {
+    const opt = el("option", "", c.name);
+    opt.value = String(c.id);
+    return opt;
+  }));
+  const console = chats.items.find((c) => c.channel === "console");
+  if (console) chat.value = String(console.id);
+  selectChat();
+}
+
+function selectChat() {
+  const id = Number($("chat").value);
+  state.chat = state.chats.find((c) => c.id === id) || null;
+  $("chat-title").textContent = state.chat ? state.chat.name : "群聊";
+}
+
+function renderMessages(items) {
+  const list = $("messages");
+  const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 60;
+  const nodes = [];
+  for (const m of items.slice().reverse()) {
+    const sender = state.members.get(m.sender_id);
+    const name = sender ? sender.display_name : "?";
+    const li = el("li", `msg${name === state.me ? " mine" : ""}`);
+    li.dataset.messageId = String(m.id);
+    li.append(el("div", "who", `${name} · ${fmt(m.received_at)}`), el("div", "bubble", m.text || `[${m.kind}]`));
+    const cards = (m.result && m.result.cards) || [];
+    for (const card of cards) {
+      const c = el("div", `card ${card.kind || ""}`, card.text);
+      c.setAttribute("data-kind", card.kind || "");
+      li.append(c);
+    }
+    if (m.state === "received" || m.state === "processing") li.append(el("div", "pending", "群秘处理中…"));
+    if (m.state === "failed" || m.state === "dead") li.append(el("div", "card error", `处理失败：${m.error || ""}`));
+    nodes.push(li);
+  }
+  list.replaceChildren(...nodes);
+  if (nearBottom) list.scrollTop = list.scrollHeight;
+}
+
+function renderTasks(items) {
+  $("task-count").textContent = `(${items.length})`;
+  $("tasks").replaceChildren(...items.map((t) => {
+    const li = el("li", t.status);
+    li.dataset.taskId = String(t.id);
+    li.append(el("div", "title", `#${t.id} ${t.title}`));
+    const meta = [t.assignee ? `负责人 ${t.assignee}` : "未指派", t.due ? `截止 ${fmt(t.due)}` : "", STATUS[t.status] || t.status];
+    li.append(el("div", "meta", meta.filter(Boolean).join(" · ")));
+    return li;
+  }));
+}
+
+function renderMeetings(items) {
+  $("meeting-count").textContent = `(${items.length})`;
+  $("meetings").replaceChildren(...items.map((m) => {
+    const li = el("li", m.status);
+    li.dataset.meetingId = String(m.id);
+    li.append(el("div", "title", `#${m.id} ${m.title}`));
+    const meta = [fmt(m.start), m.location || "", m.status === "cancelled" ? "已取消" : ""];
+    li.append(el("div", "meta", meta.filter(Boolean).join(" · ")));
+    return li;
+  }));
+}
+
+async function refresh() {
+  try {
+    const [messages, tasks, meetings] = await Promise.all([
+      state.chat ? api(`/messages?chat_id=${state.chat.id}&limit=100`) : Promise.resolve({ items: [] }),
+      api("/tasks?limit=200&order=-id"),
+      api("/meetings?limit=200"),
+    ]);
+    renderMessages(messages.items);
+    renderTasks(tasks.items);
+    renderMeetings(meetings.items);
+    $("status").textContent = "已连接";
+  } catch (err) {
+    $("status").textContent = `连接出错：${err.message}`;
+  }
+}
+
+async function send(event) {
+  event.preventDefault();
+  const input = $("text");
+  const text = input.value.trim();
+  if (!text || !state.chat || state.busy) return;
+  state.busy = true;
+  $("send").disabled = true;
+  try {
+    await api("/messages?wait=false", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ channel: "console", chat: state.chat.external_id || String(state.chat.id), sender: state.me, text }),
+    });
+    input.value = "";
+    await refresh();
+  } catch (err) {
+    $("status").textContent = `发送失败：${err.message}`;
+  } finally {
+    state.busy = false;
+    $("send").disabled = false;
+    input.focus();
+  }
+}
+
+$("me").addEventListener("change", () => { state.me = $("me").value; localStorage.setItem("qunmi.me", state.me); refresh(); });
+$("chat").addEventListener("change", () => { selectChat(); refresh(); });
+$("composer").addEventListener("submit", send);
+
+loadTeam().then(refresh).catch((err) => { $("status").textContent = `加载失败：${err.message}`; });
+setInterval(refresh, 1000);

@@ -1,0 +1,179 @@
+"""The WeCom server API over httpx: access_token (cached until shortly before it expires),
+message send, media download, directory lookup, and posting to a response URL.
+
+The httpx transport is the seam: tests pass an ``httpx.MockTransport`` or point ``api_base`` at a
+local HTTP server. Tokens, secrets and robot keys travel in query strings, so httpx's own request
+log (which prints full URLs) is raised to WARNING here.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from assistant.errors import ChannelError
+from assistant.ports import Clock
+
+__all__ = ["WeComClient", "WeComMedia"]
+
+log = logging.getLogger(__name__)
+logging.getLogger("httpx").setLevel(logging.WARNING)
+
+# access_token invalid / expired / not matching: fetch a new one and try once more
+_TOKEN_ERRORS = {40001, 40014, 42001}
+_REFRESH_MARGIN_SECONDS = 300
+
+
+@dataclass(frozen=True, slots=True)
+class WeComMedia:
+    content: bytes
+    content_type: str
+    filename: str | None = None
+
+
+class WeComClient:
+    """A client of one self-built app (corp id + secret + agent id)."""
+
+    def __init__(
+        self,
+        *,
+        api_base: str,
+        corp_id: str,
+        secret: str,
+        agent_id: str,
+        clock: Clock,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self._base = api_base.rstrip("/")
+        self._corp_id = corp_id
+        self._secret = secret
+        self.agent_id = agent_id
+        self._clock = clock
+        self._http = httpx.Client(transport=transport, timeout=timeout)
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._token_expires: float = 0.0
+        self.token_fetches = 0
+
+    def __repr__(self) -> str:
+        return f"WeComClient(api_base={self._base!r}, agent_id={self.agent_id!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- access token -------------------------------------------------------------------------
+
+    def access_token(self, *, refresh: bool = False) -> str:
+        now = self._clock.now().timestamp()
+        with self._lock:
+            if not refresh and self._token and now < self._token_expires:
+                return self._token
+            data = self._json(
+                self._http.get(
+                    f"{self._base}/cgi-bin/gettoken",
+                    params={"corpid": self._corp_id, "corpsecret": self._secret},
+                ),
+                "获取 access_token",
+            )
+            token = data.get("access_token")
+            if not isinstance(token, str) or not token:
+                raise ChannelError("企业微信没有返回 access_token")
+            expires_in = int(data.get("expires_in", 7200))
+            self._token = token
+            self._token_expires = now + max(expires_in - _REFRESH_MARGIN_SECONDS, 60)
+            self.token_fetches += 1
+            return token
+
+    def _with_token(self, call: Callable[[str], httpx.Response], what: str) -> httpx.Response:
+        response = call(self.access_token())
+        if self._token_rejected(response):
+            response = call(self.access_token(refresh=True))
+        return response
+
+    @staticmethod
+    def _token_rejected(response: httpx.Response) -> bool:
+        if not response.headers.get("content-type", "").startswith(
+            ("application/json", "text/plain")
+        ):
+            return False
+        try:
+            data = response.json()
+        except ValueError:
+            return False
+        return isinstance(data, dict) and data.get("errcode") in _TOKEN_ERRORS
+
+    @staticmethod
+    def _json(response: httpx.Response, what: str) -> dict[str, Any]:
+        if response.status_code >= 400:
+            raise ChannelError(f"企业微信接口{what}失败：HTTP {response.status_code}")
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise ChannelError(f"企业微信接口{what}返回的不是 JSON") from exc
+        if not isinstance(data, dict):
+            raise ChannelError(f"企业微信接口{what}返回的不是 JSON 对象")
+        errcode = data.get("errcode", 0)
+        if errcode:
+            raise ChannelError(
+                f"企业微信接口{what}失败：{errcode} {data.get('errmsg', '')}".strip(),
+                details={"errcode": errcode},
+            )
+        return data
+
+    # -- calls --------------------------------------------------------------------------------
+
+    def send_markdown(
+        self, content: str, *, touser: str | None = None, chat_id: str | None = None
+    ) -> None:
+        """To users (``a|b``) through the app, or to an app group chat by its chat id."""
+        body: dict[str, Any] = {"msgtype": "markdown", "markdown": {"content": content}}
+        if chat_id:
+            url = f"{self._base}/cgi-bin/appchat/send"
+            body["chatid"] = chat_id
+        else:
+            url = f"{self._base}/cgi-bin/message/send"
+            body["touser"] = touser or "@all"
+            body["agentid"] = int(self.agent_id) if self.agent_id.isdigit() else self.agent_id
+        response = self._with_token(
+            lambda token: self._http.post(url, params={"access_token": token}, json=body), "发消息"
+        )
+        self._json(response, "发消息")
+
+    def get_media(self, media_id: str) -> WeComMedia:
+        """A temporary media file (a voice message's AMR, a file) by its media_id."""
+        url = f"{self._base}/cgi-bin/media/get"
+        response = self._with_token(
+            lambda token: self._http.get(url, params={"access_token": token, "media_id": media_id}),
+            "下载素材",
+        )
+        content_type = response.headers.get("content-type", "")
+        if response.status_code >= 400 or content_type.startswith(
+            ("application/json", "text/plain")
+        ):
+            self._json(response, "下载素材")
+            raise ChannelError("企业微信接口下载素材没有返回文件")
+        filename = None
+        disposition = response.headers.get("content-disposition", "")
+        if "filename=" in disposition:
+            filename = disposition.split("filename=", 1)[1].strip().strip('"') or None
+        return WeComMedia(content=response.content, content_type=content_type, filename=filename)
+
+    def user_name(self, userid: str) -> str | None:
+        """The member's name in the WeCom directory, or None when it has none."""
+        url = f"{self._base}/cgi-bin/user/get"
+        response = self._with_token(
+            lambda token: self._http.get(url, params={"access_token": token, "userid": userid}),
+            "读取通讯录",
+        )
+        name = self._json(response, "读取通讯录").get("name")
+        return str(name).strip() or None if name else None
+
+    def post_json(self, url: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST to a URL WeCom handed out (an AI bot's response_url, a robot webhook)."""
+        return self._json(self._http.post(url, json=body), "回复")

@@ -1,0 +1,249 @@
+"""From a decrypted WeCom callback to a stored inbox message.
+
+A sender seen for the first time becomes a member named by their userid at once (the
+acknowledgement must not wait on the directory) and is renamed from the WeCom directory in the
+background when a directory lookup is wired. A message to the app outside any group lands in the
+sender's own chat, linked to the sender's default project (the latest active project they own or
+belong to).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from assistant.adapters.wecom.messages import AppMessage, BotMessage
+from assistant.domain import Chat, Member, Message, MessageKind, ProjectStatus
+from assistant.errors import Conflict
+from assistant.ports import Clock
+from assistant.services.inbox import Inbound, Inbox
+from assistant.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+__all__ = ["BOT_CHANNEL", "APP_CHANNEL", "WeComIntake", "app_chat_name", "bot_chat_name"]
+
+log = logging.getLogger(__name__)
+
+APP_CHANNEL = "wecom"
+BOT_CHANNEL = "wecom-bot"
+
+
+def app_chat_name(userid: str) -> str:
+    return f"企业微信·{userid}"
+
+
+def bot_chat_name(chat_id: str) -> str:
+    return f"企业微信群·{chat_id}"
+
+
+class WeComIntake:
+    """Stores WeCom messages in the inbox; returns ``(message, is_new)`` like ``Inbox.receive``."""
+
+    def __init__(
+        self,
+        *,
+        inbox: Inbox,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        directory: Callable[[str], str | None] | None = None,
+        bot_name: str = "",
+    ) -> None:
+        self._inbox = inbox
+        self._uow_factory = uow_factory
+        self._clock = clock
+        self._directory = directory
+        self._bot_mention = re.compile(rf"^\s*(?:@{re.escape(bot_name)}\s*)+") if bot_name else None
+        self._renamer = (
+            ThreadPoolExecutor(max_workers=2, thread_name_prefix="qunmi-directory")
+            if directory
+            else None
+        )
+        # (channel, chat, userid) already set up in this process: later messages skip a transaction
+        self._prepared: set[tuple[str, str, str]] = set()
+
+    def close(self) -> None:
+        if self._renamer is not None:
+            self._renamer.shutdown(wait=True)
+
+    # -- the two callbacks --------------------------------------------------------------------
+
+    def receive_app(self, msg: AppMessage) -> tuple[Message, bool]:
+        kind, text, payload = self._app_content(msg)
+        chat_external = f"chat:{msg.chat_id}" if msg.chat_id else f"user:{msg.from_user}"
+        chat_name = f"企业微信群·{msg.chat_id}" if msg.chat_id else app_chat_name(msg.from_user)
+        new_member = self._prepare(
+            msg.from_user, APP_CHANNEL, chat_external, chat_name, personal=not msg.chat_id
+        )
+        message, is_new = self._inbox.receive(
+            Inbound(
+                channel=APP_CHANNEL,
+                chat=chat_external,
+                sender=msg.from_user,
+                text=text,
+                external_id=msg.dedupe_id,
+                kind=kind,
+                chat_name=chat_name,
+                payload=payload,
+            )
+        )
+        if new_member is not None:
+            self._rename_later(new_member)
+        return message, is_new
+
+    def receive_bot(self, msg: BotMessage) -> tuple[Message, bool]:
+        group = msg.chat_type == "group" and bool(msg.chat_id)
+        chat_external = f"chat:{msg.chat_id}" if group else f"user:{msg.from_user}"
+        chat_name = bot_chat_name(msg.chat_id) if group else f"企业微信机器人·{msg.from_user}"
+        text = msg.text
+        if self._bot_mention is not None:
+            text = self._bot_mention.sub("", text)
+        kind = {
+            "text": MessageKind.TEXT,
+            "mixed": MessageKind.TEXT,
+            "voice": MessageKind.VOICE,
+        }.get(msg.msg_type, MessageKind.EVENT if msg.msg_type == "event" else MessageKind.FILE)
+        payload: dict[str, Any] = {
+            "wecom_userid": msg.from_user,
+            "msg_type": msg.msg_type,
+            "chat_type": msg.chat_type,
+        }
+        if msg.response_url:
+            payload["response_url"] = msg.response_url
+        if msg.event:
+            payload["event"] = msg.event
+        new_member = self._prepare(
+            msg.from_user, BOT_CHANNEL, chat_external, chat_name, personal=not group
+        )
+        message, is_new = self._inbox.receive(
+            Inbound(
+                channel=BOT_CHANNEL,
+                chat=chat_external,
+                sender=msg.from_user,
+                text=text.strip(),
+                external_id=msg.dedupe_id,
+                kind=kind,
+                chat_name=chat_name,
+                payload=payload,
+            )
+        )
+        if new_member is not None:
+            self._rename_later(new_member)
+        return message, is_new
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _app_content(msg: AppMessage) -> tuple[MessageKind, str, dict[str, Any]]:
+        payload: dict[str, Any] = {"wecom_userid": msg.from_user, "msg_type": msg.msg_type}
+        if msg.agent_id:
+            payload["agent_id"] = msg.agent_id
+        if msg.msg_type == "text":
+            return MessageKind.TEXT, msg.content, payload
+        if msg.msg_type == "voice":
+            payload.update(media_id=msg.media_id, format=msg.format or "amr")
+            # WeCom's own recognition, when the app has it switched on, is used as it is.
+            return MessageKind.VOICE, msg.recognition, payload
+        if msg.msg_type == "event":
+            payload.update(event=msg.event, event_key=msg.event_key, create_time=msg.create_time)
+            return MessageKind.EVENT, "", payload
+        payload.update(media_id=msg.media_id, title=msg.title)
+        return MessageKind.FILE, "", payload
+
+    def _prepare(
+        self, userid: str, channel: str, chat_external: str, chat_name: str, *, personal: bool
+    ) -> Member | None:
+        """Make sure the sender is a member and the chat exists (a personal chat linked to the
+        sender's default project). Returns the member when it was created just now."""
+        key = (channel, chat_external, userid)
+        if key in self._prepared:
+            return None
+        for attempt in range(3):
+            try:
+                created = self._prepare_once(
+                    userid, channel, chat_external, chat_name, personal=personal
+                )
+            except Conflict:
+                # The first messages of a new sender arrive together: another request won the
+                # race to create the same rows, which the next attempt finds.
+                if attempt == 2:
+                    raise
+                continue
+            self._prepared.add(key)
+            return created
+        return None
+
+    def _prepare_once(
+        self, userid: str, channel: str, chat_external: str, chat_name: str, *, personal: bool
+    ) -> Member | None:
+        now = self._clock.now()
+        created: Member | None = None
+        with self._uow_factory() as uow:
+            member = uow.members.by_wecom_userid(userid)
+            if member is None:
+                member = uow.members.by_display_name(userid)
+                if member is not None and member.wecom_userid is None:
+                    member.wecom_userid = userid
+                    member = uow.members.update(member)
+            if member is None:
+                member = uow.members.add(
+                    Member(display_name=userid[:200], wecom_userid=userid, created_at=now)
+                )
+                created = member
+            chat = uow.chats.by_external(channel, chat_external)
+            if chat is None:
+                uow.chats.add(
+                    Chat(
+                        name=chat_name[:200],
+                        channel=channel,
+                        external_id=chat_external,
+                        project_id=self._default_project(uow, member) if personal else None,
+                        member_ids=[member.id] if member.id is not None else [],
+                        created_at=now,
+                    )
+                )
+            elif member.id is not None and member.id not in chat.member_ids:
+                chat.member_ids.append(member.id)
+                uow.chats.update(chat)
+            uow.commit()
+        return created
+
+    @staticmethod
+    def _default_project(uow: UnitOfWork, member: Member) -> int | None:
+        mine = [
+            p
+            for p in uow.projects.all()
+            if p.status == ProjectStatus.ACTIVE
+            and (p.owner_id == member.id or member.id in p.member_ids)
+        ]
+        return max((p.id for p in mine if p.id is not None), default=None)
+
+    def _rename_later(self, member: Member) -> None:
+        if self._renamer is None or member.id is None or member.wecom_userid is None:
+            return
+        self._renamer.submit(self.rename_from_directory, member.id, member.wecom_userid)
+
+    def rename_from_directory(self, member_id: int, userid: str) -> str | None:
+        """Give a member known only by userid their directory name (or keep it as an alias when
+        another member already has that name). Returns the name found."""
+        assert self._directory is not None
+        try:
+            name = self._directory(userid)
+        except Exception as exc:  # noqa: BLE001 - the directory is a nicety; the member exists
+            log.warning("directory lookup for a new member failed: %s", type(exc).__name__)
+            return None
+        if not name:
+            return None
+        with self._uow_factory() as uow:
+            member = uow.members.get(member_id)
+            if member is None or member.display_name != userid:
+                return name  # renamed by hand meanwhile: the team's choice wins
+            taken = uow.members.by_display_name(name)
+            if taken is None:
+                member.display_name = name[:200]
+            elif name not in member.aliases:
+                member.aliases.append(name)
+            uow.members.update(member)
+            uow.commit()
+        return name

@@ -1,0 +1,177 @@
+"""Cutting a message into clauses: one intent each.
+
+Sentence ends and list markers always cut. Inside a sentence a comma cuts only where a new actor
+comes in ("A做X，B做Y") or a connective starts a new thought (然后 / 另外); with no punctuation at
+all (voice transcripts) a person's name cuts when the words before it already hold an action.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from assistant.engines.rules.lexicon import (
+    ACTION_VERB,
+    CONNECTIVE,
+    MEETING_CREATE,
+    PROJECT_CREATE,
+    SELF_ASSIGN,
+)
+from assistant.engines.rules.people import Mention
+from assistant.engines.rules.text import Segment
+
+if TYPE_CHECKING:
+    from assistant.timeparse.types import TimeMatch
+
+__all__ = ["Clause", "split_clauses"]
+
+
+@dataclass(slots=True)
+class Clause:
+    """A clause with the people and times found in it; spans are relative to ``text``."""
+
+    text: str
+    start: int
+    sentence: int
+    list_item: bool = False
+    header: bool = False
+    mentions: list[Mention] = field(default_factory=list)
+    times: list[TimeMatch] = field(default_factory=list)
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.text)
+
+    def local(self, pos: int) -> int:
+        return pos - self.start
+
+
+# Words right before a name that make it an object, not a new actor: 跟小王开会, 让小王做.
+_BINDS_NAME = set("和跟与及同、叫让请找约给由向对帮替@,")
+_SELF_START = re.compile(
+    r"(?:这个|这事|这块|这部分|这件事)?我(?:来|负责|跟|去|认领|接|包|处理|这边)"
+)
+_PERSON_START = re.compile(r"(?:你们俩|你俩|你们|你)(?=[\u4e00-\u9fffA-Za-z])")
+_ROLE_BEFORE = re.compile(
+    r"(?:负责人|牵头人|owner|PM|经理|成员|是|为|叫|有|包括|交给|转给)\s?$", re.I
+)
+_COMMA = re.compile(r"[,，]\s*")
+_LOOK = 40
+# Inside an unpunctuated run only the unambiguous connectives cut (还有 also joins list items).
+_INLINE_CONNECTIVE = re.compile(r"然后|另外|此外|顺便|再就是|还有就是|接着|同时")
+
+
+def _last_before(cuts: list[int], pos: int) -> int:
+    """The last cut before ``pos`` in the sorted ``cuts``, or 0."""
+    i = bisect.bisect_left(cuts, pos)
+    return cuts[i - 1] if i else 0
+
+
+def _masked(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    chars = list(text)
+    for a, b in spans:
+        for i in range(max(a, 0), min(b, len(chars))):
+            chars[i] = " "
+    return "".join(chars)
+
+
+def _has_action(text: str) -> bool:
+    return ACTION_VERB.search(text) is not None or MEETING_CREATE.search(text) is not None
+
+
+def split_clauses(
+    sentence: Segment,
+    index: int,
+    mentions: Sequence[Mention],
+    times: Sequence[TimeMatch],
+) -> list[Clause]:
+    """The clauses of one sentence, each with its mentions and times."""
+    s0, text = sentence.start, sentence.text
+    local_mentions = [m for m in mentions if m.start >= s0 and m.end <= sentence.end]
+    local_times = [t for t in times if t.start >= s0 and t.end <= sentence.end]
+    mention_starts = {m.start - s0: m for m in local_mentions}
+    masked = _masked(
+        text,
+        [(m.start - s0, m.end - s0) for m in local_mentions]
+        + [(t.start - s0, t.end - s0) for t in local_times],
+    )
+
+    cuts: list[int] = []
+    # A project command is one clause: "立项：小程序重构，老陈负责，成员小王、小赵".
+    project = PROJECT_CREATE.search(text) is not None
+    # Commas followed by a new actor or a connective.
+    for m in _COMMA.finditer(text) if not project else ():
+        nxt = m.end()
+        rest = text[nxt:]
+        if not rest:
+            continue
+        starts_person = nxt in mention_starts and not rest[
+            mention_starts[nxt].end - s0 - nxt :
+        ].startswith(("的", "和", "跟", "、"))
+        segment = _COMMA.split(rest, maxsplit=1)[0]
+        if (
+            starts_person
+            or _SELF_START.match(rest)
+            or SELF_ASSIGN.search(segment)
+            or rest.startswith(("他", "她"))
+            or _PERSON_START.match(rest)
+            or CONNECTIVE.match(rest)
+        ):
+            cuts.append(nxt)
+    # Connectives inside a run of text (voice transcripts).
+    for m in _INLINE_CONNECTIVE.finditer(text):
+        if m.start() > 0 and text[m.start() - 1] not in ",，" and _has_action(masked[: m.start()]):
+            cuts.append(m.start())
+    cuts.sort()
+    # The sender taking a job, with no punctuation before it: "…写完 我来写测试用例".
+    for m in SELF_ASSIGN.finditer(text):
+        rel = m.start()
+        if rel == 0 or text[rel - 1] in ",，" or text[rel - 1] in _BINDS_NAME:
+            continue
+        last_cut = _last_before(cuts, rel)
+        if _has_action(masked[max(last_cut, rel - _LOOK) : rel]):
+            bisect.insort(cuts, rel)
+    # A new actor with no punctuation before it.
+    for rel, mention in sorted(mention_starts.items()) if not project else ():
+        if rel == 0 or text[rel - 1] in ",，":
+            continue
+        prev = text[rel - 1]
+        if prev in _BINDS_NAME or (prev == " " and rel >= 2 and text[rel - 2] in _BINDS_NAME):
+            continue
+        if _ROLE_BEFORE.search(text[max(0, rel - 6) : rel]):
+            continue
+        after = text[mention.end - s0 : mention.end - s0 + 4]
+        if after.startswith(("的", "和", "跟", "、", "一起", "们")) or after.lstrip().startswith(
+            "@"
+        ):
+            continue
+        # Both look-arounds are bounded so that a long run stays linear.
+        before = masked[max(_last_before(cuts, rel), rel - _LOOK) : rel]
+        after_part = masked[mention.end - s0 : mention.end - s0 + _LOOK]
+        if _has_action(before) and len(before.strip()) >= 2 and _has_action(after_part):
+            bisect.insort(cuts, rel)
+
+    bounds = sorted({0, *cuts, len(text)})
+    out: list[Clause] = []
+    for a, b in zip(bounds, bounds[1:], strict=False):
+        piece = text[a:b]
+        stripped = piece.strip(" ,，、")
+        if not stripped:
+            continue
+        off = s0 + a + piece.index(stripped)
+        end = off + len(stripped)
+        out.append(
+            Clause(
+                text=stripped,
+                start=off,
+                sentence=index,
+                list_item=sentence.list_item and a == 0,
+                header=sentence.header and b == len(text),
+                mentions=[m for m in local_mentions if m.start >= off and m.end <= end],
+                times=[t for t in local_times if t.start >= off and t.end <= end],
+            )
+        )
+    return out

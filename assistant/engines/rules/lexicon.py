@@ -1,0 +1,224 @@
+"""Cue words: the Chinese (and English) words that signal an intent or fill a slot.
+
+Each pattern is an alternation of literals or a bounded repetition, so matching stays linear.
+Lists are ordered longest first where one word contains another.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = [
+    "ACTION_VERB",
+    "AGENDA_CUE",
+    "BLOCKED",
+    "CALENDAR_QUESTION",
+    "CANCEL_MEETING",
+    "CHITCHAT",
+    "CONNECTIVE",
+    "DONE",
+    "DUE_SHIFT",
+    "HYPOTHETICAL",
+    "IN_PROGRESS",
+    "LEAVE",
+    "LOCATION_NAMED",
+    "LOCATION_ROOM",
+    "MEETING_CREATE",
+    "MEETING_NOT_SCHEDULING",
+    "MEETING_NOUN",
+    "MEETING_SOFT",
+    "OPINION",
+    "PAST_MARKER",
+    "POLITE_REQUEST",
+    "PRIORITY",
+    "PROJECT_CREATE",
+    "QUERY_MEETINGS",
+    "QUERY_ASK",
+    "QUERY_MY_TASKS",
+    "QUERY_OVERDUE",
+    "QUERY_PROGRESS",
+    "QUESTION",
+    "REMIND",
+    "RESCHEDULE",
+    "SELF_ASSIGN",
+    "TASK_CANCELLED",
+    "TASK_REF_ID",
+]
+
+
+def _words(words: str) -> str:
+    """An alternation of the whitespace-separated ``words``, longest first."""
+    return "|".join(sorted((re.escape(w) for w in words.split()), key=len, reverse=True))
+
+
+# Verbs of work: enough to tell "小王写文档" (an assignment) from "小王人不错" (chit-chat).
+ACTION_VERB = re.compile(
+    _words(
+        "做 写 出 改 修 整理 准备 提交 发 交 跟进 跟 负责 处理 对接 测试 测 设计 review 看 查 联系 确认 更新 优化 调研 "
+        "统计 汇总 上线 部署 推进 完成 搞 弄 画 拍 订 买 通知 沟通 补 检查 排查 落实 梳理 输出 评估 安排 催 联调 配置 搭建 "
+        "开发 实现 核对 审核 签 报 填 录 交付 迁移 重构 翻译 回复 打印 预订 采购 约 申请 发布 验收 走查 复盘 收集 整合 对齐 "
+        "拉 建 加 删 合并 跑 压测 修复 解决 写完 提测 截图 录入 盯 维护 接 带 面试 报销 寄 送 取 搬 装 换 定 做完 弄好 "
+        "搞定 出稿 过 想 列 调试 调 联调 排期 fix check follow update deploy test write send prepare"
+    ),
+    re.IGNORECASE,
+)
+
+# Meeting nouns.
+MEETING_NOUN = re.compile(
+    r"(?:[\u4e00-\u9fffA-Za-z0-9]{0,4}?(?:周例|双周|周|例|晨|早|站|夕|月|年|季度|碰头|复盘|评审|讨论|启动|"
+    r"总结|动员|需求|技术|项目|产品|设计|方案|沟通|协调|汇报|分享|培训|部门|全员|组|站立|立项|验收|"
+    r"对齐|规划|务虚|述职|电话|视频|线上|周总结|进度|晚|午|大)会(?!议室)|会议(?!室)|培训|讲座|路演|面试(?=取消|改|挪|推|延|调|换|不)|开会|(?<![A-Za-z])sync(?![A-Za-z])|meeting|"
+    r"standup|stand-up|kick-?off|1on1|1v1|one-on-one|review会|(?:这个|那个|的|个|次|场|原定的?)会"
+    r"(?!议室|不会|儿|员|计|话|长|场|费|所|同)|(?<![我你他她它也就还不都能将])会(?=改|挪|移|调|推|延|换|取消|不开|暂停|提前|照常|顺延))",
+    re.IGNORECASE,
+)
+# Scheduling a meeting: 开个会, 约个评审会, 开个sync, 安排一次周会, 开会.
+MEETING_CREATE = re.compile(
+    r"(?:召开|组织|安排|开|约|搞|来|拉|定|组|加)(?:个|一个|一下|一次|次|场|一场|下|了个)?"
+    r"(?P<topic>[\u4e00-\u9fffA-Za-z0-9 ]{0,14}?)"
+    r"(?P<noun>会议|会(?!议室|儿|员|计|话|长|不会)|sync(?![A-Za-z])|meeting|standup|kick-?off|review|retro|demo|"
+    r"brainstorm|all-hands|1on1|1v1|1:1)",
+    re.IGNORECASE,
+)
+# Meeting-like verbs that schedule only together with a time: 明天下午碰一下.
+MEETING_SOFT = re.compile(
+    _words(
+        "碰一下 碰个头 碰碰 碰下 对一下 聊一下 聊聊 聊下 过一下 过一遍 同步一下 sync一下 对齐一下 开个短会 有个会 过下"
+    ),
+    re.IGNORECASE,
+)
+MEETING_NOT_SCHEDULING = re.compile(
+    _words(
+        "在开会 开完会 开会中 去开会 正在开 刚开完 开着会 开会呢 开会了吗 会开得 会开的 会上 会后 会议纪要 会议记录 开不开会 "
+        "要不要开会 开会吗"
+    )
+)
+AGENDA_CUE = re.compile(
+    r"(?:讨论|商量|商讨|探讨|研讨|过一下|过一遍|过下|聊聊|聊一下|聊下|对一下|对下|对齐一下|对齐|"
+    r"同步一下|同步下|同步|sync一下|sync下|review一下|review|评审一下|评审|确认一下|确认|研究一下|研究|看一下|看下|看看|"
+    r"定一下|定下|梳理一下|梳理|复盘一下|复盘|碰一下|沟通一下|沟通|讲一下|讲讲|关于|议题是|议题为|议题|议程|主题是|主题)"
+    r"(?!会)(?:一下|下)?[:：]?\s*",
+    re.IGNORECASE,
+)
+RESCHEDULE = re.compile(
+    r"(?:改期|改|挪|移|调整|调|推迟|推后|往后推|推|延后|延期|延|提前|换|顺延)(?:一下)?(?:到|至|成|在)"
+)
+CANCEL_MEETING = re.compile(
+    r"取消|不开了|先不开|不开会了|不用开了|停一次|停开|暂停|作废|cancel",
+    re.IGNORECASE,
+)
+
+DONE = re.compile(
+    rf"(?:{ACTION_VERB.pattern})(?:完|好|掉|完成)(?:了|啦|咯|喽)|(?:已经|已)(?:完成|搞定|上线|提交|发布|部署|解决|修复|交付|合并|做完|弄好|处理完|处理好|弄完|写完|改完|交)"
+    r"|(?:搞定|完成|做完|弄好|弄完|做好|写完|写好|改完|改好|修好|修完|测完|测好|画完|画好|整理完|整理好|"
+    r"对接完|联调完|跑通|上线|提交|发布|部署|合并|交付|解决|修复|处理完|处理好|交|发出去|发出|出|发|"
+    r"调通|搭好|配好|装好|审完|做出来|写出来|弄出来|ok|OK|Ok|done|Done|DONE|好|完)"
+    r"(?:了|啦|咯|喽|哈|啦啦)",
+)
+IN_PROGRESS = re.compile(
+    r"开始(?:做|搞|写|弄|改|开发|处理|测|测试|设计|对接|联调|跟进|整理|准备|看)?|正在(?:做|搞|写|弄|改|开发|处理|测|跟进)?"
+    r"|在(?:做|搞|写|弄|改|开发|处理|跟进|测)|着手(?:做|处理)?|进行中|开工了|动手了|已经开始|开搞了|推进中|处理中|开发中|测试中",
+)
+BLOCKED = re.compile(
+    r"卡住了?|卡着|卡在|卡了|被卡|阻塞|被阻|block(?:ed|住了?)|搞不定|推进不了|进行不下去|没法推进|做不下去|"
+    r"停滞|等第三方|在等|还在等|等(?:[\u4e00-\u9fffA-Za-z]{1,8}?)(?:回复|确认|接口|反馈|审批|资源|数据|提供|排期|给|结果)",
+    re.IGNORECASE,
+)
+TASK_CANCELLED = re.compile(
+    r"不做了|不用做了|不需要做了|先不做了?|不搞了|砍掉了?|砍了|不要了|不需要了|取消了?|作废了?"
+)
+DUE_SHIFT = re.compile(r"(?:延|推迟|推|延期|延后|改|挪|顺延|提前)(?:到|至)")
+TASK_REF_ID = re.compile(r"(?:#|任务\s*|task\s*#?)(\d{1,7})", re.IGNORECASE)
+
+SELF_ASSIGN = re.compile(
+    r"(?:交给我|我(?:今天|明天|后天|下午|上午|晚上|周[一二三四五六日天]|下周[一二三四五六日天]?|这周|稍后|等下|等会儿?|回头|马上)"
+    r"[^,，。]{0,8}?把(?=[^,，。]{2,}(?<!了)$)|我来(?!了|晚|过|的|自|说|讲|问)|我负责|我跟进|我跟(?=[\u4e00-\u9fffA-Za-z]|$)|我认领|我接(?:了|下|手)|"
+    r"我包了|我处理|我这边(?:来|负责|跟|处理|搞)|我去(?:跟|处理|对接|联系|问|确认|搞|弄|写|做|推|催|整理|准备|改|修|查|看))"
+)
+
+PRIORITY: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(
+            r"不急|不着急|不紧急|有空再|有空的时候|有时间再|低优先级|低优|优先级低|不赶|P3|P4", re.I
+        ),
+        "low",
+    ),
+    (re.compile(r"十万火急|紧急|加急|特急|马上|立刻|立即|火速|urgent|P0", re.I), "urgent"),
+    (
+        re.compile(
+            r"尽快|高优先级|高优|优先级高|优先|抓紧|赶紧|尽早|asap|P1|很急|比较急|挺急|急用", re.I
+        ),
+        "high",
+    ),
+]
+
+QUERY_MY_TASKS = re.compile(
+    r"(?:有|剩|剩下|还有)(?:哪些|什么|几个|多少|几项|啥)(?:任务|活|事情|事儿|工作|待办|没做|没完成)"
+    r"|的(?:任务|待办|todo|活儿?)(?:有哪些|列表|清单|呢|是什么|都有啥|有啥|有什么|还有)"
+    r"|(?:我的|他的|她的)(?:任务|待办)(?:$|[?？])"
+    r"|(?:查|看|列|列出|发)(?:一下|下|看)?(?:我|[\u4e00-\u9fff]{1,4})的(?:任务|待办)"
+    r"|任务(?:列表|清单)|待办(?:事项)?(?:列表|清单|有哪些)|(?:手上|手里)(?:还有|有)(?:什么|哪些|多少|几个)",
+    re.IGNORECASE,
+)
+QUERY_PROGRESS = re.compile(
+    r"(?:进度|进展|完成情况|完成度|完成率)(?:怎么样|如何|咋样|到哪|多少|情况|汇报|报告|同步|怎样|呢|\?|？|$)"
+    r"|(?:看|查|汇报|报告|同步|说)(?:一下|下)?(?:项目)?(?:进度|进展)|做到哪(?:一步|了)|到哪一步了",
+)
+QUERY_OVERDUE = re.compile(
+    r"逾期|超期|过期的|拖期|overdue|延期的(?:任务|事)|延期了的|超时的(?:任务)|没按时完成的|哪些(?:任务)?延期",
+    re.IGNORECASE,
+)
+QUERY_MEETINGS = re.compile(
+    r"有(?:什么|哪些|几个|几场|多少|没有|啥)(?:会议?|例会)|有会(?:议)?(?:吗|么|嘛|没|不)|会议(?:安排|日程|列表)"
+    r"|(?:什么|哪些|几个)会议?(?:要开|安排)|有没有(?:会议?|例会)|开什么会|有几个会",
+)
+# Question words that make a query: "我还有哪些任务" has no question mark.
+# Question words that make a query: "我还有哪些任务" has no question mark.
+QUERY_ASK = re.compile(
+    r"哪些|什么|多少|几个|几项|几场|啥|有没有|怎么样|如何|咋样|到哪|吗|么|[?？]|查|看|列|汇报|报告|统计"
+)
+QUESTION = re.compile(
+    r"[?？]|吗|么$|嘛$|呢$|是不是|是否|有没有|要不要|能不能|可不可以|会不会|对不对|行不行|好不好|怎么办|怎么样|"
+    r"如何|为什么|为啥|什么时候|几点|谁来|谁负责|谁去|哪里|哪天|多久|咋办|咋样",
+)
+POLITE_REQUEST = re.compile(r"能不能|能否|可不可以|可以|麻烦|帮忙|帮我")
+CALENDAR_QUESTION = re.compile(
+    r"放假|假期|节假日|休息日|调休|补班|上班吗|要上班|是工作日|是周末|几号|星期几|周几"
+)
+LEAVE = re.compile(
+    r"请假|请个假|休假|年假|病假|事假|婚假|产假|陪产假|丧假|调休|不在公司|出差|外出|在家办公|居家办公|WFH|"
+    r"不来了|来不了|晚点到|晚到|(?<![推别不])迟到|早退|先走了?|下班了",
+    re.IGNORECASE,
+)
+CHITCHAT = re.compile(
+    r"^(?:谢谢|多谢|感谢|谢了|辛苦了?|辛苦啦|好的|好滴|好嘞|好|行|可以|ok|OK|okay|收到|了解|明白|知道了|"
+    r"嗯+|哦+|噢|哈+|呵+|嘿嘿|在吗|在不在|早|早安|早上好|下午好|晚安|晚上好|拜拜|再见|没问题|"
+    r"不客气|不用谢|厉害|牛|666+|赞|棒|\+1|1|对|是的|对的|没事|好吧|加油|冲|哈哈+|收到谢谢|好的谢谢|thx|thanks|"
+    r"thank you|got it|noted|yes|no|nice|cool|了解了|好的收到|收到了)(?:大家|各位|你|您|啦|了|哈|呀|哈哈|老板|领导)*"
+    r"[!！~～。.、,，\s]*$",
+    re.IGNORECASE,
+)
+OPINION = re.compile(r"我觉得|我认为|感觉|个人觉得|我看|我想|估计|可能|应该是|好像|似乎|貌似|我猜")
+HYPOTHETICAL = re.compile(r"如果|要是|假如|假设|万一|的话")
+PAST_MARKER = re.compile(
+    r"昨天|前天|上周|上个星期|上礼拜|上个月|刚才|刚刚|之前|去年|上次|那天|已经"
+)
+CONNECTIVE = re.compile(
+    r"然后|另外|此外|顺便|同时|再就是|还有就是|其次|最后|接着|再一个|还有(?!哪|什么|多少|几|啥|没)"
+)
+
+LOCATION_ROOM = re.compile(
+    r"(?P<loc>(?:[A-Za-z0-9一二三四五六七八九十]{1,4}(?:号楼|楼|层|F|f|号|座|区)){0,2}"
+    r"[\u4e00-\u9fffA-Za-z0-9]{0,5}?(?:会议室|会客室|办公室|培训室|洽谈室|讨论室|茶水间|报告厅|多功能厅|大厅|前台|"
+    r"工位|咖啡厅|食堂))"
+)
+LOCATION_NAMED = re.compile(
+    r"腾讯会议|飞书会议|飞书|钉钉会议|钉钉|企业微信会议|企微会议|企业微信|Zoom|zoom|Teams|teams|线上|视频会议|"
+    r"电话会议|语音会议|Google Meet|Webex|线下"
+)
+REMIND = re.compile(r"提前(?P<span>[^,，。;；\s]{1,8}?)(?:提醒|通知|叫|说一声|告诉)")
+PROJECT_CREATE = re.compile(
+    r"(?:(?:新建|创建|新开|建立|建|立|起)(?:一个|个)?(?:新的?)?|开(?:一个|个)?新的?)项目"
+    r"(?![\u4e00-\u9fffA-Za-z0-9]{0,6}会)|项目立项|立项|new project",
+    re.IGNORECASE,
+)

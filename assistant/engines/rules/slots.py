@@ -1,0 +1,324 @@
+"""Slot fillers: task titles, agenda items, places, meeting and task references, project names."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from assistant.engines.rules.lexicon import (
+    ACTION_VERB,
+    AGENDA_CUE,
+    LOCATION_NAMED,
+    LOCATION_ROOM,
+    PRIORITY,
+)
+from assistant.engines.rules.text import strip_particles
+
+__all__ = [
+    "agenda_items",
+    "blank_spans",
+    "location",
+    "meeting_ref",
+    "priority",
+    "project_name",
+    "task_title",
+    "task_words",
+]
+
+# Said around the work, not part of it.
+_LEAD_FILLER = re.compile(
+    r"^(?:ok|OK|Ok|pls|please|plz|好的|收到|嗯+|呃+|额|有空的时候|有空时|有空|有时间|啊|呀|呢|哈|就是|@所有人|@all|@全体成员|各位|全员|所有人|全体|请你们?|请|麻烦你们?|麻烦|帮忙|帮我|帮|劳驾|辛苦|记得|务必|一定要|一定|需要|必须|得|要|赶紧|尽快|"
+    r"抓紧|马上|立刻|立即|分别|各自|你们俩|你俩|你们|你|咱们|我们|大家|他们|他|她|来|去|负责|这个|那个|"
+    r"这边|那边|先|再|也|就|还|都|和(?=\s)|跟(?=\s)|与(?=\s)|及(?=\s)|、|之前|以前|截止|为止|"
+    r"之内|以内|给我|再把|顺便|另外|然后|还有|同时|一起|的|了|:|：|-|\s)+"
+)
+_TRAIL_FILLER = re.compile(
+    r"(?:一下子|一下|一哈|下哈|吧|哈|啊|呀|哦|呢|嘛|啦|了|的话|给我|给大家|出来|起来|掉|好|完|下|"
+    r"之前|以前|前|截止|为止|之内|以内|内|先|再说|好不好|行不行|可以吗|可以不|ok|OK|\s|,|，|。|!|！|~)+$"
+)
+# Verbs a 把-clause ends with; the complement (完/好/掉...) is dropped.
+_BA_VERBS = sorted(
+    (
+        "整理 准备 提交 设计 确认 更新 优化 完成 修复 解决 部署 发布 上线 处理 跟进 对接 测试 补充 梳理 "
+        "检查 核对 落实 定稿 交付 翻译 打印 汇总 统计 合并 联系 通知 review 出 做 写 改 修 发 交 弄 搞 画 "
+        "测 补 定 跟 看 过 理 跑 配 装 搭 签 填 报 订 买 拿 送 寄 传 录 剪 提 推 催 查 问 删 加 换 调 盯 约 讲 打 "
+        "接待 安排 预约 准备好 fix review check update deploy test"
+    ).split(),
+    key=len,
+    reverse=True,
+)
+_COMPLEMENT = re.compile(r"(?:完成|完|好|掉|出来|起来|一下|下|了|清楚|明白|一遍|齐|全)+$")
+
+
+_GAP = "\x00"
+# Words that only joined or placed what was removed: "小王和小赵在周四前" → "".
+_GAP_JOINERS = re.compile(r"\x00+(?:\s*[和跟与及、]\s*\x00+)+")
+_GAP_PREPOSITION = re.compile(r"(?:在|于|从|到)\s*\x00+")
+
+
+def blank_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """``text`` with the given spans cut out, and the joiners around them."""
+    chars = list(text)
+    for a, b in spans:
+        for i in range(max(0, a), min(b, len(chars))):
+            chars[i] = _GAP
+    out = _GAP_JOINERS.sub(_GAP, "".join(chars))
+    out = _GAP_PREPOSITION.sub(_GAP, out)
+    return out.replace(_GAP, " ")
+
+
+def _squash(text: str) -> str:
+    # Spaces between Chinese characters were left by removed spans; spaces in English stay.
+    text = re.sub(r"\s+", " ", text).strip()
+    return re.sub(r"(?<=[^\x00-\x7f]) | (?=[^\x00-\x7f])", "", text)
+
+
+def priority(text: str) -> str | None:
+    for pattern, name in PRIORITY:
+        if pattern.search(text):
+            return name
+    return None
+
+
+def priority_spans(text: str) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for pattern, _ in PRIORITY:
+        out.extend((m.start(), m.end()) for m in pattern.finditer(text))
+    return out
+
+
+_INNER_FILLER = re.compile(
+    r"(?<=[\u4e00-\u9fffA-Za-z])(?:一下|一哈)(?=[\u4e00-\u9fffA-Za-z])"
+    r"|(?<=[看查改修写做弄搞问想聊发交对])下(?=[这那\u4e00-\u9fffA-Za-z])(?![午周个面班来去])"
+)
+
+
+def _clean(text: str) -> str:
+    text = _INNER_FILLER.sub("", _squash(text))
+    prev = None
+    while prev != text:
+        prev = text
+        text = _LEAD_FILLER.sub("", text)
+        text = _TRAIL_FILLER.sub("", text)
+        text = text.strip(" ,，、:：;；.。")
+    return text
+
+
+ONLY_FINISH = re.compile(
+    r"(?:都|要|得|必须|务必|一定)*(?:搞定|完成|做完|弄好|弄完|搞完|交|给我|上线|结束|ok|OK)(?:吧|哈|啊|哦)?"
+)
+
+
+def task_title(text: str, removed: Sequence[tuple[int, int]]) -> str:
+    """A short verb-object title: "周五前把登录页设计稿出了" → "出登录页设计稿"."""
+    raw = blank_spans(text, [*removed, *priority_spans(text)])
+    parts = [p for p in re.split(r"[,，]", raw) if p.strip()]
+    kept = [p for p in parts if not ONLY_FINISH.fullmatch(_clean(p))]
+    cleaned = _clean("，".join(kept or parts))
+    cleaned = re.sub(r"(?:把|将)\s*", "把", cleaned, count=1)
+    ba_at = cleaned.find("把")
+    if ba_at >= 0:
+        head, ba = cleaned[:ba_at], cleaned[ba_at:]
+        ba = _clean_ba(ba)
+        cleaned = _clean(head + " " + ba) if head.strip() else ba
+    cleaned = re.sub(r"^(?:一下|下|好|了)+", "", cleaned)
+    cleaned = _COMPLEMENT_END.sub("", cleaned) if len(cleaned) > 3 else cleaned
+    cleaned = _clean(cleaned)
+    # "会议纪要发一下" → "发会议纪要": the object came first, as in a 把-clause without 把.
+    tail = _TAIL_VERB.search(cleaned)
+    compound = len(cleaned) >= 2 and ACTION_VERB.fullmatch(cleaned[-2:]) is not None
+    if tail is not None and tail.start() >= 2 and not compound and not _ACTION_HEAD.match(cleaned):
+        cleaned = tail.group("verb") + cleaned[: tail.start()]
+    return cleaned
+
+
+_TAIL_VERB = re.compile(
+    r"(?<=[\u4e00-\u9fffA-Za-z0-9])(?P<verb>发|写|改|看|查|交|做|出|修|整理|更新|提交|确认|准备)$"
+)
+_ACTION_HEAD = re.compile(r"^(?:把|给|跟|和|对|向|去|来|要|先|再)")
+
+
+_COMPLEMENT_END = re.compile(r"(?<=[\u4e00-\u9fff])(?:完|好|掉|出来|一下)$")
+
+
+def _clean_ba(ba: str) -> str:
+    body = re.sub(r"^(?:这个|那个|这些|那些|这份|那份)", "", strip_particles(ba[1:]).strip())
+    body = _TRAIL_FILLER.sub("", body)
+    body = re.sub(r"(?<=[发交传给])(?:给我|我|给大家|大家|一份|一下)$", "", body)
+    # "整理一下发给我": the work is the first verb, sending it over is not.
+    sent = re.match(r"^(?P<work>.+?)(?:一下|下)?(?:发|交|传|给)$", body)
+    if sent is not None and any(sent.group("work").endswith(v) for v in _BA_VERBS if len(v) > 1):
+        body = sent.group("work")
+    target = ""
+    for marker in ("发给", "交给", "给", "到"):
+        at = body.find(marker, 1)
+        if at > 0:
+            body, target = body[:at], body[at:]
+            break
+    core = _COMPLEMENT.sub("", body) or body
+    core = re.sub(r"给$", "", core)
+    for verb in _BA_VERBS:
+        if core.endswith(verb) and len(core) > len(verb):
+            obj = core[: -len(verb)].rstrip("给 ")
+            space = " " if verb[-1:].isascii() and obj[:1].isascii() else ""
+            return f"{verb}{space}{obj}{target}"
+    if target:
+        if len(target) <= 3 and "我" in target:
+            # "把报告整理一下发给我" → "整理报告".
+            target = ""
+            for verb in _BA_VERBS:
+                if core.endswith(verb) and len(core) > len(verb):
+                    return f"{verb}{core[: -len(verb)]}"
+            body = core
+        elif target.startswith(("发给", "交给")):
+            # "把方案发给客户" → "发方案给客户".
+            return f"{target[0]}{core}{target[1:]}"
+        return f"{body}{target}"
+    # "把周报发群里": verb, then where to.
+    for verb in _BA_VERBS:
+        at = core.find(verb, 1)
+        if at > 0:
+            obj, rest = core[:at], core[at + len(verb) :]
+            rest = _COMPLEMENT.sub("", rest)
+            return f"{verb}{obj}" + (
+                f"到{rest}" if rest and not rest.startswith(("到", "给")) else rest
+            )
+    return core
+
+
+def task_words(text: str, removed: Sequence[tuple[int, int]]) -> str:
+    """The words that identify an existing task ("我开始做支付了" → "支付")."""
+    raw = blank_spans(text, removed)
+    cleaned = _clean(raw)
+    cleaned = re.sub(
+        r"^(?:我|我们|他|她|已经|已|终于|总算|刚刚|刚|都|也|还|基本|差不多|目前|现在|那个|这个|的|把|在|正在|开始|"
+        r"\s)+",
+        "",
+        cleaned,
+    )
+    cleaned = re.sub(
+        r"(?:已经|已|都|也|还|基本上?|差不多|终于|总算|的|就|刚刚|刚|正在|开始|了|我们|我|他们|他|她|这边|那边|"
+        r"那块|这块|那部分|这部分)+$",
+        "",
+        cleaned,
+    )
+    cleaned = re.sub(r"^(?:做|搞|弄)(?=[\u4e00-\u9fffA-Za-z]{2})", "", cleaned)
+    return _clean(cleaned)
+
+
+_ITEM_SPLIT = re.compile(r"[、,，;；/]|以及|还有|及|和|与|跟|\band\b|&|\+")
+_ITEM_TRAIL = re.compile(
+    r"(?:的事情|的事儿|的事|等事项|相关事宜|事宜|等问题|这些事|这几件事|几件事|等|相关的?|方面)$"
+)
+
+
+_NOT_TOPIC = re.compile(
+    r"提前|提醒|地点|时长|大家|参加|准时|记得|带上|会议室|腾讯|飞书|钉钉|线上|线下|@|点|分钟|小时|"
+    r"负责|准备|然后|另外|各位|全员|所有人"
+)
+
+
+def agenda_items(text: str, skip: tuple[int, int] = (0, 0)) -> list[str]:
+    """Topics after a discussion cue: "讨论首页改版、支付流程和排期" → three items.
+
+    A cue inside ``skip`` (the meeting phrase itself, as in "开个评审会") does not count.
+    """
+    ba = _BA_TOPIC.search(text, skip[1])
+    if ba is not None:
+        topic = re.sub(r"^(?:这个|那个|这些|那些|我们的?|咱们的?)", "", ba.group("topic"))
+        return _items(topic)
+    m = next((c for c in AGENDA_CUE.finditer(text) if not skip[0] <= c.start() < skip[1]), None)
+    if m is None:
+        return []
+    body = text[m.end() :]
+    body = re.split(r"[。!?！？\n]|(?:的)?(?:会议?|sync|meeting)(?=$|[,，])", body, maxsplit=1)[0]
+    # Later comma parts belong to the agenda only while they read like more topics.
+    segments = re.split(r"[,，]", body)
+    kept = [segments[0]]
+    for seg in segments[1:]:
+        if len(seg) > 12 or _NOT_TOPIC.search(seg):
+            break
+        kept.append(seg)
+    body = "、".join(kept)
+    return _items(body)
+
+
+_BA_TOPIC = re.compile(
+    r"把(?P<topic>[^,，。!?！？]{2,24}?)(?:给)?(?:定|过|讨论|聊|对|确认|梳理|review|评审|敲定|明确)(?:一下|下|清楚)?"
+)
+
+
+_ITEM_STOP = re.compile(r"大家|各位|全员|所有人|然后|请|记得|准时|地点|提前|都要|一定要|别忘")
+
+
+def _items(body: str) -> list[str]:
+    items: list[str] = []
+    stop = _ITEM_STOP.search(body)
+    if stop is not None:
+        body = body[: stop.start()]
+    for piece in _ITEM_SPLIT.split(body):
+        item = _clean(_ITEM_TRAIL.sub("", _clean(piece)))
+        item = re.sub(r"^(?:下|一下|关于|就|对|把|一起|讨论|聊聊|过一下)+", "", item).strip()
+        if item and not re.fullmatch(r"[\d\s]+", item):
+            items.append(item)
+    return items
+
+
+def location(text: str) -> tuple[str, tuple[int, int]] | None:
+    """A place stated in the text, with its span."""
+    m = LOCATION_ROOM.search(text)
+    if m is not None:
+        loc = m.group("loc")
+        start = m.start("loc")
+        # Trim words before the place that belong to the sentence (在 / 去 / 到).
+        for marker in ("在", "去", "到", "于"):
+            at = loc.rfind(marker)
+            if at >= 0:
+                loc, start = loc[at + 1 :], start + at + 1
+        loc = re.sub(r"^(?:开会|开|会|地点|地址|位置|是|为|:|：)+", "", loc)
+        if loc:
+            return loc, (start, m.end("loc"))
+    n = LOCATION_NAMED.search(text)
+    if n is not None:
+        return n.group(0), (n.start(), n.end())
+    return None
+
+
+_REF_DROP = re.compile(
+    r"^(?:把|将|那个|这个|原定的?|原来的?|本来的?|之前的?|我们的?|咱们的?|今天的?|明天的?|后天的?|的|\s)+"
+)
+
+
+def meeting_ref(before: str) -> str:
+    """The words that identify a meeting from the text before the change cue."""
+    ref = _clean(before)
+    ref = _REF_DROP.sub("", ref)
+    ref = re.sub(r"(?:时间|的时间|要|先|也|就|都|还是)+$", "", ref)
+    ref = re.sub(r"^.*?(?:把|将)", "", ref) if ("把" in ref or "将" in ref) else ref
+    ref = ref.strip(" 的")
+    ref = re.sub(r"开会的事情?|开会的安排|开会", "会", ref)
+    m = re.match(r"^(?P<topic>.+?)的?(?:会议|会)$", ref)
+    if m is not None and m.group("topic") and ref.endswith(("的会", "的会议")):
+        ref = m.group("topic")
+    if not ref or ref in ("会议", "会"):
+        return "会"
+    return ref
+
+
+_BRACKETED = re.compile(r"[【「『《“\"'](?P<name>[^】」』》”\"']{1,40})[】」』》”\"']")
+
+
+def project_name(text: str, cue_start: int, cue_end: int) -> str | None:
+    """ "新建项目【官网改版】" → "官网改版"; also "立项：官网改版" and "官网改版项目立项"."""
+    m = _BRACKETED.search(text)
+    if m is not None:
+        return m.group("name").strip() or None
+    after = text[cue_end:]
+    after = re.sub(r"^(?:[:：,，\s]|叫做|叫|名为|名字叫|名称是|名称为|名字是|为|是)+", "", after)
+    cand = re.split(r"[,，。;；\s]|负责|截止|上线|由|成员|deadline", after, maxsplit=1)[0]
+    cand = cand.strip()
+    if cand:
+        return cand[:40]
+    before = re.sub(r"(?:的|这个|一个)?(?:项目)?$", "", text[:cue_start])
+    m2 = re.search(r"([\u4e00-\u9fffA-Za-z0-9]{2,20})$", before)
+    return m2.group(1) if m2 else None

@@ -1,0 +1,143 @@
+"""From time expressions (``assistant.timeparse``) to the instants a tool call needs.
+
+The time normalizer says what a phrase means ("下午" is 13:00–18:00); this module decides what a
+meeting start or a task due made of it is, per docs/conventions.md.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from assistant.timeparse.types import DurationMatch, TimeMatch
+
+__all__ = [
+    "MEETING_HOURS",
+    "due_instant",
+    "find_durations",
+    "find_times",
+    "iso",
+    "meeting_slot",
+]
+
+# When a meeting needs one start time and only a part of the day is named.
+MEETING_HOURS: dict[str, int] = {
+    "凌晨": 6,
+    "早上": 9,
+    "早晨": 9,
+    "清早": 9,
+    "早": 9,
+    "上午": 10,
+    "中午": 12,
+    "午后": 14,
+    "下午": 14,
+    "傍晚": 17,
+    "晚上": 19,
+    "晚": 19,
+    "夜里": 20,
+}
+MEETING_DEFAULT_HOUR = 10
+# When a due names only a part of the day.
+_DUE_HOURS: dict[str, int] = {
+    "早上": 9,
+    "早晨": 9,
+    "早": 9,
+    "上午": 12,
+    "中午": 13,
+    "下午": 18,
+    "傍晚": 19,
+    "晚上": 22,
+    "晚": 22,
+    "夜里": 22,
+    "凌晨": 6,
+}
+
+
+def find_times(text: str, now: datetime) -> list[TimeMatch]:
+    """Time expressions in ``text`` read against ``now``; empty when nothing parses."""
+    try:
+        from assistant.timeparse import parse_times
+
+        return list(parse_times(text, now))
+    except Exception:  # noqa: BLE001 - a time phrase we cannot read is no reason to fail
+        return []
+
+
+def find_durations(text: str) -> list[DurationMatch]:
+    try:
+        from assistant.timeparse import parse_durations
+
+        return list(parse_durations(text))
+    except Exception:  # noqa: BLE001
+        return []
+
+
+def iso(value: datetime) -> str:
+    return value.isoformat()
+
+
+def _at(day: datetime, hour: int, minute: int = 0) -> datetime:
+    return day.replace(hour=hour, minute=minute, second=0, microsecond=0)
+
+
+def _anchor(m: TimeMatch) -> datetime | None:
+    return m.value if m.value is not None else m.from_
+
+
+def _has_day(m: TimeMatch) -> bool:
+    return m.grain in ("day", "hour", "minute", "second")
+
+
+def meeting_slot(m: TimeMatch) -> tuple[datetime | None, datetime | None]:
+    """A meeting's (start, end) from a time expression; start is None when no day is known."""
+    anchor = _anchor(m)
+    if anchor is None:
+        return None, None
+    if m.type == "interval" and m.from_ is not None and m.has_clock:
+        end = m.to if m.to is not None and m.to > m.from_ else None
+        return m.from_, end
+    if m.has_clock:
+        return anchor, None
+    if m.part_of_day:
+        hour = MEETING_HOURS.get(m.part_of_day)
+        if hour is None:
+            return anchor, None
+        return _at(anchor, hour), None
+    if _has_day(m):
+        return _at(anchor, MEETING_DEFAULT_HOUR), None
+    return None, None
+
+
+def due_instant(m: TimeMatch, *, workday_end_hour: int = 18) -> datetime | None:
+    """A task's due from a time expression: the end of what it names, per the conventions."""
+    if m.deadline and m.value is not None and m.type == "point":
+        return m.value
+    anchor = _anchor(m)
+    if anchor is None:
+        return None
+    if m.has_clock:
+        if m.type == "interval" and m.to is not None:
+            return m.to
+        return anchor
+    if m.part_of_day:
+        hour = _DUE_HOURS.get(m.part_of_day)
+        if hour is not None:
+            return _at(anchor, hour)
+        if m.type == "interval" and m.to is not None and m.to.hour:
+            return m.to
+        return _at(anchor, workday_end_hour)
+    if m.grain == "week":
+        monday = anchor - timedelta(days=anchor.weekday())
+        return _at(monday + timedelta(days=4), workday_end_hour)
+    if m.grain == "month":
+        last = calendar.monthrange(anchor.year, anchor.month)[1]
+        return _at(anchor.replace(day=last), workday_end_hour)
+    if m.grain == "year":
+        return _at(anchor.replace(month=12, day=31), workday_end_hour)
+    if m.type == "interval" and m.to is not None and m.from_ is not None:
+        last_day = m.to - timedelta(microseconds=1)
+        if (last_day.date() - m.from_.date()).days >= 1:
+            return _at(last_day, workday_end_hour)
+    return _at(anchor, workday_end_hour)

@@ -1,0 +1,191 @@
+"""Recordings to text, as background jobs: upload → queued → running (with progress) → done or
+failed. A job survives a restart (queued and running jobs are picked up again), the model is
+loaded once and shared, and a finished transcript can be attached to a meeting."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from assistant.domain import Job, JobState
+from assistant.errors import InvalidInput, NotFound, QunmiError
+from assistant.ports import Clock, Transcriber
+from assistant.unit_of_work import UnitOfWorkFactory
+
+__all__ = ["TranscriptionJobs", "save_upload"]
+
+log = logging.getLogger(__name__)
+
+_SAFE_SUFFIX = re.compile(r"^\.[a-z0-9]{1,8}$")
+_PROGRESS_EVERY = 1.0  # seconds between progress writes
+
+
+def save_upload(media_dir: Path, data: bytes, filename: str | None, *, max_bytes: int) -> Path:
+    """Store uploaded audio under ``media_dir`` with a name of our own (never the client's)."""
+    if not data:
+        raise InvalidInput("上传的音频是空的")
+    if len(data) > max_bytes:
+        raise InvalidInput(f"音频太大：{len(data) // 1024 // 1024} MB，最多 {max_bytes // 1024 // 1024} MB")
+    suffix = Path(filename or "").suffix.lower()
+    if not _SAFE_SUFFIX.match(suffix):
+        suffix = ".bin"
+    media_dir.mkdir(parents=True, exist_ok=True)
+    path = media_dir / f"{uuid.uuid4().hex}{suffix}"
+    tmp = path.with_suffix(path.suffix + ".part")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+    return path
+
+
+class TranscriptionJobs:
+    """Runs transcription jobs one at a time on a background thread (the model is big, the
+    machine small); the request that submits a job returns at once."""
+
+    kind = "transcription"
+
+    def __init__(
+        self,
+        *,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        transcriber: Callable[[], Transcriber],
+        media_dir: Path,
+        max_upload_bytes: int = 200 * 1024 * 1024,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._clock = clock
+        self._transcriber = transcriber
+        self.media_dir = media_dir
+        self.max_upload_bytes = max_upload_bytes
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- submitting and reading ---------------------------------------------------------
+    def submit(
+        self,
+        data: bytes,
+        *,
+        filename: str | None = None,
+        meeting_id: int | None = None,
+        prompt: str | None = None,
+        language: str | None = None,
+    ) -> Job:
+        if meeting_id is not None:
+            with self._uow_factory() as uow:
+                if uow.meetings.get(meeting_id) is None:
+                    raise NotFound(f"会议 #{meeting_id} 不存在")
+        path = save_upload(self.media_dir, data, filename, max_bytes=self.max_upload_bytes)
+        now = self._clock.now()
+        with self._uow_factory() as uow:
+            job = uow.jobs.add(
+                Job(
+                    kind=self.kind,
+                    created_at=now,
+                    updated_at=now,
+                    input_path=str(path),
+                    params={"prompt": prompt, "language": language, "filename": filename},
+                    meeting_id=meeting_id,
+                )
+            )
+            uow.commit()
+        self._wake.set()
+        return job
+
+    def get(self, job_id: int) -> Job:
+        with self._uow_factory() as uow:
+            job = uow.jobs.get(job_id)
+        if job is None or job.kind != self.kind:
+            raise NotFound(f"转写任务 {job_id} 不存在")
+        return job
+
+    def pending(self) -> list[int]:
+        with self._uow_factory() as uow:
+            jobs = uow.jobs.list(filters={"kind": self.kind}, limit=500, order="id").items
+        return [j.id for j in jobs if j.id is not None and j.state in (JobState.QUEUED, JobState.RUNNING)]
+
+    # -- running ------------------------------------------------------------------------
+    def run(self, job_id: int) -> Job:
+        """Transcribe one job now (the worker calls this; tests may too)."""
+        job = self._set(job_id, state=JobState.RUNNING, progress=0.0, error=None)
+        last_write = 0.0
+
+        def progress(done: float, total: float | None) -> None:
+            nonlocal last_write
+            now = time.monotonic()
+            if total and now - last_write >= _PROGRESS_EVERY:
+                last_write = now
+                self._set(job_id, progress=round(min(done / total, 0.99), 3))
+
+        try:
+            if not job.input_path or not Path(job.input_path).exists():
+                raise NotFound("上传的音频文件不见了，请重新上传")
+            transcript = self._transcriber().transcribe(
+                Path(job.input_path),
+                language=job.params.get("language"),
+                prompt=job.params.get("prompt"),
+                progress=progress,
+            )
+        except QunmiError as exc:
+            return self._set(job_id, state=JobState.FAILED, error=exc.reason)
+        except Exception as exc:  # noqa: BLE001 - a job must end visibly, whatever happened
+            log.exception("transcription job %s failed", job_id)
+            return self._set(job_id, state=JobState.FAILED, error=f"{type(exc).__name__}: {exc}")
+        result: dict[str, Any] = asdict(transcript)
+        with self._uow_factory() as uow:
+            stored = uow.jobs.get(job_id)
+            assert stored is not None
+            stored.state, stored.progress, stored.result = JobState.DONE, 1.0, result
+            stored.updated_at = self._clock.now()
+            uow.jobs.update(stored)
+            if stored.meeting_id is not None:
+                meeting = uow.meetings.get(stored.meeting_id)
+                if meeting is not None:
+                    meeting.transcript = transcript.text
+                    uow.meetings.update(meeting)
+            uow.commit()
+            return stored
+
+    def _set(self, job_id: int, **changes: Any) -> Job:
+        with self._uow_factory() as uow:
+            job = uow.jobs.get(job_id)
+            if job is None:
+                raise NotFound(f"转写任务 {job_id} 不存在")
+            for key, value in changes.items():
+                setattr(job, key, value)
+            job.updated_at = self._clock.now()
+            job = uow.jobs.update(job)
+            uow.commit()
+            return job
+
+    # -- the background thread ----------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="qunmi-transcribe", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                for job_id in self.pending():
+                    if self._stop.is_set():
+                        break
+                    self.run(job_id)
+            except Exception:  # noqa: BLE001 - keep the worker alive
+                log.exception("transcription worker iteration failed")
+            self._wake.wait(5.0)
+            self._wake.clear()

@@ -1,0 +1,205 @@
+"""Intake benchmark: signed WeCom app callbacks from 50 concurrent senders over loopback.
+
+Prints messages/s stored and acknowledged, acknowledgement latency p50/p99, and end-to-end
+processed messages/s (rule engine, in-process worker, SQLite). Bounded: ``--messages`` (2000)
+or ``--seconds`` (30), whichever comes first.
+
+    .venv/bin/python -m evals.bench.bench_intake [--messages 2000] [--concurrency 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+
+from assistant.adapters.wecom.crypto import WeComCrypto
+
+ROOT = Path(__file__).resolve().parents[2]
+CORP_ID = "wwbench0000000001"
+TOKEN = "benchToken"
+AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+TEXTS = [
+    "@小王 周五前把第{n}版登录页设计稿出了",
+    "明天下午3点开会讨论第{n}轮首页改版",
+    "收到，谢谢（{n}）",
+    "@老李 下周一之前把第{n}个接口文档整理一下",
+]
+
+
+def _serve(db: str, data_dir: str, port: int) -> None:
+    import uvicorn
+
+    from api.app import create_app
+    from assistant.settings import Settings
+
+    settings = Settings(database_url=db, data_dir=Path(data_dir), engine="rules", console_url="")
+    uvicorn.run(create_app(settings=settings), host="127.0.0.1", port=port, log_level="warning")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _xml(sender: str, n: int) -> bytes:
+    text = TEXTS[n % len(TEXTS)].format(n=n)
+    return (
+        f"<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[{sender}]]></FromUserName>"
+        f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+        f"<Content><![CDATA[{text}]]></Content><MsgId>{10_000_000 + n}</MsgId><AgentID>1000002</AgentID></xml>"
+    ).encode()
+
+
+async def _run(
+    base: str, total: int, seconds: float, concurrency: int
+) -> tuple[list[float], float, dict[int, int]]:
+    crypto = WeComCrypto(token=TOKEN, encoding_aes_key=AES_KEY, receive_id=CORP_ID)
+    senders = ["zhangsan", "wanglei", "lisi", "chenjing"]
+    latencies: list[float] = []
+    counter = iter(range(total))
+    deadline = time.perf_counter() + seconds
+    failures: dict[int, int] = {}
+
+    async def sender(client: httpx.AsyncClient) -> None:
+        nonlocal failures
+        for n in counter:
+            if time.perf_counter() > deadline:
+                return
+            encrypt = crypto.encrypt(_xml(senders[n % len(senders)], n))
+            ts, nonce = str(int(time.time())), secrets.token_hex(5)
+            query = urlencode(
+                {"msg_signature": crypto.sign(ts, nonce, encrypt), "timestamp": ts, "nonce": nonce}
+            )
+            body = f"<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>"
+            start = time.perf_counter()
+            r = await client.post(f"/wecom/app?{query}", content=body)
+            latencies.append(time.perf_counter() - start)
+            if r.status_code != 200:
+                failures[r.status_code] = failures.get(r.status_code, 0) + 1
+
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(sender(client) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return latencies, elapsed, failures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument(
+        "--queue",
+        choices=["inprocess", "redis"],
+        default="inprocess",
+        help="redis: the API only stores and enqueues; --workers `qunmi worker` processes run the jobs",
+    )
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--serve", nargs=3, metavar=("DB", "DATA_DIR", "PORT"), help=argparse.SUPPRESS
+    )
+    args = parser.parse_args()
+    if args.serve:
+        _serve(args.serve[0], args.serve[1], int(args.serve[2]))
+        return
+    with tempfile.TemporaryDirectory(prefix="qunmi-bench-") as tmp:
+        port = _free_port()
+        env = {
+            "QUNMI_REDIS_PREFIX": f"qunmi-bench-{secrets.token_hex(4)}",
+            "QUNMI_DATABASE_URL": f"sqlite:///{tmp}/bench.db",
+            "QUNMI_DATA_DIR": f"{tmp}/data",
+            "QUNMI_ENGINE": "rules",
+            **os.environ,
+            "QUNMI_QUEUE": args.queue,
+            "PYTHONPATH": str(ROOT),
+            "QUNMI_WECOM__CORP_ID": CORP_ID,
+            "QUNMI_WECOM__TOKEN": TOKEN,
+            "QUNMI_WECOM__ENCODING_AES_KEY": AES_KEY,
+        }
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "evals.bench.bench_intake",
+                "--serve",
+                f"sqlite:///{tmp}/bench.db",
+                f"{tmp}/data",
+                str(port),
+            ],
+            cwd=ROOT,
+            env=env,
+        )
+        base = f"http://127.0.0.1:{port}"
+        workers = [
+            subprocess.Popen(
+                [sys.executable, "-c", "from assistant.cli import main; main()", "worker"],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+            )
+            for _ in range(args.workers if args.queue == "redis" else 0)
+        ]
+        try:
+            for _ in range(300):
+                try:
+                    if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            started = time.perf_counter()
+            latencies, elapsed, failures = asyncio.run(
+                _run(base, args.messages, args.seconds, args.concurrency)
+            )
+            sent = len(latencies)
+            stored = httpx.get(f"{base}/messages", params={"limit": 1}).json()["total"]
+            done = 0
+            limit = time.perf_counter() + 120
+            while time.perf_counter() < limit:
+                done = httpx.get(f"{base}/messages", params={"state": "done", "limit": 1}).json()[
+                    "total"
+                ]
+                if done >= stored:
+                    break
+                time.sleep(0.2)
+            e2e = time.perf_counter() - started
+        finally:
+            for p in [proc, *workers]:
+                p.terminate()
+            for p in [proc, *workers]:
+                p.wait(15)
+    lat = sorted(latencies)
+    p50 = statistics.median(lat) * 1000
+    p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000
+    print(
+        f"intake: {sent} signed WeCom callbacks, {args.concurrency} concurrent senders, loopback, SQLite"
+    )
+    print("| metric | value |\n|---|---|")
+    print(
+        f"| stored + acknowledged | {sent / elapsed:.0f} msgs/s ({stored} stored, non-200: {failures or 'none'}) |"
+    )
+    print(f"| ack latency p50 | {p50:.1f} ms |")
+    print(f"| ack latency p99 | {p99:.1f} ms |")
+    print(
+        f"| end-to-end processed (rule engine) | {done / e2e:.0f} msgs/s ({done}/{stored} done in {e2e:.1f} s) |"
+    )
+    if failures or done < stored:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""The web console in a real headless Chromium against a real server process."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import IN_CI
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("QUNMI_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.slow
+
+
+def _need_chromium() -> None:
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        if IN_CI:
+            pytest.fail(
+                f"Chromium is required in CI but {CHROMIUM} is missing (apt-get install chromium)"
+            )
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    _need_chromium()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.slow_server",
+            "--db",
+            f"sqlite:///{tmp_path / 'qunmi.db'}",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--port",
+            str(port),
+            "--delay",
+            "0",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else "server exited"
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, "server did not come up"
+        time.sleep(0.1)
+    yield base
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def test_console_chat_cards_and_live_lists(server: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(10_000)
+            page.goto(server + "/")
+            expect(page.locator("#status")).to_have_text("已连接")
+            expect(page.locator("#me option")).to_have_count(4)
+            page.select_option("#me", "张三")
+            expect(page.locator("#chat-title")).to_have_text("官网改版群")
+
+            def say(text: str) -> None:
+                page.fill("#text", text)
+                page.click("#send")
+                expect(page.locator(".msg .bubble", has_text=text)).to_be_visible()
+
+            say("@小王 周五前把登录页设计稿出了")
+            expect(page.locator(".card", has_text="出登录页设计稿")).to_be_visible()
+            expect(page.locator("#tasks li", has_text="出登录页设计稿")).to_contain_text("王磊")
+
+            say("明天下午3点开会讨论首页改版")
+            expect(page.locator(".card", has_text="首页改版讨论")).to_be_visible()
+            expect(page.locator("#meetings li", has_text="首页改版讨论")).to_be_visible()
+
+            say("哈哈好的")  # chit-chat: no card
+            chit = page.locator(".msg", has=page.locator(".bubble", has_text="哈哈好的"))
+            expect(chit.locator(".pending")).to_have_count(0)
+            expect(chit.locator(".card")).to_have_count(0)
+
+            page.select_option("#me", "王磊")  # another member, live on the same page
+            say("登录页搞定了")
+            expect(page.locator("#tasks li", has_text="出登录页设计稿")).to_contain_text("已完成")
+            say("撤销")
+            expect(page.locator("#tasks li", has_text="出登录页设计稿")).not_to_contain_text(
+                "已完成"
+            )
+        finally:
+            browser.close()

@@ -1,0 +1,75 @@
+"""Recording uploads as background jobs, with the real bundled Whisper model."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from assistant.adapters.transcribers import FasterWhisperTranscriber, ensure_bundled_model
+from assistant.bootstrap import Qunmi, bootstrap
+from assistant.clock import FixedClock
+from assistant.settings import Settings, WhisperSettings
+from evals.asr import cer
+from tests.conftest import NOW
+from tests.doubles import ScriptedEngine
+
+pytestmark = pytest.mark.slow
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "audio"
+CLIP = json.loads((FIXTURES / "manifest.json").read_text(encoding="utf-8"))[0]
+
+
+@pytest.fixture(scope="module")
+def transcriber(tmp_path_factory: pytest.TempPathFactory) -> FasterWhisperTranscriber:
+    data_dir = tmp_path_factory.mktemp("models")
+    ensure_bundled_model(data_dir)
+    return FasterWhisperTranscriber(WhisperSettings(), data_dir=data_dir)
+
+
+@pytest.fixture
+def app(settings: Settings, clock: FixedClock, transcriber: FasterWhisperTranscriber) -> Iterator[tuple[TestClient, Qunmi]]:
+    q = bootstrap(settings, clock=clock, engine=ScriptedEngine(), transcriber=transcriber)
+    with TestClient(create_app(q, start_worker=False, seed_demo=False)) as client:
+        client.post("/members", json={"display_name": "张三", "role": "pm"})
+        yield client, q
+    q.close()
+
+
+def test_upload_runs_as_a_job_and_lands_on_the_meeting(app: tuple[TestClient, Qunmi]) -> None:
+    client, q = app
+    meeting = client.post("/meetings", json={"actor": "张三", "title": "周会", "start": (NOW + timedelta(days=1)).isoformat()}).json()
+    audio = (FIXTURES / CLIP["file"]).read_bytes()
+    r = client.post("/transcriptions", files={"file": ("rec.ogg", audio, "audio/ogg")}, data={"meeting_id": str(meeting["id"])})
+    assert r.status_code == 202, r.text
+    job = r.json()
+    assert job["state"] == "queued" and job["progress"] == 0.0
+    assert q.transcriptions is not None
+    assert q.transcriptions.pending() == [job["id"]]
+    q.transcriptions.run(job["id"])
+    done = client.get(f"/transcriptions/{job['id']}").json()
+    assert done["state"] == "done" and done["progress"] == 1.0
+    text = done["result"]["text"]
+    assert cer(CLIP["text"], text) <= 0.7, text
+    assert done["result"]["segments"]
+    with q.uow_factory() as uow:
+        stored = uow.meetings.get(meeting["id"])
+    assert stored is not None and stored.transcript == text
+
+
+def test_bad_uploads(app: tuple[TestClient, Qunmi]) -> None:
+    client, q = app
+    assert client.post("/transcriptions", files={"file": ("x.ogg", b"", "audio/ogg")}).status_code == 422
+    assert client.post("/transcriptions", files={"file": ("x.ogg", b"abc", "audio/ogg")}, data={"meeting_id": "999"}).status_code == 404
+    r = client.post("/transcriptions", files={"file": ("../../etc/passwd", b"this is not audio at all" * 100, "text/plain")})
+    assert r.status_code == 202
+    assert q.transcriptions is not None
+    failed = q.transcriptions.run(r.json()["id"])
+    assert failed.state.value == "failed" and failed.error
+    assert failed.input_path is not None and Path(failed.input_path).parent == q.transcriptions.media_dir
+    assert client.get("/transcriptions/12345").status_code == 404
