@@ -26,7 +26,7 @@ import time
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -360,6 +360,8 @@ class CaseResult:
     seconds: float
     error: str | None = None
     invalid_calls: int = 0
+    tokens: int | None = None
+    route: str | None = None
 
     @property
     def tp(self) -> int:
@@ -429,7 +431,18 @@ def evaluate(engine: Engine, cases: Sequence[GoldCase]) -> list[CaseResult]:
         except Exception as exc:  # an engine bug must not stop the whole run
             predicted, error = [], f"{type(exc).__name__}: {exc}"
         elapsed = time.perf_counter() - started
-        results.append(score_case(case, predicted, seconds=elapsed, error=error))
+        result = score_case(case, predicted, seconds=elapsed, error=error)
+        # LLM engines say what a message cost; the rule engine has nothing to report.
+        usage = getattr(engine, "last_usage", None)
+        tokens = usage.get("total_tokens") if isinstance(usage, dict) else None
+        route = getattr(engine, "last_route", None)
+        results.append(
+            replace(
+                result,
+                tokens=tokens if isinstance(tokens, int) else None,
+                route=route if isinstance(route, str) else None,
+            )
+        )
     return results
 
 
@@ -478,6 +491,8 @@ class Report:
     latency_p99_ms: float
     errors: int
     invalid_calls: int
+    tokens_per_message: float | None = None
+    routes: dict[str, int] = field(default_factory=dict)
 
     def figures(self) -> dict[str, float]:
         """The headline numbers that floors can be set on."""
@@ -514,6 +529,8 @@ class Report:
             "latency_p99_ms": self.latency_p99_ms,
             "errors": self.errors,
             "invalid_calls": self.invalid_calls,
+            "tokens_per_message": self.tokens_per_message,
+            "routes": self.routes,
         }
 
 
@@ -572,6 +589,12 @@ def summarize(results: Sequence[CaseResult]) -> Report:
         latency_p99_ms=_percentile(latencies, 99),
         errors=sum(r.error is not None for r in results),
         invalid_calls=sum(r.invalid_calls for r in results),
+        tokens_per_message=(
+            sum(counted) / len(counted)
+            if (counted := [r.tokens for r in results if r.tokens is not None])
+            else None
+        ),
+        routes=dict(Counter(r.route for r in results if r.route)),
     )
 
 

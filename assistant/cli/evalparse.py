@@ -42,6 +42,10 @@ def _print_report(report: Report, *, engine: str, cases_file: Path) -> None:
     )
     head.add_row("引擎报错的消息", str(report.errors))
     head.add_row("不合词表的调用", str(report.invalid_calls))
+    if report.tokens_per_message is not None:
+        head.add_row("平均 token / 条（服务端报告）", f"{report.tokens_per_message:.0f}")
+    if report.routes:
+        head.add_row("路由", "，".join(f"{k} {v}" for k, v in sorted(report.routes.items())))
     console.print(head)
 
     fields = Table(title="字段正确率（已匹配的动作）")
