@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from assistant.domain import (
     AuditEntry,
+    Chat,
     Job,
     JobState,
-    Chat,
     Meeting,
     MeetingStatus,
     Member,
@@ -35,8 +35,8 @@ from assistant.unit_of_work import Page
 from storage.orm import (
     AuditRow,
     Base,
-    JobRow,
     ChatRow,
+    JobRow,
     MeetingRow,
     MemberRow,
     MessageRow,

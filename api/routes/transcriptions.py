@@ -33,7 +33,9 @@ async def submit_transcription(
     q: QunmiDep,
     file: Annotated[UploadFile, File(description="录音文件：WAV / MP3 / M4A / OGG / AMR / SILK")],
     meeting_id: Annotated[int | None, Form(description="转写完成后挂到这个会议上")] = None,
-    prompt: Annotated[str | None, Form(max_length=500, description="提示词：人名、项目术语")] = None,
+    prompt: Annotated[
+        str | None, Form(max_length=500, description="提示词：人名、项目术语")
+    ] = None,
 ) -> dict[str, Any]:
     """Queue a recording for transcription; poll ``GET /transcriptions/{id}`` for progress."""
     jobs = q.transcriptions

@@ -30,7 +30,9 @@ async def post_voice_message(
     wait: bool = True,
 ) -> dict[str, Any]:
     data = await file.read(MAX_VOICE_BYTES + 1)
-    path = save_upload(q.settings.data_dir / "media", data, file.filename, max_bytes=MAX_VOICE_BYTES)
+    path = save_upload(
+        q.settings.data_dir / "media", data, file.filename, max_bytes=MAX_VOICE_BYTES
+    )
     message, is_new = q.inbox.receive(
         Inbound(
             channel=channel,
@@ -50,7 +52,16 @@ async def post_voice_message(
         if worker is not None:
             worker.notify()
         response.status_code = status.HTTP_202_ACCEPTED
-        return {"message_id": message.id, "state": message.state.value, "engine": None, "actions": [], "results": [], "cards": [], "error": None, "duplicate": not is_new}
+        return {
+            "message_id": message.id,
+            "state": message.state.value,
+            "engine": None,
+            "actions": [],
+            "results": [],
+            "cards": [],
+            "error": None,
+            "duplicate": not is_new,
+        }
     outcome = q.processor.process(message.id)
     if not is_new:
         outcome.duplicate = True

@@ -32,7 +32,9 @@ def save_upload(media_dir: Path, data: bytes, filename: str | None, *, max_bytes
     if not data:
         raise InvalidInput("上传的音频是空的")
     if len(data) > max_bytes:
-        raise InvalidInput(f"音频太大：{len(data) // 1024 // 1024} MB，最多 {max_bytes // 1024 // 1024} MB")
+        raise InvalidInput(
+            f"音频太大：{len(data) // 1024 // 1024} MB，最多 {max_bytes // 1024 // 1024} MB"
+        )
     suffix = Path(filename or "").suffix.lower()
     if not _SAFE_SUFFIX.match(suffix):
         suffix = ".bin"
@@ -109,7 +111,11 @@ class TranscriptionJobs:
     def pending(self) -> list[int]:
         with self._uow_factory() as uow:
             jobs = uow.jobs.list(filters={"kind": self.kind}, limit=500, order="id").items
-        return [j.id for j in jobs if j.id is not None and j.state in (JobState.QUEUED, JobState.RUNNING)]
+        return [
+            j.id
+            for j in jobs
+            if j.id is not None and j.state in (JobState.QUEUED, JobState.RUNNING)
+        ]
 
     # -- running ------------------------------------------------------------------------
     def run(self, job_id: int) -> Job:

@@ -297,6 +297,9 @@ def _p_offset(m: re.Match[str], text: str) -> Tok | None:
     unit = UNITS.get(unit_key)
     if unit is None:
         return None
+    if unit_key == "日" and m.start() > 0 and text[m.start() - 1] == "月":
+        # "12月1日之后" names a date, not "one day later".
+        return None
     if half:
         n += 0.5
     d = m["dir"]
@@ -594,7 +597,7 @@ ZONES = {
 }
 _ZONE_ALT = "|".join(sorted(ZONES, key=len, reverse=True))
 _ZONE_RE = re.compile(
-    rf"\s?(?:(?P<z>{_ZONE_ALT})(?![A-Za-z])|(?:UTC|GMT)(?P<sign>[+-])(?P<oh>[0-9]{{1,2}})(?::?(?P<om>[0-9]{{2}}))?)"
+    rf"\s?(?:(?:UTC|GMT)(?P<sign>[+-])(?P<oh>[0-9]{{1,2}})(?::?(?P<om>[0-9]{{2}}))?|(?P<z>{_ZONE_ALT})(?![A-Za-z]))"
 )
 
 

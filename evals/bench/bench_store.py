@@ -38,7 +38,7 @@ class _Idle:
 
 def run(url: str, label: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(_env_file=None, data_dir=Path(tmp), database_url=url)  # type: ignore[call-arg]
+        settings = Settings(_env_file=None, data_dir=Path(tmp), database_url=url)
         q = bootstrap(settings, engine=_Idle())
         now = q.clock.now()
         with q.uow_factory() as uow:

@@ -93,7 +93,18 @@ def test_qunmi_say_uses_the_rule_engine(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
     runner.invoke(cli_app, ["members", "add", "王磊", "--alias", "小王"])
-    result = runner.invoke(cli_app, ["say", "--chat", "g", "--sender", "张三", "--json", "@小王 下周五前把登录页设计稿出了，紧急"])
+    result = runner.invoke(
+        cli_app,
+        [
+            "say",
+            "--chat",
+            "g",
+            "--sender",
+            "张三",
+            "--json",
+            "@小王 下周五前把登录页设计稿出了，紧急",
+        ],
+    )
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
     assert out["engine"] == "rules"

@@ -33,7 +33,9 @@ def transcriber(tmp_path_factory: pytest.TempPathFactory) -> FasterWhisperTransc
 
 
 @pytest.fixture
-def app(settings: Settings, clock: FixedClock, transcriber: FasterWhisperTranscriber) -> Iterator[tuple[TestClient, Qunmi]]:
+def app(
+    settings: Settings, clock: FixedClock, transcriber: FasterWhisperTranscriber
+) -> Iterator[tuple[TestClient, Qunmi]]:
     q = bootstrap(settings, clock=clock, engine=ScriptedEngine(), transcriber=transcriber)
     with TestClient(create_app(q, start_worker=False, seed_demo=False)) as client:
         client.post("/members", json={"display_name": "张三", "role": "pm"})
@@ -43,9 +45,16 @@ def app(settings: Settings, clock: FixedClock, transcriber: FasterWhisperTranscr
 
 def test_upload_runs_as_a_job_and_lands_on_the_meeting(app: tuple[TestClient, Qunmi]) -> None:
     client, q = app
-    meeting = client.post("/meetings", json={"actor": "张三", "title": "周会", "start": (NOW + timedelta(days=1)).isoformat()}).json()
+    meeting = client.post(
+        "/meetings",
+        json={"actor": "张三", "title": "周会", "start": (NOW + timedelta(days=1)).isoformat()},
+    ).json()
     audio = (FIXTURES / CLIP["file"]).read_bytes()
-    r = client.post("/transcriptions", files={"file": ("rec.ogg", audio, "audio/ogg")}, data={"meeting_id": str(meeting["id"])})
+    r = client.post(
+        "/transcriptions",
+        files={"file": ("rec.ogg", audio, "audio/ogg")},
+        data={"meeting_id": str(meeting["id"])},
+    )
     assert r.status_code == 202, r.text
     job = r.json()
     assert job["state"] == "queued" and job["progress"] == 0.0
@@ -64,12 +73,28 @@ def test_upload_runs_as_a_job_and_lands_on_the_meeting(app: tuple[TestClient, Qu
 
 def test_bad_uploads(app: tuple[TestClient, Qunmi]) -> None:
     client, q = app
-    assert client.post("/transcriptions", files={"file": ("x.ogg", b"", "audio/ogg")}).status_code == 422
-    assert client.post("/transcriptions", files={"file": ("x.ogg", b"abc", "audio/ogg")}, data={"meeting_id": "999"}).status_code == 404
-    r = client.post("/transcriptions", files={"file": ("../../etc/passwd", b"this is not audio at all" * 100, "text/plain")})
+    assert (
+        client.post("/transcriptions", files={"file": ("x.ogg", b"", "audio/ogg")}).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            "/transcriptions",
+            files={"file": ("x.ogg", b"abc", "audio/ogg")},
+            data={"meeting_id": "999"},
+        ).status_code
+        == 404
+    )
+    r = client.post(
+        "/transcriptions",
+        files={"file": ("../../etc/passwd", b"this is not audio at all" * 100, "text/plain")},
+    )
     assert r.status_code == 202
     assert q.transcriptions is not None
     failed = q.transcriptions.run(r.json()["id"])
     assert failed.state.value == "failed" and failed.error
-    assert failed.input_path is not None and Path(failed.input_path).parent == q.transcriptions.media_dir
+    assert (
+        failed.input_path is not None
+        and Path(failed.input_path).parent == q.transcriptions.media_dir
+    )
     assert client.get("/transcriptions/12345").status_code == 404

@@ -21,7 +21,9 @@ from tests.fixtures.audio.codecs import encode
 pytestmark = pytest.mark.slow
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "audio"
-COMMANDS = {c["id"]: c for c in json.loads((FIXTURES / "commands.json").read_text(encoding="utf-8"))}
+COMMANDS = {
+    c["id"]: c for c in json.loads((FIXTURES / "commands.json").read_text(encoding="utf-8"))
+}
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +40,9 @@ def amr(clip_id: str) -> bytes:
 
 
 @pytest.fixture
-def client(settings: Settings, clock: FixedClock, transcriber: FasterWhisperTranscriber) -> Iterator[TestClient]:
+def client(
+    settings: Settings, clock: FixedClock, transcriber: FasterWhisperTranscriber
+) -> Iterator[TestClient]:
     q = bootstrap(settings, clock=clock, transcriber=transcriber)
     with TestClient(create_app(q, start_worker=False, seed_demo=False)) as c:
         c.post("/members", json={"display_name": "张三", "role": "pm"})
@@ -61,14 +65,20 @@ def test_voice_note_creates_the_task_it_speaks_of(client: TestClient) -> None:
     assert "报告" in task["title"]
     stored = client.get(f"/messages/{out['message_id']}").json()
     assert stored["kind"] == "voice" and "报告" in stored["text"]
-    again = client.post("/messages/voice", files={"file": ("note.amr", audio, "audio/amr")}, data=form).json()
+    again = client.post(
+        "/messages/voice", files={"file": ("note.amr", audio, "audio/amr")}, data=form
+    ).json()
     assert again["duplicate"]
     assert client.get("/tasks").json()["total"] == 1
 
 
 def test_voice_note_schedules_a_meeting(client: TestClient) -> None:
     form = {"chat": "官网群", "sender": "张三"}
-    r = client.post("/messages/voice", files={"file": ("m.amr", amr("zh_command_meeting"), "audio/amr")}, data=form)
+    r = client.post(
+        "/messages/voice",
+        files={"file": ("m.amr", amr("zh_command_meeting"), "audio/amr")},
+        data=form,
+    )
     out = r.json()
     assert out["state"] == "done", out
     meeting = out["results"][0]["record"]
@@ -76,8 +86,19 @@ def test_voice_note_schedules_a_meeting(client: TestClient) -> None:
 
 
 def test_unreadable_voice_fails_visibly(client: TestClient) -> None:
-    r = client.post("/messages/voice", files={"file": ("x.amr", b"#!AMR\n" + b"\x00" * 10, "audio/amr")}, data={"chat": "g", "sender": "张三"})
+    r = client.post(
+        "/messages/voice",
+        files={"file": ("x.amr", b"#!AMR\n" + b"\x00" * 10, "audio/amr")},
+        data={"chat": "g", "sender": "张三"},
+    )
     out = r.json()
     assert out["state"] == "failed" and out["error"]
     assert client.get("/messages", params={"state": "failed"}).json()["total"] == 1
-    assert client.post("/messages/voice", files={"file": ("x.amr", b"", "audio/amr")}, data={"chat": "g", "sender": "张三"}).status_code == 422
+    assert (
+        client.post(
+            "/messages/voice",
+            files={"file": ("x.amr", b"", "audio/amr")},
+            data={"chat": "g", "sender": "张三"},
+        ).status_code
+        == 422
+    )

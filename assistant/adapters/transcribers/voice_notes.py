@@ -45,7 +45,9 @@ class VoiceNotes:
         path = self._audio(message)
         terms = message.payload.get("prompt_terms") or {}
         prompt = build_prompt(members=terms.get("members", ()), terms=terms.get("terms", ()))
-        transcript = self._transcriber().transcribe(path, language=self._language, prompt=prompt or None)
+        transcript = self._transcriber().transcribe(
+            path, language=self._language, prompt=prompt or None
+        )
         text = transcript.text.strip()
         if not text:
             raise TranscriptionError("没有听清这条语音")
