@@ -125,6 +125,7 @@ def bootstrap(
         clock=clock,
         directory=wecom.client.user_name if wecom.client is not None and settings.wecom.api_configured else None,
         bot_name=settings.wecom.bot_name,
+        serialize_writes=settings.resolved_database_url.startswith("sqlite"),
     )
     processor = MessageProcessor(
         uow_factory=uow_factory,

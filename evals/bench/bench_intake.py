@@ -145,15 +145,7 @@ def main() -> None:
             env=env,
         )
         base = f"http://127.0.0.1:{port}"
-        workers = [
-            subprocess.Popen(
-                [sys.executable, "-c", "from assistant.cli import main; main()", "worker"],
-                cwd=ROOT,
-                env=env,
-                stdout=subprocess.DEVNULL,
-            )
-            for _ in range(args.workers if args.queue == "redis" else 0)
-        ]
+        workers: list[subprocess.Popen[bytes]] = []
         try:
             for _ in range(300):
                 try:
@@ -161,6 +153,15 @@ def main() -> None:
                         break
                 except httpx.HTTPError:
                     time.sleep(0.1)
+            workers += [
+                subprocess.Popen(
+                    [sys.executable, "-c", "from assistant.cli import main; main()", "worker"],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                )
+                for _ in range(args.workers if args.queue == "redis" else 0)
+            ]
             started = time.perf_counter()
             latencies, elapsed, failures = asyncio.run(
                 _run(base, args.messages, args.seconds, args.concurrency)

@@ -145,6 +145,8 @@ class RedisDispatcher:
     def _loop(self) -> None:
         while not self._stop.is_set():
             self._wake.wait(self._interval)
+            # Coalesce a burst of arrivals into one sweep instead of one per message.
+            self._stop.wait(0.1)
             self._wake.clear()
             try:
                 self.sweep()

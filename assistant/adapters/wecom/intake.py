@@ -9,8 +9,10 @@ belong to).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -49,6 +51,7 @@ class WeComIntake:
         clock: Clock,
         directory: Callable[[str], str | None] | None = None,
         bot_name: str = "",
+        serialize_writes: bool = False,
     ) -> None:
         self._inbox = inbox
         self._uow_factory = uow_factory
@@ -62,6 +65,11 @@ class WeComIntake:
         )
         # (channel, chat, userid) already set up in this process: later messages skip a transaction
         self._prepared: set[tuple[str, str, str]] = set()
+        # SQLite has one writer at a time and its busy handler sleeps in growing steps: with
+        # many request threads, queueing them here is much faster than letting them collide.
+        self._write_lock: threading.Lock | contextlib.nullcontext[None] = (
+            threading.Lock() if serialize_writes else contextlib.nullcontext()
+        )
 
     def close(self) -> None:
         if self._renamer is not None:
@@ -70,6 +78,14 @@ class WeComIntake:
     # -- the two callbacks --------------------------------------------------------------------
 
     def receive_app(self, msg: AppMessage) -> tuple[Message, bool]:
+        with self._write_lock:
+            return self._receive_app(msg)
+
+    def receive_bot(self, msg: BotMessage) -> tuple[Message, bool]:
+        with self._write_lock:
+            return self._receive_bot(msg)
+
+    def _receive_app(self, msg: AppMessage) -> tuple[Message, bool]:
         kind, text, payload = self._app_content(msg)
         chat_external = f"chat:{msg.chat_id}" if msg.chat_id else f"user:{msg.from_user}"
         chat_name = f"企业微信群·{msg.chat_id}" if msg.chat_id else app_chat_name(msg.from_user)
@@ -92,7 +108,7 @@ class WeComIntake:
             self._rename_later(new_member)
         return message, is_new
 
-    def receive_bot(self, msg: BotMessage) -> tuple[Message, bool]:
+    def _receive_bot(self, msg: BotMessage) -> tuple[Message, bool]:
         group = msg.chat_type == "group" and bool(msg.chat_id)
         chat_external = f"chat:{msg.chat_id}" if group else f"user:{msg.from_user}"
         chat_name = bot_chat_name(msg.chat_id) if group else f"企业微信机器人·{msg.from_user}"
