@@ -12,12 +12,13 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
+from api.intake import IntakeTracking
 from api.limits import BodySizeLimit
 from api.routes import console, messages, records, tools, transcriptions, voice, webhook, wecom
 from api.routes.common import ToolFailed, tool_failed_response
 from assistant import __version__
 from assistant.bootstrap import Qunmi, bootstrap
-from assistant.services.worker import InProcessWorker
+from assistant.services.worker import InProcessWorker, IntakeGate
 from assistant.settings import Settings
 
 __all__ = ["create_app"]
@@ -39,6 +40,8 @@ def create_app(
     ``seed_demo`` creates the console's demo team in an empty database (default: only when the
     app bootstraps itself)."""
 
+    gate = IntakeGate()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = qunmi is None
@@ -50,13 +53,15 @@ def create_app(
             seed(uow_factory=q.uow_factory, clock=q.clock)
         worker: Any = None
         if start_worker and q.settings.queue == "inprocess":
-            worker = InProcessWorker(q.processor)
+            worker = InProcessWorker(q.processor, gate=gate)
         elif start_worker and q.settings.queue == "redis":
             from redis import Redis
 
             from assistant.adapters.queue import RedisDispatcher
 
-            worker = RedisDispatcher(q, Redis.from_url(q.settings.redis_url), prefix=q.settings.redis_prefix)
+            worker = RedisDispatcher(
+                q, Redis.from_url(q.settings.redis_url), prefix=q.settings.redis_prefix
+            )
         if worker is not None:
             q.extras["worker"] = worker
             worker.start()
@@ -80,6 +85,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(IntakeTracking, gate=gate)
     install_error_handlers(app)
 
     @app.exception_handler(ToolFailed)

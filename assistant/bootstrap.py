@@ -110,20 +110,29 @@ def bootstrap(
         if not shared:
             from assistant.adapters.transcribers import build_transcriber
 
-            shared.append(build_transcriber(settings.whisper, data_dir=settings.data_dir, llm=settings.llm))
+            shared.append(
+                build_transcriber(settings.whisper, data_dir=settings.data_dir, llm=settings.llm)
+            )
         return shared[0]
 
     _transcriber = _shared_transcriber
 
     wecom = build_wecom(
-        settings, clock=clock, uow_factory=uow_factory, inner=notifier, transcriber=_transcriber, transport=wecom_transport
+        settings,
+        clock=clock,
+        uow_factory=uow_factory,
+        inner=notifier,
+        transcriber=_transcriber,
+        transport=wecom_transport,
     )
     notifier = wecom.notifier or notifier
     wecom_intake = WeComIntake(
         inbox=inbox,
         uow_factory=uow_factory,
         clock=clock,
-        directory=wecom.client.user_name if wecom.client is not None and settings.wecom.api_configured else None,
+        directory=wecom.client.user_name
+        if wecom.client is not None and settings.wecom.api_configured
+        else None,
         bot_name=settings.wecom.bot_name,
         serialize_writes=settings.resolved_database_url.startswith("sqlite"),
     )
@@ -162,5 +171,9 @@ def bootstrap(
             media_dir=settings.data_dir / "media",
         ),
         db_engine=db_engine,
-        extras={"wecom": wecom, "wecom_intake": wecom_intake, "closers": [wecom_intake.close, wecom.close]},
+        extras={
+            "wecom": wecom,
+            "wecom_intake": wecom_intake,
+            "closers": [wecom_intake.close, wecom.close],
+        },
     )

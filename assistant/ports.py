@@ -195,6 +195,8 @@ class OutgoingCard:
     chat: str | None = None
     mentions: Sequence[str] = ()
     kind: str = "confirm"  # confirm | question | error | answer | reminder | alert
+    chat_id: int | None = None
+    message_id: int | None = None  # the message this answers, when it answers one
 
 
 class Notifier(Protocol):

@@ -100,11 +100,21 @@ class TaskRepository(Repository[Task], Protocol):
 
     def add_event(self, event: TaskEvent) -> TaskEvent: ...
 
+    def open_titles(self, limit: int = 50) -> list[tuple[int, str]]:
+        """(id, title) of the newest open tasks, cheaply (no records built)."""
+        ...
+
     def events(self, task_id: int) -> list[TaskEvent]: ...
 
 
 class MeetingRepository(Repository[Meeting], Protocol):
     """Filters: ``start_after`` / ``start_before`` (datetime), ``attendee_id`` (int)."""
+
+    def upcoming_titles(
+        self, *, after: datetime, limit: int = 20
+    ) -> list[tuple[int, str, datetime]]:
+        """(id, title, start) of scheduled meetings starting after ``after``, soonest first."""
+        ...
 
 
 class MessageRepository(Repository[Message], Protocol):

@@ -271,6 +271,16 @@ class SqlTaskRepository(SqlRepository[Task, TaskRow]):
         self._flush()
         return dataclasses.replace(event, id=row.id)
 
+    def open_titles(self, limit: int = 50) -> list[tuple[int, str]]:
+        closed = [TaskStatus.DONE.value, TaskStatus.CANCELLED.value]
+        rows = self.session.execute(
+            select(TaskRow.id, TaskRow.title)
+            .where(TaskRow.status.not_in(closed))
+            .order_by(TaskRow.id.desc())
+            .limit(limit)
+        )
+        return [(row.id, row.title) for row in rows]
+
     def events(self, task_id: int) -> list[TaskEvent]:
         rows = self.session.scalars(
             select(TaskEventRow).where(TaskEventRow.task_id == task_id).order_by(TaskEventRow.id)
@@ -310,6 +320,17 @@ class SqlMeetingRepository(SqlRepository[Meeting, MeetingRow]):
         if key == "q":
             return stmt.where(MeetingRow.title.contains(str(value)))
         return super()._special_filter(stmt, key, value)
+
+    def upcoming_titles(
+        self, *, after: datetime, limit: int = 20
+    ) -> list[tuple[int, str, datetime]]:
+        rows = self.session.execute(
+            select(MeetingRow.id, MeetingRow.title, MeetingRow.start)
+            .where(MeetingRow.status == MeetingStatus.SCHEDULED.value, MeetingRow.start >= after)
+            .order_by(MeetingRow.start, MeetingRow.id)
+            .limit(limit)
+        )
+        return [(row.id, row.title, row.start) for row in rows]
 
 
 class SqlMessageRepository(SqlRepository[Message, MessageRow]):

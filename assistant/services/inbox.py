@@ -296,19 +296,19 @@ class MessageProcessor:
         # The rest of the team, after the chat's own members: people name colleagues who have
         # not spoken in this chat yet ("李四，下周一前把报告写完").
         in_chat.extend(m for m in everyone.values() if m not in in_chat)
-        open_tasks = uow.tasks.list(filters={"open": True}, limit=50, order="-id").items
-        meetings = uow.meetings.list(
-            filters={"status": "scheduled", "start_after": message.received_at},
-            limit=20,
-            order="start",
-        ).items
+        tz = self._config.tz
+        open_tasks = uow.tasks.open_titles(limit=50)
+        meetings = uow.meetings.upcoming_titles(after=message.received_at, limit=20)
         context = ChatContext(
             now=message.received_at.astimezone(self._config.tz),
             sender=sender.display_name,
             members={m.display_name: list(m.aliases) for m in in_chat},
             project=project_name,
-            open_tasks=[f"#{t.id} {t.title}" for t in open_tasks],
-            upcoming_meetings=[f"#{m.id} {m.title}" for m in meetings],
+            open_tasks=[f"#{task_id} {title}" for task_id, title in open_tasks],
+            upcoming_meetings=[
+                f"#{meeting_id} {title}（{start.astimezone(tz):%m-%d %H:%M}）"
+                for meeting_id, title, start in meetings
+            ],
             workday_end_hour=self._config.workday_end_hour,
             default_remind_before_minutes=self._config.default_remind_before_minutes,
         )
@@ -409,7 +409,12 @@ class MessageProcessor:
                 try:
                     self._notifier.send(
                         OutgoingCard(
-                            text=card.text, chat=chat_name, mentions=card.mentions, kind=card.kind
+                            text=card.text,
+                            chat=chat_name,
+                            mentions=card.mentions,
+                            kind=card.kind,
+                            chat_id=message.chat_id,
+                            message_id=message_id,
                         )
                     )
                 except Exception:  # noqa: BLE001 - a failed reply must not undo the work

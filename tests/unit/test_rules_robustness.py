@@ -151,3 +151,13 @@ def test_roster_finds_names_aliases_and_mentions() -> None:
     assert [m.known for m in found] == [True, True, True, False]
     assert roster.resolve("我") == "张三"
     assert roster.mentions_all("大家注意")
+
+
+@pytest.mark.parametrize(
+    "unit", ["明天", "我来", "小王开会明天把了", "在 ", "@小王 ", "，", "下午3点"]
+)
+def test_repeated_units_stay_linear(unit: str) -> None:
+    text = unit * ((1 << 20) // len(unit))
+    started = time.perf_counter()
+    _parse(text)
+    assert time.perf_counter() - started < 1.5

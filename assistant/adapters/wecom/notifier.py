@@ -78,8 +78,19 @@ class ChannelNotifier:
         self._robot = robot
         self._inner = inner
 
-    def route(self, chat_name: str | None) -> Route | None:
-        """The chat a card names, preferring WeCom chats, with the latest message's payload."""
+    def route(self, chat_name: str | None, message_id: int | None = None) -> Route | None:
+        """Where a card goes: the chat of the message it answers (with that message's payload,
+        e.g. a bot's response URL); else the chat it names, preferring WeCom chats."""
+        if message_id is not None:
+            with self._uow_factory() as uow:
+                answered = uow.messages.get(message_id)
+                chat_of = uow.chats.get(answered.chat_id) if answered and answered.chat_id else None
+            if answered is not None and chat_of is not None:
+                return Route(
+                    channel=chat_of.channel,
+                    external_id=chat_of.external_id or "",
+                    payload=dict(answered.payload),
+                )
         if not chat_name:
             return None
         with self._uow_factory() as uow:
@@ -97,7 +108,7 @@ class ChannelNotifier:
     def send(self, card: OutgoingCard) -> None:
         if self._inner is not None:
             self._inner.send(card)
-        route = self.route(card.chat)
+        route = self.route(card.chat, card.message_id)
         if card.kind in _ROBOT_KINDS and self._robot is not None:
             self._robot.send(card)
             return

@@ -199,7 +199,7 @@ def _merge_vocatives(clauses: list[Clause], text: str) -> list[Clause]:
                 for k in range(m.start - c.start, m.end - c.start):
                     rest[k] = " "
             leftover = "".join(rest).replace("@", " ")
-            if _VOCATIVE_REST.match(leftover):
+            if len(leftover) <= 40 and _VOCATIVE_REST.match(leftover):
                 nxt = clauses[i + 1]
                 merged = Clause(
                     text=text[c.start : nxt.end],
@@ -447,6 +447,11 @@ def _read_meeting_change(clause: Clause, msg: _Message, question: bool) -> _Read
             start = start.replace(year=old_start.year, month=old_start.month, day=old_start.day)
             if end is not None:
                 end = end.replace(year=old_start.year, month=old_start.month, day=old_start.day)
+    if start < msg.context.now or re.search(r"每(?:周|天|日|月|个月|两周|隔)", text):
+        # A recurring slot or a time already past cannot be one new start.
+        return _Reading(
+            kind="none", confidence=0.3, notes=["新时间是周期性的或已过去"], clause=clause
+        )
     ref = meeting_ref(_before_without_times(clause, shift.start()))
     args = {"meeting": ref, "start": start.isoformat()}
     if end is not None:
@@ -497,8 +502,8 @@ _ANNOUNCED = re.compile(
 
 
 _ONLY_MEETING = re.compile(
-    r"\s*(?:在|于)?\s*(?P<topic>[\u4e00-\u9fffA-Za-z0-9 ]{0,16}?)\s*"
-    r"(?P<noun>会议|会|sync|meeting|standup|review|retro|评审|复盘|培训)\s*(?:在|于)?\s*",
+    r"(?:在|于)?(?P<topic>[\u4e00-\u9fffA-Za-z0-9 ]{0,16}?)"
+    r"(?P<noun>会议|会|sync|meeting|standup|review|retro|评审|复盘|培训)(?:在|于)?",
     re.IGNORECASE,
 )
 
@@ -517,7 +522,8 @@ def _announced_meeting(clause: Clause) -> tuple[str, str, tuple[int, int]] | Non
         place = location(rest)
         if place is not None:
             rest = rest[: place[1][0]] + rest[place[1][1] :]
-        only = _ONLY_MEETING.fullmatch(rest)
+        rest = re.sub(r"\s+", " ", rest).strip()
+        only = _ONLY_MEETING.fullmatch(rest) if len(rest) <= 24 else None
         if only is None:
             return None
         return only.group("topic").strip(), only.group("noun"), (0, len(clause.text))

@@ -53,6 +53,7 @@ _COMPLEMENT = re.compile(r"(?:完成|完|好|掉|出来|起来|一下|下|了|�
 _GAP = "\x00"
 # Words that only joined or placed what was removed: "小王和小赵在周四前" → "".
 _GAP_JOINERS = re.compile(r"\x00+(?:\s*[和跟与及、]\s*\x00+)+")
+_GAP_RUN = re.compile(r"\x00+")
 _GAP_PREPOSITION = re.compile(r"(?:在|于|从|到)\s*\x00+")
 
 
@@ -62,7 +63,7 @@ def blank_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
     for a, b in spans:
         for i in range(max(0, a), min(b, len(chars))):
             chars[i] = _GAP
-    out = _GAP_JOINERS.sub(_GAP, "".join(chars))
+    out = _GAP_JOINERS.sub(_GAP, _GAP_RUN.sub(_GAP, "".join(chars)))
     out = _GAP_PREPOSITION.sub(_GAP, out)
     return out.replace(_GAP, " ")
 
@@ -93,8 +94,13 @@ _INNER_FILLER = re.compile(
 )
 
 
+# Slots are short; a longer clause is cut before the end-anchored patterns see it, which keeps
+# every filler pattern linear on hostile input.
+SLOT_MAX = 300
+
+
 def _clean(text: str) -> str:
-    text = _INNER_FILLER.sub("", _squash(text))
+    text = _INNER_FILLER.sub("", _squash(text[:SLOT_MAX]))
     prev = None
     while prev != text:
         prev = text
@@ -111,6 +117,7 @@ ONLY_FINISH = re.compile(
 
 def task_title(text: str, removed: Sequence[tuple[int, int]]) -> str:
     """A short verb-object title: "周五前把登录页设计稿出了" → "出登录页设计稿"."""
+    text = text[:SLOT_MAX]
     raw = blank_spans(text, [*removed, *priority_spans(text)])
     parts = [p for p in re.split(r"[,，]", raw) if p.strip()]
     kept = [p for p in parts if not ONLY_FINISH.fullmatch(_clean(p))]
@@ -188,6 +195,7 @@ def _clean_ba(ba: str) -> str:
 
 def task_words(text: str, removed: Sequence[tuple[int, int]]) -> str:
     """The words that identify an existing task ("我开始做支付了" → "支付")."""
+    text = text[:SLOT_MAX]
     raw = blank_spans(text, removed)
     cleaned = _clean(raw)
     cleaned = re.sub(
