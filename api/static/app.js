@@ -22,11 +22,13 @@ function el(tag, className, text) {
   return node;
 }
 
+// Times come from the server in the team's timezone (ISO 8601 with its offset); show that wall
+// clock as it is, whatever timezone the browser runs in.
 function fmt(iso) {
   if (!iso) return "";
-  const d = new Date(iso);
-  const pad = (n) => String(n).padStart(2, "0");
-  return `${d.getMonth() + 1}月${d.getDate()}日 ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(iso);
+  if (!m) return iso;
+  return `${Number(m[2])}月${Number(m[3])}日 ${m[4]}:${m[5]}`;
 }
 
 async function loadTeam() {

@@ -90,7 +90,7 @@ def test_console_chat_cards_and_live_lists(server: str) -> None:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         try:
-            page = browser.new_page()
+            page = browser.new_page(timezone_id="America/New_York")  # not the team timezone
             page.set_default_timeout(10_000)
             page.goto(server + "/")
             expect(page.locator("#status")).to_have_text("已连接")
@@ -106,8 +106,11 @@ def test_console_chat_cards_and_live_lists(server: str) -> None:
             say("@小王 周五前把登录页设计稿出了")
             expect(page.locator(".card", has_text="出登录页设计稿")).to_be_visible()
             expect(page.locator("#tasks li", has_text="出登录页设计稿")).to_contain_text("王磊")
+            # Due at 18:00 team time, shown as such whatever timezone the browser is in.
+            expect(page.locator("#tasks li", has_text="出登录页设计稿")).to_contain_text("18:00")
 
             say("明天下午3点开会讨论首页改版")
+            expect(page.locator("#meetings li", has_text="首页改版")).to_contain_text("15:00")
             expect(page.locator(".card", has_text="首页改版讨论")).to_be_visible()
             expect(page.locator("#meetings li", has_text="首页改版讨论")).to_be_visible()
 
