@@ -46,6 +46,7 @@ unit: setup system-test-deps
 # Quality floors on our gold set and, when ../shared/corpora is present, on the external corpora.
 evals: setup
 	$(BIN)/qunmi eval parse --check-floors
+	$(BIN)/qunmi eval parse --cases evals/cases/parse_holdout.jsonl --floors evals/floors/parse_holdout.json --check-floors
 	$(BIN)/qunmi eval time --check-floors
 	$(BIN)/qunmi eval asr --check-floors
 

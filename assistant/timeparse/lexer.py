@@ -244,6 +244,25 @@ _NOT_A_CLOCK_AFTER = re.compile(r"建议|意见|要求|问题|原因|想法|看�
 _LITTLE_BEFORE = frozenset("快早晚多少有好大小慢高低差近远长短轻重强弱紧松稍再第几一这那上下")
 
 
+# A bare number after N点 that counts or places something: 三楼, 3号, 2层, 5个人.
+_NOT_MINUTES_AFTER = re.compile(
+    r"\s?(?:楼|层|号|室|栋|幢|座|个|人|位|排|间|区|单元|台|张|份|页|条|次|遍|组|块|元|块钱|%|米)"
+)
+
+
+def _minutes_written(m: re.Match[str], text: str) -> bool:
+    """ "N点M" reads M as minutes only when written as minutes: with 分, or two digits
+    (N点15, N点05, 十点二十) right after 点; never across a space or before a counter word."""
+    if m["fen"]:
+        return True
+    if m["sp"] or _NOT_MINUTES_AFTER.match(text, m.end("mi")):
+        return False
+    raw = m["mi"]
+    if raw.isdigit():
+        return len(raw) == 2
+    return "十" in raw or raw.startswith("零")
+
+
 def _p_clock(m: re.Match[str], text: str) -> Tok | None:
     raw_h = m["h"]
     h = _int(raw_h)
@@ -276,6 +295,10 @@ def _p_clock(m: re.Match[str], text: str) -> Tok | None:
     elif rest == "三刻":
         mi, minute_given = 45, True
     elif mi_raw:
+        if not _minutes_written(m, text):
+            # "十点三楼", "3点 3楼": the number belongs to what follows, not to the clock.
+            data = {"h": h, "mi": 0, "s": None, "ap": None, "minute_given": False}
+            return Tok("clock", m.start(), m.end("u"), 4, 4, data)
         v = _int(mi_raw)
         if v is None or v > 59:
             return None
@@ -368,6 +391,44 @@ def _p_weekday(m: re.Match[str], text: str) -> Tok | None:
     pre = m["pre"]
     rel = _REL_PREFIX[pre] if pre else None
     return Tok("weekday", m.start(), m.end(), 2, 2, {"rel": rel, "wd": WEEKDAYS[m["wd"]]})
+
+
+_EN_REL = {"today": 0, "tomorrow": 1, "day after tomorrow": 2}
+_EN_PRE = {"this": 0, "next": 1, "last": -1}
+_EN_WEEKDAY = {
+    "mon": 0,
+    "tue": 1,
+    "wed": 2,
+    "thu": 3,
+    "fri": 4,
+    "sat": 5,
+    "sun": 6,
+}
+
+
+def _p_en_day(m: re.Match[str], text: str) -> Tok | None:
+    """tomorrow / today / tonight / (this|next|last) Monday / next week, as in mixed chat."""
+    if m["rel"]:
+        word = m["rel"].lower()
+        if word == "tonight":
+            return Tok("relday", m.start(), m.end(), 2, 3, {"rel": 0, "pod": "晚上"})
+        return Tok("relday", m.start(), m.end(), 2, 2, {"rel": _EN_REL[word]})
+    if m["wpre"]:
+        rel = _EN_PRE[m["wpre"].lower()]
+        return Tok("week", m.start(), m.end(), 2, 2, {"rel": rel, "within": False})
+    wd_raw = m["wd"].lower()
+    if len(wd_raw) <= 5 and not m["pre"]:
+        # A bare short form ("sat", "sun", "wed") is an ordinary English word too often.
+        return None
+    pre = m["pre"].lower() if m["pre"] else None
+    return Tok(
+        "weekday",
+        m.start(),
+        m.end(),
+        2,
+        2,
+        {"rel": _EN_PRE[pre] if pre else None, "wd": _EN_WEEKDAY[wd_raw[:3]]},
+    )
 
 
 def _p_weekend(m: re.Match[str], text: str) -> Tok | None:
@@ -747,6 +808,14 @@ _SPECS: list[tuple[str, str, Parser]] = [
         _p_span,
     ),
     ("holiday", rf"(?:{_HOLIDAY_ALT}){_DIGIT_AFTER}", _p_holiday),
+    (
+        "en_day",
+        r"(?<![A-Za-z])(?i:(?P<rel>today|tomorrow|tonight|day after tomorrow)"
+        r"|(?:(?P<pre>this|next|last)\s)?(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+        r"|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)"
+        r"|(?P<wpre>this|next|last)\sweek)(?![A-Za-z])",
+        _p_en_day,
+    ),
     ("relday_pod", "|".join(RELDAY_POD), _p_relday_pod),
     ("relday", "|".join(sorted(RELDAYS, key=len, reverse=True)), _p_relday),
     (
@@ -802,7 +871,7 @@ _SPECS: list[tuple[str, str, Parser]] = [
     ),
     (
         "clock",
-        rf"(?P<h>{N2})\s?(?P<u>点钟|点|时)(?:\s?(?P<rest>半|一刻|三刻|整)|\s?(?P<mi>[0-9]{{1,2}}|[零一二三四五六七八九十]{{1,3}})(?!\s?(?:个|天|号|日|月|年|周|小时|点))\s?(?:分钟|分)?(?:\s?(?P<s>[0-9]{{1,2}}|[零一二三四五六七八九十]{{1,3}})\s?秒)?)?",
+        rf"(?P<h>{N2})\s?(?P<u>点钟|点|时)(?:\s?(?P<rest>半|一刻|三刻|整)|(?P<sp>\s?)(?P<mi>[0-9]{{1,2}}|[零一二三四五六七八九十]{{1,3}})(?!\s?(?:个|天|号|日|月|年(?!级)|周|小时|点))\s?(?P<fen>分钟|分)?(?:\s?(?P<s>[0-9]{{1,2}}|[零一二三四五六七八九十]{{1,3}})\s?秒)?)?",
         _p_clock,
     ),
 ]
@@ -820,7 +889,12 @@ _COMPILED: list[tuple[str, re.Pattern[str], Parser]] = [
 _UNION = re.compile("|".join(f"(?:{_strip_names(p)})" for _, p, _ in _SPECS))
 # Every atom starts with a digit or with one of the non-ASCII characters written in the
 # patterns; a plain character class finds those fast, and the union is tried only there.
-_FIRST_CHARS = sorted({ch for _, p, _ in _SPECS for ch in p if ord(ch) > 127} | set("0123456789Qq"))
+_FIRST_CHARS = sorted(
+    {ch for _, p, _ in _SPECS for ch in p if ord(ch) > 127}
+    | set("0123456789Qq")
+    # The first letters of the English day words (today, tomorrow, this/next/last, weekdays).
+    | set("tTnNlLdDmMwWfFsS")
+)
 _FIRST = re.compile("[" + "".join(re.escape(ch) for ch in _FIRST_CHARS) + "]")
 
 

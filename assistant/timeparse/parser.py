@@ -53,14 +53,14 @@ _GRAIN_ORDER: dict[Grain, int] = {
     "second": 6,
 }
 
-_GAP_OK = re.compile(r"[\s的]{0,3}")
+_GAP_OK = re.compile(r"[\s的]{0,3}|\s?(?i:at|by|on)\s")
 _GAP_COMMA = re.compile(r"\s?[,，、]?\s?")
 _RANGE_SEP = re.compile(r"\s?(?:到|至|-|~)\s?")
 _DEADLINE_SUFFIX = re.compile(
     r"\s?(?:(?:或|及)(?=之前|以前))?(?:之前|以前|前(?![端台后天面线期置景辈任段缀夕进往沿列者身妻科奏])|截止|为止|之内|以内|内(?![容部存测网]))"
 )
 _DEADLINE_PREFIX = re.compile(
-    r"(?:截止到|截止至|截至到|截至|截止|不晚于|不迟于|最晚|最迟)(?:在|到|于)?\s?$"
+    r"(?:(?:截止到|截止至|截至到|截至|截止|不晚于|不迟于|最晚|最迟)(?:在|到|于)?|(?<![A-Za-z])(?i:by|before|due))\s?$"
 )
 _DUE_VERB_AFTER = frozenset("交给")
 # Open ranges (only with ``open_ranges=True``): "X以后" starts after X, "自X起 / X开始 / X或之后"
@@ -750,7 +750,7 @@ def parse_times(
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     norm = normalize(text)
-    tokens = [t for t in tokenize(norm) if include_sets or t.kind != "every"]
+    tokens = list(tokenize(norm))
     if not tokens:
         return []
     exprs = _group(tokens, norm)
@@ -761,7 +761,10 @@ def parse_times(
     while i < len(exprs):
         e = exprs[i]
         if e.toks[0].kind == "every":
-            if e.start >= last_end:
+            if not include_sets:
+                # "每周四上午十点" is no one-off time: without the flag the whole set is skipped.
+                last_end = max(last_end, e.end)
+            elif e.start >= last_end:
                 match = _set_match(e, norm, text, now, workday_end_hour)
                 out.append(match)
                 last_end = match.end

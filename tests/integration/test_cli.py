@@ -31,12 +31,28 @@ def test_team_tasks_and_undo_from_the_cli() -> None:
     assert run("members", "add", "王磊", "--alias", "小王")[0] == 0
     code, out = run("members", "add", "王五", "--alias", "小王")
     assert code == 1 and "小王" in out
-    code, out = run("projects", "create", "官网改版", "--as", "张三", "--owner", "老张", "--member", "小王")
+    code, out = run(
+        "projects", "create", "官网改版", "--as", "张三", "--owner", "老张", "--member", "小王"
+    )
     assert code == 0 and "官网改版" in out
-    code, out = run("tasks", "create", "出登录页设计稿", "--as", "张三", "--assignee", "小王", "--due", "2030-11-27T18:00", "--json")
+    code, out = run(
+        "tasks",
+        "create",
+        "出登录页设计稿",
+        "--as",
+        "张三",
+        "--assignee",
+        "小王",
+        "--due",
+        "2030-11-27T18:00",
+        "--json",
+    )
     assert code == 0
     created = json.loads(out)
-    assert created["record"]["assignee"] == "王磊" and created["record"]["due"] == "2030-11-27T18:00:00+08:00"
+    assert (
+        created["record"]["assignee"] == "王磊"
+        and created["record"]["due"] == "2030-11-27T18:00:00+08:00"
+    )
     code, out = run("tasks", "update", "登录页", "--as", "王磊", "--status", "done")
     assert code == 0 and "已完成" in out
     code, out = run("tasks", "list", "--all", "--json")

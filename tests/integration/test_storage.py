@@ -72,8 +72,20 @@ def test_meeting_attendees_and_filters(uow_factory) -> None:  # type: ignore[no-
     with uow_factory() as uow:
         a = uow.members.add(Member(display_name="A", created_at=NOW))
         b = uow.members.add(Member(display_name="B", created_at=NOW))
-        uow.meetings.add(Meeting(title="周会", start=NOW + timedelta(days=1), attendee_ids=[a.id, b.id], agenda=["进度"], created_at=NOW))  # type: ignore[list-item]
-        uow.meetings.add(Meeting(title="复盘", start=NOW + timedelta(days=9), attendee_ids=[a.id], created_at=NOW))  # type: ignore[list-item]
+        uow.meetings.add(
+            Meeting(
+                title="周会",
+                start=NOW + timedelta(days=1),
+                attendee_ids=[a.id, b.id],
+                agenda=["进度"],
+                created_at=NOW,
+            )
+        )  # type: ignore[list-item]
+        uow.meetings.add(
+            Meeting(
+                title="复盘", start=NOW + timedelta(days=9), attendee_ids=[a.id], created_at=NOW
+            )
+        )  # type: ignore[list-item]
         uow.commit()
     with uow_factory() as uow:
         week = uow.meetings.list(filters={"start_before": NOW + timedelta(days=7)}).items
@@ -97,12 +109,16 @@ def test_inbox_dedupe_and_lease(uow_factory) -> None:  # type: ignore[no-untyped
     with uow_factory() as uow:
         assert not uow.messages.claim(m.id, NOW, lease)  # held by the first claimer
         assert uow.messages.due_for_processing(NOW) == []
-        assert [x.id for x in uow.messages.due_for_processing(lease + timedelta(seconds=1))] == [m.id]
+        assert [x.id for x in uow.messages.due_for_processing(lease + timedelta(seconds=1))] == [
+            m.id
+        ]
         assert uow.messages.claim(m.id, lease + timedelta(seconds=1), lease + timedelta(minutes=5))
         uow.commit()
     with uow_factory() as uow:
         stored = uow.messages.get(m.id)
-        assert stored is not None and stored.attempts == 2 and stored.state == MessageState.PROCESSING
+        assert (
+            stored is not None and stored.attempts == 2 and stored.state == MessageState.PROCESSING
+        )
 
 
 def test_sqlite_runs_in_wal_with_foreign_keys(tmp_path) -> None:  # type: ignore[no-untyped-def]

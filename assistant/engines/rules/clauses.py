@@ -131,6 +131,9 @@ def split_clauses(
         rel = m.start()
         if rel == 0 or text[rel - 1] in ",，" or text[rel - 1] in _BINDS_NAME:
             continue
+        if m.group(0) == "交给我" and "把" in text[:rel]:
+            # "把周报交给我": the sender receives the work; no new actor.
+            continue
         last_cut = _last_before(cuts, rel)
         if _has_action(masked[max(last_cut, rel - _LOOK) : rel]):
             bisect.insort(cuts, rel)

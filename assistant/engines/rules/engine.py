@@ -81,6 +81,10 @@ class _Message:
     context: ChatContext
     roster: Roster
     durations: list[DurationMatch]
+    recurring: list[TimeMatch] = field(default_factory=list)
+
+    def recurring_in(self, clause: Clause) -> bool:
+        return any(clause.start <= t.start < clause.end for t in self.recurring)
 
 
 _DEADLINE_AFTER = re.compile(r"^\s*(?:之前|以前|前|截止|为止|之内|以内|内|交|给|完成)")
@@ -138,8 +142,8 @@ def _analyse(raw: str, context: ChatContext) -> Analysis:
     if not text:
         return Analysis([], 1.0, ["空消息"])
     roster = Roster(context.members, context.sender)
-    times = find_times(text, context.now)
-    msg = _Message(text, context, roster, find_durations(text))
+    times, recurring = find_times(text, context.now)
+    msg = _Message(text, context, roster, find_durations(text), recurring)
     mentions = roster.find(text)
     clauses: list[Clause] = []
     for i, sentence in enumerate(split_sentences(text)):
@@ -399,9 +403,20 @@ def _read_meeting_change(clause: Clause, msg: _Message, question: bool) -> _Read
         return None
     cancel = lx.CANCEL_MEETING.search(text)
     if cancel is not None and not re.search(r"不(?:要|用)?取消|没取消", text):
-        ref = meeting_ref(_before_without_times(clause, cancel.start()))
+        head = _before_without_times(clause, cancel.start())
+        head = re.split(r"[,，]", head)[-1] if re.search(r"[,，]\s*\S", head) else head
+        reason_text = text
+        if not head.strip():
+            # "取消明天的周会，老板出差": the meeting follows the cue.
+            blank = _before_without_times(clause, len(text))
+            parts = re.split(r"[,，]", blank[cancel.end() :], maxsplit=1)
+            head = parts[0]
+            reason_text = "取消" + ("，" + parts[1] if len(parts) > 1 else "")
+        ref = meeting_ref(head)
         args: dict[str, Any] = {"meeting": ref}
-        reason = _reason(text)
+        reason = _reason(text) or _cancel_reason(
+            reason_text, lx.CANCEL_MEETING.search(reason_text) or cancel
+        )
         if reason:
             args["reason"] = reason
         return _Reading(
@@ -447,7 +462,11 @@ def _read_meeting_change(clause: Clause, msg: _Message, question: bool) -> _Read
             start = start.replace(year=old_start.year, month=old_start.month, day=old_start.day)
             if end is not None:
                 end = end.replace(year=old_start.year, month=old_start.month, day=old_start.day)
-    if start < msg.context.now or re.search(r"每(?:周|天|日|月|个月|两周|隔)", text):
+    if (
+        start < msg.context.now
+        or msg.recurring_in(clause)
+        or re.search(r"每(?:周|天|日|月|个月|两周|隔)", text)
+    ):
         # A recurring slot or a time already past cannot be one new start.
         return _Reading(
             kind="none", confidence=0.3, notes=["新时间是周期性的或已过去"], clause=clause
@@ -485,6 +504,21 @@ def _before_without_times(clause: Clause, cut: int) -> str:
     return "".join(chars)
 
 
+def _cancel_reason(text: str, cue: re.Match[str]) -> str | None:
+    """ "周会取消，老板出差" / "老板出差，周会取消了": the other comma part is the reason."""
+    after = re.sub(r"^[了啦吧哈啊!！。~\s]*", "", text[cue.end() :])
+    after = after.lstrip(" ,，。;；")
+    if after and not lx.MEETING_NOUN.search(after) and not lx.RESCHEDULE.search(after):
+        return after.strip(" ,，。!！~").rstrip("吧啊哈") or None
+    before = text[: cue.start()]
+    cut = max(before.rfind(","), before.rfind("，"))
+    if cut > 0:
+        head = before[:cut].strip(" ,，")
+        if head and not lx.MEETING_NOUN.search(head):
+            return head
+    return None
+
+
 def _reason(text: str) -> str | None:
     m = re.search(r"(?:因为|由于|原因是|原因:|原因：|因)(?P<r>[^。!！?？]+)", text)
     if m is None:
@@ -508,10 +542,22 @@ _ONLY_MEETING = re.compile(
 )
 
 
+_FIXED_AT = re.compile(
+    r"(?P<topic>[\u4e00-\u9fffA-Za-z0-9]{0,12}?)(?P<noun>会议|会|评审|复盘|培训|彩排)"
+    r"(?:的?时间)?(?:定在|定于|安排在|放在|约在|定为)"
+)
+
+
 def _announced_meeting(clause: Clause) -> tuple[str, str, tuple[int, int]] | None:
-    """ "明早九点半站会" / "周四下午3点需求评审会，大家准时": a time, then a meeting noun."""
+    """ "明早九点半站会" / "周四下午3点需求评审会，大家准时": a time, then a meeting noun;
+    "年终总结大会定在1月8号下午2点": a meeting noun fixed at a time."""
     if not clause.times:
         return None
+    blank = _before_without_times(clause, len(clause.text))
+    fixed = _FIXED_AT.search(blank)
+    if fixed is not None and any(t.start - clause.start >= fixed.end() - 1 for t in clause.times):
+        topic = re.sub(r"^(?:的|这次|这个|那个|下次|本次)+", "", fixed.group("topic").strip())
+        return topic, fixed.group("noun"), (fixed.start(), fixed.end())
     last_time_end = max(t.end for t in clause.times) - clause.start
     if any(_is_deadline(t, clause) for t in clause.times):
         return None
@@ -548,6 +594,13 @@ def _read_meeting(clause: Clause, msg: _Message, question: bool) -> _Reading | N
         return None
     if re.search(r"开不了|开不成|不开|没开|开完|开过|参加不了|去不了", text):
         return None
+    if re.search(r"去(?:开|参加|参会)", text) and lx.LEAVE.search(text):
+        # "我下午请假去开家长会": the sender goes to a meeting elsewhere; a leave notice.
+        return None
+    if msg.recurring_in(clause):
+        return _Reading(
+            kind="none", confidence=0.3, notes=["周期性会议：不当作一次性会议"], clause=clause
+        )
     future = [t for t in clause.times if (t.value or t.from_ or msg.context.now) >= msg.context.now]
     if not future and (lx.PAST_MARKER.search(text) or re.search(r"开会(?:说|讲|提|定)的", text)):
         return None
@@ -626,9 +679,17 @@ def _meeting_topic(
         return f"{topic}{noun}", agenda
     if topic and _MEETING_KIND.search(topic):
         kind = re.sub(r"^(?:短|小|紧急|临时)+", "", topic)
+        if kind in ("线上", "线下", "视频", "电话"):
+            # "开个线上会": how it is held (a location), not what it is called.
+            kind = ""
         if kind:
             return f"{kind}{noun if noun in ('会', '会议') else ''}" or "会议", agenda
         topic = ""
+    if topic and noun in ("会", "会议") and topic in text and f"{topic}{noun}" in text:
+        # "开年度预算会" names the meeting by its kind: a title, no agenda (conventions).
+        if topic in ("线上", "线下", "视频", "电话"):
+            return "会议", agenda
+        return f"{topic}{noun}", agenda
     if topic and not agenda:
         agenda = [topic]
     if agenda:
@@ -642,9 +703,16 @@ def _meeting_topic(
 def _meeting_details(args: dict[str, Any], clause: Clause, msg: _Message) -> None:
     """Place, attendees, duration and reminder from one clause (the meeting's or a follower)."""
     text = clause.text
-    place = location(text)
+    place = location(_before_without_times(clause, len(text)))
     if place is not None and "location" not in args:
         args["location"] = place[0]
+    if "location" in args and args.get("agenda"):
+        where = str(args["location"])
+        kept = [a for a in args["agenda"] if where not in a and a not in where]
+        if kept:
+            args["agenda"] = kept
+        else:
+            args.pop("agenda")
     people = [m.name for m in clause.mentions]
     if msg.roster.mentions_all(text) or args.get("attendees") == "all":
         args["attendees"] = "all"
@@ -754,6 +822,9 @@ def _read_handover(clause: Clause, msg: _Message, question: bool) -> _Reading | 
     text = clause.text
     m = _HANDOVER.search(text)
     if m is None or question or lx.MEETING_NOUN.search(text):
+        return None
+    if "把" in text[: m.start()] or any(_is_deadline(t, clause) for t in clause.times):
+        # "明天前把周报交给我": sending work over by a deadline is a task, not a hand-over.
         return None
     people = [x for x in clause.mentions if x.start - clause.start >= m.start("who") - 1]
     if m.group("who") in ("我", "我来"):
@@ -914,6 +985,22 @@ def _topic(clause: Clause) -> str:
     return words if 2 <= len(words) <= 20 else ""
 
 
+# "方案我下周三之前出完", "我有空再把脚本清理一下": 我 as the subject right before the work.
+_SELF_DOER = re.compile(
+    r"(?<![给帮让跟和叫找问向对替被])我(?!们)\s*(?:有空|有时间|回头|抽空|尽快|争取|先|会|再|就|马上|这就|\s)*"
+    r"(?:之前|以前|前)?\s*(?=把|(?:" + lx.ACTION_VERB.pattern + r")(?:完|好|掉|出来)?)",
+    re.IGNORECASE,
+)
+
+
+def _blank_times(clause: Clause) -> str:
+    chars = list(clause.text)
+    for t in clause.times:
+        for i in range(t.start - clause.start, min(t.end - clause.start, len(chars))):
+            chars[i] = " "
+    return "".join(chars)
+
+
 _SELF_CUE_VERB = re.compile(r"我(?:来|去|负责|跟进|跟|认领|接手?|包了|处理|这边来|这边负责|这边)")
 
 
@@ -923,6 +1010,11 @@ def _read_task(clause: Clause, msg: _Message, question: bool) -> _Reading | None
         return None
     sender = msg.context.sender
     self_cue = lx.SELF_ASSIGN.search(text)
+    if self_cue is not None and self_cue.group(0) == "交给我" and "把" in text[: self_cue.start()]:
+        # "各位把周报交给我": the sender receives the work, others do it.
+        self_cue = None
+    if self_cue is None:
+        self_cue = _SELF_DOER.search(_blank_times(clause))
     if self_cue is None and clause.times and not strip_particles(text, keep_le=True).endswith("了"):
         self_cue = re.search(r"我(?:先|会|再|来|这边)?(?=把)", text)
     polite = lx.POLITE_REQUEST.search(text) is not None
@@ -952,6 +1044,9 @@ def _read_task(clause: Clause, msg: _Message, question: bool) -> _Reading | None
             r"(?:跟|和|与|给|向|找|问|联系|通知|告诉|对接|约)\s?$", before
         ) and not re.search(r"(?:[让请叫由]|@\S+\s)[^,，]*$", before):
             talked_about.append(m)
+            continue
+        if not (m.known or m.at):
+            # Only chat members or @mentions do work: "施工负责人" is no person.
             continue
         assignees.append(m.name)
     assignees = list(dict.fromkeys(assignees))
@@ -1146,7 +1241,96 @@ def _blank_people(clause: Clause) -> str:
 # Putting the clauses together
 
 
+# What is left of a clause that only says who does the job of the clause before it:
+# "，邓工负责", "，我来", "@杰哥 辛苦", "，你跟一下", "我自己来，加急".
+_ONLY_WHO = re.compile(
+    r"(?:你们?|我|自己|由|让|请|这个|这事儿?|也|就|来|去|负责|跟进|跟|盯|处理|搞定|做|弄|辛苦|了|啦|吧|哈|哦|啊|"
+    r"一下|下|加急|紧急|十万火急|尽快|优先|高优先级|低优先级|不急|马上|抓紧|[\s,，!！~。:：])*"
+)
+_ONLY_PRIORITY = re.compile(
+    r"[\s,，!！~。]*(?:十万火急|紧急|加急|特急|很急|急|urgent)[\s,，!！~。]*", re.I
+)
+
+
+def _leftover(clause: Clause) -> str:
+    chars = list(clause.text)
+    for m in clause.mentions:
+        for i in range(m.start - clause.start, min(m.end - clause.start, len(chars))):
+            chars[i] = " "
+    return "".join(chars).replace("@", " ")
+
+
+def _fold(readings: list[_Reading], msg: _Message) -> None:
+    """Join clauses that only complete the job said before them.
+
+    - "把复盘写好，我负责" / "，邓工负责，高优先级" / "@杰哥 辛苦": who (and how urgent) for the
+      task of the clause before, never a task of its own;
+    - "十万火急！@A 把X改了": a sentence that is only an urgency word sets the next task's;
+    - "老郑，报价单我来准备": the person called at the start is not the doer when someone else is.
+    """
+    prev: _Reading | None = None
+    cancel: _Reading | None = None
+    pending_priority: str | None = None
+    for r in readings:
+        clause = r.clause
+        if clause is None:
+            continue
+        if r.kind == "info" and _ONLY_PRIORITY.fullmatch(clause.text) and r.priority:
+            pending_priority = r.priority
+            r.kind = "chat"
+            continue
+        if r.kind == "task" and pending_priority:
+            for call in r.calls:
+                if call["args"].get("priority") != "urgent":
+                    call["args"]["priority"] = pending_priority
+            pending_priority = None
+        if (
+            r.kind in ("task", "info", "chat")
+            and prev is not None
+            and prev.kind == "task"
+            and prev.clause is not None
+            and prev.clause.sentence == clause.sentence
+            and _ONLY_WHO.fullmatch(_leftover(clause))
+        ):
+            who = r.assignees or _people(clause, msg)
+            if not who and re.search(r"我", clause.text) and msg.context.sender:
+                who = [msg.context.sender]
+            free = [c for c in prev.calls if "assignee" not in c["args"]]
+            if who and free and len(free) == len(prev.calls):
+                template = prev.calls[0]["args"]
+                prev.calls = [
+                    {"tool": "create_task", "args": {**template, "assignee": p}} for p in who
+                ]
+                prev.assignees = list(who)
+            if who or r.kind != "task":
+                level = priority(clause.text)
+                if level:
+                    for call in prev.calls:
+                        call["args"]["priority"] = level
+                r.calls = []
+                r.kind = "chat"
+                continue
+        if (
+            r.kind in ("chat", "info", "none")
+            and not r.calls
+            and cancel is not None
+            and cancel.clause is not None
+            and cancel.clause.sentence == clause.sentence
+        ):
+            args = cancel.calls[0]["args"]
+            if "reason" not in args:
+                args["reason"] = clause.text.strip(" ,，。!！~")
+            cancel = None
+            continue
+        cancel = r if r.kind == "cancel" and r.calls else None
+        if r.kind == "task" and r.calls:
+            prev = r
+        elif r.kind not in ("chat",):
+            prev = None
+
+
 def _assemble(readings: list[_Reading], msg: _Message) -> None:
+    _fold(readings, msg)
     meeting: _Reading | None = None
     header: _Reading | None = None
     topic_by_sentence: dict[int, _Reading] = {}

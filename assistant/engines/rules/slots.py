@@ -39,7 +39,7 @@ _TRAIL_FILLER = re.compile(
 # Verbs a 把-clause ends with; the complement (完/好/掉...) is dropped.
 _BA_VERBS = sorted(
     (
-        "整理 准备 提交 设计 确认 更新 优化 完成 修复 解决 部署 发布 上线 处理 跟进 对接 测试 补充 梳理 "
+        "清理 重启 导出 整理 准备 提交 设计 确认 更新 优化 完成 修复 解决 部署 发布 上线 处理 跟进 对接 测试 补充 梳理 "
         "检查 核对 落实 定稿 交付 翻译 打印 汇总 统计 合并 联系 通知 review 出 做 写 改 修 发 交 弄 搞 画 "
         "测 补 定 跟 看 过 理 跑 配 装 搭 签 填 报 订 买 拿 送 寄 传 录 剪 提 推 催 查 问 删 加 换 调 盯 约 讲 打 "
         "接待 安排 预约 准备好 fix review check update deploy test"
@@ -289,7 +289,31 @@ def location(text: str) -> tuple[str, tuple[int, int]] | None:
     n = LOCATION_NAMED.search(text)
     if n is not None:
         return n.group(0), (n.start(), n.end())
+    p = _PLACE_SAID.search(text)
+    if p is not None:
+        place = p.group("a") or p.group("b") or p.group("c") or ""
+        place = re.sub(r"^(?:开会|开|会|的)+", "", place).strip()
+        if len(place) >= 2 and not _NOT_PLACE.search(place):
+            start = p.start("a") if p.group("a") else p.start("b") if p.group("b") else p.start("c")
+            return place, (start, start + len(place))
     return None
+
+
+# Nouns that end a place name: 调度中心, 工地门口, 项目部, 工作室, 车间, 总部, 二店, 展会现场.
+_PLACE_NOUN = (
+    r"(?:中心|门口|现场|项目部|指挥部|工作室|培训室|教室|车间|厂房|仓库|总部|分部|店|门店|基地|工地|园区|"
+    r"酒店|餐厅|食堂|大厅|礼堂|操场|展厅|机房|实验室|办公室|办公区|厂|馆|所|站|营地|楼下|楼上|[一二三四五六七八九十\d]楼)"
+)
+_PLACE_SAID = re.compile(
+    # "地点：车间办公室" / "地点一楼培训室"
+    r"地点(?:在|是|为|:|：)?\s*(?P<a>[\u4e00-\u9fffA-Za-z0-9()（）]{2,14}?)(?=$|[,，。;；!！\s])"
+    # "在调度中心开" / "在二店开个短会" / "在总部集合"
+    r"|在(?P<b>[\u4e00-\u9fffA-Za-z0-9()（）]{0,10}?" + _PLACE_NOUN + r"(?:[(（][^)）]{1,6}[)）])?)"
+    r"(?=开|召开|集合|碰头|碰|见面|见|举行|举办|进行|培训|讲|$|[,，。\s])"
+    # "工地门口集合"
+    r"|(?P<c>[\u4e00-\u9fffA-Za-z0-9]{1,8}?" + _PLACE_NOUN + r")(?=集合|见面|碰头)"
+)
+_NOT_PLACE = re.compile(r"现在|目前|这边|那边|家里|路上|线上|群里|会上")
 
 
 _REF_DROP = re.compile(

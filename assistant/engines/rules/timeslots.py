@@ -55,14 +55,19 @@ _DUE_HOURS: dict[str, int] = {
 }
 
 
-def find_times(text: str, now: datetime) -> list[TimeMatch]:
-    """Time expressions in ``text`` read against ``now``; empty when nothing parses."""
+def find_times(text: str, now: datetime) -> tuple[list[TimeMatch], list[TimeMatch]]:
+    """(one-off times, recurring times) in ``text`` read against ``now``.
+
+    A recurring phrase ("每周四上午十点") is matched whole so that its clock time is never taken
+    for a one-off time; the engine treats it as "no one-off time".
+    """
     try:
         from assistant.timeparse import parse_times
 
-        return list(parse_times(text, now))
+        found = parse_times(text, now, include_sets=True)
     except Exception:  # noqa: BLE001 - a time phrase we cannot read is no reason to fail
-        return []
+        return [], []
+    return [t for t in found if t.type != "set"], [t for t in found if t.type == "set"]
 
 
 def find_durations(text: str) -> list[DurationMatch]:
