@@ -21,7 +21,14 @@ from assistant.domain import (
     MessageState,
     ToolCall,
 )
-from assistant.errors import InvalidInput, ModelError, NotFound, QunmiError, TranscriptionError
+from assistant.errors import (
+    Conflict,
+    InvalidInput,
+    ModelError,
+    NotFound,
+    QunmiError,
+    TranscriptionError,
+)
 from assistant.ports import (
     ActingEngine,
     AgentOutcome,
@@ -157,6 +164,22 @@ class Inbox:
         now = self._clock.now()
         received_at = inbound.received_at or now
         external_id = inbound.external_id or self._content_id(inbound, received_at)
+        # Concurrent first messages may race to create the same chat or member, or the same
+        # message may arrive twice at once: the loser of such a race retries and then sees
+        # the winner's records.
+        for _attempt in range(3):
+            try:
+                return self._store(inbound, external_id, received_at, now)
+            except Conflict:
+                with self._uow_factory() as uow:
+                    winner = uow.messages.by_external(inbound.channel, external_id)
+                if winner is not None:
+                    return winner, False
+        raise Conflict("消息保存时与并发请求冲突，请重试")
+
+    def _store(
+        self, inbound: Inbound, external_id: str, received_at: datetime, now: datetime
+    ) -> tuple[Message, bool]:
         with self._uow_factory() as uow:
             existing = uow.messages.by_external(inbound.channel, external_id)
             if existing is not None:
@@ -178,18 +201,8 @@ class Inbox:
                     received_at=received_at,
                 )
             )
-            try:
-                uow.commit()
-            except QunmiError:
-                # Same message stored concurrently by another request: that one wins.
-                pass
-            else:
-                return message, True
-        with self._uow_factory() as uow:
-            winner = uow.messages.by_external(inbound.channel, external_id)
-        if winner is None:
-            raise NotFound("消息保存失败，请重试")
-        return winner, False
+            uow.commit()
+            return message, True
 
     @staticmethod
     def _content_id(inbound: Inbound, received_at: datetime) -> str:
