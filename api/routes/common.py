@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import Response, status
 from fastapi.responses import JSONResponse
 
 from api.errors import status_for
 from assistant.bootstrap import Qunmi
-from assistant.domain import ToolCall
+from assistant.domain import Message, ToolCall
+from assistant.services.inbox import Outcome
 from tools.executor import CallContext, ToolResult
 
 
@@ -34,6 +36,24 @@ def run_tool(
     if not result.ok:
         raise ToolFailed(result)
     return result
+
+
+def answer_message(
+    qunmi: Qunmi, message: Message, is_new: bool, *, wait: bool, response: Response
+) -> dict[str, Any]:
+    """What an intake route answers once the message is stored: with ``wait``, what was done;
+    without, a 202 at once and the worker takes it from there."""
+    assert message.id is not None
+    if not wait:
+        worker = qunmi.extras.get("worker")
+        if worker is not None:
+            worker.notify()
+        response.status_code = status.HTTP_202_ACCEPTED
+        return Outcome(message_id=message.id, state=message.state, duplicate=not is_new).to_dict()
+    outcome = qunmi.processor.process(message.id)
+    if not is_new:
+        outcome.duplicate = True
+    return outcome.to_dict()
 
 
 def tool_failed_response(exc: ToolFailed) -> JSONResponse:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Response
 
 from api.deps import QunmiDep
+from api.routes.common import answer_message
 from api.schemas import MessageIn, MessagePublic, OutcomePublic, PagePublic
 from assistant.errors import NotFound
 from assistant.services.inbox import Inbound
@@ -51,26 +52,7 @@ def post_message(
             sender_name=body.sender_name,
         )
     )
-    assert message.id is not None
-    if not wait:
-        worker = q.extras.get("worker")
-        if worker is not None:
-            worker.notify()
-        response.status_code = status.HTTP_202_ACCEPTED
-        return {
-            "message_id": message.id,
-            "state": message.state.value,
-            "engine": None,
-            "actions": [],
-            "results": [],
-            "cards": [],
-            "error": None,
-            "duplicate": not is_new,
-        }
-    outcome = q.processor.process(message.id)
-    if not is_new:
-        outcome.duplicate = True
-    return outcome.to_dict()
+    return answer_message(q, message, is_new, wait=wait, response=response)
 
 
 @router.get("/messages", response_model=PagePublic[MessagePublic])

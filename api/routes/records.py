@@ -36,6 +36,7 @@ from api.schemas import (
 )
 from assistant.domain import Chat, Member, Role
 from assistant.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from tools.executor import ToolResult
 from tools.records import (
     chat_record,
     iso,
@@ -55,6 +56,13 @@ _TOOL_FIELDS = {"actor", "idempotency_key", "chat_id"}
 
 def _tool_args(body: Any) -> dict[str, Any]:
     return {k: v for k, v in body.model_dump(mode="json").items() if k not in _TOOL_FIELDS}
+
+
+def _run(q: QunmiDep, tool: str, body: Any, args: dict[str, Any]) -> ToolResult:
+    """Apply ``tool`` as the body's actor, with its chat and idempotency key."""
+    return run_tool(
+        q, tool, args, actor=body.actor, chat_id=body.chat_id, idempotency_key=body.idempotency_key
+    )
 
 
 # -- members ---------------------------------------------------------------------------------
@@ -176,14 +184,7 @@ def get_project(q: QunmiDep, project_id: int) -> dict[str, Any]:
     tags=["projects"],
 )
 def create_project(q: QunmiDep, body: ProjectCreate) -> dict[str, Any]:
-    result = run_tool(
-        q,
-        "create_project",
-        _tool_args(body),
-        actor=body.actor,
-        chat_id=body.chat_id,
-        idempotency_key=body.idempotency_key,
-    )
+    result = _run(q, "create_project", body, _tool_args(body))
     return result.record or {}
 
 
@@ -329,14 +330,7 @@ def get_task(q: QunmiDep, task_id: int) -> dict[str, Any]:
     "/tasks", response_model=TaskPublic, status_code=status.HTTP_201_CREATED, tags=["tasks"]
 )
 def create_task(q: QunmiDep, body: TaskCreate) -> dict[str, Any]:
-    result = run_tool(
-        q,
-        "create_task",
-        _tool_args(body),
-        actor=body.actor,
-        chat_id=body.chat_id,
-        idempotency_key=body.idempotency_key,
-    )
+    result = _run(q, "create_task", body, _tool_args(body))
     return result.record or {}
 
 
@@ -344,14 +338,7 @@ def create_task(q: QunmiDep, body: TaskCreate) -> dict[str, Any]:
 def update_task(q: QunmiDep, task_id: int, body: TaskUpdate) -> dict[str, Any]:
     args = _tool_args(body)
     args["task"] = task_id
-    result = run_tool(
-        q,
-        "update_task",
-        args,
-        actor=body.actor,
-        chat_id=body.chat_id,
-        idempotency_key=body.idempotency_key,
-    )
+    result = _run(q, "update_task", body, args)
     return result.record or {}
 
 
@@ -402,14 +389,7 @@ def get_meeting(q: QunmiDep, meeting_id: int) -> dict[str, Any]:
     tags=["meetings"],
 )
 def create_meeting(q: QunmiDep, body: MeetingCreate) -> dict[str, Any]:
-    result = run_tool(
-        q,
-        "create_meeting",
-        _tool_args(body),
-        actor=body.actor,
-        chat_id=body.chat_id,
-        idempotency_key=body.idempotency_key,
-    )
+    result = _run(q, "create_meeting", body, _tool_args(body))
     return result.record or {}
 
 
@@ -417,14 +397,7 @@ def create_meeting(q: QunmiDep, body: MeetingCreate) -> dict[str, Any]:
 def reschedule_meeting(q: QunmiDep, meeting_id: int, body: MeetingReschedule) -> dict[str, Any]:
     args = _tool_args(body)
     args["meeting"] = meeting_id
-    result = run_tool(
-        q,
-        "reschedule_meeting",
-        args,
-        actor=body.actor,
-        chat_id=body.chat_id,
-        idempotency_key=body.idempotency_key,
-    )
+    result = _run(q, "reschedule_meeting", body, args)
     return result.record or {}
 
 
@@ -432,14 +405,7 @@ def reschedule_meeting(q: QunmiDep, meeting_id: int, body: MeetingReschedule) ->
 def cancel_meeting(q: QunmiDep, meeting_id: int, body: MeetingCancel) -> dict[str, Any]:
     args = _tool_args(body)
     args["meeting"] = meeting_id
-    result = run_tool(
-        q,
-        "cancel_meeting",
-        args,
-        actor=body.actor,
-        chat_id=body.chat_id,
-        idempotency_key=body.idempotency_key,
-    )
+    result = _run(q, "cancel_meeting", body, args)
     return result.record or {}
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Response, UploadFile
 
 from api.deps import QunmiDep
+from api.routes.common import answer_message
 from api.schemas import OutcomePublic
 from assistant.domain import MessageKind
 from assistant.services.inbox import Inbound
@@ -47,22 +48,4 @@ async def post_voice_message(
     assert message.id is not None
     if not is_new:
         path.unlink(missing_ok=True)
-    if not wait:
-        worker = q.extras.get("worker")
-        if worker is not None:
-            worker.notify()
-        response.status_code = status.HTTP_202_ACCEPTED
-        return {
-            "message_id": message.id,
-            "state": message.state.value,
-            "engine": None,
-            "actions": [],
-            "results": [],
-            "cards": [],
-            "error": None,
-            "duplicate": not is_new,
-        }
-    outcome = q.processor.process(message.id)
-    if not is_new:
-        outcome.duplicate = True
-    return outcome.to_dict()
+    return answer_message(q, message, is_new, wait=wait, response=response)

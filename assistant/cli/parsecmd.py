@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -76,40 +75,21 @@ def _analyse(text: str, now: datetime, sender: str, members: dict[str, list[str]
 
 
 def _run_batch(path: Path, default_sender: str) -> int:
+    from assistant.cli.batch import run_batch
     from assistant.domain import ChatContext, IncomingMessage
     from assistant.engines.rules import RuleEngine
 
-    if not path.is_file():
-        typer.echo(f"找不到文件：{path}", err=True)
-        return 2
     engine = RuleEngine()
-    out = sys.stdout
-    with path.open(encoding="utf-8", errors="replace") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                if not isinstance(row, dict):
-                    raise ValueError("每行应是一个 JSON 对象")
-                text = row["text"]
-                if not isinstance(text, str):
-                    raise ValueError("text 应是字符串")
-                now = datetime.fromisoformat(str(row["now"]))
-                if now.tzinfo is None:
-                    raise ValueError("now 需要带时区偏移")
-                sender = str(row.get("sender") or default_sender)
-                members = _members_from_json(row.get("members"))
-                context = ChatContext(now=now, sender=sender, members=members)
-                calls = engine.understand(IncomingMessage(text=text, sender=sender), context)
-            except (ValueError, KeyError, TypeError) as exc:
-                what = f"缺少字段 {exc}" if isinstance(exc, KeyError) else str(exc)
-                typer.echo(f"第 {lineno} 行出错：{what}", err=True)
-                continue
-            record = {"id": row.get("id"), "actions": [c.to_dict() for c in calls]}
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-    out.flush()
-    return 0
+
+    def handle(row: dict[str, Any], text: str, now: datetime) -> dict[str, Any]:
+        sender = str(row.get("sender") or default_sender)
+        context = ChatContext(
+            now=now, sender=sender, members=_members_from_json(row.get("members"))
+        )
+        calls = engine.understand(IncomingMessage(text=text, sender=sender), context)
+        return {"actions": [c.to_dict() for c in calls]}
+
+    return run_batch(path, handle)
 
 
 _TOOL_LABELS = {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -28,39 +27,13 @@ def _parse_now(raw: str | None) -> datetime:
 
 
 def _run_batch(path: Path) -> int:
+    from assistant.cli.batch import run_batch
     from assistant.timeparse import parse_times
 
-    if not path.is_file():
-        typer.echo(f"找不到文件：{path}", err=True)
-        return 2
-    out = sys.stdout
-    errors = 0
-    with path.open(encoding="utf-8", errors="replace") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                if not isinstance(row, dict):
-                    raise ValueError("每行应是一个 JSON 对象")
-                text = row["text"]
-                if not isinstance(text, str):
-                    raise ValueError("text 应是字符串")
-                now = datetime.fromisoformat(str(row["now"]))
-                if now.tzinfo is None:
-                    raise ValueError("now 需要带时区偏移")
-                matches = parse_times(text, now)
-            except (ValueError, KeyError, TypeError) as exc:
-                errors += 1
-                what = f"缺少字段 {exc}" if isinstance(exc, KeyError) else str(exc)
-                typer.echo(f"第 {lineno} 行出错：{what}", err=True)
-                continue
-            record: dict[str, Any] = {
-                "id": row.get("id"),
-                "matches": [m.to_json() for m in matches],
-            }
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-    return 0
+    def handle(row: dict[str, Any], text: str, now: datetime) -> dict[str, Any]:
+        return {"matches": [m.to_json() for m in parse_times(text, now)]}
+
+    return run_batch(path, handle)
 
 
 def register(app: typer.Typer, eval_app: typer.Typer) -> None:
