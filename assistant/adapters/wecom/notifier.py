@@ -76,6 +76,7 @@ class ChannelNotifier:
         self._app = app
         self._client = client
         self._robot = robot
+        self._warned_no_app = False
         self._inner = inner
 
     def route(self, chat_name: str | None, message_id: int | None = None) -> Route | None:
@@ -134,7 +135,12 @@ class ChannelNotifier:
             log.warning("card for a bot chat not sent: no response URL and no group robot")
             return
         if self._app is None:
-            log.warning("card for an app chat not sent: QUNMI_WECOM__SECRET / AGENT_ID not set")
+            if not self._warned_no_app:
+                # Once per process: every reply would say the same thing.
+                self._warned_no_app = True
+                log.warning(
+                    "cards for app chats are not sent: QUNMI_WECOM__SECRET / AGENT_ID not set"
+                )
             return
         if kind == "chat":
             self._app.send_to(card, chat_id=ident)
