@@ -250,12 +250,13 @@ class IncomingMessage:
 class ChatContext:
     """What an engine knows besides the text: the time now, who is in the chat, the project.
 
-    ``members`` maps each display name to the aliases it answers to.
+    ``members`` maps each display name to the aliases it answers to, ``roles`` to its role.
     """
 
     now: datetime
     sender: str
     members: dict[str, list[str]] = field(default_factory=dict)
+    roles: dict[str, str] = field(default_factory=dict)  # display name → admin / pm / member
     project: str | None = None
     open_tasks: list[str] = field(default_factory=list)
     upcoming_meetings: list[str] = field(default_factory=list)

@@ -397,7 +397,8 @@ class AgentEngine:
     def system_prompt(self, context: ChatContext) -> str:
         now = context.now.astimezone(self._tz) if context.now.tzinfo is not None else context.now
         members = "\n".join(
-            f"- {name}：{'、'.join(aliases)}" if aliases else f"- {name}"
+            f"- {name}{_role_label(context.roles.get(name))}"
+            + (f"：{'、'.join(aliases)}" if aliases else "")
             for name, aliases in context.members.items()
         )
         return render_prompt(
@@ -431,3 +432,12 @@ def _lines(items: Sequence[str], limit: int = 30) -> str:
     if len(items) > limit:
         shown.append(f"- ……另有 {len(items) - limit} 项")
     return "\n".join(shown)
+
+
+_ROLE_LABELS = {"admin": "管理员", "pm": "项目经理"}
+
+
+def _role_label(role: str | None) -> str:
+    """``（项目经理）`` for PMs and admins; plain members get no label."""
+    label = _ROLE_LABELS.get(role or "")
+    return f"（{label}）" if label else ""

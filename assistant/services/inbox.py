@@ -316,6 +316,7 @@ class MessageProcessor:
             now=message.received_at.astimezone(self._config.tz),
             sender=sender.display_name,
             members={m.display_name: list(m.aliases) for m in in_chat},
+            roles={m.display_name: m.role.value for m in in_chat},
             project=project_name,
             open_tasks=[f"#{task_id} {title}" for task_id, title in open_tasks],
             upcoming_meetings=[

@@ -72,6 +72,7 @@ def test_request_carries_vocabulary_prompt_and_key(
         "Asia/Shanghai",
         "王磊：小王、王工",
         "李四：老李",
+        "张三（项目经理）：老张",  # roles, so the model knows who arranges work
         "发这条消息的人（“我”）：张三",
     ):
         assert needle in system["content"], needle
