@@ -49,7 +49,9 @@ def _race(q: Qunmi, inbounds: list[Inbound]) -> list[tuple[int, bool]]:
 
 def test_first_messages_of_a_new_chat_race_without_loss(q: Qunmi) -> None:
     inbounds = [
-        Inbound(channel="wecom-app", chat="新群", sender="newbie", text=f"第{i}条", external_id=f"m{i}")
+        Inbound(
+            channel="wecom-app", chat="新群", sender="newbie", text=f"第{i}条", external_id=f"m{i}"
+        )
         for i in range(8)
     ]
     results = _race(q, inbounds)
