@@ -68,8 +68,9 @@ def _wait_healthy(
 
 
 @pytest.fixture
-def server_files(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    yield f"sqlite:///{tmp_path / 'qunmi.db'}", tmp_path / "data"
+def server_files(database_url: str, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """The server's database: SQLite and PostgreSQL in turn (the shared fixture)."""
+    yield database_url, tmp_path / "data"
 
 
 def _states(client: httpx.Client) -> list[str]:
