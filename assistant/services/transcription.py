@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from typing import Any
 from assistant.domain import Job, JobState
 from assistant.errors import InvalidInput, NotFound, QunmiError
 from assistant.ports import Clock, Transcriber
+from assistant.services.background import BackgroundLoop
 from assistant.unit_of_work import UnitOfWorkFactory
 
 __all__ = ["TranscriptionJobs", "save_upload"]
@@ -46,7 +46,7 @@ def save_upload(media_dir: Path, data: bytes, filename: str | None, *, max_bytes
     return path
 
 
-class TranscriptionJobs:
+class TranscriptionJobs(BackgroundLoop):
     """Runs transcription jobs one at a time on a background thread (the model is big, the
     machine small); the request that submits a job returns at once."""
 
@@ -61,14 +61,12 @@ class TranscriptionJobs:
         media_dir: Path,
         max_upload_bytes: int = 200 * 1024 * 1024,
     ) -> None:
+        super().__init__(name="qunmi-transcribe", stop_timeout=5.0)
         self._uow_factory = uow_factory
         self._clock = clock
         self._transcriber = transcriber
         self.media_dir = media_dir
         self.max_upload_bytes = max_upload_bytes
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     # -- submitting and reading ---------------------------------------------------------
     def submit(
@@ -172,17 +170,6 @@ class TranscriptionJobs:
             return job
 
     # -- the background thread ----------------------------------------------------------
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="qunmi-transcribe", daemon=True)
-            self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
 
     def _loop(self) -> None:
         while not self._stop.is_set():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from assistant.services.background import BackgroundLoop
 from assistant.services.inbox import MessageProcessor
 
 __all__ = ["InProcessWorker", "IntakeGate"]
@@ -49,7 +50,7 @@ class IntakeGate:
                 self._idle.wait_for(lambda: self._in_flight == 0, timeout=self.max_wait)
 
 
-class InProcessWorker:
+class InProcessWorker(BackgroundLoop):
     def __init__(
         self,
         processor: MessageProcessor,
@@ -57,29 +58,11 @@ class InProcessWorker:
         interval: float = 1.0,
         gate: IntakeGate | None = None,
     ) -> None:
+        super().__init__(name="qunmi-worker", stop_timeout=10.0)
         self._processor = processor
         self._interval = interval
         self._gate = gate
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.processed = 0
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="qunmi-worker", daemon=True)
-            self._thread.start()
-
-    def notify(self) -> None:
-        """A new message is waiting: look now rather than at the next tick."""
-        self._wake.set()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
 
     def drain(self) -> int:
         """Process everything due now; returns how many messages were handled."""

@@ -14,11 +14,12 @@ lease. A short-lived marker key per message keeps a message from being queued tw
 from __future__ import annotations
 
 import logging
-import threading
 from typing import TYPE_CHECKING, Any
 
 from redis import Redis
 from rq import Queue, SimpleWorker
+
+from assistant.services.background import BackgroundLoop
 
 if TYPE_CHECKING:
     from assistant.bootstrap import Qunmi
@@ -93,21 +94,19 @@ def process_message(message_id: int) -> list[int]:
     return handled
 
 
-class RedisDispatcher:
+class RedisDispatcher(BackgroundLoop):
     """Enqueues due inbox messages as RQ jobs. Same surface as ``InProcessWorker``
     (``start`` / ``notify`` / ``stop``) so the API can wake it after storing a message."""
 
     def __init__(
         self, qunmi: Qunmi, redis: Redis[Any], *, prefix: str = "qunmi", interval: float = 2.0
     ) -> None:
+        super().__init__(name="qunmi-dispatch", stop_timeout=10.0)
         self._q = qunmi
         self._redis = redis
         self._prefix = prefix
         self.queue = Queue(f"{prefix}-{QUEUE_NAME}", connection=redis)
         self._interval = interval
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.enqueued = 0
 
     def sweep(self) -> int:
@@ -126,21 +125,6 @@ class RedisDispatcher:
                 added += 1
         self.enqueued += added
         return added
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="qunmi-dispatch", daemon=True)
-            self._thread.start()
-
-    def notify(self) -> None:
-        self._wake.set()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
 
     def _loop(self) -> None:
         while not self._stop.is_set():

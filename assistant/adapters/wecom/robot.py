@@ -22,6 +22,7 @@ import httpx
 
 from assistant.errors import ChannelError
 from assistant.ports import Clock, OutgoingCard
+from assistant.services.background import BackgroundLoop
 
 __all__ = ["MARKDOWN_LIMIT_BYTES", "RobotKey", "WeComRobotNotifier", "split_markdown"]
 
@@ -97,7 +98,7 @@ class _Pending:
     attempts: int = 0
 
 
-class WeComRobotNotifier:
+class WeComRobotNotifier(BackgroundLoop):
     """A ``Notifier`` posting markdown through group robot webhooks, rate-limited per robot.
 
     ``send`` only queues; ``pump()`` sends what the rate allows now (tests call it with a fixed
@@ -116,6 +117,7 @@ class WeComRobotNotifier:
         spool: Path | None = None,
         retry_seconds: float = 10.0,
     ) -> None:
+        super().__init__(name="qunmi-robot", stop_timeout=5.0)
         if not keys:
             raise ChannelError("没有配置群机器人 webhook key")
         self._robots = [RobotKey.parse(k) for k in keys]
@@ -130,9 +132,6 @@ class WeComRobotNotifier:
         self._queues: dict[str, deque[_Pending]] = {r.key: deque() for r in self._robots}
         self._sent_at: dict[str, deque[float]] = {r.key: deque() for r in self._robots}
         self._blocked_until: dict[str, float] = {}
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.delivered: list[tuple[str, str]] = []  # (robot label, content), for status pages
         self._load()
 
@@ -232,18 +231,9 @@ class WeComRobotNotifier:
 
     # -- background thread --------------------------------------------------------------------
 
-    def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._loop, name="qunmi-robot", daemon=True)
-            self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+    def stop(self, timeout: float | None = None) -> None:
+        super().stop(timeout)
+        self._http.close()
         self._http.close()
 
     def flush(self, timeout: float, *, sleep: Callable[[float], None] = time.sleep) -> bool:
