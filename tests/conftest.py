@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,7 +15,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from assistant.clock import FixedClock
-from assistant.settings import Settings
+from assistant.settings import Settings, WhisperSettings
+
+if TYPE_CHECKING:
+    from assistant.adapters.transcribers import FasterWhisperTranscriber
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=TZ)  # a Wednesday
@@ -95,3 +99,13 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         engine="rules",
         console_url="",
     )
+
+
+@pytest.fixture(scope="session")
+def bundled_transcriber(tmp_path_factory: pytest.TempPathFactory) -> FasterWhisperTranscriber:
+    """The real bundled Whisper base, unpacked once and loaded once for the whole session."""
+    from assistant.adapters.transcribers import FasterWhisperTranscriber, ensure_bundled_model
+
+    data_dir = tmp_path_factory.mktemp("models")
+    ensure_bundled_model(data_dir)
+    return FasterWhisperTranscriber(WhisperSettings(), data_dir=data_dir)

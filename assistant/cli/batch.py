@@ -1,4 +1,4 @@
-"""JSON Lines batches for the CLI (``qunmi parse --batch``, ``qunmi time --batch``): one process
+"""Shared by ``qunmi parse`` and ``qunmi time``: ``--now`` and JSON Lines batches for the CLI (``qunmi parse --batch``, ``qunmi time --batch``): one process
 for thousands of lines; a bad line is reported on stderr with its number and the rest goes on."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 import typer
 
-__all__ = ["run_batch"]
+__all__ = ["parse_now", "run_batch"]
 
 
 def run_batch(path: Path, handle: Callable[[dict[str, Any], str, datetime], dict[str, Any]]) -> int:
@@ -44,3 +44,19 @@ def run_batch(path: Path, handle: Callable[[dict[str, Any], str, datetime], dict
             out.write(json.dumps({"id": row.get("id"), **result}, ensure_ascii=False) + "\n")
     out.flush()
     return 0
+
+
+def parse_now(raw: str | None) -> datetime:
+    """``--now``: ISO 8601 with an offset (the offset is the reading's timezone); by default the
+    current time in the settings' timezone."""
+    if raw is None:
+        from assistant.settings import Settings
+
+        return datetime.now(Settings().tz).replace(microsecond=0)
+    try:
+        now = datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise typer.BadParameter(f"--now 不是 ISO 8601 时间：{raw}") from exc
+    if now.tzinfo is None:
+        raise typer.BadParameter("--now 需要带时区偏移，例如 2026-11-25T10:00:00+08:00")
+    return now

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from assistant.cli.batch import parse_now
+
 if TYPE_CHECKING:
     from assistant.engines.rules import Analysis
 
@@ -50,20 +52,6 @@ def _members_from_json(value: Any) -> dict[str, list[str]]:
     if isinstance(value, str):
         return parse_members(value)
     raise ValueError("members 应是名字列表或 {名字: [别名]} 对象")
-
-
-def _parse_now(raw: str | None) -> datetime:
-    if raw is None:
-        from assistant.settings import Settings
-
-        return datetime.now(Settings().tz).replace(microsecond=0)
-    try:
-        now = datetime.fromisoformat(raw)
-    except ValueError as exc:
-        raise typer.BadParameter(f"--now 不是 ISO 8601 时间：{raw}") from exc
-    if now.tzinfo is None:
-        raise typer.BadParameter("--now 需要带时区偏移，例如 2026-11-25T10:00:00+08:00")
-    return now
 
 
 def _analyse(text: str, now: datetime, sender: str, members: dict[str, list[str]]) -> Analysis:
@@ -185,7 +173,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
             typer.echo("请给出要解析的消息，或用 --batch 指定 JSONL 文件。", err=True)
             raise typer.Exit(2)
         member_map = parse_members(members)
-        analysis = _analyse(text, _parse_now(now), sender, member_map)
+        analysis = _analyse(text, parse_now(now), sender, member_map)
         if as_json:
             payload = {"actions": [c.to_dict() for c in analysis.calls]}
             typer.echo(json.dumps(payload, ensure_ascii=False))

@@ -9,21 +9,9 @@ from typing import Annotated, Any
 
 import typer
 
+from assistant.cli.batch import parse_now
+
 __all__ = ["register"]
-
-
-def _parse_now(raw: str | None) -> datetime:
-    if raw is None:
-        from assistant.settings import Settings
-
-        return datetime.now(Settings().tz).replace(microsecond=0)
-    try:
-        now = datetime.fromisoformat(raw)
-    except ValueError as exc:
-        raise typer.BadParameter(f"--now 不是 ISO 8601 时间：{raw}") from exc
-    if now.tzinfo is None:
-        raise typer.BadParameter("--now 需要带时区偏移，例如 2026-11-25T10:00:00+08:00")
-    return now
 
 
 def _run_batch(path: Path) -> int:
@@ -58,7 +46,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
             raise typer.Exit(2)
         from assistant.timeparse import parse_durations, parse_times
 
-        reference = _parse_now(now)
+        reference = parse_now(now)
         matches = parse_times(text, reference)
         if as_json:
             typer.echo(json.dumps({"matches": [m.to_json() for m in matches]}, ensure_ascii=False))

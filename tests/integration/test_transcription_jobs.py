@@ -11,10 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from assistant.adapters.transcribers import FasterWhisperTranscriber, ensure_bundled_model
+from assistant.adapters.transcribers import FasterWhisperTranscriber
 from assistant.bootstrap import Qunmi, bootstrap
 from assistant.clock import FixedClock
-from assistant.settings import Settings, WhisperSettings
+from assistant.settings import Settings
 from evals.asr import cer
 from tests.conftest import NOW
 from tests.doubles import ScriptedEngine
@@ -25,18 +25,11 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "audio"
 CLIP = json.loads((FIXTURES / "manifest.json").read_text(encoding="utf-8"))[0]
 
 
-@pytest.fixture(scope="module")
-def transcriber(tmp_path_factory: pytest.TempPathFactory) -> FasterWhisperTranscriber:
-    data_dir = tmp_path_factory.mktemp("models")
-    ensure_bundled_model(data_dir)
-    return FasterWhisperTranscriber(WhisperSettings(), data_dir=data_dir)
-
-
 @pytest.fixture
 def app(
-    settings: Settings, clock: FixedClock, transcriber: FasterWhisperTranscriber
+    settings: Settings, clock: FixedClock, bundled_transcriber: FasterWhisperTranscriber
 ) -> Iterator[tuple[TestClient, Qunmi]]:
-    q = bootstrap(settings, clock=clock, engine=ScriptedEngine(), transcriber=transcriber)
+    q = bootstrap(settings, clock=clock, engine=ScriptedEngine(), transcriber=bundled_transcriber)
     with TestClient(create_app(q, start_worker=False, seed_demo=False)) as client:
         client.post("/members", json={"display_name": "张三", "role": "pm"})
         yield client, q

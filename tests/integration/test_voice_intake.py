@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from assistant.adapters.audio import decode_audio
-from assistant.adapters.transcribers import FasterWhisperTranscriber, ensure_bundled_model
+from assistant.adapters.transcribers import FasterWhisperTranscriber
 from assistant.bootstrap import bootstrap
 from assistant.clock import FixedClock
-from assistant.settings import Settings, WhisperSettings
+from assistant.settings import Settings
 from tests.fixtures.audio.codecs import encode
 
 pytestmark = pytest.mark.slow
@@ -26,13 +26,6 @@ COMMANDS = {
 }
 
 
-@pytest.fixture(scope="module")
-def transcriber(tmp_path_factory: pytest.TempPathFactory) -> FasterWhisperTranscriber:
-    data_dir = tmp_path_factory.mktemp("models")
-    ensure_bundled_model(data_dir)
-    return FasterWhisperTranscriber(WhisperSettings(), data_dir=data_dir)
-
-
 def amr(clip_id: str) -> bytes:
     """The clip as WeCom sends voice: AMR-NB, 8 kHz."""
     samples = decode_audio(FIXTURES / COMMANDS[clip_id]["file"], max_seconds=60)
@@ -41,9 +34,9 @@ def amr(clip_id: str) -> bytes:
 
 @pytest.fixture
 def client(
-    settings: Settings, clock: FixedClock, transcriber: FasterWhisperTranscriber
+    settings: Settings, clock: FixedClock, bundled_transcriber: FasterWhisperTranscriber
 ) -> Iterator[TestClient]:
-    q = bootstrap(settings, clock=clock, transcriber=transcriber)
+    q = bootstrap(settings, clock=clock, transcriber=bundled_transcriber)
     with TestClient(create_app(q, start_worker=False, seed_demo=False)) as c:
         c.post("/members", json={"display_name": "张三", "role": "pm"})
         c.post("/members", json={"display_name": "李四", "aliases": ["老李"]})

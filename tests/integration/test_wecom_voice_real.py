@@ -13,11 +13,11 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from assistant.adapters.audio import decode_audio
-from assistant.adapters.transcribers import FasterWhisperTranscriber, ensure_bundled_model
+from assistant.adapters.transcribers import FasterWhisperTranscriber
 from assistant.bootstrap import Qunmi, bootstrap
 from assistant.clock import FixedClock
 from assistant.services.worker import InProcessWorker
-from assistant.settings import Settings, WhisperSettings
+from assistant.settings import Settings
 from tests.conftest import NOW
 from tests.doubles import RecordingNotifier
 from tests.fixtures.audio.codecs import encode
@@ -32,16 +32,9 @@ COMMANDS = {
 }
 
 
-@pytest.fixture(scope="module")
-def transcriber(tmp_path_factory: pytest.TempPathFactory) -> FasterWhisperTranscriber:
-    data_dir = tmp_path_factory.mktemp("models")
-    ensure_bundled_model(data_dir)
-    return FasterWhisperTranscriber(WhisperSettings(), data_dir=data_dir)
-
-
 @pytest.fixture
 def world(
-    settings: Settings, clock: FixedClock, transcriber: FasterWhisperTranscriber
+    settings: Settings, clock: FixedClock, bundled_transcriber: FasterWhisperTranscriber
 ) -> Iterator[tuple[TestClient, Qunmi, FakeWeComAPI]]:
     samples = decode_audio(FIXTURES / COMMANDS["zh_command_task"]["file"], max_seconds=60)
     api = FakeWeComAPI(media={"media-7": encode(samples, "amr", rate=16_000)}, directory={})
@@ -49,7 +42,7 @@ def world(
         wecom_settings(settings),
         clock=clock,
         notifier=RecordingNotifier(),
-        transcriber=transcriber,
+        transcriber=bundled_transcriber,
         wecom_transport=api.transport(),
     )
     with TestClient(create_app(q, start_worker=False, seed_demo=False)) as client:
