@@ -59,6 +59,10 @@ _ROLE_BEFORE = re.compile(
     r"(?:负责人|牵头人|owner|PM|经理|成员|是|为|叫|有|包括|交给|转给)\s?$", re.I
 )
 _COMMA = re.compile(r"[,，]\s*")
+_BARE_VERB_TAIL = re.compile(
+    rf"\s*(?:{ACTION_VERB.pattern})(?:一下|下|完|好|掉|出来)?(?:吧|哈|啊|了)?[\s。!！~]*",
+    re.IGNORECASE,
+)
 _LOOK = 40
 # Inside an unpunctuated run only the unambiguous connectives cut (还有 also joins list items).
 _INLINE_CONNECTIVE = re.compile(r"然后|另外|此外|顺便|再就是|还有就是|接着|同时")
@@ -133,6 +137,9 @@ def split_clauses(
             continue
         if m.group(0) == "交给我" and "把" in text[:rel]:
             # "把周报交给我": the sender receives the work; no new actor.
+            continue
+        if _BARE_VERB_TAIL.fullmatch(_COMMA.split(text[m.end() :], maxsplit=1)[0]):
+            # "报价单我来准备": the object was said first; 我来 + a bare verb ends one job.
             continue
         last_cut = _last_before(cuts, rel)
         if _has_action(masked[max(last_cut, rel - _LOOK) : rel]):

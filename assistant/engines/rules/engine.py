@@ -197,29 +197,31 @@ def _merge_vocatives(clauses: list[Clause], text: str) -> list[Clause]:
     i = 0
     while i < len(clauses):
         c = clauses[i]
-        if c.mentions and i + 1 < len(clauses):
-            rest = list(c.text)
-            for m in c.mentions:
-                for k in range(m.start - c.start, m.end - c.start):
-                    rest[k] = " "
-            leftover = "".join(rest).replace("@", " ")
-            if len(leftover) <= 40 and _VOCATIVE_REST.match(leftover):
-                nxt = clauses[i + 1]
-                merged = Clause(
-                    text=text[c.start : nxt.end],
-                    start=c.start,
-                    sentence=nxt.sentence,
-                    list_item=c.list_item or nxt.list_item,
-                    header=nxt.header,
-                    mentions=[*c.mentions, *nxt.mentions],
-                    times=[*c.times, *nxt.times],
-                )
-                out.append(merged)
-                i += 2
-                continue
+        # "@阿豪\n紧急！把合同发一下": the call and an urgency word both belong to the request.
+        while c.mentions and i + 1 < len(clauses) and _only_calls(c):
+            nxt = clauses[i + 1]
+            c = Clause(
+                text=text[c.start : nxt.end],
+                start=c.start,
+                sentence=nxt.sentence,
+                list_item=c.list_item or nxt.list_item,
+                header=nxt.header,
+                mentions=[*c.mentions, *nxt.mentions],
+                times=[*c.times, *nxt.times],
+            )
+            i += 1
         out.append(c)
         i += 1
     return out
+
+
+def _only_calls(c: Clause) -> bool:
+    rest = list(c.text)
+    for m in c.mentions:
+        for k in range(m.start - c.start, min(m.end - c.start, len(rest))):
+            rest[k] = " "
+    leftover = "".join(rest).replace("@", " ")
+    return len(leftover) <= 40 and _VOCATIVE_REST.match(leftover) is not None
 
 
 def _dedupe(calls: list[ToolCall]) -> list[ToolCall]:
@@ -308,6 +310,8 @@ def _read_query(clause: Clause, msg: _Message, question: bool) -> _Reading | Non
     else:
         return None
     project = _query_project(text)
+    if project is None and args["kind"] == "progress":
+        project = _progress_subject(_blank_people(clause))
     if project and args["kind"] in ("progress", "overdue", "my_tasks"):
         args["project"] = project
     return _Reading(
@@ -332,6 +336,29 @@ def _query_project(text: str) -> str | None:
         r"^(?:我们|咱们|这个|那个|整个|目前|现在|的|看看|看下|查下|查一下|请问)+", "", name
     )
     if not name or name in ("这个", "那个", "整个", "我们", "咱们", "本", "该", "各"):
+        return None
+    return name
+
+
+# "小程序2.0的进度怎么样": the thing before 的进度 / 进展 is the project asked about.
+_PROGRESS_OF = re.compile(
+    r"(?P<name>[\u4e00-\u9fffA-Za-z0-9.]{2,16}?)(?:那边|这边)?的?(?:整体|目前|现在)?(?:进度|进展)"
+)
+_NOT_PROJECT = re.compile(
+    r"^(?:请问|问下|问一下|看看|看下|查下|查一下|汇报下?|同步下?|说下)+|"
+    r"我们|咱们|你们|大家|整体|目前|现在|今天|本周|这周|这个|那个|那边|这边|项目|任务|工作|大概|总体|最新"
+)
+
+
+def _progress_subject(text: str) -> str | None:
+    m = _PROGRESS_OF.search(text)
+    if m is None:
+        return None
+    name = re.sub(
+        r"^(?:请问|问下|问一下|看看|看下|查下|查一下|说下|同步下?|汇报下?)+", "", m.group("name")
+    )
+    name = name.strip()
+    if len(name) < 2 or _NOT_PROJECT.search(name) or re.search(r"[你我他她]", name):
         return None
     return name
 
@@ -398,8 +425,7 @@ def _project_owner(text: str, clause: Clause, msg: _Message) -> str | None:
 
 def _read_meeting_change(clause: Clause, msg: _Message, question: bool) -> _Reading | None:
     text = clause.text
-    noun = lx.MEETING_NOUN.search(text)
-    if noun is None or question:
+    if question or not _names_scheduled_event(clause):
         return None
     cancel = lx.CANCEL_MEETING.search(text)
     if cancel is not None and not re.search(r"不(?:要|用)?取消|没取消", text):
@@ -483,12 +509,50 @@ def _read_meeting_change(clause: Clause, msg: _Message, question: bool) -> _Read
     )
 
 
+# What is cancelled or moved is named right before the cue ("明天的彩排取消", "设计评审改到…")
+# or right after it ("取消明天的面试"); its last noun decides whether it is a scheduled event.
+_CHANGE_CUE = re.compile(rf"{lx.CANCEL_MEETING.pattern}|{lx.RESCHEDULE.pattern}", re.IGNORECASE)
+_HEAD_TAIL = re.compile(r"(?:的?时间|也|就|先|都|还是|要|从|由|原定|\s)+$")
+_DELIVERABLE = re.compile(
+    r"(?:视频|纪要|记录|PPT|材料|资料|方案|海报|物料|报告|文档|稿|邀请函|通知|预算|名单|场地|礼品|奖品|节目|"
+    r"任务|工作|项目)$",
+    re.IGNORECASE,
+)
+
+
+def _names_scheduled_event(clause: Clause) -> bool:
+    """A meeting noun names the thing changed, or an event noun (彩排, 面试, 路演…) heads it."""
+    text = clause.text
+    cue = _CHANGE_CUE.search(text)
+    if cue is None:
+        return lx.MEETING_NOUN.search(text) is not None
+    blank = _before_without_times(clause, len(text))
+    head = _HEAD_TAIL.sub("", re.split(r"[,，]", blank[: cue.start()])[-1])
+    if not head.strip():
+        head = re.split(r"[,，]", blank[cue.end() :])[0].strip()
+        head = re.sub(r"[了啦吧哈]+$", "", head)
+    if _DELIVERABLE.search(head):
+        # "年会视频推迟到1月8号": a deliverable of a meeting is a task.
+        return False
+    if lx.EVENT_NOUN.search(head) is not None:
+        return True
+    return lx.MEETING_NOUN.search(text) is not None
+
+
 _NAMES_DAY = re.compile(r"今|明|后天|昨|前天|周|星期|礼拜|号|日|月|天|年")
 
 
-def _without_day_times(clause: Clause) -> str:
-    """The clause with its dates and clock times blanked; "这个季度的目标" keeps its words."""
+def _without_day_times(clause: Clause, *, people: bool = False) -> str:
+    """The clause with its dates and clock times blanked; "这个季度的目标" keeps its words.
+
+    With ``people`` the @mentions are blanked too ("过一下logo提案 @晴晴").
+    """
     chars = list(clause.text)
+    if people:
+        for m in clause.mentions:
+            if m.at:
+                for i in range(m.start - clause.start, min(m.end - clause.start, len(chars))):
+                    chars[i] = " "
     for t in clause.times:
         if t.has_clock or t.grain in ("day", "hour", "minute", "second"):
             for i in range(t.start - clause.start, min(t.end - clause.start, len(chars))):
@@ -577,15 +641,52 @@ def _announced_meeting(clause: Clause) -> tuple[str, str, tuple[int, int]] | Non
     return topic, m.group("noun"), (m.start(), m.end())
 
 
+# A scheduled event said by what happens in it, not by 会: "周五下午视频面试一个候选人",
+# "上午10点跟客户过logo提案". It needs a time of day (a clock or a part of the day).
+_HELD_INTERVIEW = re.compile(
+    r"(?:视频|电话|线上|现场)?(?P<verb>面试|路演|彩排|演练|答辩)(?:一下|下)?"
+    r"(?:一个|一位|两个|两位|几个|[0-9一二三四五六七八九十]+个|[0-9一二三四五六七八九十]+位)?"
+    r"(?P<obj>[\u4e00-\u9fffA-Za-z0-9]{0,10})"
+)
+_HELD_WITH = re.compile(
+    r"(?:跟|和|与)(?P<who>[\u4e00-\u9fffA-Za-z0-9]{1,8}?)(?:一起)?"
+    r"(?:过一下|过一遍|过|聊一下|聊聊|聊|碰一下|碰|对一下|对|演示|review一下|review)"
+    r"(?P<obj>[\u4e00-\u9fffA-Za-z0-9]{2,14})",
+    re.IGNORECASE,
+)
+
+
+def _held_event(clause: Clause) -> tuple[str, list[str]] | None:
+    """(title, agenda) of an event named by its activity, when a time of day is given."""
+    timed = [
+        t for t in clause.times if not _is_deadline(t, clause) and (t.has_clock or t.part_of_day)
+    ]
+    if not timed:
+        return None
+    blank = _without_day_times(clause, people=True)
+    m = _HELD_INTERVIEW.search(blank)
+    if m is not None:
+        obj = re.sub(r"^(?:的|了)+", "", m.group("obj"))
+        return f"{m.group('verb')}{obj}", []
+    w = _HELD_WITH.search(blank)
+    if w is not None and lx.ACTION_VERB.search(w.group("who")) is None:
+        obj = w.group("obj")
+        return f"{obj}讨论", [obj]
+    return None
+
+
 def _read_meeting(clause: Clause, msg: _Message, question: bool) -> _Reading | None:
     text = clause.text
     create = lx.MEETING_CREATE.search(text)
     soft = None if create else lx.MEETING_SOFT.search(text)
     announced = None
+    held: tuple[str, list[str]] | None = None
     if create is None and soft is None:
         announced = _announced_meeting(clause)
         if announced is None:
-            return None
+            held = _held_event(clause)
+            if held is None:
+                return None
     if lx.MEETING_NOT_SCHEDULING.search(text) or (question and not re.search(r"[吧]", text[-3:])):
         return None
     if lx.HYPOTHETICAL.search(text) or re.search(r"不(?:用|需要|必)开", text):
@@ -613,7 +714,7 @@ def _read_meeting(clause: Clause, msg: _Message, question: bool) -> _Reading | N
     if create is not None and create.group(0).startswith("加") and "会" not in create.group(0)[:3]:
         return None
     confident = create is not None or (
-        announced is not None and any(t.has_clock for t in non_deadline)
+        (announced is not None or held is not None) and any(t.has_clock for t in non_deadline)
     )
     reading = _Reading(kind="meeting", clause=clause, confidence=0.85 if confident else 0.65)
     args: dict[str, Any] = {}
@@ -642,8 +743,12 @@ def _read_meeting(clause: Clause, msg: _Message, question: bool) -> _Reading | N
     skip = (create.start(), create.end()) if create is not None else (0, 0)
     if announced is not None:
         topic, noun, skip = announced
-    # Agenda words never include the times.
-    title, agenda = _meeting_topic(_without_day_times(clause), topic, noun, skip)
+    # Agenda words never include the times nor the people called.
+    title, agenda = (
+        held
+        if held is not None
+        else _meeting_topic(_without_day_times(clause, people=True), topic, noun, skip)
+    )
     args["title"] = title
     if start is not None:
         args["start"] = start.isoformat()
@@ -674,6 +779,9 @@ def _meeting_topic(
     topic = re.sub(r"^(?:个|一个|一下|一次|次|场|一场|下|了个|关于)+", "", topic)
     topic = re.sub(r"(?:的|之)$", "", topic).strip()
     generic_noun = noun.lower() in ("会", "会议", "sync", "meeting", "")
+    if not generic_noun and noun.isascii() and topic.isascii():
+        # "开sprint planning": an English name of a kind of meeting is its title.
+        return (f"{topic} {noun}".strip(), agenda) if topic else (noun, agenda)
     if noun in ("评审", "复盘", "培训", "分享"):
         # "产品评审" is the meeting's name, not a topic to discuss.
         return f"{topic}{noun}", agenda
@@ -781,7 +889,9 @@ def _is_deadline(t: TimeMatch, clause: Clause) -> bool:
 
 
 _ADD_MEMBER = re.compile(
-    r"(?:把|将)?\s*(?P<who>@?[^\s,，。把将]{1,8}?)\s*(?:加入|加到|加进|拉进|拉入|添加到|邀请进|加)(?:到)?"
+    # A bare 加 needs 把 before the person ("把小孙加官网群"); "班加罗尔" is a place.
+    r"(?:(?:把|将)\s*(?P<ba>@?[^\s,，。把将]{1,8}?)\s*加|(?:把|将)?\s*(?P<who>@?[^\s,，。把将]{1,8}?)\s*"
+    r"(?:加入|加到|加进|拉进|拉入|添加到|邀请进))(?:到)?"
     r"(?P<project>[^,，。]{0,12}?)(?:项目组|项目|群里|群|团队|组里|组)"
     r"|(?:添加|新增|加)(?:一个|个)?(?:新)?成员[:：]?\s*(?P<who2>@?[^\s,，。]{1,8})"
 )
@@ -794,7 +904,7 @@ def _read_member(clause: Clause, msg: _Message, question: bool) -> _Reading | No
     m = _ADD_MEMBER.search(text)
     if m is None or question:
         return None
-    raw = (m.group("who") or m.group("who2") or "").strip()
+    raw = (m.group("ba") or m.group("who") or m.group("who2") or "").strip()
     known = [x for x in clause.mentions if m.start() <= x.start - clause.start < m.end()]
     who = known[0].name if known else msg.roster.resolve(raw)
     if not who or who in ("我们", "大家", "他", "她", "你"):
@@ -861,7 +971,12 @@ def _read_status(clause: Clause, msg: _Message, question: bool) -> _Reading | No
     note: str | None = None
     due: datetime | None = None
     blocked = lx.BLOCKED.search(text)
-    cancelled = lx.TASK_CANCELLED.search(text)
+    # "客户说预算砍了，品牌片的拍摄先不做了": a cue in reported speech is the reason; the news
+    # is the next cue.
+    cues = list(lx.TASK_CANCELLED.finditer(text))
+    cancelled = cues[0] if cues else None
+    if len(cues) > 1 and "说" in text[: cues[0].start()]:
+        cancelled = cues[-1]
     done = None
     for m in lx.DONE.finditer(text):
         weak = len(m.group(0)) <= 2
@@ -875,8 +990,33 @@ def _read_status(clause: Clause, msg: _Message, question: bool) -> _Reading | No
     if blocked is not None:
         status, cue = "blocked", blocked
         note = _blocked_note(text, blocked)
-    elif cancelled is not None and not lx.MEETING_NOUN.search(text):
+    elif cancelled is not None and not _names_scheduled_event(clause):
         status, cue = "cancelled", cancelled
+    elif (partial := _PARTIAL.search(text)) is not None and not future_deadline:
+        # "续约回访打了8家，还剩3家": part done, part left — in progress, the count is the note.
+        head = _PROGRESS_COUNT.search(text)
+        cut = (
+            head.start() if head is not None and head.start() < partial.start() else partial.start()
+        )
+        words = task_words(
+            text[:cut], [(m.start - clause.start, m.end - clause.start) for m in clause.mentions]
+        )
+        if len(words) >= 2:
+            return _Reading(
+                kind="status",
+                calls=[
+                    {
+                        "tool": "update_task",
+                        "args": {
+                            "task": words,
+                            "status": "in_progress",
+                            "progress_note": text[cut:].strip(" ,，。!！~"),
+                        },
+                    }
+                ],
+                confidence=0.7,
+                clause=clause,
+            )
     elif done is not None and not future_deadline and not (at_addressed and "把" in text):
         status, cue = "done", done
     elif ba_done is not None and not future_deadline and not at_addressed:
@@ -896,7 +1036,7 @@ def _read_status(clause: Clause, msg: _Message, question: bool) -> _Reading | No
         if re.search(r"(?:明天|后天|下周|下个?月)开始", text):
             return None
         status, cue = "in_progress", progress
-    elif shift is not None and clause.times and not lx.MEETING_NOUN.search(text):
+    elif shift is not None and clause.times and not _names_scheduled_event(clause):
         later = [t for t in clause.times if t.start - clause.start >= shift.start()]
         if later:
             due = due_instant(later[0], workday_end_hour=msg.context.workday_end_hour)
@@ -917,7 +1057,10 @@ def _read_status(clause: Clause, msg: _Message, question: bool) -> _Reading | No
         if len(words) < 2:
             words = task_words(text[: cue.start()], removed)
     else:
-        words = task_words(text[: cue.start()], removed)
+        words = task_words(_subject_part(text, cue.start(), removed), [])
+    if status == "blocked":
+        # "redis迁移被运维卡着": who blocks it is not part of the task's name.
+        words = re.sub(r"被[\u4e00-\u9fffA-Za-z]{1,8}$", "", words).strip()
     args: dict[str, Any] = {}
     if ref_id is not None:
         args["task"] = int(ref_id.group(1))
@@ -942,6 +1085,52 @@ def _read_status(clause: Clause, msg: _Message, question: bool) -> _Reading | No
         confidence=0.6 if past_report else 0.8,
         clause=clause,
     )
+
+
+_PARTIAL = re.compile(
+    r"还(?:剩|差|有)(?:下)?\s*[0-9一二三四五六七八九十两几]+\s*(?:个|家|条|份|项|篇|位|台|页|张|件|人|%)"
+    r"|完成了?(?:一半|大半|\d{1,2}%|百分之[一二三四五六七八九十]+)"
+)
+_PROGRESS_COUNT = re.compile(
+    rf"(?:{lx.ACTION_VERB.pattern}|打|跑|谈|拜访|回访)了?\s*[0-9一二三四五六七八九十两几]+\s*"
+    r"(?:个|家|条|份|项|篇|位|台|页|张|件|人)"
+)
+# "A的B到了" / "A的B来了": a predicate that reports on a part, not the task.
+_PART_PREDICATE = re.compile(r"(?:已经|都|也)?(?:到|来|回来|送到|寄到|到货|到齐)了?$")
+
+
+def _subject_part(text: str, cue: int, removed: list[tuple[int, int]]) -> str:
+    """The words naming the task before a status cue, people and times blanked.
+
+    The comma part right before the cue names the task; when it is empty ("…到了，修好了") the
+    first part does. "A的B到了" names task A (the job), and "品牌片的拍摄" is A and B joined.
+    """
+    chars = list(text[:cue])
+    for a, b in removed:
+        for i in range(max(a, 0), min(b, len(chars))):
+            chars[i] = " "
+    before = "".join(chars)
+    parts = re.split(r"[,，]", before)
+    if len(parts) < 2:
+        return _join_of(before)
+    last = parts[-1]
+    chosen = last if len(task_words(last, [])) >= 2 else parts[0]
+    return _join_of(_PART_PREDICATE.sub("", chosen.rstrip()))
+
+
+def _join_of(phrase: str) -> str:
+    m = re.match(
+        r"^(?P<a>.+?)的(?P<b>[\u4e00-\u9fffA-Za-z0-9 ]+?)(?P<rest>先|也|就|都|还|已经)?$",
+        phrase.strip(),
+    )
+    if m is None:
+        return phrase
+    a, b = m.group("a").strip(), m.group("b").strip()
+    if lx.ACTION_VERB.fullmatch(b):
+        return a + b
+    if len(a) >= 3 and lx.ACTION_VERB.search(a[-2:]) and re.search(r"[到来]了?$", phrase) is None:
+        return a if len(b) <= 3 else phrase
+    return phrase
 
 
 _BA_DONE = re.compile(
@@ -1001,6 +1190,44 @@ def _blank_times(clause: Clause) -> str:
     return "".join(chars)
 
 
+_VOCATIVE_END = re.compile(r"\s*[,，:：]|\s+(?!(?:和|跟|与|及|、))")
+
+
+def _vocative(clause: Clause) -> Mention | None:
+    """The person called at the very start ("老郑，…", "@阿豪 …", "敏姐：…"), if any."""
+    if not clause.mentions:
+        return None
+    first = clause.mentions[0]
+    if first.start != clause.start:
+        return None
+    sep = _VOCATIVE_END.match(clause.text, first.end - clause.start)
+    if sep is None:
+        return None
+    # "@东子 @许可 周五前…": a row of names is the people spoken to and asked alike.
+    if any(m.start - clause.start == sep.end() for m in clause.mentions[1:]):
+        return None
+    return first
+
+
+# "…，周四给你们看" / "，周三给老板" / "，明天发给我": when and to whom the work is handed over.
+_HANDOVER_PART = re.compile(
+    r"[,，]\s*(?:再|就|会|先)?\s*(?:发|交|拿|送)?给\s*[\u4e00-\u9fffA-Za-z]{1,4}?"
+    r"(?:看看|看|过目|审|审核|确认|review)?(?:一下|下)?[\s吧哈啊。!！~]*$",
+    re.IGNORECASE,
+)
+
+
+def _handover_parts(clause: Clause) -> list[tuple[int, int]]:
+    """The last comma part when it only hands the work over; its time stays the due."""
+    blank = _blank_times(clause)
+    m = _HANDOVER_PART.search(blank)
+    if m is None or not clause.times or not blank[: m.start()].strip():
+        return []
+    if not any(t.start - clause.start >= m.start() for t in clause.times):
+        return []
+    return [(m.start(), len(clause.text))]
+
+
 _SELF_CUE_VERB = re.compile(r"我(?:来|去|负责|跟进|跟|认领|接手?|包了|处理|这边来|这边负责|这边)")
 
 
@@ -1050,6 +1277,12 @@ def _read_task(clause: Clause, msg: _Message, question: bool) -> _Reading | None
             continue
         assignees.append(m.name)
     assignees = list(dict.fromkeys(assignees))
+    vocative = _vocative(clause)
+    if vocative is not None and (self_cue is not None or len(assignees) > 1):
+        # "老郑，报价单我来准备": the person called at the start is spoken to, not the doer.
+        others = [m.name for m in clause.mentions if m is not vocative and m.name in assignees]
+        if self_cue is not None or others:
+            assignees = [a for a in assignees if a != vocative.name or a in others]
     if self_cue is not None and sender and sender not in assignees:
         assignees.append(sender)
     has_deadline = any(_is_deadline(t, clause) for t in clause.times)
@@ -1108,6 +1341,7 @@ def _read_task(clause: Clause, msg: _Message, question: bool) -> _Reading | None
         if suffix is not None and suffix.group(0).strip() in ("交", "给", "完成"):
             suffix = None
         removed.append((a, b + (suffix.end() if suffix else 0)))
+    removed.extend(_handover_parts(clause))
     if self_cue is not None:
         cue_text = self_cue.group(0)
         lead = re.match(
@@ -1270,6 +1504,7 @@ def _fold(readings: list[_Reading], msg: _Message) -> None:
     """
     prev: _Reading | None = None
     cancel: _Reading | None = None
+    blocked: _Reading | None = None
     pending_priority: str | None = None
     for r in readings:
         clause = r.clause
@@ -1322,11 +1557,41 @@ def _fold(readings: list[_Reading], msg: _Message) -> None:
                 args["reason"] = clause.text.strip(" ,，。!！~")
             cancel = None
             continue
+        if (
+            r.kind in ("chat", "info", "none")
+            and not r.calls
+            and blocked is not None
+            and blocked.clause is not None
+            and blocked.clause.sentence == clause.sentence
+        ):
+            # "redis迁移被运维卡着，他们说要等下周的变更窗口": the part after is the reason.
+            args = blocked.calls[0]["args"]
+            args["progress_note"] = _blocked_reason(clause.text)
+            blocked = None
+            continue
+        blocked = r if r.kind == "status" and r.calls and _bare_blocked(r) else None
         cancel = r if r.kind == "cancel" and r.calls else None
         if r.kind == "task" and r.calls:
             prev = r
         elif r.kind not in ("chat",):
             prev = None
+
+
+def _bare_blocked(r: _Reading) -> bool:
+    """A blocked report whose own clause gives no reason beyond the cue ("卡在物流那边了")."""
+    args = r.calls[0]["args"]
+    note = str(args.get("progress_note", ""))
+    return args.get("status") == "blocked" and (
+        not note or note.startswith("卡") or lx.BLOCKED.fullmatch(note) is not None
+    )
+
+
+def _blocked_reason(text: str) -> str:
+    wait = re.search(r"(?:在等|等待|要等|等)(?P<w>[^,，。;；!！?？]+)", text)
+    if wait is not None:
+        return "等" + wait.group("w").strip().rstrip("了的呢呀啊吧")
+    note = re.sub(r"^(?:因为|由于|原因是|他们说|她说|他说|说)", "", text.strip(" ,，。!！~"))
+    return note.rstrip("了的呢呀啊吧") or text
 
 
 def _assemble(readings: list[_Reading], msg: _Message) -> None:
@@ -1364,6 +1629,10 @@ def _assemble(readings: list[_Reading], msg: _Message) -> None:
                     args["title"] = f"{agenda[0]}讨论"
             continue
         if r.kind == "info":
+            item_of = header if header is not None and _is_item_of(clause, header) else None
+            if item_of is not None and _item_task(r, msg):
+                _inherit(r, item_of, msg)
+                continue
             if (
                 clause.header
                 or clause.text.endswith((":", "："))
@@ -1392,6 +1661,45 @@ def _assemble(readings: list[_Reading], msg: _Message) -> None:
                 args = call["args"]
                 args.setdefault("attendees", "all")
                 args.setdefault("remind_before_minutes", msg.context.default_remind_before_minutes)
+
+
+_ITEM_NOT_TASK = re.compile(r"[?？]|吗|呢$|谢谢|辛苦|收到|好的")
+
+
+def _is_item_of(clause: Clause, header: _Reading) -> bool:
+    """A line under a task header ("阿豪这周五前搞定：") is one of its items.
+
+    Numbered items always are; unnumbered lines are when the header ends with a colon and the
+    header says who or when (otherwise it is just a topic line).
+    """
+    head = header.clause
+    if head is None or not (header.assignees or header.due or header.priority):
+        return False
+    if clause.list_item:
+        return True
+    return head.header and clause.sentence > head.sentence and len(clause.text) <= 30
+
+
+def _item_task(r: _Reading, msg: _Message) -> bool:
+    """Turn a list item with no verb ("合同归档") into a task; its header gives who and when."""
+    clause = r.clause
+    if clause is None or _ITEM_NOT_TASK.search(clause.text):
+        return False
+    removed = [(t.start - clause.start, t.end - clause.start) for t in clause.times]
+    title = task_title(clause.text, removed)
+    if len(title) < 2:
+        return False
+    args: dict[str, Any] = {"title": title}
+    due = _task_due(clause, msg)
+    if due is not None:
+        args["due"] = due.isoformat()
+    people = [m.name for m in clause.mentions if m.known or m.at]
+    r.kind, r.confidence = "task", 0.7
+    r.calls = [{"tool": "create_task", "args": {**args, "assignee": p}} for p in people] or [
+        {"tool": "create_task", "args": args}
+    ]
+    r.assignees, r.due, r.topic = people, due, title
+    return True
 
 
 def _share_deadlines(readings: list[_Reading]) -> None:

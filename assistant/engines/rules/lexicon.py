@@ -18,6 +18,7 @@ __all__ = [
     "CONNECTIVE",
     "DONE",
     "DUE_SHIFT",
+    "EVENT_NOUN",
     "HYPOTHETICAL",
     "IN_PROGRESS",
     "LEAVE",
@@ -72,12 +73,18 @@ MEETING_NOUN = re.compile(
     r"(?!议室|不会|儿|员|计|话|长|场|费|所|同)|(?<![我你他她它也就还不都能将])会(?=改|挪|移|调|推|延|换|取消|不开|暂停|提前|照常|顺延))",
     re.IGNORECASE,
 )
+# Scheduled events that are not called 会 but are moved and cancelled like meetings.
+EVENT_NOUN = re.compile(
+    r"(?:彩排|评审|面试|培训|路演|复盘|演练|答辩|宣讲|讲座|发布会|年会|团建|分享会|沙龙|直播|"
+    r"workshop|demo|interview|review|会议?|sync|meeting|standup)$",
+    re.IGNORECASE,
+)
 # Scheduling a meeting: 开个会, 约个评审会, 开个sync, 安排一次周会, 开会.
 MEETING_CREATE = re.compile(
-    r"(?:召开|组织|安排|开|约|搞|来|拉|定|组|加)(?:个|一个|一下|一次|次|场|一场|下|了个)?"
+    r"(?:召开|组织|安排|开|约|搞|来|拉|定|组|加(?=个|一个|一场|场|一次|次))(?:个|一个|一下|一次|次|场|一场|下|了个)?"
     r"(?P<topic>[\u4e00-\u9fffA-Za-z0-9 ]{0,14}?)"
     r"(?P<noun>会议|会(?!议室|儿|员|计|话|长|不会)|sync(?![A-Za-z])|meeting|standup|kick-?off|review|retro|demo|"
-    r"brainstorm|all-hands|1on1|1v1|1:1)",
+    r"brainstorm|all-hands|1on1|1v1|1:1|planning|workshop|sharing|grooming|showcase)",
     re.IGNORECASE,
 )
 # Meeting-like verbs that schedule only together with a time: 明天下午碰一下.
@@ -157,9 +164,11 @@ PRIORITY: list[tuple[re.Pattern[str], str]] = [
 
 QUERY_MY_TASKS = re.compile(
     r"(?:有|剩|剩下|还有)(?:哪些|什么|几个|多少|几项|啥)(?:任务|活|事情|事儿|工作|待办|没做|没完成)"
-    r"|的(?:任务|待办|todo|活儿?)(?:还剩下?|还有|剩下|剩)?(?:哪些|几个|多少|什么|啥)"
-    r"|的(?:任务|待办|todo|活儿?)(?:有哪些|列表|清单|呢|是什么|都有啥|有啥|有什么|还有)"
-    r"|(?:我的|他的|她的)(?:任务|待办)(?:$|[?？])"
+    r"|的(?:任务|待办|todos?|tasks?|活儿?)(?:还剩下?|还有|剩下|剩)?(?:哪些|几个|多少|什么|啥)"
+    r"|的(?:任务|待办|todos?|tasks?|活儿?)(?:有哪些|列表|清单|呢|是什么|都有啥|有啥|有什么|还有)"
+    r"|(?:我的|他的|她的)(?:任务|待办|tasks?|todos?)(?:看一下|看下|列一下|发一下|呢|有哪些)?(?:$|[?？])"
+    # English nouns in Chinese questions: "我还有哪些task", "我的todo呢".
+    r"|(?:有|剩|剩下|还有)(?:哪些|什么|几个|多少|啥)(?:tasks?|todos?|to-dos?)"
     r"|(?:查|看|列|列出|发)(?:一下|下|看)?(?:我|[\u4e00-\u9fff]{1,4})的(?:任务|待办)"
     r"|任务(?:列表|清单)|待办(?:事项)?(?:列表|清单|有哪些)|(?:手上|手里)(?:还有|有)(?:什么|哪些|多少|几个)",
     re.IGNORECASE,
@@ -174,7 +183,9 @@ QUERY_OVERDUE = re.compile(
 )
 QUERY_MEETINGS = re.compile(
     r"有(?:什么|哪些|几个|几场|多少|没有|啥)(?:会议?|例会)|有会(?:议)?(?:吗|么|嘛|没|不)|会议(?:安排|日程|列表)"
-    r"|(?:什么|哪些|几个)会议?(?:要开|安排)|有没有(?:会议?|例会)|开什么会|有几个会",
+    r"|(?:什么|哪些|几个)会议?(?:要开|安排)|有没有(?:会议?|例会)|开什么会|有几个会"
+    r"|有(?:什么|哪些|几个|没有|啥)?\s?meetings?(?:吗|么|嘛|没|不|[?？]|$)",
+    re.IGNORECASE,
 )
 # Question words that make a query: "我还有哪些任务" has no question mark.
 # Question words that make a query: "我还有哪些任务" has no question mark.

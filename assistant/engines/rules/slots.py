@@ -30,7 +30,7 @@ _LEAD_FILLER = re.compile(
     r"^(?:ok|OK|Ok|pls|please|plz|好的|收到|嗯+|呃+|额|有空的时候|有空时|有空|有时间|啊|呀|呢|哈|就是|@所有人|@all|@全体成员|各位|全员|所有人|全体|请你们?|请|麻烦你们?|麻烦|帮忙|帮我|帮|劳驾|辛苦|记得|务必|一定要|一定|需要|必须|得|要|赶紧|尽快|"
     r"抓紧|马上|立刻|立即|分别|各自|你们俩|你俩|你们|你|咱们|我们|大家|他们|他|她|来|去|负责|这个|那个|"
     r"这边|那边|先|再|也|就|还|都|和(?=\s)|跟(?=\s)|与(?=\s)|及(?=\s)|、|之前|以前|截止|为止|"
-    r"之内|以内|给我|再把|顺便|另外|然后|还有|同时|一起|的|了|:|：|-|\s)+"
+    r"之内|以内|给我|再把|顺便|另外|然后|还有|同时|一起|的|了|:|：|-|!|！|~|。|\s)+"
 )
 _TRAIL_FILLER = re.compile(
     r"(?:一下子|一下|一哈|下哈|吧|哈|啊|呀|哦|呢|嘛|啦|了|的话|给我|给大家|出来|起来|掉|好|完|下|"
@@ -136,7 +136,15 @@ def task_title(text: str, removed: Sequence[tuple[int, int]]) -> str:
     compound = len(cleaned) >= 2 and ACTION_VERB.fullmatch(cleaned[-2:]) is not None
     if tail is not None and tail.start() >= 2 and not compound and not _ACTION_HEAD.match(cleaned):
         cleaned = tail.group("verb") + cleaned[: tail.start()]
-    return cleaned
+    # "看服务器告警的事情", "发测试报告给大家": the work, not the wrapping around it.
+    trimmed = _TITLE_WRAP.sub("", cleaned)
+    return _clean(trimmed) if len(trimmed) >= 2 else cleaned
+
+
+_TITLE_WRAP = re.compile(
+    r"(?:的事儿|的事情|的事|这件事|这个事|相关事宜)$|(?:给|跟|和)(?:大家|我们|咱们|你们|各位)$"
+    r"|^(?:给|帮|替|为)(?:大家|我们|咱们|你们|各位)"
+)
 
 
 _TAIL_VERB = re.compile(
@@ -151,6 +159,8 @@ _COMPLEMENT_END = re.compile(r"(?<=[\u4e00-\u9fff])(?:完|好|掉|出来|一下)
 def _clean_ba(ba: str) -> str:
     body = re.sub(r"^(?:这个|那个|这些|那些|这份|那份)", "", strip_particles(ba[1:]).strip())
     body = _TRAIL_FILLER.sub("", body)
+    # "把周报给大家发一下": who it is for, said before the verb, is not part of the work.
+    body = re.sub(r"给(?:大家|我们|咱们|你们|各位|我)(?=[\u4e00-\u9fff])", "", body)
     body = re.sub(r"(?<=[发交传给])(?:给我|我|给大家|大家|一份|一下)$", "", body)
     # "整理一下发给我": the work is the first verb, sending it over is not.
     sent = re.match(r"^(?P<work>.+?)(?:一下|下)?(?:发|交|传|给)$", body)
@@ -325,7 +335,7 @@ def meeting_ref(before: str) -> str:
     """The words that identify a meeting from the text before the change cue."""
     ref = _clean(before)
     ref = _REF_DROP.sub("", ref)
-    ref = re.sub(r"(?:时间|的时间|要|先|也|就|都|还是)+$", "", ref)
+    ref = re.sub(r"(?:时间|的时间|要|先|也|就|都|还是|从|由)+$", "", ref)
     ref = re.sub(r"^.*?(?:把|将)", "", ref) if ("把" in ref or "将" in ref) else ref
     ref = ref.strip(" 的")
     ref = re.sub(r"开会的事情?|开会的安排|开会", "会", ref)

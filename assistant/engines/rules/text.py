@@ -89,10 +89,52 @@ _LIST_MARK = re.compile(
 )
 
 
+# "阿豪这周五前搞定：合同归档、发票核对；报销单提交": a colon, then short items.
+_INLINE_COLON = re.compile(r"[:：]")
+_INLINE_SEP = re.compile(r"[、;；]")
+_INLINE_LINE_END = re.compile(r"[。!?！？\n]")
+# A colon after these is a label ("议题：A、B", "成员：A、B"), not a list of jobs.
+_LABEL_HEAD = re.compile(r"会|议|讨论|聊|项目|成员|地点|时间|主题|备注|原因|参与|包括|有")
+# A header of jobs says when or that things are to be finished: "这周五前搞定：", "以下几件事：".
+_TASK_HEAD = re.compile(
+    r"前|内|截止|搞定|完成|做完|处理|负责|跟进|以下|如下|几件事|几个事|任务|待办"
+)
+
+
+def _inline_items(text: str) -> list[tuple[int, int]]:
+    """(colon, separators…) spans that cut "H：a、b、c" into a header and its items."""
+    spans: list[tuple[int, int]] = []
+    for colon in _INLINE_COLON.finditer(text):
+        # Both look-arounds are bounded so that a text full of colons stays linear.
+        window = max(0, colon.start() - 30)
+        head_start = max(
+            (m.end() for m in _INLINE_LINE_END.finditer(text, window, colon.start())),
+            default=window,
+        )
+        head = text[head_start : colon.start()]
+        if not head.strip() or _LABEL_HEAD.search(head) or not _TASK_HEAD.search(head):
+            continue
+        end_m = _INLINE_LINE_END.search(text, colon.end(), colon.end() + 201)
+        end = end_m.start() if end_m is not None else min(len(text), colon.end() + 201)
+        if end - colon.end() > 200:
+            continue
+        seps = list(_INLINE_SEP.finditer(text, colon.end(), end))
+        bounds = [colon.end(), *(m.end() for m in seps), end + 1]
+        parts = [text[a : b - 1] for a, b in zip(bounds, bounds[1:], strict=False)]
+        if len(seps) < 1 or any(
+            not 2 <= len(p.strip()) <= 20 or re.search(r"[,，:：]", p) for p in parts
+        ):
+            continue
+        spans.append((colon.start(), colon.end()))
+        spans.extend((m.start(), m.end()) for m in seps)
+    return spans
+
+
 def split_sentences(text: str) -> list[Segment]:
     """Sentences and list items, in order, with their offsets in ``text``."""
     cuts: list[tuple[int, int, bool]] = []  # (start, end, starts a list item)
     marks = [(m.start(), m.end()) for m in _LIST_MARK.finditer(text)]
+    marks.extend(_inline_items(text))
     item_starts = {end for _, end in marks}
     boundaries: list[tuple[int, int]] = [(m.start(), m.end()) for m in _SENTENCE_END.finditer(text)]
     boundaries.extend(marks)
@@ -114,8 +156,10 @@ def split_sentences(text: str) -> list[Segment]:
         if not stripped:
             continue
         offset = start + chunk.index(stripped)
-        header = stripped.endswith((":", "：")) or (
-            bool(re.search(r"[:：]\s*$", text[start : min(len(text), end + 2)])) and not item
+        header = (
+            stripped.endswith((":", "："))
+            or text[end : end + 1] in (":", "：")
+            or (bool(re.search(r"[:：]\s*$", text[start : min(len(text), end + 2)])) and not item)
         )
         out.append(Segment(stripped.rstrip(":："), offset, item, header))
     return out
