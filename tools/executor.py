@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from pydantic import ValidationError
-
 from assistant.domain import (
     AuditEntry,
     Meeting,
@@ -37,9 +35,8 @@ from assistant.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from tools.permissions import PermissionPolicy, RolePolicy, Target
 from tools.records import meeting_record, member_record, project_record, task_record
 from tools.resolve import parse_ref_id, pick_by_words, resolve_member_name
-from tools.validation import explain
+from tools.validation import validate_call
 from tools.vocabulary import (
-    TOOLS,
     AddMember,
     CancelMeeting,
     CreateMeeting,
@@ -185,23 +182,7 @@ class Executor:
 
     def validate(self, call: ToolCall) -> ToolArgs:
         """Check a call against the vocabulary without applying it."""
-        cls = TOOLS.get(call.tool)
-        if cls is None:
-            raise InvalidInput(
-                f"没有名为“{call.tool}”的工具。可用的工具：{'、'.join(TOOLS)}",
-                details={"tool": call.tool},
-            )
-        if not isinstance(call.args, dict):
-            raise InvalidInput("工具参数必须是一个 JSON 对象")
-        try:
-            return cls.model_validate(call.args)
-        except ValidationError as exc:
-            reason, details = explain(exc)
-            if call.tool == "create_meeting" and any(
-                d["type"] == "missing" and d["loc"] == ["start"] for d in details
-            ):
-                reason = "还不知道会议什么时候开，请补充时间，例如“明天下午3点”。"
-            raise InvalidInput(reason, details={"errors": details}) from exc
+        return validate_call(call)
 
     def execute(self, call: ToolCall, ctx: CallContext) -> ToolResult:
         args = dict(call.args) if isinstance(call.args, dict) else {}

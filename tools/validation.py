@@ -1,4 +1,4 @@
-"""Turning pydantic validation errors into one short Chinese reason."""
+"""Checking a tool call against the vocabulary, with one short Chinese reason when it fails."""
 
 from __future__ import annotations
 
@@ -6,7 +6,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-__all__ = ["explain"]
+from assistant.domain import ToolCall
+from assistant.errors import InvalidInput
+from tools.vocabulary import TOOLS, ToolArgs
+
+__all__ = ["explain", "validate_call"]
 
 _FIELD_NAMES = {
     "title": "标题",
@@ -76,3 +80,25 @@ def explain(exc: ValidationError) -> tuple[str, list[dict[str, Any]]]:
         for e in exc.errors()
     ]
     return "；".join(unique) + "。", details
+
+
+def validate_call(call: ToolCall) -> ToolArgs:
+    """The call's arguments, parsed; ``InvalidInput`` with a reason the user or the model can act
+    on when the tool is unknown or the arguments do not fit. Needs no database."""
+    cls = TOOLS.get(call.tool)
+    if cls is None:
+        raise InvalidInput(
+            f"没有名为“{call.tool}”的工具。可用的工具：{'、'.join(TOOLS)}",
+            details={"tool": call.tool},
+        )
+    if not isinstance(call.args, dict):
+        raise InvalidInput("工具参数必须是一个 JSON 对象")
+    try:
+        return cls.model_validate(call.args)
+    except ValidationError as exc:
+        reason, details = explain(exc)
+        if call.tool == "create_meeting" and any(
+            d["type"] == "missing" and d["loc"] == ["start"] for d in details
+        ):
+            reason = "还不知道会议什么时候开，请补充时间，例如“明天下午3点”。"
+        raise InvalidInput(reason, details={"errors": details}) from exc

@@ -38,8 +38,6 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any
 
-from pydantic import ValidationError
-
 from assistant.domain import ChatContext, IncomingMessage, ToolCall
 from assistant.errors import InvalidInput, ModelError
 from assistant.ports import (
@@ -53,10 +51,10 @@ from assistant.ports import (
     ModelToolCall,
 )
 from prompts import render_prompt
-from tools.validation import explain
+from tools.validation import validate_call
 from tools.vocabulary import TOOLS, tool_schemas
 
-__all__ = ["AgentConfig", "AgentEngine", "validate_call"]
+__all__ = ["AgentConfig", "AgentEngine"]
 
 log = logging.getLogger(__name__)
 
@@ -76,19 +74,6 @@ class AgentConfig:
     max_reply_chars: int = 300
     max_result_records: int = 20
     prompt_version: int | None = None
-
-
-def validate_call(call: ToolCall) -> None:
-    """Check a call against the vocabulary (the same checks as ``Executor.validate``, which
-    needs a database this dry run does not have)."""
-    cls = TOOLS.get(call.tool)
-    if cls is None:
-        raise InvalidInput(f"没有名为“{call.tool}”的工具。可用的工具：{'、'.join(TOOLS)}")
-    try:
-        cls.model_validate(call.args)
-    except ValidationError as exc:
-        reason, details = explain(exc)
-        raise InvalidInput(reason, details={"errors": details}) from exc
 
 
 def _destructive(tool: str, args: Mapping[str, Any]) -> bool:
