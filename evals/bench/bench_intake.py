@@ -111,6 +111,10 @@ def main() -> None:
     )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
+        "--database-url",
+        help="a throwaway database to use instead of a fresh SQLite file (e.g. PostgreSQL)",
+    )
+    parser.add_argument(
         "--serve", nargs=3, metavar=("DB", "DATA_DIR", "PORT"), help=argparse.SUPPRESS
     )
     args = parser.parse_args()
@@ -119,9 +123,10 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory(prefix="qunmi-bench-") as tmp:
         port = _free_port()
+        db = args.database_url or f"sqlite:///{tmp}/bench.db"
         env = {
             "QUNMI_REDIS_PREFIX": f"qunmi-bench-{secrets.token_hex(4)}",
-            "QUNMI_DATABASE_URL": f"sqlite:///{tmp}/bench.db",
+            "QUNMI_DATABASE_URL": db,
             "QUNMI_DATA_DIR": f"{tmp}/data",
             "QUNMI_ENGINE": "rules",
             **os.environ,
@@ -137,7 +142,7 @@ def main() -> None:
                 "-m",
                 "evals.bench.bench_intake",
                 "--serve",
-                f"sqlite:///{tmp}/bench.db",
+                db,
                 f"{tmp}/data",
                 str(port),
             ],
@@ -187,7 +192,8 @@ def main() -> None:
     p50 = statistics.median(lat) * 1000
     p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000
     print(
-        f"intake: {sent} signed WeCom callbacks, {args.concurrency} concurrent senders, loopback, SQLite"
+        f"intake: {sent} signed WeCom callbacks, {args.concurrency} concurrent senders, loopback, "
+        f"{db.split(':', 1)[0].split('+')[0]}"
     )
     print("| metric | value |\n|---|---|")
     print(
