@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
+from api.auth import TokenGuard
 from api.errors import install_error_handlers
 from api.intake import IntakeTracking
 from api.limits import BodySizeLimit
@@ -41,11 +42,12 @@ def create_app(
     app bootstraps itself)."""
 
     gate = IntakeGate()
+    effective = qunmi.settings if qunmi is not None else (settings or Settings())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = qunmi is None
-        q = qunmi or bootstrap(settings or Settings())
+        q = qunmi or bootstrap(effective)
         app.state.qunmi = q
         if owned if seed_demo is None else seed_demo:
             from assistant.services.demo import seed_demo as seed
@@ -86,6 +88,8 @@ def create_app(
     )
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(IntakeTracking, gate=gate)
+    if effective.api_token is not None:
+        app.add_middleware(TokenGuard, token=effective.api_token.get_secret_value())
     install_error_handlers(app)
 
     @app.exception_handler(ToolFailed)

@@ -101,6 +101,7 @@ class Settings(BaseSettings):
     chroma_url: str | None = None
     console_url: str = "http://127.0.0.1:8000"
     webhook_secret: SecretStr | None = None
+    api_token: SecretStr | None = None  # when set, the REST API wants "Authorization: Bearer …"
     webhook_max_age_seconds: int = 300
     inbox_lease_seconds: int = 300
     max_message_chars: int = 20_000

@@ -5,8 +5,19 @@ const $ = (id) => document.getElementById(id);
 const state = { members: new Map(), chats: [], me: null, chat: null, busy: false };
 const STATUS = { todo: "待办", in_progress: "进行中", blocked: "受阻", done: "已完成", cancelled: "已取消" };
 
-async function api(path, options) {
-  const response = await fetch(path, options);
+// With QUNMI_API_TOKEN set on the server, the console asks for the token once and keeps it.
+async function api(path, options, retried) {
+  const headers = new Headers((options && options.headers) || {});
+  const token = localStorage.getItem("qunmi-token");
+  if (token) headers.set("Authorization", `Bearer ${token}`);
+  const response = await fetch(path, { ...(options || {}), headers });
+  if (response.status === 401 && !retried) {
+    const entered = window.prompt("请输入群秘的访问令牌（QUNMI_API_TOKEN）");
+    if (entered) {
+      localStorage.setItem("qunmi-token", entered.trim());
+      return api(path, options, true);
+    }
+  }
   if (!response.ok && response.status !== 202) {
     let reason = response.statusText;
     try { reason = (await response.json()).reason || reason; } catch (e) { /* not JSON */ }

@@ -42,6 +42,15 @@ def _need_chromium() -> None:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
+    yield from _serve(tmp_path, {})
+
+
+@pytest.fixture
+def guarded_server(tmp_path: Path) -> Iterator[str]:
+    yield from _serve(tmp_path, {"QUNMI_API_TOKEN": "console-token"})
+
+
+def _serve(tmp_path: Path, extra_env: dict[str, str]) -> Iterator[str]:
     _need_chromium()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -61,7 +70,7 @@ def server(tmp_path: Path) -> Iterator[str]:
             "0",
         ],
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(ROOT), **extra_env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -126,5 +135,30 @@ def test_console_chat_cards_and_live_lists(server: str) -> None:
             expect(page.locator("#tasks li", has_text="出登录页设计稿")).not_to_contain_text(
                 "已完成"
             )
+        finally:
+            browser.close()
+
+
+def test_console_asks_for_the_token_once(guarded_server: str) -> None:
+    from playwright.sync_api import Dialog, expect, sync_playwright
+
+    asked: list[str] = []
+
+    def answer(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        dialog.accept("console-token")
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(10_000)
+            page.on("dialog", answer)
+            page.goto(guarded_server + "/")
+            expect(page.locator("#me option")).to_have_count(4)
+            page.fill("#text", "@小王 周五前把登录页设计稿出了")
+            page.click("#send")
+            expect(page.locator(".card", has_text="出登录页设计稿")).to_be_visible()
+            assert len(asked) == 1 and "令牌" in asked[0]
         finally:
             browser.close()
