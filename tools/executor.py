@@ -31,9 +31,9 @@ from assistant.domain import (
 )
 from assistant.errors import Conflict, InvalidInput, NotFound, PermissionDenied, QunmiError
 from assistant.ports import Clock
-from assistant.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from assistant.unit_of_work import Repository, UnitOfWork, UnitOfWorkFactory
 from tools.permissions import PermissionPolicy, RolePolicy, Target
-from tools.records import meeting_record, member_record, project_record, task_record
+from tools.records import display_names, meeting_record, member_record, project_record, task_record
 from tools.resolve import parse_ref_id, pick_by_words, resolve_member_name
 from tools.validation import validate_call
 from tools.vocabulary import (
@@ -143,7 +143,7 @@ class _Scope:
 
     @property
     def names(self) -> dict[int, str]:
-        return {m.id: m.display_name for m in self.members if m.id is not None}
+        return display_names(self.members)
 
 
 def _canonical(args: dict[str, Any]) -> str:
@@ -803,21 +803,20 @@ class Executor:
     def _apply_undo(
         self, uow: UnitOfWork, undo: dict[str, Any], actor: Member, now: datetime
     ) -> str:
-        op, kind, record_id = undo.get("op"), undo.get("kind"), undo.get("id")
-        if op == "delete" and kind == "task":
-            task = uow.tasks.get(record_id)  # type: ignore[arg-type]
-            if task is None:
-                raise NotFound("要撤销的任务已经不存在")
-            uow.tasks.delete(record_id)  # type: ignore[arg-type]
-            return f"删除了任务 #{record_id}「{task.title}」"
-        if op == "delete" and kind == "meeting":
-            meeting = uow.meetings.get(record_id)  # type: ignore[arg-type]
-            if meeting is None:
-                raise NotFound("要撤销的会议已经不存在")
-            uow.meetings.delete(record_id)  # type: ignore[arg-type]
-            return f"删除了会议 #{record_id}「{meeting.title}」"
+        op, kind, record_id = undo.get("op"), undo.get("kind"), int(undo.get("id") or 0)
+        removable: dict[str, tuple[Repository[Any], str]] = {
+            "task": (uow.tasks, "任务"),
+            "meeting": (uow.meetings, "会议"),
+        }
+        if op == "delete" and kind in removable:
+            repo, label = removable[kind]
+            created = repo.get(record_id)
+            if created is None:
+                raise NotFound(f"要撤销的{label}已经不存在")
+            repo.delete(record_id)
+            return f"删除了{label} #{record_id}「{created.title}」"
         if op == "delete" and kind == "project":
-            project = uow.projects.get(record_id)  # type: ignore[arg-type]
+            project = uow.projects.get(record_id)
             if project is None:
                 raise NotFound("要撤销的项目已经不存在")
             if undo.get("unlink_chat"):
@@ -825,10 +824,10 @@ class Executor:
                 if chat is not None:
                     chat.project_id = None
                     uow.chats.update(chat)
-            uow.projects.delete(record_id)  # type: ignore[arg-type]
+            uow.projects.delete(record_id)
             return f"删除了项目「{project.name}」"
         if op == "restore" and kind == "task":
-            task = uow.tasks.get(record_id)  # type: ignore[arg-type]
+            task = uow.tasks.get(record_id)
             if task is None:
                 raise NotFound("要撤销的任务已经不存在")
             fields = undo["fields"]
@@ -845,7 +844,7 @@ class Executor:
             uow.tasks.update(task)
             uow.tasks.add_event(
                 TaskEvent(
-                    task_id=record_id,  # type: ignore[arg-type]
+                    task_id=record_id,
                     kind="undo",
                     at=now,
                     actor_id=actor.id,
@@ -855,7 +854,7 @@ class Executor:
             )
             return f"恢复了任务 #{record_id}「{task.title}」之前的状态"
         if op == "restore" and kind == "meeting":
-            meeting = uow.meetings.get(record_id)  # type: ignore[arg-type]
+            meeting = uow.meetings.get(record_id)
             if meeting is None:
                 raise NotFound("要撤销的会议已经不存在")
             fields = undo["fields"]
@@ -867,7 +866,7 @@ class Executor:
             uow.meetings.update(meeting)
             return f"恢复了会议 #{record_id}「{meeting.title}」"
         if op == "member":
-            member = uow.members.get(record_id)  # type: ignore[arg-type]
+            member = uow.members.get(record_id)
             if member is None:
                 raise NotFound("要撤销的成员已经不存在")
             project = uow.projects.get(undo["project_id"]) if undo.get("project_id") else None
@@ -879,7 +878,7 @@ class Executor:
                 chat.member_ids.remove(member.id)
                 uow.chats.update(chat)
             if undo.get("created"):
-                uow.members.delete(record_id)  # type: ignore[arg-type]
+                uow.members.delete(record_id)
                 return f"移除了新加的成员 {member.display_name}"
             member.role = Role(undo["old_role"])
             uow.members.update(member)

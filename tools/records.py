@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, tzinfo
 from typing import Any
 
 from assistant.domain import Chat, Meeting, Member, Project, Task
 
-__all__ = ["chat_record", "iso", "meeting_record", "member_record", "project_record", "task_record"]
+__all__ = [
+    "chat_record",
+    "display_names",
+    "iso",
+    "meeting_record",
+    "member_record",
+    "project_record",
+    "task_record",
+]
 
 
 def iso(value: datetime | None, tz: tzinfo) -> str | None:
     return None if value is None else value.astimezone(tz).isoformat()
+
+
+def display_names(members: Iterable[Member]) -> dict[int, str]:
+    """Member id → display name, the lookup every record view takes."""
+    return {m.id: m.display_name for m in members if m.id is not None}
 
 
 def member_record(member: Member) -> dict[str, Any]:

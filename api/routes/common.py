@@ -59,8 +59,3 @@ def answer_message(
 def tool_failed_response(exc: ToolFailed) -> JSONResponse:
     error = exc.result.error or {"code": "error", "reason": "操作失败"}
     return JSONResponse(status_code=status_for(error), content=error)
-
-
-def names(qunmi: Qunmi) -> dict[int, str]:
-    with qunmi.uow_factory() as uow:
-        return {m.id: m.display_name for m in uow.members.all() if m.id is not None}

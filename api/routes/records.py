@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, status
 
 from api.deps import QunmiDep
-from api.routes.common import ToolFailed, names, run_tool
+from api.routes.common import ToolFailed, run_tool
 from api.schemas import (
     AuditPublic,
     ChatCreate,
@@ -39,6 +39,7 @@ from assistant.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from tools.executor import ToolResult
 from tools.records import (
     chat_record,
+    display_names,
     iso,
     meeting_record,
     member_record,
@@ -163,7 +164,7 @@ def list_projects(
 ) -> dict[str, Any]:
     with q.uow_factory() as uow:
         page = uow.projects.list(filters={"status": status_}, limit=limit, offset=offset)
-        lookup = {m.id: m.display_name for m in uow.members.all() if m.id is not None}
+        lookup = display_names(uow.members.all())
     items = [project_record(p, lookup, q.settings.tz) for p in page.items]
     return {"items": items, "total": page.total, "limit": page.limit, "offset": page.offset}
 
@@ -172,9 +173,10 @@ def list_projects(
 def get_project(q: QunmiDep, project_id: int) -> dict[str, Any]:
     with q.uow_factory() as uow:
         project = uow.projects.get(project_id)
+        lookup = display_names(uow.members.all())
     if project is None:
         raise NotFound(f"项目 {project_id} 不存在")
-    return project_record(project, names(q), q.settings.tz)
+    return project_record(project, lookup, q.settings.tz)
 
 
 @router.post(
@@ -203,7 +205,7 @@ def _member_ids(q: QunmiDep, uow: Any, wanted: list[str]) -> list[int]:
 def list_chats(q: QunmiDep, limit: Limit = 100, offset: Offset = 0) -> dict[str, Any]:
     with q.uow_factory() as uow:
         page = uow.chats.list(limit=limit, offset=offset)
-        lookup = {m.id: m.display_name for m in uow.members.all() if m.id is not None}
+        lookup = display_names(uow.members.all())
     return {
         "items": [chat_record(c, lookup) for c in page.items],
         "total": page.total,
@@ -236,7 +238,7 @@ def create_chat(q: QunmiDep, body: ChatCreate) -> dict[str, Any]:
             )
         )
         uow.commit()
-        lookup = {m.id: m.display_name for m in uow.members.all() if m.id is not None}
+        lookup = display_names(uow.members.all())
     return chat_record(chat, lookup)
 
 
@@ -257,7 +259,7 @@ def update_chat(q: QunmiDep, chat_id: int, body: ChatUpdate) -> dict[str, Any]:
             chat.member_ids = _member_ids(q, uow, body.members)
         chat = uow.chats.update(chat)
         uow.commit()
-        lookup = {m.id: m.display_name for m in uow.members.all() if m.id is not None}
+        lookup = display_names(uow.members.all())
     return chat_record(chat, lookup)
 
 
@@ -295,7 +297,7 @@ def list_tasks(
             offset=offset,
             order=order,
         )
-    lookup = {m.id: m.display_name for m in everyone if m.id is not None}
+    lookup = display_names(everyone)
     return {
         "items": [task_record(t, lookup, q.settings.tz) for t in page.items],
         "total": page.total,
@@ -311,7 +313,8 @@ def get_task(q: QunmiDep, task_id: int) -> dict[str, Any]:
         if task is None:
             raise NotFound(f"任务 #{task_id} 不存在")
         events = uow.tasks.events(task_id)
-    out = task_record(task, names(q), q.settings.tz)
+        lookup = display_names(uow.members.all())
+    out = task_record(task, lookup, q.settings.tz)
     out["events"] = [
         {
             "kind": e.kind,
@@ -364,7 +367,7 @@ def list_meetings(
             offset=offset,
             order="start",
         )
-    lookup = names(q)
+        lookup = display_names(uow.members.all())
     return {
         "items": [meeting_record(m, lookup, q.settings.tz) for m in page.items],
         "total": page.total,
@@ -377,9 +380,10 @@ def list_meetings(
 def get_meeting(q: QunmiDep, meeting_id: int) -> dict[str, Any]:
     with q.uow_factory() as uow:
         meeting = uow.meetings.get(meeting_id)
+        lookup = display_names(uow.members.all())
     if meeting is None:
         raise NotFound(f"会议 #{meeting_id} 不存在")
-    return meeting_record(meeting, names(q), q.settings.tz)
+    return meeting_record(meeting, lookup, q.settings.tz)
 
 
 @router.post(

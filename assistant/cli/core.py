@@ -164,11 +164,11 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
     @projects.command("list")
     def projects_list(as_json: JsonOpt = False) -> None:
         """列出项目。"""
-        from tools.records import project_record
+        from tools.records import display_names, project_record
 
         q = _qunmi()
         with q.uow_factory() as uow:
-            names = {m.id: m.display_name for m in uow.members.all() if m.id is not None}
+            names = display_names(uow.members.all())
             items = [project_record(p, names, q.settings.tz) for p in uow.projects.all()]
         if as_json:
             print(json.dumps(items, ensure_ascii=False, indent=2))
@@ -297,7 +297,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         """列出任务（默认只列未完成的）。"""
         from assistant.domain import Member
         from assistant.errors import QunmiError
-        from tools.records import task_record
+        from tools.records import display_names, task_record
         from tools.resolve import resolve_member_name
 
         q = _qunmi()
@@ -317,7 +317,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
                 page = uow.tasks.list(filters=filters, limit=500, order="id")
             except QunmiError as exc:
                 _fail(exc.reason)
-        names = {m.id: m.display_name for m in everyone if m.id is not None}
+        names = display_names(everyone)
         items = [task_record(t, names, q.settings.tz) for t in page.items]
         if as_json:
             print(json.dumps(items, ensure_ascii=False, indent=2))
@@ -397,11 +397,11 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
     @meetings.command("list")
     def meetings_list(as_json: JsonOpt = False) -> None:
         """列出已安排的会议。"""
-        from tools.records import meeting_record
+        from tools.records import display_names, meeting_record
 
         q = _qunmi()
         with q.uow_factory() as uow:
-            names = {m.id: m.display_name for m in uow.members.all() if m.id is not None}
+            names = display_names(uow.members.all())
             items = [
                 meeting_record(m, names, q.settings.tz)
                 for m in uow.meetings.list(filters={"status": "scheduled"}, limit=500).items
@@ -461,10 +461,12 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         limit: Annotated[int, typer.Option(min=1, max=500)] = 20, as_json: JsonOpt = False
     ) -> None:
         """最近的操作记录。"""
+        from tools.records import display_names
+
         q = _qunmi()
         with q.uow_factory() as uow:
             entries = uow.audit.list(limit=limit, order="-id").items
-            names = {m.id: m.display_name for m in uow.members.all() if m.id is not None}
+            names = display_names(uow.members.all())
         if as_json:
             print(
                 json.dumps(
