@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Generic, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
 
 from assistant.domain import (
     AuditEntry,
@@ -28,6 +28,9 @@ from assistant.domain import (
     Task,
     TaskEvent,
 )
+
+if TYPE_CHECKING:
+    from assistant.memory.ports import HistoryRepository
 
 __all__ = [
     "AuditRepository",
@@ -142,6 +145,7 @@ class UnitOfWork(Protocol):
     messages: MessageRepository
     audit: AuditRepository
     jobs: JobRepository
+    history: HistoryRepository
 
     def __enter__(self) -> Self: ...
 
