@@ -15,7 +15,17 @@ from api.auth import TokenGuard
 from api.errors import install_error_handlers
 from api.intake import IntakeTracking
 from api.limits import BodySizeLimit
-from api.routes import console, messages, records, tools, transcriptions, voice, webhook, wecom
+from api.routes import (
+    console,
+    memory,
+    messages,
+    records,
+    tools,
+    transcriptions,
+    voice,
+    webhook,
+    wecom,
+)
 from api.routes.common import ToolFailed, tool_failed_response
 from assistant import __version__
 from assistant.bootstrap import Qunmi, bootstrap
@@ -70,9 +80,15 @@ def create_app(
             worker.notify()
         if start_worker and q.transcriptions is not None:
             q.transcriptions.start()
+        index_loop = q.memory.loop() if start_worker and q.memory is not None else None
+        if index_loop is not None:
+            q.extras["index_loop"] = index_loop
+            index_loop.start()
         try:
             yield
         finally:
+            if index_loop is not None:
+                index_loop.stop()
             if q.transcriptions is not None:
                 q.transcriptions.stop()
             if worker is not None:
@@ -105,6 +121,7 @@ def create_app(
     app.include_router(messages.router)
     app.include_router(tools.router)
     app.include_router(transcriptions.router)
+    app.include_router(memory.router)
     app.include_router(voice.router)
     app.include_router(wecom.router)
     app.include_router(webhook.router)

@@ -13,7 +13,8 @@ from typing import Any
 
 from assistant.clock import SystemClock
 from assistant.errors import InvalidInput
-from assistant.ports import Clock, Engine, Notifier, Transcriber
+from assistant.memory.service import Memory
+from assistant.ports import ChatModel, Clock, Engine, Notifier, Transcriber
 from assistant.services.inbox import Inbox, MessageProcessor, ProcessorConfig
 from assistant.services.transcription import TranscriptionJobs
 from assistant.settings import Settings
@@ -21,7 +22,7 @@ from assistant.unit_of_work import UnitOfWorkFactory
 from tools.executor import Executor, ExecutorConfig
 from tools.permissions import PermissionPolicy, RolePolicy
 
-__all__ = ["Qunmi", "bootstrap", "build_engine"]
+__all__ = ["Qunmi", "bootstrap", "build_engine", "build_memory"]
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +40,15 @@ class Qunmi:
     processor: MessageProcessor
     notifier: Notifier | None = None
     transcriptions: TranscriptionJobs | None = None
+    memory: Memory | None = None
     db_engine: Any = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     def close(self) -> None:
         for closer in self.extras.get("closers", []):
             closer()
+        if self.memory is not None:
+            self.memory.close()
         if self.db_engine is not None:
             self.db_engine.dispose()
 
@@ -68,6 +72,82 @@ def build_engine(settings: Settings, name: str | None = None) -> Engine:
     raise InvalidInput(f"未知的引擎：{choice}（可选 rules / llm / hybrid）")
 
 
+def build_memory(
+    settings: Settings,
+    *,
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    answer_model: ChatModel | None = None,
+    embedder: Any = None,
+) -> Memory:
+    """The memory: the configured embedder, Chroma embedded under the data directory or a
+    server (``QUNMI_CHROMA__URL``), the SQL keyword index, and the answerer (generated with
+    the LLM when one is configured). Nothing connects or loads until first used."""
+    import threading
+
+    from assistant.memory.answer import Answerer
+    from assistant.memory.indexer import HistoryIndexer
+    from assistant.memory.ports import HistoryIndex
+    from assistant.memory.search import HistorySearch
+
+    built: list[HistoryIndex] = []
+    lock = threading.Lock()
+
+    def index() -> HistoryIndex:
+        if not built:
+            with lock:
+                if not built:
+                    from assistant.adapters.embeddings import build_embedder
+                    from storage.history.chroma import ChromaHistoryIndex, chroma_client_factory
+
+                    chroma = settings.chroma
+                    path = chroma.path or settings.data_dir / "chroma"
+                    if not chroma.url:
+                        path.mkdir(parents=True, exist_ok=True)
+                    built.append(
+                        ChromaHistoryIndex(
+                            connect=chroma_client_factory(
+                                url=chroma.url,
+                                path=str(path),
+                                timeout_seconds=chroma.timeout_seconds,
+                            ),
+                            embedder=embedder or build_embedder(settings.embeddings),
+                            prefix=chroma.collection_prefix,
+                            where=chroma.url or "embedded",
+                        )
+                    )
+        return built[0]
+
+    model = answer_model
+    if model is None and settings.llm.configured:
+        from assistant.adapters.llm import LangChainChatModel
+
+        model = LangChainChatModel.from_settings(settings.llm)
+    search = HistorySearch(uow_factory=uow_factory, index=index)
+    answerer = Answerer(
+        search=search,
+        uow_factory=uow_factory,
+        tz=settings.tz,
+        console_url=settings.console_url,
+        model=model,
+    )
+    indexer = HistoryIndexer(
+        uow_factory=uow_factory,
+        index=index,
+        clock=clock,
+        tz=settings.tz,
+        vector_batch=settings.memory.index_batch,
+    )
+    return Memory(
+        uow_factory=uow_factory,
+        search_use_case=search,
+        answerer=answerer,
+        indexer=indexer,
+        index=index,
+        interval=settings.memory.index_interval_seconds,
+    )
+
+
 def bootstrap(
     settings: Settings | None = None,
     *,
@@ -78,6 +158,8 @@ def bootstrap(
     policy: PermissionPolicy | None = None,
     transcriber: Transcriber | None = None,
     wecom_transport: Any = None,
+    answer_model: ChatModel | None = None,
+    embedder: Any = None,
 ) -> Qunmi:
     from storage.migrate import upgrade
     from storage.unit_of_work import make_engine, make_uow_factory
@@ -169,6 +251,13 @@ def bootstrap(
             clock=clock,
             transcriber=_shared_transcriber,
             media_dir=settings.data_dir / "media",
+        ),
+        memory=build_memory(
+            settings,
+            uow_factory=uow_factory,
+            clock=clock,
+            answer_model=answer_model,
+            embedder=embedder,
         ),
         db_engine=db_engine,
         extras={
