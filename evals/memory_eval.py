@@ -316,7 +316,7 @@ def score_mode(
     index = corpus.index
     search = HistorySearch(
         uow_factory=corpus.uow_factory,
-        index=(lambda: index) if index is not None else None,  # type: ignore[return-value]
+        index=(lambda: index) if index is not None else None,
         config=search_config,
     )
     answerer = Answerer(search=search, uow_factory=corpus.uow_factory, tz=tz, config=answer_config)

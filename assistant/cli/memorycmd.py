@@ -243,7 +243,9 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
 
     @import_app.command("chat")
     def import_chat(
-        file: Annotated[Path, typer.Argument(help='JSONL 文件，每行 {"time","chat","sender","text"}')],
+        file: Annotated[
+            Path, typer.Argument(help='JSONL 文件，每行 {"time","chat","sender","text"}')
+        ],
         now: NowOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
@@ -436,9 +438,7 @@ def _eval_memory(
     chosen = []
     for name in [n.strip() for n in embedders.split(",") if n.strip()]:
         try:
-            inner = (
-                build_embedder(settings.embeddings) if name == "api" else local_embedder(name)
-            )
+            inner = build_embedder(settings.embeddings) if name == "api" else local_embedder(name)
         except ValueError:
             _fail(f"不认识的向量模型“{name}”（可选 e5-small / use-m3 / api）", code=2)
         if name == "api" and not settings.embeddings.api_configured:
@@ -520,8 +520,7 @@ def _eval_memory(
             )
         console.print(table)
         console.print(
-            "建索引用时："
-            + "，".join(f"{k} {v:.1f} 秒" for k, v in timings.items()),
+            "建索引用时：" + "，".join(f"{k} {v:.1f} 秒" for k, v in timings.items()),
             style="dim",
         )
         if show_failures:

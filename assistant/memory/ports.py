@@ -184,7 +184,9 @@ class Embedder(Protocol):
     embedder has its own collection. Raises ``ModelError`` when the model or endpoint fails."""
 
     name: str
-    dimensions: int
+
+    @property
+    def dimensions(self) -> int: ...
 
     def embed_documents(self, texts: Sequence[str]) -> Vectors: ...
 

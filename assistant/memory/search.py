@@ -221,12 +221,12 @@ class HistorySearch:
             )
         hits.sort(key=lambda h: (-h.score, -h.doc.time.timestamp()))
         unique: list[SearchHit] = []
-        for hit in hits:
-            key = normalize(" ".join(hit.doc.text.split()))
+        for found in hits:
+            key = normalize(" ".join(found.doc.text.split()))
             if key in seen_texts:
                 continue
             seen_texts.add(key)
-            unique.append(hit)
+            unique.append(found)
         return unique
 
     def _newer_first(self, hits: list[SearchHit]) -> list[SearchHit]:

@@ -37,7 +37,8 @@ def resolve_filter(
         matches = [
             c.id
             for c in uow.chats.list(limit=500).items
-            if c.id is not None and (c.name == wanted or str(c.id) == wanted or c.external_id == wanted)
+            if c.id is not None
+            and (c.name == wanted or str(c.id) == wanted or c.external_id == wanted)
         ]
         if not matches:
             raise NotFound(f"找不到群“{wanted}”")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Select, case, delete, func, insert, literal, select, update
 from sqlalchemy.orm import Session
@@ -254,16 +254,17 @@ class SqlHistoryRepository:
             gone_length += row.length
         added_docs = added_length = 0
         for doc, counts in zip(docs, terms, strict=True):
-            row = existing.get(doc.doc_id)
-            if row is not None and row.vector_state != "delete":
+            found = existing.get(doc.doc_id)
+            if found is not None and found.vector_state != "delete":
                 continue  # the same version is already there
             length = sum(counts.values())
-            if row is None:
+            if found is None:
                 row = HistoryDocRow(revision=0)
                 _fill(row, doc, length, now)
                 self.session.add(row)
                 self.session.flush()
             else:
+                row = found
                 _fill(row, doc, length, now)
             if counts:
                 self.session.execute(
@@ -350,7 +351,10 @@ class SqlHistoryRepository:
         tf = HistoryTermRow.tf * 1.0
         norm = BM25_K1 * (1.0 - BM25_B) + (BM25_K1 * BM25_B / avgdl) * HistoryTermRow.length
         score = func.sum(weight * tf * (BM25_K1 + 1.0) / (tf + norm)).label("score")
-        stmt = select(HistoryTermRow.doc_pk, score).where(HistoryTermRow.term.in_(chosen))
+        stmt: Select[Any] = cast(
+            "Select[Any]",
+            select(HistoryTermRow.doc_pk, score).where(HistoryTermRow.term.in_(chosen)),
+        )
         if not filters.empty:
             stmt = stmt.join(HistoryDocRow, HistoryDocRow.id == HistoryTermRow.doc_pk)
             stmt = apply_filters(stmt, filters)

@@ -78,7 +78,8 @@ class OpenAIEmbedder:
         return np.vstack(parts)
 
     def embed_query(self, text: str) -> Vectors:
-        return self._embed([text])[0]
+        first: Vectors = self._embed([text])[0]
+        return first
 
     def _embed(self, texts: list[str]) -> Vectors:
         body: dict[str, Any] = {

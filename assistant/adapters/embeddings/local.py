@@ -35,7 +35,8 @@ def _normalised(rows: Any, dimensions: int) -> Vectors:
     out = np.asarray(rows, dtype=np.float32).reshape(-1, dimensions)
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return out / norms
+    result: Vectors = out / norms
+    return result
 
 
 class E5SmallEmbedder:
@@ -74,7 +75,8 @@ class E5SmallEmbedder:
         model = self._load()
         with self._lock:
             row = model.query([text[:MAX_CHARS] or " "])
-        return _normalised(row, self.dimensions)[0]
+        first: Vectors = _normalised(row, self.dimensions)[0]
+        return first
 
 
 class USEM3Embedder:
@@ -111,4 +113,5 @@ class USEM3Embedder:
         return _normalised(rows, self.dimensions)
 
     def embed_query(self, text: str) -> Vectors:
-        return self.embed_documents([text])[0]
+        first: Vectors = self.embed_documents([text])[0]
+        return first
