@@ -70,7 +70,7 @@ class SearchConfig:
     vector_weight: float = 1.0
     question_penalty: float = 0.5
     newer_first: bool = True
-    same_subject: float = 0.3  # share of term weight two passages hold in common
+    same_subject: float = 0.25  # share of term weight two passages hold in common
     reorder_window: int = 6
 
 
@@ -162,7 +162,7 @@ class HistorySearch:
             present = uow.history.doc_terms(sorted(candidates), list(weights))
         hits = self._fuse(keyword, vector, weights, present, effective, self.calibration(index))
         if cfg.newer_first and len(hits) > 1:
-            hits = self._newer_first(hits)
+            hits = self._newer_first(hits, weights)
         result.hits = hits[:limit]
         return result
 
@@ -229,7 +229,7 @@ class HistorySearch:
             unique.append(found)
         return unique
 
-    def _newer_first(self, hits: list[SearchHit]) -> list[SearchHit]:
+    def _newer_first(self, hits: list[SearchHit], asked: dict[str, float]) -> list[SearchHit]:
         """Among the leading hits, put a newer passage that revises the same subject before
         an older one (the order stays as it was otherwise)."""
         cfg = self.config
@@ -251,8 +251,9 @@ class HistorySearch:
                         continue
                     if not has_revision_cue(newer.doc.text):
                         continue
-                    if _overlap(terms[older.doc.doc_id], terms[newer.doc.doc_id], weight) < (
-                        cfg.same_subject
+                    a, b = terms[older.doc.doc_id], terms[newer.doc.doc_id]
+                    if _overlap(a, b, weight) < cfg.same_subject and not _same_question(
+                        a, b, asked
                     ):
                         continue
                     lifted = replace(newer, newer_than=(*newer.newer_than, older.doc.doc_id))
@@ -264,6 +265,15 @@ class HistorySearch:
             if not moved:
                 break
         return head + tail
+
+
+def _same_question(a: set[str], b: set[str], asked: dict[str, float]) -> bool:
+    """Both passages hold the same words of the question, and a good part of its weight."""
+    total = sum(asked.values())
+    if total <= 0:
+        return False
+    in_a, in_b = a & asked.keys(), b & asked.keys()
+    return in_a == in_b and sum(asked[t] for t in in_a) >= 0.4 * total
 
 
 def _overlap(a: set[str], b: set[str], weight: dict[str, float]) -> float:

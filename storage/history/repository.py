@@ -137,11 +137,15 @@ class SqlHistoryRepository:
         self._known_totals = None
         self._known_frequencies.clear()
         for key, delta in ((_DOCS, docs), (_LENGTH, length)):
-            self.session.execute(
+            result = self.session.execute(
                 update(HistoryStateRow)
                 .where(HistoryStateRow.key == key)
                 .values(number=HistoryStateRow.number + delta)
+                .execution_options(synchronize_session=False)
             )
+            if getattr(result, "rowcount", 0) == 0:  # the migration's rows were removed
+                self.session.add(HistoryStateRow(key=key, number=delta))
+                self.session.flush()
 
     def _totals(self) -> tuple[int, int]:
         if self._known_totals is not None:
