@@ -42,7 +42,16 @@ class ChromaServer:
         env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
         with self._log.open("ab") as log:
             self._process = subprocess.Popen(
-                [binary, "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)],
+                [
+                    binary,
+                    "run",
+                    "--path",
+                    str(self.path),
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=env,
@@ -50,7 +59,9 @@ class ChromaServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                raise RuntimeError(f"chroma run exited: {self._log.read_text(errors='replace')[-500:]}")
+                raise RuntimeError(
+                    f"chroma run exited: {self._log.read_text(errors='replace')[-500:]}"
+                )
             try:
                 if httpx.get(f"{self.url}/api/v2/heartbeat", timeout=1.0).status_code == 200:
                     return self

@@ -35,7 +35,9 @@ HISTORY = [
 @pytest.fixture(params=["embedded", "server"])
 def chroma(request: pytest.FixtureRequest, tmp_path: Path) -> ChromaSettings:
     if request.param == "server":
-        return ChromaSettings(url=request.getfixturevalue("chroma_server"), collection_prefix=f"t{free_port()}")
+        return ChromaSettings(
+            url=request.getfixturevalue("chroma_server"), collection_prefix=f"t{free_port()}"
+        )
     return ChromaSettings(path=tmp_path / "chroma")
 
 
@@ -252,7 +254,9 @@ def test_project_collections_and_filters(tmp_path: Path, e5_embedder: Any) -> No
     late = index.search("官网", filters=DocFilter(since=base + timedelta(days=2)), limit=10)
     assert {h.doc.record_id for h in late} == {2, 3}
     index.delete([docs[0].doc_id])
-    assert {h.doc.record_id for h in index.search("官网", filters=DocFilter(project_ids=(1,)))} == {2}
+    assert {h.doc.record_id for h in index.search("官网", filters=DocFilter(project_ids=(1,)))} == {
+        2
+    }
     assert index.search("官网", filters=DocFilter(project_ids=(9,))) == []
     index.reset()
     assert index.count() == 0
