@@ -24,6 +24,7 @@ from assistant.domain import (
     Meeting,
     Member,
     Message,
+    Milestone,
     Project,
     Task,
     TaskEvent,
@@ -36,6 +37,7 @@ __all__ = [
     "MeetingRepository",
     "MemberRepository",
     "MessageRepository",
+    "MilestoneRepository",
     "Page",
     "ProjectRepository",
     "Repository",
@@ -96,7 +98,8 @@ class ChatRepository(Repository[Chat], Protocol):
 
 
 class TaskRepository(Repository[Task], Protocol):
-    """Filters: ``status_in`` (list), ``open`` (bool), ``due_before`` (datetime)."""
+    """Filters: ``status_in`` (list), ``open`` (bool), ``due_before`` / ``due_after``
+    (datetime), ``q`` (title contains)."""
 
     def add_event(self, event: TaskEvent) -> TaskEvent: ...
 
@@ -108,7 +111,8 @@ class TaskRepository(Repository[Task], Protocol):
 
 
 class MeetingRepository(Repository[Meeting], Protocol):
-    """Filters: ``start_after`` / ``start_before`` (datetime), ``attendee_id`` (int)."""
+    """Filters: ``start_after`` / ``start_before`` (datetime), ``attendee_id`` (int),
+    ``recurring`` (bool), ``q`` (title contains)."""
 
     def upcoming_titles(
         self, *, after: datetime, limit: int = 20
@@ -133,6 +137,10 @@ class JobRepository(Repository[Job], Protocol):
     """Background jobs (transcriptions)."""
 
 
+class MilestoneRepository(Repository[Milestone], Protocol):
+    """Filters: ``due_after`` / ``due_before`` (datetime)."""
+
+
 class UnitOfWork(Protocol):
     members: MemberRepository
     projects: ProjectRepository
@@ -142,6 +150,7 @@ class UnitOfWork(Protocol):
     messages: MessageRepository
     audit: AuditRepository
     jobs: JobRepository
+    milestones: MilestoneRepository
 
     def __enter__(self) -> Self: ...
 

@@ -22,6 +22,7 @@ from assistant.domain import (
     Message,
     MessageKind,
     MessageState,
+    Milestone,
     Priority,
     Project,
     ProjectStatus,
@@ -40,6 +41,7 @@ from storage.orm import (
     MeetingRow,
     MemberRow,
     MessageRow,
+    MilestoneRow,
     ProjectRow,
     TaskEventRow,
     TaskRow,
@@ -241,7 +243,7 @@ class SqlTaskRepository(SqlRepository[Task, TaskRow]):
     enums = {"status": TaskStatus, "priority": Priority}
 
     def _special_filter_applies(self, key: str) -> bool:
-        return key in {"status_in", "open", "due_before", "q"}
+        return key in {"status_in", "open", "due_before", "due_after", "q"}
 
     def _special_filter(self, stmt: Select[Any], key: str, value: Any) -> Select[Any]:
         if key == "status_in":
@@ -253,6 +255,8 @@ class SqlTaskRepository(SqlRepository[Task, TaskRow]):
             )
         if key == "due_before":
             return stmt.where(TaskRow.due.is_not(None), TaskRow.due < value)
+        if key == "due_after":
+            return stmt.where(TaskRow.due.is_not(None), TaskRow.due >= value)
         if key == "q":
             return stmt.where(TaskRow.title.contains(str(value)))
         return super()._special_filter(stmt, key, value)
@@ -308,7 +312,7 @@ class SqlMeetingRepository(SqlRepository[Meeting, MeetingRow]):
     default_order = "start"
 
     def _special_filter_applies(self, key: str) -> bool:
-        return key in {"start_after", "start_before", "attendee_id", "q"}
+        return key in {"start_after", "start_before", "attendee_id", "q", "recurring"}
 
     def _special_filter(self, stmt: Select[Any], key: str, value: Any) -> Select[Any]:
         if key == "start_after":
@@ -317,6 +321,10 @@ class SqlMeetingRepository(SqlRepository[Meeting, MeetingRow]):
             return stmt.where(MeetingRow.start < value)
         if key == "attendee_id":
             return stmt.where(MeetingRow.attendees.any(MemberRow.id == int(value)))
+        if key == "recurring":
+            return stmt.where(
+                MeetingRow.recurrence.is_not(None) if value else MeetingRow.recurrence.is_(None)
+            )
         if key == "q":
             return stmt.where(MeetingRow.title.contains(str(value)))
         return super()._special_filter(stmt, key, value)
@@ -382,6 +390,24 @@ class SqlAuditRepository(SqlRepository[AuditEntry, AuditRow]):
     def by_key(self, key: str) -> AuditEntry | None:
         row = self.session.scalar(select(AuditRow).where(AuditRow.idempotency_key == key))
         return None if row is None else self._to_domain(row)
+
+
+class SqlMilestoneRepository(SqlRepository[Milestone, MilestoneRow]):
+    """Filters: ``due_after`` / ``due_before`` (datetime)."""
+
+    domain = Milestone
+    row = MilestoneRow
+    default_order = "due"
+
+    def _special_filter_applies(self, key: str) -> bool:
+        return key in {"due_after", "due_before"}
+
+    def _special_filter(self, stmt: Select[Any], key: str, value: Any) -> Select[Any]:
+        if key == "due_after":
+            return stmt.where(MilestoneRow.due >= value)
+        if key == "due_before":
+            return stmt.where(MilestoneRow.due < value)
+        return super()._special_filter(stmt, key, value)
 
 
 class SqlJobRepository(SqlRepository[Job, JobRow]):

@@ -19,6 +19,7 @@ from storage.repositories import (
     SqlMeetingRepository,
     SqlMemberRepository,
     SqlMessageRepository,
+    SqlMilestoneRepository,
     SqlProjectRepository,
     SqlTaskRepository,
 )
@@ -65,6 +66,7 @@ class SqlUnitOfWork:
         self.messages = SqlMessageRepository(self.session)
         self.audit = SqlAuditRepository(self.session)
         self.jobs = SqlJobRepository(self.session)
+        self.milestones = SqlMilestoneRepository(self.session)
         return self
 
     def __exit__(
