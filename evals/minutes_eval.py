@@ -87,7 +87,9 @@ def load_meetings(path: Path) -> list[GoldMeeting]:
 
 def _span(texts: list[str], source: str, line: int | None) -> tuple[int, int, int] | None:
     """(turn, start, end) of ``source``: in turn ``line`` when given and found there."""
-    order = ([line] if line is not None and 0 <= line < len(texts) else []) + list(range(len(texts)))
+    order = ([line] if line is not None and 0 <= line < len(texts) else []) + list(
+        range(len(texts))
+    )
     for i in order:
         pos = texts[i].find(source)
         if pos >= 0 and source:
@@ -185,7 +187,11 @@ def _match(
                 keywords = [str(k).translate(_FOLD) for k in g.get("keywords", [])]
                 covered = bool(keywords) and all(k in mentioned for k in keywords)
                 ok = overlap >= 0.5 or covered
-                score = overlap + (1.0 if covered else 0.0) + (2.0 if p.get("owner") == g.get("owner") else 0.0)
+                score = (
+                    overlap
+                    + (1.0 if covered else 0.0)
+                    + (2.0 if p.get("owner") == g.get("owner") else 0.0)
+                )
             else:
                 similarity = _dice(str(p.get("text", "")), str(g.get("text", "")))
                 ok = overlap >= 0.5 or similarity >= 0.5
@@ -243,7 +249,9 @@ def score_minutes(
                         misses.append(f"due {g['title']}: {p.get('due')} ≠ {g.get('due')}")
             matched_g = {gi for gi, _ in pairs}
             matched_p = {pi for _, pi in pairs}
-            misses.extend(f"missed {kind}: {g['source']}" for i, g in enumerate(gold) if i not in matched_g)
+            misses.extend(
+                f"missed {kind}: {g['source']}" for i, g in enumerate(gold) if i not in matched_g
+            )
             misses.extend(
                 f"extra {kind}: {p.get('source')}" for i, p in enumerate(pred) if i not in matched_p
             )

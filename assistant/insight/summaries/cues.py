@@ -114,13 +114,20 @@ def find_decisions(
                 i += 1
                 continue
             if _ONLY_CUE.match(clause.text):
-                before = _previous_content(sentences, sentence, parts[:i])
+                after: list[Clause] = []
+                for nxt in parts[i + 1 : i + 3]:
+                    if re.search(r"你|我来|负责|之前|谁", nxt.text) or _UNDECIDED.search(nxt.text):
+                        break
+                    after.append(nxt)
+                before = after or _previous_content(sentences, sentence, parts[:i])
                 if before is not None:
                     text = "，".join(c.text for c in before)
                     text = _DECISION_LEAD.sub("", text, count=1).strip("，") or text
                     source, line = _source(lines, before)
                     if len(text) >= 4 and not any(d.source == source for d in out):
-                        out.append(Decision(text=text, source=source, line=line, speaker=sentence.speaker))
+                        out.append(
+                            Decision(text=text, source=source, line=line, speaker=sentence.speaker)
+                        )
                     i += 1
                     continue
             if _WEAK_DECISION.match(clause.text[cue.start() :]) and len(clause.text) < 6:
@@ -135,7 +142,9 @@ def find_decisions(
                     break
                 if re.search(r"你|我来|负责|之前|之后给|谁", nxt.text):
                     break
-                if _ONLY_CUE.match(clause.text) or re.match(r"^(?:先|只|第|都|但是?|不过)", nxt.text):
+                if _ONLY_CUE.match(clause.text) or re.match(
+                    r"^(?:先|只|第|都|但是?|不过)", nxt.text
+                ):
                     span.append(nxt)
                     j += 1
                     continue
@@ -147,8 +156,10 @@ def find_decisions(
                     continue
                 span = before
             # "只做短信验证码，密码那个先不做了": the negative half belongs to the same decision.
-            while j < len(parts) and len(span) < 4 and re.search(
-                r"^[^，]{0,8}(?:先不做|不做|不要|不上|不搞)了?$", parts[j].text
+            while (
+                j < len(parts)
+                and len(span) < 4
+                and re.search(r"^[^，]{0,8}(?:先不做|不做|不要|不上|不搞)了?$", parts[j].text)
             ):
                 span.append(parts[j])
                 j += 1
@@ -254,7 +265,9 @@ def _reply_speaker(lines: Sequence[TranscriptLine], speakers: Speakers, line: in
     for nxt in range(line + 1, min(line + 3, len(lines))):
         who = speakers.by_line[nxt]
         if who is not None and who != speakers.by_line[line]:
-            if re.match(r"^[\s,，]*(?:嗯|好|行|可以|没问题|收到|OK|ok|要得|晓得|明白|对)", lines[nxt].text):
+            if re.match(
+                r"^[\s,，]*(?:嗯|好|行|可以|没问题|收到|OK|ok|要得|晓得|明白|对)", lines[nxt].text
+            ):
                 return who
             return None
     return None
@@ -309,7 +322,11 @@ def find_action_items(
             found.append(
                 (
                     ActionItem(
-                        title=title, source=source, line=line, owner=owner, due=due,
+                        title=title,
+                        source=source,
+                        line=line,
+                        owner=owner,
+                        due=due,
                         speaker=speaker,
                     ),
                     sentence,
@@ -329,14 +346,20 @@ def _item_clauses(sentence: Sentence, names_of_owner: Sequence[str]) -> list[Cla
     first = 0
     for i, clause in enumerate(parts):
         folded = clause.text.casefold()
-        if any(n and n in folded for n in names) or re.search(r"我来|我去|我这边|我负责|你", clause.text):
+        if any(n and n in folded for n in names) or re.search(
+            r"我来|我去|我这边|我负责|你", clause.text
+        ):
             first = i
             break
     return parts[first:]
 
 
 def _words(text: str) -> set[str]:
-    return {text[i : i + 2] for i in range(len(text) - 1) if not re.search(r"[，。？\s]", text[i : i + 2])}
+    return {
+        text[i : i + 2]
+        for i in range(len(text) - 1)
+        if not re.search(r"[，。？\s]", text[i : i + 2])
+    }
 
 
 def _similar(a: str, b: str) -> float:
@@ -355,7 +378,8 @@ def _without_dropped(
         dropped = False
         for later in sentences[sentence.index + 1 : sentence.index + 5]:
             if _DROP.search(later.text) and (
-                _similar(later.text, item.title) >= 0.2 or re.match(r"^(?:那)?(?:这个|算了)", later.text)
+                _similar(later.text, item.title) >= 0.2
+                or re.match(r"^(?:那)?(?:这个|算了)", later.text)
             ):
                 dropped = True
                 break

@@ -8,6 +8,7 @@ few central lines each) → a short summary within a length budget.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from assistant.insight.summaries.cues import (
     find_action_items,
@@ -39,10 +40,7 @@ class OfflineMinutesEngine:
     def minutes(self, lines: Sequence[TranscriptLine], context: MeetingContext) -> MinutesDraft:
         speakers = recognise_speakers(lines, context.members)
         sentences = split_transcript(lines)
-        sentences = [
-            s if s.speaker == speakers.by_line[s.line] else _with_speaker(s, speakers.by_line[s.line])
-            for s in sentences
-        ]
+        sentences = [replace(s, speaker=speakers.by_line[s.line]) for s in sentences]
         decisions = find_decisions(sentences, lines)
         actions = find_action_items(sentences, lines, speakers, context)
         questions = find_open_questions(sentences, lines)
@@ -57,9 +55,3 @@ class OfflineMinutesEngine:
             open_questions=questions,
             engine=self.name,
         )
-
-
-def _with_speaker(sentence: object, speaker: str | None) -> object:
-    from dataclasses import replace
-
-    return replace(sentence, speaker=speaker)  # type: ignore[type-var]

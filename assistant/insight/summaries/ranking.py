@@ -15,12 +15,13 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import Any
 
 from assistant.insight.summaries.model import Sentence, Topic
 from assistant.insight.summaries.spoken import is_chitchat
 from assistant.ports import Embedder
 
-__all__ = ["SentenceRanker", "compose_summary", "segment_topics", "tokenize"]
+__all__ = ["SentenceRanker", "compose_summary", "headline", "segment_topics", "tokenize"]
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ _CONTENT = re.compile(r"[\u4e00-\u9fff]{2,}|[A-Za-z][A-Za-z0-9.+#-]{1,}|\d+(?:\.
 
 
 @lru_cache(maxsize=1)
-def _jieba() -> object | None:
+def _jieba() -> Any:
     try:
         import jieba
     except ImportError:  # pragma: no cover - jieba is a declared dependency
@@ -58,7 +59,7 @@ def tokenize(text: str) -> list[str]:
     if jb is None:
         chars = re.sub(r"[^\u4e00-\u9fffA-Za-z0-9]", "", text)
         return [chars[i : i + 2] for i in range(len(chars) - 1)]
-    words = jb.lcut(text, HMM=False)  # type: ignore[attr-defined]
+    words = jb.lcut(text, HMM=False)
     return [
         w.lower()
         for w in words
@@ -114,7 +115,9 @@ class SentenceRanker:
             try:
                 self._embeddings = embedder.embed([s.text for s in self.sentences])
             except Exception:  # noqa: BLE001 - rank by words when the embedder fails
-                log.exception("embedder %s failed; ranking by TF-IDF", getattr(embedder, "name", "?"))
+                log.exception(
+                    "embedder %s failed; ranking by TF-IDF", getattr(embedder, "name", "?")
+                )
         self.scores = [self._score(i) for i in range(n)]
 
     def _score(self, i: int) -> float:
@@ -123,7 +126,9 @@ class SentenceRanker:
         if is_chitchat(text.rstrip("。？")) or len(self.tokens[i]) == 0:
             return 0.0
         if self._embeddings is not None:
-            mean = [sum(col) / len(self._embeddings) for col in zip(*self._embeddings, strict=False)]
+            mean = [
+                sum(col) / len(self._embeddings) for col in zip(*self._embeddings, strict=False)
+            ]
             centrality = _dense_cos(self._embeddings[i], mean)
         else:
             centrality = _dot(self.vectors[i], self.centroid)
@@ -190,7 +195,7 @@ def segment_topics(ranker: SentenceRanker, *, max_topics: int = 8) -> list[Topic
         summary = "".join(sentences[i].text for i in picked)
         topics.append(
             Topic(
-                title=_headline(ranker, indexes),
+                title=headline(ranker, indexes),
                 summary=summary,
                 first_line=sentences[a].line,
                 last_line=sentences[b - 1].line,
@@ -242,7 +247,7 @@ def _turns(ranker: SentenceRanker) -> int:
     return len({s.line for s in ranker.sentences})
 
 
-def _headline(ranker: SentenceRanker, indexes: Sequence[int]) -> str:
+def headline(ranker: SentenceRanker, indexes: Sequence[int]) -> str:
     """The words that set this topic apart: its most weighted keywords, in order of weight."""
     counts: Counter[str] = Counter()
     for i in indexes:
@@ -266,7 +271,9 @@ def compose_summary(ranker: SentenceRanker, topics: Sequence[Topic], *, budget: 
         return ""
     chosen: list[int] = []
     for topic in topics:
-        indexes = [i for i, s in enumerate(sentences) if topic.first_line <= s.line <= topic.last_line]
+        indexes = [
+            i for i, s in enumerate(sentences) if topic.first_line <= s.line <= topic.last_line
+        ]
         best = max(indexes, key=lambda i: ranker.scores[i], default=None)
         if best is not None and ranker.scores[best] > 0:
             chosen.append(best)

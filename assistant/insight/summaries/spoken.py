@@ -41,7 +41,9 @@ _DEMONSTRATIVE_FILLER = re.compile(
 _STUTTER_MULTI = re.compile(r"([\u4e00-\u9fff]{2,4})\1+")
 _STUTTER_ONE = re.compile(r"([\u4e00-\u9fff])\1{2,}")
 # Reduplications that are words, not stutters.
-_KEEP_DOUBLE = frozenset("看看 试试 想想 问问 聊聊 谢谢 天天 常常 刚刚 慢慢 好好 渐渐 个个 人人 步步 哈哈 宝宝".split())
+_KEEP_DOUBLE = frozenset(
+    "看看 试试 想想 问问 聊聊 谢谢 天天 常常 刚刚 慢慢 好好 渐渐 个个 人人 步步 哈哈 宝宝".split()
+)
 
 _TIME_HEAD = (
     r"(?:下下?周|这周|本周|下个?星期|下个?礼拜)?(?:周|星期|礼拜)[一二三四五六日天1-7]|[0-9一二三四五六七八九十两]{1,3}(?:号|日|点半?)"
