@@ -22,7 +22,7 @@ from assistant.domain import Meeting, Member, Message, Minutes, ToolCall
 from assistant.errors import InvalidInput, NotFound, QunmiError
 from assistant.insight.summaries.digest import Digest, DigestMessage, build_digest
 from assistant.insight.summaries.model import MeetingContext, MinutesDraft, TranscriptLine
-from assistant.insight.summaries.replies import CardReply, read_reply
+from assistant.insight.summaries.replies import CardReply, read_reply, read_summary_request
 from assistant.ports import Clock
 from assistant.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from tools.executor import CallContext, Executor, ToolResult
@@ -322,7 +322,7 @@ class MinutesService:
             return Applied(kind="minutes", record=minutes_record(minutes, scope.tz))
         if scope.chat_id is None:
             raise InvalidInput("请在群里使用，或者说明要总结哪个会议")
-        until = args.until or scope.now
+        until = args.until or scope.now + timedelta(seconds=1)
         since = args.since or until.astimezone(scope.tz).replace(
             hour=0, minute=0, second=0, microsecond=0
         )
@@ -396,7 +396,16 @@ class MinutesService:
             return None
         wanted = read_reply(text)
         if wanted is None:
-            return None
+            asked = read_summary_request(text, self._clock.now().astimezone(self.tz))
+            if asked is None:
+                return None
+            result = self._executor.execute(
+                ToolCall("summarize", asked),
+                CallContext(
+                    actor=actor.id or actor.display_name, chat_id=chat_id, message_id=message_id
+                ),
+            )
+            return ReplyOutcome(results=[result])
         minutes = self.waiting_card(chat_id)
         if minutes is None or minutes.id is None:
             return None

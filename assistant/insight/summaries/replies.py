@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
-__all__ = ["CardReply", "Edit", "read_reply"]
+__all__ = ["CardReply", "Edit", "read_reply", "read_summary_request"]
 
 _CN = {
     "一": 1,
@@ -112,3 +114,37 @@ def read_reply(text: str) -> CardReply | None:
             kind = "due"
         return CardReply(edits=(Edit(n, kind, m["value"].strip()),))
     return None
+
+
+_SUMMARY_ASK = re.compile(
+    r"(?:总结|汇总|整理|出|发|生成|来)(?:一下|个|份|下)?.{0,12}?(?:纪要|摘要|总结|聊了什么|说了什么|讨论了什么|聊了啥|讨论了啥)"
+    r"|(?:聊了|讨论了|说了)(?:些)?(?:什么|啥)|总结一下|会议?的?纪要[吧呢？?]*$"
+)
+_MEETING_WORDS = re.compile(
+    r"#(?P<id>\d+)|(?P<words>[\u4e00-\u9fffA-Za-z0-9]{0,8}?(?:会议|会))(?:的)?(?:纪要|总结|摘要)"
+)
+_WEEK = re.compile(r"这周|本周|这个星期|这星期|本星期|这礼拜")
+
+
+def read_summary_request(text: str, now: datetime) -> dict[str, Any] | None:
+    """The ``summarize`` arguments a chat message asks for ("总结一下今天群里聊了什么",
+    "这周讨论了什么", "出一下刚才周会的纪要", "#3会议的纪要"), or ``None``."""
+    stripped = re.sub(r"^@\S+\s*", "", text.strip())
+    if len(stripped) > 40 or _SUMMARY_ASK.search(stripped) is None:
+        return None
+    m = _MEETING_WORDS.search(stripped)
+    if m is not None and "群" not in stripped:
+        if m["id"]:
+            return {"meeting": int(m["id"])}
+        words = re.sub(r"^(?:出|发|生成|总结|一下|刚才|刚刚|今天|那个|的)+", "", m["words"] or "")
+        return {"meeting": words or "会"}
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if _WEEK.search(stripped):
+        since = day - timedelta(days=day.weekday())
+    elif re.search(r"昨天", stripped):
+        since = day - timedelta(days=1)
+        return {"since": since.isoformat(), "until": day.isoformat()}
+    else:
+        since = day
+    # No end: up to now, including what was said this second.
+    return {"since": since.isoformat()}
