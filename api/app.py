@@ -20,6 +20,7 @@ from api.routes import (
     memory,
     messages,
     records,
+    summaries,
     tools,
     transcriptions,
     voice,
@@ -84,6 +85,8 @@ def create_app(
         if index_loop is not None:
             q.extras["index_loop"] = index_loop
             index_loop.start()
+        if start_worker and q.summary_jobs is not None:
+            q.summary_jobs.start()
         try:
             yield
         finally:
@@ -91,6 +94,8 @@ def create_app(
                 index_loop.stop()
             if q.transcriptions is not None:
                 q.transcriptions.stop()
+            if q.summary_jobs is not None:
+                q.summary_jobs.stop()
             if worker is not None:
                 worker.stop()
             if owned:
@@ -122,6 +127,7 @@ def create_app(
     app.include_router(tools.router)
     app.include_router(transcriptions.router)
     app.include_router(memory.router)
+    app.include_router(summaries.router)
     app.include_router(voice.router)
     app.include_router(wecom.router)
     app.include_router(webhook.router)

@@ -15,6 +15,7 @@ __all__ = [
     "LLMSettings",
     "MemorySettings",
     "Settings",
+    "SummariesSettings",
     "WeComSettings",
     "WhisperSettings",
 ]
@@ -61,6 +62,16 @@ class WhisperSettings(BaseModel):
     api_base_url: str | None = None
     api_key: SecretStr | None = None
     api_timeout_seconds: float = 120.0
+
+
+class SummariesSettings(BaseModel):
+    """Minutes and digests. ``engine``: ``auto`` uses the LLM when one is configured (the
+    offline engine takes over when it fails), ``offline`` never calls a model."""
+
+    engine: Literal["auto", "offline", "llm"] = "auto"
+    summary_chars: int = Field(default=250, ge=80, le=2000)
+    max_chat_messages: int = Field(default=3000, ge=10, le=50_000)
+    llm_chunk_chars: int = Field(default=6000, ge=1000, le=60_000)
 
 
 class WeComSettings(BaseModel):
@@ -161,6 +172,7 @@ class Settings(BaseSettings):
     chroma: ChromaSettings = Field(default_factory=ChromaSettings)
     embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     memory: MemorySettings = Field(default_factory=MemorySettings)
+    summaries: SummariesSettings = Field(default_factory=SummariesSettings)
 
     @property
     def tz(self) -> ZoneInfo:

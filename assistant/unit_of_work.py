@@ -24,6 +24,8 @@ from assistant.domain import (
     Meeting,
     Member,
     Message,
+    Milestone,
+    Minutes,
     Project,
     Task,
     TaskEvent,
@@ -39,6 +41,8 @@ __all__ = [
     "MeetingRepository",
     "MemberRepository",
     "MessageRepository",
+    "MilestoneRepository",
+    "MinutesRepository",
     "Page",
     "ProjectRepository",
     "Repository",
@@ -99,7 +103,8 @@ class ChatRepository(Repository[Chat], Protocol):
 
 
 class TaskRepository(Repository[Task], Protocol):
-    """Filters: ``status_in`` (list), ``open`` (bool), ``due_before`` (datetime)."""
+    """Filters: ``status_in`` (list), ``open`` (bool), ``due_before`` / ``due_after``
+    (datetime), ``q`` (title contains)."""
 
     def add_event(self, event: TaskEvent) -> TaskEvent: ...
 
@@ -111,7 +116,8 @@ class TaskRepository(Repository[Task], Protocol):
 
 
 class MeetingRepository(Repository[Meeting], Protocol):
-    """Filters: ``start_after`` / ``start_before`` (datetime), ``attendee_id`` (int)."""
+    """Filters: ``start_after`` / ``start_before`` (datetime), ``attendee_id`` (int),
+    ``recurring`` (bool), ``q`` (title contains)."""
 
     def upcoming_titles(
         self, *, after: datetime, limit: int = 20
@@ -136,6 +142,16 @@ class JobRepository(Repository[Job], Protocol):
     """Background jobs (transcriptions)."""
 
 
+class MilestoneRepository(Repository[Milestone], Protocol):
+    """Filters: ``due_after`` / ``due_before`` (datetime)."""
+
+
+class MinutesRepository(Repository[Minutes], Protocol):
+    """Filters: ``meeting_id``, ``chat_id`` (equality)."""
+
+    def by_meeting(self, meeting_id: int) -> Minutes | None: ...
+
+
 class UnitOfWork(Protocol):
     members: MemberRepository
     projects: ProjectRepository
@@ -146,6 +162,8 @@ class UnitOfWork(Protocol):
     audit: AuditRepository
     jobs: JobRepository
     history: HistoryRepository
+    milestones: MilestoneRepository
+    minutes: MinutesRepository
 
     def __enter__(self) -> Self: ...
 

@@ -21,6 +21,8 @@ from storage.repositories import (
     SqlMeetingRepository,
     SqlMemberRepository,
     SqlMessageRepository,
+    SqlMilestoneRepository,
+    SqlMinutesRepository,
     SqlProjectRepository,
     SqlTaskRepository,
 )
@@ -68,6 +70,8 @@ class SqlUnitOfWork:
         self.audit = SqlAuditRepository(self.session)
         self.jobs = SqlJobRepository(self.session)
         self.history = SqlHistoryRepository(self.session)
+        self.milestones = SqlMilestoneRepository(self.session)
+        self.minutes = SqlMinutesRepository(self.session)
         return self
 
     def __exit__(

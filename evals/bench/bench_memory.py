@@ -5,7 +5,7 @@ Run: ``python -m evals.bench.bench_memory`` (``QUNMI_BENCH_MEMORY_SIZES=10000,10
 
 The passages are synthetic team chat (templates over subjects, people, numbers and files, in
 20 projects). Embedding 100k texts with the bundled model would take an hour here, so the
-corpus vectors come from a pool of 2,000 really embedded sentences (e5, cached on disk under
+corpus vectors come from a pool of 600 really embedded sentences (e5, cached on disk under
 ``data/cache``) plus a little noise; indexing throughput with the real model is measured on
 its own, on fresh text. Built corpora are kept under ``data/bench/`` and reused. Search
 latency is measured with the query vector already computed (the query cache a repeated
@@ -38,7 +38,7 @@ TZ = ZoneInfo("Asia/Shanghai")
 SIZES = [int(s) for s in os.environ.get("QUNMI_BENCH_MEMORY_SIZES", "10000,100000").split(",")]
 QUERIES = int(os.environ.get("QUNMI_BENCH_MEMORY_QUERIES", "200"))
 PROJECTS = 20
-POOL = 2000
+POOL = int(os.environ.get("QUNMI_BENCH_MEMORY_POOL", "600"))
 ROOT = Path(os.environ.get("QUNMI_DATA_DIR", "data")) / "bench" / "memory"
 CACHE = Path(os.environ.get("QUNMI_DATA_DIR", "data")) / "cache" / "embeddings"
 
@@ -172,62 +172,69 @@ def main() -> None:
         embedder.embed_query(q)  # the query cache, as for a repeated question
     qvecs = [embedder.embed_query(q) for q in questions]
     for n in SIZES:
-        docs, matrix = _docs(n, texts, vectors)
-        uow_factory, index, rate = _build(n, docs, matrix, embedder)
-        print(
-            f"\n== {n:,} passages ({PROJECTS} projects); bulk indexing {rate:.0f} passages/s "
-            "(SQL terms + Chroma main and project collections, vectors precomputed)"
+        _size(n, texts, vectors, embedder, questions, qvecs)
+
+
+def _size(
+    n: int,
+    texts: list[str],
+    vectors: Vectors,
+    embedder: Any,
+    questions: list[str],
+    qvecs: list[Vectors],
+) -> None:
+    docs, matrix = _docs(n, texts, vectors)
+    uow_factory, index, rate = _build(n, docs, matrix, embedder)
+    print(
+        f"\n== {n:,} passages ({PROJECTS} projects); bulk indexing {rate:.0f} passages/s "
+        "(SQL terms + Chroma main and project collections, vectors precomputed)"
+    )
+    main_col = index._collection()
+    projects = [(i, i % PROJECTS + 1) for i in range(len(qvecs))]
+    include = ["metadatas", "documents", "distances"]
+    search = HistorySearch(uow_factory=uow_factory, index=lambda: index)
+
+    def raw(v: Vectors) -> Any:
+        return main_col.query(query_embeddings=[v], n_results=10, include=include)
+
+    def raw_where(p: tuple[int, int]) -> Any:
+        return main_col.query(
+            query_embeddings=[qvecs[p[0]]],
+            n_results=10,
+            where={"project_id": p[1]},
+            include=include,
         )
-        main_col = index._collection()
-        project_ids = [i % PROJECTS + 1 for i in range(len(qvecs))]
-        rows = [
-            (
-                "raw Chroma, top 10",
-                lambda v: main_col.query(
-                    query_embeddings=[v],
-                    n_results=10,
-                    include=["metadatas", "documents", "distances"],
-                ),
-                qvecs,
-            ),
-            (
-                "raw Chroma, where project",
-                lambda p: main_col.query(
-                    query_embeddings=[qvecs[p[0]]],
-                    n_results=10,
-                    where={"project_id": p[1]},
-                    include=["metadatas", "documents", "distances"],
-                ),
-                list(enumerate(project_ids))[:50],
-            ),
-            ("vector index, top 10", lambda v: index.search(v, limit=10), qvecs),
-            (
-                "vector index, project filter",
-                lambda p: index.search(
-                    qvecs[p[0]], filters=DocFilter(project_ids=(p[1],)), limit=10
-                ),
-                list(enumerate(project_ids)),
-            ),
-        ]
-        search = HistorySearch(uow_factory=uow_factory, index=lambda: index)
-        rows += [
-            ("keyword (BM25, SQLite)", lambda q: _keyword(uow_factory, q, DocFilter()), questions),
-            (
-                "keyword, project filter",
-                lambda p: _keyword(uow_factory, questions[p[0]], DocFilter(project_ids=(p[1],))),
-                list(enumerate(project_ids)),
-            ),
-            ("hybrid search, top 10", lambda q: search.search(q, limit=10), questions),
-            (
-                "hybrid search, project filter",
-                lambda p: search.search(
-                    questions[p[0]], filters=DocFilter(project_ids=(p[1],)), limit=10
-                ),
-                list(enumerate(project_ids)),
-            ),
-        ]
-        for label, fn, inputs in rows:
-            print(f"  {label:32s} {_percentiles(_time(fn, inputs))}  ({len(inputs)} queries)")
+
+    def ours(v: Vectors) -> Any:
+        return index.search(v, limit=10)
+
+    def ours_project(p: tuple[int, int]) -> Any:
+        return index.search(qvecs[p[0]], filters=DocFilter(project_ids=(p[1],)), limit=10)
+
+    def keyword(q: str) -> Any:
+        return _keyword(uow_factory, q, DocFilter())
+
+    def keyword_project(p: tuple[int, int]) -> Any:
+        return _keyword(uow_factory, questions[p[0]], DocFilter(project_ids=(p[1],)))
+
+    def hybrid(q: str) -> Any:
+        return search.search(q, limit=10)
+
+    def hybrid_project(p: tuple[int, int]) -> Any:
+        return search.search(questions[p[0]], filters=DocFilter(project_ids=(p[1],)), limit=10)
+
+    rows: list[tuple[str, Callable[[Any], Any], list[Any]]] = [
+        ("raw Chroma, top 10", raw, list(qvecs)),
+        ("raw Chroma, where project", raw_where, projects[:50]),
+        ("vector index, top 10", ours, list(qvecs)),
+        ("vector index, project filter", ours_project, projects),
+        ("keyword (BM25, SQLite)", keyword, questions),
+        ("keyword, project filter", keyword_project, projects),
+        ("hybrid search, top 10", hybrid, questions),
+        ("hybrid search, project filter", hybrid_project, projects),
+    ]
+    for label, fn, inputs in rows:
+        print(f"  {label:32s} {_percentiles(_time(fn, inputs))}  ({len(inputs)} queries)")
 
 
 def _keyword(uow_factory: Any, query: str, filters: DocFilter) -> Any:

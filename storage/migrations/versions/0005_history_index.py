@@ -1,7 +1,7 @@
 """history index: passages, keyword postings, the record queue
 
-Revision ID: 0003_history_index
-Revises: 0002
+Revision ID: 0005_history_index
+Revises: 0004_minutes
 Create Date: 2026-12-01 09:55:37.166346
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import storage.orm
 
-revision = "0003_history_index"
-down_revision = "0002"
+revision = "0005_history_index"
+down_revision = "0004_minutes"
 branch_labels = None
 depends_on = None
 
