@@ -225,6 +225,14 @@ def bootstrap(
         max_chat_messages=settings.summaries.max_chat_messages,
     )
     executor.register("summarize", minutes.summarize)
+    memory = build_memory(
+        settings,
+        uow_factory=uow_factory,
+        clock=clock,
+        answer_model=answer_model,
+        embedder=embedder,
+    )
+    executor.register("ask", memory.ask_tool)
 
     def minutes_replies(
         text: str, chat_id: int | None, sender: Any, message_id: int | None
@@ -304,13 +312,7 @@ def bootstrap(
             transcriber=_shared_transcriber,
             media_dir=settings.data_dir / "media",
         ),
-        memory=build_memory(
-            settings,
-            uow_factory=uow_factory,
-            clock=clock,
-            answer_model=answer_model,
-            embedder=embedder,
-        ),
+        memory=memory,
         minutes=minutes,
         summary_jobs=SummaryJobs(uow_factory=uow_factory, clock=clock, minutes=minutes),
         db_engine=db_engine,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.errors import InvalidInput, NotFound
 from assistant.memory.answer import Answer, Answerer
@@ -14,6 +14,10 @@ from assistant.memory.indexer import HistoryIndexer, IndexLoop
 from assistant.memory.ports import DOC_KINDS, DocFilter, HistoryIndex
 from assistant.memory.search import HistorySearch, SearchMode, SearchResult
 from assistant.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+if TYPE_CHECKING:
+    from tools.scope import Applied, Scope
+    from tools.vocabulary import Ask
 
 __all__ = ["Memory", "resolve_filter"]
 
@@ -114,6 +118,22 @@ class Memory:
         if len(question) > 500:
             raise InvalidInput("问题太长，最多 500 个字符")
         return self.answerer.answer(question, filters=filters, now=now, asker=asker)
+
+    def ask_tool(self, scope: Scope, args: Ask) -> Applied:
+        """Handler of the ``ask`` tool: the answer as of the message's time, asked by the
+        sender, in the project named (or anywhere)."""
+        from tools.scope import Applied
+
+        scope.check("ask")
+        project = scope.project(args.project) if args.project else None
+        filters = DocFilter(
+            kinds=(args.kind,) if args.kind else (),
+            project_ids=(project.id,) if project is not None and project.id is not None else (),
+        )
+        answer = self.ask(
+            args.question, filters=filters, now=scope.now, asker=scope.actor.display_name
+        )
+        return Applied(kind="answer", summary=answer.to_dict())
 
     def loop(self) -> IndexLoop:
         return IndexLoop(self.indexer, interval=self.interval)

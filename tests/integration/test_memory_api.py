@@ -242,3 +242,27 @@ def test_cli_import_search_and_index(
     assert rebuilt.exit_code == 0 and "重建完成" in rebuilt.output
     unknown = runner.invoke(app, ["search", "banner", "--project", "没有的项目"])
     assert unknown.exit_code == 1 and "没有的项目" in unknown.output
+
+
+def test_the_ask_tool_answers_in_the_chat(tmp_path: Path, server: ScriptedOpenAIServer) -> None:
+    from assistant.domain import ToolCall
+    from assistant.services.cards import render_result
+    from tools.executor import CallContext
+
+    clock = FixedClock(NOW)
+    q = bootstrap(_settings(tmp_path, server), clock=clock)
+    try:
+        _fill(q, clock)
+        result = q.executor.execute(
+            ToolCall("ask", {"question": "谁负责支付对接"}), CallContext(actor="张伟")
+        )
+        assert result.ok and result.kind == "answer" and result.summary is not None
+        assert result.summary["found"] is True
+        card = render_result(result, tz=q.settings.tz, now=clock.now())
+        assert card.kind == "answer" and "吴昊" in card.text and "张伟" in card.text
+        missing = q.executor.execute(
+            ToolCall("ask", {"question": "年会在哪里办"}), CallContext(actor="张伟")
+        )
+        assert missing.ok and missing.summary is not None and missing.summary["found"] is False
+    finally:
+        q.close()
