@@ -9,12 +9,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.clock import SystemClock
 from assistant.errors import InvalidInput
-from assistant.memory.service import Memory
 from assistant.ports import ChatModel, Clock, Engine, Notifier, Transcriber
+
+if TYPE_CHECKING:
+    from assistant.memory.service import Memory
 from assistant.services.inbox import Inbox, MessageProcessor, ProcessorConfig
 from assistant.services.minutes import MinutesEngine, MinutesService
 from assistant.services.summary_jobs import SummaryJobs
@@ -93,6 +95,7 @@ def build_memory(
     from assistant.memory.indexer import HistoryIndexer
     from assistant.memory.ports import HistoryIndex
     from assistant.memory.search import HistorySearch
+    from assistant.memory.service import Memory
 
     built: list[HistoryIndex] = []
     lock = threading.Lock()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -11,8 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import QunmiDep
 from assistant.bootstrap import Qunmi
 from assistant.errors import HistoryUnavailable, InvalidInput
-from assistant.memory.service import Memory
-from assistant.memory.views import search_record, stats_record
+
+if TYPE_CHECKING:
+    from assistant.memory.service import Memory
 
 router = APIRouter(tags=["memory"])
 
@@ -60,6 +61,8 @@ def search(
     memory = _memory(q)
     filters = memory.filters(chat=chat, project=project, kind=kind, until=_now(q, now))
     result = memory.search(query, filters=filters, limit=limit, mode=mode)
+    from assistant.memory.views import search_record
+
     return search_record(result, q.settings.tz, memory.answerer)
 
 
@@ -92,5 +95,7 @@ def ask_get(
 @router.get("/index/status")
 def index_status(q: QunmiDep, now: datetime | None = None) -> dict[str, Any]:
     """How many passages are indexed, how many wait, and the vector store's last error."""
+    from assistant.memory.views import stats_record
+
     memory = _memory(q)
     return stats_record(memory.indexer.stats(), q.settings.tz, now=_now(q, now))

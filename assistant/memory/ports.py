@@ -16,10 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol, runtime_checkable
-
-import numpy as np
-from numpy.typing import NDArray
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, runtime_checkable
 
 __all__ = [
     "DOC_KINDS",
@@ -40,8 +37,14 @@ __all__ = [
 DocKind = Literal["message", "transcript", "task", "meeting", "minutes", "file"]
 DOC_KINDS: tuple[DocKind, ...] = ("message", "transcript", "task", "meeting", "minutes", "file")
 
-Vectors = NDArray[np.float32]
-"""Row-wise embeddings, L2-normalised: shape (n, dimensions)."""
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    Vectors: TypeAlias = NDArray[np.float32]
+    """Row-wise embeddings, L2-normalised: shape (n, dimensions)."""
+else:  # numpy loads with the embedders, not with the core
+    Vectors = Any
 
 
 @dataclass(frozen=True, slots=True)
