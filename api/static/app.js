@@ -162,9 +162,45 @@ async function send(event) {
   }
 }
 
+// Team memory: ask the question, and list what the search found.
+async function searchMemory(event) {
+  event.preventDefault();
+  const q = $("memory-q").value.trim();
+  if (!q) return;
+  const box = $("memory-answer");
+  try {
+    const [answer, found] = await Promise.all([
+      api("/ask", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ question: q, asker: state.me }) }),
+      api(`/search?q=${encodeURIComponent(q)}&limit=8`),
+    ]);
+    box.hidden = false;
+    box.textContent = answer.answer;
+    $("memory-hits").replaceChildren(...found.hits.map((h) => {
+      const li = el("li", "hit");
+      li.append(el("div", "title", h.text));
+      li.append(el("div", "meta", [h.sender, fmt(h.time), h.chat, h.kind].filter(Boolean).join(" · ")));
+      return li;
+    }));
+  } catch (err) {
+    box.hidden = false;
+    box.textContent = `搜索失败：${err.message}`;
+  }
+}
+
+// A link from an answer (?chat=ID&message=ID) opens that chat.
+function openLinked() {
+  const params = new URLSearchParams(window.location.search);
+  const chat = params.get("chat");
+  if (chat && state.chats.some((c) => String(c.id) === chat)) {
+    $("chat").value = chat;
+    selectChat();
+  }
+}
+
+$("memory-form").addEventListener("submit", searchMemory);
 $("me").addEventListener("change", () => { state.me = $("me").value; localStorage.setItem("qunmi.me", state.me); refresh(); });
 $("chat").addEventListener("change", () => { selectChat(); refresh(); });
 $("composer").addEventListener("submit", send);
 
-loadTeam().then(refresh).catch((err) => { $("status").textContent = `加载失败：${err.message}`; });
+loadTeam().then(openLinked).then(refresh).catch((err) => { $("status").textContent = `加载失败：${err.message}`; });
 setInterval(refresh, 1000);

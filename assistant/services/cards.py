@@ -237,6 +237,8 @@ def render_result(
         link = ""
     elif result.tool == "query":
         return OutgoingCard(text=_render_query(result, tz, now), kind="answer")
+    elif result.tool == "ask":
+        return OutgoingCard(text=str((result.summary or {}).get("answer", "")), kind="answer")
     elif result.tool == "summarize":
         if result.kind == "digest":
             return OutgoingCard(text=render_digest(result.summary or {}), kind="answer")
