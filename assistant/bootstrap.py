@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.clock import SystemClock
 from assistant.errors import InvalidInput
@@ -21,7 +21,10 @@ from assistant.unit_of_work import UnitOfWorkFactory
 from tools.executor import Executor, ExecutorConfig
 from tools.permissions import PermissionPolicy, RolePolicy
 
-__all__ = ["Qunmi", "bootstrap", "build_engine"]
+if TYPE_CHECKING:
+    from assistant.insight.risk.service import RiskService
+
+__all__ = ["Qunmi", "bootstrap", "build_engine", "build_risk"]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,7 @@ class Qunmi:
     processor: MessageProcessor
     notifier: Notifier | None = None
     transcriptions: TranscriptionJobs | None = None
+    risk: RiskService | None = None
     db_engine: Any = None
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -66,6 +70,33 @@ def build_engine(settings: Settings, name: str | None = None) -> Engine:
         llm_engine: Engine = build_llm_engine(settings, choice)
         return llm_engine
     raise InvalidInput(f"未知的引擎：{choice}（可选 rules / llm / hybrid）")
+
+
+def build_risk(settings: Settings, *, clock: Clock, db_engine: Any) -> RiskService:
+    """The delay-risk service over the SQL task store, with model versions kept in SQL.
+
+    Similar finished tasks come from ``KeywordSimilarTasks`` (title words); the team memory's
+    semantic search replaces it by passing its ``SimilarTasks`` class as ``similar=`` here."""
+    from assistant.insight.risk import RiskConfig, RiskService
+    from assistant.insight.risk.model import GbmParams
+    from storage.risk_history import SqlRiskModelStore, SqlTaskHistory
+
+    cfg = settings.risk
+    return RiskService(
+        history=SqlTaskHistory(db_engine),
+        models=SqlRiskModelStore(db_engine),
+        clock=clock,
+        config=RiskConfig(
+            tz=settings.tz,
+            min_finished=cfg.min_finished,
+            high=cfg.high,
+            medium=cfg.medium,
+            neighbours_k=cfg.neighbours,
+            retrain_after=timedelta(hours=cfg.retrain_after_hours),
+            workday_end_hour=settings.workday_end_hour,
+            params=GbmParams(threads=cfg.threads),
+        ),
+    )
 
 
 def bootstrap(
@@ -155,6 +186,10 @@ def bootstrap(
             default_remind_before_minutes=settings.default_remind_before_minutes,
         ),
     )
+    risk = build_risk(settings, clock=clock, db_engine=db_engine)
+    from tools.handlers.risk import risk_query
+
+    executor.register("query", risk_query(risk))
     return Qunmi(
         settings=settings,
         clock=clock,
@@ -171,6 +206,7 @@ def bootstrap(
             media_dir=settings.data_dir / "media",
         ),
         db_engine=db_engine,
+        risk=risk,
         extras={
             "wecom": wecom,
             "wecom_intake": wecom_intake,

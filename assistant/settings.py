@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["LLMSettings", "Settings", "WeComSettings", "WhisperSettings"]
+__all__ = ["LLMSettings", "RiskSettings", "Settings", "WeComSettings", "WhisperSettings"]
 
 
 class LLMSettings(BaseModel):
@@ -80,6 +80,20 @@ class WeComSettings(BaseModel):
         return bool(self.corp_id and self.secret)
 
 
+class RiskSettings(BaseModel):
+    """Delay risk. Below ``min_finished`` finished tasks (with a due date) the documented prior
+    speaks instead of the trained model; ``high`` / ``medium`` are the probability cut-offs of
+    the levels; a model older than ``retrain_after_hours`` is retrained when new tasks have
+    finished since."""
+
+    min_finished: int = 50
+    high: float = 0.6
+    medium: float = 0.3
+    neighbours: int = 5
+    retrain_after_hours: float = 24.0
+    threads: int = 1
+
+
 class Settings(BaseSettings):
     """Everything Qunmi reads from its environment. Nested sections use ``__``
     (``QUNMI_LLM__BASE_URL``)."""
@@ -110,6 +124,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     whisper: WhisperSettings = Field(default_factory=WhisperSettings)
     wecom: WeComSettings = Field(default_factory=WeComSettings)
+    risk: RiskSettings = Field(default_factory=RiskSettings)
 
     @property
     def tz(self) -> ZoneInfo:

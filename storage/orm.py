@@ -33,6 +33,7 @@ __all__ = [
     "MessageRow",
     "MilestoneRow",
     "ProjectRow",
+    "RiskModelRow",
     "TaskEventRow",
     "TaskRow",
     "TZDateTime",
@@ -274,3 +275,17 @@ class JobRow(Base):
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class RiskModelRow(Base):
+    """One trained delay-risk model version (``body`` is ``TrainedModel.to_dict()``)."""
+
+    __tablename__ = "risk_models"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, unique=True)
+    trained_at: Mapped[datetime]
+    finished_tasks: Mapped[int] = mapped_column(Integer)
+    examples: Mapped[int] = mapped_column(Integer)
+    cv_auc: Mapped[float | None] = mapped_column(Float)
+    body: Mapped[dict[str, Any]]
