@@ -15,7 +15,17 @@ from api.auth import TokenGuard
 from api.errors import install_error_handlers
 from api.intake import IntakeTracking
 from api.limits import BodySizeLimit
-from api.routes import console, messages, records, tools, transcriptions, voice, webhook, wecom
+from api.routes import (
+    console,
+    messages,
+    records,
+    risk,
+    tools,
+    transcriptions,
+    voice,
+    webhook,
+    wecom,
+)
 from api.routes.common import ToolFailed, tool_failed_response
 from assistant import __version__
 from assistant.bootstrap import Qunmi, bootstrap
@@ -102,6 +112,7 @@ def create_app(
         return {"status": "ok", "version": __version__, "engine": q.engine.name}
 
     app.include_router(records.router)
+    app.include_router(risk.router)
     app.include_router(messages.router)
     app.include_router(tools.router)
     app.include_router(transcriptions.router)

@@ -41,7 +41,7 @@ def render_risk(
         if not records:
             return f"❓ 没能评估任务 {label} 的延期风险。"
         task = records[0]
-        lines = [f"🔮 任务 {label} 的延期风险：{_LEVEL[task['level']]}（{task['risk']:.0%}）"]
+        lines = [f"🔮 任务 {label}的延期风险：{_LEVEL[task['level']]}（{task['risk']:.0%}）"]
         if task.get("due"):
             lines.append(
                 f"截止 {when(task['due'], tz, now)}"

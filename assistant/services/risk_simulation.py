@@ -200,9 +200,9 @@ def _plan_history(rng: random.Random, members: list[str], now: datetime, days: i
                     blocked_share = 0.5 if work == "接口联调" else 0.1
                     if roll < blocked_share:
                         cause = "blocked"
-                    elif roll < blocked_share + 0.18:
+                    elif roll < blocked_share + 0.22:
                         cause = "moved"
-                    elif roll < blocked_share + 0.33:
+                    elif roll < blocked_share + 0.36:
                         cause = "silent"
                     else:
                         cause = "healthy"

@@ -182,7 +182,7 @@ def explain(
     obs: TaskObservation,
     contributions: Mapping[str, float],
     *,
-    limit: int = 4,
+    limit: int = 5,
     min_weight: float = 0.1,
 ) -> list[Reason]:
     """The factors that add most to the risk of ``obs``, strongest first, said in Chinese."""

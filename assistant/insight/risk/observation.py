@@ -93,7 +93,7 @@ class TaskObservation:
     due_pushed_days: float | None = 0.0
     assignee_changes: int | None = 0
     priority_changes: int | None = 0
-    updates: int | None = 0  # status changes, notes, reassignments, due moves
+    updates: int | None = 0  # status changes, notes, reassignments (due moves apart)
     days_since_update: float | None = None
     active_days: float | None = None  # first to last update
     blocked_days: float | None = 0.0
@@ -274,9 +274,11 @@ def observe(timeline: TaskTimeline, at: datetime, context: ObserveContext) -> Ta
         if event.kind == "created":
             status = event.new or status
             continue
-        updates += 1
         first_update = first_update or event.at
         last_update = event.at
+        if event.kind != "due":
+            # Due moves are their own feature; counting them here too would split their weight.
+            updates += 1
         if event.kind == "due":
             due_changes += 1
             old, new = _parse_dt(event.old), _parse_dt(event.new)
