@@ -73,7 +73,9 @@ _KIND = {
     "Test": "test",
 }
 NEIGHBOURS = 5
-EVAL_PARAMS = GbmParams(n_estimators=150, folds=1, threads=2)
+EVAL_PARAMS = GbmParams(
+    n_estimators=150, folds=1, threads=1
+)  # OpenMP threads contend on a busy 2-core machine: 1 is ~5x faster here
 
 
 @dataclass(frozen=True, slots=True)

@@ -200,7 +200,11 @@ def test_auc_matches_pair_counting() -> None:
     rng = random.Random(1)
     y = [rng.random() < 0.3 for _ in range(200)]
     s = [round(rng.random(), 1) + (0.3 if v else 0) for v in y]
-    pairs = [(a, b) for (a, ya), (b, yb) in itertools.product(zip(s, y), repeat=2) if ya and not yb]
+    pairs = [
+        (a, b)
+        for (a, ya), (b, yb) in itertools.product(zip(s, y, strict=True), repeat=2)
+        if ya and not yb
+    ]
     brute = sum(1.0 if a > b else 0.5 if a == b else 0.0 for a, b in pairs) / len(pairs)
     assert auc(y, s) == pytest.approx(brute)
 

@@ -267,7 +267,7 @@ class TeamHistory:
         found = list(neighbours) if neighbours is not None else self.neighbours(timeline, at)
         return ObserveContext(
             assignee_open=open_,
-            assignee_late_rate=(late / finished) if finished else None,
+            assignee_late_rate=(late / finished) if finished and late is not None else None,
             assignee_finished=finished,
             project=project.name if project is not None else None,
             project_days_left=days_left,

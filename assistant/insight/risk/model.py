@@ -109,7 +109,8 @@ class TrainedModel:
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
+    out: np.ndarray = 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
+    return out
 
 
 def fit_platt(margins: np.ndarray, labels: np.ndarray, iterations: int = 50) -> tuple[float, float]:

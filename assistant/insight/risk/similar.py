@@ -9,6 +9,7 @@ bigrams and Latin words, weighted by rarity).
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from bisect import bisect_left
@@ -65,7 +66,7 @@ class KeywordSimilarTasks:
     """
 
     def __init__(
-        self, finished: Sequence[FinishedTask], *, recent: int = 60, min_similarity: float = 0.25
+        self, finished: Sequence[FinishedTask], *, recent: int = 30, min_similarity: float = 0.25
     ) -> None:
         self._tasks = sorted(finished, key=lambda f: f.finished_at)
         self._recent = recent
@@ -82,10 +83,26 @@ class KeywordSimilarTasks:
         self._postings = dict(postings)
         self._times = [f.finished_at.timestamp() for f in self._tasks]
         self._weight = [sum(self._idf[t] for t in tokens) for tokens in self._tokens]
+        # Scoring asks about many tasks at one moment; equal titles get equal answers.
+        self._cache: dict[tuple[str, float, int], list[tuple[float, int]]] = {}
 
     def similar(
         self, *, title: str, before: datetime, k: int = 5, exclude: int | str | None = None
     ) -> list[Neighbour]:
+        key = (title, before.timestamp(), k)
+        ranked = self._cache.get(key)
+        if ranked is None:
+            ranked = self._rank(title, before, k + 1)
+            if len(self._cache) < 50_000:
+                self._cache[key] = ranked
+        out = [
+            self._tasks[i].as_neighbour(round(score, 3))
+            for score, i in ranked
+            if exclude is None or str(self._tasks[i].id) != str(exclude)
+        ]
+        return out[:k]
+
+    def _rank(self, title: str, before: datetime, k: int) -> list[tuple[float, int]]:
         tokens = title_tokens(title)
         if not tokens or not self._tasks:
             return []
@@ -101,14 +118,11 @@ class KeywordSimilarTasks:
             idf = self._idf[token]
             for i in posting[max(0, end - self._recent) : end]:
                 shared[i] += idf
-        scored: list[tuple[float, int]] = []
-        for i, weight in shared.items():
-            task = self._tasks[i]
-            if exclude is not None and str(task.id) == str(exclude):
-                continue
-            # Dice coefficient on weighted token sets.
-            score = 2 * weight / (query_weight + self._weight[i])
-            if score >= self._min:
-                scored.append((score, i))
-        scored.sort(key=lambda s: (-s[0], -s[1]))
-        return [self._tasks[i].as_neighbour(round(score, 3)) for score, i in scored[:k]]
+        weights = self._weight
+        # Dice coefficient on weighted token sets.
+        scored = [
+            (score, i)
+            for i, w in shared.items()
+            if (score := 2 * w / (query_weight + weights[i])) >= self._min
+        ]
+        return heapq.nlargest(k, scored)
