@@ -70,8 +70,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
             return
         console = Console()
         info = report.model
-        speaker = f"模型 v{info.version}" if info.kind == "lightgbm" else "先验评分"
-        console.print(f"[bold]延期风险[/bold]  {speaker}：{info.note}")
+        console.print(f"[bold]延期风险[/bold]  {info.note}")
         shown = [t for t in report.tasks if show_all or t.level != "low"]
         table = Table(show_lines=True)
         for col in ("#", "任务", "负责人", "截止", "风险", "原因", "建议（回复这句话即可）"):

@@ -190,9 +190,9 @@ def test_suggestions_name_who_and_when() -> None:
         "tool": "update_task",
         "args": {"task": 5, "assignee": "刘洋"},
     }
-    # Similar tasks took 12 days (median) from creation: 11月14日 18:00, not the planned 11月10日.
-    assert out["move_due"].calls[0]["args"]["due"] == "2026-11-14T18:00:00+08:00"
-    assert "11月14日" in out["move_due"].command
+    # Similar tasks took 12 days (median) from creation: 11月14日, a Saturday, so Monday 18:00.
+    assert out["move_due"].calls[0]["args"]["due"] == "2026-11-16T18:00:00+08:00"
+    assert "11月16日(周一)" in out["move_due"].command
     assert out["sync"].calls[0]["tool"] == "create_meeting"
 
 

@@ -140,6 +140,8 @@ def _new_due(
     at_end = datetime.combine(local.date(), time(workday_end_hour), tzinfo=local.tzinfo)
     if at_end < local:
         at_end += timedelta(days=1)
+    while at_end.weekday() >= 5:  # a proposed deadline falls on a workday
+        at_end += timedelta(days=1)
     if task.due is not None and (at_end - task.due).total_seconds() < DAY / 2:
         return None
     return at_end, basis
