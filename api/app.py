@@ -20,6 +20,7 @@ from api.routes import (
     messages,
     records,
     risk,
+    summaries,
     tools,
     transcriptions,
     voice,
@@ -80,11 +81,15 @@ def create_app(
             worker.notify()
         if start_worker and q.transcriptions is not None:
             q.transcriptions.start()
+        if start_worker and q.summary_jobs is not None:
+            q.summary_jobs.start()
         try:
             yield
         finally:
             if q.transcriptions is not None:
                 q.transcriptions.stop()
+            if q.summary_jobs is not None:
+                q.summary_jobs.stop()
             if worker is not None:
                 worker.stop()
             if owned:
@@ -116,6 +121,7 @@ def create_app(
     app.include_router(messages.router)
     app.include_router(tools.router)
     app.include_router(transcriptions.router)
+    app.include_router(summaries.router)
     app.include_router(voice.router)
     app.include_router(wecom.router)
     app.include_router(webhook.router)

@@ -1,2 +1,1 @@
-"""Insight over the team's records: delay risk (and, next, summaries and reports). Pure code
-over records and ports; no I/O."""
+"""Insight over the team's records: summaries (minutes, digests), reports and risk."""

@@ -1,7 +1,7 @@
 """delay risk: stored model versions
 
-Revision ID: 0004_risk_models
-Revises: 0003_vocabulary_v2
+Revision ID: 0005_risk_models
+Revises: 0004_minutes
 Create Date: 2026-12-01 12:00:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import storage.orm
 
-revision = "0004_risk_models"
-down_revision = "0003_vocabulary_v2"
+revision = "0005_risk_models"
+down_revision = "0004_minutes"
 branch_labels = None
 depends_on = None
 
