@@ -20,6 +20,7 @@ from api.routes import (
     memory,
     messages,
     records,
+    risk,
     summaries,
     tools,
     transcriptions,
@@ -123,6 +124,7 @@ def create_app(
         return {"status": "ok", "version": __version__, "engine": q.engine.name}
 
     app.include_router(records.router)
+    app.include_router(risk.router)
     app.include_router(messages.router)
     app.include_router(tools.router)
     app.include_router(transcriptions.router)

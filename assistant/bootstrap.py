@@ -14,9 +14,6 @@ from typing import TYPE_CHECKING, Any
 from assistant.clock import SystemClock
 from assistant.errors import InvalidInput
 from assistant.ports import ChatModel, Clock, Engine, Notifier, Transcriber
-
-if TYPE_CHECKING:
-    from assistant.memory.service import Memory
 from assistant.services.inbox import Inbox, MessageProcessor, ProcessorConfig
 from assistant.services.minutes import MinutesEngine, MinutesService
 from assistant.services.summary_jobs import SummaryJobs
@@ -26,7 +23,11 @@ from assistant.unit_of_work import UnitOfWorkFactory
 from tools.executor import Executor, ExecutorConfig
 from tools.permissions import PermissionPolicy, RolePolicy
 
-__all__ = ["Qunmi", "bootstrap", "build_engine", "build_memory"]
+if TYPE_CHECKING:
+    from assistant.insight.risk.service import RiskService
+    from assistant.memory.service import Memory
+
+__all__ = ["Qunmi", "bootstrap", "build_engine", "build_memory", "build_risk"]
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ class Qunmi:
     notifier: Notifier | None = None
     transcriptions: TranscriptionJobs | None = None
     memory: Memory | None = None
+    risk: RiskService | None = None
     minutes: MinutesService | None = None
     summary_jobs: SummaryJobs | None = None
     db_engine: Any = None
@@ -152,6 +154,33 @@ def build_memory(
         indexer=indexer,
         index=index,
         interval=settings.memory.index_interval_seconds,
+    )
+
+
+def build_risk(settings: Settings, *, clock: Clock, db_engine: Any) -> RiskService:
+    """The delay-risk service over the SQL task store, with model versions kept in SQL.
+
+    Similar finished tasks come from ``KeywordSimilarTasks`` (title words); the team memory's
+    semantic search replaces it by passing its ``SimilarTasks`` class as ``similar=`` here."""
+    from assistant.insight.risk import RiskConfig, RiskService
+    from assistant.insight.risk.model import GbmParams
+    from storage.risk_history import SqlRiskModelStore, SqlTaskHistory
+
+    cfg = settings.risk
+    return RiskService(
+        history=SqlTaskHistory(db_engine),
+        models=SqlRiskModelStore(db_engine),
+        clock=clock,
+        config=RiskConfig(
+            tz=settings.tz,
+            min_finished=cfg.min_finished,
+            high=cfg.high,
+            medium=cfg.medium,
+            neighbours_k=cfg.neighbours,
+            retrain_after=timedelta(hours=cfg.retrain_after_hours),
+            workday_end_hour=settings.workday_end_hour,
+            params=GbmParams(threads=cfg.threads),
+        ),
     )
 
 
@@ -300,6 +329,10 @@ def bootstrap(
             default_remind_before_minutes=settings.default_remind_before_minutes,
         ),
     )
+    risk = build_risk(settings, clock=clock, db_engine=db_engine)
+    from tools.handlers.risk import risk_query
+
+    executor.register("query", risk_query(risk))
     return Qunmi(
         settings=settings,
         clock=clock,
@@ -319,6 +352,7 @@ def bootstrap(
         minutes=minutes,
         summary_jobs=SummaryJobs(uow_factory=uow_factory, clock=clock, minutes=minutes),
         db_engine=db_engine,
+        risk=risk,
         extras={
             "wecom": wecom,
             "wecom_intake": wecom_intake,

@@ -14,6 +14,7 @@ __all__ = [
     "EmbeddingSettings",
     "LLMSettings",
     "MemorySettings",
+    "RiskSettings",
     "Settings",
     "SummariesSettings",
     "WeComSettings",
@@ -140,6 +141,20 @@ class MemorySettings(BaseModel):
     answer_passages: int = 3
 
 
+class RiskSettings(BaseModel):
+    """Delay risk. Below ``min_finished`` finished tasks (with a due date) the documented prior
+    speaks instead of the trained model; ``high`` / ``medium`` are the probability cut-offs of
+    the levels; a model older than ``retrain_after_hours`` is retrained when new tasks have
+    finished since."""
+
+    min_finished: int = 50
+    high: float = 0.6
+    medium: float = 0.3
+    neighbours: int = 5
+    retrain_after_hours: float = 24.0
+    threads: int = 1
+
+
 class Settings(BaseSettings):
     """Everything Qunmi reads from its environment. Nested sections use ``__``
     (``QUNMI_LLM__BASE_URL``)."""
@@ -172,6 +187,7 @@ class Settings(BaseSettings):
     chroma: ChromaSettings = Field(default_factory=ChromaSettings)
     embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     memory: MemorySettings = Field(default_factory=MemorySettings)
+    risk: RiskSettings = Field(default_factory=RiskSettings)
     summaries: SummariesSettings = Field(default_factory=SummariesSettings)
 
     @property

@@ -38,6 +38,7 @@ __all__ = [
     "MilestoneRow",
     "MinutesRow",
     "ProjectRow",
+    "RiskModelRow",
     "TaskEventRow",
     "TaskRow",
     "TZDateTime",
@@ -357,6 +358,20 @@ class HistoryStateRow(Base):
     value: Mapped[str | None] = mapped_column(Text)
     number: Mapped[int] = mapped_column(Integer, default=0)
     at: Mapped[datetime | None]
+
+
+class RiskModelRow(Base):
+    """One trained delay-risk model version (``body`` is ``TrainedModel.to_dict()``)."""
+
+    __tablename__ = "risk_models"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, unique=True)
+    trained_at: Mapped[datetime]
+    finished_tasks: Mapped[int] = mapped_column(Integer)
+    examples: Mapped[int] = mapped_column(Integer)
+    cv_auc: Mapped[float | None] = mapped_column(Float)
+    body: Mapped[dict[str, Any]]
 
 
 class MinutesRow(Base):

@@ -31,6 +31,7 @@ _COMMAND_MODULES = (
     "assistant.cli.transcribe",
     "assistant.cli.channels",
     "assistant.cli.memorycmd",
+    "assistant.cli.risk",
     "assistant.cli.summarize",
 )
 
