@@ -63,11 +63,14 @@ class Reading:
 
 @dataclass(slots=True)
 class Message:
+    """The repaired message with what is found once for all clauses."""
+
     text: str
     context: ChatContext
     roster: Roster
     durations: list[DurationMatch]
     recurring: list[TimeMatch] = field(default_factory=list)
+    addressed: bool = False  # Qunmi was called by name
 
     def recurring_in(self, clause: Clause) -> bool:
         return any(clause.start <= t.start < clause.end for t in self.recurring)

@@ -37,9 +37,8 @@ from assistant.engines.rules.readers.project import read_member, read_project
 from assistant.engines.rules.readers.query import read_query
 from assistant.engines.rules.readers.status import read_handover, read_status
 from assistant.engines.rules.readers.task import read_task
-from assistant.engines.rules.slots import (
-    priority,
-)
+from assistant.engines.rules.repairs import Finder, repair
+from assistant.engines.rules.slots import location, priority
 from assistant.engines.rules.text import normalize, split_sentences
 from assistant.engines.rules.timeslots import (
     find_durations,
@@ -110,8 +109,12 @@ def _analyse(raw: str, context: ChatContext) -> Analysis:
     if not text:
         return Analysis([], 1.0, ["空消息"])
     roster = Roster(context.members, context.sender)
+    repaired = repair(text, _finders(roster, context))
+    text = repaired.text
+    if not text:
+        return Analysis([], 0.9, repaired.repairs)
     times, recurring = find_times(text, context.now)
-    msg = Message(text, context, roster, find_durations(text), recurring)
+    msg = Message(text, context, roster, find_durations(text), recurring, repaired.addressed)
     mentions = roster.find(text)
     clauses: list[Clause] = []
     for i, sentence in enumerate(split_sentences(text)):
@@ -137,6 +140,23 @@ def _analyse(raw: str, context: ChatContext) -> Analysis:
     else:
         confidence = min((r.confidence for r in readings), default=1.0)
     return Analysis(valid, round(confidence, 2), notes)
+
+
+def _finders(roster: Roster, context: ChatContext) -> list[Finder]:
+    """Span finders for self-corrections: times, then people, then places."""
+
+    def times(text: str) -> list[tuple[int, int]]:
+        one_off, sets = find_times(text, context.now)
+        return sorted((t.start, t.end) for t in [*one_off, *sets])
+
+    def people(text: str) -> list[tuple[int, int]]:
+        return [(m.start, m.end) for m in roster.find(text)]
+
+    def places(text: str) -> list[tuple[int, int]]:
+        found = location(text)
+        return [found[1]] if found is not None else []
+
+    return [times, people, places]
 
 
 def _is_valid(call: ToolCall) -> bool:
