@@ -31,6 +31,12 @@ from assistant.engines.rules.analysis import (
 from assistant.engines.rules.assembly import assemble
 from assistant.engines.rules.clauses import Clause, split_clauses
 from assistant.engines.rules.people import Roster
+from assistant.engines.rules.readers.commands import (
+    read_ask,
+    read_reminders,
+    read_report,
+    read_summarize,
+)
 from assistant.engines.rules.readers.meeting import read_meeting
 from assistant.engines.rules.readers.meeting_change import read_meeting_change
 from assistant.engines.rules.readers.project import read_member, read_project
@@ -239,7 +245,15 @@ def _read(clause: Clause, msg: Message) -> Reading:
         reading.confidence = 0.9
         reading.notes.append("日历问题，不生成动作")
         return reading
-    for reader in (read_query, read_project, read_meeting_change):
+    for reader in (
+        read_query,
+        read_reminders,
+        read_report,
+        read_summarize,
+        read_ask,
+        read_project,
+        read_meeting_change,
+    ):
         found = reader(clause, msg, question)
         if found is not None:
             return found

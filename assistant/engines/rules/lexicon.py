@@ -233,7 +233,7 @@ LOCATION_NAMED = re.compile(
 )
 REMIND = re.compile(r"提前(?P<span>[^,，。;；\s]{1,8}?)(?:提醒|通知|叫|说一声|告诉)")
 PROJECT_CREATE = re.compile(
-    r"(?:(?:新建|创建|新开|建立|建|立|起)(?:一个|个)?(?:新的?)?|开(?:一个|个)?新的?)项目"
-    r"(?![\u4e00-\u9fffA-Za-z0-9]{0,6}会)|项目立项|立项|new project",
+    r"(?:(?:新建|创建|新开|建立|建|立|起)(?:一个|个)?(?:新的?)?|开(?:一个|个)?新的?|(?:搞|弄|做|来|启动|上)(?:一个|个)(?:新的?)?)项目"
+    r"(?![\u4e00-\u9fffA-Za-z0-9]{0,6}会)|项目立项|立个项|立项|(?:start|create|kick off|new)\s+(?:a\s+)?(?:new\s+)?project",
     re.IGNORECASE,
 )

@@ -41,6 +41,42 @@ _CORRECTION = re.compile(
     re.IGNORECASE,
 )
 _CORRECTION_WINDOW = 16
+# English month-day dates in mixed chat ("launch Jan 15", "due 3rd March") read as 1月15号.
+_MONTHS = {
+    m: i + 1
+    for i, names in enumerate(
+        [
+            "jan january",
+            "feb february",
+            "mar march",
+            "apr april",
+            "may",
+            "jun june",
+            "jul july",
+            "aug august",
+            "sep sept september",
+            "oct october",
+            "nov november",
+            "dec december",
+        ]
+    )
+    for m in names.split()
+}
+_MONTH_WORD = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_EN_DATE = re.compile(
+    rf"\b(?:(?P<m1>{_MONTH_WORD})\.?\s+(?P<d1>[0-3]?\d)(?:st|nd|rd|th)?"
+    rf"|(?P<d2>[0-3]?\d)(?:st|nd|rd|th)?\s+(?P<m2>{_MONTH_WORD})\.?)\b",
+    re.IGNORECASE,
+)
+
+
+def _english_dates(text: str) -> str:
+    def as_chinese(m: re.Match[str]) -> str:
+        month = _MONTHS[(m.group("m1") or m.group("m2")).lower()]
+        day = int(m.group("d1") or m.group("d2"))
+        return f" {month}月{day}号 " if 1 <= day <= 31 else m.group(0)
+
+    return _EN_DATE.sub(as_chinese, text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +120,7 @@ def repair(text: str, finders: list[Finder]) -> Repaired:
     if out != text:
         addressed = True
         notes.append("去掉了对群秘的称呼")
-    text = out.strip()
+    text = _english_dates(out.strip())
     out = _FILLER.sub(" ", text)
     if out != text:
         notes.append("去掉了语气词")

@@ -356,8 +356,18 @@ def project_name(text: str, cue_start: int, cue_end: int) -> str | None:
     if m is not None:
         return m.group("name").strip() or None
     after = text[cue_end:]
-    after = re.sub(r"^(?:[:：,，\s]|叫做|叫|名为|名字叫|名称是|名称为|名字是|为|是)+", "", after)
-    cand = re.split(r"[,，。;；\s]|负责|截止|上线|由|成员|deadline", after, maxsplit=1)[0]
+    after = re.sub(
+        r"^(?:[:：,，\s]|就叫做|就叫|叫做|叫|名为|名字叫|名字就叫|名称是|名称为|名字是|为|是|called|named)+",
+        "",
+        after,
+        flags=re.IGNORECASE,
+    )
+    cand = re.split(
+        r"[,，。;；]|\s(?![A-Za-z])|(?<![A-Za-z])\s|负责|牵头|截止|上线|由|成员|预算|deadline|lead|owner",
+        after,
+        maxsplit=1,
+        flags=re.IGNORECASE,
+    )[0]
     cand = cand.strip()
     if cand:
         return cand[:40]

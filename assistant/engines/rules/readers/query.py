@@ -3,33 +3,116 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from assistant.engines.rules import lexicon as lx
 from assistant.engines.rules.analysis import Message, Reading, blank_people
 from assistant.engines.rules.clauses import Clause
-
-if TYPE_CHECKING:
-    pass
+from assistant.engines.rules.quantities import period_of
+from assistant.engines.rules.slots import task_words
 
 __all__ = ["read_query"]
 
 
+_DUE_SOON = re.compile(
+    r"快(?:要)?到期|快到(?:deadline|ddl|截止)|快截止|即将到期|马上(?:就)?到期|临近截止|要到期|"
+    r"这两天(?:就)?要交|近两天要交|due soon|48小时内",
+    re.IGNORECASE,
+)
+_OVERDUE_MORE = re.compile(
+    r"拖着没(?:做完|完成|做)|过了(?:截止|deadline|ddl)|超过截止|已经过期|超时没|没赶上",
+    re.IGNORECASE,
+)
+_STATUS_TASKS = [
+    (re.compile(r"卡住|卡着|受阻|阻塞|被卡|blocked", re.IGNORECASE), "blocked"),
+    (re.compile(r"进行中|在做的|正在做|在进行|in progress", re.IGNORECASE), "in_progress"),
+    (re.compile(r"已完成|做完了的|完成了的|搞定了的|done的", re.IGNORECASE), "done"),
+]
+_ALL_TASKS = re.compile(
+    r"大家(?:手上|手里)?(?:还)?(?:有|剩)|所有(?:人的)?(?:没完成|未完成|的)?(?:任务|活|待办)|全部(?:的)?(?:任务|待办)|"
+    r"(?:没完成|未完成|没做完|还没做完)的(?:任务|活|事)|团队(?:的)?(?:任务|待办)|所有人(?:的)?"
+)
+_TASK_NOUN = re.compile(r"任务|活儿?|事儿?|待办|todo|task|工作|要交的|要做的|该交的", re.IGNORECASE)
+_RISK = re.compile(
+    r"可能(?:会)?延期|延期风险|有风险|风险(?:大|高)|会(?:不会)?拖|会不会延期|会延期吗|能(?:不能)?按时|来得及吗|赶得上吗|"
+    r"能按期|risk",
+    re.IGNORECASE,
+)
+_BUDGET = re.compile(
+    r"预算(?:还)?(?:剩|有|多少|情况|用了|花了|发我|给我|看看|怎么样)|花了多少(?:钱)?|用了多少钱|支出(?:多少|情况)|"
+    r"成本(?:多少|情况)|还剩多少钱|budget",
+    re.IGNORECASE,
+)
+_MEETINGS_MORE = re.compile(
+    r"(?:接下来|最近|后面|待会|今天|明天|这周|本周|下周)(?:还)?(?:有|要开)(?:什么|哪些|几个|啥)?(?:会|meeting)|"
+    r"(?:会议|meeting)(?:有哪些|安排)|什么时候开会|几点(?:开会|的会)|有会(?:吗|没|么)?",
+    re.IGNORECASE,
+)
+_MY_DUE = re.compile(r"要交的|该交的|要做的|要完成的|到期的|的(?:任务|待办|活)")
+
+
+def _period(clause: Clause, args: dict[str, Any]) -> None:
+    for t in clause.times:
+        period = period_of(t)
+        if period is not None:
+            args["since"], args["until"] = period[0].isoformat(), period[1].isoformat()
+            return
+
+
+def _member(clause: Clause, msg: Message) -> str | None:
+    others = [m.name for m in clause.mentions if m.name != msg.context.sender and (m.known or m.at)]
+    return others[0] if others else None
+
+
 def read_query(clause: Clause, msg: Message, question: bool) -> Reading | None:
     text = clause.text
-    asks = question or lx.QUERY_ASK.search(text) is not None or len(text) <= 8
-    if not asks:
+    asks = (
+        question
+        or lx.QUERY_ASK.search(text) is not None
+        or len(text) <= 8
+        or (msg.addressed and len(text) <= 24)
+    )
+    member = _member(clause, msg)
+    periodic_tasks = (
+        bool(clause.times)
+        and _MY_DUE.search(text) is not None
+        and len(text) <= 20
+        and not lx.ACTION_VERB.search(
+            re.sub(r"要交的|该交的|要做的|要完成的|到期的|任务|待办", "", text)
+        )
+    )
+    if not asks and not periodic_tasks:
         return None
     args: dict[str, Any]
-    if lx.QUERY_OVERDUE.search(text):
+    status = next((name for p, name in _STATUS_TASKS if p.search(text)), None)
+    if _BUDGET.search(text):
+        args = {"kind": "budget"}
+    elif _RISK.search(text) and (question or asks):
+        args = {"kind": "risk"}
+        subject = re.split(r"会不会|能不能|能按时|可能|有没有|来得及|赶得上|会延期|是否", text)[0]
+        words = task_words(_blank_text(clause, subject), [])
+        if len(words) >= 2 and not re.search(r"哪些|哪个|什么|任务$", words):
+            args["task"] = words
+    elif _DUE_SOON.search(text):
+        args = {"kind": "due_soon"}
+    elif lx.QUERY_OVERDUE.search(text) or _OVERDUE_MORE.search(text):
         args = {"kind": "overdue"}
-    elif lx.QUERY_MEETINGS.search(text):
+    elif lx.QUERY_MEETINGS.search(text) or _MEETINGS_MORE.search(text):
         args = {"kind": "meetings"}
-    elif lx.QUERY_MY_TASKS.search(text):
+        _period(clause, args)
+    elif status is not None and _TASK_NOUN.search(text):
+        args = {"kind": "tasks", "status": [status]}
+        if member:
+            args["member"] = member
+        _period(clause, args)
+    elif _ALL_TASKS.search(text) and not member:
+        args = {"kind": "tasks"}
+        _period(clause, args)
+    elif lx.QUERY_MY_TASKS.search(text) or periodic_tasks:
         args = {"kind": "my_tasks"}
-        others = [m.name for m in clause.mentions if m.name != msg.context.sender]
-        if others:
-            args["member"] = others[0]
+        if member:
+            args["member"] = member
+        _period(clause, args)
     elif lx.QUERY_PROGRESS.search(text):
         args = {"kind": "progress"}
     else:
@@ -37,7 +120,7 @@ def read_query(clause: Clause, msg: Message, question: bool) -> Reading | None:
     project = _query_project(text)
     if project is None and args["kind"] == "progress":
         project = _progress_subject(blank_people(clause))
-    if project and args["kind"] in ("progress", "overdue", "my_tasks"):
+    if project and args["kind"] in ("progress", "overdue", "my_tasks", "budget", "tasks", "risk"):
         args["project"] = project
     return Reading(
         kind="query",
@@ -45,6 +128,15 @@ def read_query(clause: Clause, msg: Message, question: bool) -> Reading | None:
         confidence=0.85,
         clause=clause,
     )
+
+
+def _blank_text(clause: Clause, part: str) -> str:
+    chars = list(part)
+    for m in [*clause.mentions, *clause.times]:
+        for i in range(m.start - clause.start, min(m.end - clause.start, len(chars))):
+            if i >= 0:
+                chars[i] = " "
+    return "".join(chars)
 
 
 _QUERY_PROJECT = re.compile(
