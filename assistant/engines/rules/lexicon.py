@@ -109,6 +109,8 @@ AGENDA_CUE = re.compile(
 )
 RESCHEDULE = re.compile(
     r"(?:改期|改|挪|移|调整|调|推迟|推后|往后推|推|延后|延期|延|提前|换|顺延)(?:一下)?(?:到|至|成|在)"
+    r"|(?<![A-Za-z])(?:push(?:ed)?|mov(?:e|ed)|reschedul(?:e|ed)|shift(?:ed)?|bump(?:ed)?)\s[^,，。]{0,30}?\b(?:to|until)\b",
+    re.IGNORECASE,
 )
 CANCEL_MEETING = re.compile(
     r"取消|不开了|先不开|不开会了|不用开了|停一次|停开|暂停|作废|cancel",

@@ -75,7 +75,7 @@ class Shift:
 
 
 # Later: 推迟 / 延后 / 往后推 / 推后 / 顺延 / 晚; earlier: 提前 / 提早 / 早 / 往前挪.
-_LATER = r"推迟|延后|延迟|往后推|往后挪|往后延|向后推|推后|后推|顺延|延长|延|推|晚|postpone|push(?:ed)?(?: back)?|delay(?:ed)?"
+_LATER = r"推迟|延后|延迟|往后推|往后挪|往后延|向后推|推后|后推|顺延|延|推|晚|postpone|push(?:ed)?(?: back)?|delay(?:ed)?"
 _EARLIER = r"提前|提早|往前挪|往前提|往前推|向前|早|pull(?:ed)? in|bring forward|earlier by"
 _SHIFT = re.compile(
     rf"(?P<dir>{_LATER}|{_EARLIER})",

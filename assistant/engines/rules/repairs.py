@@ -33,7 +33,9 @@ _FILLER = re.compile(
     re.IGNORECASE,
 )
 # "明天 明天下午两点半", "小王 小王你…": a word said again after a pause is one word.
-_RESTART = re.compile(r"(?P<w>[\u4e00-\u9fffA-Za-z0-9]{2,6})[\s,，]+(?=(?P=w))")
+_RESTART = re.compile(
+    r"(?P<w>[\u4e00-\u9fff]{2,6})[\s,，]+(?=(?P=w))|\b(?P<e>[A-Za-z0-9]{2,})\s+(?=(?P=e)\b)"
+)
 # Self-corrections: what follows replaces the last thing of the same kind before it.
 _CORRECTION = re.compile(
     r"[\s,，]*(?:不对不对|不对|哦不|噢不|呃不|啊不|不不不?|说错了|我说错了|口误|更正一下|更正|纠正一下|"

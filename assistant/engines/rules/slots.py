@@ -284,6 +284,17 @@ def _items(body: str) -> list[str]:
 
 def location(text: str) -> tuple[str, tuple[int, int]] | None:
     """A place stated in the text, with its span."""
+    found = _location(text)
+    if found is None:
+        return None
+    place, (a, b) = found
+    verb = re.match(r"^(?:改|换|调整|变|挪)(?:到|成|为|去)?", place)
+    if verb is not None and len(place) - verb.end() >= 2:
+        return place[verb.end() :], (a + verb.end(), b)
+    return found
+
+
+def _location(text: str) -> tuple[str, tuple[int, int]] | None:
     m = LOCATION_ROOM.search(text)
     if m is not None:
         loc = m.group("loc")

@@ -34,7 +34,7 @@ def _has_doer(clause: Clause, msg: Message) -> bool:
 
 _SUMMARY = re.compile(
     r"总结|汇总一下(?:讨论|聊天|群聊|大家说的)|回顾一下|纪要|(?:群里|大家|今天|这周|本周|昨天|刚才|会上)[^,，。]{0,6}?"
-    r"(?:聊了|讨论了|说了)(?:些)?(?:什么|啥)|讨论了(?:些)?(?:什么|啥)|recap|summary|summari[sz]e|minutes",
+    r"(?:聊了|讨论了|说了)(?:些)?(?:什么|啥)|讨论了(?:些)?(?:什么|啥)|recap|summary|summari[sz]e|meeting minutes|the minutes|minutes of",
     re.IGNORECASE,
 )
 _SUMMARY_NOT = re.compile(r"总结会|总结大会|年终总结|述职|总结报告|工作总结|个人总结")

@@ -30,9 +30,15 @@ _STATUS_TASKS = [
 ]
 _ALL_TASKS = re.compile(
     r"大家(?:手上|手里)?(?:还)?(?:有|剩)|所有(?:人的)?(?:没完成|未完成|的)?(?:任务|活|待办)|全部(?:的)?(?:任务|待办)|"
-    r"(?:没完成|未完成|没做完|还没做完)的(?:任务|活|事)|团队(?:的)?(?:任务|待办)|所有人(?:的)?"
+    r"(?:没完成|未完成|没做完|还没做完)的(?:任务|活|事)|团队(?:的)?(?:任务|待办)"
 )
-_TASK_NOUN = re.compile(r"任务|活儿?|事儿?|待办|todo|task|工作|要交的|要做的|该交的", re.IGNORECASE)
+_WHICH = re.compile(
+    r"哪些|什么|多少|几个|几项|啥|有没有|列一下|列下|看一下|看下|看看|查一下|查下|[?？]"
+)
+_TASK_NOUN = re.compile(
+    r"任务|活儿|(?<![生快干])活(?!动)|待办|todo|task|要交的|要做的|该交的|没做完|没完成",
+    re.IGNORECASE,
+)
 _RISK = re.compile(
     r"可能(?:会)?延期|延期风险|有风险|风险(?:大|高)|会(?:不会)?拖|会不会延期|会延期吗|能(?:不能)?按时|来得及吗|赶得上吗|"
     r"能按期|risk",
@@ -100,12 +106,12 @@ def read_query(clause: Clause, msg: Message, question: bool) -> Reading | None:
     elif lx.QUERY_MEETINGS.search(text) or _MEETINGS_MORE.search(text):
         args = {"kind": "meetings"}
         _period(clause, args)
-    elif status is not None and _TASK_NOUN.search(text):
+    elif status is not None and _TASK_NOUN.search(text) and (_WHICH.search(text) or len(text) <= 8):
         args = {"kind": "tasks", "status": [status]}
         if member:
             args["member"] = member
         _period(clause, args)
-    elif _ALL_TASKS.search(text) and not member:
+    elif _ALL_TASKS.search(text) and not member and _WHICH.search(text) and _TASK_NOUN.search(text):
         args = {"kind": "tasks"}
         _period(clause, args)
     elif lx.QUERY_MY_TASKS.search(text) or periodic_tasks:
@@ -132,10 +138,10 @@ def read_query(clause: Clause, msg: Message, question: bool) -> Reading | None:
 
 def _blank_text(clause: Clause, part: str) -> str:
     chars = list(part)
-    for m in [*clause.mentions, *clause.times]:
-        for i in range(m.start - clause.start, min(m.end - clause.start, len(chars))):
-            if i >= 0:
-                chars[i] = " "
+    spans = [(m.start, m.end) for m in clause.mentions] + [(t.start, t.end) for t in clause.times]
+    for a, b in spans:
+        for i in range(max(a - clause.start, 0), min(b - clause.start, len(chars))):
+            chars[i] = " "
     return "".join(chars)
 
 
