@@ -37,7 +37,7 @@ from assistant.engines.rules.readers.commands import (
     read_report,
     read_summarize,
 )
-from assistant.engines.rules.readers.meeting import read_meeting
+from assistant.engines.rules.readers.meeting import read_meeting, read_recurring_meeting
 from assistant.engines.rules.readers.meeting_change import read_meeting_change
 from assistant.engines.rules.readers.project import read_member, read_project
 from assistant.engines.rules.readers.query import read_query
@@ -253,6 +253,7 @@ def _read(clause: Clause, msg: Message) -> Reading:
         read_ask,
         read_project,
         read_meeting_change,
+        read_recurring_meeting,
     ):
         found = reader(clause, msg, question)
         if found is not None:

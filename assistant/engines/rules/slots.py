@@ -304,7 +304,11 @@ def _location(text: str) -> tuple[str, tuple[int, int]] | None:
             at = loc.rfind(marker)
             if at >= 0:
                 loc, start = loc[at + 1 :], start + at + 1
-        loc = re.sub(r"^(?:开会|开|会|地点|地址|位置|是|为|:|：)+", "", loc)
+        loc = re.sub(r"^(?:开会|开|会(?!议室)|地点|地址|位置|是|为|:|：)+", "", loc)
+        code = re.match(r"[A-Za-z]?\d{0,4}[A-Za-z]?(?![A-Za-z0-9])", text[m.end("loc") :])
+        if code is not None and code.group(0) and loc.endswith("室"):
+            # "会议室A" / "会议室B201": the room's code follows its noun.
+            loc += code.group(0)
         if loc:
             return loc, (start, m.end("loc"))
     n = LOCATION_NAMED.search(text)

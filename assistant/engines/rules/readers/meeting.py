@@ -16,18 +16,20 @@ from assistant.engines.rules.analysis import (
     without_day_times,
 )
 from assistant.engines.rules.clauses import Clause
+from assistant.engines.rules.recurrence import find_recurrence
 from assistant.engines.rules.slots import (
     agenda_items,
     location,
 )
 from assistant.engines.rules.timeslots import (
+    find_times,
     meeting_slot,
 )
 
 if TYPE_CHECKING:
     pass
 
-__all__ = ["meeting_details", "read_meeting"]
+__all__ = ["meeting_details", "read_meeting", "read_recurring_meeting"]
 
 
 _ANNOUNCED = re.compile(
@@ -298,3 +300,72 @@ def meeting_details(args: dict[str, Any], clause: Clause, msg: Message) -> None:
             if 1 <= minutes <= 24 * 60:
                 args["duration_minutes"] = minutes
                 break
+
+
+# --------------------------------------------------------------------------- recurring meetings
+
+_RECURRING_NOUN = re.compile(
+    r"(?P<topic>[\u4e00-\u9fffA-Za-z0-9]{0,8}?)(?P<noun>例会|周会|站会|晨会|早会|夕会|日会|月会|双周会|月度会|"
+    r"会议|会|复盘|分享|培训|评审|sync|standup|stand-up|meeting|review|retro|1on1|1:1|one-on-one)",
+    re.IGNORECASE,
+)
+
+
+def read_recurring_meeting(clause: Clause, msg: Message, question: bool) -> Reading | None:
+    """ "每周一上午10点例会" → a meeting with ``recurrence`` and its first occurrence."""
+    text = clause.text
+    if question or lx.CANCEL_MEETING.search(text) or lx.RESCHEDULE.search(text):
+        return None
+    if lx.HYPOTHETICAL.search(text) or lx.OPINION.search(text):
+        return None
+    rec = find_recurrence(text, msg.context.now)
+    if rec is None:
+        return None
+    blank = list(without_day_times(clause, people=True))
+    spans = [rec.span] + [(t.start - clause.start, t.end - clause.start) for t in msg.recurring]
+    marked = text[: rec.span[0]] + " " * (rec.span[1] - rec.span[0]) + text[rec.span[1] :]
+    spans += [(t.start, t.end) for t in find_times(marked, msg.context.now)[0]]
+    for a, b in spans:
+        for i in range(max(a, 0), min(b, len(blank))):
+            blank[i] = " "
+    rest = re.sub(
+        r"(?:从[^,，。]{1,10}?(?:开始|起)|(?:到|持续到|一直到)[^,，。]{1,12}?为止|(?:一共|共)\S{1,3}次)",
+        " ",
+        "".join(blank),
+    )
+    create = lx.MEETING_CREATE.search(rest)
+    soft = lx.MEETING_SOFT.search(rest)
+    noun = _RECURRING_NOUN.search(rest)
+    if create is None and soft is None and noun is None:
+        return None
+    if create is not None:
+        topic, kind, skip = (
+            create.group("topic"),
+            create.group("noun"),
+            (create.start(), create.end()),
+        )
+    elif noun is not None:
+        topic = re.sub(
+            r"^(?:的|开|有个|有|个|一个|一次|次|开个|都|要|开一次)+", "", noun.group("topic")
+        )
+        kind, skip = noun.group("noun"), (noun.start(), noun.end())
+    else:
+        topic, kind, skip = "", "", (0, 0)
+    title, agenda = _meeting_topic(rest, topic.strip(), kind, skip)
+    if (
+        noun is not None
+        and noun.group("noun")
+        in ("例会", "周会", "站会", "晨会", "早会", "夕会", "日会", "月会", "双周会", "月度会")
+        and not topic.strip()
+    ):
+        title = noun.group("noun")
+    args: dict[str, Any] = {"title": title, "start": rec.first.isoformat(), "recurrence": rec.rule}
+    if agenda:
+        args["agenda"] = agenda
+    meeting_details(args, clause, msg)
+    return Reading(
+        kind="meeting",
+        calls=[{"tool": "create_meeting", "args": args}],
+        confidence=0.8,
+        clause=clause,
+    )
