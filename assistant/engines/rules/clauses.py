@@ -50,7 +50,7 @@ class Clause:
 
 
 # Words right before a name that make it an object, not a new actor: 跟小王开会, 让小王做.
-_BINDS_NAME = set("和跟与及同、叫让请找约给由向对帮替@,")
+_BINDS_NAME = set("和跟与及同、叫让请找约给由向对帮替换派@,")
 _SELF_START = re.compile(
     r"(?:这个|这事|这块|这部分|这件事)?我(?:来|负责|跟|去|认领|接|包|处理|这边)"
 )

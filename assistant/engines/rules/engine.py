@@ -41,7 +41,7 @@ from assistant.engines.rules.readers.meeting import read_meeting, read_recurring
 from assistant.engines.rules.readers.meeting_change import read_meeting_change
 from assistant.engines.rules.readers.project import read_member, read_project
 from assistant.engines.rules.readers.query import read_query
-from assistant.engines.rules.readers.status import read_handover, read_status
+from assistant.engines.rules.readers.status import read_handover, read_status, read_task_change
 from assistant.engines.rules.readers.task import read_task
 from assistant.engines.rules.repairs import Finder, repair
 from assistant.engines.rules.slots import location, priority
@@ -265,7 +265,7 @@ def _read(clause: Clause, msg: Message) -> Reading:
         reading.kind, reading.confidence = "chat", 0.9
         reading.notes.append("请假/外出通知，不生成动作")
         return reading
-    for reader in (read_member, read_handover):
+    for reader in (read_member, read_handover, read_task_change):
         found = reader(clause, msg, question)
         if found is not None:
             return found

@@ -17,6 +17,7 @@ __all__ = [
     "CHITCHAT",
     "CONNECTIVE",
     "DONE",
+    "DONE_MORE",
     "DUE_SHIFT",
     "EVENT_NOUN",
     "HYPOTHETICAL",
@@ -123,6 +124,17 @@ DONE = re.compile(
     r"对接完|联调完|跑通|上线|提交|发布|部署|合并|交付|解决|修复|处理完|处理好|交|发出去|发出|出|发|"
     r"调通|搭好|配好|装好|审完|做出来|写出来|弄出来|ok|OK|Ok|done|Done|DONE|好|完)"
     r"(?:了|啦|咯|喽|哈|啦啦)",
+    re.IGNORECASE,
+)
+# Finished work said without a stock cue (vocabulary 2): read only when no past time is named.
+DONE_MORE = re.compile(
+    # Finished work said with other verbs: 走完了, 签回来了, 合进去了, 确认过了, 订单下了, 发群里了.
+    r"(?:走|签|合|批|审|回|录|传|寄|送|收|下|跑|测|验|排|定|谈|约|订|买|付|报|批复|确认|核对|验收|对|过)"
+    r"(?:完|好|过|回来|进去|出去|上去|下来|出来|到位|齐|通|掉)(?:了|啦|咯)"
+    r"|(?:已经|已)(?:签|发|交|确认|验收|审批|批|付|寄|下单|上架|到货|回款|对完|走完|合进去|合入|上线|发群里|发邮件)"
+    r"|(?:发|传|放|丢|贴)(?:到)?(?:群里|群上|邮箱|网盘|共享盘|系统里|系统)了|(?<=单)(?:已经|都)?下了"
+    r"|(?<![A-Za-z])(?:is |are |has been |have been |all |now )?(?:done|finished|completed|complete|shipped|merged|fixed|deployed|released|resolved|submitted|sent out|sent|approved|signed|live|LGTM(?:'d|ed)?|wrapped up)(?![A-Za-z])",
+    re.IGNORECASE,
 )
 IN_PROGRESS = re.compile(
     r"开始(?:做|搞|写|弄|改|开发|处理|测|测试|设计|对接|联调|跟进|整理|准备|看)?|正在(?:做|搞|写|弄|改|开发|处理|测|跟进)?"

@@ -208,6 +208,12 @@ def task_words(text: str, removed: Sequence[tuple[int, int]]) -> str:
     text = text[:SLOT_MAX]
     raw = blank_spans(text, removed)
     cleaned = _clean(raw)
+    # "小王这边汇报一下：…": the speaker announcing a report is not the task.
+    cleaned = re.sub(
+        r"^(?:[\u4e00-\u9fffA-Za-z]{0,4}?(?:这边|那边))?(?:(?:汇报|报告)(?:一下|下)?|(?:同步|更新|说)(?:一下|下))[:：,，\s]*",
+        "",
+        cleaned,
+    )
     cleaned = re.sub(
         r"^(?:我|我们|他|她|已经|已|终于|总算|刚刚|刚|都|也|还|基本|差不多|目前|现在|那个|这个|的|把|在|正在|开始|"
         r"\s)+",

@@ -47,8 +47,10 @@ def read_summarize(clause: Clause, msg: Message, question: bool) -> Reading | No
     cue = _SUMMARY.search(text)
     if cue is None or _SUMMARY_NOT.search(text) or _has_doer(clause, msg):
         return None
-    if re.search(r"(?:写|做|整理|出)(?:好|完)了|发了|已发|已经", text):
-        return None  # "纪要写好了": a report of work done.
+    if re.search(r"(?:写|做|整理|出)(?:好|完)了|发了|已发|已经|群里了|出来了", text) or (
+        re.search(r"了[吧啊哈~!！。]*$", text) and not re.search(r"一下|下吧|总结下", text)
+    ):
+        return None  # "纪要写好了", "上周的会议纪要发群里了": a report of work done.
     args: dict[str, Any] = {}
     blank = blank_people(clause)
     meeting_words = re.sub(r"刚才|刚刚|上午|下午|今天|昨天|这次|那次|的", "", blank)

@@ -318,6 +318,8 @@ def read_recurring_meeting(clause: Clause, msg: Message, question: bool) -> Read
         return None
     if lx.HYPOTHETICAL.search(text) or lx.OPINION.search(text):
         return None
+    if re.search(r"以后|今后|往后|从此|改成|改为|换成|调整为", text):
+        return None  # "例会以后每周二下午三点开": an existing meeting moved to a new slot
     rec = find_recurrence(text, msg.context.now)
     if rec is None:
         return None

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.engines.rules import lexicon as lx
 from assistant.engines.rules.analysis import Message, Reading, is_deadline
 from assistant.engines.rules.clauses import Clause
+from assistant.engines.rules.quantities import find_money, find_shift
 from assistant.engines.rules.readers.meeting_change import names_scheduled_event
 from assistant.engines.rules.slots import (
     task_words,
@@ -20,14 +21,19 @@ from assistant.engines.rules.timeslots import (
 if TYPE_CHECKING:
     pass
 
-__all__ = ["read_handover", "read_status"]
+__all__ = ["read_handover", "read_status", "read_task_change"]
 
 
 _DONE_WEAK_TAIL = re.compile(r"^[了啦咯喽哈吧哦呀啊~!！。. ]*$")
 
 
 _HANDOVER = re.compile(
-    r"(?:交给|转给|改由|改成|换成|移交给|转交给)\s*(?P<who>@?[^\s,，。]{1,8}?)(?:负责|来做|来跟|跟进|处理|来)?[吧了哈。!！]*$"
+    r"(?:交给|转给|改由|改成|换成|移交给|转交给|改派给|改派|转派给|分给|交由|让|换)\s*(?P<who>@?[^\s,，。]{1,8}?)"
+    r"(?:负责|来做|来跟|跟进|处理|来弄|来搞|接手|来接|接|做|来)?[吧了哈。!！~]*$"
+)
+# Hand-over verbs that always move the work to someone else, even after 把.
+_REASSIGN_STRONG = re.compile(
+    r"转给|改派|转派|移交|转交|改由|换成|交由|换(?=[^,，。]{1,8}?(?:来做|来跟|负责|接手))"
 )
 
 
@@ -37,8 +43,13 @@ def read_handover(clause: Clause, msg: Message, question: bool) -> Reading | Non
     m = _HANDOVER.search(text)
     if m is None or question or lx.MEETING_NOUN.search(text):
         return None
-    if "把" in text[: m.start()] or any(is_deadline(t, clause) for t in clause.times):
+    strong = _REASSIGN_STRONG.search(text[: m.end()]) is not None
+    if any(is_deadline(t, clause) for t in clause.times) or (
+        "把" in text[: m.start()] and not strong and m.group("who") in ("我", "我来")
+    ):
         # "明天前把周报交给我": sending work over by a deadline is a task, not a hand-over.
+        return None
+    if m.group(0).startswith(("让", "换")) and not strong:
         return None
     people = [x for x in clause.mentions if x.start - clause.start >= m.start("who") - 1]
     if m.group("who") in ("我", "我来"):
@@ -48,8 +59,9 @@ def read_handover(clause: Clause, msg: Message, question: bool) -> Reading | Non
     else:
         return None
     removed = [(x.start - clause.start, x.end - clause.start) for x in clause.mentions]
-    words = task_words(text[: m.start()], removed)
+    words = task_words(re.sub(r"^.*?(?:把|将)", "", text[: m.start()]), removed)
     words = re.sub(r"^(?:这个|那个)?(?:任务|活|事情?)$", "", words)
+    words = re.sub(r"(?:这个|那个)?(?:任务|活儿?|工作)$", "", words).strip() or words
     if len(words) < 2:
         return None
     return Reading(
@@ -88,6 +100,8 @@ def read_status(clause: Clause, msg: Message, question: bool) -> Reading | None:
             continue
         done = m
         break
+    if done is None and not _PAST_TIME.search(text):
+        done = lx.DONE_MORE.search(text)
     progress = lx.IN_PROGRESS.search(text)
     shift = lx.DUE_SHIFT.search(text)
     ba_done = _BA_DONE.search(text)
@@ -121,7 +135,12 @@ def read_status(clause: Clause, msg: Message, question: bool) -> Reading | None:
                 confidence=0.7,
                 clause=clause,
             )
-    elif done is not None and not future_deadline and not (at_addressed and "把" in text):
+    elif (
+        done is not None
+        and not future_deadline
+        and not (at_addressed and "把" in text)
+        and not _NOTICE.search(msg.text)
+    ):
         status, cue = "done", done
     elif ba_done is not None and not future_deadline and not at_addressed:
         words = task_words(ba_done.group("obj"), [])
@@ -191,9 +210,16 @@ def read_status(clause: Clause, msg: Message, question: bool) -> Reading | None:
     )
 
 
+# "值班表已经发群里了，请大家查收": a notice to everyone that something is out, not a report
+# on one's own task.
+_PAST_TIME = re.compile(r"昨天|前天|上周|上个星期|上礼拜|上个月|去年|上次|那天|之前")
+_NOTICE = re.compile(r"大家|各位|全体|所有人|查收|知悉|周知|请注意|留意")
 _PARTIAL = re.compile(
     r"还(?:剩|差|有)(?:下)?\s*[0-9一二三四五六七八九十两几]+\s*(?:个|家|条|份|项|篇|位|台|页|张|件|人|%)"
     r"|完成了?(?:一半|大半|\d{1,2}%|百分之[一二三四五六七八九十]+)"
+    # "写了大半了", "测了一半", "80%了", "做了一部分", "进度50%".
+    rf"|(?:{lx.ACTION_VERB.pattern}|做|测|写|改|画|跑|搞|弄)了\s*(?:一?大半|一半|大部分|一部分|多半|七七八八|\d{{1,2}}%|百分之[一二三四五六七八九十]+)"
+    r"|(?:进度|完成度|完成了?)?\s*\d{1,2}\s*%\s*(?:了|啦)?$|还差(?:一点|一些|最后|一点点|一丢丢)"
 )
 
 
@@ -256,3 +282,120 @@ def _blocked_note(text: str, cue: re.Match[str]) -> str:
         return because.group("w").strip()
     note = re.sub(r"^(?:卡住了?|卡着|卡了|被卡住?了?|阻塞了?)[,，\s]*", "", rest).strip(" ,，。")
     return note or cue.group(0)
+
+
+# --------------------------------------------------------------------------- other changes
+
+_PRIORITY_CHANGE: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(
+            r"优先级(?:调|提|升)(?:高|上去|上来)|(?:提|调)(?:一下|下)?[^,，。]{0,12}?的?优先级|改成高优先级|调成高优先级|"
+            r"设为高优先级|优先级(?:改|设|调)(?:成|为)?(?:高|P1)|升(?:为|到)?P1|提到P1|bump (?:the )?priority",
+            re.I,
+        ),
+        "high",
+    ),
+    (
+        re.compile(
+            r"(?:改成|改为|调成|升级为|设为)(?:紧急|加急|P0)|现在最急|最优先|优先级(?:改|设|调)(?:成|为)?(?:紧急|最高|P0)|升(?:为|到)?P0|"
+            r"(?<![把将])加急(?:处理)?(?:一下)?[吧啊了!！。]*$",
+            re.I,
+        ),
+        "urgent",
+    ),
+    (
+        re.compile(
+            r"不急了|不着急了|优先级(?:调|降)(?:低|下来)|降低优先级|(?:改成|改为|调成|设为)低优先级|往后放|放一放|先放放|"
+            r"降(?:为|到)?P[23]|优先级(?:改|设|调)(?:成|为)?(?:低|P2|P3)",
+            re.I,
+        ),
+        "low",
+    ),
+]
+_REOPEN = re.compile(
+    r"重新打开|重开|重新开启|reopen(?:ed)?|返工|重新做|得重做|打回(?:来)?了|退回来了", re.I
+)
+_COST = re.compile(
+    r"(?:费用|成本|花费|花了|报价|预算|开销|costs?)(?:是|为|大概|约|一共|共|:|：)?\s*", re.I
+)
+_TASK_LEAD = re.compile(
+    r"^(?:[\u4e00-\u9fffA-Za-z]{1,4}?)?(?:这边|那边)?(?:汇报|同步|报告|更新|说)(?:一下|下)[:：,，\s]*|^(?:把|将)"
+)
+
+
+def _task_of(text: str, clause: Clause, cut: int) -> str:
+    """The words before ``cut`` that name the task, people, times and wrappers removed."""
+    removed = [(m.start - clause.start, m.end - clause.start) for m in clause.mentions]
+    removed += [(t.start - clause.start, t.end - clause.start) for t in clause.times]
+    head = text[:cut]
+    lead = _TASK_LEAD.search(head)
+    if lead is not None:
+        removed.append((lead.start(), lead.end()))
+    words = task_words(_subject_part(text, cut, removed), [])
+    words = re.sub(
+        r"(?:的)?(?:优先级|任务|截止时间|截止日期|deadline|ddl|时间)$", "", words, flags=re.I
+    )
+    words = re.sub(r"^(?:提一下|提下|调一下|调下|把|将|这个|那个)", "", words)
+    words = re.sub(r"(?:那个|这个|那块|这块)?(?:还得|还要|需要|得|要|还)?$", "", words)
+    return words.strip()
+
+
+def read_task_change(clause: Clause, msg: Message, question: bool) -> Reading | None:
+    """Priority, reopen, a relative move of the due, or a cost of an existing task."""
+    text = clause.text
+    if question or lx.HYPOTHETICAL.search(text):
+        return None
+    if "把" in text and (clause.mentions or clause.times):
+        return None  # "@小武 明天把单据准备好，加急": a new task, with its priority
+    ref_id = lx.TASK_REF_ID.search(text)
+    args: dict[str, Any] = {}
+    cut: int | None = None
+    for pattern, level in _PRIORITY_CHANGE:
+        m = pattern.search(text)
+        if m is not None:
+            args["priority"], cut = level, m.start()
+            if text[: m.start()].rstrip().endswith("的"):
+                cut = m.start()
+            break
+    if not args:
+        m = _REOPEN.search(text)
+        if m is not None:
+            args["status"], cut = "todo", m.start()
+    if not args and not names_scheduled_event(clause):
+        shift = find_shift(text, msg.durations, clause.start)
+        after_new = [
+            t for t in clause.times if shift is not None and t.start - clause.start >= shift.end
+        ]
+        if shift is not None and not after_new and abs(shift.minutes) >= 60:
+            args["shift_minutes"], cut = shift.minutes, shift.start
+    if not args:
+        m = _COST.search(text)
+        if m is not None:
+            amount = find_money(text, m.end())
+            if amount is not None and not re.search(r"项目|预算", text[: m.start()]):
+                args["cost"], cut = amount, m.start()
+    if not args or cut is None:
+        return None
+    if (
+        any((m.known or m.at) for m in clause.mentions)
+        and "priority" not in args
+        and "status" not in args
+    ):
+        return None  # "@小王 提前一天把…交了": a request to a person
+    if ref_id is not None:
+        task: Any = int(ref_id.group(1))
+    else:
+        task = _task_of(text, clause, cut)
+        if "priority" in args and len(task) < 2:
+            # "提一下登录页的优先级": the task is named inside the cue.
+            inner = re.search(r"(?:提|调)(?:一下|下)?(?P<t>[^,，。]{2,12}?)的?优先级", text)
+            task = inner.group("t") if inner is not None else task
+        if len(task) < 2:
+            return None
+    args = {"task": task, **args}
+    return Reading(
+        kind="status",
+        calls=[{"tool": "update_task", "args": args}],
+        confidence=0.7,
+        clause=clause,
+    )
