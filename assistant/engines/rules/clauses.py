@@ -82,8 +82,15 @@ def _masked(text: str, spans: Sequence[tuple[int, int]]) -> str:
     return "".join(chars)
 
 
+_BA_OBJECT = re.compile(r"[把将][\u4e00-\u9fffA-Za-z0-9]{1,12}")
+
+
 def _has_action(text: str) -> bool:
-    return ACTION_VERB.search(text) is not None or MEETING_CREATE.search(text) is not None
+    return (
+        ACTION_VERB.search(text) is not None
+        or MEETING_CREATE.search(text) is not None
+        or _BA_OBJECT.search(text) is not None
+    )
 
 
 def split_clauses(

@@ -20,6 +20,7 @@ __all__ = [
     "DONE_MORE",
     "DUE_SHIFT",
     "EVENT_NOUN",
+    "HESITANT",
     "HYPOTHETICAL",
     "IN_PROGRESS",
     "LEAVE",
@@ -229,6 +230,11 @@ CHITCHAT = re.compile(
 )
 OPINION = re.compile(r"我觉得|我认为|感觉|个人觉得|我看|我想|估计|可能|应该是|好像|似乎|貌似|我猜")
 HYPOTHETICAL = re.compile(r"如果|要是|假如|假设|万一|的话")
+# Thinking aloud: "我想想…算了…再看吧", "要不先别动", "还没想好".
+HESITANT = re.compile(
+    r"我想想|想一想|想想看|算了|再看吧|再看看吧|再说吧|回头再说|还没想好|没想好|不确定|说不好|再议|看情况吧|要不(?:先|还是)|"
+    r"再考虑|考虑一下吧|纠结|拿不准"
+)
 PAST_MARKER = re.compile(
     r"昨天|前天|上周|上个星期|上礼拜|上个月|刚才|刚刚|之前|去年|上次|那天|已经"
 )

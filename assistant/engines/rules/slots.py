@@ -156,7 +156,17 @@ _ACTION_HEAD = re.compile(r"^(?:把|给|跟|和|对|向|去|来|要|先|再)")
 _COMPLEMENT_END = re.compile(r"(?<=[\u4e00-\u9fff])(?:完|好|掉|出来|一下)$")
 
 
+_ONE_VERB_BEFORE_YIXIA = re.compile(
+    r"^把(?P<obj>[\u4e00-\u9fffA-Za-z0-9]{2,12}?)(?P<v>[\u4e00-\u9fff])(?:一下|一遍|下)[吧啊哈了。!！~\s]*$"
+)
+
+
 def _clean_ba(ba: str) -> str:
+    # "把水电走一下": a one-character verb right before 一下, whatever the verb.
+    one = _ONE_VERB_BEFORE_YIXIA.match(ba.strip())
+    if one is not None and not any(one.group("obj").endswith(v) for v in _BA_VERBS if len(v) > 1):
+        if not any(one.group("v") == v for v in ("给", "的", "了")):
+            return one.group("v") + re.sub(r"^(?:这个|那个|这些|那些)", "", one.group("obj"))
     body = re.sub(r"^(?:这个|那个|这些|那些|这份|那份)", "", strip_particles(ba[1:]).strip())
     body = _TRAIL_FILLER.sub("", body)
     # "把周报给大家发一下": who it is for, said before the verb, is not part of the work.

@@ -219,7 +219,10 @@ def read_ask(clause: Clause, msg: Message, question: bool) -> Reading | None:
     file_request = (
         _FILE_REQUEST.search(text) is not None
         and _FILE_NOUN.search(text) is not None
-        and not clause.times
+        and not any(
+            is_deadline(t, clause) or (t.value or t.from_ or msg.context.now) >= msg.context.now
+            for t in clause.times
+        )
         and ("把" not in text or msg.addressed)
     )
     memory = _MEMORY_CUE.search(text) is not None or (

@@ -221,7 +221,7 @@ def _meeting_topic(
     topic = re.sub(r"^(?:个|一个|一下|一次|次|场|一场|下|了个|关于)+", "", topic)
     topic = re.sub(r"(?:的|之)$", "", topic).strip()
     generic_noun = noun.lower() in ("会", "会议", "sync", "meeting", "")
-    if not generic_noun and noun.isascii() and topic.isascii():
+    if noun.isascii() and topic.isascii() and (not generic_noun or re.search(r"[A-Za-z]", topic)):
         # "开sprint planning": an English name of a kind of meeting is its title.
         return (f"{topic} {noun}".strip(), agenda) if topic else (noun, agenda)
     if noun in ("评审", "复盘", "培训", "分享"):
@@ -311,6 +311,9 @@ _RECURRING_NOUN = re.compile(
 )
 
 
+_SERIES_NOUNS = frozenset("例会 周会 站会 晨会 早会 夕会 日会 月会 双周会 月度会".split())
+
+
 def read_recurring_meeting(clause: Clause, msg: Message, question: bool) -> Reading | None:
     """ "每周一上午10点例会" → a meeting with ``recurrence`` and its first occurrence."""
     text = clause.text
@@ -354,13 +357,10 @@ def read_recurring_meeting(clause: Clause, msg: Message, question: bool) -> Read
     else:
         topic, kind, skip = "", "", (0, 0)
     title, agenda = _meeting_topic(rest, topic.strip(), kind, skip)
-    if (
-        noun is not None
-        and noun.group("noun")
-        in ("例会", "周会", "站会", "晨会", "早会", "夕会", "日会", "月会", "双周会", "月度会")
-        and not topic.strip()
-    ):
-        title = noun.group("noun")
+    if kind in _SERIES_NOUNS:
+        # "安全例会", "产品周会": a named series; its topic words are part of the name.
+        title = f"{topic.strip()}{kind}"
+        agenda = agenda_items(rest, skip)
     args: dict[str, Any] = {"title": title, "start": rec.first.isoformat(), "recurrence": rec.rule}
     if agenda:
         args["agenda"] = agenda

@@ -203,9 +203,14 @@ _SHIFT_TAIL = re.compile(
 _HEAD_TAIL = re.compile(r"(?:的?时间|也|就|先|都|还是|要|从|由|原定|\s)+$")
 
 
+# "也参加交班会", "拉进周会": a meeting named after the verb of attending, whatever its kind.
+_ATTEND_MEETING = re.compile(
+    r"(?:参加|参会|出席|加到|拉进|加进|叫上[^,，。]{0,6}?开)(?P<m>[\u4e00-\u9fffA-Za-z0-9]{0,8}?(?:会议?|sync|standup|meeting))(?:里|中)?",
+    re.IGNORECASE,
+)
 _DELIVERABLE = re.compile(
     r"(?:视频|纪要|记录|PPT|材料|资料|方案|海报|物料|报告|文档|稿|邀请函|通知|预算|名单|场地|礼品|奖品|节目|"
-    r"任务|工作|项目)$",
+    r"任务|工作|项目|课件|试卷|清单|表格?|图纸|合同|报价|手册|教案|讲义|问卷|脚本|设计|需求|接口|页面)$",
     re.IGNORECASE,
 )
 
@@ -215,7 +220,7 @@ def names_scheduled_event(clause: Clause) -> bool:
     text = clause.text
     cue = _CHANGE_CUE.search(text) or _SHIFT_CUE.search(text)
     if cue is None:
-        return lx.MEETING_NOUN.search(text) is not None
+        return lx.MEETING_NOUN.search(text) is not None or _ATTEND_MEETING.search(text) is not None
     blank = before_without_times(clause, len(text))
     english = _english_ref(text)
     if english is not None and lx.EVENT_NOUN.search(english):
@@ -228,6 +233,8 @@ def names_scheduled_event(clause: Clause) -> bool:
         # "年会视频推迟到1月8号": a deliverable of a meeting is a task.
         return False
     if lx.EVENT_NOUN.search(head) is not None:
+        return True
+    if _ATTEND_MEETING.search(text):
         return True
     return lx.MEETING_NOUN.search(text) is not None
 
@@ -419,6 +426,9 @@ def _meeting_ref_around(clause: Clause) -> str:
     for m in clause.mentions:
         a, b = m.start - clause.start, m.end - clause.start
         blank = blank[:a] + " " * (b - a) + blank[b:]
+    attend = _ATTEND_MEETING.search(blank)
+    if attend is not None:
+        return meeting_ref(attend.group("m"))
     found = lx.MEETING_NOUN.search(blank)
     if found is None:
         return "会"

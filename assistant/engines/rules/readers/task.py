@@ -78,6 +78,8 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
         return None
     if lx.HYPOTHETICAL.search(text) and not clause.times:
         return None
+    if lx.HESITANT.search(msg.text) and not any(m.at for m in clause.mentions):
+        return None  # thinking aloud is no request; when unsure, no action
     # Assignees: the people the clause addresses, not those it merely talks about.
     assignees: list[str] = []
     talked_about: list[Mention] = []
@@ -115,7 +117,7 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
     if self_cue is not None and sender and sender not in assignees:
         assignees.append(sender)
     has_deadline = any(is_deadline(t, clause) for t in clause.times)
-    verb = lx.ACTION_VERB.search(blank_people(clause))
+    verb = lx.ACTION_VERB.search(blank_people(clause)) or _BA_VERB.search(text)
     imperative = (
         re.search(
             r"把|记得|务必|需要|必须|一定要|(?:^|[你我他她们家\s])(?:得|要)|请|麻烦|帮忙|TODO|待办",
@@ -236,6 +238,8 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
     return reading
 
 
+# "把水电走一下": a 把-phrase closed by a verb marker holds a verb, whatever the verb.
+_BA_VERB = re.compile(r"[把将][\u4e00-\u9fffA-Za-z0-9]{2,12}?(?:一下|一遍|完|好|掉|出来)")
 _ATTEND = re.compile(
     r"(?:也|都|一起|准时|按时|记得)*(?:参加|参会|出席|到场|列席|旁听|来|过来|到|来开会|参加会议|一起开)(?:一下)?"
 )
