@@ -148,6 +148,16 @@ def _analyse(raw: str, context: ChatContext) -> Analysis:
     return Analysis(valid, round(confidence, 2), notes)
 
 
+_ASKS = re.compile(
+    r"[?？]|谁|哪个|哪些|哪里|哪儿|什么时候|怎么|多少|几点|几号|有没有|是不是|(?:吗|呢|么|没|没有|对吧|是吧|不是)[\s~。!！]*$"
+)
+
+
+def _asks(text: str) -> bool:
+    """The message as a whole asks something (a question mark, or a final question particle)."""
+    return _ASKS.search(text) is not None
+
+
 def _finders(roster: Roster, context: ChatContext) -> list[Finder]:
     """Span finders for self-corrections: times, then people, then places."""
 
@@ -266,10 +276,11 @@ def _read(clause: Clause, msg: Message) -> Reading:
         reading.notes.append("请假/外出通知，不生成动作")
         return reading
     for reader in (read_member, read_handover, read_task_change):
-        found = reader(clause, msg, question)
+        found = reader(clause, msg, question or _asks(msg.text))
         if found is not None:
             return found
-    status = read_status(clause, msg, question)
+    # A report on a task inside a question ("值班表排好了？谁排的") is people talking.
+    status = read_status(clause, msg, question or _asks(msg.text))
     if status is not None:
         return status
     task = read_task(clause, msg, question)

@@ -243,6 +243,8 @@ def read_ask(clause: Clause, msg: Message, question: bool) -> Reading | None:
         return None  # a colleague is asked: people talking
     if re.search(r"吗[?？]?$", text) and not (memory or file_request or msg.addressed):
         return None
+    if re.search(r"(?:了没有?|没有|了吗|好了吗|完了吗)[?？吧呀啊]*$", text) and not msg.addressed:
+        return None  # "合同签了没有": a yes/no question about now, asked of the people here
     q = _ASK_LEAD.sub("", text)
     q = _ASK_TAIL.sub("", q).strip(" ,，")
     if len(q) < 2:
