@@ -72,6 +72,34 @@ _EN_DATE = re.compile(
 )
 
 
+# PM jargon: "ddl周五" / "deadline 周四" are due words; "EOD" is the end of the workday.
+_DDL = re.compile(r"(?<![A-Za-z])(?:ddl|DDL|deadline|Deadline|DEADLINE)(?![A-Za-z])[:：]?\s*")
+_EOD_AFTER_DAY = re.compile(r"(?<=[一二三四五六日天明今])\s*(?:EOD|eod)(?:前|之前)?")
+_EOD = re.compile(r"(?:by\s+)?(?<![A-Za-z])(?:EOD|eod)(?![A-Za-z])(?:前|之前)?")
+_SHORT_WEEKDAY = re.compile(
+    r"\b(?P<d>Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun)\.?(?=\s*(?:\d|am\b|pm\b|$|[,，]))",
+    re.IGNORECASE,
+)
+_FULL_WEEKDAY = {
+    "mon": "Monday", "tue": "Tuesday", "tues": "Tuesday", "wed": "Wednesday", "thu": "Thursday",
+    "thur": "Thursday", "thurs": "Thursday", "fri": "Friday", "sat": "Saturday", "sun": "Sunday",
+}  # fmt: skip
+# "9:30 tomorrow", "3pm on Friday": the day said after the clock, in the order the reader wants.
+_CLOCK_THEN_DAY = re.compile(
+    r"(?P<clock>\b\d{1,2}(?::\d{2})?\s*(?:am|pm)?)\s+(?:on\s+)?"
+    r"(?P<day>tomorrow|today|tonight|(?:next\s+|this\s+)?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b",
+    re.IGNORECASE,
+)
+
+
+def _jargon(text: str) -> str:
+    text = _DDL.sub(" 截止", text)
+    text = _EOD_AFTER_DAY.sub("下班前", text)
+    text = _EOD.sub(" 今天下班前", text)
+    text = _SHORT_WEEKDAY.sub(lambda m: _FULL_WEEKDAY[m.group("d").lower()], text)
+    return _CLOCK_THEN_DAY.sub(lambda m: f"{m.group('day')} {m.group('clock')}", text)
+
+
 def _english_dates(text: str) -> str:
     def as_chinese(m: re.Match[str]) -> str:
         month = _MONTHS[(m.group("m1") or m.group("m2")).lower()]
@@ -122,7 +150,7 @@ def repair(text: str, finders: list[Finder]) -> Repaired:
     if out != text:
         addressed = True
         notes.append("去掉了对群秘的称呼")
-    text = _english_dates(out.strip())
+    text = _jargon(_english_dates(out.strip()))
     out = _FILLER.sub(" ", text)
     if out != text:
         notes.append("去掉了语气词")

@@ -41,7 +41,8 @@ _ANNOUNCED = re.compile(
 
 _ONLY_MEETING = re.compile(
     r"(?:在|于)?(?P<topic>[\u4e00-\u9fffA-Za-z0-9 ]{0,16}?)"
-    r"(?P<noun>会议|会|sync|meeting|standup|review|retro|评审|复盘|培训)(?:在|于)?",
+    r"(?P<noun>会议|会|sync|meeting|standup|stand-up|review|retro|demo|workshop|kick-?off|planning|1on1|1:1|"
+    r"评审|复盘|培训)(?:在|于)?",
     re.IGNORECASE,
 )
 
@@ -69,6 +70,13 @@ def _announced_meeting(clause: Clause) -> tuple[str, str, tuple[int, int]] | Non
     if m is None or clause.text[last_time_end : m.start()].strip(" 的在开有个"):
         # "okr review meeting 周四下午3点": only a meeting name besides the time.
         rest = before_without_times(clause, len(clause.text))
+        for mention in clause.mentions:
+            a, b = mention.start - clause.start, mention.end - clause.start
+            rest = rest[:a] + " " * (b - a) + rest[b:]
+        # "sync with Kevin and Amy": who comes is no part of the meeting's name.
+        rest = re.sub(r"\bwith\s+[A-Z][A-Za-z]*(?:\s*(?:,|and)\s*[A-Z][A-Za-z]*)*", " ", rest)
+        rest = re.sub(r"\b(?:with|and|at|on)\b(?=[\s,，]*$|\s+(?:and\b|,|，|\s)*)", " ", rest)
+        rest = re.sub(r"(?:\s(?:with|and|at|on))+\s*$", " ", rest)
         place = location(rest)
         if place is not None:
             rest = rest[: place[1][0]] + rest[place[1][1] :]
