@@ -19,7 +19,13 @@ from assistant.timeparse import parse_durations, parse_times
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 SENDER = "陈静"
-MEMBERS = {"陈静": ["陈经理"], "王磊": ["小王"], "李娜": ["娜娜"], "赵敏": ["敏敏"], "张伟": ["老张"]}
+MEMBERS = {
+    "陈静": ["陈经理"],
+    "王磊": ["小王"],
+    "李娜": ["娜娜"],
+    "赵敏": ["敏敏"],
+    "张伟": ["老张"],
+}
 
 
 def calls(text: str) -> list[tuple[str, dict[str, Any]]]:
@@ -35,7 +41,13 @@ def at(day: str, hm: str = "18:00") -> str:
 
 @pytest.mark.parametrize(
     ("text", "amount"),
-    [("预算50万", 500000), ("花了1.5k", 1500), ("3千", 3000), ("12,000元", 12000), ("预算30w", 300000)],
+    [
+        ("预算50万", 500000),
+        ("花了1.5k", 1500),
+        ("3千", 3000),
+        ("12,000元", 12000),
+        ("预算30w", 300000),
+    ],
 )
 def test_money(text: str, amount: float) -> None:
     assert find_money(text) == amount
@@ -139,7 +151,12 @@ def test_queries_with_periods_and_kinds() -> None:
     assert calls("敏敏下周有哪些任务") == [
         (
             "query",
-            {"kind": "my_tasks", "member": "赵敏", "since": at("11-30", "00:00"), "until": at("12-07", "00:00")},
+            {
+                "kind": "my_tasks",
+                "member": "赵敏",
+                "since": at("11-30", "00:00"),
+                "until": at("12-07", "00:00"),
+            },
         )
     ]
     assert calls("哪些活快到期了") == [("query", {"kind": "due_soon"})]
@@ -166,7 +183,9 @@ def test_task_changes() -> None:
 
 
 def test_meeting_changes() -> None:
-    assert calls("周会晚半小时开") == [("reschedule_meeting", {"meeting": "周会", "shift_minutes": 30})]
+    assert calls("周会晚半小时开") == [
+        ("reschedule_meeting", {"meeting": "周会", "shift_minutes": 30})
+    ]
     assert calls("复盘会地点改到5楼会议室") == [
         ("update_meeting", {"meeting": "复盘会", "location": "5楼会议室"})
     ]
