@@ -25,6 +25,7 @@ from assistant.domain import (
     Member,
     Message,
     Milestone,
+    Minutes,
     Project,
     Task,
     TaskEvent,
@@ -38,6 +39,7 @@ __all__ = [
     "MemberRepository",
     "MessageRepository",
     "MilestoneRepository",
+    "MinutesRepository",
     "Page",
     "ProjectRepository",
     "Repository",
@@ -141,6 +143,12 @@ class MilestoneRepository(Repository[Milestone], Protocol):
     """Filters: ``due_after`` / ``due_before`` (datetime)."""
 
 
+class MinutesRepository(Repository[Minutes], Protocol):
+    """Filters: ``meeting_id``, ``chat_id`` (equality)."""
+
+    def by_meeting(self, meeting_id: int) -> Minutes | None: ...
+
+
 class UnitOfWork(Protocol):
     members: MemberRepository
     projects: ProjectRepository
@@ -151,6 +159,7 @@ class UnitOfWork(Protocol):
     audit: AuditRepository
     jobs: JobRepository
     milestones: MilestoneRepository
+    minutes: MinutesRepository
 
     def __enter__(self) -> Self: ...
 

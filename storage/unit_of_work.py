@@ -20,6 +20,7 @@ from storage.repositories import (
     SqlMemberRepository,
     SqlMessageRepository,
     SqlMilestoneRepository,
+    SqlMinutesRepository,
     SqlProjectRepository,
     SqlTaskRepository,
 )
@@ -67,6 +68,7 @@ class SqlUnitOfWork:
         self.audit = SqlAuditRepository(self.session)
         self.jobs = SqlJobRepository(self.session)
         self.milestones = SqlMilestoneRepository(self.session)
+        self.minutes = SqlMinutesRepository(self.session)
         return self
 
     def __exit__(
