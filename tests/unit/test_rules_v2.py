@@ -205,3 +205,12 @@ def test_recurring_meeting() -> None:
 
 def test_thinking_aloud_is_no_action() -> None:
     assert calls("我想想 要不下周再弄 算了再说吧") == []
+
+
+def test_a_bare_verb_takes_its_object_from_the_report_or_the_quote() -> None:
+    assert calls("验收报告已发，@敏敏 审一下") == [
+        ("update_task", {"task": "验收报告", "status": "done"}),
+        ("create_task", {"title": "审验收报告", "assignee": "赵敏"}),
+    ]
+    ((tool, args),) = calls("「老张：门禁卡谁去办？」 我去办，明天")
+    assert tool == "create_task" and args["title"] == "办门禁卡" and args["assignee"] == SENDER

@@ -59,6 +59,7 @@ class Reading:
     due: datetime | None = None
     priority: str | None = None
     topic: str = ""
+    verb: str = ""  # the bare verb of a task whose object is said elsewhere ("@A 看一下")
 
 
 @dataclass(slots=True)
@@ -71,6 +72,7 @@ class Message:
     durations: list[DurationMatch]
     recurring: list[TimeMatch] = field(default_factory=list)
     addressed: bool = False  # Qunmi was called by name
+    quoted: str = ""  # the message a reply quotes, as context
 
     def recurring_in(self, clause: Clause) -> bool:
         return any(clause.start <= t.start < clause.end for t in self.recurring)

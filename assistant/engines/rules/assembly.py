@@ -21,6 +21,7 @@ from assistant.engines.rules.slots import (
     agenda_items,
     priority,
     task_title,
+    task_words,
 )
 from assistant.engines.rules.timeslots import (
     meeting_slot,
@@ -145,8 +146,38 @@ def _blocked_reason(text: str) -> str:
     return note.rstrip("了的呢呀啊吧") or text
 
 
+_QUESTION_WORDS = re.compile(r"谁来|谁去|谁能|谁|有人|能不能|可以|吗|呢|吧|[?？。!！]")
+
+
+def _complete_bare_verbs(readings: list[Reading], msg: Message) -> None:
+    """A task with only a verb ("@王芳 看一下", "我来弄") takes its object from what the message
+    reported just before it ("周报已发，@王芳 看一下" → 看周报) or from the quoted message it
+    answers («「小吴：耗材清单谁来弄？」 我来弄» → 弄耗材清单)."""
+    last_task_words = ""
+    for r in readings:
+        if r.kind == "status" and r.calls:
+            words = r.calls[0]["args"].get("task")
+            last_task_words = words if isinstance(words, str) else ""
+            continue
+        if r.kind != "task" or not r.calls or "任务标题不完整" not in r.notes:
+            continue
+        obj = last_task_words
+        if not obj and msg.quoted:
+            # "耗材清单谁来弄？": the thing asked about stands before the question word.
+            obj = task_words(_QUESTION_WORDS.split(msg.quoted, maxsplit=1)[0], [])
+        if len(obj) < 2:
+            continue
+        verb = r.verb or r.topic
+        for call in r.calls:
+            call["args"]["title"] = f"{verb}{obj}"
+        r.topic = f"{verb}{obj}"
+        r.notes.remove("任务标题不完整")
+        r.confidence = max(r.confidence, 0.65)
+
+
 def assemble(readings: list[Reading], msg: Message) -> None:
     _fold(readings, msg)
+    _complete_bare_verbs(readings, msg)
     meeting: Reading | None = None
     header: Reading | None = None
     topic_by_sentence: dict[int, Reading] = {}

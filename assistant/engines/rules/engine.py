@@ -120,7 +120,15 @@ def _analyse(raw: str, context: ChatContext) -> Analysis:
     if not text:
         return Analysis([], 0.9, repaired.repairs)
     times, recurring = find_times(text, context.now)
-    msg = Message(text, context, roster, find_durations(text), recurring, repaired.addressed)
+    msg = Message(
+        text,
+        context,
+        roster,
+        find_durations(text),
+        recurring,
+        repaired.addressed,
+        repaired.quoted,
+    )
     mentions = roster.find(text)
     clauses: list[Clause] = []
     for i, sentence in enumerate(split_sentences(text)):

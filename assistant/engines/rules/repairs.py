@@ -114,6 +114,7 @@ class Repaired:
     text: str
     addressed: bool  # the message calls Qunmi by name
     repairs: list[str]
+    quoted: str = ""  # the quoted message a reply answers
 
 
 Finder = Callable[[str], list[tuple[int, int]]]
@@ -142,8 +143,10 @@ def repair(text: str, finders: list[Finder]) -> Repaired:
     a correction replaces the last span of the same kind right before its cue."""
     notes: list[str] = []
     addressed = False
+    quoted = ""
     quote = _QUOTE.match(text)
     if quote is not None and text[quote.end() :].strip():
+        quoted = re.sub(r"^[「『“\"][^：:]{1,16}[：:]|[」』”\"][\s-]*$", "", quote.group(0).strip())
         text = text[quote.end() :].strip()
         notes.append("去掉了引用的原消息")
     out = _BOT.sub(" ", text)
@@ -165,4 +168,4 @@ def repair(text: str, finders: list[Finder]) -> Repaired:
             break
         notes.append("按更正后的说法")
     text = re.sub(r"[ \t]+", " ", text).strip()
-    return Repaired(text, addressed, notes)
+    return Repaired(text, addressed, notes, quoted)

@@ -117,7 +117,11 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
     if self_cue is not None and sender and sender not in assignees:
         assignees.append(sender)
     has_deadline = any(is_deadline(t, clause) for t in clause.times)
-    verb = lx.ACTION_VERB.search(blank_people(clause)) or _BA_VERB.search(text)
+    verb = (
+        lx.ACTION_VERB.search(blank_people(clause))
+        or _BA_VERB.search(text)
+        or _LONE_VERB.fullmatch(blank_people(clause))
+    )
     imperative = (
         re.search(
             r"把|记得|务必|需要|必须|一定要|(?:^|[你我他她们家\s])(?:得|要)|请|麻烦|帮忙|TODO|待办",
@@ -208,6 +212,7 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
     reading.priority = priority(text)
     reading.topic = title
     if len(title) <= 1:
+        reading.verb = title
         reading.topic = _ONE_CHAR_TITLES.get(title, title)
         reading.confidence = 0.5
         reading.notes.append("任务标题不完整")
@@ -240,6 +245,8 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
 
 # "把水电走一下": a 把-phrase closed by a verb marker holds a verb, whatever the verb.
 _BA_VERB = re.compile(r"[把将][\u4e00-\u9fffA-Za-z0-9]{2,12}?(?:一下|一遍|完|好|掉|出来)")
+# "@敏敏 审一下": a clause that is only people and one character before 一下 asks for that verb.
+_LONE_VERB = re.compile(r"[\s@]*(?:你|麻烦|帮忙|请)?[\u4e00-\u9fff](?:一下|下)[吧啊哈呀~。!！\s]*")
 _ATTEND = re.compile(
     r"(?:也|都|一起|准时|按时|记得)*(?:参加|参会|出席|到场|列席|旁听|来|过来|到|来开会|参加会议|一起开)(?:一下)?"
 )
