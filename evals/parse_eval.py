@@ -501,6 +501,21 @@ class TagRow:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolRow:
+    """Figures of one tool: its calls matched, its cases exact, calls invented on quiet messages."""
+
+    tool: str
+    expected: int
+    predicted: int
+    matched: int
+    action_f1: float
+    cases: int
+    exact_match: float
+    all_fields_correct: float
+    invented_on_no_action: int
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     """The figures ``qunmi eval parse`` prints."""
 
@@ -522,6 +537,8 @@ class Report:
     invalid_calls: int
     tokens_per_message: float | None = None
     routes: dict[str, int] = field(default_factory=dict)
+    tools: list[ToolRow] = field(default_factory=list)
+    tool_field_accuracy: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def figures(self) -> dict[str, float]:
         """The headline numbers that floors can be set on."""
@@ -554,6 +571,24 @@ class Report:
                 }
                 for r in self.tags
             ],
+            "tools": [
+                {
+                    "tool": r.tool,
+                    "expected": r.expected,
+                    "predicted": r.predicted,
+                    "matched": r.matched,
+                    "action_f1": r.action_f1,
+                    "cases": r.cases,
+                    "exact_match": r.exact_match,
+                    "all_fields_correct": r.all_fields_correct,
+                    "invented_on_no_action": r.invented_on_no_action,
+                }
+                for r in self.tools
+            ],
+            "tool_field_accuracy": {
+                name: {"correct": c, "total": t, "accuracy": c / t if t else 1.0}
+                for name, (c, t) in sorted(self.tool_field_accuracy.items())
+            },
             "latency_p50_ms": self.latency_p50_ms,
             "latency_p99_ms": self.latency_p99_ms,
             "errors": self.errors,
@@ -599,6 +634,7 @@ def summarize(results: Sequence[CaseResult]) -> Report:
 
     no_action = [r for r in results if r.case.no_action]
     latencies = [r.seconds * 1000 for r in results]
+    tool_rows, tool_fields = _per_tool(results)
     return Report(
         cases=len(results),
         expected_actions=tp + fn,
@@ -624,7 +660,50 @@ def summarize(results: Sequence[CaseResult]) -> Report:
             else None
         ),
         routes=dict(Counter(r.route for r in results if r.route)),
+        tools=tool_rows,
+        tool_field_accuracy=tool_fields,
     )
+
+
+def _per_tool(results: Sequence[CaseResult]) -> tuple[list[ToolRow], dict[str, tuple[int, int]]]:
+    """Per tool: action F1 of its calls, exact match of the cases that expect it, the share of
+    its matched calls with every field right, and calls of it invented on no-action messages;
+    per ``tool.field``: accuracy over its matched pairs."""
+    names = sorted(
+        {c.tool for r in results for c in r.case.expected}
+        | {c.tool for r in results for c in r.predicted}
+    )
+    rows: list[ToolRow] = []
+    fields: dict[str, list[int]] = {}
+    for result in results:
+        for pair in result.pairs:
+            for name, ok in pair.fields.items():
+                slot = fields.setdefault(f"{pair.expected.tool}.{name}", [0, 0])
+                slot[0] += int(ok)
+                slot[1] += 1
+    for tool in names:
+        expected = sum(1 for r in results for c in r.case.expected if c.tool == tool)
+        predicted = sum(1 for r in results for c in r.predicted if c.tool == tool)
+        pairs = [p for r in results for p in r.pairs if p.expected.tool == tool]
+        matched = len(pairs)
+        _, _, f1 = _prf(matched, predicted - matched, expected - matched)
+        cases = [r for r in results if any(c.tool == tool for c in r.case.expected)]
+        rows.append(
+            ToolRow(
+                tool=tool,
+                expected=expected,
+                predicted=predicted,
+                matched=matched,
+                action_f1=f1,
+                cases=len(cases),
+                exact_match=sum(r.exact for r in cases) / len(cases) if cases else 0.0,
+                all_fields_correct=sum(p.all_correct for p in pairs) / matched if matched else 0.0,
+                invented_on_no_action=sum(
+                    1 for r in results if r.case.no_action for c in r.predicted if c.tool == tool
+                ),
+            )
+        )
+    return rows, {name: (c, t) for name, (c, t) in fields.items()}
 
 
 # --------------------------------------------------------------------------- floors

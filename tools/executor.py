@@ -253,6 +253,7 @@ class Executor:
                 members=uow.members.all(),
                 chat_id=ctx.chat_id,
                 chat_member_ids=list(chat.member_ids) if chat else [],
+                chat_channel=chat.channel if chat else None,
                 project_id=chat.project_id if chat else None,
                 message_id=ctx.message_id,
                 now=self._clock.now(),

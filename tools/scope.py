@@ -60,6 +60,9 @@ class Scope:
     config: ExecutorConfig
     policy: PermissionPolicy
     extra: dict[str, Any] = field(default_factory=dict)
+    # The chat's channel: a CLI room has no roster of its own (people only appear as they
+    # speak), so "全员" there is every member of this Qunmi.
+    chat_channel: str | None = None
 
     @property
     def tz(self) -> tzinfo:

@@ -51,6 +51,54 @@ def _fail(reason: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+_SELF_WORDS = frozenset({"我", "本人", "自己", "我自己"})
+
+
+def _sender_name(given: str | None) -> str:
+    """Who speaks from the command line: a member's name, never the pronoun 我."""
+    import getpass
+
+    name = (given or "").strip()
+    if not name:
+        try:
+            name = getpass.getuser()
+        except (KeyError, OSError):
+            name = ""
+    if not name:
+        _fail("请用 --sender 写明发送人的名字")
+    if name in _SELF_WORDS:
+        _fail(f"发送人要写成员的名字（例如 --sender 张三），“{name}”不是名字")
+    return name
+
+
+def _parse_due(value: str | None, q: Qunmi, now: str | None = None) -> str | None:
+    """A due as the chat reads it: ISO 8601, or a Chinese time ("周五前", "明天下午");
+    a date without a clock time is due at the end of the workday."""
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError:
+        dt = None
+    if dt is not None:
+        if len(text) <= 10:  # a date only: "2026-11-27"
+            dt = dt.replace(hour=q.settings.workday_end_hour)
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=q.settings.tz)
+        return dt.isoformat()
+    from assistant.cli.batch import parse_now
+    from assistant.engines.rules.timeslots import due_instant
+    from assistant.timeparse import parse_times
+
+    reference = parse_now(now) if now is not None else q.clock.now()
+    found = parse_times(text, reference)
+    due = due_instant(found[0], workday_end_hour=q.settings.workday_end_hour) if found else None
+    if due is None:
+        _fail(f"截止时间“{value}”看不懂，例如 2026-11-27T18:00:00+08:00、2026-11-27 或 周五前")
+    return due.isoformat()
+
+
 def _parse_time(value: str | None, q: Qunmi, what: str) -> str | None:
     if value is None:
         return None
@@ -131,13 +179,22 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
     def say(
         text: Annotated[str, typer.Argument(help="消息内容")],
         chat: Annotated[str, typer.Option("--chat", "-c", help="群名称")] = "默认群",
-        sender: Annotated[str, typer.Option("--sender", "-s", help="发送人")] = "我",
+        sender: Annotated[
+            str | None,
+            typer.Option(
+                "--sender",
+                "-s",
+                envvar="QUNMI_CLI_SENDER",
+                help="发送人（成员名字）；不填时用本机登录名",
+            ),
+        ] = None,
         as_json: JsonOpt = False,
     ) -> None:
         """以某人的身份往群里发一条消息，走与 API 相同的路径，打印群秘的回复卡片。"""
         from assistant.errors import QunmiError
         from assistant.services.inbox import Inbound
 
+        sender = _sender_name(sender)
         q = _qunmi(with_engine=True)
         try:
             message, _ = q.inbox.receive(
@@ -343,9 +400,14 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         title: str,
         actor: ActorOpt,
         assignee: Annotated[str | None, typer.Option(help="负责人")] = None,
-        due: Annotated[str | None, typer.Option(help="截止时间 ISO 8601")] = None,
+        due: Annotated[
+            str | None, typer.Option(help="截止时间：ISO 8601、日期或中文（周五前、明天下午）")
+        ] = None,
         priority: Annotated[str | None, typer.Option(help="low / normal / high / urgent")] = None,
         project: Annotated[str | None, typer.Option(help="项目名")] = None,
+        now: Annotated[
+            str | None, typer.Option("--now", help="读中文截止时间的参考时间（ISO 8601，带偏移）")
+        ] = None,
         as_json: JsonOpt = False,
     ) -> None:
         """新建任务（通过 create_task 工具调用）。"""
@@ -356,7 +418,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
             {
                 "title": title,
                 "assignee": assignee,
-                "due": _parse_time(due, q, "截止时间"),
+                "due": _parse_due(due, q, now),
                 "priority": priority,
                 "project": project,
             },
@@ -374,6 +436,9 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         due: Annotated[str | None, typer.Option(help="新的截止时间")] = None,
         assignee: Annotated[str | None, typer.Option(help="新的负责人")] = None,
         note: Annotated[str | None, typer.Option(help="进展说明")] = None,
+        now: Annotated[
+            str | None, typer.Option("--now", help="读中文截止时间的参考时间（ISO 8601，带偏移）")
+        ] = None,
         as_json: JsonOpt = False,
     ) -> None:
         """更新任务（通过 update_task 工具调用）。"""
@@ -385,7 +450,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
             {
                 "task": ref,
                 "status": status,
-                "due": _parse_time(due, q, "截止时间"),
+                "due": _parse_due(due, q, now),
                 "assignee": assignee,
                 "progress_note": note,
             },

@@ -56,6 +56,36 @@ def _print_report(report: Report, *, engine: str, cases_file: Path) -> None:
         fields.add_row(name, f"{correct} / {total}", _pct(correct / total if total else 1.0))
     console.print(fields)
 
+    tools = Table(title="按工具")
+    tools.add_column("工具")
+    tools.add_column("期望/预测/匹配", justify="right")
+    tools.add_column("动作 F1", justify="right")
+    tools.add_column("用例", justify="right")
+    tools.add_column("完全正确", justify="right")
+    tools.add_column("字段全对", justify="right")
+    tools.add_column("无动作误报", justify="right")
+    for trow in report.tools:
+        tools.add_row(
+            trow.tool,
+            f"{trow.expected} / {trow.predicted} / {trow.matched}",
+            _pct(trow.action_f1),
+            str(trow.cases),
+            _pct(trow.exact_match) if trow.cases else "—",
+            _pct(trow.all_fields_correct) if trow.matched else "—",
+            str(trow.invented_on_no_action),
+        )
+    console.print(tools)
+
+    per_tool_fields = Table(title="按工具的字段正确率（已匹配的动作）")
+    per_tool_fields.add_column("工具.字段")
+    per_tool_fields.add_column("正确 / 总数", justify="right")
+    per_tool_fields.add_column("正确率", justify="right")
+    for name, (correct, total) in sorted(report.tool_field_accuracy.items()):
+        per_tool_fields.add_row(
+            name, f"{correct} / {total}", _pct(correct / total if total else 1.0)
+        )
+    console.print(per_tool_fields)
+
     tags = Table(title="按标签")
     tags.add_column("标签")
     tags.add_column("条数", justify="right")

@@ -69,7 +69,8 @@ def test_team_tasks_and_undo_from_the_cli() -> None:
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (("tasks", "create", "x", "--as", "张三", "--due", "下周五"), "ISO 8601"),
+        (("tasks", "create", "x", "--as", "张三", "--due", "随便哪天"), "看不懂"),
+        (("say", "你好", "--sender", "我"), "不是名字"),
         (("tasks", "create", "x", "--as", "没这个人"), "操作人"),
         (("tasks", "create", "x", "--as", "张三", "--priority", "huge"), "优先级"),
         (("members", "add", "x", "--role", "boss"), "角色"),
@@ -81,3 +82,30 @@ def test_bad_input_is_a_message_not_a_traceback(args: tuple[str, ...], needle: s
     assert code != 0
     assert needle in out
     assert "Traceback" not in out
+
+
+def test_due_reads_chinese_and_dates_end_at_the_workday_end() -> None:
+    run("members", "add", "张三", "--role", "pm")
+    now = "2030-11-20T10:00:00+08:00"  # a Wednesday
+    code, out = run(
+        "tasks", "create", "交报价", "--as", "张三", "--due", "周五前", "--now", now, "--json"
+    )
+    assert code == 0 and json.loads(out)["record"]["due"] == "2030-11-22T18:00:00+08:00"
+    code, out = run("tasks", "create", "出合同", "--as", "张三", "--due", "2030-11-25", "--json")
+    assert code == 0 and json.loads(out)["record"]["due"] == "2030-11-25T18:00:00+08:00"
+
+
+def test_say_without_sender_and_all_hands_in_a_cli_room(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QUNMI_CLI_SENDER", "张三")
+    run("members", "add", "张三", "--role", "pm")
+    run("members", "add", "王磊", "--alias", "小王")
+    run("members", "add", "李四")
+    code, out = run("say", "2030年11月21日下午3点全员开会", "--json")
+    assert code == 0, out
+    outcome = json.loads(out)
+    (action,) = outcome["results"]
+    assert action["ok"] is True
+    # nobody but 张三 has spoken in this room; 全员 is still the whole team
+    assert set(action["record"]["attendees"]) == {"张三", "王磊", "李四"}
+    code, out = run("members", "list", "--json")
+    assert "我" not in [m["display_name"] for m in json.loads(out)]

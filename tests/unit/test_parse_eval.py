@@ -281,6 +281,25 @@ def test_summary_arithmetic() -> None:
     json.dumps(report.to_json(), ensure_ascii=False)
 
 
+def test_per_tool_table() -> None:
+    _, report = _run()
+    rows = {row.tool: row for row in report.tools}
+    task = rows["create_task"]
+    # expected in a and b, predicted in a, b and the no-action d; a's due is wrong
+    assert (task.expected, task.predicted, task.matched) == (2, 3, 2)
+    assert task.action_f1 == pytest.approx(0.8)
+    assert task.cases == 2 and task.exact_match == pytest.approx(0.5)
+    assert task.all_fields_correct == pytest.approx(0.5)
+    assert task.invented_on_no_action == 1
+    query = rows["query"]
+    assert (query.expected, query.predicted, query.matched) == (2, 1, 1)
+    assert query.action_f1 == pytest.approx(2 / 3)
+    assert query.invented_on_no_action == 0
+    assert report.tool_field_accuracy["create_task.due"] == (0, 1)
+    assert report.tool_field_accuracy["create_task.title"] == (2, 2)
+    assert report.to_json()["tools"][0]["tool"] == "create_task"
+
+
 def test_invalid_calls_are_counted() -> None:
     result = score_case(
         case("a", []), [call("create_task", title="x", due="明天"), call("fly", to="moon")]

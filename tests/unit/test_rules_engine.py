@@ -399,8 +399,11 @@ def test_reschedule_to_clock_keeps_the_named_day() -> None:
     assert one("下周的周会挪到周三", "reschedule_meeting")["start"] == at(2, 10, month=12)
 
 
-def test_relative_shift_without_new_time_is_no_action() -> None:
-    assert parse("明天的会推迟半小时") == []
+def test_relative_shift_without_new_time_is_a_shift() -> None:
+    # Vocabulary 2: a move with no new time is a relative move of the meeting.
+    (call,) = parse("明天的会推迟半小时")
+    assert call.tool == "reschedule_meeting"
+    assert call.args == {"meeting": "会", "shift_minutes": 30}
 
 
 def test_status_needs_task_words() -> None:

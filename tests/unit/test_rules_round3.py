@@ -177,4 +177,14 @@ def test_place_name_with_jia_is_no_new_member() -> None:
 def test_english_nouns_in_queries() -> None:
     assert calls("我还有哪些todo") == [("query", {"kind": "my_tasks"})]
     assert calls("东子的task还剩哪些") == [("query", {"kind": "my_tasks", "member": "韩东"})]
-    assert calls("今天有meeting吗") == [("query", {"kind": "meetings"})]
+    # Vocabulary 2: the period asked about is the query's since/until.
+    assert calls("今天有meeting吗") == [
+        (
+            "query",
+            {
+                "kind": "meetings",
+                "since": "2026-11-25T00:00:00+08:00",
+                "until": "2026-11-26T00:00:00+08:00",
+            },
+        )
+    ]

@@ -26,6 +26,8 @@ def attendee_ids(scope: Scope, attendees: list[str] | str | None) -> list[int]:
     ids: list[int | None] = [scope.actor.id]
     if attendees == "all" or attendees is None:
         ids.extend(scope.chat_member_ids)
+        if scope.chat_channel == "cli":
+            ids.extend(m.id for m in scope.members)
         if scope.project_id is not None:
             project = scope.uow.projects.get(scope.project_id)
             if project is not None:

@@ -50,7 +50,7 @@ class Clause:
 
 
 # Words right before a name that make it an object, not a new actor: 跟小王开会, 让小王做.
-_BINDS_NAME = set("和跟与及同、叫让请找约给由向对帮替@,")
+_BINDS_NAME = set("和跟与及同、叫让请找约给由向对帮替换派@,")
 _SELF_START = re.compile(
     r"(?:这个|这事|这块|这部分|这件事)?我(?:来|负责|跟|去|认领|接|包|处理|这边)"
 )
@@ -82,8 +82,15 @@ def _masked(text: str, spans: Sequence[tuple[int, int]]) -> str:
     return "".join(chars)
 
 
+_BA_OBJECT = re.compile(r"[把将][\u4e00-\u9fffA-Za-z0-9]{1,12}")
+
+
 def _has_action(text: str) -> bool:
-    return ACTION_VERB.search(text) is not None or MEETING_CREATE.search(text) is not None
+    return (
+        ACTION_VERB.search(text) is not None
+        or MEETING_CREATE.search(text) is not None
+        or _BA_OBJECT.search(text) is not None
+    )
 
 
 def split_clauses(

@@ -17,8 +17,10 @@ __all__ = [
     "CHITCHAT",
     "CONNECTIVE",
     "DONE",
+    "DONE_MORE",
     "DUE_SHIFT",
     "EVENT_NOUN",
+    "HESITANT",
     "HYPOTHETICAL",
     "IN_PROGRESS",
     "LEAVE",
@@ -109,6 +111,8 @@ AGENDA_CUE = re.compile(
 )
 RESCHEDULE = re.compile(
     r"(?:改期|改|挪|移|调整|调|推迟|推后|往后推|推|延后|延期|延|提前|换|顺延)(?:一下)?(?:到|至|成|在)"
+    r"|(?<![A-Za-z])(?:push(?:ed)?|mov(?:e|ed)|reschedul(?:e|ed)|shift(?:ed)?|bump(?:ed)?)\s[^,，。]{0,30}?\b(?:to|until)\b",
+    re.IGNORECASE,
 )
 CANCEL_MEETING = re.compile(
     r"取消|不开了|先不开|不开会了|不用开了|停一次|停开|暂停|作废|cancel",
@@ -121,6 +125,17 @@ DONE = re.compile(
     r"对接完|联调完|跑通|上线|提交|发布|部署|合并|交付|解决|修复|处理完|处理好|交|发出去|发出|出|发|"
     r"调通|搭好|配好|装好|审完|做出来|写出来|弄出来|ok|OK|Ok|done|Done|DONE|好|完)"
     r"(?:了|啦|咯|喽|哈|啦啦)",
+    re.IGNORECASE,
+)
+# Finished work said without a stock cue (vocabulary 2): read only when no past time is named.
+DONE_MORE = re.compile(
+    # Finished work said with other verbs: 走完了, 签回来了, 合进去了, 确认过了, 订单下了, 发群里了.
+    r"(?:走|签|合|批|审|回|录|传|寄|送|收|下|跑|测|验|排|定|谈|约|订|买|付|报|批复|确认|核对|验收|对|过)"
+    r"(?:完|好|过|回来|进去|出去|上去|下来|出来|到位|齐|通|掉)(?:了|啦|咯)"
+    r"|(?:已经|已)(?:签|发|交|确认|验收|审批|批|付|寄|下单|上架|到货|回款|对完|走完|合进去|合入|上线|发群里|发邮件)"
+    r"|(?:发|传|放|丢|贴)(?:到)?(?:群里|群上|邮箱|网盘|共享盘|系统里|系统)了|(?<=单)(?:已经|都)?下了"
+    r"|(?<![A-Za-z])(?:is |are |has been |have been |all |now )?(?:done|finished|completed|complete|shipped|merged|fixed|deployed|released|resolved|submitted|sent out|sent|approved|signed|live|LGTM(?:'d|ed)?|wrapped up)(?![A-Za-z])",
+    re.IGNORECASE,
 )
 IN_PROGRESS = re.compile(
     r"开始(?:做|搞|写|弄|改|开发|处理|测|测试|设计|对接|联调|跟进|整理|准备|看)?|正在(?:做|搞|写|弄|改|开发|处理|测|跟进)?"
@@ -143,7 +158,9 @@ TASK_REF_ID = re.compile(r"(?:#|任务\s*|task\s*#?)(\d{1,7})", re.IGNORECASE)
 SELF_ASSIGN = re.compile(
     r"(?:交给我|我(?:今天|明天|后天|下午|上午|晚上|周[一二三四五六日天]|下周[一二三四五六日天]?|这周|稍后|等下|等会儿?|回头|马上)"
     r"[^,，。]{0,8}?把(?=[^,，。]{2,}(?<!了)$)|我来(?!了|晚|过|的|自|说|讲|问)|我负责|我跟进|我跟(?=[\u4e00-\u9fffA-Za-z]|$)|我认领|我接(?:了|下|手)|"
-    r"我包了|我处理|我这边(?:来|负责|跟|处理|搞)|我去(?:跟|处理|对接|联系|问|确认|搞|弄|写|做|推|催|整理|准备|改|修|查|看))"
+    r"我包了|我处理|我这边(?:来|负责|跟|处理|搞)|我去(?:跟|处理|对接|联系|问|确认|搞|弄|写|做|推|催|整理|准备|改|修|查|看)"
+    # "我去办，明天": a lone verb after 我去 at the end of a clause.
+    r"|我去(?=[\u4e00-\u9fff](?:一下|下)?(?:[,，。!！\s]|$)))"
 )
 
 PRIORITY: list[tuple[re.Pattern[str], str]] = [
@@ -177,13 +194,6 @@ QUERY_PROGRESS = re.compile(
     r"(?:进度|进展|完成情况|完成度|完成率)(?:怎么样|如何|咋样|到哪|多少|情况|汇报|报告|同步|怎样|呢|\?|？|$)"
     r"|(?:看|查|汇报|报告|同步|说)(?:一下|下)?(?:项目)?(?:进度|进展)|做到哪(?:一步|了)|到哪一步了",
 )
-# Delay risk: "哪些任务可能延期", "登录页会不会延期", "有延期风险吗", "能按时完成吗".
-QUERY_RISK = re.compile(
-    r"(?:可能|会不会|会|容易|有没有可能|有风险|风险)(?:会)?(?:延期|拖期|拖延|延误|逾期|超期|来不及|赶不上|delay)"
-    r"|延期风险|延误风险|(?:能不能|能否|会不会|是否能|能)按时(?:完成|交付|交|上线|做完)?"
-    r"|来得及(?:吗|么|不)|赶得上(?:吗|么|不)",
-    re.IGNORECASE,
-)
 QUERY_OVERDUE = re.compile(
     r"逾期|超期|过期的|拖期|overdue|延期的(?:任务|事)|延期了的|超时的(?:任务)|没按时完成的|哪些(?:任务)?延期",
     re.IGNORECASE,
@@ -200,7 +210,8 @@ QUERY_ASK = re.compile(
     r"哪些|什么|多少|几个|几项|几场|啥|有没有|怎么样|如何|咋样|到哪|吗|么|[?？]|查|看|列|汇报|报告|统计"
 )
 QUESTION = re.compile(
-    r"[?？]|吗|么$|嘛$|呢$|是不是|是否|有没有|要不要|能不能|可不可以|会不会|对不对|行不行|好不好|怎么办|怎么样|"
+    # "排好了没", "发了没有", "到了吧？": questions whose only mark is 没 / 没有 at the end.
+    r"了没(?:有)?[吧呀啊]?$|没有[吧呀啊]?$(?<!还没有)|[?？]|吗|么$|嘛$|呢$|是不是|是否|有没有|要不要|能不能|可不可以|会不会|对不对|行不行|好不好|怎么办|怎么样|"
     r"如何|为什么|为啥|什么时候|几点|谁来|谁负责|谁去|哪里|哪天|多久|咋办|咋样",
 )
 POLITE_REQUEST = re.compile(r"能不能|能否|可不可以|可以|麻烦|帮忙|帮我")
@@ -222,6 +233,11 @@ CHITCHAT = re.compile(
 )
 OPINION = re.compile(r"我觉得|我认为|感觉|个人觉得|我看|我想|估计|可能|应该是|好像|似乎|貌似|我猜")
 HYPOTHETICAL = re.compile(r"如果|要是|假如|假设|万一|的话")
+# Thinking aloud: "我想想…算了…再看吧", "要不先别动", "还没想好".
+HESITANT = re.compile(
+    r"我想想|想一想|想想看|算了|再看吧|再看看吧|再说吧|回头再说|还没想好|没想好|不确定|说不好|再议|看情况吧|要不(?:先|还是)|"
+    r"再考虑|考虑一下吧|纠结|拿不准"
+)
 PAST_MARKER = re.compile(
     r"昨天|前天|上周|上个星期|上礼拜|上个月|刚才|刚刚|之前|去年|上次|那天|已经"
 )
@@ -240,7 +256,7 @@ LOCATION_NAMED = re.compile(
 )
 REMIND = re.compile(r"提前(?P<span>[^,，。;；\s]{1,8}?)(?:提醒|通知|叫|说一声|告诉)")
 PROJECT_CREATE = re.compile(
-    r"(?:(?:新建|创建|新开|建立|建|立|起)(?:一个|个)?(?:新的?)?|开(?:一个|个)?新的?)项目"
-    r"(?![\u4e00-\u9fffA-Za-z0-9]{0,6}会)|项目立项|立项|new project",
+    r"(?:(?:新建|创建|新开|建立|建|立|起)(?:一个|个)?(?:新的?)?|开(?:一个|个)?新的?|(?:搞|弄|做|来|启动|上)(?:一个|个)(?:新的?)?)项目"
+    r"(?![\u4e00-\u9fffA-Za-z0-9]{0,6}会)|项目立项|立个项|立项|(?:start|create|kick off|new)\s+(?:a\s+)?(?:new\s+)?project",
     re.IGNORECASE,
 )

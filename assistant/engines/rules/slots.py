@@ -156,7 +156,17 @@ _ACTION_HEAD = re.compile(r"^(?:把|给|跟|和|对|向|去|来|要|先|再)")
 _COMPLEMENT_END = re.compile(r"(?<=[\u4e00-\u9fff])(?:完|好|掉|出来|一下)$")
 
 
+_ONE_VERB_BEFORE_YIXIA = re.compile(
+    r"^把(?P<obj>[\u4e00-\u9fffA-Za-z0-9]{2,12}?)(?P<v>[\u4e00-\u9fff])(?:一下|一遍|下)[吧啊哈了。!！~\s]*$"
+)
+
+
 def _clean_ba(ba: str) -> str:
+    # "把水电走一下": a one-character verb right before 一下, whatever the verb.
+    one = _ONE_VERB_BEFORE_YIXIA.match(ba.strip())
+    if one is not None and not any(one.group("obj").endswith(v) for v in _BA_VERBS if len(v) > 1):
+        if not any(one.group("v") == v for v in ("给", "的", "了")):
+            return one.group("v") + re.sub(r"^(?:这个|那个|这些|那些)", "", one.group("obj"))
     body = re.sub(r"^(?:这个|那个|这些|那些|这份|那份)", "", strip_particles(ba[1:]).strip())
     body = _TRAIL_FILLER.sub("", body)
     # "把周报给大家发一下": who it is for, said before the verb, is not part of the work.
@@ -208,6 +218,12 @@ def task_words(text: str, removed: Sequence[tuple[int, int]]) -> str:
     text = text[:SLOT_MAX]
     raw = blank_spans(text, removed)
     cleaned = _clean(raw)
+    # "小王这边汇报一下：…": the speaker announcing a report is not the task.
+    cleaned = re.sub(
+        r"^(?:[\u4e00-\u9fffA-Za-z]{0,4}?(?:这边|那边))?(?:(?:汇报|报告)(?:一下|下)?|(?:同步|更新|说)(?:一下|下))[:：,，\s]*",
+        "",
+        cleaned,
+    )
     cleaned = re.sub(
         r"^(?:我|我们|他|她|已经|已|终于|总算|刚刚|刚|都|也|还|基本|差不多|目前|现在|那个|这个|的|把|在|正在|开始|"
         r"\s)+",
@@ -284,6 +300,17 @@ def _items(body: str) -> list[str]:
 
 def location(text: str) -> tuple[str, tuple[int, int]] | None:
     """A place stated in the text, with its span."""
+    found = _location(text)
+    if found is None:
+        return None
+    place, (a, b) = found
+    verb = re.match(r"^(?:改|换|调整|变|挪)(?:到|成|为|去)?", place)
+    if verb is not None and len(place) - verb.end() >= 2:
+        return place[verb.end() :], (a + verb.end(), b)
+    return found
+
+
+def _location(text: str) -> tuple[str, tuple[int, int]] | None:
     m = LOCATION_ROOM.search(text)
     if m is not None:
         loc = m.group("loc")
@@ -293,7 +320,11 @@ def location(text: str) -> tuple[str, tuple[int, int]] | None:
             at = loc.rfind(marker)
             if at >= 0:
                 loc, start = loc[at + 1 :], start + at + 1
-        loc = re.sub(r"^(?:开会|开|会|地点|地址|位置|是|为|:|：)+", "", loc)
+        loc = re.sub(r"^(?:开会|开|会(?!议室)|地点|地址|位置|是|为|:|：)+", "", loc)
+        code = re.match(r"[A-Za-z]?\d{0,4}[A-Za-z]?(?![A-Za-z0-9])", text[m.end("loc") :])
+        if code is not None and code.group(0) and loc.endswith("室"):
+            # "会议室A" / "会议室B201": the room's code follows its noun.
+            loc += code.group(0)
         if loc:
             return loc, (start, m.end("loc"))
     n = LOCATION_NAMED.search(text)
@@ -356,8 +387,18 @@ def project_name(text: str, cue_start: int, cue_end: int) -> str | None:
     if m is not None:
         return m.group("name").strip() or None
     after = text[cue_end:]
-    after = re.sub(r"^(?:[:：,，\s]|叫做|叫|名为|名字叫|名称是|名称为|名字是|为|是)+", "", after)
-    cand = re.split(r"[,，。;；\s]|负责|截止|上线|由|成员|deadline", after, maxsplit=1)[0]
+    after = re.sub(
+        r"^(?:[:：,，\s]|就叫做|就叫|叫做|叫|名为|名字叫|名字就叫|名称是|名称为|名字是|为|是|called|named)+",
+        "",
+        after,
+        flags=re.IGNORECASE,
+    )
+    cand = re.split(
+        r"[,，。;；]|\s(?![A-Za-z])|(?<![A-Za-z])\s|负责|牵头|截止|上线|由|成员|预算|deadline|lead|owner",
+        after,
+        maxsplit=1,
+        flags=re.IGNORECASE,
+    )[0]
     cand = cand.strip()
     if cand:
         return cand[:40]

@@ -18,6 +18,7 @@ MAX_CHARS = 4000
 _KEEP_CONTROL = {"\n"}
 # WeChat/WeCom text emoticons such as [微笑] or [强].
 _EMOTICON = re.compile(r"\[[\u4e00-\u9fffA-Za-z]{1,4}\]")
+_DONE_MARK = re.compile(r"[\u2705\u2714\u2611\U0001F197]\ufe0f?")
 _SPACES = re.compile(r"[ \t\u3000]+")
 _NEWLINES = re.compile(r"\s*\n\s*")
 
@@ -42,6 +43,8 @@ def normalize(text: str) -> str:
     if len(text) > MAX_CHARS:
         text = text[:MAX_CHARS]
     text = unicodedata.normalize("NFKC", text).translate(_TRAD)
+    # A check mark reports work done ("banner updated ✅"); other emoji are mood.
+    text = _DONE_MARK.sub(" done ", text)
     out: list[str] = []
     for ch in text:
         if ch in _KEEP_CONTROL:

@@ -1,0 +1,218 @@
+"""What every reader shares: the message with its people, times and durations, the reading of
+one clause, and helpers that look at a clause with its times or people blanked."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from assistant.domain import ChatContext
+from assistant.engines.rules.clauses import Clause
+from assistant.engines.rules.people import Mention, Roster
+from assistant.engines.rules.slots import (
+    task_words,
+)
+from assistant.engines.rules.timeslots import (
+    due_instant,
+    find_durations,
+)
+
+if TYPE_CHECKING:
+    from assistant.timeparse.types import DurationMatch, TimeMatch
+
+__all__ = [
+    "AT_START",
+    "DEADLINE_AFTER",
+    "Message",
+    "NAMES_DAY",
+    "Reading",
+    "before_without_times",
+    "blank_people",
+    "blank_times",
+    "clause_people",
+    "clause_topic",
+    "is_deadline",
+    "span_minutes",
+    "stated_reason",
+    "task_due",
+    "vocative_of",
+    "without_day_times",
+    "without_people",
+]
+
+
+@dataclass(slots=True)
+class Reading:
+    """One clause read for one intent."""
+
+    kind: (
+        str  # none | chat | meeting | reschedule | cancel | status | task | query | project | info
+    )
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    confidence: float = 0.5
+    notes: list[str] = field(default_factory=list)
+    clause: Clause | None = None
+    # For list headers and topic carry-over.
+    assignees: list[str] = field(default_factory=list)
+    due: datetime | None = None
+    priority: str | None = None
+    topic: str = ""
+    verb: str = ""  # the bare verb of a task whose object is said elsewhere ("@A 看一下")
+
+
+@dataclass(slots=True)
+class Message:
+    """The repaired message with what is found once for all clauses."""
+
+    text: str
+    context: ChatContext
+    roster: Roster
+    durations: list[DurationMatch]
+    recurring: list[TimeMatch] = field(default_factory=list)
+    addressed: bool = False  # Qunmi was called by name
+    quoted: str = ""  # the message a reply quotes, as context
+
+    def recurring_in(self, clause: Clause) -> bool:
+        return any(clause.start <= t.start < clause.end for t in self.recurring)
+
+
+DEADLINE_AFTER = re.compile(r"^\s*(?:之前|以前|前|截止|为止|之内|以内|内|交|给|完成)")
+
+
+AT_START = re.compile(r"^(?:@\S+\s*)+")
+
+
+NAMES_DAY = re.compile(r"今|明|后天|昨|前天|周|星期|礼拜|号|日|月|天|年")
+
+
+def without_day_times(clause: Clause, *, people: bool = False) -> str:
+    """The clause with its dates and clock times blanked; "这个季度的目标" keeps its words.
+
+    With ``people`` the @mentions are blanked too ("过一下logo提案 @晴晴").
+    """
+    chars = list(clause.text)
+    if people:
+        for m in clause.mentions:
+            if m.at:
+                for i in range(m.start - clause.start, min(m.end - clause.start, len(chars))):
+                    chars[i] = " "
+    for t in clause.times:
+        if t.has_clock or t.grain in ("day", "hour", "minute", "second"):
+            for i in range(t.start - clause.start, min(t.end - clause.start, len(chars))):
+                chars[i] = " "
+    return "".join(chars)
+
+
+def before_without_times(clause: Clause, cut: int) -> str:
+    chars = list(clause.text[:cut])
+    for t in clause.times:
+        for i in range(t.start - clause.start, min(t.end - clause.start, len(chars))):
+            chars[i] = " "
+    return "".join(chars)
+
+
+def stated_reason(text: str) -> str | None:
+    m = re.search(r"(?:因为|由于|原因是|原因:|原因：|因)(?P<r>[^。!！?？]+)", text)
+    if m is None:
+        return None
+    reason = re.sub(r"(?:所以|因此).*$", "", m.group("r")).strip(" ,，")
+    reason = reason.rstrip("了的吧啊")
+    return reason or None
+
+
+_MINUTES_WORDS = {
+    "半小时": 30,
+    "半个小时": 30,
+    "一刻钟": 15,
+    "一小时": 60,
+    "一个小时": 60,
+    "一天": 1440,
+    "一晚": 1440,
+}
+
+
+def span_minutes(span: str) -> int | None:
+    span = span.strip()
+    if span in _MINUTES_WORDS:
+        return _MINUTES_WORDS[span]
+    found = find_durations(span)
+    if found:
+        minutes = int(round(found[0].seconds / 60))
+        return minutes if 0 <= minutes <= 7 * 24 * 60 else None
+    return None
+
+
+def is_deadline(t: TimeMatch, clause: Clause) -> bool:
+    if t.deadline:
+        return True
+    return DEADLINE_AFTER.match(clause.text[t.end - clause.start :]) is not None
+
+
+def clause_people(clause: Clause, msg: Message) -> list[str]:
+    return list(dict.fromkeys(m.name for m in clause.mentions))
+
+
+def task_due(clause: Clause, msg: Message) -> datetime | None:
+    ordered = sorted(clause.times, key=lambda t: (not is_deadline(t, clause), t.start))
+    for t in ordered:
+        if not is_deadline(t, clause) and clause.text[t.end - clause.start :].startswith("的"):
+            # "周一的会议纪要": the time names the thing, not when it is due.
+            continue
+        due = due_instant(t, workday_end_hour=msg.context.workday_end_hour)
+        if due is not None:
+            return due
+    return None
+
+
+def clause_topic(clause: Clause) -> str:
+    removed = [(m.start - clause.start, m.end - clause.start) for m in clause.mentions]
+    removed += [(t.start - clause.start, t.end - clause.start) for t in clause.times]
+    words = task_words(clause.text, removed)
+    words = re.sub(r"(?:比较|很|挺|特别|非常)?(?:急|紧急|重要)$", "", words)
+    return words if 2 <= len(words) <= 20 else ""
+
+
+def blank_times(clause: Clause) -> str:
+    chars = list(clause.text)
+    for t in clause.times:
+        for i in range(t.start - clause.start, min(t.end - clause.start, len(chars))):
+            chars[i] = " "
+    return "".join(chars)
+
+
+_VOCATIVE_END = re.compile(r"\s*[,，:：]|\s+(?!(?:和|跟|与|及|、))")
+
+
+def vocative_of(clause: Clause) -> Mention | None:
+    """The person called at the very start ("老郑，…", "@阿豪 …", "敏姐：…"), if any."""
+    if not clause.mentions:
+        return None
+    first = clause.mentions[0]
+    if first.start != clause.start:
+        return None
+    sep = _VOCATIVE_END.match(clause.text, first.end - clause.start)
+    if sep is None:
+        return None
+    # "@东子 @许可 周五前…": a row of names is the people spoken to and asked alike.
+    if any(m.start - clause.start == sep.end() for m in clause.mentions[1:]):
+        return None
+    return first
+
+
+def blank_people(clause: Clause) -> str:
+    chars = list(clause.text)
+    for m in clause.mentions:
+        for i in range(m.start - clause.start, m.end - clause.start):
+            if 0 <= i < len(chars):
+                chars[i] = " "
+    return "".join(chars)
+
+
+def without_people(clause: Clause) -> str:
+    chars = list(clause.text)
+    for m in clause.mentions:
+        for i in range(m.start - clause.start, min(m.end - clause.start, len(chars))):
+            chars[i] = " "
+    return "".join(chars).replace("@", " ")

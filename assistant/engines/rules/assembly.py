@@ -1,0 +1,339 @@
+"""Putting the clauses together: who-only clauses complete the task before them, a meeting collects
+place, agenda and people from the clauses that follow it, list items inherit who, when and how
+urgent from their header, and one deadline said apart from the people covers them all."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from assistant.engines.rules import lexicon as lx
+from assistant.engines.rules.analysis import (
+    Message,
+    Reading,
+    clause_people,
+    task_due,
+    without_people,
+)
+from assistant.engines.rules.clauses import Clause
+from assistant.engines.rules.readers.meeting import meeting_details
+from assistant.engines.rules.slots import (
+    agenda_items,
+    priority,
+    task_title,
+    task_words,
+)
+from assistant.engines.rules.timeslots import (
+    meeting_slot,
+)
+
+if TYPE_CHECKING:
+    pass
+
+__all__ = ["assemble"]
+
+
+# What is left of a clause that only says who does the job of the clause before it:
+# "，邓工负责", "，我来", "@杰哥 辛苦", "，你跟一下", "我自己来，加急".
+_ONLY_WHO = re.compile(
+    r"(?:你们?|我|自己|由|让|请|这个|这事儿?|也|就|来|去|负责|跟进|跟|盯|处理|搞定|做|弄|辛苦|了|啦|吧|哈|哦|啊|"
+    r"一下|下|加急|紧急|十万火急|尽快|优先|高优先级|低优先级|不急|马上|抓紧|[\s,，!！~。:：])*"
+)
+
+
+_ONLY_PRIORITY = re.compile(
+    r"[\s,，!！~。]*(?:十万火急|紧急|加急|特急|很急|急|urgent)[\s,，!！~。]*", re.I
+)
+
+
+def _fold(readings: list[Reading], msg: Message) -> None:
+    """Join clauses that only complete the job said before them.
+
+    - "把复盘写好，我负责" / "，邓工负责，高优先级" / "@杰哥 辛苦": who (and how urgent) for the
+      task of the clause before, never a task of its own;
+    - "十万火急！@A 把X改了": a sentence that is only an urgency word sets the next task's;
+    - "老郑，报价单我来准备": the person called at the start is not the doer when someone else is.
+    """
+    prev: Reading | None = None
+    cancel: Reading | None = None
+    blocked: Reading | None = None
+    pending_priority: str | None = None
+    for r in readings:
+        clause = r.clause
+        if clause is None:
+            continue
+        if r.kind == "info" and _ONLY_PRIORITY.fullmatch(clause.text) and r.priority:
+            pending_priority = r.priority
+            r.kind = "chat"
+            continue
+        if r.kind == "task" and pending_priority:
+            for call in r.calls:
+                if call["args"].get("priority") != "urgent":
+                    call["args"]["priority"] = pending_priority
+            pending_priority = None
+        if (
+            r.kind in ("task", "info", "chat")
+            and prev is not None
+            and prev.kind == "task"
+            and prev.clause is not None
+            and prev.clause.sentence == clause.sentence
+            and _ONLY_WHO.fullmatch(without_people(clause))
+        ):
+            who = r.assignees or clause_people(clause, msg)
+            if not who and re.search(r"我", clause.text) and msg.context.sender:
+                who = [msg.context.sender]
+            free = [c for c in prev.calls if "assignee" not in c["args"]]
+            if who and free and len(free) == len(prev.calls):
+                template = prev.calls[0]["args"]
+                prev.calls = [
+                    {"tool": "create_task", "args": {**template, "assignee": p}} for p in who
+                ]
+                prev.assignees = list(who)
+            if who or r.kind != "task":
+                level = priority(clause.text)
+                if level:
+                    for call in prev.calls:
+                        call["args"]["priority"] = level
+                r.calls = []
+                r.kind = "chat"
+                continue
+        if (
+            r.kind in ("chat", "info", "none")
+            and not r.calls
+            and cancel is not None
+            and cancel.clause is not None
+            and cancel.clause.sentence == clause.sentence
+        ):
+            args = cancel.calls[0]["args"]
+            if "reason" not in args:
+                args["reason"] = clause.text.strip(" ,，。!！~")
+            cancel = None
+            continue
+        if (
+            r.kind in ("chat", "info", "none")
+            and not r.calls
+            and blocked is not None
+            and blocked.clause is not None
+            and blocked.clause.sentence == clause.sentence
+        ):
+            # "redis迁移被运维卡着，他们说要等下周的变更窗口": the part after is the reason.
+            args = blocked.calls[0]["args"]
+            args["progress_note"] = _blocked_reason(clause.text)
+            blocked = None
+            continue
+        blocked = r if r.kind == "status" and r.calls and _bare_blocked(r) else None
+        cancel = r if r.kind == "cancel" and r.calls else None
+        if r.kind == "task" and r.calls:
+            prev = r
+        elif r.kind not in ("chat",):
+            prev = None
+
+
+def _bare_blocked(r: Reading) -> bool:
+    """A blocked report whose own clause gives no reason beyond the cue ("卡在物流那边了")."""
+    args = r.calls[0]["args"]
+    note = str(args.get("progress_note", ""))
+    return args.get("status") == "blocked" and (
+        not note or note.startswith("卡") or lx.BLOCKED.fullmatch(note) is not None
+    )
+
+
+def _blocked_reason(text: str) -> str:
+    wait = re.search(r"(?:在等|等待|要等|等)(?P<w>[^,，。;；!！?？]+)", text)
+    if wait is not None:
+        return "等" + wait.group("w").strip().rstrip("了的呢呀啊吧")
+    note = re.sub(r"^(?:因为|由于|原因是|他们说|她说|他说|说)", "", text.strip(" ,，。!！~"))
+    return note.rstrip("了的呢呀啊吧") or text
+
+
+_QUESTION_WORDS = re.compile(r"谁来|谁去|谁能|谁|有人|能不能|可以|吗|呢|吧|[?？。!！]")
+
+
+def _complete_bare_verbs(readings: list[Reading], msg: Message) -> None:
+    """A task with only a verb ("@王芳 看一下", "我来弄") takes its object from what the message
+    reported just before it ("周报已发，@王芳 看一下" → 看周报) or from the quoted message it
+    answers («「小吴：耗材清单谁来弄？」 我来弄» → 弄耗材清单)."""
+    last_task_words = ""
+    for r in readings:
+        if r.kind == "status" and r.calls:
+            words = r.calls[0]["args"].get("task")
+            last_task_words = words if isinstance(words, str) else ""
+            continue
+        if r.kind != "task" or not r.calls or "任务标题不完整" not in r.notes:
+            continue
+        obj = last_task_words
+        if not obj and msg.quoted:
+            # "耗材清单谁来弄？": the thing asked about stands before the question word.
+            obj = task_words(_QUESTION_WORDS.split(msg.quoted, maxsplit=1)[0], [])
+        if len(obj) < 2:
+            continue
+        verb = r.verb or r.topic
+        for call in r.calls:
+            call["args"]["title"] = f"{verb}{obj}"
+        r.topic = f"{verb}{obj}"
+        r.notes.remove("任务标题不完整")
+        r.confidence = max(r.confidence, 0.65)
+
+
+def assemble(readings: list[Reading], msg: Message) -> None:
+    _fold(readings, msg)
+    _complete_bare_verbs(readings, msg)
+    meeting: Reading | None = None
+    header: Reading | None = None
+    topic_by_sentence: dict[int, Reading] = {}
+    for r in readings:
+        clause = r.clause
+        if clause is None:
+            continue
+        if r.kind == "meeting":
+            meeting, header = r, None
+            continue
+        if r.kind in ("info", "none", "chat") and meeting is not None and meeting.calls:
+            args = meeting.calls[0]["args"]
+            meeting_details(args, clause, msg)
+            if "start" not in args:
+                for t in clause.times:
+                    start, end = meeting_slot(t)
+                    if start is not None:
+                        args["start"] = start.isoformat()
+                        if end is not None:
+                            args["end"] = end.isoformat()
+                        break
+            items = agenda_items(clause.text)
+            if not items and clause.list_item and r.kind == "info":
+                cleaned = re.sub(r"^(?:议题|议程)[:：]?", "", clause.text).strip()
+                items = [cleaned] if cleaned else []
+            if items:
+                agenda = list(args.get("agenda") or [])
+                agenda.extend(i for i in items if i not in agenda)
+                args["agenda"] = agenda
+                if args.get("title") == "会议":
+                    args["title"] = f"{agenda[0]}讨论"
+            continue
+        if r.kind == "info":
+            item_of = header if header is not None and _is_item_of(clause, header) else None
+            if item_of is not None and _item_task(r, msg):
+                _inherit(r, item_of, msg)
+                continue
+            if (
+                clause.header
+                or clause.text.endswith((":", "："))
+                or r.assignees
+                or r.due
+                or r.priority
+            ):
+                header = r
+            topic_by_sentence[clause.sentence] = r
+            continue
+        if r.kind == "task":
+            source = (
+                header
+                if clause.list_item and header is not None
+                else topic_by_sentence.get(clause.sentence)
+            )
+            if source is not None:
+                _inherit(r, source, msg)
+            continue
+        if r.kind not in ("chat",):
+            header = header if clause.list_item else None
+    _share_deadlines(readings)
+    for r in readings:
+        if r.kind == "meeting":
+            for call in r.calls:
+                args = call["args"]
+                args.setdefault("attendees", "all")
+                args.setdefault("remind_before_minutes", msg.context.default_remind_before_minutes)
+
+
+_ITEM_NOT_TASK = re.compile(r"[?？]|吗|呢$|谢谢|辛苦|收到|好的")
+
+
+def _is_item_of(clause: Clause, header: Reading) -> bool:
+    """A line under a task header ("阿豪这周五前搞定：") is one of its items.
+
+    Numbered items always are; unnumbered lines are when the header ends with a colon and the
+    header says who or when (otherwise it is just a topic line).
+    """
+    head = header.clause
+    if head is None or not (header.assignees or header.due or header.priority):
+        return False
+    if clause.list_item:
+        return True
+    return head.header and clause.sentence > head.sentence and len(clause.text) <= 30
+
+
+def _item_task(r: Reading, msg: Message) -> bool:
+    """Turn a list item with no verb ("合同归档") into a task; its header gives who and when."""
+    clause = r.clause
+    if clause is None or _ITEM_NOT_TASK.search(clause.text):
+        return False
+    removed = [(t.start - clause.start, t.end - clause.start) for t in clause.times]
+    title = task_title(clause.text, removed)
+    if len(title) < 2:
+        return False
+    args: dict[str, Any] = {"title": title}
+    due = task_due(clause, msg)
+    if due is not None:
+        args["due"] = due.isoformat()
+    people = [m.name for m in clause.mentions if m.known or m.at]
+    r.kind, r.confidence = "task", 0.7
+    r.calls = [{"tool": "create_task", "args": {**args, "assignee": p}} for p in people] or [
+        {"tool": "create_task", "args": args}
+    ]
+    r.assignees, r.due, r.topic = people, due, title
+    return True
+
+
+def _share_deadlines(readings: list[Reading]) -> None:
+    """ "小王做X，老李做Y，下周一前都要完成": one deadline said apart from the people covers all."""
+    groups: dict[int, list[Reading]] = {}
+    for r in readings:
+        if r.kind == "task" and r.clause is not None:
+            groups.setdefault(r.clause.sentence, []).append(r)
+    for group in groups.values():
+        dated = [r for r in group if r.due is not None]
+        if len(group) < 2 or len(dated) != 1 or dated[0].clause is None:
+            continue
+        source, clause = dated[0], dated[0].clause
+        first_person = min((m.start for m in clause.mentions), default=clause.end)
+        last_comma = max(clause.text.rfind(","), clause.text.rfind("，"))
+        tail = clause.text[last_comma + 1 :] if last_comma >= 0 else ""
+        shared = any(t.end <= first_person for t in clause.times) or (
+            bool(tail)
+            and not any(m.start - clause.start > last_comma for m in clause.mentions)
+            and any(t.start - clause.start > last_comma for t in clause.times)
+        )
+        if not shared or source.due is None:
+            continue
+        for r in group:
+            if r.due is None:
+                for call in r.calls:
+                    call["args"].setdefault("due", source.due.isoformat())
+
+
+def _inherit(task: Reading, source: Reading, msg: Message) -> None:
+    """List items and short follow-ups take who / when / how urgent / what from before."""
+    calls = task.calls
+    if not calls:
+        return
+    if source.assignees and all("assignee" not in c["args"] for c in calls):
+        template = calls[0]["args"]
+        task.calls = [
+            {"tool": "create_task", "args": {**template, "assignee": person}}
+            for person in source.assignees
+        ]
+    for call in task.calls:
+        args = call["args"]
+        if source.due is not None and "due" not in args:
+            args["due"] = source.due.isoformat()
+        if source.priority and "priority" not in args:
+            args["priority"] = source.priority
+        if (
+            source.topic
+            and not (task.clause is not None and task.clause.list_item)
+            and len(args["title"]) <= 3
+            and source.topic not in args["title"]
+        ):
+            args["title"] = f"{args['title']}{source.topic}"
+    if source.topic and task.confidence < 0.6:
+        task.confidence = 0.6

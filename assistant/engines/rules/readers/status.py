@@ -1,0 +1,401 @@
+"""Readers for updates of existing tasks: status reports, hand-overs, new dues."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from assistant.engines.rules import lexicon as lx
+from assistant.engines.rules.analysis import Message, Reading, is_deadline
+from assistant.engines.rules.clauses import Clause
+from assistant.engines.rules.quantities import find_money, find_shift
+from assistant.engines.rules.readers.meeting_change import names_scheduled_event
+from assistant.engines.rules.slots import (
+    task_words,
+)
+from assistant.engines.rules.timeslots import (
+    due_instant,
+)
+
+if TYPE_CHECKING:
+    pass
+
+__all__ = ["read_handover", "read_status", "read_task_change"]
+
+
+_DONE_WEAK_TAIL = re.compile(r"^[了啦咯喽哈吧哦呀啊~!！。. ]*$")
+
+
+_HANDOVER = re.compile(
+    r"(?:交给|转给|改由|改成|换成|移交给|转交给|改派给|改派|转派给|分给|交由|让|换)\s*(?P<who>@?[^\s,，。]{1,8}?)"
+    r"(?:负责|来做|来跟|跟进|处理|来弄|来搞|接手|来接|接|做|来)?[吧了哈。!！~]*$"
+)
+# Hand-over verbs that always move the work to someone else, even after 把.
+_REASSIGN_STRONG = re.compile(
+    r"转给|改派|转派|移交|转交|改由|换成|交由|换(?=[^,，。]{1,8}?(?:来做|来跟|负责|接手))"
+)
+
+
+def read_handover(clause: Clause, msg: Message, question: bool) -> Reading | None:
+    """ "登录页交给小赵" → update_task with a new assignee."""
+    text = clause.text
+    m = _HANDOVER.search(text)
+    if m is None or question or lx.MEETING_NOUN.search(text):
+        return None
+    strong = _REASSIGN_STRONG.search(text[: m.end()]) is not None
+    if any(is_deadline(t, clause) for t in clause.times) or (
+        "把" in text[: m.start()] and not strong and m.group("who") in ("我", "我来")
+    ):
+        # "明天前把周报交给我": sending work over by a deadline is a task, not a hand-over.
+        return None
+    if m.group(0).startswith(("让", "换")) and not strong:
+        return None
+    people = [x for x in clause.mentions if x.start - clause.start >= m.start("who") - 1]
+    if m.group("who") in ("我", "我来"):
+        who = msg.context.sender
+    elif people:
+        who = people[0].name
+    else:
+        return None
+    removed = [(x.start - clause.start, x.end - clause.start) for x in clause.mentions]
+    words = task_words(re.sub(r"^.*?(?:把|将)", "", text[: m.start()]), removed)
+    words = re.sub(r"^(?:这个|那个)?(?:任务|活|事情?)$", "", words)
+    words = re.sub(r"(?:这个|那个)?(?:任务|活儿?|工作)$", "", words).strip() or words
+    if len(words) < 2:
+        return None
+    return Reading(
+        kind="status",
+        calls=[{"tool": "update_task", "args": {"task": words, "assignee": who}}],
+        confidence=0.75,
+        clause=clause,
+    )
+
+
+def read_status(clause: Clause, msg: Message, question: bool) -> Reading | None:
+    text = clause.text
+    if question:
+        return None
+    future_deadline = any(
+        is_deadline(t, clause) and (t.value or t.from_ or msg.context.now) >= msg.context.now
+        for t in clause.times
+    )
+    at_addressed = text.lstrip().startswith("@")
+    ref_id = lx.TASK_REF_ID.search(text)
+    status: str | None = None
+    cue: re.Match[str] | None = None
+    note: str | None = None
+    due: datetime | None = None
+    blocked = lx.BLOCKED.search(text)
+    # "客户说预算砍了，品牌片的拍摄先不做了": a cue in reported speech is the reason; the news
+    # is the next cue.
+    cues = list(lx.TASK_CANCELLED.finditer(text))
+    cancelled = cues[0] if cues else None
+    if len(cues) > 1 and "说" in text[: cues[0].start()]:
+        cancelled = cues[-1]
+    done = None
+    for m in lx.DONE.finditer(text):
+        weak = len(m.group(0)) <= 2
+        if weak and not _DONE_WEAK_TAIL.match(text[m.end() :]):
+            continue
+        done = m
+        break
+    if done is None and not _PAST_TIME.search(text):
+        done = lx.DONE_MORE.search(text)
+    progress = lx.IN_PROGRESS.search(text)
+    shift = lx.DUE_SHIFT.search(text)
+    ba_done = _BA_DONE.search(text)
+    if blocked is not None:
+        status, cue = "blocked", blocked
+        note = _blocked_note(text, blocked)
+    elif cancelled is not None and not names_scheduled_event(clause):
+        status, cue = "cancelled", cancelled
+    elif (partial := _PARTIAL.search(text)) is not None and not future_deadline:
+        # "续约回访打了8家，还剩3家": part done, part left — in progress, the count is the note.
+        head = _PROGRESS_COUNT.search(text)
+        cut = (
+            head.start() if head is not None and head.start() < partial.start() else partial.start()
+        )
+        words = task_words(
+            text[:cut], [(m.start - clause.start, m.end - clause.start) for m in clause.mentions]
+        )
+        if len(words) >= 2:
+            return Reading(
+                kind="status",
+                calls=[
+                    {
+                        "tool": "update_task",
+                        "args": {
+                            "task": words,
+                            "status": "in_progress",
+                            "progress_note": text[cut:].strip(" ,，。!！~"),
+                        },
+                    }
+                ],
+                confidence=0.7,
+                clause=clause,
+            )
+    elif (
+        done is not None
+        and not future_deadline
+        and not (at_addressed and "把" in text)
+        and not _NOTICE.search(msg.text)
+    ):
+        status, cue = "done", done
+    elif ba_done is not None and not future_deadline and not at_addressed:
+        words = task_words(ba_done.group("obj"), [])
+        if len(words) >= 2:
+            return Reading(
+                kind="status",
+                calls=[{"tool": "update_task", "args": {"task": words, "status": "done"}}],
+                confidence=0.7,
+                clause=clause,
+            )
+    elif (
+        progress is not None
+        and not future_deadline
+        and not lx.SELF_ASSIGN.search(text[: progress.start()])
+    ):
+        if re.search(r"(?:明天|后天|下周|下个?月)开始", text):
+            return None
+        status, cue = "in_progress", progress
+    elif shift is not None and clause.times and not names_scheduled_event(clause):
+        later = [t for t in clause.times if t.start - clause.start >= shift.start()]
+        if later:
+            due = due_instant(later[0], workday_end_hour=msg.context.workday_end_hour)
+            cue = shift
+    if cue is None:
+        return None
+    removed = [(m.start - clause.start, m.end - clause.start) for m in clause.mentions]
+    removed += [(t.start - clause.start, t.end - clause.start) for t in clause.times]
+    if status == "in_progress":
+        # "我开始做支付了": the task is what comes after the verb; before it, only the subject.
+        after = lx.IN_PROGRESS.sub(" ", text[cue.end() :])
+        words = task_words(after, [])
+        verb = (
+            lx.ACTION_VERB.match(words) if cue.group(0) in ("正在", "开始", "着手", "在") else None
+        )
+        if verb is not None and len(words) - verb.end() >= 2:
+            words = words[verb.end() :]
+        if len(words) < 2:
+            words = task_words(text[: cue.start()], removed)
+    else:
+        words = task_words(_subject_part(text, cue.start(), removed), [])
+    if status == "blocked":
+        # "redis迁移被运维卡着": who blocks it is not part of the task's name.
+        words = re.sub(r"被[\u4e00-\u9fffA-Za-z]{1,8}$", "", words).strip()
+    args: dict[str, Any] = {}
+    if ref_id is not None:
+        args["task"] = int(ref_id.group(1))
+    elif len(words) >= 2:
+        args["task"] = words
+    else:
+        return Reading(
+            kind="none", confidence=0.35, notes=["状态更新但认不出是哪个任务"], clause=clause
+        )
+    if status:
+        args["status"] = status
+    if note:
+        args["progress_note"] = note
+    if due is not None:
+        args["due"] = due.isoformat()
+    if not status and due is None:
+        return None
+    past_report = bool(lx.PAST_MARKER.search(text)) and status != "done"
+    return Reading(
+        kind="status",
+        calls=[{"tool": "update_task", "args": args}],
+        confidence=0.6 if past_report else 0.8,
+        clause=clause,
+    )
+
+
+# "值班表已经发群里了，请大家查收": a notice to everyone that something is out, not a report
+# on one's own task.
+_PAST_TIME = re.compile(r"昨天|前天|上周|上个星期|上礼拜|上个月|去年|上次|那天|之前")
+_NOTICE = re.compile(r"大家|各位|全体|所有人|查收|知悉|周知|请注意|留意")
+_PARTIAL = re.compile(
+    r"还(?:剩|差|有)(?:下)?\s*[0-9一二三四五六七八九十两几]+\s*(?:个|家|条|份|项|篇|位|台|页|张|件|人|%)"
+    r"|完成了?(?:一半|大半|\d{1,2}%|百分之[一二三四五六七八九十]+)"
+    # "写了大半了", "测了一半", "80%了", "做了一部分", "进度50%".
+    rf"|(?:{lx.ACTION_VERB.pattern}|做|测|写|改|画|跑|搞|弄)了\s*(?:一?大半|一半|大部分|一部分|多半|七七八八|\d{{1,2}}%|百分之[一二三四五六七八九十]+)"
+    r"|(?:进度|完成度|完成了?)?\s*\d{1,2}\s*%\s*(?:了|啦)?$|还差(?:一点|一些|最后|一点点|一丢丢)"
+)
+
+
+_PROGRESS_COUNT = re.compile(
+    rf"(?:{lx.ACTION_VERB.pattern}|打|跑|谈|拜访|回访)了?\s*[0-9一二三四五六七八九十两几]+\s*"
+    r"(?:个|家|条|份|项|篇|位|台|页|张|件|人)"
+)
+
+
+# "A的B到了" / "A的B来了": a predicate that reports on a part, not the task.
+_PART_PREDICATE = re.compile(r"(?:已经|都|也)?(?:到|来|回来|送到|寄到|到货|到齐)了?$")
+
+
+def _subject_part(text: str, cue: int, removed: list[tuple[int, int]]) -> str:
+    """The words naming the task before a status cue, people and times blanked.
+
+    The comma part right before the cue names the task; when it is empty ("…到了，修好了") the
+    first part does. "A的B到了" names task A (the job), and "品牌片的拍摄" is A and B joined.
+    """
+    chars = list(text[:cue])
+    for a, b in removed:
+        for i in range(max(a, 0), min(b, len(chars))):
+            chars[i] = " "
+    before = "".join(chars)
+    parts = re.split(r"[,，]", before)
+    if len(parts) < 2:
+        return _join_of(before)
+    last = parts[-1]
+    chosen = last if len(task_words(last, [])) >= 2 else parts[0]
+    return _join_of(_PART_PREDICATE.sub("", chosen.rstrip()))
+
+
+def _join_of(phrase: str) -> str:
+    m = re.match(
+        r"^(?P<a>.+?)的(?P<b>[\u4e00-\u9fffA-Za-z0-9 ]+?)(?P<rest>先|也|就|都|还|已经)?$",
+        phrase.strip(),
+    )
+    if m is None:
+        return phrase
+    a, b = m.group("a").strip(), m.group("b").strip()
+    if lx.ACTION_VERB.fullmatch(b):
+        return a + b
+    if len(a) >= 3 and lx.ACTION_VERB.search(a[-2:]) and re.search(r"[到来]了?$", phrase) is None:
+        return a if len(b) <= 3 else phrase
+    return phrase
+
+
+_BA_DONE = re.compile(
+    rf"我(?:已经|已|刚刚|刚|都)?把(?P<obj>[^,，。]{{2,20}}?)(?:给)?(?:{lx.ACTION_VERB.pattern})(?:好|完|掉|出来|上去|过去)?了[吧啊哈~!！。]*$"
+)
+
+
+def _blocked_note(text: str, cue: re.Match[str]) -> str:
+    rest = text[cue.start() :]
+    wait = re.search(r"(?:在等|等待|等)(?P<w>[^,，。;；!！?？]+)", rest)
+    if wait is not None:
+        return "等" + wait.group("w").strip().rstrip("了的呢呀啊吧")
+    because = re.search(r"(?:因为|由于)(?P<w>[^,，。;；!！?？]+)", text)
+    if because is not None:
+        return because.group("w").strip()
+    note = re.sub(r"^(?:卡住了?|卡着|卡了|被卡住?了?|阻塞了?)[,，\s]*", "", rest).strip(" ,，。")
+    return note or cue.group(0)
+
+
+# --------------------------------------------------------------------------- other changes
+
+_PRIORITY_CHANGE: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(
+            r"优先级(?:调|提|升)(?:高|上去|上来)|(?:提|调)(?:一下|下)?[^,，。]{0,12}?的?优先级|改成高优先级|调成高优先级|"
+            r"设为高优先级|优先级(?:改|设|调)(?:成|为)?(?:高|P1)|升(?:为|到)?P1|提到P1|bump (?:the )?priority",
+            re.I,
+        ),
+        "high",
+    ),
+    (
+        re.compile(
+            r"(?:改成|改为|调成|升级为|设为)(?:紧急|加急|P0)|现在最急|最优先|优先级(?:改|设|调)(?:成|为)?(?:紧急|最高|P0)|升(?:为|到)?P0|"
+            r"(?<![把将])加急(?:处理)?(?:一下)?[吧啊了!！。]*$",
+            re.I,
+        ),
+        "urgent",
+    ),
+    (
+        re.compile(
+            r"不急了|不着急了|优先级(?:调|降)(?:低|下来)|降低优先级|(?:改成|改为|调成|设为)低优先级|往后放|放一放|先放放|"
+            r"降(?:为|到)?P[23]|优先级(?:改|设|调)(?:成|为)?(?:低|P2|P3)",
+            re.I,
+        ),
+        "low",
+    ),
+]
+_REOPEN = re.compile(
+    r"重新打开|重开|重新开启|reopen(?:ed)?|返工|重新做|得重做|打回(?:来)?了|退回来了", re.I
+)
+_COST = re.compile(
+    r"(?:费用|成本|花费|花了|报价|预算|开销|costs?)(?:是|为|大概|约|一共|共|:|：)?\s*", re.I
+)
+_TASK_LEAD = re.compile(
+    r"^(?:[\u4e00-\u9fffA-Za-z]{1,4}?)?(?:这边|那边)?(?:汇报|同步|报告|更新|说)(?:一下|下)[:：,，\s]*|^(?:把|将)"
+)
+
+
+def _task_of(text: str, clause: Clause, cut: int) -> str:
+    """The words before ``cut`` that name the task, people, times and wrappers removed."""
+    removed = [(m.start - clause.start, m.end - clause.start) for m in clause.mentions]
+    removed += [(t.start - clause.start, t.end - clause.start) for t in clause.times]
+    head = text[:cut]
+    lead = _TASK_LEAD.search(head)
+    if lead is not None:
+        removed.append((lead.start(), lead.end()))
+    words = task_words(_subject_part(text, cut, removed), [])
+    words = re.sub(
+        r"(?:的)?(?:优先级|任务|截止时间|截止日期|deadline|ddl|时间)$", "", words, flags=re.I
+    )
+    words = re.sub(r"^(?:提一下|提下|调一下|调下|把|将|这个|那个)", "", words)
+    words = re.sub(r"(?:那个|这个|那块|这块)?(?:还得|还要|需要|得|要|还)?$", "", words)
+    return words.strip()
+
+
+def read_task_change(clause: Clause, msg: Message, question: bool) -> Reading | None:
+    """Priority, reopen, a relative move of the due, or a cost of an existing task."""
+    text = clause.text
+    if question or lx.HYPOTHETICAL.search(text):
+        return None
+    if "把" in text and (clause.mentions or clause.times):
+        return None  # "@小武 明天把单据准备好，加急": a new task, with its priority
+    ref_id = lx.TASK_REF_ID.search(text)
+    args: dict[str, Any] = {}
+    cut: int | None = None
+    for pattern, level in _PRIORITY_CHANGE:
+        m = pattern.search(text)
+        if m is not None:
+            args["priority"], cut = level, m.start()
+            if text[: m.start()].rstrip().endswith("的"):
+                cut = m.start()
+            break
+    if not args:
+        m = _REOPEN.search(text)
+        if m is not None:
+            args["status"], cut = "todo", m.start()
+    if not args and not names_scheduled_event(clause):
+        shift = find_shift(text, msg.durations, clause.start)
+        after_new = [
+            t for t in clause.times if shift is not None and t.start - clause.start >= shift.end
+        ]
+        if shift is not None and not after_new and abs(shift.minutes) >= 60:
+            args["shift_minutes"], cut = shift.minutes, shift.start
+    if not args:
+        m = _COST.search(text)
+        if m is not None:
+            amount = find_money(text, m.end())
+            if amount is not None and not re.search(r"项目|预算", text[: m.start()]):
+                args["cost"], cut = amount, m.start()
+    if not args or cut is None:
+        return None
+    if (
+        any((m.known or m.at) for m in clause.mentions)
+        and "priority" not in args
+        and "status" not in args
+    ):
+        return None  # "@小王 提前一天把…交了": a request to a person
+    if ref_id is not None:
+        task: Any = int(ref_id.group(1))
+    else:
+        task = _task_of(text, clause, cut)
+        if "priority" in args and len(task) < 2:
+            # "提一下登录页的优先级": the task is named inside the cue.
+            inner = re.search(r"(?:提|调)(?:一下|下)?(?P<t>[^,，。]{2,12}?)的?优先级", text)
+            task = inner.group("t") if inner is not None else task
+        if len(task) < 2:
+            return None
+    args = {"task": task, **args}
+    return Reading(
+        kind="status",
+        calls=[{"tool": "update_task", "args": args}],
+        confidence=0.7,
+        clause=clause,
+    )

@@ -1,0 +1,304 @@
+"""Reader for new tasks (create_task): who does what by when, how urgent."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from assistant.engines.rules import lexicon as lx
+from assistant.engines.rules.analysis import (
+    DEADLINE_AFTER,
+    Message,
+    Reading,
+    blank_people,
+    blank_times,
+    is_deadline,
+    task_due,
+    vocative_of,
+)
+from assistant.engines.rules.clauses import Clause
+from assistant.engines.rules.people import Mention
+from assistant.engines.rules.slots import (
+    priority,
+    task_title,
+)
+from assistant.engines.rules.text import strip_particles
+
+if TYPE_CHECKING:
+    pass
+
+__all__ = ["read_task"]
+
+
+# "方案我下周三之前出完", "我有空再把脚本清理一下": 我 as the subject right before the work.
+_SELF_DOER = re.compile(
+    r"(?<![给帮让跟和叫找问向对替被])我(?!们)\s*(?:有空|有时间|回头|抽空|尽快|争取|先|会|再|就|马上|这就|\s)*"
+    r"(?:之前|以前|前)?\s*(?=把|(?:" + lx.ACTION_VERB.pattern + r")(?:完|好|掉|出来)?)",
+    re.IGNORECASE,
+)
+
+
+# "…，周四给你们看" / "，周三给老板" / "，明天发给我": when and to whom the work is handed over.
+_HANDOVER_PART = re.compile(
+    r"[,，]\s*(?:再|就|会|先)?\s*(?:发|交|拿|送)?给\s*[\u4e00-\u9fffA-Za-z]{1,4}?"
+    r"(?:看看|看|过目|审|审核|确认|review)?(?:一下|下)?[\s吧哈啊。!！~]*$",
+    re.IGNORECASE,
+)
+
+
+def _handover_parts(clause: Clause) -> list[tuple[int, int]]:
+    """The last comma part when it only hands the work over; its time stays the due."""
+    blank = blank_times(clause)
+    m = _HANDOVER_PART.search(blank)
+    if m is None or not clause.times or not blank[: m.start()].strip():
+        return []
+    if not any(t.start - clause.start >= m.start() for t in clause.times):
+        return []
+    return [(m.start(), len(clause.text))]
+
+
+_SELF_CUE_VERB = re.compile(r"我(?:来|去|负责|跟进|跟|认领|接手?|包了|处理|这边来|这边负责|这边)")
+
+
+def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
+    text = clause.text
+    if clause.header and not clause.list_item:
+        return None
+    sender = msg.context.sender
+    self_cue = lx.SELF_ASSIGN.search(text)
+    if self_cue is not None and self_cue.group(0) == "交给我" and "把" in text[: self_cue.start()]:
+        # "各位把周报交给我": the sender receives the work, others do it.
+        self_cue = None
+    if self_cue is None:
+        self_cue = _SELF_DOER.search(blank_times(clause))
+    if self_cue is None and clause.times and not strip_particles(text, keep_le=True).endswith("了"):
+        self_cue = re.search(r"我(?:先|会|再|来|这边)?(?=把)", text)
+    polite = lx.POLITE_REQUEST.search(text) is not None
+    if question and not (polite and (clause.mentions or re.search(r"你", text))):
+        return None
+    if lx.HYPOTHETICAL.search(text) and not clause.times:
+        return None
+    if lx.HESITANT.search(msg.text) and not any(m.at for m in clause.mentions):
+        return None  # thinking aloud is no request; when unsure, no action
+    # Assignees: the people the clause addresses, not those it merely talks about.
+    assignees: list[str] = []
+    talked_about: list[Mention] = []
+    for m in clause.mentions:
+        before = text[: m.start - clause.start]
+        after = text[m.end - clause.start :]
+        if after.startswith(
+            ("的", "说", "那边", "那里", "提", "反馈", "讲")
+        ) and not after.startswith("的话"):
+            continue
+        joined = re.search(r"[和跟与及、]\s?$", before) is not None and any(
+            p.name in assignees and p.end - clause.start >= len(before.rstrip()) - 1
+            for p in clause.mentions
+            if p.end <= m.start
+        )
+        if joined:
+            assignees.append(m.name)
+            continue
+        if re.search(
+            r"(?:跟|和|与|给|向|找|问|联系|通知|告诉|对接|约)\s?$", before
+        ) and not re.search(r"(?:[让请叫由]|@\S+\s)[^,，]*$", before):
+            talked_about.append(m)
+            continue
+        if not (m.known or m.at):
+            # Only chat members or @mentions do work: "施工负责人" is no person.
+            continue
+        assignees.append(m.name)
+    assignees = list(dict.fromkeys(assignees))
+    vocative = vocative_of(clause)
+    if vocative is not None and (self_cue is not None or len(assignees) > 1):
+        # "老郑，报价单我来准备": the person called at the start is spoken to, not the doer.
+        others = [m.name for m in clause.mentions if m is not vocative and m.name in assignees]
+        if self_cue is not None or others:
+            assignees = [a for a in assignees if a != vocative.name or a in others]
+    if self_cue is not None and sender and sender not in assignees:
+        assignees.append(sender)
+    has_deadline = any(is_deadline(t, clause) for t in clause.times)
+    verb = (
+        lx.ACTION_VERB.search(blank_people(clause))
+        or _BA_VERB.search(text)
+        or _LONE_VERB.fullmatch(blank_people(clause))
+    )
+    imperative = (
+        re.search(
+            r"把|记得|务必|需要|必须|一定要|(?:^|[你我他她们家\s])(?:得|要)|请|麻烦|帮忙|TODO|待办",
+            text,
+            re.I,
+        )
+        is not None
+    )
+    if not assignees:
+        if lx.OPINION.search(text) or not verb:
+            return None
+        ba_first = (
+            re.match(r"^(?:[^,，把]{0,8})把", text) is not None and priority(text) is not None
+        )
+        if not (
+            has_deadline
+            or (imperative and clause.times)
+            or ba_first
+            or re.match(r"(?:TODO|待办|任务)[:：]", text, re.I)
+        ):
+            return None
+    elif verb is None and not clause.list_item and not re.search(r"[:：]", text):
+        if not (self_cue or has_deadline):
+            return None
+    bare_statement = (
+        not clause.times
+        and not imperative
+        and not self_cue
+        and not clause.list_item
+        and not any(m.at for m in clause.mentions)
+        and not re.search(r"负责|跟进|来做|去做|你", text)
+    )
+    if bare_statement and re.search(r"很|太|真|得很|了[吧啊哈~!！。]*$|过$|中$", text):
+        # "小王加班到很晚": a report about someone, not a job for them.
+        return None
+    if lx.PAST_MARKER.search(text) and not has_deadline and not self_cue and not imperative:
+        return None
+    due = task_due(clause, msg)
+    if due is not None and due < msg.context.now and due.date() < msg.context.now.date():
+        return None
+    # Names the sentence only talks about stay in the title ("跟小王对接接口").
+    removed = [
+        (m.start - clause.start, m.end - clause.start)
+        for m in clause.mentions
+        if m not in talked_about
+    ]
+    for t in clause.times:
+        a, b = t.start - clause.start, t.end - clause.start
+        if text[b : b + 1] == "的":
+            b += 1
+        suffix = DEADLINE_AFTER.match(text[b:])
+        if suffix is not None and suffix.group(0).strip() in ("交", "给", "完成"):
+            suffix = None
+        removed.append((a, b + (suffix.end() if suffix else 0)))
+    removed.extend(_handover_parts(clause))
+    if self_cue is not None:
+        cue_text = self_cue.group(0)
+        lead = re.match(
+            r"(?:交给我|我(?:这边)?(?:来|去|负责|认领|处理|包了|接手?|了|下)*)", cue_text
+        )
+        cut = self_cue.start() + (lead.end() if lead else len(cue_text))
+        removed.append((self_cue.start(), cut))
+        pronoun = re.match(
+            r"^(?:嗯|好的|ok|OK|那)?\s*(?:这个事情?|这件事情?|这事儿?|这块|这部分|那个事情?|这个|那个)",
+            text,
+        )
+        if pronoun is not None:
+            removed.append((0, pronoun.end()))
+        # "这个bug我来修": the object stands before 我, the verb after it.
+        before = task_title(text[: self_cue.start()], removed)
+        after = task_title(text[cut:], [(a - cut, b - cut) for a, b in removed if b > cut])
+        if before and len(after) <= 2:
+            title = f"{_ONE_CHAR_TITLES.get(after, after) if len(after) == 1 or not after else after}{before}"
+            if after in ("跟", "接", "") or len(after) == 0:
+                title = f"跟进{before}"
+        else:
+            title = task_title(text, removed)
+    else:
+        title = _verb_part_title(text, removed)
+    title = re.sub(r"^(?:说|是|的|被|TODO|todo|待办|任务)[:：]?", "", title).strip()
+    title = re.sub(r"(?:一起|一块儿?)$", "", title)
+    if _ATTEND.fullmatch(title) and not self_cue:
+        # "@小王 @李四 参加": who comes to a meeting, not a job.
+        return None
+    reading = Reading(kind="task", clause=clause, confidence=0.8)
+    reading.assignees = assignees
+    reading.due = due
+    reading.priority = priority(text)
+    reading.topic = title
+    if len(title) <= 1:
+        reading.verb = title
+        reading.topic = _ONE_CHAR_TITLES.get(title, title)
+        reading.confidence = 0.5
+        reading.notes.append("任务标题不完整")
+    many = len(assignees) > 1
+    split_items = (
+        _split_respectively(title, len(assignees))
+        if many and re.search(r"分别|各自", text)
+        else None
+    )
+    for i, person in enumerate(assignees or [None]):
+        item_title = split_items[i] if split_items else reading.topic
+        if not item_title:
+            continue
+        args: dict[str, Any] = {"title": item_title}
+        if person:
+            args["assignee"] = person
+        if due is not None:
+            args["due"] = due.isoformat()
+        if reading.priority:
+            args["priority"] = reading.priority
+        reading.calls.append({"tool": "create_task", "args": args})
+    if not reading.calls:
+        return None
+    if not assignees:
+        reading.confidence = 0.65
+    elif bare_statement:
+        reading.confidence = 0.7
+    return reading
+
+
+# "把水电走一下": a 把-phrase closed by a verb marker holds a verb, whatever the verb.
+_BA_VERB = re.compile(r"[把将][\u4e00-\u9fffA-Za-z0-9]{2,12}?(?:一下|一遍|完|好|掉|出来)")
+# "@敏敏 审一下": a clause that is only people and one character before 一下 asks for that verb.
+_LONE_VERB = re.compile(r"[\s@]*(?:你|麻烦|帮忙|请)?[\u4e00-\u9fff](?:一下|下)[吧啊哈呀~。!！\s]*")
+_ATTEND = re.compile(
+    r"(?:也|都|一起|准时|按时|记得)*(?:参加|参会|出席|到场|列席|旁听|来|过来|到|来开会|参加会议|一起开)(?:一下)?"
+)
+
+
+_ONE_CHAR_TITLES = {
+    "跟": "跟进",
+    "做": "处理",
+    "搞": "处理",
+    "弄": "处理",
+    "看": "查看",
+    "": "跟进",
+}
+
+
+_ONLY_FINISH = re.compile(
+    r"(?:都|要|得|必须)*(?:搞定|完成|做完|弄好|弄完|搞完|交|给我|上线|结束|ok|OK)(?:吧|哈|啊|哦)?"
+)
+
+
+def _verb_part_title(text: str, removed: list[tuple[int, int]]) -> str:
+    """The title from the comma part that holds the verb, its object from another part if short."""
+    title = task_title(text, removed)
+    if not re.search(r"[,，]", title):
+        return title
+    parts = [
+        p for p in re.split(r"[,，]", title) if p.strip() and not _ONLY_FINISH.fullmatch(p.strip())
+    ]
+    if len(parts) == 1:
+        return parts[0]
+    verbs = [p for p in parts if lx.ACTION_VERB.search(p)]
+    others = [p for p in parts if p not in verbs]
+    if not verbs:
+        return parts[0]
+    main = "，".join(verbs)
+    if len(main) <= 3 and others:
+        topic = re.sub(
+            r"(?:比较|很|挺|特别|非常|有点)?(?:急|紧急|重要|着急)$", "", others[0]
+        ).strip()
+        topic = re.sub(r"^(?:这个|那个|这|那)", "", topic)
+        if topic:
+            return f"{main}{topic}"
+    return main
+
+
+def _split_respectively(title: str, n: int) -> list[str] | None:
+    """ "负责前端和后端" for two people → ["负责前端", "负责后端"]."""
+    m = re.match(r"^(?P<verb>负责|做|写|搞|跟进|处理|出|改|测|看)?(?P<rest>.+)$", title)
+    if m is None:
+        return None
+    parts = [p for p in re.split(r"[、,，/]|和|及|与|跟", m.group("rest")) if p.strip()]
+    if len(parts) != n:
+        return None
+    verb = m.group("verb") or ""
+    return [f"{verb}{p.strip()}" for p in parts]
