@@ -132,14 +132,23 @@ def models_install(
 
 def eval_asr(
     corpora: Annotated[
-        Path | None, typer.Option(help="语料目录（默认 ../shared/corpora）。")
+        Path | None,
+        typer.Option(help="语料目录（默认 $QUNMI_CORPORA 或仓库旁的 shared/corpora）。"),
     ] = None,
     check_floors: Annotated[
         bool, typer.Option("--check-floors", help="低于 evals/floors/asr.json 时退出码为 1。")
     ] = False,
     model: Annotated[str | None, typer.Option(help="覆盖 QUNMI_WHISPER__MODEL。")] = None,
+    repeats: Annotated[int, typer.Option(min=1, help="每个系统跑几遍（实时率取中位数）。")] = 1,
+    plain: Annotated[
+        bool, typer.Option("--plain/--no-plain", help="同时跑直接调用的 faster-whisper 作对照。")
+    ] = True,
 ) -> None:
-    """语音识别评测：每段的字错误率（CER）和实时率。"""
+    """语音识别评测：群秘与直接调用 faster-whisper 左右对照，每段 CER、平均与总 CER、实时率。"""
     from evals.asr import main as run_eval
 
-    raise typer.Exit(run_eval(corpora=corpora, check_floors=check_floors, model=model))
+    raise typer.Exit(
+        run_eval(
+            corpora=corpora, check_floors=check_floors, model=model, repeats=repeats, plain=plain
+        )
+    )
