@@ -45,6 +45,7 @@ _HALLUCINATION_MARKERS = (
 )
 _HALLUCINATION_PHRASES = frozenset({"谢谢观看", "感谢观看", "谢谢大家观看", "中文字幕"})
 _MIN_ECHO_CHARS = 4
+_PROMPT_WORDS = re.compile(r"[\s，。？！、,.?!:：;；]+")
 
 _FULL_WIDTH = str.maketrans({",": "，", "?": "？", "!": "！", ":": "：", ";": "；"})
 _CJK = r"[\u3400-\u9fff\uf900-\ufaff]"
@@ -129,7 +130,16 @@ def is_hallucination(text: str, prompt: str | None = None) -> bool:
         return True
     if any(marker in squeezed for marker in _HALLUCINATION_MARKERS):
         return True
-    return prompt is not None and len(squeezed) >= _MIN_ECHO_CHARS and squeezed in _squeeze(prompt)
+    if prompt is None:
+        return False
+    if len(squeezed) >= _MIN_ECHO_CHARS and squeezed in _squeeze(prompt):
+        return True
+    # Over silence Whisper also strings the prompt's own words together ("术语：张伟：张伟：").
+    rest = squeezed
+    for word in sorted(_PROMPT_WORDS.split(prompt), key=len, reverse=True):
+        if len(word) >= 2:
+            rest = rest.replace(_squeeze(word), "")
+    return not rest
 
 
 def _squeeze(text: str) -> str:
