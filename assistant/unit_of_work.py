@@ -24,6 +24,8 @@ from assistant.domain import (
     Meeting,
     Member,
     Message,
+    Milestone,
+    Minutes,
     Project,
     Task,
     TaskEvent,
@@ -36,6 +38,8 @@ __all__ = [
     "MeetingRepository",
     "MemberRepository",
     "MessageRepository",
+    "MilestoneRepository",
+    "MinutesRepository",
     "Page",
     "ProjectRepository",
     "Repository",
@@ -96,7 +100,8 @@ class ChatRepository(Repository[Chat], Protocol):
 
 
 class TaskRepository(Repository[Task], Protocol):
-    """Filters: ``status_in`` (list), ``open`` (bool), ``due_before`` (datetime)."""
+    """Filters: ``status_in`` (list), ``open`` (bool), ``due_before`` / ``due_after``
+    (datetime), ``q`` (title contains)."""
 
     def add_event(self, event: TaskEvent) -> TaskEvent: ...
 
@@ -108,7 +113,8 @@ class TaskRepository(Repository[Task], Protocol):
 
 
 class MeetingRepository(Repository[Meeting], Protocol):
-    """Filters: ``start_after`` / ``start_before`` (datetime), ``attendee_id`` (int)."""
+    """Filters: ``start_after`` / ``start_before`` (datetime), ``attendee_id`` (int),
+    ``recurring`` (bool), ``q`` (title contains)."""
 
     def upcoming_titles(
         self, *, after: datetime, limit: int = 20
@@ -133,6 +139,16 @@ class JobRepository(Repository[Job], Protocol):
     """Background jobs (transcriptions)."""
 
 
+class MilestoneRepository(Repository[Milestone], Protocol):
+    """Filters: ``due_after`` / ``due_before`` (datetime)."""
+
+
+class MinutesRepository(Repository[Minutes], Protocol):
+    """Filters: ``meeting_id``, ``chat_id`` (equality)."""
+
+    def by_meeting(self, meeting_id: int) -> Minutes | None: ...
+
+
 class UnitOfWork(Protocol):
     members: MemberRepository
     projects: ProjectRepository
@@ -142,6 +158,8 @@ class UnitOfWork(Protocol):
     messages: MessageRepository
     audit: AuditRepository
     jobs: JobRepository
+    milestones: MilestoneRepository
+    minutes: MinutesRepository
 
     def __enter__(self) -> Self: ...
 

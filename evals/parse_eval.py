@@ -68,7 +68,8 @@ DEFAULT_FLOORS = _HERE / "floors" / "parse.json"
 TEXT_THRESHOLD = 0.5
 """Minimum :func:`char_overlap` for two free-text values to count as the same."""
 
-TIME_FIELDS = frozenset({"start", "end", "due", "deadline"})
+TIME_FIELDS = frozenset({"start", "end", "due", "deadline", "since", "until"})
+DATE_FIELDS = frozenset({"occurrence"})
 NAME_FIELDS = frozenset({"assignee", "member", "owner"})
 TEXT_FIELDS = frozenset(
     {
@@ -81,9 +82,11 @@ TEXT_FIELDS = frozenset(
         "reason",
         "description",
         "project",
+        "question",
     }
 )
-NAME_SET_FIELDS = frozenset({"attendees", "members"})
+NAME_SET_FIELDS = frozenset({"attendees", "members", "add_attendees", "remove_attendees"})
+RRULE_FIELDS = frozenset({"recurrence"})
 TEXT_LIST_FIELDS = frozenset({"agenda"})
 
 FIELD_DEFAULTS: dict[str, Any] = {"priority": "normal", "remind_before_minutes": 15}
@@ -101,6 +104,13 @@ KEY_FIELDS: dict[str, tuple[str, ...]] = {
     "query": ("kind", "member"),
     "create_project": ("name",),
     "add_member": ("member",),
+    "update_project": ("project",),
+    "create_milestone": ("title",),
+    "update_meeting": ("meeting",),
+    "ask": ("question",),
+    "summarize": ("meeting", "since"),
+    "report": ("kind", "project"),
+    "set_reminders": ("what", "enabled"),
 }
 """The fields that decide which action a prediction is; the others are scored per field."""
 
@@ -231,6 +241,19 @@ def _text_list_equal(expected: Any, predicted: Any) -> bool:
     return True
 
 
+def _rrule_parts(value: Any) -> dict[str, frozenset[str]] | None:
+    """An RRULE as {part: set of values}: the order of parts and of BYDAY days is free."""
+    parts: dict[str, frozenset[str]] = {}
+    for chunk in str(value).upper().removeprefix("RRULE:").split(";"):
+        key, sep, val = chunk.strip().partition("=")
+        if not sep:
+            continue
+        parts[key] = frozenset(v.strip() for v in val.split(","))
+    if parts.get("INTERVAL") == frozenset({"1"}):
+        parts.pop("INTERVAL")
+    return parts or None
+
+
 def field_correct(name: str, expected: Any, predicted: Any) -> bool:
     """Whether one argument of a matched pair is right, by the field's rule.
 
@@ -246,6 +269,12 @@ def field_correct(name: str, expected: Any, predicted: Any) -> bool:
     if name in TIME_FIELDS:
         exp_t, pred_t = _as_instant(expected), _as_instant(predicted)
         return exp_t is not None and pred_t is not None and exp_t == pred_t
+    if name in DATE_FIELDS:
+        return str(expected).strip()[:10] == str(predicted).strip()[:10]
+    if name in RRULE_FIELDS:
+        return _rrule_parts(expected) == _rrule_parts(predicted)
+    if isinstance(expected, list) and name == "status":
+        return isinstance(predicted, list) and set(map(str, expected)) == set(map(str, predicted))
     if name in NAME_FIELDS:
         return str(expected).strip() == str(predicted).strip()
     if name in NAME_SET_FIELDS:

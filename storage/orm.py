@@ -31,6 +31,8 @@ __all__ = [
     "MeetingRow",
     "MemberRow",
     "MessageRow",
+    "MilestoneRow",
+    "MinutesRow",
     "ProjectRow",
     "TaskEventRow",
     "TaskRow",
@@ -120,6 +122,7 @@ class ProjectRow(Base):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     deadline: Mapped[datetime | None]
     budget: Mapped[float | None] = mapped_column(Float)
+    spent: Mapped[float | None] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(20), default="active")
     created_at: Mapped[datetime]
     members: Mapped[list[MemberRow]] = relationship(secondary=project_members, lazy="selectin")
@@ -134,6 +137,7 @@ class ChatRow(Base):
     channel: Mapped[str] = mapped_column(String(40), default="console")
     external_id: Mapped[str | None] = mapped_column(String(200))
     project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="SET NULL"))
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime]
     members: Mapped[list[MemberRow]] = relationship(secondary=chat_members, lazy="selectin")
 
@@ -179,6 +183,7 @@ class TaskRow(Base):
     priority: Mapped[str] = mapped_column(String(20), default="normal")
     status: Mapped[str] = mapped_column(String(20), default="todo", index=True)
     estimate_hours: Mapped[float | None] = mapped_column(Float)
+    cost: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime]
     started_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
@@ -218,8 +223,24 @@ class MeetingRow(Base):
         ForeignKey("messages.id", ondelete="SET NULL")
     )
     transcript: Mapped[str | None] = mapped_column(Text)
+    recurrence: Mapped[str | None] = mapped_column(String(200))
+    skipped_dates: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime]
     attendees: Mapped[list[MemberRow]] = relationship(secondary=meeting_attendees, lazy="selectin")
+
+
+class MilestoneRow(Base):
+    __tablename__ = "milestones"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(500))
+    due: Mapped[datetime] = mapped_column(index=True)
+    project_id: Mapped[int | None] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    creator_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    done: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
 
 
 class AuditRow(Base):
@@ -252,5 +273,32 @@ class JobRow(Base):
     result: Mapped[dict[str, Any] | None]
     error: Mapped[str | None] = mapped_column(Text)
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class MinutesRow(Base):
+    """Minutes of a meeting; one per meeting (re-running updates them in place)."""
+
+    __tablename__ = "minutes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int | None] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), unique=True
+    )
+    chat_id: Mapped[int | None] = mapped_column(
+        ForeignKey("chats.id", ondelete="SET NULL"), index=True
+    )
+    source: Mapped[str] = mapped_column(String(20), default="transcript")
+    engine: Mapped[str] = mapped_column(String(40), default="offline")
+    title: Mapped[str | None] = mapped_column(String(500))
+    started_at: Mapped[datetime | None]
+    summary: Mapped[str] = mapped_column(Text, default="")
+    topics: Mapped[list[Any]] = mapped_column(default=list)
+    decisions: Mapped[list[Any]] = mapped_column(default=list)
+    action_items: Mapped[list[Any]] = mapped_column(default=list)
+    open_questions: Mapped[list[Any]] = mapped_column(default=list)
+    lines: Mapped[list[Any]] = mapped_column(default=list)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -22,6 +22,8 @@ from assistant.domain import (
     Message,
     MessageKind,
     MessageState,
+    Milestone,
+    Minutes,
     Priority,
     Project,
     ProjectStatus,
@@ -40,6 +42,8 @@ from storage.orm import (
     MeetingRow,
     MemberRow,
     MessageRow,
+    MilestoneRow,
+    MinutesRow,
     ProjectRow,
     TaskEventRow,
     TaskRow,
@@ -241,7 +245,7 @@ class SqlTaskRepository(SqlRepository[Task, TaskRow]):
     enums = {"status": TaskStatus, "priority": Priority}
 
     def _special_filter_applies(self, key: str) -> bool:
-        return key in {"status_in", "open", "due_before", "q"}
+        return key in {"status_in", "open", "due_before", "due_after", "q"}
 
     def _special_filter(self, stmt: Select[Any], key: str, value: Any) -> Select[Any]:
         if key == "status_in":
@@ -253,6 +257,8 @@ class SqlTaskRepository(SqlRepository[Task, TaskRow]):
             )
         if key == "due_before":
             return stmt.where(TaskRow.due.is_not(None), TaskRow.due < value)
+        if key == "due_after":
+            return stmt.where(TaskRow.due.is_not(None), TaskRow.due >= value)
         if key == "q":
             return stmt.where(TaskRow.title.contains(str(value)))
         return super()._special_filter(stmt, key, value)
@@ -308,7 +314,7 @@ class SqlMeetingRepository(SqlRepository[Meeting, MeetingRow]):
     default_order = "start"
 
     def _special_filter_applies(self, key: str) -> bool:
-        return key in {"start_after", "start_before", "attendee_id", "q"}
+        return key in {"start_after", "start_before", "attendee_id", "q", "recurring"}
 
     def _special_filter(self, stmt: Select[Any], key: str, value: Any) -> Select[Any]:
         if key == "start_after":
@@ -317,6 +323,10 @@ class SqlMeetingRepository(SqlRepository[Meeting, MeetingRow]):
             return stmt.where(MeetingRow.start < value)
         if key == "attendee_id":
             return stmt.where(MeetingRow.attendees.any(MemberRow.id == int(value)))
+        if key == "recurring":
+            return stmt.where(
+                MeetingRow.recurrence.is_not(None) if value else MeetingRow.recurrence.is_(None)
+            )
         if key == "q":
             return stmt.where(MeetingRow.title.contains(str(value)))
         return super()._special_filter(stmt, key, value)
@@ -334,9 +344,21 @@ class SqlMeetingRepository(SqlRepository[Meeting, MeetingRow]):
 
 
 class SqlMessageRepository(SqlRepository[Message, MessageRow]):
+    """Filters: ``received_after`` / ``received_before`` (datetime) besides equality."""
+
     domain = Message
     row = MessageRow
     enums = {"kind": MessageKind, "state": MessageState}
+
+    def _special_filter_applies(self, key: str) -> bool:
+        return key in {"received_after", "received_before"}
+
+    def _special_filter(self, stmt: Select[Any], key: str, value: Any) -> Select[Any]:
+        if key == "received_after":
+            return stmt.where(MessageRow.received_at >= value)
+        if key == "received_before":
+            return stmt.where(MessageRow.received_at < value)
+        return super()._special_filter(stmt, key, value)
 
     def by_external(self, channel: str, external_id: str) -> Message | None:
         row = self.session.scalar(
@@ -384,7 +406,34 @@ class SqlAuditRepository(SqlRepository[AuditEntry, AuditRow]):
         return None if row is None else self._to_domain(row)
 
 
+class SqlMilestoneRepository(SqlRepository[Milestone, MilestoneRow]):
+    """Filters: ``due_after`` / ``due_before`` (datetime)."""
+
+    domain = Milestone
+    row = MilestoneRow
+    default_order = "due"
+
+    def _special_filter_applies(self, key: str) -> bool:
+        return key in {"due_after", "due_before"}
+
+    def _special_filter(self, stmt: Select[Any], key: str, value: Any) -> Select[Any]:
+        if key == "due_after":
+            return stmt.where(MilestoneRow.due >= value)
+        if key == "due_before":
+            return stmt.where(MilestoneRow.due < value)
+        return super()._special_filter(stmt, key, value)
+
+
 class SqlJobRepository(SqlRepository[Job, JobRow]):
     domain = Job
     row = JobRow
     enums = {"state": JobState}
+
+
+class SqlMinutesRepository(SqlRepository[Minutes, MinutesRow]):
+    domain = Minutes
+    row = MinutesRow
+
+    def by_meeting(self, meeting_id: int) -> Minutes | None:
+        row = self.session.scalar(select(MinutesRow).where(MinutesRow.meeting_id == meeting_id))
+        return None if row is None else self._to_domain(row)

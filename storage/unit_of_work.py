@@ -19,6 +19,8 @@ from storage.repositories import (
     SqlMeetingRepository,
     SqlMemberRepository,
     SqlMessageRepository,
+    SqlMilestoneRepository,
+    SqlMinutesRepository,
     SqlProjectRepository,
     SqlTaskRepository,
 )
@@ -65,6 +67,8 @@ class SqlUnitOfWork:
         self.messages = SqlMessageRepository(self.session)
         self.audit = SqlAuditRepository(self.session)
         self.jobs = SqlJobRepository(self.session)
+        self.milestones = SqlMilestoneRepository(self.session)
+        self.minutes = SqlMinutesRepository(self.session)
         return self
 
     def __exit__(

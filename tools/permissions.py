@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from assistant.domain import Meeting, Member, Role, Task
+from assistant.domain import Meeting, Member, Project, Role, Task
 from assistant.errors import PermissionDenied
 
 __all__ = ["AllowAll", "PermissionPolicy", "RolePolicy", "Target"]
@@ -17,6 +17,7 @@ class Target:
 
     task: Task | None = None
     meeting: Meeting | None = None
+    project: Project | None = None
     changes: frozenset[str] = frozenset()
     new_role: str | None = None
 
@@ -43,12 +44,19 @@ class RolePolicy:
     - changing someone else's task (not assigned to or created by you) needs PM or admin;
     - reassigning a task needs PM, admin, or being its creator;
     - rescheduling or cancelling a meeting needs its organizer, a PM or an admin;
-    - granting the admin or pm role needs an admin (a PM may grant pm).
+    - granting the admin or pm role needs an admin (a PM may grant pm);
+    - changing a project or adding its milestones needs its owner, a PM or an admin;
+    - budgets and costs (``see_budget``) are for PMs and admins only.
     """
 
     def check(self, *, actor: Member, tool: str, target: Target) -> None:
         if _manager(actor) and not (tool == "add_member" and target.new_role == "admin"):
             return
+        if tool in ("update_project", "create_milestone"):
+            if target.project is None or target.project.owner_id != actor.id:
+                raise PermissionDenied("只有项目负责人、项目经理或管理员可以修改项目和里程碑")
+        if tool == "see_budget":
+            raise PermissionDenied("只有项目经理和管理员可以查看预算和费用")
         if tool == "update_task" and target.task is not None:
             task = target.task
             own = actor.id in (task.assignee_id, task.creator_id) or task.assignee_id is None

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, tzinfo
 from typing import Any
 
-from assistant.domain import Chat, Meeting, Member, Project, Task
+from assistant.domain import Chat, Meeting, Member, Milestone, Project, Task
 
 __all__ = [
     "chat_record",
@@ -14,6 +14,7 @@ __all__ = [
     "iso",
     "meeting_record",
     "member_record",
+    "milestone_record",
     "project_record",
     "task_record",
 ]
@@ -52,6 +53,7 @@ def project_record(
     }
     if show_budget:
         out["budget"] = project.budget
+        out["spent"] = project.spent
     return out
 
 
@@ -66,8 +68,10 @@ def chat_record(chat: Chat, names: Mapping[int, str]) -> dict[str, Any]:
     }
 
 
-def task_record(task: Task, names: Mapping[int, str], tz: tzinfo) -> dict[str, Any]:
-    return {
+def task_record(
+    task: Task, names: Mapping[int, str], tz: tzinfo, *, show_cost: bool = False
+) -> dict[str, Any]:
+    out = {
         "id": task.id,
         "title": task.title,
         "description": task.description,
@@ -83,6 +87,19 @@ def task_record(task: Task, names: Mapping[int, str], tz: tzinfo) -> dict[str, A
         "started_at": iso(task.started_at, tz),
         "completed_at": iso(task.completed_at, tz),
         "source_message_id": task.source_message_id,
+    }
+    if show_cost:
+        out["cost"] = task.cost
+    return out
+
+
+def milestone_record(milestone: Milestone, tz: tzinfo) -> dict[str, Any]:
+    return {
+        "id": milestone.id,
+        "title": milestone.title,
+        "due": iso(milestone.due, tz),
+        "project_id": milestone.project_id,
+        "done": milestone.done,
     }
 
 
@@ -101,4 +118,6 @@ def meeting_record(meeting: Meeting, names: Mapping[int, str], tz: tzinfo) -> di
         "project_id": meeting.project_id,
         "chat_id": meeting.chat_id,
         "source_message_id": meeting.source_message_id,
+        "recurrence": meeting.recurrence,
+        "skipped_dates": list(meeting.skipped_dates),
     }

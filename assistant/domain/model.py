@@ -92,6 +92,7 @@ class Project:
     owner_id: int | None = None
     deadline: datetime | None = None
     budget: float | None = None
+    spent: float | None = None
     status: ProjectStatus = ProjectStatus.ACTIVE
     member_ids: list[int] = field(default_factory=list)
     created_at: datetime | None = None
@@ -107,6 +108,20 @@ class Chat:
     external_id: str | None = None
     project_id: int | None = None
     member_ids: list[int] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)  # per-chat switches, e.g. reminders
+    created_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Milestone:
+    """A dated point of a project (提测, 上线, 验收…) that countdowns are sent for."""
+
+    title: str
+    due: datetime
+    id: int | None = None
+    project_id: int | None = None
+    creator_id: int | None = None
+    done: bool = False
     created_at: datetime | None = None
 
 
@@ -122,6 +137,7 @@ class Task:
     priority: Priority = Priority.NORMAL
     status: TaskStatus = TaskStatus.TODO
     estimate_hours: float | None = None
+    cost: float | None = None
     created_at: datetime | None = None
     started_at: datetime | None = None
     completed_at: datetime | None = None
@@ -158,6 +174,8 @@ class Meeting:
     chat_id: int | None = None
     source_message_id: int | None = None
     transcript: str | None = None
+    recurrence: str | None = None  # RFC 5545 RRULE; ``start`` is the first occurrence
+    skipped_dates: list[str] = field(default_factory=list)  # ISO dates of cancelled occurrences
     created_at: datetime | None = None
 
 
@@ -221,6 +239,34 @@ class Job:
     result: dict[str, Any] | None = None
     error: str | None = None
     meeting_id: int | None = None
+
+
+@dataclass(slots=True)
+class Minutes:
+    """Stored minutes of a meeting (or of a stretch of chat), linked to the meeting.
+
+    ``action_items`` are proposals until confirmed: each is a dict with its number ``n``, a
+    stable ``key`` (re-running the minutes keeps the state of an item with the same key),
+    ``owner``, ``title``, ``due`` (ISO), ``source`` and ``line`` (the line it was said in),
+    ``state`` (proposed, confirmed, dropped) and, once confirmed, ``task_id``.
+    """
+
+    created_at: datetime
+    updated_at: datetime
+    id: int | None = None
+    meeting_id: int | None = None
+    chat_id: int | None = None
+    source: str = "transcript"  # recording | transcript | messages
+    engine: str = "offline"
+    title: str | None = None
+    started_at: datetime | None = None
+    summary: str = ""
+    topics: list[dict[str, Any]] = field(default_factory=list)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    action_items: list[dict[str, Any]] = field(default_factory=list)
+    open_questions: list[dict[str, Any]] = field(default_factory=list)
+    lines: list[dict[str, Any]] = field(default_factory=list)  # {"speaker", "text"} as heard
+    created_by_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -359,3 +359,27 @@ def test_gold_set_scores_perfectly_against_itself(gold: list[GoldCase]) -> None:
     assert report.exact_match == 1.0
     assert report.action_f1 == 1.0
     assert report.no_action_accuracy == 1.0
+
+
+@pytest.mark.parametrize(
+    ("name", "expected", "predicted", "same"),
+    [
+        ("recurrence", "FREQ=WEEKLY;BYDAY=MO,WE", "byday=we,mo;freq=weekly", True),
+        ("recurrence", "FREQ=WEEKLY;BYDAY=MO", "FREQ=WEEKLY;INTERVAL=1;BYDAY=MO", True),
+        ("recurrence", "FREQ=WEEKLY;BYDAY=MO", "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO", False),
+        ("occurrence", "2026-12-07", "2026-12-07", True),
+        ("occurrence", "2026-12-07", "2026-12-08", False),
+        ("since", "2026-11-23T00:00:00+08:00", "2026-11-22T16:00:00+00:00", True),
+        ("status", ["blocked", "todo"], ["todo", "blocked"], True),
+        ("status", ["blocked"], ["blocked", "todo"], False),
+        ("add_attendees", ["王磊", "李四"], ["李四", "王磊"], True),
+        ("enabled", False, False, True),
+        ("enabled", False, True, False),
+        ("shift_minutes", 30, 30, True),
+        ("question", "首页改版之前怎么定的", "首页改版怎么定的", True),
+    ],
+)
+def test_vocabulary_2_field_rules(
+    name: str, expected: object, predicted: object, same: bool
+) -> None:
+    assert field_correct(name, expected, predicted) is same

@@ -48,17 +48,17 @@ def _parse(text: str) -> list[Any]:
 
 def test_one_megabyte_is_bounded() -> None:
     text = ("明天下午三点开会讨论首页改版，@小王 周五前把设计稿出了。" * 40_000)[: 1 << 20]
-    started = time.perf_counter()
+    started = time.process_time()
     _parse(text)
-    assert time.perf_counter() - started < 2.0
+    assert time.process_time() - started < 2.0
 
 
 def test_one_megabyte_without_separators() -> None:
-    started = time.perf_counter()
+    started = time.process_time()
     _parse("会" * (1 << 20))
     _parse("@" * (1 << 20))
     _parse("1" * (1 << 20))
-    assert time.perf_counter() - started < 3.0
+    assert time.process_time() - started < 3.0
 
 
 @pytest.mark.parametrize(
@@ -109,12 +109,12 @@ def test_full_width_text_reads_like_half_width() -> None:
 def test_latency_per_message() -> None:
     for text in SAMPLES:  # warm up compiled patterns
         _parse(text)
-    started = time.perf_counter()
+    started = time.process_time()
     rounds = 20
     for _ in range(rounds):
         for text in SAMPLES:
             parse_message(text, now=NOW, sender="张三", members=MEMBERS)
-    per_message = (time.perf_counter() - started) / (rounds * len(SAMPLES))
+    per_message = (time.process_time() - started) / (rounds * len(SAMPLES))
     assert per_message < 0.005
 
 
@@ -158,6 +158,6 @@ def test_roster_finds_names_aliases_and_mentions() -> None:
 )
 def test_repeated_units_stay_linear(unit: str) -> None:
     text = unit * ((1 << 20) // len(unit))
-    started = time.perf_counter()
+    started = time.process_time()
     _parse(text)
-    assert time.perf_counter() - started < 1.5
+    assert time.process_time() - started < 1.5

@@ -343,9 +343,9 @@ def test_points_in_time_are_not_durations() -> None:
 def test_one_megabyte_is_linear_and_safe() -> None:
     chunk = "大家好，明天下午3点开会讨论首页改版，周五前交设计稿。😀 \x00\x07\u200b 1234567890-/:."
     text = (chunk * (1_000_000 // len(chunk) + 1))[:1_000_000]
-    t0 = _time.perf_counter()
+    t0 = _time.process_time()
     found = parse_times(text, WED)
-    elapsed = _time.perf_counter() - t0
+    elapsed = _time.process_time() - t0
     assert found and elapsed < 8.0
     assert all(a.end <= b.start for a, b in zip(found, found[1:], strict=False))
 
@@ -365,10 +365,10 @@ def test_one_megabyte_is_linear_and_safe() -> None:
     ],
 )
 def test_pathological_inputs(text: str) -> None:
-    t0 = _time.perf_counter()
+    t0 = _time.process_time()
     parse_times(text, WED)
     parse_durations(text)
-    assert _time.perf_counter() - t0 < 3.0
+    assert _time.process_time() - t0 < 3.0
 
 
 def test_random_text_never_crashes() -> None:

@@ -1,0 +1,175 @@
+"""Tasks: creating them and changing their status, due date, assignee or progress."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from assistant.domain import Priority, Project, Task, TaskEvent, TaskStatus
+from assistant.errors import InvalidInput, PermissionDenied
+from tools.permissions import Target
+from tools.records import task_record
+from tools.scope import Applied, Scope
+from tools.vocabulary import CreateTask, UpdateTask
+
+__all__ = ["create_task", "update_task"]
+
+
+def create_task(scope: Scope, args: CreateTask) -> Applied:
+    uow = scope.uow
+    assignee = scope.member(args.assignee) if args.assignee else None
+    project = scope.project(args.project)
+    scope.check("create_task")
+    if args.cost is not None and not scope.sees_budget(project):
+        raise PermissionDenied("只有项目经理和管理员可以填写任务费用")
+    task = uow.tasks.add(
+        Task(
+            title=args.title,
+            description=args.description,
+            assignee_id=assignee.id if assignee else None,
+            creator_id=scope.actor.id,
+            project_id=project.id if project else None,
+            due=args.due,
+            priority=Priority(args.priority or "normal"),
+            cost=args.cost,
+            created_at=scope.now,
+            source_message_id=scope.message_id,
+        )
+    )
+    assert task.id is not None
+    uow.tasks.add_event(
+        TaskEvent(
+            task_id=task.id,
+            kind="created",
+            at=scope.now,
+            actor_id=scope.actor.id,
+            new=task.status.value,
+        )
+    )
+    return Applied(
+        kind="task",
+        record=task_record(task, scope.names, scope.tz, show_cost=task.cost is not None),
+        undo={"op": "delete", "kind": "task", "id": task.id},
+    )
+
+
+def update_task(scope: Scope, args: UpdateTask) -> Applied:
+    uow = scope.uow
+    changes = {
+        k
+        for k in ("status", "due", "assignee", "progress_note", "priority", "cost")
+        if getattr(args, k) is not None
+    }
+    if args.shift_minutes is not None:
+        changes.add("due")
+    if not changes:
+        raise InvalidInput("没有要修改的内容：请说明状态、截止时间、负责人、优先级或进展。")
+    task = scope.task(args.task)
+    scope.check("update_task", Target(task=task, changes=frozenset(changes)))
+    if args.cost is not None and not scope.sees_budget(_project_of(scope, task)):
+        raise PermissionDenied("只有项目经理和管理员可以修改任务费用")
+    new_due = args.due
+    if args.shift_minutes is not None:
+        if task.due is None:
+            raise InvalidInput(
+                f"任务 #{task.id}「{task.title}」还没有截止时间，没法顺延；请直接说新的截止时间。"
+            )
+        new_due = task.due + timedelta(minutes=args.shift_minutes)
+    before = {
+        "priority": task.priority.value,
+        "cost": task.cost,
+        "status": task.status.value,
+        "due": task.due.isoformat() if task.due else None,
+        "assignee_id": task.assignee_id,
+        "started_at": task.started_at.isoformat() if task.started_at else None,
+        "completed_at": task.completed_at.isoformat() if task.completed_at else None,
+    }
+    assert task.id is not None
+    events: list[TaskEvent] = []
+    actor_id = scope.actor.id
+    if args.status is not None and TaskStatus(args.status) != task.status:
+        new_status = TaskStatus(args.status)
+        events.append(
+            TaskEvent(
+                task_id=task.id,
+                kind="status",
+                at=scope.now,
+                actor_id=actor_id,
+                old=task.status.value,
+                new=new_status.value,
+                note=args.progress_note,
+            )
+        )
+        task.status = new_status
+        if new_status == TaskStatus.IN_PROGRESS and task.started_at is None:
+            task.started_at = scope.now
+        if new_status == TaskStatus.DONE:
+            task.completed_at = scope.now
+            task.started_at = task.started_at or scope.now
+        elif task.completed_at is not None:
+            task.completed_at = None
+    if new_due is not None and new_due != task.due:
+        events.append(
+            TaskEvent(
+                task_id=task.id,
+                kind="due",
+                at=scope.now,
+                actor_id=actor_id,
+                old=str(before["due"]) if before["due"] else None,
+                new=new_due.isoformat(),
+            )
+        )
+        task.due = new_due
+    if args.priority is not None and Priority(args.priority) != task.priority:
+        events.append(
+            TaskEvent(
+                task_id=task.id,
+                kind="priority",
+                at=scope.now,
+                actor_id=actor_id,
+                old=task.priority.value,
+                new=args.priority,
+            )
+        )
+        task.priority = Priority(args.priority)
+    if args.cost is not None:
+        task.cost = args.cost
+    if args.assignee is not None:
+        assignee = scope.member(args.assignee)
+        if assignee.id != task.assignee_id:
+            events.append(
+                TaskEvent(
+                    task_id=task.id,
+                    kind="assignee",
+                    at=scope.now,
+                    actor_id=actor_id,
+                    old=str(task.assignee_id) if task.assignee_id else None,
+                    new=str(assignee.id),
+                )
+            )
+            task.assignee_id = assignee.id
+    if args.progress_note is not None and not any(e.kind == "status" for e in events):
+        events.append(
+            TaskEvent(
+                task_id=task.id,
+                kind="note",
+                at=scope.now,
+                actor_id=actor_id,
+                note=args.progress_note,
+            )
+        )
+    task = uow.tasks.update(task)
+    for event in events:
+        uow.tasks.add_event(event)
+    record = task_record(task, scope.names, scope.tz, show_cost=args.cost is not None)
+    record["changes"] = sorted(changes)
+    if args.progress_note:
+        record["progress_note"] = args.progress_note
+    return Applied(
+        kind="task",
+        record=record,
+        undo={"op": "restore", "kind": "task", "id": task.id, "fields": before},
+    )
+
+
+def _project_of(scope: Scope, task: Task) -> Project | None:
+    return scope.uow.projects.get(task.project_id) if task.project_id is not None else None
