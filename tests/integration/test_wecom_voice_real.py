@@ -50,7 +50,8 @@ def world(
             "/members", json={"display_name": "张三", "role": "pm", "wecom_userid": "zhangsan"}
         )
         client.post(
-            "/members", json={"display_name": "李四", "aliases": ["老李", "小王"], "wecom_userid": "lisi"}
+            "/members",
+            json={"display_name": "李四", "aliases": ["老李", "小王"], "wecom_userid": "lisi"},
         )
         yield client, q, api
     q.close()
