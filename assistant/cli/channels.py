@@ -45,9 +45,16 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
             raise typer.Exit(1) from exc
         redis = Redis.from_url(settings.redis_url)
         console.print(f"群秘 worker 已启动（引擎：{q.engine.name}），按 Ctrl+C 退出")
+        index_loop = q.memory.loop() if q.memory is not None and not burst else None
+        if index_loop is not None:  # the history is indexed by the workers too
+            index_loop.start()
         try:
             dispatcher = run_worker(q, redis, prefix=settings.redis_prefix, burst=burst, name=name)
+            if burst and q.memory is not None:
+                q.memory.indexer.drain(max_seconds=120)
         finally:
+            if index_loop is not None:
+                index_loop.stop()
             q.close()
         console.print(f"worker 退出，本次入队 {dispatcher.enqueued} 条")
 
