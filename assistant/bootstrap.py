@@ -319,6 +319,7 @@ def bootstrap(
             _shared_transcriber,
             fetch=wecom.voice.fetch if wecom.voice is not None else None,
             language=settings.whisper.language,
+            use_terms=settings.whisper.prompt_chat_terms,
         ),
         replies=[minutes_replies],
         config=ProcessorConfig(

@@ -5,7 +5,7 @@ Only ``assistant.bootstrap`` knows which adapter stands behind each port.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -27,9 +27,11 @@ __all__ = [
     "ModelToolCall",
     "Notifier",
     "OutgoingCard",
+    "SegmentCallback",
     "Transcriber",
     "Transcript",
     "TranscriptSegment",
+    "TranscriptStream",
     "Usage",
 ]
 
@@ -186,10 +188,82 @@ class Transcript:
     processing_seconds: float = 0.0
 
 
+SegmentCallback = Callable[[TranscriptSegment], None]
+"""Called with each finished segment, in order, while a recording is still being transcribed."""
+
+
+class TranscriptStream:
+    """The segments of one recording, delivered as each is finished.
+
+    Iterate it once (``for segment in stream``) to consume segments while the rest of the
+    recording is still being decoded: a summarizer can work through a two-hour meeting as it is
+    heard. :meth:`result` gives the whole :class:`Transcript` (it drains what is left first).
+    ``language`` is known after the first window; ``duration`` and ``processing_seconds`` grow
+    as audio is consumed and are final once the stream is exhausted.
+    """
+
+    def __init__(self, *, model: str, language: str = "", joiner: str = "") -> None:
+        self.model = model
+        self.language = language
+        self.joiner = joiner
+        self.duration = 0.0
+        self.processing_seconds = 0.0
+        self.segments: list[TranscriptSegment] = []
+        self._source: Iterator[TranscriptSegment] | None = None
+        self._done = False
+
+    def attach(self, source: Iterator[TranscriptSegment]) -> TranscriptStream:
+        """Set the generator that produces segments (adapters call this once)."""
+        self._source = source
+        return self
+
+    def __iter__(self) -> Iterator[TranscriptSegment]:
+        if self._source is None:
+            raise RuntimeError("TranscriptStream has no source")
+        if self._done:
+            return
+        for segment in self._source:
+            self.segments.append(segment)
+            yield segment
+        self._done = True
+
+    @property
+    def done(self) -> bool:
+        return self._done
+
+    def result(self) -> Transcript:
+        """The whole transcript; consumes any segments not yet read."""
+        for _ in self:
+            pass
+        return Transcript(
+            text=self.joiner.join(s.text for s in self.segments).strip(),
+            language=self.language,
+            duration=round(self.duration, 3),
+            segments=list(self.segments),
+            model=self.model,
+            processing_seconds=round(self.processing_seconds, 3),
+        )
+
+
 class Transcriber(Protocol):
-    """Speech to text. ``prompt`` biases the decoder towards names and project terms."""
+    """Speech to text. ``prompt`` biases the decoder towards names and project terms.
+
+    ``stream`` is the primitive: segments come out as they are decoded, in bounded memory, so
+    a long recording can be read (or summarized) while it is being transcribed. ``transcribe``
+    is the same run collected into one :class:`Transcript`; ``on_segment`` sees each segment
+    as it is finished.
+    """
 
     name: str
+
+    def stream(
+        self,
+        audio: Path | bytes,
+        *,
+        language: str | None = None,
+        prompt: str | None = None,
+        progress: Any | None = None,
+    ) -> TranscriptStream: ...
 
     def transcribe(
         self,
@@ -198,6 +272,7 @@ class Transcriber(Protocol):
         language: str | None = None,
         prompt: str | None = None,
         progress: Any | None = None,
+        on_segment: SegmentCallback | None = None,
     ) -> Transcript: ...
 
 

@@ -1,33 +1,71 @@
-"""ASR evaluation: character error rate per clip on the Mandarin corpus, and real-time factor.
+"""ASR evaluation: Qunmi's transcription pipeline side by side with plain faster-whisper.
 
 Reads ``<corpora>/zh_speech/manifest.jsonl`` (one record per clip: ``id``, ``wav``, ``text``).
 Reference and hypothesis are normalised the same way before scoring: NFKC, simplified script,
 Arabic numerals read as Chinese numerals, and no punctuation, symbols or spaces.
 
-Run ``qunmi eval asr`` (``--check-floors`` exits 1 when a figure is worse than
+Two systems read every clip with the same loaded model:
+
+- **qunmi** — the configured transcriber exactly as the product runs it (decoding by PyAV,
+  windows, the settings' decoding options, silence padding, text cleaning, punctuation);
+- **plain** — faster-whisper called directly the way its README does (beam 5, no VAD, no
+  prompt, its own audio loading), the text converted to simplified characters.
+
+The table shows per-clip CER, the mean of the clip CERs (every clip counts the same), the
+overall CER (every character counts the same, so the long meeting clip weighs most) and the
+real-time factor (processing seconds / audio seconds; a short clip costs a whole 30 s context,
+so clip RTF is far above that of a long recording, which ``make bench`` measures). With
+``--repeats N`` each system runs N times and RTF is given as median and spread.
+
+``qunmi eval asr`` (``--check-floors`` exits 1 when Qunmi's figures are worse than
 ``evals/floors/asr.json``). A missing corpus is reported and exits 0.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import statistics
 import time
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import zhconv
 
-__all__ = ["ClipScore", "Report", "cer", "edit_distance", "main", "normalize", "run"]
+__all__ = [
+    "ClipScore",
+    "Report",
+    "cer",
+    "default_corpora",
+    "edit_distance",
+    "main",
+    "normalize",
+    "run",
+]
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_CORPORA = REPO.parent / "shared" / "corpora"
 FLOORS = Path(__file__).resolve().parent / "floors" / "asr.json"
+PLAIN_LABEL = "faster-whisper（直接调用：beam 5，无 VAD，无提示词）"
 
 _DIGITS = str.maketrans("0123456789", "零一二三四五六七八九")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def default_corpora() -> Path:
+    """``$QUNMI_CORPORA``, else the first ``shared/corpora`` beside the repository or above it
+    (a checkout's sibling, or the folder that holds a worktree)."""
+    env = os.environ.get("QUNMI_CORPORA")
+    if env:
+        return Path(env)
+    candidates = [parent / "shared" / "corpora" for parent in REPO.parents[:3]]
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
+DEFAULT_CORPORA = default_corpora()
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,18 +89,30 @@ class ClipScore:
 
 @dataclass(frozen=True, slots=True)
 class Report:
+    """One system's run over the corpus (the last of its repeats) and the RTF of every repeat."""
+
     model: str
     settings: dict[str, Any]
     clips: list[ClipScore]
     load_seconds: float
+    rtfs: tuple[float, ...] = ()
 
     @property
     def cer(self) -> float:
+        """Overall CER: errors over all reference characters."""
         chars = sum(c.ref_chars for c in self.clips)
         return sum(c.errors for c in self.clips) / chars if chars else 0.0
 
     @property
+    def mean_cer(self) -> float:
+        """The mean of the clips' CERs."""
+        return statistics.fmean(c.cer for c in self.clips) if self.clips else 0.0
+
+    @property
     def rtf(self) -> float:
+        """Median real-time factor over the repeats."""
+        if self.rtfs:
+            return statistics.median(self.rtfs)
         audio = sum(c.duration for c in self.clips)
         return sum(c.seconds for c in self.clips) / audio if audio else 0.0
 
@@ -93,8 +143,14 @@ def cer(reference: str, hypothesis: str) -> float:
     return edit_distance(ref, normalize(hypothesis)) / max(1, len(ref))
 
 
-def run(corpus_dir: Path, *, model: str | None = None) -> Report:
-    """Transcribe every clip of ``corpus_dir`` (a ``zh_speech`` folder) with the configured model."""
+Hear = Callable[[Path], tuple[str, float, float]]
+"""A system under test: clip path → (text, audio seconds, processing seconds)."""
+
+
+def run(
+    corpus_dir: Path, *, model: str | None = None, repeats: int = 1, plain: bool = True
+) -> list[Report]:
+    """Score Qunmi's configured transcriber and (``plain``) faster-whisper called directly."""
     from assistant.adapters.transcribers import FasterWhisperTranscriber, build_transcriber
     from assistant.settings import Settings
 
@@ -105,41 +161,84 @@ def run(corpus_dir: Path, *, model: str | None = None) -> Report:
     if isinstance(transcriber, FasterWhisperTranscriber):
         transcriber.load()
     load_seconds = time.perf_counter() - started
-    clips = []
-    for record in _manifest(corpus_dir):
-        result = transcriber.transcribe(corpus_dir / record["wav"])
-        ref, hyp = normalize(record["text"]), normalize(result.text)
-        clips.append(
-            ClipScore(
-                id=record["id"],
-                duration=result.duration,
-                reference=record["text"],
-                hypothesis=result.text,
-                errors=edit_distance(ref, hyp),
-                ref_chars=len(ref),
-                seconds=result.processing_seconds,
-            )
-        )
+    records = _manifest(corpus_dir)
+
+    def qunmi(path: Path) -> tuple[str, float, float]:
+        result = transcriber.transcribe(path)
+        return result.text, result.duration, result.processing_seconds
+
     shown = whisper.model_dump(
         include={
             "backend",
             "model",
             "compute_type",
-            "device",
             "language",
             "beam_size",
             "cpu_threads",
             "vad_filter",
-            "no_repeat_ngram_size",
             "chunk_seconds",
         }
     )
-    return Report(model=transcriber.name, settings=shown, clips=clips, load_seconds=load_seconds)
+    reports = [_score(corpus_dir, records, qunmi, repeats, transcriber.name, shown, load_seconds)]
+    if plain and isinstance(transcriber, FasterWhisperTranscriber):
+        direct = _plain_faster_whisper(transcriber.load(), whisper.language)
+        plain_settings = {"beam_size": 5, "vad_filter": False, "prompt": None}
+        reports.append(
+            _score(corpus_dir, records, direct, repeats, PLAIN_LABEL, plain_settings, 0.0)
+        )
+    return reports
+
+
+def _plain_faster_whisper(model: Any, language: str) -> Hear:
+    from faster_whisper import decode_audio
+
+    def hear(path: Path) -> tuple[str, float, float]:
+        started = time.perf_counter()
+        samples = decode_audio(str(path), sampling_rate=16_000)
+        segments, _info = model.transcribe(samples, language=language, beam_size=5)
+        text = zhconv.convert("".join(s.text for s in segments), "zh-hans")
+        return text, len(samples) / 16_000, time.perf_counter() - started
+
+    return hear
+
+
+def _score(
+    corpus_dir: Path,
+    records: Sequence[dict[str, Any]],
+    hear: Hear,
+    repeats: int,
+    label: str,
+    settings: dict[str, Any],
+    load_seconds: float,
+) -> Report:
+    rtfs = []
+    clips: list[ClipScore] = []
+    for _ in range(max(1, repeats)):
+        clips = []
+        for record in records:
+            text, duration, seconds = hear(corpus_dir / record["wav"])
+            ref, hyp = normalize(record["text"]), normalize(text)
+            clips.append(
+                ClipScore(
+                    id=record["id"],
+                    duration=duration,
+                    reference=record["text"],
+                    hypothesis=text,
+                    errors=edit_distance(ref, hyp),
+                    ref_chars=len(ref),
+                    seconds=seconds,
+                )
+            )
+        audio = sum(c.duration for c in clips)
+        rtfs.append(sum(c.seconds for c in clips) / audio if audio else 0.0)
+    return Report(label, settings, clips, load_seconds, tuple(rtfs))
 
 
 def check(report: Report, floors: dict[str, Any]) -> list[str]:
     """What falls short of the floors, as Chinese lines (empty when all is well)."""
     problems = []
+    if report.mean_cer > floors.get("mean_cer", 1.0):
+        problems.append(f"平均 CER {report.mean_cer:.3f} 高于底线 {floors['mean_cer']:.3f}")
     if report.cer > floors.get("overall_cer", 1.0):
         problems.append(f"总 CER {report.cer:.3f} 高于底线 {floors['overall_cer']:.3f}")
     if report.rtf > floors.get("rtf", float("inf")):
@@ -152,49 +251,67 @@ def check(report: Report, floors: dict[str, Any]) -> list[str]:
 
 
 def main(
-    *, corpora: Path | None = None, check_floors: bool = False, model: str | None = None
+    *,
+    corpora: Path | None = None,
+    check_floors: bool = False,
+    model: str | None = None,
+    repeats: int = 1,
+    plain: bool = True,
 ) -> int:
-    """Print the table; the return value is the exit code."""
+    """Print the side-by-side table; the return value is the exit code."""
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
-    corpus_dir = (corpora or DEFAULT_CORPORA) / "zh_speech"
+    console = Console(width=max(120, Console().width))
+    corpus_dir = (corpora or default_corpora()) / "zh_speech"
     if not (corpus_dir / "manifest.jsonl").is_file():
         console.print(f"找不到语音语料：{corpus_dir}/manifest.jsonl，跳过 ASR 评测。")
         return 0
-    report = run(corpus_dir, model=model)
-    console.print(f"模型：{report.model}  设置：{json.dumps(report.settings, ensure_ascii=False)}")
-    console.print(f"模型加载 {report.load_seconds:.2f} 秒")
-    table = Table(title="ASR 字错误率（CER）")
-    for column in ("id", "时长(秒)", "参考", "识别", "CER", "实时率"):
-        table.add_column(column, overflow="fold")
-    for clip in report.clips:
-        table.add_row(
-            clip.id[:24],
-            f"{clip.duration:.1f}",
-            clip.reference,
-            clip.hypothesis,
-            f"{clip.cer:.3f}",
-            f"{clip.rtf:.3f}",
-        )
-    table.add_row(
-        "总计",
-        f"{sum(c.duration for c in report.clips):.1f}",
-        "",
-        "",
-        f"{report.cer:.3f}",
-        f"{report.rtf:.3f}",
-    )
+    reports = run(corpus_dir, model=model, repeats=repeats, plain=plain)
+    qunmi = reports[0]
+    console.print(f"群秘：{qunmi.model}  设置：{json.dumps(qunmi.settings, ensure_ascii=False)}")
+    console.print(f"模型加载 {qunmi.load_seconds:.2f} 秒；每个系统跑 {max(1, repeats)} 遍")
+    names = ["群秘"] + (["faster-whisper 直接调用"] if len(reports) > 1 else [])
+    table = Table(title="ASR 字错误率（CER），左右对照")
+    table.add_column("id", overflow="fold")
+    table.add_column("时长(秒)", justify="right")
+    table.add_column("参考", overflow="fold")
+    for name in names:
+        table.add_column(f"{name} 识别", overflow="fold")
+        table.add_column(f"{name} CER", justify="right")
+    for i, clip in enumerate(qunmi.clips):
+        row = [clip.id[:24], f"{clip.duration:.1f}", clip.reference]
+        for report in reports:
+            other = report.clips[i]
+            row += [other.hypothesis, f"{other.cer:.3f}"]
+        table.add_row(*row)
+    table.add_section()
+    for label, value in (("平均 CER（逐段平均）", "mean_cer"), ("总 CER（按字）", "cer")):
+        row = [label, "", ""]
+        for report in reports:
+            row += ["", f"{getattr(report, value):.3f}"]
+        table.add_row(*row)
+    row = ["实时率 中位数（最小–最大）", f"{sum(c.duration for c in qunmi.clips):.1f}", ""]
+    for report in reports:
+        row += ["", _spread(report.rtfs)]
+    table.add_row(*row)
     console.print(table)
+    if len(reports) > 1:
+        console.print(f"对照：{PLAIN_LABEL}，文本转为简体后评分。")
     if not check_floors:
         return 0
-    problems = check(report, json.loads(FLOORS.read_text(encoding="utf-8")))
+    problems = check(qunmi, json.loads(FLOORS.read_text(encoding="utf-8")))
     for line in problems:
         console.print(f"[red]{line}[/red]")
     if not problems:
         console.print("[green]全部达到底线。[/green]")
     return 1 if problems else 0
+
+
+def _spread(values: Sequence[float]) -> str:
+    if len(values) < 2:
+        return f"{values[0]:.3f}" if values else "-"
+    return f"{statistics.median(values):.3f}（{min(values):.3f}–{max(values):.3f}）"
 
 
 def _manifest(corpus_dir: Path) -> list[dict[str, Any]]:

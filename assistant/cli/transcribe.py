@@ -41,6 +41,9 @@ def transcribe(
     ] = None,
     prompt: Annotated[str | None, typer.Option(help="提示词：成员名、项目术语。")] = None,
     language: Annotated[str | None, typer.Option(help="语言，默认 zh；auto 为自动识别。")] = None,
+    follow: Annotated[
+        bool, typer.Option("--follow", help="边识别边输出，每段一行（带时间）；适合长录音。")
+    ] = False,
 ) -> None:
     """把语音或会议录音转成文字（本机离线）。"""
     from rich.console import Console
@@ -48,6 +51,7 @@ def transcribe(
 
     from assistant.adapters.transcribers import build_transcriber
     from assistant.errors import TranscriptionError
+    from assistant.ports import TranscriptSegment
     from assistant.settings import Settings
 
     settings = Settings()
@@ -74,8 +78,12 @@ def transcribe(
             def progress(done: float, total: float | None) -> None:
                 bar.update(task, completed=done, total=total)
 
+            def show(segment: TranscriptSegment) -> None:
+                if follow and not as_json:
+                    typer.echo(f"[{_clock(segment.start)}] {segment.text}")
+
             result = transcriber.transcribe(
-                file, language=language, prompt=prompt, progress=progress
+                file, language=language, prompt=prompt, progress=progress, on_segment=show
             )
     except TranscriptionError as exc:
         err.print(f"[red]转写失败：{exc.reason}[/red]")
@@ -91,7 +99,8 @@ def transcribe(
         }
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return
-    typer.echo(result.text)
+    if not follow:
+        typer.echo(result.text)
     rtf = result.processing_seconds / result.duration if result.duration else 0.0
     err.print(
         f"[dim]{result.model}，音频 {result.duration:.1f} 秒，"
@@ -132,14 +141,29 @@ def models_install(
 
 def eval_asr(
     corpora: Annotated[
-        Path | None, typer.Option(help="语料目录（默认 ../shared/corpora）。")
+        Path | None,
+        typer.Option(help="语料目录（默认 $QUNMI_CORPORA 或仓库旁的 shared/corpora）。"),
     ] = None,
     check_floors: Annotated[
         bool, typer.Option("--check-floors", help="低于 evals/floors/asr.json 时退出码为 1。")
     ] = False,
     model: Annotated[str | None, typer.Option(help="覆盖 QUNMI_WHISPER__MODEL。")] = None,
+    repeats: Annotated[int, typer.Option(min=1, help="每个系统跑几遍（实时率取中位数）。")] = 1,
+    plain: Annotated[
+        bool, typer.Option("--plain/--no-plain", help="同时跑直接调用的 faster-whisper 作对照。")
+    ] = True,
 ) -> None:
-    """语音识别评测：每段的字错误率（CER）和实时率。"""
+    """语音识别评测：群秘与直接调用 faster-whisper 左右对照，每段 CER、平均与总 CER、实时率。"""
     from evals.asr import main as run_eval
 
-    raise typer.Exit(run_eval(corpora=corpora, check_floors=check_floors, model=model))
+    raise typer.Exit(
+        run_eval(
+            corpora=corpora, check_floors=check_floors, model=model, repeats=repeats, plain=plain
+        )
+    )
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"

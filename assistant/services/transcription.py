@@ -1,6 +1,11 @@
 """Recordings to text, as background jobs: upload → queued → running (with progress) → done or
 failed. A job survives a restart (queued and running jobs are picked up again), the model is
-loaded once and shared, and a finished transcript can be attached to a meeting."""
+loaded once and shared, and a finished transcript can be attached to a meeting.
+
+Segments are delivered while the job runs: every :class:`TranscriptListener` subscribed with
+:meth:`TranscriptionJobs.subscribe` sees each finished segment as it is decoded, and the job's
+stored ``result`` holds the segments so far (``"partial": true``), so the minutes of a two-hour
+meeting can be built alongside its transcription instead of after it."""
 
 from __future__ import annotations
 
@@ -11,20 +16,34 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from assistant.domain import Job, JobState
 from assistant.errors import InvalidInput, NotFound, QunmiError
-from assistant.ports import Clock, Transcriber
+from assistant.ports import Clock, Transcriber, Transcript, TranscriptSegment
 from assistant.services.background import BackgroundLoop
 from assistant.unit_of_work import UnitOfWorkFactory
 
-__all__ = ["TranscriptionJobs", "save_upload"]
+__all__ = ["TranscriptListener", "TranscriptionJobs", "save_upload"]
 
 log = logging.getLogger(__name__)
 
 _SAFE_SUFFIX = re.compile(r"^\.[a-z0-9]{1,8}$")
 _PROGRESS_EVERY = 1.0  # seconds between progress writes
+_PARTIAL_EVERY = 5.0  # seconds between writes of the segments so far
+
+
+class TranscriptListener(Protocol):
+    """Follows transcription jobs as they run (a summarizer, a live console view...).
+
+    Called on the transcription thread, in order: ``on_segment`` for each finished segment, then
+    ``on_finished`` once with the whole transcript (after it is stored). A listener that raises
+    is logged and the job goes on.
+    """
+
+    def on_segment(self, job: Job, segment: TranscriptSegment) -> None: ...
+
+    def on_finished(self, job: Job, transcript: Transcript) -> None: ...
 
 
 def save_upload(media_dir: Path, data: bytes, filename: str | None, *, max_bytes: int) -> Path:
@@ -67,6 +86,11 @@ class TranscriptionJobs(BackgroundLoop):
         self._transcriber = transcriber
         self.media_dir = media_dir
         self.max_upload_bytes = max_upload_bytes
+        self._listeners: list[TranscriptListener] = []
+
+    def subscribe(self, listener: TranscriptListener) -> None:
+        """Have ``listener`` follow every job from now on."""
+        self._listeners.append(listener)
 
     # -- submitting and reading ---------------------------------------------------------
     def submit(
@@ -118,8 +142,10 @@ class TranscriptionJobs(BackgroundLoop):
     # -- running ------------------------------------------------------------------------
     def run(self, job_id: int) -> Job:
         """Transcribe one job now (the worker calls this; tests may too)."""
-        job = self._set(job_id, state=JobState.RUNNING, progress=0.0, error=None)
+        job = self._set(job_id, state=JobState.RUNNING, progress=0.0, error=None, result=None)
         last_write = 0.0
+        last_partial = time.monotonic()
+        heard: list[TranscriptSegment] = []
 
         def progress(done: float, total: float | None) -> None:
             nonlocal last_write
@@ -127,6 +153,16 @@ class TranscriptionJobs(BackgroundLoop):
             if total and now - last_write >= _PROGRESS_EVERY:
                 last_write = now
                 self._set(job_id, progress=round(min(done / total, 0.99), 3))
+
+        def on_segment(segment: TranscriptSegment) -> None:
+            nonlocal last_partial
+            heard.append(segment)
+            for listener in self._listeners:
+                self._tell(listener.on_segment, job, segment)
+            now = time.monotonic()
+            if now - last_partial >= _PARTIAL_EVERY:
+                last_partial = now
+                self._set(job_id, result=_partial(heard))
 
         try:
             if not job.input_path or not Path(job.input_path).exists():
@@ -136,6 +172,7 @@ class TranscriptionJobs(BackgroundLoop):
                 language=job.params.get("language"),
                 prompt=job.params.get("prompt"),
                 progress=progress,
+                on_segment=on_segment,
             )
         except QunmiError as exc:
             return self._set(job_id, state=JobState.FAILED, error=exc.reason)
@@ -155,7 +192,16 @@ class TranscriptionJobs(BackgroundLoop):
                     meeting.transcript = transcript.text
                     uow.meetings.update(meeting)
             uow.commit()
-            return stored
+        for listener in self._listeners:
+            self._tell(listener.on_finished, stored, transcript)
+        return stored
+
+    @staticmethod
+    def _tell(callback: Callable[..., None], *args: Any) -> None:
+        try:
+            callback(*args)
+        except Exception:  # noqa: BLE001 - a listener's failure must not lose the transcript
+            log.exception("transcript listener %r failed", callback)
 
     def _set(self, job_id: int, **changes: Any) -> Job:
         with self._uow_factory() as uow:
@@ -182,3 +228,11 @@ class TranscriptionJobs(BackgroundLoop):
                 log.exception("transcription worker iteration failed")
             self._wake.wait(5.0)
             self._wake.clear()
+
+
+def _partial(segments: list[TranscriptSegment]) -> dict[str, Any]:
+    return {
+        "partial": True,
+        "text": "".join(s.text for s in segments),
+        "segments": [asdict(s) for s in segments],
+    }

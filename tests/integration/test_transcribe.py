@@ -96,6 +96,34 @@ def test_long_audio_in_windows_keeps_time_and_text(
     assert seen[-1][1] == pytest.approx(result.duration, abs=0.1)
 
 
+def test_segments_arrive_while_the_rest_is_still_being_heard(
+    data_dir: Path, all_clips: tuple[npt.NDArray[np.float32], str]
+) -> None:
+    samples, text = all_clips
+    small_windows = FasterWhisperTranscriber(WhisperSettings(chunk_seconds=8.0), data_dir=data_dir)
+    heard_so_far = [0.0]
+    stream = small_windows.stream(
+        encode(samples, "wav"), progress=lambda done, _total: heard_so_far.__setitem__(0, done)
+    )
+    total = len(samples) / SAMPLE_RATE
+    arrivals = [(segment, heard_so_far[0]) for segment in stream]
+    assert arrivals and arrivals[0][1] < total / 2  # the first words before half is decoded
+    result = stream.result()
+    assert [segment for segment, _ in arrivals] == result.segments
+    assert result.language == "zh" and result.duration == pytest.approx(total, abs=0.05)
+    assert cer(text, result.text) <= 0.45, result.text
+    seen: list[str] = []
+    again = small_windows.transcribe(
+        encode(samples, "wav"), on_segment=lambda s: seen.append(s.text)
+    )
+    assert seen == [s.text for s in again.segments] and "".join(seen) == again.text
+
+
+def test_stream_refuses_bad_audio_at_once(transcriber: FasterWhisperTranscriber) -> None:
+    with pytest.raises(TranscriptionError):
+        transcriber.stream(b"this is not audio at all")
+
+
 def test_silence_and_noise_give_no_words(transcriber: FasterWhisperTranscriber) -> None:
     rng = np.random.default_rng(7)
     silence = np.zeros(SAMPLE_RATE * 8, dtype=np.float32)

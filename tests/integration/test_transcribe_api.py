@@ -105,7 +105,7 @@ def test_voice_note_is_sent_as_wav_and_segments_come_back(server: SpeechServer) 
     transcriber = OpenAIAudioTranscriber(settings, llm=llm)
     result = transcriber.transcribe(encode(tone(3.0), "amr"), prompt="成员：张伟。")
 
-    assert result.text == "明天开会，讨论进度"
+    assert result.text == "明天开会，讨论进度。"  # a segment ends with a stop
     assert [(s.start, s.end) for s in result.segments] == [(0.0, 1.4), (1.4, 2.9)]
     assert result.model == "api:whisper-large-v3"
     [request] = server.requests
@@ -125,7 +125,7 @@ def test_llm_endpoint_and_key_are_used_when_speech_has_none(server: SpeechServer
     settings = WhisperSettings(backend="api", api_model="gpt-4o-transcribe")
     llm = LLMSettings(base_url=server.url, api_key=SecretStr("sk-llm"))
     result = OpenAIAudioTranscriber(settings, llm=llm).transcribe(encode(tone(1.0), "wav"))
-    assert result.text == "好的"
+    assert result.text == "好的。"
     assert server.requests[0].authorization == "Bearer sk-llm"
     assert server.requests[0].fields["response_format"] == "json"
 

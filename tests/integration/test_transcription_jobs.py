@@ -14,6 +14,8 @@ from api.app import create_app
 from assistant.adapters.transcribers import FasterWhisperTranscriber
 from assistant.bootstrap import Qunmi, bootstrap
 from assistant.clock import FixedClock
+from assistant.domain import Job
+from assistant.ports import Transcript, TranscriptSegment
 from assistant.settings import Settings
 from evals.asr import cer
 from tests.conftest import NOW
@@ -91,3 +93,38 @@ def test_bad_uploads(app: tuple[TestClient, Qunmi]) -> None:
         and Path(failed.input_path).parent == q.transcriptions.media_dir
     )
     assert client.get("/transcriptions/12345").status_code == 404
+
+
+class RecordingListener:
+    """A TranscriptListener that keeps what it was told; ``fail`` makes it raise on segments."""
+
+    def __init__(self, *, fail: bool = False) -> None:
+        self.fail = fail
+        self.segments: list[tuple[int | None, TranscriptSegment]] = []
+        self.finished: list[tuple[int | None, Transcript]] = []
+
+    def on_segment(self, job: Job, segment: TranscriptSegment) -> None:
+        if self.fail:
+            raise RuntimeError("listener broke")
+        self.segments.append((job.id, segment))
+
+    def on_finished(self, job: Job, transcript: Transcript) -> None:
+        self.finished.append((job.id, transcript))
+
+
+def test_listeners_follow_a_job_segment_by_segment(app: tuple[TestClient, Qunmi]) -> None:
+    client, q = app
+    assert q.transcriptions is not None
+    audio = (FIXTURES / CLIP["file"]).read_bytes()
+    listener, broken = RecordingListener(), RecordingListener(fail=True)
+    q.transcriptions.subscribe(broken)  # a failing listener is logged; the job goes on
+    q.transcriptions.subscribe(listener)
+    job = q.transcriptions.submit(audio, filename="rec.ogg")
+    done = q.transcriptions.run(job.id or 0)
+    assert done.state.value == "done"
+    assert listener.segments and {job_id for job_id, _ in listener.segments} == {job.id}
+    [(finished_id, transcript)] = listener.finished
+    assert finished_id == job.id
+    assert [s for _, s in listener.segments] == transcript.segments
+    assert done.result is not None and done.result["text"] == transcript.text
+    assert "partial" not in done.result

@@ -39,14 +39,14 @@ def client(
     q = bootstrap(settings, clock=clock, transcriber=bundled_transcriber)
     with TestClient(create_app(q, start_worker=False, seed_demo=False)) as c:
         c.post("/members", json={"display_name": "张三", "role": "pm"})
-        c.post("/members", json={"display_name": "李四", "aliases": ["老李"]})
+        c.post("/members", json={"display_name": "李四", "aliases": ["老李", "小王"]})
         yield c
     q.close()
 
 
 def test_voice_note_creates_the_task_it_speaks_of(client: TestClient) -> None:
     form = {"chat": "官网群", "sender": "张三", "external_id": "voice-1"}
-    audio = amr("zh_command_task")  # 李四明天写报告。
+    audio = amr("zh_command_task")  # 小王明天写报告。(小王 is 李四's alias)
     r = client.post("/messages/voice", files={"file": ("note.amr", audio, "audio/amr")}, data=form)
     assert r.status_code == 200, r.text
     out = r.json()

@@ -18,7 +18,7 @@ from assistant.bootstrap import Qunmi, bootstrap
 from assistant.clock import FixedClock
 from assistant.domain import ChatContext, IncomingMessage, MessageState, ToolCall
 from assistant.engines.rules import RuleEngine
-from assistant.ports import Transcript
+from assistant.ports import SegmentCallback, Transcript, TranscriptSegment, TranscriptStream
 from assistant.services.worker import InProcessWorker
 from assistant.settings import Settings, WeComSettings
 from tests.conftest import NOW
@@ -48,6 +48,19 @@ class FakeTranscriber:
     def __init__(self) -> None:
         self.heard: list[Any] = []
 
+    def stream(
+        self,
+        audio: Path | bytes,
+        *,
+        language: str | None = None,
+        prompt: str | None = None,
+        progress: Any | None = None,
+    ) -> TranscriptStream:
+        self.heard.append(audio)
+        stream = TranscriptStream(model=self.name, language=language or "zh")
+        stream.duration = 2.0
+        return stream.attach(iter([TranscriptSegment(start=0.0, end=2.0, text=VOICE_TEXT)]))
+
     def transcribe(
         self,
         audio: Path | bytes,
@@ -55,9 +68,13 @@ class FakeTranscriber:
         language: str | None = None,
         prompt: str | None = None,
         progress: Any | None = None,
+        on_segment: SegmentCallback | None = None,
     ) -> Transcript:
-        self.heard.append(audio)
-        return Transcript(text=VOICE_TEXT, language=language or "zh", duration=2.0)
+        stream = self.stream(audio, language=language, prompt=prompt, progress=progress)
+        for segment in stream:
+            if on_segment is not None:
+                on_segment(segment)
+        return stream.result()
 
 
 class FlakyEngine:

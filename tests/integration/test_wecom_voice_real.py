@@ -50,7 +50,8 @@ def world(
             "/members", json={"display_name": "张三", "role": "pm", "wecom_userid": "zhangsan"}
         )
         client.post(
-            "/members", json={"display_name": "李四", "aliases": ["老李"], "wecom_userid": "lisi"}
+            "/members",
+            json={"display_name": "李四", "aliases": ["老李", "小王"], "wecom_userid": "lisi"},
         )
         yield client, q, api
     q.close()
@@ -75,7 +76,7 @@ def test_wecom_voice_note_becomes_the_task_it_speaks_of(
     assert InProcessWorker(q.processor).drain() == 1
     tasks = client.get("/tasks").json()["items"]
     assert len(tasks) == 1, tasks
-    assert tasks[0]["assignee"] == "李四"  # 李四明天写报告。
+    assert tasks[0]["assignee"] == "李四"  # 小王明天写报告。(小王 is 李四's alias)
     assert tasks[0]["due"] == "2026-11-26T18:00:00+08:00"
     assert "报告" in tasks[0]["title"]
     replies = [s["markdown"]["content"] for s in api.sent if s.get("touser") == "zhangsan"]

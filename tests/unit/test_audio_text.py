@@ -14,11 +14,11 @@ from typer.testing import CliRunner
 from assistant.adapters.transcribers.bundled import bundled_model_dir, ensure_bundled_model
 from assistant.adapters.transcribers.faster import resolve_model_path
 from assistant.adapters.transcribers.text import (
-    STYLE_PROMPT,
     build_prompt,
     clean_text,
     collapse_repeats,
     is_hallucination,
+    punctuate,
     whisper_prompt,
 )
 from assistant.adapters.transcribers.whisper_torch import OpenAIWhisperTranscriber
@@ -31,7 +31,16 @@ def test_clean_text_gives_simplified_chinese_with_full_width_punctuation() -> No
     assert (
         clean_text("1-2線城市雖然也處於調整中,對嗎?", "zh") == "1-2线城市虽然也处于调整中，对吗？"
     )
-    assert clean_text("我们 明天 开会.", "zh") == "我们明天开会。"
+    assert clean_text("我们 明天 开会.", "zh") == "我们，明天，开会。"  # a space is a pause
+    assert clean_text("好， 我们 开会", "zh") == "好，我们，开会"
+
+
+def test_segments_end_with_a_stop_or_a_question_mark() -> None:
+    assert punctuate("明天下午开会", "zh") == "明天下午开会。"
+    assert punctuate("今天的任务都完成了吗", "zh") == "今天的任务都完成了吗？"
+    assert punctuate("好的，谢谢！", "zh") == "好的，谢谢！"
+    assert punctuate("版本 3.5", "zh") == "版本 3.5"
+    assert punctuate("see you", "en") == "see you"
     assert clean_text("version 3.5, ok", "en") == "version 3.5, ok"
 
 
@@ -47,7 +56,10 @@ def test_silence_hallucinations_and_prompt_echoes_are_recognised() -> None:
     assert is_hallucination("谢谢观看。")
     assert is_hallucination("。")
     prompt = whisper_prompt(build_prompt(members=["张伟", "李娜"], terms=["群秘"]), "zh")
-    assert is_hallucination("以下是普通话的句子。", prompt)
+    assert is_hallucination("成员：张伟、李娜。", prompt)
+    assert is_hallucination("术语：张伟：张伟：", prompt)  # the prompt's words strung together
+    assert is_hallucination("语：张伟、李娜。术语：群秘。", prompt)
+    assert not is_hallucination("张伟，群秘好用吗？", prompt)
     assert not is_hallucination("张伟，今天的周报发了吗？", prompt)
     assert not is_hallucination("谢谢观看我们的演示，下面开始讨论。")
 
@@ -55,12 +67,12 @@ def test_silence_hallucinations_and_prompt_echoes_are_recognised() -> None:
 def test_prompt_is_built_from_members_and_terms_and_bounded() -> None:
     prompt = build_prompt(members=["张伟", "李娜", "张伟", " "], terms=["群秘", "周报"])
     assert prompt == "成员：张伟、李娜。术语：群秘、周报。"
-    assert whisper_prompt(prompt, "zh") == STYLE_PROMPT + prompt
-    assert whisper_prompt(None, "zh") == STYLE_PROMPT
-    assert whisper_prompt(None, "en") is None
+    assert whisper_prompt(prompt, "zh") == prompt  # no style sentence: it cost accuracy
+    assert whisper_prompt(None, "zh") is None
+    assert whisper_prompt("  ", "en") is None
     many = build_prompt(members=[f"成员{i:03d}" for i in range(200)])
     sent = whisper_prompt(many, "zh")
-    assert sent is not None and len(sent) < len(STYLE_PROMPT) + 125
+    assert sent is not None and len(sent) < 125 and sent.endswith("。")
 
 
 def test_bundled_model_is_joined_once_atomically(tmp_path: Path) -> None:

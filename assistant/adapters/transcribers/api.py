@@ -15,10 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from assistant.adapters.audio import AudioWindow, to_wav_bytes
-from assistant.adapters.transcribers.base import WindowResult, transcribe_in_windows
+from assistant.adapters.transcribers.base import (
+    StreamingTranscriber,
+    WindowResult,
+    stream_in_windows,
+)
 from assistant.adapters.transcribers.text import whisper_prompt
 from assistant.errors import TranscriptionError
-from assistant.ports import Transcript, TranscriptSegment
+from assistant.ports import TranscriptSegment, TranscriptStream
 from assistant.settings import LLMSettings, WhisperSettings
 
 __all__ = ["OpenAIAudioTranscriber"]
@@ -26,7 +30,7 @@ __all__ = ["OpenAIAudioTranscriber"]
 _NO_KEY = "not-needed"  # local servers take any key; the SDK insists on one
 
 
-class OpenAIAudioTranscriber:
+class OpenAIAudioTranscriber(StreamingTranscriber):
     """Speech to text over HTTP with the ``openai`` SDK's ``audio.transcriptions``."""
 
     name = "api"
@@ -51,15 +55,15 @@ class OpenAIAudioTranscriber:
             )
         return self._client
 
-    def transcribe(
+    def stream(
         self,
         audio: Path | bytes,
         *,
         language: str | None = None,
         prompt: str | None = None,
         progress: Any | None = None,
-    ) -> Transcript:
-        """Same contract as :class:`~.faster.FasterWhisperTranscriber.transcribe`."""
+    ) -> TranscriptStream:
+        """Same contract as :meth:`~.faster.FasterWhisperTranscriber.stream`."""
         value = language or self.settings.language
         lang = None if value == "auto" else value
         api_prompt = whisper_prompt(prompt, lang)
@@ -91,7 +95,7 @@ class OpenAIAudioTranscriber:
                 segments=_segments(result, window.duration),
             )
 
-        return transcribe_in_windows(
+        return stream_in_windows(
             audio,
             settings=self.settings,
             language=lang,

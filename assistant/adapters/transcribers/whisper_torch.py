@@ -14,11 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from assistant.adapters.audio import AudioWindow
-from assistant.adapters.transcribers.base import WindowResult, transcribe_in_windows
+from assistant.adapters.transcribers.base import (
+    StreamingTranscriber,
+    WindowResult,
+    stream_in_windows,
+)
 from assistant.adapters.transcribers.bundled import BUNDLED_MODEL_NAME
 from assistant.adapters.transcribers.text import whisper_prompt
 from assistant.errors import TranscriptionError
-from assistant.ports import Transcript, TranscriptSegment
+from assistant.ports import TranscriptSegment, TranscriptStream
 from assistant.settings import WhisperSettings
 
 __all__ = ["INSTALL_HINT", "OpenAIWhisperTranscriber"]
@@ -32,7 +36,7 @@ _MODELS: dict[tuple[str, str], Any] = {}
 _MODELS_LOCK = threading.Lock()
 
 
-class OpenAIWhisperTranscriber:
+class OpenAIWhisperTranscriber(StreamingTranscriber):
     """Speech to text with ``whisper.load_model(name or path)``, imported only when used."""
 
     name = "openai-whisper"
@@ -66,15 +70,15 @@ class OpenAIWhisperTranscriber:
                 _MODELS[key] = model
         return model
 
-    def transcribe(
+    def stream(
         self,
         audio: Path | bytes,
         *,
         language: str | None = None,
         prompt: str | None = None,
         progress: Any | None = None,
-    ) -> Transcript:
-        """Same contract as :class:`~.faster.FasterWhisperTranscriber.transcribe`."""
+    ) -> TranscriptStream:
+        """Same contract as :meth:`~.faster.FasterWhisperTranscriber.stream`."""
         value = language or self.settings.language
         lang = None if value == "auto" else value
         initial_prompt = whisper_prompt(prompt, lang)
@@ -103,7 +107,7 @@ class OpenAIWhisperTranscriber:
             ]
             return WindowResult(language=lang or str(result.get("language", "")), segments=segments)
 
-        return transcribe_in_windows(
+        return stream_in_windows(
             audio,
             settings=s,
             language=lang,
