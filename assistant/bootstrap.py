@@ -135,6 +135,7 @@ def bootstrap(
         else None,
         bot_name=settings.wecom.bot_name,
         serialize_writes=settings.resolved_database_url.startswith("sqlite"),
+        response_url_allowed=wecom.response_urls.allows,
     )
     processor = MessageProcessor(
         uow_factory=uow_factory,

@@ -65,6 +65,10 @@ class WeComSettings(BaseModel):
     bot_encoding_aes_key: SecretStr | None = None
     robot_keys: list[SecretStr] = Field(default_factory=list)
     api_base: str = "https://qyapi.weixin.qq.com"
+    # Where an AI bot's response_url may point: host names (HTTPS), or "scheme://host" entries
+    # (tests name a local server this way). A signed callback naming any other URL is not
+    # answered through it.
+    response_url_hosts: list[str] = Field(default_factory=lambda: ["qyapi.weixin.qq.com"])
     bot_name: str = "群秘"
     max_age_seconds: int = 300
     max_body_bytes: int = 64 * 1024

@@ -52,7 +52,9 @@ class WeComIntake:
         directory: Callable[[str], str | None] | None = None,
         bot_name: str = "",
         serialize_writes: bool = False,
+        response_url_allowed: Callable[[str], bool] | None = None,
     ) -> None:
+        self._response_url_allowed = response_url_allowed
         self._inbox = inbox
         self._uow_factory = uow_factory
         self._clock = clock
@@ -126,7 +128,11 @@ class WeComIntake:
             "chat_type": msg.chat_type,
         }
         if msg.response_url:
-            payload["response_url"] = msg.response_url
+            if self._response_url_allowed is None or self._response_url_allowed(msg.response_url):
+                payload["response_url"] = msg.response_url
+            else:
+                # Signed by the bot's token, yet not WeCom's: never post a reply there.
+                log.warning("bot message %s names a response URL outside WeCom", msg.msg_id)
         if msg.event:
             payload["event"] = msg.event
         new_member = self._prepare(
