@@ -19,6 +19,7 @@ from assistant.errors import (
     QunmiError,
     TranscriptionError,
 )
+from tools.validation import describe_all
 
 STATUS_BY_CODE: dict[str, int] = {
     InvalidInput.code: 422,
@@ -37,19 +38,7 @@ def status_for(error: dict[str, Any] | None) -> int:
 
 
 def _validation_reason(exc: RequestValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        loc = ".".join(str(x) for x in err.get("loc", ()) if x != "body")
-        kind = err.get("type", "")
-        if kind == "missing":
-            parts.append(f"缺少字段 {loc}")
-        elif kind == "json_invalid":
-            parts.append("请求体不是合法的 JSON")
-        elif kind == "extra_forbidden":
-            parts.append(f"不认识的字段 {loc}")
-        else:
-            parts.append(f"字段 {loc} 的类型或取值不对（{err.get('msg', '')}）")
-    return "；".join(dict.fromkeys(parts)) or "请求不合法"
+    return describe_all(exc.errors())
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -60,8 +49,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"loc": [str(x) for x in e.get("loc", ())], "type": e.get("type"), "msg": e.get("msg")}
-            for e in exc.errors()
+            {"loc": [str(x) for x in e.get("loc", ())], "type": e.get("type")} for e in exc.errors()
         ]
         return JSONResponse(
             status_code=422,

@@ -51,6 +51,12 @@ D = TypeVar("D")
 R = TypeVar("R", bound=Base)
 
 _MAX_PAGE = 500
+MAX_ID = 2**63 - 1
+"""The largest integer a BIGINT column (and SQLite) holds: larger ones match nothing."""
+
+
+def _storable(value: object) -> bool:
+    return not isinstance(value, int) or isinstance(value, bool) or -MAX_ID <= value <= MAX_ID
 
 
 class SqlRepository(Generic[D, R]):
@@ -116,6 +122,8 @@ class SqlRepository(Generic[D, R]):
 
     # -- operations -----------------------------------------------------------------------
     def get(self, record_id: int) -> D | None:
+        if not _storable(record_id):
+            return None
         row = self.session.get(self.row, record_id)
         return None if row is None else self._to_domain(row)
 
@@ -146,6 +154,8 @@ class SqlRepository(Generic[D, R]):
         for key, value in filters.items():
             if value is None:
                 continue
+            if not _storable(value):
+                raise InvalidInput(f"“{key}”的数值超出范围")
             if not self._special_filter_applies(key):
                 if key not in columns:
                     raise InvalidInput(f"不支持按“{key}”筛选")
@@ -169,8 +179,8 @@ class SqlRepository(Generic[D, R]):
         offset: int = 0,
         order: str | None = None,
     ) -> Page[D]:
-        if limit < 1 or offset < 0:
-            raise InvalidInput("limit 必须 ≥ 1，offset 必须 ≥ 0")
+        if limit < 1 or offset < 0 or not _storable(offset):
+            raise InvalidInput("limit 必须 ≥ 1，offset 必须在 0 到 2^63-1 之间")
         limit = min(limit, _MAX_PAGE)
         stmt = self._filtered(select(self.row), filters or {})
         total = self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
 from api.deps import QunmiDep
 from api.routes.common import answer_message
-from api.schemas import MessageIn, MessagePublic, OutcomePublic, PagePublic
+from api.schemas import (
+    IdFilter,
+    Limit,
+    MessageIn,
+    MessagePublic,
+    Offset,
+    OutcomePublic,
+    PagePublic,
+    RecordId,
+)
 from assistant.errors import NotFound
 from assistant.services.inbox import Inbound
 from tools.records import iso
@@ -59,9 +68,9 @@ def post_message(
 def list_messages(
     q: QunmiDep,
     state: Literal["received", "processing", "done", "failed", "dead"] | None = None,
-    chat_id: int | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    chat_id: IdFilter = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     with q.uow_factory() as uow:
         page = uow.messages.list(
@@ -76,7 +85,7 @@ def list_messages(
 
 
 @router.get("/messages/{message_id}", response_model=MessagePublic)
-def get_message(q: QunmiDep, message_id: int) -> dict[str, Any]:
+def get_message(q: QunmiDep, message_id: RecordId) -> dict[str, Any]:
     with q.uow_factory() as uow:
         message = uow.messages.get(message_id)
     if message is None:
@@ -85,6 +94,6 @@ def get_message(q: QunmiDep, message_id: int) -> dict[str, Any]:
 
 
 @router.post("/messages/{message_id}/replay", response_model=OutcomePublic)
-def replay_message(q: QunmiDep, message_id: int) -> dict[str, Any]:
+def replay_message(q: QunmiDep, message_id: RecordId) -> dict[str, Any]:
     """Send a failed or dead message through the engine again."""
     return q.processor.replay(message_id).to_dict()

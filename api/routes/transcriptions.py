@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, UploadFile, status
 
 from api.deps import QunmiDep
+from api.schemas import MAX_ID, RecordId
 from assistant.domain import Job
 from assistant.errors import InvalidInput
 from tools.records import iso
@@ -32,7 +33,9 @@ def _public(q: QunmiDep, job: Job) -> dict[str, Any]:
 async def submit_transcription(
     q: QunmiDep,
     file: Annotated[UploadFile, File(description="录音文件：WAV / MP3 / M4A / OGG / AMR / SILK")],
-    meeting_id: Annotated[int | None, Form(description="转写完成后挂到这个会议上")] = None,
+    meeting_id: Annotated[
+        int | None, Form(ge=1, le=MAX_ID, description="转写完成后挂到这个会议上")
+    ] = None,
     prompt: Annotated[
         str | None, Form(max_length=500, description="提示词：人名、项目术语")
     ] = None,
@@ -47,7 +50,7 @@ async def submit_transcription(
 
 
 @router.get("/transcriptions/{job_id}")
-def get_transcription(q: QunmiDep, job_id: int) -> dict[str, Any]:
+def get_transcription(q: QunmiDep, job_id: RecordId) -> dict[str, Any]:
     if q.transcriptions is None:
         raise InvalidInput("这个实例没有启用转写")
     return _public(q, q.transcriptions.get(job_id))

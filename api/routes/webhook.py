@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
@@ -25,7 +24,9 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import QunmiDep
 from api.routes.wecom import wake_worker
 from assistant.errors import InvalidInput
+from assistant.safejson import loads_bounded
 from assistant.services.inbox import Inbound
+from tools.validation import describe_all
 
 __all__ = ["router", "sign_webhook"]
 
@@ -79,9 +80,11 @@ async def webhook(
     if not hmac.compare_digest(expected.encode(), x_qunmi_signature.strip().encode()):
         return _reject(401, "签名不正确")
     try:
-        body = WebhookMessage.model_validate(json.loads(raw))
-    except (ValueError, ValidationError) as exc:
-        return _reject(400, f"请求体不合法：{type(exc).__name__}")
+        body = WebhookMessage.model_validate(loads_bounded(raw))
+    except InvalidInput as exc:
+        return _reject(400, exc.reason)
+    except ValidationError as exc:
+        return _reject(400, f"请求体不合法：{describe_all(exc.errors())}")
     inbound = Inbound(
         channel=f"webhook:{body.source}",
         chat=body.chat,

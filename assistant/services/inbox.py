@@ -135,9 +135,9 @@ def ensure_chat(
     uow: UnitOfWork, channel: str, chat: str, *, name: str | None, now: datetime
 ) -> Chat:
     found = uow.chats.by_external(channel, chat)
-    if found is None and chat.isdigit():
-        by_id = uow.chats.get(int(chat))
-        found = by_id
+    if found is None and chat.isascii() and chat.isdigit() and len(chat) <= 18:
+        # A bare number names a chat by id ("12"); "²" or a 20-digit number is just a name.
+        found = uow.chats.get(int(chat))
     if found is not None:
         return found
     return uow.chats.add(

@@ -4,7 +4,6 @@ the AI bot, redelivery, rejection of anything forged, replies through the (faked
 from __future__ import annotations
 
 import json
-
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
