@@ -53,6 +53,14 @@ _REFUSALS = {
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorPublic, "description": text} for status, text in _REFUSALS.items()
 }
+JSON_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": text,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorPublic"}}},
+    }
+    for status, text in _REFUSALS.items()
+}
+"""The same refusals for routes whose success is not JSON (the WeCom callbacks answer text)."""
 
 
 class PagePublic(BaseModel, Generic[T]):

@@ -24,6 +24,10 @@ from tools.records import iso
 
 router = APIRouter(tags=["messages"])
 
+ACCEPTED: dict[int | str, dict[str, Any]] = {
+    202: {"model": OutcomePublic, "description": "wait=false：已保存，稍后由后台处理"}
+}
+
 
 def _message_public(q: QunmiDep, m: Any) -> dict[str, Any]:
     return {
@@ -42,7 +46,7 @@ def _message_public(q: QunmiDep, m: Any) -> dict[str, Any]:
     }
 
 
-@router.post("/messages", response_model=OutcomePublic)
+@router.post("/messages", response_model=OutcomePublic, responses=ACCEPTED)
 def post_message(
     q: QunmiDep, body: MessageIn, response: Response, wait: bool = True
 ) -> dict[str, Any]:

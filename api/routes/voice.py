@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Form, Response, UploadFile
 
 from api.deps import QunmiDep
 from api.routes.common import answer_message
+from api.routes.messages import ACCEPTED
 from api.schemas import OutcomePublic
 from assistant.domain import MessageKind
 from assistant.services.inbox import Inbound
@@ -19,7 +20,7 @@ router = APIRouter(tags=["messages"])
 MAX_VOICE_BYTES = 2 * 1024 * 1024 - 64 * 1024  # under the app's body cap; a minute of AMR is ~12 KB
 
 
-@router.post("/messages/voice", response_model=OutcomePublic)
+@router.post("/messages/voice", response_model=OutcomePublic, responses=ACCEPTED)
 async def post_voice_message(
     q: QunmiDep,
     response: Response,

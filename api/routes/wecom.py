@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import QunmiDep
+from api.schemas import JSON_ERROR_RESPONSES
 from assistant.adapters.wecom.crypto import WeComCrypto
 from assistant.adapters.wecom.intake import WeComIntake
 from assistant.adapters.wecom.messages import (
@@ -30,7 +31,7 @@ __all__ = ["router", "wake_worker"]
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/wecom", tags=["wecom"])
+router = APIRouter(prefix="/wecom", tags=["wecom"], responses=JSON_ERROR_RESPONSES)
 
 SigQuery = Annotated[str, Query(max_length=128)]
 
