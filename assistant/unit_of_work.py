@@ -138,7 +138,8 @@ class JobRepository(Repository[Job], Protocol):
 
 
 class MilestoneRepository(Repository[Milestone], Protocol):
-    """Filters: ``due_after`` / ``due_before`` (datetime)."""
+    """Filters: ``due_after`` / ``due_before`` (datetime); ``cancelled`` (bool): milestones
+    whose creation was undone are left out unless it is given."""
 
 
 class UnitOfWork(Protocol):

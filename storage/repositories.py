@@ -403,16 +403,31 @@ class SqlAuditRepository(SqlRepository[AuditEntry, AuditRow]):
 
 
 class SqlMilestoneRepository(SqlRepository[Milestone, MilestoneRow]):
-    """Filters: ``due_after`` / ``due_before`` (datetime)."""
+    """Filters: ``due_after`` / ``due_before`` (datetime), ``cancelled`` (bool, default False)."""
 
     domain = Milestone
     row = MilestoneRow
     default_order = "due"
 
     def _special_filter_applies(self, key: str) -> bool:
-        return key in {"due_after", "due_before"}
+        return key in {"due_after", "due_before", "cancelled"}
+
+    def list(
+        self,
+        *,
+        filters: dict[str, Any] | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        order: str | None = None,
+    ) -> Page[Milestone]:
+        """Milestones whose creation was undone are left out unless ``cancelled`` is given."""
+        wanted = {"cancelled": False, **(filters or {})}
+        return super().list(filters=wanted, limit=limit, offset=offset, order=order)
 
     def _special_filter(self, stmt: Select[Any], key: str, value: Any) -> Select[Any]:
+        if key == "cancelled":
+            column = MilestoneRow.cancelled_at
+            return stmt.where(column.is_not(None) if value else column.is_(None))
         if key == "due_after":
             return stmt.where(MilestoneRow.due >= value)
         if key == "due_before":

@@ -23,7 +23,7 @@ from tools.handlers import CORE_HANDLERS
 from tools.permissions import PermissionPolicy, RolePolicy
 from tools.resolve import resolve_member_name
 from tools.scope import ExecutorConfig, Handler, Scope
-from tools.undo import apply_undo
+from tools.undo import apply_undo, record_state
 from tools.validation import validate_call
 from tools.vocabulary import TOOLS, ToolArgs
 
@@ -270,6 +270,9 @@ class Executor:
                 summary=applied.summary,
             )
             if tool != "query":
+                if applied.undo is not None:
+                    # How the record looks now: an undo later applies only to this state.
+                    applied.undo["state"] = record_state(uow, applied.undo)
                 entry = uow.audit.add(
                     AuditEntry(
                         tool=tool,

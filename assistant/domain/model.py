@@ -123,6 +123,7 @@ class Milestone:
     creator_id: int | None = None
     done: bool = False
     created_at: datetime | None = None
+    cancelled_at: datetime | None = None  # set when its creation was undone
 
 
 @dataclass(slots=True)
