@@ -28,6 +28,7 @@ from assistant.domain import (
     Project,
     Task,
     TaskEvent,
+    Worker,
 )
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "TaskRepository",
     "UnitOfWork",
     "UnitOfWorkFactory",
+    "WorkerRepository",
 ]
 
 T = TypeVar("T")
@@ -126,11 +128,36 @@ class MessageRepository(Repository[Message], Protocol):
 
     def due_for_processing(self, now: datetime, limit: int = 50) -> list[Message]: ...
 
-    def claim(self, message_id: int, now: datetime, lease_until: datetime) -> bool: ...
+    def claim(
+        self, message_id: int, now: datetime, lease_until: datetime, owner: str | None = None
+    ) -> bool:
+        """Take the message for processing (``owner`` holds the lease); False when it is not
+        claimable (someone else holds it, or it is finished)."""
+        ...
+
+    def holders(self, *, excluding: str) -> set[str]:
+        """The owners of the leases currently held by processes other than ``excluding``."""
+        ...
+
+    def release(self, owners: set[str], now: datetime) -> int:
+        """Make the messages held by ``owners`` claimable now (their holders are dead)."""
+        ...
 
 
 class AuditRepository(Repository[AuditEntry], Protocol):
     def by_key(self, key: str) -> AuditEntry | None: ...
+
+
+class WorkerRepository(Protocol):
+    """The processes that claim messages, with their heartbeats."""
+
+    def beat(self, worker: Worker) -> None:
+        """Record that ``worker`` is alive (insert or update)."""
+        ...
+
+    def get(self, worker_id: str) -> Worker | None: ...
+
+    def forget(self, worker_ids: set[str]) -> None: ...
 
 
 class JobRepository(Repository[Job], Protocol):
@@ -152,6 +179,7 @@ class UnitOfWork(Protocol):
     audit: AuditRepository
     jobs: JobRepository
     milestones: MilestoneRepository
+    workers: WorkerRepository
 
     def __enter__(self) -> Self: ...
 

@@ -30,6 +30,7 @@ from assistant.domain import (
     Task,
     TaskEvent,
     TaskStatus,
+    Worker,
 )
 from assistant.errors import Conflict, InvalidInput, NotFound
 from assistant.unit_of_work import Page
@@ -45,6 +46,7 @@ from storage.orm import (
     ProjectRow,
     TaskEventRow,
     TaskRow,
+    WorkerRow,
 )
 
 D = TypeVar("D")
@@ -378,7 +380,9 @@ class SqlMessageRepository(SqlRepository[Message, MessageRow]):
         stmt = select(MessageRow).where(self._claimable(now)).order_by(MessageRow.id).limit(limit)
         return [self._to_domain(r) for r in self.session.scalars(stmt)]
 
-    def claim(self, message_id: int, now: datetime, lease_until: datetime) -> bool:
+    def claim(
+        self, message_id: int, now: datetime, lease_until: datetime, owner: str | None = None
+    ) -> bool:
         """Atomically take a message for processing; False when someone else holds it."""
         result = self.session.execute(
             update(MessageRow)
@@ -387,10 +391,37 @@ class SqlMessageRepository(SqlRepository[Message, MessageRow]):
                 state=MessageState.PROCESSING.value,
                 next_attempt_at=lease_until,
                 attempts=MessageRow.attempts + 1,
+                claimed_by=owner,
             )
             .execution_options(synchronize_session=False)
         )
         return bool(getattr(result, "rowcount", 0) == 1)
+
+    def holders(self, *, excluding: str) -> set[str]:
+        rows = self.session.scalars(
+            select(MessageRow.claimed_by)
+            .where(
+                MessageRow.state == MessageState.PROCESSING.value,
+                MessageRow.claimed_by.is_not(None),
+                MessageRow.claimed_by != excluding,
+            )
+            .distinct()
+        )
+        return {r for r in rows if r}
+
+    def release(self, owners: set[str], now: datetime) -> int:
+        if not owners:
+            return 0
+        result = self.session.execute(
+            update(MessageRow)
+            .where(
+                MessageRow.state == MessageState.PROCESSING.value,
+                MessageRow.claimed_by.in_(sorted(owners)),
+            )
+            .values(next_attempt_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
 
 class SqlAuditRepository(SqlRepository[AuditEntry, AuditRow]):
@@ -439,3 +470,43 @@ class SqlJobRepository(SqlRepository[Job, JobRow]):
     domain = Job
     row = JobRow
     enums = {"state": JobState}
+
+
+class SqlWorkerRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def beat(self, worker: Worker) -> None:
+        row = self.session.get(WorkerRow, worker.id)
+        if row is None:
+            self.session.add(
+                WorkerRow(
+                    id=worker.id,
+                    host=worker.host,
+                    pid=worker.pid,
+                    started_at=worker.started_at,
+                    heartbeat_at=worker.heartbeat_at,
+                )
+            )
+        else:
+            row.heartbeat_at = worker.heartbeat_at
+        self.session.flush()
+
+    def get(self, worker_id: str) -> Worker | None:
+        row = self.session.get(WorkerRow, worker_id)
+        if row is None:
+            return None
+        return Worker(
+            id=row.id,
+            host=row.host,
+            pid=row.pid,
+            started_at=row.started_at,
+            heartbeat_at=row.heartbeat_at,
+        )
+
+    def forget(self, worker_ids: set[str]) -> None:
+        for worker_id in worker_ids:
+            row = self.session.get(WorkerRow, worker_id)
+            if row is not None:
+                self.session.delete(row)
+        self.session.flush()

@@ -22,6 +22,7 @@ from storage.repositories import (
     SqlMilestoneRepository,
     SqlProjectRepository,
     SqlTaskRepository,
+    SqlWorkerRepository,
 )
 
 __all__ = ["SqlUnitOfWork", "make_engine", "make_uow_factory"]
@@ -67,6 +68,7 @@ class SqlUnitOfWork:
         self.audit = SqlAuditRepository(self.session)
         self.jobs = SqlJobRepository(self.session)
         self.milestones = SqlMilestoneRepository(self.session)
+        self.workers = SqlWorkerRepository(self.session)
         return self
 
     def __exit__(

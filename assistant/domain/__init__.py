@@ -22,6 +22,7 @@ from assistant.domain.model import (
     TaskEvent,
     TaskStatus,
     ToolCall,
+    Worker,
 )
 
 __all__ = [
@@ -46,4 +47,5 @@ __all__ = [
     "TaskEvent",
     "TaskStatus",
     "ToolCall",
+    "Worker",
 ]
