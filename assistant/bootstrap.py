@@ -7,8 +7,10 @@ and the tests all go through it, with doubles passed in where a test needs them.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from assistant.clock import SystemClock
@@ -40,6 +42,8 @@ class Qunmi:
     notifier: Notifier | None = None
     transcriptions: TranscriptionJobs | None = None
     db_engine: Any = None
+    check_audio: Callable[[Path], None] | None = None
+    """Refuses an uploaded file that is not decodable audio (``TranscriptionError``)."""
     extras: dict[str, Any] = field(default_factory=dict)
 
     def close(self) -> None:
@@ -156,8 +160,14 @@ def bootstrap(
             default_remind_before_minutes=settings.default_remind_before_minutes,
         ),
     )
+    from assistant.adapters.audio import check_audio as _check_audio
+
+    def check_audio(path: Path) -> None:
+        _check_audio(path, max_seconds=settings.whisper.max_audio_seconds)
+
     return Qunmi(
         settings=settings,
+        check_audio=check_audio,
         clock=clock,
         uow_factory=uow_factory,
         executor=executor,
@@ -170,6 +180,7 @@ def bootstrap(
             clock=clock,
             transcriber=_shared_transcriber,
             media_dir=settings.data_dir / "media",
+            check_audio=check_audio,
         ),
         db_engine=db_engine,
         extras={

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, UploadFile, status
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import QunmiDep
 from api.schemas import MAX_ID, RecordId
@@ -44,8 +45,11 @@ async def submit_transcription(
     jobs = q.transcriptions
     if jobs is None:
         raise InvalidInput("这个实例没有启用转写")
-    data = await file.read(jobs.max_upload_bytes + 1)
-    job = jobs.submit(data, filename=file.filename, meeting_id=meeting_id, prompt=prompt)
+    # The framework has spooled the upload to a temporary file; it is copied to the media
+    # folder in chunks, off the event loop, and probed before a job is made of it.
+    job = await run_in_threadpool(
+        jobs.submit, file.file, filename=file.filename, meeting_id=meeting_id, prompt=prompt
+    )
     return _public(q, job)
 
 
