@@ -417,6 +417,7 @@ class SqlMessageRepository(SqlRepository[Message, MessageRow]):
             .where(
                 MessageRow.state == MessageState.PROCESSING.value,
                 MessageRow.claimed_by.in_(sorted(owners)),
+                or_(MessageRow.next_attempt_at.is_(None), MessageRow.next_attempt_at > now),
             )
             .values(next_attempt_at=now)
             .execution_options(synchronize_session=False)
