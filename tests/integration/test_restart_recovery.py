@@ -91,6 +91,7 @@ def test_killed_mid_message_resumes_without_losing_or_duplicating(
     proc = _start(db, data_dir, port)
     try:
         with httpx.Client(base_url=base, timeout=10) as client:
+            _wait_healthy(client, proc)
             for i in range(N):
                 r = client.post(
                     "/messages",
@@ -117,6 +118,7 @@ def test_killed_mid_message_resumes_without_losing_or_duplicating(
     proc = _start(db, data_dir, port)
     try:
         with httpx.Client(base_url=base, timeout=10) as client:
+            _wait_healthy(client, proc)
             deadline = time.monotonic() + 30
             while _states(client).count("done") < N and time.monotonic() < deadline:
                 time.sleep(0.1)
@@ -162,6 +164,7 @@ def test_killed_mid_conversation_with_the_llm_resumes_without_doubling(
     proc = _start(db, data_dir, port, *extra, lease=300)
     try:
         with httpx.Client(base_url=base, timeout=10) as client:
+            _wait_healthy(client, proc)
             r = client.post(
                 "/messages",
                 params={"wait": "false"},
@@ -185,6 +188,7 @@ def test_killed_mid_conversation_with_the_llm_resumes_without_doubling(
     proc = _start(db, data_dir, port, *extra, lease=300)
     try:
         with httpx.Client(base_url=base, timeout=10) as client:
+            _wait_healthy(client, proc)
             started = time.monotonic()
             deadline = started + 30
             while _states(client) != ["done"] and time.monotonic() < deadline:
