@@ -17,6 +17,7 @@ from assistant.clock import SystemClock
 from assistant.errors import InvalidInput
 from assistant.ports import Clock, Engine, Notifier, Transcriber
 from assistant.services.inbox import Inbox, MessageProcessor, ProcessorConfig
+from assistant.services.inbox_writer import InboxWriter
 from assistant.services.transcription import TranscriptionJobs
 from assistant.settings import Settings
 from assistant.unit_of_work import UnitOfWorkFactory
@@ -42,6 +43,8 @@ class Qunmi:
     notifier: Notifier | None = None
     transcriptions: TranscriptionJobs | None = None
     db_engine: Any = None
+    inbox_writer: InboxWriter | None = None
+    """Stores channel messages with group commit (many requests, one transaction)."""
     check_audio: Callable[[Path], None] | None = None
     """Refuses an uploaded file that is not decodable audio (``TranscriptionError``)."""
     extras: dict[str, Any] = field(default_factory=dict)
@@ -103,6 +106,7 @@ def bootstrap(
     )
     engine = engine or build_engine(settings)
     inbox = Inbox(uow_factory=uow_factory, clock=clock, max_chars=settings.max_message_chars)
+    inbox_writer = InboxWriter(inbox)
     from assistant.adapters.transcribers.voice_notes import VoiceNotes
     from assistant.adapters.wecom.intake import WeComIntake
     from assistant.adapters.wecom.wiring import build_wecom
@@ -138,8 +142,8 @@ def bootstrap(
         if wecom.client is not None and settings.wecom.api_configured
         else None,
         bot_name=settings.wecom.bot_name,
-        serialize_writes=settings.resolved_database_url.startswith("sqlite"),
         response_url_allowed=wecom.response_urls.allows,
+        store=inbox_writer.receive,
     )
     processor = MessageProcessor(
         uow_factory=uow_factory,
@@ -168,6 +172,7 @@ def bootstrap(
     return Qunmi(
         settings=settings,
         check_audio=check_audio,
+        inbox_writer=inbox_writer,
         clock=clock,
         uow_factory=uow_factory,
         executor=executor,
@@ -186,6 +191,6 @@ def bootstrap(
         extras={
             "wecom": wecom,
             "wecom_intake": wecom_intake,
-            "closers": [wecom_intake.close, wecom.close],
+            "closers": [inbox_writer.close, wecom_intake.close, wecom.close],
         },
     )

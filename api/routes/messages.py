@@ -55,7 +55,8 @@ def post_message(
     With ``wait=true`` (default) the answer says what was done; with ``wait=false`` the message
     is acknowledged as soon as it is stored (202) and the worker processes it.
     """
-    message, is_new = q.inbox.receive(
+    store = q.inbox_writer.receive if q.inbox_writer is not None else q.inbox.receive
+    message, is_new = store(
         Inbound(
             channel=body.channel,
             chat=body.chat,

@@ -12,6 +12,7 @@ Messages are deduplicated by (``webhook:<source>``, ``id``) and acknowledged wit
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 from typing import Annotated, Any
@@ -95,7 +96,10 @@ async def webhook(
         chat_name=body.chat_name,
     )
     try:
-        message, is_new = await run_in_threadpool(q.inbox.receive, inbound)
+        if q.inbox_writer is not None:
+            message, is_new = await asyncio.wrap_future(q.inbox_writer.submit(inbound))
+        else:
+            message, is_new = await run_in_threadpool(q.inbox.receive, inbound)
     except InvalidInput as exc:
         return _reject(400, exc.reason)
     if is_new:

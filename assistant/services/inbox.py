@@ -160,14 +160,94 @@ class Inbox:
         self._clock = clock
         self._max_chars = max_chars
 
-    def receive(self, inbound: Inbound) -> tuple[Message, bool]:
-        """Store the message and commit. Returns it and whether it was new (False: a redelivery)."""
+    def check(self, inbound: Inbound) -> None:
+        """``InvalidInput`` when the message cannot be stored (no chat or sender, too long)."""
         if not inbound.chat.strip() or not inbound.sender.strip():
             raise InvalidInput("消息必须带上群（chat）和发送人（sender）")
         if len(inbound.text) > self._max_chars:
             raise InvalidInput(f"消息太长：{len(inbound.text)} 个字符，最多 {self._max_chars} 个")
         if "\x00" in inbound.text:
             raise InvalidInput("消息里有非法字符（NUL）")
+
+    def receive_many(self, inbounds: list[Inbound]) -> list[tuple[Message, bool] | QunmiError]:
+        """Store several messages in one transaction (group commit): for each, the message and
+        whether it was new, or the error that kept it out. Nothing is returned before the commit,
+        so whatever is acknowledged on these results is durable."""
+        results: list[tuple[Message, bool] | QunmiError | None] = [None] * len(inbounds)
+        now = self._clock.now()
+        todo: list[int] = []
+        for i, inbound in enumerate(inbounds):
+            try:
+                self.check(inbound)
+                todo.append(i)
+            except QunmiError as exc:
+                results[i] = exc
+        try:
+            stored = self._store_batch([inbounds[i] for i in todo], now) if todo else []
+        except Conflict:
+            # Another process wrote one of these at the same moment: one by one, each retrying.
+            stored = []
+            for i in todo:
+                try:
+                    results[i] = self.receive(inbounds[i])
+                except QunmiError as exc:
+                    results[i] = exc
+        else:
+            for i, outcome in zip(todo, stored, strict=True):
+                results[i] = outcome
+        return [r if r is not None else InvalidInput("消息没有保存") for r in results]
+
+    def _store_batch(self, inbounds: list[Inbound], now: datetime) -> list[tuple[Message, bool]]:
+        out: list[tuple[Message, bool]] = []
+        chats: dict[tuple[str, str], Chat] = {}
+        senders: dict[tuple[str, str | None], Member] = {}
+        seen: dict[tuple[str, str], Message] = {}
+        with self._uow_factory() as uow:
+            for inbound in inbounds:
+                received_at = inbound.received_at or now
+                external_id = inbound.external_id or self._content_id(inbound, received_at)
+                key = (inbound.channel, external_id)
+                existing = seen.get(key) or uow.messages.by_external(*key)
+                if existing is not None:
+                    out.append((existing, False))
+                    continue
+                chat_key = (inbound.channel, inbound.chat)
+                chat = chats.get(chat_key)
+                if chat is None:
+                    chat = ensure_chat(
+                        uow, inbound.channel, inbound.chat, name=inbound.chat_name, now=now
+                    )
+                sender_key = (inbound.sender, inbound.sender_name)
+                sender = senders.get(sender_key)
+                if sender is None:
+                    sender = ensure_member(
+                        uow, inbound.sender, display_name=inbound.sender_name, now=now
+                    )
+                    senders[sender_key] = sender
+                if sender.id not in chat.member_ids:
+                    chat.member_ids.append(sender.id)  # type: ignore[arg-type]
+                    chat = uow.chats.update(chat)
+                chats[chat_key] = chat
+                message = uow.messages.add(
+                    Message(
+                        channel=inbound.channel,
+                        external_id=external_id,
+                        chat_id=chat.id,
+                        sender_id=sender.id,
+                        kind=inbound.kind,
+                        text=inbound.text,
+                        payload=dict(inbound.payload),
+                        received_at=received_at,
+                    )
+                )
+                seen[key] = message
+                out.append((message, True))
+            uow.commit()
+        return out
+
+    def receive(self, inbound: Inbound) -> tuple[Message, bool]:
+        """Store the message and commit. Returns it and whether it was new (False: a redelivery)."""
+        self.check(inbound)
         now = self._clock.now()
         received_at = inbound.received_at or now
         external_id = inbound.external_id or self._content_id(inbound, received_at)
