@@ -111,6 +111,13 @@ class TaskRepository(Repository[Task], Protocol):
 
     def events(self, task_id: int) -> list[TaskEvent]: ...
 
+    def recent_open(
+        self, *, assignee_id: int | None, since: datetime, limit: int = 100
+    ) -> list[tuple[int, str]]:
+        """(id, title) of open tasks of ``assignee_id`` (None: unassigned) created since
+        ``since``, newest first, cheaply."""
+        ...
+
 
 class MeetingRepository(Repository[Meeting], Protocol):
     """Filters: ``start_after`` / ``start_before`` (datetime), ``attendee_id`` (int),

@@ -287,6 +287,23 @@ class SqlTaskRepository(SqlRepository[Task, TaskRow]):
         self._flush()
         return dataclasses.replace(event, id=row.id)
 
+    def recent_open(
+        self, *, assignee_id: int | None, since: datetime, limit: int = 100
+    ) -> list[tuple[int, str]]:
+        closed = [TaskStatus.DONE.value, TaskStatus.CANCELLED.value]
+        assignee = (
+            TaskRow.assignee_id.is_(None)
+            if assignee_id is None
+            else TaskRow.assignee_id == assignee_id
+        )
+        rows = self.session.execute(
+            select(TaskRow.id, TaskRow.title)
+            .where(TaskRow.status.not_in(closed), assignee, TaskRow.created_at >= since)
+            .order_by(TaskRow.id.desc())
+            .limit(limit)
+        )
+        return [(row.id, row.title) for row in rows]
+
     def open_titles(self, limit: int = 50) -> list[tuple[int, str]]:
         closed = [TaskStatus.DONE.value, TaskStatus.CANCELLED.value]
         rows = self.session.execute(

@@ -32,16 +32,12 @@ def likely_duplicate(scope: Scope, title: str, assignee_id: int | None) -> Task 
     since = scope.now - scope.config.duplicate_window
     wanted = _title_key(title)
     numbers = _DIGITS.findall(wanted)
-    for task in scope.uow.tasks.list(
-        filters={"open": True, "assignee_id": assignee_id}, limit=200, order="-id"
-    ).items:
-        if task.assignee_id != assignee_id or task.created_at is None or task.created_at < since:
-            continue
-        theirs = _title_key(task.title)
+    for task_id, their_title in scope.uow.tasks.recent_open(assignee_id=assignee_id, since=since):
+        theirs = _title_key(their_title)
         if _DIGITS.findall(theirs) != numbers:
             continue
         if theirs == wanted or SequenceMatcher(None, wanted, theirs).ratio() >= _SAME_TITLE:
-            return task
+            return scope.uow.tasks.get(task_id)
     return None
 
 
