@@ -58,7 +58,7 @@ def create_app(
 
             seed(uow_factory=q.uow_factory, clock=q.clock)
         worker: Any = None
-        if start_worker and q.settings.queue == "inprocess":
+        if start_worker and q.settings.queue == "inprocess" and q.settings.process_in_api:
             worker = InProcessWorker(q.processor, gate=gate)
         elif start_worker and q.settings.queue == "redis":
             from redis import Redis

@@ -108,6 +108,9 @@ class Settings(BaseSettings):
     api_token: SecretStr | None = None  # when set, the REST API wants "Authorization: Bearer …"
     webhook_max_age_seconds: int = 300
     inbox_lease_seconds: int = 300
+    # False: the API only stores and acknowledges; `qunmi worker` processes in its own process
+    # (with QUNMI_QUEUE=inprocess it drains the database inbox), off the acknowledging path.
+    process_in_api: bool = True
     max_message_chars: int = 20_000
     default_remind_before_minutes: int = 15
     workday_end_hour: int = 18

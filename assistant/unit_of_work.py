@@ -133,6 +133,14 @@ class MeetingRepository(Repository[Meeting], Protocol):
 class MessageRepository(Repository[Message], Protocol):
     def by_external(self, channel: str, external_id: str) -> Message | None: ...
 
+    def existing(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Message]:
+        """The stored messages among (channel, external id) ``keys``, in one query."""
+        ...
+
+    def add_many(self, messages: list[Message]) -> list[Message]:
+        """Insert new messages in one statement; returns them with their ids."""
+        ...
+
     def due_for_processing(self, now: datetime, limit: int = 50) -> list[Message]: ...
 
     def claim(

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -382,6 +382,50 @@ class SqlMessageRepository(SqlRepository[Message, MessageRow]):
             )
         )
         return None if row is None else self._to_domain(row)
+
+    def existing(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Message]:
+        if not keys:
+            return {}
+        found: dict[tuple[str, str], Message] = {}
+        by_channel: dict[str, list[str]] = {}
+        for channel, external_id in keys:
+            by_channel.setdefault(channel, []).append(external_id)
+        for channel, ids in by_channel.items():
+            rows = self.session.scalars(
+                select(MessageRow).where(
+                    MessageRow.channel == channel, MessageRow.external_id.in_(ids)
+                )
+            )
+            for row in rows:
+                found[(row.channel, row.external_id)] = self._to_domain(row)
+        return found
+
+    def add_many(self, messages: list[Message]) -> list[Message]:
+        if not messages:
+            return []
+        rows = [
+            {
+                "channel": m.channel,
+                "external_id": m.external_id,
+                "chat_id": m.chat_id,
+                "sender_id": m.sender_id,
+                "kind": m.kind.value,
+                "text": m.text,
+                "payload": m.payload,
+                "received_at": m.received_at,
+                "state": m.state.value,
+                "attempts": m.attempts,
+            }
+            for m in messages
+        ]
+        try:
+            ids = self.session.scalars(
+                insert(MessageRow).returning(MessageRow.id, sort_by_parameter_order=True),
+                rows,
+            ).all()
+        except IntegrityError as exc:
+            raise Conflict("与已有记录冲突，没有做任何修改。", details={"integrity": True}) from exc
+        return [dataclasses.replace(m, id=i) for m, i in zip(messages, ids, strict=True)]
 
     @staticmethod
     def _claimable(now: datetime) -> Any:

@@ -159,6 +159,10 @@ class Inbox:
         self._uow_factory = uow_factory
         self._clock = clock
         self._max_chars = max_chars
+        self._chat_ids: dict[tuple[str, str], int] = {}
+        self._sender_ids: dict[tuple[str, str | None], int] = {}
+        self._joined: set[tuple[int, int]] = set()
+        self._pending_cache: list[tuple[tuple[str, str], int, tuple[str, str | None], int]] = []
 
     def check(self, inbound: Inbound) -> None:
         """``InvalidInput`` when the message cannot be stored (no chat or sender, too long)."""
@@ -172,7 +176,8 @@ class Inbox:
     def receive_many(self, inbounds: list[Inbound]) -> list[tuple[Message, bool] | QunmiError]:
         """Store several messages in one transaction (group commit): for each, the message and
         whether it was new, or the error that kept it out. Nothing is returned before the commit,
-        so whatever is acknowledged on these results is durable."""
+        so whatever is acknowledged on these results is durable. Called from one thread at a
+        time (``InboxWriter``): it keeps a cache of chat and sender ids."""
         results: list[tuple[Message, bool] | QunmiError | None] = [None] * len(inbounds)
         now = self._clock.now()
         todo: list[int] = []
@@ -182,9 +187,11 @@ class Inbox:
                 todo.append(i)
             except QunmiError as exc:
                 results[i] = exc
+        self._pending_cache.clear()
         try:
             stored = self._store_batch([inbounds[i] for i in todo], now) if todo else []
         except Conflict:
+            self._pending_cache.clear()
             # Another process wrote one of these at the same moment: one by one, each retrying.
             stored = []
             for i in todo:
@@ -192,58 +199,85 @@ class Inbox:
                     results[i] = self.receive(inbounds[i])
                 except QunmiError as exc:
                     results[i] = exc
+        except BaseException:
+            self._pending_cache.clear()
+            raise
         else:
+            for chat_key, chat_id, sender_key, sender_id in self._pending_cache:
+                self._chat_ids[chat_key] = chat_id
+                self._sender_ids[sender_key] = sender_id
+                self._joined.add((chat_id, sender_id))
+            self._pending_cache.clear()
             for i, outcome in zip(todo, stored, strict=True):
                 results[i] = outcome
         return [r if r is not None else InvalidInput("消息没有保存") for r in results]
 
     def _store_batch(self, inbounds: list[Inbound], now: datetime) -> list[tuple[Message, bool]]:
-        out: list[tuple[Message, bool]] = []
-        chats: dict[tuple[str, str], Chat] = {}
-        senders: dict[tuple[str, str | None], Member] = {}
-        seen: dict[tuple[str, str], Message] = {}
+        """One transaction: one query for redeliveries, chats and senders from the cache of this
+        process (they are never deleted) or set up once, one multi-row insert."""
+        keyed = []
+        for inbound in inbounds:
+            received_at = inbound.received_at or now
+            external_id = inbound.external_id or self._content_id(inbound, received_at)
+            keyed.append((inbound, (inbound.channel, external_id), received_at))
+        out: list[tuple[Message, bool] | None] = [None] * len(keyed)
         with self._uow_factory() as uow:
-            for inbound in inbounds:
-                received_at = inbound.received_at or now
-                external_id = inbound.external_id or self._content_id(inbound, received_at)
-                key = (inbound.channel, external_id)
-                existing = seen.get(key) or uow.messages.by_external(*key)
-                if existing is not None:
-                    out.append((existing, False))
+            found = uow.messages.existing([key for _, key, _ in keyed])
+            fresh: list[tuple[int, Message]] = []
+            first_of: dict[tuple[str, str], int] = {}
+            for i, (inbound, key, received_at) in enumerate(keyed):
+                if key in found:
+                    out[i] = (found[key], False)
                     continue
-                chat_key = (inbound.channel, inbound.chat)
-                chat = chats.get(chat_key)
-                if chat is None:
-                    chat = ensure_chat(
-                        uow, inbound.channel, inbound.chat, name=inbound.chat_name, now=now
-                    )
-                sender_key = (inbound.sender, inbound.sender_name)
-                sender = senders.get(sender_key)
-                if sender is None:
-                    sender = ensure_member(
-                        uow, inbound.sender, display_name=inbound.sender_name, now=now
-                    )
-                    senders[sender_key] = sender
-                if sender.id not in chat.member_ids:
-                    chat.member_ids.append(sender.id)  # type: ignore[arg-type]
-                    chat = uow.chats.update(chat)
-                chats[chat_key] = chat
-                message = uow.messages.add(
-                    Message(
-                        channel=inbound.channel,
-                        external_id=external_id,
-                        chat_id=chat.id,
-                        sender_id=sender.id,
-                        kind=inbound.kind,
-                        text=inbound.text,
-                        payload=dict(inbound.payload),
-                        received_at=received_at,
+                if key in first_of:  # the same message twice in one burst
+                    continue
+                chat_id, sender_id = self._place(uow, inbound, now)
+                first_of[key] = i
+                fresh.append(
+                    (
+                        i,
+                        Message(
+                            channel=inbound.channel,
+                            external_id=key[1],
+                            chat_id=chat_id,
+                            sender_id=sender_id,
+                            kind=inbound.kind,
+                            text=inbound.text,
+                            payload=dict(inbound.payload),
+                            received_at=received_at,
+                        ),
                     )
                 )
-                seen[key] = message
-                out.append((message, True))
+            added = uow.messages.add_many([m for _, m in fresh])
             uow.commit()
-        return out
+        for (i, _), message in zip(fresh, added, strict=True):
+            out[i] = (message, True)
+        for i, (_, key, _) in enumerate(keyed):
+            if out[i] is None:
+                winner = out[first_of[key]]
+                assert winner is not None
+                out[i] = (winner[0], False)
+        return [o for o in out if o is not None]
+
+    def _place(self, uow: UnitOfWork, inbound: Inbound, now: datetime) -> tuple[int, int]:
+        """The chat and sender ids of ``inbound``; a new chat, sender or membership is set up
+        in ``uow`` and remembered."""
+        chat_key = (inbound.channel, inbound.chat)
+        sender_key = (inbound.sender, inbound.sender_name)
+        chat_id = self._chat_ids.get(chat_key)
+        sender_id = self._sender_ids.get(sender_key)
+        if chat_id is not None and sender_id is not None and (chat_id, sender_id) in self._joined:
+            return chat_id, sender_id
+        chat = ensure_chat(uow, inbound.channel, inbound.chat, name=inbound.chat_name, now=now)
+        sender = ensure_member(uow, inbound.sender, display_name=inbound.sender_name, now=now)
+        assert chat.id is not None and sender.id is not None
+        if sender.id not in chat.member_ids:
+            chat.member_ids.append(sender.id)
+            uow.chats.update(chat)
+        # Remembered only for ids that existed before this transaction: a rolled-back batch
+        # must not leave ids behind that were never committed.
+        self._pending_cache.append((chat_key, chat.id, sender_key, sender.id))
+        return chat.id, sender.id
 
     def receive(self, inbound: Inbound) -> tuple[Message, bool]:
         """Store the message and commit. Returns it and whether it was new (False: a redelivery)."""
