@@ -15,7 +15,17 @@ from api.auth import TokenGuard
 from api.errors import install_error_handlers
 from api.intake import IntakeTracking
 from api.limits import AllowedMethods, BodySizeLimit, JsonDepthLimit
-from api.routes import console, messages, records, tools, transcriptions, voice, webhook, wecom
+from api.routes import (
+    console,
+    messages,
+    records,
+    summaries,
+    tools,
+    transcriptions,
+    voice,
+    webhook,
+    wecom,
+)
 from api.routes.common import ToolFailed, tool_failed_response
 from api.schemas import ERROR_RESPONSES
 from assistant import __version__
@@ -74,11 +84,15 @@ def create_app(
             worker.notify()
         if start_worker and q.transcriptions is not None:
             q.transcriptions.start()
+        if start_worker and q.summary_jobs is not None:
+            q.summary_jobs.start()
         try:
             yield
         finally:
             if q.transcriptions is not None:
                 q.transcriptions.stop()
+            if q.summary_jobs is not None:
+                q.summary_jobs.stop()
             if worker is not None:
                 worker.stop()
             if owned:
@@ -116,6 +130,7 @@ def create_app(
     app.include_router(messages.router)
     app.include_router(tools.router)
     app.include_router(transcriptions.router)
+    app.include_router(summaries.router)
     app.include_router(voice.router)
     app.include_router(wecom.router)
     app.include_router(webhook.router)

@@ -18,6 +18,8 @@ from assistant.errors import InvalidInput
 from assistant.ports import Clock, Engine, Notifier, Transcriber
 from assistant.services.inbox import Inbox, MessageProcessor, ProcessorConfig
 from assistant.services.inbox_writer import InboxWriter
+from assistant.services.minutes import MinutesEngine, MinutesService
+from assistant.services.summary_jobs import SummaryJobs
 from assistant.services.transcription import TranscriptionJobs
 from assistant.settings import Settings
 from assistant.unit_of_work import UnitOfWorkFactory
@@ -42,6 +44,8 @@ class Qunmi:
     processor: MessageProcessor
     notifier: Notifier | None = None
     transcriptions: TranscriptionJobs | None = None
+    minutes: MinutesService | None = None
+    summary_jobs: SummaryJobs | None = None
     db_engine: Any = None
     inbox_writer: InboxWriter | None = None
     """Stores channel messages with group commit (many requests, one transaction)."""
@@ -73,6 +77,34 @@ def build_engine(settings: Settings, name: str | None = None) -> Engine:
         llm_engine: Engine = build_llm_engine(settings, choice)
         return llm_engine
     raise InvalidInput(f"未知的引擎：{choice}（可选 rules / llm / hybrid）")
+
+
+def build_minutes_engine(settings: Settings) -> tuple[MinutesEngine, MinutesEngine | None]:
+    """The minutes engine and its fallback: the LLM (map-reduce) with the offline engine
+    behind it when a model is configured and wanted, else the offline engine alone."""
+    from assistant.insight.summaries.offline import OfflineMinutesEngine
+
+    offline = OfflineMinutesEngine(summary_chars=settings.summaries.summary_chars)
+    choice = settings.summaries.engine
+    if choice == "offline" or (choice == "auto" and not settings.llm.configured):
+        return offline, None
+    if not settings.llm.configured:
+        raise InvalidInput(
+            "QUNMI_SUMMARIES__ENGINE=llm 需要配置 QUNMI_LLM__BASE_URL 或 QUNMI_LLM__API_KEY"
+        )
+    from assistant.adapters.llm import LangChainChatModel
+    from assistant.insight.summaries.llm import LLMMinutesEngine
+
+    model = LangChainChatModel.from_settings(settings.llm)
+    return (
+        LLMMinutesEngine(
+            model,
+            offline=offline,
+            chunk_chars=settings.summaries.llm_chunk_chars,
+            timeout_seconds=settings.llm.timeout_seconds,
+        ),
+        offline,
+    )
 
 
 def bootstrap(
@@ -107,6 +139,25 @@ def bootstrap(
     engine = engine or build_engine(settings)
     inbox = Inbox(uow_factory=uow_factory, clock=clock, max_chars=settings.max_message_chars)
     inbox_writer = InboxWriter(inbox)
+    minutes_engine, minutes_fallback = build_minutes_engine(settings)
+    minutes = MinutesService(
+        uow_factory=uow_factory,
+        clock=clock,
+        executor=executor,
+        tz=tz,
+        engine=minutes_engine,
+        fallback=minutes_fallback,
+        workday_end_hour=settings.workday_end_hour,
+        max_chat_messages=settings.summaries.max_chat_messages,
+    )
+    executor.register("summarize", minutes.summarize)
+
+    def minutes_replies(
+        text: str, chat_id: int | None, sender: Any, message_id: int | None
+    ) -> tuple[list[Any], str] | None:
+        outcome = minutes.reply(text=text, chat_id=chat_id, actor=sender, message_id=message_id)
+        return None if outcome is None else (list(outcome.results), outcome.text)
+
     from assistant.adapters.transcribers.voice_notes import VoiceNotes
     from assistant.adapters.wecom.intake import WeComIntake
     from assistant.adapters.wecom.wiring import build_wecom
@@ -156,6 +207,7 @@ def bootstrap(
             fetch=wecom.voice.fetch if wecom.voice is not None else None,
             language=settings.whisper.language,
         ),
+        replies=[minutes_replies],
         config=ProcessorConfig(
             tz=tz,
             lease=timedelta(seconds=settings.inbox_lease_seconds),
@@ -187,6 +239,8 @@ def bootstrap(
             media_dir=settings.data_dir / "media",
             check_audio=check_audio,
         ),
+        minutes=minutes,
+        summary_jobs=SummaryJobs(uow_factory=uow_factory, clock=clock, minutes=minutes),
         db_engine=db_engine,
         extras={
             "wecom": wecom,

@@ -25,6 +25,7 @@ from assistant.domain import (
     Member,
     Message,
     Milestone,
+    Minutes,
     Project,
     Task,
     TaskEvent,
@@ -39,6 +40,7 @@ __all__ = [
     "MemberRepository",
     "MessageRepository",
     "MilestoneRepository",
+    "MinutesRepository",
     "Page",
     "ProjectRepository",
     "Repository",
@@ -184,6 +186,12 @@ class MilestoneRepository(Repository[Milestone], Protocol):
     whose creation was undone are left out unless it is given."""
 
 
+class MinutesRepository(Repository[Minutes], Protocol):
+    """Filters: ``meeting_id``, ``chat_id`` (equality)."""
+
+    def by_meeting(self, meeting_id: int) -> Minutes | None: ...
+
+
 class UnitOfWork(Protocol):
     members: MemberRepository
     projects: ProjectRepository
@@ -195,6 +203,7 @@ class UnitOfWork(Protocol):
     jobs: JobRepository
     milestones: MilestoneRepository
     workers: WorkerRepository
+    minutes: MinutesRepository
 
     def __enter__(self) -> Self: ...
 

@@ -20,6 +20,7 @@ from storage.repositories import (
     SqlMemberRepository,
     SqlMessageRepository,
     SqlMilestoneRepository,
+    SqlMinutesRepository,
     SqlProjectRepository,
     SqlTaskRepository,
     SqlWorkerRepository,
@@ -69,6 +70,7 @@ class SqlUnitOfWork:
         self.jobs = SqlJobRepository(self.session)
         self.milestones = SqlMilestoneRepository(self.session)
         self.workers = SqlWorkerRepository(self.session)
+        self.minutes = SqlMinutesRepository(self.session)
         return self
 
     def __exit__(

@@ -1,7 +1,7 @@
 """hardening: milestone tombstones, message lease owners, worker heartbeats
 
-Revision ID: 0004_hardening
-Revises: 0003_vocabulary_v2
+Revision ID: 0005_hardening
+Revises: 0004_minutes
 Create Date: 2026-12-01 11:00:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import storage.orm
 
-revision = "0004_hardening"
-down_revision = "0003_vocabulary_v2"
+revision = "0005_hardening"
+down_revision = "0004_minutes"
 branch_labels = None
 depends_on = None
 
