@@ -147,7 +147,7 @@ def test_killed_mid_conversation_with_the_llm_resumes_without_doubling(
 
     def hang(_: dict[str, Any]) -> dict[str, Any]:
         reached.set()
-        release.wait(30)  # the process that asked is killed meanwhile
+        release.wait(120)  # the process that asked is killed meanwhile
         return text_reply("好的。")
 
     model = ScriptedOpenAIServer(
@@ -177,7 +177,7 @@ def test_killed_mid_conversation_with_the_llm_resumes_without_doubling(
                 },
             )
             assert r.status_code == 202
-            assert reached.wait(30), "the model was never asked a second time"
+            assert reached.wait(90), "the model was never asked a second time"
             assert client.get("/tasks").json()["total"] == 1
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
@@ -189,8 +189,9 @@ def test_killed_mid_conversation_with_the_llm_resumes_without_doubling(
     try:
         with httpx.Client(base_url=base, timeout=10) as client:
             _wait_healthy(client, proc)
-            started = time.monotonic()
-            deadline = started + 30
+            # Well inside the 300 s lease even on a machine shared by many (a healthy run takes
+            # under a second from here).
+            deadline = time.monotonic() + 120
             while _states(client) != ["done"] and time.monotonic() < deadline:
                 time.sleep(0.1)
             assert _states(client) == ["done"], "not taken over well before the 300 s lease"
