@@ -85,10 +85,14 @@ async def _run(
             )
             body = f"<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>"
             start = time.perf_counter()
-            r = await client.post(f"/wecom/app?{query}", content=body)
+            try:
+                r = await client.post(f"/wecom/app?{query}", content=body)
+                status = r.status_code
+            except httpx.HTTPError:
+                status = 0  # a connection error: counted, and WeCom would redeliver it
             latencies.append(time.perf_counter() - start)
-            if r.status_code != 200:
-                failures[r.status_code] = failures.get(r.status_code, 0) + 1
+            if status != 200:
+                failures[status] = failures.get(status, 0) + 1
 
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
