@@ -55,7 +55,7 @@ def _start(
 
 
 def _wait_healthy(
-    client: httpx.Client, proc: subprocess.Popen[bytes], timeout: float = 30.0
+    client: httpx.Client, proc: subprocess.Popen[bytes], timeout: float = 90.0
 ) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
