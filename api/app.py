@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from api.auth import TokenGuard
 from api.errors import install_error_handlers
 from api.intake import IntakeTracking
-from api.limits import BodySizeLimit
+from api.limits import AllowedMethods, BodySizeLimit, JsonDepthLimit
 from api.routes import (
     console,
     memory,
@@ -29,6 +29,7 @@ from api.routes import (
     wecom,
 )
 from api.routes.common import ToolFailed, tool_failed_response
+from api.schemas import ERROR_RESPONSES
 from assistant import __version__
 from assistant.bootstrap import Qunmi, bootstrap
 from assistant.services.worker import InProcessWorker, IntakeGate
@@ -39,6 +40,9 @@ __all__ = ["create_app"]
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
+MAX_RECORDING_BYTES = 200 * 1024 * 1024
+"""Recordings up to 200 MB go to ``/transcriptions`` (streamed to disk); multipart framing and
+the form fields get a little room on top."""
 
 
 def create_app(
@@ -66,7 +70,7 @@ def create_app(
 
             seed(uow_factory=q.uow_factory, clock=q.clock)
         worker: Any = None
-        if start_worker and q.settings.queue == "inprocess":
+        if start_worker and q.settings.queue == "inprocess" and q.settings.process_in_api:
             worker = InProcessWorker(q.processor, gate=gate)
         elif start_worker and q.settings.queue == "redis":
             from redis import Redis
@@ -107,8 +111,15 @@ def create_app(
         version=__version__,
         description="群聊里的 AI 项目秘书：把群消息变成任务和会议。",
         lifespan=lifespan,
+        responses=ERROR_RESPONSES,
     )
-    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(JsonDepthLimit)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=MAX_BODY_BYTES,
+        overrides={"/transcriptions": MAX_RECORDING_BYTES + 1024 * 1024},
+    )
+    app.add_middleware(AllowedMethods, routes=lambda: app.router.routes)
     app.add_middleware(IntakeTracking, gate=gate)
     if effective.api_token is not None:
         app.add_middleware(TokenGuard, token=effective.api_token.get_secret_value())

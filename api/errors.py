@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.errors import (
     Ambiguous,
@@ -14,18 +15,21 @@ from assistant.errors import (
     Conflict,
     HistoryUnavailable,
     InvalidInput,
+    LikelyDuplicate,
     ModelError,
     NotFound,
     PermissionDenied,
     QunmiError,
     TranscriptionError,
 )
+from tools.validation import describe_all
 
 STATUS_BY_CODE: dict[str, int] = {
     InvalidInput.code: 422,
     NotFound.code: 404,
     Ambiguous.code: 409,
     Conflict.code: 409,
+    LikelyDuplicate.code: 409,
     PermissionDenied.code: 403,
     ModelError.code: 502,
     TranscriptionError.code: 422,
@@ -39,22 +43,36 @@ def status_for(error: dict[str, Any] | None) -> int:
 
 
 def _validation_reason(exc: RequestValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        loc = ".".join(str(x) for x in err.get("loc", ()) if x != "body")
-        kind = err.get("type", "")
-        if kind == "missing":
-            parts.append(f"缺少字段 {loc}")
-        elif kind == "json_invalid":
-            parts.append("请求体不是合法的 JSON")
-        elif kind == "extra_forbidden":
-            parts.append(f"不认识的字段 {loc}")
-        else:
-            parts.append(f"字段 {loc} 的类型或取值不对（{err.get('msg', '')}）")
-    return "；".join(dict.fromkeys(parts)) or "请求不合法"
+    return describe_all(exc.errors())
+
+
+_HTTP_REASONS = {
+    400: "请求无法解析（请检查请求体的格式和 Content-Type）",
+    401: "需要令牌",
+    403: "没有权限",
+    404: "没有这个地址",
+    405: "这个地址不支持这种请求方法",
+    406: "无法给出要求的格式",
+    413: "请求体太大",
+    415: "不支持这种请求体格式",
+}
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """The framework's own refusals (no such route, a body it cannot parse…) in our shape,
+        in Chinese."""
+        reason = _HTTP_REASONS.get(exc.status_code, "请求没有被接受")
+        if exc.status_code == 405:
+            reason = f"{request.url.path} 不支持 {request.method} 请求"
+        code = "not_found" if exc.status_code == 404 else "invalid_input"
+        return JSONResponse(
+            status_code=exc.status_code,
+            content={"code": code, "reason": reason},
+            headers=getattr(exc, "headers", None),
+        )
+
     @app.exception_handler(QunmiError)
     async def _qunmi_error(_: Request, exc: QunmiError) -> JSONResponse:
         return JSONResponse(status_code=status_for({"code": exc.code}), content=exc.to_dict())
@@ -62,8 +80,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"loc": [str(x) for x in e.get("loc", ())], "type": e.get("type"), "msg": e.get("msg")}
-            for e in exc.errors()
+            {"loc": [str(x) for x in e.get("loc", ())], "type": e.get("type")} for e in exc.errors()
         ]
         return JSONResponse(
             status_code=422,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from fastapi import Path, Query
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from tools.vocabulary import (
+    AwareTime,
     CreateMeeting,
     CreateProject,
     CreateTask,
@@ -14,7 +16,51 @@ from tools.vocabulary import (
 
 T = TypeVar("T")
 
+MAX_ID = 2**63 - 1
+"""Record ids are 64-bit integers; a larger number is refused by the schema, not the driver."""
+MAX_TEXT_CHARS = 20_000
+"""The default of ``QUNMI_MAX_MESSAGE_CHARS``; the inbox enforces the configured value."""
+
+StoredId = Annotated[int, Field(ge=1, le=MAX_ID)]
+RecordId = Annotated[int, Path(ge=1, le=MAX_ID, description="记录编号")]
+IdFilter = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+Limit = Annotated[int, Query(ge=1, le=500)]
+Offset = Annotated[int, Query(ge=0, le=MAX_ID)]
+ActorName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ActorRef = ActorName | StoredId
+
 Actor = Field(description="谁在操作：成员名字、别名或 id（按此人的角色检查权限）")
+
+
+class ErrorPublic(BaseModel):
+    """Every refusal: a machine-readable code and a Chinese reason that can be shown as it is."""
+
+    code: str = Field(description="错误类型，例如 invalid_input、not_found、conflict")
+    reason: str = Field(description="中文原因，可以直接给用户看")
+    details: dict[str, Any] | None = None
+
+
+_REFUSALS = {
+    400: "请求不合法（渠道签名、格式等）",
+    401: "需要令牌（设置了 QUNMI_API_TOKEN 时）",
+    403: "没有权限，或签名、时间戳不对",
+    404: "记录不存在，或渠道未配置",
+    409: "冲突：记录已存在、状态不允许、指代不明，或与并发请求冲突",
+    413: "请求体太大（一般 2 MB，/transcriptions 200 MB）",
+    422: "参数不合法（中文原因见 reason）",
+    502: "语言模型或外部接口出错",
+}
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorPublic, "description": text} for status, text in _REFUSALS.items()
+}
+JSON_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": text,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorPublic"}}},
+    }
+    for status, text in _REFUSALS.items()
+}
+"""The same refusals for routes whose success is not JSON (the WeCom callbacks answer text)."""
 
 
 class PagePublic(BaseModel, Generic[T]):
@@ -45,7 +91,7 @@ class MemberUpdate(BaseModel):
     display_name: str | None = Field(default=None, min_length=1, max_length=200)
     aliases: list[str] | None = Field(default=None, max_length=50)
     role: Literal["admin", "pm", "member"] | None = None
-    actor: str | int = Actor
+    actor: ActorRef = Actor
 
 
 class ProjectPublic(BaseModel):
@@ -130,11 +176,11 @@ class MeetingPublic(BaseModel):
 
 
 class _WithActor(BaseModel):
-    actor: str | int = Actor
+    actor: ActorRef = Actor
     idempotency_key: str | None = Field(
         default=None, max_length=100, description="客户端提供的幂等键：同一键的同一操作只执行一次"
     )
-    chat_id: int | None = None
+    chat_id: StoredId | None = None
 
 
 class ProjectCreate(CreateProject, _WithActor):
@@ -148,7 +194,7 @@ class TaskCreate(CreateTask, _WithActor):
 class TaskUpdate(_WithActor):
     model_config = ConfigDict(extra="forbid")
     status: Literal["todo", "in_progress", "blocked", "done", "cancelled"] | None = None
-    due: AwareDatetime | None = None
+    due: AwareTime | None = None
     assignee: str | None = None
     progress_note: str | None = Field(default=None, max_length=5000)
 
@@ -159,8 +205,8 @@ class MeetingCreate(CreateMeeting, _WithActor):
 
 class MeetingReschedule(_WithActor):
     model_config = ConfigDict(extra="forbid")
-    start: AwareDatetime
-    end: AwareDatetime | None = None
+    start: AwareTime
+    end: AwareTime | None = None
 
 
 class MeetingCancel(_WithActor):
@@ -175,7 +221,7 @@ class ToolCallRequest(_WithActor):
 
 class UndoRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    actor: str | int = Actor
+    actor: ActorRef = Actor
 
 
 class MessageIn(BaseModel):
@@ -184,7 +230,7 @@ class MessageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     chat: str = Field(min_length=1, max_length=200, description="群名称或群 id")
     sender: str = Field(min_length=1, max_length=200, description="发送人名字或企业微信 userid")
-    text: str = Field(description="消息文本")
+    text: str = Field(max_length=MAX_TEXT_CHARS, description="消息文本")
     channel: str = Field(default="api", max_length=40)
     external_id: str | None = Field(
         default=None, max_length=200, description="渠道里的消息 id，用于去重"

@@ -7,14 +7,17 @@ and the tests all go through it, with doubles passed in where a test needs them.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.clock import SystemClock
 from assistant.errors import InvalidInput
 from assistant.ports import ChatModel, Clock, Engine, Notifier, Transcriber
 from assistant.services.inbox import Inbox, MessageProcessor, ProcessorConfig
+from assistant.services.inbox_writer import InboxWriter
 from assistant.services.minutes import MinutesEngine, MinutesService
 from assistant.services.summary_jobs import SummaryJobs
 from assistant.services.transcription import TranscriptionJobs
@@ -50,6 +53,10 @@ class Qunmi:
     minutes: MinutesService | None = None
     summary_jobs: SummaryJobs | None = None
     db_engine: Any = None
+    inbox_writer: InboxWriter | None = None
+    """Stores channel messages with group commit (many requests, one transaction)."""
+    check_audio: Callable[[Path], None] | None = None
+    """Refuses an uploaded file that is not decodable audio (``TranscriptionError``)."""
     extras: dict[str, Any] = field(default_factory=dict)
 
     def close(self) -> None:
@@ -245,6 +252,7 @@ def bootstrap(
     )
     engine = engine or build_engine(settings)
     inbox = Inbox(uow_factory=uow_factory, clock=clock, max_chars=settings.max_message_chars)
+    inbox_writer = InboxWriter(inbox)
     minutes_engine, minutes_fallback = build_minutes_engine(settings)
     minutes = MinutesService(
         uow_factory=uow_factory,
@@ -307,7 +315,8 @@ def bootstrap(
         if wecom.client is not None and settings.wecom.api_configured
         else None,
         bot_name=settings.wecom.bot_name,
-        serialize_writes=settings.resolved_database_url.startswith("sqlite"),
+        response_url_allowed=wecom.response_urls.allows,
+        store=inbox_writer.receive,
     )
     processor = MessageProcessor(
         uow_factory=uow_factory,
@@ -334,8 +343,16 @@ def bootstrap(
     from tools.handlers.risk import risk_query
 
     executor.register("query", risk_query(risk))
+
+    from assistant.adapters.audio import check_audio as _check_audio
+
+    def check_audio(path: Path) -> None:
+        _check_audio(path, max_seconds=settings.whisper.max_audio_seconds)
+
     return Qunmi(
         settings=settings,
+        check_audio=check_audio,
+        inbox_writer=inbox_writer,
         clock=clock,
         uow_factory=uow_factory,
         executor=executor,
@@ -348,6 +365,7 @@ def bootstrap(
             clock=clock,
             transcriber=_shared_transcriber,
             media_dir=settings.data_dir / "media",
+            check_audio=check_audio,
         ),
         memory=memory,
         minutes=minutes,
@@ -357,6 +375,6 @@ def bootstrap(
         extras={
             "wecom": wecom,
             "wecom_intake": wecom_intake,
-            "closers": [wecom_intake.close, wecom.close],
+            "closers": [inbox_writer.close, wecom_intake.close, wecom.close],
         },
     )

@@ -5,6 +5,7 @@
     ├── NotFound              a record or a member that does not exist (HTTP 404)
     ├── Ambiguous             words that match several records: a question goes back (HTTP 409)
     ├── Conflict              a duplicate or a state that forbids the change (HTTP 409)
+    │   └── LikelyDuplicate   looks like a record that already exists: a question goes back
     ├── PermissionDenied      the actor's role does not allow the call (HTTP 403)
     ├── ModelError            the LLM endpoint failed, timed out or returned garbage
     ├── TranscriptionError    audio that cannot be decoded or transcribed
@@ -26,6 +27,7 @@ __all__ = [
     "Conflict",
     "HistoryUnavailable",
     "InvalidInput",
+    "LikelyDuplicate",
     "ModelError",
     "NotFound",
     "PermissionDenied",
@@ -67,6 +69,13 @@ class Ambiguous(QunmiError):
 
 class Conflict(QunmiError):
     code = "conflict"
+
+
+class LikelyDuplicate(Conflict):
+    """The change looks like one already made (``details['existing']``): ask before doing it
+    twice."""
+
+    code = "likely_duplicate"
 
 
 class PermissionDenied(QunmiError):

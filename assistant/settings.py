@@ -93,6 +93,10 @@ class WeComSettings(BaseModel):
     bot_encoding_aes_key: SecretStr | None = None
     robot_keys: list[SecretStr] = Field(default_factory=list)
     api_base: str = "https://qyapi.weixin.qq.com"
+    # Where an AI bot's response_url may point: host names (HTTPS), or "scheme://host" entries
+    # (tests name a local server this way). A signed callback naming any other URL is not
+    # answered through it.
+    response_url_hosts: list[str] = Field(default_factory=lambda: ["qyapi.weixin.qq.com"])
     bot_name: str = "群秘"
     max_age_seconds: int = 300
     max_body_bytes: int = 64 * 1024
@@ -186,6 +190,9 @@ class Settings(BaseSettings):
     api_token: SecretStr | None = None  # when set, the REST API wants "Authorization: Bearer …"
     webhook_max_age_seconds: int = 300
     inbox_lease_seconds: int = 300
+    # False: the API only stores and acknowledges; `qunmi worker` processes in its own process
+    # (with QUNMI_QUEUE=inprocess it drains the database inbox), off the acknowledging path.
+    process_in_api: bool = True
     max_message_chars: int = 20_000
     default_remind_before_minutes: int = 15
     workday_end_hour: int = 18

@@ -29,6 +29,7 @@ from assistant.domain import (
     Project,
     Task,
     TaskEvent,
+    Worker,
 )
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ __all__ = [
     "TaskRepository",
     "UnitOfWork",
     "UnitOfWorkFactory",
+    "WorkerRepository",
 ]
 
 T = TypeVar("T")
@@ -114,6 +116,13 @@ class TaskRepository(Repository[Task], Protocol):
 
     def events(self, task_id: int) -> list[TaskEvent]: ...
 
+    def recent_open(
+        self, *, assignee_id: int | None, since: datetime, limit: int = 100
+    ) -> list[tuple[int, str]]:
+        """(id, title) of open tasks of ``assignee_id`` (None: unassigned) created since
+        ``since``, newest first, cheaply."""
+        ...
+
 
 class MeetingRepository(Repository[Meeting], Protocol):
     """Filters: ``start_after`` / ``start_before`` (datetime), ``attendee_id`` (int),
@@ -129,13 +138,46 @@ class MeetingRepository(Repository[Meeting], Protocol):
 class MessageRepository(Repository[Message], Protocol):
     def by_external(self, channel: str, external_id: str) -> Message | None: ...
 
+    def existing(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Message]:
+        """The stored messages among (channel, external id) ``keys``, in one query."""
+        ...
+
+    def add_many(self, messages: list[Message]) -> list[Message]:
+        """Insert new messages in one statement; returns them with their ids."""
+        ...
+
     def due_for_processing(self, now: datetime, limit: int = 50) -> list[Message]: ...
 
-    def claim(self, message_id: int, now: datetime, lease_until: datetime) -> bool: ...
+    def claim(
+        self, message_id: int, now: datetime, lease_until: datetime, owner: str | None = None
+    ) -> bool:
+        """Take the message for processing (``owner`` holds the lease); False when it is not
+        claimable (someone else holds it, or it is finished)."""
+        ...
+
+    def holders(self, *, excluding: str) -> set[str]:
+        """The owners of the leases currently held by processes other than ``excluding``."""
+        ...
+
+    def release(self, owners: set[str], now: datetime) -> int:
+        """Make the messages held by ``owners`` claimable now (their holders are dead)."""
+        ...
 
 
 class AuditRepository(Repository[AuditEntry], Protocol):
     def by_key(self, key: str) -> AuditEntry | None: ...
+
+
+class WorkerRepository(Protocol):
+    """The processes that claim messages, with their heartbeats."""
+
+    def beat(self, worker: Worker) -> None:
+        """Record that ``worker`` is alive (insert or update)."""
+        ...
+
+    def get(self, worker_id: str) -> Worker | None: ...
+
+    def forget(self, worker_ids: set[str]) -> None: ...
 
 
 class JobRepository(Repository[Job], Protocol):
@@ -143,7 +185,8 @@ class JobRepository(Repository[Job], Protocol):
 
 
 class MilestoneRepository(Repository[Milestone], Protocol):
-    """Filters: ``due_after`` / ``due_before`` (datetime)."""
+    """Filters: ``due_after`` / ``due_before`` (datetime); ``cancelled`` (bool): milestones
+    whose creation was undone are left out unless it is given."""
 
 
 class MinutesRepository(Repository[Minutes], Protocol):
@@ -163,6 +206,7 @@ class UnitOfWork(Protocol):
     jobs: JobRepository
     history: HistoryRepository
     milestones: MilestoneRepository
+    workers: WorkerRepository
     minutes: MinutesRepository
 
     def __enter__(self) -> Self: ...

@@ -42,6 +42,7 @@ __all__ = [
     "TaskEventRow",
     "TaskRow",
     "TZDateTime",
+    "WorkerRow",
 ]
 
 
@@ -169,6 +170,21 @@ class MessageRow(Base):
     result: Mapped[dict[str, Any] | None]
     next_attempt_at: Mapped[datetime | None]
     processed_at: Mapped[datetime | None]
+    # The process holding the lease (see ``WorkerRow``): a dead holder's lease is taken over at
+    # once instead of when it runs out.
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+
+
+class WorkerRow(Base):
+    """A process that claims inbox messages, with its heartbeat."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime]
 
 
 class TaskRow(Base):
@@ -246,6 +262,7 @@ class MilestoneRow(Base):
     creator_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     done: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
+    cancelled_at: Mapped[datetime | None]
 
 
 class AuditRow(Base):

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,7 @@ from assistant.domain import (
     Task,
     TaskEvent,
     TaskStatus,
+    Worker,
 )
 from assistant.errors import Conflict, InvalidInput, NotFound
 from assistant.unit_of_work import Page
@@ -47,12 +48,19 @@ from storage.orm import (
     ProjectRow,
     TaskEventRow,
     TaskRow,
+    WorkerRow,
 )
 
 D = TypeVar("D")
 R = TypeVar("R", bound=Base)
 
 _MAX_PAGE = 500
+MAX_ID = 2**63 - 1
+"""The largest integer a BIGINT column (and SQLite) holds: larger ones match nothing."""
+
+
+def _storable(value: object) -> bool:
+    return not isinstance(value, int) or isinstance(value, bool) or -MAX_ID <= value <= MAX_ID
 
 
 class SqlRepository(Generic[D, R]):
@@ -118,6 +126,8 @@ class SqlRepository(Generic[D, R]):
 
     # -- operations -----------------------------------------------------------------------
     def get(self, record_id: int) -> D | None:
+        if not _storable(record_id):
+            return None
         row = self.session.get(self.row, record_id)
         return None if row is None else self._to_domain(row)
 
@@ -148,6 +158,8 @@ class SqlRepository(Generic[D, R]):
         for key, value in filters.items():
             if value is None:
                 continue
+            if not _storable(value):
+                raise InvalidInput(f"“{key}”的数值超出范围")
             if not self._special_filter_applies(key):
                 if key not in columns:
                     raise InvalidInput(f"不支持按“{key}”筛选")
@@ -171,8 +183,8 @@ class SqlRepository(Generic[D, R]):
         offset: int = 0,
         order: str | None = None,
     ) -> Page[D]:
-        if limit < 1 or offset < 0:
-            raise InvalidInput("limit 必须 ≥ 1，offset 必须 ≥ 0")
+        if limit < 1 or offset < 0 or not _storable(offset):
+            raise InvalidInput("limit 必须 ≥ 1，offset 必须在 0 到 2^63-1 之间")
         limit = min(limit, _MAX_PAGE)
         stmt = self._filtered(select(self.row), filters or {})
         total = self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
@@ -277,6 +289,23 @@ class SqlTaskRepository(SqlRepository[Task, TaskRow]):
         self._flush()
         return dataclasses.replace(event, id=row.id)
 
+    def recent_open(
+        self, *, assignee_id: int | None, since: datetime, limit: int = 100
+    ) -> list[tuple[int, str]]:
+        closed = [TaskStatus.DONE.value, TaskStatus.CANCELLED.value]
+        assignee = (
+            TaskRow.assignee_id.is_(None)
+            if assignee_id is None
+            else TaskRow.assignee_id == assignee_id
+        )
+        rows = self.session.execute(
+            select(TaskRow.id, TaskRow.title)
+            .where(TaskRow.status.not_in(closed), assignee, TaskRow.created_at >= since)
+            .order_by(TaskRow.id.desc())
+            .limit(limit)
+        )
+        return [(row.id, row.title) for row in rows]
+
     def open_titles(self, limit: int = 50) -> list[tuple[int, str]]:
         closed = [TaskStatus.DONE.value, TaskStatus.CANCELLED.value]
         rows = self.session.execute(
@@ -368,6 +397,50 @@ class SqlMessageRepository(SqlRepository[Message, MessageRow]):
         )
         return None if row is None else self._to_domain(row)
 
+    def existing(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Message]:
+        if not keys:
+            return {}
+        found: dict[tuple[str, str], Message] = {}
+        by_channel: dict[str, list[str]] = {}
+        for channel, external_id in keys:
+            by_channel.setdefault(channel, []).append(external_id)
+        for channel, ids in by_channel.items():
+            rows = self.session.scalars(
+                select(MessageRow).where(
+                    MessageRow.channel == channel, MessageRow.external_id.in_(ids)
+                )
+            )
+            for row in rows:
+                found[(row.channel, row.external_id)] = self._to_domain(row)
+        return found
+
+    def add_many(self, messages: list[Message]) -> list[Message]:
+        if not messages:
+            return []
+        rows = [
+            {
+                "channel": m.channel,
+                "external_id": m.external_id,
+                "chat_id": m.chat_id,
+                "sender_id": m.sender_id,
+                "kind": m.kind.value,
+                "text": m.text,
+                "payload": m.payload,
+                "received_at": m.received_at,
+                "state": m.state.value,
+                "attempts": m.attempts,
+            }
+            for m in messages
+        ]
+        try:
+            ids = self.session.scalars(
+                insert(MessageRow).returning(MessageRow.id, sort_by_parameter_order=True),
+                rows,
+            ).all()
+        except IntegrityError as exc:
+            raise Conflict("与已有记录冲突，没有做任何修改。", details={"integrity": True}) from exc
+        return [dataclasses.replace(m, id=i) for m, i in zip(messages, ids, strict=True)]
+
     @staticmethod
     def _claimable(now: datetime) -> Any:
         """Received, or failed and due for a retry, or processing with an expired lease (the
@@ -382,7 +455,9 @@ class SqlMessageRepository(SqlRepository[Message, MessageRow]):
         stmt = select(MessageRow).where(self._claimable(now)).order_by(MessageRow.id).limit(limit)
         return [self._to_domain(r) for r in self.session.scalars(stmt)]
 
-    def claim(self, message_id: int, now: datetime, lease_until: datetime) -> bool:
+    def claim(
+        self, message_id: int, now: datetime, lease_until: datetime, owner: str | None = None
+    ) -> bool:
         """Atomically take a message for processing; False when someone else holds it."""
         result = self.session.execute(
             update(MessageRow)
@@ -391,10 +466,38 @@ class SqlMessageRepository(SqlRepository[Message, MessageRow]):
                 state=MessageState.PROCESSING.value,
                 next_attempt_at=lease_until,
                 attempts=MessageRow.attempts + 1,
+                claimed_by=owner,
             )
             .execution_options(synchronize_session=False)
         )
         return bool(getattr(result, "rowcount", 0) == 1)
+
+    def holders(self, *, excluding: str) -> set[str]:
+        rows = self.session.scalars(
+            select(MessageRow.claimed_by)
+            .where(
+                MessageRow.state == MessageState.PROCESSING.value,
+                MessageRow.claimed_by.is_not(None),
+                MessageRow.claimed_by != excluding,
+            )
+            .distinct()
+        )
+        return {r for r in rows if r}
+
+    def release(self, owners: set[str], now: datetime) -> int:
+        if not owners:
+            return 0
+        result = self.session.execute(
+            update(MessageRow)
+            .where(
+                MessageRow.state == MessageState.PROCESSING.value,
+                MessageRow.claimed_by.in_(sorted(owners)),
+                or_(MessageRow.next_attempt_at.is_(None), MessageRow.next_attempt_at > now),
+            )
+            .values(next_attempt_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
 
 class SqlAuditRepository(SqlRepository[AuditEntry, AuditRow]):
@@ -407,16 +510,31 @@ class SqlAuditRepository(SqlRepository[AuditEntry, AuditRow]):
 
 
 class SqlMilestoneRepository(SqlRepository[Milestone, MilestoneRow]):
-    """Filters: ``due_after`` / ``due_before`` (datetime)."""
+    """Filters: ``due_after`` / ``due_before`` (datetime), ``cancelled`` (bool, default False)."""
 
     domain = Milestone
     row = MilestoneRow
     default_order = "due"
 
     def _special_filter_applies(self, key: str) -> bool:
-        return key in {"due_after", "due_before"}
+        return key in {"due_after", "due_before", "cancelled"}
+
+    def list(
+        self,
+        *,
+        filters: dict[str, Any] | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        order: str | None = None,
+    ) -> Page[Milestone]:
+        """Milestones whose creation was undone are left out unless ``cancelled`` is given."""
+        wanted = {"cancelled": False, **(filters or {})}
+        return super().list(filters=wanted, limit=limit, offset=offset, order=order)
 
     def _special_filter(self, stmt: Select[Any], key: str, value: Any) -> Select[Any]:
+        if key == "cancelled":
+            column = MilestoneRow.cancelled_at
+            return stmt.where(column.is_not(None) if value else column.is_(None))
         if key == "due_after":
             return stmt.where(MilestoneRow.due >= value)
         if key == "due_before":
@@ -428,6 +546,46 @@ class SqlJobRepository(SqlRepository[Job, JobRow]):
     domain = Job
     row = JobRow
     enums = {"state": JobState}
+
+
+class SqlWorkerRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def beat(self, worker: Worker) -> None:
+        row = self.session.get(WorkerRow, worker.id)
+        if row is None:
+            self.session.add(
+                WorkerRow(
+                    id=worker.id,
+                    host=worker.host,
+                    pid=worker.pid,
+                    started_at=worker.started_at,
+                    heartbeat_at=worker.heartbeat_at,
+                )
+            )
+        else:
+            row.heartbeat_at = worker.heartbeat_at
+        self.session.flush()
+
+    def get(self, worker_id: str) -> Worker | None:
+        row = self.session.get(WorkerRow, worker_id)
+        if row is None:
+            return None
+        return Worker(
+            id=row.id,
+            host=row.host,
+            pid=row.pid,
+            started_at=row.started_at,
+            heartbeat_at=row.heartbeat_at,
+        )
+
+    def forget(self, worker_ids: set[str]) -> None:
+        for worker_id in worker_ids:
+            row = self.session.get(WorkerRow, worker_id)
+            if row is not None:
+                self.session.delete(row)
+        self.session.flush()
 
 
 class SqlMinutesRepository(SqlRepository[Minutes, MinutesRow]):

@@ -25,6 +25,7 @@ from storage.repositories import (
     SqlMinutesRepository,
     SqlProjectRepository,
     SqlTaskRepository,
+    SqlWorkerRepository,
 )
 
 __all__ = ["SqlUnitOfWork", "make_engine", "make_uow_factory"]
@@ -71,6 +72,7 @@ class SqlUnitOfWork:
         self.jobs = SqlJobRepository(self.session)
         self.history = SqlHistoryRepository(self.session)
         self.milestones = SqlMilestoneRepository(self.session)
+        self.workers = SqlWorkerRepository(self.session)
         self.minutes = SqlMinutesRepository(self.session)
         return self
 

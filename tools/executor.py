@@ -4,6 +4,9 @@ For every call it validates the arguments against the vocabulary, resolves names
 that identify" to records, checks the permission hook as the sender, applies the change in one
 unit of work, writes the audit log (with how to undo it) and returns a structured result.
 A call is idempotent per (source message, action): a redelivered message changes nothing twice.
+Within a message's processing run (``CallContext.run``) an action is recognised by what it acts
+on, not by its wording (``tools.replay``): a model that words its retry differently after a
+crash gets the stored result back instead of a second task.
 """
 
 from __future__ import annotations
@@ -21,13 +24,14 @@ from assistant.ports import Clock
 from assistant.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from tools.handlers import CORE_HANDLERS
 from tools.permissions import PermissionPolicy, RolePolicy
+from tools.replay import ActionRun, same_action
 from tools.resolve import resolve_member_name
 from tools.scope import ExecutorConfig, Handler, Scope
-from tools.undo import apply_undo
+from tools.undo import apply_undo, record_state
 from tools.validation import validate_call
 from tools.vocabulary import TOOLS, ToolArgs
 
-__all__ = ["CallContext", "Executor", "ExecutorConfig", "ToolResult"]
+__all__ = ["ActionRun", "CallContext", "Executor", "ExecutorConfig", "ToolResult"]
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +41,16 @@ class CallContext:
     """Who makes the call and where it comes from.
 
     ``actor`` is a member id, display name or WeCom userid. ``message_id`` (the inbox entry the
-    call came from) or ``idempotency_key`` (supplied by an API client) make the call idempotent.
+    call came from) or ``idempotency_key`` (supplied by an API client) make the call idempotent;
+    ``run`` (one processing run of the message) matches calls to the actions already applied
+    for it by identity rather than by wording.
     """
 
     actor: int | str
     chat_id: int | None = None
     message_id: int | None = None
     idempotency_key: str | None = None
+    run: ActionRun | None = None
 
 
 @dataclass(slots=True)
@@ -136,6 +143,11 @@ class Executor:
             return self._apply(call.tool, parsed, args, ctx, key)
         except Conflict as exc:
             # A concurrent delivery of the same call may have won the race: report its result.
+            if self._by_identity(call.tool, ctx) and exc.details.get("integrity"):
+                try:
+                    return self._apply(call.tool, parsed, args, ctx, None)
+                except QunmiError as again:
+                    return ToolResult.failure(call.tool, args, again)
             if key is not None:
                 with self._uow_factory() as uow:
                     existing = uow.audit.by_key(key)
@@ -194,15 +206,38 @@ class Executor:
             return ToolResult.failure("undo", args, exc)
 
     # -- plumbing -------------------------------------------------------------------------
+    @staticmethod
+    def _by_identity(tool: str, ctx: CallContext) -> bool:
+        return tool != "query" and ctx.message_id is not None and ctx.run is not None
+
     def _idempotency_key(self, call: ToolCall, ctx: CallContext) -> str | None:
-        if call.tool == "query":
-            return None
+        if call.tool == "query" or self._by_identity(call.tool, ctx):
+            return None  # by identity: keyed inside the unit of work (``_match_applied``)
         digest = hashlib.sha256(f"{call.tool}\n{_canonical(call.args)}".encode()).hexdigest()[:24]
         if ctx.message_id is not None:
             return f"m{ctx.message_id}:{call.tool}:{digest}"
         if ctx.idempotency_key:
             return f"k{ctx.idempotency_key[:100]}:{call.tool}:{digest}"
         return None
+
+    def _match_applied(
+        self, uow: UnitOfWork, tool: str, parsed: ToolArgs, ctx: CallContext, scope: Scope
+    ) -> tuple[ToolResult | None, str]:
+        """The stored result when this call is an action already applied for the message (and
+        not yet answered for in this run); else the key a new entry is stored under."""
+        assert ctx.message_id is not None and ctx.run is not None
+        earlier = uow.audit.list(
+            filters={"message_id": ctx.message_id, "tool": tool}, limit=500, order="id"
+        ).items
+        for entry in earlier:
+            if entry.id is None or entry.id in ctx.run.claimed or entry.undone_at is not None:
+                continue
+            if same_action(scope, tool, parsed, entry):
+                ctx.run.claimed.add(entry.id)
+                return self._replay(entry), ""
+        # The n-th entry of this tool for this message: two processes racing on the same
+        # message collide on the unique key, and the loser replays the winner's entry.
+        return None, f"m{ctx.message_id}:{tool}:{len(earlier) + 1}"
 
     def _replay(self, entry: AuditEntry) -> ToolResult:
         result = ToolResult.from_dict(entry.result)
@@ -260,6 +295,10 @@ class Executor:
                 config=self._config,
                 policy=self._policy,
             )
+            if self._by_identity(tool, ctx):
+                replayed, key = self._match_applied(uow, tool, parsed, ctx, scope)
+                if replayed is not None:
+                    return replayed
             applied = handler(scope, parsed)
             result = ToolResult(
                 tool=tool,
@@ -271,6 +310,9 @@ class Executor:
                 summary=applied.summary,
             )
             if tool != "query":
+                if applied.undo is not None:
+                    # How the record looks now: an undo later applies only to this state.
+                    applied.undo["state"] = record_state(uow, applied.undo)
                 entry = uow.audit.add(
                     AuditEntry(
                         tool=tool,
@@ -285,6 +327,8 @@ class Executor:
                 )
                 result.audit_id = entry.id
                 uow.commit()
+                if ctx.run is not None and entry.id is not None:
+                    ctx.run.claimed.add(entry.id)
             return result
 
 

@@ -31,6 +31,8 @@ class ExecutorConfig:
     default_remind_before_minutes: int = 15
     meeting_past_tolerance: timedelta = timedelta(minutes=10)
     upcoming_window: timedelta = timedelta(days=7)
+    # A new task like an open one for the same person created this recently is asked about.
+    duplicate_window: timedelta = timedelta(days=3)
 
 
 @dataclass(slots=True)

@@ -7,10 +7,11 @@ are the arguments. The rule engine emits the same names. Times are ISO 8601 with
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -48,7 +49,10 @@ VOCABULARY_VERSION = 2
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
-Ref = int | Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Ref = (
+    Annotated[int, Field(ge=0, le=2**63 - 1)]
+    | Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+)
 
 PriorityName = Literal["low", "normal", "high", "urgent"]
 StatusName = Literal["todo", "in_progress", "blocked", "done", "cancelled"]
@@ -63,10 +67,28 @@ Money = Annotated[float, Field(ge=0, le=1e12)]
 ShiftMinutes = Annotated[int, Field(ge=-366 * 24 * 60, le=366 * 24 * 60)]
 
 
-def _require_offset(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
+EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)
+LATEST = datetime(2199, 12, 30, tzinfo=UTC)
+
+
+def check_time(value: datetime) -> datetime:
+    """An aware datetime between 1970 and 2199 (UTC); ``9999-12-31T23:59:59-23:59`` is refused
+    here instead of overflowing when it is converted for storage."""
+    if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("时间必须带时区偏移，例如 2026-11-25T15:00:00+08:00")
+    # Compared on the wall clock, a day inside each end: no offset can then push the instant
+    # out of what datetime (and the database) can hold.
+    if not EARLIEST <= value.replace(tzinfo=UTC) <= LATEST:
+        raise ValueError("时间超出范围：只能在 1970 年到 2199 年之间")
     return value
+
+
+def _require_offset(value: datetime | None) -> datetime | None:
+    return None if value is None else check_time(value)
+
+
+AwareTime = Annotated[datetime, AfterValidator(check_time)]
+"""A timezone-aware time in the range the task store keeps (for schemas outside the tools)."""
 
 
 _RRULE_PARTS = {

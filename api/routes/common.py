@@ -13,6 +13,8 @@ from assistant.domain import Message, ToolCall
 from assistant.services.inbox import Outcome
 from tools.executor import CallContext, ToolResult
 
+WAIT_FOR_WORKER_SECONDS = 60.0
+
 
 class ToolFailed(Exception):
     def __init__(self, result: ToolResult) -> None:
@@ -50,9 +52,10 @@ def answer_message(
             worker.notify()
         response.status_code = status.HTTP_202_ACCEPTED
         return Outcome(message_id=message.id, state=message.state, duplicate=not is_new).to_dict()
-    outcome = qunmi.processor.process(message.id)
-    if not is_new:
-        outcome.duplicate = True
+    # The background worker may have claimed the message first: wait for its outcome rather
+    # than answer "nothing done" while it is being done.
+    outcome = qunmi.processor.process(message.id, wait_seconds=WAIT_FOR_WORKER_SECONDS)
+    outcome.duplicate = not is_new
     return outcome.to_dict()
 
 

@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
 from api.deps import QunmiDep
 from api.routes.common import answer_message
-from api.schemas import MessageIn, MessagePublic, OutcomePublic, PagePublic
+from api.schemas import (
+    IdFilter,
+    Limit,
+    MessageIn,
+    MessagePublic,
+    Offset,
+    OutcomePublic,
+    PagePublic,
+    RecordId,
+)
 from assistant.errors import NotFound
 from assistant.services.inbox import Inbound
 from tools.records import iso
 
 router = APIRouter(tags=["messages"])
+
+ACCEPTED: dict[int | str, dict[str, Any]] = {
+    202: {"model": OutcomePublic, "description": "wait=false：已保存，稍后由后台处理"}
+}
 
 
 def _message_public(q: QunmiDep, m: Any) -> dict[str, Any]:
@@ -33,7 +46,7 @@ def _message_public(q: QunmiDep, m: Any) -> dict[str, Any]:
     }
 
 
-@router.post("/messages", response_model=OutcomePublic)
+@router.post("/messages", response_model=OutcomePublic, responses=ACCEPTED)
 def post_message(
     q: QunmiDep, body: MessageIn, response: Response, wait: bool = True
 ) -> dict[str, Any]:
@@ -42,7 +55,8 @@ def post_message(
     With ``wait=true`` (default) the answer says what was done; with ``wait=false`` the message
     is acknowledged as soon as it is stored (202) and the worker processes it.
     """
-    message, is_new = q.inbox.receive(
+    store = q.inbox_writer.receive if q.inbox_writer is not None else q.inbox.receive
+    message, is_new = store(
         Inbound(
             channel=body.channel,
             chat=body.chat,
@@ -59,9 +73,9 @@ def post_message(
 def list_messages(
     q: QunmiDep,
     state: Literal["received", "processing", "done", "failed", "dead"] | None = None,
-    chat_id: int | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    chat_id: IdFilter = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     with q.uow_factory() as uow:
         page = uow.messages.list(
@@ -76,7 +90,7 @@ def list_messages(
 
 
 @router.get("/messages/{message_id}", response_model=MessagePublic)
-def get_message(q: QunmiDep, message_id: int) -> dict[str, Any]:
+def get_message(q: QunmiDep, message_id: RecordId) -> dict[str, Any]:
     with q.uow_factory() as uow:
         message = uow.messages.get(message_id)
     if message is None:
@@ -85,6 +99,6 @@ def get_message(q: QunmiDep, message_id: int) -> dict[str, Any]:
 
 
 @router.post("/messages/{message_id}/replay", response_model=OutcomePublic)
-def replay_message(q: QunmiDep, message_id: int) -> dict[str, Any]:
+def replay_message(q: QunmiDep, message_id: RecordId) -> dict[str, Any]:
     """Send a failed or dead message through the engine again."""
     return q.processor.replay(message_id).to_dict()

@@ -6,7 +6,6 @@ REST API and the chat do exactly the same thing.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, status
@@ -18,6 +17,8 @@ from api.schemas import (
     ChatCreate,
     ChatPublic,
     ChatUpdate,
+    IdFilter,
+    Limit,
     MeetingCancel,
     MeetingCreate,
     MeetingPublic,
@@ -25,9 +26,11 @@ from api.schemas import (
     MemberCreate,
     MemberPublic,
     MemberUpdate,
+    Offset,
     PagePublic,
     ProjectCreate,
     ProjectPublic,
+    RecordId,
     TaskCreate,
     TaskDetail,
     TaskPublic,
@@ -35,7 +38,7 @@ from api.schemas import (
     UndoRequest,
 )
 from assistant.domain import Chat, Member, Role
-from assistant.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from assistant.errors import Conflict, NotFound, PermissionDenied
 from tools.executor import ToolResult
 from tools.records import (
     chat_record,
@@ -47,11 +50,10 @@ from tools.records import (
     task_record,
 )
 from tools.resolve import resolve_member_name
+from tools.vocabulary import AwareTime
 
 router = APIRouter()
 
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
 _TOOL_FIELDS = {"actor", "idempotency_key", "chat_id"}
 
 
@@ -85,7 +87,7 @@ def list_members(
 
 
 @router.get("/members/{member_id}", response_model=MemberPublic, tags=["members"])
-def get_member(q: QunmiDep, member_id: int) -> dict[str, Any]:
+def get_member(q: QunmiDep, member_id: RecordId) -> dict[str, Any]:
     with q.uow_factory() as uow:
         member = uow.members.get(member_id)
     if member is None:
@@ -125,7 +127,7 @@ def create_member(q: QunmiDep, body: MemberCreate) -> dict[str, Any]:
 
 
 @router.patch("/members/{member_id}", response_model=MemberPublic, tags=["members"])
-def update_member(q: QunmiDep, member_id: int, body: MemberUpdate) -> dict[str, Any]:
+def update_member(q: QunmiDep, member_id: RecordId, body: MemberUpdate) -> dict[str, Any]:
     """Rename a member, set aliases, or change the role (roles need a PM or admin)."""
     with q.uow_factory() as uow:
         member = uow.members.get(member_id)
@@ -158,7 +160,9 @@ def update_member(q: QunmiDep, member_id: int, body: MemberUpdate) -> dict[str, 
 @router.get("/projects", response_model=PagePublic[ProjectPublic], tags=["projects"])
 def list_projects(
     q: QunmiDep,
-    status_: Annotated[str | None, Query(alias="status")] = None,
+    status_: Annotated[
+        Literal["active", "paused", "done", "archived"] | None, Query(alias="status")
+    ] = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> dict[str, Any]:
@@ -170,7 +174,7 @@ def list_projects(
 
 
 @router.get("/projects/{project_id}", response_model=ProjectPublic, tags=["projects"])
-def get_project(q: QunmiDep, project_id: int) -> dict[str, Any]:
+def get_project(q: QunmiDep, project_id: RecordId) -> dict[str, Any]:
     with q.uow_factory() as uow:
         project = uow.projects.get(project_id)
         lookup = display_names(uow.members.all())
@@ -243,7 +247,7 @@ def create_chat(q: QunmiDep, body: ChatCreate) -> dict[str, Any]:
 
 
 @router.patch("/chats/{chat_id}", response_model=ChatPublic, tags=["chats"])
-def update_chat(q: QunmiDep, chat_id: int, body: ChatUpdate) -> dict[str, Any]:
+def update_chat(q: QunmiDep, chat_id: RecordId, body: ChatUpdate) -> dict[str, Any]:
     with q.uow_factory() as uow:
         chat = uow.chats.get(chat_id)
         if chat is None:
@@ -270,8 +274,8 @@ def list_tasks(
     status_: Annotated[
         Literal["todo", "in_progress", "blocked", "done", "cancelled"] | None, Query(alias="status")
     ] = None,
-    assignee: str | None = None,
-    project_id: int | None = None,
+    assignee: Annotated[str | None, Query(max_length=200)] = None,
+    project_id: IdFilter = None,
     open_: Annotated[bool | None, Query(alias="open")] = None,
     search: Annotated[str | None, Query(max_length=200)] = None,
     order: Literal["id", "-id", "due", "-due", "created_at", "-created_at"] = "id",
@@ -307,7 +311,7 @@ def list_tasks(
 
 
 @router.get("/tasks/{task_id}", response_model=TaskDetail, tags=["tasks"])
-def get_task(q: QunmiDep, task_id: int) -> dict[str, Any]:
+def get_task(q: QunmiDep, task_id: RecordId) -> dict[str, Any]:
     with q.uow_factory() as uow:
         task = uow.tasks.get(task_id)
         if task is None:
@@ -338,7 +342,7 @@ def create_task(q: QunmiDep, body: TaskCreate) -> dict[str, Any]:
 
 
 @router.patch("/tasks/{task_id}", response_model=TaskPublic, tags=["tasks"])
-def update_task(q: QunmiDep, task_id: int, body: TaskUpdate) -> dict[str, Any]:
+def update_task(q: QunmiDep, task_id: RecordId, body: TaskUpdate) -> dict[str, Any]:
     args = _tool_args(body)
     args["task"] = task_id
     result = _run(q, "update_task", body, args)
@@ -352,14 +356,11 @@ def list_meetings(
     status_: Annotated[
         Literal["scheduled", "cancelled", "done"] | None, Query(alias="status")
     ] = None,
-    start_after: datetime | None = None,
-    start_before: datetime | None = None,
+    start_after: Annotated[AwareTime | None, Query()] = None,
+    start_before: Annotated[AwareTime | None, Query()] = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    for value in (start_after, start_before):
-        if value is not None and value.tzinfo is None:
-            raise InvalidInput("时间参数需要带时区，例如 2026-11-25T00:00:00+08:00")
     with q.uow_factory() as uow:
         page = uow.meetings.list(
             filters={"status": status_, "start_after": start_after, "start_before": start_before},
@@ -377,7 +378,7 @@ def list_meetings(
 
 
 @router.get("/meetings/{meeting_id}", response_model=MeetingPublic, tags=["meetings"])
-def get_meeting(q: QunmiDep, meeting_id: int) -> dict[str, Any]:
+def get_meeting(q: QunmiDep, meeting_id: RecordId) -> dict[str, Any]:
     with q.uow_factory() as uow:
         meeting = uow.meetings.get(meeting_id)
         lookup = display_names(uow.members.all())
@@ -398,7 +399,9 @@ def create_meeting(q: QunmiDep, body: MeetingCreate) -> dict[str, Any]:
 
 
 @router.post("/meetings/{meeting_id}/reschedule", response_model=MeetingPublic, tags=["meetings"])
-def reschedule_meeting(q: QunmiDep, meeting_id: int, body: MeetingReschedule) -> dict[str, Any]:
+def reschedule_meeting(
+    q: QunmiDep, meeting_id: RecordId, body: MeetingReschedule
+) -> dict[str, Any]:
     args = _tool_args(body)
     args["meeting"] = meeting_id
     result = _run(q, "reschedule_meeting", body, args)
@@ -406,7 +409,7 @@ def reschedule_meeting(q: QunmiDep, meeting_id: int, body: MeetingReschedule) ->
 
 
 @router.post("/meetings/{meeting_id}/cancel", response_model=MeetingPublic, tags=["meetings"])
-def cancel_meeting(q: QunmiDep, meeting_id: int, body: MeetingCancel) -> dict[str, Any]:
+def cancel_meeting(q: QunmiDep, meeting_id: RecordId, body: MeetingCancel) -> dict[str, Any]:
     args = _tool_args(body)
     args["meeting"] = meeting_id
     result = _run(q, "cancel_meeting", body, args)
@@ -417,9 +420,9 @@ def cancel_meeting(q: QunmiDep, meeting_id: int, body: MeetingCancel) -> dict[st
 @router.get("/audit", response_model=PagePublic[AuditPublic], tags=["audit"])
 def list_audit(
     q: QunmiDep,
-    tool: str | None = None,
-    actor_id: int | None = None,
-    message_id: int | None = None,
+    tool: Annotated[str | None, Query(max_length=60)] = None,
+    actor_id: IdFilter = None,
+    message_id: IdFilter = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> dict[str, Any]:
@@ -449,7 +452,7 @@ def list_audit(
 
 
 @router.post("/audit/{audit_id}/undo", tags=["audit"])
-def undo(q: QunmiDep, audit_id: int, body: UndoRequest) -> dict[str, Any]:
+def undo(q: QunmiDep, audit_id: RecordId, body: UndoRequest) -> dict[str, Any]:
     result = q.executor.undo(audit_id, actor=body.actor)
     if not result.ok:
         raise ToolFailed(result)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 
 from api.deps import QunmiDep
 from api.routes.common import run_tool
@@ -20,7 +20,9 @@ def list_tools() -> dict[str, Any]:
 
 
 @router.post("/tools/{tool}")
-def call_tool(q: QunmiDep, tool: str, body: ToolCallRequest) -> dict[str, Any]:
+def call_tool(
+    q: QunmiDep, tool: Annotated[str, Path(max_length=60)], body: ToolCallRequest
+) -> dict[str, Any]:
     """Apply one tool call as ``actor``; errors come back as 4xx with a reason."""
     return run_tool(
         q,

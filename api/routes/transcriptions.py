@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, UploadFile, status
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import QunmiDep
+from api.schemas import MAX_ID, RecordId
 from assistant.domain import Job
 from assistant.errors import InvalidInput
 from tools.records import iso
@@ -32,7 +34,9 @@ def _public(q: QunmiDep, job: Job) -> dict[str, Any]:
 async def submit_transcription(
     q: QunmiDep,
     file: Annotated[UploadFile, File(description="录音文件：WAV / MP3 / M4A / OGG / AMR / SILK")],
-    meeting_id: Annotated[int | None, Form(description="转写完成后挂到这个会议上")] = None,
+    meeting_id: Annotated[
+        int | None, Form(ge=1, le=MAX_ID, description="转写完成后挂到这个会议上")
+    ] = None,
     prompt: Annotated[
         str | None, Form(max_length=500, description="提示词：人名、项目术语")
     ] = None,
@@ -41,13 +45,16 @@ async def submit_transcription(
     jobs = q.transcriptions
     if jobs is None:
         raise InvalidInput("这个实例没有启用转写")
-    data = await file.read(jobs.max_upload_bytes + 1)
-    job = jobs.submit(data, filename=file.filename, meeting_id=meeting_id, prompt=prompt)
+    # The framework has spooled the upload to a temporary file; it is copied to the media
+    # folder in chunks, off the event loop, and probed before a job is made of it.
+    job = await run_in_threadpool(
+        jobs.submit, file.file, filename=file.filename, meeting_id=meeting_id, prompt=prompt
+    )
     return _public(q, job)
 
 
 @router.get("/transcriptions/{job_id}")
-def get_transcription(q: QunmiDep, job_id: int) -> dict[str, Any]:
+def get_transcription(q: QunmiDep, job_id: RecordId) -> dict[str, Any]:
     if q.transcriptions is None:
         raise InvalidInput("这个实例没有启用转写")
     return _public(q, q.transcriptions.get(job_id))

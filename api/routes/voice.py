@@ -6,11 +6,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import QunmiDep
 from api.routes.common import answer_message
+from api.routes.messages import ACCEPTED
 from api.schemas import OutcomePublic
 from assistant.domain import MessageKind
+from assistant.errors import QunmiError
 from assistant.services.inbox import Inbound
 from assistant.services.transcription import save_upload
 
@@ -19,7 +22,7 @@ router = APIRouter(tags=["messages"])
 MAX_VOICE_BYTES = 2 * 1024 * 1024 - 64 * 1024  # under the app's body cap; a minute of AMR is ~12 KB
 
 
-@router.post("/messages/voice", response_model=OutcomePublic)
+@router.post("/messages/voice", response_model=OutcomePublic, responses=ACCEPTED)
 async def post_voice_message(
     q: QunmiDep,
     response: Response,
@@ -34,6 +37,13 @@ async def post_voice_message(
     path = save_upload(
         q.settings.data_dir / "media", data, file.filename, max_bytes=MAX_VOICE_BYTES
     )
+    if q.check_audio is not None:
+        try:
+            # Refused now, with the reason, rather than retried into the dead letters.
+            await run_in_threadpool(q.check_audio, path)
+        except QunmiError:
+            path.unlink(missing_ok=True)
+            raise
     message, is_new = q.inbox.receive(
         Inbound(
             channel=channel,

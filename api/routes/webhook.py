@@ -12,9 +12,9 @@ Messages are deduplicated by (``webhook:<source>``, ``id``) and acknowledged wit
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
@@ -25,7 +25,9 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import QunmiDep
 from api.routes.wecom import wake_worker
 from assistant.errors import InvalidInput
+from assistant.safejson import loads_bounded
 from assistant.services.inbox import Inbound
+from tools.validation import describe_all
 
 __all__ = ["router", "sign_webhook"]
 
@@ -79,9 +81,11 @@ async def webhook(
     if not hmac.compare_digest(expected.encode(), x_qunmi_signature.strip().encode()):
         return _reject(401, "签名不正确")
     try:
-        body = WebhookMessage.model_validate(json.loads(raw))
-    except (ValueError, ValidationError) as exc:
-        return _reject(400, f"请求体不合法：{type(exc).__name__}")
+        body = WebhookMessage.model_validate(loads_bounded(raw))
+    except InvalidInput as exc:
+        return _reject(400, exc.reason)
+    except ValidationError as exc:
+        return _reject(400, f"请求体不合法：{describe_all(exc.errors())}")
     inbound = Inbound(
         channel=f"webhook:{body.source}",
         chat=body.chat,
@@ -92,7 +96,10 @@ async def webhook(
         chat_name=body.chat_name,
     )
     try:
-        message, is_new = await run_in_threadpool(q.inbox.receive, inbound)
+        if q.inbox_writer is not None:
+            message, is_new = await asyncio.wrap_future(q.inbox_writer.submit(inbound))
+        else:
+            message, is_new = await run_in_threadpool(q.inbox.receive, inbound)
     except InvalidInput as exc:
         return _reject(400, exc.reason)
     if is_new:

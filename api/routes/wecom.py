@@ -7,6 +7,7 @@ Nothing is stored unless the signature, the timestamp and the body are all good.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Annotated
 
@@ -15,8 +16,9 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import QunmiDep
+from api.schemas import JSON_ERROR_RESPONSES
 from assistant.adapters.wecom.crypto import WeComCrypto
-from assistant.adapters.wecom.intake import WeComIntake
+from assistant.adapters.wecom.intake import PreparedInbound, WeComIntake
 from assistant.adapters.wecom.messages import (
     parse_app_envelope,
     parse_app_message,
@@ -24,13 +26,14 @@ from assistant.adapters.wecom.messages import (
     parse_bot_message,
 )
 from assistant.bootstrap import Qunmi
+from assistant.domain import Message
 from assistant.errors import ChannelError, InvalidInput
 
 __all__ = ["router", "wake_worker"]
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/wecom", tags=["wecom"])
+router = APIRouter(prefix="/wecom", tags=["wecom"], responses=JSON_ERROR_RESPONSES)
 
 SigQuery = Annotated[str, Query(max_length=128)]
 
@@ -40,6 +43,21 @@ def wake_worker(q: Qunmi) -> None:
     worker = q.extras.get("worker")
     if worker is not None:
         worker.notify()
+
+
+async def store_inbound(
+    q: Qunmi, intake: WeComIntake, prepared: PreparedInbound
+) -> tuple[Message, bool]:
+    """Store a prepared WeCom message through the group commit; returns after the commit."""
+    new_member = None
+    if not intake.ready(prepared):
+        new_member = await run_in_threadpool(intake.setup, prepared)
+    if q.inbox_writer is not None:
+        result = await asyncio.wrap_future(q.inbox_writer.submit(prepared.inbound))
+    else:
+        result = await run_in_threadpool(q.inbox.receive, prepared.inbound)
+    intake.stored(new_member)
+    return result
 
 
 def _reject(status: int, reason: str) -> JSONResponse:
@@ -90,16 +108,16 @@ async def _receive(
         return _reject(403, "时间戳过期或不合法")
     intake: WeComIntake = q.extras["wecom_intake"]
     try:
+        # Verify and decrypt on the event loop (microseconds); only the store waits.
         if which == "app":
             encrypt = parse_app_envelope(raw)
             crypto.verify(msg_signature, timestamp, nonce, encrypt)
-            app_msg = parse_app_message(crypto.decrypt(encrypt))
-            message, is_new = await run_in_threadpool(intake.receive_app, app_msg)
+            prepared = intake.app_inbound(parse_app_message(crypto.decrypt(encrypt)))
         else:
             encrypt = parse_bot_envelope(raw)
             crypto.verify(msg_signature, timestamp, nonce, encrypt)
-            bot_msg = parse_bot_message(crypto.decrypt(encrypt))
-            message, is_new = await run_in_threadpool(intake.receive_bot, bot_msg)
+            prepared = intake.bot_inbound(parse_bot_message(crypto.decrypt(encrypt)))
+        message, is_new = await store_inbound(q, intake, prepared)
     except ChannelError as exc:
         log.warning("wecom %s callback rejected: %s", which, exc.reason)
         status = 403 if "签名" in exc.reason or "接收方" in exc.reason else 400
@@ -108,7 +126,7 @@ async def _receive(
         return _reject(400, exc.reason)
     if is_new:
         wake_worker(q)
-    log.info("wecom %s message %s stored (new=%s)", which, message.id, is_new)
+    log.debug("wecom %s message %s stored (new=%s)", which, message.id, is_new)
     # An empty 200 tells WeCom the message arrived; replies go out through the APIs later.
     return PlainTextResponse("")
 

@@ -17,7 +17,7 @@ import logging
 import struct
 import tempfile
 import wave
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -28,6 +28,7 @@ import numpy.typing as npt
 from assistant.errors import TranscriptionError
 
 __all__ = [
+    "check_audio",
     "SAMPLE_RATE",
     "AudioFormat",
     "AudioWindow",
@@ -91,7 +92,7 @@ def iter_audio_chunks(
     *,
     max_seconds: float,
     chunk_seconds: float = 30.0,
-) -> Iterator[Samples]:
+) -> Generator[Samples, None, None]:
     """Decode ``audio`` to 16 kHz mono float32 in chunks of ``chunk_seconds`` (the last shorter).
 
     Raises :class:`TranscriptionError` when the input is missing, empty, not audio, longer than
@@ -111,6 +112,19 @@ def iter_audio_chunks(
         yield piece
     if total == 0:
         raise TranscriptionError("音频里没有可解码的声音（文件为空或已损坏）。")
+
+
+def check_audio(audio: Path | bytes, *, max_seconds: float) -> None:
+    """Refuse at once, with a reason, what would only fail later: not audio, no audio track,
+    nothing decodable, or longer than ``max_seconds`` by its header. Decodes the first second
+    only, so a long recording costs no more than a short note."""
+    chunks = iter_audio_chunks(audio, max_seconds=max_seconds, chunk_seconds=1.0)
+    try:
+        next(chunks)
+    except StopIteration:  # pragma: no cover - iter_audio_chunks raises on empty input
+        raise TranscriptionError("音频里没有可解码的声音（文件为空或已损坏）。") from None
+    finally:
+        chunks.close()
 
 
 def decode_audio(audio: Path | bytes, *, max_seconds: float) -> Samples:

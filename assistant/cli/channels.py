@@ -29,7 +29,8 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         burst: Annotated[bool, typer.Option(help="处理完队列里的消息就退出")] = False,
         name: Annotated[str | None, typer.Option(help="worker 名字（默认自动生成）")] = None,
     ) -> None:
-        """运行一个 Redis 队列 worker（QUNMI_QUEUE=redis 时由 API 入队）；可以同时运行多个。"""
+        """运行一个 worker：QUNMI_QUEUE=redis 时从 Redis 队列取；否则直接处理数据库收件箱
+        （配合 QUNMI_PROCESS_IN_API=false，处理不占用确认收到消息的进程）。可以同时运行多个。"""
         from redis import Redis
 
         from assistant.adapters.queue import run_worker
@@ -43,6 +44,29 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         except QunmiError as exc:
             err_console.print(f"[red]✗[/red] {exc.reason}")
             raise typer.Exit(1) from exc
+        if settings.queue == "inprocess":
+            # No Redis: drain the database inbox directly (claims keep several workers apart).
+            import threading
+
+            from assistant.services.worker import InProcessWorker
+
+            loop = InProcessWorker(q.processor, interval=0.2)
+            console.print(
+                f"群秘 worker 已启动（数据库收件箱，引擎：{q.engine.name}），按 Ctrl+C 退出"
+            )
+            try:
+                if burst:
+                    loop.drain()
+                else:
+                    loop.start()
+                    threading.Event().wait()
+            except KeyboardInterrupt:
+                pass
+            finally:
+                loop.stop()
+                q.close()
+            console.print(f"worker 退出，本次处理 {loop.processed} 条")
+            return
         redis = Redis.from_url(settings.redis_url)
         console.print(f"群秘 worker 已启动（引擎：{q.engine.name}），按 Ctrl+C 退出")
         index_loop = q.memory.loop() if q.memory is not None and not burst else None

@@ -303,10 +303,30 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         q = _qunmi()
         aliases = [a.strip() for a in alias or [] if a.strip()]
         with q.uow_factory() as uow:
+            same = uow.members.by_display_name(name)
             for other in uow.members.all():
+                if same is not None and other.id == same.id:
+                    continue
                 clash = [n for n in [name, *aliases] if n in other.names]
                 if clash:
                     _fail(f"名字“{clash[0]}”已经是成员 {other.display_name} 的名字或别名")
+            if same is not None:
+                # Already registered (the demo team has 张三): adding them again is not an
+                # error as long as it says the same thing; new aliases are added.
+                if same.role.value != role:
+                    _fail(
+                        f"成员 {name} 已经登记过，角色是 {same.role.value}，不是 {role}；没有改动"
+                    )
+                added = [a for a in aliases if a not in same.names]
+                if added:
+                    same.aliases = [*same.aliases, *added]
+                    same = uow.members.update(same)
+                    uow.commit()
+                console.print(
+                    f"👤 成员 {same.display_name} 已经登记过（#{same.id}，{same.role.value}）"
+                    + (f"，补上了别名：{'、'.join(added)}" if added else "，没有改动")
+                )
+                return
             member = uow.members.add(
                 Member(
                     display_name=name,

@@ -23,6 +23,7 @@ from assistant.domain.model import (
     TaskEvent,
     TaskStatus,
     ToolCall,
+    Worker,
 )
 
 __all__ = [
@@ -48,4 +49,5 @@ __all__ = [
     "TaskEvent",
     "TaskStatus",
     "ToolCall",
+    "Worker",
 ]

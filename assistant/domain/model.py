@@ -123,6 +123,7 @@ class Milestone:
     creator_id: int | None = None
     done: bool = False
     created_at: datetime | None = None
+    cancelled_at: datetime | None = None  # set when its creation was undone
 
 
 @dataclass(slots=True)
@@ -217,6 +218,17 @@ class AuditEntry:
     undone_by_id: int | None = None
 
 
+@dataclass(slots=True)
+class Worker:
+    """A process that claims inbox messages: who it is and when it was last seen alive."""
+
+    id: str
+    host: str
+    pid: int
+    started_at: datetime
+    heartbeat_at: datetime
+
+
 class JobState(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
@@ -308,3 +320,6 @@ class ChatContext:
     upcoming_meetings: list[str] = field(default_factory=list)
     workday_end_hour: int = 18
     default_remind_before_minutes: int = 15
+    # Actions an earlier, interrupted run already applied for this very message (a restart
+    # after a crash): an engine that talks to a model tells it, so that nothing is done twice.
+    already_applied: list[str] = field(default_factory=list)

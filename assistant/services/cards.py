@@ -120,7 +120,7 @@ def render_result(
     if not result.ok:
         error = result.error or {}
         reason = error.get("reason", "没能完成这个操作")
-        if error.get("code") == "ambiguous" or "补充" in reason:
+        if error.get("code") in ("ambiguous", "likely_duplicate") or "补充" in reason:
             return OutgoingCard(text=f"❓ {reason}", kind="question")
         return OutgoingCard(text=f"⚠️ {reason}", kind="error")
     rec = result.record or {}

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
+import socket
+import threading
+import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
@@ -20,6 +25,7 @@ from assistant.domain import (
     MessageKind,
     MessageState,
     ToolCall,
+    Worker,
 )
 from assistant.errors import (
     Conflict,
@@ -40,13 +46,14 @@ from assistant.ports import (
 )
 from assistant.services.cards import render_results
 from assistant.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from tools.executor import CallContext, Executor, ToolResult
+from tools.executor import ActionRun, CallContext, Executor, ToolResult
 
 __all__ = [
     "Inbound",
     "Inbox",
     "MessageProcessor",
     "Outcome",
+    "ProcessIdentity",
     "ProcessorConfig",
     "ensure_chat",
     "ensure_member",
@@ -141,9 +148,9 @@ def ensure_chat(
     uow: UnitOfWork, channel: str, chat: str, *, name: str | None, now: datetime
 ) -> Chat:
     found = uow.chats.by_external(channel, chat)
-    if found is None and chat.isdigit():
-        by_id = uow.chats.get(int(chat))
-        found = by_id
+    if found is None and chat.isascii() and chat.isdigit() and len(chat) <= 18:
+        # A bare number names a chat by id ("12"); "²" or a 20-digit number is just a name.
+        found = uow.chats.get(int(chat))
     if found is not None:
         return found
     return uow.chats.add(
@@ -158,15 +165,129 @@ class Inbox:
         self._uow_factory = uow_factory
         self._clock = clock
         self._max_chars = max_chars
+        self._chat_ids: dict[tuple[str, str], int] = {}
+        self._sender_ids: dict[tuple[str, str | None], int] = {}
+        self._joined: set[tuple[int, int]] = set()
+        self._pending_cache: list[tuple[tuple[str, str], int, tuple[str, str | None], int]] = []
 
-    def receive(self, inbound: Inbound) -> tuple[Message, bool]:
-        """Store the message and commit. Returns it and whether it was new (False: a redelivery)."""
+    def check(self, inbound: Inbound) -> None:
+        """``InvalidInput`` when the message cannot be stored (no chat or sender, too long)."""
         if not inbound.chat.strip() or not inbound.sender.strip():
             raise InvalidInput("消息必须带上群（chat）和发送人（sender）")
         if len(inbound.text) > self._max_chars:
             raise InvalidInput(f"消息太长：{len(inbound.text)} 个字符，最多 {self._max_chars} 个")
         if "\x00" in inbound.text:
             raise InvalidInput("消息里有非法字符（NUL）")
+
+    def receive_many(self, inbounds: list[Inbound]) -> list[tuple[Message, bool] | QunmiError]:
+        """Store several messages in one transaction (group commit): for each, the message and
+        whether it was new, or the error that kept it out. Nothing is returned before the commit,
+        so whatever is acknowledged on these results is durable. Called from one thread at a
+        time (``InboxWriter``): it keeps a cache of chat and sender ids."""
+        results: list[tuple[Message, bool] | QunmiError | None] = [None] * len(inbounds)
+        now = self._clock.now()
+        todo: list[int] = []
+        for i, inbound in enumerate(inbounds):
+            try:
+                self.check(inbound)
+                todo.append(i)
+            except QunmiError as exc:
+                results[i] = exc
+        self._pending_cache.clear()
+        try:
+            stored = self._store_batch([inbounds[i] for i in todo], now) if todo else []
+        except Conflict:
+            self._pending_cache.clear()
+            # Another process wrote one of these at the same moment: one by one, each retrying.
+            stored = []
+            for i in todo:
+                try:
+                    results[i] = self.receive(inbounds[i])
+                except QunmiError as exc:
+                    results[i] = exc
+        except BaseException:
+            self._pending_cache.clear()
+            raise
+        else:
+            for chat_key, chat_id, sender_key, sender_id in self._pending_cache:
+                self._chat_ids[chat_key] = chat_id
+                self._sender_ids[sender_key] = sender_id
+                self._joined.add((chat_id, sender_id))
+            self._pending_cache.clear()
+            for i, outcome in zip(todo, stored, strict=True):
+                results[i] = outcome
+        return [r if r is not None else InvalidInput("消息没有保存") for r in results]
+
+    def _store_batch(self, inbounds: list[Inbound], now: datetime) -> list[tuple[Message, bool]]:
+        """One transaction: one query for redeliveries, chats and senders from the cache of this
+        process (they are never deleted) or set up once, one multi-row insert."""
+        keyed = []
+        for inbound in inbounds:
+            received_at = inbound.received_at or now
+            external_id = inbound.external_id or self._content_id(inbound, received_at)
+            keyed.append((inbound, (inbound.channel, external_id), received_at))
+        out: list[tuple[Message, bool] | None] = [None] * len(keyed)
+        with self._uow_factory() as uow:
+            found = uow.messages.existing([key for _, key, _ in keyed])
+            fresh: list[tuple[int, Message]] = []
+            first_of: dict[tuple[str, str], int] = {}
+            for i, (inbound, key, received_at) in enumerate(keyed):
+                if key in found:
+                    out[i] = (found[key], False)
+                    continue
+                if key in first_of:  # the same message twice in one burst
+                    continue
+                chat_id, sender_id = self._place(uow, inbound, now)
+                first_of[key] = i
+                fresh.append(
+                    (
+                        i,
+                        Message(
+                            channel=inbound.channel,
+                            external_id=key[1],
+                            chat_id=chat_id,
+                            sender_id=sender_id,
+                            kind=inbound.kind,
+                            text=inbound.text,
+                            payload=dict(inbound.payload),
+                            received_at=received_at,
+                        ),
+                    )
+                )
+            added = uow.messages.add_many([m for _, m in fresh])
+            uow.commit()
+        for (i, _), message in zip(fresh, added, strict=True):
+            out[i] = (message, True)
+        for i, (_, key, _) in enumerate(keyed):
+            if out[i] is None:
+                winner = out[first_of[key]]
+                assert winner is not None
+                out[i] = (winner[0], False)
+        return [o for o in out if o is not None]
+
+    def _place(self, uow: UnitOfWork, inbound: Inbound, now: datetime) -> tuple[int, int]:
+        """The chat and sender ids of ``inbound``; a new chat, sender or membership is set up
+        in ``uow`` and remembered."""
+        chat_key = (inbound.channel, inbound.chat)
+        sender_key = (inbound.sender, inbound.sender_name)
+        chat_id = self._chat_ids.get(chat_key)
+        sender_id = self._sender_ids.get(sender_key)
+        if chat_id is not None and sender_id is not None and (chat_id, sender_id) in self._joined:
+            return chat_id, sender_id
+        chat = ensure_chat(uow, inbound.channel, inbound.chat, name=inbound.chat_name, now=now)
+        sender = ensure_member(uow, inbound.sender, display_name=inbound.sender_name, now=now)
+        assert chat.id is not None and sender.id is not None
+        if sender.id not in chat.member_ids:
+            chat.member_ids.append(sender.id)
+            uow.chats.update(chat)
+        # Remembered only for ids that existed before this transaction: a rolled-back batch
+        # must not leave ids behind that were never committed.
+        self._pending_cache.append((chat_key, chat.id, sender_key, sender.id))
+        return chat.id, sender.id
+
+    def receive(self, inbound: Inbound) -> tuple[Message, bool]:
+        """Store the message and commit. Returns it and whether it was new (False: a redelivery)."""
+        self.check(inbound)
         now = self._clock.now()
         received_at = inbound.received_at or now
         external_id = inbound.external_id or self._content_id(inbound, received_at)
@@ -217,12 +338,51 @@ class Inbox:
         return "h" + hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessIdentity:
+    """Who holds a lease: this host, this process id, and a token for this very start (a pid
+    can come back after a restart, PID 1 in a container always does)."""
+
+    id: str
+    host: str
+    pid: int
+
+    @classmethod
+    def current(cls) -> ProcessIdentity:
+        host, pid = socket.gethostname()[:100], os.getpid()
+        return cls(id=f"{host}/{pid}/{uuid.uuid4().hex[:8]}", host=host, pid=pid)
+
+    def sees_dead(self, other: Worker | None, *, now: datetime, timeout: timedelta) -> bool:
+        """Whether the process ``other`` is certainly gone: unknown, silent for ``timeout``, or
+        on this host with its pid gone or taken by this very process."""
+        if other is None:
+            return True
+        if other.id == self.id:
+            return False
+        if other.host == self.host and (other.pid == self.pid or not _pid_alive(other.pid)):
+            return True
+        return now - other.heartbeat_at > timeout
+
+
 @dataclass(frozen=True, slots=True)
 class ProcessorConfig:
     tz: tzinfo
     max_attempts: int = 5
     base_backoff: timedelta = timedelta(seconds=5)
     lease: timedelta = timedelta(minutes=5)
+    heartbeat_every: float = 5.0  # seconds between heartbeats of this process
+    heartbeat_timeout: timedelta = timedelta(seconds=30)  # silent this long: dead
+    recover_every: float = 2.0  # seconds between looks for leases held by dead processes
     console_url: str = ""
     workday_end_hour: int = 18
     default_remind_before_minutes: int = 15
@@ -256,8 +416,62 @@ class MessageProcessor:
         self._notifier = notifier
         self._transcribe = transcribe
         self._replies = list(replies)
+        self.identity = ProcessIdentity.current()
+        self._started = clock.now()
+        self._last_beat = float("-inf")
+        self._beat_lock = threading.Lock()
+        self._last_recover = float("-inf")
+
+    # -- leases -----------------------------------------------------------------------------
+    def heartbeat(self, *, force: bool = False) -> None:
+        """Say that this process is alive (at most every ``heartbeat_every`` seconds)."""
+        if not force and time.monotonic() - self._last_beat < self._config.heartbeat_every:
+            return
+        me = self.identity
+        with self._beat_lock:  # threads of this process share one identity: one writer
+            if not force and time.monotonic() - self._last_beat < self._config.heartbeat_every:
+                return
+            with self._uow_factory() as uow:
+                uow.workers.beat(
+                    Worker(
+                        id=me.id,
+                        host=me.host,
+                        pid=me.pid,
+                        started_at=self._started,
+                        heartbeat_at=self._clock.now(),
+                    )
+                )
+                uow.commit()
+            self._last_beat = time.monotonic()
+
+    def recover(self, *, force: bool = False) -> int:
+        """Make the messages whose lease holder died claimable now, instead of when the lease
+        runs out (a restart picks up what the crashed process was working on at once).
+        Returns how many messages were released."""
+        if not force and time.monotonic() - self._last_recover < self._config.recover_every:
+            return 0
+        self._last_recover = time.monotonic()
+        now = self._clock.now()
+        with self._uow_factory() as uow:
+            holders = uow.messages.holders(excluding=self.identity.id)
+            dead = {
+                owner
+                for owner in holders
+                if self.identity.sees_dead(
+                    uow.workers.get(owner), now=now, timeout=self._config.heartbeat_timeout
+                )
+            }
+            if not dead:
+                return 0
+            released = uow.messages.release(dead, now)
+            uow.workers.forget(dead)
+            uow.commit()
+        log.warning("took over %d message(s) from %d dead process(es)", released, len(dead))
+        return released
 
     def pending(self, limit: int = 50) -> list[int]:
+        self.heartbeat()
+        self.recover()
         with self._uow_factory() as uow:
             return [
                 m.id
@@ -265,7 +479,10 @@ class MessageProcessor:
                 if m.id is not None
             ]
 
-    def process(self, message_id: int) -> Outcome:
+    def process(self, message_id: int, *, wait_seconds: float = 0.0) -> Outcome:
+        """Process the message now. When another worker holds it, return its stored state at
+        once, or (``wait_seconds``) wait that long for that worker's outcome."""
+        self.heartbeat()
         now = self._clock.now()
         with self._uow_factory() as uow:
             message = uow.messages.get(message_id)
@@ -273,15 +490,34 @@ class MessageProcessor:
                 raise NotFound(f"消息 {message_id} 不存在")
             if message.state in (MessageState.DONE, MessageState.DEAD):
                 return self._stored_outcome(message, duplicate=True)
-            if not uow.messages.claim(message_id, now, now + self._config.lease):
-                return self._stored_outcome(message, duplicate=True)
-            uow.commit()
+            claimed = uow.messages.claim(
+                message_id, now, now + self._config.lease, owner=self.identity.id
+            )
+            if claimed:
+                uow.commit()
+        if not claimed:
+            return self._await(message_id, wait_seconds)
         try:
             outcome = self._run(message_id)
         except Exception as exc:  # noqa: BLE001 - any failure must leave a visible, retryable state
             log.exception("processing message %s failed", message_id)
             return self._fail(message_id, exc)
         return outcome
+
+    def _await(self, message_id: int, wait_seconds: float) -> Outcome:
+        """The outcome of a message another worker is processing, once it is finished (or its
+        state when ``wait_seconds`` run out)."""
+        deadline = time.monotonic() + wait_seconds
+        delay = 0.02
+        while True:
+            with self._uow_factory() as uow:
+                message = uow.messages.get(message_id)
+            assert message is not None
+            finished = message.state in (MessageState.DONE, MessageState.DEAD, MessageState.FAILED)
+            if finished or time.monotonic() >= deadline:
+                return self._stored_outcome(message, duplicate=True)
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.25)
 
     def _stored_outcome(self, message: Message, *, duplicate: bool) -> Outcome:
         result = message.result or {}
@@ -333,6 +569,7 @@ class MessageProcessor:
             ],
             workday_end_hour=self._config.workday_end_hour,
             default_remind_before_minutes=self._config.default_remind_before_minutes,
+            already_applied=self._already_applied(uow, message),
         )
         incoming = IncomingMessage(
             text=message.text,
@@ -342,6 +579,22 @@ class MessageProcessor:
             message_id=message.id,
         )
         return incoming, context, sender
+
+    @staticmethod
+    def _already_applied(uow: UnitOfWork, message: Message) -> list[str]:
+        """What an interrupted earlier run applied for this message, one line each."""
+        if message.id is None or message.attempts <= 1:
+            return []
+        entries = uow.audit.list(filters={"message_id": message.id}, limit=50, order="id").items
+        lines = []
+        for entry in entries:
+            if entry.undone_at is not None or entry.tool == "undo":
+                continue
+            record = entry.result.get("record") or {}
+            label = record.get("title") or record.get("name") or record.get("display_name") or ""
+            ident = f" #{record['id']}" if isinstance(record.get("id"), int) else ""
+            lines.append(f"{entry.tool}{ident}「{label}」" if label else f"{entry.tool}{ident}")
+        return lines
 
     @staticmethod
     def _voice_terms(uow: UnitOfWork, message: Message) -> dict[str, list[str]]:
@@ -376,7 +629,9 @@ class MessageProcessor:
                 message = uow.messages.update(message)
                 uow.commit()
             incoming, context, sender = self._context(uow, message)
-        ctx = CallContext(actor=sender.id or 0, chat_id=message.chat_id, message_id=message.id)
+        ctx = CallContext(
+            actor=sender.id or 0, chat_id=message.chat_id, message_id=message.id, run=ActionRun()
+        )
         agent: AgentOutcome | None = None
         note = ""
         replied = (

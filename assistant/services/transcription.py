@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from assistant.domain import Job, JobState
 from assistant.errors import InvalidInput, NotFound, QunmiError
@@ -24,7 +24,7 @@ from assistant.ports import Clock, Transcriber, Transcript, TranscriptSegment
 from assistant.services.background import BackgroundLoop
 from assistant.unit_of_work import UnitOfWorkFactory
 
-__all__ = ["TranscriptListener", "TranscriptionJobs", "save_upload"]
+__all__ = ["TranscriptListener", "TranscriptionJobs", "save_stream", "save_upload"]
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,34 @@ def save_upload(media_dir: Path, data: bytes, filename: str | None, *, max_bytes
     return path
 
 
+_CHUNK = 1024 * 1024
+
+
+def save_stream(media_dir: Path, source: BinaryIO, filename: str | None, *, max_bytes: int) -> Path:
+    """Copy an uploaded file to ``media_dir`` in 1 MB chunks (a 200 MB recording never sits in
+    memory), refusing it as soon as it grows past ``max_bytes``."""
+    suffix = Path(filename or "").suffix.lower()
+    if not _SAFE_SUFFIX.match(suffix):
+        suffix = ".bin"
+    media_dir.mkdir(parents=True, exist_ok=True)
+    path = media_dir / f"{uuid.uuid4().hex}{suffix}"
+    tmp = path.with_suffix(path.suffix + ".part")
+    written = 0
+    try:
+        with tmp.open("wb") as out:
+            while chunk := source.read(_CHUNK):
+                written += len(chunk)
+                if written > max_bytes:
+                    raise InvalidInput(f"音频太大：最多 {max_bytes // 1024 // 1024} MB")
+                out.write(chunk)
+        if written == 0:
+            raise InvalidInput("上传的音频是空的")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
 class TranscriptionJobs(BackgroundLoop):
     """Runs transcription jobs one at a time on a background thread (the model is big, the
     machine small); the request that submits a job returns at once."""
@@ -79,7 +107,9 @@ class TranscriptionJobs(BackgroundLoop):
         transcriber: Callable[[], Transcriber],
         media_dir: Path,
         max_upload_bytes: int = 200 * 1024 * 1024,
+        check_audio: Callable[[Path], None] | None = None,
     ) -> None:
+        self.check_audio = check_audio
         super().__init__(name="qunmi-transcribe", stop_timeout=5.0)
         self._uow_factory = uow_factory
         self._clock = clock
@@ -95,7 +125,7 @@ class TranscriptionJobs(BackgroundLoop):
     # -- submitting and reading ---------------------------------------------------------
     def submit(
         self,
-        data: bytes,
+        data: bytes | BinaryIO,
         *,
         filename: str | None = None,
         meeting_id: int | None = None,
@@ -106,7 +136,16 @@ class TranscriptionJobs(BackgroundLoop):
             with self._uow_factory() as uow:
                 if uow.meetings.get(meeting_id) is None:
                     raise NotFound(f"会议 #{meeting_id} 不存在")
-        path = save_upload(self.media_dir, data, filename, max_bytes=self.max_upload_bytes)
+        if isinstance(data, bytes):
+            path = save_upload(self.media_dir, data, filename, max_bytes=self.max_upload_bytes)
+        else:
+            path = save_stream(self.media_dir, data, filename, max_bytes=self.max_upload_bytes)
+        try:
+            if self.check_audio is not None:
+                self.check_audio(path)  # refused now with a reason, not failed later
+        except QunmiError:
+            path.unlink(missing_ok=True)
+            raise
         now = self._clock.now()
         with self._uow_factory() as uow:
             job = uow.jobs.add(

@@ -55,7 +55,9 @@ def test_create_task_resolves_alias_and_audits(app: Qunmi) -> None:
     with app.uow_factory() as uow:
         entries = uow.audit.list().items
         assert [e.tool for e in entries] == ["create_task"]
-        assert entries[0].undo == {"op": "delete", "kind": "task", "id": result.record["id"]}
+        undo = dict(entries[0].undo or {})
+        assert len(undo.pop("state")) == 16  # the record's fingerprint, checked on undo
+        assert undo == {"op": "delete", "kind": "task", "id": result.record["id"]}
         events = uow.tasks.events(result.record["id"])
         assert [e.kind for e in events] == ["created"]
 
@@ -168,7 +170,10 @@ def test_undo_create_and_update(app: Qunmi) -> None:
     assert not denied.ok and denied.error and denied.error["code"] == "permission_denied"
     assert app.executor.undo(created.audit_id, actor="张三").ok  # type: ignore[arg-type]
     with app.uow_factory() as uow:
-        assert uow.tasks.list().total == 0
+        # Never deleted (its id is never handed out again): cancelled.
+        assert uow.tasks.list(filters={"open": True}).total == 0
+        task = uow.tasks.get(created.record["id"])  # type: ignore[index]
+        assert task is not None and task.status == TaskStatus.CANCELLED
         assert [e.tool for e in uow.audit.list(order="id").items] == [
             "create_task",
             "update_task",
@@ -259,4 +264,50 @@ def test_add_member_roles_need_a_manager(app: Qunmi) -> None:
     assert added.ok and added.record and added.record["display_name"] == "赵六"
     assert app.executor.undo(added.audit_id, actor="张三").ok  # type: ignore[arg-type]
     with app.uow_factory() as uow:
-        assert uow.members.by_display_name("赵六") is None
+        zhao = uow.members.by_display_name("赵六")
+        assert zhao is not None  # the record stays; the membership it was given is gone
+        assert all(zhao.id not in p.member_ids for p in uow.projects.all())
+
+
+def _task(app: Qunmi, task_id: int):  # type: ignore[no-untyped-def]
+    with app.uow_factory() as uow:
+        return uow.tasks.get(task_id)
+
+
+def test_a_stale_undo_never_rewrites_another_record(app: Qunmi) -> None:
+    """Issue 15: undoing a creation deleted the row, SQLite handed its id to the next task, and
+    undoing an older update then changed that unrelated task."""
+    first = call(app, "create_task", title="写周报", assignee="李四")
+    reassigned = call(app, "update_task", task=first.record["id"], assignee="王磊")  # type: ignore[index]
+    assert first.ok and reassigned.ok
+    # The creation is not undone behind the later change's back...
+    stale = app.executor.undo(first.audit_id, actor="张三")  # type: ignore[arg-type]
+    assert not stale.ok and stale.error and stale.error["code"] == "conflict"
+    assert "又被改过" in stale.error["reason"]
+    # ...but in order it is, and the task is cancelled, not deleted.
+    assert app.executor.undo(reassigned.audit_id, actor="张三").ok  # type: ignore[arg-type]
+    assert app.executor.undo(first.audit_id, actor="张三").ok  # type: ignore[arg-type]
+    cancelled = _task(app, first.record["id"])  # type: ignore[index]
+    assert cancelled is not None and cancelled.status == TaskStatus.CANCELLED
+    second = call(app, "create_task", title="出设计稿", assignee="王磊")
+    assert second.ok and second.record["id"] != first.record["id"]  # type: ignore[index]
+    # No undo of the first task's history touches the new one.
+    for audit_id in (reassigned.audit_id, first.audit_id):
+        assert not app.executor.undo(audit_id, actor="张三").ok  # type: ignore[arg-type]
+    fresh = _task(app, second.record["id"])  # type: ignore[index]
+    assert fresh is not None and fresh.title == "出设计稿" and fresh.status == TaskStatus.TODO
+
+
+def test_undo_applies_only_to_the_state_the_call_left(app: Qunmi) -> None:
+    created = call(app, "create_task", title="写周报", assignee="李四")
+    task_id = created.record["id"]  # type: ignore[index]
+    due = call(app, "update_task", task=task_id, due="2026-11-27T18:00:00+08:00")
+    done = call(app, "update_task", actor="李四", task=task_id, status="done")
+    refused = app.executor.undo(due.audit_id, actor="张三")  # type: ignore[arg-type]
+    assert not refused.ok and refused.error and refused.error["details"]["stale_undo"]
+    task = _task(app, task_id)
+    assert task is not None and task.status == TaskStatus.DONE and task.due is not None
+    assert app.executor.undo(done.audit_id, actor="李四").ok  # type: ignore[arg-type]
+    assert app.executor.undo(due.audit_id, actor="张三").ok  # type: ignore[arg-type]
+    task = _task(app, task_id)
+    assert task is not None and task.status == TaskStatus.TODO and task.due is None

@@ -8,9 +8,11 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -25,7 +27,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start(db: str, data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+def _start(
+    db: str, data_dir: Path, port: int, *extra: str, lease: int = 2
+) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [
             sys.executable,
@@ -40,7 +44,8 @@ def _start(db: str, data_dir: Path, port: int) -> subprocess.Popen[bytes]:
             "--delay",
             "0.1",
             "--lease",
-            "2",
+            str(lease),
+            *extra,
         ],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
@@ -50,7 +55,7 @@ def _start(db: str, data_dir: Path, port: int) -> subprocess.Popen[bytes]:
 
 
 def _wait_healthy(
-    client: httpx.Client, proc: subprocess.Popen[bytes], timeout: float = 30.0
+    client: httpx.Client, proc: subprocess.Popen[bytes], timeout: float = 90.0
 ) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -127,3 +132,78 @@ def test_killed_mid_message_resumes_without_losing_or_duplicating(
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def test_killed_mid_conversation_with_the_llm_resumes_without_doubling(
+    server_files: tuple[str, Path],
+) -> None:
+    """kill -9 while the model is thinking about its second turn, after its first call was
+    applied; the restarted process takes the message over at once (the lease is 300 s), the
+    model is told what was applied and words its call differently: still one task."""
+    from tests.openai_server import ScriptedOpenAIServer, call, text_reply, tool_reply
+
+    db, data_dir = server_files
+    reached, release = threading.Event(), threading.Event()
+
+    def hang(_: dict[str, Any]) -> dict[str, Any]:
+        reached.set()
+        release.wait(120)  # the process that asked is killed meanwhile
+        return text_reply("好的。")
+
+    model = ScriptedOpenAIServer(
+        [
+            tool_reply(call("create_task", {"title": "出登录页设计稿", "assignee": "小王"})),
+            hang,
+            tool_reply(call("create_task", {"title": "完成登录页的设计稿", "assignee": "王磊"})),
+            text_reply("已经建好了。"),
+        ]
+    ).start()
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    extra = ("--llm-base-url", model.base_url)
+    proc = _start(db, data_dir, port, *extra, lease=300)
+    try:
+        with httpx.Client(base_url=base, timeout=10) as client:
+            _wait_healthy(client, proc)
+            r = client.post(
+                "/messages",
+                params={"wait": "false"},
+                json={
+                    "channel": "console",
+                    "chat": "官网改版群",
+                    "sender": "张三",
+                    "text": "登录页那个稿子辛苦小王尽快弄出来",
+                    "external_id": "llm-1",
+                },
+            )
+            assert r.status_code == 202
+            assert reached.wait(90), "the model was never asked a second time"
+            assert client.get("/tasks").json()["total"] == 1
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        release.set()
+    proc = _start(db, data_dir, port, *extra, lease=300)
+    try:
+        with httpx.Client(base_url=base, timeout=10) as client:
+            _wait_healthy(client, proc)
+            # Well inside the 300 s lease even on a machine shared by many (a healthy run takes
+            # under a second from here).
+            deadline = time.monotonic() + 120
+            while _states(client) != ["done"] and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert _states(client) == ["done"], "not taken over well before the 300 s lease"
+            tasks = client.get("/tasks").json()["items"]
+            assert [t["title"] for t in tasks] == ["出登录页设计稿"]
+        retry = model.requests[2]
+        user = next(m["content"] for m in retry["messages"] if m["role"] == "user")
+        assert "已经生效" in user and "出登录页设计稿" in user
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        model.stop()

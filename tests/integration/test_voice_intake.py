@@ -78,15 +78,16 @@ def test_voice_note_schedules_a_meeting(client: TestClient) -> None:
     assert meeting["start"] == "2026-11-26T14:00:00+08:00", out  # 明天下午 → 14:00
 
 
-def test_unreadable_voice_fails_visibly(client: TestClient) -> None:
+def test_unreadable_voice_is_refused_at_once(client: TestClient) -> None:
+    """Issue 15: a corrupt upload was accepted and retried five times into the dead letters."""
     r = client.post(
         "/messages/voice",
         files={"file": ("x.amr", b"#!AMR\n" + b"\x00" * 10, "audio/amr")},
         data={"chat": "g", "sender": "张三"},
     )
-    out = r.json()
-    assert out["state"] == "failed" and out["error"]
-    assert client.get("/messages", params={"state": "failed"}).json()["total"] == 1
+    assert r.status_code == 422, r.text
+    assert r.json()["code"] == "transcription_error" and "音频" in r.json()["reason"]
+    assert client.get("/messages").json()["total"] == 0
     assert (
         client.post(
             "/messages/voice",

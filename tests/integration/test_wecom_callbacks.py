@@ -3,6 +3,7 @@ the AI bot, redelivery, rejection of anything forged, replies through the (faked
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -123,6 +124,7 @@ def wecom_settings(settings: Settings) -> Settings:
                 bot_token=SecretStr(BOT_TOKEN),
                 bot_encoding_aes_key=SecretStr(BOT_AES_KEY),
                 api_base=BASE,
+                response_url_hosts=[BASE],
             )
         }
     )
@@ -327,3 +329,69 @@ def test_forged_stale_oversized_and_malformed_are_rejected_and_nothing_stored(
     r = world.client.post(url, content=body)
     assert 400 <= r.status_code < 500, (attack, r.status_code, r.text)
     assert world.count("messages") == 0
+
+
+# -- hostile callbacks (issue 15) --------------------------------------------------------------
+
+
+def test_deeply_nested_bot_body_is_refused_before_any_parsing(world: World) -> None:
+    url, _ = world.wecom.bot_post({"msgid": "x", "from": {"userid": "a"}, "msgtype": "text"})
+    deep = b'{"encrypt": ' + b"[" * 30_000 + b"]" * 30_000 + b"}"
+    r = world.client.post(url, content=deep)
+    assert r.status_code == 400 and "encrypt" in r.json()["reason"]
+    # A valid signature over a nested inner message: the decrypted JSON is bounded too.
+    inner = b'{"a": ' + b"[" * 5_000 + b"]" * 5_000 + b"}"
+    encrypt = world.wecom.bot_crypto.encrypt(inner)
+    query = world.wecom._query(world.wecom.bot_crypto, encrypt)
+    r = world.client.post(f"/wecom/bot?{query}", content=json.dumps({"encrypt": encrypt}))
+    assert r.status_code == 400 and "嵌套太深" in r.json()["reason"]
+    assert world.count("messages") == 0
+
+
+def _signed_app_body(world: World, plain: bytes) -> tuple[str, bytes]:
+    encrypt = world.wecom.crypto.encrypt(plain)
+    query = world.wecom._query(world.wecom.crypto, encrypt)
+    return f"/wecom/app?{query}", f"<xml><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>".encode()
+
+
+@pytest.mark.parametrize(
+    "plain",
+    [
+        # UTF-16 hides "<!DOCTYPE" from any byte-level filter
+        '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x [<!ENTITY a "b">]>'
+        "<xml><FromUserName>a</FromUserName><MsgType>text</MsgType><Content>&a;</Content></xml>".encode(
+            "utf-16"
+        ),
+        # a DOCTYPE after 4 KB of padding
+        b'<?xml version="1.0"?>' + b"<!-- " + b"x" * 5000 + b" -->"
+        b'<!DOCTYPE xml SYSTEM "http://127.0.0.1:9/evil.dtd">'
+        b"<xml><FromUserName>a</FromUserName><MsgType>text</MsgType><Content>hi</Content></xml>",
+        # an external entity
+        b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+        b"<xml><FromUserName>a</FromUserName><MsgType>text</MsgType><Content>&e;</Content></xml>",
+    ],
+    ids=["utf16", "late-doctype", "external-entity"],
+)
+def test_hostile_xml_inside_a_signed_callback_is_refused(world: World, plain: bytes) -> None:
+    url, body = _signed_app_body(world, plain)
+    r = world.client.post(url, content=body)
+    assert r.status_code == 400, r.text
+    assert world.count("messages") == 0
+
+
+def test_bot_reply_is_never_posted_outside_wecom(world: World) -> None:
+    message = {
+        "msgid": "bot-evil",
+        "chatid": "wrGroup1",
+        "chattype": "group",
+        "from": {"userid": "zhangsan"},
+        "response_url": "http://169.254.169.254/latest/meta-data",
+        "msgtype": "text",
+        "text": {"content": "@群秘 明天下午3点开会讨论首页改版"},
+    }
+    url, body = world.wecom.bot_post(message)
+    assert world.client.post(url, content=body).status_code == 200
+    assert world.drain() == 1
+    assert world.api.responses == []
+    hosts = {r.url.host for r in world.api.requests}
+    assert "169.254.169.254" not in hosts

@@ -2,16 +2,43 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from difflib import SequenceMatcher
 
 from assistant.domain import Priority, Project, Task, TaskEvent, TaskStatus
-from assistant.errors import InvalidInput, PermissionDenied
+from assistant.errors import InvalidInput, LikelyDuplicate, PermissionDenied
 from tools.permissions import Target
 from tools.records import task_record
+from tools.resolve import normalize_words
 from tools.scope import Applied, Scope
 from tools.vocabulary import CreateTask, UpdateTask
 
 __all__ = ["create_task", "update_task"]
+
+
+_DIGITS = re.compile(r"\d+")
+_FILLER = re.compile(r"[的了个一下把]")
+_SAME_TITLE = 0.85
+
+
+def _title_key(title: str) -> str:
+    return _FILLER.sub("", normalize_words(title))
+
+
+def likely_duplicate(scope: Scope, title: str, assignee_id: int | None) -> Task | None:
+    """An open task for the same person with nearly the same title, created recently — the
+    same task sent twice. Titles that differ in a number (第1版 / 第2版) are different tasks."""
+    since = scope.now - scope.config.duplicate_window
+    wanted = _title_key(title)
+    numbers = _DIGITS.findall(wanted)
+    for task_id, their_title in scope.uow.tasks.recent_open(assignee_id=assignee_id, since=since):
+        theirs = _title_key(their_title)
+        if _DIGITS.findall(theirs) != numbers:
+            continue
+        if theirs == wanted or SequenceMatcher(None, wanted, theirs).ratio() >= _SAME_TITLE:
+            return scope.uow.tasks.get(task_id)
+    return None
 
 
 def create_task(scope: Scope, args: CreateTask) -> Applied:
@@ -19,6 +46,16 @@ def create_task(scope: Scope, args: CreateTask) -> Applied:
     assignee = scope.member(args.assignee) if args.assignee else None
     project = scope.project(args.project)
     scope.check("create_task")
+    existing = likely_duplicate(scope, args.title, assignee.id if assignee else None)
+    if existing is not None:
+        who = scope.names.get(existing.assignee_id or 0, "没人负责")
+        when = existing.created_at.astimezone(scope.tz) if existing.created_at else scope.now
+        raise LikelyDuplicate(
+            f"已经有一个很像的任务 #{existing.id}「{existing.title}」（{who}，"
+            f"{when:%m月%d日 %H:%M} 建的，还没完成），是同一件事吗？"
+            "如果确实要再建一个，请在标题里说明区别。",
+            details={"existing": task_record(existing, scope.names, scope.tz)},
+        )
     if args.cost is not None and not scope.sees_budget(project):
         raise PermissionDenied("只有项目经理和管理员可以填写任务费用")
     task = uow.tasks.add(

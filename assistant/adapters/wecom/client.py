@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +19,7 @@ import httpx
 from assistant.errors import ChannelError
 from assistant.ports import Clock
 
-__all__ = ["WeComClient", "WeComMedia"]
+__all__ = ["ResponseUrlPolicy", "WeComClient", "WeComMedia"]
 
 log = logging.getLogger(__name__)
 logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -27,6 +27,33 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 # access_token invalid / expired / not matching: fetch a new one and try once more
 _TOKEN_ERRORS = {40001, 40014, 42001}
 _REFRESH_MARGIN_SECONDS = 300
+
+
+class ResponseUrlPolicy:
+    """Which URLs a bot reply may be posted to: WeCom's own hosts, as configured.
+
+    An entry ``qyapi.weixin.qq.com`` allows ``https://qyapi.weixin.qq.com/...``; an entry with a
+    scheme (``http://127.0.0.1:8081``) allows exactly that scheme, host and port. Anything with
+    credentials in it, another scheme or another host is refused.
+    """
+
+    def __init__(self, entries: Sequence[str]) -> None:
+        self._allowed: set[tuple[str, str, int | None]] = set()
+        for entry in entries:
+            entry = entry.strip().lower()
+            if not entry:
+                continue
+            url = httpx.URL(entry if "://" in entry else f"https://{entry}")
+            self._allowed.add((url.scheme, url.host, url.port))
+
+    def allows(self, url: str) -> bool:
+        try:
+            parsed = httpx.URL(url)
+        except (httpx.InvalidURL, TypeError, ValueError):
+            return False
+        if parsed.userinfo or parsed.scheme not in ("https", "http"):
+            return False
+        return (parsed.scheme, parsed.host.lower(), parsed.port) in self._allowed
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +76,9 @@ class WeComClient:
         clock: Clock,
         transport: httpx.BaseTransport | None = None,
         timeout: float = 10.0,
+        response_urls: ResponseUrlPolicy | None = None,
     ) -> None:
+        self.response_urls = response_urls or ResponseUrlPolicy(["qyapi.weixin.qq.com"])
         self._base = api_base.rstrip("/")
         self._corp_id = corp_id
         self._secret = secret
@@ -175,5 +204,7 @@ class WeComClient:
         return str(name).strip() or None if name else None
 
     def post_json(self, url: str, body: dict[str, Any]) -> dict[str, Any]:
-        """POST to a URL WeCom handed out (an AI bot's response_url, a robot webhook)."""
+        """POST to a URL WeCom handed out (an AI bot's response_url); only to WeCom's hosts."""
+        if not self.response_urls.allows(url):
+            raise ChannelError("回复地址不是企业微信的地址，没有发送")
         return self._json(self._http.post(url, json=body), "回复")

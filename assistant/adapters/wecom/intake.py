@@ -15,6 +15,7 @@ import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from assistant.adapters.wecom.messages import AppMessage, BotMessage
@@ -24,7 +25,14 @@ from assistant.ports import Clock
 from assistant.services.inbox import Inbound, Inbox
 from assistant.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
-__all__ = ["BOT_CHANNEL", "APP_CHANNEL", "WeComIntake", "app_chat_name", "bot_chat_name"]
+__all__ = [
+    "APP_CHANNEL",
+    "BOT_CHANNEL",
+    "PreparedInbound",
+    "WeComIntake",
+    "app_chat_name",
+    "bot_chat_name",
+]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +48,15 @@ def bot_chat_name(chat_id: str) -> str:
     return f"企业微信群·{chat_id}"
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedInbound:
+    """A WeCom message made ready for the inbox, with what its sender and chat need:
+    ``setup`` is (userid, channel, chat external id, chat name, personal chat)."""
+
+    inbound: Inbound
+    setup: tuple[str, str, str, str, bool]
+
+
 class WeComIntake:
     """Stores WeCom messages in the inbox; returns ``(message, is_new)`` like ``Inbox.receive``."""
 
@@ -52,7 +69,12 @@ class WeComIntake:
         directory: Callable[[str], str | None] | None = None,
         bot_name: str = "",
         serialize_writes: bool = False,
+        response_url_allowed: Callable[[str], bool] | None = None,
+        store: Callable[[Inbound], tuple[Message, bool]] | None = None,
     ) -> None:
+        # Where messages are stored: the group-commit writer when wired, else one by one.
+        self._store = store or inbox.receive
+        self._response_url_allowed = response_url_allowed
         self._inbox = inbox
         self._uow_factory = uow_factory
         self._clock = clock
@@ -78,21 +100,40 @@ class WeComIntake:
     # -- the two callbacks --------------------------------------------------------------------
 
     def receive_app(self, msg: AppMessage) -> tuple[Message, bool]:
-        with self._write_lock:
-            return self._receive_app(msg)
+        return self.receive(self.app_inbound(msg))
 
     def receive_bot(self, msg: BotMessage) -> tuple[Message, bool]:
-        with self._write_lock:
-            return self._receive_bot(msg)
+        return self.receive(self.bot_inbound(msg))
 
-    def _receive_app(self, msg: AppMessage) -> tuple[Message, bool]:
+    def receive(self, prepared: PreparedInbound) -> tuple[Message, bool]:
+        """Set the sender and chat up if needed, store the message (blocking)."""
+        new_member = self.setup(prepared)
+        with self._write_lock:
+            result = self._store(prepared.inbound)
+        self.stored(new_member)
+        return result
+
+    def ready(self, prepared: PreparedInbound) -> bool:
+        """Whether the sender and chat are known to be set up (no database work needed)."""
+        userid, channel, chat_external, _, _ = prepared.setup
+        return (channel, chat_external, userid) in self._prepared
+
+    def setup(self, prepared: PreparedInbound) -> Member | None:
+        """Make sure the sender is a member and the chat exists; the member if created now."""
+        userid, channel, chat_external, chat_name, personal = prepared.setup
+        return self._prepare(userid, channel, chat_external, chat_name, personal=personal)
+
+    def stored(self, new_member: Member | None) -> None:
+        """After the message is stored: a member created for it gets their directory name."""
+        if new_member is not None:
+            self._rename_later(new_member)
+
+    def app_inbound(self, msg: AppMessage) -> PreparedInbound:
+        """The inbox message for an app callback (no database work)."""
         kind, text, payload = self._app_content(msg)
         chat_external = f"chat:{msg.chat_id}" if msg.chat_id else f"user:{msg.from_user}"
         chat_name = f"企业微信群·{msg.chat_id}" if msg.chat_id else app_chat_name(msg.from_user)
-        new_member = self._prepare(
-            msg.from_user, APP_CHANNEL, chat_external, chat_name, personal=not msg.chat_id
-        )
-        message, is_new = self._inbox.receive(
+        return PreparedInbound(
             Inbound(
                 channel=APP_CHANNEL,
                 chat=chat_external,
@@ -102,13 +143,12 @@ class WeComIntake:
                 kind=kind,
                 chat_name=chat_name,
                 payload=payload,
-            )
+            ),
+            (msg.from_user, APP_CHANNEL, chat_external, chat_name, not msg.chat_id),
         )
-        if new_member is not None:
-            self._rename_later(new_member)
-        return message, is_new
 
-    def _receive_bot(self, msg: BotMessage) -> tuple[Message, bool]:
+    def bot_inbound(self, msg: BotMessage) -> PreparedInbound:
+        """The inbox message for an AI bot callback (no database work)."""
         group = msg.chat_type == "group" and bool(msg.chat_id)
         chat_external = f"chat:{msg.chat_id}" if group else f"user:{msg.from_user}"
         chat_name = bot_chat_name(msg.chat_id) if group else f"企业微信机器人·{msg.from_user}"
@@ -126,13 +166,14 @@ class WeComIntake:
             "chat_type": msg.chat_type,
         }
         if msg.response_url:
-            payload["response_url"] = msg.response_url
+            if self._response_url_allowed is None or self._response_url_allowed(msg.response_url):
+                payload["response_url"] = msg.response_url
+            else:
+                # Signed by the bot's token, yet not WeCom's: never post a reply there.
+                log.warning("bot message %s names a response URL outside WeCom", msg.msg_id)
         if msg.event:
             payload["event"] = msg.event
-        new_member = self._prepare(
-            msg.from_user, BOT_CHANNEL, chat_external, chat_name, personal=not group
-        )
-        message, is_new = self._inbox.receive(
+        return PreparedInbound(
             Inbound(
                 channel=BOT_CHANNEL,
                 chat=chat_external,
@@ -142,11 +183,9 @@ class WeComIntake:
                 kind=kind,
                 chat_name=chat_name,
                 payload=payload,
-            )
+            ),
+            (msg.from_user, BOT_CHANNEL, chat_external, chat_name, not group),
         )
-        if new_member is not None:
-            self._rename_later(new_member)
-        return message, is_new
 
     # -- helpers ------------------------------------------------------------------------------
 

@@ -6,12 +6,16 @@ bot posts JSON ``{"encrypt": ...}`` carrying an encrypted JSON message.
 
 from __future__ import annotations
 
-import json
-import xml.etree.ElementTree as ET
+import re
 from dataclasses import dataclass, field
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
-from assistant.errors import ChannelError
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as defused_fromstring
+
+from assistant.errors import ChannelError, InvalidInput
+from assistant.safejson import loads_bounded
 
 __all__ = [
     "AppMessage",
@@ -24,15 +28,37 @@ __all__ = [
 ]
 
 
-def parse_xml(raw: bytes) -> dict[str, str]:
-    """A flat ``{tag: text}`` of the root's children. Entities and DTDs are refused outright, so
-    that no expansion or external fetch can happen."""
-    head = raw[:4096].lower()
-    if b"<!doctype" in head or b"<!entity" in raw.lower():
-        raise ChannelError("企业微信消息里不允许 DTD 或实体声明")
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+_APP_ENCRYPT = re.compile(rb"<Encrypt>\s*<!\[CDATA\[([A-Za-z0-9+/=]*)\]\]>\s*</Encrypt>")
+_BOT_ENCRYPT = re.compile(rb'"encrypt"\s*:\s*"((?:[A-Za-z0-9+/=]|\\/)*)"')
+
+
+def _utf8_only(raw: bytes) -> None:
+    """WeCom sends UTF-8. Anything else (UTF-16 above all, which hides markup from byte-level
+    checks) is refused before a parser sees it."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw:
+        raise ChannelError("企业微信消息必须是 UTF-8 编码的 XML")
     try:
-        root = ET.fromstring(raw)
-    except ET.ParseError as exc:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ChannelError("企业微信消息必须是 UTF-8 编码的 XML") from exc
+    declared = _XML_ENCODING.match(raw)
+    if declared is not None and declared.group(1).lower() not in (b"utf-8", b"utf8"):
+        raise ChannelError("企业微信消息必须是 UTF-8 编码的 XML")
+
+
+def parse_xml(raw: bytes) -> dict[str, str]:
+    """A flat ``{tag: text}`` of the root's children (and ``child.grandchild``).
+
+    Parsed by defusedxml: a DTD anywhere in the document, entity declarations and external
+    references are refused, so that no expansion or fetch can happen; bodies that are not UTF-8
+    are refused before parsing."""
+    _utf8_only(raw)
+    try:
+        root = defused_fromstring(raw, forbid_dtd=True)
+    except DefusedXmlException as exc:
+        raise ChannelError("企业微信消息里不允许 DTD、实体声明或外部引用") from exc
+    except (ParseError, ValueError) as exc:
         raise ChannelError("企业微信消息不是合法的 XML") from exc
     out: dict[str, str] = {}
     for child in root:
@@ -44,7 +70,15 @@ def parse_xml(raw: bytes) -> dict[str, str]:
 
 
 def parse_app_envelope(raw: bytes) -> str:
-    """The ``Encrypt`` field of an app callback POST body."""
+    """The ``Encrypt`` field of an app callback POST body.
+
+    WeCom's envelope is a few flat elements; the usual shape is read with one regular
+    expression (the signature is checked on that value before anything else is parsed), any
+    other shape with the hardened parser."""
+    found = _APP_ENCRYPT.search(raw)
+    if found is not None and found.group(1):
+        _utf8_only(raw)
+        return found.group(1).decode("ascii")
     fields = parse_xml(raw)
     encrypt = fields.get("Encrypt", "")
     if not encrypt:
@@ -109,20 +143,22 @@ def parse_app_message(raw: bytes) -> AppMessage:
 
 def _json_object(raw: bytes, what: str) -> dict[str, Any]:
     try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ChannelError(f"{what}不是合法的 JSON") from exc
+        data = loads_bounded(raw, what=what)
+    except InvalidInput as exc:
+        raise ChannelError(exc.reason) from exc
     if not isinstance(data, dict):
         raise ChannelError(f"{what}应该是一个 JSON 对象")
     return data
 
 
 def parse_bot_envelope(raw: bytes) -> str:
-    """The ``encrypt`` field of an AI bot callback POST body."""
-    encrypt = _json_object(raw, "智能机器人回调").get("encrypt")
-    if not isinstance(encrypt, str) or not encrypt:
+    """The ``encrypt`` field of an AI bot callback POST body, found without parsing the body:
+    the signature covers this value only, so nothing else of an unverified body is read (a
+    forged body nested thirty thousand levels deep costs one regular-expression scan)."""
+    found = _BOT_ENCRYPT.search(raw)
+    if found is None or not found.group(1):
         raise ChannelError("智能机器人回调缺少 encrypt 字段")
-    return encrypt
+    return found.group(1).replace(b"\\/", b"/").decode("ascii")
 
 
 @dataclass(frozen=True, slots=True)

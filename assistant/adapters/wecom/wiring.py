@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
-from assistant.adapters.wecom.client import WeComClient
+from assistant.adapters.wecom.client import ResponseUrlPolicy, WeComClient
 from assistant.adapters.wecom.crypto import WeComCrypto
 from assistant.adapters.wecom.notifier import ChannelNotifier, WeComAppNotifier
 from assistant.adapters.wecom.robot import WeComRobotNotifier
@@ -29,6 +29,9 @@ class WeComParts:
     robot: WeComRobotNotifier | None = None
     notifier: Notifier | None = None
     voice: WeComVoice | None = None
+    response_urls: ResponseUrlPolicy = field(
+        default_factory=lambda: ResponseUrlPolicy(["qyapi.weixin.qq.com"])
+    )
 
     def close(self) -> None:
         if self.robot is not None:
@@ -47,7 +50,7 @@ def build_wecom(
     transport: httpx.BaseTransport | None = None,
 ) -> WeComParts:
     w = settings.wecom
-    parts = WeComParts()
+    parts = WeComParts(response_urls=ResponseUrlPolicy(w.response_url_hosts))
     if w.app_configured:
         assert w.token is not None and w.encoding_aes_key is not None
         parts.app_crypto = WeComCrypto(
@@ -73,6 +76,7 @@ def build_wecom(
             agent_id=w.agent_id,
             clock=clock,
             transport=transport,
+            response_urls=parts.response_urls,
         )
         parts.voice = WeComVoice(
             client=parts.client,
@@ -89,6 +93,7 @@ def build_wecom(
             agent_id=w.agent_id,
             clock=clock,
             transport=transport,
+            response_urls=parts.response_urls,
         )
     if w.robot_keys:
         parts.robot = WeComRobotNotifier(
