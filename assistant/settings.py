@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -9,7 +10,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["LLMSettings", "Settings", "WeComSettings", "WhisperSettings"]
+__all__ = ["LLMSettings", "RemindersSettings", "Settings", "WeComSettings", "WhisperSettings"]
 
 
 class LLMSettings(BaseModel):
@@ -80,6 +81,36 @@ class WeComSettings(BaseModel):
         return bool(self.corp_id and self.secret)
 
 
+class RemindersSettings(BaseModel):
+    """The scheduler and what it sends, for the whole team (times in ``QUNMI_TIMEZONE``).
+
+    Meeting reminders go out at their time whatever the hour; everything else waits for working
+    hours on workdays (weekends, Chinese public holidays and 调休 workdays counted) and never
+    goes out in quiet hours. Lists come from the environment as JSON, e.g.
+    ``QUNMI_REMINDERS__DUE_SOON_BEFORE_MINUTES=[1440,120]``.
+    """
+
+    enabled: bool = True
+    tick_seconds: float = 1.0
+    reconcile_minutes: float = 10.0
+    horizon_hours: int = 48
+    grace_minutes: int = 360
+    lease_seconds: int = 30
+    max_attempts: int = 5
+    work_start: time = time(9, 0)
+    work_end: time = time(18, 0)
+    quiet_start: time = time(22, 0)
+    quiet_end: time = time(8, 0)
+    skip_weekends: bool = True
+    public_holidays: bool = True
+    due_soon_before_minutes: list[int] = Field(default_factory=lambda: [24 * 60, 120])
+    overdue_after_minutes: int = 0
+    daily_summary_at: time = time(9, 30)
+    countdown_days: list[int] = Field(default_factory=lambda: [30, 14, 7, 3, 1, 0])
+    countdown_at: time = time(9, 30)
+    mention_all_over: int = 10  # a meeting reminder @s everyone rather than this many people
+
+
 class Settings(BaseSettings):
     """Everything Qunmi reads from its environment. Nested sections use ``__``
     (``QUNMI_LLM__BASE_URL``)."""
@@ -110,6 +141,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     whisper: WhisperSettings = Field(default_factory=WhisperSettings)
     wecom: WeComSettings = Field(default_factory=WeComSettings)
+    reminders: RemindersSettings = Field(default_factory=RemindersSettings)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -11,7 +11,7 @@ Leaving the block without ``commit()`` rolls everything back.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -25,7 +25,9 @@ from assistant.domain import (
     Member,
     Message,
     Milestone,
+    OutboxMessage,
     Project,
+    ScheduledJob,
     Task,
     TaskEvent,
 )
@@ -34,13 +36,16 @@ __all__ = [
     "AuditRepository",
     "ChatRepository",
     "JobRepository",
+    "LeaseRepository",
     "MeetingRepository",
     "MemberRepository",
     "MessageRepository",
     "MilestoneRepository",
+    "OutboxRepository",
     "Page",
     "ProjectRepository",
     "Repository",
+    "ScheduleRepository",
     "TaskRepository",
     "UnitOfWork",
     "UnitOfWorkFactory",
@@ -141,6 +146,78 @@ class MilestoneRepository(Repository[Milestone], Protocol):
     """Filters: ``due_after`` / ``due_before`` (datetime)."""
 
 
+class ScheduleRepository(Repository[ScheduledJob], Protocol):
+    """Scheduled work. Filters: ``state``, ``kind``, ``source``, ``chat_id``, ``due_before`` /
+    ``due_after`` (datetime)."""
+
+    def plan(self, jobs: Sequence[ScheduledJob]) -> int:
+        """Store jobs by key: a new key is inserted, a pending or cancelled one takes the new due
+        time (and a cancelled one is pending again); done ones are left alone. Safe against a
+        concurrent planner of the same keys. Returns how many rows were inserted or changed."""
+        ...
+
+    def cancel_unplanned(
+        self,
+        *,
+        sources: Sequence[str] | None,
+        kinds: Sequence[str],
+        keep: set[str],
+        after: datetime,
+    ) -> int:
+        """Cancel pending jobs of ``kinds`` (of ``sources``, or of any source when None) due
+        after ``after`` whose key is not in ``keep``. Returns how many."""
+        ...
+
+    def due(
+        self, now: datetime, limit: int = 100, *, kinds: Sequence[str] | None = None
+    ) -> list[ScheduledJob]:
+        """Pending jobs (of ``kinds``) due at ``now``, soonest first."""
+        ...
+
+    def next_due_at(self) -> datetime | None: ...
+
+    def finish(
+        self, job_id: int, *, state: str, now: datetime, result: dict[str, Any] | None = None
+    ) -> bool:
+        """Move a pending job to ``state`` — only if it is still pending (False: someone else
+        ran it)."""
+        ...
+
+
+class OutboxRepository(Repository[OutboxMessage], Protocol):
+    """Outgoing messages. Filters: ``state``, ``kind``, ``chat_id``, ``message_id``."""
+
+    def add_once(self, message: OutboxMessage) -> OutboxMessage:
+        """Store a message; one with the key of a stored one returns the stored one instead."""
+        ...
+
+    def claimable(
+        self, now: datetime, limit: int = 100, ids: Sequence[int] | None = None
+    ) -> list[OutboxMessage]:
+        """Messages to send now: pending and due, or sending with an expired lease."""
+        ...
+
+    def claim(self, message_id: int, now: datetime, lease_until: datetime) -> bool:
+        """Take a message for sending; False when someone else holds it or it is sent."""
+        ...
+
+    def parts_sent_since(self, bucket: str, since: datetime) -> int:
+        """Channel messages sent through ``bucket`` (a robot key…) since ``since``."""
+        ...
+
+
+class LeaseRepository(Protocol):
+    """Named leases in the database: one holder at a time until the lease expires."""
+
+    def acquire(self, name: str, holder: str, now: datetime, until: datetime) -> bool:
+        """Take or renew ``name`` for ``holder`` until ``until``; False while another holds it."""
+        ...
+
+    def release(self, name: str, holder: str) -> None: ...
+
+    def holder(self, name: str, now: datetime) -> str | None: ...
+
+
 class UnitOfWork(Protocol):
     members: MemberRepository
     projects: ProjectRepository
@@ -151,6 +228,9 @@ class UnitOfWork(Protocol):
     audit: AuditRepository
     jobs: JobRepository
     milestones: MilestoneRepository
+    schedule: ScheduleRepository
+    outbox: OutboxRepository
+    leases: LeaseRepository
 
     def __enter__(self) -> Self: ...
 

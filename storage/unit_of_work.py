@@ -16,11 +16,14 @@ from storage.repositories import (
     SqlAuditRepository,
     SqlChatRepository,
     SqlJobRepository,
+    SqlLeaseRepository,
     SqlMeetingRepository,
     SqlMemberRepository,
     SqlMessageRepository,
     SqlMilestoneRepository,
+    SqlOutboxRepository,
     SqlProjectRepository,
+    SqlScheduleRepository,
     SqlTaskRepository,
 )
 
@@ -67,6 +70,9 @@ class SqlUnitOfWork:
         self.audit = SqlAuditRepository(self.session)
         self.jobs = SqlJobRepository(self.session)
         self.milestones = SqlMilestoneRepository(self.session)
+        self.schedule = SqlScheduleRepository(self.session)
+        self.outbox = SqlOutboxRepository(self.session)
+        self.leases = SqlLeaseRepository(self.session)
         return self
 
     def __exit__(
