@@ -15,7 +15,17 @@ from api.auth import TokenGuard
 from api.errors import install_error_handlers
 from api.intake import IntakeTracking
 from api.limits import BodySizeLimit
-from api.routes import console, messages, records, tools, transcriptions, voice, webhook, wecom
+from api.routes import (
+    console,
+    messages,
+    outbox,
+    records,
+    tools,
+    transcriptions,
+    voice,
+    webhook,
+    wecom,
+)
 from api.routes.common import ToolFailed, tool_failed_response
 from assistant import __version__
 from assistant.bootstrap import Qunmi, bootstrap
@@ -70,9 +80,14 @@ def create_app(
             worker.notify()
         if start_worker and q.transcriptions is not None:
             q.transcriptions.start()
+        loops: list[Any] = q.background() if start_worker else []
+        for loop in loops:
+            loop.start()
         try:
             yield
         finally:
+            for loop in reversed(loops):
+                loop.stop()
             if q.transcriptions is not None:
                 q.transcriptions.stop()
             if worker is not None:
@@ -103,6 +118,7 @@ def create_app(
 
     app.include_router(records.router)
     app.include_router(messages.router)
+    app.include_router(outbox.router)
     app.include_router(tools.router)
     app.include_router(transcriptions.router)
     app.include_router(voice.router)

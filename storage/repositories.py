@@ -575,10 +575,22 @@ class SqlScheduleRepository(SqlRepository[ScheduledJob, ScheduledJobRow]):
 
 
 class SqlOutboxRepository(SqlRepository[OutboxMessage, OutboxRow]):
+    """Filters: ``scheduled`` (bool: produced by a scheduled job rather than a reply)."""
+
     domain = OutboxMessage
     row = OutboxRow
     enums = {"state": OutboxState}
     default_order = "id"
+
+    def _special_filter_applies(self, key: str) -> bool:
+        return key == "scheduled"
+
+    def _special_filter(self, stmt: Select[Any], key: str, value: Any) -> Select[Any]:
+        if key == "scheduled":
+            return stmt.where(
+                OutboxRow.job_id.is_not(None) if value else OutboxRow.job_id.is_(None)
+            )
+        return super()._special_filter(stmt, key, value)
 
     def add_once(self, message: OutboxMessage) -> OutboxMessage:
         if message.key is None:

@@ -89,7 +89,7 @@ class ToolResult:
         return cls(tool=tool, ok=False, args=args, error=exc.to_dict())
 
 
-ChangeObserver = Callable[[UnitOfWork, list[str]], None]
+ChangeObserver = Callable[[UnitOfWork, list[str]], object]
 """Told, inside the unit of work of a change, which records it touched (``task:5``,
 ``meeting:12``, ``chat:3``…), so that what depends on them (reminders) commits with it."""
 

@@ -30,6 +30,7 @@ _COMMAND_MODULES = (
     "assistant.cli.evalparse",
     "assistant.cli.transcribe",
     "assistant.cli.channels",
+    "assistant.cli.reminders",
 )
 
 for _module in _COMMAND_MODULES:

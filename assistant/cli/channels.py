@@ -45,9 +45,15 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
             raise typer.Exit(1) from exc
         redis = Redis.from_url(settings.redis_url)
         console.print(f"群秘 worker 已启动（引擎：{q.engine.name}），按 Ctrl+C 退出")
+        # Every worker runs the scheduler; the Redis lease lets one of them tick at a time.
+        loops = [] if burst else q.background()
+        for loop in loops:
+            loop.start()
         try:
             dispatcher = run_worker(q, redis, prefix=settings.redis_prefix, burst=burst, name=name)
         finally:
+            for loop in reversed(loops):
+                loop.stop()
             q.close()
         console.print(f"worker 退出，本次入队 {dispatcher.enqueued} 条")
 

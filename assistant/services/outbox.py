@@ -23,7 +23,8 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
 
 from assistant.domain import OutboxMessage, OutboxState, Recipient
 from assistant.errors import ChannelError, InvalidInput, NotFound
@@ -35,6 +36,7 @@ __all__ = [
     "Outbox",
     "OutboxConfig",
     "OutboxSender",
+    "outbox_record",
     "recipients_for",
     "split_markdown",
 ]
@@ -499,3 +501,31 @@ class OutboxSender(BackgroundLoop):
                 log.exception("outbox pass failed")
             self._wake.wait(self._interval)
             self._wake.clear()
+
+
+def outbox_record(m: OutboxMessage, tz: tzinfo) -> dict[str, Any]:
+    """An outbox message as the API and the CLI show it."""
+
+    def iso(value: datetime | None) -> str | None:
+        return None if value is None else value.astimezone(tz).isoformat()
+
+    return {
+        "id": m.id,
+        "kind": m.kind,
+        "text": m.text,
+        "chat_id": m.chat_id,
+        "chat": m.chat_name,
+        "message_id": m.message_id,
+        "job_id": m.job_id,
+        "mentions": m.mentions,
+        "mention_all": m.mention_all,
+        "images": m.images,
+        "state": m.state.value,
+        "attempts": m.attempts,
+        "parts_sent": m.parts_sent,
+        "channel": m.channel,
+        "error": m.error,
+        "created_at": iso(m.created_at),
+        "next_attempt_at": iso(m.next_attempt_at),
+        "sent_at": iso(m.sent_at),
+    }

@@ -17,6 +17,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -127,7 +128,7 @@ class WeComRobotNotifier:
             body = {"msgtype": "markdown", "markdown": {"content": card_markdown(card)}}
         self._post(robot, body)
 
-    def _post(self, robot: RobotKey, body: dict[str, object]) -> None:
+    def _post(self, robot: RobotKey, body: dict[str, Any]) -> None:
         try:
             response = self._http.post(self._url, params={"key": robot.key}, json=body)
             data = (
@@ -139,7 +140,7 @@ class WeComRobotNotifier:
         errcode = data.get("errcode", 0) if isinstance(data, dict) else -1
         if errcode == 0 and response.status_code < 400:
             return
-        details: dict[str, object] = {"errcode": errcode}
+        details: dict[str, Any] = {"errcode": errcode}
         if errcode == _RATE_LIMITED:
             # WeCom counted more than we did (another sender on the same robot): wait a minute.
             details["retry_after"] = 60.0
@@ -150,7 +151,7 @@ class WeComRobotNotifier:
         self._http.close()
 
 
-def _image_body(path: Path) -> dict[str, object]:
+def _image_body(path: Path) -> dict[str, Any]:
     try:
         data = path.read_bytes()
     except OSError as exc:

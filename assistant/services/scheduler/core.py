@@ -49,6 +49,7 @@ __all__ = [
     "SchedulerLoop",
     "SqlLease",
     "TickReport",
+    "job_record",
 ]
 
 log = logging.getLogger(__name__)
@@ -410,6 +411,9 @@ class Scheduler:
                     break
         return report
 
+    def now(self) -> datetime:
+        return self._clock.now()
+
     def next_due_at(self) -> datetime | None:
         with self._uow_factory() as uow:
             return uow.schedule.next_due_at()
@@ -471,6 +475,20 @@ class SchedulerLoop(BackgroundLoop):
         self.leader = self._lease.acquire(self.holder, self._lease_seconds)
         return self.leader and not self._stop.is_set()
 
+    def _wait(self) -> float:
+        """Until the next job is due, but no longer than ``interval`` (a job planned meanwhile
+        by another process is seen within that)."""
+        if not self.leader:
+            return self._interval
+        try:
+            due = self._scheduler.next_due_at()
+        except Exception:  # noqa: BLE001 - the database may blink; look again soon
+            return self._interval
+        if due is None:
+            return self._interval
+        left = (due - self._scheduler.now()).total_seconds()
+        return min(max(left, 0.02), self._interval)
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
@@ -479,10 +497,27 @@ class SchedulerLoop(BackgroundLoop):
                     self.ticks += 1
             except Exception:  # noqa: BLE001 - the scheduler must outlive a bad moment
                 log.exception("scheduler tick failed")
-            self._wake.wait(self._interval)
+            self._wake.wait(self._wait())
             self._wake.clear()
         if self.leader:
             try:
                 self._lease.release(self.holder)
             except Exception:  # noqa: BLE001 - the lease runs out by itself anyway
                 log.warning("releasing the scheduler lease failed")
+
+
+def job_record(j: ScheduledJob, tz: tzinfo) -> dict[str, Any]:
+    return {
+        "id": j.id,
+        "kind": j.kind,
+        "key": j.key,
+        "source": j.source,
+        "due_at": j.due_at.astimezone(tz).isoformat(),
+        "chat_id": j.chat_id,
+        "member_id": j.member_id,
+        "state": j.state.value,
+        "attempts": j.attempts,
+        "error": j.error,
+        "result": j.result,
+        "done_at": j.done_at.astimezone(tz).isoformat() if j.done_at else None,
+    }

@@ -135,7 +135,7 @@ def meeting_occurrences(
     hi = until.astimezone(tz).replace(tzinfo=None)
     skipped = set(meeting.skipped_dates)
     out: list[datetime] = []
-    for naive in rule.xafter(lo, inc=True):  # type: ignore[attr-defined]
+    for naive in rule.xafter(lo, inc=True):
         if naive >= hi:
             break
         at = naive.replace(tzinfo=tz)
@@ -148,9 +148,9 @@ class MeetingReminders:
     """``remind_before_minutes`` before each occurrence, to the meeting's chat, @ its attendees.
     A moved meeting plans new keys (the old reminder is cancelled); a cancelled one plans none."""
 
-    name = "meeting_reminder"
-    sources = ("meeting",)
-    switch = "meeting"
+    name: str = "meeting_reminder"
+    sources: tuple[str, ...] = ("meeting",)
+    switch: str | None = "meeting"
 
     def _meetings(self, ctx: PlanContext, source: str | None, since: datetime) -> list[Meeting]:
         meeting_id = _source_id(source, "meeting")
@@ -209,7 +209,7 @@ class MeetingReminders:
         if ctx.now >= end:
             return RunOutcome.expired("会议已经结束，提醒来得太晚")
         tz = ctx.tz
-        left = int((start - ctx.now).total_seconds() // 60)
+        left = round((start - ctx.now).total_seconds() / 60)
         if left <= 0:
             head = f"⏰ 会议「{meeting.title}」已经开始了（{start.astimezone(tz):%H:%M}）"
         elif left >= 60 * 24:
@@ -301,9 +301,9 @@ class TaskDeadlines:
     """Due soon (``due_soon_before``, moved back into working hours) and overdue (moved on to
     working hours) reminders, each to the task's chat @ its assignee, once per due time."""
 
-    name = "task_deadline"
-    sources = ("task",)
-    switch = "deadline"
+    name: str = "task_deadline"
+    sources: tuple[str, ...] = ("task",)
+    switch: str | None = "deadline"
 
     def plan(
         self, ctx: PlanContext, source: str | None, since: datetime, until: datetime
@@ -362,7 +362,9 @@ class TaskDeadlines:
             )
         else:
             late = ctx.now - task.due
-            since = f"已逾期 {_left_words(late)}" if late >= timedelta(minutes=1) else "已到截止时间"
+            since = (
+                f"已逾期 {_left_words(late)}" if late >= timedelta(minutes=1) else "已到截止时间"
+            )
             text = f"⚠️ 任务已逾期：{_task_title(task)}\n截止 {due_words}（{since}）"
             if task.priority in _CRITICAL:
                 text += (
@@ -389,9 +391,9 @@ class OverdueSummary:
     @ their assignees — @所有人 when one of them is critical (urgent or high priority, or in a
     project whose milestone is due within a week or already past). Nothing overdue, no card."""
 
-    name = "overdue_summary"
-    sources = ("chat",)
-    switch = "daily"
+    name: str = "overdue_summary"
+    sources: tuple[str, ...] = ("chat",)
+    switch: str | None = "daily"
 
     def plan(
         self, ctx: PlanContext, source: str | None, since: datetime, until: datetime
@@ -485,9 +487,9 @@ class Countdowns:
     project's deadline, at ``countdown_at`` on a workday (a point that falls on a day off moves to
     the next workday, saying the days then left), to every chat of the project."""
 
-    name = "countdown"
-    sources = ("milestone", "project")
-    switch = "countdown"
+    name: str = "countdown"
+    sources: tuple[str, ...] = ("milestone", "project")
+    switch: str | None = "countdown"
 
     def _targets(
         self, ctx: PlanContext, source: str | None
