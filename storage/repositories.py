@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import Select, case, func, or_, select, update
+from sqlalchemy import Select, case, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -54,6 +54,7 @@ from storage.orm import (
     ScheduledJobRow,
     TaskEventRow,
     TaskRow,
+    TZDateTime,
 )
 
 D = TypeVar("D")
@@ -505,8 +506,7 @@ class SqlScheduleRepository(SqlRepository[ScheduledJob, ScheduledJobRow]):
                     )
                 ),
             )
-            result = self.session.execute(stmt)
-            changed += max(int(getattr(result, "rowcount", 0) or 0), 0)
+            changed += len(self.session.execute(stmt.returning(ScheduledJobRow.id)).all())
         return changed
 
     def cancel_unplanned(
@@ -653,11 +653,15 @@ class SqlLeaseRepository:
     def acquire(self, name: str, holder: str, now: datetime, until: datetime) -> bool:
         result = self.session.execute(
             update(LeaseRow)
-            .where(LeaseRow.name == name, or_(LeaseRow.holder == holder, LeaseRow.expires_at < now))
+            .where(LeaseRow.name == name, or_(LeaseRow.holder == holder, LeaseRow.expires_at <= now))
             .values(
                 holder=holder,
                 expires_at=until,
-                acquired_at=case((LeaseRow.holder == holder, LeaseRow.acquired_at), else_=now),
+                acquired_at=case(
+                    (LeaseRow.holder == holder, LeaseRow.acquired_at),
+                    # typed, so that it is stored as UTC like every other datetime
+                    else_=literal(now, type_=TZDateTime()),
+                ),
             )
             .execution_options(synchronize_session=False)
         )
@@ -668,8 +672,9 @@ class SqlLeaseRepository:
             insert(LeaseRow)
             .values(name=name, holder=holder, expires_at=until, acquired_at=now)
             .on_conflict_do_nothing(index_elements=["name"])
+            .returning(LeaseRow.name)
         )
-        return bool(getattr(inserted, "rowcount", 0) == 1)
+        return inserted.scalar() is not None
 
     def release(self, name: str, holder: str) -> None:
         self.session.execute(

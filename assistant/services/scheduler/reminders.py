@@ -356,6 +356,18 @@ class TaskDeadlines:
         if job.payload.get("what") == "soon":
             if ctx.now >= task.due:
                 return RunOutcome.expired("已经过了截止时间（逾期提醒会接着发）")
+            later = ctx.uow.schedule.list(
+                filters={
+                    "source": job.source,
+                    "kind": self.name,
+                    "state": "pending",
+                    "due_after": job.due_at + timedelta(seconds=1),
+                    "due_before": ctx.now + timedelta(seconds=1),
+                },
+                limit=5,
+            ).items
+            if any(j.payload.get("what") == "soon" for j in later):
+                return RunOutcome.expired("同一任务有更近的到期提醒也到了，只发那一条")
             text = (
                 f"⏰ 任务快到期了：{_task_title(task)}\n"
                 f"截止 {due_words}（还剩 {_left_words(task.due - ctx.now)}）"
