@@ -63,8 +63,8 @@ class Page(Generic[T]):
 
 
 class Repository(Protocol[T]):
-    """Common operations. ``filters`` are equality filters on record fields, plus the
-    special keys documented on each repository."""
+    """Common operations. ``filters`` are equality filters on record fields, ``id_in`` (a list
+    of ids), plus the special keys documented on each repository."""
 
     def get(self, record_id: int) -> T | None: ...
 
@@ -199,6 +199,16 @@ class OutboxRepository(Repository[OutboxMessage], Protocol):
 
     def claim(self, message_id: int, now: datetime, lease_until: datetime) -> bool:
         """Take a message for sending; False when someone else holds it or it is sent."""
+        ...
+
+    def claim_many(
+        self, message_ids: Sequence[int], now: datetime, lease_until: datetime
+    ) -> set[int]:
+        """``claim`` for several at once; returns the ids taken."""
+        ...
+
+    def mark(self, message_ids: Sequence[int], **values: Any) -> None:
+        """Set columns of several messages at once (states after a send)."""
         ...
 
     def parts_sent_since(self, bucket: str, since: datetime) -> int:

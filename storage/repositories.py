@@ -156,6 +156,9 @@ class SqlRepository(Generic[D, R]):
         for key, value in filters.items():
             if value is None:
                 continue
+            if key == "id_in":
+                stmt = stmt.where(columns["id"].in_([int(v) for v in value]))
+                continue
             if not self._special_filter_applies(key):
                 if key not in columns:
                     raise InvalidInput(f"不支持按“{key}”筛选")
@@ -596,14 +599,46 @@ class SqlOutboxRepository(SqlRepository[OutboxMessage, OutboxRow]):
         if message.key is None:
             return self.add(message)
         insert = _insert_for(self.session)
-        self.session.execute(
+        new_id = self.session.execute(
             insert(OutboxRow)
             .values(_column_values(message))
             .on_conflict_do_nothing(index_elements=["key"])
-        )
+            .returning(OutboxRow.id)
+        ).scalar()
+        if new_id is not None:
+            return dataclasses.replace(message, id=new_id)
         row = self.session.scalar(select(OutboxRow).where(OutboxRow.key == message.key))
         assert row is not None
         return self._to_domain(row)
+
+    def claim_many(
+        self, message_ids: Sequence[int], now: datetime, lease_until: datetime
+    ) -> set[int]:
+        if not message_ids:
+            return set()
+        rows = self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id.in_(list(message_ids)), self._claimable(now))
+            .values(
+                state=OutboxState.SENDING.value,
+                next_attempt_at=lease_until,
+                attempts=OutboxRow.attempts + 1,
+            )
+            .returning(OutboxRow.id)
+            .execution_options(synchronize_session=False)
+        )
+        return {int(r) for r in rows.scalars()}
+
+    def mark(self, message_ids: Sequence[int], **values: Any) -> None:
+        if not message_ids:
+            return
+        clean = {k: (v.value if isinstance(v, StrEnum) else v) for k, v in values.items()}
+        self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id.in_(list(message_ids)))
+            .values(**clean)
+            .execution_options(synchronize_session=False)
+        )
 
     @staticmethod
     def _claimable(now: datetime) -> Any:
@@ -653,7 +688,9 @@ class SqlLeaseRepository:
     def acquire(self, name: str, holder: str, now: datetime, until: datetime) -> bool:
         result = self.session.execute(
             update(LeaseRow)
-            .where(LeaseRow.name == name, or_(LeaseRow.holder == holder, LeaseRow.expires_at <= now))
+            .where(
+                LeaseRow.name == name, or_(LeaseRow.holder == holder, LeaseRow.expires_at <= now)
+            )
             .values(
                 holder=holder,
                 expires_at=until,

@@ -247,11 +247,43 @@ class Outbox:
             due = uow.outbox.claimable(now, limit or self._config.batch, ids)
         if not due:
             return []
-        groups = self._group(due)
         budget = _Budget()
+        ready: list[_Group] = []
+        waiting: list[OutboxMessage] = []
+        for group in self._group(due):
+            if self._room(group.delivery, budget, now) == 0:
+                waiting.extend(group.messages)
+            else:
+                ready.append(group)
+        with self._uow_factory() as uow:
+            if waiting:
+                uow.outbox.mark(
+                    [m.id for m in waiting if m.id is not None],
+                    next_attempt_at=now + self._config.rate_wait,
+                )
+            claimed = uow.outbox.claim_many(
+                [m.id for g in ready for m in g.messages if m.id is not None],
+                now,
+                now + self._config.lease,
+            )
+            uow.commit()
         done: list[OutboxMessage] = []
-        for group in groups:
+        quiet: list[tuple[_Group, int]] = []  # nothing leaves the process: recorded together
+        for group in ready:
+            kept = [
+                (m, c) for m, c in zip(group.messages, group.cards, strict=True) if m.id in claimed
+            ]
+            if not kept:
+                continue
+            group = _Group(
+                delivery=group.delivery, messages=[m for m, _ in kept], cards=[c for _, c in kept]
+            )
+            if self.notifier is None:
+                quiet.append((group, len(self._pieces(group.combined(), group.delivery))))
+                continue
             done.extend(self._send_group(group, budget, now))
+        if quiet:
+            done.extend(self._sent_many(quiet))
         return done
 
     def _group(self, due: list[OutboxMessage]) -> list[_Group]:
@@ -330,24 +362,9 @@ class Outbox:
         return budget.left[bucket]
 
     def _send_group(self, group: _Group, budget: _Budget, now: datetime) -> list[OutboxMessage]:
+        """Send a claimed group's pieces (as many as the rate allows) and record the outcome."""
         delivery = group.delivery
         room = self._room(delivery, budget, now)
-        if room == 0:
-            self._defer(group.messages, now + self._config.rate_wait)
-            return []
-        lease_until = now + self._config.lease
-        with self._uow_factory() as uow:
-            claimed = [
-                (m, c)
-                for m, c in zip(group.messages, group.cards, strict=True)
-                if m.id is not None and uow.outbox.claim(m.id, now, lease_until)
-            ]
-            uow.commit()
-        if not claimed:
-            return []
-        group = _Group(
-            delivery=delivery, messages=[m for m, _ in claimed], cards=[c for _, c in claimed]
-        )
         lead = group.messages[0]
         pieces = self._pieces(group.combined(), delivery)
         sent_parts = lead.parts_sent
@@ -355,8 +372,8 @@ class Outbox:
             for piece in pieces[lead.parts_sent :]:
                 if room is not None and sent_parts - lead.parts_sent >= room:
                     break
-                if self.notifier is not None:
-                    self.notifier.send(piece)
+                assert self.notifier is not None
+                self.notifier.send(piece)
                 sent_parts += 1
                 if delivery.bucket is not None and delivery.bucket in budget.left:
                     budget.left[delivery.bucket] -= 1
@@ -368,7 +385,7 @@ class Outbox:
             # Out of rate for this minute: the rest goes out later, nothing is resent.
             self._defer(group.messages, now + self._config.rate_wait, release=True)
             return []
-        return self._sent(group.messages, len(pieces), delivery)
+        return self._sent_many([(group, len(pieces))])
 
     def _record_parts(self, lead: OutboxMessage, parts: int) -> None:
         with self._uow_factory() as uow:
@@ -393,24 +410,34 @@ class Outbox:
                 uow.outbox.update(stored)
             uow.commit()
 
-    def _sent(
-        self, messages: list[OutboxMessage], parts: int, delivery: Delivery
-    ) -> list[OutboxMessage]:
+    def _sent_many(self, groups: list[tuple[_Group, int]]) -> list[OutboxMessage]:
+        """Record groups as sent, each with the channel messages it took (on its first row)."""
         at = self._clock.now()
         out: list[OutboxMessage] = []
+        # One UPDATE per (channel, bucket, parts): the first row of a group carries the parts
+        # the channel took, the rows coalesced into it none.
+        marks: dict[tuple[str, str | None, int], list[int]] = {}
+        for group, parts in groups:
+            d = group.delivery
+            for i, m in enumerate(group.messages):
+                share = parts if i == 0 else 0
+                marks.setdefault((d.channel, d.bucket, share), []).append(m.id or 0)
+                m.state, m.sent_at, m.channel, m.bucket = OutboxState.SENT, at, d.channel, d.bucket
+                m.next_attempt_at, m.error, m.parts_sent = None, None, share
+                m.attempts += 1
+                out.append(m)
         with self._uow_factory() as uow:
-            for i, message in enumerate(messages):
-                stored = uow.outbox.get(message.id or 0)
-                if stored is None:
-                    continue
-                stored.state = OutboxState.SENT
-                stored.sent_at = at
-                stored.next_attempt_at = None
-                stored.channel = delivery.channel
-                stored.bucket = delivery.bucket
-                stored.parts_sent = parts if i == 0 else 0
-                stored.error = None
-                out.append(uow.outbox.update(stored))
+            for (channel, bucket, share), ids in marks.items():
+                uow.outbox.mark(
+                    ids,
+                    state=OutboxState.SENT,
+                    sent_at=at,
+                    next_attempt_at=None,
+                    channel=channel,
+                    bucket=bucket,
+                    parts_sent=share,
+                    error=None,
+                )
             uow.commit()
         return out
 

@@ -78,8 +78,14 @@ class PlanContext:
     tz: tzinfo
     hours: TeamHours
     options: Any = None
-    cache: dict[str, Any] = field(default_factory=dict)  # what a kind reads once per pass
+    cache: dict[Any, Any] = field(default_factory=dict)  # what a kind reads once per pass
     _chats: dict[int, Chat | None] = field(default_factory=dict)
+
+    def cached(self, key: object, load: Callable[[], Any]) -> Any:
+        """``load()`` once per context (a pass over a chunk of jobs shares one)."""
+        if key not in self.cache:
+            self.cache[key] = load()
+        return self.cache[key]
 
     def chat(self, chat_id: int | None) -> Chat | None:
         if chat_id is None:
@@ -294,7 +300,9 @@ class Scheduler:
     def _run_chunk(self, jobs: list[ScheduledJob], now: datetime) -> list[JobRun]:
         try:
             with self._uow_factory() as uow:
-                runs = [self._run_one(uow, job, now) for job in jobs]
+                ctx = self._context(uow, now)
+                self._prefetch(ctx, jobs)
+                runs = [self._run_one(ctx, job) for job in jobs]
                 if any(r is None for r in runs):
                     raise _Lost()
                 uow.commit()
@@ -308,7 +316,7 @@ class Scheduler:
         for job in jobs:
             try:
                 with self._uow_factory() as uow:
-                    run = self._run_one(uow, job, now)
+                    run = self._run_one(self._context(uow, now), job)
                     if run is None:
                         continue  # someone else ran it
                     uow.commit()
@@ -318,11 +326,18 @@ class Scheduler:
                 out.append(self._fail(job, exc, now))
         return out
 
-    def _run_one(self, uow: UnitOfWork, job: ScheduledJob, now: datetime) -> JobRun | None:
-        """Run ``job`` inside ``uow``; ``None`` when it is no longer pending (already ran)."""
+    def _prefetch(self, ctx: PlanContext, jobs: list[ScheduledJob]) -> None:
+        """Let kinds read what a chunk of their jobs needs in one query (optional)."""
+        for name in {j.kind for j in jobs}:
+            prefetch = getattr(self._kinds[name], "prefetch", None)
+            if prefetch is not None:
+                prefetch(ctx, [j for j in jobs if j.kind == name])
+
+    def _run_one(self, ctx: PlanContext, job: ScheduledJob) -> JobRun | None:
+        """Run ``job`` in ``ctx``'s unit of work; ``None`` when it is no longer pending."""
         assert job.id is not None
+        uow, now = ctx.uow, ctx.now
         kind = self._kinds[job.kind]
-        ctx = self._context(uow, now)
         chat = ctx.chat(job.chat_id)
         if not self.wanted(ctx, kind, job):
             outcome = RunOutcome.cancelled("它的来源已经变了（改期、取消、完成或删除）")

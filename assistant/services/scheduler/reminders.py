@@ -144,6 +144,28 @@ def meeting_occurrences(
     return out
 
 
+def _prefetch(ctx: PlanContext, jobs: Sequence[ScheduledJob], prefix: str, repo: Any) -> None:
+    ids = [i for j in jobs if (i := _source_id(j.source, prefix)) is not None and i > 0]
+    ids = [i for i in dict.fromkeys(ids) if (prefix, i) not in ctx.cache]
+    for start in range(0, len(ids), _PAGE):
+        chunk = ids[start : start + _PAGE]
+        found = {r.id: r for r in repo.list(filters={"id_in": chunk}, limit=_PAGE).items}
+        for i in chunk:
+            ctx.cache[(prefix, i)] = found.get(i)
+
+
+def _meeting(ctx: PlanContext, meeting_id: int) -> Meeting | None:
+    found: Meeting | None = ctx.cached(
+        ("meeting", meeting_id), lambda: ctx.uow.meetings.get(meeting_id)
+    )
+    return found
+
+
+def _task(ctx: PlanContext, task_id: int) -> Task | None:
+    found: Task | None = ctx.cached(("task", task_id), lambda: ctx.uow.tasks.get(task_id))
+    return found
+
+
 class MeetingReminders:
     """``remind_before_minutes`` before each occurrence, to the meeting's chat, @ its attendees.
     A moved meeting plans new keys (the old reminder is cancelled); a cancelled one plans none."""
@@ -152,10 +174,13 @@ class MeetingReminders:
     sources: tuple[str, ...] = ("meeting",)
     switch: str | None = "meeting"
 
+    def prefetch(self, ctx: PlanContext, jobs: Sequence[ScheduledJob]) -> None:
+        _prefetch(ctx, jobs, "meeting", ctx.uow.meetings)
+
     def _meetings(self, ctx: PlanContext, source: str | None, since: datetime) -> list[Meeting]:
         meeting_id = _source_id(source, "meeting")
         if meeting_id is not None:
-            found = ctx.uow.meetings.get(meeting_id) if meeting_id > 0 else None
+            found = _meeting(ctx, meeting_id) if meeting_id > 0 else None
             return [found] if found is not None else []
         scheduled = MeetingStatus.SCHEDULED
         single = _every(
@@ -201,8 +226,7 @@ class MeetingReminders:
         return jobs
 
     def run(self, ctx: PlanContext, job: ScheduledJob) -> RunOutcome:
-        meeting_id = _source_id(job.source, "meeting") or 0
-        meeting = ctx.uow.meetings.get(meeting_id)
+        meeting = _meeting(ctx, _source_id(job.source, "meeting") or 0)
         assert meeting is not None  # wanted() checked it
         start = datetime.fromisoformat(job.payload["start"])
         end = start + ((meeting.end - meeting.start) if meeting.end else timedelta(hours=1))
@@ -244,6 +268,14 @@ class MeetingReminders:
 class _TaskHomes:
     """The chats a task belongs to: the one it was created in, else its project's chats."""
 
+    @classmethod
+    def of(cls, ctx: PlanContext) -> _TaskHomes:
+        cached = ctx.cache.get("homes")
+        if not isinstance(cached, _TaskHomes):
+            cached = cls(ctx)
+            ctx.cache["homes"] = cached
+        return cached
+
     def __init__(self, ctx: PlanContext) -> None:
         self._ctx = ctx
         self._by_project: dict[int, list[int]] | None = None
@@ -279,7 +311,7 @@ class _TaskHomes:
 def _tasks(ctx: PlanContext, source: str | None) -> list[Task]:
     task_id = _source_id(source, "task")
     if task_id is not None:
-        found = ctx.uow.tasks.get(task_id) if task_id > 0 else None
+        found = _task(ctx, task_id) if task_id > 0 else None
         return [found] if found is not None else []
     return list(_every(ctx.uow.tasks, {"open": True, "due_after": _EPOCH}))
 
@@ -305,11 +337,14 @@ class TaskDeadlines:
     sources: tuple[str, ...] = ("task",)
     switch: str | None = "deadline"
 
+    def prefetch(self, ctx: PlanContext, jobs: Sequence[ScheduledJob]) -> None:
+        _prefetch(ctx, jobs, "task", ctx.uow.tasks)
+
     def plan(
         self, ctx: PlanContext, source: str | None, since: datetime, until: datetime
     ) -> list[ScheduledJob]:
         options = _options(ctx)
-        homes = _TaskHomes(ctx)
+        homes = _TaskHomes.of(ctx)
         jobs: list[ScheduledJob] = []
         for task in _tasks(ctx, source):
             if task.id is None or task.due is None or not task.status.is_open:
@@ -348,7 +383,7 @@ class TaskDeadlines:
         return jobs
 
     def run(self, ctx: PlanContext, job: ScheduledJob) -> RunOutcome:
-        task = ctx.uow.tasks.get(_source_id(job.source, "task") or 0)
+        task = _task(ctx, _source_id(job.source, "task") or 0)
         assert task is not None and task.due is not None
         people = _People.of(ctx)
         assignee = people.by_id.get(task.assignee_id) if task.assignee_id else None
@@ -445,7 +480,7 @@ class OverdueSummary:
             return RunOutcome.cancelled("群已经不在了")
         if ctx.now.astimezone(ctx.tz).date() != job.due_at.astimezone(ctx.tz).date():
             return RunOutcome.expired("那天的日报已经过了（服务停了一整天）")
-        homes = _TaskHomes(ctx)
+        homes = _TaskHomes.of(ctx)
         overdue = [
             t
             for t in _every(ctx.uow.tasks, {"open": True, "due_before": ctx.now})
