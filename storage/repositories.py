@@ -483,33 +483,35 @@ class SqlScheduleRepository(SqlRepository[ScheduledJob, ScheduledJobRow]):
         table = ScheduledJobRow.__table__
         changed = 0
         unique = list({job.key: job for job in jobs}.values())
+        # One statement, compiled once, run for every row (executemany): a multi-row VALUES
+        # literal would be compiled anew for each batch, which costs more than the work.
+        stmt = insert(ScheduledJobRow)
+        excluded = stmt.excluded
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["key"],
+            set_={
+                "due_at": excluded.due_at,
+                "state": ScheduleState.PENDING.value,
+                "chat_id": excluded.chat_id,
+                "member_id": excluded.member_id,
+                "payload": excluded.payload,
+                "updated_at": excluded.created_at,
+            },
+            where=(
+                (table.c.state == ScheduleState.CANCELLED.value)
+                | (
+                    (table.c.state == ScheduleState.PENDING.value)
+                    & (
+                        (table.c.due_at != excluded.due_at)
+                        | (table.c.chat_id.is_distinct_from(excluded.chat_id))
+                        | (table.c.member_id.is_distinct_from(excluded.member_id))
+                    )
+                )
+            ),
+        ).returning(ScheduledJobRow.id)
         for start in range(0, len(unique), _PLAN_BATCH):
             rows = [_column_values(job) for job in unique[start : start + _PLAN_BATCH]]
-            stmt = insert(ScheduledJobRow).values(rows)
-            excluded = stmt.excluded
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["key"],
-                set_={
-                    "due_at": excluded.due_at,
-                    "state": ScheduleState.PENDING.value,
-                    "chat_id": excluded.chat_id,
-                    "member_id": excluded.member_id,
-                    "payload": excluded.payload,
-                    "updated_at": excluded.created_at,
-                },
-                where=(
-                    (table.c.state == ScheduleState.CANCELLED.value)
-                    | (
-                        (table.c.state == ScheduleState.PENDING.value)
-                        & (
-                            (table.c.due_at != excluded.due_at)
-                            | (table.c.chat_id.is_distinct_from(excluded.chat_id))
-                            | (table.c.member_id.is_distinct_from(excluded.member_id))
-                        )
-                    )
-                ),
-            )
-            changed += len(self.session.execute(stmt.returning(ScheduledJobRow.id)).all())
+            changed += len(self.session.execute(stmt, rows).all())
         return changed
 
     def cancel_unplanned(
