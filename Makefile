@@ -49,6 +49,7 @@ evals: setup
 	$(BIN)/qunmi eval parse --cases evals/cases/parse_holdout.jsonl --floors evals/floors/parse_holdout.json --check-floors
 	$(BIN)/qunmi eval time --check-floors
 	$(BIN)/qunmi eval asr --check-floors
+	$(BIN)/qunmi eval summary --check-floors
 
 ## test: set up if needed, then lint, type checks, the whole suite and the eval floors
 test: lint typecheck unit evals

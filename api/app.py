@@ -20,6 +20,7 @@ from api.routes import (
     messages,
     outbox,
     records,
+    summaries,
     tools,
     transcriptions,
     voice,
@@ -83,6 +84,8 @@ def create_app(
         loops: list[Any] = q.background() if start_worker else []
         for loop in loops:
             loop.start()
+        if start_worker and q.summary_jobs is not None:
+            q.summary_jobs.start()
         try:
             yield
         finally:
@@ -90,6 +93,8 @@ def create_app(
                 loop.stop()
             if q.transcriptions is not None:
                 q.transcriptions.stop()
+            if q.summary_jobs is not None:
+                q.summary_jobs.stop()
             if worker is not None:
                 worker.stop()
             if owned:
@@ -121,6 +126,7 @@ def create_app(
     app.include_router(outbox.router)
     app.include_router(tools.router)
     app.include_router(transcriptions.router)
+    app.include_router(summaries.router)
     app.include_router(voice.router)
     app.include_router(wecom.router)
     app.include_router(webhook.router)

@@ -15,6 +15,7 @@ from assistant.clock import SystemClock
 from assistant.errors import InvalidInput
 from assistant.ports import Clock, Engine, Notifier, Transcriber
 from assistant.services.inbox import Inbox, MessageProcessor, ProcessorConfig
+from assistant.services.minutes import MinutesEngine, MinutesService
 from assistant.services.outbox import Outbox, OutboxSender
 from assistant.services.scheduler import (
     ReminderOptions,
@@ -25,6 +26,7 @@ from assistant.services.scheduler import (
     TeamHours,
     builtin_kinds,
 )
+from assistant.services.summary_jobs import SummaryJobs
 from assistant.services.transcription import TranscriptionJobs
 from assistant.settings import Settings
 from assistant.unit_of_work import UnitOfWorkFactory
@@ -51,6 +53,8 @@ class Qunmi:
     scheduler: Scheduler
     notifier: Notifier | None = None
     transcriptions: TranscriptionJobs | None = None
+    minutes: MinutesService | None = None
+    summary_jobs: SummaryJobs | None = None
     db_engine: Any = None
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -148,6 +152,34 @@ def build_scheduler(
     )
 
 
+def build_minutes_engine(settings: Settings) -> tuple[MinutesEngine, MinutesEngine | None]:
+    """The minutes engine and its fallback: the LLM (map-reduce) with the offline engine
+    behind it when a model is configured and wanted, else the offline engine alone."""
+    from assistant.insight.summaries.offline import OfflineMinutesEngine
+
+    offline = OfflineMinutesEngine(summary_chars=settings.summaries.summary_chars)
+    choice = settings.summaries.engine
+    if choice == "offline" or (choice == "auto" and not settings.llm.configured):
+        return offline, None
+    if not settings.llm.configured:
+        raise InvalidInput(
+            "QUNMI_SUMMARIES__ENGINE=llm 需要配置 QUNMI_LLM__BASE_URL 或 QUNMI_LLM__API_KEY"
+        )
+    from assistant.adapters.llm import LangChainChatModel
+    from assistant.insight.summaries.llm import LLMMinutesEngine
+
+    model = LangChainChatModel.from_settings(settings.llm)
+    return (
+        LLMMinutesEngine(
+            model,
+            offline=offline,
+            chunk_chars=settings.summaries.llm_chunk_chars,
+            timeout_seconds=settings.llm.timeout_seconds,
+        ),
+        offline,
+    )
+
+
 def bootstrap(
     settings: Settings | None = None,
     *,
@@ -179,6 +211,25 @@ def bootstrap(
     )
     engine = engine or build_engine(settings)
     inbox = Inbox(uow_factory=uow_factory, clock=clock, max_chars=settings.max_message_chars)
+    minutes_engine, minutes_fallback = build_minutes_engine(settings)
+    minutes = MinutesService(
+        uow_factory=uow_factory,
+        clock=clock,
+        executor=executor,
+        tz=tz,
+        engine=minutes_engine,
+        fallback=minutes_fallback,
+        workday_end_hour=settings.workday_end_hour,
+        max_chat_messages=settings.summaries.max_chat_messages,
+    )
+    executor.register("summarize", minutes.summarize)
+
+    def minutes_replies(
+        text: str, chat_id: int | None, sender: Any, message_id: int | None
+    ) -> tuple[list[Any], str] | None:
+        outcome = minutes.reply(text=text, chat_id=chat_id, actor=sender, message_id=message_id)
+        return None if outcome is None else (list(outcome.results), outcome.text)
+
     from assistant.adapters.transcribers.voice_notes import VoiceNotes
     from assistant.adapters.wecom.intake import WeComIntake
     from assistant.adapters.wecom.wiring import build_wecom
@@ -231,6 +282,7 @@ def bootstrap(
             fetch=wecom.voice.fetch if wecom.voice is not None else None,
             language=settings.whisper.language,
         ),
+        replies=[minutes_replies],
         config=ProcessorConfig(
             tz=tz,
             lease=timedelta(seconds=settings.inbox_lease_seconds),
@@ -256,6 +308,8 @@ def bootstrap(
             transcriber=_shared_transcriber,
             media_dir=settings.data_dir / "media",
         ),
+        minutes=minutes,
+        summary_jobs=SummaryJobs(uow_factory=uow_factory, clock=clock, minutes=minutes),
         db_engine=db_engine,
         extras={
             "wecom": wecom,

@@ -22,6 +22,7 @@ __all__ = [
     "ChatTurn",
     "Clock",
     "Delivery",
+    "Embedder",
     "Engine",
     "Lease",
     "ModelReply",
@@ -156,6 +157,19 @@ class ChatModel(Protocol):
         tools: Sequence[Mapping[str, Any]] = (),
         timeout_seconds: float | None = None,
     ) -> ModelReply: ...
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Text to dense vectors (one per text, all of the same length), for similarity.
+
+    The summaries rank sentences by centrality with it when one is configured; the team memory
+    indexes with it. Raises ``ModelError`` when the model or endpoint fails.
+    """
+
+    name: str
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
 
 
 @dataclass(frozen=True, slots=True)

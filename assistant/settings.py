@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["LLMSettings", "RemindersSettings", "Settings", "WeComSettings", "WhisperSettings"]
+__all__ = ["LLMSettings", "Settings", "SummariesSettings", "WeComSettings", "WhisperSettings"]
 
 
 class LLMSettings(BaseModel):
@@ -54,6 +55,16 @@ class WhisperSettings(BaseModel):
     api_base_url: str | None = None
     api_key: SecretStr | None = None
     api_timeout_seconds: float = 120.0
+
+
+class SummariesSettings(BaseModel):
+    """Minutes and digests. ``engine``: ``auto`` uses the LLM when one is configured (the
+    offline engine takes over when it fails), ``offline`` never calls a model."""
+
+    engine: Literal["auto", "offline", "llm"] = "auto"
+    summary_chars: int = Field(default=250, ge=80, le=2000)
+    max_chat_messages: int = Field(default=3000, ge=10, le=50_000)
+    llm_chunk_chars: int = Field(default=6000, ge=1000, le=60_000)
 
 
 class WeComSettings(BaseModel):
@@ -142,6 +153,7 @@ class Settings(BaseSettings):
     whisper: WhisperSettings = Field(default_factory=WhisperSettings)
     wecom: WeComSettings = Field(default_factory=WeComSettings)
     reminders: RemindersSettings = Field(default_factory=RemindersSettings)
+    summaries: SummariesSettings = Field(default_factory=SummariesSettings)
 
     @property
     def tz(self) -> ZoneInfo:

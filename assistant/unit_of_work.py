@@ -25,6 +25,7 @@ from assistant.domain import (
     Member,
     Message,
     Milestone,
+    Minutes,
     OutboxMessage,
     Project,
     ScheduledJob,
@@ -42,6 +43,7 @@ __all__ = [
     "MessageRepository",
     "MilestoneRepository",
     "OutboxRepository",
+    "MinutesRepository",
     "Page",
     "ProjectRepository",
     "Repository",
@@ -228,6 +230,12 @@ class LeaseRepository(Protocol):
     def holder(self, name: str, now: datetime) -> str | None: ...
 
 
+class MinutesRepository(Repository[Minutes], Protocol):
+    """Filters: ``meeting_id``, ``chat_id`` (equality)."""
+
+    def by_meeting(self, meeting_id: int) -> Minutes | None: ...
+
+
 class UnitOfWork(Protocol):
     members: MemberRepository
     projects: ProjectRepository
@@ -241,6 +249,7 @@ class UnitOfWork(Protocol):
     schedule: ScheduleRepository
     outbox: OutboxRepository
     leases: LeaseRepository
+    minutes: MinutesRepository
 
     def __enter__(self) -> Self: ...
 

@@ -36,6 +36,7 @@ __all__ = [
     "MemberRow",
     "MessageRow",
     "MilestoneRow",
+    "MinutesRow",
     "ProjectRow",
     "TaskEventRow",
     "TaskRow",
@@ -352,3 +353,30 @@ class LeaseRow(Base):
     holder: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[datetime]
     acquired_at: Mapped[datetime]
+
+
+class MinutesRow(Base):
+    """Minutes of a meeting; one per meeting (re-running updates them in place)."""
+
+    __tablename__ = "minutes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int | None] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), unique=True
+    )
+    chat_id: Mapped[int | None] = mapped_column(
+        ForeignKey("chats.id", ondelete="SET NULL"), index=True
+    )
+    source: Mapped[str] = mapped_column(String(20), default="transcript")
+    engine: Mapped[str] = mapped_column(String(40), default="offline")
+    title: Mapped[str | None] = mapped_column(String(500))
+    started_at: Mapped[datetime | None]
+    summary: Mapped[str] = mapped_column(Text, default="")
+    topics: Mapped[list[Any]] = mapped_column(default=list)
+    decisions: Mapped[list[Any]] = mapped_column(default=list)
+    action_items: Mapped[list[Any]] = mapped_column(default=list)
+    open_questions: Mapped[list[Any]] = mapped_column(default=list)
+    lines: Mapped[list[Any]] = mapped_column(default=list)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

@@ -25,6 +25,7 @@ from assistant.domain import (
     MessageKind,
     MessageState,
     Milestone,
+    Minutes,
     OutboxMessage,
     OutboxState,
     Priority,
@@ -49,6 +50,7 @@ from storage.orm import (
     MemberRow,
     MessageRow,
     MilestoneRow,
+    MinutesRow,
     OutboxRow,
     ProjectRow,
     ScheduledJobRow,
@@ -355,9 +357,21 @@ class SqlMeetingRepository(SqlRepository[Meeting, MeetingRow]):
 
 
 class SqlMessageRepository(SqlRepository[Message, MessageRow]):
+    """Filters: ``received_after`` / ``received_before`` (datetime) besides equality."""
+
     domain = Message
     row = MessageRow
     enums = {"kind": MessageKind, "state": MessageState}
+
+    def _special_filter_applies(self, key: str) -> bool:
+        return key in {"received_after", "received_before"}
+
+    def _special_filter(self, stmt: Select[Any], key: str, value: Any) -> Select[Any]:
+        if key == "received_after":
+            return stmt.where(MessageRow.received_at >= value)
+        if key == "received_before":
+            return stmt.where(MessageRow.received_at < value)
+        return super()._special_filter(stmt, key, value)
 
     def by_external(self, channel: str, external_id: str) -> Message | None:
         row = self.session.scalar(
@@ -728,3 +742,12 @@ class SqlLeaseRepository:
         if row is None or row.expires_at <= now:
             return None
         return row.holder
+
+
+class SqlMinutesRepository(SqlRepository[Minutes, MinutesRow]):
+    domain = Minutes
+    row = MinutesRow
+
+    def by_meeting(self, meeting_id: int) -> Minutes | None:
+        row = self.session.scalar(select(MinutesRow).where(MinutesRow.meeting_id == meeting_id))
+        return None if row is None else self._to_domain(row)

@@ -21,6 +21,7 @@ from storage.repositories import (
     SqlMemberRepository,
     SqlMessageRepository,
     SqlMilestoneRepository,
+    SqlMinutesRepository,
     SqlOutboxRepository,
     SqlProjectRepository,
     SqlScheduleRepository,
@@ -73,6 +74,7 @@ class SqlUnitOfWork:
         self.schedule = SqlScheduleRepository(self.session)
         self.outbox = SqlOutboxRepository(self.session)
         self.leases = SqlLeaseRepository(self.session)
+        self.minutes = SqlMinutesRepository(self.session)
         return self
 
     def __exit__(

@@ -31,6 +31,7 @@ _COMMAND_MODULES = (
     "assistant.cli.transcribe",
     "assistant.cli.channels",
     "assistant.cli.reminders",
+    "assistant.cli.summarize",
 )
 
 for _module in _COMMAND_MODULES:

@@ -325,6 +325,34 @@ class OutboxMessage:
     sent_at: datetime | None = None
 
 
+@dataclass(slots=True)
+class Minutes:
+    """Stored minutes of a meeting (or of a stretch of chat), linked to the meeting.
+
+    ``action_items`` are proposals until confirmed: each is a dict with its number ``n``, a
+    stable ``key`` (re-running the minutes keeps the state of an item with the same key),
+    ``owner``, ``title``, ``due`` (ISO), ``source`` and ``line`` (the line it was said in),
+    ``state`` (proposed, confirmed, dropped) and, once confirmed, ``task_id``.
+    """
+
+    created_at: datetime
+    updated_at: datetime
+    id: int | None = None
+    meeting_id: int | None = None
+    chat_id: int | None = None
+    source: str = "transcript"  # recording | transcript | messages
+    engine: str = "offline"
+    title: str | None = None
+    started_at: datetime | None = None
+    summary: str = ""
+    topics: list[dict[str, Any]] = field(default_factory=list)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    action_items: list[dict[str, Any]] = field(default_factory=list)
+    open_questions: list[dict[str, Any]] = field(default_factory=list)
+    lines: list[dict[str, Any]] = field(default_factory=list)  # {"speaker", "text"} as heard
+    created_by_id: int | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class ToolCall:
     """A request to run one tool of the vocabulary, as an engine emits it."""

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
+from assistant.insight.summaries.digest import render_digest
 from assistant.ports import OutgoingCard
 from tools.executor import ToolResult
 
-__all__ = ["describe_recurrence", "render_result", "render_results", "when"]
+__all__ = ["describe_recurrence", "render_minutes", "render_result", "render_results", "when"]
 
 _WEEKDAYS = "一二三四五六日"
 _STATUS = {
@@ -236,11 +237,61 @@ def render_result(
         link = ""
     elif result.tool == "query":
         return OutgoingCard(text=_render_query(result, tz, now), kind="answer")
+    elif result.tool == "summarize":
+        if result.kind == "digest":
+            return OutgoingCard(text=render_digest(result.summary or {}), kind="answer")
+        return OutgoingCard(
+            text=render_minutes(rec, tz=tz, now=now) + link,
+            mentions=tuple(
+                dict.fromkeys(
+                    i["owner"]
+                    for i in rec.get("action_items", [])
+                    if i.get("owner") and i.get("state") == "proposed"
+                )
+            ),
+            kind="answer",
+        )
     else:
         text = f"✅ {result.tool} 完成"
     if result.tool != "undo" and result.audit_id:
         text += "\n（回复“撤销”可撤回）"
     return OutgoingCard(text=text + link, mentions=tuple(mentions), kind="confirm")
+
+
+_ITEM_STATE = {"confirmed": "✅", "dropped": "🚫", "proposed": "⬜"}
+
+
+def render_minutes(rec: dict[str, Any], *, tz: tzinfo, now: datetime | None = None) -> str:
+    """The minutes card: summary, topics, decisions, action items to confirm, open questions."""
+    title = f"「{rec['title']}」" if rec.get("title") else ""
+    lines = [f"📝 会议纪要{title}（#{rec.get('id')}）"]
+    if rec.get("summary"):
+        lines.append(rec["summary"])
+    if rec.get("topics"):
+        lines.append("💬 议题：")
+        lines.extend(f"{i}. {t['title']}" for i, t in enumerate(rec["topics"][:8], 1))
+    if rec.get("decisions"):
+        lines.append("✅ 决定：")
+        lines.extend(f"· {d['text']}" for d in rec["decisions"][:10])
+    items = rec.get("action_items", [])
+    if items:
+        lines.append("📌 待办：")
+        for item in items[:20]:
+            parts = [f"{_ITEM_STATE.get(item.get('state', ''), '⬜')} {item['n']}. "]
+            parts.append(f"{item['owner']}：" if item.get("owner") else "（未指定）：")
+            parts.append(item["title"])
+            if item.get("due"):
+                parts.append(f" · 截止 {when(item['due'], tz, now)}")
+            if item.get("task_id"):
+                parts.append(f" · 任务 #{item['task_id']}")
+            lines.append("".join(parts))
+            lines.append(f"　↳ “{item['source']}”")
+    if rec.get("open_questions"):
+        lines.append("❓ 待定：")
+        lines.extend(f"· {q['text']}" for q in rec["open_questions"][:6])
+    if any(i.get("state") == "proposed" for i in items):
+        lines.append("回复“确认”把待办全部建成任务，或“确认1、3”“去掉2”“2改到周四”“2给老李”。")
+    return "\n".join(lines)
 
 
 def _render_query(result: ToolResult, tz: tzinfo, now: datetime | None) -> str:

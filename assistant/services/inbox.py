@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
@@ -67,6 +67,12 @@ def _uncorrected(results: list[ToolResult]) -> list[ToolResult]:
         for i, r in enumerate(results)
         if r.ok or not any(later.ok and later.tool == r.tool for later in results[i + 1 :])
     ]
+
+
+CardReplies = Callable[[str, int | None, Member, int | None], tuple[list[ToolResult], str] | None]
+"""A reply to a card Qunmi posted (a minutes card's "确认1、3"): given the text, the chat, the
+sender and the message, the results of what it did and a note for the chat — or ``None``
+when the message is no such reply and the engine should read it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +246,7 @@ class MessageProcessor:
         config: ProcessorConfig,
         outbox: Outbox | None = None,
         transcribe: Callable[[Message], str] | None = None,
+        replies: Sequence[CardReplies] = (),
     ) -> None:
         self._uow_factory = uow_factory
         self.engine = engine
@@ -248,6 +255,7 @@ class MessageProcessor:
         self._config = config
         self._outbox = outbox
         self._transcribe = transcribe
+        self._replies = list(replies)
 
     def pending(self, limit: int = 50) -> list[int]:
         with self._uow_factory() as uow:
@@ -370,10 +378,18 @@ class MessageProcessor:
             incoming, context, sender = self._context(uow, message)
         ctx = CallContext(actor=sender.id or 0, chat_id=message.chat_id, message_id=message.id)
         agent: AgentOutcome | None = None
+        note = ""
+        replied = (
+            None if _UNDO.match(incoming.text) else self._card_reply(incoming, message, sender)
+        )
         if _UNDO.match(incoming.text):
             calls: list[ToolCall] = []
             results = self._undo_last(message, sender)
             engine_name = "command"
+        elif replied is not None:
+            calls = []
+            results, note = replied
+            engine_name = "card"
         elif isinstance(self.engine, ActingEngine):
             calls, results, agent = self._act(self.engine, incoming, context, ctx)
             engine_name = agent.route
@@ -391,6 +407,8 @@ class MessageProcessor:
         if agent is not None and agent.reply:
             kind = "error" if agent.retry_llm else "answer"
             cards.append(OutgoingCard(text=agent.reply, kind=kind))
+        if note:
+            cards.append(OutgoingCard(text=note, kind="answer"))
         if message.kind == MessageKind.VOICE and incoming.text and (calls or results):
             cards.insert(0, OutgoingCard(text=f"🎙️ 听到：{incoming.text}", kind="answer"))
         outcome = Outcome(
@@ -442,6 +460,18 @@ class MessageProcessor:
                 log.exception("sending the replies to message %s failed", message_id)
             self._outbox.wake()
         return outcome
+
+    def _card_reply(
+        self, incoming: IncomingMessage, message: Message, sender: Member
+    ) -> tuple[list[ToolResult], str] | None:
+        for handler in self._replies:
+            try:
+                handled = handler(incoming.text, message.chat_id, sender, message.id)
+            except QunmiError as exc:
+                return [], f"⚠️ {exc.reason}"
+            if handled is not None:
+                return handled
+        return None
 
     def _act(
         self,

@@ -32,7 +32,7 @@ def llm_settings(settings: Settings, server: ScriptedOpenAIServer, engine: str =
         base_url=server.base_url,
         api_key=SecretStr(KEY),
         model="scripted-1",
-        timeout_seconds=0.5,
+        timeout_seconds=2.0,  # loopback, but the CI machine may be busy
         max_retries=1,
         max_turns=4,
     )

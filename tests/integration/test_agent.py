@@ -247,7 +247,7 @@ def test_timeout_falls_back_to_rules(
     app: tuple[Qunmi, RecordingNotifier], server: ScriptedOpenAIServer
 ) -> None:
     q, _ = app
-    server.default = Fault(delay=0.8, status=200, body="{}")
+    server.default = Fault(delay=2.3, status=200, body="{}")
     outcome = say(q, "张三", "明天下午3点开会讨论首页改版")
     assert outcome.engine == "rules-fallback"
     result = stored_result(q, outcome.message_id)

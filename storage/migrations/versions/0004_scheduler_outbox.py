@@ -1,7 +1,7 @@
 """scheduler and outbox: scheduled jobs, the outbox of every message sent, named leases
 
 Revision ID: 0004_scheduler_outbox
-Revises: 0003_vocabulary_v2
+Revises: 0004_minutes
 Create Date: 2026-12-01 10:10:36.672735
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import storage.orm
 
 revision = "0004_scheduler_outbox"
-down_revision = "0003_vocabulary_v2"
+down_revision = "0004_minutes"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Insight over the team's records: summaries (minutes, digests), reports and risk."""

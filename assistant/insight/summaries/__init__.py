@@ -1,0 +1,1 @@
+"""Meeting minutes and chat digests: pure code over transcripts, records and ports."""

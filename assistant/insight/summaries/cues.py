@@ -1,0 +1,425 @@
+"""Cue grammars for what minutes list: decisions, action items and open questions.
+
+Action items are read by the rule engine itself (its people, time and task analysis), one
+sentence at a time, as if the speaker had typed it into the chat at the meeting's start; the
+meeting adds what a chat message never needs: "你" is the person just called on or the one who
+answers, a later line may correct an earlier one ("还是老李来吧"), an item said twice is one
+item, and an item dropped in the meeting ("这个先不做了") is none. Decisions and open questions
+have grammars of their own, read clause by clause.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from assistant.domain import ChatContext, IncomingMessage
+from assistant.engines.rules import RuleEngine
+from assistant.engines.rules.people import Roster
+from assistant.insight.summaries.model import (
+    ActionItem,
+    Decision,
+    MeetingContext,
+    OpenQuestion,
+    Sentence,
+    TranscriptLine,
+)
+from assistant.insight.summaries.speakers import Speakers, addressee
+from assistant.insight.summaries.spoken import clean
+
+__all__ = ["Clause", "clauses_of", "find_action_items", "find_decisions", "find_open_questions"]
+
+_SOFT = re.compile(r"[ \t\u3000,，、]+")
+_UNKNOWN_SPEAKER = "发言人"
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    """A pause-delimited part of a sentence: raw span in its line and its cleaned text."""
+
+    sentence: Sentence
+    start: int
+    end: int
+    raw: str
+    text: str
+
+
+def clauses_of(sentence: Sentence) -> list[Clause]:
+    out: list[Clause] = []
+    pos = 0
+    raw = sentence.raw
+    for m in [*_SOFT.finditer(raw), None]:
+        end = m.start() if m is not None else len(raw)
+        if end > pos:
+            piece = raw[pos:end]
+            text = clean(piece).rstrip("。？")
+            if text:
+                out.append(
+                    Clause(sentence, sentence.start + pos, sentence.start + end, piece, text)
+                )
+        if m is None:
+            break
+        pos = m.end()
+    return out
+
+
+def _source(lines: Sequence[TranscriptLine], parts: Sequence[Clause]) -> tuple[str, int]:
+    first, last = parts[0], parts[-1]
+    line = first.sentence.line
+    return lines[line].text[first.start : last.end], line
+
+
+# -- decisions ----------------------------------------------------------------------------
+
+_DECIDED = re.compile(
+    r"就这么定|就这样定|就这么办|就这么搞|定下来|定了|决定|拍板|确定(?:了|下来|用|按|是)|敲定|"
+    r"就按(?:这个|这样|你说的|[^，]{1,12}来)|那就按|按这个改|就听[^，]{1,6}的|统一(?:用|按|成)|结论是|最终(?:方案)?(?:是|用|定)|"
+    r"(?:先|暂时|这期|本期|今年|这次)?(?:先不做|不做了|不做|暂不做|不搞了|不上了|砍掉|去掉)|"
+    r"延期到|推迟到|推到|顺延到|改到|改成|换成|放到(?:第二期|二期|下一期|下期|下个版本)|挪到(?:二期|下一期)|"
+    r"定在|定为|就用|就选|那就(?:[^，]{1,12})吧|那就(?:先|只|按|用|换|改|做|上|找|定)[^，]{2,}|必须(?:做|要)|要做|同意|"
+    r"先按[^，]{1,10}(?:做|来|走|算|弄)|按[^，]{1,10}(?:筛|来做|来算|来走)|就做$|"
+    r"以后(?:所有|都|一律)|一律|(?:降|提|涨|调|减|砍|压|控制)到[^，]{1,8}|^那(?!个|边|些|么|天)[^，]{1,10}吧$"
+)
+_OPINION = re.compile(
+    r"我觉得|我感觉|我认为|我建议|我倾向|我的想法是|我的建议|要不|或者|可以考虑|你看|看一下|如果|的话我这边"
+)
+_WEAK_DECISION = re.compile(r"^(?:那就(?:[^，]{1,12})吧|要做|同意|就用|改成|换成)")
+_UNDECIDED = re.compile(
+    r"定不了|还没定|没定|待定|再定|再说|再讨论|再议|先放一放|先不定|不确定|商量|要不要|是不是|"
+    r"能不能|怎么定|还是.{1,12}[？?]|吗|[？?]$"
+)
+_ONLY_CUE = re.compile(
+    r"^(?:好|行|嗯|那|就|那就|对)?(?:这么定了?|就这么定了?|就这样定了?|定了|就这么办|就这样吧|同意|没问题|"
+    r"就按这个来|就按这个|这个决定了|决定了)[吧啊哈。]*$"
+)
+_DECISION_LEAD = re.compile(
+    r"^(?:好的?|行|嗯|那|那么|这样吧|就|所以)?[，,]?(?:那就这么定了|就这么定了|这么定了|那就|就|那)?"
+)
+
+
+def find_decisions(
+    sentences: Sequence[Sentence], lines: Sequence[TranscriptLine], *, limit: int = 12
+) -> list[Decision]:
+    """Clauses that settle something, with the clauses that continue them."""
+    out: list[Decision] = []
+    for sentence in sentences:
+        parts = clauses_of(sentence)
+        i = 0
+        while i < len(parts):
+            clause = parts[i]
+            cue = _DECIDED.search(clause.text)
+            if cue is None or _UNDECIDED.search(clause.text) or _OPINION.search(clause.text):
+                i += 1
+                continue
+            if _ONLY_CUE.match(clause.text):
+                after: list[Clause] = []
+                for nxt in parts[i + 1 : i + 3]:
+                    if re.search(r"你|我来|负责|之前|谁", nxt.text) or _UNDECIDED.search(nxt.text):
+                        break
+                    after.append(nxt)
+                before = after or _previous_content(sentences, sentence, parts[:i])
+                if before is not None:
+                    text = "，".join(c.text for c in before)
+                    text = _DECISION_LEAD.sub("", text, count=1).strip("，") or text
+                    source, line = _source(lines, before)
+                    if len(text) >= 4 and not any(d.source == source for d in out):
+                        out.append(
+                            Decision(text=text, source=source, line=line, speaker=sentence.speaker)
+                        )
+                    i += 1
+                    continue
+            if _WEAK_DECISION.match(clause.text[cue.start() :]) and len(clause.text) < 6:
+                i += 1
+                continue
+            span = [clause]
+            j = i + 1
+            # A cue alone ("就这么定了") settles what follows in its sentence, else what came before.
+            while j < len(parts) and len(span) < 3:
+                nxt = parts[j]
+                if _DECIDED.search(nxt.text) or _UNDECIDED.search(nxt.text):
+                    break
+                if re.search(r"你|我来|负责|之前|之后给|谁", nxt.text):
+                    break
+                if _ONLY_CUE.match(clause.text) or re.match(
+                    r"^(?:先|只|第|都|但是?|不过)", nxt.text
+                ):
+                    span.append(nxt)
+                    j += 1
+                    continue
+                break
+            if _ONLY_CUE.match(" ".join(c.text for c in span)):
+                before = _previous_content(sentences, sentence, parts[:i])
+                if before is None:
+                    i = j
+                    continue
+                span = before
+            # "只做短信验证码，密码那个先不做了": the negative half belongs to the same decision.
+            while (
+                j < len(parts)
+                and len(span) < 4
+                and re.search(r"^[^，]{0,8}(?:先不做|不做|不要|不上|不搞)了?$", parts[j].text)
+            ):
+                span.append(parts[j])
+                j += 1
+            text = "，".join(c.text for c in span)
+            text = _DECISION_LEAD.sub("", text, count=1).strip("，") or text
+            source, line = _source(lines, span)
+            if len(text) >= 4 and not any(d.source == source for d in out):
+                out.append(Decision(text=text, source=source, line=line, speaker=sentence.speaker))
+            i = j
+    return out[:limit]
+
+
+def _previous_content(
+    sentences: Sequence[Sentence], sentence: Sentence, before: Sequence[Clause]
+) -> list[Clause] | None:
+    """What a bare "就这么定了" settles: the clauses before it, else the sentence before."""
+    content = [c for c in before if len(c.text) >= 4]
+    if content:
+        return content[-2:]
+    if sentence.index == 0:
+        return None
+    prev = sentences[sentence.index - 1]
+    parts = [c for c in clauses_of(prev) if len(c.text) >= 4]
+    return parts[-2:] or None
+
+
+# -- open questions -----------------------------------------------------------------------
+
+_OPEN = re.compile(
+    r"定不了|还没定|没定下来|待定|先不定|今天先不定|下次再(?:说|讨论|定|聊|议)|下次会上再|回头再(?:说|定|议|讨论)|"
+    r"再说吧|再说|先放一放|先记下来|还要(?:确认|商量|问)|还得(?:确认|商量|问)|要问一下|不确定|再看看|再研究|"
+    r"等[^，]{1,12}再(?:说|定)|要看[^，]{1,10}(?:排期|情况|意见|安排)|要老板批|跟老板商量|还没想好"
+)
+
+
+def find_open_questions(
+    sentences: Sequence[Sentence], lines: Sequence[TranscriptLine], *, limit: int = 8
+) -> list[OpenQuestion]:
+    """Matters explicitly left open: the clause that says so, and what it leaves open."""
+    out: list[OpenQuestion] = []
+    for sentence in sentences:
+        parts = clauses_of(sentence)
+        for i, clause in enumerate(parts):
+            if _OPEN.search(clause.text) is None:
+                continue
+            if re.search(r"没问题|不用再|不再", clause.text):
+                continue
+            span = [clause]
+            # The matter: the clauses before the cue in the sentence ("积分比例这个事情今天确实定不了").
+            k = i - 1
+            while k >= 0 and len(span) < 3 and not re.search(r"你|我来|负责", parts[k].text):
+                span.insert(0, parts[k])
+                k -= 1
+            subject = _asked_before(sentences, sentence) if len(clause.text) <= 8 else None
+            text = "，".join(c.text for c in span)
+            if subject and subject not in text:
+                text = f"{subject.rstrip('？?。')}：{text}"
+            source, line = _source(lines, span)
+            if not any(q.source == source or q.line == line for q in out):
+                out.append(OpenQuestion(text=text, source=source, line=line))
+            break
+    return out[:limit]
+
+
+def _asked_before(sentences: Sequence[Sentence], sentence: Sentence) -> str | None:
+    """The question a short "下次再说" answers: the nearest question in the last few sentences."""
+    for prev in reversed(sentences[max(0, sentence.index - 4) : sentence.index]):
+        if prev.text.endswith("？"):
+            return prev.text
+    return None
+
+
+# -- action items -------------------------------------------------------------------------
+
+_HAS_WORK = re.compile(
+    r"你|我来|我去|我这边|我负责|我会|我明天|我下|我今天|我周|我回头|我先|我要|负责|安排|盯|跟进|之前|前把|"
+    r"把|明天|后天|周[一二三四五六日天]|礼拜|星期|号|月底|下班|今天|今晚|本周|这周|下周"
+)
+_NOT_WORK = re.compile(
+    r"^(?:我觉得|我感觉|我认为|我想问|我倾向|我建议|我同意|我补充|我看了|我问过|我插一句|我提一个)|"
+    r"如果|的话要|要不要|是不是|能不能.*吗|怎么|为什么|什么时候|多少|哪个|有没有"
+)
+_DROP = re.compile(
+    r"算了|先不做了|不用做了|不用了|不做了|不要了|取消吧|先不搞|不搞了|先别|别弄了|不需要了|先放着"
+)
+_TITLE_LEAD = re.compile(
+    r"^(?:那个|这个|那么|那|就|还是|然后|也|都|先|再|去|来|要|得|帮忙|帮我|给我|你们?|我们?|他|她|这块|这边|那边|你这边|你那边|"
+    r"这样|一下|麻烦|请)+"
+)
+_TITLE_TAIL = re.compile(r"(?:一下|吧|啊|了|哈|呢|给我|给你|给大家|出来|好|掉)+$")
+
+
+def _title(raw: str) -> str:
+    title = raw.strip("，。 ")
+    for _ in range(3):
+        title = _TITLE_LEAD.sub("", title).strip("，, ")
+        title = _TITLE_TAIL.sub("", title).strip("，, ")
+    return title
+
+
+def _reply_speaker(lines: Sequence[TranscriptLine], speakers: Speakers, line: int) -> str | None:
+    """Who answers line ``line`` ("好", "行", "没问题"…), when it is someone else."""
+    for nxt in range(line + 1, min(line + 3, len(lines))):
+        who = speakers.by_line[nxt]
+        if who is not None and who != speakers.by_line[line]:
+            if re.match(
+                r"^[\s,，]*(?:嗯|好|行|可以|没问题|收到|OK|ok|要得|晓得|明白|对)", lines[nxt].text
+            ):
+                return who
+            return None
+    return None
+
+
+def find_action_items(
+    sentences: Sequence[Sentence],
+    lines: Sequence[TranscriptLine],
+    speakers: Speakers,
+    context: MeetingContext,
+    *,
+    limit: int = 30,
+) -> list[ActionItem]:
+    """Who was asked to do what, or took it on, by when, read relative to the meeting start."""
+    members = {k: list(v) for k, v in context.members.items()}
+    roster = Roster(members, "")
+    engine = RuleEngine()
+    found: list[tuple[ActionItem, Sentence]] = []
+    for sentence in sentences:
+        text = sentence.text
+        if len(text) < 5 or _HAS_WORK.search(text) is None:
+            continue
+        if _NOT_WORK.search(text) and "你" not in text:
+            continue
+        speaker = speakers.by_line[sentence.line]
+        sender = speaker or _UNKNOWN_SPEAKER
+        ctx = ChatContext(
+            now=context.start,
+            sender=sender,
+            members=members if speaker else {**members, sender: []},
+            workday_end_hour=context.workday_end_hour,
+        )
+        analysis = engine.analyse(IncomingMessage(text=text, sender=sender), ctx)
+        tasks = [c for c in analysis.calls if c.tool == "create_task"]
+        for call in tasks:
+            args = call.args
+            owner = args.get("assignee")
+            if owner == _UNKNOWN_SPEAKER or (owner is not None and owner not in members):
+                owner = None
+            if owner is None and re.search(r"你(?!们)", text):
+                owner = addressee(text, roster) or _reply_speaker(lines, speakers, sentence.line)
+            if owner is None and re.search(r"我(?!们)", text) and speaker is not None:
+                owner = speaker
+            if owner is None:
+                continue
+            title = _title(str(args.get("title", "")))
+            if len(title) < 2:
+                title = _title(text)
+            due = datetime.fromisoformat(args["due"]) if args.get("due") else None
+            parts = _item_clauses(sentence, [owner, *members.get(owner, [])])
+            source, line = _source(lines, parts)
+            found.append(
+                (
+                    ActionItem(
+                        title=title,
+                        source=source,
+                        line=line,
+                        owner=owner,
+                        due=due,
+                        speaker=speaker,
+                    ),
+                    sentence,
+                )
+            )
+    items = _without_dropped(found, sentences)
+    return _merged(items)[:limit]
+
+
+def _item_clauses(sentence: Sentence, names_of_owner: Sequence[str]) -> list[Clause]:
+    """The clauses of a sentence that say the job: from the one that names the doer (or the
+    first with a verb) to the end."""
+    parts = clauses_of(sentence)
+    if len(parts) <= 1:
+        return parts
+    names = {n.casefold() for n in names_of_owner if n}
+    first = 0
+    for i, clause in enumerate(parts):
+        folded = clause.text.casefold()
+        if any(n and n in folded for n in names) or re.search(
+            r"我来|我去|我这边|我负责|你", clause.text
+        ):
+            first = i
+            break
+    return parts[first:]
+
+
+def _words(text: str) -> set[str]:
+    return {
+        text[i : i + 2]
+        for i in range(len(text) - 1)
+        if not re.search(r"[，。？\s]", text[i : i + 2])
+    }
+
+
+def _similar(a: str, b: str) -> float:
+    wa, wb = _words(a), _words(b)
+    if not wa or not wb:
+        return 0.0
+    return 2 * len(wa & wb) / (len(wa) + len(wb))
+
+
+def _without_dropped(
+    found: list[tuple[ActionItem, Sentence]], sentences: Sequence[Sentence]
+) -> list[ActionItem]:
+    """Items that a later sentence of the next few drops ("这个先不做了", "算了")."""
+    out: list[ActionItem] = []
+    for item, sentence in found:
+        dropped = False
+        for later in sentences[sentence.index + 1 : sentence.index + 5]:
+            if _DROP.search(later.text) and (
+                _similar(later.text, item.title) >= 0.2
+                or re.match(r"^(?:那)?(?:这个|算了)", later.text)
+            ):
+                dropped = True
+                break
+        if not dropped:
+            out.append(item)
+    return out
+
+
+def _merged(items: list[ActionItem]) -> list[ActionItem]:
+    """One item per owner and job: a job said twice (asked, then accepted) is one item; the
+    later due wins (the final version), the fuller title stays."""
+    out: list[ActionItem] = []
+    for item in items:
+        twin = next(
+            (
+                o
+                for o in out
+                if o.owner == item.owner
+                and (
+                    _similar(o.title, item.title) >= 0.4
+                    or (item.line - o.line <= 2 and (len(item.title) <= 4 or len(o.title) <= 4))
+                )
+            ),
+            None,
+        )
+        if twin is None:
+            out.append(item)
+            continue
+        if item.due is not None:
+            twin.due = item.due
+        if len(item.title) > len(twin.title) + 2:
+            twin.title = item.title
+    return out
+
+
+def owner_names(members: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    """Every name a member answers to → display name."""
+    out: dict[str, str] = {}
+    for display, aliases in members.items():
+        out[display] = display
+        for alias in aliases:
+            out.setdefault(alias, display)
+    return out

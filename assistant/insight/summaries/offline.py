@@ -1,0 +1,57 @@
+"""The offline minutes engine: no model, no network, bounded time on long transcripts.
+
+transcript lines → speakers recognised → sentences cleaned → cue grammars (decisions, action
+items through the rule engine, open questions) → topics (lexical segmentation, a headline and a
+few central lines each) → a short summary within a length budget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from assistant.insight.summaries.cues import (
+    find_action_items,
+    find_decisions,
+    find_open_questions,
+)
+from assistant.insight.summaries.model import MeetingContext, MinutesDraft, TranscriptLine
+from assistant.insight.summaries.ranking import (
+    SentenceRanker,
+    compose_summary,
+    segment_topics,
+)
+from assistant.insight.summaries.speakers import recognise_speakers
+from assistant.insight.summaries.spoken import split_transcript
+from assistant.ports import Embedder
+
+__all__ = ["OfflineMinutesEngine"]
+
+
+class OfflineMinutesEngine:
+    """Extractive summary and topics plus cue grammars; the default engine."""
+
+    name = "offline"
+
+    def __init__(self, *, embedder: Embedder | None = None, summary_chars: int = 250) -> None:
+        self._embedder = embedder
+        self._summary_chars = summary_chars
+
+    def minutes(self, lines: Sequence[TranscriptLine], context: MeetingContext) -> MinutesDraft:
+        speakers = recognise_speakers(lines, context.members)
+        sentences = split_transcript(lines)
+        sentences = [replace(s, speaker=speakers.by_line[s.line]) for s in sentences]
+        decisions = find_decisions(sentences, lines)
+        actions = find_action_items(sentences, lines, speakers, context)
+        questions = find_open_questions(sentences, lines)
+        ranker = SentenceRanker(sentences, embedder=self._embedder)
+        topics = segment_topics(ranker)
+        summary = compose_summary(ranker, topics, budget=self._summary_chars)
+        return MinutesDraft(
+            summary=summary,
+            topics=topics,
+            decisions=decisions,
+            action_items=actions,
+            open_questions=questions,
+            engine=self.name,
+        )

@@ -1,0 +1,114 @@
+"""Who is speaking, and to whom: speaker labels ("说话人1") and unlabelled turns recognised as
+members, and the person a request is addressed to.
+
+The evidence is what people say: self-introductions ("我是王磊"), a turn that calls someone by
+name ("浩子你能帮我造一点吗") answered by the next speaker ("可以啊…"), and the aliases each
+member answers to. Labels are matched one to one, strongest evidence first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from assistant.engines.rules.people import Roster
+from assistant.insight.summaries.model import TranscriptLine
+
+__all__ = ["Speakers", "addressee", "recognise_speakers"]
+
+_REPLY = re.compile(
+    r"^[\s,，]*(?:嗯+|好的?|行|可以|没问题|收到|OK|ok|要得|晓得|明白|知道了|对|是的|同意|我来|我这边|我)"
+)
+_SELF_INTRO = re.compile(r"我是(?:[\u4e00-\u9fff]{0,6}的)?([\u4e00-\u9fffA-Za-z]{2,8})")
+_YOU_AFTER = re.compile(r"^\s*(?:你们?|您)")
+
+
+@dataclass(frozen=True, slots=True)
+class Speakers:
+    """What is known about who said each line: ``by_line[i]`` is the member who spoke line
+    ``i`` (display name) or ``None`` when it is not known."""
+
+    by_line: tuple[str | None, ...]
+    labels: Mapping[str, str]
+
+
+def _roster(members: Mapping[str, Sequence[str]]) -> Roster:
+    return Roster({k: list(v) for k, v in members.items()}, "")
+
+
+def addressee(text: str, roster: Roster) -> str | None:
+    """The member a stretch of speech calls on ("老赵你…", "晓晓，…", "@小王 …"), if any:
+    the last name that is followed by 你 or opens a clause."""
+    found: str | None = None
+    for m in roster.find(text):
+        if not m.known:
+            continue
+        after = text[m.end :]
+        before = text[: m.start]
+        opens_clause = not before.strip() or before.rstrip()[-1:] in "，,。 ：:！!？?"
+        if _YOU_AFTER.match(after) or m.at or (opens_clause and after[:1] in "，, "):
+            found = m.name
+    return found
+
+
+def recognise_speakers(
+    lines: Sequence[TranscriptLine], members: Mapping[str, Sequence[str]]
+) -> Speakers:
+    """Map speaker labels and unlabelled turns to members where the talk gives it away."""
+    roster = _roster(members)
+    displays = set(members)
+
+    def as_member(label: str | None) -> str | None:
+        if label is None:
+            return None
+        if label in displays:
+            return label
+        return roster.resolve(label) if roster.is_known(label) else None
+
+    votes: dict[str, Counter[str]] = {}
+    for i, line in enumerate(lines):
+        label = line.speaker
+        if label is None or as_member(label) is not None:
+            continue
+        tally = votes.setdefault(label, Counter())
+        for m in _SELF_INTRO.finditer(line.text):
+            name = m.group(1)
+            for display in displays:
+                if any(n and name.startswith(n) for n in (display, *members[display])):
+                    tally[display] += 3
+        if i > 0 and lines[i - 1].speaker != label:
+            called = addressee(lines[i - 1].text, roster)
+            if called is not None and _REPLY.match(line.text):
+                tally[called] += 2
+            elif called is not None:
+                tally[called] += 1
+        # A speaker is not the person they call by name.
+        called_here = addressee(line.text, roster)
+        if called_here is not None:
+            tally[called_here] -= 2
+    direct = {as_member(line.speaker) for line in lines} - {None}
+    labels: dict[str, str] = {}
+    taken = set(direct)
+    pairs = sorted(
+        ((count, label, name) for label, tally in votes.items() for name, count in tally.items()),
+        reverse=True,
+    )
+    for count, label, name in pairs:
+        if count < 2 or label in labels or name in taken:
+            continue
+        labels[label] = name
+        taken.add(name)
+    by_line: list[str | None] = []
+    for i, line in enumerate(lines):
+        who = as_member(line.speaker) if line.speaker is not None else None
+        if who is None and line.speaker is not None:
+            who = labels.get(line.speaker)
+        if who is None and line.speaker is None and i > 0:
+            # An unlabelled turn that answers someone who was just called on is theirs.
+            called = addressee(lines[i - 1].text, roster)
+            if called is not None and _REPLY.match(line.text):
+                who = called
+        by_line.append(who)
+    return Speakers(tuple(by_line), labels)
