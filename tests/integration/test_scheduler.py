@@ -305,3 +305,34 @@ def test_one_leader_at_a_time_among_redis_workers() -> None:
     finally:
         conn.delete(name)
         conn.close()
+
+
+def test_risk_alerts_once_per_change_of_level(app: Qunmi, clock: FixedClock) -> None:
+    """With a risk model plugged in (its levels scripted here, at the port): a task that turns
+    high risk is flagged @ its assignee once, again only after it went down and up; a milestone
+    of its project due soon is flagged @所有人 once."""
+    from assistant.services.scheduler import RiskAlerts
+
+    levels: dict[int, str] = {}
+    app.scheduler.register(RiskAlerts(lambda now: dict(levels)))
+    call(app, "create_task", title="出登录页设计稿", assignee="小王", due=at(27, 18).isoformat())
+    call(app, "create_milestone", title="上线", due=at(2, 18, month=12).isoformat())
+
+    def risk_cards(when: datetime) -> list[OutboxMessage]:
+        return [m for m in tick(app, clock, when) if "风险" in m.text]
+
+    assert risk_cards(at(25, 10, 30)) == []
+    levels[1] = "high"
+    first = risk_cards(at(25, 11))
+    assert [m.text.splitlines()[0] for m in first] == [
+        "🚨 延期风险高：#1「出登录页设计稿」 · 截止 11月27日(周五) 18:00",
+        "🚨 里程碑「上线」（12月2日(周三) 18:00）有延期风险：#1「出登录页设计稿」",
+    ]
+    assert [p["userid"] for p in first[0].mentions] == ["wanglei"] and first[1].mention_all
+    assert risk_cards(at(25, 11, 30)) == []  # still high: nothing new
+    levels[1] = "medium"
+    assert risk_cards(at(25, 12)) == []
+    levels[1] = "high"
+    again = risk_cards(at(25, 12, 30))  # down and up again: a change, flagged again
+    assert [m.text[:8] for m in again] == ["🚨 延期风险高：", "🚨 里程碑「上线"]
+    assert risk_cards(at(25, 20)) == []  # outside working hours: no check

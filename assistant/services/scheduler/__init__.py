@@ -12,13 +12,14 @@ from assistant.services.scheduler.core import (
     TickReport,
 )
 from assistant.services.scheduler.hours import TeamHours
-from assistant.services.scheduler.reminders import ReminderOptions, builtin_kinds
+from assistant.services.scheduler.reminders import ReminderOptions, RiskAlerts, builtin_kinds
 
 __all__ = [
     "JobKind",
     "PlanContext",
     "Produced",
     "ReminderOptions",
+    "RiskAlerts",
     "RunOutcome",
     "Scheduler",
     "SchedulerConfig",

@@ -112,6 +112,9 @@ class RunOutcome:
     messages: Sequence[Produced] = ()
     state: ScheduleState = ScheduleState.DONE
     note: str | None = None
+    result: dict[str, Any] = field(
+        default_factory=dict
+    )  # kept with the job (the next run reads it)
 
     @classmethod
     def cancelled(cls, note: str) -> RunOutcome:
@@ -362,7 +365,7 @@ class Scheduler:
             )
             if row.id is not None:
                 ids.append(row.id)
-        result: dict[str, Any] = {"outbox": ids}
+        result: dict[str, Any] = {**outcome.result, "outbox": ids}
         if outcome.note:
             result["note"] = outcome.note
         if not uow.schedule.finish(job.id, state=outcome.state.value, now=now, result=result):

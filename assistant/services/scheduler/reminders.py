@@ -5,7 +5,7 @@ milestones and project deadlines ("距离上线还剩7天")."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -35,6 +35,7 @@ __all__ = [
     "MeetingReminders",
     "OverdueSummary",
     "ReminderOptions",
+    "RiskAlerts",
     "TaskDeadlines",
     "builtin_kinds",
     "meeting_occurrences",
@@ -638,3 +639,109 @@ class Countdowns:
 def builtin_kinds() -> list[JobKind]:
     """The kinds Qunmi schedules by itself (others register theirs with the scheduler)."""
     return [MeetingReminders(), TaskDeadlines(), OverdueSummary(), Countdowns()]
+
+
+class RiskAlerts:
+    """Delay-risk alerts, once per change of level: every ``every`` of working time the current
+    levels (from the risk model: ``levels(now) -> {task id: "low" | "medium" | "high"}``) are
+    compared with those the previous check stored; a task that became high risk → its chat
+    @ the assignee; a milestone whose project has a task newly at high risk and is due within
+    ``milestone_window`` → its project's chats @所有人. Registered by the composition root once
+    a risk model is part of the instance (``scheduler.register(RiskAlerts(service.levels))``).
+    """
+
+    name: str = "risk_alert"
+    sources: tuple[str, ...] = ()
+    switch: str | None = "risk"
+
+    def __init__(
+        self,
+        levels: Callable[[datetime], Mapping[int, str]],
+        *,
+        every: timedelta = timedelta(minutes=30),
+        milestone_window: timedelta = timedelta(days=14),
+    ) -> None:
+        self._levels = levels
+        self._every = every
+        self._window = milestone_window
+
+    def plan(
+        self, ctx: PlanContext, source: str | None, since: datetime, until: datetime
+    ) -> list[ScheduledJob]:
+        if source not in (None, "risk"):
+            return []
+        step = self._every.total_seconds()
+        first = datetime.fromtimestamp((since.timestamp() // step + 1) * step, tz=ctx.tz)
+        jobs: list[ScheduledJob] = []
+        slot = first
+        while slot < until:
+            if ctx.hours.is_working(slot):
+                jobs.append(
+                    ScheduledJob(
+                        kind=self.name,
+                        key=f"{self.name}:{_utc_key(slot)}",
+                        due_at=slot,
+                        created_at=ctx.now,
+                        source="risk",
+                    )
+                )
+            slot += self._every
+        return jobs
+
+    def _previous(self, ctx: PlanContext) -> dict[str, str]:
+        done = ctx.uow.schedule.list(
+            filters={"kind": self.name, "state": "done"}, limit=1, order="-due_at"
+        ).items
+        return dict((done[0].result or {}).get("levels", {})) if done else {}
+
+    def run(self, ctx: PlanContext, job: ScheduledJob) -> RunOutcome:
+        previous = self._previous(ctx)
+        current = {str(k): str(v) for k, v in self._levels(ctx.now).items()}
+        risen = [
+            int(t) for t, level in current.items() if level == "high" and previous.get(t) != "high"
+        ]
+        homes = _TaskHomes.of(ctx)
+        people = _People.of(ctx)
+        messages: list[Produced] = []
+        high_by_project: dict[int, list[Task]] = {}
+        for task_id in sorted(int(t) for t, level in current.items() if level == "high"):
+            task = _task(ctx, task_id)
+            if task is not None and task.status.is_open and task.project_id is not None:
+                high_by_project.setdefault(task.project_id, []).append(task)
+        for task_id in sorted(risen):
+            task = _task(ctx, task_id)
+            if task is None or not task.status.is_open:
+                continue
+            assignee = people.by_id.get(task.assignee_id) if task.assignee_id else None
+            due = f" · 截止 {when(task.due.isoformat(), ctx.tz, ctx.now)}" if task.due else ""
+            for chat_id in homes.chats(task)[:1]:
+                chat = ctx.chat(chat_id)
+                card = OutgoingCard(
+                    text=f"🚨 延期风险高：{_task_title(task)}{due}\n请评估进度，需要帮忙或延期请在群里说",
+                    chat=chat.name if chat else None,
+                    chat_id=chat_id,
+                    kind="alert",
+                )
+                messages.append(Produced(card=card, recipients=_recipient(assignee)))
+        for milestone in _every(
+            ctx.uow.milestones, {"done": False, "due_before": ctx.now + self._window}
+        ):
+            tasks = high_by_project.get(milestone.project_id or -1)
+            key = f"m{milestone.id}"
+            current[key] = "high" if tasks else "low"
+            if not tasks or previous.get(key) == "high" or milestone.due < ctx.now:
+                continue
+            names = "、".join(_task_title(t) for t in tasks[:5])
+            for chat_id in homes._projects().get(milestone.project_id or -1, []):
+                chat = ctx.chat(chat_id)
+                card = OutgoingCard(
+                    text=(
+                        f"🚨 里程碑「{milestone.title}」（{when(milestone.due.isoformat(), ctx.tz, ctx.now)}）有延期风险：{names}"
+                    ),
+                    chat=chat.name if chat else None,
+                    chat_id=chat_id,
+                    kind="alert",
+                    mention_all=True,
+                )
+                messages.append(Produced(card=card, recipients=[]))
+        return RunOutcome(messages=messages, result={"levels": current})
