@@ -50,7 +50,7 @@ def _start(db: str, data_dir: Path, port: int) -> subprocess.Popen[bytes]:
 
 
 def _wait_healthy(
-    client: httpx.Client, proc: subprocess.Popen[bytes], timeout: float = 30.0
+    client: httpx.Client, proc: subprocess.Popen[bytes], timeout: float = 90.0
 ) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
