@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 APT_TEST_PACKAGES := chromium
+# LightGBM (the delay-risk model) links the GNU OpenMP runtime.
+APT_RUNTIME_PACKAGES := libgomp1
 PY_PACKAGES := assistant tools storage api evals prompts
 
 .PHONY: run test setup lint typecheck unit evals bench clean system-test-deps
@@ -14,6 +16,11 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
+	@missing=""; for p in $(APT_RUNTIME_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "note: the delay-risk model needs:$$missing (apt-get install)"; fi; \
+	fi
 	$(BIN)/pip install --quiet -e ".[dev]"
 	$(BIN)/qunmi models install
 	touch $(STAMP)
@@ -49,6 +56,7 @@ evals: setup
 	$(BIN)/qunmi eval parse --cases evals/cases/parse_holdout.jsonl --floors evals/floors/parse_holdout.json --check-floors
 	$(BIN)/qunmi eval time --check-floors
 	$(BIN)/qunmi eval asr --check-floors
+	$(BIN)/qunmi eval memory --embedders e5-small --check-floors
 	$(BIN)/qunmi eval summary --check-floors
 
 ## test: set up if needed, then lint, type checks, the whole suite and the eval floors

@@ -17,9 +17,11 @@ from api.intake import IntakeTracking
 from api.limits import BodySizeLimit
 from api.routes import (
     console,
+    memory,
     messages,
     outbox,
     records,
+    risk,
     summaries,
     tools,
     transcriptions,
@@ -84,6 +86,10 @@ def create_app(
         loops: list[Any] = q.background() if start_worker else []
         for loop in loops:
             loop.start()
+        index_loop = q.memory.loop() if start_worker and q.memory is not None else None
+        if index_loop is not None:
+            q.extras["index_loop"] = index_loop
+            index_loop.start()
         if start_worker and q.summary_jobs is not None:
             q.summary_jobs.start()
         try:
@@ -91,6 +97,8 @@ def create_app(
         finally:
             for loop in reversed(loops):
                 loop.stop()
+            if index_loop is not None:
+                index_loop.stop()
             if q.transcriptions is not None:
                 q.transcriptions.stop()
             if q.summary_jobs is not None:
@@ -122,10 +130,12 @@ def create_app(
         return {"status": "ok", "version": __version__, "engine": q.engine.name}
 
     app.include_router(records.router)
+    app.include_router(risk.router)
     app.include_router(messages.router)
     app.include_router(outbox.router)
     app.include_router(tools.router)
     app.include_router(transcriptions.router)
+    app.include_router(memory.router)
     app.include_router(summaries.router)
     app.include_router(voice.router)
     app.include_router(wecom.router)

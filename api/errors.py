@@ -12,6 +12,7 @@ from assistant.errors import (
     Ambiguous,
     ChannelError,
     Conflict,
+    HistoryUnavailable,
     InvalidInput,
     ModelError,
     NotFound,
@@ -29,6 +30,7 @@ STATUS_BY_CODE: dict[str, int] = {
     ModelError.code: 502,
     TranscriptionError.code: 422,
     ChannelError.code: 400,
+    HistoryUnavailable.code: 503,
 }
 
 

@@ -9,16 +9,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.clock import SystemClock
 from assistant.errors import InvalidInput
-from assistant.ports import Clock, Engine, Notifier, Transcriber
+from assistant.ports import ChatModel, Clock, Engine, Notifier, Transcriber
 from assistant.services.inbox import Inbox, MessageProcessor, ProcessorConfig
 from assistant.services.minutes import MinutesEngine, MinutesService
 from assistant.services.outbox import Outbox, OutboxSender
 from assistant.services.scheduler import (
     ReminderOptions,
+    RiskAlerts,
     Scheduler,
     SchedulerConfig,
     SchedulerLoop,
@@ -33,7 +34,11 @@ from assistant.unit_of_work import UnitOfWorkFactory
 from tools.executor import Executor, ExecutorConfig
 from tools.permissions import PermissionPolicy, RolePolicy
 
-__all__ = ["Qunmi", "bootstrap", "build_engine", "build_scheduler"]
+if TYPE_CHECKING:
+    from assistant.insight.risk.service import RiskService
+    from assistant.memory.service import Memory
+
+__all__ = ["Qunmi", "bootstrap", "build_engine", "build_memory", "build_risk", "build_scheduler"]
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +58,8 @@ class Qunmi:
     scheduler: Scheduler
     notifier: Notifier | None = None
     transcriptions: TranscriptionJobs | None = None
+    memory: Memory | None = None
+    risk: RiskService | None = None
     minutes: MinutesService | None = None
     summary_jobs: SummaryJobs | None = None
     db_engine: Any = None
@@ -91,6 +98,8 @@ class Qunmi:
     def close(self) -> None:
         for closer in self.extras.get("closers", []):
             closer()
+        if self.memory is not None:
+            self.memory.close()
         if self.db_engine is not None:
             self.db_engine.dispose()
 
@@ -152,6 +161,110 @@ def build_scheduler(
     )
 
 
+def build_memory(
+    settings: Settings,
+    *,
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    answer_model: ChatModel | None = None,
+    embedder: Any = None,
+) -> Memory:
+    """The memory: the configured embedder, Chroma embedded under the data directory or a
+    server (``QUNMI_CHROMA__URL``), the SQL keyword index, and the answerer (generated with
+    the LLM when one is configured). Nothing connects or loads until first used."""
+    import threading
+
+    from assistant.memory.answer import Answerer
+    from assistant.memory.indexer import HistoryIndexer
+    from assistant.memory.ports import HistoryIndex
+    from assistant.memory.search import HistorySearch
+    from assistant.memory.service import Memory
+
+    built: list[HistoryIndex] = []
+    lock = threading.Lock()
+
+    def index() -> HistoryIndex:
+        if not built:
+            with lock:
+                if not built:
+                    from assistant.adapters.embeddings import build_embedder
+                    from storage.history.chroma import ChromaHistoryIndex, chroma_client_factory
+
+                    chroma = settings.chroma
+                    path = chroma.path or settings.data_dir / "chroma"
+                    if not chroma.url:
+                        path.mkdir(parents=True, exist_ok=True)
+                    built.append(
+                        ChromaHistoryIndex(
+                            connect=chroma_client_factory(
+                                url=chroma.url,
+                                path=str(path),
+                                timeout_seconds=chroma.timeout_seconds,
+                            ),
+                            embedder=embedder or build_embedder(settings.embeddings),
+                            prefix=chroma.collection_prefix,
+                            where=chroma.url or "embedded",
+                        )
+                    )
+        return built[0]
+
+    model = answer_model
+    if model is None and settings.llm.configured:
+        from assistant.adapters.llm import LangChainChatModel
+
+        model = LangChainChatModel.from_settings(settings.llm)
+    search = HistorySearch(uow_factory=uow_factory, index=index)
+    answerer = Answerer(
+        search=search,
+        uow_factory=uow_factory,
+        tz=settings.tz,
+        console_url=settings.console_url,
+        model=model,
+    )
+    indexer = HistoryIndexer(
+        uow_factory=uow_factory,
+        index=index,
+        clock=clock,
+        tz=settings.tz,
+        vector_batch=settings.memory.index_batch,
+    )
+    return Memory(
+        uow_factory=uow_factory,
+        search_use_case=search,
+        answerer=answerer,
+        indexer=indexer,
+        index=index,
+        interval=settings.memory.index_interval_seconds,
+    )
+
+
+def build_risk(settings: Settings, *, clock: Clock, db_engine: Any) -> RiskService:
+    """The delay-risk service over the SQL task store, with model versions kept in SQL.
+
+    Similar finished tasks come from ``KeywordSimilarTasks`` (title words); the team memory's
+    semantic search replaces it by passing its ``SimilarTasks`` class as ``similar=`` here."""
+    from assistant.insight.risk import RiskConfig, RiskService
+    from assistant.insight.risk.model import GbmParams
+    from storage.risk_history import SqlRiskModelStore, SqlTaskHistory
+
+    cfg = settings.risk
+    return RiskService(
+        history=SqlTaskHistory(db_engine),
+        models=SqlRiskModelStore(db_engine),
+        clock=clock,
+        config=RiskConfig(
+            tz=settings.tz,
+            min_finished=cfg.min_finished,
+            high=cfg.high,
+            medium=cfg.medium,
+            neighbours_k=cfg.neighbours,
+            retrain_after=timedelta(hours=cfg.retrain_after_hours),
+            workday_end_hour=settings.workday_end_hour,
+            params=GbmParams(threads=cfg.threads),
+        ),
+    )
+
+
 def build_minutes_engine(settings: Settings) -> tuple[MinutesEngine, MinutesEngine | None]:
     """The minutes engine and its fallback: the LLM (map-reduce) with the offline engine
     behind it when a model is configured and wanted, else the offline engine alone."""
@@ -190,6 +303,8 @@ def bootstrap(
     policy: PermissionPolicy | None = None,
     transcriber: Transcriber | None = None,
     wecom_transport: Any = None,
+    answer_model: ChatModel | None = None,
+    embedder: Any = None,
 ) -> Qunmi:
     from storage.migrate import upgrade
     from storage.unit_of_work import make_engine, make_uow_factory
@@ -223,6 +338,14 @@ def bootstrap(
         max_chat_messages=settings.summaries.max_chat_messages,
     )
     executor.register("summarize", minutes.summarize)
+    memory = build_memory(
+        settings,
+        uow_factory=uow_factory,
+        clock=clock,
+        answer_model=answer_model,
+        embedder=embedder,
+    )
+    executor.register("ask", memory.ask_tool)
 
     def minutes_replies(
         text: str, chat_id: int | None, sender: Any, message_id: int | None
@@ -291,6 +414,12 @@ def bootstrap(
             default_remind_before_minutes=settings.default_remind_before_minutes,
         ),
     )
+    risk = build_risk(settings, clock=clock, db_engine=db_engine)
+    from tools.handlers.risk import risk_query
+
+    executor.register("query", risk_query(risk))
+    # Delay-risk alerts: the risk model's levels, compared check to check by the scheduler.
+    scheduler.register(RiskAlerts(lambda now: risk.levels(now=now)))
     return Qunmi(
         settings=settings,
         clock=clock,
@@ -308,9 +437,11 @@ def bootstrap(
             transcriber=_shared_transcriber,
             media_dir=settings.data_dir / "media",
         ),
+        memory=memory,
         minutes=minutes,
         summary_jobs=SummaryJobs(uow_factory=uow_factory, clock=clock, minutes=minutes),
         db_engine=db_engine,
+        risk=risk,
         extras={
             "wecom": wecom,
             "wecom_intake": wecom_intake,

@@ -8,7 +8,8 @@
     ├── PermissionDenied      the actor's role does not allow the call (HTTP 403)
     ├── ModelError            the LLM endpoint failed, timed out or returned garbage
     ├── TranscriptionError    audio that cannot be decoded or transcribed
-    └── ChannelError          a chat channel rejected a request (signature, decryption, API)
+    ├── ChannelError          a chat channel rejected a request (signature, decryption, API)
+    └── HistoryUnavailable    the history's vector store cannot be reached (HTTP 503)
 
 Every error carries a Chinese ``reason`` that can be shown to the user as it is.
 Adapters translate vendor exceptions with ``raise ... from exc``; one handler in ``api`` maps
@@ -23,6 +24,7 @@ __all__ = [
     "Ambiguous",
     "ChannelError",
     "Conflict",
+    "HistoryUnavailable",
     "InvalidInput",
     "ModelError",
     "NotFound",
@@ -81,3 +83,9 @@ class TranscriptionError(QunmiError):
 
 class ChannelError(QunmiError):
     code = "channel_error"
+
+
+class HistoryUnavailable(QunmiError):
+    """The vector store behind the memory is down or failing; keyword search still works."""
+
+    code = "history_unavailable"

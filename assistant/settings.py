@@ -10,8 +10,18 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["LLMSettings", "RemindersSettings", "Settings", "WeComSettings", "WhisperSettings"]
-__all__ = ["LLMSettings", "Settings", "SummariesSettings", "WeComSettings", "WhisperSettings"]
+__all__ = [
+    "ChromaSettings",
+    "EmbeddingSettings",
+    "LLMSettings",
+    "MemorySettings",
+    "RemindersSettings",
+    "RiskSettings",
+    "Settings",
+    "SummariesSettings",
+    "WeComSettings",
+    "WhisperSettings",
+]
 
 
 class LLMSettings(BaseModel):
@@ -122,6 +132,61 @@ class RemindersSettings(BaseModel):
     mention_all_over: int = 10  # a meeting reminder @s everyone rather than this many people
 
 
+class ChromaSettings(BaseModel):
+    """Where the history's vectors live. Embedded (``PersistentClient`` under
+    ``QUNMI_DATA_DIR/chroma``) unless ``url`` points at a Chroma server (``chroma run``), which
+    teams with several workers share."""
+
+    url: str | None = None
+    path: Path | None = None
+    collection_prefix: str = "qunmi"
+    timeout_seconds: float = 10.0
+
+
+class EmbeddingSettings(BaseModel):
+    """How texts become vectors. Offline by default: ``local`` names a model shipped inside a
+    PyPI package (``e5-small``: multilingual-e5-small, 4-bit; ``use-m3``: multilingual Universal
+    Sentence Encoder v3, faster, weaker on Chinese). With ``base_url`` set, any
+    OpenAI-compatible embeddings endpoint serves ``model`` instead. Each embedder has its own
+    collection, so switching re-embeds the history."""
+
+    local: Literal["e5-small", "use-m3"] = "e5-small"
+    base_url: str | None = None
+    api_key: SecretStr | None = None
+    model: str = "text-embedding-3-small"
+    dimensions: int | None = None
+    timeout_seconds: float = 30.0
+    max_retries: int = 2
+    batch_size: int = 64
+    threads: int = 0  # 0: the library's default
+
+    @property
+    def api_configured(self) -> bool:
+        return bool(self.base_url)
+
+
+class MemorySettings(BaseModel):
+    """Team memory: search and answers over the history."""
+
+    index_interval_seconds: float = 1.0
+    index_batch: int = 64
+    answer_passages: int = 3
+
+
+class RiskSettings(BaseModel):
+    """Delay risk. Below ``min_finished`` finished tasks (with a due date) the documented prior
+    speaks instead of the trained model; ``high`` / ``medium`` are the probability cut-offs of
+    the levels; a model older than ``retrain_after_hours`` is retrained when new tasks have
+    finished since."""
+
+    min_finished: int = 50
+    high: float = 0.6
+    medium: float = 0.3
+    neighbours: int = 5
+    retrain_after_hours: float = 24.0
+    threads: int = 1
+
+
 class Settings(BaseSettings):
     """Everything Qunmi reads from its environment. Nested sections use ``__``
     (``QUNMI_LLM__BASE_URL``)."""
@@ -140,7 +205,6 @@ class Settings(BaseSettings):
     queue: Literal["inprocess", "redis"] = "inprocess"
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_prefix: str = "qunmi"
-    chroma_url: str | None = None
     console_url: str = "http://127.0.0.1:8000"
     webhook_secret: SecretStr | None = None
     api_token: SecretStr | None = None  # when set, the REST API wants "Authorization: Bearer …"
@@ -153,6 +217,10 @@ class Settings(BaseSettings):
     whisper: WhisperSettings = Field(default_factory=WhisperSettings)
     wecom: WeComSettings = Field(default_factory=WeComSettings)
     reminders: RemindersSettings = Field(default_factory=RemindersSettings)
+    chroma: ChromaSettings = Field(default_factory=ChromaSettings)
+    embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    memory: MemorySettings = Field(default_factory=MemorySettings)
+    risk: RiskSettings = Field(default_factory=RiskSettings)
     summaries: SummariesSettings = Field(default_factory=SummariesSettings)
 
     @property

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Generic, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
 
 from assistant.domain import (
     AuditEntry,
@@ -32,6 +32,9 @@ from assistant.domain import (
     Task,
     TaskEvent,
 )
+
+if TYPE_CHECKING:
+    from assistant.memory.ports import HistoryRepository
 
 __all__ = [
     "AuditRepository",
@@ -245,6 +248,7 @@ class UnitOfWork(Protocol):
     messages: MessageRepository
     audit: AuditRepository
     jobs: JobRepository
+    history: HistoryRepository
     milestones: MilestoneRepository
     schedule: ScheduleRepository
     outbox: OutboxRepository

@@ -32,12 +32,17 @@ __all__ = [
     "OutboxRow",
     "ScheduledJobRow",
     "ChatRow",
+    "HistoryDocRow",
+    "HistoryQueueRow",
+    "HistoryStateRow",
+    "HistoryTermRow",
     "MeetingRow",
     "MemberRow",
     "MessageRow",
     "MilestoneRow",
     "MinutesRow",
     "ProjectRow",
+    "RiskModelRow",
     "TaskEventRow",
     "TaskRow",
     "TZDateTime",
@@ -353,6 +358,98 @@ class LeaseRow(Base):
     holder: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[datetime]
     acquired_at: Mapped[datetime]
+
+
+class HistoryQueueRow(Base):
+    """A record that changed and waits to be turned into history passages. Written by the
+    storage layer in the transaction that changed the record, so no change is ever missed."""
+
+    __tablename__ = "history_queue"
+    __table_args__ = (Index("ix_history_queue_due", "next_attempt_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(20))
+    record_id: Mapped[int] = mapped_column(Integer)
+    enqueued_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class HistoryDocRow(Base):
+    """One passage of the history: the text, what it can be filtered by, and whether its
+    vector is in the vector store (``vector_state``: pending / done / delete)."""
+
+    __tablename__ = "history_docs"
+    __table_args__ = (
+        Index("ix_history_docs_project_time", "project_id", "time"),
+        Index("ix_history_docs_chat_time", "chat_id", "time"),
+        Index("ix_history_docs_vector", "vector_state", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    doc_id: Mapped[str] = mapped_column(String(120), unique=True)
+    record_key: Mapped[str] = mapped_column(String(60), index=True)
+    source: Mapped[str] = mapped_column(String(20))
+    record_id: Mapped[int] = mapped_column(Integer)
+    part: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    title: Mapped[str | None] = mapped_column(String(500))
+    text: Mapped[str] = mapped_column(Text)
+    context: Mapped[str | None] = mapped_column(Text)
+    time: Mapped[datetime] = mapped_column(index=True)
+    chat_id: Mapped[int | None] = mapped_column(Integer)
+    chat: Mapped[str | None] = mapped_column(String(200))
+    project_id: Mapped[int | None] = mapped_column(Integer)
+    project: Mapped[str | None] = mapped_column(String(200))
+    sender_id: Mapped[int | None] = mapped_column(Integer)
+    sender: Mapped[str | None] = mapped_column(String(200))
+    length: Mapped[int] = mapped_column(Integer, default=0)
+    vector_state: Mapped[str] = mapped_column(String(10), default="pending")
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    changed_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None]
+
+
+class HistoryTermRow(Base):
+    """A keyword posting: a term, a passage that holds it, how often, and the passage's length
+    (so that BM25 needs no join when nothing is filtered)."""
+
+    __tablename__ = "history_terms"
+
+    term: Mapped[str] = mapped_column(String(100), primary_key=True)
+    doc_pk: Mapped[int] = mapped_column(
+        ForeignKey("history_docs.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    tf: Mapped[int] = mapped_column(Integer)
+    length: Mapped[int] = mapped_column(Integer)
+
+
+class HistoryStateRow(Base):
+    """Small facts about the index: the embedder the vectors were made with, the keyword
+    index's totals, the vector store's last failure."""
+
+    __tablename__ = "history_state"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str | None] = mapped_column(Text)
+    number: Mapped[int] = mapped_column(Integer, default=0)
+    at: Mapped[datetime | None]
+
+
+class RiskModelRow(Base):
+    """One trained delay-risk model version (``body`` is ``TrainedModel.to_dict()``)."""
+
+    __tablename__ = "risk_models"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, unique=True)
+    trained_at: Mapped[datetime]
+    finished_tasks: Mapped[int] = mapped_column(Integer)
+    examples: Mapped[int] = mapped_column(Integer)
+    cv_auc: Mapped[float | None] = mapped_column(Float)
+    body: Mapped[dict[str, Any]]
 
 
 class MinutesRow(Base):

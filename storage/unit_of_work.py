@@ -12,6 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.errors import Conflict
+from storage.history.capture import install_history_capture
+from storage.history.repository import SqlHistoryRepository
 from storage.repositories import (
     SqlAuditRepository,
     SqlChatRepository,
@@ -70,6 +72,7 @@ class SqlUnitOfWork:
         self.messages = SqlMessageRepository(self.session)
         self.audit = SqlAuditRepository(self.session)
         self.jobs = SqlJobRepository(self.session)
+        self.history = SqlHistoryRepository(self.session)
         self.milestones = SqlMilestoneRepository(self.session)
         self.schedule = SqlScheduleRepository(self.session)
         self.outbox = SqlOutboxRepository(self.session)
@@ -99,6 +102,7 @@ class SqlUnitOfWork:
 
 def make_uow_factory(engine: Engine) -> Any:
     session_factory = sessionmaker(bind=engine, expire_on_commit=False)
+    install_history_capture(session_factory)
 
     def factory() -> SqlUnitOfWork:
         return SqlUnitOfWork(session_factory)

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -109,3 +109,27 @@ def bundled_transcriber(tmp_path_factory: pytest.TempPathFactory) -> FasterWhisp
     data_dir = tmp_path_factory.mktemp("models")
     ensure_bundled_model(data_dir)
     return FasterWhisperTranscriber(WhisperSettings(), data_dir=data_dir)
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real ``chroma run`` server for the session; its URL. Required in CI."""
+    from tests.chroma_server import ChromaServer
+
+    server = ChromaServer(tmp_path_factory.mktemp("chroma-server") / "db")
+    try:
+        server.start()
+    except RuntimeError as exc:
+        if IN_CI:
+            pytest.fail(f"a Chroma server is required in CI but did not start: {exc}")
+        pytest.skip(f"no Chroma server: {exc}")
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def e5_embedder() -> Any:
+    """The real bundled multilingual-e5-small, loaded once for the session."""
+    from assistant.adapters.embeddings import CachingEmbedder, E5SmallEmbedder
+
+    return CachingEmbedder(E5SmallEmbedder())

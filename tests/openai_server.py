@@ -1,7 +1,8 @@
 """A real HTTP server speaking the OpenAI Chat Completions protocol, for tests.
 
 It runs on 127.0.0.1 at a random port in a thread, answers ``POST /v1/chat/completions`` from a
-script, and records every request it received (``server.requests``: the parsed JSON bodies,
+script and ``POST /v1/embeddings`` with vectors from ``embed`` (a function of the input texts;
+``embedding_faults`` are answered first, one per request), and records every request it received (``server.requests``: the parsed JSON bodies,
 ``server.headers``). A script step is a chat-completion body (``tool_reply``, ``text_reply``),
 or a ``Fault`` (an HTTP status, a delay longer than the client's timeout, a body that is not
 JSON), or a callable that builds the answer from the request. When the script runs out, the
@@ -25,6 +26,7 @@ __all__ = [
     "ScriptedOpenAIServer",
     "Step",
     "call",
+    "hashed_vectors",
     "scripted_server",
     "text_reply",
     "tool_reply",
@@ -84,8 +86,17 @@ def text_reply(text: str, usage: tuple[int, int] = (150, 12)) -> dict[str, Any]:
 
 
 class ScriptedOpenAIServer:
-    def __init__(self, script: list[Step] | None = None, *, default: Step | None = None) -> None:
+    def __init__(
+        self,
+        script: list[Step] | None = None,
+        *,
+        default: Step | None = None,
+        embed: Callable[[list[str]], list[list[float]]] | None = None,
+        embedding_faults: list[Fault] | None = None,
+    ) -> None:
         self.script: list[Step] = list(script or [])
+        self.embed = embed or hashed_vectors
+        self.embedding_faults: list[Fault] = list(embedding_faults or [])
         self.default: Step = default if default is not None else text_reply("好的。")
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
@@ -145,6 +156,9 @@ class ScriptedOpenAIServer:
                     server.requests.append(body)
                     server.headers.append({k.lower(): v for k, v in self.headers.items()})
                     server.paths.append(self.path)
+                if self.path.endswith("/embeddings"):
+                    self._embeddings(body)
+                    return
                 if not self.path.endswith("/chat/completions"):
                     self._send(404, '{"error": {"message": "no such route"}}', {})
                     return
@@ -155,6 +169,28 @@ class ScriptedOpenAIServer:
                     self._send(answer.status, answer.body, answer.headers)
                     return
                 self._send(200, json.dumps(answer, ensure_ascii=False), {})
+
+            def _embeddings(self, body: dict[str, Any]) -> None:
+                with server._lock:
+                    fault = server.embedding_faults.pop(0) if server.embedding_faults else None
+                if fault is not None:
+                    if fault.delay:
+                        time.sleep(fault.delay)
+                    self._send(fault.status, fault.body, fault.headers)
+                    return
+                raw = body.get("input", [])
+                texts = [raw] if isinstance(raw, str) else [str(t) for t in raw]
+                vectors = server.embed(texts)
+                answer = {
+                    "object": "list",
+                    "model": body.get("model", "scripted-embed"),
+                    "data": [
+                        {"object": "embedding", "index": i, "embedding": v}
+                        for i, v in enumerate(vectors)
+                    ],
+                    "usage": {"prompt_tokens": len(texts), "total_tokens": len(texts)},
+                }
+                self._send(200, json.dumps(answer), {})
 
             def _send(self, status: int, body: str, headers: dict[str, str]) -> None:
                 data = body.encode()
@@ -172,11 +208,29 @@ class ScriptedOpenAIServer:
         return Handler
 
 
+def hashed_vectors(texts: list[str], dimensions: int = 32) -> list[list[float]]:
+    """Deterministic stand-in vectors: character bigrams hashed into ``dimensions`` buckets, so
+    texts that share words are close (enough for a protocol test, not a model)."""
+    out = []
+    for text in texts:
+        vector = [0.0] * dimensions
+        for a, b in zip(text, text[1:] or " ", strict=False):
+            vector[(ord(a) * 31 + ord(b)) % dimensions] += 1.0
+        out.append(vector if any(vector) else [1.0] + [0.0] * (dimensions - 1))
+    return out
+
+
 @contextmanager
 def scripted_server(
-    script: list[Step] | None = None, *, default: Step | None = None
+    script: list[Step] | None = None,
+    *,
+    default: Step | None = None,
+    embed: Callable[[list[str]], list[list[float]]] | None = None,
+    embedding_faults: list[Fault] | None = None,
 ) -> Iterator[ScriptedOpenAIServer]:
-    server = ScriptedOpenAIServer(script, default=default).start()
+    server = ScriptedOpenAIServer(
+        script, default=default, embed=embed, embedding_faults=embedding_faults
+    ).start()
     try:
         yield server
     finally:

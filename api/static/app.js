@@ -2,7 +2,8 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { members: new Map(), chats: [], me: null, chat: null, busy: false };
+const state = { members: new Map(), chats: [], me: null, chat: null, busy: false, risk: new Map(), riskAt: 0 };
+const RISK = { high: "高", medium: "中", low: "低" };
 const STATUS = { todo: "待办", in_progress: "进行中", blocked: "受阻", done: "已完成", cancelled: "已取消" };
 
 // With QUNMI_API_TOKEN set on the server, the console asks for the token once and keeps it.
@@ -123,9 +124,27 @@ function renderTasks(items) {
     li.dataset.taskId = String(t.id);
     li.append(el("div", "title", `#${t.id} ${t.title}`));
     const meta = [t.assignee ? `负责人 ${t.assignee}` : "未指派", t.due ? `截止 ${fmt(t.due)}` : "", STATUS[t.status] || t.status];
-    li.append(el("div", "meta", meta.filter(Boolean).join(" · ")));
+    const metaNode = el("div", "meta", meta.filter(Boolean).join(" · "));
+    const risk = state.risk.get(t.id);
+    if (risk && t.status !== "done" && t.status !== "cancelled") {
+      // Delay risk from GET /risk: a small badge, the reasons and suggestions on hover.
+      const badge = el("span", `risk ${risk.level}`, `延期风险${RISK[risk.level]} ${Math.round(risk.risk * 100)}%`);
+      badge.title = [...risk.reasons, ...risk.suggestions.map((s) => `建议：${s.text}（回复“${s.command}”）`)].join("\n");
+      metaNode.append(" ", badge);
+    }
+    li.append(metaNode);
     return li;
   }));
+}
+
+// Risk changes slowly: fetched every 30 seconds, not on every refresh.
+async function refreshRisk() {
+  if (Date.now() - state.riskAt < 30000) return;
+  state.riskAt = Date.now();
+  try {
+    const report = await api("/risk");
+    state.risk = new Map(report.tasks.map((t) => [t.task_id, t]));
+  } catch (err) { /* the task list still works without it */ }
 }
 
 function renderMeetings(items) {
@@ -149,6 +168,7 @@ async function refresh() {
       api("/meetings?limit=200"),
     ]);
     renderMessages(messages.items, sent.items);
+    await refreshRisk();
     renderTasks(tasks.items);
     renderMeetings(meetings.items);
     $("status").textContent = "已连接";
@@ -181,9 +201,45 @@ async function send(event) {
   }
 }
 
+// Team memory: ask the question, and list what the search found.
+async function searchMemory(event) {
+  event.preventDefault();
+  const q = $("memory-q").value.trim();
+  if (!q) return;
+  const box = $("memory-answer");
+  try {
+    const [answer, found] = await Promise.all([
+      api("/ask", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ question: q, asker: state.me }) }),
+      api(`/search?q=${encodeURIComponent(q)}&limit=8`),
+    ]);
+    box.hidden = false;
+    box.textContent = answer.answer;
+    $("memory-hits").replaceChildren(...found.hits.map((h) => {
+      const li = el("li", "hit");
+      li.append(el("div", "title", h.text));
+      li.append(el("div", "meta", [h.sender, fmt(h.time), h.chat, h.kind].filter(Boolean).join(" · ")));
+      return li;
+    }));
+  } catch (err) {
+    box.hidden = false;
+    box.textContent = `搜索失败：${err.message}`;
+  }
+}
+
+// A link from an answer (?chat=ID&message=ID) opens that chat.
+function openLinked() {
+  const params = new URLSearchParams(window.location.search);
+  const chat = params.get("chat");
+  if (chat && state.chats.some((c) => String(c.id) === chat)) {
+    $("chat").value = chat;
+    selectChat();
+  }
+}
+
+$("memory-form").addEventListener("submit", searchMemory);
 $("me").addEventListener("change", () => { state.me = $("me").value; localStorage.setItem("qunmi.me", state.me); refresh(); });
 $("chat").addEventListener("change", () => { selectChat(); refresh(); });
 $("composer").addEventListener("submit", send);
 
-loadTeam().then(refresh).catch((err) => { $("status").textContent = `加载失败：${err.message}`; });
+loadTeam().then(openLinked).then(refresh).catch((err) => { $("status").textContent = `加载失败：${err.message}`; });
 setInterval(refresh, 1000);

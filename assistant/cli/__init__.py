@@ -31,6 +31,8 @@ _COMMAND_MODULES = (
     "assistant.cli.transcribe",
     "assistant.cli.channels",
     "assistant.cli.reminders",
+    "assistant.cli.memorycmd",
+    "assistant.cli.risk",
     "assistant.cli.summarize",
 )
 

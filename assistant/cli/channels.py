@@ -49,11 +49,18 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         loops = [] if burst else q.background()
         for loop in loops:
             loop.start()
+        index_loop = q.memory.loop() if q.memory is not None and not burst else None
+        if index_loop is not None:  # the history is indexed by the workers too
+            index_loop.start()
         try:
             dispatcher = run_worker(q, redis, prefix=settings.redis_prefix, burst=burst, name=name)
+            if burst and q.memory is not None:
+                q.memory.indexer.drain(max_seconds=120)
         finally:
             for loop in reversed(loops):
                 loop.stop()
+            if index_loop is not None:
+                index_loop.stop()
             q.close()
         console.print(f"worker 退出，本次入队 {dispatcher.enqueued} 条")
 

@@ -237,6 +237,8 @@ def render_result(
         link = ""
     elif result.tool == "query":
         return OutgoingCard(text=_render_query(result, tz, now), kind="answer")
+    elif result.tool == "ask":
+        return OutgoingCard(text=str((result.summary or {}).get("answer", "")), kind="answer")
     elif result.tool == "summarize":
         if result.kind == "digest":
             return OutgoingCard(text=render_digest(result.summary or {}), kind="answer")
@@ -297,6 +299,10 @@ def render_minutes(rec: dict[str, Any], *, tz: tzinfo, now: datetime | None = No
 def _render_query(result: ToolResult, tz: tzinfo, now: datetime | None) -> str:
     summary = result.summary or {}
     records = result.records or []
+    if result.kind == "risk":
+        from assistant.services.risk_card import render_risk
+
+        return render_risk(summary, records, tz, now)
     if result.kind == "progress":
         counts = summary.get("counts", {})
         title = f"📊 项目「{summary['project']}」进度" if summary.get("project") else "📊 项目进度"

@@ -135,6 +135,12 @@ def test_console_chat_cards_and_live_lists(server: str) -> None:
             expect(page.locator("#tasks li", has_text="出登录页设计稿")).not_to_contain_text(
                 "已完成"
             )
+
+            # The memory box: what was said is found, with who said it.
+            page.fill("#memory-q", "登录页设计稿谁来出")
+            page.click("#memory-form button")
+            expect(page.locator("#memory-answer")).to_contain_text("登录页设计稿", timeout=60_000)
+            expect(page.locator("#memory-hits li").first).to_contain_text("登录页", timeout=60_000)
         finally:
             browser.close()
 

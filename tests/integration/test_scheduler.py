@@ -314,7 +314,7 @@ def test_risk_alerts_once_per_change_of_level(app: Qunmi, clock: FixedClock) -> 
     from assistant.services.scheduler import RiskAlerts
 
     levels: dict[int, str] = {}
-    app.scheduler.register(RiskAlerts(lambda now: dict(levels)))
+    app.scheduler.register(RiskAlerts(lambda now: dict(levels)))  # in place of the model's
     call(app, "create_task", title="出登录页设计稿", assignee="小王", due=at(27, 18).isoformat())
     call(app, "create_milestone", title="上线", due=at(2, 18, month=12).isoformat())
 

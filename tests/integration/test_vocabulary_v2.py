@@ -287,6 +287,7 @@ def test_reminder_switches_per_chat(app: Qunmi) -> None:
     assert not outside.ok and outside.error and "按群" in outside.error["reason"]
 
 
-def test_service_tools_say_they_are_not_enabled(app: Qunmi) -> None:
+def test_risk_query_is_answered_by_the_risk_service(app: Qunmi) -> None:
     result = call(app, "query", kind="risk")
-    assert not result.ok and result.error and "没有" in result.error["reason"]
+    assert result.ok and result.kind == "risk" and result.summary is not None
+    assert result.summary["model"]["kind"] == "prior"  # no finished tasks yet

@@ -296,7 +296,13 @@ def _read_query(clause: Clause, msg: _Message, question: bool) -> _Reading | Non
     if not asks:
         return None
     args: dict[str, Any]
-    if lx.QUERY_OVERDUE.search(text):
+    risk = lx.QUERY_RISK.search(text)
+    if risk is not None:
+        args = {"kind": "risk"}
+        subject = _risk_subject(text[: risk.start()])
+        if subject:
+            args["task"] = subject
+    elif lx.QUERY_OVERDUE.search(text):
         args = {"kind": "overdue"}
     elif lx.QUERY_MEETINGS.search(text):
         args = {"kind": "meetings"}
@@ -320,6 +326,21 @@ def _read_query(clause: Clause, msg: _Message, question: bool) -> _Reading | Non
         confidence=0.85,
         clause=clause,
     )
+
+
+_RISK_FILLER = re.compile(
+    r"^(?:请问|帮我看看|帮我看下|看看|看一下|查一下|查下|我们|咱们|这个|那个|目前|现在)+"
+    r"|(?:任务|这个任务|那个任务|这件事|这事)?(?:的)?(?:还|到底|现在|目前)?$"
+)
+
+
+def _risk_subject(before: str) -> str | None:
+    """The task words before "会不会延期" ("登录页会不会延期" → 登录页); none for "哪些任务"."""
+    words = _RISK_FILLER.sub("", before.strip(" ，,。？?！!")).strip()
+    words = _RISK_FILLER.sub("", words).strip()
+    if len(words) < 2 or re.search(r"哪些|哪个|什么|有没有|多少|几个|所有|全部|我的|大家", words):
+        return None
+    return words
 
 
 _QUERY_PROJECT = re.compile(

@@ -695,6 +695,17 @@ class RiskAlerts:
         return dict((done[0].result or {}).get("levels", {})) if done else {}
 
     def run(self, ctx: PlanContext, job: ScheduledJob) -> RunOutcome:
+        later = ctx.uow.schedule.list(
+            filters={
+                "kind": self.name,
+                "state": "pending",
+                "due_after": job.due_at + timedelta(seconds=1),
+                "due_before": ctx.now + timedelta(seconds=1),
+            },
+            limit=1,
+        ).total
+        if later:
+            return RunOutcome.expired("后面还有一次检查也到了，只做那一次")
         previous = self._previous(ctx)
         current = {str(k): str(v) for k, v in self._levels(ctx.now).items()}
         risen = [

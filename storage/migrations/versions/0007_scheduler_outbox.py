@@ -1,7 +1,7 @@
 """scheduler and outbox: scheduled jobs, the outbox of every message sent, named leases
 
-Revision ID: 0004_scheduler_outbox
-Revises: 0004_minutes
+Revision ID: 0007_scheduler_outbox
+Revises: 0006_risk_models
 Create Date: 2026-12-01 10:10:36.672735
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import storage.orm
 
-revision = "0004_scheduler_outbox"
-down_revision = "0004_minutes"
+revision = "0007_scheduler_outbox"
+down_revision = "0006_risk_models"
 branch_labels = None
 depends_on = None
 

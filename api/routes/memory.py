@@ -1,0 +1,101 @@
+"""Team memory over HTTP: search the history, ask about it, see how far indexing is."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import QunmiDep
+from assistant.bootstrap import Qunmi
+from assistant.errors import HistoryUnavailable, InvalidInput
+
+if TYPE_CHECKING:
+    from assistant.memory.service import Memory
+
+router = APIRouter(tags=["memory"])
+
+Text = Annotated[str, Query(min_length=1, max_length=500)]
+
+
+class AskIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=500)
+    chat: str | None = Field(default=None, max_length=200)
+    project: str | None = Field(default=None, max_length=200)
+    kind: str | None = Field(default=None, max_length=20)
+    asker: str | None = Field(default=None, max_length=200)
+    now: datetime | None = None
+
+
+def _memory(q: Qunmi) -> Memory:
+    if q.memory is None:
+        raise HistoryUnavailable("这个实例没有配置团队记忆")
+    return q.memory
+
+
+def _now(q: Qunmi, now: datetime | None) -> datetime:
+    if now is None:
+        return q.clock.now()
+    if now.tzinfo is None:
+        raise InvalidInput("now 需要带时区偏移，例如 2026-11-25T10:00:00+08:00")
+    return now
+
+
+@router.get("/search")
+def search(
+    q: QunmiDep,
+    query: Annotated[str, Query(alias="q", min_length=1, max_length=500, description="搜索内容")],
+    chat: str | None = None,
+    project: str | None = None,
+    kind: str | None = None,
+    mode: Literal["hybrid", "keyword", "vector"] = "hybrid",
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Search everything the team said, tasks and meetings; best first. Results as of
+    ``now`` (default: now)."""
+    memory = _memory(q)
+    filters = memory.filters(chat=chat, project=project, kind=kind, until=_now(q, now))
+    result = memory.search(query, filters=filters, limit=limit, mode=mode)
+    from assistant.memory.views import search_record
+
+    return search_record(result, q.settings.tz, memory.answerer)
+
+
+def _ask(q: Qunmi, body: AskIn) -> dict[str, Any]:
+    memory = _memory(q)
+    now = _now(q, body.now)
+    filters = memory.filters(chat=body.chat, project=body.project, kind=body.kind)
+    answer = memory.ask(body.question, filters=filters, now=now, asker=body.asker)
+    return answer.to_dict()
+
+
+@router.post("/ask")
+def ask(q: QunmiDep, body: AskIn) -> dict[str, Any]:
+    """Answer a question about the past from the history, with sources, or say 没找到."""
+    return _ask(q, body)
+
+
+@router.get("/ask")
+def ask_get(
+    q: QunmiDep,
+    question: Annotated[str, Query(alias="q", min_length=1, max_length=500)],
+    chat: str | None = None,
+    project: str | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The same as ``POST /ask``, for a link or the console's search box."""
+    return _ask(q, AskIn(question=question, chat=chat, project=project, now=now))
+
+
+@router.get("/index/status")
+def index_status(q: QunmiDep, now: datetime | None = None) -> dict[str, Any]:
+    """How many passages are indexed, how many wait, and the vector store's last error."""
+    from assistant.memory.views import stats_record
+
+    memory = _memory(q)
+    return stats_record(memory.indexer.stats(), q.settings.tz, now=_now(q, now))

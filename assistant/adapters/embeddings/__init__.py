@@ -1,0 +1,83 @@
+"""Embedders behind the ``Embedder`` port, and ``build_embedder`` (called by ``bootstrap``)."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+
+from assistant.adapters.embeddings.api import OpenAIEmbedder
+from assistant.adapters.embeddings.local import E5SmallEmbedder, USEM3Embedder
+from assistant.memory.ports import Embedder, Vectors
+from assistant.settings import EmbeddingSettings
+
+__all__ = [
+    "CachingEmbedder",
+    "E5SmallEmbedder",
+    "OpenAIEmbedder",
+    "USEM3Embedder",
+    "build_embedder",
+    "local_embedder",
+]
+
+
+class CachingEmbedder:
+    """Remembers the vectors of recent queries: a question asked again, or a search box typed
+    into twice, costs no second model call."""
+
+    def __init__(self, inner: Embedder, *, size: int = 512) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.calibration = getattr(inner, "calibration", None)
+        self._size = size
+        self._cache: OrderedDict[str, Vectors] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def dimensions(self) -> int:
+        return self.inner.dimensions
+
+    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> Vectors:
+        with self._lock:
+            hit = self._cache.get(text)
+            if hit is not None:
+                self._cache.move_to_end(text)
+                return hit
+        vector = self.inner.embed_query(text)
+        with self._lock:
+            self._cache[text] = vector
+            while len(self._cache) > self._size:
+                self._cache.popitem(last=False)
+        return vector
+
+
+def local_embedder(name: str, *, threads: int = 0) -> Embedder:
+    """An offline embedder by its settings name (``e5-small`` or ``use-m3``)."""
+    if name == "use-m3":
+        return USEM3Embedder(threads=threads)
+    if name == "e5-small":
+        return E5SmallEmbedder(threads=threads)
+    raise ValueError(f"unknown local embedder {name!r}")
+
+
+def build_embedder(settings: EmbeddingSettings) -> Embedder:
+    """The configured embedder: the OpenAI-compatible endpoint when ``base_url`` is set,
+    otherwise the offline model; queries cached either way."""
+    inner: Embedder
+    if settings.api_configured:
+        assert settings.base_url is not None
+        inner = OpenAIEmbedder(
+            base_url=settings.base_url,
+            model=settings.model,
+            api_key=settings.api_key,
+            dimensions=settings.dimensions,
+            timeout_seconds=settings.timeout_seconds,
+            max_retries=settings.max_retries,
+            batch_size=settings.batch_size,
+        )
+    else:
+        inner = local_embedder(settings.local, threads=settings.threads)
+    return CachingEmbedder(inner)

@@ -1,0 +1,311 @@
+"""A team's task history, indexed so that any task can be observed at any past moment.
+
+``TeamHistory`` is built once from the store's timelines (``TeamRecords``) and answers, for a
+task and a prediction point: the assignee's other open tasks then, the assignee's on-time record
+from tasks finished before then, the project's deadline pressure then, and the similar tasks
+finished before then (through the ``SimilarTasks`` port). Everything is computed from what had
+happened by the prediction point, so training examples built here carry no future information.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from assistant.insight.risk.observation import (
+    DAY,
+    Neighbour,
+    ObserveContext,
+    TaskObservation,
+    TaskTimeline,
+    observe,
+    summarize_neighbours,
+)
+from assistant.insight.risk.similar import KeywordSimilarTasks, SimilarTasks
+
+__all__ = [
+    "Example",
+    "FinishedTask",
+    "ProjectInfo",
+    "TeamHistory",
+    "TeamRecords",
+    "closed_at",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectInfo:
+    id: int
+    name: str
+    deadline: datetime | None = None
+    milestones: tuple[tuple[datetime, bool], ...] = ()  # (due, done)
+
+
+@dataclass(slots=True)
+class TeamRecords:
+    """What the store hands over: members (id → display name), projects, task timelines."""
+
+    members: dict[int, str]
+    projects: list[ProjectInfo]
+    timelines: list[TaskTimeline]
+
+
+@dataclass(frozen=True, slots=True)
+class FinishedTask:
+    """A finished task with a due date: the outcome similar-task search returns."""
+
+    id: int
+    title: str
+    project_id: int | None
+    assignee_id: int | None
+    created_at: datetime
+    due: datetime
+    finished_at: datetime
+
+    @property
+    def slip_days(self) -> float:
+        return (self.finished_at - self.due).total_seconds() / DAY
+
+    def as_neighbour(self, similarity: float) -> Neighbour:
+        return Neighbour(
+            task_id=self.id,
+            title=self.title,
+            finished_at=self.finished_at,
+            slip_days=self.slip_days,
+            duration_days=(self.finished_at - self.created_at).total_seconds() / DAY,
+            assignee_id=self.assignee_id,
+            similarity=similarity,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """A training example: a finished task observed at one prediction point, and its label."""
+
+    observation: TaskObservation
+    late: bool
+    slip_days: float
+    group: str  # the task; examples of one task stay on the same side of every split
+
+
+def closed_at(timeline: TaskTimeline) -> datetime | None:
+    """When the task stopped being open: completed, or cancelled (its last status event)."""
+    if timeline.status == "done":
+        return timeline.completed_at
+    if timeline.status == "cancelled":
+        for event in reversed(timeline.events):
+            if event.kind in ("status", "undo") and event.new == "cancelled":
+                return event.at
+        return timeline.created_at
+    return None
+
+
+class _Intervals:
+    """Open intervals [start, end) per key; ``count(key, at)`` in O(log n)."""
+
+    def __init__(self) -> None:
+        self._starts: dict[int, list[float]] = defaultdict(list)
+        self._ends: dict[int, list[float]] = defaultdict(list)
+
+    def add(self, key: int, start: datetime, end: datetime | None) -> None:
+        self._starts[key].append(start.timestamp())
+        self._ends[key].append(end.timestamp() if end is not None else math.inf)
+
+    def freeze(self) -> None:
+        for values in (*self._starts.values(), *self._ends.values()):
+            values.sort()
+
+    def count(self, key: int, at: datetime) -> int:
+        t = at.timestamp()
+        return bisect_right(self._starts.get(key, []), t) - bisect_right(self._ends.get(key, []), t)
+
+
+class _Outcomes:
+    """Finished-task outcomes per key, by finishing time; the late rate before a moment."""
+
+    def __init__(self) -> None:
+        self._items: dict[int, list[tuple[float, int]]] = defaultdict(list)
+        self._times: dict[int, list[float]] = {}
+        self._late: dict[int, list[int]] = {}
+
+    def add(self, key: int, finished: datetime, late: bool) -> None:
+        self._items[key].append((finished.timestamp(), int(late)))
+
+    def freeze(self) -> None:
+        for key, items in self._items.items():
+            items.sort()
+            self._times[key] = [t for t, _ in items]
+            cum = [0]
+            for _, late in items:
+                cum.append(cum[-1] + late)
+            self._late[key] = cum
+
+    def before(self, key: int, at: datetime) -> tuple[int, int]:
+        """(finished, late) of ``key`` strictly before ``at``."""
+        times = self._times.get(key)
+        if not times:
+            return 0, 0
+        n = bisect_left(times, at.timestamp())
+        return n, self._late[key][n]
+
+
+@dataclass
+class TeamHistory:
+    """The indexes over one team's records. Build with ``TeamHistory.build``."""
+
+    records: TeamRecords
+    similar: SimilarTasks
+    finished: list[FinishedTask]
+    neighbours_k: int = 5
+    _load: _Intervals = field(default_factory=_Intervals)
+    _project_open: _Intervals = field(default_factory=_Intervals)
+    _record: _Outcomes = field(default_factory=_Outcomes)
+    _by_id: dict[int, TaskTimeline] = field(default_factory=dict)
+    _projects: dict[int, ProjectInfo] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls,
+        records: TeamRecords,
+        *,
+        similar: Callable[[Sequence[FinishedTask]], SimilarTasks] = KeywordSimilarTasks,
+        neighbours_k: int = 5,
+    ) -> TeamHistory:
+        finished = [
+            FinishedTask(
+                id=t.id,
+                title=t.title,
+                project_id=t.project_id,
+                assignee_id=t.assignee_id,
+                created_at=t.created_at,
+                due=t.due,
+                finished_at=t.completed_at,
+            )
+            for t in records.timelines
+            if t.finished and t.due is not None and t.completed_at is not None
+        ]
+        history = cls(
+            records=records, similar=similar(finished), finished=finished, neighbours_k=neighbours_k
+        )
+        history._index()
+        return history
+
+    def _index(self) -> None:
+        self._projects = {p.id: p for p in self.records.projects}
+        for t in self.records.timelines:
+            self._by_id[t.id] = t
+            end = closed_at(t)
+            if t.project_id is not None:
+                self._project_open.add(t.project_id, t.created_at, end)
+            # Walk the assignee changes to know who held the task when.
+            start, holder = t.created_at, t.assignee_at(t.created_at)
+            for event in t.events:
+                if event.kind != "assignee":
+                    continue
+                if holder is not None:
+                    self._load.add(holder, start, event.at if end is None else min(event.at, end))
+                holder = int(event.new) if event.new and event.new.isdigit() else None
+                start = event.at
+            if holder is not None and (end is None or start < end):
+                self._load.add(holder, start, end)
+        for f in self.finished:
+            if f.assignee_id is not None:
+                self._record.add(f.assignee_id, f.finished_at, f.slip_days > 0)
+        self._load.freeze()
+        self._project_open.freeze()
+        self._record.freeze()
+
+    # -- queries ------------------------------------------------------------------------------
+    def timeline(self, task_id: int) -> TaskTimeline | None:
+        return self._by_id.get(task_id)
+
+    @property
+    def finished_count(self) -> int:
+        return len(self.finished)
+
+    def open_count(self, member_id: int, at: datetime) -> int:
+        """Open tasks ``member_id`` held at ``at``."""
+        return self._load.count(member_id, at)
+
+    def record(self, member_id: int, at: datetime) -> tuple[int, int]:
+        """(finished, late) of ``member_id``'s tasks finished before ``at``."""
+        return self._record.before(member_id, at)
+
+    def neighbours(
+        self, timeline: TaskTimeline, before: datetime, k: int | None = None
+    ) -> list[Neighbour]:
+        return self.similar.similar(
+            title=timeline.title,
+            before=before,
+            k=k or self.neighbours_k,
+            exclude=timeline.id,
+        )
+
+    def context(
+        self, timeline: TaskTimeline, at: datetime, neighbours: Iterable[Neighbour] | None = None
+    ) -> ObserveContext:
+        assignee = timeline.assignee_at(at)
+        open_, finished, late = None, None, None
+        if assignee is not None:
+            closed = closed_at(timeline)
+            held = 1 if closed is None or closed > at else 0
+            open_ = max(0, self.open_count(assignee, at) - held)
+            finished, late = self.record(assignee, at)
+        project = self._projects.get(timeline.project_id or -1)
+        days_left, project_open = None, None
+        if project is not None:
+            ahead = [d for d, done in project.milestones if not done and d > at]
+            if project.deadline is not None and project.deadline > at:
+                ahead.append(project.deadline)
+            if ahead:
+                days_left = (min(ahead) - at).total_seconds() / DAY
+            project_open = self._project_open.count(project.id, at)
+        found = list(neighbours) if neighbours is not None else self.neighbours(timeline, at)
+        return ObserveContext(
+            assignee_open=open_,
+            assignee_late_rate=(late / finished) if finished and late is not None else None,
+            assignee_finished=finished,
+            project=project.name if project is not None else None,
+            project_days_left=days_left,
+            project_open=project_open,
+            neighbours=summarize_neighbours(found),
+        )
+
+    def observe(
+        self, timeline: TaskTimeline, at: datetime, neighbours: Iterable[Neighbour] | None = None
+    ) -> TaskObservation:
+        return observe(timeline, at, self.context(timeline, at, neighbours))
+
+    def examples(self, points: Sequence[float] = (0.0, 1 / 3, 2 / 3, 0.9)) -> list[Example]:
+        """Every finished task with a due date, observed at each fraction of its planned span
+        (creation to the due date it was given) while it was still open.
+
+        The points depend on the plan only, never on how the task went, so the examples see
+        tasks exactly as scoring does: whatever is still open at that moment of its plan.
+        """
+        out: list[Example] = []
+        for f in self.finished:
+            timeline = self._by_id[f.id]
+            planned_due = timeline.due_at(f.created_at) or f.due
+            span = max(planned_due - f.created_at, timedelta(0))
+            moments = sorted({f.created_at + span * p for p in points})
+            moments = [m for m in moments if m < f.finished_at] or [f.created_at]
+            # One search per task, among tasks finished before its last prediction point;
+            # each point keeps the neighbours finished before it.
+            pool = self.neighbours(timeline, moments[-1], k=self.neighbours_k * 2)
+            for at in moments:
+                near = [n for n in pool if n.finished_at < at][: self.neighbours_k]
+                obs = self.observe(timeline, at, near)
+                out.append(
+                    Example(
+                        observation=obs,
+                        late=f.slip_days > 0,
+                        slip_days=f.slip_days,
+                        group=str(f.id),
+                    )
+                )
+        return out

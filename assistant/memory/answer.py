@@ -1,0 +1,337 @@
+"""Answering questions about the past: "首页改版我们之前怎么定的？", "设计稿最新版在哪？",
+"谁负责支付对接？", "小程序为什么延期？".
+
+The answer is built only from retrieved passages, each quoted with who said it, when, in which
+chat, and a link to it in the console, or it is an honest "没找到".
+
+- Offline (no model): extractive. The best passages above the relevance threshold, each
+  trimmed to the sentence that matches the question; a question found in the history brings
+  the replies that followed it.
+- With a chat model: the model answers from the numbered passages only, citing them as
+  ``[n]``; an answer that cites nothing it was given, or a failing model, falls back to the
+  extractive answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from typing import Literal
+
+from assistant.errors import ModelError
+from assistant.memory.ports import NO_FILTER, DocFilter, HistoryDoc
+from assistant.memory.search import HistorySearch, SearchHit, SearchMode, is_question
+from assistant.memory.tokens import document_terms, query_terms
+from assistant.ports import ChatModel, ChatTurn
+from assistant.unit_of_work import UnitOfWorkFactory
+
+__all__ = ["Answer", "AnswerConfig", "Answerer", "Source", "NOT_FOUND"]
+
+log = logging.getLogger(__name__)
+
+NOT_FOUND = "没找到"
+_SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?")
+_CITATION = re.compile(r"\[(\d{1,2})\]")
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerConfig:
+    """``thresholds``: the relevance (see ``SearchHit.relevance``) the best passage needs for
+    an answer, per search mode; measured on the development set by ``qunmi eval memory``."""
+
+    thresholds: dict[str, float] = field(
+        default_factory=lambda: {"hybrid": 0.5, "keyword": 0.6, "vector": 0.7}
+    )
+    max_sources: int = 3
+    model_passages: int = 6
+    quote_chars: int = 120
+    replies: int = 2
+    reply_window: timedelta = timedelta(hours=6)
+    model_timeout_seconds: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A passage an answer stands on."""
+
+    doc_id: str
+    kind: str
+    source: str
+    record_id: int
+    chat: str | None
+    sender: str | None
+    time: datetime
+    quote: str
+    link: str | None
+    relevance: float = 0.0
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "doc_id": self.doc_id,
+            "kind": self.kind,
+            "source": self.source,
+            "id": self.record_id,
+            "chat": self.chat,
+            "sender": self.sender,
+            "time": self.time.isoformat(),
+            "quote": self.quote,
+            "link": self.link,
+            "relevance": round(self.relevance, 3),
+        }
+
+
+@dataclass(slots=True)
+class Answer:
+    question: str
+    found: bool
+    text: str
+    sources: list[Source] = field(default_factory=list)
+    method: Literal["extractive", "llm"] = "extractive"
+    degraded: str | None = None
+    error: str | None = None
+    hits: list[SearchHit] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "question": self.question,
+            "found": self.found,
+            "answer": self.text,
+            "method": self.method,
+            "sources": [s.to_dict() for s in self.sources],
+            "degraded": self.degraded,
+            "error": self.error,
+        }
+
+
+class Answerer:
+    """Answers a question from the history (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        search: HistorySearch,
+        uow_factory: UnitOfWorkFactory,
+        tz: tzinfo,
+        console_url: str = "",
+        model: ChatModel | None = None,
+        config: AnswerConfig | None = None,
+    ) -> None:
+        self._search = search
+        self._uow_factory = uow_factory
+        self._tz = tz
+        self._console_url = console_url.rstrip("/")
+        self._model = model
+        self.config = config or AnswerConfig()
+
+    def answer(
+        self,
+        question: str,
+        *,
+        filters: DocFilter = NO_FILTER,
+        now: datetime | None = None,
+        asker: str | None = None,
+        mode: SearchMode = "hybrid",
+    ) -> Answer:
+        """A short answer with its sources, or ``没找到``. Passages said after ``now`` are not
+        looked at."""
+        question = question.strip()
+        if now is not None and (filters.until is None or filters.until > now):
+            filters = DocFilter(
+                kinds=filters.kinds,
+                chat_ids=filters.chat_ids,
+                project_ids=filters.project_ids,
+                sender_ids=filters.sender_ids,
+                since=filters.since,
+                until=now,
+            )
+        result = self._search.search(question, filters=filters, limit=10, mode=mode)
+        threshold = self.config.thresholds.get(mode, 0.5)
+        relevant = [h for h in result.hits if h.relevance >= threshold]
+        if self._model is not None and result.hits:
+            candidates = [h for h in result.hits if h.relevance >= threshold * 0.7]
+            if candidates:
+                try:
+                    answer = self._generated(question, candidates, now=now, asker=asker)
+                    answer.degraded = result.degraded
+                    answer.hits = result.hits
+                    return answer
+                except ModelError as exc:
+                    log.warning("answer model failed, answering extractively: %s", exc.reason)
+                    extractive = self._extractive(question, relevant)
+                    extractive.error = exc.reason
+                    extractive.degraded = result.degraded
+                    extractive.hits = result.hits
+                    return extractive
+        answer = self._extractive(question, relevant)
+        answer.degraded = result.degraded
+        answer.hits = result.hits
+        return answer
+
+    def decide(self, hits: Sequence[SearchHit], mode: SearchMode = "hybrid") -> bool:
+        """Whether these hits answer (the no-answer decision, for the eval)."""
+        threshold = self.config.thresholds.get(mode, 0.5)
+        return any(h.relevance >= threshold for h in hits)
+
+    # -- extractive -----------------------------------------------------------------------
+    def _extractive(self, question: str, relevant: list[SearchHit]) -> Answer:
+        if not relevant:
+            return Answer(question=question, found=False, text=f"{NOT_FOUND}相关的记录。")
+        cfg = self.config
+        best = relevant[0]
+        chosen = [best]
+        for hit in relevant[1:]:
+            if len(chosen) >= cfg.max_sources:
+                break
+            if hit.score >= best.score * 0.5 and hit.doc.doc_id not in best.newer_than:
+                chosen.append(hit)
+        docs: list[HistoryDoc] = [h.doc for h in chosen]
+        if is_question(best.doc.text):
+            with self._uow_factory() as uow:
+                replies = uow.history.neighbours(
+                    best.doc, after=cfg.replies, window=cfg.reply_window
+                )
+            docs = [best.doc, *[r for r in replies if r.doc_id not in {d.doc_id for d in docs}]]
+            docs += [h.doc for h in chosen[1:]]
+        docs = docs[: cfg.max_sources + cfg.replies]
+        relevance = {h.doc.doc_id: h.relevance for h in chosen}
+        sources = [self._source(d, question, relevance.get(d.doc_id, 0.0)) for d in docs]
+        superseded = [h for h in relevant if any(h.doc.doc_id in c.newer_than for c in chosen)]
+        lines = [f"关于「{question}」，找到这些记录："]
+        for source in sources:
+            lines.append(f"· {self._cite(source)}：{source.quote}")
+            if source.link:
+                lines.append(f"  {source.link}")
+        if superseded:
+            old = superseded[0].doc
+            lines.append(
+                f"（较早的说法已被后来的消息更新：{self._when(old.time)} {old.sender or ''}："
+                f"{_trim(old.text, 40)}）"
+            )
+        return Answer(question=question, found=True, text="\n".join(lines), sources=sources)
+
+    # -- generated ------------------------------------------------------------------------
+    def _generated(
+        self,
+        question: str,
+        candidates: list[SearchHit],
+        *,
+        now: datetime | None,
+        asker: str | None,
+    ) -> Answer:
+        from prompts import render_prompt
+
+        assert self._model is not None
+        passages = candidates[: self.config.model_passages]
+        numbered = "\n".join(
+            f"[{n}] {self._when(h.doc.time)} {h.doc.chat or ''} {h.doc.sender or ''}："
+            f"{_trim(h.doc.text, 400)}"
+            for n, h in enumerate(passages, start=1)
+        )
+        system = render_prompt(
+            "memory_answer",
+            now=self._when(now) if now else "现在",
+            asker=asker or "群成员",
+            passages=numbered,
+        )
+        reply = self._model.complete(
+            [ChatTurn(role="system", content=system), ChatTurn(role="user", content=question)],
+            timeout_seconds=self.config.model_timeout_seconds,
+        )
+        text = (reply.text or "").strip()
+        if not text:
+            raise ModelError("模型没有给出回答", details={"kind": "empty"})
+        cited = [int(n) for n in _CITATION.findall(text) if 1 <= int(n) <= len(passages)]
+        if text.startswith(NOT_FOUND) or (NOT_FOUND in text and not cited):
+            return Answer(
+                question=question, found=False, text=f"{NOT_FOUND}相关的记录。", method="llm"
+            )
+        if not cited:
+            raise ModelError("模型的回答没有标出依据的记录", details={"kind": "ungrounded"})
+        if _CITATION.sub("", text).strip() == "":
+            raise ModelError("模型只给了编号没有回答", details={"kind": "ungrounded"})
+        order = list(dict.fromkeys(cited))
+        sources = [
+            self._source(passages[n - 1].doc, question, passages[n - 1].relevance) for n in order
+        ]
+        renumber = {n: i for i, n in enumerate(order, start=1)}
+        body = _CITATION.sub(
+            lambda m: f"[{renumber[int(m.group(1))]}]" if int(m.group(1)) in renumber else "",
+            text,
+        )
+        lines = [body, ""]
+        for i, source in enumerate(sources, start=1):
+            lines.append(f"[{i}] {self._cite(source)}：{source.quote}")
+            if source.link:
+                lines.append(f"    {source.link}")
+        return Answer(
+            question=question,
+            found=True,
+            text="\n".join(lines).strip(),
+            sources=sources,
+            method="llm",
+        )
+
+    # -- pieces ---------------------------------------------------------------------------
+    def _source(self, doc: HistoryDoc, question: str, relevance: float) -> Source:
+        return Source(
+            doc_id=doc.doc_id,
+            kind=doc.kind,
+            source=doc.source,
+            record_id=doc.record_id,
+            chat=doc.chat,
+            sender=doc.sender,
+            time=doc.time,
+            quote=_best_sentences(doc.text, question, self.config.quote_chars),
+            link=self.link(doc),
+            relevance=relevance,
+        )
+
+    def link(self, doc: HistoryDoc) -> str | None:
+        """Where the passage is in the console."""
+        if not self._console_url:
+            return None
+        if doc.source == "message" and doc.chat_id is not None:
+            return f"{self._console_url}/?chat={doc.chat_id}&message={doc.record_id}"
+        if doc.source in ("task", "meeting"):
+            return f"{self._console_url}/?{doc.source}={doc.record_id}"
+        return None
+
+    def _when(self, value: datetime | None) -> str:
+        if value is None:
+            return ""
+        local = value.astimezone(self._tz)
+        return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+    def _cite(self, source: Source) -> str:
+        where = f"在「{source.chat}」" if source.chat else ""
+        return f"{source.sender or '有人'} {self._when(source.time)} {where}".strip()
+
+
+def _trim(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _best_sentences(text: str, question: str, limit: int) -> str:
+    """The part of a passage that answers: the sentences holding most of the question's
+    words, in their order, within ``limit`` characters."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    sentences = [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
+    wanted = set(query_terms(question))
+    scored = sorted(
+        range(len(sentences)),
+        key=lambda i: -len(wanted & set(document_terms(sentences[i]))),
+    )
+    keep: set[int] = set()
+    used = 0
+    for i in scored:
+        if used + len(sentences[i]) > limit and keep:
+            break
+        keep.add(i)
+        used += len(sentences[i])
+    return _trim("".join(sentences[i] for i in sorted(keep)), limit)

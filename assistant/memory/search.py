@@ -1,0 +1,324 @@
+"""Search over the history: keyword ranking (BM25 over jieba terms) and vector ranking
+(embeddings in the ``HistoryIndex``), fused by reciprocal rank.
+
+Words alone miss paraphrase ("谁在跟支付" / "支付这边我接手了"); vectors alone miss exact names,
+numbers and file names. Fusion takes the best of both. Then:
+
+- a chat line that only asks is rarely the answer, so questions rank lower (the reply to a
+  question is indexed with it, see ``message_docs``);
+- the same words said again ("收到", a repeated reminder) count once;
+- when two leading passages say different things about the same subject and the newer one
+  says it changes or settles something ("改成", "推迟到", "以这个为准"), the newer one ranks
+  first: a decision reversed later, a file replaced by a newer version.
+
+Every hit carries a ``relevance`` in [0, 1] (the share of the question's term weight it holds,
+and how close it is in meaning, on the embedder's own similarity scale) that the answerer
+compares with its threshold to say "没找到" honestly. When the vector store is down, hybrid
+search degrades to keywords and says so.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from dataclasses import replace as dc_replace
+from datetime import datetime
+from typing import Literal
+
+from assistant.errors import HistoryUnavailable, ModelError
+from assistant.memory.cues import has_revision_cue, is_question
+from assistant.memory.ports import NO_FILTER, DocFilter, HistoryDoc, HistoryIndex, ScoredDoc
+from assistant.memory.tokens import normalize, query_terms
+from assistant.unit_of_work import UnitOfWorkFactory
+
+__all__ = [
+    "Calibration",
+    "HistorySearch",
+    "SearchConfig",
+    "SearchHit",
+    "SearchMode",
+    "SearchResult",
+    "is_question",
+]
+
+log = logging.getLogger(__name__)
+
+SearchMode = Literal["hybrid", "keyword", "vector"]
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """An embedder's similarity scale: the cosine at which a passage is as likely to answer
+    as not (``center``), and how far above it one surely does (``width``)."""
+
+    center: float = 0.5
+    width: float = 0.1
+
+    def meaning(self, similarity: float) -> float:
+        return 1.0 / (1.0 + math.exp(-2.0 * (similarity - self.center) / self.width))
+
+
+@dataclass(frozen=True, slots=True)
+class SearchConfig:
+    """The knobs of the ranking (``qunmi eval memory`` measures them)."""
+
+    candidates: int = 30
+    rrf_k: float = 10.0
+    keyword_weight: float = 0.6
+    vector_weight: float = 1.0
+    question_penalty: float = 0.5
+    newer_first: bool = True
+    same_subject: float = 0.25  # share of term weight two passages hold in common
+    reorder_window: int = 6
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    doc: HistoryDoc
+    score: float
+    relevance: float
+    coverage: float = 0.0
+    similarity: float | None = None
+    keyword_rank: int | None = None
+    vector_rank: int | None = None
+    newer_than: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class SearchResult:
+    query: str
+    mode: SearchMode
+    hits: list[SearchHit] = field(default_factory=list)
+    degraded: str | None = None  # why the vector side was left out
+
+
+class HistorySearch:
+    """Hybrid search (see the module docstring). ``index`` provides the vector store; left
+    out, search is keywords only."""
+
+    def __init__(
+        self,
+        *,
+        uow_factory: UnitOfWorkFactory,
+        index: Callable[[], HistoryIndex] | None,
+        config: SearchConfig | None = None,
+        calibration: Calibration | None = None,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._index = index
+        self.config = config or SearchConfig()
+        self._calibration = calibration
+
+    def calibration(self, index: HistoryIndex | None) -> Calibration:
+        if self._calibration is not None:
+            return self._calibration
+        embedder = getattr(index, "embedder", None)
+        found = getattr(embedder, "calibration", None)
+        return found if isinstance(found, Calibration) else Calibration()
+
+    def search(
+        self,
+        query: str,
+        *,
+        filters: DocFilter = NO_FILTER,
+        limit: int = 10,
+        mode: SearchMode = "hybrid",
+    ) -> SearchResult:
+        """The passages that best answer ``query``, best first."""
+        cfg = self.config
+        result = SearchResult(query=query, mode=mode)
+        query = query.strip()
+        if not query or limit <= 0:
+            return result
+        terms = query_terms(query)
+        pool = max(cfg.candidates, limit)
+        keyword: list[ScoredDoc] = []
+        with self._uow_factory() as uow:
+            filters = _trimmed(filters, uow.history.latest_time())
+            weights = uow.history.term_weights(terms)
+            if mode in ("hybrid", "keyword"):
+                keyword = uow.history.keyword_search(terms, filters=filters, limit=pool)
+        vector: list[ScoredDoc] = []
+        index: HistoryIndex | None = None
+        if mode in ("hybrid", "vector"):
+            if self._index is None:
+                if mode == "vector":
+                    raise HistoryUnavailable("没有配置向量库")
+                result.degraded = "没有配置向量库"
+            else:
+                try:
+                    index = self._index()
+                    vector = index.search(query, filters=filters, limit=pool)
+                except (HistoryUnavailable, ModelError) as exc:
+                    if mode == "vector":
+                        raise
+                    log.warning("vector search skipped: %s", exc.reason)
+                    result.degraded = exc.reason
+        effective: SearchMode = "keyword" if mode == "hybrid" and result.degraded else mode
+        candidates = {h.doc.doc_id for h in (*keyword, *vector)}
+        with self._uow_factory() as uow:
+            present = uow.history.doc_terms(sorted(candidates), list(weights))
+        hits = self._fuse(keyword, vector, weights, present, effective, self.calibration(index))
+        if cfg.newer_first and len(hits) > 1:
+            hits = self._newer_first(hits, weights)
+        result.hits = hits[:limit]
+        return result
+
+    # -- ranking --------------------------------------------------------------------------
+    def _fuse(
+        self,
+        keyword: Sequence[ScoredDoc],
+        vector: Sequence[ScoredDoc],
+        weights: dict[str, float],
+        present: dict[str, set[str]],
+        mode: SearchMode,
+        calibration: Calibration,
+    ) -> list[SearchHit]:
+        cfg = self.config
+        docs: dict[str, HistoryDoc] = {}
+        fused: dict[str, float] = {}
+        keyword_rank: dict[str, int] = {}
+        vector_rank: dict[str, int] = {}
+        similarity: dict[str, float] = {}
+        if mode in ("hybrid", "keyword"):
+            for rank, hit in enumerate(keyword, start=1):
+                doc_id = hit.doc.doc_id
+                docs.setdefault(doc_id, hit.doc)
+                keyword_rank[doc_id] = rank
+                fused[doc_id] = fused.get(doc_id, 0.0) + cfg.keyword_weight / (cfg.rrf_k + rank)
+        if mode in ("hybrid", "vector"):
+            for rank, hit in enumerate(vector, start=1):
+                doc_id = hit.doc.doc_id
+                docs.setdefault(doc_id, hit.doc)
+                vector_rank[doc_id] = rank
+                similarity[doc_id] = hit.score
+                fused[doc_id] = fused.get(doc_id, 0.0) + cfg.vector_weight / (cfg.rrf_k + rank)
+        # A passage the vector side did not rank is at most as close as its last hit.
+        floor = min(similarity.values()) if similarity else None
+        total_weight = sum(weights.values())
+        hits: list[SearchHit] = []
+        seen_texts: set[str] = set()
+        ordered = sorted(fused.items(), key=lambda kv: (-kv[1], -docs[kv[0]].time.timestamp()))
+        for doc_id, score in ordered:
+            doc = docs[doc_id]
+            if is_question(doc.text):
+                score *= cfg.question_penalty
+            hits.append(
+                _hit(
+                    doc,
+                    score,
+                    present.get(doc_id, set()),
+                    weights,
+                    total_weight,
+                    similarity.get(doc_id, floor) if mode != "keyword" else None,
+                    mode,
+                    calibration,
+                    keyword_rank.get(doc_id),
+                    vector_rank.get(doc_id),
+                )
+            )
+        hits.sort(key=lambda h: (-h.score, -h.doc.time.timestamp()))
+        unique: list[SearchHit] = []
+        for found in hits:
+            key = normalize(" ".join(found.doc.text.split()))
+            if key in seen_texts:
+                continue
+            seen_texts.add(key)
+            unique.append(found)
+        return unique
+
+    def _newer_first(self, hits: list[SearchHit], asked: dict[str, float]) -> list[SearchHit]:
+        """Among the leading hits, put a newer passage that revises the same subject before
+        an older one (the order stays as it was otherwise)."""
+        cfg = self.config
+        head, tail = list(hits[: cfg.reorder_window]), hits[cfg.reorder_window :]
+        if not any(has_revision_cue(h.doc.text) for h in head[1:]):
+            return hits
+        with self._uow_factory() as uow:
+            found = uow.history.doc_terms([h.doc.doc_id for h in head])
+            terms = {h.doc.doc_id: found.get(h.doc.doc_id, set()) for h in head}
+            every = sorted(set().union(*terms.values())) if terms else []
+            weight = uow.history.term_weights(every)
+        for _ in range(len(head)):
+            moved = False
+            for i in range(len(head) - 1):
+                older = head[i]
+                for j in range(i + 1, len(head)):
+                    newer = head[j]
+                    if newer.doc.time <= older.doc.time or is_question(newer.doc.text):
+                        continue
+                    if not has_revision_cue(newer.doc.text):
+                        continue
+                    a, b = terms[older.doc.doc_id], terms[newer.doc.doc_id]
+                    if _overlap(a, b, weight) < cfg.same_subject and not _same_question(
+                        a, b, asked
+                    ):
+                        continue
+                    lifted = replace(newer, newer_than=(*newer.newer_than, older.doc.doc_id))
+                    head = [*head[:i], lifted, *head[i:j], *head[j + 1 :]]
+                    moved = True
+                    break
+                if moved:
+                    break
+            if not moved:
+                break
+        return head + tail
+
+
+def _same_question(a: set[str], b: set[str], asked: dict[str, float]) -> bool:
+    """Both passages hold the same words of the question, and a good part of its weight."""
+    total = sum(asked.values())
+    if total <= 0:
+        return False
+    in_a, in_b = a & asked.keys(), b & asked.keys()
+    return in_a == in_b and sum(asked[t] for t in in_a) >= 0.4 * total
+
+
+def _overlap(a: set[str], b: set[str], weight: dict[str, float]) -> float:
+    """The term weight two passages share, as a share of the lighter one's."""
+    if not a or not b:
+        return 0.0
+    common = sum(weight.get(t, 0.0) for t in a & b)
+    lighter = min(sum(weight.get(t, 0.0) for t in a), sum(weight.get(t, 0.0) for t in b))
+    return common / lighter if lighter > 0 else 0.0
+
+
+def _trimmed(filters: DocFilter, latest: datetime | None) -> DocFilter:
+    """Drop an ``until`` that hides nothing (the usual "as of now"): unfiltered is faster."""
+    if filters.until is not None and latest is not None and filters.until >= latest:
+        return dc_replace(filters, until=None)
+    return filters
+
+
+def _hit(
+    doc: HistoryDoc,
+    score: float,
+    present: set[str],
+    weights: dict[str, float],
+    total_weight: float,
+    similarity: float | None,
+    mode: SearchMode,
+    calibration: Calibration,
+    keyword_rank: int | None,
+    vector_rank: int | None,
+) -> SearchHit:
+    coverage = 0.0
+    if total_weight > 0:
+        coverage = sum(w for t, w in weights.items() if t in present) / total_weight
+    if mode == "keyword" or similarity is None:
+        relevance = coverage
+    elif mode == "vector":
+        relevance = calibration.meaning(similarity)
+    else:
+        relevance = 0.5 * calibration.meaning(similarity) + 0.5 * coverage
+    return SearchHit(
+        doc=doc,
+        score=score,
+        relevance=relevance,
+        coverage=coverage,
+        similarity=similarity,
+        keyword_rank=keyword_rank,
+        vector_rank=vector_rank,
+    )

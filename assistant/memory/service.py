@@ -1,0 +1,143 @@
+"""``Memory``: the memory's use cases wired together (built by ``bootstrap``), and the
+translation of what people type (a chat name, a project name, a kind) into filters."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from assistant.errors import InvalidInput, NotFound
+from assistant.memory.answer import Answer, Answerer
+from assistant.memory.indexer import HistoryIndexer, IndexLoop
+from assistant.memory.ports import DOC_KINDS, DocFilter, HistoryIndex
+from assistant.memory.search import HistorySearch, SearchMode, SearchResult
+from assistant.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+if TYPE_CHECKING:
+    from tools.scope import Applied, Scope
+    from tools.vocabulary import Ask
+
+__all__ = ["Memory", "resolve_filter"]
+
+
+def resolve_filter(
+    uow: UnitOfWork,
+    *,
+    chat: str | int | None = None,
+    project: str | int | None = None,
+    kind: str | None = None,
+    sender: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> DocFilter:
+    """Names as people type them → a ``DocFilter``; an unknown name is a clear error."""
+    chat_ids: tuple[int, ...] = ()
+    project_ids: tuple[int, ...] = ()
+    sender_ids: tuple[int, ...] = ()
+    if chat is not None and str(chat).strip():
+        wanted = str(chat).strip()
+        matches = [
+            c.id
+            for c in uow.chats.list(limit=500).items
+            if c.id is not None
+            and (c.name == wanted or str(c.id) == wanted or c.external_id == wanted)
+        ]
+        if not matches:
+            raise NotFound(f"找不到群“{wanted}”")
+        chat_ids = tuple(matches)
+    if project is not None and str(project).strip():
+        wanted = str(project).strip()
+        found = uow.projects.by_name(wanted)
+        if found is None and wanted.isdigit():
+            found = uow.projects.get(int(wanted))
+        if found is None or found.id is None:
+            raise NotFound(f"找不到项目“{wanted}”")
+        project_ids = (found.id,)
+    if kind is not None and kind.strip():
+        if kind not in DOC_KINDS:
+            raise InvalidInput(f"不认识的类型“{kind}”，可选：{' / '.join(DOC_KINDS)}")
+    if sender is not None and sender.strip():
+        member = uow.members.by_display_name(sender.strip())
+        if member is None or member.id is None:
+            raise NotFound(f"找不到成员“{sender}”")
+        sender_ids = (member.id,)
+    if since is not None and until is not None and since > until:
+        raise InvalidInput("开始时间晚于结束时间")
+    return DocFilter(
+        kinds=(kind,) if kind else (),
+        chat_ids=chat_ids,
+        project_ids=project_ids,
+        sender_ids=sender_ids,
+        since=since,
+        until=until,
+    )
+
+
+@dataclass
+class Memory:
+    """Search, answers and indexing over the team's history."""
+
+    uow_factory: UnitOfWorkFactory
+    search_use_case: HistorySearch
+    answerer: Answerer
+    indexer: HistoryIndexer
+    index: Callable[[], HistoryIndex]
+    interval: float = 1.0
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def filters(self, **names: Any) -> DocFilter:
+        with self.uow_factory() as uow:
+            return resolve_filter(uow, **names)
+
+    def search(
+        self,
+        query: str,
+        *,
+        filters: DocFilter,
+        limit: int = 10,
+        mode: SearchMode = "hybrid",
+    ) -> SearchResult:
+        if not query.strip():
+            raise InvalidInput("搜索内容不能为空")
+        if len(query) > 500:
+            raise InvalidInput("搜索内容太长，最多 500 个字符")
+        return self.search_use_case.search(query, filters=filters, limit=limit, mode=mode)
+
+    def ask(
+        self,
+        question: str,
+        *,
+        filters: DocFilter,
+        now: datetime | None = None,
+        asker: str | None = None,
+    ) -> Answer:
+        if not question.strip():
+            raise InvalidInput("问题不能为空")
+        if len(question) > 500:
+            raise InvalidInput("问题太长，最多 500 个字符")
+        return self.answerer.answer(question, filters=filters, now=now, asker=asker)
+
+    def ask_tool(self, scope: Scope, args: Ask) -> Applied:
+        """Handler of the ``ask`` tool: the answer as of the message's time, asked by the
+        sender, in the project named (or anywhere)."""
+        from tools.scope import Applied
+
+        scope.check("ask")
+        project = scope.project(args.project) if args.project else None
+        filters = DocFilter(
+            kinds=(args.kind,) if args.kind else (),
+            project_ids=(project.id,) if project is not None and project.id is not None else (),
+        )
+        answer = self.ask(
+            args.question, filters=filters, now=scope.now, asker=scope.actor.display_name
+        )
+        return Applied(kind="answer", summary=answer.to_dict())
+
+    def loop(self) -> IndexLoop:
+        return IndexLoop(self.indexer, interval=self.interval)
+
+    def close(self) -> None:
+        for closer in self.closers:
+            closer()

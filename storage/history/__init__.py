@@ -1,0 +1,1 @@
+"""The memory's storage: the SQL side (passages, keyword index, queue) and the Chroma index."""

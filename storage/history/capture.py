@@ -1,0 +1,88 @@
+"""Change capture for the memory: every flush that adds, changes or removes a record the
+history is made of also queues that record in ``history_queue``, in the same transaction.
+
+So whoever changes a record (the executor for a chat message, the REST API, the CLI, an undo,
+a transcript attached to a meeting, an import) the memory hears of it, and a change that is
+rolled back is never queued. Queuing is cheap (one row); turning records into passages and
+vectors is the indexer's job, later and elsewhere.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import event, insert, inspect
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.orm import (
+    ChatRow,
+    HistoryQueueRow,
+    MeetingRow,
+    MessageRow,
+    ProjectRow,
+    TaskEventRow,
+    TaskRow,
+)
+
+__all__ = ["install_history_capture"]
+
+_MESSAGE_FIELDS = ("state", "text", "kind", "chat_id")
+
+
+def _changed(obj: Any, fields: tuple[str, ...] | None = None) -> bool:
+    state = inspect(obj)
+    names = fields or tuple(attr.key for attr in state.mapper.column_attrs)
+    return any(state.attrs[name].history.has_changes() for name in names)
+
+
+def _records(session: Session) -> set[tuple[str, int]]:
+    out: set[tuple[str, int]] = set()
+    for obj in session.new:
+        if isinstance(obj, MessageRow) and obj.state == "done":
+            out.add(("message", obj.id))
+        elif isinstance(obj, TaskRow):
+            out.add(("task", obj.id))
+        elif isinstance(obj, TaskEventRow):
+            out.add(("task", obj.task_id))
+        elif isinstance(obj, MeetingRow):
+            out.add(("meeting", obj.id))
+    for obj in session.dirty:
+        if isinstance(obj, MessageRow):
+            if obj.state == "done" and _changed(obj, _MESSAGE_FIELDS):
+                out.add(("message", obj.id))
+        elif isinstance(obj, TaskRow | MeetingRow):
+            if _changed(obj) or isinstance(obj, MeetingRow):
+                out.add(("task" if isinstance(obj, TaskRow) else "meeting", obj.id))
+        elif isinstance(obj, ChatRow) and _changed(obj, ("name", "project_id")):
+            out.add(("chat", obj.id))
+        elif isinstance(obj, ProjectRow) and _changed(obj, ("name",)):
+            out.add(("project", obj.id))
+    for obj in session.deleted:
+        if isinstance(obj, MessageRow):
+            out.add(("message", obj.id))
+        elif isinstance(obj, TaskRow):
+            out.add(("task", obj.id))
+        elif isinstance(obj, MeetingRow):
+            out.add(("meeting", obj.id))
+    return {(source, record_id) for source, record_id in out if record_id is not None}
+
+
+def _after_flush(session: Session, _context: Any) -> None:
+    records = _records(session)
+    if not records:
+        return
+    now = datetime.now(UTC)
+    session.connection().execute(
+        insert(HistoryQueueRow),
+        [
+            {"source": source, "record_id": record_id, "enqueued_at": now, "attempts": 0}
+            for source, record_id in sorted(records)
+        ],
+    )
+
+
+def install_history_capture(session_factory: sessionmaker[Session]) -> None:
+    """Queue changed records for the memory on every flush of sessions from this factory."""
+    if not event.contains(session_factory, "after_flush", _after_flush):
+        event.listen(session_factory, "after_flush", _after_flush)

@@ -1,0 +1,279 @@
+"""Delay risk, pure parts: observations replayed from events, features, prior, reasons, advice."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+
+from assistant.insight.risk.advice import Candidate, TaskRef, suggest
+from assistant.insight.risk.explain import explain
+from assistant.insight.risk.features import FEATURE_NAMES, FEATURES, vector
+from assistant.insight.risk.history import ProjectInfo, TeamHistory, TeamRecords
+from assistant.insight.risk.metrics import auc
+from assistant.insight.risk.model import RiskModel, TrainedModel, fit_platt, train_model
+from assistant.insight.risk.observation import (
+    Neighbour,
+    NeighbourSummary,
+    ObserveContext,
+    TaskObservation,
+    TaskTimeline,
+    TimelineEvent,
+    kind_from_title,
+    observe,
+    progress_from_note,
+)
+from assistant.insight.risk.prior import prior_score, prior_terms
+from assistant.insight.risk.similar import title_tokens
+
+TZ = ZoneInfo("Asia/Shanghai")
+T0 = datetime(2026, 11, 2, 10, 0, tzinfo=TZ)
+
+
+def _day(n: float) -> datetime:
+    return T0 + timedelta(days=n)
+
+
+def test_observe_replays_only_what_had_happened() -> None:
+    timeline = TaskTimeline(
+        id=1,
+        title="登录页设计稿",
+        created_at=T0,
+        status="done",
+        due=_day(9),
+        completed_at=_day(10),
+        assignee_id=3,
+        events=[
+            TimelineEvent(T0, "created", new="todo"),
+            TimelineEvent(_day(1), "status", old="todo", new="in_progress"),
+            TimelineEvent(_day(2), "due", old=_day(5).isoformat(), new=_day(7).isoformat()),
+            TimelineEvent(_day(3), "status", old="in_progress", new="blocked", note="等接口"),
+            TimelineEvent(_day(5), "status", old="blocked", new="in_progress"),
+            TimelineEvent(_day(6), "note", note="写了一半"),
+            TimelineEvent(_day(6.5), "due", old=_day(7).isoformat(), new=_day(9).isoformat()),
+            TimelineEvent(_day(7), "assignee", old="2", new="3"),
+            TimelineEvent(_day(10), "status", old="in_progress", new="done"),
+        ],
+        project_id=None,
+    )
+    early = observe(timeline, _day(0.5), ObserveContext())
+    assert early.due == _day(5)  # the due date as it stood then, before it was moved
+    assert early.updates == 0 and early.due_changes == 0 and early.status == "todo"
+    assert early.assignee_id == 2
+    mid = observe(timeline, _day(4), ObserveContext())
+    assert mid.blocked_now and mid.blocked_days == pytest.approx(1.0)
+    assert mid.due == _day(7) and mid.due_changes == 1 and mid.due_pushed_days == pytest.approx(2)
+    late = observe(timeline, _day(8), ObserveContext())
+    assert not late.blocked_now and late.blocked_days == pytest.approx(2.0)
+    assert late.progress == 0.5 and late.due == _day(9) and late.due_changes == 2
+    assert late.assignee_id == 3 and late.assignee_changes == 1
+    assert late.days_since_update == pytest.approx(1.0)
+    assert late.status == "in_progress"
+
+
+@pytest.mark.parametrize(
+    ("note", "share"),
+    [
+        ("写了一半", 0.5),
+        ("差不多了", 0.9),
+        ("快好了", 0.9),
+        ("完成了80%", 0.8),
+        ("还没开始", 0.0),
+        ("刚开始", 0.1),
+        ("搞定了", 1.0),
+        ("等第三方接口", None),
+        (None, None),
+    ],
+)
+def test_progress_notes(note: str | None, share: float | None) -> None:
+    assert progress_from_note(note) == share
+
+
+def test_kinds_and_tokens() -> None:
+    assert kind_from_title("修复登录报错") == "bug"
+    assert kind_from_title("写接口文档") == "doc"
+    assert kind_from_title("登录页设计稿") == "task"
+    assert {"登录", "录页"} <= title_tokens("登录页设计稿 v2")
+    assert "v2" in title_tokens("登录页设计稿 v2")
+
+
+def _obs(**kw: object) -> TaskObservation:
+    base: dict[str, object] = {
+        "key": "1",
+        "at": _day(4),
+        "opened_at": T0,
+        "due": _day(8),
+        "title": "首页前端开发",
+        "updates": 2,
+        "days_since_update": 0.5,
+        "assignee_open": 1,
+    }
+    base.update(kw)
+    return TaskObservation(**base)  # type: ignore[arg-type]
+
+
+def test_vector_matches_the_feature_table_and_marks_the_unobserved() -> None:
+    row = vector(_obs(progress=None, neighbours=None))
+    assert len(row) == len(FEATURES) == len(FEATURE_NAMES)
+    named = dict(zip(FEATURE_NAMES, row, strict=True))
+    assert named["days_left"] == pytest.approx(4) and named["share_left"] == pytest.approx(0.5)
+    assert np.isnan(named["progress"]) and np.isnan(named["similar_count"])
+    behind = dict(zip(FEATURE_NAMES, vector(_obs(progress=0.1)), strict=True))
+    assert behind["progress_gap"] == pytest.approx(0.4)
+
+
+def test_prior_rises_with_each_planted_signal() -> None:
+    healthy = _obs()
+    assert prior_score(healthy) < 0.3
+    for worse in (
+        _obs(at=_day(7.5)),  # half a day left
+        _obs(days_since_update=5.0),
+        _obs(due_changes=3),
+        _obs(blocked_now=True, blocked_days=2.0),
+        _obs(assignee_open=8),
+        _obs(assignee_finished=10, assignee_late_rate=0.8),
+        _obs(neighbours=NeighbourSummary(count=5, late=4, mean_slip_days=2.0)),
+    ):
+        assert prior_score(worse) > prior_score(healthy) + 0.05
+    assert prior_score(_obs(at=_day(9))) > 0.8  # already overdue
+
+
+def test_reasons_name_the_causes_with_the_figures() -> None:
+    obs = _obs(
+        at=_day(7),
+        days_since_update=3.2,
+        assignee_open=7,
+        neighbours=NeighbourSummary(count=5, late=4, mean_slip_days=2.0),
+    )
+    texts = [r.text for r in explain(obs, prior_terms(obs))]
+    assert "距截止只剩1天（计划时间已用去88%）" in texts
+    assert "3天没有进展更新" in texts
+    assert "负责人手上还有7个未完成的任务" in texts
+    assert "相似的5个任务里有4个延期了，平均晚了2天" in texts
+    # A factor whose value is healthy is not said, whatever weight a model gives it.
+    assert explain(_obs(), {"stale": 1.0, "load": 1.0}) == []
+
+
+def test_suggestions_name_who_and_when() -> None:
+    obs = _obs(
+        at=_day(7),
+        assignee_id=2,
+        assignee_open=7,
+        days_since_update=4.0,
+        neighbours=NeighbourSummary(count=3, late=1, mean_slip_days=1.0),
+    )
+    neighbours = [
+        Neighbour(10, "首页前端开发", _day(-3), slip_days=-1, duration_days=11, assignee_id=3),
+        Neighbour(11, "首页前端联调", _day(-2), slip_days=-0.5, duration_days=12, assignee_id=4),
+        Neighbour(12, "首页前端改版", _day(-1), slip_days=2, duration_days=13, assignee_id=2),
+    ]
+    candidates = [
+        Candidate(2, "王磊", open_tasks=7, finished=10, late=6),
+        Candidate(3, "李四", open_tasks=3, finished=8, late=1),
+        Candidate(4, "刘洋", open_tasks=1, finished=5, late=0),
+    ]
+    ref = TaskRef(id=5, title="首页前端开发", assignee="王磊", assignee_id=2, due=obs.due)
+    reasons = explain(obs, prior_terms(obs))
+    out = {
+        s.action: s
+        for s in suggest(
+            obs, reasons, task=ref, neighbours=neighbours, candidates=candidates, now=obs.at, tz=TZ
+        )
+    }
+    assert set(out) == {"reassign", "move_due", "sync"}
+    assert "刘洋" in out["reassign"].text  # the least loaded of those who did similar work on time
+    assert out["reassign"].calls[0] == {
+        "tool": "update_task",
+        "args": {"task": 5, "assignee": "刘洋"},
+    }
+    # Similar tasks took 12 days (median) from creation: 11月14日, a Saturday, so Monday 18:00.
+    assert out["move_due"].calls[0]["args"]["due"] == "2026-11-16T18:00:00+08:00"
+    assert "11月16日(周一)" in out["move_due"].command
+    assert out["sync"].calls[0]["tool"] == "create_meeting"
+
+
+def test_auc_matches_pair_counting() -> None:
+    rng = random.Random(1)
+    y = [rng.random() < 0.3 for _ in range(200)]
+    s = [round(rng.random(), 1) + (0.3 if v else 0) for v in y]
+    pairs = [
+        (a, b)
+        for (a, ya), (b, yb) in itertools.product(zip(s, y, strict=True), repeat=2)
+        if ya and not yb
+    ]
+    brute = sum(1.0 if a > b else 0.5 if a == b else 0.0 for a, b in pairs) / len(pairs)
+    assert auc(y, s) == pytest.approx(brute)
+
+
+def test_platt_recovers_a_known_calibration() -> None:
+    rng = np.random.default_rng(3)
+    margins = rng.normal(size=4000)
+    labels = rng.random(4000) < 1 / (1 + np.exp(-(2.0 * margins - 1.0)))
+    a, b = fit_platt(margins, labels)
+    assert a == pytest.approx(2.0, abs=0.25) and b == pytest.approx(-1.0, abs=0.2)
+
+
+def test_model_learns_a_planted_signal_and_round_trips() -> None:
+    rng = random.Random(5)
+    rows, labels, groups = [], [], []
+    for i in range(400):
+        stale = rng.uniform(0, 8)
+        obs = _obs(days_since_update=stale, assignee_open=rng.randint(0, 3))
+        rows.append(vector(obs))
+        labels.append(rng.random() < (0.85 if stale > 4 else 0.1))
+        groups.append(str(i))
+    trained = train_model(rows, labels, groups, trained_at=T0, finished_tasks=400)
+    assert trained.metrics["cv_auc"] > 0.75
+    model = RiskModel(TrainedModel.from_dict(trained.to_dict()))
+    probs, contributions = model.explain([vector(_obs(days_since_update=7.0)), vector(_obs())])
+    assert probs[0] > 0.6 > 0.3 > probs[1]
+    top = max(contributions[0], key=lambda k: contributions[0][k])
+    assert top == "stale"
+
+
+def test_team_history_is_point_in_time() -> None:
+    def task(
+        i: int, assignee: int, created: float, due: float, done: float | None, title: str
+    ) -> TaskTimeline:
+        return TaskTimeline(
+            id=i,
+            title=title,
+            created_at=_day(created),
+            status="done" if done is not None else "in_progress",
+            due=_day(due),
+            assignee_id=assignee,
+            completed_at=_day(done) if done is not None else None,
+            project_id=1,
+        )
+
+    records = TeamRecords(
+        members={1: "王磊", 2: "李四"},
+        projects=[ProjectInfo(id=1, name="官网改版", deadline=_day(30))],
+        timelines=[
+            task(1, 1, 0, 3, 5, "登录页设计稿"),  # late, finished on day 5
+            task(2, 1, 1, 6, 4, "登录页前端开发"),  # on time, finished on day 4
+            task(3, 1, 2, 9, None, "首页文案"),
+            task(4, 2, 2, 9, None, "登录页前端联调"),
+        ],
+    )
+    team = TeamHistory.build(records)
+    three = team.timeline(3)
+    assert three is not None
+    at_3 = team.context(three, _day(3))
+    assert at_3.assignee_open == 2 and at_3.assignee_finished == 0  # nothing finished yet
+    at_6 = team.context(three, _day(6))
+    assert at_6.assignee_open == 0 and at_6.assignee_finished == 2
+    assert at_6.assignee_late_rate == pytest.approx(0.5)
+    assert at_6.project_days_left == pytest.approx(24)
+    four = team.timeline(4)
+    assert four is not None
+    assert [n.task_id for n in team.neighbours(four, _day(4.5))] == [2]  # task 1 not yet finished
+    assert sorted(n.task_id for n in team.neighbours(four, _day(6))) == [1, 2]
+    examples = team.examples()
+    assert {e.group for e in examples} == {"1", "2"}
+    assert all(e.observation.at < _day(5) for e in examples if e.group == "1")
+    assert all(e.late for e in examples if e.group == "1")
