@@ -19,6 +19,7 @@ from api.routes import (
     console,
     memory,
     messages,
+    outbox,
     records,
     risk,
     summaries,
@@ -86,6 +87,9 @@ def create_app(
             worker.notify()
         if start_worker and q.transcriptions is not None:
             q.transcriptions.start()
+        loops: list[Any] = q.background() if start_worker else []
+        for loop in loops:
+            loop.start()
         index_loop = q.memory.loop() if start_worker and q.memory is not None else None
         if index_loop is not None:
             q.extras["index_loop"] = index_loop
@@ -95,6 +99,8 @@ def create_app(
         try:
             yield
         finally:
+            for loop in reversed(loops):
+                loop.stop()
             if index_loop is not None:
                 index_loop.stop()
             if q.transcriptions is not None:
@@ -137,6 +143,7 @@ def create_app(
     app.include_router(records.router)
     app.include_router(risk.router)
     app.include_router(messages.router)
+    app.include_router(outbox.router)
     app.include_router(tools.router)
     app.include_router(transcriptions.router)
     app.include_router(memory.router)

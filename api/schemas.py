@@ -274,3 +274,47 @@ class AuditPublic(BaseModel):
     result: dict[str, Any]
     undoable: bool
     undone_at: str | None
+
+
+class OutboxPublic(BaseModel):
+    id: int
+    kind: str
+    text: str
+    chat_id: int | None
+    chat: str | None
+    message_id: int | None
+    job_id: int | None
+    mentions: list[dict[str, Any]]
+    mention_all: bool
+    images: list[str]
+    state: str
+    attempts: int
+    parts_sent: int
+    channel: str | None
+    error: str | None
+    created_at: str | None
+    next_attempt_at: str | None
+    sent_at: str | None
+
+
+class ScheduledJobPublic(BaseModel):
+    id: int
+    kind: str
+    key: str
+    source: str | None
+    due_at: str
+    chat_id: int | None
+    member_id: int | None
+    state: str
+    attempts: int
+    error: str | None
+    result: dict[str, Any] | None
+    done_at: str | None
+
+
+class TickPublic(BaseModel):
+    now: str
+    planned: int
+    cancelled: int
+    runs: list[dict[str, Any]]
+    sent: list[OutboxPublic]

@@ -19,6 +19,17 @@ from assistant.ports import ChatModel, Clock, Engine, Notifier, Transcriber
 from assistant.services.inbox import Inbox, MessageProcessor, ProcessorConfig
 from assistant.services.inbox_writer import InboxWriter
 from assistant.services.minutes import MinutesEngine, MinutesService
+from assistant.services.outbox import Outbox, OutboxSender
+from assistant.services.scheduler import (
+    ReminderOptions,
+    RiskAlerts,
+    Scheduler,
+    SchedulerConfig,
+    SchedulerLoop,
+    SqlLease,
+    TeamHours,
+    builtin_kinds,
+)
 from assistant.services.summary_jobs import SummaryJobs
 from assistant.services.transcription import TranscriptionJobs
 from assistant.settings import Settings
@@ -30,7 +41,7 @@ if TYPE_CHECKING:
     from assistant.insight.risk.service import RiskService
     from assistant.memory.service import Memory
 
-__all__ = ["Qunmi", "bootstrap", "build_engine", "build_memory", "build_risk"]
+__all__ = ["Qunmi", "bootstrap", "build_engine", "build_memory", "build_risk", "build_scheduler"]
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +57,8 @@ class Qunmi:
     engine: Engine
     inbox: Inbox
     processor: MessageProcessor
+    outbox: Outbox
+    scheduler: Scheduler
     notifier: Notifier | None = None
     transcriptions: TranscriptionJobs | None = None
     memory: Memory | None = None
@@ -58,6 +71,36 @@ class Qunmi:
     check_audio: Callable[[Path], None] | None = None
     """Refuses an uploaded file that is not decodable audio (``TranscriptionError``)."""
     extras: dict[str, Any] = field(default_factory=dict)
+
+    def background(self) -> list[Any]:
+        """The loops a serving process runs besides the inbox worker: the scheduler (while
+        it holds the leader lease) and the outbox sender."""
+        loops: list[Any] = [OutboxSender(self.outbox, interval=1.0)]
+        if self.settings.reminders.enabled:
+            loops.insert(0, self.scheduler_loop())
+        return loops
+
+    def scheduler_loop(self) -> SchedulerLoop:
+        """The scheduler under a lease: in the database, or in Redis with ``QUNMI_QUEUE=redis``."""
+        r = self.settings.reminders
+        lease: Any
+        if self.settings.queue == "redis":
+            from redis import Redis
+
+            from assistant.adapters.queue.redis_lease import RedisLease
+
+            lease = RedisLease(
+                Redis.from_url(self.settings.redis_url),
+                name=f"{self.settings.redis_prefix}:lease:scheduler",
+            )
+        else:
+            # Leases run on real time even when the app runs on a test's fixed clock.
+            lease = SqlLease(
+                uow_factory=self.uow_factory, clock=SystemClock(self.settings.tz), name="scheduler"
+            )
+        return SchedulerLoop(
+            self.scheduler, lease, interval=r.tick_seconds, lease_seconds=float(r.lease_seconds)
+        )
 
     def close(self) -> None:
         for closer in self.extras.get("closers", []):
@@ -85,6 +128,44 @@ def build_engine(settings: Settings, name: str | None = None) -> Engine:
         llm_engine: Engine = build_llm_engine(settings, choice)
         return llm_engine
     raise InvalidInput(f"未知的引擎：{choice}（可选 rules / llm / hybrid）")
+
+
+def build_scheduler(
+    settings: Settings, *, uow_factory: UnitOfWorkFactory, clock: Clock, outbox: Outbox
+) -> Scheduler:
+    """The scheduler with the kinds Qunmi ships; other parts ``register`` theirs."""
+    r = settings.reminders
+    tz = settings.tz
+    return Scheduler(
+        uow_factory=uow_factory,
+        clock=clock,
+        outbox=outbox,
+        hours=TeamHours(
+            tz=tz,
+            work_start=r.work_start,
+            work_end=r.work_end,
+            quiet_start=r.quiet_start,
+            quiet_end=r.quiet_end,
+            skip_weekends=r.skip_weekends,
+            public_holidays=r.public_holidays,
+        ),
+        config=SchedulerConfig(
+            tz=tz,
+            horizon=timedelta(hours=r.horizon_hours),
+            grace=timedelta(minutes=r.grace_minutes),
+            reconcile_every=timedelta(minutes=r.reconcile_minutes),
+            max_attempts=r.max_attempts,
+        ),
+        options=ReminderOptions(
+            due_soon_before=tuple(timedelta(minutes=m) for m in r.due_soon_before_minutes),
+            overdue_after=timedelta(minutes=r.overdue_after_minutes),
+            daily_summary_at=r.daily_summary_at,
+            countdown_days=tuple(r.countdown_days),
+            countdown_at=r.countdown_at,
+            mention_all_over=r.mention_all_over,
+        ),
+        kinds=builtin_kinds(),
+    )
 
 
 def build_memory(
@@ -307,6 +388,10 @@ def bootstrap(
         transport=wecom_transport,
     )
     notifier = wecom.notifier or notifier
+    outbox = Outbox(uow_factory=uow_factory, clock=clock, notifier=notifier)
+    scheduler = build_scheduler(settings, uow_factory=uow_factory, clock=clock, outbox=outbox)
+    if settings.reminders.enabled:
+        executor.observe(scheduler.plan_changes)
     wecom_intake = WeComIntake(
         inbox=inbox,
         uow_factory=uow_factory,
@@ -323,7 +408,7 @@ def bootstrap(
         engine=engine,
         executor=executor,
         clock=clock,
-        notifier=notifier,
+        outbox=outbox,
         transcribe=VoiceNotes(
             _shared_transcriber,
             fetch=wecom.voice.fetch if wecom.voice is not None else None,
@@ -349,6 +434,8 @@ def bootstrap(
     def check_audio(path: Path) -> None:
         _check_audio(path, max_seconds=settings.whisper.max_audio_seconds)
 
+    # Delay-risk alerts: the risk model's levels, compared check to check by the scheduler.
+    scheduler.register(RiskAlerts(lambda now: risk.levels(now=now)))
     return Qunmi(
         settings=settings,
         check_audio=check_audio,
@@ -359,6 +446,8 @@ def bootstrap(
         engine=engine,
         inbox=inbox,
         processor=processor,
+        outbox=outbox,
+        scheduler=scheduler,
         notifier=notifier,
         transcriptions=TranscriptionJobs(
             uow_factory=uow_factory,

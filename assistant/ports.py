@@ -21,13 +21,16 @@ __all__ = [
     "ChatModel",
     "ChatTurn",
     "Clock",
+    "Delivery",
     "Embedder",
     "Engine",
+    "Lease",
     "ModelReply",
     "ModelToolCall",
     "Notifier",
     "OutgoingCard",
     "SegmentCallback",
+    "RoutingNotifier",
     "Transcriber",
     "Transcript",
     "TranscriptSegment",
@@ -278,17 +281,60 @@ class Transcriber(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class OutgoingCard:
-    """A reply for a chat: short Chinese text (markdown allowed), who to @, where it goes."""
+    """A message for a chat: short Chinese text (markdown allowed), who to @, where it goes.
+
+    ``mentions`` are WeCom userids where known, else names; ``mention_all`` is @所有人;
+    ``images`` are PNG files sent after the text (charts)."""
 
     text: str
     chat: str | None = None
     mentions: Sequence[str] = ()
-    kind: str = "confirm"  # confirm | question | error | answer | reminder | alert
+    kind: str = "confirm"  # confirm | question | error | answer | reminder | alert | report
     chat_id: int | None = None
     message_id: int | None = None  # the message this answers, when it answers one
+    mention_all: bool = False
+    images: Sequence[str] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """How a card will leave: the channel, and the limits that channel puts on it.
+
+    ``bucket`` names what a rate limit is counted on (one group robot, one app chat);
+    ``per_minute`` and ``max_bytes`` are ``None`` when the channel has no such limit.
+    ``external`` is False when nothing leaves the process (console chats read the outbox)."""
+
+    channel: str
+    bucket: str | None = None
+    per_minute: int | None = None
+    max_bytes: int | None = None
+    external: bool = True
 
 
 class Notifier(Protocol):
-    """Sends cards out to a chat channel."""
+    """Sends one card to its chat, now; fed only from the stored outbox, which retries.
+
+    Raises ``ChannelError`` when the channel refused the card or is down;
+    ``details["retry_after"]`` (seconds) when the channel asked to wait."""
 
     def send(self, card: OutgoingCard) -> None: ...
+
+
+@runtime_checkable
+class RoutingNotifier(Protocol):
+    """A notifier that can say beforehand how a card would leave (for rate limits, splitting
+    and coalescing in the outbox)."""
+
+    def send(self, card: OutgoingCard) -> None: ...
+
+    def delivery(self, card: OutgoingCard) -> Delivery: ...
+
+
+class Lease(Protocol):
+    """Leadership among processes: at most one holder at a time, until the lease runs out."""
+
+    def acquire(self, holder: str, seconds: float) -> bool:
+        """Take or renew the lease for ``holder``; False while someone else holds it."""
+        ...
+
+    def release(self, holder: str) -> None: ...

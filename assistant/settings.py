@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -14,6 +15,7 @@ __all__ = [
     "EmbeddingSettings",
     "LLMSettings",
     "MemorySettings",
+    "RemindersSettings",
     "RiskSettings",
     "Settings",
     "SummariesSettings",
@@ -112,6 +114,36 @@ class WeComSettings(BaseModel):
         return bool(self.corp_id and self.secret)
 
 
+class RemindersSettings(BaseModel):
+    """The scheduler and what it sends, for the whole team (times in ``QUNMI_TIMEZONE``).
+
+    Meeting reminders go out at their time whatever the hour; everything else waits for working
+    hours on workdays (weekends, Chinese public holidays and 调休 workdays counted) and never
+    goes out in quiet hours. Lists come from the environment as JSON, e.g.
+    ``QUNMI_REMINDERS__DUE_SOON_BEFORE_MINUTES=[1440,120]``.
+    """
+
+    enabled: bool = True
+    tick_seconds: float = 1.0
+    reconcile_minutes: float = 10.0
+    horizon_hours: int = 48
+    grace_minutes: int = 360
+    lease_seconds: int = 30
+    max_attempts: int = 5
+    work_start: time = time(9, 0)
+    work_end: time = time(18, 0)
+    quiet_start: time = time(22, 0)
+    quiet_end: time = time(8, 0)
+    skip_weekends: bool = True
+    public_holidays: bool = True
+    due_soon_before_minutes: list[int] = Field(default_factory=lambda: [24 * 60, 120])
+    overdue_after_minutes: int = 0
+    daily_summary_at: time = time(9, 30)
+    countdown_days: list[int] = Field(default_factory=lambda: [30, 14, 7, 3, 1, 0])
+    countdown_at: time = time(9, 30)
+    mention_all_over: int = 10  # a meeting reminder @s everyone rather than this many people
+
+
 class ChromaSettings(BaseModel):
     """Where the history's vectors live. Embedded (``PersistentClient`` under
     ``QUNMI_DATA_DIR/chroma``) unless ``url`` points at a Chroma server (``chroma run``), which
@@ -199,6 +231,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     whisper: WhisperSettings = Field(default_factory=WhisperSettings)
     wecom: WeComSettings = Field(default_factory=WeComSettings)
+    reminders: RemindersSettings = Field(default_factory=RemindersSettings)
     chroma: ChromaSettings = Field(default_factory=ChromaSettings)
     embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     memory: MemorySettings = Field(default_factory=MemorySettings)

@@ -11,7 +11,7 @@ Leaving the block without ``commit()`` rolls everything back.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -26,7 +26,9 @@ from assistant.domain import (
     Message,
     Milestone,
     Minutes,
+    OutboxMessage,
     Project,
+    ScheduledJob,
     Task,
     TaskEvent,
     Worker,
@@ -39,14 +41,17 @@ __all__ = [
     "AuditRepository",
     "ChatRepository",
     "JobRepository",
+    "LeaseRepository",
     "MeetingRepository",
     "MemberRepository",
     "MessageRepository",
     "MilestoneRepository",
+    "OutboxRepository",
     "MinutesRepository",
     "Page",
     "ProjectRepository",
     "Repository",
+    "ScheduleRepository",
     "TaskRepository",
     "UnitOfWork",
     "UnitOfWorkFactory",
@@ -65,8 +70,8 @@ class Page(Generic[T]):
 
 
 class Repository(Protocol[T]):
-    """Common operations. ``filters`` are equality filters on record fields, plus the
-    special keys documented on each repository."""
+    """Common operations. ``filters`` are equality filters on record fields, ``id_in`` (a list
+    of ids), plus the special keys documented on each repository."""
 
     def get(self, record_id: int) -> T | None: ...
 
@@ -189,6 +194,88 @@ class MilestoneRepository(Repository[Milestone], Protocol):
     whose creation was undone are left out unless it is given."""
 
 
+class ScheduleRepository(Repository[ScheduledJob], Protocol):
+    """Scheduled work. Filters: ``state``, ``kind``, ``source``, ``chat_id``, ``due_before`` /
+    ``due_after`` (datetime)."""
+
+    def plan(self, jobs: Sequence[ScheduledJob]) -> int:
+        """Store jobs by key: a new key is inserted, a pending or cancelled one takes the new due
+        time (and a cancelled one is pending again); done ones are left alone. Safe against a
+        concurrent planner of the same keys. Returns how many rows were inserted or changed."""
+        ...
+
+    def cancel_unplanned(
+        self,
+        *,
+        sources: Sequence[str] | None,
+        kinds: Sequence[str],
+        keep: set[str],
+        after: datetime,
+    ) -> int:
+        """Cancel pending jobs of ``kinds`` (of ``sources``, or of any source when None) due
+        after ``after`` whose key is not in ``keep``. Returns how many."""
+        ...
+
+    def due(
+        self, now: datetime, limit: int = 100, *, kinds: Sequence[str] | None = None
+    ) -> list[ScheduledJob]:
+        """Pending jobs (of ``kinds``) due at ``now``, soonest first."""
+        ...
+
+    def next_due_at(self) -> datetime | None: ...
+
+    def finish(
+        self, job_id: int, *, state: str, now: datetime, result: dict[str, Any] | None = None
+    ) -> bool:
+        """Move a pending job to ``state`` — only if it is still pending (False: someone else
+        ran it)."""
+        ...
+
+
+class OutboxRepository(Repository[OutboxMessage], Protocol):
+    """Outgoing messages. Filters: ``state``, ``kind``, ``chat_id``, ``message_id``."""
+
+    def add_once(self, message: OutboxMessage) -> OutboxMessage:
+        """Store a message; one with the key of a stored one returns the stored one instead."""
+        ...
+
+    def claimable(
+        self, now: datetime, limit: int = 100, ids: Sequence[int] | None = None
+    ) -> list[OutboxMessage]:
+        """Messages to send now: pending and due, or sending with an expired lease."""
+        ...
+
+    def claim(self, message_id: int, now: datetime, lease_until: datetime) -> bool:
+        """Take a message for sending; False when someone else holds it or it is sent."""
+        ...
+
+    def claim_many(
+        self, message_ids: Sequence[int], now: datetime, lease_until: datetime
+    ) -> set[int]:
+        """``claim`` for several at once; returns the ids taken."""
+        ...
+
+    def mark(self, message_ids: Sequence[int], **values: Any) -> None:
+        """Set columns of several messages at once (states after a send)."""
+        ...
+
+    def parts_sent_since(self, bucket: str, since: datetime) -> int:
+        """Channel messages sent through ``bucket`` (a robot key…) since ``since``."""
+        ...
+
+
+class LeaseRepository(Protocol):
+    """Named leases in the database: one holder at a time until the lease expires."""
+
+    def acquire(self, name: str, holder: str, now: datetime, until: datetime) -> bool:
+        """Take or renew ``name`` for ``holder`` until ``until``; False while another holds it."""
+        ...
+
+    def release(self, name: str, holder: str) -> None: ...
+
+    def holder(self, name: str, now: datetime) -> str | None: ...
+
+
 class MinutesRepository(Repository[Minutes], Protocol):
     """Filters: ``meeting_id``, ``chat_id`` (equality)."""
 
@@ -207,6 +294,9 @@ class UnitOfWork(Protocol):
     history: HistoryRepository
     milestones: MilestoneRepository
     workers: WorkerRepository
+    schedule: ScheduleRepository
+    outbox: OutboxRepository
+    leases: LeaseRepository
     minutes: MinutesRepository
 
     def __enter__(self) -> Self: ...

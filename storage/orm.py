@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
     Dialect,
@@ -27,6 +28,9 @@ __all__ = [
     "AuditRow",
     "Base",
     "JobRow",
+    "LeaseRow",
+    "OutboxRow",
+    "ScheduledJobRow",
     "ChatRow",
     "HistoryDocRow",
     "HistoryQueueRow",
@@ -297,6 +301,80 @@ class JobRow(Base):
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class ScheduledJobRow(Base):
+    """Scheduled work (reminders, summaries, reports): planned by key, run once when due."""
+
+    __tablename__ = "scheduled_jobs"
+    __table_args__ = (
+        UniqueConstraint("key"),
+        Index("ix_scheduled_jobs_state_due", "state", "due_at"),
+        Index("ix_scheduled_jobs_source", "source"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(300))
+    source: Mapped[str | None] = mapped_column(String(80))
+    due_at: Mapped[datetime]
+    chat_id: Mapped[int | None] = mapped_column(ForeignKey("chats.id", ondelete="SET NULL"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime | None]
+    done_at: Mapped[datetime | None]
+
+
+class OutboxRow(Base):
+    """A message Qunmi sends: stored first, claimed with a lease, marked sent once."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("key"),
+        Index("ix_outbox_state_next", "state", "next_attempt_at"),
+        Index("ix_outbox_bucket_sent", "bucket", "sent_at"),
+        Index("ix_outbox_chat_id", "chat_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str | None] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text, default="")
+    chat_id: Mapped[int | None] = mapped_column(ForeignKey("chats.id", ondelete="SET NULL"))
+    chat_name: Mapped[str | None] = mapped_column(String(200))
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="SET NULL"), index=True
+    )
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("scheduled_jobs.id", ondelete="SET NULL"))
+    mentions: Mapped[list[Any]] = mapped_column(default=list)
+    mention_all: Mapped[bool] = mapped_column(Boolean, default=False)
+    images: Mapped[list[Any]] = mapped_column(default=list)
+    coalescible: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    parts_sent: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    channel: Mapped[str | None] = mapped_column(String(40))
+    bucket: Mapped[str | None] = mapped_column(String(80))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class LeaseRow(Base):
+    """A named lease (the scheduler's leadership): one holder until ``expires_at``."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime]
+    acquired_at: Mapped[datetime]
 
 
 class HistoryQueueRow(Base):

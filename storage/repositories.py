@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import Select, func, insert, or_, select, update
+from sqlalchemy import Select, case, func, insert, literal, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,10 +26,14 @@ from assistant.domain import (
     MessageState,
     Milestone,
     Minutes,
+    OutboxMessage,
+    OutboxState,
     Priority,
     Project,
     ProjectStatus,
     Role,
+    ScheduledJob,
+    ScheduleState,
     Task,
     TaskEvent,
     TaskStatus,
@@ -40,15 +46,19 @@ from storage.orm import (
     Base,
     ChatRow,
     JobRow,
+    LeaseRow,
     MeetingRow,
     MemberRow,
     MessageRow,
     MilestoneRow,
     MinutesRow,
+    OutboxRow,
     ProjectRow,
+    ScheduledJobRow,
     TaskEventRow,
     TaskRow,
     WorkerRow,
+    TZDateTime,
 )
 
 D = TypeVar("D")
@@ -157,6 +167,9 @@ class SqlRepository(Generic[D, R]):
         columns = self.row.__table__.columns
         for key, value in filters.items():
             if value is None:
+                continue
+            if key == "id_in":
+                stmt = stmt.where(columns["id"].in_([int(v) for v in value]))
                 continue
             if not _storable(value):
                 raise InvalidInput(f"“{key}”的数值超出范围")
@@ -586,6 +599,307 @@ class SqlWorkerRepository:
             if row is not None:
                 self.session.delete(row)
         self.session.flush()
+
+
+def _insert_for(session: Session) -> Any:
+    """The dialect's INSERT with ON CONFLICT support (SQLite and PostgreSQL both have it)."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert
+    if name == "sqlite":
+        return sqlite.insert
+    raise InvalidInput(f"数据库 {name} 不支持调度所需的 ON CONFLICT")
+
+
+def _column_values(record: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(record):
+        if f.name == "id":
+            continue
+        value = getattr(record, f.name)
+        if isinstance(value, StrEnum):
+            value = value.value
+        elif isinstance(value, list):
+            value = list(value)
+        elif isinstance(value, dict):
+            value = dict(value)
+        out[f.name] = value
+    return out
+
+
+_PLAN_BATCH = 400
+
+
+class SqlScheduleRepository(SqlRepository[ScheduledJob, ScheduledJobRow]):
+    """Filters: ``due_before`` / ``due_after`` (datetime)."""
+
+    domain = ScheduledJob
+    row = ScheduledJobRow
+    enums = {"state": ScheduleState}
+    default_order = "due_at"
+
+    def _special_filter_applies(self, key: str) -> bool:
+        return key in {"due_before", "due_after"}
+
+    def _special_filter(self, stmt: Select[Any], key: str, value: Any) -> Select[Any]:
+        if key == "due_before":
+            return stmt.where(ScheduledJobRow.due_at < value)
+        if key == "due_after":
+            return stmt.where(ScheduledJobRow.due_at >= value)
+        return super()._special_filter(stmt, key, value)
+
+    def plan(self, jobs: Sequence[ScheduledJob]) -> int:
+        if not jobs:
+            return 0
+        insert = _insert_for(self.session)
+        table = ScheduledJobRow.__table__
+        changed = 0
+        unique = list({job.key: job for job in jobs}.values())
+        # One statement, compiled once, run for every row (executemany): a multi-row VALUES
+        # literal would be compiled anew for each batch, which costs more than the work.
+        stmt = insert(ScheduledJobRow)
+        excluded = stmt.excluded
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["key"],
+            set_={
+                "due_at": excluded.due_at,
+                "state": ScheduleState.PENDING.value,
+                "chat_id": excluded.chat_id,
+                "member_id": excluded.member_id,
+                "payload": excluded.payload,
+                "updated_at": excluded.created_at,
+            },
+            where=(
+                (table.c.state == ScheduleState.CANCELLED.value)
+                | (
+                    (table.c.state == ScheduleState.PENDING.value)
+                    & (
+                        (table.c.due_at != excluded.due_at)
+                        | (table.c.chat_id.is_distinct_from(excluded.chat_id))
+                        | (table.c.member_id.is_distinct_from(excluded.member_id))
+                    )
+                )
+            ),
+        ).returning(ScheduledJobRow.id)
+        for start in range(0, len(unique), _PLAN_BATCH):
+            rows = [_column_values(job) for job in unique[start : start + _PLAN_BATCH]]
+            changed += len(self.session.execute(stmt, rows).all())
+        return changed
+
+    def cancel_unplanned(
+        self,
+        *,
+        sources: Sequence[str] | None,
+        kinds: Sequence[str],
+        keep: set[str],
+        after: datetime,
+    ) -> int:
+        stmt = select(ScheduledJobRow.id, ScheduledJobRow.key).where(
+            ScheduledJobRow.state == ScheduleState.PENDING.value,
+            ScheduledJobRow.kind.in_(list(kinds)),
+            ScheduledJobRow.due_at > after,
+        )
+        if sources is not None:
+            if not sources:
+                return 0
+            stmt = stmt.where(ScheduledJobRow.source.in_(list(sources)))
+        ids = [row.id for row in self.session.execute(stmt) if row.key not in keep]
+        for start in range(0, len(ids), _PLAN_BATCH):
+            self.session.execute(
+                update(ScheduledJobRow)
+                .where(
+                    ScheduledJobRow.id.in_(ids[start : start + _PLAN_BATCH]),
+                    ScheduledJobRow.state == ScheduleState.PENDING.value,
+                )
+                .values(state=ScheduleState.CANCELLED.value, updated_at=after)
+                .execution_options(synchronize_session=False)
+            )
+        return len(ids)
+
+    def due(
+        self, now: datetime, limit: int = 100, *, kinds: Sequence[str] | None = None
+    ) -> list[ScheduledJob]:
+        stmt = select(ScheduledJobRow).where(
+            ScheduledJobRow.state == ScheduleState.PENDING.value,
+            ScheduledJobRow.due_at <= now,
+        )
+        if kinds is not None:
+            stmt = stmt.where(ScheduledJobRow.kind.in_(list(kinds)))
+        stmt = stmt.order_by(ScheduledJobRow.due_at, ScheduledJobRow.id).limit(limit)
+        return [self._to_domain(r) for r in self.session.scalars(stmt)]
+
+    def next_due_at(self) -> datetime | None:
+        value: datetime | None = self.session.scalar(
+            select(func.min(ScheduledJobRow.due_at)).where(
+                ScheduledJobRow.state == ScheduleState.PENDING.value
+            )
+        )
+        return value
+
+    def finish(
+        self, job_id: int, *, state: str, now: datetime, result: dict[str, Any] | None = None
+    ) -> bool:
+        outcome = self.session.execute(
+            update(ScheduledJobRow)
+            .where(
+                ScheduledJobRow.id == job_id,
+                ScheduledJobRow.state == ScheduleState.PENDING.value,
+            )
+            .values(state=state, done_at=now, updated_at=now, result=result, error=None)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(outcome, "rowcount", 0) == 1)
+
+
+class SqlOutboxRepository(SqlRepository[OutboxMessage, OutboxRow]):
+    """Filters: ``scheduled`` (bool: produced by a scheduled job rather than a reply)."""
+
+    domain = OutboxMessage
+    row = OutboxRow
+    enums = {"state": OutboxState}
+    default_order = "id"
+
+    def _special_filter_applies(self, key: str) -> bool:
+        return key == "scheduled"
+
+    def _special_filter(self, stmt: Select[Any], key: str, value: Any) -> Select[Any]:
+        if key == "scheduled":
+            return stmt.where(
+                OutboxRow.job_id.is_not(None) if value else OutboxRow.job_id.is_(None)
+            )
+        return super()._special_filter(stmt, key, value)
+
+    def add_once(self, message: OutboxMessage) -> OutboxMessage:
+        if message.key is None:
+            return self.add(message)
+        insert = _insert_for(self.session)
+        new_id = self.session.execute(
+            insert(OutboxRow)
+            .values(_column_values(message))
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(OutboxRow.id)
+        ).scalar()
+        if new_id is not None:
+            return dataclasses.replace(message, id=new_id)
+        row = self.session.scalar(select(OutboxRow).where(OutboxRow.key == message.key))
+        assert row is not None
+        return self._to_domain(row)
+
+    def claim_many(
+        self, message_ids: Sequence[int], now: datetime, lease_until: datetime
+    ) -> set[int]:
+        if not message_ids:
+            return set()
+        rows = self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id.in_(list(message_ids)), self._claimable(now))
+            .values(
+                state=OutboxState.SENDING.value,
+                next_attempt_at=lease_until,
+                attempts=OutboxRow.attempts + 1,
+            )
+            .returning(OutboxRow.id)
+            .execution_options(synchronize_session=False)
+        )
+        return {int(r) for r in rows.scalars()}
+
+    def mark(self, message_ids: Sequence[int], **values: Any) -> None:
+        if not message_ids:
+            return
+        clean = {k: (v.value if isinstance(v, StrEnum) else v) for k, v in values.items()}
+        self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id.in_(list(message_ids)))
+            .values(**clean)
+            .execution_options(synchronize_session=False)
+        )
+
+    @staticmethod
+    def _claimable(now: datetime) -> Any:
+        return or_(
+            (OutboxRow.state == OutboxState.PENDING.value)
+            & or_(OutboxRow.next_attempt_at.is_(None), OutboxRow.next_attempt_at <= now),
+            (OutboxRow.state == OutboxState.SENDING.value) & (OutboxRow.next_attempt_at <= now),
+        )
+
+    def claimable(
+        self, now: datetime, limit: int = 100, ids: Sequence[int] | None = None
+    ) -> list[OutboxMessage]:
+        stmt = select(OutboxRow).where(self._claimable(now))
+        if ids is not None:
+            if not ids:
+                return []
+            stmt = stmt.where(OutboxRow.id.in_(list(ids)))
+        stmt = stmt.order_by(OutboxRow.id).limit(limit)
+        return [self._to_domain(r) for r in self.session.scalars(stmt)]
+
+    def claim(self, message_id: int, now: datetime, lease_until: datetime) -> bool:
+        result = self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == message_id, self._claimable(now))
+            .values(
+                state=OutboxState.SENDING.value,
+                next_attempt_at=lease_until,
+                attempts=OutboxRow.attempts + 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+    def parts_sent_since(self, bucket: str, since: datetime) -> int:
+        total = self.session.scalar(
+            select(func.coalesce(func.sum(OutboxRow.parts_sent), 0)).where(
+                OutboxRow.bucket == bucket, OutboxRow.sent_at >= since
+            )
+        )
+        return int(total or 0)
+
+
+class SqlLeaseRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def acquire(self, name: str, holder: str, now: datetime, until: datetime) -> bool:
+        result = self.session.execute(
+            update(LeaseRow)
+            .where(
+                LeaseRow.name == name, or_(LeaseRow.holder == holder, LeaseRow.expires_at <= now)
+            )
+            .values(
+                holder=holder,
+                expires_at=until,
+                acquired_at=case(
+                    (LeaseRow.holder == holder, LeaseRow.acquired_at),
+                    # typed, so that it is stored as UTC like every other datetime
+                    else_=literal(now, type_=TZDateTime()),
+                ),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(result, "rowcount", 0) == 1:
+            return True
+        insert = _insert_for(self.session)
+        inserted = self.session.execute(
+            insert(LeaseRow)
+            .values(name=name, holder=holder, expires_at=until, acquired_at=now)
+            .on_conflict_do_nothing(index_elements=["name"])
+            .returning(LeaseRow.name)
+        )
+        return inserted.scalar() is not None
+
+    def release(self, name: str, holder: str) -> None:
+        self.session.execute(
+            update(LeaseRow)
+            .where(LeaseRow.name == name, LeaseRow.holder == holder)
+            .values(expires_at=LeaseRow.acquired_at)
+            .execution_options(synchronize_session=False)
+        )
+
+    def holder(self, name: str, now: datetime) -> str | None:
+        row = self.session.get(LeaseRow, name)
+        if row is None or row.expires_at <= now:
+            return None
+        return row.holder
 
 
 class SqlMinutesRepository(SqlRepository[Minutes, MinutesRow]):

@@ -18,12 +18,15 @@ from storage.repositories import (
     SqlAuditRepository,
     SqlChatRepository,
     SqlJobRepository,
+    SqlLeaseRepository,
     SqlMeetingRepository,
     SqlMemberRepository,
     SqlMessageRepository,
     SqlMilestoneRepository,
     SqlMinutesRepository,
+    SqlOutboxRepository,
     SqlProjectRepository,
+    SqlScheduleRepository,
     SqlTaskRepository,
     SqlWorkerRepository,
 )
@@ -73,6 +76,9 @@ class SqlUnitOfWork:
         self.history = SqlHistoryRepository(self.session)
         self.milestones = SqlMilestoneRepository(self.session)
         self.workers = SqlWorkerRepository(self.session)
+        self.schedule = SqlScheduleRepository(self.session)
+        self.outbox = SqlOutboxRepository(self.session)
+        self.leases = SqlLeaseRepository(self.session)
         self.minutes = SqlMinutesRepository(self.session)
         return self
 

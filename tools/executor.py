@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +31,7 @@ from tools.undo import apply_undo, record_state
 from tools.validation import validate_call
 from tools.vocabulary import TOOLS, ToolArgs
 
-__all__ = ["ActionRun", "CallContext", "Executor", "ExecutorConfig", "ToolResult"]
+__all__ = ["ActionRun", "CallContext", "ChangeObserver", "Executor", "ExecutorConfig", "ToolResult"]
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +96,23 @@ class ToolResult:
         return cls(tool=tool, ok=False, args=args, error=exc.to_dict())
 
 
+ChangeObserver = Callable[[UnitOfWork, list[str]], object]
+"""Told, inside the unit of work of a change, which records it touched (``task:5``,
+``meeting:12``, ``chat:3``…), so that what depends on them (reminders) commits with it."""
+
+_CHANGED_KINDS = {"task", "meeting", "milestone", "project"}
+
+
+def _changed(kind: str | None, record: dict[str, Any] | None) -> list[str]:
+    if record is None:
+        return []
+    if kind in _CHANGED_KINDS and record.get("id") is not None:
+        return [f"{kind}:{record['id']}"]
+    if kind == "reminders" and record.get("chat_id") is not None:
+        return [f"chat:{record['chat_id']}"]
+    return []
+
+
 def _canonical(args: dict[str, Any]) -> str:
     return json.dumps(args, sort_keys=True, ensure_ascii=False, default=str)
 
@@ -111,12 +128,23 @@ class Executor:
         config: ExecutorConfig,
         policy: PermissionPolicy | None = None,
         handlers: Mapping[str, Handler] | None = None,
+        observers: Sequence[ChangeObserver] = (),
     ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
         self._config = config
         self._policy: PermissionPolicy = policy or RolePolicy()
         self._handlers: dict[str, Handler] = {**CORE_HANDLERS, **(handlers or {})}
+        self._observers: list[ChangeObserver] = list(observers)
+
+    def observe(self, observer: ChangeObserver) -> None:
+        """Add an observer of applied changes (set up by the composition root)."""
+        self._observers.append(observer)
+
+    def _tell(self, uow: UnitOfWork, changed: list[str]) -> None:
+        if changed:
+            for observer in self._observers:
+                observer(uow, changed)
 
     def register(self, tool: str, handler: Handler) -> None:
         """Add the handler of a tool backed by a service (set up by the composition root)."""
@@ -177,6 +205,7 @@ class Executor:
                     raise PermissionDenied("只有操作人本人、项目经理或管理员可以撤销")
                 now = self._clock.now()
                 described = apply_undo(uow, entry.undo, actor_member, now)
+                self._tell(uow, _changed(entry.undo.get("kind"), entry.undo))
                 entry.undone_at = now
                 entry.undone_by_id = actor_member.id
                 uow.audit.update(entry)
@@ -300,6 +329,7 @@ class Executor:
                 if replayed is not None:
                     return replayed
             applied = handler(scope, parsed)
+            self._tell(uow, _changed(applied.kind, applied.record))
             result = ToolResult(
                 tool=tool,
                 ok=True,

@@ -75,11 +75,29 @@ function selectChat() {
   $("chat-title").textContent = state.chat ? state.chat.name : "群聊";
 }
 
-function renderMessages(items) {
+// What the scheduler sent to this chat (reminders, alerts, summaries), from the outbox.
+function outboxNode(o) {
+  const li = el("li", "msg outbox");
+  li.dataset.outboxId = String(o.id);
+  const who = (o.mention_all ? ["@所有人"] : []).concat(o.mentions.map((p) => `@${p.name}`));
+  li.append(el("div", "who", `群秘 · ${fmt(o.sent_at || o.created_at)}${o.state === "sent" ? "" : " · 待发送"}`));
+  const c = el("div", `card ${o.kind}`, who.length ? `${o.text}\n${who.join(" ")}` : o.text);
+  c.setAttribute("data-kind", o.kind);
+  li.append(c);
+  return li;
+}
+
+function renderMessages(items, sent) {
   const list = $("messages");
   const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 60;
   const nodes = [];
-  for (const m of items.slice().reverse()) {
+  const byTime = (a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0);
+  const timeline = items.map((m) => ({ at: m.received_at, m }))
+    .concat((sent || []).map((o) => ({ at: o.sent_at || o.created_at, o })))
+    .sort(byTime);
+  for (const entry of timeline) {
+    if (entry.o) { nodes.push(outboxNode(entry.o)); continue; }
+    const m = entry.m;
     const sender = state.members.get(m.sender_id);
     const name = sender ? sender.display_name : "?";
     const li = el("li", `msg${name === state.me ? " mine" : ""}`);
@@ -143,12 +161,13 @@ function renderMeetings(items) {
 
 async function refresh() {
   try {
-    const [messages, tasks, meetings] = await Promise.all([
+    const [messages, sent, tasks, meetings] = await Promise.all([
       state.chat ? api(`/messages?chat_id=${state.chat.id}&limit=100`) : Promise.resolve({ items: [] }),
+      state.chat ? api(`/outbox?chat_id=${state.chat.id}&scheduled=true&limit=50`) : Promise.resolve({ items: [] }),
       api("/tasks?limit=200&order=-id"),
       api("/meetings?limit=200"),
     ]);
-    renderMessages(messages.items);
+    renderMessages(messages.items, sent.items);
     await refreshRisk();
     renderTasks(tasks.items);
     renderMeetings(meetings.items);

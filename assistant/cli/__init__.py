@@ -30,6 +30,7 @@ _COMMAND_MODULES = (
     "assistant.cli.evalparse",
     "assistant.cli.transcribe",
     "assistant.cli.channels",
+    "assistant.cli.reminders",
     "assistant.cli.memorycmd",
     "assistant.cli.risk",
     "assistant.cli.summarize",

@@ -69,6 +69,10 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
             return
         redis = Redis.from_url(settings.redis_url)
         console.print(f"群秘 worker 已启动（引擎：{q.engine.name}），按 Ctrl+C 退出")
+        # Every worker runs the scheduler; the Redis lease lets one of them tick at a time.
+        loops = [] if burst else q.background()
+        for loop in loops:
+            loop.start()
         index_loop = q.memory.loop() if q.memory is not None and not burst else None
         if index_loop is not None:  # the history is indexed by the workers too
             index_loop.start()
@@ -77,6 +81,8 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
             if burst and q.memory is not None:
                 q.memory.indexer.drain(max_seconds=120)
         finally:
+            for loop in reversed(loops):
+                loop.stop()
             if index_loop is not None:
                 index_loop.stop()
             q.close()

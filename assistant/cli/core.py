@@ -25,14 +25,18 @@ ActorOpt = Annotated[str, typer.Option("--as", "-a", help="谁在操作（成员
 JsonOpt = Annotated[bool, typer.Option("--json", help="输出 JSON")]
 
 
-def _qunmi(with_engine: bool = False) -> Qunmi:
-    """Wire the app; record commands skip loading a message engine."""
+def _qunmi(with_engine: bool = False, now: str | None = None) -> Qunmi:
+    """Wire the app; record commands skip loading a message engine. ``now`` (``--now``) fixes
+    the clock."""
     from assistant.bootstrap import bootstrap
+    from assistant.cli.batch import parse_now
+    from assistant.clock import FixedClock
     from assistant.errors import QunmiError
     from assistant.settings import Settings
 
+    clock = FixedClock(parse_now(now)) if now is not None else None
     try:
-        return bootstrap(Settings(), engine=None if with_engine else _Idle())
+        return bootstrap(Settings(), engine=None if with_engine else _Idle(), clock=clock)
     except QunmiError as exc:
         _fail(exc.reason)
 
@@ -188,6 +192,9 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
                 help="发送人（成员名字）；不填时用本机登录名",
             ),
         ] = None,
+        now: Annotated[
+            str | None, typer.Option("--now", help="消息的时间（ISO 8601，带偏移）；默认为现在")
+        ] = None,
         as_json: JsonOpt = False,
     ) -> None:
         """以某人的身份往群里发一条消息，走与 API 相同的路径，打印群秘的回复卡片。"""
@@ -195,7 +202,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         from assistant.services.inbox import Inbound
 
         sender = _sender_name(sender)
-        q = _qunmi(with_engine=True)
+        q = _qunmi(with_engine=True, now=now)
         try:
             message, _ = q.inbox.receive(
                 Inbound(channel="cli", chat=chat, sender=sender, text=text)

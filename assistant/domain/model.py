@@ -253,6 +253,90 @@ class Job:
     meeting_id: int | None = None
 
 
+class ScheduleState(StrEnum):
+    """A scheduled job's life: pending → done, or cancelled (its cause went away), or, after its
+    retries, failed; ``expired`` when it came too late to make sense (a reminder for a meeting
+    that is over)."""
+
+    PENDING = "pending"
+    DONE = "done"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    FAILED = "failed"
+
+
+@dataclass(slots=True)
+class ScheduledJob:
+    """One piece of scheduled work: what (``kind``), when (``due_at``), for whom (``chat_id``,
+    ``member_id``), because of what (``source``, e.g. ``meeting:12``), under a unique ``key`` so
+    that planning it twice stores it once."""
+
+    kind: str
+    key: str
+    due_at: datetime
+    created_at: datetime
+    id: int | None = None
+    source: str | None = None
+    chat_id: int | None = None
+    member_id: int | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+    state: ScheduleState = ScheduleState.PENDING
+    attempts: int = 0
+    error: str | None = None
+    updated_at: datetime | None = None
+    done_at: datetime | None = None
+    result: dict[str, Any] | None = None
+
+
+class OutboxState(StrEnum):
+    """An outgoing message: pending → sending (claimed, with a lease) → sent; a failed send goes
+    back to pending with a backoff; after its retries it is ``dead`` (kept, visible, retryable)."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DEAD = "dead"
+
+
+@dataclass(slots=True)
+class Recipient:
+    """Someone a message addresses: by WeCom userid where known, by name otherwise."""
+
+    name: str
+    member_id: int | None = None
+    userid: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "member_id": self.member_id, "userid": self.userid}
+
+
+@dataclass(slots=True)
+class OutboxMessage:
+    """A message Qunmi sends, stored before it is sent and marked sent once."""
+
+    kind: str
+    text: str
+    created_at: datetime
+    id: int | None = None
+    key: str | None = None  # unique when set: the same cause never stores two messages
+    chat_id: int | None = None
+    chat_name: str | None = None
+    message_id: int | None = None  # the inbox message this answers
+    job_id: int | None = None  # the scheduled job that produced it
+    mentions: list[dict[str, Any]] = field(default_factory=list)  # Recipient dicts
+    mention_all: bool = False
+    images: list[str] = field(default_factory=list)  # PNG files sent after the text
+    coalescible: bool = False  # may share one channel message with others for the same chat
+    state: OutboxState = OutboxState.PENDING
+    attempts: int = 0
+    parts_sent: int = 0
+    next_attempt_at: datetime | None = None
+    channel: str | None = None
+    bucket: str | None = None
+    error: str | None = None
+    sent_at: datetime | None = None
+
+
 @dataclass(slots=True)
 class Minutes:
     """Stored minutes of a meeting (or of a stretch of chat), linked to the meeting.

@@ -41,10 +41,10 @@ from assistant.ports import (
     AppliedCall,
     Clock,
     Engine,
-    Notifier,
     OutgoingCard,
 )
 from assistant.services.cards import render_results
+from assistant.services.outbox import Outbox
 from assistant.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from tools.executor import ActionRun, CallContext, Executor, ToolResult
 
@@ -389,7 +389,7 @@ class ProcessorConfig:
 
 
 class MessageProcessor:
-    """Processes one stored message: engine → executor → cards → notifier.
+    """Processes one stored message: engine → executor → cards → outbox.
 
     Safe to call more than once for the same message (a retry, a redelivery, two workers):
     a claimed message is processed by one caller, a finished one returns its stored outcome,
@@ -404,7 +404,7 @@ class MessageProcessor:
         executor: Executor,
         clock: Clock,
         config: ProcessorConfig,
-        notifier: Notifier | None = None,
+        outbox: Outbox | None = None,
         transcribe: Callable[[Message], str] | None = None,
         replies: Sequence[CardReplies] = (),
     ) -> None:
@@ -413,7 +413,7 @@ class MessageProcessor:
         self._executor = executor
         self._clock = clock
         self._config = config
-        self._notifier = notifier
+        self._outbox = outbox
         self._transcribe = transcribe
         self._replies = list(replies)
         self.identity = ProcessIdentity.current()
@@ -674,6 +674,7 @@ class MessageProcessor:
             cards=[{"text": c.text, "kind": c.kind, "mentions": list(c.mentions)} for c in cards],
             engine=engine_name,
         )
+        queued: list[int] = []
         with self._uow_factory() as uow:
             stored = uow.messages.get(message_id)
             assert stored is not None
@@ -689,23 +690,30 @@ class MessageProcessor:
             stored.processed_at = self._clock.now()
             stored.next_attempt_at = None
             uow.messages.update(stored)
-            uow.commit()
-        if self._notifier is not None:
-            chat_name = incoming.chat
-            for card in cards:
-                try:
-                    self._notifier.send(
-                        OutgoingCard(
-                            text=card.text,
-                            chat=chat_name,
-                            mentions=card.mentions,
-                            kind=card.kind,
-                            chat_id=message.chat_id,
-                            message_id=message_id,
-                        )
+            if self._outbox is not None:
+                # The replies are stored with the message's outcome, in one transaction:
+                # a message done is a message whose replies will be sent.
+                for i, card in enumerate(cards):
+                    queued_card = OutgoingCard(
+                        text=card.text,
+                        chat=incoming.chat,
+                        mentions=card.mentions,
+                        kind=card.kind,
+                        chat_id=message.chat_id,
+                        message_id=message_id,
                     )
-                except Exception:  # noqa: BLE001 - a failed reply must not undo the work
-                    log.exception("sending a reply card for message %s failed", message_id)
+                    row = self._outbox.put(
+                        uow, queued_card, now=stored.processed_at, key=f"reply:{message_id}:{i}"
+                    )
+                    if row.id is not None:
+                        queued.append(row.id)
+            uow.commit()
+        if self._outbox is not None and queued:
+            try:
+                self._outbox.deliver(queued)
+            except Exception:  # noqa: BLE001 - a failed send stays in the outbox for a retry
+                log.exception("sending the replies to message %s failed", message_id)
+            self._outbox.wake()
         return outcome
 
     def _card_reply(

@@ -104,7 +104,8 @@ def test_task_from_tool_call_is_applied_and_recorded(
     assert fed_back["ok"] is True and fed_back["record"]["assignee"] == "王磊"
     texts = [c["text"] for c in outcome.cards]
     assert "出登录页设计稿" in texts[0] and texts[-1] == "已给王磊建了任务，周五 18:00 截止。"
-    assert [c.text for c in notifier.sent] == texts
+    # What went out is what the chat shows, the assignee (no WeCom userid) @-ed by name.
+    assert [c.text for c in notifier.sent] == [texts[0] + "\n@王磊", *texts[1:]]
     llm = stored_result(q, outcome.message_id)["llm"]
     assert llm["turns"] == 2 and llm["model"] == "scripted-1" and llm["prompt"] == "agent_system"
     assert llm["prompt_tokens"] == 120 + 150 and llm["completion_tokens"] == 30 + 12

@@ -1,13 +1,16 @@
-"""The group robot: markdown split at 4096 bytes on lines, 20 a minute per robot, never dropped."""
+"""The group robot sender: markdown cut at 4096 bytes on lines, mentions, refusals; its rate
+limit and retries live in the outbox (tests/integration/test_outbox.py)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
+
+import pytest
 
 from assistant.adapters.wecom.client import WeComClient
 from assistant.adapters.wecom.robot import WeComRobotNotifier, split_markdown
 from assistant.clock import FixedClock
+from assistant.errors import ChannelError
 from assistant.ports import OutgoingCard
 from tests.conftest import NOW
 from tests.wecom_fakes import AGENT_ID, CORP_ID, ROBOT_KEY, SECRET, FakeWeComAPI
@@ -28,66 +31,37 @@ def test_split_on_line_boundaries_within_the_byte_limit() -> None:
     assert "".join(pieces) == long_line and all(len(p.encode()) <= 4096 for p in pieces)
 
 
-def test_rate_limit_queues_and_sends_everything_in_order(tmp_path: Path) -> None:
-    api = FakeWeComAPI()
-    clock = FixedClock(NOW)
-    robot = WeComRobotNotifier(
-        keys=[ROBOT_KEY],
-        clock=clock,
-        api_base=BASE,
-        transport=api.transport(),
-        spool=tmp_path / "q.json",
-    )
-    for i in range(45):
-        robot.send(OutgoingCard(text=f"提醒 {i}", kind="reminder"))
-    assert robot.pump() == 20 and robot.pending() == 25
-    clock.advance(timedelta(seconds=30))
-    assert robot.pump() == 0  # still inside the same minute
-    assert 29 < (robot.next_slot_in() or 0) <= 30
-    clock.advance(timedelta(seconds=31))
-    assert robot.pump() == 20
-    clock.advance(timedelta(seconds=61))
-    assert robot.pump() == 5 and robot.pending() == 0
-    assert [m["markdown"]["content"] for m in api.robot] == [f"提醒 {i}" for i in range(45)]
-    assert {m["key"] for m in api.robot} == {ROBOT_KEY}
-
-
-def test_failures_stay_queued_and_the_queue_survives_a_restart(tmp_path: Path) -> None:
-    api = FakeWeComAPI(robot_errors=[45009])
-    clock = FixedClock(NOW)
-    spool = tmp_path / "q.json"
-    robot = WeComRobotNotifier(
-        keys=[ROBOT_KEY], clock=clock, api_base=BASE, transport=api.transport(), spool=spool
-    )
-    robot.send(OutgoingCard(text="会议 10 分钟后开始", kind="reminder"))
-    robot.send(OutgoingCard(text="任务逾期", kind="alert"))
-    assert robot.pump() == 0 and robot.pending() == 2  # WeCom said "too many": kept
-    # the process dies; a new one reads the queue back
-    again = WeComRobotNotifier(
-        keys=[ROBOT_KEY], clock=clock, api_base=BASE, transport=api.transport(), spool=spool
-    )
-    assert again.pending() == 2
-    clock.advance(timedelta(seconds=61))
-    assert again.pump() == 2
-    assert [m["markdown"]["content"] for m in api.robot] == ["会议 10 分钟后开始", "任务逾期"]
-    assert again.pending() == 0 and ROBOT_KEY not in repr(again)
-
-
-def test_robot_bound_to_a_chat() -> None:
+def test_robot_bound_to_a_chat_and_mentions() -> None:
     api = FakeWeComAPI()
     robot = WeComRobotNotifier(
-        keys=["default-key", "官网改版群=site-key"],
-        clock=FixedClock(NOW),
-        api_base=BASE,
-        transport=api.transport(),
+        keys=["default-key", "官网改版群=site-key"], api_base=BASE, transport=api.transport()
     )
     robot.send(OutgoingCard(text="a", chat="官网改版群"))
     robot.send(OutgoingCard(text="b", chat="别的群", mentions=["wanglei"]))
-    robot.pump()
-    assert [(m["key"], m["markdown"]["content"]) for m in api.robot] == [
-        ("default-key", "b\n<@wanglei>"),
-        ("site-key", "a"),
+    robot.send(OutgoingCard(text="c", chat="别的群", mentions=["wanglei"], mention_all=True))
+    assert [(m["key"], m["msgtype"]) for m in api.robot] == [
+        ("site-key", "markdown"),
+        ("default-key", "markdown"),
+        ("default-key", "text"),
     ]
+    assert api.robot[1]["markdown"]["content"] == "b\n<@wanglei>"
+    assert api.robot[2]["text"] == {"content": "c", "mentioned_list": ["wanglei", "@all"]}
+    assert robot.delivery(OutgoingCard(text="x", mention_all=True)).max_bytes == 2048
+    assert robot.delivery(OutgoingCard(text="x")).max_bytes == 4096
+    assert "default-key" not in robot.delivery(OutgoingCard(text="x")).bucket  # type: ignore[operator]
+
+
+def test_refusals_raise_with_the_wait_wecom_asks_for() -> None:
+    api = FakeWeComAPI(robot_errors=[45009, 93000])
+    robot = WeComRobotNotifier(keys=[ROBOT_KEY], api_base=BASE, transport=api.transport())
+    with pytest.raises(ChannelError) as busy:
+        robot.send(OutgoingCard(text="会议 10 分钟后开始", kind="reminder"))
+    assert busy.value.details["retry_after"] == 60.0
+    with pytest.raises(ChannelError) as other:
+        robot.send(OutgoingCard(text="会议 10 分钟后开始", kind="reminder"))
+    assert "retry_after" not in other.value.details and ROBOT_KEY not in other.value.reason
+    robot.send(OutgoingCard(text="会议 10 分钟后开始", kind="reminder"))
+    assert [m["markdown"]["content"] for m in api.robot] == ["会议 10 分钟后开始"]
 
 
 def test_client_caches_the_token_and_refreshes_when_rejected() -> None:

@@ -169,6 +169,10 @@ class WeComClient:
             url = f"{self._base}/cgi-bin/message/send"
             body["touser"] = touser or "@all"
             body["agentid"] = int(self.agent_id) if self.agent_id.isdigit() else self.agent_id
+            # A send the outbox repeats because it died before recording the first one is
+            # dropped by WeCom itself (same content to the same users within 30 minutes).
+            body["enable_duplicate_check"] = 1
+            body["duplicate_check_interval"] = 1800
         response = self._with_token(
             lambda token: self._http.post(url, params={"access_token": token}, json=body), "发消息"
         )

@@ -1,9 +1,10 @@
-"""Outbound: reply cards back to where the message came from.
+"""Outbound: cards from the outbox to where their chat lives.
 
 ``ChannelNotifier`` looks the card's chat up and picks the way out: the app's message-send API
 for app chats, the AI bot's response URL for bot chats, the group robot for reminders and alerts
-(and whenever nothing else reaches the chat). Console chats read their cards from the inbox, so
-nothing is sent for them.
+(and whenever nothing else reaches the chat). Console chats read their cards from the outbox, so
+nothing leaves the process for them. Every send either goes out or raises ``ChannelError``; the
+outbox keeps the card and tries again.
 """
 
 from __future__ import annotations
@@ -14,24 +15,21 @@ from typing import Any
 
 from assistant.adapters.wecom.client import WeComClient
 from assistant.adapters.wecom.intake import APP_CHANNEL, BOT_CHANNEL
-from assistant.adapters.wecom.robot import WeComRobotNotifier, split_markdown
+from assistant.adapters.wecom.robot import (
+    TEXT_LIMIT_BYTES,
+    WeComRobotNotifier,
+    card_markdown,
+)
 from assistant.domain import Chat
-from assistant.errors import ChannelError
-from assistant.ports import Notifier, OutgoingCard
+from assistant.ports import Delivery, Notifier, OutgoingCard
 from assistant.unit_of_work import UnitOfWorkFactory
 
-__all__ = ["ChannelNotifier", "Route", "WeComAppNotifier", "card_markdown"]
+__all__ = ["APP_MARKDOWN_LIMIT_BYTES", "ChannelNotifier", "Route", "WeComAppNotifier"]
 
 log = logging.getLogger(__name__)
 
-_ROBOT_KINDS = {"reminder", "alert"}
-
-
-def card_markdown(card: OutgoingCard) -> str:
-    text = card.text
-    if card.mentions:
-        text += "\n" + " ".join(f"<@{m}>" for m in card.mentions)
-    return text
+_ROBOT_KINDS = {"reminder", "alert", "report"}
+APP_MARKDOWN_LIMIT_BYTES = 2048  # message/send and appchat/send: markdown up to 2048 bytes
 
 
 class WeComAppNotifier:
@@ -44,9 +42,12 @@ class WeComAppNotifier:
     def send_to(
         self, card: OutgoingCard, *, touser: str | None = None, chat_id: str | None = None
     ) -> None:
-        for piece in split_markdown(card_markdown(card)):
-            self._client.send_markdown(piece, touser=touser, chat_id=chat_id)
-            self.sent.append((touser or chat_id or "", piece))
+        """One markdown message (the outbox has cut the card to fit)."""
+        if not card.text:
+            return
+        content = card_markdown(card)
+        self._client.send_markdown(content, touser=touser, chat_id=chat_id)
+        self.sent.append((touser or chat_id or "", content))
 
     def send(self, card: OutgoingCard) -> None:
         """A card without a route goes to every user of the app (``@all``)."""
@@ -106,42 +107,60 @@ class ChannelNotifier:
         payload = dict(latest[0].payload) if latest else {}
         return Route(channel=chat.channel, external_id=chat.external_id or "", payload=payload)
 
+    def delivery(self, card: OutgoingCard) -> Delivery:
+        """How ``card`` would leave (the outbox asks first, for limits and coalescing)."""
+        return self._plan(card)[0]
+
+    def _plan(self, card: OutgoingCard) -> tuple[Delivery, Route | None]:
+        route = self.route(card.chat, card.message_id)
+        if self._robot is not None and card.kind in _ROBOT_KINDS:
+            return self._robot.delivery(card), route
+        if route is not None and route.channel == BOT_CHANNEL:
+            if route.payload.get("response_url") and self._client is not None:
+                return Delivery(channel="bot", max_bytes=TEXT_LIMIT_BYTES * 2), route
+            if self._robot is not None:
+                return self._robot.delivery(card), route
+            return Delivery(channel="unreachable", external=False), route
+        if route is not None and route.channel == APP_CHANNEL:
+            if self._app is None:
+                return Delivery(channel="unreachable", external=False), route
+            return (
+                Delivery(
+                    channel="app",
+                    bucket=f"app:{route.external_id}"[:80],
+                    per_minute=20,
+                    max_bytes=APP_MARKDOWN_LIMIT_BYTES,
+                ),
+                route,
+            )
+        return Delivery(channel="console", external=False), route
+
     def send(self, card: OutgoingCard) -> None:
         if self._inner is not None:
             self._inner.send(card)
-        route = self.route(card.chat, card.message_id)
-        if card.kind in _ROBOT_KINDS and self._robot is not None:
+        delivery, route = self._plan(card)
+        if delivery.channel == "robot":
+            assert self._robot is not None
             self._robot.send(card)
             return
-        if route is None or route.channel not in (APP_CHANNEL, BOT_CHANNEL):
-            if self._robot is not None and card.kind in _ROBOT_KINDS:
-                self._robot.send(card)
+        if delivery.channel == "bot":
+            assert route is not None and self._client is not None
+            url = str(route.payload.get("response_url"))
+            self._client.post_json(
+                url, {"msgtype": "markdown", "markdown": {"content": card_markdown(card)}}
+            )
             return
+        if delivery.channel == "unreachable" and not self._warned_no_app:
+            # Once per process: every reply would say the same thing.
+            self._warned_no_app = True
+            log.warning(
+                "cards for WeCom chats stay in the outbox only: set QUNMI_WECOM__SECRET / "
+                "AGENT_ID (app chats) or QUNMI_WECOM__ROBOT_KEYS"
+            )
+        if delivery.channel != "app":
+            return
+        assert route is not None and self._app is not None
         kind, _, ident = route.external_id.partition(":")
-        if route.channel == BOT_CHANNEL:
-            url = route.payload.get("response_url")
-            if url and self._client is not None:
-                try:
-                    self._client.post_json(
-                        str(url),
-                        {"msgtype": "markdown", "markdown": {"content": card_markdown(card)}},
-                    )
-                    return
-                except ChannelError as exc:
-                    log.warning("bot reply through the response URL failed (%s)", exc.reason)
-            if self._robot is not None:
-                self._robot.send(card)
-                return
-            log.warning("card for a bot chat not sent: no response URL and no group robot")
-            return
-        if self._app is None:
-            if not self._warned_no_app:
-                # Once per process: every reply would say the same thing.
-                self._warned_no_app = True
-                log.warning(
-                    "cards for app chats are not sent: QUNMI_WECOM__SECRET / AGENT_ID not set"
-                )
-            return
         if kind == "chat":
             self._app.send_to(card, chat_id=ident)
         else:

@@ -35,7 +35,7 @@ class WeComParts:
 
     def close(self) -> None:
         if self.robot is not None:
-            self.robot.stop()
+            self.robot.close()
         if self.client is not None:
             self.client.close()
 
@@ -98,12 +98,9 @@ def build_wecom(
     if w.robot_keys:
         parts.robot = WeComRobotNotifier(
             keys=[k.get_secret_value() for k in w.robot_keys],
-            clock=clock,
             api_base=w.api_base,
             transport=transport,
-            spool=settings.data_dir / "robot-queue.json",
         )
-        parts.robot.start()
     if parts.client is not None or parts.robot is not None:
         parts.notifier = ChannelNotifier(
             uow_factory=uow_factory,
