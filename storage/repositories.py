@@ -57,8 +57,8 @@ from storage.orm import (
     ScheduledJobRow,
     TaskEventRow,
     TaskRow,
-    WorkerRow,
     TZDateTime,
+    WorkerRow,
 )
 
 D = TypeVar("D")
