@@ -72,7 +72,7 @@ def find_cjk_font(override: Path | None = None) -> CjkFont:
 def _packaged() -> Path | None:
     """The font file of the ``noto-cjk-sans-otc`` package, when installed."""
     try:
-        import noto_cjk_sans_otc  # type: ignore[import-untyped]
+        import noto_cjk_sans_otc
     except ImportError:
         return None
     path = Path(str(noto_cjk_sans_otc.FONT_PATH))
