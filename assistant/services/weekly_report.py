@@ -1,7 +1,8 @@
 """The ``weekly_report`` kind of scheduled work: every week, on ``weekday`` at ``at`` (a day
 off moves it to the next workday), the weekly report of each active project goes to each of
 its chats — the card, then the charts as image messages — through the outbox. A chat turns it
-off with ``set_reminders weekly_report``.
+off with ``set_reminders weekly_report``; a project with no tasks and no meetings yet gets
+none.
 
 A group sees the report, so budgets are never in it (they are for PMs and admins, who ask
 for the report themselves).
@@ -109,6 +110,11 @@ class WeeklyReports:
                 project=project, now=job.due_at, show_budget=False, uow=ctx.uow
             ),
         )
+        t = report.data["tasks"]
+        if not (t["total"] or t["cancelled"] or report.data["meetings_held"]):
+            # Like the daily summary with nothing overdue: a project without any work yet
+            # gets no report of zeros.
+            return RunOutcome(note="项目里还没有任务和会议，本周不发周报")
         chat = ctx.chat(job.chat_id)
         card = OutgoingCard(
             text=report.card,

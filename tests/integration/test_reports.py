@@ -37,7 +37,7 @@ from assistant.insight.reports import render_weekly_card
 from assistant.services.cards import render_result
 from assistant.settings import Settings
 from tests.conftest import TZ
-from tests.doubles import RecordingNotifier, ScriptedEngine
+from tests.doubles import RecordingNotifier
 from tools.executor import CallContext, ToolResult
 
 REPORT_AT = datetime(2026, 11, 30, 9, 0, tzinfo=TZ)  # Monday 09:00: the period is 11-23 09:00 on
@@ -58,7 +58,7 @@ def call(q: Qunmi, clock: FixedClock, when: datetime, tool: str, actor: str, **a
 def week(settings: Settings) -> Iterator[tuple[Qunmi, FixedClock]]:
     """The project's history; the comments give each task's part in the figures."""
     clock = FixedClock(at(20, 10))
-    q = bootstrap(settings, clock=clock, engine=ScriptedEngine(), notifier=RecordingNotifier())
+    q = bootstrap(settings, clock=clock, notifier=RecordingNotifier())  # the rule engine
     with q.uow_factory() as uow:
         pm = uow.members.add(Member(display_name="张三", role=Role.PM, created_at=clock.at))
         wang = uow.members.add(Member(display_name="王磊", created_at=clock.at))
@@ -76,7 +76,14 @@ def week(settings: Settings) -> Iterator[tuple[Qunmi, FixedClock]]:
             )
         )
         chat = uow.chats.add(
-            Chat(name="官网群", project_id=project.id, member_ids=ids, created_at=clock.at)
+            Chat(
+                name="官网群",
+                channel="api",
+                external_id="官网群",
+                project_id=project.id,
+                member_ids=ids,
+                created_at=clock.at,
+            )
         )
         other = uow.chats.add(Chat(name="闲聊群", member_ids=ids, created_at=clock.at))
         uow.milestones.add(
@@ -500,3 +507,20 @@ def test_png_is_a_real_image_stream() -> None:
         if kind == b"IEND":
             break
     assert b"IHDR" in chunks and len(zlib.decompress(chunks[b"IDAT"])) > 100_000
+
+
+def test_saying_it_in_the_group_sends_the_card_and_the_chart_images(api: TestClient) -> None:
+    r = api.post("/messages", json={"chat": "官网群", "sender": "王磊", "text": "出一下周报"})
+    assert r.status_code == 200, r.text
+    (result,) = r.json()["results"]
+    assert result["tool"] == "report" and result["ok"], result
+    assert result["summary"]["tasks"]["overdue"] == 2
+    outbox = api.get("/outbox", params={"kind": "report"}).json()["items"]
+    assert len(outbox) == 1
+    assert "「官网改版」周报" in outbox[0]["text"]
+    assert [Path(p).name for p in outbox[0]["images"]] == [
+        "status.png",
+        "gantt.png",
+        "burndown.png",
+        "members.png",
+    ]
