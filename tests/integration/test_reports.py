@@ -524,3 +524,55 @@ def test_saying_it_in_the_group_sends_the_card_and_the_chart_images(api: TestCli
         "burndown.png",
         "members.png",
     ]
+
+
+def test_the_app_channel_uploads_the_charts_and_sends_them_as_images(
+    week: tuple[Qunmi, FixedClock],
+) -> None:
+    """Through the outbox's own cutting into channel messages: the card, then each chart
+    uploaded as temporary media and sent as an image message to the app chat."""
+    from assistant.adapters.wecom.client import WeComClient
+    from assistant.adapters.wecom.notifier import WeComAppNotifier
+    from assistant.ports import OutgoingCard
+    from assistant.services.outbox import Outbox
+    from tests.wecom_fakes import AGENT_ID, CORP_ID, SECRET, FakeWeComAPI
+
+    q, clock = week
+    assert q.reports is not None
+    built = q.reports.weekly(project="官网改版", now=REPORT_AT)
+    fake = FakeWeComAPI()
+    client = WeComClient(
+        api_base="https://qyapi.example",
+        corp_id=CORP_ID,
+        secret=SECRET,
+        agent_id=AGENT_ID,
+        clock=clock,
+        transport=fake.transport(),
+    )
+
+    class AppChat:
+        def __init__(self) -> None:
+            self.app = WeComAppNotifier(client)
+
+        def send(self, card: OutgoingCard) -> None:
+            self.app.send_to(card, chat_id="wrk-chat-1")
+
+    outbox = Outbox(uow_factory=q.uow_factory, clock=clock, notifier=AppChat())
+    with q.uow_factory() as uow:
+        card = OutgoingCard(
+            text=built.card,
+            chat_id=1,
+            kind="report",
+            images=tuple(str(p) for p in built.images.values()),
+        )
+        row = outbox.put(uow, card, now=clock.at, key="test:app-report")
+        uow.commit()
+    assert row.id is not None
+    (sent,) = outbox.deliver([row.id])
+    assert sent.state.value == "sent"
+    kinds = [m["msgtype"] for m in fake.sent]
+    assert kinds == ["markdown", "image", "image", "image", "image"]
+    assert all(m["chatid"] == "wrk-chat-1" for m in fake.sent)
+    uploaded = {m["image"]["media_id"] for m in fake.sent if m["msgtype"] == "image"}
+    assert uploaded == set(fake.uploads) and len(uploaded) == 4
+    assert all(b"\x89PNG" in body for body in fake.uploads.values())
