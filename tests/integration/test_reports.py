@@ -576,3 +576,22 @@ def test_the_app_channel_uploads_the_charts_and_sends_them_as_images(
     uploaded = {m["image"]["media_id"] for m in fake.sent if m["msgtype"] == "image"}
     assert uploaded == set(fake.uploads) and len(uploaded) == 4
     assert all(b"\x89PNG" in body for body in fake.uploads.values())
+
+
+def test_old_chart_folders_are_pruned_and_recent_ones_kept(
+    week: tuple[Qunmi, FixedClock],
+) -> None:
+    import os
+    import time
+
+    q, _ = week
+    assert q.reports is not None
+    first = q.reports.weekly(project="官网改版", now=REPORT_AT - timedelta(days=7))
+    second = q.reports.weekly(project="官网改版", now=REPORT_AT - timedelta(days=1))
+    old_dir = next(iter(first.images.values())).parent
+    recent_dir = next(iter(second.images.values())).parent
+    month_ago = time.time() - 30 * 86400
+    os.utime(old_dir, (month_ago, month_ago))
+    third = q.reports.weekly(project="官网改版", now=REPORT_AT)
+    assert not old_dir.exists()
+    assert recent_dir.is_dir() and all(p.is_file() for p in third.images.values())

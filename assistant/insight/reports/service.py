@@ -100,6 +100,7 @@ class ReportService:
         risk: RiskSource | None = None,
         days: int = 7,
         gantt_limit: int = 30,
+        keep_charts: timedelta = timedelta(days=14),
     ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
@@ -109,6 +110,7 @@ class ReportService:
         self._risk = risk
         self.days = days
         self.gantt_limit = gantt_limit
+        self.keep_charts = keep_charts
 
     def load(self, uow: UnitOfWork, *, project: Project | None, now: datetime) -> ReportRecords:
         """Everything the figures need, in a handful of queries."""
@@ -186,7 +188,9 @@ class ReportService:
         images: dict[str, Path] = {}
         if charts and self.renderer is not None:
             t3 = time.perf_counter()
-            images = self.renderer.render_all(data, self._chart_dir(proj, now))
+            out_dir = self._chart_dir(proj, now)
+            _prune(out_dir.parent, keep=self.keep_charts, current=out_dir)
+            images = self.renderer.render_all(data, out_dir)
             seconds["charts"] = time.perf_counter() - t3
         data["charts"] = list(images)
         data["images"] = {name: str(path) for name, path in images.items()}
@@ -212,6 +216,24 @@ class ReportService:
         slug = "all" if project is None else f"p{project.id}"
         stamp = re.sub(r"[^0-9T]", "", now.astimezone(self.tz).strftime("%Y%m%dT%H%M%S"))
         return self.out_dir / slug / stamp
+
+
+def _prune(folder: Path, *, keep: timedelta, current: Path) -> None:
+    """Drop chart folders of ``folder`` written more than ``keep`` ago. Well past the outbox's
+    retries (a message is dead within a day), so no message still waiting loses its images."""
+    if not folder.is_dir():
+        return
+    cutoff = time.time() - keep.total_seconds()
+    for old in folder.iterdir():
+        if old == current or not old.is_dir():
+            continue
+        try:
+            if old.stat().st_mtime < cutoff:
+                for file in old.iterdir():
+                    file.unlink()
+                old.rmdir()
+        except OSError:
+            continue  # another process pruned it first, or a file is busy: next time
 
 
 def risk_candidates(records: ReportRecords, now: datetime) -> list[int]:
