@@ -21,6 +21,7 @@ from api.routes import (
     messages,
     outbox,
     records,
+    reports,
     risk,
     summaries,
     tools,
@@ -142,6 +143,7 @@ def create_app(
 
     app.include_router(records.router)
     app.include_router(risk.router)
+    app.include_router(reports.router)
     app.include_router(messages.router)
     app.include_router(outbox.router)
     app.include_router(tools.router)

@@ -38,10 +38,19 @@ from tools.executor import Executor, ExecutorConfig
 from tools.permissions import PermissionPolicy, RolePolicy
 
 if TYPE_CHECKING:
+    from assistant.insight.reports.service import ReportService
     from assistant.insight.risk.service import RiskService
     from assistant.memory.service import Memory
 
-__all__ = ["Qunmi", "bootstrap", "build_engine", "build_memory", "build_risk", "build_scheduler"]
+__all__ = [
+    "Qunmi",
+    "bootstrap",
+    "build_engine",
+    "build_memory",
+    "build_reports",
+    "build_risk",
+    "build_scheduler",
+]
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +72,7 @@ class Qunmi:
     transcriptions: TranscriptionJobs | None = None
     memory: Memory | None = None
     risk: RiskService | None = None
+    reports: ReportService | None = None
     minutes: MinutesService | None = None
     summary_jobs: SummaryJobs | None = None
     db_engine: Any = None
@@ -272,6 +282,26 @@ def build_risk(settings: Settings, *, clock: Clock, db_engine: Any) -> RiskServi
     )
 
 
+def build_reports(
+    settings: Settings, *, uow_factory: UnitOfWorkFactory, clock: Clock, risk: Any = None
+) -> ReportService:
+    """Weekly reports with matplotlib charts in the CJK font setup installs, top risks from the
+    risk service (its prior speaks, and says so, until a model is trained)."""
+    from assistant.adapters.charts import MatplotlibChartRenderer
+    from assistant.insight.reports.service import ReportService, risk_digest
+
+    return ReportService(
+        uow_factory=uow_factory,
+        clock=clock,
+        tz=settings.tz,
+        out_dir=settings.data_dir / "reports",
+        renderer=MatplotlibChartRenderer(font=settings.reports.font),
+        risk=risk_digest(risk) if risk is not None else None,
+        days=settings.reports.days,
+        gantt_limit=settings.reports.gantt_limit,
+    )
+
+
 def build_minutes_engine(settings: Settings) -> tuple[MinutesEngine, MinutesEngine | None]:
     """The minutes engine and its fallback: the LLM (map-reduce) with the offline engine
     behind it when a model is configured and wanted, else the offline engine alone."""
@@ -436,6 +466,16 @@ def bootstrap(
 
     # Delay-risk alerts: the risk model's levels, compared check to check by the scheduler.
     scheduler.register(RiskAlerts(lambda now: risk.levels(now=now)))
+    reports = build_reports(settings, uow_factory=uow_factory, clock=clock, risk=risk)
+    from tools.handlers.reports import report_tool
+
+    executor.register("report", report_tool(reports))
+    if settings.reports.enabled:
+        from assistant.services.weekly_report import WeeklyReports
+
+        scheduler.register(
+            WeeklyReports(reports, weekday=settings.reports.weekday, at=settings.reports.at)
+        )
     return Qunmi(
         settings=settings,
         check_audio=check_audio,
@@ -461,6 +501,7 @@ def bootstrap(
         summary_jobs=SummaryJobs(uow_factory=uow_factory, clock=clock, minutes=minutes),
         db_engine=db_engine,
         risk=risk,
+        reports=reports,
         extras={
             "wecom": wecom,
             "wecom_intake": wecom_intake,

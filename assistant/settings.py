@@ -144,6 +144,20 @@ class RemindersSettings(BaseModel):
     mention_all_over: int = 10  # a meeting reminder @s everyone rather than this many people
 
 
+class ReportsSettings(BaseModel):
+    """The weekly report (简报): sent every ``weekday`` (0 = Monday) at ``at`` to every chat of
+    an active project, unless the chat switched ``weekly_report`` off. A day off (holiday)
+    moves it to the next workday. ``font`` names a CJK font file for the charts (by default
+    the Noto Sans CJK that setup installs)."""
+
+    enabled: bool = True
+    weekday: int = Field(default=0, ge=0, le=6)
+    at: time = time(9, 0)
+    days: int = Field(default=7, ge=1, le=31)
+    font: Path | None = None
+    gantt_limit: int = Field(default=30, ge=1, le=200)
+
+
 class ChromaSettings(BaseModel):
     """Where the history's vectors live. Embedded (``PersistentClient`` under
     ``QUNMI_DATA_DIR/chroma``) unless ``url`` points at a Chroma server (``chroma run``), which
@@ -237,6 +251,7 @@ class Settings(BaseSettings):
     memory: MemorySettings = Field(default_factory=MemorySettings)
     risk: RiskSettings = Field(default_factory=RiskSettings)
     summaries: SummariesSettings = Field(default_factory=SummariesSettings)
+    reports: ReportsSettings = Field(default_factory=ReportsSettings)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -121,6 +121,12 @@ class TaskRepository(Repository[Task], Protocol):
 
     def events(self, task_id: int) -> list[TaskEvent]: ...
 
+    def events_between(
+        self, since: datetime, until: datetime, *, kinds: Sequence[str] | None = None
+    ) -> list[TaskEvent]:
+        """Every task's events with ``since < at <= until`` (of ``kinds``), in one query."""
+        ...
+
     def recent_open(
         self, *, assignee_id: int | None, since: datetime, limit: int = 100
     ) -> list[tuple[int, str]]:
@@ -142,6 +148,13 @@ class MeetingRepository(Repository[Meeting], Protocol):
 
 class MessageRepository(Repository[Message], Protocol):
     def by_external(self, channel: str, external_id: str) -> Message | None: ...
+
+    def count_by_sender(
+        self, since: datetime, until: datetime, *, chat_ids: Sequence[int] | None = None
+    ) -> dict[int, int]:
+        """Messages (not events) per sender received in (since, until], in ``chat_ids`` when
+        given, in one query."""
+        ...
 
     def existing(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Message]:
         """The stored messages among (channel, external id) ``keys``, in one query."""

@@ -347,6 +347,32 @@ class SqlTaskRepository(SqlRepository[Task, TaskRow]):
             for r in rows
         ]
 
+    def events_between(
+        self, since: datetime, until: datetime, *, kinds: Sequence[str] | None = None
+    ) -> list[TaskEvent]:
+        rows = self.session.scalars(
+            select(TaskEventRow)
+            .where(
+                TaskEventRow.at > since,
+                TaskEventRow.at <= until,
+                *([TaskEventRow.kind.in_(list(kinds))] if kinds else []),
+            )
+            .order_by(TaskEventRow.id)
+        )
+        return [
+            TaskEvent(
+                id=r.id,
+                task_id=r.task_id,
+                kind=r.kind,
+                at=r.at,
+                actor_id=r.actor_id,
+                old=r.old,
+                new=r.new,
+                note=r.note,
+            )
+            for r in rows
+        ]
+
 
 class SqlMeetingRepository(SqlRepository[Meeting, MeetingRow]):
     domain = Meeting
@@ -401,6 +427,25 @@ class SqlMessageRepository(SqlRepository[Message, MessageRow]):
         if key == "received_before":
             return stmt.where(MessageRow.received_at < value)
         return super()._special_filter(stmt, key, value)
+
+    def count_by_sender(
+        self, since: datetime, until: datetime, *, chat_ids: Sequence[int] | None = None
+    ) -> dict[int, int]:
+        stmt = (
+            select(MessageRow.sender_id, func.count())
+            .where(
+                MessageRow.sender_id.is_not(None),
+                MessageRow.received_at > since,
+                MessageRow.received_at <= until,
+                MessageRow.kind != MessageKind.EVENT.value,
+            )
+            .group_by(MessageRow.sender_id)
+        )
+        if chat_ids is not None:
+            stmt = stmt.where(MessageRow.chat_id.in_(list(chat_ids)))
+        return {
+            int(sender): int(n) for sender, n in self.session.execute(stmt) if sender is not None
+        }
 
     def by_external(self, channel: str, external_id: str) -> Message | None:
         row = self.session.scalar(

@@ -93,6 +93,7 @@ class FakeWeComAPI:
     """The WeCom server API, recording what it was asked."""
 
     media: dict[str, bytes] = field(default_factory=dict)
+    uploads: dict[str, bytes] = field(default_factory=dict)  # media/upload bodies by media_id
     directory: dict[str, str] = field(default_factory=dict)
     requests: list[httpx.Request] = field(default_factory=list)
     sent: list[dict[str, Any]] = field(default_factory=list)
@@ -133,6 +134,12 @@ class FakeWeComAPI:
         if path in ("/cgi-bin/message/send", "/cgi-bin/appchat/send"):
             self.sent.append(json.loads(request.content))
             return self._ok()
+        if path == "/cgi-bin/media/upload":
+            if params.get("type") != "image" or b"\x89PNG" not in request.content:
+                return httpx.Response(200, json={"errcode": 40004, "errmsg": "invalid media"})
+            media_id = f"up-{len(self.uploads) + 1}"
+            self.uploads[media_id] = request.content
+            return self._ok(type="image", media_id=media_id)
         if path == "/cgi-bin/media/get":
             content = self.media.get(params.get("media_id", ""))
             if content is None:

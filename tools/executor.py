@@ -137,6 +137,11 @@ class Executor:
         self._handlers: dict[str, Handler] = {**CORE_HANDLERS, **(handlers or {})}
         self._observers: list[ChangeObserver] = list(observers)
 
+    @property
+    def policy(self) -> PermissionPolicy:
+        """The permission policy every call is checked against (for reads outside a call)."""
+        return self._policy
+
     def observe(self, observer: ChangeObserver) -> None:
         """Add an observer of applied changes (set up by the composition root)."""
         self._observers.append(observer)

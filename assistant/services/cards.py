@@ -239,6 +239,13 @@ def render_result(
         return OutgoingCard(text=_render_query(result, tz, now), kind="answer")
     elif result.tool == "ask":
         return OutgoingCard(text=str((result.summary or {}).get("answer", "")), kind="answer")
+    elif result.tool == "report":
+        summary = result.summary or {}
+        return OutgoingCard(
+            text=str(summary.get("card", "")),
+            kind="report",
+            images=tuple(str(p) for p in (summary.get("images") or {}).values()),
+        )
     elif result.tool == "summarize":
         if result.kind == "digest":
             return OutgoingCard(text=render_digest(result.summary or {}), kind="answer")

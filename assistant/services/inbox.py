@@ -701,6 +701,7 @@ class MessageProcessor:
                         kind=card.kind,
                         chat_id=message.chat_id,
                         message_id=message_id,
+                        images=card.images,  # a report's charts go out after its text
                     )
                     row = self._outbox.put(
                         uow, queued_card, now=stored.processed_at, key=f"reply:{message_id}:{i}"

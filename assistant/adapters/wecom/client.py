@@ -178,6 +178,41 @@ class WeComClient:
         )
         self._json(response, "发消息")
 
+    def upload_image(self, data: bytes, *, filename: str = "chart.png") -> str:
+        """Upload a PNG as temporary media (kept 3 days by WeCom); returns its media_id."""
+        url = f"{self._base}/cgi-bin/media/upload"
+        response = self._with_token(
+            lambda token: self._http.post(
+                url,
+                params={"access_token": token, "type": "image"},
+                files={"media": (filename, data, "image/png")},
+            ),
+            "上传图片",
+        )
+        media_id = self._json(response, "上传图片").get("media_id")
+        if not media_id:
+            raise ChannelError("企业微信上传图片没有返回 media_id")
+        return str(media_id)
+
+    def send_image(
+        self, media_id: str, *, touser: str | None = None, chat_id: str | None = None
+    ) -> None:
+        """An image message (uploaded media) to users through the app, or to an app chat."""
+        body: dict[str, Any] = {"msgtype": "image", "image": {"media_id": media_id}}
+        if chat_id:
+            url = f"{self._base}/cgi-bin/appchat/send"
+            body["chatid"] = chat_id
+        else:
+            url = f"{self._base}/cgi-bin/message/send"
+            body["touser"] = touser or "@all"
+            body["agentid"] = int(self.agent_id) if self.agent_id.isdigit() else self.agent_id
+            body["enable_duplicate_check"] = 1
+            body["duplicate_check_interval"] = 1800
+        response = self._with_token(
+            lambda token: self._http.post(url, params={"access_token": token}, json=body), "发图片"
+        )
+        self._json(response, "发图片")
+
     def get_media(self, media_id: str) -> WeComMedia:
         """A temporary media file (a voice message's AMR, a file) by its media_id."""
         url = f"{self._base}/cgi-bin/media/get"

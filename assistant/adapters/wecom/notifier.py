@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from assistant.adapters.wecom.client import WeComClient
@@ -21,6 +22,7 @@ from assistant.adapters.wecom.robot import (
     card_markdown,
 )
 from assistant.domain import Chat
+from assistant.errors import ChannelError
 from assistant.ports import Delivery, Notifier, OutgoingCard
 from assistant.unit_of_work import UnitOfWorkFactory
 
@@ -42,7 +44,17 @@ class WeComAppNotifier:
     def send_to(
         self, card: OutgoingCard, *, touser: str | None = None, chat_id: str | None = None
     ) -> None:
-        """One markdown message (the outbox has cut the card to fit)."""
+        """One markdown message (the outbox has cut the card to fit), or the card's images
+        (uploaded, then sent as image messages)."""
+        for image in card.images:
+            path = Path(image)
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                raise ChannelError(f"图片 {path.name} 读不出来") from exc
+            media_id = self._client.upload_image(data, filename=path.name)
+            self._client.send_image(media_id, touser=touser, chat_id=chat_id)
+            self.sent.append((touser or chat_id or "", f"[image]{path.name}"))
         if not card.text:
             return
         content = card_markdown(card)
