@@ -34,6 +34,7 @@ _COMMAND_MODULES = (
     "assistant.cli.memorycmd",
     "assistant.cli.risk",
     "assistant.cli.summarize",
+    "assistant.cli.tokens",
 )
 
 for _module in _COMMAND_MODULES:
