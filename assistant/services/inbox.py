@@ -58,6 +58,7 @@ __all__ = [
     "ProcessorConfig",
     "ensure_chat",
     "ensure_member",
+    "follow_chat",
     "free_label",
     "identity_channel",
 ]
@@ -194,6 +195,21 @@ def ensure_member(
     assert member.id is not None
     uow.identities.link(member.id, namespace, sender, now)
     return member
+
+
+def follow_chat(uow: UnitOfWork, chat: Chat, member_id: int) -> None:
+    """A project's members follow its WeCom group: whoever speaks in the group (WeCom verified
+    they are in it) joins the chat and, when the chat is a project's, that project."""
+    if member_id not in chat.member_ids:
+        chat.member_ids.append(member_id)
+        uow.chats.update(chat)
+    if chat.project_id is None or not chat.channel.startswith("wecom"):
+        return
+    project = uow.projects.get(chat.project_id)
+    if project is None or member_id in project.member_ids or member_id == project.owner_id:
+        return
+    project.member_ids.append(member_id)
+    uow.projects.update(project)
 
 
 def ensure_chat(
@@ -348,9 +364,7 @@ class Inbox:
             sender_id=inbound.sender_id,
         )
         assert chat.id is not None and sender.id is not None
-        if sender.id not in chat.member_ids:
-            chat.member_ids.append(sender.id)
-            uow.chats.update(chat)
+        follow_chat(uow, chat, sender.id)
         # Remembered only for ids that existed before this transaction: a rolled-back batch
         # must not leave ids behind that were never committed.
         self._pending_cache.append((chat_key, chat.id, sender_key, sender.id))
@@ -391,9 +405,8 @@ class Inbox:
                 channel=inbound.channel,
                 sender_id=inbound.sender_id,
             )
-            if sender.id not in chat.member_ids:
-                chat.member_ids.append(sender.id)  # type: ignore[arg-type]
-                chat = uow.chats.update(chat)
+            assert sender.id is not None
+            follow_chat(uow, chat, sender.id)
             message = uow.messages.add(
                 Message(
                     channel=inbound.channel,
