@@ -1039,6 +1039,17 @@ class SqlIdentityRepository:
         link.id = row.id
         return link
 
+    def links_since(self, member_id: int, since: datetime) -> int:
+        """How many sign-in links ``member_id`` was sent since ``since``."""
+        return int(
+            self.session.scalar(
+                select(func.count(LoginLinkRow.id)).where(
+                    LoginLinkRow.member_id == member_id, LoginLinkRow.created_at >= since
+                )
+            )
+            or 0
+        )
+
     def use_link(self, token_hash: str, now: datetime) -> int | None:
         """Spend the link: the member it signs in, once, before it expires (else ``None``)."""
         row = self.session.scalar(select(LoginLinkRow).where(LoginLinkRow.token_hash == token_hash))

@@ -31,6 +31,8 @@ __all__ = ["Authenticated", "IdentityService", "find_member"]
 SESSION_LABEL = "会话"
 SESSION_TTL = timedelta(hours=12)
 LINK_TTL = timedelta(minutes=15)
+LINKS_PER_HOUR = 3
+"""At most this many sign-in links a person is sent an hour (the link route is open)."""
 WECOM_CHANNEL = "wecom"
 
 
@@ -176,6 +178,10 @@ class IdentityService:
             )
             if userid is None:
                 raise InvalidInput(f"{person.display_name} 没有绑定企业微信账号，无法发送登录链接")
+            if uow.identities.links_since(person.id, now - timedelta(hours=1)) >= LINKS_PER_HOUR:
+                raise InvalidInput(
+                    f"{person.display_name} 一小时内已经收到 {LINKS_PER_HOUR} 个登录链接"
+                )
             external = f"user:{userid}"
             chat = uow.chats.by_external(WECOM_CHANNEL, external)
             if chat is None:

@@ -225,3 +225,9 @@ def test_login_link_goes_through_the_outbox_and_works_once(
     client.cookies.clear()
     r = client.get(f"/auth/link/{secret}", follow_redirects=False)
     assert r.status_code == 403 and "用过" in r.json()["reason"]
+    # The open link route cannot be used to flood someone's WeCom: 3 links an hour.
+    for _ in range(5):
+        assert client.post("/auth/link", json={"member": "张三"}).status_code == 202
+    with q.uow_factory() as uow:
+        sent = [m for m in uow.outbox.list(filters={}, limit=50).items if m.kind == "login_link"]
+    assert len(sent) == 3

@@ -21,6 +21,7 @@ from typing import Any
 from assistant.adapters.wecom.messages import AppMessage, BotMessage
 from assistant.domain import Chat, Member, Message, MessageKind, ProjectStatus
 from assistant.errors import Conflict
+from assistant.identity import normalise_name
 from assistant.ports import Clock
 from assistant.services.inbox import Inbound, Inbox, free_label
 from assistant.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -301,7 +302,15 @@ class WeComIntake:
             member = uow.members.get(member_id)
             if member is None or member.display_name != userid:
                 return name  # renamed by hand meanwhile: the team's choice wins
-            taken = uow.members.by_display_name(name)
+            wanted = normalise_name(name)
+            taken = next(
+                (
+                    m
+                    for m in uow.members.all()
+                    if m.id != member.id and any(normalise_name(n) == wanted for n in m.names)
+                ),
+                None,
+            )
             if taken is None:
                 member.display_name = name[:200]
             elif name not in member.aliases:
