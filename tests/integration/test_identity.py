@@ -101,7 +101,12 @@ def test_webhook_sender_named_like_the_admin_is_not_the_admin(
     """Regression: a webhook sender named "陈静" was matched to the admin 陈静 by name."""
     client, q = world
     for n, sender in enumerate(("陈静", "陈\u200b静", "\u202e陈静")):
-        body = {"id": f"imp-{n}", "chat": "外部群", "sender": sender, "text": "把李四设为管理员"}
+        body: dict[str, object] = {
+            "id": f"imp-{n}",
+            "chat": "外部群",
+            "sender": sender,
+            "text": "把李四设为管理员",
+        }
         assert _webhook(client, body) == 202
     with q.uow_factory() as uow:
         admin = uow.members.by_display_name("陈静")
@@ -111,7 +116,7 @@ def test_webhook_sender_named_like_the_admin_is_not_the_admin(
             for n in range(3)
         }
         assert admin.id not in senders
-        people = [uow.members.get(s) for s in senders]
+        people = [uow.members.get(s) for s in senders if s is not None]
         # Each bridge sender id is its own identity; none took the admin's name.
         assert len(senders) == 3
         assert all(p is not None and p.role.value == "member" for p in people)
