@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from api.auth import TokenGuard
+from api.auth import AuthGuard
 from api.errors import install_error_handlers
 from api.intake import IntakeTracking
 from api.limits import AllowedMethods, BodySizeLimit, JsonDepthLimit
@@ -24,6 +24,7 @@ from api.routes import (
     reports,
     risk,
     summaries,
+    tokens,
     tools,
     transcriptions,
     voice,
@@ -128,8 +129,12 @@ def create_app(
     )
     app.add_middleware(AllowedMethods, routes=lambda: app.router.routes)
     app.add_middleware(IntakeTracking, gate=gate)
-    if effective.api_token is not None:
-        app.add_middleware(TokenGuard, token=effective.api_token.get_secret_value())
+    app.add_middleware(
+        AuthGuard,
+        legacy_token=(
+            effective.api_token.get_secret_value() if effective.api_token is not None else None
+        ),
+    )
     install_error_handlers(app)
 
     @app.exception_handler(ToolFailed)
@@ -153,6 +158,7 @@ def create_app(
     app.include_router(voice.router)
     app.include_router(wecom.router)
     app.include_router(webhook.router)
+    app.include_router(tokens.router)
     app.include_router(console.router)
     app.mount("/static", StaticFiles(directory=console.STATIC_DIR), name="static")
     return app

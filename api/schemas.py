@@ -29,7 +29,10 @@ Offset = Annotated[int, Query(ge=0, le=MAX_ID)]
 ActorName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ActorRef = ActorName | StoredId
 
-Actor = Field(description="谁在操作：成员名字、别名或 id（按此人的角色检查权限）")
+Actor = Field(
+    default=None,
+    description="可不填：操作人由登录身份（令牌或控制台会话）决定；填了且不是本人会被拒绝（403）",
+)
 
 
 class ErrorPublic(BaseModel):
@@ -42,8 +45,8 @@ class ErrorPublic(BaseModel):
 
 _REFUSALS = {
     400: "请求不合法（渠道签名、格式等）",
-    401: "需要令牌（设置了 QUNMI_API_TOKEN 时）",
-    403: "没有权限，或签名、时间戳不对",
+    401: "需要登录：个人令牌（Authorization: Bearer）或控制台会话；本机模式下不需要",
+    403: "没有权限（角色、令牌权限、冒用他人身份、他人渠道），或签名、时间戳不对",
     404: "记录不存在，或渠道未配置",
     409: "冲突：记录已存在、状态不允许、指代不明，或与并发请求冲突",
     413: "请求体太大（一般 2 MB，/transcriptions 200 MB）",
@@ -91,7 +94,7 @@ class MemberUpdate(BaseModel):
     display_name: str | None = Field(default=None, min_length=1, max_length=200)
     aliases: list[str] | None = Field(default=None, max_length=50)
     role: Literal["admin", "pm", "member"] | None = None
-    actor: ActorRef = Actor
+    actor: ActorRef | None = Actor
 
 
 class ProjectPublic(BaseModel):
@@ -176,7 +179,7 @@ class MeetingPublic(BaseModel):
 
 
 class _WithActor(BaseModel):
-    actor: ActorRef = Actor
+    actor: ActorRef | None = Actor
     idempotency_key: str | None = Field(
         default=None, max_length=100, description="客户端提供的幂等键：同一键的同一操作只执行一次"
     )
@@ -221,7 +224,7 @@ class ToolCallRequest(_WithActor):
 
 class UndoRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    actor: ActorRef = Actor
+    actor: ActorRef | None = Actor
 
 
 class MessageIn(BaseModel):
@@ -318,3 +321,47 @@ class TickPublic(BaseModel):
     cancelled: int
     runs: list[dict[str, Any]]
     sent: list[OutboxPublic]
+
+
+Scope = Literal["read", "write", "admin"]
+
+
+def _default_scopes() -> list[Scope]:
+    return ["read", "write"]
+
+
+class TokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    member: ActorRef = Field(description="令牌属于谁：成员名字、别名或 id")
+    scopes: list[Scope] = Field(default_factory=_default_scopes, min_length=1, max_length=3)
+    expires_at: AwareTime | None = None
+    label: str = Field(default="", max_length=200)
+
+
+class TokenPublic(BaseModel):
+    id: int
+    member_id: int
+    member: str
+    label: str
+    prefix: str
+    scopes: list[str]
+    created_by_id: int | None
+    created_at: str | None
+    expires_at: str | None
+    revoked_at: str | None
+    last_used_at: str | None
+    active: bool
+
+
+class TokenCreated(TokenPublic):
+    token: str = Field(description="令牌本身：只在这里出现一次，请妥善保存")
+
+
+class SessionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    token: str = Field(min_length=1, max_length=200)
+
+
+class LoginLinkRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    member: ActorName

@@ -88,6 +88,10 @@ class Qunmi:
         loops: list[Any] = [OutboxSender(self.outbox, interval=1.0)]
         if self.settings.reminders.enabled:
             loops.insert(0, self.scheduler_loop())
+        if self.extras.get("project_chats") is not None:
+            from assistant.adapters.wecom.project_chats import ProjectChatLoop
+
+            loops.append(ProjectChatLoop(self.extras["project_chats"]))
         return loops
 
     def scheduler_loop(self) -> SchedulerLoop:
@@ -422,6 +426,15 @@ def bootstrap(
     scheduler = build_scheduler(settings, uow_factory=uow_factory, clock=clock, outbox=outbox)
     if settings.reminders.enabled:
         executor.observe(scheduler.plan_changes)
+    project_chats = None
+    if wecom.client is not None and settings.wecom.api_configured:
+        from assistant.adapters.wecom.project_chats import ProjectChats
+
+        # A new project gets its WeCom group (planned with the project, created by a loop).
+        project_chats = ProjectChats(
+            uow_factory=uow_factory, clock=clock, client=wecom.client, salt=settings.wecom.corp_id
+        )
+        executor.observe(project_chats.plan)
     wecom_intake = WeComIntake(
         inbox=inbox,
         uow_factory=uow_factory,
@@ -505,6 +518,7 @@ def bootstrap(
         extras={
             "wecom": wecom,
             "wecom_intake": wecom_intake,
+            "project_chats": project_chats,
             "closers": [inbox_writer.close, wecom_intake.close, wecom.close],
         },
     )

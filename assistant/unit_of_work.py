@@ -33,6 +33,7 @@ from assistant.domain import (
     TaskEvent,
     Worker,
 )
+from assistant.identity import ApiToken, LoginLink
 
 if TYPE_CHECKING:
     from assistant.memory.ports import HistoryRepository
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AuditRepository",
     "ChatRepository",
+    "IdentityRepository",
     "JobRepository",
     "LeaseRepository",
     "MeetingRepository",
@@ -295,6 +297,36 @@ class MinutesRepository(Repository[Minutes], Protocol):
     def by_meeting(self, meeting_id: int) -> Minutes | None: ...
 
 
+class IdentityRepository(Protocol):
+    """Verified channel identities, API tokens, one-time sign-in links (``assistant.identity``)."""
+
+    def member_for(self, channel: str, external_id: str) -> int | None: ...
+
+    def link(self, member_id: int, channel: str, external_id: str, now: datetime) -> None: ...
+
+    def identities_of(self, member_id: int) -> list[tuple[str, str]]: ...
+
+    def add_token(self, token: ApiToken) -> ApiToken: ...
+
+    def token_by_hash(self, token_hash: str) -> ApiToken | None: ...
+
+    def token(self, token_id: int) -> ApiToken | None: ...
+
+    def tokens(self, *, member_id: int | None = None) -> list[ApiToken]: ...
+
+    def any_active_token(self, now: datetime) -> bool: ...
+
+    def revoke_token(self, token_id: int, now: datetime) -> ApiToken | None: ...
+
+    def touch_token(self, token_id: int, now: datetime) -> None: ...
+
+    def add_link(self, link: LoginLink) -> LoginLink: ...
+
+    def links_since(self, member_id: int, since: datetime) -> int: ...
+
+    def use_link(self, token_hash: str, now: datetime) -> int | None: ...
+
+
 class UnitOfWork(Protocol):
     members: MemberRepository
     projects: ProjectRepository
@@ -311,6 +343,7 @@ class UnitOfWork(Protocol):
     outbox: OutboxRepository
     leases: LeaseRepository
     minutes: MinutesRepository
+    identities: IdentityRepository
 
     def __enter__(self) -> Self: ...
 

@@ -40,14 +40,18 @@ from assistant.domain import (
     Worker,
 )
 from assistant.errors import Conflict, InvalidInput, NotFound
+from assistant.identity import ApiToken, LoginLink
 from assistant.unit_of_work import Page
 from storage.orm import (
+    ApiTokenRow,
     AuditRow,
     Base,
     ChatRow,
     JobRow,
     LeaseRow,
+    LoginLinkRow,
     MeetingRow,
+    MemberIdentityRow,
     MemberRow,
     MessageRow,
     MilestoneRow,
@@ -954,3 +958,151 @@ class SqlMinutesRepository(SqlRepository[Minutes, MinutesRow]):
     def by_meeting(self, meeting_id: int) -> Minutes | None:
         row = self.session.scalar(select(MinutesRow).where(MinutesRow.meeting_id == meeting_id))
         return None if row is None else self._to_domain(row)
+
+
+class SqlIdentityRepository:
+    """Verified channel identities, per-person API tokens and one-time sign-in links."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    @staticmethod
+    def _token(row: ApiTokenRow) -> ApiToken:
+        return ApiToken(
+            id=row.id,
+            member_id=row.member_id,
+            label=row.label,
+            token_hash=row.token_hash,
+            prefix=row.prefix,
+            scopes=list(row.scopes or []),
+            created_by_id=row.created_by_id,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            revoked_at=row.revoked_at,
+            last_used_at=row.last_used_at,
+        )
+
+    # -- channel identities ---------------------------------------------------------------
+    def member_for(self, channel: str, external_id: str) -> int | None:
+        """The member the channel verified as ``external_id``, if linked."""
+        return self.session.scalar(
+            select(MemberIdentityRow.member_id).where(
+                MemberIdentityRow.channel == channel, MemberIdentityRow.external_id == external_id
+            )
+        )
+
+    def link(self, member_id: int, channel: str, external_id: str, now: datetime) -> None:
+        self.session.add(
+            MemberIdentityRow(
+                member_id=member_id, channel=channel, external_id=external_id, created_at=now
+            )
+        )
+        try:
+            self.session.flush()
+        except IntegrityError as exc:
+            raise Conflict(
+                f"渠道 {channel} 的身份“{external_id}”已经属于另一位成员",
+                details={"integrity": True},
+            ) from exc
+
+    def identities_of(self, member_id: int) -> list[tuple[str, str]]:
+        rows = self.session.execute(
+            select(MemberIdentityRow.channel, MemberIdentityRow.external_id)
+            .where(MemberIdentityRow.member_id == member_id)
+            .order_by(MemberIdentityRow.id)
+        ).all()
+        return [(c, e) for c, e in rows]
+
+    # -- API tokens -----------------------------------------------------------------------
+    def add_token(self, token: ApiToken) -> ApiToken:
+        row = ApiTokenRow(
+            member_id=token.member_id,
+            label=token.label,
+            token_hash=token.token_hash,
+            prefix=token.prefix,
+            scopes=list(token.scopes),
+            created_by_id=token.created_by_id,
+            created_at=token.created_at,
+            expires_at=token.expires_at,
+            revoked_at=token.revoked_at,
+            last_used_at=token.last_used_at,
+        )
+        self.session.add(row)
+        self.session.flush()
+        return self._token(row)
+
+    def token_by_hash(self, token_hash: str) -> ApiToken | None:
+        row = self.session.scalar(select(ApiTokenRow).where(ApiTokenRow.token_hash == token_hash))
+        return None if row is None else self._token(row)
+
+    def token(self, token_id: int) -> ApiToken | None:
+        row = self.session.get(ApiTokenRow, token_id) if _storable(token_id) else None
+        return None if row is None else self._token(row)
+
+    def tokens(self, *, member_id: int | None = None) -> list[ApiToken]:
+        stmt = select(ApiTokenRow).order_by(ApiTokenRow.id)
+        if member_id is not None:
+            stmt = stmt.where(ApiTokenRow.member_id == member_id)
+        return [self._token(r) for r in self.session.scalars(stmt)]
+
+    def any_active_token(self, now: datetime) -> bool:
+        found = self.session.scalar(
+            select(ApiTokenRow.id)
+            .where(
+                ApiTokenRow.revoked_at.is_(None),
+                or_(ApiTokenRow.expires_at.is_(None), ApiTokenRow.expires_at > now),
+            )
+            .limit(1)
+        )
+        return found is not None
+
+    def revoke_token(self, token_id: int, now: datetime) -> ApiToken | None:
+        row = self.session.get(ApiTokenRow, token_id) if _storable(token_id) else None
+        if row is None:
+            return None
+        if row.revoked_at is None:
+            row.revoked_at = now
+            self.session.flush()
+        return self._token(row)
+
+    def touch_token(self, token_id: int, now: datetime) -> None:
+        self.session.execute(
+            update(ApiTokenRow).where(ApiTokenRow.id == token_id).values(last_used_at=now)
+        )
+
+    # -- one-time sign-in links -------------------------------------------------------------
+    def add_link(self, link: LoginLink) -> LoginLink:
+        row = LoginLinkRow(
+            member_id=link.member_id,
+            token_hash=link.token_hash,
+            created_at=link.created_at,
+            expires_at=link.expires_at,
+            used_at=link.used_at,
+        )
+        self.session.add(row)
+        self.session.flush()
+        link.id = row.id
+        return link
+
+    def links_since(self, member_id: int, since: datetime) -> int:
+        """How many sign-in links ``member_id`` was sent since ``since``."""
+        return int(
+            self.session.scalar(
+                select(func.count(LoginLinkRow.id)).where(
+                    LoginLinkRow.member_id == member_id, LoginLinkRow.created_at >= since
+                )
+            )
+            or 0
+        )
+
+    def use_link(self, token_hash: str, now: datetime) -> int | None:
+        """Spend the link: the member it signs in, once, before it expires (else ``None``)."""
+        row = self.session.scalar(select(LoginLinkRow).where(LoginLinkRow.token_hash == token_hash))
+        if row is None or row.used_at is not None or row.expires_at <= now:
+            return None
+        spent = self.session.execute(
+            update(LoginLinkRow)
+            .where(LoginLinkRow.id == row.id, LoginLinkRow.used_at.is_(None))
+            .values(used_at=now)
+        )
+        return row.member_id if getattr(spent, "rowcount", 0) == 1 else None

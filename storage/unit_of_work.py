@@ -17,6 +17,7 @@ from storage.history.repository import SqlHistoryRepository
 from storage.repositories import (
     SqlAuditRepository,
     SqlChatRepository,
+    SqlIdentityRepository,
     SqlJobRepository,
     SqlLeaseRepository,
     SqlMeetingRepository,
@@ -80,6 +81,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutboxRepository(self.session)
         self.leases = SqlLeaseRepository(self.session)
         self.minutes = SqlMinutesRepository(self.session)
+        self.identities = SqlIdentityRepository(self.session)
         return self
 
     def __exit__(

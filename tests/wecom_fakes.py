@@ -99,6 +99,7 @@ class FakeWeComAPI:
     sent: list[dict[str, Any]] = field(default_factory=list)
     robot: list[dict[str, Any]] = field(default_factory=list)
     responses: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    appchats: dict[str, dict[str, Any]] = field(default_factory=dict)
     token_calls: int = 0
     expire_next: bool = False
     robot_errors: list[int] = field(default_factory=list)
@@ -140,6 +141,20 @@ class FakeWeComAPI:
             media_id = f"up-{len(self.uploads) + 1}"
             self.uploads[media_id] = request.content
             return self._ok(type="image", media_id=media_id)
+        if path == "/cgi-bin/appchat/create":
+            body = json.loads(request.content)
+            users = body.get("userlist") or []
+            if body.get("chatid") in self.appchats:
+                return httpx.Response(200, json={"errcode": 86215, "errmsg": "chatid exists"})
+            if len(users) < 2 or body.get("owner") not in users:
+                return httpx.Response(200, json={"errcode": 86216, "errmsg": "invalid userlist"})
+            self.appchats[body["chatid"]] = body
+            return self._ok(chatid=body["chatid"])
+        if path == "/cgi-bin/appchat/get":
+            chat = self.appchats.get(params.get("chatid", ""))
+            if chat is None:
+                return httpx.Response(200, json={"errcode": 86003, "errmsg": "chat not found"})
+            return self._ok(chat_info=chat)
         if path == "/cgi-bin/media/get":
             content = self.media.get(params.get("media_id", ""))
             if content is None:

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Response
 
-from api.deps import QunmiDep
+from api.deps import PrincipalDep, QunmiDep, acting_as
 from api.routes.common import answer_message
 from api.schemas import (
     IdFilter,
@@ -18,7 +18,8 @@ from api.schemas import (
     PagePublic,
     RecordId,
 )
-from assistant.errors import NotFound
+from assistant.errors import Conflict, NotFound, PermissionDenied
+from assistant.identity import REST_CHANNELS
 from assistant.services.inbox import Inbound
 from tools.records import iso
 
@@ -46,15 +47,45 @@ def _message_public(q: QunmiDep, m: Any) -> dict[str, Any]:
     }
 
 
+def check_rest_channel(channel: str) -> None:
+    """Only a channel's own route writes its messages: WeCom messages come from the signed WeCom
+    callbacks, bridge messages from the signed webhook. Nobody can pre-claim their ids here."""
+    if channel not in REST_CHANNELS:
+        raise PermissionDenied(
+            f"渠道“{channel}”的消息只能由该渠道自己的回调写入；这里只接受 "
+            + "、".join(sorted(REST_CHANNELS)),
+            details={"channel": channel},
+        )
+
+
+def sender_id_for(q: QunmiDep, who: PrincipalDep, sender: str) -> int | None:
+    """The verified sender: the authenticated member (a ``sender`` naming someone else is
+    refused); in local mode, ``None`` (the inbox resolves the name, as for the CLI)."""
+    actor = acting_as(q, who, sender)
+    return actor if who.member is not None and isinstance(actor, int) else None
+
+
 @router.post("/messages", response_model=OutcomePublic, responses=ACCEPTED)
 def post_message(
-    q: QunmiDep, body: MessageIn, response: Response, wait: bool = True
+    q: QunmiDep, who: PrincipalDep, body: MessageIn, response: Response, wait: bool = True
 ) -> dict[str, Any]:
     """Store a chat message (deduplicated by channel + external_id) and process it.
 
-    With ``wait=true`` (default) the answer says what was done; with ``wait=false`` the message
-    is acknowledged as soon as it is stored (202) and the worker processes it.
+    The sender is the authenticated person; ``channel`` is ``api`` or ``console`` (WeCom and
+    webhook messages only come through their own signed routes). With ``wait=true`` (default)
+    the answer says what was done; with ``wait=false`` the message is acknowledged as soon as it
+    is stored (202) and the worker processes it.
     """
+    check_rest_channel(body.channel)
+    sender_id = sender_id_for(q, who, body.sender)
+    if body.external_id is not None:
+        with q.uow_factory() as uow:
+            earlier = uow.messages.by_external(body.channel, body.external_id)
+        if earlier is not None and sender_id is not None and earlier.sender_id != sender_id:
+            raise Conflict(
+                f"消息 id“{body.external_id}”已被另一位成员的消息使用",
+                details={"external_id": body.external_id},
+            )
     store = q.inbox_writer.receive if q.inbox_writer is not None else q.inbox.receive
     message, is_new = store(
         Inbound(
@@ -64,6 +95,7 @@ def post_message(
             text=body.text,
             external_id=body.external_id,
             sender_name=body.sender_name,
+            sender_id=sender_id,
         )
     )
     return answer_message(q, message, is_new, wait=wait, response=response)

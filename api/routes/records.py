@@ -10,7 +10,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, status
 
-from api.deps import QunmiDep
+from api.auth import Principal
+from api.deps import PrincipalDep, QunmiDep, acting_as
 from api.routes.common import ToolFailed, run_tool
 from api.schemas import (
     AuditPublic,
@@ -38,7 +39,9 @@ from api.schemas import (
     UndoRequest,
 )
 from assistant.domain import Chat, Member, Role
-from assistant.errors import Conflict, NotFound, PermissionDenied
+from assistant.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from assistant.identity import clean_label, normalise_name
+from assistant.services.identity import find_member
 from tools.executor import ToolResult
 from tools.records import (
     chat_record,
@@ -61,10 +64,16 @@ def _tool_args(body: Any) -> dict[str, Any]:
     return {k: v for k, v in body.model_dump(mode="json").items() if k not in _TOOL_FIELDS}
 
 
-def _run(q: QunmiDep, tool: str, body: Any, args: dict[str, Any]) -> ToolResult:
-    """Apply ``tool`` as the body's actor, with its chat and idempotency key."""
+def _run(q: QunmiDep, who: Principal, tool: str, body: Any, args: dict[str, Any]) -> ToolResult:
+    """Apply ``tool`` as the authenticated person (a body ``actor`` naming someone else is
+    refused), with the body's chat and idempotency key."""
     return run_tool(
-        q, tool, args, actor=body.actor, chat_id=body.chat_id, idempotency_key=body.idempotency_key
+        q,
+        tool,
+        args,
+        actor=acting_as(q, who, body.actor),
+        chat_id=body.chat_id,
+        idempotency_key=body.idempotency_key,
     )
 
 
@@ -96,60 +105,91 @@ def get_member(q: QunmiDep, member_id: RecordId) -> dict[str, Any]:
 
 
 def _check_names_free(uow: Any, names_: list[str], *, except_id: int | None = None) -> None:
+    """Names are labels compared after normalisation: "陈静" with a zero-width space or an RTL
+    mark, or in full-width letters, is the same name as "陈静" and is refused."""
+    for name in names_:
+        if not normalise_name(name):
+            raise InvalidInput(f"名字“{name}”去掉不可见字符后是空的")
     for other in uow.members.all():
         if other.id == except_id:
             continue
-        taken = set(other.names)
-        clash = [n for n in names_ if n in taken]
+        taken = {normalise_name(n) for n in other.names}
+        clash = [n for n in names_ if normalise_name(n) in taken]
         if clash:
-            raise Conflict(f"名字“{clash[0]}”已经是成员 {other.display_name} 的名字或别名")
+            raise Conflict(
+                f"名字“{clash[0]}”已经是成员 {other.display_name} 的名字或别名（看起来一样的名字也算）"
+            )
+
+
+def _acting_member(
+    q: QunmiDep, uow: Any, who: Principal, claimed: str | int | None
+) -> Member | None:
+    """The member acting (``None``: the local operator or the bootstrap token, trusted)."""
+    if who.kind == "bootstrap" or (who.kind == "local" and claimed is None):
+        return None
+    actor = acting_as(q, who, claimed)
+    found = find_member(uow, actor)
+    if found is None:
+        raise NotFound(f"找不到操作人“{actor}”")
+    return found
 
 
 @router.post(
     "/members", response_model=MemberPublic, status_code=status.HTTP_201_CREATED, tags=["members"]
 )
-def create_member(q: QunmiDep, body: MemberCreate) -> dict[str, Any]:
-    """Register a member directly (team setup); in the chat, ``add_member`` does the same."""
-    aliases = [a.strip() for a in body.aliases if a.strip()]
+def create_member(q: QunmiDep, who: PrincipalDep, body: MemberCreate) -> dict[str, Any]:
+    """Register a member directly (team setup; admins only, or the local operator); in the chat,
+    ``add_member`` does the same."""
+    display_name = clean_label(body.display_name)
+    aliases = [clean_label(a) for a in body.aliases if clean_label(a)]
     with q.uow_factory() as uow:
-        _check_names_free(uow, [body.display_name, *aliases])
+        actor = _acting_member(q, uow, who, None)
+        if actor is not None and actor.role != Role.ADMIN:
+            raise PermissionDenied("只有管理员可以直接登记成员")
+        _check_names_free(uow, [display_name, *aliases])
+        if body.wecom_userid and uow.identities.member_for("wecom", body.wecom_userid):
+            raise Conflict(f"企业微信账号 {body.wecom_userid} 已经属于另一位成员")
         member = uow.members.add(
             Member(
-                display_name=body.display_name.strip(),
+                display_name=display_name,
                 aliases=aliases,
                 wecom_userid=body.wecom_userid,
                 role=Role(body.role),
                 created_at=q.clock.now(),
             )
         )
+        if body.wecom_userid and member.id is not None:
+            uow.identities.link(member.id, "wecom", body.wecom_userid, q.clock.now())
         uow.commit()
     return member_record(member)
 
 
 @router.patch("/members/{member_id}", response_model=MemberPublic, tags=["members"])
-def update_member(q: QunmiDep, member_id: RecordId, body: MemberUpdate) -> dict[str, Any]:
-    """Rename a member, set aliases, or change the role (roles need a PM or admin)."""
+def update_member(
+    q: QunmiDep, who: PrincipalDep, member_id: RecordId, body: MemberUpdate
+) -> dict[str, Any]:
+    """Rename a member, set aliases, or change the role (roles: admins only, never one's own)."""
     with q.uow_factory() as uow:
         member = uow.members.get(member_id)
         if member is None:
             raise NotFound(f"成员 {member_id} 不存在")
-        actor = (
-            resolve_member_name(str(body.actor), actor=member, members=uow.members.all())
-            if not isinstance(body.actor, int)
-            else uow.members.get(body.actor)
-        )
-        if actor is None:
-            raise NotFound("找不到操作人")
+        actor = _acting_member(q, uow, who, body.actor)
+        if actor is not None and actor.id != member.id and actor.role != Role.ADMIN:
+            raise PermissionDenied("只能修改自己的名字和别名；修改别人需要管理员")
         if body.role is not None and body.role != member.role.value:
-            if actor.role not in (Role.ADMIN, Role.PM) or (
-                body.role == "admin" and actor.role != Role.ADMIN
+            if actor is not None and actor.role != Role.ADMIN:
+                raise PermissionDenied("只有管理员可以修改角色")
+            if actor is not None and actor.id == member.id:
+                raise PermissionDenied("不能修改自己的角色")
+            if member.role == Role.ADMIN and not any(
+                m.role == Role.ADMIN and m.id != member.id for m in uow.members.all()
             ):
-                raise PermissionDenied("只有项目经理或管理员可以修改角色（设置管理员需要管理员）")
+                raise PermissionDenied("不能取消最后一位管理员的管理员角色")
             member.role = Role(body.role)
         if body.display_name is not None:
-            member.display_name = body.display_name.strip()
+            member.display_name = clean_label(body.display_name)
         if body.aliases is not None:
-            member.aliases = [a.strip() for a in body.aliases if a.strip()]
+            member.aliases = [clean_label(a) for a in body.aliases if clean_label(a)]
         _check_names_free(uow, member.names, except_id=member.id)
         member = uow.members.update(member)
         uow.commit()
@@ -189,8 +229,8 @@ def get_project(q: QunmiDep, project_id: RecordId) -> dict[str, Any]:
     status_code=status.HTTP_201_CREATED,
     tags=["projects"],
 )
-def create_project(q: QunmiDep, body: ProjectCreate) -> dict[str, Any]:
-    result = _run(q, "create_project", body, _tool_args(body))
+def create_project(q: QunmiDep, who: PrincipalDep, body: ProjectCreate) -> dict[str, Any]:
+    result = _run(q, who, "create_project", body, _tool_args(body))
     return result.record or {}
 
 
@@ -336,16 +376,18 @@ def get_task(q: QunmiDep, task_id: RecordId) -> dict[str, Any]:
 @router.post(
     "/tasks", response_model=TaskPublic, status_code=status.HTTP_201_CREATED, tags=["tasks"]
 )
-def create_task(q: QunmiDep, body: TaskCreate) -> dict[str, Any]:
-    result = _run(q, "create_task", body, _tool_args(body))
+def create_task(q: QunmiDep, who: PrincipalDep, body: TaskCreate) -> dict[str, Any]:
+    result = _run(q, who, "create_task", body, _tool_args(body))
     return result.record or {}
 
 
 @router.patch("/tasks/{task_id}", response_model=TaskPublic, tags=["tasks"])
-def update_task(q: QunmiDep, task_id: RecordId, body: TaskUpdate) -> dict[str, Any]:
+def update_task(
+    q: QunmiDep, who: PrincipalDep, task_id: RecordId, body: TaskUpdate
+) -> dict[str, Any]:
     args = _tool_args(body)
     args["task"] = task_id
-    result = _run(q, "update_task", body, args)
+    result = _run(q, who, "update_task", body, args)
     return result.record or {}
 
 
@@ -393,26 +435,28 @@ def get_meeting(q: QunmiDep, meeting_id: RecordId) -> dict[str, Any]:
     status_code=status.HTTP_201_CREATED,
     tags=["meetings"],
 )
-def create_meeting(q: QunmiDep, body: MeetingCreate) -> dict[str, Any]:
-    result = _run(q, "create_meeting", body, _tool_args(body))
+def create_meeting(q: QunmiDep, who: PrincipalDep, body: MeetingCreate) -> dict[str, Any]:
+    result = _run(q, who, "create_meeting", body, _tool_args(body))
     return result.record or {}
 
 
 @router.post("/meetings/{meeting_id}/reschedule", response_model=MeetingPublic, tags=["meetings"])
 def reschedule_meeting(
-    q: QunmiDep, meeting_id: RecordId, body: MeetingReschedule
+    q: QunmiDep, who: PrincipalDep, meeting_id: RecordId, body: MeetingReschedule
 ) -> dict[str, Any]:
     args = _tool_args(body)
     args["meeting"] = meeting_id
-    result = _run(q, "reschedule_meeting", body, args)
+    result = _run(q, who, "reschedule_meeting", body, args)
     return result.record or {}
 
 
 @router.post("/meetings/{meeting_id}/cancel", response_model=MeetingPublic, tags=["meetings"])
-def cancel_meeting(q: QunmiDep, meeting_id: RecordId, body: MeetingCancel) -> dict[str, Any]:
+def cancel_meeting(
+    q: QunmiDep, who: PrincipalDep, meeting_id: RecordId, body: MeetingCancel
+) -> dict[str, Any]:
     args = _tool_args(body)
     args["meeting"] = meeting_id
-    result = _run(q, "cancel_meeting", body, args)
+    result = _run(q, who, "cancel_meeting", body, args)
     return result.record or {}
 
 
@@ -452,8 +496,8 @@ def list_audit(
 
 
 @router.post("/audit/{audit_id}/undo", tags=["audit"])
-def undo(q: QunmiDep, audit_id: RecordId, body: UndoRequest) -> dict[str, Any]:
-    result = q.executor.undo(audit_id, actor=body.actor)
+def undo(q: QunmiDep, who: PrincipalDep, audit_id: RecordId, body: UndoRequest) -> dict[str, Any]:
+    result = q.executor.undo(audit_id, actor=acting_as(q, who, body.actor))
     if not result.ok:
         raise ToolFailed(result)
     return result.to_dict()

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
-from api.deps import QunmiDep
+from api.deps import PrincipalDep, QunmiDep, acting_as
 from api.routes.common import run_tool
 from api.schemas import ToolCallRequest
 from tools.vocabulary import VOCABULARY_VERSION, tool_schemas
@@ -21,14 +21,14 @@ def list_tools() -> dict[str, Any]:
 
 @router.post("/tools/{tool}")
 def call_tool(
-    q: QunmiDep, tool: Annotated[str, Path(max_length=60)], body: ToolCallRequest
+    q: QunmiDep, who: PrincipalDep, tool: Annotated[str, Path(max_length=60)], body: ToolCallRequest
 ) -> dict[str, Any]:
-    """Apply one tool call as ``actor``; errors come back as 4xx with a reason."""
+    """Apply one tool call as the authenticated person; errors come back as 4xx with a reason."""
     return run_tool(
         q,
         tool,
         body.args,
-        actor=body.actor,
+        actor=acting_as(q, who, body.actor),
         chat_id=body.chat_id,
         idempotency_key=body.idempotency_key,
     ).to_dict()

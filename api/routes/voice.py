@@ -8,9 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import QunmiDep
+from api.deps import PrincipalDep, QunmiDep
 from api.routes.common import answer_message
-from api.routes.messages import ACCEPTED
+from api.routes.messages import ACCEPTED, check_rest_channel, sender_id_for
 from api.schemas import OutcomePublic
 from assistant.domain import MessageKind
 from assistant.errors import QunmiError
@@ -25,6 +25,7 @@ MAX_VOICE_BYTES = 2 * 1024 * 1024 - 64 * 1024  # under the app's body cap; a min
 @router.post("/messages/voice", response_model=OutcomePublic, responses=ACCEPTED)
 async def post_voice_message(
     q: QunmiDep,
+    who: PrincipalDep,
     response: Response,
     file: Annotated[UploadFile, File(description="语音：AMR / SILK / OGG / MP3 / M4A / WAV")],
     chat: Annotated[str, Form(min_length=1, max_length=200)],
@@ -33,6 +34,8 @@ async def post_voice_message(
     external_id: Annotated[str | None, Form(max_length=200)] = None,
     wait: bool = True,
 ) -> dict[str, Any]:
+    check_rest_channel(channel)
+    sender_id = sender_id_for(q, who, sender)
     data = await file.read(MAX_VOICE_BYTES + 1)
     path = save_upload(
         q.settings.data_dir / "media", data, file.filename, max_bytes=MAX_VOICE_BYTES
@@ -52,6 +55,7 @@ async def post_voice_message(
             text="",
             external_id=external_id,
             kind=MessageKind.VOICE,
+            sender_id=sender_id,
             payload={"audio_path": str(path), "filename": file.filename},
         )
     )

@@ -7,7 +7,10 @@ The sender signs ``"{timestamp}.{raw body}"`` with HMAC-SHA256 and the shared
     {"id": "msg-1", "chat": "官网改版群", "sender": "张三", "text": "...",
      "source": "slack", "sender_name": null, "chat_name": null}
 
-Messages are deduplicated by (``webhook:<source>``, ``id``) and acknowledged with 202.
+Messages are deduplicated by (``webhook:<source>``, ``id``) and acknowledged with 202. Each
+source is its own namespace of chats and senders: chat "1" is that bridge's chat "1" (never
+console chat 1), and a sender is that bridge's sender id (``member_identities``), never the
+member who happens to have the same display name.
 """
 
 from __future__ import annotations

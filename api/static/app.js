@@ -2,22 +2,34 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { members: new Map(), chats: [], me: null, chat: null, busy: false, risk: new Map(), riskAt: 0 };
+const state = { auth: null, signing: null, members: new Map(), chats: [], me: null, chat: null, busy: false, risk: new Map(), riskAt: 0 };
 const RISK = { high: "高", medium: "中", low: "低" };
 const STATUS = { todo: "待办", in_progress: "进行中", blocked: "受阻", done: "已完成", cancelled: "已取消" };
 
-// With QUNMI_API_TOKEN set on the server, the console asks for the token once and keeps it.
+// Sign-in: the server keeps the session in an HttpOnly cookie (the page never sees it). When a
+// request needs sign-in, the console asks once for a personal token — or a name, and Qunmi
+// sends that person a one-time link in WeCom.
+async function signIn() {
+  const entered = window.prompt("请登录群秘：输入个人令牌（qunmi token create 生成），或输入你的名字，登录链接会发到你的企业微信");
+  if (!entered || !entered.trim()) return false;
+  const value = entered.trim();
+  if (!value.startsWith("qm_")) {
+    await fetch("/auth/link", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ member: value }) });
+    $("status").textContent = "如果这个名字绑定了企业微信，登录链接已发给 TA";
+    return false;
+  }
+  const r = await fetch("/auth/session", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ token: value }) });
+  return r.ok;
+}
+
 async function api(path, options, retried) {
-  const headers = new Headers((options && options.headers) || {});
-  const token = localStorage.getItem("qunmi-token");
-  if (token) headers.set("Authorization", `Bearer ${token}`);
-  const response = await fetch(path, { ...(options || {}), headers });
+  const response = await fetch(path, { ...(options || {}), credentials: "same-origin" });
   if (response.status === 401 && !retried) {
-    const entered = window.prompt("请输入群秘的访问令牌（QUNMI_API_TOKEN）");
-    if (entered) {
-      localStorage.setItem("qunmi-token", entered.trim());
-      return api(path, options, true);
-    }
+    // Requests that fail together share one sign-in prompt.
+    state.signing = state.signing || signIn().then(async (ok) => { if (ok) await loadMe(); return ok; });
+    const ok = await state.signing;
+    state.signing = null;
+    if (ok) return api(path, options, true);
   }
   if (!response.ok && response.status !== 202) {
     let reason = response.statusText;
@@ -25,6 +37,31 @@ async function api(path, options, retried) {
     throw new Error(reason);
   }
   return response.json();
+}
+
+// Who the console acts as: the signed-in person, or (local mode, no tokens configured) whoever
+// the operator picks.
+async function loadMe() {
+  const me = await (await fetch("/auth/me", { credentials: "same-origin" })).json();
+  state.auth = me;
+  const who = $("who");
+  const out = $("sign-out");
+  if (me.kind === "session" || me.kind === "token") {
+    who.textContent = `已登录：${me.display_name}`;
+    out.hidden = false;
+  } else if (me.kind === "local") {
+    who.textContent = "本机模式";
+    out.hidden = true;
+  } else {
+    who.textContent = "未登录";
+    out.hidden = true;
+  }
+  return me;
+}
+
+async function signOut() {
+  await fetch("/auth/session", { method: "DELETE", credentials: "same-origin" });
+  window.location.reload();
 }
 
 function el(tag, className, text) {
@@ -52,8 +89,11 @@ async function loadTeam() {
     opt.value = m.display_name;
     return opt;
   }));
+  const signedIn = state.auth && state.auth.member_id !== null && state.auth.kind !== "local";
   const saved = localStorage.getItem("qunmi.me");
-  if (saved && members.items.some((m) => m.display_name === saved)) me.value = saved;
+  if (signedIn) me.value = state.auth.display_name;
+  else if (saved && members.items.some((m) => m.display_name === saved)) me.value = saved;
+  me.disabled = Boolean(signedIn);  // signed in: you are who you signed in as
   state.me = me.value;
 
   const chats = await api("/chats?limit=200");
@@ -241,5 +281,7 @@ $("me").addEventListener("change", () => { state.me = $("me").value; localStorag
 $("chat").addEventListener("change", () => { selectChat(); refresh(); });
 $("composer").addEventListener("submit", send);
 
-loadTeam().then(openLinked).then(refresh).catch((err) => { $("status").textContent = `加载失败：${err.message}`; });
+$("sign-out").addEventListener("click", signOut);
+
+loadMe().then(loadTeam).then(openLinked).then(refresh).catch((err) => { $("status").textContent = `加载失败：${err.message}`; });
 setInterval(refresh, 1000);

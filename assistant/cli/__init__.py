@@ -35,6 +35,7 @@ _COMMAND_MODULES = (
     "assistant.cli.risk",
     "assistant.cli.summarize",
     "assistant.cli.reports",
+    "assistant.cli.tokens",
 )
 
 for _module in _COMMAND_MODULES:

@@ -304,17 +304,23 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
     ) -> None:
         """直接登记一个成员（团队初始化用）。"""
         from assistant.domain import Member, Role
+        from assistant.identity import clean_label, normalise_name
 
         if role not in ("admin", "pm", "member"):
             _fail("角色只能是 admin / pm / member")
+        name = clean_label(name)
+        if not name:
+            _fail("名字去掉不可见字符后是空的")
         q = _qunmi()
-        aliases = [a.strip() for a in alias or [] if a.strip()]
+        aliases = [clean_label(a) for a in alias or [] if clean_label(a)]
         with q.uow_factory() as uow:
             same = uow.members.by_display_name(name)
             for other in uow.members.all():
                 if same is not None and other.id == same.id:
                     continue
-                clash = [n for n in [name, *aliases] if n in other.names]
+                # Names are labels compared after normalisation (lookalikes collide).
+                taken = {normalise_name(n) for n in other.names}
+                clash = [n for n in [name, *aliases] if normalise_name(n) in taken]
                 if clash:
                     _fail(f"名字“{clash[0]}”已经是成员 {other.display_name} 的名字或别名")
             if same is not None:
@@ -343,6 +349,8 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
                     created_at=q.clock.now(),
                 )
             )
+            if wecom_userid and member.id is not None:
+                uow.identities.link(member.id, "wecom", wecom_userid, q.clock.now())
             uow.commit()
         console.print(
             f"👤 已添加成员 {member.display_name}（#{member.id}，{member.role.value}）"

@@ -35,6 +35,7 @@ from assistant.errors import (
     QunmiError,
     TranscriptionError,
 )
+from assistant.identity import FIRST_PARTY_CHANNELS, clean_label, normalise_name
 from assistant.ports import (
     ActingEngine,
     AgentOutcome,
@@ -57,6 +58,9 @@ __all__ = [
     "ProcessorConfig",
     "ensure_chat",
     "ensure_member",
+    "follow_chat",
+    "free_label",
+    "identity_channel",
 ]
 
 log = logging.getLogger(__name__)
@@ -96,6 +100,8 @@ class Inbound:
     chat_name: str | None = None
     received_at: datetime | None = None
     payload: dict[str, Any] = field(default_factory=dict)
+    sender_id: int | None = None
+    """The member the channel authenticated (a token, a console session): used as it is."""
 
 
 @dataclass(slots=True)
@@ -124,33 +130,105 @@ class Outcome:
         }
 
 
+def identity_channel(channel: str) -> str:
+    """The namespace a channel's sender ids live in: WeCom's app and bot share userids."""
+    return "wecom" if channel.startswith("wecom") else channel
+
+
+def free_label(uow: UnitOfWork, wanted: str, fallback: str) -> str:
+    """``wanted`` as a display name, or with ``fallback`` added when another member's name or
+    alias looks the same after normalisation (a label never takes over someone's name)."""
+    label = clean_label(wanted)[:200] or fallback[:200]
+    taken = {normalise_name(n) for m in uow.members.all() for n in m.names}
+    if normalise_name(label) not in taken:
+        return label
+    for n in range(1, 100):
+        candidate = f"{label[:150]}（{fallback[:40]}{'' if n == 1 else n}）"
+        if normalise_name(candidate) not in taken:
+            return candidate
+    raise Conflict(f"无法为发送人“{fallback}”取一个不重复的名字")
+
+
 def ensure_member(
-    uow: UnitOfWork, sender: str, *, display_name: str | None, now: datetime
+    uow: UnitOfWork,
+    sender: str,
+    *,
+    display_name: str | None,
+    now: datetime,
+    channel: str = "api",
+    sender_id: int | None = None,
 ) -> Member:
-    """The member behind a sender id or name; a sender never seen before becomes a member."""
-    member = uow.members.by_wecom_userid(sender) or uow.members.by_display_name(sender)
-    if member is None:
-        for candidate in uow.members.all():
-            if sender in candidate.aliases:
-                return candidate
-    if member is not None:
+    """The member behind a sender; a sender never seen before becomes a member.
+
+    First-party channels (console, API, CLI, import: Qunmi authenticated the sender, or the
+    local operator typed it) name members as they are known. Every other channel's sender is its
+    (channel, verified id) pair in ``member_identities``: never matched by display name, so a
+    bridge sender called "陈静" is a new member (labelled apart), not the admin 陈静."""
+    if sender_id is not None:
+        known = uow.members.get(sender_id)
+        if known is None:
+            raise NotFound(f"成员 {sender_id} 不存在")
+        return known
+    if channel in FIRST_PARTY_CHANNELS:
+        member = uow.members.by_wecom_userid(sender) or uow.members.by_display_name(sender)
+        if member is None:
+            for candidate in uow.members.all():
+                if sender in candidate.aliases:
+                    return candidate
+        if member is not None:
+            return member
+        name = free_label(uow, display_name or sender, sender)
+        return uow.members.add(Member(display_name=name, created_at=now))
+    namespace = identity_channel(channel)
+    linked = uow.identities.member_for(namespace, sender)
+    if linked is not None and (member := uow.members.get(linked)) is not None:
         return member
-    name = (display_name or sender).strip()[:200]
-    if uow.members.by_display_name(name) is not None:
-        name = f"{name}({sender[:40]})"
-    is_userid = display_name is not None and display_name != sender
-    return uow.members.add(
-        Member(display_name=name, wecom_userid=sender if is_userid else None, created_at=now)
-    )
+    member = uow.members.by_wecom_userid(sender) if namespace == "wecom" else None
+    if member is None:
+        member = uow.members.add(
+            Member(
+                display_name=free_label(uow, display_name or sender, sender),
+                wecom_userid=sender if namespace == "wecom" else None,
+                created_at=now,
+            )
+        )
+    assert member.id is not None
+    uow.identities.link(member.id, namespace, sender, now)
+    return member
+
+
+def follow_chat(uow: UnitOfWork, chat: Chat, member_id: int) -> None:
+    """A project's members follow its WeCom group: whoever speaks in the group (WeCom verified
+    they are in it) joins the chat and, when the chat is a project's, that project."""
+    if member_id not in chat.member_ids:
+        chat.member_ids.append(member_id)
+        uow.chats.update(chat)
+    if chat.project_id is None or not chat.channel.startswith("wecom"):
+        return
+    project = uow.projects.get(chat.project_id)
+    if project is None or member_id in project.member_ids or member_id == project.owner_id:
+        return
+    project.member_ids.append(member_id)
+    uow.projects.update(project)
 
 
 def ensure_chat(
     uow: UnitOfWork, channel: str, chat: str, *, name: str | None, now: datetime
 ) -> Chat:
+    """The chat ``chat`` names in ``channel``'s own namespace. Only first-party channels may
+    name a first-party chat by its id ("12"): webhook chat "1" is never console chat 1."""
     found = uow.chats.by_external(channel, chat)
-    if found is None and chat.isascii() and chat.isdigit() and len(chat) <= 18:
+    if (
+        found is None
+        and channel in FIRST_PARTY_CHANNELS
+        and chat.isascii()
+        and chat.isdigit()
+        and len(chat) <= 18
+    ):
         # A bare number names a chat by id ("12"); "²" or a 20-digit number is just a name.
-        found = uow.chats.get(int(chat))
+        by_id = uow.chats.get(int(chat))
+        if by_id is not None and by_id.channel in FIRST_PARTY_CHANNELS:
+            found = by_id
     if found is not None:
         return found
     return uow.chats.add(
@@ -166,9 +244,11 @@ class Inbox:
         self._clock = clock
         self._max_chars = max_chars
         self._chat_ids: dict[tuple[str, str], int] = {}
-        self._sender_ids: dict[tuple[str, str | None], int] = {}
+        self._sender_ids: dict[tuple[str, str, str | None, int | None], int] = {}
         self._joined: set[tuple[int, int]] = set()
-        self._pending_cache: list[tuple[tuple[str, str], int, tuple[str, str | None], int]] = []
+        self._pending_cache: list[
+            tuple[tuple[str, str], int, tuple[str, str, str | None, int | None], int]
+        ] = []
 
     def check(self, inbound: Inbound) -> None:
         """``InvalidInput`` when the message cannot be stored (no chat or sender, too long)."""
@@ -269,17 +349,22 @@ class Inbox:
         """The chat and sender ids of ``inbound``; a new chat, sender or membership is set up
         in ``uow`` and remembered."""
         chat_key = (inbound.channel, inbound.chat)
-        sender_key = (inbound.sender, inbound.sender_name)
+        sender_key = (inbound.channel, inbound.sender, inbound.sender_name, inbound.sender_id)
         chat_id = self._chat_ids.get(chat_key)
         sender_id = self._sender_ids.get(sender_key)
         if chat_id is not None and sender_id is not None and (chat_id, sender_id) in self._joined:
             return chat_id, sender_id
         chat = ensure_chat(uow, inbound.channel, inbound.chat, name=inbound.chat_name, now=now)
-        sender = ensure_member(uow, inbound.sender, display_name=inbound.sender_name, now=now)
+        sender = ensure_member(
+            uow,
+            inbound.sender,
+            display_name=inbound.sender_name,
+            now=now,
+            channel=inbound.channel,
+            sender_id=inbound.sender_id,
+        )
         assert chat.id is not None and sender.id is not None
-        if sender.id not in chat.member_ids:
-            chat.member_ids.append(sender.id)
-            uow.chats.update(chat)
+        follow_chat(uow, chat, sender.id)
         # Remembered only for ids that existed before this transaction: a rolled-back batch
         # must not leave ids behind that were never committed.
         self._pending_cache.append((chat_key, chat.id, sender_key, sender.id))
@@ -312,10 +397,16 @@ class Inbox:
             if existing is not None:
                 return existing, False
             chat = ensure_chat(uow, inbound.channel, inbound.chat, name=inbound.chat_name, now=now)
-            sender = ensure_member(uow, inbound.sender, display_name=inbound.sender_name, now=now)
-            if sender.id not in chat.member_ids:
-                chat.member_ids.append(sender.id)  # type: ignore[arg-type]
-                chat = uow.chats.update(chat)
+            sender = ensure_member(
+                uow,
+                inbound.sender,
+                display_name=inbound.sender_name,
+                now=now,
+                channel=inbound.channel,
+                sender_id=inbound.sender_id,
+            )
+            assert sender.id is not None
+            follow_chat(uow, chat, sender.id)
             message = uow.messages.add(
                 Message(
                     channel=inbound.channel,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -145,14 +146,52 @@ def test_console_chat_cards_and_live_lists(server: str) -> None:
             browser.close()
 
 
-def test_console_asks_for_the_token_once(guarded_server: str) -> None:
+def _personal_token(tmp_path: Path, member: str) -> str:
+    """A token for ``member`` made with the CLI against the server's database."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from assistant.cli import main; main()",
+            "token",
+            "create",
+            "--member",
+            member,
+            "--json",
+        ],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "QUNMI_DATABASE_URL": f"sqlite:///{tmp_path / 'qunmi.db'}",
+            "QUNMI_DATA_DIR": str(tmp_path / "data"),
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    token = json.loads(out.stdout.strip().splitlines()[-1])["token"]
+    assert isinstance(token, str)
+    return token
+
+
+def test_console_signs_in_once_with_a_personal_token(guarded_server: str, tmp_path: Path) -> None:
+    """The shared QUNMI_API_TOKEN does not act for anyone: the console signs in with 张三's own
+    token, shows who is signed in, keeps the session in an HttpOnly cookie, and acts as 张三."""
     from playwright.sync_api import Dialog, expect, sync_playwright
 
     asked: list[str] = []
+    token = _personal_token(tmp_path, "张三")
+
+    signed_out: list[bool] = []
 
     def answer(dialog: Dialog) -> None:
         asked.append(dialog.message)
-        dialog.accept("console-token")
+        if signed_out:
+            dialog.dismiss()
+        else:
+            dialog.accept(token)
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
@@ -165,6 +204,15 @@ def test_console_asks_for_the_token_once(guarded_server: str) -> None:
             page.fill("#text", "@小王 周五前把登录页设计稿出了")
             page.click("#send")
             expect(page.locator(".card", has_text="出登录页设计稿")).to_be_visible()
+            expect(page.locator("#who")).to_have_text("已登录：张三")
+            expect(page.locator("#me")).to_be_disabled()
+            expect(page.locator("#tasks li", has_text="出登录页设计稿")).to_be_visible()
             assert len(asked) == 1 and "令牌" in asked[0]
+            assert "qunmi_session" not in page.evaluate("document.cookie")  # HttpOnly
+            cookies = {c["name"]: c for c in page.context.cookies()}
+            assert cookies["qunmi_session"]["httpOnly"] is True
+            signed_out.append(True)
+            page.click("#sign-out")  # the session ends; the next prompt is declined
+            expect(page.locator("#who")).to_have_text("未登录")
         finally:
             browser.close()

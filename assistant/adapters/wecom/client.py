@@ -29,6 +29,10 @@ _TOKEN_ERRORS = {40001, 40014, 42001}
 _REFRESH_MARGIN_SECONDS = 300
 
 
+CHAT_ID_TAKEN = 86215
+"""``appchat/create``: a group with this chat id exists already (our earlier request made it)."""
+
+
 class ResponseUrlPolicy:
     """Which URLs a bot reply may be posted to: WeCom's own hosts, as configured.
 
@@ -241,6 +245,32 @@ class WeComClient:
         )
         name = self._json(response, "读取通讯录").get("name")
         return str(name).strip() or None if name else None
+
+    def create_appchat(
+        self, *, chat_id: str, name: str, owner: str, userids: Sequence[str]
+    ) -> None:
+        """Create an app group chat with the id we chose (``appchat/create``): asking again for
+        the same id finds it made and is no second group."""
+        url = f"{self._base}/cgi-bin/appchat/create"
+        body = {"chatid": chat_id, "name": name[:50], "owner": owner, "userlist": list(userids)}
+        response = self._with_token(
+            lambda token: self._http.post(url, params={"access_token": token}, json=body), "建群"
+        )
+        try:
+            self._json(response, "建群")
+        except ChannelError as exc:
+            if (exc.details or {}).get("errcode") != CHAT_ID_TAKEN:
+                raise
+
+    def appchat_members(self, chat_id: str) -> list[str]:
+        """The userids in an app group chat (``appchat/get``)."""
+        url = f"{self._base}/cgi-bin/appchat/get"
+        response = self._with_token(
+            lambda token: self._http.get(url, params={"access_token": token, "chatid": chat_id}),
+            "读取群成员",
+        )
+        info = self._json(response, "读取群成员").get("chat_info") or {}
+        return [str(u) for u in info.get("userlist") or []]
 
     def post_json(self, url: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST to a URL WeCom handed out (an AI bot's response_url); only to WeCom's hosts."""

@@ -21,8 +21,9 @@ from typing import Any
 from assistant.adapters.wecom.messages import AppMessage, BotMessage
 from assistant.domain import Chat, Member, Message, MessageKind, ProjectStatus
 from assistant.errors import Conflict
+from assistant.identity import normalise_name
 from assistant.ports import Clock
-from assistant.services.inbox import Inbound, Inbox
+from assistant.services.inbox import Inbound, Inbox, free_label
 from assistant.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 __all__ = [
@@ -37,6 +38,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 APP_CHANNEL = "wecom"
+IDENTITY_CHANNEL = "wecom"
+"""WeCom userids are one namespace for the app and the bot (``member_identities.channel``)."""
 BOT_CHANNEL = "wecom-bot"
 
 
@@ -235,17 +238,22 @@ class WeComIntake:
         now = self._clock.now()
         created: Member | None = None
         with self._uow_factory() as uow:
-            member = uow.members.by_wecom_userid(userid)
+            # The userid WeCom verified is the identity; a display name never is.
+            linked = uow.identities.member_for(IDENTITY_CHANNEL, userid)
+            member = uow.members.get(linked) if linked is not None else None
             if member is None:
-                member = uow.members.by_display_name(userid)
-                if member is not None and member.wecom_userid is None:
-                    member.wecom_userid = userid
-                    member = uow.members.update(member)
+                member = uow.members.by_wecom_userid(userid)
             if member is None:
                 member = uow.members.add(
-                    Member(display_name=userid[:200], wecom_userid=userid, created_at=now)
+                    Member(
+                        display_name=free_label(uow, userid, userid),
+                        wecom_userid=userid,
+                        created_at=now,
+                    )
                 )
                 created = member
+            if linked is None and member.id is not None:
+                uow.identities.link(member.id, IDENTITY_CHANNEL, userid, now)
             chat = uow.chats.by_external(channel, chat_external)
             if chat is None:
                 uow.chats.add(
@@ -294,7 +302,15 @@ class WeComIntake:
             member = uow.members.get(member_id)
             if member is None or member.display_name != userid:
                 return name  # renamed by hand meanwhile: the team's choice wins
-            taken = uow.members.by_display_name(name)
+            wanted = normalise_name(name)
+            taken = next(
+                (
+                    m
+                    for m in uow.members.all()
+                    if m.id != member.id and any(normalise_name(n) == wanted for n in m.names)
+                ),
+                None,
+            )
             if taken is None:
                 member.display_name = name[:200]
             elif name not in member.aliases:

@@ -108,7 +108,11 @@ class ChannelNotifier:
         if not chat_name:
             return None
         with self._uow_factory() as uow:
-            chats: list[Chat] = uow.chats.list(filters={"name": chat_name}, limit=10).items
+            chats: list[Chat] = [
+                c
+                for c in uow.chats.list(filters={"name": chat_name}, limit=10).items
+                if c.settings.get("wecom_create") != "pending"  # a group WeCom has not made yet
+            ]
             if not chats:
                 return None
             chats.sort(
