@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from api.deps import QunmiDep
+from api.deps import PrincipalDep, QunmiDep, acting_as
 from assistant.adapters.charts import CHART_NAMES
 from assistant.bootstrap import Qunmi
 from assistant.errors import InvalidInput, NotFound, PermissionDenied
@@ -22,14 +22,17 @@ ProjectQ = Annotated[str | None, Query(max_length=200, description="项目名；
 NowQ = Annotated[datetime | None, Query(description="统计截止时刻，ISO 8601 带时区；默认现在")]
 ActorQ = Annotated[
     str | None,
-    Query(max_length=200, description="谁在看（成员名或编号）：项目经理和管理员能看到预算"),
+    Query(
+        max_length=200,
+        description="谁在看（成员名或编号）：只能是登录的本人（本机模式下可指定）；"
+        "项目经理和管理员能看到预算",
+    ),
 ]
 
 
-def _sees_budget(q: Qunmi, actor: str | None, project: str | None) -> bool:
-    """Whether ``actor`` may see the project's budget (no actor: no budget)."""
-    if actor is None:
-        return False
+def _sees_budget(q: Qunmi, actor: str | int, project: str | None) -> bool:
+    """Whether ``actor`` (the authenticated reader) may see the project's budget."""
+    actor = str(actor)
     policy: PermissionPolicy = q.executor.policy
     with q.uow_factory() as uow:
         member = (
@@ -52,7 +55,11 @@ def _check_now(now: datetime | None) -> None:
 
 @router.get("/reports/weekly")
 def weekly_report(
-    q: QunmiDep, project: ProjectQ = None, now: NowQ = None, actor: ActorQ = None
+    q: QunmiDep,
+    principal: PrincipalDep,
+    project: ProjectQ = None,
+    now: NowQ = None,
+    actor: ActorQ = None,
 ) -> dict[str, Any]:
     """The weekly report of ``project``: figures (docs/reports.md), the chat card, and the
     names of the charts (``/reports/weekly/charts/{name}.png``)."""
@@ -60,7 +67,10 @@ def weekly_report(
     if q.reports is None:
         raise InvalidInput("周报没有在这个实例上启用")
     report = q.reports.weekly(
-        project=project, now=now, show_budget=_sees_budget(q, actor, project), charts=False
+        project=project,
+        now=now,
+        show_budget=_sees_budget(q, acting_as(q, principal, actor), project),
+        charts=False,
     )
     data = dict(report.data)
     data["charts"] = list(CHART_NAMES)

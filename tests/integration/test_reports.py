@@ -435,7 +435,8 @@ def api(week: tuple[Qunmi, FixedClock]) -> Iterator[TestClient]:
 
 def test_the_api_serves_figures_and_charts(api: TestClient) -> None:
     params = {"project": "官网改版", "now": REPORT_AT.isoformat()}
-    r = api.get("/reports/weekly", params=params)
+    # The reader is the authenticated person; in local mode the operator names who reads.
+    r = api.get("/reports/weekly", params={**params, "actor": "李四"})
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["tasks"]["total"] == 8 and body["budget"] is None
@@ -450,7 +451,7 @@ def test_the_api_serves_figures_and_charts(api: TestClient) -> None:
     assert bad.status_code == 404 and "图表" in bad.json()["reason"]
     naive = api.get("/reports/weekly", params={"now": "2026-11-30T09:00:00"})
     assert naive.status_code == 422 and "时区" in naive.json()["reason"]
-    unknown = api.get("/reports/weekly", params={"project": "不存在的项目"})
+    unknown = api.get("/reports/weekly", params={"project": "不存在的项目", "actor": "李四"})
     assert unknown.status_code == 404 and "找不到项目" in unknown.json()["reason"]
 
 
