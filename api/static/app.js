@@ -54,6 +54,8 @@ function el(tag, className, text) {
   return node;
 }
 
+const esc = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
 function option(value, label) {
   const opt = el("option", "", label);
   opt.value = value;
@@ -379,7 +381,8 @@ async function refreshChat() {
   const tasks = boardTasks(board).sort((a, b) => b.id - a.id);
   $("task-scope").textContent = g && g.project_id ? `项目「${projectName(g.project_id)}」` : "全部项目";
   renderTasks(tasks);
-  const mine = meetings.items.filter((m) => !g || !g.project_id || m.project_id === g.project_id || g.ids.includes(m.chat_id));
+  const mine = meetings.items.filter((m) => !g || !g.project_id || m.project_id === g.project_id || g.ids.includes(m.chat_id)
+    || (m.project_id === null && m.chat_id === null)); // team-wide meetings belong to every group
   renderMeetings(mine);
 }
 
@@ -571,7 +574,7 @@ async function renderGantt() {
   learnNow(data.now);
   const rows = data.tasks.map((t) => `#${t.id} ${t.title}`);
   const msRow = rows.length;
-  if (data.milestones.length) rows.push("🏁 里程碑");
+  if (data.milestones.length) rows.push("◆ 里程碑");
   $("gantt-summary").textContent = `${data.tasks.length} 个任务 · ${data.milestones.length} 个里程碑${data.tasks.some((t) => t.overdue) ? ` · 逾期 ${data.tasks.filter((t) => t.overdue).length}` : ""}`;
   const c = chart("gantt-chart");
   const narrow = window.innerWidth < 720;
@@ -579,11 +582,17 @@ async function renderGantt() {
     animation: false,
     grid: { left: narrow ? 8 : 16, right: 16, top: 24, bottom: 56, containLabel: true },
     tooltip: {
-      formatter: (p) => (p.data.task
-        ? `#${p.data.task.id} ${p.data.task.title}<br>${STATUS[p.data.task.status]} · ${p.data.task.assignee || "未指派"}<br>${fmt(p.data.task.start)} → ${fmt(p.data.task.end)}${p.data.task.overdue ? "<br>⚠️ 已逾期" : ""}`
-        : `🏁 ${p.data.milestone.title}<br>${fmt(p.data.milestone.due)}${p.data.milestone.done ? " · 已完成" : ""}`),
+      // ECharts tooltips are HTML: every text from the team is escaped.
+      formatter: (p) => {
+        if (p.data.task) {
+          const t = p.data.task;
+          return [`#${t.id} ${esc(t.title)}`, `${STATUS[t.status]} · ${esc(t.assignee || "未指派")}`, `${fmt(t.start)} → ${fmt(t.end)}`, t.overdue ? "已逾期" : ""].filter(Boolean).join("<br>");
+        }
+        const m = p.data.milestone;
+        return `◆ 里程碑 ${esc(m.title)}<br>${fmt(m.due)}${m.done ? " · 已完成" : m.overdue ? " · 已逾期" : ""}`;
+      },
     },
-    xAxis: { type: "time", position: "top", axisLabel: { formatter: "{M}月{d}日" } },
+    xAxis: { type: "time", position: "top", min: (v) => v.min - 43200000, max: (v) => v.max + 43200000, axisLabel: { formatter: "{M}月{d}日" } },
     yAxis: { type: "category", data: rows, inverse: true, axisLabel: { width: narrow ? 90 : 200, overflow: "truncate" } },
     dataZoom: [{ type: "slider", xAxisIndex: 0, bottom: 8 }, { type: "inside", xAxisIndex: 0 }],
     series: [
