@@ -90,7 +90,7 @@ def test_gantt_spans_and_milestones(client: TestClient) -> None:
     ],
 )
 def test_bad_input_is_a_clear_4xx(
-    client: TestClient, path: str, params: dict[str, object], code: int, words: str
+    client: TestClient, path: str, params: dict[str, str | int], code: int, words: str
 ) -> None:
     response = client.get(path, params=params)
     assert response.status_code == code, response.text
