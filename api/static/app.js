@@ -153,6 +153,11 @@ async function loadProjects() {
     select.replaceChildren(option("", "全部项目"), ...projects.items.map((p) => option(String(p.id), p.name)));
     if (previous) select.value = previous;
   }
+  // The board and the Gantt chart open on the group's project.
+  if (!state.projectPreset && state.group && state.group.project_id) {
+    state.projectPreset = true;
+    for (const id of ["board-project", "gantt-project"]) $(id).value = String(state.group.project_id);
+  }
 }
 
 const projectName = (id) => (state.projects.find((p) => p.id === id) || {}).name || "";

@@ -312,7 +312,10 @@ def test_board_moves_through_the_tool_calendar_gantt_and_budgets(dash: dict[str,
             late.drag_to(page.locator(".column[data-status='in_progress']"))
             doing = page.locator(".column[data-status='in_progress']")
             expect(doing.locator(f".tcard[data-task-id='{dash['blocked']}']")).to_be_visible()
+            # Filters: the group's project first, then everyone's.
             page.select_option("#board-assignee", "李四")
+            expect(page.locator(".tcard")).to_have_count(1)
+            page.select_option("#board-project", "")
             expect(page.locator(".tcard")).to_have_count(2)
 
             # A meeting link opens the calendar at that meeting, with its details.
