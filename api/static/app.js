@@ -5,9 +5,16 @@ const $ = (id) => document.getElementById(id);
 const state = {
   members: new Map(), chats: [], groups: [], me: null, group: null, busy: false,
   risk: new Map(), riskAt: 0, view: "chat", projects: [], offset: "+08:00", today: null,
-  cal: { mode: "week", anchor: null, focus: null }, picked: new Map(), selectedProject: null,
+  cal: { mode: "week", anchor: null, focus: null }, picked: loadPicked(), selectedProject: null,
   charts: new Map(),
 };
+// Answers picked for Qunmi's questions, kept across reloads (the last 200).
+function loadPicked() {
+  try { return new Map(JSON.parse(localStorage.getItem("qunmi.picked") || "[]")); } catch (e) { return new Map(); }
+}
+function savePicked() {
+  localStorage.setItem("qunmi.picked", JSON.stringify([...state.picked].slice(-200)));
+}
 const RISK = { high: "高", medium: "中", low: "低" };
 const STATUS = { todo: "待办", in_progress: "进行中", blocked: "受阻", done: "已完成", cancelled: "已取消" };
 const COLUMNS = ["todo", "in_progress", "blocked", "done"];
@@ -249,6 +256,7 @@ function pickButtons(messageId, index, result) {
         });
         const rec = applied.record || {};
         state.picked.set(slot, `✅ 已选 ${label}${rec.status ? ` · ${STATUS[rec.status] || rec.status}` : ""}`);
+        savePicked();
         await refresh();
       } catch (err) {
         bar.querySelectorAll("button").forEach((x) => { x.disabled = false; });
