@@ -289,6 +289,10 @@ def test_chat_column_keeps_its_room_at_phone_width(dash: dict[str, Any]) -> None
             composer = page.locator("#composer").bounding_box()
             assert composer is not None and composer["x"] + composer["width"] <= 391
             b.check_layout("chat-phone")
+            page.evaluate(f"location.hash = '#task-{dash['overdue']}'")
+            expect(page.locator("#history li").first).to_contain_text("创建了任务")
+            b.check_layout("task-phone")
+            assert b.foreign() == []
         finally:
             b.close()
 
