@@ -289,7 +289,12 @@ function renderMessages(items, sent) {
     li.append(el("div", "who", `${name} · ${fmt(m.received_at)}`), el("div", "bubble", m.text || `[${m.kind}]`));
     const results = (m.result && m.result.results) || [];
     const refs = new Map();
-    for (const r of results) if (r.record && r.record.id && r.kind) refs.set(r.record.id, r.kind);
+    for (const r of results) {
+      if (r.record && r.record.id && r.kind) refs.set(r.record.id, r.kind);
+      // "已经有一个很像的任务 #7「…」": that task opens from the question.
+      const existing = r.error && r.error.details && r.error.details.existing;
+      if (existing && existing.id) refs.set(existing.id, r.tool.endsWith("meeting") ? "meeting" : "task");
+    }
     const questions = results.map((r, i) => [r, i]).filter(([r]) => !r.ok && r.error && r.error.code === "ambiguous");
     let q = 0;
     for (const card of (m.result && m.result.cards) || []) {
@@ -352,14 +357,15 @@ function renderTasks(items) {
   }));
 }
 
-// Risk changes slowly: fetched every 30 seconds, not on every refresh.
-async function refreshRisk() {
-  if (Date.now() - state.riskAt < 30000) return;
+// Risk changes slowly and takes a while to assess: fetched every 30 seconds in the background;
+// the lists show it from the next refresh on, and never wait for it.
+function refreshRisk() {
+  if (Date.now() - state.riskAt < 30000) return state.riskLoad || Promise.resolve();
   state.riskAt = Date.now();
-  try {
-    const report = await api("/risk");
-    state.risk = new Map(report.tasks.map((t) => [t.task_id, t]));
-  } catch (err) { /* the lists still work without it */ }
+  state.riskLoad = api("/risk")
+    .then((report) => { state.risk = new Map(report.tasks.map((t) => [t.task_id, t])); })
+    .catch(() => { /* the lists still work without it */ });
+  return state.riskLoad;
 }
 
 function renderMeetings(items) {
@@ -390,7 +396,7 @@ async function refreshChat() {
   ]);
   learnNow(board.now);
   renderMessages(messages.flatMap((p) => p.items), sent.flatMap((p) => p.items));
-  await refreshRisk();
+  refreshRisk();
   const tasks = boardTasks(board).sort((a, b) => b.id - a.id);
   $("task-scope").textContent = g && g.project_id ? `项目「${projectName(g.project_id)}」` : "全部项目";
   renderTasks(tasks);
@@ -469,7 +475,7 @@ async function renderBoard() {
   if (assignee) params.set("assignee", assignee);
   const board = await api(`/board?${params}`);
   learnNow(board.now);
-  await refreshRisk();
+  refreshRisk();
   const people = $("board-assignee");
   if (people.options.length <= 1) {
     people.replaceChildren(option("", "所有人"), ...[...state.members.values()].map((m) => option(m.display_name, m.display_name)));
@@ -800,7 +806,7 @@ async function route() {
       if ($("detail").open) $("detail").close();
       showView(VIEWS.includes(hash) ? hash : "chat");
     } else if (record[1] === "task") {
-      await refreshRisk();
+      refreshRisk();
       await openTask(Number(record[2]));
     } else if (record[1] === "meeting") {
       await openMeeting(Number(record[2]));
@@ -817,13 +823,25 @@ async function route() {
 
 function showError(err) { $("status").textContent = `连接出错：${err.message}`; }
 
+// One refresh at a time: a request for another while one runs makes it go round once more
+// (on a slow server, overlapping polls would pile up and paint older answers over newer ones).
 async function refresh() {
-  try {
-    await RENDER[state.view]();
-    $("status").textContent = "已连接";
-  } catch (err) {
-    showError(err);
+  if (state.refreshing) {
+    state.refreshAgain = true;
+    return state.refreshing;
   }
+  state.refreshing = (async () => {
+    do {
+      state.refreshAgain = false;
+      try {
+        await RENDER[state.view]();
+        $("status").textContent = "已连接";
+      } catch (err) {
+        showError(err);
+      }
+    } while (state.refreshAgain);
+  })();
+  try { await state.refreshing; } finally { state.refreshing = null; }
 }
 
 // A link from an answer (?chat=ID&message=ID) opens that chat.
@@ -863,5 +881,5 @@ let ticks = 0;
 setInterval(() => {
   ticks += 1;
   const busy = document.activeElement && document.activeElement.tagName === "SELECT" && state.view !== "chat";
-  if (!busy && (state.view === "chat" || ticks % 10 === 0)) refresh();
+  if (!busy && !state.refreshing && (state.view === "chat" || ticks % 10 === 0)) refresh();
 }, 1000);

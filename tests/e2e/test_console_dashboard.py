@@ -245,6 +245,15 @@ def test_what_a_first_time_user_tripped_over(dash: dict[str, Any]) -> None:
             page.click("#detail-close")
             expect(page.locator("#detail")).to_be_hidden()
 
+            # Saying it again: the question links to the task that already exists.
+            page.fill("#text", "@小王 周五前把登录页设计稿出了")
+            page.click("#send")
+            question = page.locator(".msg").last.locator(".card.question")
+            expect(question).to_contain_text("很像")
+            question.locator(f"a[data-link='#task-{task_id}']").click()
+            expect(page.locator("#detail-title")).to_contain_text(f"#{task_id}")
+            page.click("#detail-close")
+
             # "是哪一个？" comes with a button per candidate; picking applies the change.
             page.select_option("#me", "王磊")
             question = say("登录页搞定了")
