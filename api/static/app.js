@@ -543,14 +543,15 @@ async function renderCalendar() {
   }
   const box = $("calendar");
   box.className = `calendar ${state.cal.mode}`;
-  const cells = [];
+  const cells = state.cal.mode === "month" ? [...WEEKDAYS].map((d) => el("div", "dow", `周${d}`)) : [];
   for (let i = 0; i < range.days; i++) {
     const day = dayAdd(range.first, i);
     const cell = el("div", "day");
     cell.dataset.day = day;
     if (range.month && day.slice(0, 7) !== range.month) cell.classList.add("other");
     if (day === state.today) cell.classList.add("today");
-    cell.append(el("div", "date", `周${WEEKDAYS[weekday(day)]} ${dayLabel(day)}`));
+    const label = state.cal.mode === "month" ? String(Number(day.slice(8))) : `周${WEEKDAYS[weekday(day)]} ${dayLabel(day)}`;
+    cell.append(el("div", "date", label));
     for (const m of byDay.get(day) || []) {
       const a = el("a", `mtg${state.cal.focus === m.id ? " focus" : ""}`, `${hm(m.start)} ${m.title}`);
       a.href = `#meeting-${m.id}`;
