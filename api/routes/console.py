@@ -14,9 +14,17 @@ from fastapi.responses import FileResponse
 
 from api.deps import QunmiDep
 from api.schemas import IdFilter
-from assistant.domain import Member, Task, TaskStatus
+from assistant.domain import MeetingStatus, Member, Task, TaskStatus
 from assistant.errors import InvalidInput, NotFound
-from tools.records import display_names, iso, milestone_record, project_record, task_record
+from assistant.services.scheduler.reminders import meeting_occurrences
+from tools.records import (
+    display_names,
+    iso,
+    meeting_record,
+    milestone_record,
+    project_record,
+    task_record,
+)
 from tools.resolve import resolve_member_name
 
 __all__ = ["BOARD_COLUMNS", "STATIC_DIR", "router", "views"]
@@ -28,11 +36,13 @@ BOARD_COLUMNS = ("todo", "in_progress", "blocked", "done")
 
 _PAGE = 500
 _DUE_SOON = timedelta(hours=24)
+_LONGEST_CALENDAR = timedelta(days=62)
 
 router = APIRouter(tags=["console"], include_in_schema=False)
 views = APIRouter(tags=["console"])
 
 Now = Annotated[datetime | None, Query(description="评估时刻，ISO 8601 带时区；默认现在")]
+Bound = Annotated[datetime, Query(description="ISO 8601 带时区")]
 
 
 @router.get("/")
@@ -134,3 +144,44 @@ def gantt(q: QunmiDep, project_id: IdFilter = None, now: Now = None) -> dict[str
         )
     points = [{**milestone_record(m, tz), "overdue": not m.done and m.due < at} for m in milestones]
     return {"now": iso(at, tz), "project": project, "tasks": spans, "milestones": points}
+
+
+@views.get("/calendar")
+def calendar(
+    q: QunmiDep, since: Bound, until: Bound, project_id: IdFilter = None
+) -> dict[str, Any]:
+    """Scheduled meetings starting in [since, until) (at most 62 days), a recurring meeting once
+    per occurrence (its skipped dates left out), earliest first. Cancelled meetings are not
+    shown."""
+    if since.tzinfo is None or until.tzinfo is None:
+        raise InvalidInput("since 和 until 需要带时区，例如 2026-11-23T00:00:00+08:00")
+    if not since < until <= since + _LONGEST_CALENDAR:
+        raise InvalidInput("until 要晚于 since，且最多相隔 62 天")
+    tz = q.settings.tz
+    scheduled = MeetingStatus.SCHEDULED
+    with q.uow_factory() as uow:
+        single = uow.meetings.list(
+            filters={"status": scheduled, "start_after": since, "start_before": until},
+            limit=_PAGE,
+            order="start",
+        ).items
+        series = uow.meetings.list(
+            filters={"status": scheduled, "recurring": True}, limit=_PAGE, order="start"
+        ).items
+        lookup = display_names(uow.members.all())
+    items: list[dict[str, Any]] = []
+    seen: set[int] = set()
+    for meeting in [*series, *single]:
+        if meeting.id is None or meeting.id in seen:
+            continue  # a series that also starts in the range is expanded once
+        seen.add(meeting.id)
+        if project_id is not None and meeting.project_id != project_id:
+            continue
+        length = meeting.end - meeting.start if meeting.end else None
+        for start in meeting_occurrences(meeting, tz, since, until):
+            record = meeting_record(meeting, lookup, tz)
+            record["start"] = iso(start, tz)
+            record["end"] = iso(start + length, tz) if length is not None else None
+            items.append(record)
+    items.sort(key=lambda m: (m["start"], m["id"]))
+    return {"since": iso(since, tz), "until": iso(until, tz), "items": items}

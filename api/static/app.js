@@ -532,7 +532,8 @@ async function renderCalendar() {
   const range = calRange();
   const after = `${range.first}T00:00:00${state.offset}`;
   const before = `${dayAdd(range.first, range.days)}T00:00:00${state.offset}`;
-  const meetings = await api(`/meetings?status=scheduled&start_after=${encodeURIComponent(after)}&start_before=${encodeURIComponent(before)}&limit=500`);
+  // Each occurrence of a recurring meeting, without cancelled meetings or skipped dates.
+  const meetings = await api(`/calendar?since=${encodeURIComponent(after)}&until=${encodeURIComponent(before)}`);
   $("cal-title").textContent = range.title;
   $("cal-week").setAttribute("aria-pressed", String(state.cal.mode === "week"));
   $("cal-month").setAttribute("aria-pressed", String(state.cal.mode === "month"));

@@ -95,3 +95,41 @@ def test_bad_input_is_a_clear_4xx(
     response = client.get(path, params=params)
     assert response.status_code == code, response.text
     assert words in response.text
+
+
+def test_calendar_lists_each_occurrence_and_leaves_cancelled_out(client: TestClient) -> None:
+    def meeting(title: str, days: int, **extra: object) -> int:
+        start = (NOW + timedelta(days=days)).replace(hour=15).isoformat()
+        body = {"actor": "张三", "title": title, "start": start, "duration_minutes": 30, **extra}
+        response = client.post("/meetings", json=body)
+        assert response.status_code == 201, response.text
+        return int(response.json()["id"])
+
+    weekly = meeting("周会", 0, recurrence="FREQ=WEEKLY")
+    once = meeting("评审", 2)
+    dropped = meeting("旧会", 3)
+    client.post(f"/meetings/{dropped}/cancel", json={"actor": "张三"})
+    since = NOW.replace(hour=0).isoformat()
+    until = (NOW.replace(hour=0) + timedelta(days=15)).isoformat()
+    items = client.get("/calendar", params={"since": since, "until": until}).json()["items"]
+    assert [(m["id"], m["start"][:10]) for m in items] == [
+        (weekly, "2026-11-25"),
+        (once, "2026-11-27"),
+        (weekly, "2026-12-02"),
+        (weekly, "2026-12-09"),
+    ]
+    assert items[2]["end"][11:16] == "15:30"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"since": "2026-11-25T00:00:00", "until": "2026-11-26T00:00:00+08:00"},
+        {"since": "2026-11-26T00:00:00+08:00", "until": "2026-11-25T00:00:00+08:00"},
+        {"since": "2026-11-01T00:00:00+08:00", "until": "2027-03-01T00:00:00+08:00"},
+    ],
+)
+def test_calendar_refuses_a_bad_range(client: TestClient, params: dict[str, str]) -> None:
+    response = client.get("/calendar", params=params)
+    assert response.status_code == 422, response.text
+    assert "since" in response.json()["reason"] or "until" in response.json()["reason"]
