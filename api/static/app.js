@@ -388,11 +388,12 @@ async function refreshChat() {
   const g = state.group;
   const project = g && g.project_id ? `&project_id=${g.project_id}` : "";
   const since = new Date(Date.now() - 2 * 3600e3).toISOString();
+  const until = new Date(Date.now() + 60 * 86400e3).toISOString();
   const [messages, sent, board, meetings] = await Promise.all([
     g ? Promise.all(g.ids.map((id) => api(`/messages?chat_id=${id}&limit=100`))) : Promise.resolve([]),
     g ? Promise.all(g.ids.map((id) => api(`/outbox?chat_id=${id}&scheduled=true&limit=50`))) : Promise.resolve([]),
     api(`/board?${project.slice(1)}`),
-    api(`/meetings?status=scheduled&start_after=${encodeURIComponent(since)}&limit=200`),
+    api(`/calendar?since=${encodeURIComponent(since)}&until=${encodeURIComponent(until)}`),
   ]);
   learnNow(board.now);
   renderMessages(messages.flatMap((p) => p.items), sent.flatMap((p) => p.items));
@@ -400,7 +401,9 @@ async function refreshChat() {
   const tasks = boardTasks(board).sort((a, b) => b.id - a.id);
   $("task-scope").textContent = g && g.project_id ? `项目「${projectName(g.project_id)}」` : "全部项目";
   renderTasks(tasks);
-  const mine = meetings.items.filter((m) => !g || !g.project_id || m.project_id === g.project_id || g.ids.includes(m.chat_id)
+  // A recurring meeting once, at its next occurrence.
+  const next = meetings.items.filter((m, i, all) => all.findIndex((x) => x.id === m.id) === i);
+  const mine = next.filter((m) => !g || !g.project_id || m.project_id === g.project_id || g.ids.includes(m.chat_id)
     || (m.project_id === null && m.chat_id === null)); // team-wide meetings belong to every group
   renderMeetings(mine);
 }
