@@ -159,6 +159,7 @@ def create_app(
     app.include_router(wecom.router)
     app.include_router(webhook.router)
     app.include_router(tokens.router)
+    app.include_router(console.views)
     app.include_router(console.router)
     app.mount("/static", StaticFiles(directory=console.STATIC_DIR), name="static")
     return app

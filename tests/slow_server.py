@@ -38,6 +38,7 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.05)
     parser.add_argument("--lease", type=int, default=2)
     parser.add_argument("--llm-base-url")
+    parser.add_argument("--console-url", default="")
     args = parser.parse_args()
     llm = LLMSettings()
     if args.llm_base_url:
@@ -54,7 +55,7 @@ def main() -> None:
         data_dir=Path(args.data_dir),
         engine="llm" if args.llm_base_url else "rules",
         inbox_lease_seconds=args.lease,
-        console_url="",
+        console_url=args.console_url,
         llm=llm,
     )
     engine = None

@@ -51,7 +51,9 @@ def guarded_server(tmp_path: Path) -> Iterator[str]:
     yield from _serve(tmp_path, {"QUNMI_API_TOKEN": "console-token"})
 
 
-def _serve(tmp_path: Path, extra_env: dict[str, str]) -> Iterator[str]:
+def _serve(
+    tmp_path: Path, extra_env: dict[str, str], extra_args: tuple[str, ...] = ()
+) -> Iterator[str]:
     _need_chromium()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -69,6 +71,7 @@ def _serve(tmp_path: Path, extra_env: dict[str, str]) -> Iterator[str]:
             str(port),
             "--delay",
             "0",
+            *extra_args,
         ],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT), **extra_env},
