@@ -39,7 +39,11 @@ from assistant.engines.rules.readers.commands import (
 )
 from assistant.engines.rules.readers.meeting import read_meeting, read_recurring_meeting
 from assistant.engines.rules.readers.meeting_change import read_meeting_change
-from assistant.engines.rules.readers.project import read_member, read_project
+from assistant.engines.rules.readers.project import (
+    read_member,
+    read_milestone_list,
+    read_project,
+)
 from assistant.engines.rules.readers.query import read_query
 from assistant.engines.rules.readers.status import read_handover, read_status, read_task_change
 from assistant.engines.rules.readers.task import read_task
@@ -129,6 +133,10 @@ def _analyse(raw: str, context: ChatContext) -> Analysis:
         repaired.addressed,
         repaired.quoted,
     )
+    milestones = read_milestone_list(msg, times)
+    if milestones:
+        found = [ToolCall(tool=c["tool"], args=c["args"]) for c in milestones]
+        return Analysis([c for c in found if _is_valid(c)], 0.75, ["里程碑列表"])
     mentions = roster.find(text)
     clauses: list[Clause] = []
     for i, sentence in enumerate(split_sentences(text)):
@@ -264,8 +272,8 @@ def _read(clause: Clause, msg: Message) -> Reading:
         reading.notes.append("日历问题，不生成动作")
         return reading
     for reader in (
-        read_query,
         read_reminders,
+        read_query,
         read_report,
         read_summarize,
         read_ask,

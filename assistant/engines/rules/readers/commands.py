@@ -18,6 +18,7 @@ from assistant.engines.rules.analysis import (
 )
 from assistant.engines.rules.clauses import Clause
 from assistant.engines.rules.quantities import period_of
+from assistant.engines.rules.readers.query import possessor
 from assistant.engines.rules.slots import meeting_ref
 
 __all__ = ["read_ask", "read_reminders", "read_report", "read_summarize"]
@@ -122,6 +123,13 @@ def read_report(clause: Clause, msg: Message, question: bool) -> Reading | None:
         )
         if len(name) >= 2 and name not in ("这个", "那个", "整个"):
             args["project"] = name
+    else:
+        owner = re.match(
+            r"(?P<h>[^,，。]{2,12}?)的(?:本周|这周|上周|最新|项目)?的?$", text[: cue.start()]
+        )
+        name = possessor(owner.group("h")) if owner is not None else None
+        if name:
+            args["project"] = name
     return Reading(
         kind="command", calls=[{"tool": "report", "args": args}], confidence=0.8, clause=clause
     )
@@ -130,17 +138,19 @@ def read_report(clause: Clause, msg: Message, question: bool) -> Reading | None:
 # --------------------------------------------------------------------------- set_reminders
 
 _REMINDER_NOUN = re.compile(
-    r"(?P<what>每日提醒|每天提醒|每日|每天|日报|会前提醒|开会提醒|会议提醒|会前|到期提醒|截止提醒|deadline提醒|ddl提醒|"
+    r"(?P<what>逾期汇总|逾期提醒|超期提醒|每日汇总|每日提醒|每天提醒|每日|每天|日报|会前提醒|开会提醒|会议提醒|会前|到期提醒|截止提醒|deadline提醒|ddl提醒|"
     r"到期|截止|倒计时|countdown|周报|简报|风险预警|风险提醒|预警|风险|所有提醒|全部提醒|提醒)",
     re.IGNORECASE,
 )
 _OFF = re.compile(
-    r"关闭|关掉|关了|关一下|关上|别再?|不要再?|不用再?|停掉|停了|停一下|停止|暂停|取消|先停|不需要|turn off|disable|stop",
+    r"关闭|关掉|关了|关一下|关上|全关|都关|别再?|不要再?|不用再?|停掉|停了|停一下|停止|暂停|取消|先停|不需要|turn off|disable|stop",
     re.IGNORECASE,
 )
-_ON = re.compile(r"打开|开启|开一下|恢复|启用|重新开|开通|turn on|enable|resume", re.IGNORECASE)
+_ON = re.compile(
+    r"打开|开启|开一下|恢复|启用|重新开|开通|全开|都开|turn on|enable|resume", re.IGNORECASE
+)
 _WHAT = [
-    (re.compile(r"每日|每天|日报"), "daily"),
+    (re.compile(r"每日|每天|日报|逾期|超期"), "daily"),
     (re.compile(r"会前|开会|会议"), "meeting"),
     (re.compile(r"到期|截止|deadline|ddl", re.IGNORECASE), "deadline"),
     (re.compile(r"倒计时|countdown", re.IGNORECASE), "countdown"),
