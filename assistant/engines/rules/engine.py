@@ -255,6 +255,17 @@ def _dedupe(calls: list[ToolCall]) -> list[ToolCall]:
     return out
 
 
+_EN_YES_NO = re.compile(
+    r"(?:is|are|was|were|did|does|do|has|have|had|will|any update on)\s+(?!you\b|u\b)\S", re.I
+)
+
+
+def _ends_in_question_mark(clause: Clause, msg: Message) -> bool:
+    """The clause is followed by a question mark the splitter left out."""
+    tail = msg.text[clause.start + len(clause.text) :].lstrip(" ~")
+    return tail[:1] in ("?", "？")
+
+
 def _read(clause: Clause, msg: Message) -> Reading:
     """One clause, one intent. The order of the checks is the order of precedence."""
     text = clause.text
@@ -266,10 +277,25 @@ def _read(clause: Clause, msg: Message) -> Reading:
     if not bare or lx.CHITCHAT.match(bare) or not re.sub(r"[\W_]", "", bare):
         reading.kind, reading.confidence = "chat", 0.95
         return reading
-    question = lx.QUESTION.search(text) is not None
+    question = lx.QUESTION.search(text) is not None or _ends_in_question_mark(clause, msg)
+    if not question and _EN_YES_NO.match(bare):
+        question = True
     if question and lx.CALENDAR_QUESTION.search(text):
         reading.confidence = 0.9
         reading.notes.append("日历问题，不生成动作")
+        return reading
+    if lx.LEAVE_STRONG.search(text) and not lx.SELF_ASSIGN.search(text) and not clause.mentions:
+        reading.kind, reading.confidence = "chat", 0.9
+        reading.notes.append("请假通知，不生成动作")
+        return reading
+    if (
+        lx.EVALUATION.search(text)
+        and not clause.mentions
+        and not any(t.value is not None and t.value > msg.context.now for t in clause.times)
+        and not re.search(r"把|请|麻烦|记得|安排|开个|约个", text)
+    ):
+        reading.kind, reading.confidence = "chat", 0.85
+        reading.notes.append("对已发生事情的评价，不生成动作")
         return reading
     for reader in (
         read_reminders,
