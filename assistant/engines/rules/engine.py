@@ -256,7 +256,9 @@ def _dedupe(calls: list[ToolCall]) -> list[ToolCall]:
 
 
 _EN_YES_NO = re.compile(
-    r"(?:is|are|was|were|did|does|do|has|have|had|will|any update on)\s+(?!you\b|u\b)\S", re.I
+    r"(?:what|which|where|who|when|why|how|any update on)\b|(?:is|are|was|were|has|have|had|will)\s+(?!you\b|u\b)\S"
+    r"|(?:did|does|do)\s+(?:we|they|i|he|she|it|anyone|anybody)\b",
+    re.I,
 )
 
 

@@ -111,11 +111,11 @@ AGENDA_CUE = re.compile(
 )
 RESCHEDULE = re.compile(
     r"(?:改期|改|挪|移|调整|调|推迟|推后|往后推|推|延后|延期|延|提前|换|顺延)(?:一下)?(?:到|至|成|在)"
-    r"|(?<![A-Za-z])(?:push(?:ed)?|mov(?:e|ed)|reschedul(?:e|ed)|shift(?:ed)?|bump(?:ed)?)\s[^,，。]{0,30}?\b(?:to|until)\b",
+    r"|(?<![A-Za-z])(?:push(?:ed|ing)?|mov(?:e|ed|ing)|reschedul(?:e|ed|ing)|shift(?:ed|ing)?|bump(?:ed|ing)?)\s[^,，。]{0,30}?\b(?:to|until)\b",
     re.IGNORECASE,
 )
 CANCEL_MEETING = re.compile(
-    r"取消|不开了|先不开|不开会了|不用开了|停一次|停开|暂停|作废|cancel",
+    r"取消|不开了|先不开|不开会了|不用开了|停一次|停开|暂停|作废|cancel(?:l?ed|l?ing|s)?|called off",
     re.IGNORECASE,
 )
 
@@ -201,7 +201,8 @@ QUERY_OVERDUE = re.compile(
 QUERY_MEETINGS = re.compile(
     r"有(?:什么|哪些|几个|几场|多少|没有|啥)(?:会议?|例会)|有会(?:议)?(?:吗|么|嘛|没|不)|会议(?:安排|日程|列表)"
     r"|(?:什么|哪些|几个)会议?(?:要开|安排)|有没有(?:会议?|例会)|开什么会|有几个会"
-    r"|有(?:什么|哪些|几个|没有|啥)?\s?meetings?(?:吗|么|嘛|没|不|[?？]|$)",
+    r"|有(?:什么|哪些|几个|没有|啥)?\s?meetings?(?:吗|么|嘛|没|不|[?？]|$)"
+    r"|(?<![A-Za-z])(?:what|which|any)\s+meetings?(?![A-Za-z])|(?<![A-Za-z])meetings?\s+(?:today|tomorrow|this week|next week)",
     re.IGNORECASE,
 )
 # Question words that make a query: "我还有哪些任务" has no question mark.

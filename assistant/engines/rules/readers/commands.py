@@ -202,10 +202,16 @@ _MEMORY_CUE = re.compile(
     r"谁负责|谁在负责|谁跟的|谁在跟|谁对接|(?:为什么|为啥)[^,，。?？]{0,10}?(?:延期|推迟|改|取消|换|没|不|定|选|砍|延|拖|停)|"
     r"怎么回事|是什么来着|来着|结论是(?:什么|啥)|结论呢|有没有人(?:说|提|发|做|问)过"
 )
-_WHERE = re.compile(r"在哪|在哪里|在哪儿|哪里能找到|哪能找到|最新版|最新的|链接")
+_WHERE = re.compile(
+    r"在哪|在哪里|在哪儿|放哪|放在哪|存哪|哪里能找到|哪能找到|最新版|最新的|链接|"
+    r"(?<![A-Za-z])(?:where(?:'s| is| are| can i find)|latest)(?![A-Za-z])",
+    re.I,
+)
 _FILE_NOUN = re.compile(
     r"文件|文档|设计稿|稿子|稿|表格|表|报告|报表|链接|地址|PPT|ppt|pdf|PDF|excel|Excel|word|合同|附件|"
-    r"截图|图片|原型|方案|纪要|录屏|视频|资料|模板|清单|figma|Figma|doc",
+    r"截图|图片|原型|方案|纪要|录屏|视频|资料|模板|清单|报价单|单据|协议|figma|Figma|doc|"
+    r"(?<![A-Za-z])(?:deck|slides|sheet|spreadsheet|file|link|report|pdf|contract)s?(?![A-Za-z])",
+    re.I,
 )
 _FILE_REQUEST = re.compile(
     r"^(?:帮我|麻烦|请)?(?:找一下|找下|找找|搜一下|搜下|翻一下|翻下|调出|查一下|查下)|"
@@ -240,7 +246,15 @@ def read_ask(clause: Clause, msg: Message, question: bool) -> Reading | None:
         and _FILE_NOUN.search(text) is not None
         and not re.search(r"你|他|她|人", text)
     )
-    question = question or re.search(r"在哪|谁|为什么|为啥|什么|怎么|哪", text) is not None
+    question = (
+        question
+        or re.search(
+            r"在哪|谁|为什么|为啥|什么|怎么|哪|(?<![A-Za-z])(?:where|what|who|why|how)(?![A-Za-z])",
+            text,
+            re.I,
+        )
+        is not None
+    )
     if not (memory or file_request or (msg.addressed and question)):
         return None
     if not (question or file_request or msg.addressed):
@@ -261,7 +275,7 @@ def read_ask(clause: Clause, msg: Message, question: bool) -> Reading | None:
         return None
     args: dict[str, Any] = {"question": q}
     if file_request or (
-        _FILE_NOUN.search(text) and re.search(r"在哪|最新版|链接|发我|找", text) is not None
+        _FILE_NOUN.search(text) and (_WHERE.search(text) or re.search(r"发我|找", text)) is not None
     ):
         args["kind"] = "file"
         if _FILE_REQUEST.search(text) and not memory:

@@ -224,6 +224,23 @@ _MEETING_KIND = re.compile(
 )
 
 
+_EN_TITLE = re.compile(
+    r"^\s*(?P<t>[A-Za-z][A-Za-z0-9\-]*(?:\s+[A-Za-z0-9\-]+){0,4}?)\s*"
+    r"(?=\s(?:w/|@|(?:with|every|each|on|at|this|next|today|tomorrow|from)\b)|[,，:：]|$)",
+    re.IGNORECASE,
+)
+_EN_NOT_TITLE = re.compile(r"^(?:let'?s|we|i|please|pls|can|could|set up|schedule|every)\b", re.I)
+
+
+def english_title(text: str) -> str | None:
+    """ "Design sync w/ HK every Thu 10am" → "Design sync": an English noun phrase that opens
+    the message names the meeting."""
+    m = _EN_TITLE.match(text)
+    if m is None or _EN_NOT_TITLE.match(m.group("t")):
+        return None
+    return m.group("t").strip()
+
+
 def _meeting_topic(
     text: str, topic: str, noun: str, skip: tuple[int, int] = (0, 0)
 ) -> tuple[str, list[str]]:
@@ -372,6 +389,8 @@ def read_recurring_meeting(clause: Clause, msg: Message, question: bool) -> Read
         # "安全例会", "产品周会": a named series; its topic words are part of the name.
         title = f"{topic.strip()}{kind}"
         agenda = agenda_items(rest, skip)
+    if title == "会议":
+        title = english_title(text) or title
     args: dict[str, Any] = {"title": title, "start": rec.first.isoformat(), "recurrence": rec.rule}
     if agenda:
         args["agenda"] = agenda

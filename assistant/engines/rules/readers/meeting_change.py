@@ -88,7 +88,13 @@ def read_meeting_change(clause: Clause, msg: Message, question: bool) -> Reading
     english = shift is not None and shift.group(0)[:1].isascii()
     relative = None if "提醒" in text else find_shift(text, msg.durations, clause.start)
     new_times = (
-        [t for t in clause.times if t.start - clause.start >= shift.start()] if shift else []
+        [
+            t
+            for t in clause.times
+            if t.start - clause.start >= (shift.end() - 5 if english else shift.start())
+        ]
+        if shift
+        else []
     )
     if relative is not None and (
         not _SHIFT_TAIL.fullmatch(text[relative.end :])
@@ -300,14 +306,23 @@ _TITLE_CHANGE = re.compile(
     r"(?:主题|标题|名字|名称|议题)(?:改成|改为|换成|改叫|定为)[:：\s]*[「“\"]?(?P<t>[^,，。!！」”\"]{2,30})"
 )
 _ENGLISH_REF = re.compile(
-    r"(?:push|move|moved|reschedule|shift|bump|delay|cancel|postpone)\s+(?:the\s+|our\s+|my\s+|today's\s+|tomorrow's\s+)?"
+    r"(?:push(?:ing)?|mov(?:e|ed|ing)|reschedul(?:e|ing)|shift(?:ing)?|bump(?:ing)?|delay(?:ing)?|cancel(?:l?ing)?|postpon(?:e|ing))\s+"
+    r"(?:the\s+|our\s+|my\s+|this\s+week's\s+|[A-Za-z]+'s\s+)?"
     r"(?P<ref>[A-Za-z0-9][A-Za-z0-9 \-]{0,30}?)\s+(?:to|until|by|back|earlier|later|forward)\b",
     re.IGNORECASE,
 )
 
 
+# "Friday's review is cancelled", "the sync has been moved to 4pm": the passive names it first.
+_ENGLISH_PASSIVE = re.compile(
+    r"(?:^|\s)(?:the\s+|our\s+|my\s+|[A-Za-z]+'s\s+)?(?P<ref>[A-Za-z0-9][A-Za-z0-9 \-]{0,30}?)\s+"
+    r"(?:is|are|was|has been|have been|will be|gets?|got)\s+(?:cancel+ed|called off|off|moved|pushed|postponed|rescheduled)",
+    re.IGNORECASE,
+)
+
+
 def _english_ref(text: str) -> str | None:
-    m = _ENGLISH_REF.search(text) or _ENGLISH_CANCEL.search(text)
+    m = _ENGLISH_REF.search(text) or _ENGLISH_CANCEL.search(text) or _ENGLISH_PASSIVE.search(text)
     return m.group("ref").strip() if m is not None else None
 
 
