@@ -130,8 +130,10 @@ DONE = re.compile(
 # Finished work said without a stock cue (vocabulary 2): read only when no past time is named.
 DONE_MORE = re.compile(
     # Finished work said with other verbs: 走完了, 签回来了, 合进去了, 确认过了, 订单下了, 发群里了.
-    r"(?:走|签|合|批|审|回|录|传|寄|送|收|下|跑|测|验|排|定|谈|约|订|买|付|报|批复|确认|核对|验收|对|过)"
-    r"(?:完|好|过|回来|进去|出去|上去|下来|出来|到位|齐|通|掉)(?:了|啦|咯)"
+    r"(?:走|签|合|批|审|回|录|传|寄|送|收|下|跑|测|验|排|定|谈|约|订|买|付|报|批复|确认|核对|验收|对|过|"
+    r"投|交|递|搭|弄|装|搬|运|贴|挂|印|拍|剪|租|办|备|领|借|还|换|补|清|铺|种|栽|打)"
+    r"(?:完|好|过|回来|进去|出去|上去|下来|出来|到位|齐|通|掉|妥)(?:了|啦|咯)"
+    r"|(?:订|定|约|租|签|报|买|抢|挂|装|贴|种)上(?:了|啦|咯)"
     r"|(?:已经|已)(?:签|发|交|确认|验收|审批|批|付|寄|下单|上架|到货|回款|对完|走完|合进去|合入|上线|发群里|发邮件)"
     r"|(?:发|传|放|丢|贴)(?:到)?(?:群里|群上|邮箱|网盘|共享盘|系统里|系统)了|(?<=单)(?:已经|都)?下了"
     r"|(?<![A-Za-z])(?:is |are |has been |have been |all |now )?(?:done|finished|completed|complete|shipped|merged|fixed|deployed|released|resolved|submitted|sent out|sent|approved|signed|live|LGTM(?:'d|ed)?|wrapped up)(?![A-Za-z])",

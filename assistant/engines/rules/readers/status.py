@@ -117,7 +117,12 @@ def read_status(clause: Clause, msg: Message, question: bool) -> Reading | None:
             head.start() if head is not None and head.start() < partial.start() else partial.start()
         )
         words = task_words(
-            text[:cut], [(m.start - clause.start, m.end - clause.start) for m in clause.mentions]
+            text[:cut],
+            [
+                (m.start - clause.start, m.end - clause.start)
+                for m in clause.mentions
+                if m.known or m.at
+            ],
         )
         if len(words) >= 2:
             return Reading(
@@ -166,7 +171,9 @@ def read_status(clause: Clause, msg: Message, question: bool) -> Reading | None:
             cue = shift
     if cue is None:
         return None
-    removed = [(m.start - clause.start, m.end - clause.start) for m in clause.mentions]
+    removed = [
+        (m.start - clause.start, m.end - clause.start) for m in clause.mentions if m.known or m.at
+    ]
     removed += [(t.start - clause.start, t.end - clause.start) for t in clause.times]
     if status == "in_progress":
         # "我开始做支付了": the task is what comes after the verb; before it, only the subject.
@@ -325,7 +332,9 @@ _TASK_LEAD = re.compile(
 
 def _task_of(text: str, clause: Clause, cut: int) -> str:
     """The words before ``cut`` that name the task, people, times and wrappers removed."""
-    removed = [(m.start - clause.start, m.end - clause.start) for m in clause.mentions]
+    removed = [
+        (m.start - clause.start, m.end - clause.start) for m in clause.mentions if m.known or m.at
+    ]
     removed += [(t.start - clause.start, t.end - clause.start) for t in clause.times]
     head = text[:cut]
     lead = _TASK_LEAD.search(head)
