@@ -188,6 +188,16 @@ def assemble(readings: list[Reading], msg: Message) -> None:
         if r.kind == "meeting":
             meeting, header = r, None
             continue
+        if (
+            r.kind == "task"
+            and meeting is not None
+            and meeting.calls
+            and meeting.calls[0]["tool"] == "create_meeting"
+            and clause.mentions
+            and _ATTENDING.fullmatch(without_people(clause))
+        ):
+            # "…开设计评审会，@小东 线上参加 / 你也来": attendees of that meeting, no task.
+            r.kind, r.calls = "info", []
         if r.kind in ("info", "none", "chat") and meeting is not None and meeting.calls:
             args = meeting.calls[0]["args"]
             meeting_details(args, clause, msg)
@@ -243,6 +253,12 @@ def assemble(readings: list[Reading], msg: Message) -> None:
                 args = call["args"]
                 args.setdefault("attendees", "all")
                 args.setdefault("remind_before_minutes", msg.context.default_remind_before_minutes)
+
+
+_ATTENDING = re.compile(
+    r"[\s,，@]*(?:你|你们|您)?(?:也|都|一起|一块儿?)?(?:线上|线下|远程|现场|准时)?"
+    r"(?:参加|参会|出席|列席|到场|过来|来一下|来|旁听|听一下)(?:一下)?(?:吧|哈|啊|哦|呀|下)?[\s,，。!！~]*"
+)
 
 
 _ITEM_NOT_TASK = re.compile(r"[?？]|吗|呢$|谢谢|辛苦|收到|好的")

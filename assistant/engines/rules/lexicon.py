@@ -263,7 +263,9 @@ LOCATION_NAMED = re.compile(
     r"腾讯会议|飞书会议|飞书|钉钉会议|钉钉|企业微信会议|企微会议|企业微信|Zoom|zoom|Teams|teams|线上|视频会议|"
     r"电话会议|语音会议|Google Meet|Webex|线下"
 )
-REMIND = re.compile(r"提前(?P<span>[^,，。;；\s]{1,8}?)(?:提醒|通知|叫|说一声|告诉)")
+REMIND = re.compile(
+    r"(?:提前|会前|开会前|开始前|开场前)(?P<span>[^,，。;；\s]{1,8}?)(?:提醒|通知|叫|说一声|告诉|喊)"
+)
 PROJECT_CREATE = re.compile(
     r"(?:(?:新建|创建|新开|建立|建|立|起)(?:一个|个)?(?:新的?)?|开(?:一个|个)?新的?|(?:搞|弄|做|来|启动|上)(?:一个|个)(?:新的?)?)项目"
     r"(?![\u4e00-\u9fffA-Za-z0-9]{0,6}会)|项目立项|立个项|立项|(?:start|create|kick off|new)\s+(?:a\s+)?(?:new\s+)?project",

@@ -298,12 +298,19 @@ def _items(body: str) -> list[str]:
     return items
 
 
+_UNCHANGED = re.compile(
+    r"(?:还是)?(?:不变|照旧|照常|不改|没变|一样|同上|原来的?|老地方|跟以前一样|和之前一样|待定|另行通知)"
+)
+
+
 def location(text: str) -> tuple[str, tuple[int, int]] | None:
     """A place stated in the text, with its span."""
     found = _location(text)
     if found is None:
         return None
     place, (a, b) = found
+    if _UNCHANGED.fullmatch(place):
+        return None  # "地点不变": an unchanged value is no value
     verb = re.match(r"^(?:改|换|调整|变|挪)(?:到|成|为|去)?", place)
     if verb is not None and len(place) - verb.end() >= 2:
         return place[verb.end() :], (a + verb.end(), b)

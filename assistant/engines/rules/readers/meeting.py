@@ -362,7 +362,7 @@ def read_recurring_meeting(clause: Clause, msg: Message, question: bool) -> Read
         for i in range(max(a, 0), min(b, len(blank))):
             blank[i] = " "
     rest = re.sub(
-        r"(?:从[^,，。]{1,10}?(?:开始|起)|(?:到|持续到|一直到)[^,，。]{1,12}?为止|(?:一共|共)\S{1,3}次)",
+        r"(?:从[^,，。]{1,10}?(?:开始|起)|(?:开到|到|持续到|一直到)[^,，。]{1,12}?为止|(?:一共|总共|共)\S{1,4}?(?:次|场|期|轮))",
         " ",
         "".join(blank),
     )
