@@ -145,9 +145,13 @@ def read_meeting(clause: Clause, msg: Message, question: bool) -> Reading | None
         return None
     if re.search(r"开不了|开不成|不开|没开|开完|开过|参加不了|去不了", text):
         return None
-    if re.search(r"去(?:开|参加|参会)", text) and (
-        lx.LEAVE.search(text)
-        or re.search(r"(?:要|得|会|都|也)?去(?:开|参加|参会)[^,，。]{0,8}?会", text)
+    if (
+        re.search(r"去(?:开|参加|参会)", text)
+        and (
+            lx.LEAVE.search(text)
+            or re.search(r"(?:要|得|会|都|也)?去(?:开|参加|参会)[^,，。]{0,8}?会", text)
+        )
+        or re.search(r"去[\u4e00-\u9fffA-Za-z]{1,8}?(?:开会|参会|开个会)", text)
     ):
         # "我下午请假去开家长会": the sender goes to a meeting elsewhere; a leave notice.
         return None

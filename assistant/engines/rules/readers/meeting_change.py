@@ -66,11 +66,12 @@ def read_meeting_change(clause: Clause, msg: Message, question: bool) -> Reading
             parts = re.split(r"[,，]", blank[cancel.end() :], maxsplit=1)
             head = parts[0]
             reason_text = "取消" + ("，" + parts[1] if len(parts) > 1 else "")
-        ref = meeting_ref(head)
+        series = re.search(r"以后|今后|往后|从此|再也", head) is not None
+        ref = meeting_ref(re.sub(r"(?:以后|今后|往后|从此|再也)(?:就|都)?\s*$", "", head.rstrip()))
         if cancel.group(0)[:1].isascii():
             ref = _english_ref(text) or ref
         args: dict[str, Any] = {"meeting": ref}
-        occurrence = _occurrence(clause, cancel.start(), ref)
+        occurrence = None if series else _occurrence(clause, cancel.start(), ref)
         if occurrence is not None:
             args["occurrence"] = occurrence
         reason = stated_reason(text) or _cancel_reason(
@@ -249,7 +250,17 @@ def _cancel_reason(text: str, cue: re.Match[str]) -> str | None:
     """ "周会取消，老板出差" / "老板出差，周会取消了": the other comma part is the reason."""
     after = re.sub(r"^[了啦吧哈啊!！。~\s]*", "", text[cue.end() :])
     after = after.lstrip(" ,，。;；")
-    if after and not lx.MEETING_NOUN.search(after) and not lx.RESCHEDULE.search(after):
+    elsewhere = (
+        re.search(r"去[\u4e00-\u9fffA-Za-z]{0,8}?(?:开会|参会|开个会|参加)", after) is not None
+    )
+    replaced = re.match(r"(?:改成|改为|换成|以后)", after) is not None and not re.search(
+        r"\d|[点号]|周[一二三四五六日天]|星期", after
+    )
+    if (
+        after
+        and (not lx.MEETING_NOUN.search(after) or elsewhere)
+        and (not lx.RESCHEDULE.search(after) or replaced)
+    ):
         return after.strip(" ,，。!！~").rstrip("吧啊哈") or None
     before = text[: cue.start()]
     cut = max(before.rfind(","), before.rfind("，"))
