@@ -59,6 +59,15 @@ _ROLE_BEFORE = re.compile(
     r"(?:负责人|牵头人|owner|PM|经理|成员|是|为|叫|有|包括|交给|转给)\s?$", re.I
 )
 _COMMA = re.compile(r"[,，]\s*")
+# "…，麻烦@A 把X做了": a polite request starts a clause of its own.
+_REQUEST_START = re.compile(r"(?:麻烦|烦请|劳烦|辛苦)(?!了|啦|你们了|大家了)")
+# "…，甲方下午要带去规划局汇报" / "…，客户还在路上": a third party's doings, a reason or context.
+CONTEXT_SUBJECT = (
+    r"(?!大家|各位|我|你|咱|全员|所有人|麻烦|请)[\u4e00-\u9fffA-Za-z]{1,5}?"
+    r"(?:今天|明天|后天|上午|下午|晚上|早上|那边|这边)?"
+    r"(?:还在|正在|临时要|临时|要|在|得|准备|打算|马上要|已经在)"
+)
+_CONTEXT_START = re.compile(CONTEXT_SUBJECT)
 _BARE_VERB_TAIL = re.compile(
     rf"\s*(?:{ACTION_VERB.pattern})(?:一下|下|完|好|掉|出来)?(?:吧|哈|啊|了)?[\s。!！~]*",
     re.IGNORECASE,
@@ -130,6 +139,8 @@ def split_clauses(
             or rest.startswith(("他", "她"))
             or _PERSON_START.match(rest)
             or CONNECTIVE.match(rest)
+            or _REQUEST_START.match(rest)
+            or _CONTEXT_START.match(segment)
         ):
             cuts.append(nxt)
     # Connectives inside a run of text (voice transcripts).

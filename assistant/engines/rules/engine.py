@@ -24,12 +24,13 @@ from assistant.engines.rules.analysis import (
     AT_START,
     Message,
     Reading,
+    blank_times,
     clause_people,
     clause_topic,
     task_due,
 )
 from assistant.engines.rules.assembly import assemble
-from assistant.engines.rules.clauses import Clause, split_clauses
+from assistant.engines.rules.clauses import CONTEXT_SUBJECT, Clause, split_clauses
 from assistant.engines.rules.people import Roster
 from assistant.engines.rules.readers.commands import (
     read_ask,
@@ -262,6 +263,9 @@ _EN_YES_NO = re.compile(
 )
 
 
+_CONTEXT = re.compile(CONTEXT_SUBJECT)
+
+
 def _ends_in_question_mark(clause: Clause, msg: Message) -> bool:
     """The clause is followed by a question mark the splitter left out."""
     tail = msg.text[clause.start + len(clause.text) :].lstrip(" ~")
@@ -337,6 +341,9 @@ def _read(clause: Clause, msg: Message) -> Reading:
     due = task_due(clause, msg)
     reading.due = due
     reading.topic = clause_topic(clause)
+    if not clause.mentions and _CONTEXT.match(blank_times(clause).strip(" ,，的")):
+        # "下周二市里要来检查，麻烦@A …": a third party's doings set no due and no topic.
+        reading.due, reading.topic = None, ""
     has_verb = lx.ACTION_VERB.search(text) is not None
     reading.confidence = 0.5 if has_verb or clause.times or clause.mentions else 0.8
     if question:

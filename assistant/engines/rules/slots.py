@@ -164,7 +164,11 @@ _ONE_VERB_BEFORE_YIXIA = re.compile(
 def _clean_ba(ba: str) -> str:
     # "把水电走一下": a one-character verb right before 一下, whatever the verb.
     one = _ONE_VERB_BEFORE_YIXIA.match(ba.strip())
-    if one is not None and not any(one.group("obj").endswith(v) for v in _BA_VERBS if len(v) > 1):
+    if one is not None and not any(
+        one.group("obj").endswith(v) or (one.group("obj") + one.group("v")).endswith(v)
+        for v in _BA_VERBS
+        if len(v) > 1
+    ):
         if not any(one.group("v") == v for v in ("给", "的", "了")):
             return one.group("v") + re.sub(r"^(?:这个|那个|这些|那些)", "", one.group("obj"))
     body = re.sub(r"^(?:这个|那个|这些|那些|这份|那份)", "", strip_particles(ba[1:]).strip())

@@ -98,7 +98,7 @@ def read_meeting_change(clause: Clause, msg: Message, question: bool) -> Reading
         else []
     )
     if relative is not None and (
-        not _SHIFT_TAIL.fullmatch(text[relative.end :])
+        not _SHIFT_TAIL.fullmatch(re.split(r"[,，。;；]", text[relative.end :], maxsplit=1)[0])
         or re.search(r"一般|通常|每次|总是|经常|老是|往往|太|浪费", text)
         or re.search(r"[,，]", text[: relative.start])
         and not lx.MEETING_NOUN.search(re.split(r"[,，]", text[: relative.start])[-1])

@@ -15,7 +15,7 @@ __all__ = ["read_query"]
 
 
 _DUE_SOON = re.compile(
-    r"快(?:要)?到期|快到(?:deadline|ddl|截止)|快截止|即将到期|马上(?:就)?到期|临近截止|要到期|"
+    r"快(?:要)?到期|快到\s*(?:deadline|ddl|截止)|快截止|即将到期|马上(?:就)?到期|临近截止|要到期|"
     r"这两天(?:就)?要交|近两天要交|due soon|48小时内",
     re.IGNORECASE,
 )
