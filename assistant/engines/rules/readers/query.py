@@ -72,6 +72,8 @@ def _member(clause: Clause, msg: Message) -> str | None:
 
 def read_query(clause: Clause, msg: Message, question: bool) -> Reading | None:
     text = clause.text
+    if re.search(r"[:：]\s*$", text) or re.search(r"请(?:落实|完成|跟进|认领|处理|执行)", text):
+        return None  # "节后有几项工作请落实：": the header of a list of jobs, not a question
     asks = (
         question
         or lx.QUERY_ASK.search(text) is not None
