@@ -58,10 +58,30 @@ def _fold(readings: list[Reading], msg: Message) -> None:
     cancel: Reading | None = None
     blocked: Reading | None = None
     pending_priority: str | None = None
+    change: Reading | None = None
     for r in readings:
         clause = r.clause
         if clause is None:
             continue
+        if (
+            r.kind == "task"
+            and change is not None
+            and change.clause is not None
+            and change.clause.sentence == clause.sentence
+            and not any(m.at for m in clause.mentions)
+            and _REASON_LIKE.search(clause.text)
+            and not _REQUEST_LIKE.search(clause.text)
+        ):
+            # "训练赛改到8点，超哥下午要去看场地": why the meeting moves, not a job.
+            args = change.calls[0]["args"] if change.calls else {}
+            if change.kind == "cancel" and "reason" not in args:
+                args["reason"] = clause.text.strip(" ,，。!！~")
+            r.kind, r.calls = "chat", []
+            continue
+        if r.kind in ("reschedule", "cancel") and r.calls:
+            change = r
+        elif r.kind not in ("chat", "info", "none"):
+            change = None
         if r.kind == "info" and _ONLY_PRIORITY.fullmatch(clause.text) and r.priority:
             pending_priority = r.priority
             r.kind = "chat"
@@ -253,6 +273,10 @@ def assemble(readings: list[Reading], msg: Message) -> None:
                 args = call["args"]
                 args.setdefault("attendees", "all")
                 args.setdefault("remind_before_minutes", msg.context.default_remind_before_minutes)
+
+
+_REASON_LIKE = re.compile(r"要去|得去|临时|还在|正在|在忙|要带|要陪|要赶|有事|来不了|赶不回")
+_REQUEST_LIKE = re.compile(r"把|请|麻烦|记得|帮忙|帮我|一下|负责|跟进|务必|尽快")
 
 
 _ATTENDING = re.compile(

@@ -78,6 +78,7 @@ MEETING_NOUN = re.compile(
 # Scheduled events that are not called 会 but are moved and cancelled like meetings.
 EVENT_NOUN = re.compile(
     r"(?:彩排|评审|面试|培训|路演|复盘|演练|答辩|宣讲|讲座|发布会|年会|团建|分享会|沙龙|直播|"
+    r"(?:训练|友谊|热身|选拔|表演|资格|对抗)赛|比赛|演出|义诊|巡诊|"
     r"workshop|demo|interview|review|会议?|sync|meeting|standup)$",
     re.IGNORECASE,
 )

@@ -269,6 +269,12 @@ def agenda_items(text: str, skip: tuple[int, int] = (0, 0)) -> list[str]:
     if m is None:
         return []
     body = text[m.end() :]
+    if not re.sub(r"[\s。!?！？~吧啊哈呀了]", "", body.split("，")[0].split(",")[0]):
+        # "周五上午十点 立面方案 大家过一下": the topic was said before the cue.
+        head = re.sub(r"(?:大家|各位|我们|咱们|一起|都|再|先|来|你们|\s)+$", "", text[: m.start()])
+        head = re.split(r"[,，。:：]|\s{1,}", head.strip())[-1] if head.strip() else ""
+        head = re.sub(r"^(?:的|把|关于|就|开会|开个会)+", "", head)
+        return [head] if 2 <= len(head) <= 16 and not _NOT_TOPIC.search(head) else []
     body = re.split(r"[。!?！？\n]|(?:的)?(?:会议?|sync|meeting)(?=$|[,，])", body, maxsplit=1)[0]
     # Later comma parts belong to the agenda only while they read like more topics.
     segments = re.split(r"[,，]", body)

@@ -168,6 +168,17 @@ def read_meeting_change(clause: Clause, msg: Message, question: bool) -> Reading
         old_start, _ = meeting_slot(old_times[0])
         if old_start is not None:
             start = start.replace(year=old_start.year, month=old_start.month, day=old_start.day)
+            if (
+                old_times[0].part_of_day in ("下午", "晚上", "傍晚", "今晚", "晚")
+                and new_times[0].part_of_day is None
+                and start.hour < 12
+                and re.fullmatch(
+                    r"[0-9一二两三四五六七八九十]+点(?:半|[0-9一二三四五六七八九十]+分?)?",
+                    new_times[0].text,
+                )
+            ):
+                # "晚上的训练赛改到8点": a bare clock keeps the part of the day said before.
+                start += timedelta(hours=12)
             if end is not None:
                 end = end.replace(year=old_start.year, month=old_start.month, day=old_start.day)
     if (
