@@ -79,7 +79,8 @@ MEETING_NOUN = re.compile(
 EVENT_NOUN = re.compile(
     r"(?:彩排|评审|面试|培训|路演|复盘|演练|答辩|宣讲|讲座|发布会|年会|团建|分享会|沙龙|直播|"
     r"(?:训练|友谊|热身|选拔|表演|资格|对抗)赛|比赛|演出|义诊|巡诊|"
-    r"workshop|demo|interview|review|会议?|sync|meeting|standup)$",
+    r"workshop|demo|interview|review|会议?|sync|meeting|standup|briefing|huddle|call|catch-?up|check-?in|"
+    r"town ?hall|offsite|training|kick-?off|retro|planning|1on1|one-on-one)$",
     re.IGNORECASE,
 )
 # Scheduling a meeting: 开个会, 约个评审会, 开个sync, 安排一次周会, 开会.

@@ -393,8 +393,9 @@ def read_recurring_meeting(clause: Clause, msg: Message, question: bool) -> Read
         # "安全例会", "产品周会": a named series; its topic words are part of the name.
         title = f"{topic.strip()}{kind}"
         agenda = agenda_items(rest, skip)
-    if title == "会议":
-        title = english_title(text) or title
+    named = english_title(text)
+    if named and (title == "会议" or (kind.isascii() and kind.lower() in named.lower())):
+        title = named
     args: dict[str, Any] = {"title": title, "start": rec.first.isoformat(), "recurrence": rec.rule}
     if agenda:
         args["agenda"] = agenda

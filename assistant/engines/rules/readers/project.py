@@ -137,7 +137,9 @@ _PROJECT_REF = re.compile(
 _DEADLINE_CHANGE = re.compile(
     r"(?:上线|截止|交付|完成|结束|验收)?(?:时间|日期|节点)?(?:改到|改成|改为|延期到|延到|推迟到|推到|调整到|调到|定到|提前到|挪到|延后到)"
 )
-_SPENT = re.compile(r"已经花了|已花|花了|目前支出|支出了?|花费了?|用了|开销|已用|spent", re.I)
+_SPENT = re.compile(
+    r"已经花了|已花|一共花了|总共花了|花了|目前支出|支出了?|花费了?|用了|开销|已用|spent", re.I
+)
 _BUDGET_SET = re.compile(
     r"预算(?:调整为|调整到|调到|改成|改为|改到|定为|定在|是|为|增加到|加到|减到|砍到|追加到|批了)?",
     re.I,
@@ -178,7 +180,10 @@ def read_project_change(clause: Clause, msg: Message) -> Reading | None:
     project, spoken = _project_of(text)
     budget_word = _BUDGET_SET.search(text)
     spent_said = (
-        re.search(r"已经花了|已花|目前支出|累计支出|累计花了|花费了|已用", text) is not None
+        re.search(
+            r"已经花了|已花|目前支出|累计支出|累计花了|一共花了|总共花了|共花了|花费了|已用", text
+        )
+        is not None
     )
     if not spoken and budget_word is None and not spent_said and not re.search(r"结项|归档", text):
         return None
