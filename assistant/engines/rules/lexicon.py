@@ -80,7 +80,8 @@ EVENT_NOUN = re.compile(
     r"(?:彩排|评审|面试|培训|路演|复盘|演练|答辩|宣讲|讲座|发布会|年会|团建|分享会|沙龙|直播|"
     r"(?:训练|友谊|热身|选拔|表演|资格|对抗)赛|比赛|演出|义诊|巡诊|"
     r"workshop|demo|interview|review|会议?|sync|meeting|standup|briefing|huddle|call|catch-?up|check-?in|"
-    r"town ?hall|offsite|training|kick-?off|retro|planning|1on1|one-on-one)$",
+    r"town ?hall|offsite|training|kick-?off|retro|planning|1on1|one-on-one|scrim|match|game|rehearsal|"
+    r"session|class|lesson|webinar|party|dinner|lunch)$",
     re.IGNORECASE,
 )
 # Scheduling a meeting: 开个会, 约个评审会, 开个sync, 安排一次周会, 开会.
@@ -259,7 +260,8 @@ CONNECTIVE = re.compile(
 LOCATION_ROOM = re.compile(
     r"(?P<loc>(?:[A-Za-z0-9一二三四五六七八九十]{1,4}(?:号楼|楼|层|F|f|号|座|区)){0,2}"
     r"[\u4e00-\u9fffA-Za-z0-9]{0,5}?(?:会议室|会客室|办公室|培训室|洽谈室|讨论室|茶水间|报告厅|多功能厅|大厅|前台|"
-    r"工位|咖啡厅|食堂|阶梯教室|礼堂|会展中心|展厅))"
+    r"工位|咖啡厅|食堂|阶梯教室|礼堂|会展中心|展厅|诊室|示教室|手术室|病房|机房|实验室|训练室|训练馆|"
+    r"演播室|直播间|录音棚|阅览室|接待室|样板间))"
 )
 LOCATION_NAMED = re.compile(
     r"腾讯会议|飞书会议|飞书|钉钉会议|钉钉|企业微信会议|企微会议|企业微信|Zoom|zoom|Teams|teams|线上|视频会议|"

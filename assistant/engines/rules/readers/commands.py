@@ -210,7 +210,8 @@ _WHERE = re.compile(
 _FILE_NOUN = re.compile(
     r"文件|文档|设计稿|稿子|稿|表格|表|报告|报表|链接|地址|PPT|ppt|pdf|PDF|excel|Excel|word|合同|附件|"
     r"截图|图片|原型|方案|纪要|录屏|视频|资料|模板|清单|报价单|单据|协议|figma|Figma|doc|"
-    r"(?<![A-Za-z])(?:deck|slides|sheet|spreadsheet|file|link|report|pdf|contract)s?(?![A-Za-z])",
+    r"(?<![A-Za-z])(?:deck|slides|sheet|spreadsheet|file|link|report|pdf|contract|plan|drawing|photo|"
+    r"video|doc|document|draft|template|invoice|quote)s?(?![A-Za-z])",
     re.I,
 )
 _FILE_REQUEST = re.compile(
