@@ -78,6 +78,18 @@ def _fold(readings: list[Reading], msg: Message) -> None:
                 args["reason"] = clause.text.strip(" ,，。!！~")
             r.kind, r.calls = "chat", []
             continue
+        if (
+            r.kind == "task"
+            and prev is not None
+            and prev.clause is not None
+            and prev.clause.sentence == clause.sentence
+            and not any(m.at for m in clause.mentions)
+            and _PURPOSE.search(clause.text)
+            and not _REQUEST_LIKE.search(clause.text)
+        ):
+            # "@A 周五前把报告整理好，老周要带去区里汇报": what the work is for, not a job.
+            r.kind, r.calls = "chat", []
+            continue
         if r.kind in ("reschedule", "cancel") and r.calls:
             change = r
         elif r.kind not in ("chat", "info", "none"):
@@ -276,6 +288,9 @@ def assemble(readings: list[Reading], msg: Message) -> None:
 
 
 _REASON_LIKE = re.compile(r"要去|得去|临时|还在|正在|在忙|要带|要陪|要赶|有事|来不了|赶不回")
+_PURPOSE = re.compile(
+    r"要(?:带|拿|送|交)(?:去|到|给)|要用|急用|等着用|要拿来|要带着|要看|要审|要查|要检查|要下单|要报上去"
+)
 _REQUEST_LIKE = re.compile(r"把|请|麻烦|记得|帮忙|帮我|一下|负责|跟进|务必|尽快")
 
 

@@ -274,7 +274,9 @@ def agenda_items(text: str, skip: tuple[int, int] = (0, 0)) -> list[str]:
         head = re.sub(r"(?:大家|各位|我们|咱们|一起|都|再|先|来|你们|\s)+$", "", text[: m.start()])
         head = re.split(r"[,，。:：]|\s{1,}", head.strip())[-1] if head.strip() else ""
         head = re.sub(r"^(?:的|把|关于|就|开会|开个会)+", "", head)
-        return [head] if 2 <= len(head) <= 16 and not _NOT_TOPIC.search(head) else []
+        # 盘点 / 重点 / 检点 are words, not a clock time.
+        plain = re.sub(r"[盘检重评观要焦亮]点", "", head)
+        return [head] if 2 <= len(head) <= 16 and not _NOT_TOPIC.search(plain) else []
     body = re.split(r"[。!?！？\n]|(?:的)?(?:会议?|sync|meeting)(?=$|[,，])", body, maxsplit=1)[0]
     # Later comma parts belong to the agenda only while they read like more topics.
     segments = re.split(r"[,，]", body)
