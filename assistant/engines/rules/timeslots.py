@@ -78,9 +78,15 @@ _VERB_BEFORE = re.compile(
 )
 
 
+_NUMBERED_THING = re.compile(r"[0-9一二两三四五六七八九十]+号$")
+_THING_AFTER = re.compile(r"[棚楼床线门仓库厅室房机车位窗台柜桌摊店馆场区栋院口码箱槽坑井塔罐炉池]")
+
+
 def _inside_noun(text: str, t: TimeMatch) -> bool:
     """ "整理国庆期间的预约记录" / "五一期间的客诉记录": a holiday inside a noun phrase names
     what the thing is about, not a time of the sentence."""
+    if _NUMBERED_THING.fullmatch(t.text) and _THING_AFTER.match(text[t.end : t.end + 1]):
+        return True  # "二号棚", "3号楼": a numbered thing, not a day of the month
     if _DAY_WORD.search(t.text) and not re.fullmatch(
         r"(?:端午|中秋|春节|国庆|五一|元旦)节?", t.text
     ):

@@ -193,6 +193,10 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
         # "这个bug我来修": the object stands before 我, the verb after it.
         before = task_title(text[: self_cue.start()], removed)
         after = task_title(text[cut:], [(a - cut, b - cut) for a, b in removed if b > cut])
+        # "采购方案我来出 下周三之前给老周": the recipient after the verb is not the work.
+        after = re.sub(
+            r"(?<=[\u4e00-\u9fff])\s*(?:交给|发给|给)(?:你们|大家|他|她|你)?$", "", after
+        )
         if before and len(after) <= 2:
             title = f"{_ONE_CHAR_TITLES.get(after, after) if len(after) == 1 or not after else after}{before}"
             if after in ("跟", "接", "") or len(after) == 0:
