@@ -188,3 +188,22 @@ def test_dev_v3_cases_validate() -> None:
             for name in ("assignee", "member", "owner"):
                 if name in call.args:
                     assert call.args[name] in case.members, case.id
+
+
+# Voice and word order.
+def test_voice_correction_of_a_deadline_keeps_the_task() -> None:
+    ((tool, args),) = calls("那个涛子啊 明天早上六点半之前把菜拉到3号仓 不对不对 是六点之前")
+    assert tool == "create_task" and args["assignee"] == "白涛"
+    assert args["due"] == at(3, "06:00") and "仓" in args["title"]
+
+
+def test_fronted_object_with_a_recipient() -> None:
+    ((_, args),) = calls("门头招牌我来换 周五前给你们看")
+    assert args == {"title": "换门头招牌", "assignee": SENDER, "due": at(4)}
+
+
+def test_reason_after_a_task_and_ascii_alias_after_chinese() -> None:
+    assert [t for t, _ in calls("@小白 周五前把台账整理好，芳姐要带去总部汇报")] == ["create_task"]
+    assert calls("门店巡检那个活 转给Roger") == [
+        ("update_task", {"task": "门店巡检", "assignee": "罗杰"})
+    ]

@@ -157,7 +157,14 @@ def split_clauses(
         if m.group(0) == "交给我" and "把" in text[:rel]:
             # "把周报交给我": the sender receives the work; no new actor.
             continue
-        if _BARE_VERB_TAIL.fullmatch(_COMMA.split(text[m.end() :], maxsplit=1)[0]):
+        tail = _COMMA.split(masked[m.end() :], maxsplit=1)[0]
+        # "采购方案我来出 下周三之前给老周": a due and a recipient after the bare verb.
+        tail = re.sub(
+            r"\s*(?:之前|以前|前)?\s*(?:(?:交给|发给|给)(?:你们|大家|你|他|她)?(?:看看|看|过目|确认)?)?\s*$",
+            "",
+            tail,
+        )
+        if _BARE_VERB_TAIL.fullmatch(tail):
             # "报价单我来准备": the object was said first; 我来 + a bare verb ends one job.
             continue
         last_cut = _last_before(cuts, rel)

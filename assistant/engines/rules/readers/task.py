@@ -192,10 +192,26 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
             removed.append((0, pronoun.end()))
         # "这个bug我来修": the object stands before 我, the verb after it.
         before = task_title(text[: self_cue.start()], removed)
-        after = task_title(text[cut:], [(a - cut, b - cut) for a, b in removed if b > cut])
+        raw_after = text[cut:]
+        handed = re.search(
+            r"(?<=\S)\s*(?:交给|发给|给)(?:你们|大家|你|他|她)(?:看看|看|过目|确认)?[\s。!！~]*$",
+            raw_after,
+        )
+        if handed is not None:
+            raw_after = raw_after[: handed.start()]  # "我来换 周五前给你们看"
+        after = task_title(
+            raw_after,
+            [
+                (a - cut, min(b - cut, len(raw_after)))
+                for a, b in removed
+                if b > cut and a - cut < len(raw_after)
+            ],
+        )
         # "采购方案我来出 下周三之前给老周": the recipient after the verb is not the work.
         after = re.sub(
-            r"(?<=[\u4e00-\u9fff])\s*(?:交给|发给|给)(?:你们|大家|他|她|你)?$", "", after
+            r"(?<=[\u4e00-\u9fff])\s*(?:交给|发给|给)[\u4e00-\u9fffA-Za-z]{0,4}?(?:看看|看|过目|确认)?$",
+            "",
+            after,
         )
         if before and len(after) <= 2:
             title = f"{_ONE_CHAR_TITLES.get(after, after) if len(after) == 1 or not after else after}{before}"
