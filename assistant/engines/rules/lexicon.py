@@ -218,7 +218,9 @@ QUERY_ASK = re.compile(
 QUESTION = re.compile(
     # "排好了没", "发了没有", "到了吧？": questions whose only mark is 没 / 没有 at the end.
     r"了没(?:有)?[吧呀啊]?$|没有[吧呀啊]?$(?<!还没有)|(?<![还并都也从])没[吧呀啊]?$|[?？]|吗|么$|嘛$|呢$|是不是|是否|有没有|要不要|能不能|可不可以|会不会|对不对|行不行|好不好|怎么办|怎么样|"
-    r"如何|为什么|为啥|什么时候|几点|谁来|谁负责|谁去|哪里|哪天|多久|咋办|咋样",
+    r"如何|为什么|为啥|什么时候|几点|谁来|谁负责|谁去|哪里|哪天|多久|咋办|咋样|"
+    # A-not-A questions: 够不够, 来不来, 批不批.
+    r"(?P<a_not_a>[\u4e00-\u9fff])不(?P=a_not_a)",
 )
 POLITE_REQUEST = re.compile(r"能不能|能否|可不可以|可以|麻烦|帮忙|帮我")
 CALENDAR_QUESTION = re.compile(

@@ -170,7 +170,8 @@ def _clean_ba(ba: str) -> str:
         if len(v) > 1
     ):
         if not any(one.group("v") == v for v in ("给", "的", "了")):
-            return one.group("v") + re.sub(r"^(?:这个|那个|这些|那些)", "", one.group("obj"))
+            obj = re.sub(r"^(?:这个|那个|这些|那些)", "", one.group("obj"))
+            return one.group("v") + re.sub(r"(?:再|重新|先|也|都|又)$", "", obj)
     body = re.sub(r"^(?:这个|那个|这些|那些|这份|那份)", "", strip_particles(ba[1:]).strip())
     body = _TRAIL_FILLER.sub("", body)
     # "把周报给大家发一下": who it is for, said before the verb, is not part of the work.
