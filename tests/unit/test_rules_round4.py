@@ -207,3 +207,13 @@ def test_reason_after_a_task_and_ascii_alias_after_chinese() -> None:
     assert calls("门店巡检那个活 转给Roger") == [
         ("update_task", {"task": "门店巡检", "assignee": "罗杰"})
     ]
+
+
+def test_english_move_keeps_the_old_day_in_the_senders_offset() -> None:
+    now = datetime.fromisoformat("2026-12-02T10:00:00-08:00")
+    got = parse_message("Moving tomorrow's sync to 10:30am", now=now, sender="Amy", members=["Amy"])
+    assert [(c.tool, c.args) for c in got] == [
+        ("reschedule_meeting", {"meeting": "sync", "start": "2026-12-03T10:30:00-08:00"})
+    ]
+    got = parse_message("Move Friday's retro to Monday 2pm", now=now, sender="Amy", members=["Amy"])
+    assert got[0].args["start"] == "2026-12-07T14:00:00-08:00"

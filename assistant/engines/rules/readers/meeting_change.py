@@ -147,7 +147,9 @@ def read_meeting_change(clause: Clause, msg: Message, question: bool) -> Reading
     start, end = meeting_slot(new_times[0])
     if start is None:
         return Reading(kind="none", confidence=0.3, notes=["新时间不完整"], clause=clause)
-    old_times = [t for t in clause.times if t.end - clause.start <= shift.start()]
+    # "Moving tomorrow's sync to 10:30am": in English the old day sits between the verb and "to".
+    old_cut = shift.end() - 5 if english else shift.start()
+    old_times = [t for t in clause.times if t.end - clause.start <= old_cut]
     bare_weekday = re.fullmatch(
         r"(?:周|星期|礼拜)[一二三四五六日天1-7](?:[上下]午|早上|晚上)?.*", new_times[0].text
     )
@@ -163,7 +165,11 @@ def read_meeting_change(clause: Clause, msg: Message, question: bool) -> Reading
         day = monday + timedelta(days=offset)
         start = start.replace(year=day.year, month=day.month, day=day.day)
         end = None
-    elif old_times and not NAMES_DAY.search(new_times[0].text):
+    elif (
+        old_times
+        and not NAMES_DAY.search(new_times[0].text)
+        and not _EN_DAY.search(new_times[0].text)
+    ):
         # "把明天的会提前到9点": the new clock time is on the old day.
         old_start, _ = meeting_slot(old_times[0])
         if old_start is not None:
@@ -339,6 +345,13 @@ _ENGLISH_REF = re.compile(
 _ENGLISH_PASSIVE = re.compile(
     r"(?:^|\s)(?:the\s+|our\s+|my\s+|[A-Za-z]+'s\s+)?(?P<ref>[A-Za-z0-9][A-Za-z0-9 \-]{0,30}?)\s+"
     r"(?:is|are|was|has been|have been|will be|gets?|got)\s+(?:cancel+ed|called off|off|moved|pushed|postponed|rescheduled)",
+    re.IGNORECASE,
+)
+
+
+_EN_DAY = re.compile(
+    r"(?<![A-Za-z])(?:today|tomorrow|tonight|mon|tue|wed|thu|fri|sat|sun)[a-z]*|"
+    r"(?<![A-Za-z])(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\s*\d",
     re.IGNORECASE,
 )
 
