@@ -217,3 +217,14 @@ def test_english_move_keeps_the_old_day_in_the_senders_offset() -> None:
     ]
     got = parse_message("Move Friday's retro to Monday 2pm", now=now, sender="Amy", members=["Amy"])
     assert got[0].args["start"] == "2026-12-07T14:00:00-08:00"
+
+
+def test_shared_deadline_of_the_doers_together() -> None:
+    got = calls("@小白 核对上月账单 @芳姐 联系物流，两位周五下班前弄好就行")
+    assert [(a["assignee"], a["due"]) for _, a in got] == [("白涛", at(4)), ("钱芳", at(4))]
+
+
+def test_a_plan_verb_in_a_list_item() -> None:
+    got = calls("月底前：@芳姐 更新价签，@小白 清点库存")
+    assert [a["assignee"] for _, a in got] == ["钱芳", "白涛"]
+    assert all(a["due"] == at(31) for _, a in got)

@@ -288,6 +288,7 @@ def assemble(readings: list[Reading], msg: Message) -> None:
 
 
 _REASON_LIKE = re.compile(r"要去|得去|临时|还在|正在|在忙|要带|要陪|要赶|有事|来不了|赶不回")
+_TOGETHER = re.compile(r"\s*(?:你们)?(?:两|三|四|几)位|\s*你们?[俩两]个?|\s*(?:大家|各位)都")
 _PURPOSE = re.compile(
     r"要(?:带|拿|送|交)(?:去|到|给)|要用|急用|等着用|要拿来|要带着|要看|要审|要查|要检查|要下单|要报上去"
 )
@@ -345,6 +346,17 @@ def _share_deadlines(readings: list[Reading]) -> None:
     for r in readings:
         if r.kind == "task" and r.clause is not None:
             groups.setdefault(r.clause.sentence, []).append(r)
+    for r in readings:
+        # "…，两位周一下班前弄好就行": a clause of the doers together gives them all its due.
+        if (
+            r.kind == "info"
+            and r.due is not None
+            and r.clause is not None
+            and _TOGETHER.match(r.clause.text)
+        ):
+            for task in groups.get(r.clause.sentence, []):
+                for call in task.calls:
+                    call["args"].setdefault("due", r.due.isoformat())
     for group in groups.values():
         dated = [r for r in group if r.due is not None]
         if len(group) < 2 or len(dated) != 1 or dated[0].clause is None:

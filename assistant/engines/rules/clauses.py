@@ -60,6 +60,10 @@ _ROLE_BEFORE = re.compile(
 )
 _COMMA = re.compile(r"[,，]\s*")
 # "…，麻烦@A 把X做了": a polite request starts a clause of its own.
+# "…，两位周一下班前弄好就行": the doers named before, together, with a shared deadline.
+_GROUP_DOERS = re.compile(
+    r"(?:你们)?(?:两|三|四|几)位|你们?[俩两]个?|(?:大家|各位)(?=[^,，。]{0,12}(?:前|之前|截止))"
+)
 _REQUEST_START = re.compile(r"(?:麻烦|烦请|劳烦|辛苦)(?!了|啦|你们了|大家了)")
 # "…，甲方下午要带去规划局汇报" / "…，客户还在路上": a third party's doings, a reason or context.
 CONTEXT_SUBJECT = (
@@ -141,6 +145,7 @@ def split_clauses(
             or _PERSON_START.match(rest)
             or CONNECTIVE.match(rest)
             or _REQUEST_START.match(rest)
+            or _GROUP_DOERS.match(rest)
             or _CONTEXT_START.match(segment)
         ):
             cuts.append(nxt)

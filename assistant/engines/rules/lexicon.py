@@ -61,7 +61,8 @@ ACTION_VERB = re.compile(
         "清理 重启 导出 导入 统计 汇总 上线 部署 推进 完成 搞 弄 画 拍 订 买 通知 沟通 补 检查 排查 落实 梳理 输出 评估 安排 催 联调 配置 搭建 "
         "开发 实现 核对 审核 签 报 填 录 交付 迁移 重构 翻译 回复 打印 预订 采购 约 申请 发布 验收 走查 复盘 收集 整合 对齐 "
         "拉 建 加 删 合并 跑 压测 修复 解决 写完 提测 截图 录入 盯 维护 接 带 面试 报销 寄 送 取 搬 装 换 定 做完 弄好 "
-        "搞定 出稿 过 想 列 调试 调 联调 排期 fix check follow update deploy test write send prepare"
+        "搞定 出稿 过 想 列 调试 调 联调 排期 清点 盘点 核算 登记 归档 补货 消毒 巡检 保养 校对 张贴 布置 喂 浇 "
+        "fix check follow update deploy test write send prepare"
     ),
     re.IGNORECASE,
 )
