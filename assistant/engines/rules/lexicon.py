@@ -119,7 +119,7 @@ RESCHEDULE = re.compile(
     re.IGNORECASE,
 )
 CANCEL_MEETING = re.compile(
-    r"取消|不开了|先不开|不开会了|不用开了|停一次|停开|暂停|作废|cancel(?:l?ed|l?ing|s)?|called off",
+    r"取消|不开了|先不开|不开会了|不用开了|停一次|停开|暂停|作废|cancel(?:l?ed|l?ing|s)?|called off|(?<![A-Za-z])(?:is|are|'s) off(?![A-Za-z])",
     re.IGNORECASE,
 )
 
