@@ -58,10 +58,42 @@ def _fold(readings: list[Reading], msg: Message) -> None:
     cancel: Reading | None = None
     blocked: Reading | None = None
     pending_priority: str | None = None
+    change: Reading | None = None
     for r in readings:
         clause = r.clause
         if clause is None:
             continue
+        if (
+            r.kind == "task"
+            and change is not None
+            and change.clause is not None
+            and change.clause.sentence == clause.sentence
+            and not any(m.at for m in clause.mentions)
+            and _REASON_LIKE.search(clause.text)
+            and not _REQUEST_LIKE.search(clause.text)
+        ):
+            # "训练赛改到8点，超哥下午要去看场地": why the meeting moves, not a job.
+            args = change.calls[0]["args"] if change.calls else {}
+            if change.kind == "cancel" and "reason" not in args:
+                args["reason"] = clause.text.strip(" ,，。!！~")
+            r.kind, r.calls = "chat", []
+            continue
+        if (
+            r.kind == "task"
+            and prev is not None
+            and prev.clause is not None
+            and prev.clause.sentence == clause.sentence
+            and not any(m.at for m in clause.mentions)
+            and _PURPOSE.search(clause.text)
+            and not _REQUEST_LIKE.search(clause.text)
+        ):
+            # "@A 周五前把报告整理好，老周要带去区里汇报": what the work is for, not a job.
+            r.kind, r.calls = "chat", []
+            continue
+        if r.kind in ("reschedule", "cancel") and r.calls:
+            change = r
+        elif r.kind not in ("chat", "info", "none"):
+            change = None
         if r.kind == "info" and _ONLY_PRIORITY.fullmatch(clause.text) and r.priority:
             pending_priority = r.priority
             r.kind = "chat"
@@ -188,6 +220,16 @@ def assemble(readings: list[Reading], msg: Message) -> None:
         if r.kind == "meeting":
             meeting, header = r, None
             continue
+        if (
+            r.kind == "task"
+            and meeting is not None
+            and meeting.calls
+            and meeting.calls[0]["tool"] == "create_meeting"
+            and clause.mentions
+            and _ATTENDING.fullmatch(without_people(clause))
+        ):
+            # "…开设计评审会，@小东 线上参加 / 你也来": attendees of that meeting, no task.
+            r.kind, r.calls = "info", []
         if r.kind in ("info", "none", "chat") and meeting is not None and meeting.calls:
             args = meeting.calls[0]["args"]
             meeting_details(args, clause, msg)
@@ -245,6 +287,20 @@ def assemble(readings: list[Reading], msg: Message) -> None:
                 args.setdefault("remind_before_minutes", msg.context.default_remind_before_minutes)
 
 
+_REASON_LIKE = re.compile(r"要去|得去|临时|还在|正在|在忙|要带|要陪|要赶|有事|来不了|赶不回")
+_TOGETHER = re.compile(r"\s*(?:你们)?(?:两|三|四|几)位|\s*你们?[俩两]个?|\s*(?:大家|各位)都")
+_PURPOSE = re.compile(
+    r"要(?:带|拿|送|交)(?:去|到|给)|要用|急用|等着用|要拿来|要带着|要看|要审|要查|要检查|要下单|要报上去"
+)
+_REQUEST_LIKE = re.compile(r"把|请|麻烦|记得|帮忙|帮我|一下|负责|跟进|务必|尽快")
+
+
+_ATTENDING = re.compile(
+    r"[\s,，@]*(?:你|你们|您)?(?:也|都|一起|一块儿?)?(?:线上|线下|远程|现场|准时)?"
+    r"(?:参加|参会|出席|列席|到场|过来|来一下|来|旁听|听一下)(?:一下)?(?:吧|哈|啊|哦|呀|下)?[\s,，。!！~]*"
+)
+
+
 _ITEM_NOT_TASK = re.compile(r"[?？]|吗|呢$|谢谢|辛苦|收到|好的")
 
 
@@ -290,6 +346,17 @@ def _share_deadlines(readings: list[Reading]) -> None:
     for r in readings:
         if r.kind == "task" and r.clause is not None:
             groups.setdefault(r.clause.sentence, []).append(r)
+    for r in readings:
+        # "…，两位周一下班前弄好就行": a clause of the doers together gives them all its due.
+        if (
+            r.kind == "info"
+            and r.due is not None
+            and r.clause is not None
+            and _TOGETHER.match(r.clause.text)
+        ):
+            for task in groups.get(r.clause.sentence, []):
+                for call in task.calls:
+                    call["args"].setdefault("due", r.due.isoformat())
     for group in groups.values():
         dated = [r for r in group if r.due is not None]
         if len(group) < 2 or len(dated) != 1 or dated[0].clause is None:

@@ -59,6 +59,20 @@ _ROLE_BEFORE = re.compile(
     r"(?:负责人|牵头人|owner|PM|经理|成员|是|为|叫|有|包括|交给|转给)\s?$", re.I
 )
 _COMMA = re.compile(r"[,，]\s*")
+# "…，麻烦@A 把X做了": a polite request starts a clause of its own.
+# "…，两位周一下班前弄好就行": the doers named before, together, with a shared deadline.
+_GROUP_DOERS = re.compile(
+    r"(?:你们)?(?:两|三|四|几)位|你们?[俩两]个?|(?:大家|各位)(?=[^,，。]{0,12}(?:前|之前|截止))"
+)
+_REQUEST_START = re.compile(r"(?:麻烦|烦请|劳烦|辛苦)(?!了|啦|你们了|大家了)")
+# "…，甲方下午要带去规划局汇报" / "…，客户还在路上": a third party's doings, a reason or context.
+CONTEXT_SUBJECT = (
+    r"(?!大家|各位|我|你|咱|全员|所有人|麻烦|请|下|上|这|那|本|明|今|后天|周|星期|月|年|每|\d)"
+    r"[^\s,，。都也就前后再还先把被让给叫由的了\d]{1,5}?"
+    r"(?:今天|明天|后天|上午|下午|晚上|早上|那边|这边)?"
+    r"(?:还在|正在|临时要|临时|要|在|得|准备|打算|马上要|已经在)"
+)
+_CONTEXT_START = re.compile(CONTEXT_SUBJECT)
 _BARE_VERB_TAIL = re.compile(
     rf"\s*(?:{ACTION_VERB.pattern})(?:一下|下|完|好|掉|出来)?(?:吧|哈|啊|了)?[\s。!！~]*",
     re.IGNORECASE,
@@ -130,6 +144,9 @@ def split_clauses(
             or rest.startswith(("他", "她"))
             or _PERSON_START.match(rest)
             or CONNECTIVE.match(rest)
+            or _REQUEST_START.match(rest)
+            or _GROUP_DOERS.match(rest)
+            or _CONTEXT_START.match(segment)
         ):
             cuts.append(nxt)
     # Connectives inside a run of text (voice transcripts).
@@ -145,7 +162,14 @@ def split_clauses(
         if m.group(0) == "交给我" and "把" in text[:rel]:
             # "把周报交给我": the sender receives the work; no new actor.
             continue
-        if _BARE_VERB_TAIL.fullmatch(_COMMA.split(text[m.end() :], maxsplit=1)[0]):
+        tail = _COMMA.split(masked[m.end() :], maxsplit=1)[0]
+        # "采购方案我来出 下周三之前给老周": a due and a recipient after the bare verb.
+        tail = re.sub(
+            r"\s*(?:之前|以前|前)?\s*(?:(?:交给|发给|给)(?:你们|大家|你|他|她)?(?:看看|看|过目|确认)?)?\s*$",
+            "",
+            tail,
+        )
+        if _BARE_VERB_TAIL.fullmatch(tail):
             # "报价单我来准备": the object was said first; 我来 + a bare verb ends one job.
             continue
         last_cut = _last_before(cuts, rel)

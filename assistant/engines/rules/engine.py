@@ -24,12 +24,13 @@ from assistant.engines.rules.analysis import (
     AT_START,
     Message,
     Reading,
+    blank_times,
     clause_people,
     clause_topic,
     task_due,
 )
 from assistant.engines.rules.assembly import assemble
-from assistant.engines.rules.clauses import Clause, split_clauses
+from assistant.engines.rules.clauses import CONTEXT_SUBJECT, Clause, split_clauses
 from assistant.engines.rules.people import Roster
 from assistant.engines.rules.readers.commands import (
     read_ask,
@@ -39,7 +40,11 @@ from assistant.engines.rules.readers.commands import (
 )
 from assistant.engines.rules.readers.meeting import read_meeting, read_recurring_meeting
 from assistant.engines.rules.readers.meeting_change import read_meeting_change
-from assistant.engines.rules.readers.project import read_member, read_project
+from assistant.engines.rules.readers.project import (
+    read_member,
+    read_milestone_list,
+    read_project,
+)
 from assistant.engines.rules.readers.query import read_query
 from assistant.engines.rules.readers.status import read_handover, read_status, read_task_change
 from assistant.engines.rules.readers.task import read_task
@@ -129,6 +134,10 @@ def _analyse(raw: str, context: ChatContext) -> Analysis:
         repaired.addressed,
         repaired.quoted,
     )
+    milestones = read_milestone_list(msg, times)
+    if milestones:
+        found = [ToolCall(tool=c["tool"], args=c["args"]) for c in milestones]
+        return Analysis([c for c in found if _is_valid(c)], 0.75, ["里程碑列表"])
     mentions = roster.find(text)
     clauses: list[Clause] = []
     for i, sentence in enumerate(split_sentences(text)):
@@ -247,6 +256,22 @@ def _dedupe(calls: list[ToolCall]) -> list[ToolCall]:
     return out
 
 
+_EN_YES_NO = re.compile(
+    r"(?:what|which|where|who|when|why|how|any update on)\b|(?:is|are|was|were|has|have|had|will)\s+(?!you\b|u\b)\S"
+    r"|(?:did|does|do)\s+(?:we|they|i|he|she|it|anyone|anybody)\b",
+    re.I,
+)
+
+
+_CONTEXT = re.compile(CONTEXT_SUBJECT)
+
+
+def _ends_in_question_mark(clause: Clause, msg: Message) -> bool:
+    """The clause is followed by a question mark the splitter left out."""
+    tail = msg.text[clause.start + len(clause.text) :].lstrip(" ~")
+    return tail[:1] in ("?", "？")
+
+
 def _read(clause: Clause, msg: Message) -> Reading:
     """One clause, one intent. The order of the checks is the order of precedence."""
     text = clause.text
@@ -258,14 +283,29 @@ def _read(clause: Clause, msg: Message) -> Reading:
     if not bare or lx.CHITCHAT.match(bare) or not re.sub(r"[\W_]", "", bare):
         reading.kind, reading.confidence = "chat", 0.95
         return reading
-    question = lx.QUESTION.search(text) is not None
+    question = lx.QUESTION.search(text) is not None or _ends_in_question_mark(clause, msg)
+    if not question and _EN_YES_NO.match(bare):
+        question = True
     if question and lx.CALENDAR_QUESTION.search(text):
         reading.confidence = 0.9
         reading.notes.append("日历问题，不生成动作")
         return reading
+    if lx.LEAVE_STRONG.search(text) and not lx.SELF_ASSIGN.search(text) and not clause.mentions:
+        reading.kind, reading.confidence = "chat", 0.9
+        reading.notes.append("请假通知，不生成动作")
+        return reading
+    if (
+        lx.EVALUATION.search(text)
+        and not clause.mentions
+        and not any(t.value is not None and t.value > msg.context.now for t in clause.times)
+        and not re.search(r"把|请|麻烦|记得|安排|开个|约个", text)
+    ):
+        reading.kind, reading.confidence = "chat", 0.85
+        reading.notes.append("对已发生事情的评价，不生成动作")
+        return reading
     for reader in (
-        read_query,
         read_reminders,
+        read_query,
         read_report,
         read_summarize,
         read_ask,
@@ -301,6 +341,9 @@ def _read(clause: Clause, msg: Message) -> Reading:
     due = task_due(clause, msg)
     reading.due = due
     reading.topic = clause_topic(clause)
+    if not clause.mentions and _CONTEXT.match(blank_times(clause).strip(" ,，的")):
+        # "下周二市里要来检查，麻烦@A …": a third party's doings set no due and no topic.
+        reading.due, reading.topic = None, ""
     has_verb = lx.ACTION_VERB.search(text) is not None
     reading.confidence = 0.5 if has_verb or clause.times or clause.mentions else 0.8
     if question:

@@ -61,7 +61,8 @@ ACTION_VERB = re.compile(
         "清理 重启 导出 导入 统计 汇总 上线 部署 推进 完成 搞 弄 画 拍 订 买 通知 沟通 补 检查 排查 落实 梳理 输出 评估 安排 催 联调 配置 搭建 "
         "开发 实现 核对 审核 签 报 填 录 交付 迁移 重构 翻译 回复 打印 预订 采购 约 申请 发布 验收 走查 复盘 收集 整合 对齐 "
         "拉 建 加 删 合并 跑 压测 修复 解决 写完 提测 截图 录入 盯 维护 接 带 面试 报销 寄 送 取 搬 装 换 定 做完 弄好 "
-        "搞定 出稿 过 想 列 调试 调 联调 排期 fix check follow update deploy test write send prepare"
+        "搞定 出稿 过 想 列 调试 调 联调 排期 清点 盘点 核算 登记 归档 补货 消毒 巡检 保养 校对 张贴 布置 喂 浇 "
+        "fix check follow update deploy test write send prepare"
     ),
     re.IGNORECASE,
 )
@@ -78,7 +79,10 @@ MEETING_NOUN = re.compile(
 # Scheduled events that are not called 会 but are moved and cancelled like meetings.
 EVENT_NOUN = re.compile(
     r"(?:彩排|评审|面试|培训|路演|复盘|演练|答辩|宣讲|讲座|发布会|年会|团建|分享会|沙龙|直播|"
-    r"workshop|demo|interview|review|会议?|sync|meeting|standup)$",
+    r"(?:训练|友谊|热身|选拔|表演|资格|对抗)赛|比赛|演出|义诊|巡诊|"
+    r"workshop|demo|interview|review|会议?|sync|meeting|standup|briefing|huddle|call|catch-?up|check-?in|"
+    r"town ?hall|offsite|training|kick-?off|retro|planning|1on1|one-on-one|scrim|match|game|rehearsal|"
+    r"session|class|lesson|webinar|party|dinner|lunch)$",
     re.IGNORECASE,
 )
 # Scheduling a meeting: 开个会, 约个评审会, 开个sync, 安排一次周会, 开会.
@@ -111,11 +115,11 @@ AGENDA_CUE = re.compile(
 )
 RESCHEDULE = re.compile(
     r"(?:改期|改|挪|移|调整|调|推迟|推后|往后推|推|延后|延期|延|提前|换|顺延)(?:一下)?(?:到|至|成|在)"
-    r"|(?<![A-Za-z])(?:push(?:ed)?|mov(?:e|ed)|reschedul(?:e|ed)|shift(?:ed)?|bump(?:ed)?)\s[^,，。]{0,30}?\b(?:to|until)\b",
+    r"|(?<![A-Za-z])(?:push(?:ed|ing)?|mov(?:e|ed|ing)|reschedul(?:e|ed|ing)|shift(?:ed|ing)?|bump(?:ed|ing)?)\s[^,，。]{0,30}?\b(?:to|until)\b",
     re.IGNORECASE,
 )
 CANCEL_MEETING = re.compile(
-    r"取消|不开了|先不开|不开会了|不用开了|停一次|停开|暂停|作废|cancel",
+    r"取消|不开了|先不开|不开会了|不用开了|停一次|停开|暂停|作废|cancel(?:l?ed|l?ing|s)?|called off|(?<![A-Za-z])(?:is|are|'s) off(?![A-Za-z])",
     re.IGNORECASE,
 )
 
@@ -130,8 +134,10 @@ DONE = re.compile(
 # Finished work said without a stock cue (vocabulary 2): read only when no past time is named.
 DONE_MORE = re.compile(
     # Finished work said with other verbs: 走完了, 签回来了, 合进去了, 确认过了, 订单下了, 发群里了.
-    r"(?:走|签|合|批|审|回|录|传|寄|送|收|下|跑|测|验|排|定|谈|约|订|买|付|报|批复|确认|核对|验收|对|过)"
-    r"(?:完|好|过|回来|进去|出去|上去|下来|出来|到位|齐|通|掉)(?:了|啦|咯)"
+    r"(?:走|签|合|批|审|回|录|传|寄|送|收|下|跑|测|验|排|定|谈|约|订|买|付|报|批复|确认|核对|验收|对|过|"
+    r"投|交|递|搭|弄|装|搬|运|贴|挂|印|拍|剪|租|办|备|领|借|还|换|补|清|铺|种|栽|打)"
+    r"(?:完|好|过|回来|进去|出去|上去|下来|出来|到位|齐|通|掉|妥)(?:了|啦|咯)"
+    r"|(?:订|定|约|租|签|报|买|抢|挂|装|贴|种)上(?:了|啦|咯)"
     r"|(?:已经|已)(?:签|发|交|确认|验收|审批|批|付|寄|下单|上架|到货|回款|对完|走完|合进去|合入|上线|发群里|发邮件)"
     r"|(?:发|传|放|丢|贴)(?:到)?(?:群里|群上|邮箱|网盘|共享盘|系统里|系统)了|(?<=单)(?:已经|都)?下了"
     r"|(?<![A-Za-z])(?:is |are |has been |have been |all |now )?(?:done|finished|completed|complete|shipped|merged|fixed|deployed|released|resolved|submitted|sent out|sent|approved|signed|live|LGTM(?:'d|ed)?|wrapped up)(?![A-Za-z])",
@@ -201,7 +207,8 @@ QUERY_OVERDUE = re.compile(
 QUERY_MEETINGS = re.compile(
     r"有(?:什么|哪些|几个|几场|多少|没有|啥)(?:会议?|例会)|有会(?:议)?(?:吗|么|嘛|没|不)|会议(?:安排|日程|列表)"
     r"|(?:什么|哪些|几个)会议?(?:要开|安排)|有没有(?:会议?|例会)|开什么会|有几个会"
-    r"|有(?:什么|哪些|几个|没有|啥)?\s?meetings?(?:吗|么|嘛|没|不|[?？]|$)",
+    r"|有(?:什么|哪些|几个|没有|啥)?\s?meetings?(?:吗|么|嘛|没|不|[?？]|$)"
+    r"|(?<![A-Za-z])(?:what|which|any)\s+meetings?(?![A-Za-z])|(?<![A-Za-z])meetings?\s+(?:today|tomorrow|this week|next week)",
     re.IGNORECASE,
 )
 # Question words that make a query: "我还有哪些任务" has no question mark.
@@ -211,17 +218,25 @@ QUERY_ASK = re.compile(
 )
 QUESTION = re.compile(
     # "排好了没", "发了没有", "到了吧？": questions whose only mark is 没 / 没有 at the end.
-    r"了没(?:有)?[吧呀啊]?$|没有[吧呀啊]?$(?<!还没有)|[?？]|吗|么$|嘛$|呢$|是不是|是否|有没有|要不要|能不能|可不可以|会不会|对不对|行不行|好不好|怎么办|怎么样|"
-    r"如何|为什么|为啥|什么时候|几点|谁来|谁负责|谁去|哪里|哪天|多久|咋办|咋样",
+    r"了没(?:有)?[吧呀啊]?$|没有[吧呀啊]?$(?<!还没有)|(?<![还并都也从])没[吧呀啊]?$|[?？]|吗|么$|嘛$|呢$|是不是|是否|有没有|要不要|能不能|可不可以|会不会|对不对|行不行|好不好|怎么办|怎么样|"
+    r"如何|为什么|为啥|什么时候|几点|谁来|谁负责|谁去|哪里|哪天|多久|咋办|咋样|"
+    # A-not-A questions: 够不够, 来不来, 批不批.
+    r"(?P<a_not_a>[\u4e00-\u9fff])不(?P=a_not_a)",
 )
 POLITE_REQUEST = re.compile(r"能不能|能否|可不可以|可以|麻烦|帮忙|帮我")
 CALENDAR_QUESTION = re.compile(
-    r"放假|假期|节假日|休息日|调休|补班|上班吗|要上班|是工作日|是周末|几号|星期几|周几"
+    r"放假|假期|节假日|休息日|调休|补班|上班吗|要上班|是工作日|是周末|几号|星期几|周几|"
+    r"是不是(?:要|有|该|得)[^,，。]{1,10}来着"
 )
 LEAVE = re.compile(
     r"请假|请个假|休假|年假|病假|事假|婚假|产假|陪产假|丧假|调休|不在公司|出差|外出|在家办公|居家办公|WFH|"
     r"不来了|来不了|晚点到|晚到|(?<![推别不])迟到|早退|先走了?|下班了",
     re.IGNORECASE,
+)
+LEAVE_STRONG = re.compile(r"请假|请个假|请了假|休假|年假|病假|事假|婚假|产假|陪产假|丧假")
+EVALUATION = re.compile(
+    r"(?:挺|很|蛮|非常|特别|还算|比较|超|真|太)(?:顺利|成功|圆满|精彩|热闹|满意|不错|好|棒|赞|累|辛苦|有收获|有意思)"
+    r"|(?:顺利|圆满)(?:结束|完成)了|效果不错|反响不错|开得不错"
 )
 CHITCHAT = re.compile(
     r"^(?:谢谢|多谢|感谢|谢了|辛苦了?|辛苦啦|好的|好滴|好嘞|好|行|可以|ok|OK|okay|收到|了解|明白|知道了|"
@@ -248,13 +263,16 @@ CONNECTIVE = re.compile(
 LOCATION_ROOM = re.compile(
     r"(?P<loc>(?:[A-Za-z0-9一二三四五六七八九十]{1,4}(?:号楼|楼|层|F|f|号|座|区)){0,2}"
     r"[\u4e00-\u9fffA-Za-z0-9]{0,5}?(?:会议室|会客室|办公室|培训室|洽谈室|讨论室|茶水间|报告厅|多功能厅|大厅|前台|"
-    r"工位|咖啡厅|食堂|阶梯教室|礼堂|会展中心|展厅))"
+    r"工位|咖啡厅|食堂|阶梯教室|礼堂|会展中心|展厅|诊室|示教室|手术室|病房|机房|实验室|训练室|训练馆|"
+    r"演播室|直播间|录音棚|阅览室|接待室|样板间))"
 )
 LOCATION_NAMED = re.compile(
     r"腾讯会议|飞书会议|飞书|钉钉会议|钉钉|企业微信会议|企微会议|企业微信|Zoom|zoom|Teams|teams|线上|视频会议|"
     r"电话会议|语音会议|Google Meet|Webex|线下"
 )
-REMIND = re.compile(r"提前(?P<span>[^,，。;；\s]{1,8}?)(?:提醒|通知|叫|说一声|告诉)")
+REMIND = re.compile(
+    r"(?:提前|会前|开会前|开始前|开场前)(?P<span>[^,，。;；\s]{1,8}?)(?:提醒|通知|叫|说一声|告诉|喊)"
+)
 PROJECT_CREATE = re.compile(
     r"(?:(?:新建|创建|新开|建立|建|立|起)(?:一个|个)?(?:新的?)?|开(?:一个|个)?新的?|(?:搞|弄|做|来|启动|上)(?:一个|个)(?:新的?)?)项目"
     r"(?![\u4e00-\u9fffA-Za-z0-9]{0,6}会)|项目立项|立个项|立项|(?:start|create|kick off|new)\s+(?:a\s+)?(?:new\s+)?project",

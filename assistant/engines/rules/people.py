@@ -118,10 +118,14 @@ class Roster:
             for m in self._pattern.finditer(text):
                 if not free(m.start(), m.end()):
                     continue
-                # An ASCII name must stand alone ("Tom" not inside "Tomcat").
+                # An ASCII name must stand alone ("Tom" not inside "Tomcat"; "转给Kevin" is fine).
                 name = m.group(0)
                 if name.isascii() and (
-                    (m.start() > 0 and text[m.start() - 1].isalnum())
+                    (
+                        m.start() > 0
+                        and text[m.start() - 1].isascii()
+                        and text[m.start() - 1].isalnum()
+                    )
                     or (m.end() < len(text) and text[m.end()].isascii() and text[m.end()].isalnum())
                 ):
                     continue

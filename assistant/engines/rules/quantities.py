@@ -40,24 +40,75 @@ _UNIT_FACTOR = {
 }
 
 
+_CN_DIGIT = "零一二两三四五六七八九"
+_CN_UNIT = {"十": 10, "百": 100, "千": 1_000, "万": 10_000, "亿": 100_000_000}
+_CN_AMOUNT = re.compile(r"[零一二两三四五六七八九十百千万亿]+")
+
+
+def chinese_amount(raw: str) -> float | None:
+    """A Chinese numeral as an amount, with the spoken shortcut of a last digit that takes the
+    unit below the one before it: 三千二 = 3200, 一万二 = 12000, 三十二万六千 = 326000,
+    一百五十万 = 1500000. Returns ``None`` for anything that is not such a numeral."""
+    if not raw or not _CN_AMOUNT.fullmatch(raw):
+        return None
+    total = 0.0
+    section = 0.0
+    digit = -1
+    last_unit = 0
+    big = 0
+    for ch in raw:
+        if ch in _CN_DIGIT:
+            d = 2 if ch == "两" else "零一二三四五六七八九".index(ch)
+            digit = d if digit < 0 else digit * 10 + d
+            continue
+        unit = _CN_UNIT[ch]
+        if unit >= 10_000:
+            value = (section + max(digit, 0)) or 1
+            if big and unit > big:
+                total = (total + value) * unit
+            else:
+                total += value * unit
+            big = unit
+            section = 0
+        else:
+            section += (1 if digit < 0 else digit) * unit
+        digit = -1
+        last_unit = unit
+    if digit >= 0:
+        # 三千二: a last digit right after a unit takes the next unit down; after 零 it is ones.
+        section += digit * (last_unit // 10 if last_unit >= 100 and raw[-2] != "零" else 1)
+    return total + section
+
+
 def _number(raw: str) -> float | None:
     raw = raw.replace(",", "")
     try:
         return float(raw)
     except ValueError:
         pass
+    spoken = chinese_amount(raw)
+    if spoken is not None:
+        return spoken
     value = to_number(raw)
     return float(value) if value is not None else None
 
 
 def find_money(text: str, after: int = 0) -> float | None:
     """The first money amount in ``text`` at or after ``after``; a bare number counts only with
-    a unit or a ¥ sign (a count of pages is no amount)."""
+    a unit, a ¥ sign or as a Chinese numeral with a unit of its own (八十万, 三千二: a count of
+    pages is no amount)."""
     for m in _MONEY.finditer(text, after):
         unit = m.group("unit")
-        if not unit and not _MONEY_PREFIX.search(text[: m.start()]):
+        num = m.group("num")
+        if num.endswith(("点", "半")) and not unit:
             continue
-        value = _number(m.group("num"))
+        if (
+            not unit
+            and not _MONEY_PREFIX.search(text[: m.start()])
+            and not re.search(r"[百千万亿]", num)
+        ):
+            continue
+        value = _number(num)
         if value is None:
             continue
         factor = _UNIT_FACTOR.get(unit or "", 1)

@@ -125,10 +125,26 @@ def _correct(text: str, finders: list[Finder]) -> tuple[str, bool]:
     for m in _CORRECTION.finditer(text):
         if m.start() == 0 or m.end() >= len(text):
             continue
-        for find in finders:
+        for kind, find in enumerate(finders):
             spans = find(text)
             after = [s for s in spans if m.end() <= s[0] <= m.end() + 1]
             before = [s for s in spans if s[1] <= m.start() + 1 and m.start() - s[1] <= 3]
+            far = [
+                s
+                for s in spans
+                if s[1] <= m.start()
+                and m.start() - s[0] <= 40
+                and not re.search(r"[。!！?？\n]", text[s[1] : m.start()])
+            ]
+            if kind == 0 and after and not before and len(far) == 1:
+                # "明天五点半之前把饲料拉到棚里 不对不对 是五点之前": the time said earlier in
+                # the sentence is replaced where it stood; the words between stay.
+                (p0, p1), (a0, a1) = far[0], after[0]
+                said, new = text[p0:p1], text[a0:a1]
+                clock = re.search(r"[0-9零一二两三四五六七八九十]+[点:：]", said)
+                if clock is not None and not re.search(r"[今明后昨天周月号早晚上下午]", new):
+                    new = said[: clock.start()] + new  # "明天早上五点半之前 … 是五点之前"
+                return text[:p0] + new + text[p1 : m.start()] + text[a1:], True
             if not after or not before:
                 continue
             prev = before[-1]

@@ -164,9 +164,14 @@ _ONE_VERB_BEFORE_YIXIA = re.compile(
 def _clean_ba(ba: str) -> str:
     # "把水电走一下": a one-character verb right before 一下, whatever the verb.
     one = _ONE_VERB_BEFORE_YIXIA.match(ba.strip())
-    if one is not None and not any(one.group("obj").endswith(v) for v in _BA_VERBS if len(v) > 1):
+    if one is not None and not any(
+        one.group("obj").endswith(v) or (one.group("obj") + one.group("v")).endswith(v)
+        for v in _BA_VERBS
+        if len(v) > 1
+    ):
         if not any(one.group("v") == v for v in ("给", "的", "了")):
-            return one.group("v") + re.sub(r"^(?:这个|那个|这些|那些)", "", one.group("obj"))
+            obj = re.sub(r"^(?:这个|那个|这些|那些)", "", one.group("obj"))
+            return one.group("v") + re.sub(r"(?:再|重新|先|也|都|又)$", "", obj)
     body = re.sub(r"^(?:这个|那个|这些|那些|这份|那份)", "", strip_particles(ba[1:]).strip())
     body = _TRAIL_FILLER.sub("", body)
     # "把周报给大家发一下": who it is for, said before the verb, is not part of the work.
@@ -232,7 +237,7 @@ def task_words(text: str, removed: Sequence[tuple[int, int]]) -> str:
     )
     cleaned = re.sub(
         r"(?:已经|已|都|也|还|基本上?|差不多|终于|总算|的|就|刚刚|刚|正在|开始|了|我们|我|他们|他|她|这边|那边|"
-        r"那块|这块|那部分|这部分)+$",
+        r"那块|这块|那部分|这部分|全部|全都|统统|全|一共|总算是)+$",
         "",
         cleaned,
     )
@@ -265,6 +270,14 @@ def agenda_items(text: str, skip: tuple[int, int] = (0, 0)) -> list[str]:
     if m is None:
         return []
     body = text[m.end() :]
+    if not re.sub(r"[\s。!?！？~吧啊哈呀了]", "", body.split("，")[0].split(",")[0]):
+        # "周五上午十点 立面方案 大家过一下": the topic was said before the cue.
+        head = re.sub(r"(?:大家|各位|我们|咱们|一起|都|再|先|来|你们|\s)+$", "", text[: m.start()])
+        head = re.split(r"[,，。:：]|\s{1,}", head.strip())[-1] if head.strip() else ""
+        head = re.sub(r"^(?:的|把|关于|就|开会|开个会)+", "", head)
+        # 盘点 / 重点 / 检点 are words, not a clock time.
+        plain = re.sub(r"[盘检重评观要焦亮]点", "", head)
+        return [head] if 2 <= len(head) <= 16 and not _NOT_TOPIC.search(plain) else []
     body = re.split(r"[。!?！？\n]|(?:的)?(?:会议?|sync|meeting)(?=$|[,，])", body, maxsplit=1)[0]
     # Later comma parts belong to the agenda only while they read like more topics.
     segments = re.split(r"[,，]", body)
@@ -298,12 +311,19 @@ def _items(body: str) -> list[str]:
     return items
 
 
+_UNCHANGED = re.compile(
+    r"(?:还是)?(?:不变|照旧|照常|不改|没变|一样|同上|原来的?|老地方|跟以前一样|和之前一样|待定|另行通知)"
+)
+
+
 def location(text: str) -> tuple[str, tuple[int, int]] | None:
     """A place stated in the text, with its span."""
     found = _location(text)
     if found is None:
         return None
     place, (a, b) = found
+    if _UNCHANGED.fullmatch(place):
+        return None  # "地点不变": an unchanged value is no value
     verb = re.match(r"^(?:改|换|调整|变|挪)(?:到|成|为|去)?", place)
     if verb is not None and len(place) - verb.end() >= 2:
         return place[verb.end() :], (a + verb.end(), b)
@@ -352,7 +372,7 @@ _PLACE_SAID = re.compile(
     r"|在(?P<b>[\u4e00-\u9fffA-Za-z0-9()（）]{0,10}?" + _PLACE_NOUN + r"(?:[(（][^)）]{1,6}[)）])?)"
     r"(?=开|召开|集合|碰头|碰|见面|见|举行|举办|进行|培训|讲|$|[,，。\s])"
     # "工地门口集合"
-    r"|(?P<c>[\u4e00-\u9fffA-Za-z0-9]{1,8}?" + _PLACE_NOUN + r")(?=集合|见面|碰头)"
+    r"|(?P<c>[\u4e00-\u9fffA-Za-z0-9]{1,8}?" + _PLACE_NOUN + r")(?=集合|见面|碰头|见(?![过到了]))"
 )
 _NOT_PLACE = re.compile(r"现在|目前|这边|那边|家里|路上|线上|群里|会上")
 

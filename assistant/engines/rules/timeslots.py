@@ -7,6 +7,7 @@ meeting start or a task due made of it is, per docs/conventions.md.
 from __future__ import annotations
 
 import calendar
+import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -67,7 +68,33 @@ def find_times(text: str, now: datetime) -> tuple[list[TimeMatch], list[TimeMatc
         found = parse_times(text, now, include_sets=True)
     except Exception:  # noqa: BLE001 - a time phrase we cannot read is no reason to fail
         return [], []
-    return [t for t in found if t.type != "set"], [t for t in found if t.type == "set"]
+    one_off = [t for t in found if t.type != "set" and not _inside_noun(text, t)]
+    return one_off, [t for t in found if t.type == "set"]
+
+
+_DAY_WORD = re.compile(r"[0-9今明后昨前天周星期礼拜号日点时分早晚上下午]|月底|月初|年底")
+_VERB_BEFORE = re.compile(
+    r"(?:整理|统计|汇总|核对|准备|复盘|总结|检查|梳理|更新|收集|导出|出|做|写|查|排|对)$"
+)
+
+
+_NUMBERED_THING = re.compile(r"[0-9一二两三四五六七八九十]+号$")
+_THING_AFTER = re.compile(r"[棚楼床线门仓库厅室房机车位窗台柜桌摊店馆场区栋院口码箱槽坑井塔罐炉池]")
+
+
+def _inside_noun(text: str, t: TimeMatch) -> bool:
+    """ "整理国庆期间的预约记录" / "五一期间的客诉记录": a holiday inside a noun phrase names
+    what the thing is about, not a time of the sentence."""
+    if _NUMBERED_THING.fullmatch(t.text) and _THING_AFTER.match(text[t.end : t.end + 1]):
+        return True  # "二号棚", "3号楼": a numbered thing, not a day of the month
+    if _DAY_WORD.search(t.text) and not re.fullmatch(
+        r"(?:端午|中秋|春节|国庆|五一|元旦)节?", t.text
+    ):
+        return False
+    after = text[t.end : t.end + 4]
+    if after.startswith(("期间的", "假期的", "假期里的", "前后的", "档期的")):
+        return True
+    return after.startswith("的") and _VERB_BEFORE.search(text[: t.start].rstrip()) is not None
 
 
 def find_durations(text: str) -> list[DurationMatch]:

@@ -18,6 +18,7 @@ from assistant.engines.rules.analysis import (
 )
 from assistant.engines.rules.clauses import Clause
 from assistant.engines.rules.quantities import period_of
+from assistant.engines.rules.readers.query import possessor
 from assistant.engines.rules.slots import meeting_ref
 
 __all__ = ["read_ask", "read_reminders", "read_report", "read_summarize"]
@@ -122,6 +123,13 @@ def read_report(clause: Clause, msg: Message, question: bool) -> Reading | None:
         )
         if len(name) >= 2 and name not in ("这个", "那个", "整个"):
             args["project"] = name
+    else:
+        owner = re.match(
+            r"(?P<h>[^,，。]{2,12}?)的(?:本周|这周|上周|最新|项目)?的?$", text[: cue.start()]
+        )
+        name = possessor(owner.group("h")) if owner is not None else None
+        if name:
+            args["project"] = name
     return Reading(
         kind="command", calls=[{"tool": "report", "args": args}], confidence=0.8, clause=clause
     )
@@ -130,17 +138,19 @@ def read_report(clause: Clause, msg: Message, question: bool) -> Reading | None:
 # --------------------------------------------------------------------------- set_reminders
 
 _REMINDER_NOUN = re.compile(
-    r"(?P<what>每日提醒|每天提醒|每日|每天|日报|会前提醒|开会提醒|会议提醒|会前|到期提醒|截止提醒|deadline提醒|ddl提醒|"
+    r"(?P<what>逾期汇总|逾期提醒|超期提醒|每日汇总|每日提醒|每天提醒|每日|每天|日报|会前提醒|开会提醒|会议提醒|会前|到期提醒|截止提醒|deadline提醒|ddl提醒|"
     r"到期|截止|倒计时|countdown|周报|简报|风险预警|风险提醒|预警|风险|所有提醒|全部提醒|提醒)",
     re.IGNORECASE,
 )
 _OFF = re.compile(
-    r"关闭|关掉|关了|关一下|关上|别再?|不要再?|不用再?|停掉|停了|停一下|停止|暂停|取消|先停|不需要|turn off|disable|stop",
+    r"关闭|关掉|关了|关一下|关上|全关|都关|别再?|不要再?|不用再?|停掉|停了|停一下|停止|暂停|取消|先停|不需要|turn off|disable|stop",
     re.IGNORECASE,
 )
-_ON = re.compile(r"打开|开启|开一下|恢复|启用|重新开|开通|turn on|enable|resume", re.IGNORECASE)
+_ON = re.compile(
+    r"打开|开启|开一下|恢复|启用|重新开|开通|全开|都开|turn on|enable|resume", re.IGNORECASE
+)
 _WHAT = [
-    (re.compile(r"每日|每天|日报"), "daily"),
+    (re.compile(r"每日|每天|日报|逾期|超期"), "daily"),
     (re.compile(r"会前|开会|会议"), "meeting"),
     (re.compile(r"到期|截止|deadline|ddl", re.IGNORECASE), "deadline"),
     (re.compile(r"倒计时|countdown", re.IGNORECASE), "countdown"),
@@ -192,10 +202,17 @@ _MEMORY_CUE = re.compile(
     r"谁负责|谁在负责|谁跟的|谁在跟|谁对接|(?:为什么|为啥)[^,，。?？]{0,10}?(?:延期|推迟|改|取消|换|没|不|定|选|砍|延|拖|停)|"
     r"怎么回事|是什么来着|来着|结论是(?:什么|啥)|结论呢|有没有人(?:说|提|发|做|问)过"
 )
-_WHERE = re.compile(r"在哪|在哪里|在哪儿|哪里能找到|哪能找到|最新版|最新的|链接")
+_WHERE = re.compile(
+    r"在哪|在哪里|在哪儿|放哪|放在哪|存哪|哪里能找到|哪能找到|最新版|最新的|链接|"
+    r"(?<![A-Za-z])(?:where(?:'s| is| are| can i find)|latest)(?![A-Za-z])",
+    re.I,
+)
 _FILE_NOUN = re.compile(
     r"文件|文档|设计稿|稿子|稿|表格|表|报告|报表|链接|地址|PPT|ppt|pdf|PDF|excel|Excel|word|合同|附件|"
-    r"截图|图片|原型|方案|纪要|录屏|视频|资料|模板|清单|figma|Figma|doc",
+    r"截图|图片|原型|方案|纪要|录屏|视频|资料|模板|清单|报价单|单据|协议|figma|Figma|doc|"
+    r"(?<![A-Za-z])(?:deck|slides|sheet|spreadsheet|file|link|report|pdf|contract|plan|drawing|photo|"
+    r"video|doc|document|draft|template|invoice|quote)s?(?![A-Za-z])",
+    re.I,
 )
 _FILE_REQUEST = re.compile(
     r"^(?:帮我|麻烦|请)?(?:找一下|找下|找找|搜一下|搜下|翻一下|翻下|调出|查一下|查下)|"
@@ -230,7 +247,15 @@ def read_ask(clause: Clause, msg: Message, question: bool) -> Reading | None:
         and _FILE_NOUN.search(text) is not None
         and not re.search(r"你|他|她|人", text)
     )
-    question = question or re.search(r"在哪|谁|为什么|为啥|什么|怎么|哪", text) is not None
+    question = (
+        question
+        or re.search(
+            r"在哪|谁|为什么|为啥|什么|怎么|哪|(?<![A-Za-z])(?:where|what|who|why|how)(?![A-Za-z])",
+            text,
+            re.I,
+        )
+        is not None
+    )
     if not (memory or file_request or (msg.addressed and question)):
         return None
     if not (question or file_request or msg.addressed):
@@ -251,7 +276,7 @@ def read_ask(clause: Clause, msg: Message, question: bool) -> Reading | None:
         return None
     args: dict[str, Any] = {"question": q}
     if file_request or (
-        _FILE_NOUN.search(text) and re.search(r"在哪|最新版|链接|发我|找", text) is not None
+        _FILE_NOUN.search(text) and (_WHERE.search(text) or re.search(r"发我|找", text)) is not None
     ):
         args["kind"] = "file"
         if _FILE_REQUEST.search(text) and not memory:

@@ -145,9 +145,13 @@ def read_meeting(clause: Clause, msg: Message, question: bool) -> Reading | None
         return None
     if re.search(r"开不了|开不成|不开|没开|开完|开过|参加不了|去不了", text):
         return None
-    if re.search(r"去(?:开|参加|参会)", text) and (
-        lx.LEAVE.search(text)
-        or re.search(r"(?:要|得|会|都|也)?去(?:开|参加|参会)[^,，。]{0,8}?会", text)
+    if (
+        re.search(r"去(?:开|参加|参会)", text)
+        and (
+            lx.LEAVE.search(text)
+            or re.search(r"(?:要|得|会|都|也)?去(?:开|参加|参会)[^,，。]{0,8}?会", text)
+        )
+        or re.search(r"去[\u4e00-\u9fffA-Za-z]{1,8}?(?:开会|参会|开个会)", text)
     ):
         # "我下午请假去开家长会": the sender goes to a meeting elsewhere; a leave notice.
         return None
@@ -222,6 +226,23 @@ _MEETING_KIND = re.compile(
     r"(?:周例|双周|周|例|晨|早|站|夕|月|年|季度|碰头|复盘|评审|讨论|启动|总结|动员|分享|培训|部门|全员|大|"
     r"站立|立项|验收|对齐|规划|务虚|述职|电话|视频|线上|进度|沟通|协调|汇报|短|小|紧急|临时)$"
 )
+
+
+_EN_TITLE = re.compile(
+    r"^\s*(?P<t>[A-Za-z][A-Za-z0-9\-]*(?:\s+[A-Za-z0-9\-]+){0,4}?)\s*"
+    r"(?=\s(?:w/|@|(?:with|every|each|on|at|this|next|today|tomorrow|from)\b)|[,，:：]|$)",
+    re.IGNORECASE,
+)
+_EN_NOT_TITLE = re.compile(r"^(?:let'?s|we|i|please|pls|can|could|set up|schedule|every)\b", re.I)
+
+
+def english_title(text: str) -> str | None:
+    """ "Design sync w/ HK every Thu 10am" → "Design sync": an English noun phrase that opens
+    the message names the meeting."""
+    m = _EN_TITLE.match(text)
+    if m is None or _EN_NOT_TITLE.match(m.group("t")):
+        return None
+    return m.group("t").strip()
 
 
 def _meeting_topic(
@@ -345,7 +366,7 @@ def read_recurring_meeting(clause: Clause, msg: Message, question: bool) -> Read
         for i in range(max(a, 0), min(b, len(blank))):
             blank[i] = " "
     rest = re.sub(
-        r"(?:从[^,，。]{1,10}?(?:开始|起)|(?:到|持续到|一直到)[^,，。]{1,12}?为止|(?:一共|共)\S{1,3}次)",
+        r"(?:从[^,，。]{1,10}?(?:开始|起)|(?:开到|到|持续到|一直到)[^,，。]{1,12}?为止|(?:一共|总共|共)\S{1,4}?(?:次|场|期|轮))",
         " ",
         "".join(blank),
     )
@@ -372,6 +393,9 @@ def read_recurring_meeting(clause: Clause, msg: Message, question: bool) -> Read
         # "安全例会", "产品周会": a named series; its topic words are part of the name.
         title = f"{topic.strip()}{kind}"
         agenda = agenda_items(rest, skip)
+    named = english_title(text)
+    if named and (title == "会议" or (kind.isascii() and kind.lower() in named.lower())):
+        title = named
     args: dict[str, Any] = {"title": title, "start": rec.first.isoformat(), "recurrence": rec.rule}
     if agenda:
         args["agenda"] = agenda

@@ -66,11 +66,12 @@ def read_meeting_change(clause: Clause, msg: Message, question: bool) -> Reading
             parts = re.split(r"[,，]", blank[cancel.end() :], maxsplit=1)
             head = parts[0]
             reason_text = "取消" + ("，" + parts[1] if len(parts) > 1 else "")
-        ref = meeting_ref(head)
+        series = re.search(r"以后|今后|往后|从此|再也", head) is not None
+        ref = meeting_ref(re.sub(r"(?:以后|今后|往后|从此|再也)(?:就|都)?\s*$", "", head.rstrip()))
         if cancel.group(0)[:1].isascii():
             ref = _english_ref(text) or ref
         args: dict[str, Any] = {"meeting": ref}
-        occurrence = _occurrence(clause, cancel.start(), ref)
+        occurrence = None if series else _occurrence(clause, cancel.start(), ref)
         if occurrence is not None:
             args["occurrence"] = occurrence
         reason = stated_reason(text) or _cancel_reason(
@@ -88,10 +89,16 @@ def read_meeting_change(clause: Clause, msg: Message, question: bool) -> Reading
     english = shift is not None and shift.group(0)[:1].isascii()
     relative = None if "提醒" in text else find_shift(text, msg.durations, clause.start)
     new_times = (
-        [t for t in clause.times if t.start - clause.start >= shift.start()] if shift else []
+        [
+            t
+            for t in clause.times
+            if t.start - clause.start >= (shift.end() - 5 if english else shift.start())
+        ]
+        if shift
+        else []
     )
     if relative is not None and (
-        not _SHIFT_TAIL.fullmatch(text[relative.end :])
+        not _SHIFT_TAIL.fullmatch(re.split(r"[,，。;；]", text[relative.end :], maxsplit=1)[0])
         or re.search(r"一般|通常|每次|总是|经常|老是|往往|太|浪费", text)
         or re.search(r"[,，]", text[: relative.start])
         and not lx.MEETING_NOUN.search(re.split(r"[,，]", text[: relative.start])[-1])
@@ -140,7 +147,9 @@ def read_meeting_change(clause: Clause, msg: Message, question: bool) -> Reading
     start, end = meeting_slot(new_times[0])
     if start is None:
         return Reading(kind="none", confidence=0.3, notes=["新时间不完整"], clause=clause)
-    old_times = [t for t in clause.times if t.end - clause.start <= shift.start()]
+    # "Moving tomorrow's sync to 10:30am": in English the old day sits between the verb and "to".
+    old_cut = shift.end() - 5 if english else shift.start()
+    old_times = [t for t in clause.times if t.end - clause.start <= old_cut]
     bare_weekday = re.fullmatch(
         r"(?:周|星期|礼拜)[一二三四五六日天1-7](?:[上下]午|早上|晚上)?.*", new_times[0].text
     )
@@ -156,11 +165,26 @@ def read_meeting_change(clause: Clause, msg: Message, question: bool) -> Reading
         day = monday + timedelta(days=offset)
         start = start.replace(year=day.year, month=day.month, day=day.day)
         end = None
-    elif old_times and not NAMES_DAY.search(new_times[0].text):
+    elif (
+        old_times
+        and not NAMES_DAY.search(new_times[0].text)
+        and not _EN_DAY.search(new_times[0].text)
+    ):
         # "把明天的会提前到9点": the new clock time is on the old day.
         old_start, _ = meeting_slot(old_times[0])
         if old_start is not None:
             start = start.replace(year=old_start.year, month=old_start.month, day=old_start.day)
+            if (
+                old_times[0].part_of_day in ("下午", "晚上", "傍晚", "今晚", "晚")
+                and new_times[0].part_of_day is None
+                and start.hour < 12
+                and re.fullmatch(
+                    r"[0-9一二两三四五六七八九十]+点(?:半|[0-9一二三四五六七八九十]+分?)?",
+                    new_times[0].text,
+                )
+            ):
+                # "晚上的训练赛改到8点": a bare clock keeps the part of the day said before.
+                start += timedelta(hours=12)
             if end is not None:
                 end = end.replace(year=old_start.year, month=old_start.month, day=old_start.day)
     if (
@@ -243,7 +267,17 @@ def _cancel_reason(text: str, cue: re.Match[str]) -> str | None:
     """ "周会取消，老板出差" / "老板出差，周会取消了": the other comma part is the reason."""
     after = re.sub(r"^[了啦吧哈啊!！。~\s]*", "", text[cue.end() :])
     after = after.lstrip(" ,，。;；")
-    if after and not lx.MEETING_NOUN.search(after) and not lx.RESCHEDULE.search(after):
+    elsewhere = (
+        re.search(r"去[\u4e00-\u9fffA-Za-z]{0,8}?(?:开会|参会|开个会|参加)", after) is not None
+    )
+    replaced = re.match(r"(?:改成|改为|换成|以后)", after) is not None and not re.search(
+        r"\d|[点号]|周[一二三四五六日天]|星期", after
+    )
+    if (
+        after
+        and (not lx.MEETING_NOUN.search(after) or elsewhere)
+        and (not lx.RESCHEDULE.search(after) or replaced)
+    ):
         return after.strip(" ,，。!！~").rstrip("吧啊哈") or None
     before = text[: cue.start()]
     cut = max(before.rfind(","), before.rfind("，"))
@@ -300,14 +334,30 @@ _TITLE_CHANGE = re.compile(
     r"(?:主题|标题|名字|名称|议题)(?:改成|改为|换成|改叫|定为)[:：\s]*[「“\"]?(?P<t>[^,，。!！」”\"]{2,30})"
 )
 _ENGLISH_REF = re.compile(
-    r"(?:push|move|moved|reschedule|shift|bump|delay|cancel|postpone)\s+(?:the\s+|our\s+|my\s+|today's\s+|tomorrow's\s+)?"
+    r"(?:push(?:ing)?|mov(?:e|ed|ing)|reschedul(?:e|ing)|shift(?:ing)?|bump(?:ing)?|delay(?:ing)?|cancel(?:l?ing)?|postpon(?:e|ing))\s+"
+    r"(?:the\s+|our\s+|my\s+|this\s+week's\s+|[A-Za-z]+'s\s+)?"
     r"(?P<ref>[A-Za-z0-9][A-Za-z0-9 \-]{0,30}?)\s+(?:to|until|by|back|earlier|later|forward)\b",
     re.IGNORECASE,
 )
 
 
+# "Friday's review is cancelled", "the sync has been moved to 4pm": the passive names it first.
+_ENGLISH_PASSIVE = re.compile(
+    r"(?:^|\s)(?:the\s+|our\s+|my\s+|[A-Za-z]+'s\s+)?(?P<ref>[A-Za-z0-9][A-Za-z0-9 \-]{0,30}?)\s+"
+    r"(?:is|are|was|has been|have been|will be|gets?|got)\s+(?:cancel+ed|called off|off|moved|pushed|postponed|rescheduled)",
+    re.IGNORECASE,
+)
+
+
+_EN_DAY = re.compile(
+    r"(?<![A-Za-z])(?:today|tomorrow|tonight|mon|tue|wed|thu|fri|sat|sun)[a-z]*|"
+    r"(?<![A-Za-z])(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\s*\d",
+    re.IGNORECASE,
+)
+
+
 def _english_ref(text: str) -> str | None:
-    m = _ENGLISH_REF.search(text) or _ENGLISH_CANCEL.search(text)
+    m = _ENGLISH_REF.search(text) or _ENGLISH_CANCEL.search(text) or _ENGLISH_PASSIVE.search(text)
     return m.group("ref").strip() if m is not None else None
 
 

@@ -137,7 +137,9 @@ _PROJECT_REF = re.compile(
 _DEADLINE_CHANGE = re.compile(
     r"(?:上线|截止|交付|完成|结束|验收)?(?:时间|日期|节点)?(?:改到|改成|改为|延期到|延到|推迟到|推到|调整到|调到|定到|提前到|挪到|延后到)"
 )
-_SPENT = re.compile(r"已经花了|已花|花了|目前支出|支出了?|花费了?|用了|开销|已用|spent", re.I)
+_SPENT = re.compile(
+    r"已经花了|已花|一共花了|总共花了|花了|目前支出|支出了?|花费了?|用了|开销|已用|spent", re.I
+)
 _BUDGET_SET = re.compile(
     r"预算(?:调整为|调整到|调到|改成|改为|改到|定为|定在|是|为|增加到|加到|减到|砍到|追加到|批了)?",
     re.I,
@@ -161,7 +163,12 @@ def _project_of(text: str) -> tuple[str | None, bool]:
     if m is None:
         return None, False
     name = (m.group("a") or m.group("b") or "").strip()
-    name = re.sub(r"^(?:把|将|这个|那个|我们的?|咱们的?|整个|本|的)+", "", name)
+    name = re.sub(
+        r"^(?:到目前为止|截至目前|截止目前|目前为止|到现在|目前|现在|一共|总共|累计|把|将|这个|那个|"
+        r"我们的?|咱们的?|整个|本|的)+",
+        "",
+        name,
+    )
     if not name or name in ("这个", "那个", "整个", "我们", "咱们", "本", "该", "各", "新"):
         return None, True
     return name, True
@@ -173,7 +180,10 @@ def read_project_change(clause: Clause, msg: Message) -> Reading | None:
     project, spoken = _project_of(text)
     budget_word = _BUDGET_SET.search(text)
     spent_said = (
-        re.search(r"已经花了|已花|目前支出|累计支出|累计花了|花费了|已用", text) is not None
+        re.search(
+            r"已经花了|已花|目前支出|累计支出|累计花了|一共花了|总共花了|共花了|花费了|已用", text
+        )
+        is not None
     )
     if not spoken and budget_word is None and not spent_said and not re.search(r"结项|归档", text):
         return None
@@ -283,3 +293,70 @@ def read_milestone(clause: Clause, msg: Message) -> Reading | None:
         confidence=0.75,
         clause=clause,
     )
+
+
+# --------------------------------------------------------------------------- milestone lists
+
+_LIST_WORD = re.compile(r"里程碑|关键节点|时间节点|节点|milestones?", re.I)
+_LIST_HEAD = re.compile(r"^(?:定一下|定下来|如下|安排|是|为|更新|调整)?[\s:：,，]*$")
+_EDGE = re.compile(r"^[\s:：,，。;；、.]+|[\s:：,，。;；、.]+$")
+_EVENT_TAIL = re.compile(r"^(?:定在|定于|定为|安排在|是|为|在)?[\s:：]*$")
+
+
+def _event_title(raw: str) -> str:
+    title = _EDGE.sub("", raw)
+    title = re.sub(r"^(?:然后|再|最后|以及|和|还有)", "", title)
+    title = re.sub(
+        r"(?:之前|以前|前|完成)$", lambda m: "" if m.group(0) != "完成" else "完成", title
+    )
+    return _EDGE.sub("", title)
+
+
+def read_milestone_list(msg: Message, times: list[Any]) -> list[dict[str, Any]] | None:
+    """Milestones said with a milestone word, in either order of date and event:
+    "关键节点定一下：12月15号 样板间完工 12月28号 交付验收" (several, date first),
+    "里程碑：1月8号 系统切换", "初赛报名节点定在12月10号" (event first)."""
+    text = msg.text
+    word = _LIST_WORD.search(text)
+    people = [m for m in msg.roster.find(text) if m.known or m.at]
+    if word is None or not times or "@" in text or people:
+        return None
+    if lx.MEETING_NOUN.search(text) or re.search(r"[?？吗呢]", text):
+        return None
+    dates = sorted((t for t in times if t.start >= 0), key=lambda t: t.start)
+    end_hour = msg.context.workday_end_hour
+    calls: list[dict[str, Any]] = []
+    project, _ = _project_of(text[: word.start()])
+    if dates[0].start >= word.end() and _LIST_HEAD.match(text[word.end() : dates[0].start]):
+        # date first: each event runs from its date to the next one.
+        for i, t in enumerate(dates):
+            stop = dates[i + 1].start if i + 1 < len(dates) else len(text)
+            title = _event_title(text[t.end : stop])
+            due = due_instant(t, workday_end_hour=end_hour)
+            if not title or due is None or len(title) > 16:
+                return None
+            calls.append({"title": title, "due": due.isoformat()})
+    elif (
+        len(dates) == 1
+        and dates[0].start >= word.end()
+        and _EVENT_TAIL.match(text[word.end() : dates[0].start])
+        and not _EDGE.sub("", text[dates[0].end :])
+    ):
+        head = text[: word.start()]
+        if project:
+            head = re.sub(
+                r"[\u4e00-\u9fffA-Za-z0-9]{2,12}?项目|[【「“\"][^】」”\"]{1,30}[】」”\"]", "", head
+            )
+        title = _event_title(re.sub(r"的$", "", head.strip()))
+        due = due_instant(dates[0], workday_end_hour=end_hour)
+        if not title or due is None or len(title) > 12:
+            return None
+        calls.append({"title": title, "due": due.isoformat()})
+    else:
+        return None
+    out = []
+    for args in calls:
+        if project:
+            args["project"] = project
+        out.append({"tool": "create_milestone", "args": args})
+    return out

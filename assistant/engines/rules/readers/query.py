@@ -15,7 +15,7 @@ __all__ = ["read_query"]
 
 
 _DUE_SOON = re.compile(
-    r"快(?:要)?到期|快到(?:deadline|ddl|截止)|快截止|即将到期|马上(?:就)?到期|临近截止|要到期|"
+    r"快(?:要)?到期|快到\s*(?:deadline|ddl|截止)|快截止|即将到期|马上(?:就)?到期|临近截止|要到期|"
     r"这两天(?:就)?要交|近两天要交|due soon|48小时内",
     re.IGNORECASE,
 )
@@ -72,6 +72,8 @@ def _member(clause: Clause, msg: Message) -> str | None:
 
 def read_query(clause: Clause, msg: Message, question: bool) -> Reading | None:
     text = clause.text
+    if re.search(r"[:：]\s*$", text) or re.search(r"请(?:落实|完成|跟进|认领|处理|执行)", text):
+        return None  # "节后有几项工作请落实：": the header of a list of jobs, not a question
     asks = (
         question
         or lx.QUERY_ASK.search(text) is not None
@@ -124,6 +126,8 @@ def read_query(clause: Clause, msg: Message, question: bool) -> Reading | None:
     else:
         return None
     project = _query_project(text)
+    if project is None and args["kind"] == "budget":
+        project = possessor(re.split(r"的预算|的花费|的成本|的支出|预算", blank_people(clause))[0])
     if project is None and args["kind"] == "progress":
         project = _progress_subject(blank_people(clause))
     if project and args["kind"] in ("progress", "overdue", "my_tasks", "budget", "tasks", "risk"):
@@ -134,6 +138,24 @@ def read_query(clause: Clause, msg: Message, question: bool) -> Reading | None:
         confidence=0.85,
         clause=clause,
     )
+
+
+_NOT_OWNER = re.compile(
+    r"^(?:我|你|他|她|我们|你们|他们|咱们|大家|整体|目前|现在|项目|这个|那个|本|这|那|总|整个|今年|本月|这个月|"
+    r"这周|本周|上周|下周|今天|公司|部门|团队|组里|群里)$"
+)
+
+
+def possessor(head: str) -> str | None:
+    """The project a budget or report is of: the noun phrase before 的预算 / 的简报
+    ("口腔科扩建的预算还剩多少" → 口腔科扩建); not pronouns, times or the generic 项目."""
+    head = re.sub(r"^[\s,，:：@]*(?:请问|帮我|麻烦|看看|查一下|查下|问一下|说下|说一下)?", "", head)
+    head = re.sub(r"[\s,，:：]+$", "", head)
+    if not 2 <= len(head) <= 12 or not re.fullmatch(r"[\u4e00-\u9fffA-Za-z0-9]+", head):
+        return None
+    if _NOT_OWNER.match(head) or re.search(r"[吗呢?？]|多少|哪", head):
+        return None
+    return head
 
 
 def _blank_text(clause: Clause, part: str) -> str:

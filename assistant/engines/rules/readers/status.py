@@ -117,7 +117,12 @@ def read_status(clause: Clause, msg: Message, question: bool) -> Reading | None:
             head.start() if head is not None and head.start() < partial.start() else partial.start()
         )
         words = task_words(
-            text[:cut], [(m.start - clause.start, m.end - clause.start) for m in clause.mentions]
+            text[:cut],
+            [
+                (m.start - clause.start, m.end - clause.start)
+                for m in clause.mentions
+                if m.known or m.at
+            ],
         )
         if len(words) >= 2:
             return Reading(
@@ -166,7 +171,9 @@ def read_status(clause: Clause, msg: Message, question: bool) -> Reading | None:
             cue = shift
     if cue is None:
         return None
-    removed = [(m.start - clause.start, m.end - clause.start) for m in clause.mentions]
+    removed = [
+        (m.start - clause.start, m.end - clause.start) for m in clause.mentions if m.known or m.at
+    ]
     removed += [(t.start - clause.start, t.end - clause.start) for t in clause.times]
     if status == "in_progress":
         # "我开始做支付了": the task is what comes after the verb; before it, only the subject.
@@ -315,6 +322,9 @@ _PRIORITY_CHANGE: list[tuple[re.Pattern[str], str]] = [
 _REOPEN = re.compile(
     r"重新打开|重开|重新开启|reopen(?:ed)?|返工|重新做|得重做|打回(?:来)?了|退回来了", re.I
 )
+_QUOTING_PARTY = re.compile(
+    r"\s*(?:厂家|厂商|供应商|商家|店家|师傅|对方|乙方|工厂|施工方|服务商|代理)(?:那边|的)?\s*$"
+)
 _COST = re.compile(
     r"(?:费用|成本|花费|花了|报价|预算|开销|costs?)(?:是|为|大概|约|一共|共|:|：)?\s*", re.I
 )
@@ -325,7 +335,9 @@ _TASK_LEAD = re.compile(
 
 def _task_of(text: str, clause: Clause, cut: int) -> str:
     """The words before ``cut`` that name the task, people, times and wrappers removed."""
-    removed = [(m.start - clause.start, m.end - clause.start) for m in clause.mentions]
+    removed = [
+        (m.start - clause.start, m.end - clause.start) for m in clause.mentions if m.known or m.at
+    ]
     removed += [(t.start - clause.start, t.end - clause.start) for t in clause.times]
     head = text[:cut]
     lead = _TASK_LEAD.search(head)
@@ -374,6 +386,13 @@ def read_task_change(clause: Clause, msg: Message, question: bool) -> Reading | 
             amount = find_money(text, m.end())
             if amount is not None and not re.search(r"项目|预算", text[: m.start()]):
                 args["cost"], cut = amount, m.start()
+                # "展架制作 供应商报价一千八": who quotes is not part of the task's name.
+                party = _QUOTING_PARTY.search(text[:cut])
+                head = re.sub(
+                    r"^(?:这个|那个|这项|那项)", "", text[: party.start()] if party else ""
+                )
+                if party is not None and len(head.strip()) >= 2:
+                    cut = party.start()
     if not args or cut is None:
         return None
     if (

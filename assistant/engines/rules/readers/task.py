@@ -60,8 +60,16 @@ def _handover_parts(clause: Clause) -> list[tuple[int, int]]:
 _SELF_CUE_VERB = re.compile(r"我(?:来|去|负责|跟进|跟|认领|接手?|包了|处理|这边来|这边负责|这边)")
 
 
+_SHARED_DUE = re.compile(
+    r"(?:(?:你们)?(?:两|三|四|几)位|你们?[俩两]个?|大家|各位)\s*(?:都)?\s*(?:之前|以前|前)?\s*"
+    r"(?:弄好|做完|完成|搞定|弄完|交|交给我|给我|提交|搞完|处理好|准备好)?(?:就行|就可以|即可|就好)?[了吧哈啊。!！~\s]*"
+)
+
+
 def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
     text = clause.text
+    if _SHARED_DUE.fullmatch(blank_times(clause).strip()):
+        return None  # "，两位周一下班前弄好就行": the due of the jobs before, no job of its own
     if clause.header and not clause.list_item:
         return None
     sender = msg.context.sender
@@ -161,7 +169,19 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
         return None
     due = task_due(clause, msg)
     if due is not None and due < msg.context.now and due.date() < msg.context.now.date():
-        return None
+        modifier = [
+            t
+            for t in clause.times
+            if not is_deadline(t, clause)
+            and re.fullmatch(r"上(?:个)?月|上周|上星期|去年|上季度|上半年|昨天", t.text)
+            and re.match(
+                r"[\u4e00-\u9fffA-Za-z](?<![把要我你他她就也都还在已])",
+                text[t.end - clause.start :],
+            )
+        ]
+        if not (modifier and verb is not None and (clause.mentions or imperative)):
+            return None
+        due = None  # "@A 核对上月账单": a past period names what the work is about
     # Names the sentence only talks about stay in the title ("跟小王对接接口").
     removed = [
         (m.start - clause.start, m.end - clause.start)
@@ -192,7 +212,27 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
             removed.append((0, pronoun.end()))
         # "这个bug我来修": the object stands before 我, the verb after it.
         before = task_title(text[: self_cue.start()], removed)
-        after = task_title(text[cut:], [(a - cut, b - cut) for a, b in removed if b > cut])
+        raw_after = text[cut:]
+        handed = re.search(
+            r"(?<=\S)\s*(?:交给|发给|给)(?:你们|大家|你|他|她)(?:看看|看|过目|确认)?[\s。!！~]*$",
+            raw_after,
+        )
+        if handed is not None:
+            raw_after = raw_after[: handed.start()]  # "我来换 周五前给你们看"
+        after = task_title(
+            raw_after,
+            [
+                (a - cut, min(b - cut, len(raw_after)))
+                for a, b in removed
+                if b > cut and a - cut < len(raw_after)
+            ],
+        )
+        # "采购方案我来出 下周三之前给老周": the recipient after the verb is not the work.
+        after = re.sub(
+            r"(?<=[\u4e00-\u9fff])\s*(?:交给|发给|给)[\u4e00-\u9fffA-Za-z]{0,4}?(?:看看|看|过目|确认)?$",
+            "",
+            after,
+        )
         if before and len(after) <= 2:
             title = f"{_ONE_CHAR_TITLES.get(after, after) if len(after) == 1 or not after else after}{before}"
             if after in ("跟", "接", "") or len(after) == 0:
