@@ -2,7 +2,7 @@
 
 Each row of ``delay_emse2017/{project}_{creation,due,discussion}.csv`` is mapped into the same
 ``TaskObservation`` the product builds from its store, and scored through the same
-``features.vector``, ``model.train_model`` and ``prior`` code.
+``features.matrix_of``, ``model.train_model`` and ``prior`` code.
 
 Columns kept (what a chat secretary can observe at the prediction point; all of them change
 between the three files of a project, so they are point-in-time values):
@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.insight.risk.features import vector
+from assistant.insight.risk.features import matrix_of
 from assistant.insight.risk.metrics import BinaryScores, binary_scores
 from assistant.insight.risk.model import GbmParams, RiskModel, train_model
 from assistant.insight.risk.observation import Neighbour, TaskObservation, summarize_neighbours
@@ -148,8 +148,33 @@ def _neighbour_lists(issues: list[Issue], point: str) -> dict[str, list[Neighbou
     return out
 
 
+TEAM_WINDOW = 100  # as ``TeamHistory.team_window``
+
+
+def _team_late_rates(issues: list[Issue], point: str) -> dict[str, float | None]:
+    """The late share of the project's latest issues whose outcome was known before this
+    issue's prediction point (as the product reads its team's finished tasks)."""
+    known = sorted(
+        (
+            (i.opened + timedelta(days=i.span_days + max(0.0, i.delay_days))).timestamp(),
+            i.delay_days > 0,
+        )
+        for i in issues
+    )
+    times = np.array([t for t, _ in known])
+    cum = np.concatenate([[0.0], np.cumsum([float(late) for _, late in known])])
+    out: dict[str, float | None] = {}
+    for issue in issues:
+        at = issue.opened + timedelta(days=max(0.0, float(issue.rows[point]["ProgressTime"])))
+        n = int(np.searchsorted(times, at.timestamp(), side="left"))
+        first = max(0, n - TEAM_WINDOW)
+        out[issue.key] = (cum[n] - cum[first]) / (n - first) if n > first else None
+    return out
+
+
 def observations(issues: list[Issue], point: str) -> list[TaskObservation]:
     neighbours = _neighbour_lists(issues, point)
+    team = _team_late_rates(issues, point)
     out = []
     for issue in issues:
         row = issue.rows[point]
@@ -177,6 +202,7 @@ def observations(issues: list[Issue], point: str) -> list[TaskObservation]:
                 assignee_late_rate=late_rate / 100 if late_rate > 1 else late_rate,
                 assignee_finished=None,
                 neighbours=summarize_neighbours(neighbours[issue.key]),
+                team_late_rate=team[issue.key],
             )
         )
     return out
@@ -194,7 +220,7 @@ class _Data:
 def _matrix(issues: list[Issue], point: str) -> _Data:
     obs = observations(issues, point)
     return _Data(
-        x=np.array([vector(o) for o in obs], dtype=float),
+        x=matrix_of(obs),
         y=np.array([i.delay_days > 0 for i in issues]),
         long=np.array([i.span_days > 1 for i in issues]),
         prior=np.array([prior_score(o) for o in obs]),

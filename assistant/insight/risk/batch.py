@@ -216,6 +216,7 @@ class Batch:
                 late=int(self.similar_late[i]),
                 mean_slip_days=num("similar_mean_slip_days"),
             ),
+            team_late_rate=num("team_late_rate"),
         )
 
 
@@ -357,6 +358,7 @@ def observe_batch(
             nearest = np.where(j < len(marks), marks[np.minimum(j, len(marks) - 1)], NAN)
             days_left[sel] = (nearest - t) / DAY
         project_open[sel] = history.project_index.count_many(np.full(int(sel.sum()), pid), t)
+    cols["team_late_rate"] = history.team_late_rate_many(at)
     cols["project_days_left"] = days_left
     cols["project_open"] = project_open
     # Similar finished tasks: the hits of each pair's query finished before its moment.

@@ -33,7 +33,7 @@ NAN = math.nan
 @dataclass(frozen=True, slots=True)
 class Feature:
     name: str
-    factor: str  # time | moved | stale | blocked | progress | load | record | similar | priority | kind | project | reassigned | discussed
+    factor: str  # team | time | moved | stale | blocked | progress | load | record | similar | priority | kind | project | reassigned | discussed
     categorical: bool = False
 
 
@@ -63,6 +63,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("similar_count", "similar"),
     Feature("similar_late_share", "similar"),
     Feature("similar_mean_slip_days", "similar"),
+    Feature("team_late_rate", "team"),
 )
 FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
 
@@ -102,6 +103,7 @@ def _raw(obs: TaskObservation) -> tuple[float, ...]:
         _num(nb.count) if nb is not None else NAN,
         _num(nb.late_share) if nb is not None else NAN,
         _num(nb.mean_slip_days) if nb is not None else NAN,
+        _num(obs.team_late_rate),
     )
 
 
@@ -129,6 +131,7 @@ _RAW_ORDER = (
     "similar_count",
     "similar_late_share",
     "similar_mean_slip_days",
+    "team_late_rate",
 )
 assert set(_RAW_ORDER) == set(RAW)
 

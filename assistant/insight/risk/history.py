@@ -181,6 +181,17 @@ class _Outcomes:
             late[sel] = np.asarray(self._late[key])[n]
         return finished, late
 
+    def recent_rate_many(self, key: int, at: np.ndarray, window: int) -> np.ndarray:
+        """The late share of the last ``window`` outcomes of ``key`` before each moment."""
+        times = self._times.get(key)
+        if not times:
+            return np.full(len(at), math.nan)
+        n = np.searchsorted(np.asarray(times), at, side="left")
+        first = np.maximum(0, n - window)
+        cum = np.asarray(self._late[key], dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(n > first, (cum[n] - cum[first]) / (n - first), math.nan)
+
     def before(self, key: int, at: datetime) -> tuple[int, int]:
         """(finished, late) of ``key`` strictly before ``at``."""
         times = self._times.get(key)
@@ -201,6 +212,8 @@ class TeamHistory:
     _load: _Intervals = field(default_factory=_Intervals)
     _project_open: _Intervals = field(default_factory=_Intervals)
     _record: _Outcomes = field(default_factory=_Outcomes)
+    _team: _Outcomes = field(default_factory=_Outcomes)
+    team_window: int = 100  # the team's latest finished tasks, for its recent late rate
     _by_id: dict[int, TaskTimeline] = field(default_factory=dict)
     _projects: dict[int, ProjectInfo] = field(default_factory=dict)
     _events: Any = None
@@ -251,8 +264,10 @@ class TeamHistory:
             if holder is not None and (end is None or start < end):
                 self._load.add(holder, start, end)
         for f in self.finished:
+            self._team.add(0, f.finished_at, f.slip_days > 0)
             if f.assignee_id is not None:
                 self._record.add(f.assignee_id, f.finished_at, f.slip_days > 0)
+        self._team.freeze()
         self._load.freeze()
         self._project_open.freeze()
         self._record.freeze()
@@ -270,6 +285,11 @@ class TeamHistory:
     @property
     def project_index(self) -> _Intervals:
         return self._project_open
+
+    def team_late_rate_many(self, at: np.ndarray) -> np.ndarray:
+        """The late share of the team's latest ``team_window`` tasks finished before each
+        moment (``nan`` before the first)."""
+        return self._team.recent_rate_many(0, at, self.team_window)
 
     def project(self, project_id: int | None) -> ProjectInfo | None:
         return self._projects.get(project_id or -1)
@@ -349,6 +369,7 @@ class TeamHistory:
             project_days_left=days_left,
             project_open=project_open,
             neighbours=summarize_neighbours(found),
+            team_late_rate=_maybe(float(self.team_late_rate_many(np.array([at.timestamp()]))[0])),
         )
 
     def observe(
@@ -390,3 +411,7 @@ class TeamHistory:
                     )
                 )
         return out
+
+
+def _maybe(value: float) -> float | None:
+    return None if math.isnan(value) else value

@@ -25,6 +25,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
+from scipy.sparse import coo_matrix
 
 from assistant.insight.risk.observation import Neighbour
 
@@ -296,14 +297,18 @@ class KeywordSimilarTasks:
         hit_task = flat[pos]
         hit_query = np.repeat(pq, lengths)
         hit_idf = np.repeat(idf[pt], lengths)
-        keys, inverse = np.unique(hit_query * n + hit_task, return_inverse=True)
-        shared = np.bincount(inverse.ravel(), weights=hit_idf, minlength=len(keys))
-        kq, kt = keys // n, keys % n
+        # Sum the idf of shared tokens per (query, task): a sparse matrix sums duplicates.
+        summed = coo_matrix((hit_idf, (hit_query, hit_task)), shape=(len(queries), n)).tocsr()
+        summed.sum_duplicates()
+        kq = np.repeat(np.arange(len(queries), dtype=np.int64), np.diff(summed.indptr))
+        kt = summed.indices.astype(np.int64)
+        shared = summed.data
         weights = np.asarray(self._weight)
         score = 2 * shared / (query_weight[kq] + weights[kt])
         keep = (score >= self._min) & (kt != exclude[kq])
         kq, kt, score = kq[keep], kt[keep], score[keep]
-        order = np.lexsort((-kt, -score, kq))
+        # Equal sums added in another order differ in the last bits: ties go by recency.
+        order = np.lexsort((-kt, -np.round(score, 9), kq))
         kq, kt, score = kq[order], kt[order], score[order]
         starts = np.searchsorted(kq, kq, side="left")
         top = (np.arange(len(kq)) - starts) < k
@@ -327,8 +332,10 @@ class KeywordSimilarTasks:
                 shared[i] += idf
         weights = self._weight
         # Dice coefficient on weighted token sets.
+        # Rounded: equal sums added in another order differ in the last bits; ties go to the
+        # later-finished task, as in ``similar_many``.
         scored = [
-            (score, i)
+            (round(score, 9), i)
             for i, w in shared.items()
             if (score := 2 * w / (query_weight + weights[i])) >= self._min
         ]
