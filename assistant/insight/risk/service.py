@@ -244,9 +244,17 @@ class RiskService:
         batch, hits = observe_open(team, open_tasks, now)
         x = matrix(batch.columns)
         contributions: list[dict[str, float]] | None = None
-        if model is not None and detail:
+        if model is not None and detail and explain_all:
             probs, contributions = model.explain(x)
             risks = [float(p) for p in probs]
+        elif model is not None and detail:
+            # TreeSHAP only for the tasks that get reasons (medium and high).
+            risks = [float(p) for p in model.predict(x)]
+            needed = [i for i, r in enumerate(risks) if self.config.level(r) != "low"]
+            contributions = [{} for _ in risks]
+            if needed:
+                for i, c in zip(needed, model.explain(x[needed])[1], strict=True):
+                    contributions[i] = c
         elif model is not None:
             risks = [float(p) for p in model.predict(x)]
         else:
