@@ -2,7 +2,7 @@
 
 Each row of ``delay_emse2017/{project}_{creation,due,discussion}.csv`` is mapped into the same
 ``TaskObservation`` the product builds from its store, and scored through the same
-``features.matrix_of``, ``model.train_model`` and ``prior`` code.
+``features.matrix``, ``model.train_model`` and ``prior`` code.
 
 Columns kept (what a chat secretary can observe at the prediction point; all of them change
 between the three files of a project, so they are point-in-time values):
@@ -34,11 +34,11 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.insight.risk.features import matrix_of
+from assistant.insight.risk.features import columns_of, matrix
 from assistant.insight.risk.metrics import BinaryScores, binary_scores
 from assistant.insight.risk.model import GbmParams, RiskModel, train_model
 from assistant.insight.risk.observation import Neighbour, TaskObservation, summarize_neighbours
-from assistant.insight.risk.prior import prior_score
+from assistant.insight.risk.prior import prior_logits
 
 __all__ = ["POINTS", "load_project", "run"]
 
@@ -220,11 +220,12 @@ class _Data:
 
 def _matrix(issues: list[Issue], point: str) -> _Data:
     obs = observations(issues, point)
+    columns = columns_of(obs)
     return _Data(
-        x=matrix_of(obs),
+        x=matrix(columns),
         y=np.array([i.delay_days > 0 for i in issues]),
         long=np.array([i.span_days > 1 for i in issues]),
-        prior=np.array([prior_score(o) for o in obs]),
+        prior=1.0 / (1.0 + np.exp(-prior_logits(columns))),
         keys=[i.key for i in issues],
         opened=np.array([i.opened.timestamp() for i in issues]),
     )

@@ -3,7 +3,9 @@
 Run: ``python -m evals.bench.bench_risk``. A synthetic team history is written straight into
 SQLite (tasks and their events, as the executor would have left them): 10,000 open tasks
 beside 10,000 finished ones for scoring, and 50,000 finished tasks for training.
-``QUNMI_BENCH_RISK_OPEN`` / ``_FINISHED`` / ``_TRAIN`` change the sizes.
+``QUNMI_BENCH_RISK_OPEN`` / ``_FINISHED`` / ``_TRAIN`` change the sizes, ``QUNMI_BENCH_RUNS`` /
+``QUNMI_BENCH_RISK_TRAIN_RUNS`` the repetitions; PostgreSQL (a fresh schema in
+``QUNMI_TEST_POSTGRES_URL``) is measured when that variable is set.
 """
 
 from __future__ import annotations
@@ -249,7 +251,7 @@ def main() -> None:
         _fill(url, open_tasks=100, finished=N_TRAIN, seed=2)
         service = _service(url)
         wall, cpu = [], []
-        for _ in range(3):
+        for _ in range(int(os.environ.get("QUNMI_BENCH_RISK_TRAIN_RUNS", "3"))):
             c0 = time.process_time()
             outcome = service.train(now=NOW)
             wall.append(outcome.seconds)
