@@ -60,6 +60,7 @@ evals: setup
 	$(BIN)/qunmi eval asr --no-plain --check-floors
 	$(BIN)/qunmi eval memory --embedders e5-small --check-floors
 	$(BIN)/qunmi eval summary --check-floors
+	$(BIN)/qunmi eval risk --quick --check-floors
 
 ## test: set up if needed, then lint, type checks, the whole suite and the eval floors
 test: lint typecheck unit evals

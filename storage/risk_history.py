@@ -30,7 +30,8 @@ class SqlTaskHistory:
         self._engine = engine
 
     def load(self, *, open_at: datetime | None = None) -> TeamRecords:
-        with Session(self._engine) as session:
+        # A Core connection, not an ORM session: plain rows, without the ORM's loading layer.
+        with self._engine.connect() as session:
             members = dict(
                 session.execute(select(MemberRow.id, MemberRow.display_name)).tuples().all()
             )

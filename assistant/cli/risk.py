@@ -172,7 +172,10 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         check_floors: Annotated[
             bool, typer.Option("--check-floors", help="低于 evals/floors/risk.json 时退出码为 1")
         ] = False,
-        quick: Annotated[bool, typer.Option("--quick", help="只评测跨项目迁移（更快）")] = False,
+        quick: Annotated[
+            bool,
+            typer.Option("--quick", help="快速评测：抽样训练的跨项目迁移，一分钟内，有自己的下限"),
+        ] = False,
     ) -> None:
         """在 EMSE 2017 JIRA 延期数据上评测延期预测（项目内 80/20、跨项目留一、三个预测时点）。"""
         from evals.risk_emse import run

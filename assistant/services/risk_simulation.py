@@ -293,6 +293,22 @@ def simulate_history(
             CallContext(actor=actor, idempotency_key=f"sim-{seed}-{seq}"),
         )
         sim.calls += 1
+        batch = 2
+        while (
+            not result.ok
+            and call["tool"] == "create_task"
+            and (result.error or {}).get("code") == "likely_duplicate"
+            and batch < 10
+        ):
+            # As the reply asks, a person says how the new task differs: the next batch.
+            args["title"] = f"{call['args']['title']}（第{batch}批）"
+            task.title = args["title"]
+            result = executor.execute(
+                ToolCall(call["tool"], args),
+                CallContext(actor=actor, idempotency_key=f"sim-{seed}-{seq}-{batch}"),
+            )
+            sim.calls += 1
+            batch += 1
         if not result.ok:
             sim.failures.append(f"{call['tool']} {args}: {(result.error or {}).get('reason')}")
             continue

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from assistant.insight.risk.advice import Candidate, TaskRef, suggest
+from assistant.insight.risk.batch import examples_batch, observe_open
 from assistant.insight.risk.explain import explain
-from assistant.insight.risk.features import FEATURE_NAMES, FEATURES, vector
+from assistant.insight.risk.features import FEATURE_NAMES, FEATURES, matrix, vector
 from assistant.insight.risk.history import ProjectInfo, TeamHistory, TeamRecords
 from assistant.insight.risk.metrics import auc
 from assistant.insight.risk.model import RiskModel, TrainedModel, fit_platt, train_model
@@ -27,7 +28,7 @@ from assistant.insight.risk.observation import (
     observe,
     progress_from_note,
 )
-from assistant.insight.risk.prior import prior_score, prior_terms
+from assistant.insight.risk.prior import prior_logits, prior_score, prior_terms
 from assistant.insight.risk.similar import title_tokens
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -277,3 +278,116 @@ def test_team_history_is_point_in_time() -> None:
     assert {e.group for e in examples} == {"1", "2"}
     assert all(e.observation.at < _day(5) for e in examples if e.group == "1")
     assert all(e.late for e in examples if e.group == "1")
+
+
+def _random_team(seed: int, tasks: int = 120) -> TeamRecords:
+    """Timelines with every kind of event, in random order and at random moments."""
+    rng = random.Random(seed)
+    words = ("登录页", "首页", "支付", "设计稿", "接口联调", "测试用例", "文案", "bug修复")
+    timelines = []
+    for i in range(1, tasks + 1):
+        created = rng.uniform(0, 40)
+        due = created + rng.uniform(0.5, 9)
+        done = created + rng.uniform(0.3, 12) if rng.random() < 0.7 else None
+        status = "done" if done is not None else rng.choice(("todo", "in_progress", "blocked"))
+        events = [TimelineEvent(_day(created), "created", new="todo")]
+        moments = sorted(
+            rng.uniform(created, done or created + 10) for _ in range(rng.randint(0, 7))
+        )
+        current_due = due
+        for at in moments:
+            kind = rng.choice(("status", "due", "assignee", "priority", "note", "undo"))
+            if kind in ("status", "undo"):
+                new = rng.choice(("in_progress", "blocked", "todo", ""))
+                events.append(TimelineEvent(_day(at), kind, new=new or None))
+            elif kind == "due":
+                moved = current_due + rng.uniform(-1, 4)
+                events.append(
+                    TimelineEvent(
+                        _day(at),
+                        "due",
+                        old=_day(current_due).isoformat(),
+                        new=_day(moved).isoformat(),
+                    )
+                )
+                current_due = moved
+            elif kind == "assignee":
+                events.append(
+                    TimelineEvent(
+                        _day(at), "assignee", old=str(rng.randint(1, 4)), new=str(rng.randint(1, 4))
+                    )
+                )
+            elif kind == "priority":
+                events.append(
+                    TimelineEvent(
+                        _day(at), "priority", old=rng.choice(("high", "low", "")), new="normal"
+                    )
+                )
+            else:
+                events.append(
+                    TimelineEvent(
+                        _day(at), "note", note=rng.choice(("写了一半", "80%", "在等", None))
+                    )
+                )
+        if done is not None:
+            events.append(TimelineEvent(_day(done), "status", new="done"))
+        timelines.append(
+            TaskTimeline(
+                id=i,
+                title=f"{rng.choice(words)}{rng.choice(words)}",
+                created_at=_day(created),
+                status=status,
+                due=_day(current_due),
+                priority=rng.choice(("normal", "high", "low", "urgent")),
+                assignee_id=rng.choice((1, 2, 3, 4, None)),
+                project_id=rng.choice((1, 2, None)),
+                completed_at=_day(done) if done is not None else None,
+                events=events,
+            )
+        )
+    return TeamRecords(
+        members={1: "王磊", 2: "李四", 3: "刘洋", 4: "张伟"},
+        projects=[
+            ProjectInfo(
+                id=1,
+                name="官网改版",
+                deadline=_day(45),
+                milestones=((_day(20), False), (_day(30), True)),
+            ),
+            ProjectInfo(id=2, name="小程序"),
+        ],
+        timelines=timelines,
+    )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_batch_observation_matches_the_replay_of_each_task(seed: int) -> None:
+    """The array path (scoring and training at scale) observes exactly what ``observe`` does."""
+    team = TeamHistory.build(_random_team(seed))
+    for now in (_day(15), _day(30), _day(60)):
+        open_ = [
+            t
+            for t in team.records.timelines
+            if t.created_at <= now and (t.completed_at is None or t.completed_at > now)
+        ]
+        assert open_
+        batch, _ = observe_open(team, open_, now)
+        scalar = np.array([vector(team.observe(t, now)) for t in open_])
+        np.testing.assert_allclose(matrix(batch.columns), scalar, rtol=1e-9, atol=1e-9)
+        for i, t in enumerate(open_):
+            assert batch.observation(i, now).status == team.observe(t, now).status
+    examples = examples_batch(team)
+    reference = team.examples()
+    assert examples.groups == [e.group for e in reference]
+    assert examples.late.tolist() == [e.late for e in reference]
+    np.testing.assert_allclose(
+        matrix(examples.batch.columns),
+        np.array([vector(e.observation) for e in reference]),
+        rtol=1e-9,
+        atol=1e-9,
+    )
+    prior = prior_logits(examples.batch.columns)
+    expected = [
+        np.log(prior_score(e.observation) / (1 - prior_score(e.observation))) for e in reference
+    ]
+    np.testing.assert_allclose(prior, expected, rtol=1e-6)

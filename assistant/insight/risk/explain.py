@@ -31,6 +31,7 @@ FACTOR_LABELS: dict[str, str] = {
     "discussed": "反复沟通仍未完成",
     "kind": "这类工作容易延期",
     "project": "项目整体时间紧",
+    "team": "团队近来常延期",
 }
 
 _KIND_WORDS = {
@@ -161,6 +162,13 @@ def _project(obs: TaskObservation) -> str | None:
     return f"项目离截止只剩{_days(left)}{more}"
 
 
+def _team(obs: TaskObservation) -> str | None:
+    rate = obs.team_late_rate
+    if rate is None or rate < 0.25:
+        return None
+    return f"团队最近完成的任务里有{rate:.0%}延期了"
+
+
 _SAY: dict[str, Callable[[TaskObservation], str | None]] = {
     "time": _time,
     "stale": _stale,
@@ -175,6 +183,7 @@ _SAY: dict[str, Callable[[TaskObservation], str | None]] = {
     "discussed": _discussed,
     "kind": _kind,
     "project": _project,
+    "team": _team,
 }
 
 

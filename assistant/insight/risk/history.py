@@ -15,6 +15,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
 
 from assistant.insight.risk.observation import (
     DAY,
@@ -25,7 +28,12 @@ from assistant.insight.risk.observation import (
     observe,
     summarize_neighbours,
 )
-from assistant.insight.risk.similar import KeywordSimilarTasks, SimilarTasks
+from assistant.insight.risk.similar import (
+    KeywordSimilarTasks,
+    SimilarQuery,
+    SimilarTasks,
+    similar_many,
+)
 
 __all__ = [
     "Example",
@@ -123,6 +131,21 @@ class _Intervals:
         t = at.timestamp()
         return bisect_right(self._starts.get(key, []), t) - bisect_right(self._ends.get(key, []), t)
 
+    def count_many(self, keys: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """``count`` for arrays of keys (``-1``: none, counted 0) and timestamps."""
+        out = np.zeros(len(keys), dtype=float)
+        for key in np.unique(keys).tolist():
+            if key < 0 or key not in self._starts:
+                continue
+            sel = keys == key
+            t = at[sel]
+            starts = np.asarray(self._starts[key])
+            ends = np.asarray(self._ends[key])
+            out[sel] = np.searchsorted(starts, t, side="right") - np.searchsorted(
+                ends, t, side="right"
+            )
+        return out
+
 
 class _Outcomes:
     """Finished-task outcomes per key, by finishing time; the late rate before a moment."""
@@ -144,6 +167,31 @@ class _Outcomes:
                 cum.append(cum[-1] + late)
             self._late[key] = cum
 
+    def before_many(self, keys: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``before`` for arrays of keys (``-1``: none) and timestamps: (finished, late)."""
+        finished = np.zeros(len(keys), dtype=float)
+        late = np.zeros(len(keys), dtype=float)
+        for key in np.unique(keys).tolist():
+            times = self._times.get(key)
+            if key < 0 or not times:
+                continue
+            sel = keys == key
+            n = np.searchsorted(np.asarray(times), at[sel], side="left")
+            finished[sel] = n
+            late[sel] = np.asarray(self._late[key])[n]
+        return finished, late
+
+    def recent_rate_many(self, key: int, at: np.ndarray, window: int) -> np.ndarray:
+        """The late share of the last ``window`` outcomes of ``key`` before each moment."""
+        times = self._times.get(key)
+        if not times:
+            return np.full(len(at), math.nan)
+        n = np.searchsorted(np.asarray(times), at, side="left")
+        first = np.maximum(0, n - window)
+        cum = np.asarray(self._late[key], dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(n > first, (cum[n] - cum[first]) / (n - first), math.nan)
+
     def before(self, key: int, at: datetime) -> tuple[int, int]:
         """(finished, late) of ``key`` strictly before ``at``."""
         times = self._times.get(key)
@@ -164,8 +212,11 @@ class TeamHistory:
     _load: _Intervals = field(default_factory=_Intervals)
     _project_open: _Intervals = field(default_factory=_Intervals)
     _record: _Outcomes = field(default_factory=_Outcomes)
+    _team: _Outcomes = field(default_factory=_Outcomes)
+    team_window: int = 100  # the team's latest finished tasks, for its recent late rate
     _by_id: dict[int, TaskTimeline] = field(default_factory=dict)
     _projects: dict[int, ProjectInfo] = field(default_factory=dict)
+    _events: Any = None
 
     @classmethod
     def build(
@@ -213,13 +264,48 @@ class TeamHistory:
             if holder is not None and (end is None or start < end):
                 self._load.add(holder, start, end)
         for f in self.finished:
+            self._team.add(0, f.finished_at, f.slip_days > 0)
             if f.assignee_id is not None:
                 self._record.add(f.assignee_id, f.finished_at, f.slip_days > 0)
+        self._team.freeze()
         self._load.freeze()
         self._project_open.freeze()
         self._record.freeze()
 
     # -- queries ------------------------------------------------------------------------------
+    @property
+    def load_index(self) -> _Intervals:
+        """Who held which open task when (for batch observation)."""
+        return self._load
+
+    @property
+    def record_index(self) -> _Outcomes:
+        return self._record
+
+    @property
+    def project_index(self) -> _Intervals:
+        return self._project_open
+
+    def team_late_rate_many(self, at: np.ndarray) -> np.ndarray:
+        """The late share of the team's latest ``team_window`` tasks finished before each
+        moment (``nan`` before the first)."""
+        return self._team.recent_rate_many(0, at, self.team_window)
+
+    def project(self, project_id: int | None) -> ProjectInfo | None:
+        return self._projects.get(project_id or -1)
+
+    def due_at(self, task_id: int, at: datetime) -> datetime | None:
+        """The due date task ``task_id`` had at ``at``."""
+        return self._by_id[task_id].due_at(at)
+
+    def event_table(self) -> Any:
+        """The timelines as flat arrays (``batch.EventTable``), built on first use."""
+        if self._events is None:
+            from assistant.insight.risk.batch import EventTable
+
+            self._events = EventTable.build(self.records.timelines)
+        return self._events
+
     def timeline(self, task_id: int) -> TaskTimeline | None:
         return self._by_id.get(task_id)
 
@@ -244,6 +330,16 @@ class TeamHistory:
             k=k or self.neighbours_k,
             exclude=timeline.id,
         )
+
+    def neighbours_many(
+        self, timelines: Sequence[TaskTimeline], before: Sequence[datetime], k: int | None = None
+    ) -> list[list[Neighbour]]:
+        """``neighbours`` of each timeline, one batch."""
+        queries = [
+            SimilarQuery(title=t.title, before=b, exclude=t.id)
+            for t, b in zip(timelines, before, strict=True)
+        ]
+        return similar_many(self.similar, queries, k=k or self.neighbours_k)
 
     def context(
         self, timeline: TaskTimeline, at: datetime, neighbours: Iterable[Neighbour] | None = None
@@ -273,6 +369,7 @@ class TeamHistory:
             project_days_left=days_left,
             project_open=project_open,
             neighbours=summarize_neighbours(found),
+            team_late_rate=_maybe(float(self.team_late_rate_many(np.array([at.timestamp()]))[0])),
         )
 
     def observe(
@@ -288,15 +385,20 @@ class TeamHistory:
         tasks exactly as scoring does: whatever is still open at that moment of its plan.
         """
         out: list[Example] = []
+        plans: list[tuple[FinishedTask, TaskTimeline, list[datetime]]] = []
         for f in self.finished:
             timeline = self._by_id[f.id]
             planned_due = timeline.due_at(f.created_at) or f.due
             span = max(planned_due - f.created_at, timedelta(0))
             moments = sorted({f.created_at + span * p for p in points})
             moments = [m for m in moments if m < f.finished_at] or [f.created_at]
-            # One search per task, among tasks finished before its last prediction point;
-            # each point keeps the neighbours finished before it.
-            pool = self.neighbours(timeline, moments[-1], k=self.neighbours_k * 2)
+            plans.append((f, timeline, moments))
+        # One search per task, among tasks finished before its last prediction point, all
+        # tasks in one batch; each point keeps the neighbours finished before it.
+        pools = self.neighbours_many(
+            [t for _, t, _ in plans], [m[-1] for _, _, m in plans], k=self.neighbours_k * 2
+        )
+        for (f, timeline, moments), pool in zip(plans, pools, strict=True):
             for at in moments:
                 near = [n for n in pool if n.finished_at < at][: self.neighbours_k]
                 obs = self.observe(timeline, at, near)
@@ -309,3 +411,7 @@ class TeamHistory:
                     )
                 )
         return out
+
+
+def _maybe(value: float) -> float | None:
+    return None if math.isnan(value) else value

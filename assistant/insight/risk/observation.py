@@ -18,6 +18,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 __all__ = [
     "DAY",
@@ -106,6 +107,7 @@ class TaskObservation:
     project_days_left: float | None = None  # to the project deadline or next milestone
     project_open: int | None = None  # open tasks of the project due before that
     neighbours: NeighbourSummary | None = None
+    team_late_rate: float | None = None  # the team's latest finished tasks, share late
 
     @property
     def elapsed_days(self) -> float:
@@ -236,6 +238,7 @@ _KIND_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
+@lru_cache(maxsize=200_000)
 def kind_from_title(title: str) -> str:
     """A coarse kind of work read from the title's words (the JIRA data has it as a field)."""
     lowered = title.lower()
@@ -256,6 +259,7 @@ class ObserveContext:
     project_days_left: float | None = None
     project_open: int | None = None
     neighbours: NeighbourSummary | None = None
+    team_late_rate: float | None = None
 
 
 def observe(timeline: TaskTimeline, at: datetime, context: ObserveContext) -> TaskObservation:
@@ -332,4 +336,5 @@ def observe(timeline: TaskTimeline, at: datetime, context: ObserveContext) -> Ta
         project_days_left=context.project_days_left,
         project_open=context.project_open,
         neighbours=context.neighbours,
+        team_late_rate=context.team_late_rate,
     )

@@ -23,43 +23,75 @@ on that data by ``qunmi eval risk``, which prints the prior's AUC next to the mo
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
+import numpy as np
+
+from assistant.insight.risk.features import columns_of
 from assistant.insight.risk.observation import TaskObservation
 
-__all__ = ["BIAS", "prior_terms", "prior_score"]
+__all__ = ["BIAS", "prior_columns", "prior_logits", "prior_score", "prior_terms"]
 
 BIAS = -2.2
 
 
+def prior_columns(columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each factor's term of the prior's logit for every row of raw columns
+    (``features.columns_of`` or the batch observer); ``nan`` where the term does not apply."""
+    nan = np.nan
+
+    def col(name: str) -> np.ndarray:
+        return np.asarray(columns[name], dtype=float)
+
+    left, span = col("days_left"), col("planned_span_days")
+    stale, moved = col("days_since_update"), col("due_changes")
+    blocked_now, blocked_days = col("blocked_now"), col("blocked_days")
+    progress, load = col("progress"), col("assignee_open")
+    finished, late_rate = col("assignee_finished"), col("assignee_late_rate")
+    similar_count, similar_late = col("similar_count"), col("similar_late_share")
+    reassigned = col("assignee_changes")
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        terms = {
+            "time": np.where(left < 0, 4.0, 1.6 * np.exp(-left / 2)),
+            "stale": np.where(stale >= 2, 0.3 * (np.minimum(stale, 8.0) - 1), nan),
+            "moved": np.where(moved > 0, 0.6 * np.minimum(moved, 3), nan),
+        }
+        blocked = np.where(blocked_now > 0, 1.2, 0.0) + 0.15 * np.minimum(
+            np.nan_to_num(blocked_days), 7.0
+        )
+        terms["blocked"] = np.where(blocked > 0, blocked, nan)
+        used = 1.0 - np.clip(left / np.where(span > 0, span, nan), 0.0, 1.0)
+        gap = used - progress
+        terms["progress"] = np.where(gap > 0, 2.0 * gap, nan)
+        terms["load"] = np.where(load > 3, 0.25 * (np.minimum(load, 10) - 3), nan)
+        terms["record"] = np.where(
+            (finished >= 3) & ~np.isnan(late_rate), 2.0 * (late_rate - 0.3), nan
+        )
+        terms["similar"] = np.where(
+            (similar_count >= 3) & ~np.isnan(similar_late), 2.0 * (similar_late - 0.3), nan
+        )
+        terms["reassigned"] = np.where(reassigned > 0, 0.3 * np.minimum(reassigned, 3), nan)
+    # A nan time left (no due date) gives no time term.
+    terms["time"] = np.where(np.isnan(left), nan, terms["time"])
+    return terms
+
+
+def prior_logits(columns: Mapping[str, np.ndarray]) -> np.ndarray:
+    """``BIAS`` plus the terms that apply, for every row."""
+    terms = prior_columns(columns)
+    total = np.full(len(np.asarray(columns["days_left"])), BIAS)
+    for values in terms.values():
+        total += np.nan_to_num(values)
+    return total
+
+
 def prior_terms(obs: TaskObservation) -> dict[str, float]:
     """Each factor's term of the prior's logit (factors as in ``features.FEATURES``)."""
-    terms: dict[str, float] = {}
-    left = obs.days_left
-    if left is not None:
-        terms["time"] = 4.0 if left < 0 else 1.6 * math.exp(-left / 2)
-    if obs.days_since_update is not None and obs.days_since_update >= 2:
-        terms["stale"] = 0.3 * (min(obs.days_since_update, 8.0) - 1)
-    if obs.due_changes:
-        terms["moved"] = 0.6 * min(obs.due_changes, 3)
-    blocked = (1.2 if obs.blocked_now else 0.0) + 0.15 * min(obs.blocked_days or 0.0, 7.0)
-    if blocked:
-        terms["blocked"] = blocked
-    span = obs.planned_span_days
-    if obs.progress is not None and left is not None and span and span > 0:
-        used = 1.0 - max(0.0, min(1.0, left / span))
-        gap = used - obs.progress
-        if gap > 0:
-            terms["progress"] = 2.0 * gap
-    if obs.assignee_open is not None and obs.assignee_open > 3:
-        terms["load"] = 0.25 * (min(obs.assignee_open, 10) - 3)
-    if obs.assignee_finished and obs.assignee_finished >= 3 and obs.assignee_late_rate is not None:
-        terms["record"] = 2.0 * (obs.assignee_late_rate - 0.3)
-    nb = obs.neighbours
-    if nb is not None and nb.count >= 3 and nb.late_share is not None:
-        terms["similar"] = 2.0 * (nb.late_share - 0.3)
-    if obs.assignee_changes:
-        terms["reassigned"] = 0.3 * min(obs.assignee_changes, 3)
-    return terms
+    return {
+        factor: float(values[0])
+        for factor, values in prior_columns(columns_of([obs])).items()
+        if not math.isnan(float(values[0]))
+    }
 
 
 def prior_score(obs: TaskObservation) -> float:

@@ -8,19 +8,23 @@ by default, the team memory's when it is wired).
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, Literal, Protocol
 
+import numpy as np
+
 from assistant.errors import NotFound
 from assistant.insight.risk.advice import Candidate, Suggestion, TaskRef, suggest
+from assistant.insight.risk.batch import examples_batch, observe_open
 from assistant.insight.risk.explain import Reason, explain
-from assistant.insight.risk.features import vector
+from assistant.insight.risk.features import matrix
 from assistant.insight.risk.history import FinishedTask, TeamHistory, TeamRecords
 from assistant.insight.risk.model import GbmParams, RiskModel, TrainedModel, train_model
 from assistant.insight.risk.observation import TaskObservation, TaskTimeline
-from assistant.insight.risk.prior import BIAS, prior_terms
+from assistant.insight.risk.prior import prior_columns, prior_logits
 from assistant.insight.risk.similar import KeywordSimilarTasks, SimilarTasks
 from assistant.ports import Clock
 
@@ -218,9 +222,11 @@ class RiskService:
         project: str | None = None,
         task_ids: Sequence[int] | None = None,
         explain_all: bool = True,
+        detail: bool = True,
     ) -> RiskReport:
         """Every task open at ``now`` that has a due date (of ``project``, or the given ids),
-        riskiest first, with reasons and suggestions."""
+        riskiest first, with reasons and suggestions (for every task with ``explain_all``,
+        else for the medium and high ones; none without ``detail``: risk and level only)."""
         now = now or self._clock.now()
         team = self._team(open_at=now)
         project_id = self._project_id(team.records, project)
@@ -235,53 +241,78 @@ class RiskService:
         ]
         finished = sum(1 for f in team.finished if f.finished_at <= now)
         model, info = self._model(finished)
-        neighbours = {t.id: team.neighbours(t, now) for t in open_tasks}
-        observations = [team.observe(t, now, neighbours[t.id]) for t in open_tasks]
-        if model is not None:
-            probs, contributions = model.explain([vector(o) for o in observations])
+        batch, hits = observe_open(team, open_tasks, now)
+        x = matrix(batch.columns)
+        contributions: list[dict[str, float]] | None = None
+        if model is not None and detail and explain_all:
+            probs, contributions = model.explain(x)
             risks = [float(p) for p in probs]
+        elif model is not None and detail:
+            # TreeSHAP only for the tasks that get reasons (medium and high).
+            risks = [float(p) for p in model.predict(x)]
+            needed = [i for i, r in enumerate(risks) if self.config.level(r) != "low"]
+            contributions = [{} for _ in risks]
+            if needed:
+                for i, c in zip(needed, model.explain(x[needed])[1], strict=True):
+                    contributions[i] = c
+        elif model is not None:
+            risks = [float(p) for p in model.predict(x)]
         else:
-            contributions = [prior_terms(o) for o in observations]
-            risks = [_logistic(BIAS + sum(c.values())) for c in contributions]
-        candidates = self._candidates(team, now)
+            risks = (1.0 / (1.0 + np.exp(-prior_logits(batch.columns)))).tolist()
+            # The prior's terms are its explanation.
+            terms = prior_columns(batch.columns)
+            contributions = [
+                {f: float(v[i]) for f, v in terms.items() if not math.isnan(v[i])}
+                for i in range(len(open_tasks) if detail else 0)
+            ]
+        levels = [self.config.level(r) for r in risks]
+        wanted_detail = [detail and (explain_all or lv != "low") for lv in levels]
+        neighbours = hits.lists() if any(wanted_detail) else [[] for _ in open_tasks]
+        candidates = self._candidates(team, now) if any(wanted_detail) else []
         names = team.records.members
         projects = {p.id: p.name for p in team.records.projects}
         out: list[TaskRisk] = []
-        for t, obs, risk, contrib in zip(
-            open_tasks, observations, risks, contributions, strict=True
-        ):
-            level = self.config.level(risk)
-            reasons = explain(obs, contrib) if explain_all or level != "low" else []
-            assignee = names.get(obs.assignee_id) if obs.assignee_id is not None else None
-            ref = TaskRef(
-                id=t.id, title=t.title, assignee=assignee, assignee_id=obs.assignee_id, due=obs.due
+        for i, t in enumerate(open_tasks):
+            risk, level = risks[i], levels[i]
+            reasons: list[Reason] = []
+            suggestions: list[Suggestion] = []
+            assignee_id = None if math.isnan(batch.assignee[i]) else int(batch.assignee[i])
+            due = (
+                None
+                if math.isnan(batch.due[i])
+                else datetime.fromtimestamp(float(batch.due[i]), now.tzinfo)
             )
-            suggestions = (
-                suggest(
-                    obs,
-                    reasons,
-                    task=ref,
-                    neighbours=neighbours[t.id],
-                    candidates=candidates,
-                    now=now,
-                    tz=self.config.tz,
-                    workday_end_hour=self.config.workday_end_hour,
+            assignee = names.get(assignee_id) if assignee_id is not None else None
+            if wanted_detail[i]:
+                obs = batch.observation(i, now)
+                assert contributions is not None
+                reasons = explain(obs, contributions[i])
+                ref = TaskRef(
+                    id=t.id, title=t.title, assignee=assignee, assignee_id=assignee_id, due=due
                 )
-                if level != "low"
-                else []
-            )
+                if level != "low":
+                    suggestions = suggest(
+                        obs,
+                        reasons,
+                        task=ref,
+                        neighbours=neighbours[i],
+                        candidates=candidates,
+                        now=now,
+                        tz=self.config.tz,
+                        workday_end_hour=self.config.workday_end_hour,
+                    )
             out.append(
                 TaskRisk(
                     task_id=t.id,
                     title=t.title,
                     assignee=assignee,
-                    due=obs.due,
+                    due=due,
                     risk=risk,
                     level=level,
                     reasons=tuple(reasons),
                     suggestions=tuple(suggestions),
                     project=projects.get(t.project_id) if t.project_id is not None else None,
-                    status=obs.status,
+                    status=batch.table.statuses[int(batch.status[i])],
                 )
             )
         out.sort(key=lambda r: (-r.risk, r.due or now, r.task_id))
@@ -290,7 +321,7 @@ class RiskService:
     def levels(self, *, now: datetime | None = None) -> dict[int, Level]:
         """The current risk level of every open task with a due date, by task id: what an alert
         scheduler compares with the previous tick to alert on a change of level only."""
-        report = self.assess(now=now, explain_all=False)
+        report = self.assess(now=now, explain_all=False, detail=False)
         return {t.task_id: t.level for t in report.tasks}
 
     def observations(self, *, now: datetime | None = None) -> list[TaskObservation]:
@@ -315,18 +346,19 @@ class RiskService:
                 finished_tasks=finished,
                 reason=f"已完成且有截止时间的任务只有{finished}个，少于{self.config.min_finished}个，继续使用先验评分",
             )
-        examples = [e for e in team.examples() if e.observation.at <= now]
-        labels = [e.late for e in examples]
-        if len(set(labels)) < 2:
+        examples = examples_batch(team)
+        keep = examples.batch.at <= now.timestamp()
+        labels = examples.late[keep]
+        if len(set(labels.tolist())) < 2:
             return TrainOutcome(
                 trained=False,
                 finished_tasks=finished,
                 reason="历史任务要么全部按时、要么全部延期，没法学出区别，继续使用先验评分",
             )
         model = train_model(
-            [vector(e.observation) for e in examples],
+            matrix(examples.batch.columns)[keep],
             labels,
-            [e.group for e in examples],
+            [g for g, k in zip(examples.groups, keep.tolist(), strict=True) if k],
             trained_at=now,
             finished_tasks=finished,
             params=self.config.params,
@@ -391,9 +423,3 @@ def _open_at(t: TaskTimeline, now: datetime) -> bool:
     if t.status == "done":
         return t.completed_at is not None and t.completed_at > now
     return True
-
-
-def _logistic(x: float) -> float:
-    import math
-
-    return 1.0 / (1.0 + math.exp(-x))
