@@ -195,33 +195,105 @@ _OPEN = re.compile(
 )
 
 
+# Doubts a speaker states about a fact: open as said.
+_UNSURE = re.compile(
+    r"不知道|不太清楚|不清楚|说不准|说不好|没有准信|没准信|听说|据说|"
+    r"还得等[^，]{0,10}(?:准话|消息|回复|确认|答复)"
+)
+# Questions put to the room: open only when the meeting defers them, else they were answered.
+_ASKED = re.compile(
+    r"会不会|到底|(?:是|按)[^，]{1,12}还是|能不能(?![^，]*(?:帮|给我|你))|来得及吗|赶得上吗|"
+    r"(?:够|能[^，]{1,10})吗$"
+)
+# What a deferral or a doubt says besides itself: when nothing is left, it has no content.
+_NO_CONTENT = re.compile(
+    r"这个|那个|这件事|这事|嗯|啊|吧|呢|了|今天|也|先|都|确实|谁|我们?|大家|的|就|还|"
+    r"定不了|不确定|不太清楚|不清楚|说不准|说不好|有消息再说|下次[在再]说|再说|先放一放|放一放|"
+    r"下次|在说|再(?:讨论|议|定|聊)|没有准信|没准信"
+)
+
+
+def _has_content(text: str) -> bool:
+    return len(_NO_CONTENT.sub("", text)) >= 3
+
+
 def find_open_questions(
     sentences: Sequence[Sentence], lines: Sequence[TranscriptLine], *, limit: int = 8
 ) -> list[OpenQuestion]:
-    """Matters explicitly left open: the clause that says so, and what it leaves open."""
+    """Matters left open: an explicit deferral ("今天定不了") with what it defers, or a doubt
+    about a fact ("不知道…", "到底A还是B", "听说…"), whose item is the doubted clause. A deferral
+    or doubt with no content of its own belongs to the matter just raised: it adds nothing when
+    that matter is already listed, and it is dropped when nothing was raised."""
     out: list[OpenQuestion] = []
     for sentence in sentences:
         parts = clauses_of(sentence)
-        for i, clause in enumerate(parts):
-            if _OPEN.search(clause.text) is None:
+        if re.search(r"今天就(?:到这|这些|先这样)|散会|今天差不多", sentence.text):
+            continue
+        asked = [
+            c
+            for c in parts
+            if _ASKED.search(c.text) and not _OPEN.search(c.text) and not _UNSURE.search(c.text)
+        ]
+        if asked and len(asked) < len(parts):
+            # "还得等红十字会给个准话 到底是十个还是二十个": the question is the matter.
+            others = [c for c in parts if c not in asked]
+            if any(_OPEN.search(c.text) or _UNSURE.search(c.text) for c in others):
+                source, line = _source(lines, asked[:1])
+                if not any(q.line == line for q in out):
+                    out.append(OpenQuestion(text=asked[0].text, source=source, line=line))
                 continue
-            if re.search(r"没问题|不用再|不再", clause.text):
+        for i, clause in enumerate(parts):
+            deferral = _OPEN.search(clause.text) is not None
+            doubt = not deferral and _UNSURE.search(clause.text) is not None
+            if not deferral and not doubt and _ASKED.search(clause.text):
+                doubt = _deferred_later(sentences, sentence, parts[i + 1 :])
+            if not deferral and not doubt:
+                continue
+            if re.search(r"没问题|不用再|不再|有(?:问题|事)[^，]{0,4}再说", clause.text):
                 continue
             span = [clause]
-            # The matter: the clauses before the cue in the sentence ("积分比例这个事情今天确实定不了").
             k = i - 1
-            while k >= 0 and len(span) < 3 and not re.search(r"你|我来|负责", parts[k].text):
-                span.insert(0, parts[k])
-                k -= 1
-            subject = _asked_before(sentences, sentence) if len(clause.text) <= 8 else None
+            if deferral or not _has_content(clause.text):
+                # The matter: the clauses before the cue in the sentence.
+                while k >= 0 and len(span) < 3 and not re.search(r"你|我来|负责", parts[k].text):
+                    span.insert(0, parts[k])
+                    k -= 1
             text = "，".join(c.text for c in span)
-            if subject and subject not in text:
+            if not _has_content(text):
+                recent = [q for q in out if 0 <= sentence.line - q.line <= 1]
+                if recent:
+                    break
+                subject = _asked_before(sentences, sentence)
+                if subject is None:
+                    break
                 text = f"{subject.rstrip('？?。')}：{text}"
+            elif deferral and len(clause.text) <= 8:
+                subject = _asked_before(sentences, sentence)
+                if subject and subject not in text:
+                    text = f"{subject.rstrip('？?。')}：{text}"
             source, line = _source(lines, span)
             if not any(q.source == source or q.line == line for q in out):
                 out.append(OpenQuestion(text=text, source=source, line=line))
             break
     return out[:limit]
+
+
+def _deferred_later(
+    sentences: Sequence[Sentence], sentence: Sentence, rest: Sequence[Clause]
+) -> bool:
+    """Whether a question is left open right after it is asked: a doubt or a deferral with no
+    content of its own follows in its sentence or the next two. A deferral that names its own
+    matter ("积分比例这个事情今天确实定不了") is the item instead."""
+    groups = [[c.text for c in rest]]
+    groups.extend(
+        [c.text for c in clauses_of(nxt)]
+        for nxt in sentences[sentence.index + 1 : sentence.index + 3]
+    )
+    for texts in groups:
+        for k, text in enumerate(texts):
+            if _OPEN.search(text) or _UNSURE.search(text):
+                return not _has_content("".join(texts[max(0, k - 2) : k + 1]))
+    return False
 
 
 def _asked_before(sentences: Sequence[Sentence], sentence: Sentence) -> str | None:
