@@ -80,8 +80,26 @@ _DECIDED = re.compile(
     r"延期到|推迟到|推到|顺延到|改到|改成|换成|放到(?:第二期|二期|下一期|下期|下个版本)|挪到(?:二期|下一期)|"
     r"定在|定为|就用|就选|那就(?:[^，]{1,12})吧|那就(?:先|只|按|用|换|改|做|上|找|定)[^，]{2,}|必须(?:做|要)|要做|同意|"
     r"先按[^，]{1,10}(?:做|来|走|算|弄)|按[^，]{1,10}(?:筛|来做|来算|来走)|就做$|"
-    r"以后(?:所有|都|一律)|一律|(?:降|提|涨|调|减|砍|压|控制)到[^，]{1,8}|^那(?!个|边|些|么|天)[^，]{1,10}吧$"
+    r"以后(?:所有|都|一律)|一律|(?:降|提|涨|调|减|砍|压|控制)到[^，]{1,8}|^那(?!个|边|些|么|天)[^，]{1,10}吧$|"
+    # Policies: a modal of obligation or prohibition over a rule.
+    r"必须|不允许|不许|(?<!说)不准|不得|统一由|统一[^，]{0,2}[一二三四五六七八九十两百千万\d]|"
+    r"每(?:周|天|月|次)[^，]{0,4}(?:抽查|检查|复盘|巡检)|"
+    # Settled values: a fixed amount, bound, date or choice.
+    r"就定|定成|(?:底线|上限|下限|保底)[^，]{0,3}[一二三四五六七八九十两百千万\d]|不延期|按期|如期|维持|不涨|不降|"
+    r"^[^，]{0,10}只(?:从|招|用|收|走|接|要)|^那[^，]{0,10}按[一二三四五六七八九十两百千万\d]"
 )
+# A clause that continues a rule: the second half of "以后X 必须Y 没Y的一律Z".
+_RULE_PART = re.compile(
+    r"必须|不允许|不许|不准|不得|一律|统一|不再|就不|不对|低于|超过|高于|按期|如期|维持|保底"
+)
+# A settling clause whose subject was said just before it ("那科普这条线 就定六个").
+_SUBJECT_NEEDED = re.compile(r"^(?:那?就定|必须|一律|统一|底线|上限|预算|维持|按期|只)")
+# Not settled: a condition ("时间定下来了 你…"), an estimate ("那得两百多万吧").
+_NOT_SETTLED = re.compile(
+    r"^(?:等|如果|要是|假如|把)|^那得|大概|估计|差不多|左右|[^，]{0,12}定下来了?$|把[^，]{0,10}定下来"
+)
+# A later revision of the same matter replaces the earlier one ("改成三万" → "还是两万五").
+_REVISION = re.compile(r"^(?:算了|还是|不对|改成|改为|那就改|那[^，]{0,8}按)")
 _OPINION = re.compile(
     r"我觉得|我感觉|我认为|我建议|我倾向|我的想法是|我的建议|要不|或者|可以考虑|你看|看一下|如果|的话我这边"
 )
@@ -110,7 +128,12 @@ def find_decisions(
         while i < len(parts):
             clause = parts[i]
             cue = _DECIDED.search(clause.text)
-            if cue is None or _UNDECIDED.search(clause.text) or _OPINION.search(clause.text):
+            if (
+                cue is None
+                or _UNDECIDED.search(clause.text)
+                or _OPINION.search(clause.text)
+                or _NOT_SETTLED.search(clause.text)
+            ):
                 i += 1
                 continue
             if _ONLY_CUE.match(clause.text):
@@ -134,10 +157,22 @@ def find_decisions(
                 i += 1
                 continue
             span = [clause]
+            if (
+                i > 0
+                and _SUBJECT_NEEDED.search(clause.text)
+                and not _DECIDED.search(parts[i - 1].text)
+                and not re.search(r"你|我|吗|[？?]", parts[i - 1].text)
+                and 2 <= len(parts[i - 1].text) <= 12
+            ):
+                span.insert(0, parts[i - 1])
             j = i + 1
             # A cue alone ("就这么定了") settles what follows in its sentence, else what came before.
             while j < len(parts) and len(span) < 3:
                 nxt = parts[j]
+                if _RULE_PART.search(nxt.text) and not re.search(r"你|我来|负责", nxt.text):
+                    span.append(nxt)
+                    j += 1
+                    continue
                 if _DECIDED.search(nxt.text) or _UNDECIDED.search(nxt.text):
                     break
                 if re.search(r"你|我来|负责|之前|之后给|谁", nxt.text):
@@ -169,7 +204,23 @@ def find_decisions(
             if len(text) >= 4 and not any(d.source == source for d in out):
                 out.append(Decision(text=text, source=source, line=line, speaker=sentence.speaker))
             i = j
-    return out[:limit]
+    return _latest_revisions(out, lines)[:limit]
+
+
+def _latest_revisions(decisions: list[Decision], lines: Sequence[TranscriptLine]) -> list[Decision]:
+    """The last of several revisions wins: a decision that the next turn revises, or that a
+    similar one within two turns restates, ("改成三万瓶吧" → "算了 还是两万五 就这么定了") is dropped."""
+    out: list[Decision] = []
+    for k, d in enumerate(decisions):
+        later = decisions[k + 1 : k + 3]
+        revised = any(
+            (0 < n.line - d.line <= 1 and _REVISION.search(lines[n.line].text.strip(" 嗯好，,")))
+            or (0 < n.line - d.line <= 2 and _similar(n.text, d.text) >= 0.3)
+            for n in later
+        )
+        if not revised:
+            out.append(d)
+    return out
 
 
 def _previous_content(
