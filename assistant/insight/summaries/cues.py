@@ -18,6 +18,7 @@ from datetime import datetime
 from assistant.domain import ChatContext, IncomingMessage
 from assistant.engines.rules import RuleEngine
 from assistant.engines.rules.people import Roster
+from assistant.engines.rules.timeslots import due_instant, find_times
 from assistant.insight.summaries.model import (
     ActionItem,
     Decision,
@@ -358,7 +359,7 @@ def _asked_before(sentences: Sequence[Sentence], sentence: Sentence) -> str | No
 # -- action items -------------------------------------------------------------------------
 
 _HAS_WORK = re.compile(
-    r"你|我来|我去|我这边|我负责|我会|我明天|我下|我今天|我周|我回头|我先|我要|负责|安排|盯|跟进|之前|前把|"
+    r"你|我来|我去|我这边|我负责|我会|我帮|我继续|我再|我把|我明天|我下|我今天|我周|我回头|我先|我要|负责|安排|盯|跟进|之前|前把|"
     r"把|明天|后天|周[一二三四五六日天]|礼拜|星期|号|月底|下班|今天|今晚|本周|这周|下周"
 )
 _NOT_WORK = re.compile(
@@ -381,6 +382,100 @@ def _title(raw: str) -> str:
         title = _TITLE_LEAD.sub("", title).strip("，, ")
         title = _TITLE_TAIL.sub("", title).strip("，, ")
     return title
+
+
+# Turns that manage the floor, not work: calling on someone to report, interjecting, listing
+# the agenda ("<人>你先把情况说一下", "我插一下", "今天主要几个事").
+_FLOOR = re.compile(
+    r"先(?:把[^，]{0,12})?(?:说|讲|介绍|汇报|过)一下(?:[^，]{0,6}(?:情况|进度))?$|我插一(?:下|句)|"
+    r"我就听听|我帮你看$|今天主要[^，]{0,4}(?:事|议题)|^不等了|^我们先开|(?:你|您)(?:先|来)?说(?:吧|一下)?$"
+)
+# Questions and objections: a request put as a question is answered by its acceptance.
+_ASKING = re.compile(
+    r"(?:能不能|可不可以|能否|可以吗)|来不及了?啊|怎么弄|想怎么|[吗呢嘛][。？?]?$|想问|问题是|"
+    r"是[^，]{1,12}还是"
+)
+# Verbs of doing in a commitment ("我去沟通一下", "你来抽", "我帮你跑三组").
+_DO = (
+    r"(?:去|来|继续跟|跟进|跟|负责|打电话|催|联系|沟通|通知|告诉|做|发|整理|准备|安排|改|修|写|跑|"
+    r"问|约|对接|处理|贴|抽|查|补|出|盯|报|交|提交|核对|确认)"
+)
+# "你去联系一下", "你第一时间告诉我", "你提前一天通知我", "悦悦你来抽": a request to the person
+# addressed; "你觉得/你看/你认识" are not.
+_ASKED_TO = re.compile(
+    r"(?<![帮给跟和让替陪])(?:你|您)(?!觉得|看|想|说|知道|认识|们|好|那边|这边|来得)[^，]{0,8}?"
+    + _DO
+)
+# "我来吧 我做好了发群里", "这个我继续跟", "我今天下午再打电话催一下", "行 我帮你跑三所学校".
+_SELF = re.compile(
+    r"(?:^|这个|那)我(?!觉得|感觉|认为|想|看|问过|插|就听|说|也不|不|们|的|帮你看$|这边的|这边想)"
+    r"(?:这边)?[^，]{0,8}?" + _DO
+)
+_TIME_HEADS_VERB = re.compile(
+    r"(?:$|[，。\s]|就|再|先|之前|前|以前|把|去|来|给|要|会|能|一定|" + _DO[3:]
+)
+_ACCEPT = re.compile(r"^[\s,，]*(?:嗯+|好的?|行|可以|没问题|收到|OK|ok|要得|明白)")
+
+
+def _grammar_due(text: str, context: MeetingContext) -> datetime | None:
+    """The due of a commitment read by the grammar: a deadline, or a time that heads a verb
+    ("我今天下午再打电话", "明天上午改完"); a time that qualifies a noun ("问问明年纸价",
+    "下周保养到期的客户") is part of the job, not its due."""
+    times, _ = find_times(text, context.start)
+    for m in times:
+        if m.deadline or _TIME_HEADS_VERB.match(text[m.end :]):
+            due = due_instant(m, workday_end_hour=context.workday_end_hour)
+            if due is not None:
+                return due
+    return None
+
+
+def _grammar_item(
+    sentence: Sentence,
+    lines: Sequence[TranscriptLine],
+    speakers: Speakers,
+    roster: Roster,
+    context: MeetingContext,
+) -> tuple[str, str, datetime | None, list[Clause]] | None:
+    """A commitment the rule engine does not read: (owner, title, due, clauses)."""
+    speaker = speakers.by_line[sentence.line]
+    parts = clauses_of(sentence)
+    if not parts or _ASKING.search(parts[-1].text):
+        return None
+    for i, clause in enumerate(parts):
+        if _FLOOR.search(clause.text) or _ASKING.search(clause.text):
+            continue
+        owner: str | None = None
+        m = _ASKED_TO.search(clause.text)
+        if m is not None:
+            owner = (
+                addressee(sentence.text, roster)
+                or addressee(lines[sentence.line].text, roster)
+                or _reply_speaker(lines, speakers, sentence.line)
+            )
+        else:
+            m = _SELF.search(clause.text)
+            if (
+                m is None
+                and i > 0
+                and re.fullmatch(r"(?:那)?我(?:这边|的话|这里)?", parts[i - 1].text)
+            ):
+                # "我这边 今天下午再打电话催一下…": the speaker named in the clause before.
+                m = re.search(r"^[^，]{0,8}?" + _DO, clause.text)
+            if m is not None:
+                owner = speaker
+        if m is None or owner is None or owner not in context.members:
+            continue
+        job = [clause, *parts[i + 1 :]][:3]
+        title = _title(clause.text[m.start() :].lstrip("你您我这边"))
+        if len(title) < 2:
+            title = _title(clause.text)
+        if len(title) <= 4 and i + 1 < len(parts):
+            title = _title(f"{title}，{parts[i + 1].text}")
+        if len(title) < 2:
+            continue
+        return owner, title, _grammar_due(sentence.text, context), job
+    return None
 
 
 def _reply_speaker(lines: Sequence[TranscriptLine], speakers: Speakers, line: int) -> str | None:
@@ -423,8 +518,20 @@ def find_action_items(
             members=members if speaker else {**members, sender: []},
             workday_end_hour=context.workday_end_hour,
         )
+        if any(_FLOOR.search(c.text) for c in clauses_of(sentence)) and not re.search(
+            r"之前|前把", text
+        ):
+            continue
         analysis = engine.analyse(IncomingMessage(text=text, sender=sender), ctx)
         tasks = [c for c in analysis.calls if c.tool == "create_task"]
+        sentence_parts = clauses_of(sentence)
+        if sentence_parts and _ASKING.search(sentence_parts[-1].text):
+            # A request put as a question: its acceptance is the task.
+            if not any(
+                _ASKED_TO.search(c.text) or _SELF.search(c.text) for c in sentence_parts[:-1]
+            ):
+                tasks = []
+        before = len(found)
         for call in tasks:
             args = call.args
             owner = args.get("assignee")
@@ -455,6 +562,15 @@ def find_action_items(
                     sentence,
                 )
             )
+        if len(found) == before:
+            read = _grammar_item(sentence, lines, speakers, roster, context)
+            if read is not None:
+                owner, title, due, parts = read
+                source, line = _source(lines, parts)
+                item = ActionItem(
+                    title=title, source=source, line=line, owner=owner, due=due, speaker=speaker
+                )
+                found.append((item, sentence))
     items = _without_dropped(found, sentences)
     return _merged(items)[:limit]
 
@@ -522,7 +638,13 @@ def _merged(items: list[ActionItem]) -> list[ActionItem]:
                 for o in out
                 if o.owner == item.owner
                 and (
-                    _similar(o.title, item.title) >= 0.4
+                    # The one asked accepts with a time or a counter-offer ("好 我周五就贴").
+                    (
+                        0 < item.line - o.line <= 1
+                        and item.speaker == item.owner
+                        and o.speaker != item.owner
+                    )
+                    or _similar(o.title, item.title) >= 0.4
                     or (item.line - o.line <= 2 and (len(item.title) <= 4 or len(o.title) <= 4))
                 )
             ),
@@ -531,9 +653,11 @@ def _merged(items: list[ActionItem]) -> list[ActionItem]:
         if twin is None:
             out.append(item)
             continue
-        if item.due is not None:
+        accepted = item.speaker == item.owner and twin.speaker != item.owner
+        # An interim step offered on acceptance ("我周三先给您看初稿") keeps the asked due.
+        if item.due is not None and not (accepted and re.search(r"先", item.source)):
             twin.due = item.due
-        if len(item.title) > len(twin.title) + 2:
+        if len(item.title) > len(twin.title) + 2 and not accepted:
             twin.title = item.title
     return out
 
