@@ -94,7 +94,9 @@ _RULE_PART = re.compile(
     r"必须|不允许|不许|不准|不得|一律|统一|不再|就不|不对|低于|超过|高于|按期|如期|维持|保底"
 )
 # A settling clause whose subject was said just before it ("那科普这条线 就定六个").
-_SUBJECT_NEEDED = re.compile(r"^(?:那?就定|必须|一律|统一|底线|上限|预算|维持|按期|只)")
+_SUBJECT_NEEDED = re.compile(
+    r"^(?:那?就定|必须|一律|统一|底线|上限|预算|维持|按期|只|一[^，]{0,2}都不|都不|全部|不许|不准|不得|不允许)"
+)
 # Not settled: a condition ("时间定下来了 你…"), an estimate ("那得两百多万吧").
 _NOT_SETTLED = re.compile(
     r"^(?:等|如果|要是|假如|把)|^那得|大概|估计|差不多|左右|[^，]{0,12}定下来了?$|把[^，]{0,10}定下来"
@@ -106,7 +108,7 @@ _OPINION = re.compile(
 )
 _WEAK_DECISION = re.compile(r"^(?:那就(?:[^，]{1,12})吧|要做|同意|就用|改成|换成)")
 _UNDECIDED = re.compile(
-    r"定不了|还没定|没定|待定|再定|再说|再讨论|再议|先放一放|先不定|不确定|商量|要不要|是不是|"
+    r"定不了|还没定|没定|待定|再定|[再在]说|再讨论|再议|先放一放|先不定|不确定|商量|要不要|是不是|"
     r"能不能|怎么定|还是.{1,12}[？?]|吗|[？?]$"
 )
 _ONLY_CUE = re.compile(
@@ -398,7 +400,8 @@ _ASKING = re.compile(
 # Verbs of doing in a commitment ("我去沟通一下", "你来抽", "我帮你跑三组").
 _DO = (
     r"(?:去|来|继续跟|跟进|跟|负责|打电话|催|联系|沟通|通知|告诉|做|发|整理|准备|安排|改|修|写|跑|"
-    r"问|约|对接|处理|贴|抽|查|补|出|盯|报|交|提交|核对|确认)"
+    r"问|约|对接|处理|贴|抽|查|补|出|盯|报|交|提交|核对|确认|招|买|订|拍|汇总|送|布置|培训|签|检查|"
+    r"测|回复|回访|统计|落实|推进|更新|上传|采购|申请|排)"
 )
 # "你去联系一下", "你第一时间告诉我", "你提前一天通知我", "悦悦你来抽": a request to the person
 # addressed; "你觉得/你看/你认识" are not.
@@ -414,6 +417,8 @@ _SELF = re.compile(
 _TIME_HEADS_VERB = re.compile(
     r"(?:$|[，。\s]|就|再|先|之前|前|以前|把|去|来|给|要|会|能|一定|" + _DO[3:]
 )
+# "<X>出来了第一时间告诉我", "<人>提前一天通知我": the person addressed keeps the speaker posted.
+_TELL_ME = re.compile(r"(?:第一时间|提前[^，]{0,4}|及时|马上)(?:告诉|通知|同步|发给|报给)我")
 _ACCEPT = re.compile(r"^[\s,，]*(?:嗯+|好的?|行|可以|没问题|收到|OK|ok|要得|明白)")
 
 
@@ -427,6 +432,17 @@ def _grammar_due(text: str, context: MeetingContext) -> datetime | None:
             due = due_instant(m, workday_end_hour=context.workday_end_hour)
             if due is not None:
                 return due
+    return None
+
+
+def _named_doer(text: str, roster: Roster) -> tuple[str, re.Match[str]] | None:
+    """ "超哥再出个方案", "小韩安排短信": a member named at the head of a clause, then a verb."""
+    for found in roster.find(text):
+        if not found.known:
+            continue
+        m = re.compile(r"(?:你|您)?[^，]{0,6}?" + _DO).match(text, found.end)
+        if m is not None and not _ASKING.search(text):
+            return found.name, m
     return None
 
 
@@ -446,8 +462,11 @@ def _grammar_item(
         if _FLOOR.search(clause.text) or _ASKING.search(clause.text):
             continue
         owner: str | None = None
-        m = _ASKED_TO.search(clause.text)
-        if m is not None:
+        m = _ASKED_TO.search(clause.text) or _TELL_ME.search(clause.text)
+        named = _named_doer(clause.text, roster)
+        if named is not None:
+            owner, m = named
+        elif m is not None:
             owner = (
                 addressee(sentence.text, roster)
                 or addressee(lines[sentence.line].text, roster)
@@ -467,9 +486,15 @@ def _grammar_item(
         if m is None or owner is None or owner not in context.members:
             continue
         job = [clause, *parts[i + 1 :]][:3]
-        title = _title(clause.text[m.start() :].lstrip("你您我这边"))
+        names = [owner, *context.members.get(owner, [])]
+        job_text = re.sub(
+            r"(?:这个|那)?我(?:这边)?(?=[^，]{0,8}?" + _DO + ")", "", clause.text, count=1
+        )
+        for name in sorted(names, key=len, reverse=True):
+            job_text = job_text.replace(name, "")
+        title = _title(re.sub(r"^[^，]*?(?:你|您)", "", job_text, count=1) or job_text)
         if len(title) < 2:
-            title = _title(clause.text)
+            title = re.sub(r"[你您]", "", job_text).strip("，, ")
         if len(title) <= 4 and i + 1 < len(parts):
             title = _title(f"{title}，{parts[i + 1].text}")
         if len(title) < 2:
@@ -506,7 +531,11 @@ def find_action_items(
     found: list[tuple[ActionItem, Sentence]] = []
     for sentence in sentences:
         text = sentence.text
-        if len(text) < 5 or _HAS_WORK.search(text) is None:
+        if len(text) < 5:
+            continue
+        if _HAS_WORK.search(text) is None and not any(
+            _TELL_ME.search(c.text) or _named_doer(c.text, roster) for c in clauses_of(sentence)
+        ):
             continue
         if _NOT_WORK.search(text) and "你" not in text:
             continue
