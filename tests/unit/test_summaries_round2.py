@@ -91,3 +91,23 @@ def test_round2_development_meetings() -> None:
     assert report.totals["action_items"].f1 >= 0.85
     assert report.totals["decisions"].f1 >= 0.8
     assert report.totals["open_questions"].f1 >= 0.75
+
+
+def test_the_one_called_on_owns_a_request_to_send_to_the_speaker() -> None:
+    draft = _minutes([("方宁", "老严 周三之前把预算表发我"), ("严华", "好")])
+    assert [(a.owner, a.due.isoformat() if a.due else None) for a in draft.action_items] == [
+        ("严华", "2026-12-02T18:00:00+08:00")
+    ]
+
+
+def test_settled_values_keep_their_subject() -> None:
+    draft = _minutes(
+        [
+            ("方宁", "同意调解 底线十二万"),
+            ("邓超", "那收购价呢"),
+            ("方宁", "那就三块二 保底每斤三块二"),
+        ]
+    )
+    texts = [d.text for d in draft.decisions]
+    assert any("调解" in t and "十二万" in t for t in texts)
+    assert any(t.startswith("三块二") for t in texts)

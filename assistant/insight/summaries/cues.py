@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from assistant.domain import ChatContext, IncomingMessage
 from assistant.engines.rules import RuleEngine
@@ -87,7 +87,9 @@ _DECIDED = re.compile(
     r"每(?:周|天|月|次)[^，]{0,4}(?:抽查|检查|复盘|巡检)|"
     # Settled values: a fixed amount, bound, date or choice.
     r"就定|定成|(?:底线|上限|下限|保底)[^，]{0,3}[一二三四五六七八九十两百千万\d]|不延期|按期|如期|维持|不涨|不降|"
-    r"^[^，]{0,10}只(?:从|招|用|收|走|接|要)|^那[^，]{0,10}按[一二三四五六七八九十两百千万\d]"
+    r"^[^，]{0,10}只(?:从|招|用|收|走|接|要)|^那[^，]{0,10}按[一二三四五六七八九十两百千万\d]|"
+    r"^那就[^，]{0,4}[一二三四五六七八九十两\d]|先(?:建|上|买|订|租|招|备)[^，]{0,3}[一二两三四五六七八九十百千万\d]{1,4}"
+    r"(?:百|千|万|吨|台|套|平|间|家|辆|瓶|箱|斤)"
 )
 # A clause that continues a rule: the second half of "以后X 必须Y 没Y的一律Z".
 _RULE_PART = re.compile(
@@ -95,13 +97,16 @@ _RULE_PART = re.compile(
 )
 # A settling clause whose subject was said just before it ("那科普这条线 就定六个").
 _SUBJECT_NEEDED = re.compile(
-    r"^(?:那?就定|必须|一律|统一|底线|上限|预算|维持|按期|只|一[^，]{0,2}都不|都不|全部|不许|不准|不得|不允许)"
+    r"^(?:那?就定|必须|一律|统一|底线|上限|下限|保底|预算|维持|按期|只|一[^，]{0,2}都不|都不|全部|不许|不准|不得|不允许)"
 )
 # Not settled: a condition ("时间定下来了 你…"), an estimate ("那得两百多万吧").
 _NOT_SETTLED = re.compile(
     r"^(?:等|如果|要是|假如|把)|^那得|大概|估计|差不多|左右|[^，]{0,12}定下来了?$|把[^，]{0,10}定下来"
 )
 # A later revision of the same matter replaces the earlier one ("改成三万" → "还是两万五").
+_NUMBER = re.compile(r"[一二两三四五六七八九十百千万\d]")
+# A clause that only names a time ("那就周四") revises a due, it settles nothing itself.
+_ONLY_TIME_LEAD = re.compile(r"^(?:那就|就|那)?")
 _REVISION = re.compile(r"^(?:算了|还是|不对|改成|改为|那就改|那[^，]{0,8}按)")
 _OPINION = re.compile(
     r"我觉得|我感觉|我认为|我建议|我倾向|我的想法是|我的建议|要不|或者|可以考虑|你看|看一下|如果|的话我这边"
@@ -136,6 +141,7 @@ def find_decisions(
                 or _UNDECIDED.search(clause.text)
                 or _OPINION.search(clause.text)
                 or _NOT_SETTLED.search(clause.text)
+                or _only_time(clause.text)
             ):
                 i += 1
                 continue
@@ -163,7 +169,10 @@ def find_decisions(
             if (
                 i > 0
                 and _SUBJECT_NEEDED.search(clause.text)
-                and not _DECIDED.search(parts[i - 1].text)
+                and (
+                    not _DECIDED.search(parts[i - 1].text)
+                    or _WEAK_DECISION.match(parts[i - 1].text) is not None
+                )
                 and not re.search(r"你|我|吗|[？?]", parts[i - 1].text)
                 and 2 <= len(parts[i - 1].text) <= 12
             ):
@@ -210,6 +219,13 @@ def find_decisions(
     return _latest_revisions(out, lines)[:limit]
 
 
+def _only_time(text: str) -> bool:
+    # Only the spans matter here, so any reference time reads them.
+    body = _ONLY_TIME_LEAD.sub("", text).rstrip("吧啊")
+    times = [m for m in find_times(body, datetime(2026, 1, 1, tzinfo=UTC))[0] if m.grain != "hour"]
+    return bool(times) and len(body) - sum(m.end - m.start for m in times) <= 1
+
+
 def _latest_revisions(decisions: list[Decision], lines: Sequence[TranscriptLine]) -> list[Decision]:
     """The last of several revisions wins: a decision that the next turn revises, or that a
     similar one within two turns restates, ("改成三万瓶吧" → "算了 还是两万五 就这么定了") is dropped."""
@@ -219,6 +235,11 @@ def _latest_revisions(decisions: list[Decision], lines: Sequence[TranscriptLine]
         revised = any(
             (0 < n.line - d.line <= 1 and _REVISION.search(lines[n.line].text.strip(" 嗯好，,")))
             or (0 < n.line - d.line <= 2 and _similar(n.text, d.text) >= 0.3)
+            or (
+                0 < n.line - d.line <= 3
+                and _similar(n.text, d.text) >= 0.15
+                and all(_NUMBER.search(x.text) for x in (n, d))
+            )
             for n in later
         )
         if not revised:
@@ -503,6 +524,12 @@ def _grammar_item(
     return None
 
 
+def _vocative(line_text: str, sentence: Sentence, roster: Roster) -> str | None:
+    """The member called on at the head of the sentence's line ("老严 …", "露露，…")."""
+    head = line_text[: max(0, sentence.start) + 12]
+    return addressee(head, roster)
+
+
 def _reply_speaker(lines: Sequence[TranscriptLine], speakers: Speakers, line: int) -> str | None:
     """Who answers line ``line`` ("好", "行", "没问题"…), when it is someone else."""
     for nxt in range(line + 1, min(line + 3, len(lines))):
@@ -570,6 +597,11 @@ def find_action_items(
                 owner = addressee(text, roster) or _reply_speaker(lines, speakers, sentence.line)
             if owner is None and re.search(r"我(?!们)", text) and speaker is not None:
                 owner = speaker
+            if owner is not None and owner == speaker and not _SELF.search(text):
+                # "老严 周三之前把预算表发我": the one called on does it; "我" is the receiver.
+                called = _vocative(lines[sentence.line].text, sentence, roster)
+                if called is not None and called != speaker:
+                    owner = called
             if owner is None:
                 continue
             title = _title(str(args.get("title", "")))
