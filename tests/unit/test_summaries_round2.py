@@ -111,3 +111,16 @@ def test_settled_values_keep_their_subject() -> None:
     texts = [d.text for d in draft.decisions]
     assert any("调解" in t and "十二万" in t for t in texts)
     assert any(t.startswith("三块二") for t in texts)
+
+
+def test_a_due_moved_in_the_next_turn_wins() -> None:
+    draft = _minutes(
+        [
+            ("方宁", "老严 周三之前把预算表发我"),
+            ("严华", "周三来不及 周四吧"),
+            ("方宁", "那就周四"),
+        ]
+    )
+    assert [a.due.isoformat() if a.due else None for a in draft.action_items] == [
+        "2026-12-03T18:00:00+08:00"
+    ]

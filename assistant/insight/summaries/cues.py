@@ -530,6 +530,25 @@ def _vocative(line_text: str, sentence: Sentence, roster: Roster) -> str | None:
     return addressee(head, roster)
 
 
+def _revised_due(
+    item: ActionItem, lines: Sequence[TranscriptLine], context: MeetingContext
+) -> datetime | None:
+    """A due moved in the next two turns by a clause that is only a time ("周三来不及 周四吧",
+    "那就周四"): the latest such time wins; a turn that hands out new work ends the search."""
+    due: datetime | None = None
+    for nxt in range(item.line + 1, min(item.line + 3, len(lines))):
+        if re.search(r"你|我来|我去|负责|安排", lines[nxt].text):
+            break
+        for piece in re.split(r"[\s,，。]+", clean(lines[nxt].text)):
+            if not piece or not _only_time(piece):
+                continue
+            body = _ONLY_TIME_LEAD.sub("", piece).rstrip("吧啊")
+            times = find_times(body, context.start)[0]
+            if times:
+                due = due_instant(times[-1], workday_end_hour=context.workday_end_hour) or due
+    return due
+
+
 def _reply_speaker(lines: Sequence[TranscriptLine], speakers: Speakers, line: int) -> str | None:
     """Who answers line ``line`` ("好", "行", "没问题"…), when it is someone else."""
     for nxt in range(line + 1, min(line + 3, len(lines))):
@@ -632,6 +651,9 @@ def find_action_items(
                     title=title, source=source, line=line, owner=owner, due=due, speaker=speaker
                 )
                 found.append((item, sentence))
+    for item, _ in found:
+        if item.due is not None:
+            item.due = _revised_due(item, lines, context) or item.due
     items = _without_dropped(found, sentences)
     return _merged(items)[:limit]
 
