@@ -272,7 +272,7 @@ _OPEN = re.compile(
 
 # Doubts a speaker states about a fact: open as said.
 _UNSURE = re.compile(
-    r"不知道|不太清楚|不清楚|说不准|说不好|没有准信|没准信|听说|据说|"
+    r"不知道|不太清楚|不清楚|说不准|说不好|没有准信|没准信|听说(?!有(?:人|用户|客户))|据说|"
     r"还得等[^，]{0,10}(?:准话|消息|回复|确认|答复)"
 )
 # Questions put to the room: open only when the meeting defers them, else they were answered.
@@ -350,7 +350,18 @@ def find_open_questions(
             if not any(q.source == source or q.line == line for q in out):
                 out.append(OpenQuestion(text=text, source=source, line=line))
             break
-    return out[:limit]
+    # One matter left open in consecutive turns ("我们自己定不了" → "积分比例这个事情今天确实定
+    # 不了"): the later statement stands for it.
+    kept = [
+        q
+        for k, q in enumerate(out)
+        if not any(
+            (0 < n.line - q.line <= 2 and _similar(n.text, q.text) >= 0.2)
+            or (0 < n.line - q.line <= 1 and all(_OPEN.search(x.source) for x in (n, q)))
+            for n in out[k + 1 :]
+        )
+    ]
+    return kept[:limit]
 
 
 def _deferred_later(
