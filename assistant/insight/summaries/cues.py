@@ -13,11 +13,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from assistant.domain import ChatContext, IncomingMessage
 from assistant.engines.rules import RuleEngine
 from assistant.engines.rules.people import Roster
+from assistant.engines.rules.timeslots import due_instant, find_times
 from assistant.insight.summaries.model import (
     ActionItem,
     Decision,
@@ -80,14 +81,39 @@ _DECIDED = re.compile(
     r"延期到|推迟到|推到|顺延到|改到|改成|换成|放到(?:第二期|二期|下一期|下期|下个版本)|挪到(?:二期|下一期)|"
     r"定在|定为|就用|就选|那就(?:[^，]{1,12})吧|那就(?:先|只|按|用|换|改|做|上|找|定)[^，]{2,}|必须(?:做|要)|要做|同意|"
     r"先按[^，]{1,10}(?:做|来|走|算|弄)|按[^，]{1,10}(?:筛|来做|来算|来走)|就做$|"
-    r"以后(?:所有|都|一律)|一律|(?:降|提|涨|调|减|砍|压|控制)到[^，]{1,8}|^那(?!个|边|些|么|天)[^，]{1,10}吧$"
+    r"以后(?:所有|都|一律)|一律|(?:降|提|涨|调|减|砍|压|控制)到[^，]{1,8}|^那(?!个|边|些|么|天)[^，]{1,10}吧$|"
+    # Policies: a modal of obligation or prohibition over a rule.
+    r"必须|不允许|不许|(?<!说)不准|不得|统一由|统一[^，]{0,2}[一二三四五六七八九十两百千万\d]|"
+    r"每(?:周|天|月|次)[^，]{0,4}(?:抽查|检查|复盘|巡检)|"
+    # Settled values: a fixed amount, bound, date or choice.
+    r"就定|定成|(?:底线|上限|下限|保底)[^，]{0,3}[一二三四五六七八九十两百千万\d]|不延期|按期|如期|维持|不涨|不降|"
+    r"^[^，]{0,10}只(?:从|招|用|收|走|接|要)|^那[^，]{0,10}按[一二三四五六七八九十两百千万\d]|"
+    r"^那就[^，]{0,4}[一二三四五六七八九十两\d]|先(?:建|上|买|订|租|招|备)[^，]{0,3}[一二两三四五六七八九十百千万\d]{1,4}"
+    r"(?:百|千|万|吨|台|套|平|间|家|辆|瓶|箱|斤)"
 )
+# A clause that continues a rule: the second half of "以后X 必须Y 没Y的一律Z".
+_RULE_PART = re.compile(
+    r"必须|不允许|不许|不准|不得|一律|统一|不再|就不|不对|低于|超过|高于|按期|如期|维持|保底"
+)
+# A settling clause whose subject was said just before it ("那科普这条线 就定六个").
+_SUBJECT_NEEDED = re.compile(
+    r"^(?:那?就定|必须|一律|统一|底线|上限|下限|保底|预算|维持|按期|只|一[^，]{0,2}都不|都不|全部|不许|不准|不得|不允许)"
+)
+# Not settled: a condition ("时间定下来了 你…"), an estimate ("那得两百多万吧").
+_NOT_SETTLED = re.compile(
+    r"^(?:等|如果|要是|假如|把)|^那得|大概|估计|差不多|左右|[^，]{0,12}定下来了?$|把[^，]{0,10}定下来"
+)
+# A later revision of the same matter replaces the earlier one ("改成三万" → "还是两万五").
+_NUMBER = re.compile(r"[一二两三四五六七八九十百千万\d]")
+# A clause that only names a time ("那就周四") revises a due, it settles nothing itself.
+_ONLY_TIME_LEAD = re.compile(r"^(?:那就|就|那)?")
+_REVISION = re.compile(r"^(?:算了|还是|不对|改成|改为|那就改|那[^，]{0,8}按)")
 _OPINION = re.compile(
     r"我觉得|我感觉|我认为|我建议|我倾向|我的想法是|我的建议|要不|或者|可以考虑|你看|看一下|如果|的话我这边"
 )
 _WEAK_DECISION = re.compile(r"^(?:那就(?:[^，]{1,12})吧|要做|同意|就用|改成|换成)")
 _UNDECIDED = re.compile(
-    r"定不了|还没定|没定|待定|再定|再说|再讨论|再议|先放一放|先不定|不确定|商量|要不要|是不是|"
+    r"定不了|还没定|没定|待定|再定|[再在]说|再讨论|再议|先放一放|先不定|不确定|商量|要不要|是不是|"
     r"能不能|怎么定|还是.{1,12}[？?]|吗|[？?]$"
 )
 _ONLY_CUE = re.compile(
@@ -110,7 +136,13 @@ def find_decisions(
         while i < len(parts):
             clause = parts[i]
             cue = _DECIDED.search(clause.text)
-            if cue is None or _UNDECIDED.search(clause.text) or _OPINION.search(clause.text):
+            if (
+                cue is None
+                or _UNDECIDED.search(clause.text)
+                or _OPINION.search(clause.text)
+                or _NOT_SETTLED.search(clause.text)
+                or _only_time(clause.text)
+            ):
                 i += 1
                 continue
             if _ONLY_CUE.match(clause.text):
@@ -134,10 +166,25 @@ def find_decisions(
                 i += 1
                 continue
             span = [clause]
+            if (
+                i > 0
+                and _SUBJECT_NEEDED.search(clause.text)
+                and (
+                    not _DECIDED.search(parts[i - 1].text)
+                    or _WEAK_DECISION.match(parts[i - 1].text) is not None
+                )
+                and not re.search(r"你|我|吗|[？?]", parts[i - 1].text)
+                and 2 <= len(parts[i - 1].text) <= 12
+            ):
+                span.insert(0, parts[i - 1])
             j = i + 1
             # A cue alone ("就这么定了") settles what follows in its sentence, else what came before.
             while j < len(parts) and len(span) < 3:
                 nxt = parts[j]
+                if _RULE_PART.search(nxt.text) and not re.search(r"你|我来|负责", nxt.text):
+                    span.append(nxt)
+                    j += 1
+                    continue
                 if _DECIDED.search(nxt.text) or _UNDECIDED.search(nxt.text):
                     break
                 if re.search(r"你|我来|负责|之前|之后给|谁", nxt.text):
@@ -169,7 +216,35 @@ def find_decisions(
             if len(text) >= 4 and not any(d.source == source for d in out):
                 out.append(Decision(text=text, source=source, line=line, speaker=sentence.speaker))
             i = j
-    return out[:limit]
+    return _latest_revisions(out, lines)[:limit]
+
+
+def _only_time(text: str) -> bool:
+    # Only the spans matter here, so any reference time reads them.
+    body = _ONLY_TIME_LEAD.sub("", text).rstrip("吧啊")
+    times = [m for m in find_times(body, datetime(2026, 1, 1, tzinfo=UTC))[0] if m.grain != "hour"]
+    return bool(times) and len(body) - sum(m.end - m.start for m in times) <= 1
+
+
+def _latest_revisions(decisions: list[Decision], lines: Sequence[TranscriptLine]) -> list[Decision]:
+    """The last of several revisions wins: a decision that the next turn revises, or that a
+    similar one within two turns restates, ("改成三万瓶吧" → "算了 还是两万五 就这么定了") is dropped."""
+    out: list[Decision] = []
+    for k, d in enumerate(decisions):
+        later = decisions[k + 1 : k + 3]
+        revised = any(
+            (0 < n.line - d.line <= 1 and _REVISION.search(lines[n.line].text.strip(" 嗯好，,")))
+            or (0 < n.line - d.line <= 2 and _similar(n.text, d.text) >= 0.3)
+            or (
+                0 < n.line - d.line <= 3
+                and _similar(n.text, d.text) >= 0.15
+                and all(_NUMBER.search(x.text) for x in (n, d))
+            )
+            for n in later
+        )
+        if not revised:
+            out.append(d)
+    return out
 
 
 def _previous_content(
@@ -195,33 +270,116 @@ _OPEN = re.compile(
 )
 
 
+# Doubts a speaker states about a fact: open as said.
+_UNSURE = re.compile(
+    r"不知道|不太清楚|不清楚|说不准|说不好|没有准信|没准信|听说(?!有(?:人|用户|客户))|据说|"
+    r"还得等[^，]{0,10}(?:准话|消息|回复|确认|答复)"
+)
+# Questions put to the room: open only when the meeting defers them, else they were answered.
+_ASKED = re.compile(
+    r"会不会|到底|(?:是|按)[^，]{1,12}还是|能不能(?![^，]*(?:帮|给我|你))|来得及吗|赶得上吗|"
+    r"(?:够|能[^，]{1,10})吗$"
+)
+# What a deferral or a doubt says besides itself: when nothing is left, it has no content.
+_NO_CONTENT = re.compile(
+    r"这个|那个|这件事|这事|嗯|啊|吧|呢|了|今天|也|先|都|确实|谁|我们?|大家|的|就|还|"
+    r"定不了|不确定|不太清楚|不清楚|说不准|说不好|有消息再说|下次[在再]说|再说|先放一放|放一放|"
+    r"下次|在说|再(?:讨论|议|定|聊)|没有准信|没准信"
+)
+
+
+def _has_content(text: str) -> bool:
+    return len(_NO_CONTENT.sub("", text)) >= 3
+
+
 def find_open_questions(
     sentences: Sequence[Sentence], lines: Sequence[TranscriptLine], *, limit: int = 8
 ) -> list[OpenQuestion]:
-    """Matters explicitly left open: the clause that says so, and what it leaves open."""
+    """Matters left open: an explicit deferral ("今天定不了") with what it defers, or a doubt
+    about a fact ("不知道…", "到底A还是B", "听说…"), whose item is the doubted clause. A deferral
+    or doubt with no content of its own belongs to the matter just raised: it adds nothing when
+    that matter is already listed, and it is dropped when nothing was raised."""
     out: list[OpenQuestion] = []
     for sentence in sentences:
         parts = clauses_of(sentence)
-        for i, clause in enumerate(parts):
-            if _OPEN.search(clause.text) is None:
+        if re.search(r"今天就(?:到这|这些|先这样)|散会|今天差不多", sentence.text):
+            continue
+        asked = [
+            c
+            for c in parts
+            if _ASKED.search(c.text) and not _OPEN.search(c.text) and not _UNSURE.search(c.text)
+        ]
+        if asked and len(asked) < len(parts):
+            # "还得等红十字会给个准话 到底是十个还是二十个": the question is the matter.
+            others = [c for c in parts if c not in asked]
+            if any(_OPEN.search(c.text) or _UNSURE.search(c.text) for c in others):
+                source, line = _source(lines, asked[:1])
+                if not any(q.line == line for q in out):
+                    out.append(OpenQuestion(text=asked[0].text, source=source, line=line))
                 continue
-            if re.search(r"没问题|不用再|不再", clause.text):
+        for i, clause in enumerate(parts):
+            deferral = _OPEN.search(clause.text) is not None
+            doubt = not deferral and _UNSURE.search(clause.text) is not None
+            if not deferral and not doubt and _ASKED.search(clause.text):
+                doubt = _deferred_later(sentences, sentence, parts[i + 1 :])
+            if not deferral and not doubt:
+                continue
+            if re.search(r"没问题|不用再|不再|有(?:问题|事)[^，]{0,4}再说", clause.text):
                 continue
             span = [clause]
-            # The matter: the clauses before the cue in the sentence ("积分比例这个事情今天确实定不了").
             k = i - 1
-            while k >= 0 and len(span) < 3 and not re.search(r"你|我来|负责", parts[k].text):
-                span.insert(0, parts[k])
-                k -= 1
-            subject = _asked_before(sentences, sentence) if len(clause.text) <= 8 else None
+            if deferral or not _has_content(clause.text):
+                # The matter: the clauses before the cue in the sentence.
+                while k >= 0 and len(span) < 3 and not re.search(r"你|我来|负责", parts[k].text):
+                    span.insert(0, parts[k])
+                    k -= 1
             text = "，".join(c.text for c in span)
-            if subject and subject not in text:
+            if not _has_content(text):
+                recent = [q for q in out if 0 <= sentence.line - q.line <= 1]
+                if recent:
+                    break
+                subject = _asked_before(sentences, sentence)
+                if subject is None:
+                    break
                 text = f"{subject.rstrip('？?。')}：{text}"
+            elif deferral and len(clause.text) <= 8:
+                subject = _asked_before(sentences, sentence)
+                if subject and subject not in text:
+                    text = f"{subject.rstrip('？?。')}：{text}"
             source, line = _source(lines, span)
             if not any(q.source == source or q.line == line for q in out):
                 out.append(OpenQuestion(text=text, source=source, line=line))
             break
-    return out[:limit]
+    # One matter left open in consecutive turns ("我们自己定不了" → "积分比例这个事情今天确实定
+    # 不了"): the later statement stands for it.
+    kept = [
+        q
+        for k, q in enumerate(out)
+        if not any(
+            (0 < n.line - q.line <= 2 and _similar(n.text, q.text) >= 0.2)
+            or (0 < n.line - q.line <= 1 and all(_OPEN.search(x.source) for x in (n, q)))
+            for n in out[k + 1 :]
+        )
+    ]
+    return kept[:limit]
+
+
+def _deferred_later(
+    sentences: Sequence[Sentence], sentence: Sentence, rest: Sequence[Clause]
+) -> bool:
+    """Whether a question is left open right after it is asked: a doubt or a deferral with no
+    content of its own follows in its sentence or the next two. A deferral that names its own
+    matter ("积分比例这个事情今天确实定不了") is the item instead."""
+    groups = [[c.text for c in rest]]
+    groups.extend(
+        [c.text for c in clauses_of(nxt)]
+        for nxt in sentences[sentence.index + 1 : sentence.index + 3]
+    )
+    for texts in groups:
+        for k, text in enumerate(texts):
+            if _OPEN.search(text) or _UNSURE.search(text):
+                return not _has_content("".join(texts[max(0, k - 2) : k + 1]))
+    return False
 
 
 def _asked_before(sentences: Sequence[Sentence], sentence: Sentence) -> str | None:
@@ -235,7 +393,7 @@ def _asked_before(sentences: Sequence[Sentence], sentence: Sentence) -> str | No
 # -- action items -------------------------------------------------------------------------
 
 _HAS_WORK = re.compile(
-    r"你|我来|我去|我这边|我负责|我会|我明天|我下|我今天|我周|我回头|我先|我要|负责|安排|盯|跟进|之前|前把|"
+    r"你|我来|我去|我这边|我负责|我会|我帮|我继续|我再|我把|我明天|我下|我今天|我周|我回头|我先|我要|负责|安排|盯|跟进|之前|前把|"
     r"把|明天|后天|周[一二三四五六日天]|礼拜|星期|号|月底|下班|今天|今晚|本周|这周|下周"
 )
 _NOT_WORK = re.compile(
@@ -258,6 +416,148 @@ def _title(raw: str) -> str:
         title = _TITLE_LEAD.sub("", title).strip("，, ")
         title = _TITLE_TAIL.sub("", title).strip("，, ")
     return title
+
+
+# Turns that manage the floor, not work: calling on someone to report, interjecting, listing
+# the agenda ("<人>你先把情况说一下", "我插一下", "今天主要几个事").
+_FLOOR = re.compile(
+    r"先(?:把[^，]{0,12})?(?:说|讲|介绍|汇报|过)一下(?:[^，]{0,6}(?:情况|进度))?$|我插一(?:下|句)|"
+    r"我就听听|我帮你看$|今天主要[^，]{0,4}(?:事|议题)|^不等了|^我们先开|(?:你|您)(?:先|来)?说(?:吧|一下)?$"
+)
+# Questions and objections: a request put as a question is answered by its acceptance.
+_ASKING = re.compile(
+    r"(?:能不能|可不可以|能否|可以吗)|来不及了?啊|怎么弄|想怎么|[吗呢嘛][。？?]?$|想问|问题是|"
+    r"是[^，]{1,12}还是"
+)
+# Verbs of doing in a commitment ("我去沟通一下", "你来抽", "我帮你跑三组").
+_DO = (
+    r"(?:去|来|继续跟|跟进|跟|负责|打电话|催|联系|沟通|通知|告诉|做|发|整理|准备|安排|改|修|写|跑|"
+    r"问|约|对接|处理|贴|抽|查|补|出|盯|报|交|提交|核对|确认|招|买|订|拍|汇总|送|布置|培训|签|检查|"
+    r"测|回复|回访|统计|落实|推进|更新|上传|采购|申请|排)"
+)
+# "你去联系一下", "你第一时间告诉我", "你提前一天通知我", "悦悦你来抽": a request to the person
+# addressed; "你觉得/你看/你认识" are not.
+_ASKED_TO = re.compile(
+    r"(?<![帮给跟和让替陪])(?:你|您)(?!觉得|看|想|说|知道|认识|们|好|那边|这边|来得)[^，]{0,8}?"
+    + _DO
+)
+# "我来吧 我做好了发群里", "这个我继续跟", "我今天下午再打电话催一下", "行 我帮你跑三所学校".
+_SELF = re.compile(
+    r"(?:^|这个|那)我(?!觉得|感觉|认为|想|看|问过|插|就听|说|也不|不|们|的|帮你看$|这边的|这边想)"
+    r"(?:这边)?[^，]{0,8}?" + _DO
+)
+_TIME_HEADS_VERB = re.compile(
+    r"(?:$|[，。\s]|就|再|先|之前|前|以前|把|去|来|给|要|会|能|一定|" + _DO[3:]
+)
+# "<X>出来了第一时间告诉我", "<人>提前一天通知我": the person addressed keeps the speaker posted.
+_TELL_ME = re.compile(r"(?:第一时间|提前[^，]{0,4}|及时|马上)(?:告诉|通知|同步|发给|报给)我")
+_ACCEPT = re.compile(r"^[\s,，]*(?:嗯+|好的?|行|可以|没问题|收到|OK|ok|要得|明白)")
+
+
+def _grammar_due(text: str, context: MeetingContext) -> datetime | None:
+    """The due of a commitment read by the grammar: a deadline, or a time that heads a verb
+    ("我今天下午再打电话", "明天上午改完"); a time that qualifies a noun ("问问明年纸价",
+    "下周保养到期的客户") is part of the job, not its due."""
+    times, _ = find_times(text, context.start)
+    for m in times:
+        if m.deadline or _TIME_HEADS_VERB.match(text[m.end :]):
+            due = due_instant(m, workday_end_hour=context.workday_end_hour)
+            if due is not None:
+                return due
+    return None
+
+
+def _named_doer(text: str, roster: Roster) -> tuple[str, re.Match[str]] | None:
+    """ "超哥再出个方案", "小韩安排短信": a member named at the head of a clause, then a verb."""
+    for found in roster.find(text):
+        if not found.known:
+            continue
+        m = re.compile(r"(?:你|您)?[^，]{0,6}?" + _DO).match(text, found.end)
+        if m is not None and not _ASKING.search(text):
+            return found.name, m
+    return None
+
+
+def _grammar_item(
+    sentence: Sentence,
+    lines: Sequence[TranscriptLine],
+    speakers: Speakers,
+    roster: Roster,
+    context: MeetingContext,
+) -> tuple[str, str, datetime | None, list[Clause]] | None:
+    """A commitment the rule engine does not read: (owner, title, due, clauses)."""
+    speaker = speakers.by_line[sentence.line]
+    parts = clauses_of(sentence)
+    if not parts or _ASKING.search(parts[-1].text):
+        return None
+    for i, clause in enumerate(parts):
+        if _FLOOR.search(clause.text) or _ASKING.search(clause.text):
+            continue
+        owner: str | None = None
+        m = _ASKED_TO.search(clause.text) or _TELL_ME.search(clause.text)
+        named = _named_doer(clause.text, roster)
+        if named is not None:
+            owner, m = named
+        elif m is not None:
+            owner = (
+                addressee(sentence.text, roster)
+                or addressee(lines[sentence.line].text, roster)
+                or _reply_speaker(lines, speakers, sentence.line)
+            )
+        else:
+            m = _SELF.search(clause.text)
+            if (
+                m is None
+                and i > 0
+                and re.fullmatch(r"(?:那)?我(?:这边|的话|这里)?", parts[i - 1].text)
+            ):
+                # "我这边 今天下午再打电话催一下…": the speaker named in the clause before.
+                m = re.search(r"^[^，]{0,8}?" + _DO, clause.text)
+            if m is not None:
+                owner = speaker
+        if m is None or owner is None or owner not in context.members:
+            continue
+        job = [clause, *parts[i + 1 :]][:3]
+        names = [owner, *context.members.get(owner, [])]
+        job_text = re.sub(
+            r"(?:这个|那)?我(?:这边)?(?=[^，]{0,8}?" + _DO + ")", "", clause.text, count=1
+        )
+        for name in sorted(names, key=len, reverse=True):
+            job_text = job_text.replace(name, "")
+        title = _title(re.sub(r"^[^，]*?(?:你|您)", "", job_text, count=1) or job_text)
+        if len(title) < 2:
+            title = re.sub(r"[你您]", "", job_text).strip("，, ")
+        if len(title) <= 4 and i + 1 < len(parts):
+            title = _title(f"{title}，{parts[i + 1].text}")
+        if len(title) < 2:
+            continue
+        return owner, title, _grammar_due(sentence.text, context), job
+    return None
+
+
+def _vocative(line_text: str, sentence: Sentence, roster: Roster) -> str | None:
+    """The member called on at the head of the sentence's line ("老严 …", "露露，…")."""
+    head = line_text[: max(0, sentence.start) + 12]
+    return addressee(head, roster)
+
+
+def _revised_due(
+    item: ActionItem, lines: Sequence[TranscriptLine], context: MeetingContext
+) -> datetime | None:
+    """A due moved in the next two turns by a clause that is only a time ("周三来不及 周四吧",
+    "那就周四"): the latest such time wins; a turn that hands out new work ends the search."""
+    due: datetime | None = None
+    for nxt in range(item.line + 1, min(item.line + 3, len(lines))):
+        if re.search(r"你|我来|我去|负责|安排", lines[nxt].text):
+            break
+        for piece in re.split(r"[\s,，。]+", clean(lines[nxt].text)):
+            if not piece or not _only_time(piece):
+                continue
+            body = _ONLY_TIME_LEAD.sub("", piece).rstrip("吧啊")
+            times = find_times(body, context.start)[0]
+            if times:
+                due = due_instant(times[-1], workday_end_hour=context.workday_end_hour) or due
+    return due
 
 
 def _reply_speaker(lines: Sequence[TranscriptLine], speakers: Speakers, line: int) -> str | None:
@@ -288,7 +588,11 @@ def find_action_items(
     found: list[tuple[ActionItem, Sentence]] = []
     for sentence in sentences:
         text = sentence.text
-        if len(text) < 5 or _HAS_WORK.search(text) is None:
+        if len(text) < 5:
+            continue
+        if _HAS_WORK.search(text) is None and not any(
+            _TELL_ME.search(c.text) or _named_doer(c.text, roster) for c in clauses_of(sentence)
+        ):
             continue
         if _NOT_WORK.search(text) and "你" not in text:
             continue
@@ -300,8 +604,20 @@ def find_action_items(
             members=members if speaker else {**members, sender: []},
             workday_end_hour=context.workday_end_hour,
         )
+        if any(_FLOOR.search(c.text) for c in clauses_of(sentence)) and not re.search(
+            r"之前|前把", text
+        ):
+            continue
         analysis = engine.analyse(IncomingMessage(text=text, sender=sender), ctx)
         tasks = [c for c in analysis.calls if c.tool == "create_task"]
+        sentence_parts = clauses_of(sentence)
+        if sentence_parts and _ASKING.search(sentence_parts[-1].text):
+            # A request put as a question: its acceptance is the task.
+            if not any(
+                _ASKED_TO.search(c.text) or _SELF.search(c.text) for c in sentence_parts[:-1]
+            ):
+                tasks = []
+        before = len(found)
         for call in tasks:
             args = call.args
             owner = args.get("assignee")
@@ -311,6 +627,11 @@ def find_action_items(
                 owner = addressee(text, roster) or _reply_speaker(lines, speakers, sentence.line)
             if owner is None and re.search(r"我(?!们)", text) and speaker is not None:
                 owner = speaker
+            if owner is not None and owner == speaker and not _SELF.search(text):
+                # "老严 周三之前把预算表发我": the one called on does it; "我" is the receiver.
+                called = _vocative(lines[sentence.line].text, sentence, roster)
+                if called is not None and called != speaker:
+                    owner = called
             if owner is None:
                 continue
             title = _title(str(args.get("title", "")))
@@ -332,6 +653,18 @@ def find_action_items(
                     sentence,
                 )
             )
+        if len(found) == before:
+            read = _grammar_item(sentence, lines, speakers, roster, context)
+            if read is not None:
+                owner, title, due, parts = read
+                source, line = _source(lines, parts)
+                item = ActionItem(
+                    title=title, source=source, line=line, owner=owner, due=due, speaker=speaker
+                )
+                found.append((item, sentence))
+    for item, _ in found:
+        if item.due is not None:
+            item.due = _revised_due(item, lines, context) or item.due
     items = _without_dropped(found, sentences)
     return _merged(items)[:limit]
 
@@ -399,7 +732,13 @@ def _merged(items: list[ActionItem]) -> list[ActionItem]:
                 for o in out
                 if o.owner == item.owner
                 and (
-                    _similar(o.title, item.title) >= 0.4
+                    # The one asked accepts with a time or a counter-offer ("好 我周五就贴").
+                    (
+                        0 < item.line - o.line <= 1
+                        and item.speaker == item.owner
+                        and o.speaker != item.owner
+                    )
+                    or _similar(o.title, item.title) >= 0.4
                     or (item.line - o.line <= 2 and (len(item.title) <= 4 or len(o.title) <= 4))
                 )
             ),
@@ -408,9 +747,11 @@ def _merged(items: list[ActionItem]) -> list[ActionItem]:
         if twin is None:
             out.append(item)
             continue
-        if item.due is not None:
+        accepted = item.speaker == item.owner and twin.speaker != item.owner
+        # An interim step offered on acceptance ("我周三先给您看初稿") keeps the asked due.
+        if item.due is not None and not (accepted and re.search(r"先", item.source)):
             twin.due = item.due
-        if len(item.title) > len(twin.title) + 2:
+        if len(item.title) > len(twin.title) + 2 and not accepted:
             twin.title = item.title
     return out
 
