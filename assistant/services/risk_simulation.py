@@ -184,9 +184,6 @@ def _plan_history(rng: random.Random, members: list[str], now: datetime, days: i
     planner = _Planner(rng, members, now)
     start = _at(now - timedelta(days=days), 9)
     weights = [4.0 if m == OVERLOADED else 1.0 for m in members]
-    # A real team names the second round of the same work apart (第2批); without it the
-    # executor rightly asks whether a same-titled open task is a duplicate.
-    rounds: dict[str, int] = {}
     day = start
     while day < now - timedelta(days=10):
         if day.weekday() < 5:
@@ -195,9 +192,6 @@ def _plan_history(rng: random.Random, members: list[str], now: datetime, days: i
                 assignee = rng.choices(members, weights)[0]
                 work = rng.choice(_WORKS)
                 title = f"{rng.choice(_AREAS)}{work}"
-                rounds[title] = rounds.get(title, 0) + 1
-                if rounds[title] > 1:
-                    title = f"{title}（第{rounds[title]}批）"
                 due = _at(_workday(created + timedelta(days=rng.randint(2, 8))), 18)
                 if planner.open_count(assignee, created) >= 4:
                     cause = "overloaded"
