@@ -18,12 +18,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.domain import AuditEntry, Member, Role, ToolCall
+from assistant.domain import AuditEntry, Member, Project, Role, ToolCall
 from assistant.errors import Conflict, InvalidInput, NotFound, PermissionDenied, QunmiError
 from assistant.ports import Clock
 from assistant.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from tools.handlers import CORE_HANDLERS
-from tools.permissions import PermissionPolicy, RolePolicy
+from tools.permissions import PermissionPolicy, RolePolicy, Target
 from tools.replay import ActionRun, same_action
 from tools.resolve import resolve_member_name
 from tools.scope import ExecutorConfig, Handler, Scope
@@ -198,11 +198,7 @@ class Executor:
                     raise Conflict("这个操作已经撤销过了")
                 if entry.undo is None:
                     raise InvalidInput("这个操作不能撤销")
-                if actor_member.id != entry.actor_id and actor_member.role not in (
-                    Role.ADMIN,
-                    Role.PM,
-                ):
-                    raise PermissionDenied("只有操作人本人、项目经理或管理员可以撤销")
+                self._check_undo(uow, actor_member, entry)
                 now = self._clock.now()
                 described = apply_undo(uow, entry.undo, actor_member, now)
                 self._tell(uow, _changed(entry.undo.get("kind"), entry.undo))
@@ -235,6 +231,50 @@ class Executor:
             return ToolResult.failure("undo", args, exc)
 
     # -- plumbing -------------------------------------------------------------------------
+    def _check_undo(self, uow: UnitOfWork, actor: Member, entry: AuditEntry) -> None:
+        """Undo is judged like the call it reverses: by the matrix's ``undo`` row (the one
+        who made it, the project's PM, an admin), and, when it puts a role back, by the rules
+        of role changes."""
+        assert entry.undo is not None
+        undo = entry.undo
+        project = None
+        kind, record_id = undo.get("kind"), undo.get("id")
+        if kind == "task" and record_id is not None:
+            task = uow.tasks.get(int(record_id))
+            project_id = task.project_id if task else None
+        elif kind == "meeting" and record_id is not None:
+            meeting = uow.meetings.get(int(record_id))
+            project_id = meeting.project_id if meeting else None
+        elif kind == "project" and record_id is not None:
+            project_id = int(record_id)
+        else:
+            project_id = undo.get("role_project_id") or undo.get("project_id")
+        if project_id is not None:
+            project = uow.projects.get(int(project_id))
+        role = None
+        if project is not None and project.id is not None and actor.id is not None:
+            role = uow.projects.role_of(project.id, actor.id)
+        self._policy.check(
+            actor=actor,
+            tool="undo",
+            target=Target(project=project, project_role=role, owner_id=entry.actor_id),
+        )
+        if undo.get("op") == "member" and record_id is not None:
+            subject = uow.members.get(int(record_id))
+            if subject is not None and subject.role.value != undo.get("old_role"):
+                self._policy.check(
+                    actor=actor,
+                    tool="add_member",
+                    target=Target(
+                        project=project,
+                        project_role=role,
+                        new_role=str(undo.get("old_role")),
+                        subject=subject,
+                        team_wide=True,
+                        admins=sum(1 for m in uow.members.all() if m.role == Role.ADMIN),
+                    ),
+                )
+
     @staticmethod
     def _by_identity(tool: str, ctx: CallContext) -> bool:
         return tool != "query" and ctx.message_id is not None and ctx.run is not None
@@ -273,6 +313,14 @@ class Executor:
         result.replayed = True
         result.audit_id = entry.id
         return result
+
+    @staticmethod
+    def _named_project(scope: Scope, parsed: ToolArgs) -> Project | None:
+        name = getattr(parsed, "project", None)
+        try:
+            return scope.project(name) if isinstance(name, str) else None
+        except NotFound:
+            return None
 
     def _find_actor(self, uow: UnitOfWork, actor: int | str) -> Member:
         member: Member | None = None
@@ -328,7 +376,14 @@ class Executor:
                 replayed, key = self._match_applied(uow, tool, parsed, ctx, scope)
                 if replayed is not None:
                     return replayed
+            if tool in _JUDGED_BEFORE:
+                scope.check(tool, Target(project=self._named_project(scope, parsed)))
             applied = handler(scope, parsed)
+            if not scope.judged:
+                # Every call is judged by the matrix: a handler that forgot to ask is refused
+                # (and nothing it did is committed).
+                log.error("tool %s applied without a permission check", tool)
+                raise PermissionDenied(f"“{tool}”没有经过权限检查，已拒绝")
             self._tell(uow, _changed(applied.kind, applied.record))
             result = ToolResult(
                 tool=tool,
@@ -360,6 +415,10 @@ class Executor:
                 if ctx.run is not None and entry.id is not None:
                     ctx.run.claimed.add(entry.id)
             return result
+
+
+_JUDGED_BEFORE = frozenset({"query", "ask", "summarize", "report"})
+"""Reads the executor judges before their handler (some are built around other services)."""
 
 
 def describe_calls(calls: Sequence[ToolCall]) -> list[dict[str, Any]]:
