@@ -332,3 +332,33 @@ class RolePolicy:
                 "这是团队最后一位管理员，不能撤销；请先设置另一位管理员",
                 details={"action": action},
             )
+
+
+def matrix_markdown() -> str:
+    """The matrix as the Markdown table of docs/permissions.md (a test keeps them equal)."""
+    tools_of: dict[str, list[str]] = {}
+    for tool, actions in TOOL_ACTIONS.items():
+        for action in actions:
+            tools_of.setdefault(action, []).append(tool)
+
+    def cell(ok: bool) -> str:
+        return "✅" if ok else "❌"
+
+    lines = [
+        "| action | tools | what | admin | PM of the project | member: own | member: other's | member: unassigned |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for action, rule in MATRIX.items():
+        if rule.member >= {Ownership.NONE, Ownership.OWN, Ownership.OTHER}:
+            own = other = unassigned = "✅"
+        else:
+            own = cell(Ownership.OWN in rule.member)
+            other = cell(Ownership.OTHER in rule.member)
+            unassigned = cell(Ownership.UNASSIGNED in rule.member)
+        admin = "✅ (not own role, not last admin)" if action.startswith("role.") else "✅"
+        pm = cell(rule.pm) + (" (not on admins, not own)" if action == "role.project" else "")
+        tools = ", ".join(f"`{t}`" for t in tools_of.get(action, [action]))
+        lines.append(
+            f"| `{action}` | {tools} | {rule.label} | {admin} | {pm} | {own} | {other} | {unassigned} |"
+        )
+    return "\n".join(lines)
