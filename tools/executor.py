@@ -23,6 +23,7 @@ from assistant.errors import Conflict, InvalidInput, NotFound, PermissionDenied,
 from assistant.ports import Clock
 from assistant.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from tools.handlers import CORE_HANDLERS
+from tools.pending import PendingActions, needs_confirmation
 from tools.permissions import PermissionPolicy, RolePolicy, Target
 from tools.replay import ActionRun, same_action
 from tools.resolve import resolve_member_name
@@ -51,6 +52,8 @@ class CallContext:
     message_id: int | None = None
     idempotency_key: str | None = None
     run: ActionRun | None = None
+    # A confirmed pending action (``tools.pending``): risky calls from the chat run at once.
+    confirmed: bool = False
 
 
 @dataclass(slots=True)
@@ -129,6 +132,7 @@ class Executor:
         policy: PermissionPolicy | None = None,
         handlers: Mapping[str, Handler] | None = None,
         observers: Sequence[ChangeObserver] = (),
+        pending: PendingActions | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
@@ -136,6 +140,9 @@ class Executor:
         self._policy: PermissionPolicy = policy or RolePolicy()
         self._handlers: dict[str, Handler] = {**CORE_HANDLERS, **(handlers or {})}
         self._observers: list[ChangeObserver] = list(observers)
+        self.pending = pending
+        if pending is not None:
+            pending.bind(self)
 
     def observe(self, observer: ChangeObserver) -> None:
         """Add an observer of applied changes (set up by the composition root)."""
@@ -166,6 +173,16 @@ class Executor:
             parsed = self.validate(call)
         except QunmiError as exc:
             return ToolResult.failure(call.tool, args, exc)
+        if (
+            self.pending is not None
+            and ctx.message_id is not None
+            and not ctx.confirmed
+            and needs_confirmation(call.tool, args)
+        ):
+            try:
+                return self._hold(call, parsed, args, ctx)
+            except QunmiError as exc:
+                return ToolResult.failure(call.tool, args, exc)
         key = self._idempotency_key(call, ctx)
         try:
             return self._apply(call.tool, parsed, args, ctx, key)
@@ -229,6 +246,38 @@ class Executor:
                 )
         except QunmiError as exc:
             return ToolResult.failure("undo", args, exc)
+
+    def dry_run(self, call: ToolCall, ctx: CallContext) -> ToolResult:
+        """Judge and run a call, then roll it back: would it succeed for ``ctx.actor``?"""
+        args = dict(call.args) if isinstance(call.args, dict) else {}
+        try:
+            parsed = self.validate(call)
+            plain = CallContext(actor=ctx.actor, chat_id=ctx.chat_id)
+            return self._apply(call.tool, parsed, args, plain, None, dry=True)
+        except QunmiError as exc:
+            return ToolResult.failure(call.tool, args, exc)
+
+    def _hold(
+        self, call: ToolCall, parsed: ToolArgs, args: dict[str, Any], ctx: CallContext
+    ) -> ToolResult:
+        """A risky call from the chat: judged now (a dry run, rolled back), applied later when
+        someone allowed replies “确认”."""
+        assert self.pending is not None
+        dry_ctx = CallContext(actor=ctx.actor, chat_id=ctx.chat_id, message_id=ctx.message_id)
+        self._apply(call.tool, parsed, args, dry_ctx, None, dry=True)
+        with self._uow_factory() as uow:
+            actor = self._find_actor(uow, ctx.actor)
+            pending_id = self.pending.hold(uow, ToolCall(call.tool, args), ctx, actor)
+            uow.commit()
+        held = self.pending.get(pending_id)
+        assert held is not None
+        return ToolResult(
+            tool=call.tool,
+            ok=True,
+            args=args,
+            kind="pending",
+            summary={"pending_id": pending_id, "text": held.prompt(), "lines": held.lines},
+        )
 
     # -- plumbing -------------------------------------------------------------------------
     def _check_undo(self, uow: UnitOfWork, actor: Member, entry: AuditEntry) -> None:
@@ -322,6 +371,10 @@ class Executor:
         except NotFound:
             return None
 
+    def find_actor(self, uow: UnitOfWork, actor: int | str) -> Member:
+        """The member making a call (by id, display name or WeCom userid)."""
+        return self._find_actor(uow, actor)
+
     def _find_actor(self, uow: UnitOfWork, actor: int | str) -> Member:
         member: Member | None = None
         if isinstance(actor, int):
@@ -346,7 +399,10 @@ class Executor:
         args: dict[str, Any],
         ctx: CallContext,
         key: str | None,
+        *,
+        dry: bool = False,
     ) -> ToolResult:
+        """Apply one call in one unit of work; ``dry`` judges and runs it, then rolls back."""
         with self._uow_factory() as uow:
             if key is not None:
                 existing = uow.audit.by_key(key)
@@ -372,7 +428,7 @@ class Executor:
                 config=self._config,
                 policy=self._policy,
             )
-            if self._by_identity(tool, ctx):
+            if self._by_identity(tool, ctx) and not dry:
                 replayed, key = self._match_applied(uow, tool, parsed, ctx, scope)
                 if replayed is not None:
                     return replayed
@@ -384,6 +440,8 @@ class Executor:
                 # (and nothing it did is committed).
                 log.error("tool %s applied without a permission check", tool)
                 raise PermissionDenied(f"“{tool}”没有经过权限检查，已拒绝")
+            if dry:
+                return ToolResult(tool=tool, ok=True, args=args, kind=applied.kind)
             self._tell(uow, _changed(applied.kind, applied.record))
             result = ToolResult(
                 tool=tool,

@@ -13,6 +13,7 @@ import pytest
 from assistant.bootstrap import Qunmi
 from assistant.clock import FixedClock
 from assistant.domain import MeetingStatus, Role, TaskStatus
+from assistant.errors import Conflict
 from assistant.settings import Settings
 from tests.integration.agent_harness import (
     TOMORROW_3PM,
@@ -122,10 +123,23 @@ def test_bulk_change_is_capped_even_for_a_manager_and_undoable(
     )
     outcome = say(app, "张三", "所有任务都不做了")
     tasks, _ = _state(app)
-    assert [s for _, s, _ in tasks] == ["cancelled"] * 3 + ["todo"]  # max_destructive_calls = 3
+    assert [s for _, s, _ in tasks] == ["todo"] * 4  # nothing yet: it waits for “确认”
     refused = tool_messages(server.requests[1])[-1]
-    assert refused["error"]["code"] == "bulk_refused"
-    assert len(outcome.results) == 3 and all(r["ok"] for r in outcome.results)
+    assert refused["error"]["code"] == "bulk_refused"  # max_destructive_calls = 3
+    assert [r["kind"] for r in outcome.results] == ["pending"] * 3
+    assert len({r["summary"]["pending_id"] for r in outcome.results}) == 1  # one confirmation
+    # A plain member cannot confirm the PM's cancellations, nor use the confirmation up.
+    denied = say(app, "李四", "确认")
+    assert not denied.results and "不能确认" in json.dumps(denied.cards, ensure_ascii=False)
+    confirmed = say(app, "张三", "确认")
+    assert len(confirmed.results) == 3 and all(r["ok"] for r in confirmed.results)
+    tasks, _ = _state(app)
+    assert [s for _, s, _ in tasks] == ["cancelled"] * 3 + ["todo"]
+    assert app.executor.pending is not None
+    with pytest.raises(Conflict):  # resolved once
+        app.executor.pending.resolve(
+            outcome.results[0]["summary"]["pending_id"], actor="张三", confirm=True
+        )
     undone = say(app, "张三", "撤销")
     assert all(r["ok"] for r in undone.results) and len(undone.results) == 3
     assert [t.status for t in open_tasks(app)] == [TaskStatus.TODO] * 4
