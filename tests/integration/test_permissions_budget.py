@@ -1,0 +1,63 @@
+"""Budgets only for the project's PM and admins: on the memory's answers (real index, real e5
+model, real Chroma) and on the records the executor returns."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from assistant.bootstrap import bootstrap
+from assistant.clock import FixedClock
+from assistant.domain import MessageState, Role, ToolCall
+from assistant.services.inbox import Inbound
+from assistant.settings import ChromaSettings, Settings
+from tools.executor import CallContext
+
+HISTORY = [
+    ("张伟", "官网改版的预算定了48万，目前已经花了12万元"),
+    ("王磊", "设计稿v2放在共享盘 /设计/官网/首页_v2.fig"),
+    ("张伟", "官网改版预算的事下周一再开会对一下"),
+]
+
+
+def test_budget_passages_are_not_answered_to_members(
+    settings: Settings, clock: FixedClock, e5_embedder: Any, tmp_path: Any
+) -> None:
+    settings = settings.model_copy(update={"chroma": ChromaSettings(path=tmp_path / "chroma")})
+    q = bootstrap(settings, clock=clock, embedder=e5_embedder)
+    try:
+        for sender, text in HISTORY:
+            clock.advance(timedelta(minutes=5))
+            message, _ = q.inbox.receive(
+                Inbound(
+                    channel="test", chat="官网群", sender=sender, text=text, received_at=clock.now()
+                )
+            )
+            assert message.id is not None
+            assert q.processor.process(message.id).state == MessageState.DONE
+        with q.uow_factory() as uow:
+            boss = uow.members.by_display_name("张伟")
+            assert boss is not None
+            boss.role = Role.PM
+            uow.members.update(boss)
+            uow.commit()
+        assert q.memory is not None
+        q.memory.indexer.drain()
+
+        def ask(actor: str) -> str:
+            result = q.executor.execute(
+                ToolCall("ask", {"question": "官网改版预算是多少"}), CallContext(actor=actor)
+            )
+            assert result.ok, result.error
+            return json.dumps(result.summary, ensure_ascii=False)
+
+        pm = ask("张伟")
+        assert "48万" in pm
+        member = ask("王磊")
+        assert "48万" not in member and "12万" not in member
+        assert (
+            "下周一再开会" in member or "没找到" in member
+        )  # the passage without figures may show
+    finally:
+        q.close()
