@@ -38,6 +38,7 @@ __all__ = [
     "Target",
     "actions_for",
     "ownership_of",
+    "sees_budget",
 ]
 
 
@@ -332,6 +333,27 @@ class RolePolicy:
                 "这是团队最后一位管理员，不能撤销；请先设置另一位管理员",
                 details={"action": action},
             )
+
+
+def sees_budget(
+    actor: Member | None,
+    project: Project | None,
+    project_role: str | None,
+    policy: PermissionPolicy | None = None,
+) -> bool:
+    """Whether ``actor`` may see the budget of ``project`` (surfaces outside the executor:
+    the CLI, the REST records)."""
+    if actor is None:
+        return False
+    try:
+        (policy or RolePolicy()).check(
+            actor=actor,
+            tool="see_budget",
+            target=Target(project=project, project_role=project_role),
+        )
+    except PermissionDenied:
+        return False
+    return True
 
 
 def matrix_markdown() -> str:

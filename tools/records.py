@@ -40,8 +40,10 @@ def member_record(member: Member) -> dict[str, Any]:
 
 
 def project_record(
-    project: Project, names: Mapping[int, str], tz: tzinfo, *, show_budget: bool = True
+    project: Project, names: Mapping[int, str], tz: tzinfo, *, show_budget: bool = False
 ) -> dict[str, Any]:
+    """A project as JSON; budget and spent only with ``show_budget`` (for its PM and admins:
+    ``tools.permissions.sees_budget``), so that no surface shows them by default."""
     out: dict[str, Any] = {
         "id": project.id,
         "name": project.name,

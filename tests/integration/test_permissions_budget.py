@@ -61,3 +61,40 @@ def test_budget_passages_are_not_answered_to_members(
         )  # the passage without figures may show
     finally:
         q.close()
+
+
+def test_cli_shows_budgets_only_to_the_pm_and_admins(tmp_path: Any, monkeypatch: Any) -> None:
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+    from assistant.settings import Settings as LiveSettings
+
+    monkeypatch.setenv("QUNMI_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("QUNMI_DATABASE_URL", raising=False)
+    monkeypatch.setenv("QUNMI_ENGINE", "rules")
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        result = runner.invoke(app, list(args))
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    run("members", "add", "张三", "--role", "pm")
+    run("members", "add", "王磊")
+    run("projects", "create", "官网改版", "--as", "张三", "--member", "王磊")
+    q = bootstrap(LiveSettings())
+    try:
+        done = q.executor.execute(
+            ToolCall("update_project", {"project": "官网改版", "budget": 480000, "spent": 1200}),
+            CallContext(actor="张三"),
+        )
+        assert done.ok, done.error
+    finally:
+        q.close()
+    for who in (None, "王磊"):
+        args = ["projects", "list", "--json", *(["--as", who] if who else [])]
+        shown = json.loads(run(*args))
+        assert "budget" not in shown[0] and "480000" not in json.dumps(shown)
+        assert "480000" not in run("projects", "list", *(["--as", who] if who else []))
+    assert json.loads(run("projects", "list", "--json", "--as", "张三"))[0]["budget"] == 480000
