@@ -572,8 +572,8 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
     def audit_list(
         limit: Annotated[int, typer.Option(min=1, max=500)] = 20, as_json: JsonOpt = False
     ) -> None:
-        """最近的操作记录。"""
-        from tools.records import display_names
+        """最近的操作记录（预算和费用不显示）。"""
+        from tools.records import display_names, without_budget
 
         q = _qunmi()
         with q.uow_factory() as uow:
@@ -586,7 +586,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
                         {
                             "id": e.id,
                             "tool": e.tool,
-                            "arguments": e.arguments,
+                            "arguments": without_budget(e.arguments),
                             "actor": names.get(e.actor_id or 0),
                             "at": e.at.isoformat(),
                             "undone": e.undone_at is not None,
@@ -607,7 +607,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
                     e.at.astimezone(q.settings.tz).strftime("%m-%d %H:%M"),
                     names.get(e.actor_id or 0),
                     e.tool,
-                    json.dumps(e.arguments, ensure_ascii=False)[:60],
+                    json.dumps(without_budget(e.arguments), ensure_ascii=False)[:60],
                     "是" if e.undone_at else "",
                 ]
                 for e in entries

@@ -98,3 +98,31 @@ def test_cli_shows_budgets_only_to_the_pm_and_admins(tmp_path: Any, monkeypatch:
         assert "budget" not in shown[0] and "480000" not in json.dumps(shown)
         assert "480000" not in run("projects", "list", *(["--as", who] if who else []))
     assert json.loads(run("projects", "list", "--json", "--as", "张三"))[0]["budget"] == 480000
+    assert "480000" not in run("audit", "list", "--json") and "480000" not in run("audit", "list")
+
+
+def test_rest_records_and_audit_carry_no_budget(settings: Settings, clock: FixedClock) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from assistant.domain import Member
+
+    q = bootstrap(settings, clock=clock)
+    try:
+        with q.uow_factory() as uow:
+            uow.members.add(Member(display_name="张三", role=Role.PM, created_at=clock.now()))
+            uow.commit()
+        made = q.executor.execute(
+            ToolCall("create_project", {"name": "官网改版", "budget": 480000}),
+            CallContext(actor="张三"),
+        )
+        assert made.ok and made.record is not None and made.record["budget"] == 480000
+        with TestClient(create_app(q, start_worker=False)) as client:
+            token = q.settings.api_token
+            headers = {"Authorization": f"Bearer {token.get_secret_value()}"} if token else {}
+            for path in ("/projects", f"/projects/{made.record['id']}", "/audit"):
+                response = client.get(path, headers=headers)
+                assert response.status_code == 200, response.text
+                assert "480000" not in response.text
+    finally:
+        q.close()
