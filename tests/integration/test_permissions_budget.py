@@ -126,3 +126,45 @@ def test_rest_records_and_audit_carry_no_budget(settings: Settings, clock: Fixed
                 assert "480000" not in response.text
     finally:
         q.close()
+
+
+def test_chat_digest_leaves_budget_figures_out_for_members(
+    settings: Settings, clock: FixedClock
+) -> None:
+    q = bootstrap(settings, clock=clock)
+    try:
+        said = [
+            ("张伟", "决定：官网改版预算定为48万元，本周先花5万做设计"),
+            ("王磊", "决定：首页主色调改为品牌绿"),
+        ]
+        chat_id = None
+        for sender, text in said:
+            clock.advance(timedelta(minutes=5))
+            message, _ = q.inbox.receive(
+                Inbound(
+                    channel="test", chat="官网群", sender=sender, text=text, received_at=clock.now()
+                )
+            )
+            assert message.id is not None
+            q.processor.process(message.id)
+            chat_id = message.chat_id
+        with q.uow_factory() as uow:
+            boss = uow.members.by_display_name("张伟")
+            assert boss is not None
+            boss.role = Role.PM
+            uow.members.update(boss)
+            uow.commit()
+        since = (clock.now() - timedelta(hours=1)).isoformat()
+
+        def digest(actor: str) -> str:
+            result = q.executor.execute(
+                ToolCall("summarize", {"since": since}), CallContext(actor=actor, chat_id=chat_id)
+            )
+            assert result.ok, result.error
+            return json.dumps(result.summary, ensure_ascii=False)
+
+        assert "48万" in digest("张伟")
+        member = digest("王磊")
+        assert "48万" not in member and "品牌绿" in member
+    finally:
+        q.close()
