@@ -310,6 +310,26 @@ class Executor:
         )
         if undo.get("op") == "member" and record_id is not None:
             subject = uow.members.get(int(record_id))
+            old_project_role = undo.get("old_project_role")
+            if (
+                subject is not None
+                and subject.id is not None
+                and project is not None
+                and project.id is not None
+                and old_project_role
+                and uow.projects.role_of(project.id, subject.id) != old_project_role
+            ):
+                self._policy.check(
+                    actor=actor,
+                    tool="add_member",
+                    target=Target(
+                        project=project,
+                        project_role=role,
+                        new_role=str(old_project_role),
+                        subject=subject,
+                        subject_project_role=uow.projects.role_of(project.id, subject.id),
+                    ),
+                )
             if subject is not None and subject.role.value != undo.get("old_role"):
                 self._policy.check(
                     actor=actor,

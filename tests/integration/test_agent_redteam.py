@@ -366,3 +366,15 @@ def test_demotions_count_towards_the_destructive_cap(
     refused = tool_messages(server.requests[1])
     assert refused[-1]["error"]["code"] == "bulk_refused"
     assert sum(_role(app, n) == Role.ADMIN for n in names) >= 1
+
+
+def test_undoing_a_role_change_needs_the_right_to_make_it(app: Qunmi) -> None:
+    """A PM who lost the role cannot put a project role back by undoing their old change."""
+    _team(app)
+    assert _as(app, "陈静", "add_member", member="李四", project="官网改版", role="pm")["ok"]
+    made = _as(app, "李四", "add_member", member="王磊", project="官网改版", role="pm")
+    assert made["ok"]
+    assert _as(app, "陈静", "add_member", member="李四", project="官网改版", role="member")["ok"]
+    undone = app.executor.undo(int(made["audit_id"]), actor="李四")  # type: ignore[call-overload]
+    assert not undone.ok and (undone.error or {}).get("code") == "permission_denied"
+    assert app.executor.undo(int(made["audit_id"]), actor="陈静").ok  # type: ignore[call-overload]
