@@ -35,6 +35,7 @@ from assistant.services.transcription import TranscriptionJobs
 from assistant.settings import Settings
 from assistant.unit_of_work import UnitOfWorkFactory
 from tools.executor import Executor, ExecutorConfig
+from tools.pending import PendingActions
 from tools.permissions import PermissionPolicy, RolePolicy
 
 if TYPE_CHECKING:
@@ -357,13 +358,17 @@ def bootstrap(
     if migrate:
         upgrade(db_engine)
     uow_factory = make_uow_factory(db_engine)
+    policy = policy or RolePolicy()
+    # Role changes and cancellations asked for in the chat wait for “确认” (tools.pending).
+    pending = PendingActions(uow_factory=uow_factory, clock=clock, policy=policy)
     executor = Executor(
         uow_factory=uow_factory,
         clock=clock,
         config=ExecutorConfig(
             tz=tz, default_remind_before_minutes=settings.default_remind_before_minutes
         ),
-        policy=policy or RolePolicy(),
+        policy=policy,
+        pending=pending,
     )
     engine = engine or build_engine(settings)
     inbox = Inbox(uow_factory=uow_factory, clock=clock, max_chars=settings.max_message_chars)
@@ -458,7 +463,7 @@ def bootstrap(
             language=settings.whisper.language,
             use_terms=settings.whisper.prompt_chat_terms,
         ),
-        replies=[minutes_replies],
+        replies=[pending.reply, minutes_replies],
         config=ProcessorConfig(
             tz=tz,
             lease=timedelta(seconds=settings.inbox_lease_seconds),

@@ -106,6 +106,18 @@ class ProjectRepository(Repository[Project], Protocol):
 
     def all(self) -> list[Project]: ...
 
+    def role_of(self, project_id: int, member_id: int) -> str | None:
+        """The member's role in the project ("pm" / "member"); ``None`` when not a member."""
+        ...
+
+    def set_role(self, project_id: int, member_id: int, role: str) -> None:
+        """Set a project member's role ("pm" / "member")."""
+        ...
+
+    def roles(self, project_id: int) -> dict[int, str]:
+        """Member id → role in the project."""
+        ...
+
 
 class ChatRepository(Repository[Chat], Protocol):
     def by_external(self, channel: str, external_id: str) -> Chat | None: ...

@@ -63,6 +63,7 @@ from storage.orm import (
     TaskRow,
     TZDateTime,
     WorkerRow,
+    project_members,
 )
 
 D = TypeVar("D")
@@ -254,6 +255,44 @@ class SqlProjectRepository(SqlRepository[Project, ProjectRow]):
             self._to_domain(r)
             for r in self.session.scalars(select(ProjectRow).order_by(ProjectRow.id))
         ]
+
+    def role_of(self, project_id: int, member_id: int) -> str | None:
+        """The member's role in the project ("pm" / "member"), ``None`` when not a member."""
+        if not (_storable(project_id) and _storable(member_id)):
+            return None
+        self.session.flush()
+        return self.session.scalar(
+            select(project_members.c.role).where(
+                project_members.c.project_id == project_id,
+                project_members.c.member_id == member_id,
+            )
+        )
+
+    def set_role(self, project_id: int, member_id: int, role: str) -> None:
+        """Set the role of a member of the project; ``NotFound`` when not a member."""
+        if role not in ("pm", "member"):
+            raise InvalidInput(f"项目内角色只能是 pm 或 member，不能是“{role}”")
+        self.session.flush()
+        done = self.session.execute(
+            update(project_members)
+            .where(
+                project_members.c.project_id == project_id,
+                project_members.c.member_id == member_id,
+            )
+            .values(role=role)
+        )
+        if not getattr(done, "rowcount", 0):
+            raise NotFound("这个成员不在该项目里", details={"member_id": member_id})
+        self._flush()
+
+    def roles(self, project_id: int) -> dict[int, str]:
+        """Member id → role in the project."""
+        rows = self.session.execute(
+            select(project_members.c.member_id, project_members.c.role).where(
+                project_members.c.project_id == project_id
+            )
+        )
+        return {int(m): str(r) for m, r in rows}
 
 
 class SqlChatRepository(SqlRepository[Chat, ChatRow]):

@@ -18,12 +18,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.domain import AuditEntry, Member, Role, ToolCall
+from assistant.domain import AuditEntry, Member, Project, Role, ToolCall
 from assistant.errors import Conflict, InvalidInput, NotFound, PermissionDenied, QunmiError
 from assistant.ports import Clock
 from assistant.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from tools.handlers import CORE_HANDLERS
-from tools.permissions import PermissionPolicy, RolePolicy
+from tools.pending import PendingActions, needs_confirmation
+from tools.permissions import PermissionPolicy, RolePolicy, Target
 from tools.replay import ActionRun, same_action
 from tools.resolve import resolve_member_name
 from tools.scope import ExecutorConfig, Handler, Scope
@@ -51,6 +52,8 @@ class CallContext:
     message_id: int | None = None
     idempotency_key: str | None = None
     run: ActionRun | None = None
+    # A confirmed pending action (``tools.pending``): risky calls from the chat run at once.
+    confirmed: bool = False
 
 
 @dataclass(slots=True)
@@ -129,6 +132,7 @@ class Executor:
         policy: PermissionPolicy | None = None,
         handlers: Mapping[str, Handler] | None = None,
         observers: Sequence[ChangeObserver] = (),
+        pending: PendingActions | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
@@ -136,6 +140,9 @@ class Executor:
         self._policy: PermissionPolicy = policy or RolePolicy()
         self._handlers: dict[str, Handler] = {**CORE_HANDLERS, **(handlers or {})}
         self._observers: list[ChangeObserver] = list(observers)
+        self.pending = pending
+        if pending is not None:
+            pending.bind(self)
 
     @property
     def policy(self) -> PermissionPolicy:
@@ -171,6 +178,16 @@ class Executor:
             parsed = self.validate(call)
         except QunmiError as exc:
             return ToolResult.failure(call.tool, args, exc)
+        if (
+            self.pending is not None
+            and ctx.message_id is not None
+            and not ctx.confirmed
+            and needs_confirmation(call.tool, args)
+        ):
+            try:
+                return self._hold(call, parsed, args, ctx)
+            except QunmiError as exc:
+                return ToolResult.failure(call.tool, args, exc)
         key = self._idempotency_key(call, ctx)
         try:
             return self._apply(call.tool, parsed, args, ctx, key)
@@ -203,11 +220,7 @@ class Executor:
                     raise Conflict("这个操作已经撤销过了")
                 if entry.undo is None:
                     raise InvalidInput("这个操作不能撤销")
-                if actor_member.id != entry.actor_id and actor_member.role not in (
-                    Role.ADMIN,
-                    Role.PM,
-                ):
-                    raise PermissionDenied("只有操作人本人、项目经理或管理员可以撤销")
+                self._check_undo(uow, actor_member, entry)
                 now = self._clock.now()
                 described = apply_undo(uow, entry.undo, actor_member, now)
                 self._tell(uow, _changed(entry.undo.get("kind"), entry.undo))
@@ -239,7 +252,103 @@ class Executor:
         except QunmiError as exc:
             return ToolResult.failure("undo", args, exc)
 
+    def dry_run(self, call: ToolCall, ctx: CallContext) -> ToolResult:
+        """Judge and run a call, then roll it back: would it succeed for ``ctx.actor``?"""
+        args = dict(call.args) if isinstance(call.args, dict) else {}
+        try:
+            parsed = self.validate(call)
+            plain = CallContext(actor=ctx.actor, chat_id=ctx.chat_id)
+            return self._apply(call.tool, parsed, args, plain, None, dry=True)
+        except QunmiError as exc:
+            return ToolResult.failure(call.tool, args, exc)
+
+    def _hold(
+        self, call: ToolCall, parsed: ToolArgs, args: dict[str, Any], ctx: CallContext
+    ) -> ToolResult:
+        """A risky call from the chat: judged now (a dry run, rolled back), applied later when
+        someone allowed replies “确认”."""
+        assert self.pending is not None
+        dry_ctx = CallContext(actor=ctx.actor, chat_id=ctx.chat_id, message_id=ctx.message_id)
+        self._apply(call.tool, parsed, args, dry_ctx, None, dry=True)
+        with self._uow_factory() as uow:
+            actor = self._find_actor(uow, ctx.actor)
+            pending_id = self.pending.hold(uow, ToolCall(call.tool, args), ctx, actor)
+            uow.commit()
+        held = self.pending.get(pending_id)
+        assert held is not None
+        return ToolResult(
+            tool=call.tool,
+            ok=True,
+            args=args,
+            kind="pending",
+            summary={"pending_id": pending_id, "text": held.prompt(), "lines": held.lines},
+        )
+
     # -- plumbing -------------------------------------------------------------------------
+    def _check_undo(self, uow: UnitOfWork, actor: Member, entry: AuditEntry) -> None:
+        """Undo is judged like the call it reverses: by the matrix's ``undo`` row (the one
+        who made it, the project's PM, an admin), and, when it puts a role back, by the rules
+        of role changes."""
+        assert entry.undo is not None
+        undo = entry.undo
+        project = None
+        kind, record_id = undo.get("kind"), undo.get("id")
+        if kind == "task" and record_id is not None:
+            task = uow.tasks.get(int(record_id))
+            project_id = task.project_id if task else None
+        elif kind == "meeting" and record_id is not None:
+            meeting = uow.meetings.get(int(record_id))
+            project_id = meeting.project_id if meeting else None
+        elif kind == "project" and record_id is not None:
+            project_id = int(record_id)
+        else:
+            project_id = undo.get("role_project_id") or undo.get("project_id")
+        if project_id is not None:
+            project = uow.projects.get(int(project_id))
+        role = None
+        if project is not None and project.id is not None and actor.id is not None:
+            role = uow.projects.role_of(project.id, actor.id)
+        self._policy.check(
+            actor=actor,
+            tool="undo",
+            target=Target(project=project, project_role=role, owner_id=entry.actor_id),
+        )
+        if undo.get("op") == "member" and record_id is not None:
+            subject = uow.members.get(int(record_id))
+            old_project_role = undo.get("old_project_role")
+            if (
+                subject is not None
+                and subject.id is not None
+                and project is not None
+                and project.id is not None
+                and old_project_role
+                and uow.projects.role_of(project.id, subject.id) != old_project_role
+            ):
+                self._policy.check(
+                    actor=actor,
+                    tool="add_member",
+                    target=Target(
+                        project=project,
+                        project_role=role,
+                        new_role=str(old_project_role),
+                        subject=subject,
+                        subject_project_role=uow.projects.role_of(project.id, subject.id),
+                    ),
+                )
+            if subject is not None and subject.role.value != undo.get("old_role"):
+                self._policy.check(
+                    actor=actor,
+                    tool="add_member",
+                    target=Target(
+                        project=project,
+                        project_role=role,
+                        new_role=str(undo.get("old_role")),
+                        subject=subject,
+                        team_wide=True,
+                        admins=sum(1 for m in uow.members.all() if m.role == Role.ADMIN),
+                    ),
+                )
+
     @staticmethod
     def _by_identity(tool: str, ctx: CallContext) -> bool:
         return tool != "query" and ctx.message_id is not None and ctx.run is not None
@@ -279,6 +388,18 @@ class Executor:
         result.audit_id = entry.id
         return result
 
+    @staticmethod
+    def _named_project(scope: Scope, parsed: ToolArgs) -> Project | None:
+        name = getattr(parsed, "project", None)
+        try:
+            return scope.project(name) if isinstance(name, str) else None
+        except NotFound:
+            return None
+
+    def find_actor(self, uow: UnitOfWork, actor: int | str) -> Member:
+        """The member making a call (by id, display name or WeCom userid)."""
+        return self._find_actor(uow, actor)
+
     def _find_actor(self, uow: UnitOfWork, actor: int | str) -> Member:
         member: Member | None = None
         if isinstance(actor, int):
@@ -303,7 +424,10 @@ class Executor:
         args: dict[str, Any],
         ctx: CallContext,
         key: str | None,
+        *,
+        dry: bool = False,
     ) -> ToolResult:
+        """Apply one call in one unit of work; ``dry`` judges and runs it, then rolls back."""
         with self._uow_factory() as uow:
             if key is not None:
                 existing = uow.audit.by_key(key)
@@ -329,11 +453,20 @@ class Executor:
                 config=self._config,
                 policy=self._policy,
             )
-            if self._by_identity(tool, ctx):
+            if self._by_identity(tool, ctx) and not dry:
                 replayed, key = self._match_applied(uow, tool, parsed, ctx, scope)
                 if replayed is not None:
                     return replayed
+            if tool in _JUDGED_BEFORE:
+                scope.check(tool, Target(project=self._named_project(scope, parsed)))
             applied = handler(scope, parsed)
+            if not scope.judged:
+                # Every call is judged by the matrix: a handler that forgot to ask is refused
+                # (and nothing it did is committed).
+                log.error("tool %s applied without a permission check", tool)
+                raise PermissionDenied(f"“{tool}”没有经过权限检查，已拒绝")
+            if dry:
+                return ToolResult(tool=tool, ok=True, args=args, kind=applied.kind)
             self._tell(uow, _changed(applied.kind, applied.record))
             result = ToolResult(
                 tool=tool,
@@ -365,6 +498,10 @@ class Executor:
                 if ctx.run is not None and entry.id is not None:
                     ctx.run.claimed.add(entry.id)
             return result
+
+
+_JUDGED_BEFORE = frozenset({"query", "ask", "summarize", "report"})
+"""Reads the executor judges before their handler (some are built around other services)."""
 
 
 def describe_calls(calls: Sequence[ToolCall]) -> list[dict[str, Any]]:

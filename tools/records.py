@@ -40,8 +40,10 @@ def member_record(member: Member) -> dict[str, Any]:
 
 
 def project_record(
-    project: Project, names: Mapping[int, str], tz: tzinfo, *, show_budget: bool = True
+    project: Project, names: Mapping[int, str], tz: tzinfo, *, show_budget: bool = False
 ) -> dict[str, Any]:
+    """A project as JSON; budget and spent only with ``show_budget`` (for its PM and admins:
+    ``tools.permissions.sees_budget``), so that no surface shows them by default."""
     out: dict[str, Any] = {
         "id": project.id,
         "name": project.name,
@@ -121,3 +123,17 @@ def meeting_record(meeting: Meeting, names: Mapping[int, str], tz: tzinfo) -> di
         "recurrence": meeting.recurrence,
         "skipped_dates": list(meeting.skipped_dates),
     }
+
+
+BUDGET_FIELDS = frozenset({"budget", "spent", "cost", "task_costs", "remaining"})
+"""Keys that carry money figures: for the project's PM and admins only."""
+
+
+def without_budget(data: Any) -> Any:
+    """``data`` (a stored result or arguments) with every budget field left out, at any depth:
+    for surfaces that cannot tell who is looking (the audit log over REST and the CLI)."""
+    if isinstance(data, dict):
+        return {k: without_budget(v) for k, v in data.items() if k not in BUDGET_FIELDS}
+    if isinstance(data, list):
+        return [without_budget(v) for v in data]
+    return data

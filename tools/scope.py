@@ -10,7 +10,7 @@ around that service and registered with the executor.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
@@ -62,6 +62,8 @@ class Scope:
     config: ExecutorConfig
     policy: PermissionPolicy
     extra: dict[str, Any] = field(default_factory=dict)
+    # The tools the policy judged during this call (the executor checks it is not empty).
+    judged: set[str] = field(default_factory=set)
     # The chat's channel: a CLI room has no roster of its own (people only appear as they
     # speak), so "全员" there is every member of this Qunmi.
     chat_channel: str | None = None
@@ -75,8 +77,29 @@ class Scope:
         return display_names(self.members)
 
     def check(self, tool: str, target: Target | None = None) -> None:
-        """Raise ``PermissionDenied`` unless the actor may make this call."""
-        self.policy.check(actor=self.actor, tool=tool, target=target or Target())
+        """Raise ``PermissionDenied`` unless the actor may make this call. The target is
+        completed with its project (the task's or meeting's, else the chat's) and the actor's
+        role in it; the executor refuses to commit a call whose tool was never checked."""
+        target = self.complete(target or Target())
+        self.judged.add(tool)
+        self.policy.check(actor=self.actor, tool=tool, target=target)
+
+    def complete(self, target: Target) -> Target:
+        project = target.project
+        if project is None:
+            project_id = None
+            if target.task is not None:
+                project_id = target.task.project_id
+            elif target.meeting is not None:
+                project_id = target.meeting.project_id
+            else:
+                project_id = self.project_id
+            if project_id is not None:
+                project = self.uow.projects.get(project_id)
+        role = target.project_role
+        if project is not None and project.id is not None and self.actor.id is not None:
+            role = self.uow.projects.role_of(project.id, self.actor.id)
+        return replace(target, project=project, project_role=role)
 
     def sees_budget(self, project: Project | None = None) -> bool:
         """Whether the actor may see budgets and costs (of ``project``)."""

@@ -268,5 +268,9 @@ def apply_undo(uow: UnitOfWork, undo: dict[str, Any], actor: Member, now: dateti
             return f"把新加的成员 {member.display_name} 移出了项目和群"
         member.role = Role(undo["old_role"])
         uow.members.update(member)
+        role_project, old_project_role = undo.get("role_project_id"), undo.get("old_project_role")
+        if role_project and old_project_role and role_project != undo.get("project_id"):
+            assert member.id is not None
+            uow.projects.set_role(int(role_project), member.id, str(old_project_role))
         return f"恢复了成员 {member.display_name} 之前的设置"
     raise InvalidInput("这个操作不能撤销")

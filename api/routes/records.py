@@ -51,6 +51,7 @@ from tools.records import (
     member_record,
     project_record,
     task_record,
+    without_budget,
 )
 from tools.resolve import resolve_member_name
 from tools.vocabulary import AwareTime
@@ -482,11 +483,11 @@ def list_audit(
         {
             "id": e.id,
             "tool": e.tool,
-            "arguments": e.arguments,
+            "arguments": without_budget(e.arguments),
             "at": iso(e.at, tz),
             "actor_id": e.actor_id,
             "message_id": e.message_id,
-            "result": e.result,
+            "result": without_budget(e.result),
             "undoable": e.undo is not None and e.undone_at is None,
             "undone_at": iso(e.undone_at, tz),
         }

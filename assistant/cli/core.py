@@ -226,22 +226,42 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
 
     # -- projects -------------------------------------------------------------------------
     @projects.command("list")
-    def projects_list(as_json: JsonOpt = False) -> None:
-        """列出项目。"""
+    def projects_list(
+        as_json: JsonOpt = False,
+        actor: Annotated[
+            str | None, typer.Option("--as", "-a", help="谁在看（预算只给项目经理和管理员）")
+        ] = None,
+    ) -> None:
+        """列出项目。预算和花费只在 --as 是该项目的项目经理或管理员时显示。"""
+        from tools.permissions import sees_budget
         from tools.records import display_names, project_record
 
         q = _qunmi()
         with q.uow_factory() as uow:
             names = display_names(uow.members.all())
-            items = [project_record(p, names, q.settings.tz) for p in uow.projects.all()]
+            viewer = q.executor.find_actor(uow, actor) if actor else None
+            items = []
+            for p in uow.projects.all():
+                role = None
+                if viewer is not None and viewer.id is not None and p.id is not None:
+                    role = uow.projects.role_of(p.id, viewer.id)
+                shown = sees_budget(viewer, p, role)
+                items.append(project_record(p, names, q.settings.tz, show_budget=shown))
         if as_json:
             print(json.dumps(items, ensure_ascii=False, indent=2))
             return
         _table(
             "项目",
-            ["id", "名称", "负责人", "截止", "成员"],
+            ["id", "名称", "负责人", "截止", "成员", "预算/花费"],
             [
-                [p["id"], p["name"], p["owner"], p["deadline"], "、".join(p["members"])]
+                [
+                    p["id"],
+                    p["name"],
+                    p["owner"],
+                    p["deadline"],
+                    "、".join(p["members"]),
+                    f"{p['budget']}/{p['spent']}" if "budget" in p else "（仅项目经理可见）",
+                ]
                 for p in items
             ],
         )
@@ -560,8 +580,8 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
     def audit_list(
         limit: Annotated[int, typer.Option(min=1, max=500)] = 20, as_json: JsonOpt = False
     ) -> None:
-        """最近的操作记录。"""
-        from tools.records import display_names
+        """最近的操作记录（预算和费用不显示）。"""
+        from tools.records import display_names, without_budget
 
         q = _qunmi()
         with q.uow_factory() as uow:
@@ -574,7 +594,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
                         {
                             "id": e.id,
                             "tool": e.tool,
-                            "arguments": e.arguments,
+                            "arguments": without_budget(e.arguments),
                             "actor": names.get(e.actor_id or 0),
                             "at": e.at.isoformat(),
                             "undone": e.undone_at is not None,
@@ -595,7 +615,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
                     e.at.astimezone(q.settings.tz).strftime("%m-%d %H:%M"),
                     names.get(e.actor_id or 0),
                     e.tool,
-                    json.dumps(e.arguments, ensure_ascii=False)[:60],
+                    json.dumps(without_budget(e.arguments), ensure_ascii=False)[:60],
                     "是" if e.undone_at else "",
                 ]
                 for e in entries

@@ -83,7 +83,8 @@ def _destructive(tool: str, args: Mapping[str, Any]) -> bool:
         return True
     if tool == "update_task" and (args.get("status") == "cancelled" or args.get("assignee")):
         return True
-    return tool == "add_member" and args.get("role") in ("admin", "pm")
+    # Any role given counts: a demotion ("role": "member") takes rights away too.
+    return tool == "add_member" and bool(args.get("role"))
 
 
 @dataclass(slots=True)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Literal
@@ -134,9 +134,10 @@ class Answerer:
         now: datetime | None = None,
         asker: str | None = None,
         mode: SearchMode = "hybrid",
+        hide: Callable[[HistoryDoc], bool] | None = None,
     ) -> Answer:
         """A short answer with its sources, or ``没找到``. Passages said after ``now`` are not
-        looked at."""
+        looked at, nor those ``hide`` says the asker may not read (budget figures)."""
         question = question.strip()
         if now is not None and (filters.until is None or filters.until > now):
             filters = DocFilter(
@@ -148,6 +149,8 @@ class Answerer:
                 until=now,
             )
         result = self._search.search(question, filters=filters, limit=10, mode=mode)
+        if hide is not None:
+            result.hits = [h for h in result.hits if not hide(h.doc)]
         threshold = self.config.thresholds.get(mode, 0.5)
         relevant = [h for h in result.hits if h.relevance >= threshold]
         if self._model is not None and result.hits:

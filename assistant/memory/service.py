@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 from assistant.errors import InvalidInput, NotFound
 from assistant.memory.answer import Answer, Answerer
 from assistant.memory.indexer import HistoryIndexer, IndexLoop
-from assistant.memory.ports import DOC_KINDS, DocFilter, HistoryIndex
+from assistant.memory.ports import DOC_KINDS, DocFilter, HistoryDoc, HistoryIndex
+from assistant.memory.privacy import mentions_budget
 from assistant.memory.search import HistorySearch, SearchMode, SearchResult
 from assistant.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
@@ -112,12 +113,13 @@ class Memory:
         filters: DocFilter,
         now: datetime | None = None,
         asker: str | None = None,
+        hide: Callable[[HistoryDoc], bool] | None = None,
     ) -> Answer:
         if not question.strip():
             raise InvalidInput("问题不能为空")
         if len(question) > 500:
             raise InvalidInput("问题太长，最多 500 个字符")
-        return self.answerer.answer(question, filters=filters, now=now, asker=asker)
+        return self.answerer.answer(question, filters=filters, now=now, asker=asker, hide=hide)
 
     def ask_tool(self, scope: Scope, args: Ask) -> Applied:
         """Handler of the ``ask`` tool: the answer as of the message's time, asked by the
@@ -131,7 +133,11 @@ class Memory:
             project_ids=(project.id,) if project is not None and project.id is not None else (),
         )
         answer = self.ask(
-            args.question, filters=filters, now=scope.now, asker=scope.actor.display_name
+            args.question,
+            filters=filters,
+            now=scope.now,
+            asker=scope.actor.display_name,
+            hide=budget_hider(scope),
         )
         return Applied(kind="answer", summary=answer.to_dict())
 
@@ -141,3 +147,18 @@ class Memory:
     def close(self) -> None:
         for closer in self.closers:
             closer()
+
+
+def budget_hider(scope: Scope) -> Callable[[HistoryDoc], bool]:
+    """Hides passages with budget figures from who may not see their project's budget."""
+    seen: dict[int | None, bool] = {}
+
+    def hide(doc: HistoryDoc) -> bool:
+        if not mentions_budget(doc.indexed_text):
+            return False
+        if doc.project_id not in seen:
+            project = scope.uow.projects.get(doc.project_id) if doc.project_id else None
+            seen[doc.project_id] = scope.sees_budget(project)
+        return not seen[doc.project_id]
+
+    return hide

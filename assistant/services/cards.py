@@ -123,6 +123,8 @@ def render_result(
         if error.get("code") in ("ambiguous", "likely_duplicate") or "补充" in reason:
             return OutgoingCard(text=f"❓ {reason}", kind="question")
         return OutgoingCard(text=f"⚠️ {reason}", kind="error")
+    if result.kind == "pending":  # waits for “确认” (tools.pending)
+        return OutgoingCard(text=str((result.summary or {}).get("text", "")), kind="question")
     rec = result.record or {}
     link = (
         f"\n{console_url.rstrip('/')}/#{result.kind}-{rec.get('id')}"

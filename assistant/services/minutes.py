@@ -23,6 +23,7 @@ from assistant.errors import InvalidInput, NotFound, QunmiError
 from assistant.insight.summaries.digest import Digest, DigestMessage, build_digest
 from assistant.insight.summaries.model import MeetingContext, MinutesDraft, TranscriptLine
 from assistant.insight.summaries.replies import CardReply, read_reply, read_summary_request
+from assistant.memory.privacy import mentions_budget
 from assistant.ports import Clock
 from assistant.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from tools.executor import CallContext, Executor, ToolResult
@@ -328,12 +329,26 @@ class MinutesService:
         )
         if until <= since:
             raise InvalidInput("总结的时间段结束必须晚于开始")
-        digest = self.digest_in(scope.uow, chat_id=scope.chat_id, since=since, until=until)
+        # Budget figures said in the chat stay out of a digest asked for by a non-PM.
+        project = scope.project(None)
+        digest = self.digest_in(
+            scope.uow,
+            chat_id=scope.chat_id,
+            since=since,
+            until=until,
+            hide_budget=not scope.sees_budget(project),
+        )
         return Applied(kind="digest", summary=digest.to_dict())
 
     # -- digests --------------------------------------------------------------------------
     def digest_in(
-        self, uow: UnitOfWork, *, chat_id: int, since: datetime, until: datetime
+        self,
+        uow: UnitOfWork,
+        *,
+        chat_id: int,
+        since: datetime,
+        until: datetime,
+        hide_budget: bool = False,
     ) -> Digest:
         chat = uow.chats.get(chat_id)
         if chat is None:
@@ -348,6 +363,7 @@ class MinutesService:
                 is_bot=bool(m.payload.get("from_bot")),
             )
             for m in self._messages(uow, chat_id, since, until)
+            if not (hide_budget and mentions_budget(m.text))
         ]
         tasks = uow.tasks.list(
             filters={"project_id": chat.project_id} if chat.project_id else {},

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from assistant.domain import Member, Milestone, Project, ProjectStatus, Role
-from assistant.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from assistant.errors import Conflict, InvalidInput, NotFound
 from tools.permissions import Target
 from tools.records import member_record, milestone_record, project_record
 from tools.scope import Applied, Scope
@@ -16,9 +16,10 @@ def create_project(scope: Scope, args: CreateProject) -> Applied:
     uow = scope.uow
     if uow.projects.by_name(args.name) is not None:
         raise Conflict(f"项目“{args.name}”已经存在")
-    scope.check("create_project")
-    if args.budget is not None and not scope.sees_budget():
-        raise PermissionDenied("只有项目经理和管理员可以设置预算")
+    scope.check(
+        "create_project",
+        Target(changes=frozenset({"budget"} if args.budget is not None else ())),
+    )
     owner = scope.member(args.owner) if args.owner else scope.actor
     member_ids = [owner.id, scope.actor.id]
     for name in args.members or []:
@@ -33,6 +34,8 @@ def create_project(scope: Scope, args: CreateProject) -> Applied:
             created_at=scope.now,
         )
     )
+    assert project.id is not None and owner.id is not None
+    uow.projects.set_role(project.id, owner.id, "pm")  # the owner is the project's PM
     linked_chat = None
     if scope.chat_id is not None and scope.project_id is None:
         chat = uow.chats.get(scope.chat_id)
@@ -49,31 +52,60 @@ def create_project(scope: Scope, args: CreateProject) -> Applied:
 
 
 def add_member(scope: Scope, args: AddMember) -> Applied:
+    """Add someone to the project (and chat), optionally setting a role: ``admin`` is team-wide;
+    ``pm`` / ``member`` are the role *in the project* (named, or the chat's), or the legacy
+    team-wide role when no project is in play."""
     uow = scope.uow
-    scope.check("add_member", Target(new_role=args.role))
-    created = False
+    project = scope.project(args.project)
     try:
-        member = scope.member(args.member)
+        existing: Member | None = scope.member(args.member)
     except NotFound:
+        existing = None
+    team_wide = args.role == "admin" or project is None
+    subject_role = None
+    if existing is not None and project is not None and project.id is not None:
+        assert existing.id is not None
+        subject_role = uow.projects.role_of(project.id, existing.id)
+    if existing is not None and not team_wide and existing.role != Role.MEMBER:
+        # Setting a project role on an admin or team-wide PM would read as demoting them:
+        # it is a change of their team-wide standing, judged as one.
+        team_wide = args.role is not None and existing.role.value != args.role
+    scope.check(
+        "add_member",
+        Target(
+            project=project,
+            new_role=args.role,
+            subject=existing,
+            subject_project_role=subject_role,
+            team_wide=team_wide,
+            admins=sum(1 for m in scope.members if m.role == Role.ADMIN),
+        ),
+    )
+    created = existing is None
+    if existing is None:
         member = uow.members.add(
             Member(
                 display_name=args.member.lstrip("@＠"),
-                role=Role(args.role or "member"),
+                role=Role(args.role) if args.role and team_wide else Role.MEMBER,
                 created_at=scope.now,
             )
         )
         scope.members.append(member)
-        created = True
+    else:
+        member = existing
     old_role = member.role
-    if args.role and not created and member.role != Role(args.role):
+    if args.role and team_wide and not created and member.role != Role(args.role):
         member.role = Role(args.role)
         member = uow.members.update(member)
-    project = scope.project(args.project)
     added_to_project = None
     if project is not None and member.id not in project.member_ids:
         project.member_ids.append(member.id)  # type: ignore[arg-type]
         uow.projects.update(project)
         added_to_project = project.id
+    old_project_role = subject_role
+    if args.role in ("pm", "member") and not team_wide and project is not None:
+        assert project.id is not None and member.id is not None
+        uow.projects.set_role(project.id, member.id, args.role)
     added_to_chat = None
     if scope.chat_id is not None and member.id not in scope.chat_member_ids:
         chat = uow.chats.get(scope.chat_id)
@@ -83,6 +115,8 @@ def add_member(scope: Scope, args: AddMember) -> Applied:
             added_to_chat = chat.id
     record = member_record(member)
     record["project"] = project.name if project else None
+    if project is not None and project.id is not None and member.id is not None:
+        record["project_role"] = uow.projects.role_of(project.id, member.id)
     return Applied(
         kind="member",
         record=record,
@@ -93,6 +127,8 @@ def add_member(scope: Scope, args: AddMember) -> Applied:
             "old_role": old_role.value,
             "project_id": added_to_project,
             "chat_id": added_to_chat,
+            "role_project_id": project.id if project is not None else None,
+            "old_project_role": old_project_role,
         },
     )
 
@@ -114,8 +150,6 @@ def update_project(scope: Scope, args: UpdateProject) -> Applied:
     if not changes:
         raise InvalidInput("没有要修改的内容：请说明截止时间、预算、花费、负责人或状态。")
     scope.check("update_project", Target(project=project, changes=frozenset(changes)))
-    if changes & {"budget", "spent"} and not scope.sees_budget(project):
-        raise PermissionDenied("只有项目经理和管理员可以修改预算和花费")
     before = {
         "deadline": project.deadline.isoformat() if project.deadline else None,
         "budget": project.budget,

@@ -6,8 +6,8 @@ import re
 from datetime import timedelta
 from difflib import SequenceMatcher
 
-from assistant.domain import Priority, Project, Task, TaskEvent, TaskStatus
-from assistant.errors import InvalidInput, LikelyDuplicate, PermissionDenied
+from assistant.domain import Priority, Task, TaskEvent, TaskStatus
+from assistant.errors import InvalidInput, LikelyDuplicate
 from tools.permissions import Target
 from tools.records import task_record
 from tools.resolve import normalize_words
@@ -45,7 +45,10 @@ def create_task(scope: Scope, args: CreateTask) -> Applied:
     uow = scope.uow
     assignee = scope.member(args.assignee) if args.assignee else None
     project = scope.project(args.project)
-    scope.check("create_task")
+    scope.check(
+        "create_task",
+        Target(project=project, changes=frozenset({"cost"} if args.cost is not None else ())),
+    )
     existing = likely_duplicate(scope, args.title, assignee.id if assignee else None)
     if existing is not None:
         who = scope.names.get(existing.assignee_id or 0, "没人负责")
@@ -56,8 +59,6 @@ def create_task(scope: Scope, args: CreateTask) -> Applied:
             "如果确实要再建一个，请在标题里说明区别。",
             details={"existing": task_record(existing, scope.names, scope.tz)},
         )
-    if args.cost is not None and not scope.sees_budget(project):
-        raise PermissionDenied("只有项目经理和管理员可以填写任务费用")
     task = uow.tasks.add(
         Task(
             title=args.title,
@@ -101,9 +102,9 @@ def update_task(scope: Scope, args: UpdateTask) -> Applied:
     if not changes:
         raise InvalidInput("没有要修改的内容：请说明状态、截止时间、负责人、优先级或进展。")
     task = scope.task(args.task)
-    scope.check("update_task", Target(task=task, changes=frozenset(changes)))
-    if args.cost is not None and not scope.sees_budget(_project_of(scope, task)):
-        raise PermissionDenied("只有项目经理和管理员可以修改任务费用")
+    scope.check(
+        "update_task", Target(task=task, changes=frozenset(changes), new_status=args.status)
+    )
     new_due = args.due
     if args.shift_minutes is not None:
         if task.due is None:
@@ -206,7 +207,3 @@ def update_task(scope: Scope, args: UpdateTask) -> Applied:
         record=record,
         undo={"op": "restore", "kind": "task", "id": task.id, "fields": before},
     )
-
-
-def _project_of(scope: Scope, task: Task) -> Project | None:
-    return scope.uow.projects.get(task.project_id) if task.project_id is not None else None
