@@ -38,11 +38,12 @@ from api.schemas import (
     TaskUpdate,
     UndoRequest,
 )
-from assistant.domain import Chat, Member, Role
+from assistant.domain import Chat, Member, Project, Role
 from assistant.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from assistant.identity import clean_label, normalise_name
 from assistant.services.identity import find_member
 from tools.executor import ToolResult
+from tools.permissions import sees_budget
 from tools.records import (
     chat_record,
     display_names,
@@ -201,27 +202,54 @@ def update_member(
 @router.get("/projects", response_model=PagePublic[ProjectPublic], tags=["projects"])
 def list_projects(
     q: QunmiDep,
+    who: PrincipalDep,
     status_: Annotated[
         Literal["active", "paused", "done", "archived"] | None, Query(alias="status")
     ] = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> dict[str, Any]:
+    """Projects; budget and spent only for the viewer's projects as PM, or for admins."""
     with q.uow_factory() as uow:
         page = uow.projects.list(filters={"status": status_}, limit=limit, offset=offset)
         lookup = display_names(uow.members.all())
-    items = [project_record(p, lookup, q.settings.tz) for p in page.items]
+        viewer = _viewer(q, who, uow)
+        items = [
+            project_record(p, lookup, q.settings.tz, show_budget=_sees(q, uow, viewer, p))
+            for p in page.items
+        ]
     return {"items": items, "total": page.total, "limit": page.limit, "offset": page.offset}
 
 
 @router.get("/projects/{project_id}", response_model=ProjectPublic, tags=["projects"])
-def get_project(q: QunmiDep, project_id: RecordId) -> dict[str, Any]:
+def get_project(q: QunmiDep, who: PrincipalDep, project_id: RecordId) -> dict[str, Any]:
     with q.uow_factory() as uow:
         project = uow.projects.get(project_id)
         lookup = display_names(uow.members.all())
-    if project is None:
-        raise NotFound(f"项目 {project_id} 不存在")
-    return project_record(project, lookup, q.settings.tz)
+        if project is None:
+            raise NotFound(f"项目 {project_id} 不存在")
+        shown = _sees(q, uow, _viewer(q, who, uow), project)
+    return project_record(project, lookup, q.settings.tz, show_budget=shown)
+
+
+def _viewer(q: QunmiDep, who: Principal, uow: Any) -> Member | None:
+    """Who reads: the authenticated member; the local operator reads as the first admin.
+    Anyone else (the bootstrap token) sees no budgets."""
+    try:
+        actor = acting_as(q, who, None)
+    except PermissionDenied:
+        return None
+    member: Member | None = (
+        uow.members.get(actor) if isinstance(actor, int) else q.executor.find_actor(uow, actor)
+    )
+    return member
+
+
+def _sees(q: QunmiDep, uow: Any, viewer: Member | None, project: Project) -> bool:
+    role = None
+    if viewer is not None and viewer.id is not None and project.id is not None:
+        role = uow.projects.role_of(project.id, viewer.id)
+    return sees_budget(viewer, project, role, q.executor.policy)
 
 
 @router.post(

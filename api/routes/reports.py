@@ -12,9 +12,9 @@ from fastapi.responses import Response
 from api.deps import PrincipalDep, QunmiDep, acting_as
 from assistant.adapters.charts import CHART_NAMES
 from assistant.bootstrap import Qunmi
-from assistant.errors import InvalidInput, NotFound, PermissionDenied
+from assistant.errors import InvalidInput, NotFound
 from assistant.insight.reports import find_project
-from tools.permissions import PermissionPolicy, Target
+from tools.permissions import sees_budget
 
 router = APIRouter(tags=["reports"])
 
@@ -31,21 +31,15 @@ ActorQ = Annotated[
 
 
 def _sees_budget(q: Qunmi, actor: str | int, project: str | None) -> bool:
-    """Whether ``actor`` (the authenticated reader) may see the project's budget."""
-    actor = str(actor)
-    policy: PermissionPolicy = q.executor.policy
+    """Whether ``actor`` (the authenticated reader) may see the project's budget: its PM
+    (by project role or ownership) and admins."""
     with q.uow_factory() as uow:
-        member = (
-            uow.members.get(int(actor)) if actor.isdigit() else uow.members.by_display_name(actor)
-        )
-        if member is None:
-            raise NotFound(f"找不到成员“{actor}”", details={"actor": actor})
-        target = Target(project=find_project(uow, project))
-    try:
-        policy.check(actor=member, tool="see_budget", target=target)
-    except PermissionDenied:
-        return False
-    return True
+        member = q.executor.find_actor(uow, actor)
+        found = find_project(uow, project)
+        role = None
+        if found is not None and found.id is not None and member.id is not None:
+            role = uow.projects.role_of(found.id, member.id)
+    return sees_budget(member, found, role, q.executor.policy)
 
 
 def _check_now(now: datetime | None) -> None:

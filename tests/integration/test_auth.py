@@ -200,3 +200,36 @@ def test_console_session_cookie(world: tuple[TestClient, Qunmi]) -> None:
     assert client.delete("/auth/session").status_code == 200
     client.cookies.clear()
     assert client.get("/tasks").status_code == 401
+
+
+def test_project_budgets_over_rest_follow_the_authenticated_reader(
+    world: tuple[TestClient, Qunmi],
+) -> None:
+    """GET /projects shows budget and spent to admins and the project's PM (by project role),
+    never to a plain member."""
+    client, q = world
+    with q.uow_factory() as uow:
+        project = uow.projects.all()[0]
+        project.budget, project.spent = 200000.0, 50000.0
+        project.owner_id = None
+        uow.projects.update(project)
+        wang = uow.members.by_display_name("王磊")
+        assert wang is not None and wang.id is not None and project.id is not None
+        uow.projects.set_role(project.id, wang.id, "pm")  # PM of this project only
+        uow.commit()
+
+    def budget_seen(headers: dict[str, str]) -> bool:
+        r = client.get("/projects", headers=headers)
+        assert r.status_code == 200, r.text
+        one = next(p for p in r.json()["items"] if p["id"] == project.id)
+        r2 = client.get(f"/projects/{project.id}", headers=headers)
+        assert r2.status_code == 200 and (r2.json().get("budget") is not None) == (
+            one.get("budget") is not None
+        )
+        return one.get("budget") == 200000.0
+
+    assert budget_seen(_bearer(_token_for(client, "陈静")))  # admin
+    assert budget_seen(_bearer(_token_for(client, "王磊")))  # PM of this project
+    assert not budget_seen(_bearer(_token_for(client, "李四")))  # member
+    # The bootstrap credential is nobody: it reads no records at all.
+    assert client.get("/projects", headers=_bearer(TOKEN)).status_code == 403
