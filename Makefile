@@ -48,7 +48,7 @@ typecheck: setup
 	$(BIN)/mypy $(PY_PACKAGES)
 
 unit: setup system-test-deps
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile
 
 # Quality floors on our gold set and, when ../shared/corpora is present, on the external corpora.
 evals: setup
