@@ -317,7 +317,7 @@ def test_board_moves_through_the_tool_calendar_gantt_and_budgets(dash: dict[str,
             page = b.open("board", me="李四")
             card = page.locator(f".tcard[data-task-id='{dash['doing']}']")
             card.locator("select.move").select_option("done")
-            expect(page.locator("#toast")).to_contain_text("别人的任务")
+            expect(page.locator("#toast")).to_contain_text("不是你的任务")
             assert httpx.get(f"{base}/tasks/{dash['doing']}").json()["status"] == "in_progress"
 
             page = b.open("board", me="王磊")
