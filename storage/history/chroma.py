@@ -263,8 +263,15 @@ class ChromaHistoryIndex:
     def _vectors_for(self, docs: Sequence[HistoryDoc], vectors: Vectors | None) -> Vectors:
         if vectors is not None:
             return np.asarray(vectors, dtype=np.float32)
+        texts = [d.indexed_text for d in docs]
+        unique = list(dict.fromkeys(texts))  # the same words ("好的，收到") embed once
         try:
-            return self.embedder.embed_documents([d.indexed_text for d in docs])
+            if len(unique) == len(texts):
+                return self.embedder.embed_documents(texts)
+            rows = self.embedder.embed_documents(unique)
+            where = {text: i for i, text in enumerate(unique)}
+            picked: Vectors = rows[[where[t] for t in texts]]
+            return picked
         except ModelError:
             raise
         except Exception as exc:  # noqa: BLE001 - a model crash must not look like a bug here

@@ -10,11 +10,12 @@ kept in ``history_state`` and moved in the same transaction as the passages.
 from __future__ import annotations
 
 import math
+import secrets
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Select, case, delete, func, insert, literal, select, update
+from sqlalchemy import Select, Table, bindparam, case, delete, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from assistant.memory.ports import (
@@ -446,22 +447,33 @@ class SqlHistoryRepository:
     def pending_vectors(self, *, limit: int, now: datetime | None = None) -> list[PendingVector]:
         now = now or datetime.now(UTC)
         free = HistoryDocRow.lease_until.is_(None) | (HistoryDocRow.lease_until < now)
+        ids = list(
+            self.session.scalars(
+                select(HistoryDocRow.id)
+                .where(HistoryDocRow.vector_state.in_(["pending", "delete"]), free)
+                .order_by(HistoryDocRow.id)
+                .limit(limit)
+            )
+        )
+        if not ids:
+            return []
+        # One statement claims the batch; another indexer claiming at the same moment gets
+        # only what was still free, and what is ours carries our lease (read back below).
+        lease = now + _VECTOR_LEASE + timedelta(microseconds=secrets.randbelow(1_000_000))
+        self.session.execute(
+            update(HistoryDocRow)
+            .where(HistoryDocRow.id.in_(ids), free)
+            .values(lease_until=lease)
+            .execution_options(synchronize_session=False)
+        )
         rows = self.session.scalars(
             select(HistoryDocRow)
-            .where(HistoryDocRow.vector_state.in_(["pending", "delete"]), free)
+            .where(HistoryDocRow.id.in_(ids), HistoryDocRow.lease_until == lease)
             .order_by(HistoryDocRow.id)
-            .limit(limit)
+            .execution_options(populate_existing=True)
         ).all()
         out: list[PendingVector] = []
         for row in rows:
-            result = self.session.execute(
-                update(HistoryDocRow)
-                .where(HistoryDocRow.id == row.id, HistoryDocRow.revision == row.revision, free)
-                .values(lease_until=now + _VECTOR_LEASE)
-                .execution_options(synchronize_session=False)
-            )
-            if getattr(result, "rowcount", 0) != 1:
-                continue
             deleting = row.vector_state == "delete"
             out.append(
                 PendingVector(
@@ -474,21 +486,27 @@ class SqlHistoryRepository:
         return out
 
     def vectors_done(self, items: Sequence[PendingVector]) -> None:
-        for item in items:
-            same = (HistoryDocRow.doc_id == item.doc_id) & (HistoryDocRow.revision == item.revision)
-            if item.op == "delete":
-                self.session.execute(
-                    delete(HistoryDocRow)
-                    .where(same, HistoryDocRow.vector_state == "delete")
-                    .execution_options(synchronize_session=False)
-                )
-            else:
-                self.session.execute(
-                    update(HistoryDocRow)
-                    .where(same, HistoryDocRow.vector_state == "pending")
-                    .values(vector_state="done", lease_until=None)
-                    .execution_options(synchronize_session=False)
-                )
+        table = cast("Table", HistoryDocRow.__table__)
+        same = (table.c.doc_id == bindparam("b_doc_id")) & (
+            table.c.revision == bindparam("b_revision")
+        )
+        deletes = [
+            {"b_doc_id": i.doc_id, "b_revision": i.revision} for i in items if i.op == "delete"
+        ]
+        upserts = [
+            {"b_doc_id": i.doc_id, "b_revision": i.revision} for i in items if i.op == "upsert"
+        ]
+        if deletes:
+            self.session.execute(
+                delete(table).where(same, table.c.vector_state == "delete"), deletes
+            )
+        if upserts:
+            self.session.execute(
+                update(table)
+                .where(same, table.c.vector_state == "pending")
+                .values(vector_state="done", lease_until=None),
+                upserts,
+            )
 
     def release_vectors(self, items: Sequence[PendingVector]) -> None:
         """Give claimed passages back (the vector store failed): due again at once."""
