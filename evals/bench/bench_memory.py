@@ -30,7 +30,7 @@ import numpy as np
 from assistant.adapters.embeddings import CachingEmbedder, E5SmallEmbedder, USEM3Embedder
 from assistant.memory.documents import fingerprint
 from assistant.memory.ports import DocFilter, HistoryDoc, Vectors
-from assistant.memory.search import HistorySearch
+from assistant.memory.search import HistorySearch, SearchConfig
 from assistant.memory.tokens import document_terms
 from evals.memory_eval import CachedEmbedder
 
@@ -149,8 +149,9 @@ def _docs(n: int, texts: list[str], vectors: Vectors) -> tuple[list[HistoryDoc],
 def _percentiles(samples: list[float]) -> str:
     ordered = sorted(samples)
     p50 = statistics.median(ordered)
+    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    return f"p50 {p50 * 1000:6.2f} ms  p99 {p99 * 1000:6.2f} ms"
+    return f"p50 {p50 * 1000:6.2f} ms  p95 {p95 * 1000:6.2f} ms  p99 {p99 * 1000:6.2f} ms"
 
 
 def _time(fn: Callable[[Any], Any], inputs: list[Any]) -> list[float]:
@@ -190,8 +191,9 @@ def _build(
         for s in range(0, n, 2000):
             chunk = docs[s : s + 2000]
             with uow_factory() as uow:
-                for doc in chunk:
-                    uow.history.replace_record(doc.record_key, [doc], [document_terms(doc.text)])
+                uow.history.replace_records(
+                    [(d.record_key, [d], [document_terms(d.text)]) for d in chunk]
+                )
                 uow.commit()
             index.upsert(chunk, vectors=matrix[s : s + 2000])
         rate = n / (time.perf_counter() - started)
@@ -277,6 +279,23 @@ def _size(
     def hybrid_project(p: tuple[int, int]) -> Any:
         return search.search(questions[p[0]], filters=DocFilter(project_ids=(p[1],)), limit=10)
 
+    last = docs[-1].time
+    recent = DocFilter(since=last - timedelta(days=14))
+
+    def hybrid_recent(q: str) -> Any:
+        return search.search(q, filters=recent, limit=10)
+
+    def hybrid_project_recent(p: tuple[int, int]) -> Any:
+        both = DocFilter(project_ids=(p[1],), since=last - timedelta(days=14))
+        return search.search(questions[p[0]], filters=both, limit=10)
+
+    plain = HistorySearch(
+        uow_factory=uow_factory, index=lambda: index, config=SearchConfig(sql_first_max=0)
+    )
+
+    def hybrid_recent_plain(q: str) -> Any:
+        return plain.search(q, filters=recent, limit=10)
+
     rows: list[tuple[str, Callable[[Any], Any], list[Any]]] = [
         ("raw Chroma, top 10", raw, list(qvecs)),
         ("raw Chroma, where project", raw_where, projects[:50]),
@@ -286,6 +305,9 @@ def _size(
         ("keyword, project filter", keyword_project, projects),
         ("hybrid search, top 10", hybrid, questions),
         ("hybrid search, project filter", hybrid_project, projects),
+        ("hybrid search, last 14 days", hybrid_recent, questions),
+        ("hybrid, project + 14 days", hybrid_project_recent, projects),
+        ("hybrid, 14 days, Chroma where", hybrid_recent_plain, questions),
     ]
     for label, fn, inputs in rows:
         print(f"  {label:32s} {_percentiles(_time(fn, inputs))}  ({len(inputs)} queries)")

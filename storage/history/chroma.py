@@ -331,8 +331,9 @@ class ChromaHistoryIndex:
         filters: DocFilter = NO_FILTER,
         limit: int = 10,
         with_vectors: bool = False,
+        within: Sequence[str] | None = None,
     ) -> list[ScoredDoc]:
-        if limit <= 0:
+        if limit <= 0 or (within is not None and not within):
             return []
         vector = self.embedder.embed_query(query) if isinstance(query, str) else query
         vector = np.asarray(vector, dtype=np.float32).reshape(-1)
@@ -347,6 +348,26 @@ class ChromaHistoryIndex:
             since=filters.since,
             until=filters.until,
         )
+
+        def narrow() -> list[ScoredDoc]:
+            # SQL already chose the passages: rank only those (no metadata filter in Chroma).
+            assert within is not None
+            include = ["metadatas", "documents", "distances"]
+            if with_vectors:
+                include.append("embeddings")
+            found = self._hits(
+                self._collection().query(
+                    query_embeddings=[vector],
+                    ids=list(within),
+                    n_results=min(limit, len(within)),
+                    include=include,
+                )
+            )
+            return [h for h in found if filters.matches(h.doc)][:limit]
+
+        if within is not None:
+            narrowed: list[ScoredDoc] = self._run("search", narrow)
+            return narrowed
 
         def run() -> list[ScoredDoc]:
             hits: list[ScoredDoc] = []

@@ -95,6 +95,18 @@ def _fill(row: HistoryDocRow, doc: HistoryDoc, length: int, now: datetime) -> No
     row.lease_until = None
 
 
+def _values(row: HistoryDocRow) -> dict[str, Any]:
+    """A filled row as the column values of a bulk insert."""
+    return {
+        c.key: getattr(row, c.key) for c in HistoryDocRow.__mapper__.column_attrs if c.key != "id"
+    }
+
+
+def _postings(pk: int, counts: Mapping[str, int]) -> list[dict[str, Any]]:
+    length = sum(counts.values())
+    return [{"term": t, "doc_pk": pk, "tf": tf, "length": length} for t, tf in counts.items()]
+
+
 def apply_filters(stmt: Select[Any], filters: DocFilter) -> Select[Any]:
     """``filters`` as WHERE clauses on ``history_docs``."""
     if filters.kinds:
@@ -238,49 +250,69 @@ class SqlHistoryRepository:
     def replace_record(
         self, record_key: str, docs: Sequence[HistoryDoc], terms: Sequence[Mapping[str, int]]
     ) -> None:
+        self.replace_records([(record_key, docs, terms)])
+
+    def replace_records(
+        self,
+        records: Sequence[tuple[str, Sequence[HistoryDoc], Sequence[Mapping[str, int]]]],
+    ) -> None:
+        """``replace_record`` for many records at once: one read of what is there, and new
+        passages and their postings written in one statement each."""
+        if not records:
+            return
         now = datetime.now(UTC)
-        existing = {
-            row.doc_id: row
+        keys = list(dict.fromkeys(key for key, _, _ in records))
+        existing: dict[str, dict[str, HistoryDocRow]] = {}
+        for start in range(0, len(keys), 500):
             for row in self.session.scalars(
-                select(HistoryDocRow).where(HistoryDocRow.record_key == record_key)
-            )
-        }
-        wanted = {doc.doc_id for doc in docs}
-        gone_docs = gone_length = 0
-        for doc_id, row in existing.items():
-            if doc_id in wanted or row.vector_state == "delete":
-                continue
-            self.session.execute(delete(HistoryTermRow).where(HistoryTermRow.doc_pk == row.id))
-            row.vector_state = "delete"
-            row.revision += 1
-            row.changed_at = now
-            row.lease_until = None
-            gone_docs += 1
-            gone_length += row.length
-        added_docs = added_length = 0
-        for doc, counts in zip(docs, terms, strict=True):
-            found = existing.get(doc.doc_id)
-            if found is not None and found.vector_state != "delete":
-                continue  # the same version is already there
-            length = sum(counts.values())
-            if found is None:
-                row = HistoryDocRow(revision=0)
-                _fill(row, doc, length, now)
-                self.session.add(row)
-                self.session.flush()
-            else:
-                row = found
-                _fill(row, doc, length, now)
-            if counts:
-                self.session.execute(
-                    insert(HistoryTermRow),
-                    [
-                        {"term": term, "doc_pk": row.id, "tf": tf, "length": length}
-                        for term, tf in counts.items()
-                    ],
-                )
-            added_docs += 1
-            added_length += length
+                select(HistoryDocRow).where(HistoryDocRow.record_key.in_(keys[start : start + 500]))
+            ):
+                existing.setdefault(row.record_key, {})[row.doc_id] = row
+        gone_docs = gone_length = added_docs = added_length = 0
+        fresh: list[dict[str, Any]] = []
+        fresh_terms: list[Mapping[str, int]] = []
+        revived: list[tuple[HistoryDocRow, Mapping[str, int]]] = []
+        for record_key, docs, terms in records:
+            there = existing.get(record_key, {})
+            wanted = {doc.doc_id for doc in docs}
+            for doc_id, row in there.items():
+                if doc_id in wanted or row.vector_state == "delete":
+                    continue
+                self.session.execute(delete(HistoryTermRow).where(HistoryTermRow.doc_pk == row.id))
+                row.vector_state = "delete"
+                row.revision += 1
+                row.changed_at = now
+                row.lease_until = None
+                gone_docs += 1
+                gone_length += row.length
+            for doc, counts in zip(docs, terms, strict=True):
+                found = there.get(doc.doc_id)
+                if found is not None and found.vector_state != "delete":
+                    continue  # the same version is already there
+                length = sum(counts.values())
+                if found is None:
+                    row = HistoryDocRow(revision=0)
+                    _fill(row, doc, length, now)
+                    fresh.append(_values(row))
+                    fresh_terms.append(counts)
+                else:
+                    _fill(found, doc, length, now)
+                    revived.append((found, counts))
+                added_docs += 1
+                added_length += length
+        self.session.flush()
+        postings: list[dict[str, Any]] = []
+        for row, counts in revived:
+            postings.extend(_postings(row.id, counts))
+        if fresh:
+            made = self.session.execute(
+                insert(HistoryDocRow).returning(HistoryDocRow.id, sort_by_parameter_order=True),
+                fresh,
+            ).all()
+            for (pk,), counts in zip(made, fresh_terms, strict=True):
+                postings.extend(_postings(int(pk), counts))
+        if postings:
+            self.session.execute(insert(HistoryTermRow), postings)
         self._move_totals(added_docs - gone_docs, added_length - gone_length)
         self.session.flush()
 
@@ -374,6 +406,12 @@ class SqlHistoryRepository:
             )
         }
         return [ScoredDoc(doc=_doc(rows[pk]), score=s) for pk, s in ranked if pk in rows]
+
+    def filtered_doc_ids(self, filters: DocFilter, *, limit: int) -> list[str]:
+        stmt = apply_filters(
+            select(HistoryDocRow.doc_id).where(HistoryDocRow.vector_state != "delete"), filters
+        )
+        return [str(d) for d in self.session.scalars(stmt.limit(limit))]
 
     def get_docs(self, doc_ids: Sequence[str]) -> dict[str, HistoryDoc]:
         if not doc_ids:
