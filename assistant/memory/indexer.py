@@ -24,7 +24,7 @@ from typing import Any
 
 from assistant.domain import Chat, Member, Project
 from assistant.errors import HistoryUnavailable, ModelError
-from assistant.memory.documents import meeting_docs, message_docs, task_docs
+from assistant.memory.documents import meeting_docs, message_docs, minutes_docs, task_docs
 from assistant.memory.ports import HistoryDoc, HistoryIndex, HistoryStats, QueuedRecord
 from assistant.memory.tokens import document_terms
 from assistant.ports import Clock
@@ -139,6 +139,16 @@ def build_record_docs(
             project=look.projects.get(project_id or 0),
             tz=tz,
         )
+    if source == "minutes":
+        minutes = uow.minutes.get(record_id)
+        if minutes is None:
+            return []
+        chat = look.chats.get(minutes.chat_id or 0)
+        project_id = chat.project_id if chat else None
+        if project_id is None and minutes.meeting_id:
+            meeting = uow.meetings.get(minutes.meeting_id)
+            project_id = meeting.project_id if meeting else None
+        return minutes_docs(minutes, chat=chat, project=look.projects.get(project_id or 0), tz=tz)
     return None
 
 

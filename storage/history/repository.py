@@ -33,6 +33,7 @@ from storage.orm import (
     HistoryTermRow,
     MeetingRow,
     MessageRow,
+    MinutesRow,
     TaskRow,
 )
 
@@ -184,6 +185,7 @@ class SqlHistoryRepository:
             ("message", select(MessageRow.id).where(MessageRow.state == "done")),
             ("task", select(TaskRow.id)),
             ("meeting", select(MeetingRow.id)),
+            ("minutes", select(MinutesRow.id)),
         ]
         for source, ids in sources:
             sub = ids.subquery()
