@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 import secrets
+import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -42,6 +44,7 @@ __all__ = ["BM25_B", "BM25_K1", "SqlHistoryRepository"]
 BM25_K1 = 1.2
 BM25_B = 0.75
 _MAX_QUERY_TERMS = 12
+_MAX_POSTINGS = 8000  # posting rows one keyword search reads, beyond its two rarest terms
 _VECTOR_LEASE = timedelta(minutes=2)
 _DOCS, _LENGTH, _EMBEDDER, _VECTOR_ERROR = (
     "keyword_docs",
@@ -123,6 +126,23 @@ def apply_filters(stmt: Select[Any], filters: DocFilter) -> Select[Any]:
     if filters.until is not None:
         stmt = stmt.where(HistoryDocRow.time <= filters.until)
     return stmt
+
+
+_FREQUENCIES: weakref.WeakKeyDictionary[Any, tuple[tuple[int, int], dict[str, int]]] = (
+    weakref.WeakKeyDictionary()
+)
+_FREQUENCIES_LOCK = threading.Lock()
+
+
+def _shared_frequencies(database: Any, totals: tuple[int, int]) -> dict[str, int]:
+    """The document frequencies known for one engine (one database and schema) while its
+    keyword totals stay as they are."""
+    with _FREQUENCIES_LOCK:
+        known = _FREQUENCIES.get(database)
+        if known is None or known[0] != totals or len(known[1]) > 50_000:
+            known = (totals, {})
+            _FREQUENCIES[database] = known
+        return known[1]
 
 
 class SqlHistoryRepository:
@@ -319,6 +339,12 @@ class SqlHistoryRepository:
         self.session.flush()
 
     def _frequencies(self, terms: Sequence[str]) -> dict[str, int]:
+        # Document frequencies hold as long as the keyword index's totals do: kept per
+        # database and totals across units of work (a search reads them once, not per query).
+        shared = _shared_frequencies(self.session.get_bind(), self._totals())
+        for term in terms:
+            if term not in self._known_frequencies and term in shared:
+                self._known_frequencies[term] = shared[term]
         missing = [t for t in terms if t not in self._known_frequencies]
         if missing:
             found = dict(
@@ -329,7 +355,7 @@ class SqlHistoryRepository:
                 ).all()
             )
             for term in missing:
-                self._known_frequencies[term] = int(found.get(term, 0))
+                self._known_frequencies[term] = shared[term] = int(found.get(term, 0))
         return {t: self._known_frequencies[t] for t in terms if self._known_frequencies[t]}
 
     def doc_terms(
@@ -382,7 +408,15 @@ class SqlHistoryRepository:
         }
         if not idf:
             return []
-        chosen = sorted(idf, key=lambda t: -idf[t])[:_MAX_QUERY_TERMS]
+        chosen: list[str] = []
+        postings = 0
+        for term in sorted(idf, key=lambda t: -idf[t])[:_MAX_QUERY_TERMS]:
+            # The rarest terms first; a very common one adds little to BM25 and costs a long
+            # posting list, so past a budget of rows read only the rarer ones are ranked.
+            if len(chosen) >= 2 and postings + frequencies[term] > _MAX_POSTINGS:
+                continue
+            chosen.append(term)
+            postings += frequencies[term]
         avgdl = max(total_length / total, 1.0)
         weight = case(
             *((HistoryTermRow.term == term, literal(idf[term])) for term in chosen), else_=0.0
