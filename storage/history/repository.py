@@ -468,8 +468,12 @@ class SqlHistoryRepository:
         return [_doc(row) for row in rows]
 
     def latest_time(self) -> datetime | None:
+        # Newest first along the time index, not an aggregate over every passage.
         value: datetime | None = self.session.scalar(
-            select(func.max(HistoryDocRow.time)).where(HistoryDocRow.vector_state != "delete")
+            select(HistoryDocRow.time)
+            .where(HistoryDocRow.vector_state != "delete")
+            .order_by(HistoryDocRow.time.desc())
+            .limit(1)
         )
         return value
 
