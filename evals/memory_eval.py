@@ -430,3 +430,39 @@ def evaluate(
                     )
                 )
     return reports, timings
+
+
+_THRESHOLD_STEPS = tuple(step / 100 for step in range(20, 81, 2))
+
+
+def learn_threshold(
+    questions: Sequence[Question],
+    corpus: EvalCorpus,
+    *,
+    mode: SearchMode = "hybrid",
+    search_config: SearchConfig | None = None,
+    steps: Sequence[float] = _THRESHOLD_STEPS,
+) -> tuple[float, list[tuple[float, float, float]]]:
+    """The "没找到" threshold on the best hit's relevance that does best on ``questions``
+    (a development set): the mean of the share of answerable questions answered with an
+    answering passage on top and the share of unanswerable ones declined. Returns it and
+    the sweep (threshold, answered, declined)."""
+    index = corpus.index
+    search = HistorySearch(
+        uow_factory=corpus.uow_factory,
+        index=(lambda: index) if index is not None else None,
+        config=search_config,
+    )
+    best: list[tuple[float, bool, bool]] = []  # (top relevance, answerable, top answers)
+    for q in questions:
+        hits = search.search(q.question, filters=DocFilter(until=q.asked_at), mode=mode).hits
+        top = hits[0] if hits else None
+        answers = top is not None and corpus.message_ids.get(top.doc.record_id) in q.answers
+        best.append((top.relevance if top else 0.0, bool(q.answers), answers))
+    sweep: list[tuple[float, float, float]] = []
+    for threshold in steps:
+        answered = _mean([1.0 if r >= threshold and ok else 0.0 for r, a, ok in best if a])
+        declined = _mean([1.0 if r < threshold else 0.0 for r, a, _ in best if not a])
+        sweep.append((threshold, answered, declined))
+    chosen = max(sweep, key=lambda row: (row[1] + row[2], -abs(row[0] - 0.5)))
+    return chosen[0], sweep

@@ -16,6 +16,7 @@ from assistant.domain import (
     Message,
     MessageKind,
     MessageState,
+    Minutes,
     Project,
     Task,
     TaskEvent,
@@ -30,6 +31,7 @@ __all__ = [
     "fingerprint",
     "meeting_docs",
     "message_docs",
+    "minutes_docs",
     "task_docs",
 ]
 
@@ -289,3 +291,57 @@ def meeting_docs(
             )
         )
     return docs
+
+
+def _item(entry: object) -> str:
+    if isinstance(entry, dict):
+        for key in ("text", "title", "question", "summary"):
+            value = entry.get(key)
+            if isinstance(value, str) and value.strip():
+                owner = entry.get("owner")
+                return f"{owner}：{value.strip()}" if isinstance(owner, str) and owner else value
+        return ""
+    return str(entry or "").strip()
+
+
+def minutes_docs(
+    minutes: Minutes, *, chat: Chat | None, project: Project | None, tz: tzinfo
+) -> list[HistoryDoc]:
+    """Meeting minutes as passages of kind ``minutes``: the summary, the decisions, the
+    action items and the open questions, under the meeting's title and date."""
+    if minutes.id is None:
+        return []
+    moment = minutes.started_at or minutes.created_at
+    title = minutes.title or "会议纪要"
+    sections = [
+        ("结论", [_item(d) for d in minutes.decisions]),
+        ("待办", [_item(a) for a in minutes.action_items if a.get("state") != "dropped"]),
+        ("待定问题", [_item(q) for q in minutes.open_questions]),
+    ]
+    lines = [f"{title}（{_when(moment, tz)}）纪要：{minutes.summary.strip()}".rstrip("：")]
+    for label, items in sections:
+        kept = [i for i in items if i]
+        if kept:
+            lines.append(f"{label}：" + "；".join(kept))
+    text = "\n".join(lines)
+    common = {
+        "chat_id": chat.id if chat else None,
+        "chat": chat.name if chat else None,
+        "project_id": project.id if project else None,
+        "project": project.name if project else None,
+    }
+    version = fingerprint(text, moment.isoformat(), *common.values())
+    return [
+        HistoryDoc(
+            source="minutes",
+            record_id=minutes.id,
+            kind="minutes",
+            text=part,
+            time=moment,
+            version=version,
+            part=n,
+            title=title,
+            **common,  # type: ignore[arg-type]
+        )
+        for n, part in enumerate(chunk_text(text))
+    ]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta, tzinfo
@@ -23,7 +24,7 @@ from typing import Any
 
 from assistant.domain import Chat, Member, Project
 from assistant.errors import HistoryUnavailable, ModelError
-from assistant.memory.documents import meeting_docs, message_docs, task_docs
+from assistant.memory.documents import meeting_docs, message_docs, minutes_docs, task_docs
 from assistant.memory.ports import HistoryDoc, HistoryIndex, HistoryStats, QueuedRecord
 from assistant.memory.tokens import document_terms
 from assistant.ports import Clock
@@ -57,6 +58,7 @@ class _Lookups:
     chats: dict[int, Chat]
     projects: dict[int, Project]
     extra: dict[str, Any] = field(default_factory=dict)
+    batch: dict[int, list[HistoryDoc]] = field(default_factory=dict)  # made, by chat, unwritten
 
     @classmethod
     def load(cls, uow: UnitOfWork) -> _Lookups:
@@ -95,6 +97,11 @@ def build_record_docs(
             if message.chat_id is not None
             else None
         )
+        # Passages made earlier in the same batch are not written yet: the latest of them
+        # said in this chat before this message may be the one it replies to.
+        for made in look.batch.get(message.chat_id or 0, ()):
+            if made.time < message.received_at and (previous is None or made.time > previous.time):
+                previous = made
         return message_docs(
             message,
             chat=chat,
@@ -132,6 +139,16 @@ def build_record_docs(
             project=look.projects.get(project_id or 0),
             tz=tz,
         )
+    if source == "minutes":
+        minutes = uow.minutes.get(record_id)
+        if minutes is None:
+            return []
+        chat = look.chats.get(minutes.chat_id or 0)
+        project_id = chat.project_id if chat else None
+        if project_id is None and minutes.meeting_id:
+            meeting = uow.meetings.get(minutes.meeting_id)
+            project_id = meeting.project_id if meeting else None
+        return minutes_docs(minutes, chat=chat, project=look.projects.get(project_id or 0), tz=tz)
     return None
 
 
@@ -177,6 +194,7 @@ class HistoryIndexer:
             done: list[int] = []
             failed: dict[int, str] = {}
             written = 0
+            made: list[tuple[str, list[HistoryDoc], list[Counter[str]]]] = []
             seen: set[tuple[str, int]] = set()
             for entry, records in expanded:
                 try:
@@ -189,16 +207,22 @@ class HistoryIndexer:
                         )
                         if docs is None:
                             continue
-                        uow.history.replace_record(
-                            f"{source}:{record_id}",
-                            docs,
-                            [document_terms(d.indexed_text) for d in docs],
+                        made.append(
+                            (
+                                f"{source}:{record_id}",
+                                docs,
+                                [document_terms(d.indexed_text) for d in docs],
+                            )
                         )
+                        for doc in docs:
+                            if doc.source == "message" and doc.part == 0 and doc.chat_id:
+                                lookups.batch.setdefault(doc.chat_id, []).append(doc)
                         written += len(docs)
                     done.append(entry.id)
                 except Exception as exc:  # noqa: BLE001 - one bad record must not stop the rest
                     log.exception("indexing %s %s failed", entry.source, entry.record_id)
                     failed[entry.id] = f"{type(exc).__name__}: {exc}"
+            uow.history.replace_records(made)  # one bulk write for the batch
             uow.history.finish_records(done)
             for queue_id, error in failed.items():
                 attempts = next(q.attempts for q in queued if q.id == queue_id)

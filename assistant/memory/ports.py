@@ -220,7 +220,10 @@ class HistoryIndex(Protocol):
         filters: DocFilter = NO_FILTER,
         limit: int = 10,
         with_vectors: bool = False,
-    ) -> list[ScoredDoc]: ...
+        within: Sequence[str] | None = None,
+    ) -> list[ScoredDoc]:
+        """``within``: only these passages (the ones SQL found matching a narrow filter)."""
+        ...
 
     def vectors(self, doc_ids: Sequence[str]) -> dict[str, Vectors]: ...
 
@@ -259,6 +262,13 @@ class HistoryRepository(Protocol):
         already there with the same id stay as they are, others are removed."""
         ...
 
+    def replace_records(
+        self,
+        records: Sequence[tuple[str, Sequence[HistoryDoc], Sequence[Mapping[str, int]]]],
+    ) -> None:
+        """``replace_record`` for many records in one go (bulk writes)."""
+        ...
+
     def keyword_search(
         self, terms: Sequence[str], *, filters: DocFilter, limit: int
     ) -> list[ScoredDoc]: ...
@@ -274,6 +284,10 @@ class HistoryRepository(Protocol):
         ...
 
     def get_docs(self, doc_ids: Sequence[str]) -> dict[str, HistoryDoc]: ...
+
+    def filtered_doc_ids(self, filters: DocFilter, *, limit: int) -> list[str]:
+        """The ids of the passages ``filters`` lets through, at most ``limit`` of them."""
+        ...
 
     def record_docs(self, record_key: str) -> list[HistoryDoc]: ...
 

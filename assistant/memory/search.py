@@ -28,7 +28,13 @@ from datetime import datetime
 from typing import Literal
 
 from assistant.errors import HistoryUnavailable, ModelError
-from assistant.memory.cues import has_revision_cue, is_question
+from assistant.memory.cues import (
+    asked_types,
+    asks_latest,
+    has_revision_cue,
+    holds_type,
+    is_question,
+)
 from assistant.memory.ports import NO_FILTER, DocFilter, HistoryDoc, HistoryIndex, ScoredDoc
 from assistant.memory.tokens import normalize, query_terms
 from assistant.unit_of_work import UnitOfWorkFactory
@@ -72,6 +78,12 @@ class SearchConfig:
     newer_first: bool = True
     same_subject: float = 0.25  # share of term weight two passages hold in common
     reorder_window: int = 6
+    answer_type_bonus: float = 0.3  # the passage holds what the question word asks for
+    answer_type_miss: float = 0.3  # it holds nothing of the kind (a time for 什么时候, ...)
+    miss_relevance: float = 0.8  # relevance of such a passage, for the "没找到" decision
+    lift_ratio: float = 0.75  # a newer passage lifts over an older one only this relevant
+    sql_first_max: int = 20000  # passages: below this, a filtered search ranks SQL's choice
+    relevance_weight: float = 1.0  # reranking: fused rank score (scaled to 1) + this × relevance
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +152,12 @@ class HistorySearch:
             weights = uow.history.term_weights(terms)
             if mode in ("hybrid", "keyword"):
                 keyword = uow.history.keyword_search(terms, filters=filters, limit=pool)
+            within: list[str] | None = None
+            if mode != "keyword" and _narrow(filters):
+                # Filter in SQL first: a narrow filter (a chat, a kind, a time window) is
+                # cheap on SQL's indexes and slow as a vector-store metadata filter.
+                found = uow.history.filtered_doc_ids(filters, limit=cfg.sql_first_max + 1)
+                within = found if len(found) <= cfg.sql_first_max else None
         vector: list[ScoredDoc] = []
         index: HistoryIndex | None = None
         if mode in ("hybrid", "vector"):
@@ -150,7 +168,7 @@ class HistorySearch:
             else:
                 try:
                     index = self._index()
-                    vector = index.search(query, filters=filters, limit=pool)
+                    vector = index.search(query, filters=filters, limit=pool, within=within)
                 except (HistoryUnavailable, ModelError) as exc:
                     if mode == "vector":
                         raise
@@ -160,9 +178,17 @@ class HistorySearch:
         candidates = {h.doc.doc_id for h in (*keyword, *vector)}
         with self._uow_factory() as uow:
             present = uow.history.doc_terms(sorted(candidates), list(weights))
-        hits = self._fuse(keyword, vector, weights, present, effective, self.calibration(index))
+        hits = self._fuse(
+            keyword,
+            vector,
+            weights,
+            present,
+            effective,
+            self.calibration(index),
+            asked_types(query),
+        )
         if cfg.newer_first and len(hits) > 1:
-            hits = self._newer_first(hits, weights)
+            hits = self._newer_first(hits, weights, latest=asks_latest(query))
         result.hits = hits[:limit]
         return result
 
@@ -175,6 +201,7 @@ class HistorySearch:
         present: dict[str, set[str]],
         mode: SearchMode,
         calibration: Calibration,
+        wanted: tuple[str, ...] = (),
     ) -> list[SearchHit]:
         cfg = self.config
         docs: dict[str, HistoryDoc] = {}
@@ -201,24 +228,38 @@ class HistorySearch:
         hits: list[SearchHit] = []
         seen_texts: set[str] = set()
         ordered = sorted(fused.items(), key=lambda kv: (-kv[1], -docs[kv[0]].time.timestamp()))
+        names = frozenset(d.sender for d in docs.values() if d.sender)
         for doc_id, score in ordered:
             doc = docs[doc_id]
             if is_question(doc.text):
                 score *= cfg.question_penalty
-            hits.append(
-                _hit(
-                    doc,
-                    score,
-                    present.get(doc_id, set()),
-                    weights,
-                    total_weight,
-                    similarity.get(doc_id, floor) if mode != "keyword" else None,
-                    mode,
-                    calibration,
-                    keyword_rank.get(doc_id),
-                    vector_rank.get(doc_id),
-                )
+            # Query rewriting by the question word: 谁 wants a person, 什么时候 a time, 在哪 a
+            # place or file, 多少 a number; a passage holding one answers more likely.
+            holds = not wanted or any(holds_type(doc.text, k, names) for k in wanted)
+            score *= (1.0 + cfg.answer_type_bonus) if wanted and holds else 1.0
+            score *= 1.0 if holds else (1.0 - cfg.answer_type_miss)
+            found = _hit(
+                doc,
+                score,
+                present.get(doc_id, set()),
+                weights,
+                total_weight,
+                similarity.get(doc_id, floor) if mode != "keyword" else None,
+                mode,
+                calibration,
+                keyword_rank.get(doc_id),
+                vector_rank.get(doc_id),
             )
+            if not holds:
+                found = replace(found, relevance=found.relevance * cfg.miss_relevance)
+            hits.append(found)
+        # Reranking without a cross-encoder: the fused rank score, scaled so the best is 1,
+        # plus how much of the question a passage holds and how close it is in meaning.
+        top = max((h.score for h in hits), default=0.0)
+        if top > 0 and cfg.relevance_weight:
+            hits = [
+                replace(h, score=h.score / top + cfg.relevance_weight * h.relevance) for h in hits
+            ]
         hits.sort(key=lambda h: (-h.score, -h.doc.time.timestamp()))
         unique: list[SearchHit] = []
         for found in hits:
@@ -229,12 +270,16 @@ class HistorySearch:
             unique.append(found)
         return unique
 
-    def _newer_first(self, hits: list[SearchHit], asked: dict[str, float]) -> list[SearchHit]:
+    def _newer_first(
+        self, hits: list[SearchHit], asked: dict[str, float], *, latest: bool = False
+    ) -> list[SearchHit]:
         """Among the leading hits, put a newer passage that revises the same subject before
-        an older one (the order stays as it was otherwise)."""
+        an older one (the order stays as it was otherwise). A question that asks for what
+        stands now ("最新", "最后", "现在") lifts any newer passage on the same subject, not
+        only one that says it changes something."""
         cfg = self.config
         head, tail = list(hits[: cfg.reorder_window]), hits[cfg.reorder_window :]
-        if not any(has_revision_cue(h.doc.text) for h in head[1:]):
+        if not latest and not any(has_revision_cue(h.doc.text) for h in head[1:]):
             return hits
         with self._uow_factory() as uow:
             found = uow.history.doc_terms([h.doc.doc_id for h in head])
@@ -249,8 +294,13 @@ class HistorySearch:
                     newer = head[j]
                     if newer.doc.time <= older.doc.time or is_question(newer.doc.text):
                         continue
-                    if not has_revision_cue(newer.doc.text):
+                    if not latest and not has_revision_cue(newer.doc.text):
                         continue
+                    if (
+                        newer.coverage < cfg.lift_ratio * older.coverage
+                        and newer.relevance < cfg.lift_ratio * older.relevance
+                    ):
+                        continue  # it says something new, but not about what was asked
                     a, b = terms[older.doc.doc_id], terms[newer.doc.doc_id]
                     if _overlap(a, b, weight) < cfg.same_subject and not _same_question(
                         a, b, asked
@@ -283,6 +333,19 @@ def _overlap(a: set[str], b: set[str], weight: dict[str, float]) -> float:
     common = sum(weight.get(t, 0.0) for t in a & b)
     lighter = min(sum(weight.get(t, 0.0) for t in a), sum(weight.get(t, 0.0) for t in b))
     return common / lighter if lighter > 0 else 0.0
+
+
+def _narrow(filters: DocFilter) -> bool:
+    """A filter the vector store cannot serve from a collection of its own (one project
+    has one)."""
+    return bool(
+        filters.kinds
+        or filters.chat_ids
+        or filters.sender_ids
+        or filters.since
+        or filters.until
+        or len(filters.project_ids) > 1
+    )
 
 
 def _trimmed(filters: DocFilter, latest: datetime | None) -> DocFilter:

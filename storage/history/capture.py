@@ -20,6 +20,7 @@ from storage.orm import (
     HistoryQueueRow,
     MeetingRow,
     MessageRow,
+    MinutesRow,
     ProjectRow,
     TaskEventRow,
     TaskRow,
@@ -47,6 +48,8 @@ def _records(session: Session) -> set[tuple[str, int]]:
             out.add(("task", obj.task_id))
         elif isinstance(obj, MeetingRow):
             out.add(("meeting", obj.id))
+        elif isinstance(obj, MinutesRow):
+            out.add(("minutes", obj.id))
     for obj in session.dirty:
         if isinstance(obj, MessageRow):
             if obj.state == "done" and _changed(obj, _MESSAGE_FIELDS):
@@ -54,6 +57,8 @@ def _records(session: Session) -> set[tuple[str, int]]:
         elif isinstance(obj, TaskRow | MeetingRow):
             if _changed(obj) or isinstance(obj, MeetingRow):
                 out.add(("task" if isinstance(obj, TaskRow) else "meeting", obj.id))
+        elif isinstance(obj, MinutesRow) and _changed(obj):
+            out.add(("minutes", obj.id))
         elif isinstance(obj, ChatRow) and _changed(obj, ("name", "project_id")):
             out.add(("chat", obj.id))
         elif isinstance(obj, ProjectRow) and _changed(obj, ("name",)):
@@ -65,6 +70,8 @@ def _records(session: Session) -> set[tuple[str, int]]:
             out.add(("task", obj.id))
         elif isinstance(obj, MeetingRow):
             out.add(("meeting", obj.id))
+        elif isinstance(obj, MinutesRow):
+            out.add(("minutes", obj.id))
     return {(source, record_id) for source, record_id in out if record_id is not None}
 
 

@@ -263,8 +263,15 @@ class ChromaHistoryIndex:
     def _vectors_for(self, docs: Sequence[HistoryDoc], vectors: Vectors | None) -> Vectors:
         if vectors is not None:
             return np.asarray(vectors, dtype=np.float32)
+        texts = [d.indexed_text for d in docs]
+        unique = list(dict.fromkeys(texts))  # the same words ("好的，收到") embed once
         try:
-            return self.embedder.embed_documents([d.indexed_text for d in docs])
+            if len(unique) == len(texts):
+                return self.embedder.embed_documents(texts)
+            rows = self.embedder.embed_documents(unique)
+            where = {text: i for i, text in enumerate(unique)}
+            picked: Vectors = rows[[where[t] for t in texts]]
+            return picked
         except ModelError:
             raise
         except Exception as exc:  # noqa: BLE001 - a model crash must not look like a bug here
@@ -324,8 +331,9 @@ class ChromaHistoryIndex:
         filters: DocFilter = NO_FILTER,
         limit: int = 10,
         with_vectors: bool = False,
+        within: Sequence[str] | None = None,
     ) -> list[ScoredDoc]:
-        if limit <= 0:
+        if limit <= 0 or (within is not None and not within):
             return []
         vector = self.embedder.embed_query(query) if isinstance(query, str) else query
         vector = np.asarray(vector, dtype=np.float32).reshape(-1)
@@ -340,6 +348,26 @@ class ChromaHistoryIndex:
             since=filters.since,
             until=filters.until,
         )
+
+        def narrow() -> list[ScoredDoc]:
+            # SQL already chose the passages: rank only those (no metadata filter in Chroma).
+            assert within is not None
+            include = ["metadatas", "documents", "distances"]
+            if with_vectors:
+                include.append("embeddings")
+            found = self._hits(
+                self._collection().query(
+                    query_embeddings=[vector],
+                    ids=list(within),
+                    n_results=min(limit, len(within)),
+                    include=include,
+                )
+            )
+            return [h for h in found if filters.matches(h.doc)][:limit]
+
+        if within is not None:
+            narrowed: list[ScoredDoc] = self._run("search", narrow)
+            return narrowed
 
         def run() -> list[ScoredDoc]:
             hits: list[ScoredDoc] = []

@@ -10,11 +10,14 @@ kept in ``history_state`` and moved in the same transaction as the passages.
 from __future__ import annotations
 
 import math
+import secrets
+import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Select, case, delete, func, insert, literal, select, update
+from sqlalchemy import Select, Table, bindparam, case, delete, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from assistant.memory.ports import (
@@ -32,6 +35,7 @@ from storage.orm import (
     HistoryTermRow,
     MeetingRow,
     MessageRow,
+    MinutesRow,
     TaskRow,
 )
 
@@ -40,6 +44,7 @@ __all__ = ["BM25_B", "BM25_K1", "SqlHistoryRepository"]
 BM25_K1 = 1.2
 BM25_B = 0.75
 _MAX_QUERY_TERMS = 12
+_MAX_POSTINGS = 8000  # posting rows one keyword search reads, beyond its two rarest terms
 _VECTOR_LEASE = timedelta(minutes=2)
 _DOCS, _LENGTH, _EMBEDDER, _VECTOR_ERROR = (
     "keyword_docs",
@@ -94,6 +99,18 @@ def _fill(row: HistoryDocRow, doc: HistoryDoc, length: int, now: datetime) -> No
     row.lease_until = None
 
 
+def _values(row: HistoryDocRow) -> dict[str, Any]:
+    """A filled row as the column values of a bulk insert."""
+    return {
+        c.key: getattr(row, c.key) for c in HistoryDocRow.__mapper__.column_attrs if c.key != "id"
+    }
+
+
+def _postings(pk: int, counts: Mapping[str, int]) -> list[dict[str, Any]]:
+    length = sum(counts.values())
+    return [{"term": t, "doc_pk": pk, "tf": tf, "length": length} for t, tf in counts.items()]
+
+
 def apply_filters(stmt: Select[Any], filters: DocFilter) -> Select[Any]:
     """``filters`` as WHERE clauses on ``history_docs``."""
     if filters.kinds:
@@ -109,6 +126,23 @@ def apply_filters(stmt: Select[Any], filters: DocFilter) -> Select[Any]:
     if filters.until is not None:
         stmt = stmt.where(HistoryDocRow.time <= filters.until)
     return stmt
+
+
+_FREQUENCIES: weakref.WeakKeyDictionary[Any, tuple[tuple[int, int], dict[str, int]]] = (
+    weakref.WeakKeyDictionary()
+)
+_FREQUENCIES_LOCK = threading.Lock()
+
+
+def _shared_frequencies(database: Any, totals: tuple[int, int]) -> dict[str, int]:
+    """The document frequencies known for one engine (one database and schema) while its
+    keyword totals stay as they are."""
+    with _FREQUENCIES_LOCK:
+        known = _FREQUENCIES.get(database)
+        if known is None or known[0] != totals or len(known[1]) > 50_000:
+            known = (totals, {})
+            _FREQUENCIES[database] = known
+        return known[1]
 
 
 class SqlHistoryRepository:
@@ -171,6 +205,7 @@ class SqlHistoryRepository:
             ("message", select(MessageRow.id).where(MessageRow.state == "done")),
             ("task", select(TaskRow.id)),
             ("meeting", select(MeetingRow.id)),
+            ("minutes", select(MinutesRow.id)),
         ]
         for source, ids in sources:
             sub = ids.subquery()
@@ -237,53 +272,79 @@ class SqlHistoryRepository:
     def replace_record(
         self, record_key: str, docs: Sequence[HistoryDoc], terms: Sequence[Mapping[str, int]]
     ) -> None:
+        self.replace_records([(record_key, docs, terms)])
+
+    def replace_records(
+        self,
+        records: Sequence[tuple[str, Sequence[HistoryDoc], Sequence[Mapping[str, int]]]],
+    ) -> None:
+        """``replace_record`` for many records at once: one read of what is there, and new
+        passages and their postings written in one statement each."""
+        if not records:
+            return
         now = datetime.now(UTC)
-        existing = {
-            row.doc_id: row
+        keys = list(dict.fromkeys(key for key, _, _ in records))
+        existing: dict[str, dict[str, HistoryDocRow]] = {}
+        for start in range(0, len(keys), 500):
             for row in self.session.scalars(
-                select(HistoryDocRow).where(HistoryDocRow.record_key == record_key)
-            )
-        }
-        wanted = {doc.doc_id for doc in docs}
-        gone_docs = gone_length = 0
-        for doc_id, row in existing.items():
-            if doc_id in wanted or row.vector_state == "delete":
-                continue
-            self.session.execute(delete(HistoryTermRow).where(HistoryTermRow.doc_pk == row.id))
-            row.vector_state = "delete"
-            row.revision += 1
-            row.changed_at = now
-            row.lease_until = None
-            gone_docs += 1
-            gone_length += row.length
-        added_docs = added_length = 0
-        for doc, counts in zip(docs, terms, strict=True):
-            found = existing.get(doc.doc_id)
-            if found is not None and found.vector_state != "delete":
-                continue  # the same version is already there
-            length = sum(counts.values())
-            if found is None:
-                row = HistoryDocRow(revision=0)
-                _fill(row, doc, length, now)
-                self.session.add(row)
-                self.session.flush()
-            else:
-                row = found
-                _fill(row, doc, length, now)
-            if counts:
-                self.session.execute(
-                    insert(HistoryTermRow),
-                    [
-                        {"term": term, "doc_pk": row.id, "tf": tf, "length": length}
-                        for term, tf in counts.items()
-                    ],
-                )
-            added_docs += 1
-            added_length += length
+                select(HistoryDocRow).where(HistoryDocRow.record_key.in_(keys[start : start + 500]))
+            ):
+                existing.setdefault(row.record_key, {})[row.doc_id] = row
+        gone_docs = gone_length = added_docs = added_length = 0
+        fresh: list[dict[str, Any]] = []
+        fresh_terms: list[Mapping[str, int]] = []
+        revived: list[tuple[HistoryDocRow, Mapping[str, int]]] = []
+        for record_key, docs, terms in records:
+            there = existing.get(record_key, {})
+            wanted = {doc.doc_id for doc in docs}
+            for doc_id, row in there.items():
+                if doc_id in wanted or row.vector_state == "delete":
+                    continue
+                self.session.execute(delete(HistoryTermRow).where(HistoryTermRow.doc_pk == row.id))
+                row.vector_state = "delete"
+                row.revision += 1
+                row.changed_at = now
+                row.lease_until = None
+                gone_docs += 1
+                gone_length += row.length
+            for doc, counts in zip(docs, terms, strict=True):
+                found = there.get(doc.doc_id)
+                if found is not None and found.vector_state != "delete":
+                    continue  # the same version is already there
+                length = sum(counts.values())
+                if found is None:
+                    row = HistoryDocRow(revision=0)
+                    _fill(row, doc, length, now)
+                    fresh.append(_values(row))
+                    fresh_terms.append(counts)
+                else:
+                    _fill(found, doc, length, now)
+                    revived.append((found, counts))
+                added_docs += 1
+                added_length += length
+        self.session.flush()
+        postings: list[dict[str, Any]] = []
+        for row, counts in revived:
+            postings.extend(_postings(row.id, counts))
+        if fresh:
+            made = self.session.execute(
+                insert(HistoryDocRow).returning(HistoryDocRow.id, sort_by_parameter_order=True),
+                fresh,
+            ).all()
+            for (pk,), counts in zip(made, fresh_terms, strict=True):
+                postings.extend(_postings(int(pk), counts))
+        if postings:
+            self.session.execute(insert(HistoryTermRow), postings)
         self._move_totals(added_docs - gone_docs, added_length - gone_length)
         self.session.flush()
 
     def _frequencies(self, terms: Sequence[str]) -> dict[str, int]:
+        # Document frequencies hold as long as the keyword index's totals do: kept per
+        # database and totals across units of work (a search reads them once, not per query).
+        shared = _shared_frequencies(self.session.get_bind(), self._totals())
+        for term in terms:
+            if term not in self._known_frequencies and term in shared:
+                self._known_frequencies[term] = shared[term]
         missing = [t for t in terms if t not in self._known_frequencies]
         if missing:
             found = dict(
@@ -294,7 +355,7 @@ class SqlHistoryRepository:
                 ).all()
             )
             for term in missing:
-                self._known_frequencies[term] = int(found.get(term, 0))
+                self._known_frequencies[term] = shared[term] = int(found.get(term, 0))
         return {t: self._known_frequencies[t] for t in terms if self._known_frequencies[t]}
 
     def doc_terms(
@@ -347,7 +408,15 @@ class SqlHistoryRepository:
         }
         if not idf:
             return []
-        chosen = sorted(idf, key=lambda t: -idf[t])[:_MAX_QUERY_TERMS]
+        chosen: list[str] = []
+        postings = 0
+        for term in sorted(idf, key=lambda t: -idf[t])[:_MAX_QUERY_TERMS]:
+            # The rarest terms first; a very common one adds little to BM25 and costs a long
+            # posting list, so past a budget of rows read only the rarer ones are ranked.
+            if len(chosen) >= 2 and postings + frequencies[term] > _MAX_POSTINGS:
+                continue
+            chosen.append(term)
+            postings += frequencies[term]
         avgdl = max(total_length / total, 1.0)
         weight = case(
             *((HistoryTermRow.term == term, literal(idf[term])) for term in chosen), else_=0.0
@@ -374,6 +443,12 @@ class SqlHistoryRepository:
         }
         return [ScoredDoc(doc=_doc(rows[pk]), score=s) for pk, s in ranked if pk in rows]
 
+    def filtered_doc_ids(self, filters: DocFilter, *, limit: int) -> list[str]:
+        stmt = apply_filters(
+            select(HistoryDocRow.doc_id).where(HistoryDocRow.vector_state != "delete"), filters
+        )
+        return [str(d) for d in self.session.scalars(stmt.limit(limit))]
+
     def get_docs(self, doc_ids: Sequence[str]) -> dict[str, HistoryDoc]:
         if not doc_ids:
             return {}
@@ -393,8 +468,12 @@ class SqlHistoryRepository:
         return [_doc(row) for row in rows]
 
     def latest_time(self) -> datetime | None:
+        # Newest first along the time index, not an aggregate over every passage.
         value: datetime | None = self.session.scalar(
-            select(func.max(HistoryDocRow.time)).where(HistoryDocRow.vector_state != "delete")
+            select(HistoryDocRow.time)
+            .where(HistoryDocRow.vector_state != "delete")
+            .order_by(HistoryDocRow.time.desc())
+            .limit(1)
         )
         return value
 
@@ -446,22 +525,33 @@ class SqlHistoryRepository:
     def pending_vectors(self, *, limit: int, now: datetime | None = None) -> list[PendingVector]:
         now = now or datetime.now(UTC)
         free = HistoryDocRow.lease_until.is_(None) | (HistoryDocRow.lease_until < now)
+        ids = list(
+            self.session.scalars(
+                select(HistoryDocRow.id)
+                .where(HistoryDocRow.vector_state.in_(["pending", "delete"]), free)
+                .order_by(HistoryDocRow.id)
+                .limit(limit)
+            )
+        )
+        if not ids:
+            return []
+        # One statement claims the batch; another indexer claiming at the same moment gets
+        # only what was still free, and what is ours carries our lease (read back below).
+        lease = now + _VECTOR_LEASE + timedelta(microseconds=secrets.randbelow(1_000_000))
+        self.session.execute(
+            update(HistoryDocRow)
+            .where(HistoryDocRow.id.in_(ids), free)
+            .values(lease_until=lease)
+            .execution_options(synchronize_session=False)
+        )
         rows = self.session.scalars(
             select(HistoryDocRow)
-            .where(HistoryDocRow.vector_state.in_(["pending", "delete"]), free)
+            .where(HistoryDocRow.id.in_(ids), HistoryDocRow.lease_until == lease)
             .order_by(HistoryDocRow.id)
-            .limit(limit)
+            .execution_options(populate_existing=True)
         ).all()
         out: list[PendingVector] = []
         for row in rows:
-            result = self.session.execute(
-                update(HistoryDocRow)
-                .where(HistoryDocRow.id == row.id, HistoryDocRow.revision == row.revision, free)
-                .values(lease_until=now + _VECTOR_LEASE)
-                .execution_options(synchronize_session=False)
-            )
-            if getattr(result, "rowcount", 0) != 1:
-                continue
             deleting = row.vector_state == "delete"
             out.append(
                 PendingVector(
@@ -474,21 +564,27 @@ class SqlHistoryRepository:
         return out
 
     def vectors_done(self, items: Sequence[PendingVector]) -> None:
-        for item in items:
-            same = (HistoryDocRow.doc_id == item.doc_id) & (HistoryDocRow.revision == item.revision)
-            if item.op == "delete":
-                self.session.execute(
-                    delete(HistoryDocRow)
-                    .where(same, HistoryDocRow.vector_state == "delete")
-                    .execution_options(synchronize_session=False)
-                )
-            else:
-                self.session.execute(
-                    update(HistoryDocRow)
-                    .where(same, HistoryDocRow.vector_state == "pending")
-                    .values(vector_state="done", lease_until=None)
-                    .execution_options(synchronize_session=False)
-                )
+        table = cast("Table", HistoryDocRow.__table__)
+        same = (table.c.doc_id == bindparam("b_doc_id")) & (
+            table.c.revision == bindparam("b_revision")
+        )
+        deletes = [
+            {"b_doc_id": i.doc_id, "b_revision": i.revision} for i in items if i.op == "delete"
+        ]
+        upserts = [
+            {"b_doc_id": i.doc_id, "b_revision": i.revision} for i in items if i.op == "upsert"
+        ]
+        if deletes:
+            self.session.execute(
+                delete(table).where(same, table.c.vector_state == "delete"), deletes
+            )
+        if upserts:
+            self.session.execute(
+                update(table)
+                .where(same, table.c.vector_state == "pending")
+                .values(vector_state="done", lease_until=None),
+                upserts,
+            )
 
     def release_vectors(self, items: Sequence[PendingVector]) -> None:
         """Give claimed passages back (the vector store failed): due again at once."""

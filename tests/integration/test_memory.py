@@ -260,3 +260,50 @@ def test_project_collections_and_filters(tmp_path: Path, e5_embedder: Any) -> No
     assert index.search("官网", filters=DocFilter(project_ids=(9,))) == []
     index.reset()
     assert index.count() == 0
+
+
+def test_meeting_minutes_are_indexed_and_found(
+    tmp_path: Path, clock: FixedClock, e5_embedder: Any
+) -> None:
+    from assistant.domain import Minutes
+
+    settings = Settings(
+        _env_file=None,
+        data_dir=tmp_path / "data",
+        engine="rules",
+        console_url="",
+    )
+    q = _qunmi(settings, clock, e5_embedder)
+    try:
+        assert q.memory is not None
+        with q.uow_factory() as uow:
+            minutes = uow.minutes.add(
+                Minutes(
+                    created_at=NOW,
+                    updated_at=NOW,
+                    title="支付评审会",
+                    started_at=NOW,
+                    summary="评审了退款流程和对账方案",
+                    decisions=[{"text": "对账结果每天早上9点前发到运营群"}],
+                    action_items=[{"owner": "吴昊", "title": "补退款接口的单元测试"}],
+                )
+            )
+            uow.commit()
+        q.memory.indexer.drain()
+        found = q.memory.search("对账结果发到哪", filters=q.memory.filters(kind="minutes")).hits
+        assert found and found[0].doc.source == "minutes"
+        assert found[0].doc.record_id == minutes.id and "支付评审会" in found[0].doc.text
+        assert "吴昊：补退款接口的单元测试" in found[0].doc.text
+
+        with q.uow_factory() as uow:  # edited minutes replace the passage, not add one
+            again = uow.minutes.get(minutes.id or 0)
+            assert again is not None
+            again.decisions = [{"text": "对账结果改为每天中午12点前发到财务群"}]
+            uow.minutes.update(again)
+            uow.commit()
+        q.memory.indexer.drain()
+        hits = q.memory.search("对账结果发到哪", filters=q.memory.filters(kind="minutes")).hits
+        assert len(hits) == 1 and "财务群" in hits[0].doc.text
+        assert q.memory.index().count() == 1
+    finally:
+        q.close()

@@ -6,6 +6,8 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 
+import numpy as np
+
 from assistant.adapters.embeddings.api import OpenAIEmbedder
 from assistant.adapters.embeddings.local import E5SmallEmbedder, USEM3Embedder
 from assistant.memory.ports import Embedder, Vectors
@@ -20,6 +22,8 @@ __all__ = [
     "local_embedder",
 ]
 
+_SHORT = 24  # characters: a chat line this short is likely said again word for word
+
 
 class CachingEmbedder:
     """Remembers the vectors of recent queries: a question asked again, or a search box typed
@@ -31,6 +35,7 @@ class CachingEmbedder:
         self.calibration = getattr(inner, "calibration", None)
         self._size = size
         self._cache: OrderedDict[str, Vectors] = OrderedDict()
+        self._passages: OrderedDict[str, Vectors] = OrderedDict()
         self._lock = threading.Lock()
 
     @property
@@ -38,7 +43,23 @@ class CachingEmbedder:
         return self.inner.dimensions
 
     def embed_documents(self, texts: Sequence[str]) -> Vectors:
-        return self.inner.embed_documents(texts)
+        """Short chat lines repeat ("好的，马上弄", "OK 我来跟"): their vectors are kept too."""
+        if not texts:
+            return self.inner.embed_documents(texts)
+        with self._lock:
+            known = {t: self._passages[t] for t in texts if t in self._passages}
+        missing = list(dict.fromkeys(t for t in texts if t not in known))
+        if missing:
+            fresh = self.inner.embed_documents(missing)
+            with self._lock:
+                for text, row in zip(missing, fresh, strict=True):
+                    known[text] = row
+                    if len(text) <= _SHORT:
+                        self._passages[text] = row
+                while len(self._passages) > self._size * 8:
+                    self._passages.popitem(last=False)
+        rows: Vectors = np.vstack([known[t] for t in texts]).astype(np.float32, copy=False)
+        return rows
 
     def embed_query(self, text: str) -> Vectors:
         with self._lock:
