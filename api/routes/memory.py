@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import QunmiDep
+from api.auth import Principal
+from api.deps import PrincipalDep, QunmiDep, acting_as
 from assistant.bootstrap import Qunmi
-from assistant.errors import HistoryUnavailable, InvalidInput
+from assistant.errors import HistoryUnavailable, InvalidInput, PermissionDenied
+from assistant.memory.privacy import mentions_budget
+from tools.permissions import sees_budget
 
 if TYPE_CHECKING:
+    from assistant.memory.ports import HistoryDoc
     from assistant.memory.service import Memory
 
 router = APIRouter(tags=["memory"])
@@ -27,7 +32,9 @@ class AskIn(BaseModel):
     chat: str | None = Field(default=None, max_length=200)
     project: str | None = Field(default=None, max_length=200)
     kind: str | None = Field(default=None, max_length=20)
-    asker: str | None = Field(default=None, max_length=200)
+    asker: str | None = Field(
+        default=None, max_length=200, description="提问人：只能是登录的本人（本机模式下可指定）"
+    )
     now: datetime | None = None
 
 
@@ -35,6 +42,38 @@ def _memory(q: Qunmi) -> Memory:
     if q.memory is None:
         raise HistoryUnavailable("这个实例没有配置团队记忆")
     return q.memory
+
+
+def _reader(q: Qunmi, who: Principal, claimed: str | None) -> str | int | None:
+    """Who reads: the authenticated member (a claimed name must be them); ``None`` when the
+    credential is nobody's, who then sees no budget figures."""
+    try:
+        return acting_as(q, who, claimed)
+    except PermissionDenied:
+        if claimed is not None:
+            raise
+        return None
+
+
+def _budget_hider(q: Qunmi, reader: str | int | None) -> Callable[[HistoryDoc], bool]:
+    """Hides passages with budget figures from a reader who may not see their project's
+    budget (its PM and admins may), as the chat's ``ask`` does."""
+    seen: dict[int | None, bool] = {}
+
+    def hide(doc: HistoryDoc) -> bool:
+        if not mentions_budget(doc.indexed_text):
+            return False
+        if doc.project_id not in seen:
+            with q.uow_factory() as uow:
+                viewer = q.executor.find_actor(uow, reader) if reader is not None else None
+                project = uow.projects.get(doc.project_id) if doc.project_id else None
+                role = None
+                if viewer is not None and viewer.id is not None and project is not None:
+                    role = uow.projects.role_of(project.id or 0, viewer.id)
+            seen[doc.project_id] = sees_budget(viewer, project, role, q.executor.policy)
+        return not seen[doc.project_id]
+
+    return hide
 
 
 def _now(q: Qunmi, now: datetime | None) -> datetime:
@@ -48,6 +87,7 @@ def _now(q: Qunmi, now: datetime | None) -> datetime:
 @router.get("/search")
 def search(
     q: QunmiDep,
+    who: PrincipalDep,
     query: Annotated[str, Query(alias="q", min_length=1, max_length=500, description="搜索内容")],
     chat: str | None = None,
     project: str | None = None,
@@ -55,41 +95,55 @@ def search(
     mode: Literal["hybrid", "keyword", "vector"] = "hybrid",
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
     now: datetime | None = None,
+    actor: Annotated[
+        str | None,
+        Query(max_length=200, description="谁在搜：只能是登录的本人（本机模式下可指定）"),
+    ] = None,
 ) -> dict[str, Any]:
     """Search everything the team said, tasks and meetings; best first. Results as of
-    ``now`` (default: now)."""
+    ``now`` (default: now). Passages with budget figures only for the project's PM and admins."""
     memory = _memory(q)
+    hide = _budget_hider(q, _reader(q, who, actor))
     filters = memory.filters(chat=chat, project=project, kind=kind, until=_now(q, now))
     result = memory.search(query, filters=filters, limit=limit, mode=mode)
+    result.hits = [hit for hit in result.hits if not hide(hit.doc)]
     from assistant.memory.views import search_record
 
     return search_record(result, q.settings.tz, memory.answerer)
 
 
-def _ask(q: Qunmi, body: AskIn) -> dict[str, Any]:
+def _ask(q: Qunmi, who: Principal, body: AskIn) -> dict[str, Any]:
     memory = _memory(q)
     now = _now(q, body.now)
+    reader = _reader(q, who, body.asker)
+    asker = None
+    if reader is not None:
+        with q.uow_factory() as uow:
+            asker = q.executor.find_actor(uow, reader).display_name
     filters = memory.filters(chat=body.chat, project=body.project, kind=body.kind)
-    answer = memory.ask(body.question, filters=filters, now=now, asker=body.asker)
+    answer = memory.ask(
+        body.question, filters=filters, now=now, asker=asker, hide=_budget_hider(q, reader)
+    )
     return answer.to_dict()
 
 
 @router.post("/ask")
-def ask(q: QunmiDep, body: AskIn) -> dict[str, Any]:
+def ask(q: QunmiDep, who: PrincipalDep, body: AskIn) -> dict[str, Any]:
     """Answer a question about the past from the history, with sources, or say 没找到."""
-    return _ask(q, body)
+    return _ask(q, who, body)
 
 
 @router.get("/ask")
 def ask_get(
     q: QunmiDep,
+    who: PrincipalDep,
     question: Annotated[str, Query(alias="q", min_length=1, max_length=500)],
     chat: str | None = None,
     project: str | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """The same as ``POST /ask``, for a link or the console's search box."""
-    return _ask(q, AskIn(question=question, chat=chat, project=project, now=now))
+    return _ask(q, who, AskIn(question=question, chat=chat, project=project, now=now))
 
 
 @router.get("/index/status")

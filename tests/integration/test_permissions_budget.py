@@ -59,6 +59,26 @@ def test_budget_passages_are_not_answered_to_members(
         assert (
             "下周一再开会" in member or "没找到" in member
         )  # the passage without figures may show
+
+        # The same over REST: /search and /ask read as the authenticated person.
+        from fastapi.testclient import TestClient
+
+        from api.app import create_app
+
+        with TestClient(create_app(q, start_worker=False)) as client:
+
+            def rest(path: str, params: dict[str, str]) -> str:
+                r = client.get(path, params=params)
+                assert r.status_code == 200, r.text
+                return r.text
+
+            assert "48万" in rest("/search", {"q": "官网改版预算", "actor": "张伟"})
+            found = rest("/search", {"q": "官网改版预算", "actor": "王磊"})
+            assert "48万" not in found and "12万" not in found
+            r = client.post("/ask", json={"question": "官网改版预算是多少", "asker": "王磊"})
+            assert r.status_code == 200 and "48万" not in r.text and "12万" not in r.text
+            r = client.post("/ask", json={"question": "官网改版预算是多少", "asker": "张伟"})
+            assert r.status_code == 200 and "48万" in r.text
     finally:
         q.close()
 
