@@ -15,7 +15,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from assistant.domain import AuditEntry, Member, Project, Role, ToolCall
@@ -23,7 +23,7 @@ from assistant.errors import Conflict, InvalidInput, NotFound, PermissionDenied,
 from assistant.ports import Clock
 from assistant.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from tools.handlers import CORE_HANDLERS
-from tools.pending import PendingActions, needs_confirmation
+from tools.pending import BULK_THRESHOLD, PendingActions, is_bulk_change, needs_confirmation
 from tools.permissions import PermissionPolicy, RolePolicy, Target
 from tools.replay import ActionRun, same_action
 from tools.resolve import resolve_member_name
@@ -54,6 +54,9 @@ class CallContext:
     run: ActionRun | None = None
     # A confirmed pending action (``tools.pending``): risky calls from the chat run at once.
     confirmed: bool = False
+    # The message asks for a bulk change (``tools.pending.BULK_THRESHOLD``): its moves and
+    # handovers wait for “确认” too.
+    hold_bulk: bool = False
 
 
 @dataclass(slots=True)
@@ -166,6 +169,19 @@ class Executor:
 
     # -- entry points ---------------------------------------------------------------------
     def execute_all(self, calls: Iterable[ToolCall], ctx: CallContext) -> list[ToolResult]:
+        """Apply the calls of one message in order; a bulk change from the chat (several moves
+        or handovers at once) is held for confirmation as one pending action."""
+        calls = list(calls)
+        if (
+            self.pending is not None
+            and ctx.message_id is not None
+            and not ctx.confirmed
+            and sum(
+                is_bulk_change(c.tool, c.args if isinstance(c.args, dict) else {}) for c in calls
+            )
+            >= BULK_THRESHOLD
+        ):
+            ctx = replace(ctx, hold_bulk=True)
         return [self.execute(call, ctx) for call in calls]
 
     def validate(self, call: ToolCall) -> ToolArgs:
@@ -182,7 +198,10 @@ class Executor:
             self.pending is not None
             and ctx.message_id is not None
             and not ctx.confirmed
-            and needs_confirmation(call.tool, args)
+            and (
+                needs_confirmation(call.tool, args)
+                or (ctx.hold_bulk and is_bulk_change(call.tool, args))
+            )
         ):
             try:
                 return self._hold(call, parsed, args, ctx)

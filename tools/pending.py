@@ -26,7 +26,14 @@ from tools.permissions import PermissionPolicy, Target
 if TYPE_CHECKING:
     from tools.executor import CallContext, Executor, ToolResult
 
-__all__ = ["KIND", "PendingAction", "PendingActions", "needs_confirmation"]
+__all__ = [
+    "BULK_THRESHOLD",
+    "KIND",
+    "PendingAction",
+    "PendingActions",
+    "is_bulk_change",
+    "needs_confirmation",
+]
 
 KIND = "pending_action"
 DEFAULT_TTL = timedelta(minutes=30)
@@ -44,6 +51,21 @@ def needs_confirmation(tool: str, args: Mapping[str, Any]) -> bool:
     if tool == "cancel_meeting":
         return True
     return tool == "update_task" and args.get("status") == "cancelled"
+
+
+# A message that moves or hands over this many records at once is a bulk change: its changes
+# wait for “确认” together (a slip of the model or of one sentence must not rewrite a plan).
+BULK_THRESHOLD = 3
+
+
+def is_bulk_change(tool: str, args: Mapping[str, Any]) -> bool:
+    """Changes that move or hand over work (counted for a bulk request). Progress reports on
+    one's tasks (status alone) are not: a member listing what they finished is routine."""
+    if tool == "update_task":
+        return any(
+            args.get(k) is not None for k in ("assignee", "due", "shift_minutes", "priority")
+        )
+    return tool in ("reschedule_meeting", "update_meeting", "update_project")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +110,24 @@ def describe(tool: str, args: Mapping[str, Any]) -> str:
         return f"取消会议「{args.get('meeting')}」"
     if tool == "update_task" and args.get("status") == "cancelled":
         return f"取消任务「{args.get('task')}」"
+    if tool == "update_task":
+        parts = []
+        if args.get("assignee"):
+            parts.append(f"改派给 {args['assignee']}")
+        if args.get("due"):
+            parts.append(f"截止改为 {args['due']}")
+        if args.get("shift_minutes"):
+            parts.append(f"截止挪动 {args['shift_minutes']} 分钟")
+        if args.get("priority"):
+            parts.append(f"优先级改为 {args['priority']}")
+        return f"修改任务「{args.get('task')}」：{'，'.join(parts) or '更新'}"
+    if tool == "reschedule_meeting":
+        when = args.get("start") or f"挪动 {args.get('shift_minutes')} 分钟"
+        return f"会议「{args.get('meeting')}」改到 {when}"
+    if tool == "update_meeting":
+        return f"修改会议「{args.get('meeting')}」"
+    if tool == "update_project":
+        return f"修改项目「{args.get('project') or '本群项目'}」"
     return f"{tool} {args}"
 
 

@@ -19,6 +19,7 @@ from tests.integration.agent_harness import (
     execute,
     llm_settings,
     make_app,
+    open_tasks,
     say,
 )
 from tests.openai_server import ScriptedOpenAIServer, call, scripted_server, text_reply, tool_reply
@@ -112,3 +113,46 @@ def test_decline_by_the_requester_not_by_a_bystander(
     assert "已放弃" in _cards(declined)
     with app.uow_factory() as uow:
         assert [t.status.value for t in uow.tasks.list(filters={}, limit=5).items] == ["todo"]
+
+
+def test_a_bulk_change_from_one_message_waits_for_confirmation(app: Qunmi) -> None:
+    """Three handovers asked for in one message wait together; progress reports do not."""
+    from assistant.domain import ToolCall
+    from assistant.services.inbox import Inbound
+    from tools.executor import CallContext
+
+    titles = ["登录页设计稿", "接口联调方案", "测试用例评审"]
+    for title in titles:
+        execute(app, "张三", "create_task", title=title, assignee="王磊")
+    message, _ = app.inbox.receive(
+        Inbound(channel="console", chat="官网改版群", sender="张三", text="这三件都转给李四")
+    )
+    assert message.id is not None
+    ctx = CallContext(actor="张三", chat_id=message.chat_id, message_id=message.id)
+    calls = [ToolCall("update_task", {"task": t, "assignee": "李四"}) for t in titles]
+    held = app.executor.execute_all(calls, ctx)
+    assert [r.kind for r in held] == ["pending"] * 3
+    assert len({(r.summary or {})["pending_id"] for r in held}) == 1  # one confirmation for all
+    assert {t.assignee_id for t in open_tasks(app)} == {_member_id(app, "王磊")}
+
+    pending = app.executor.pending
+    assert pending is not None
+    results, _ = pending.resolve((held[0].summary or {})["pending_id"], actor="张三", confirm=True)
+    assert [r.ok for r in results] == [True, True, True]
+    assert {t.assignee_id for t in open_tasks(app)} == {_member_id(app, "李四")}
+
+    # Status reports on several tasks are routine: applied at once.
+    other, _ = app.inbox.receive(
+        Inbound(channel="console", chat="官网改版群", sender="李四", text="三件都开始做了")
+    )
+    ctx = CallContext(actor="李四", chat_id=other.chat_id, message_id=other.id)
+    done = app.executor.execute_all(
+        [ToolCall("update_task", {"task": t, "status": "in_progress"}) for t in titles], ctx
+    )
+    assert [r.kind for r in done] != ["pending"] * 3 and all(r.ok for r in done)
+
+
+def _member_id(q: Qunmi, name: str) -> int | None:
+    with q.uow_factory() as uow:
+        member = uow.members.by_display_name(name)
+    return member.id if member is not None else None
