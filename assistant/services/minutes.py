@@ -111,6 +111,27 @@ def minutes_record(minutes: Minutes, tz: tzinfo) -> dict[str, Any]:
     }
 
 
+def without_budget_figures(record: dict[str, Any]) -> dict[str, Any]:
+    """Minutes as a reader who may not see the project's budget gets them: items and summary
+    sentences that give budget, spending or cost figures are left out (the rest stays)."""
+
+    def says_budget(item: Any) -> bool:
+        if isinstance(item, dict):
+            return any(isinstance(v, str) and mentions_budget(v) for v in item.values())
+        return isinstance(item, str) and mentions_budget(item)
+
+    out = dict(record)
+    for key in ("decisions", "action_items", "open_questions", "topics"):
+        items = out.get(key)
+        if isinstance(items, list):
+            out[key] = [i for i in items if not says_budget(i)]
+    summary = out.get("summary")
+    if isinstance(summary, str) and mentions_budget(summary):
+        sentences = [x for x in re.split(r"(?<=[。！？!?；;])", summary) if x]
+        out["summary"] = "".join(x for x in sentences if not mentions_budget(x))
+    return out
+
+
 @dataclass(slots=True)
 class ReplyOutcome:
     """What a chat reply to a minutes card did: the executor's results and a card."""
@@ -320,7 +341,11 @@ class MinutesService:
                 raise InvalidInput("总结会议时不要同时给时间段")
             meeting = _meeting_any_time(scope, args.meeting)
             minutes = self.for_meeting(scope.uow, meeting, actor_id=scope.actor.id)
-            return Applied(kind="minutes", record=minutes_record(minutes, scope.tz))
+            record = minutes_record(minutes, scope.tz)
+            project = scope.uow.projects.get(meeting.project_id) if meeting.project_id else None
+            if not scope.sees_budget(project or scope.project(None)):
+                record = without_budget_figures(record)
+            return Applied(kind="minutes", record=record)
         if scope.chat_id is None:
             raise InvalidInput("请在群里使用，或者说明要总结哪个会议")
         until = args.until or scope.now + timedelta(seconds=1)

@@ -98,3 +98,28 @@ def test_development_meetings_meet_their_floors() -> None:
     report = score_minutes(load_meetings(cases), run)
     assert report.totals["action_items"].f1 >= 0.8
     assert report.owner_accuracy >= 0.9
+
+
+def test_minutes_for_a_reader_without_budget_rights_leave_budget_figures_out() -> None:
+    from assistant.services.minutes import without_budget_figures
+
+    record = {
+        "summary": "会上定了首页改版方案。项目预算定为48万。王磊周五前出登录页。",
+        "decisions": [
+            {"text": "首页用蓝色方案", "source": "那就蓝色"},
+            {"text": "预算定为48万", "source": "预算就48万吧"},
+        ],
+        "action_items": [
+            {"title": "出登录页", "owner": "王磊", "source": "王磊周五前出登录页"},
+            {"title": "付设计费", "owner": "李四", "source": "这次设计费花了3万2千元 李四去付"},
+        ],
+        "open_questions": [{"text": "预算的事下周再说", "source": "预算的事下周再说"}],
+        "topics": [],
+    }
+    out = without_budget_figures(record)
+    assert out["summary"] == "会上定了首页改版方案。王磊周五前出登录页。"
+    assert [d["text"] for d in out["decisions"]] == ["首页用蓝色方案"]
+    assert [a["title"] for a in out["action_items"]] == ["出登录页"]
+    # Talking about the budget without a figure gives nothing away.
+    assert out["open_questions"] == record["open_questions"]
+    assert record["decisions"][1]["text"] == "预算定为48万"  # the stored minutes are untouched
