@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.clock import SystemClock
 from assistant.errors import InvalidInput
 from assistant.ports import ChatModel, Clock, Engine, Notifier, Transcriber
+from assistant.services.documents import DocumentLibrary
 from assistant.services.inbox import Inbox, MessageProcessor, ProcessorConfig
 from assistant.services.inbox_writer import InboxWriter
 from assistant.services.minutes import MinutesEngine, MinutesService
@@ -81,6 +82,8 @@ class Qunmi:
     """Stores channel messages with group commit (many requests, one transaction)."""
     check_audio: Callable[[Path], None] | None = None
     """Refuses an uploaded file that is not decodable audio (``TranscriptionError``)."""
+    documents: DocumentLibrary | None = None
+    """Project document folders (files under ``<data_dir>/files``)."""
     extras: dict[str, Any] = field(default_factory=dict)
 
     def background(self) -> list[Any]:
@@ -515,6 +518,12 @@ def bootstrap(
             check_audio=check_audio,
         ),
         memory=memory,
+        documents=DocumentLibrary(
+            uow_factory=uow_factory,
+            clock=clock,
+            root=settings.data_dir / "files",
+            max_bytes=settings.max_file_mb * 1024 * 1024,
+        ),
         minutes=minutes,
         summary_jobs=SummaryJobs(uow_factory=uow_factory, clock=clock, minutes=minutes),
         db_engine=db_engine,

@@ -11,18 +11,33 @@ import io
 import re
 import unicodedata
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import PurePath
+from typing import Protocol
+
+from assistant.errors import InvalidInput
 
 __all__ = [
     "FOLDERS",
     "OTHER",
+    "Document",
+    "DocumentRepository",
     "Extracted",
+    "FileTooLarge",
     "classify_folder",
     "content_type_for",
     "document_key",
     "extract_text",
 ]
+
+
+class FileTooLarge(InvalidInput):
+    """An upload past the size limit (HTTP 413)."""
+
+    code = "too_large"
+
 
 OTHER = "其他"
 FOLDERS: tuple[str, ...] = ("需求文档", "设计稿", "测试报告", "会议纪要", "合同", OTHER)
@@ -187,3 +202,54 @@ def _pdf_text(data: bytes) -> str:
 
     reader = PdfReader(io.BytesIO(data))
     return "\n".join((page.extract_text() or "") for page in reader.pages[:500])
+
+
+@dataclass(slots=True)
+class Document:
+    """One stored version of a file in a project's folder (``uow.documents``)."""
+
+    name: str
+    folder: str
+    version: int
+    sha256: str
+    size: int
+    content_type: str
+    stored_path: str
+    created_at: datetime
+    doc_key: str = ""
+    project_id: int | None = None
+    chat_id: int | None = None
+    text: str | None = None
+    uploaded_by_id: int | None = None
+    is_latest: bool = True
+    id: int | None = None
+
+
+class DocumentRepository(Protocol):
+    """Files in project folders. ``add_version`` numbers the new version of its document
+    (same project and ``doc_key``) and makes it the latest."""
+
+    def get(self, document_id: int) -> Document | None: ...
+
+    def latest(self, project_id: int | None, doc_key: str) -> Document | None: ...
+
+    def add_version(self, document: Document) -> Document: ...
+
+    def move(self, document_id: int, folder: str) -> Document | None:
+        """Put every version of the document in ``folder``; returns the given version."""
+        ...
+
+    def versions(self, document_id: int) -> list[Document]:
+        """All versions of the document this one is a version of, newest first."""
+        ...
+
+    def list(
+        self,
+        *,
+        project_ids: Sequence[int] | None = None,
+        folder: str | None = None,
+        latest_only: bool = True,
+        limit: int = 200,
+    ) -> list[Document]:
+        """Newest first."""
+        ...

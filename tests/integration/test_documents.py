@@ -1,0 +1,138 @@
+"""Project document folders end to end: files stored under the project, versioned, put in a
+folder, their text extracted and indexed (real SQL, the real bundled e5 model, real embedded
+Chroma), and found by asking for them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.bootstrap import Qunmi, bootstrap
+from assistant.clock import FixedClock
+from assistant.domain import Member, Project, Role
+from assistant.errors import InvalidInput, NotFound, PermissionDenied
+from assistant.files import FileTooLarge
+from assistant.memory.ports import DocFilter
+from assistant.services.documents import DocumentLibrary
+from assistant.settings import ChromaSettings, Settings
+from tests.conftest import NOW
+from tests.fixtures_files import docx_bytes, pdf_bytes, xlsx_bytes
+
+
+@pytest.fixture
+def q(settings: Settings, clock: FixedClock, e5_embedder: Any, tmp_path: Path) -> Iterator[Qunmi]:
+    settings = settings.model_copy(
+        update={"chroma": ChromaSettings(path=tmp_path / "chroma"), "max_file_mb": 1}
+    )
+    qunmi = bootstrap(settings, clock=clock, embedder=e5_embedder)
+    with qunmi.uow_factory() as uow:
+        admin = uow.members.add(Member(display_name="张伟", role=Role.ADMIN, created_at=NOW))
+        wang = uow.members.add(Member(display_name="王磊", created_at=NOW))
+        uow.members.add(Member(display_name="外人", created_at=NOW))
+        uow.projects.add(
+            Project(name="官网改版", owner_id=admin.id, member_ids=[wang.id or 0], created_at=NOW)
+        )
+        uow.projects.add(Project(name="支付对接", owner_id=admin.id, created_at=NOW))
+        uow.commit()
+    try:
+        yield qunmi
+    finally:
+        qunmi.close()
+
+
+def _add(
+    lib: DocumentLibrary, name: str, data: bytes, who: str = "王磊", project: str = "官网改版"
+) -> Any:
+    return lib.add(lib.stage([data]), name=name, uploader=who, project=project)
+
+
+def test_upload_versions_folders_index_and_ask(q: Qunmi, clock: FixedClock) -> None:
+    lib = q.documents
+    assert lib is not None and q.memory is not None
+    first, new = _add(lib, "登录页设计稿_v1.docx", docx_bytes(["登录页视觉稿", "扫码登录入口"]))
+    assert new and first.version == 1 and first.folder == "设计稿" and first.is_latest
+    assert lib.path_of(first).read_bytes().startswith(b"PK")
+    # The same bytes again add nothing; new bytes under a marked name are version 2.
+    again, new = _add(lib, "登录页设计稿(1).docx", docx_bytes(["登录页视觉稿", "扫码登录入口"]))
+    assert not new and again.id == first.id
+    clock.advance(timedelta(days=2))
+    second, new = _add(
+        lib, "登录页设计稿_终稿.docx", docx_bytes(["登录页视觉稿终版", "扫码登录与短信登录"])
+    )
+    assert new and second.version == 2 and second.is_latest
+    versions = lib.versions(second.id)
+    assert [(d.version, d.is_latest) for d in versions] == [(2, True), (1, False)]
+    clock.advance(timedelta(hours=1))
+    report = _add(
+        lib,
+        "回归测试报告.xlsx",
+        xlsx_bytes([["用例", "结果"], ["登录页扫码登录", "通过"], ["支付回调", "失败"]]),
+    )[0]
+    assert report.folder == "测试报告" and report.text and "支付回调 | 失败" in report.text
+    pdf = _add(
+        lib, "scan.pdf", pdf_bytes("Payment contract signed"), project="支付对接", who="张伟"
+    )
+    assert pdf[0].text == "Payment contract signed" and pdf[0].folder == "合同"
+    image = _add(lib, "首页截图.png", b"\x89PNG\r\n\x1a\n" + b"0" * 100)[0]
+    assert image.text is None and image.folder == "其他"
+
+    # Moving a document moves every version of it.
+    moved = lib.move(image.id, "设计稿", actor="王磊")
+    assert moved.folder == "设计稿"
+    listed = lib.list(project="官网改版")
+    assert {d.name for d in listed} == {
+        "登录页设计稿_终稿.docx",
+        "回归测试报告.xlsx",
+        "首页截图.png",
+    }
+    assert [d.name for d in lib.list(project="官网改版", folder="测试报告")] == [
+        "回归测试报告.xlsx"
+    ]
+    assert len(lib.list(project="官网改版", all_versions=True)) == 4
+
+    assert q.memory.indexer.drain().vector_error is None
+    stats = q.memory.indexer.stats()
+    assert stats.docs_by_kind.get("file", 0) >= 5
+
+    answer = q.memory.ask("找一下登录页的设计稿", filters=DocFilter(), now=clock.now())
+    assert answer.found
+    top = answer.sources[0]
+    assert (top.kind, top.record_id) == ("file", second.id)  # the latest version first
+    assert "第2版（最新版）" in answer.text and f"/files/{second.id}" in answer.text
+    latest_report = q.memory.ask("最新的测试报告发我", filters=DocFilter(), now=clock.now())
+    assert latest_report.found and latest_report.sources[0].record_id == report.id
+    # The earlier version is still found, marked as such.
+    hits = q.memory.search("登录页设计稿", filters=DocFilter(kinds=("file",)), limit=10).hits
+    by_id = {h.doc.record_id: h.doc.text for h in hits}
+    assert "旧版本" in by_id[first.id] and "最新版" in by_id[second.id]
+    # An image has no text but is found by its name.
+    found = q.memory.search("首页截图", filters=DocFilter(kinds=("file",)), limit=3).hits
+    assert found and found[0].doc.record_id == image.id
+
+
+def test_limits_and_bad_input_are_refused_in_chinese(q: Qunmi) -> None:
+    lib = q.documents
+    assert lib is not None
+    with pytest.raises(FileTooLarge, match="文件太大"):
+        lib.stage([b"x" * (512 * 1024)] * 3)
+    assert not any((lib.root / "tmp").iterdir())  # nothing half-written is kept
+    with pytest.raises(InvalidInput, match="文件是空的"):
+        lib.stage([b""])
+    with pytest.raises(InvalidInput, match="文件名不能为空"):
+        _add(lib, "  ", b"hello")
+    with pytest.raises(NotFound, match="找不到项目"):
+        _add(lib, "a.txt", b"hello", project="不存在的项目")
+    with pytest.raises(PermissionDenied, match="不是项目「官网改版」的成员"):
+        _add(lib, "a.txt", b"hello", who="外人")
+    doc = _add(lib, "需求.md", "# 登录页需求".encode())[0]
+    with pytest.raises(InvalidInput, match="没有文件夹"):
+        lib.move(doc.id, "杂物", actor="王磊")
+    with pytest.raises(PermissionDenied):
+        lib.get(doc.id, reader="外人")
+    with pytest.raises(NotFound, match="找不到文件"):
+        lib.get(999, reader="张伟")
+    assert not any((lib.root / "tmp").iterdir())
