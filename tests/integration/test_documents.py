@@ -10,7 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
+from api.app import create_app
 from assistant.bootstrap import Qunmi, bootstrap
 from assistant.clock import FixedClock
 from assistant.domain import Member, Project, Role
@@ -21,6 +24,8 @@ from assistant.services.documents import DocumentLibrary
 from assistant.settings import ChromaSettings, Settings
 from tests.conftest import NOW
 from tests.fixtures_files import docx_bytes, pdf_bytes, xlsx_bytes
+
+TOKEN = "s3cret-token"
 
 
 @pytest.fixture
@@ -136,3 +141,94 @@ def test_limits_and_bad_input_are_refused_in_chinese(q: Qunmi) -> None:
     with pytest.raises(NotFound, match="找不到文件"):
         lib.get(999, reader="张伟")
     assert not any((lib.root / "tmp").iterdir())
+
+
+def _token(client: TestClient, member: str) -> dict[str, str]:
+    r = client.post(
+        "/tokens", json={"member": member}, headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    assert r.status_code == 201, r.text
+    return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+def test_files_over_http(q: Qunmi, clock: FixedClock) -> None:
+    q.settings = q.settings.model_copy(update={"api_token": SecretStr(TOKEN)})
+    with TestClient(create_app(q, start_worker=False)) as client:
+        wang, outsider = _token(client, "王磊"), _token(client, "外人")
+        design = docx_bytes(["登录页视觉稿", "扫码登录入口"])
+        r = client.post(
+            "/files",
+            files={"file": ("登录页设计稿_v1.docx", design)},
+            data={"project": "官网改版"},
+            headers=wang,
+        )
+        assert r.status_code == 201, r.text
+        first = r.json()
+        assert (first["folder"], first["version"], first["new"]) == ("设计稿", 1, True)
+        with q.uow_factory() as uow:
+            uploader = uow.members.by_display_name("王磊")
+        assert uploader is not None and first["uploaded_by_id"] == uploader.id
+        again = client.post(
+            "/files",
+            files={"file": ("登录页设计稿(1).docx", design)},
+            data={"project": "官网改版"},
+            headers=wang,
+        )
+        assert again.status_code == 200 and again.json()["id"] == first["id"]
+        clock.advance(timedelta(days=1))
+        r = client.post(
+            "/files",
+            files={"file": ("登录页设计稿_v2.docx", docx_bytes(["登录页视觉稿第二版"]))},
+            data={"project": "官网改版"},
+            headers=wang,
+        )
+        second = r.json()
+        assert r.status_code == 201 and second["version"] == 2 and second["is_latest"]
+
+        download = client.get(f"/files/{second['id']}", headers=wang)
+        assert download.status_code == 200 and download.content.startswith(b"PK")
+        assert "attachment" in download.headers["content-disposition"]
+        assert client.get(f"/files/{second['id']}", headers=outsider).status_code == 403
+        versions = client.get(f"/files/{second['id']}/versions", headers=wang).json()["items"]
+        assert [(v["version"], v["is_latest"]) for v in versions] == [(2, True), (1, False)]
+
+        moved = client.patch(f"/files/{second['id']}", json={"folder": "需求文档"}, headers=wang)
+        assert moved.status_code == 200 and moved.json()["folder"] == "需求文档"
+        listed = client.get(
+            "/files", params={"project": "官网改版", "all_versions": True}, headers=wang
+        )
+        assert {i["folder"] for i in listed.json()["items"]} == {"需求文档"}
+
+        # Refusals: Chinese reasons, 4xx, never a 500.
+        bad_folder = client.patch(f"/files/{second['id']}", json={"folder": "杂物"}, headers=wang)
+        assert bad_folder.status_code == 422 and "没有文件夹" in bad_folder.json()["reason"]
+        too_big = client.post(
+            "/files", files={"file": ("大文件.txt", b"x" * (1024 * 1024 + 10))}, headers=wang
+        )
+        assert too_big.status_code == 413 and "文件太大" in too_big.json()["reason"]
+        huge = client.post(
+            "/files", files={"file": ("巨大.txt", b"x" * (3 * 1024 * 1024))}, headers=wang
+        )
+        assert huge.status_code == 413 and "太大" in huge.json()["reason"]
+        empty = client.post("/files", files={"file": ("空.txt", b"")}, headers=wang)
+        assert empty.status_code == 422 and "空" in empty.json()["reason"]
+        no_file = client.post("/files", data={"project": "官网改版"}, headers=wang)
+        assert no_file.status_code == 422
+        stranger = client.post(
+            "/files",
+            files={"file": ("a.txt", b"hi")},
+            data={"project": "官网改版"},
+            headers=outsider,
+        )
+        assert stranger.status_code == 403 and "不是项目" in stranger.json()["reason"]
+        unknown = client.post(
+            "/files", files={"file": ("a.txt", b"hi")}, data={"project": "无此项目"}, headers=wang
+        )
+        assert unknown.status_code == 404 and "找不到项目" in unknown.json()["reason"]
+        assert client.get("/files/99999", headers=wang).status_code == 404
+        assert client.post("/files", files={"file": ("a.txt", b"hi")}).status_code == 401
+
+        assert q.memory is not None and q.memory.indexer.drain().vector_error is None
+        asked = client.post("/ask", json={"question": "登录页的设计稿在哪"}, headers=wang).json()
+        assert asked["found"] and asked["sources"][0]["id"] == second["id"]
+        assert asked["sources"][0]["link"] == f"/files/{second['id']}"
