@@ -55,7 +55,11 @@ def document_record(q: Qunmi, document: Document) -> dict[str, Any]:
     }
 
 
-@router.post("/files", status_code=201)
+@router.post(
+    "/files",
+    status_code=201,
+    responses={200: {"description": "同样的内容已经存过：返回已有的那一版"}},
+)
 async def upload_file(
     q: QunmiDep,
     who: PrincipalDep,
@@ -100,7 +104,11 @@ def list_files(
     return {"items": [document_record(q, d) for d in docs], "folders": list(FOLDERS)}
 
 
-@router.get("/files/{document_id}")
+@router.get(
+    "/files/{document_id}",
+    response_class=FileResponse,
+    responses={200: {"description": "文件内容", "content": {"*/*": {}}}},
+)
 def download_file(q: QunmiDep, who: PrincipalDep, document_id: RecordId) -> FileResponse:
     """The file's bytes, under its name."""
     library = _library(q)
