@@ -4,6 +4,7 @@ Chroma), and found by asking for them."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -232,3 +233,75 @@ def test_files_over_http(q: Qunmi, clock: FixedClock) -> None:
         asked = client.post("/ask", json={"question": "登录页的设计稿在哪"}, headers=wang).json()
         assert asked["found"] and asked["sources"][0]["id"] == second["id"]
         assert asked["sources"][0]["link"] == f"/files/{second['id']}"
+
+
+def test_files_cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+    from tests.openai_server import scripted_server
+
+    with scripted_server() as server:
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("QUNMI_DATA_DIR", str(tmp_path / "data"))
+        monkeypatch.setenv("QUNMI_DATABASE_URL", database_url)
+        monkeypatch.setenv("QUNMI_ENGINE", "rules")
+        monkeypatch.setenv("QUNMI_CHROMA__PATH", str(tmp_path / "chroma"))
+        monkeypatch.setenv("QUNMI_EMBEDDINGS__BASE_URL", server.base_url)
+        monkeypatch.setenv("QUNMI_EMBEDDINGS__MODEL", "emb-1")
+        setup = bootstrap(Settings())
+        with setup.uow_factory() as uow:
+            admin = uow.members.add(Member(display_name="张伟", role=Role.ADMIN, created_at=NOW))
+            uow.members.add(Member(display_name="外人", created_at=NOW))
+            uow.projects.add(Project(name="官网改版", owner_id=admin.id, created_at=NOW))
+            uow.commit()
+        setup.close()
+        plan = tmp_path / "测试计划_v1.md"
+        plan.write_text("# 登录页回归测试\n扫码登录：通过", encoding="utf-8")
+        runner = CliRunner()
+        now = "2026-11-25T10:00:00+08:00"
+        added = runner.invoke(
+            app, ["files", "add", str(plan), "--project", "官网改版", "--now", now, "--json"]
+        )
+        assert added.exit_code == 0, added.output
+        first = json.loads(added.stdout)
+        assert (first["folder"], first["version"], first["new"]) == ("测试报告", 1, True)
+        plan2 = tmp_path / "测试计划_v2.md"
+        plan2.write_text("# 登录页回归测试\n扫码登录：通过\n短信登录：失败", encoding="utf-8")
+        later = "2026-11-26T10:00:00+08:00"
+        second = runner.invoke(
+            app,
+            [
+                "files",
+                "add",
+                str(plan2),
+                "-p",
+                "官网改版",
+                "--as",
+                "张伟",
+                "--now",
+                later,
+                "--json",
+            ],
+        )
+        assert second.exit_code == 0, second.output
+        assert json.loads(second.stdout)["version"] == 2
+        listed = runner.invoke(app, ["files", "list", "--project", "官网改版", "--json"])
+        items = json.loads(listed.stdout)["items"]
+        assert [(i["name"], i["version"]) for i in items] == [("测试计划_v2.md", 2)]
+        moved = runner.invoke(app, ["files", "move", str(first["id"]), "需求文档", "--json"])
+        assert moved.exit_code == 0 and json.loads(moved.stdout)["folder"] == "需求文档"
+        table = runner.invoke(app, ["files", "list", "--all-versions"])
+        assert table.exit_code == 0 and "测试计划_v1.md" in table.stdout
+        found = runner.invoke(
+            app, ["search", "短信登录", "--kind", "file", "--json", "--now", later]
+        )
+        hits = json.loads(found.stdout)["hits"]
+        assert hits and hits[0]["kind"] == "file" and "第2版（最新版）" in hits[0]["text"]
+
+        refused = runner.invoke(app, ["files", "add", str(plan), "-p", "官网改版", "--as", "外人"])
+        assert refused.exit_code == 1 and "不是项目" in refused.stderr
+        missing = runner.invoke(app, ["files", "add", str(tmp_path / "nope.pdf")])
+        assert missing.exit_code == 1 and "找不到文件" in missing.stderr
+        wrong = runner.invoke(app, ["files", "move", str(first["id"]), "杂物"])
+        assert wrong.exit_code == 1 and "没有文件夹" in wrong.stderr
