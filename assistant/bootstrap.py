@@ -454,6 +454,17 @@ def bootstrap(
         response_url_allowed=wecom.response_urls.allows,
         store=inbox_writer.receive,
     )
+    documents = DocumentLibrary(
+        uow_factory=uow_factory,
+        clock=clock,
+        root=settings.data_dir / "files",
+        max_bytes=settings.max_file_mb * 1024 * 1024,
+    )
+    wecom_files = None
+    if wecom.client is not None and settings.wecom.api_configured:
+        from assistant.adapters.wecom.files import WeComFiles
+
+        wecom_files = WeComFiles(client=wecom.client, library=documents)
     processor = MessageProcessor(
         uow_factory=uow_factory,
         engine=engine,
@@ -467,6 +478,7 @@ def bootstrap(
             use_terms=settings.whisper.prompt_chat_terms,
         ),
         replies=[pending.reply, minutes_replies],
+        files=wecom_files,
         config=ProcessorConfig(
             tz=tz,
             lease=timedelta(seconds=settings.inbox_lease_seconds),
@@ -518,12 +530,7 @@ def bootstrap(
             check_audio=check_audio,
         ),
         memory=memory,
-        documents=DocumentLibrary(
-            uow_factory=uow_factory,
-            clock=clock,
-            root=settings.data_dir / "files",
-            max_bytes=settings.max_file_mb * 1024 * 1024,
-        ),
+        documents=documents,
         minutes=minutes,
         summary_jobs=SummaryJobs(uow_factory=uow_factory, clock=clock, minutes=minutes),
         db_engine=db_engine,

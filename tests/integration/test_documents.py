@@ -305,3 +305,54 @@ def test_files_cli(database_url: str, tmp_path: Path, monkeypatch: pytest.Monkey
         assert missing.exit_code == 1 and "找不到文件" in missing.stderr
         wrong = runner.invoke(app, ["files", "move", str(first["id"]), "杂物"])
         assert wrong.exit_code == 1 and "没有文件夹" in wrong.stderr
+
+
+def test_wecom_file_message_is_kept_in_the_folder_and_found(
+    settings: Settings, clock: FixedClock, e5_embedder: Any, tmp_path: Path
+) -> None:
+    from assistant.services.worker import InProcessWorker
+    from tests.doubles import RecordingNotifier
+    from tests.integration.test_wecom_callbacks import wecom_settings
+    from tests.wecom_fakes import FakeWeComAPI, ScriptedWeCom, app_xml
+
+    design = docx_bytes(["登录页视觉稿终版", "扫码登录入口放在右上角"])
+    api = FakeWeComAPI(media={"media-9": design}, directory={})
+    q = bootstrap(
+        wecom_settings(settings).model_copy(update={"chroma": ChromaSettings(path=tmp_path / "c")}),
+        clock=clock,
+        notifier=RecordingNotifier(),
+        wecom_transport=api.transport(),
+        embedder=e5_embedder,
+    )
+    try:
+        with TestClient(create_app(q, start_worker=False, seed_demo=False)) as client:
+            client.post("/members", json={"display_name": "王磊", "wecom_userid": "wanglei"})
+            wecom = ScriptedWeCom(now=int(NOW.timestamp()))
+            xml = app_xml(
+                sender="wanglei",
+                msg_type="file",
+                create_time=wecom.now,
+                msg_id="9101",
+                MediaId="media-9",
+                Title="登录页设计稿_终稿.docx",
+            )
+            for _ in range(2):  # WeCom redelivers: one file, kept once
+                url, body = wecom.app_post(xml)
+                assert client.post(url, content=body).status_code == 200
+            assert InProcessWorker(q.processor).drain() == 1
+        assert q.documents is not None
+        kept = q.documents.list()
+        assert [(d.name, d.folder, d.version) for d in kept] == [
+            ("登录页设计稿_终稿.docx", "设计稿", 1)
+        ]
+        assert q.documents.path_of(kept[0]).read_bytes() == design
+        with q.uow_factory() as uow:
+            message = uow.messages.list(filters={"kind": "file"}).items[0]
+        assert message.payload["document_id"] == kept[0].id
+        assert "已存入文件夹「设计稿」" in str(message.result)
+        assert q.memory is not None and q.memory.indexer.drain().vector_error is None
+        answer = q.memory.ask("找一下登录页的设计稿", filters=DocFilter(), now=clock.now())
+        assert answer.found and answer.sources[0].kind == "file"
+        assert answer.sources[0].record_id == kept[0].id
+    finally:
+        q.close()
