@@ -356,3 +356,32 @@ def test_wecom_file_message_is_kept_in_the_folder_and_found(
         assert answer.sources[0].record_id == kept[0].id
     finally:
         q.close()
+
+
+def test_asking_in_the_chat_answers_with_the_file(q: Qunmi, clock: FixedClock) -> None:
+    from assistant.services.inbox import Inbound
+
+    lib = q.documents
+    assert lib is not None and q.memory is not None
+    _add(lib, "登录页设计稿_v1.docx", docx_bytes(["登录页视觉稿", "扫码登录入口"]))
+    clock.advance(timedelta(days=1))
+    latest = _add(lib, "登录页设计稿_v2.docx", docx_bytes(["登录页视觉稿终版"]))[0]
+    report = _add(lib, "回归测试报告.md", "# 回归测试\n登录：通过".encode())[0]
+    assert q.memory.indexer.drain().vector_error is None
+    replies = {}
+    for text in ("找一下登录页的设计稿", "最新的测试报告发我"):
+        clock.advance(timedelta(minutes=5))
+        message, _ = q.inbox.receive(
+            Inbound(
+                channel="test", chat="官网群", sender="王磊", text=text, received_at=clock.now()
+            )
+        )
+        assert message.id is not None
+        outcome = q.processor.process(message.id)
+        assert [a["tool"] for a in outcome.actions] == ["ask"]
+        replies[text] = outcome.cards[0]["text"]
+    design = replies["找一下登录页的设计稿"]
+    assert "「登录页设计稿_v2.docx」第2版（最新版）" in design and f"/files/{latest.id}" in design
+    assert design.index("第2版") < design.index("第1版")  # the latest version first
+    assert "「回归测试报告.md」" in replies["最新的测试报告发我"]
+    assert f"/files/{report.id}" in replies["最新的测试报告发我"]
