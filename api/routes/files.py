@@ -94,13 +94,16 @@ async def upload_file(
 @router.get("/files")
 def list_files(
     q: QunmiDep,
+    who: PrincipalDep,
     project: Annotated[str | None, Query(max_length=200)] = None,
     folder: Annotated[str | None, Query(max_length=40)] = None,
     all_versions: bool = False,
 ) -> dict[str, Any]:
-    """The files of a project (or of every project), newest first; latest versions only unless
-    ``all_versions``."""
-    docs = _library(q).list(project=project, folder=folder, all_versions=all_versions)
+    """The files of a project (or of every project the reader may see), newest first; latest
+    versions only unless ``all_versions``."""
+    docs = _library(q).list(
+        project=project, folder=folder, all_versions=all_versions, reader=acting_as(q, who, None)
+    )
     return {"items": [document_record(q, d) for d in docs], "folders": list(FOLDERS)}
 
 

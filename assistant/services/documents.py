@@ -202,16 +202,30 @@ class DocumentLibrary:
         project: str | int | None = None,
         folder: str | None = None,
         all_versions: bool = False,
+        reader: int | str | None = None,
     ) -> list[Document]:
+        """Newest first. With a ``reader``, only the files of projects they may see (admins:
+        all); without one (the local operator), everything."""
         if folder is not None and folder not in FOLDERS:
             raise InvalidInput(f"没有文件夹“{folder}”，可选：{'、'.join(FOLDERS)}")
         with self._uow_factory() as uow:
             target = self._project(uow, project)
-            return uow.documents.list(
+            member = self._member(uow, reader)
+            if member is not None and target is not None:
+                self._check(uow, member, target)
+            docs = uow.documents.list(
                 project_ids=[target.id or 0] if target else None,
                 folder=folder,
                 latest_only=not all_versions,
             )
+            if member is None or member.role == Role.ADMIN or target is not None:
+                return docs
+            visible: dict[int, bool] = {}
+            for project_id in {d.project_id for d in docs if d.project_id is not None}:
+                found = uow.projects.get(project_id)
+                role = uow.projects.role_of(project_id, member.id or 0)
+                visible[project_id] = _may_write(member, found, role)
+            return [d for d in docs if d.project_id is None or visible.get(d.project_id)]
 
     # -- pieces -----------------------------------------------------------------------------
     @staticmethod

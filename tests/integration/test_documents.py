@@ -199,6 +199,10 @@ def test_files_over_http(q: Qunmi, clock: FixedClock) -> None:
             "/files", params={"project": "官网改版", "all_versions": True}, headers=wang
         )
         assert {i["folder"] for i in listed.json()["items"]} == {"需求文档"}
+        assert len(client.get("/files", headers=wang).json()["items"]) == 1
+        assert client.get("/files", headers=outsider).json()["items"] == []  # not their project
+        denied = client.get("/files", params={"project": "官网改版"}, headers=outsider)
+        assert denied.status_code == 403
 
         # Refusals: Chinese reasons, 4xx, never a 500.
         bad_folder = client.patch(f"/files/{second['id']}", json={"folder": "杂物"}, headers=wang)
