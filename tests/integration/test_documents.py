@@ -103,6 +103,9 @@ def test_upload_versions_folders_index_and_ask(q: Qunmi, clock: FixedClock) -> N
     assert q.memory.indexer.drain().vector_error is None
     stats = q.memory.indexer.stats()
     assert stats.docs_by_kind.get("file", 0) >= 5
+    # A rebuild from SQL makes the same file passages again.
+    assert q.memory.indexer.rebuild().vector_error is None
+    assert q.memory.indexer.stats().docs_by_kind["file"] == stats.docs_by_kind["file"]
 
     answer = q.memory.ask("找一下登录页的设计稿", filters=DocFilter(), now=clock.now())
     assert answer.found
