@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, literal, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from assistant.errors import Conflict
 from assistant.files import Document
 from storage.orm import DocumentRow
 
@@ -48,6 +51,21 @@ class SqlDocumentRepository:
         row = self.session.get(DocumentRow, document_id)
         return None if row is None else _document(row)
 
+    def lock(self, project_id: int | None, doc_key: str) -> None:
+        """Hold the document until the transaction ends (PostgreSQL: an advisory lock on
+        its key; SQLite: its one write lock, taken now by an empty update), so that
+        concurrent uploads number their versions one after another."""
+        if self.session.get_bind().dialect.name == "sqlite":
+            self.session.execute(
+                update(DocumentRow).where(literal(False)).values(is_latest=DocumentRow.is_latest)
+            )
+            return
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        digest = hashlib.sha256(f"documents:{project_id}:{doc_key}".encode()).digest()
+        key = int.from_bytes(digest[:8], "big", signed=True)
+        self.session.execute(select(func.pg_advisory_xact_lock(key)))
+
     def latest(self, project_id: int | None, doc_key: str) -> Document | None:
         row = self.session.scalar(
             select(DocumentRow)
@@ -70,7 +88,13 @@ class SqlDocumentRepository:
         document.is_latest = True
         row = DocumentRow(**{name: getattr(document, name) for name in _FIELDS})
         self.session.add(row)
-        self.session.flush()
+        try:
+            self.session.flush()
+        except IntegrityError as exc:  # another upload took this version number just now
+            self.session.rollback()
+            raise Conflict(
+                "同一文件正被同时上传，请重试", details={"version": document.version}
+            ) from exc
         document.id = row.id
         return document
 

@@ -17,7 +17,7 @@ from pathlib import Path, PurePath
 from typing import BinaryIO
 
 from assistant.domain import Member, Project, Role
-from assistant.errors import InvalidInput, NotFound, PermissionDenied
+from assistant.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from assistant.files import (
     FOLDERS,
     Document,
@@ -124,48 +124,80 @@ class DocumentLibrary:
             clean = _clean_name(name)
             if folder is not None and folder not in FOLDERS:
                 raise InvalidInput(f"没有文件夹“{folder}”，可选：{'、'.join(FOLDERS)}")
-            with self._uow_factory() as uow:
-                member = self._member(uow, uploader)
-                chat = uow.chats.get(chat_id) if chat_id is not None else None
-                if chat_id is not None and chat is None:
-                    raise NotFound(f"找不到群 #{chat_id}")
-                target = self._project(uow, project)
-                if target is None and chat is not None and chat.project_id:
-                    target = uow.projects.get(chat.project_id)
-                self._check(uow, member, target)
-                project_id = target.id if target else None
-                key = document_key(clean)
-                latest = uow.documents.latest(project_id, key)
-                if latest is not None and latest.sha256 == staged.sha256:
-                    return latest, False
-                text = None
-                if staged.size <= _EXTRACT_LIMIT:
-                    text = extract_text(clean, staged.path.read_bytes()).text
-                stored = Path(staged.sha256[:2]) / staged.sha256
-                document = Document(
-                    name=clean,
-                    doc_key=key,
-                    folder=folder or (latest.folder if latest else classify_folder(clean, text)),
-                    version=0,
-                    sha256=staged.sha256,
-                    size=staged.size,
-                    content_type=content_type_for(clean, declared_type),
-                    stored_path=stored.as_posix(),
-                    created_at=self._clock.now(),
-                    project_id=project_id,
-                    chat_id=chat.id if chat else None,
-                    text=text or None,
-                    uploaded_by_id=member.id if member else None,
-                )
-                final = self.root / stored
-                final.parent.mkdir(parents=True, exist_ok=True)
-                if not final.exists():
-                    os.replace(staged.path, final)
-                document = uow.documents.add_version(document)
-                uow.commit()
-                return document, True
+            text = None
+            if staged.size <= _EXTRACT_LIMIT:
+                text = extract_text(clean, staged.path.read_bytes()).text or None
+            for attempt in range(3):
+                try:
+                    return self._add_once(
+                        staged,
+                        clean=clean,
+                        text=text,
+                        uploader=uploader,
+                        project=project,
+                        chat_id=chat_id,
+                        declared_type=declared_type,
+                        folder=folder,
+                    )
+                except Conflict:
+                    # Two uploads of one document at once took the same version number:
+                    # the next attempt numbers after the winner.
+                    if attempt == 2:
+                        raise
+            raise AssertionError("unreachable")
         finally:
             staged.path.unlink(missing_ok=True)
+
+    def _add_once(
+        self,
+        staged: Staged,
+        *,
+        clean: str,
+        text: str | None,
+        uploader: int | str | None,
+        project: str | int | None,
+        chat_id: int | None,
+        declared_type: str | None,
+        folder: str | None,
+    ) -> tuple[Document, bool]:
+        with self._uow_factory() as uow:
+            member = self._member(uow, uploader)
+            chat = uow.chats.get(chat_id) if chat_id is not None else None
+            if chat_id is not None and chat is None:
+                raise NotFound(f"找不到群 #{chat_id}")
+            target = self._project(uow, project)
+            if target is None and chat is not None and chat.project_id:
+                target = uow.projects.get(chat.project_id)
+            self._check(uow, member, target)
+            project_id = target.id if target else None
+            key = document_key(clean)
+            uow.documents.lock(project_id, key)
+            latest = uow.documents.latest(project_id, key)
+            if latest is not None and latest.sha256 == staged.sha256:
+                return latest, False
+            stored = Path(staged.sha256[:2]) / staged.sha256
+            document = Document(
+                name=clean,
+                doc_key=key,
+                folder=folder or (latest.folder if latest else classify_folder(clean, text)),
+                version=0,
+                sha256=staged.sha256,
+                size=staged.size,
+                content_type=content_type_for(clean, declared_type),
+                stored_path=stored.as_posix(),
+                created_at=self._clock.now(),
+                project_id=project_id,
+                chat_id=chat.id if chat else None,
+                text=text,
+                uploaded_by_id=member.id if member else None,
+            )
+            final = self.root / stored
+            final.parent.mkdir(parents=True, exist_ok=True)
+            if not final.exists():  # content-addressed: the same bytes are stored once
+                os.replace(staged.path, final)
+            document = uow.documents.add_version(document)
+            uow.commit()
+            return document, True
 
     def get(self, document_id: int, *, reader: int | str | None) -> Document:
         with self._uow_factory() as uow:

@@ -392,3 +392,19 @@ def test_asking_in_the_chat_answers_with_the_file(q: Qunmi, clock: FixedClock) -
     assert design.index("第2版") < design.index("第1版")  # the latest version first
     assert "「回归测试报告.md」" in replies["最新的测试报告发我"]
     assert f"/files/{report.id}" in replies["最新的测试报告发我"]
+
+
+def test_concurrent_uploads_of_one_document_get_distinct_versions(q: Qunmi) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    lib = q.documents
+    assert lib is not None
+
+    def upload(n: int) -> int:
+        return int(_add(lib, f"接口需求_v{n}.md", f"# 接口需求\n第{n}稿".encode())[0].version)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        versions = sorted(pool.map(upload, range(1, 7)))
+    assert versions == [1, 2, 3, 4, 5, 6]
+    latest = [d for d in lib.list(project="官网改版", all_versions=True) if d.is_latest]
+    assert [d.version for d in latest] == [6]
