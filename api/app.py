@@ -17,6 +17,7 @@ from api.intake import IntakeTracking
 from api.limits import AllowedMethods, BodySizeLimit, JsonDepthLimit
 from api.routes import (
     console,
+    files,
     memory,
     messages,
     outbox,
@@ -125,7 +126,10 @@ def create_app(
     app.add_middleware(
         BodySizeLimit,
         max_bytes=MAX_BODY_BYTES,
-        overrides={"/transcriptions": MAX_RECORDING_BYTES + 1024 * 1024},
+        overrides={
+            "/transcriptions": MAX_RECORDING_BYTES + 1024 * 1024,
+            "/files": (effective.max_file_mb + 1) * 1024 * 1024,
+        },
     )
     app.add_middleware(AllowedMethods, routes=lambda: app.router.routes)
     app.add_middleware(IntakeTracking, gate=gate)
@@ -154,6 +158,7 @@ def create_app(
     app.include_router(tools.router)
     app.include_router(transcriptions.router)
     app.include_router(memory.router)
+    app.include_router(files.router)
     app.include_router(summaries.router)
     app.include_router(voice.router)
     app.include_router(wecom.router)

@@ -35,6 +35,7 @@ STATUS_BY_CODE: dict[str, int] = {
     TranscriptionError.code: 422,
     ChannelError.code: 400,
     HistoryUnavailable.code: 503,
+    "too_large": 413,  # a file past the upload limit (assistant.files.FileTooLarge)
     "font_missing": 503,  # the charts' CJK font is not installed (assistant.adapters.charts)
 }
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.clock import SystemClock
 from assistant.errors import InvalidInput
 from assistant.ports import ChatModel, Clock, Engine, Notifier, Transcriber
+from assistant.services.documents import DocumentLibrary
 from assistant.services.inbox import Inbox, MessageProcessor, ProcessorConfig
 from assistant.services.inbox_writer import InboxWriter
 from assistant.services.minutes import MinutesEngine, MinutesService
@@ -81,6 +82,8 @@ class Qunmi:
     """Stores channel messages with group commit (many requests, one transaction)."""
     check_audio: Callable[[Path], None] | None = None
     """Refuses an uploaded file that is not decodable audio (``TranscriptionError``)."""
+    documents: DocumentLibrary | None = None
+    """Project document folders (files under ``<data_dir>/files``)."""
     extras: dict[str, Any] = field(default_factory=dict)
 
     def background(self) -> list[Any]:
@@ -451,6 +454,17 @@ def bootstrap(
         response_url_allowed=wecom.response_urls.allows,
         store=inbox_writer.receive,
     )
+    documents = DocumentLibrary(
+        uow_factory=uow_factory,
+        clock=clock,
+        root=settings.data_dir / "files",
+        max_bytes=settings.max_file_mb * 1024 * 1024,
+    )
+    wecom_files = None
+    if wecom.client is not None and settings.wecom.api_configured:
+        from assistant.adapters.wecom.files import WeComFiles
+
+        wecom_files = WeComFiles(client=wecom.client, library=documents)
     processor = MessageProcessor(
         uow_factory=uow_factory,
         engine=engine,
@@ -464,6 +478,7 @@ def bootstrap(
             use_terms=settings.whisper.prompt_chat_terms,
         ),
         replies=[pending.reply, minutes_replies],
+        files=wecom_files,
         config=ProcessorConfig(
             tz=tz,
             lease=timedelta(seconds=settings.inbox_lease_seconds),
@@ -515,6 +530,7 @@ def bootstrap(
             check_audio=check_audio,
         ),
         memory=memory,
+        documents=documents,
         minutes=minutes,
         summary_jobs=SummaryJobs(uow_factory=uow_factory, clock=clock, minutes=minutes),
         db_engine=db_engine,

@@ -240,6 +240,7 @@ class Settings(BaseSettings):
     # (with QUNMI_QUEUE=inprocess it drains the database inbox), off the acknowledging path.
     process_in_api: bool = True
     max_message_chars: int = 20_000
+    max_file_mb: int = 50  # project document folders: the largest file an upload may be
     default_remind_before_minutes: int = 15
     workday_end_hour: int = 18
     llm: LLMSettings = Field(default_factory=LLMSettings)

@@ -36,6 +36,7 @@ from assistant.domain import (
 from assistant.identity import ApiToken, LoginLink
 
 if TYPE_CHECKING:
+    from assistant.files import DocumentRepository
     from assistant.memory.ports import HistoryRepository
 
 __all__ = [
@@ -356,6 +357,7 @@ class UnitOfWork(Protocol):
     leases: LeaseRepository
     minutes: MinutesRepository
     identities: IdentityRepository
+    documents: DocumentRepository
 
     def __enter__(self) -> Self: ...
 

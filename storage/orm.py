@@ -35,6 +35,7 @@ __all__ = [
     "OutboxRow",
     "ScheduledJobRow",
     "ChatRow",
+    "DocumentRow",
     "HistoryDocRow",
     "HistoryQueueRow",
     "HistoryStateRow",
@@ -544,3 +545,35 @@ class LoginLinkRow(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+
+class DocumentRow(Base):
+    """One version of a file kept in a project's document folder. ``doc_key`` is its name
+    without version marks: the versions of one document share it, and ``is_latest`` marks the
+    newest. The bytes live under ``QUNMI_DATA_DIR/files`` (``stored_path``, relative)."""
+
+    __tablename__ = "documents"
+    __table_args__ = (
+        UniqueConstraint("project_id", "doc_key", "version", name="uq_documents_version"),
+        Index("ix_documents_project_folder", "project_id", "folder"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int | None] = mapped_column(
+        ForeignKey("projects.id", ondelete="SET NULL"), index=True
+    )
+    chat_id: Mapped[int | None] = mapped_column(ForeignKey("chats.id", ondelete="SET NULL"))
+    folder: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(300))
+    doc_key: Mapped[str] = mapped_column(String(300), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str] = mapped_column(String(200))
+    stored_path: Mapped[str] = mapped_column(String(500))
+    text: Mapped[str | None] = mapped_column(Text)
+    uploaded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime]
+    is_latest: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -32,6 +32,7 @@ _COMMAND_MODULES = (
     "assistant.cli.channels",
     "assistant.cli.reminders",
     "assistant.cli.memorycmd",
+    "assistant.cli.filescmd",
     "assistant.cli.risk",
     "assistant.cli.summarize",
     "assistant.cli.reports",

@@ -293,7 +293,9 @@ class Answerer:
         )
 
     def link(self, doc: HistoryDoc) -> str | None:
-        """Where the passage is in the console."""
+        """Where the passage is in the console (a file: its download)."""
+        if doc.source == "file":
+            return f"{self._console_url}/files/{doc.record_id}"
         if not self._console_url:
             return None
         if doc.source == "message" and doc.chat_id is not None:

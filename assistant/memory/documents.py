@@ -21,6 +21,7 @@ from assistant.domain import (
     Task,
     TaskEvent,
 )
+from assistant.files import Document
 from assistant.memory.cues import is_question
 from assistant.memory.ports import DocKind, HistoryDoc
 
@@ -28,6 +29,7 @@ __all__ = [
     "CHUNK_CHARS",
     "REPLY_WINDOW",
     "chunk_text",
+    "file_docs",
     "fingerprint",
     "meeting_docs",
     "message_docs",
@@ -344,4 +346,52 @@ def minutes_docs(
             **common,  # type: ignore[arg-type]
         )
         for n, part in enumerate(chunk_text(text))
+    ]
+
+
+def file_docs(
+    document: Document,
+    *,
+    chat: Chat | None,
+    project: Project | None,
+    uploader: Member | None,
+) -> list[HistoryDoc]:
+    """A file in a project folder as passages of kind ``file``: its name, version, folder and
+    download link, then its text in chunks (each under the same heading, so that a passage
+    found by its words still says which file and version it is). A file without text (an
+    image, an unknown type) is one passage: it is found by its name."""
+    if document.id is None:
+        return []
+    state = "最新版" if document.is_latest else "旧版本"
+    project_part = f"项目「{project.name}」" if project else ""
+    heading = (
+        f"文件「{document.name}」第{document.version}版（{state}），"
+        f"{project_part}文件夹「{document.folder}」，下载 /files/{document.id}"
+    )
+    body = chunk_text(document.text or "")
+    parts = [heading] if not body else [f"{heading}\n{part}" for part in body]
+    common = {
+        "chat_id": chat.id if chat else None,
+        "chat": chat.name if chat else None,
+        "project_id": project.id if project else document.project_id,
+        "project": project.name if project else None,
+        "sender_id": uploader.id if uploader else document.uploaded_by_id,
+        "sender": uploader.display_name if uploader else None,
+    }
+    version = fingerprint(
+        heading, document.sha256, document.created_at.isoformat(), *common.values()
+    )
+    return [
+        HistoryDoc(
+            source="file",
+            record_id=document.id,
+            kind="file",
+            text=part,
+            time=document.created_at,
+            version=version,
+            part=n,
+            title=document.name,
+            **common,  # type: ignore[arg-type]
+        )
+        for n, part in enumerate(parts)
     ]

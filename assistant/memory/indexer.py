@@ -24,7 +24,13 @@ from typing import Any
 
 from assistant.domain import Chat, Member, Project
 from assistant.errors import HistoryUnavailable, ModelError
-from assistant.memory.documents import meeting_docs, message_docs, minutes_docs, task_docs
+from assistant.memory.documents import (
+    file_docs,
+    meeting_docs,
+    message_docs,
+    minutes_docs,
+    task_docs,
+)
 from assistant.memory.ports import HistoryDoc, HistoryIndex, HistoryStats, QueuedRecord
 from assistant.memory.tokens import document_terms
 from assistant.ports import Clock
@@ -149,6 +155,18 @@ def build_record_docs(
             meeting = uow.meetings.get(minutes.meeting_id)
             project_id = meeting.project_id if meeting else None
         return minutes_docs(minutes, chat=chat, project=look.projects.get(project_id or 0), tz=tz)
+    if source == "file":
+        document = uow.documents.get(record_id)
+        if document is None:
+            return []
+        chat = look.chats.get(document.chat_id or 0)
+        project_id = document.project_id or (chat.project_id if chat else None)
+        return file_docs(
+            document,
+            chat=chat,
+            project=look.projects.get(project_id or 0),
+            uploader=look.members.get(document.uploaded_by_id or 0),
+        )
     return None
 
 

@@ -498,6 +498,7 @@ class MessageProcessor:
         outbox: Outbox | None = None,
         transcribe: Callable[[Message], str] | None = None,
         replies: Sequence[CardReplies] = (),
+        files: Callable[[Message], str | None] | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self.engine = engine
@@ -506,6 +507,7 @@ class MessageProcessor:
         self._config = config
         self._outbox = outbox
         self._transcribe = transcribe
+        self._files = files  # a file message's file into the project folder; returns a reply
         self._replies = list(replies)
         self.identity = ProcessIdentity.current()
         self._started = clock.now()
@@ -719,6 +721,16 @@ class MessageProcessor:
                 message.text = self._transcribe(message)
                 message = uow.messages.update(message)
                 uow.commit()
+            if (
+                message.kind == MessageKind.FILE
+                and self._files is not None
+                and "document_id" not in message.payload
+            ):
+                note = self._files(message)
+                if note:
+                    message.payload["file_note"] = note
+                message = uow.messages.update(message)
+                uow.commit()
             incoming, context, sender = self._context(uow, message)
         ctx = CallContext(
             actor=sender.id or 0, chat_id=message.chat_id, message_id=message.id, run=ActionRun()
@@ -755,6 +767,8 @@ class MessageProcessor:
             cards.append(OutgoingCard(text=agent.reply, kind=kind))
         if note:
             cards.append(OutgoingCard(text=note, kind="answer"))
+        if message.kind == MessageKind.FILE and message.payload.get("file_note"):
+            cards.insert(0, OutgoingCard(text=str(message.payload["file_note"]), kind="answer"))
         if message.kind == MessageKind.VOICE and incoming.text and (calls or results):
             cards.insert(0, OutgoingCard(text=f"🎙️ 听到：{incoming.text}", kind="answer"))
         outcome = Outcome(

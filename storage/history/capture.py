@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage.orm import (
     ChatRow,
+    DocumentRow,
     HistoryQueueRow,
     MeetingRow,
     MessageRow,
@@ -50,6 +51,8 @@ def _records(session: Session) -> set[tuple[str, int]]:
             out.add(("meeting", obj.id))
         elif isinstance(obj, MinutesRow):
             out.add(("minutes", obj.id))
+        elif isinstance(obj, DocumentRow):
+            out.add(("file", obj.id))
     for obj in session.dirty:
         if isinstance(obj, MessageRow):
             if obj.state == "done" and _changed(obj, _MESSAGE_FIELDS):
@@ -57,8 +60,8 @@ def _records(session: Session) -> set[tuple[str, int]]:
         elif isinstance(obj, TaskRow | MeetingRow):
             if _changed(obj) or isinstance(obj, MeetingRow):
                 out.add(("task" if isinstance(obj, TaskRow) else "meeting", obj.id))
-        elif isinstance(obj, MinutesRow) and _changed(obj):
-            out.add(("minutes", obj.id))
+        elif isinstance(obj, MinutesRow | DocumentRow) and _changed(obj):
+            out.add(("minutes" if isinstance(obj, MinutesRow) else "file", obj.id))
         elif isinstance(obj, ChatRow) and _changed(obj, ("name", "project_id")):
             out.add(("chat", obj.id))
         elif isinstance(obj, ProjectRow) and _changed(obj, ("name",)):
@@ -72,6 +75,8 @@ def _records(session: Session) -> set[tuple[str, int]]:
             out.add(("meeting", obj.id))
         elif isinstance(obj, MinutesRow):
             out.add(("minutes", obj.id))
+        elif isinstance(obj, DocumentRow):
+            out.add(("file", obj.id))
     return {(source, record_id) for source, record_id in out if record_id is not None}
 
 

@@ -29,6 +29,7 @@ from assistant.memory.ports import (
     ScoredDoc,
 )
 from storage.orm import (
+    DocumentRow,
     HistoryDocRow,
     HistoryQueueRow,
     HistoryStateRow,
@@ -206,6 +207,7 @@ class SqlHistoryRepository:
             ("task", select(TaskRow.id)),
             ("meeting", select(MeetingRow.id)),
             ("minutes", select(MinutesRow.id)),
+            ("file", select(DocumentRow.id)),
         ]
         for source, ids in sources:
             sub = ids.subquery()

@@ -1,0 +1,259 @@
+"""Project document folders, the pure part: which document a file name is a version of, which
+folder a file belongs in, and the text inside a file (PDF, DOCX, XLSX, Markdown, plain text).
+
+No database here: ``storage.documents`` keeps the records, ``assistant.services.documents``
+stores the bytes and ties the two together.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import PurePath
+from typing import Protocol
+
+from assistant.errors import InvalidInput
+
+__all__ = [
+    "FOLDERS",
+    "OTHER",
+    "Document",
+    "DocumentRepository",
+    "Extracted",
+    "FileTooLarge",
+    "classify_folder",
+    "content_type_for",
+    "document_key",
+    "extract_text",
+]
+
+
+class FileTooLarge(InvalidInput):
+    """An upload past the size limit (HTTP 413)."""
+
+    code = "too_large"
+
+
+OTHER = "其他"
+FOLDERS: tuple[str, ...] = ("需求文档", "设计稿", "测试报告", "会议纪要", "合同", OTHER)
+
+# Keywords per folder: a hit in the file name weighs more than one in the text.
+_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "需求文档": ("需求", "prd", "产品文档", "功能说明", "用户故事", "规格说明", "srs"),
+    "设计稿": ("设计", "原型", "ui", "ux", "交互", "视觉", "figma", "sketch", "蓝湖", "mockup"),
+    "测试报告": ("测试", "test", "qa", "用例", "缺陷", "bug", "回归", "验收报告"),
+    "会议纪要": ("会议", "纪要", "minutes", "周会", "例会", "评审会", "复盘"),
+    "合同": ("合同", "协议", "contract", "报价", "甲方", "乙方", "盖章", "签署"),
+}
+_NAME_WEIGHT = 3
+_TEXT_HEAD = 2000
+
+# Version marks people add to file names: v2, V1.3, _终稿, (1), -最新版, 20261130…
+_VERSION_MARKS = re.compile(
+    r"""(
+        [\s_\-.]*v\d+(\.\d+)*            # v2, _V1.3
+      | [\s_\-.]*第?\d+版                # 第2版, _3版
+      | [\s_\-.]*(终稿|定稿|最终版|最终|最新版|最新|修订版|修改版|初稿|草稿|副本|final|draft|copy)
+      | [\s_\-.]*[(（]\d+[)）]          # (1), （2）
+      | [\s_\-.]*20\d{6}                 # a date: 20261130
+      | [\s_\-.]*20\d{2}-\d{2}-\d{2}
+    )+$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+_CONTENT_TYPES = {
+    ".txt": "text/plain",
+    ".md": "text/markdown",
+    ".markdown": "text/markdown",
+    ".csv": "text/csv",
+    ".pdf": "application/pdf",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+_MAX_TEXT = 200_000  # characters of a file's text kept for search
+
+
+def document_key(name: str) -> str:
+    """The name of the document a file is a version of: lower-cased, without its extension
+    and version marks ("登录页设计稿_v2.pdf" and "登录页设计稿(1).pdf" → "登录页设计稿")."""
+    path = PurePath(unicodedata.normalize("NFKC", name.strip()))
+    stem = path.stem if path.suffix else path.name
+    bare = _VERSION_MARKS.sub("", stem).strip(" _-.")
+    return (bare or stem).lower() + path.suffix.lower()
+
+
+def classify_folder(name: str, text: str | None = None) -> str:
+    """The folder a file goes in, from keywords in its name (weighted) and the start of its
+    text; ``其他`` when nothing matches. Ties go to the earlier folder in ``FOLDERS``."""
+    lowered_name = name.lower()
+    head = (text or "")[:_TEXT_HEAD].lower()
+    best, best_score = OTHER, 0
+    for folder, words in _KEYWORDS.items():
+        score = 0
+        for word in words:
+            ascii_word = word.isascii()
+            if _contains(lowered_name, word, ascii_word):
+                score += _NAME_WEIGHT
+            if head and _contains(head, word, ascii_word):
+                score += 1
+        if score > best_score:
+            best, best_score = folder, score
+    return best
+
+
+def _contains(haystack: str, word: str, ascii_word: bool) -> bool:
+    if not ascii_word:
+        return word in haystack
+    # "ui" must not match inside "build": Latin keywords need word boundaries.
+    return re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", haystack) is not None
+
+
+def content_type_for(name: str, declared: str | None = None) -> str:
+    """A file's content type: from its extension when we know it, else what was declared."""
+    known = _CONTENT_TYPES.get(PurePath(name).suffix.lower())
+    return known or (declared or "application/octet-stream")
+
+
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    """A file's text (``None``: a type we cannot read) and why not, when it failed."""
+
+    text: str | None
+    error: str | None = None
+
+
+def extract_text(name: str, data: bytes) -> Extracted:
+    """The text of a file, by its extension. A damaged file gives no text and an error; an
+    unknown type gives neither (it is kept and found by its name)."""
+    suffix = PurePath(name).suffix.lower()
+    try:
+        if suffix in {".txt", ".md", ".markdown", ".csv", ".log"}:
+            text = _decode(data)
+        elif suffix == ".docx":
+            text = _docx_text(data)
+        elif suffix == ".xlsx":
+            text = _xlsx_text(data)
+        elif suffix == ".pdf":
+            text = _pdf_text(data)
+        else:
+            return Extracted(None)
+    except Exception as exc:  # noqa: BLE001 - any parser failure: keep the file, no text
+        return Extracted(None, error=f"无法读取文件内容（{type(exc).__name__}）")
+    text = re.sub(r"[ \t\r\f\v]+", " ", text)
+    text = re.sub(r"\n\s*\n+", "\n", text).strip()
+    return Extracted(text[:_MAX_TEXT])
+
+
+def _decode(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("utf-8", errors="replace")
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _docx_text(data: bytes) -> str:
+    from defusedxml import ElementTree
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        info = archive.getinfo("word/document.xml")
+        if info.file_size > 50 * 1024 * 1024:
+            raise ValueError("document.xml too large")
+        root = ElementTree.fromstring(archive.read(info))
+    paragraphs = []
+    for paragraph in root.iter(f"{_W}p"):
+        runs = [node.text or "" for node in paragraph.iter() if node.tag in (f"{_W}t",)]
+        line = "".join(runs).strip()
+        if line:
+            paragraphs.append(line)
+    return "\n".join(paragraphs)
+
+
+def _xlsx_text(data: bytes) -> str:
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    lines: list[str] = []
+    try:
+        for sheet in book.worksheets:
+            lines.append(f"【{sheet.title}】")
+            for row in sheet.iter_rows(values_only=True):
+                cells = [str(c) for c in row if c is not None and str(c).strip()]
+                if cells:
+                    lines.append(" | ".join(cells))
+                if len(lines) > 20_000:
+                    break
+    finally:
+        book.close()
+    return "\n".join(lines)
+
+
+def _pdf_text(data: bytes) -> str:
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    return "\n".join((page.extract_text() or "") for page in reader.pages[:500])
+
+
+@dataclass(slots=True)
+class Document:
+    """One stored version of a file in a project's folder (``uow.documents``)."""
+
+    name: str
+    folder: str
+    version: int
+    sha256: str
+    size: int
+    content_type: str
+    stored_path: str
+    created_at: datetime
+    doc_key: str = ""
+    project_id: int | None = None
+    chat_id: int | None = None
+    text: str | None = None
+    uploaded_by_id: int | None = None
+    is_latest: bool = True
+    id: int | None = None
+
+
+class DocumentRepository(Protocol):
+    """Files in project folders. ``add_version`` numbers the new version of its document
+    (same project and ``doc_key``) and makes it the latest."""
+
+    def get(self, document_id: int) -> Document | None: ...
+
+    def lock(self, project_id: int | None, doc_key: str) -> None:
+        """Serialise writers of one document until the transaction ends."""
+        ...
+
+    def latest(self, project_id: int | None, doc_key: str) -> Document | None: ...
+
+    def add_version(self, document: Document) -> Document: ...
+
+    def move(self, document_id: int, folder: str) -> Document | None:
+        """Put every version of the document in ``folder``; returns the given version."""
+        ...
+
+    def versions(self, document_id: int) -> list[Document]:
+        """All versions of the document this one is a version of, newest first."""
+        ...
+
+    def list(
+        self,
+        *,
+        project_ids: Sequence[int] | None = None,
+        folder: str | None = None,
+        latest_only: bool = True,
+        limit: int = 200,
+    ) -> list[Document]:
+        """Newest first."""
+        ...
