@@ -146,6 +146,9 @@ def create_app(
         q: Qunmi = app.state.qunmi
         return {"status": "ok", "version": __version__, "engine": q.engine.name}
 
+    # The channel callbacks first: the router tries routes in order, and these carry the load.
+    app.include_router(wecom.router)
+    app.include_router(webhook.router)
     app.include_router(records.router)
     app.include_router(risk.router)
     app.include_router(reports.router)
@@ -156,8 +159,6 @@ def create_app(
     app.include_router(memory.router)
     app.include_router(summaries.router)
     app.include_router(voice.router)
-    app.include_router(wecom.router)
-    app.include_router(webhook.router)
     app.include_router(tokens.router)
     app.include_router(console.views)
     app.include_router(console.router)
