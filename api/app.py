@@ -121,6 +121,7 @@ def create_app(
         lifespan=lifespan,
         responses=ERROR_RESPONSES,
     )
+    app.add_middleware(wecom.CallbackFastPath)  # innermost: inside the caps and the gate
     app.add_middleware(JsonDepthLimit)
     app.add_middleware(
         BodySizeLimit,
