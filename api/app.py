@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -98,6 +99,11 @@ def create_app(
             index_loop.start()
         if start_worker and q.summary_jobs is not None:
             q.summary_jobs.start()
+        if owned:
+            # What start-up built (modules, the app, the object graph) lives as long as the
+            # process: kept out of the collector, a full collection no longer walks it, which
+            # under load was a pause of up to 200 ms on every request in flight.
+            gc.freeze()
         try:
             yield
         finally:
