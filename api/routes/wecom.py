@@ -30,7 +30,7 @@ from assistant.adapters.wecom.messages import (
     parse_bot_message,
 )
 from assistant.bootstrap import Qunmi
-from assistant.domain import Message
+from assistant.domain import Member, Message
 from assistant.errors import ChannelError, InvalidInput, QunmiError
 
 __all__ = ["CallbackFastPath", "router", "wake_worker"]
@@ -55,13 +55,31 @@ async def store_inbound(
     """Store a prepared WeCom message through the group commit; returns after the commit."""
     new_member = None
     if not intake.ready(prepared):
-        new_member = await run_in_threadpool(intake.setup, prepared)
+        new_member = await _set_up_once(q, intake, prepared)
     if q.inbox_writer is not None:
         result = await asyncio.wrap_future(q.inbox_writer.submit(prepared.inbound))
     else:
         result = await run_in_threadpool(q.inbox.receive, prepared.inbound)
     intake.stored(new_member)
     return result
+
+
+async def _set_up_once(q: Qunmi, intake: WeComIntake, prepared: PreparedInbound) -> Member | None:
+    """Set a new sender or chat up in one transaction, however many of their messages arrive
+    at once: the first starts it, the others wait for it (fifty concurrent set-ups of the same
+    rows would collide in SQLite and retry). The member is returned to the first only."""
+    setups: dict[tuple[str, ...], asyncio.Future[Member | None]] = q.extras.setdefault(
+        "wecom_setups", {}
+    )
+    key = prepared.setup[:3]
+    running = setups.get(key)
+    if running is not None:
+        await asyncio.shield(running)
+        return None
+    task = asyncio.ensure_future(run_in_threadpool(intake.setup, prepared))
+    setups[key] = task
+    task.add_done_callback(lambda _: setups.pop(key, None))
+    return await asyncio.shield(task)
 
 
 def _reject(status: int, reason: str) -> JSONResponse:
