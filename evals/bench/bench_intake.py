@@ -219,7 +219,11 @@ def _one_run(args: argparse.Namespace) -> dict[str, float]:
             for p in [proc, *workers]:
                 p.terminate()
             for p in [proc, *workers]:
-                p.wait(15)
+                try:
+                    p.wait(30)
+                except subprocess.TimeoutExpired:  # a slow shutdown on a loaded box
+                    p.kill()
+                    p.wait()
     lat = sorted(latencies)
     ok = not failures and done >= stored
     return {
