@@ -161,7 +161,7 @@ def _one_run(args: argparse.Namespace) -> dict[str, float]:
             "QUNMI_ENGINE": "rules",
             **os.environ,
             "QUNMI_QUEUE": args.queue,
-            "QUNMI_PROCESS_IN_API": "false" if args.split else "true",
+            "QUNMI_PROCESS_IN_API": "false" if args.split or args.ack_only else "true",
             "PYTHONPATH": str(ROOT),
             "QUNMI_WECOM__CORP_ID": CORP_ID,
             "QUNMI_WECOM__TOKEN": TOKEN,
@@ -196,7 +196,13 @@ def _one_run(args: argparse.Namespace) -> dict[str, float]:
                     env=env,
                     stdout=subprocess.DEVNULL,
                 )
-                for _ in range(args.workers if args.queue == "redis" or args.split else 0)
+                for _ in range(
+                    0
+                    if args.ack_only
+                    else args.workers
+                    if args.queue == "redis" or args.split
+                    else 0
+                )
             ]
             requests = _seal_all(args.messages)
             started = time.perf_counter()
@@ -206,7 +212,7 @@ def _one_run(args: argparse.Namespace) -> dict[str, float]:
             sent = len(latencies)
             stored = httpx.get(f"{base}/messages", params={"limit": 1}, timeout=60).json()["total"]
             done = 0
-            limit = time.perf_counter() + 120
+            limit = time.perf_counter() + (0 if args.ack_only else 120)
             while time.perf_counter() < limit:
                 done = httpx.get(
                     f"{base}/messages", params={"state": "done", "limit": 1}, timeout=60
@@ -225,7 +231,7 @@ def _one_run(args: argparse.Namespace) -> dict[str, float]:
                     p.kill()
                     p.wait()
     lat = sorted(latencies)
-    ok = not failures and done >= stored
+    ok = not failures and (done >= stored or args.ack_only)
     return {
         "sent": len(latencies),
         "rate": sent / elapsed,
@@ -262,6 +268,11 @@ def main() -> None:
         action="store_true",
         help="the API only acknowledges; --workers `qunmi worker` processes drain the inbox",
     )
+    parser.add_argument(
+        "--ack-only",
+        action="store_true",
+        help="nothing processes the inbox: the acknowledging path alone (no end-to-end figure)",
+    )
     parser.add_argument("--runs", type=int, default=1, help="repeat and report median and spread")
     parser.add_argument(
         "--database-url",
@@ -287,7 +298,13 @@ def main() -> None:
             flush=True,
         )
     db = args.database_url or "sqlite"
-    mode = "API acknowledges, separate worker processes" if args.split else args.queue
+    mode = (
+        "API acknowledges, nothing processes"
+        if args.ack_only
+        else "API acknowledges, separate worker processes"
+        if args.split
+        else args.queue
+    )
     print(
         f"intake: signed WeCom callbacks, {args.concurrency} concurrent senders, loopback, "
         f"{db.split(':', 1)[0].split('+')[0]}, {mode}; median (min–max) of {len(runs)} run(s); "
