@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -99,6 +100,11 @@ def create_app(
             index_loop.start()
         if start_worker and q.summary_jobs is not None:
             q.summary_jobs.start()
+        if owned:
+            # What start-up built (modules, the app, the object graph) lives as long as the
+            # process: kept out of the collector, a full collection no longer walks it, which
+            # under load was a pause of up to 200 ms on every request in flight.
+            gc.freeze()
         try:
             yield
         finally:
@@ -122,6 +128,7 @@ def create_app(
         lifespan=lifespan,
         responses=ERROR_RESPONSES,
     )
+    app.add_middleware(wecom.CallbackFastPath)  # innermost: inside the caps and the gate
     app.add_middleware(JsonDepthLimit)
     app.add_middleware(
         BodySizeLimit,
@@ -150,6 +157,9 @@ def create_app(
         q: Qunmi = app.state.qunmi
         return {"status": "ok", "version": __version__, "engine": q.engine.name}
 
+    # The channel callbacks first: the router tries routes in order, and these carry the load.
+    app.include_router(wecom.router)
+    app.include_router(webhook.router)
     app.include_router(records.router)
     app.include_router(risk.router)
     app.include_router(reports.router)
@@ -161,8 +171,6 @@ def create_app(
     app.include_router(files.router)
     app.include_router(summaries.router)
     app.include_router(voice.router)
-    app.include_router(wecom.router)
-    app.include_router(webhook.router)
     app.include_router(tokens.router)
     app.include_router(console.views)
     app.include_router(console.router)

@@ -14,12 +14,13 @@ from assistant.errors import PermissionDenied
 __all__ = ["PrincipalDep", "QunmiDep", "acting_as"]
 
 
-def get_qunmi(request: Request) -> Qunmi:
+async def get_qunmi(request: Request) -> Qunmi:
+    # async: a plain attribute read, not worth a hop to the thread pool on every request
     qunmi: Qunmi = request.app.state.qunmi
     return qunmi
 
 
-def get_principal(request: Request) -> Principal:
+async def get_principal(request: Request) -> Principal:
     principal: Principal = getattr(request.state, "principal", ANONYMOUS)
     return principal
 

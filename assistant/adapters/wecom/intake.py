@@ -90,6 +90,7 @@ class WeComIntake:
         )
         # (channel, chat, userid) already set up in this process: later messages skip a transaction
         self._prepared: set[tuple[str, str, str]] = set()
+        self._setup_lock = threading.Lock()
         # SQLite has one writer at a time and its busy handler sleeps in growing steps: with
         # many request threads, queueing them here is much faster than letting them collide.
         self._write_lock: threading.Lock | contextlib.nullcontext[None] = (
@@ -124,7 +125,10 @@ class WeComIntake:
     def setup(self, prepared: PreparedInbound) -> Member | None:
         """Make sure the sender is a member and the chat exists; the member if created now."""
         userid, channel, chat_external, chat_name, personal = prepared.setup
-        return self._prepare(userid, channel, chat_external, chat_name, personal=personal)
+        # One set-up at a time in this process: SQLite has one writer, and new senders' first
+        # messages arrive together; queued here they do not sleep in its busy handler.
+        with self._setup_lock:
+            return self._prepare(userid, channel, chat_external, chat_name, personal=personal)
 
     def stored(self, new_member: Member | None) -> None:
         """After the message is stored: a member created for it gets their directory name."""
