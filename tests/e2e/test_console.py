@@ -216,6 +216,6 @@ def test_console_signs_in_once_with_a_personal_token(guarded_server: str, tmp_pa
             assert cookies["qunmi_session"]["httpOnly"] is True
             signed_out.append(True)
             page.click("#sign-out")  # the session ends; the next prompt is declined
-            expect(page.locator("#who")).to_have_text("未登录")
+            expect(page.locator("#who")).to_have_text("未登录", timeout=30_000)  # a reload
         finally:
             browser.close()
