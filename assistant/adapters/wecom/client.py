@@ -165,22 +165,8 @@ class WeComClient:
         self, content: str, *, touser: str | None = None, chat_id: str | None = None
     ) -> None:
         """To users (``a|b``) through the app, or to an app group chat by its chat id."""
-        body: dict[str, Any] = {"msgtype": "markdown", "markdown": {"content": content}}
-        if chat_id:
-            url = f"{self._base}/cgi-bin/appchat/send"
-            body["chatid"] = chat_id
-        else:
-            url = f"{self._base}/cgi-bin/message/send"
-            body["touser"] = touser or "@all"
-            body["agentid"] = int(self.agent_id) if self.agent_id.isdigit() else self.agent_id
-            # A send the outbox repeats because it died before recording the first one is
-            # dropped by WeCom itself (same content to the same users within 30 minutes).
-            body["enable_duplicate_check"] = 1
-            body["duplicate_check_interval"] = 1800
-        response = self._with_token(
-            lambda token: self._http.post(url, params={"access_token": token}, json=body), "发消息"
-        )
-        self._json(response, "发消息")
+        body = {"msgtype": "markdown", "markdown": {"content": content}}
+        self._send(body, touser=touser, chat_id=chat_id, what="发消息")
 
     def upload_image(self, data: bytes, *, filename: str = "chart.png") -> str:
         """Upload a PNG as temporary media (kept 3 days by WeCom); returns its media_id."""
@@ -202,7 +188,13 @@ class WeComClient:
         self, media_id: str, *, touser: str | None = None, chat_id: str | None = None
     ) -> None:
         """An image message (uploaded media) to users through the app, or to an app chat."""
-        body: dict[str, Any] = {"msgtype": "image", "image": {"media_id": media_id}}
+        body = {"msgtype": "image", "image": {"media_id": media_id}}
+        self._send(body, touser=touser, chat_id=chat_id, what="发图片")
+
+    def _send(
+        self, body: dict[str, Any], *, touser: str | None, chat_id: str | None, what: str
+    ) -> None:
+        body = dict(body)
         if chat_id:
             url = f"{self._base}/cgi-bin/appchat/send"
             body["chatid"] = chat_id
@@ -210,12 +202,14 @@ class WeComClient:
             url = f"{self._base}/cgi-bin/message/send"
             body["touser"] = touser or "@all"
             body["agentid"] = int(self.agent_id) if self.agent_id.isdigit() else self.agent_id
+            # A send the outbox repeats because it died before recording the first one is
+            # dropped by WeCom itself (same content to the same users within 30 minutes).
             body["enable_duplicate_check"] = 1
             body["duplicate_check_interval"] = 1800
         response = self._with_token(
-            lambda token: self._http.post(url, params={"access_token": token}, json=body), "发图片"
+            lambda token: self._http.post(url, params={"access_token": token}, json=body), what
         )
-        self._json(response, "发图片")
+        self._json(response, what)
 
     def get_media(self, media_id: str) -> WeComMedia:
         """A temporary media file (a voice message's AMR, a file) by its media_id."""
