@@ -376,19 +376,7 @@ class SqlTaskRepository(SqlRepository[Task, TaskRow]):
         rows = self.session.scalars(
             select(TaskEventRow).where(TaskEventRow.task_id == task_id).order_by(TaskEventRow.id)
         )
-        return [
-            TaskEvent(
-                id=r.id,
-                task_id=r.task_id,
-                kind=r.kind,
-                at=r.at,
-                actor_id=r.actor_id,
-                old=r.old,
-                new=r.new,
-                note=r.note,
-            )
-            for r in rows
-        ]
+        return [_event(r) for r in rows]
 
     def events_between(
         self, since: datetime, until: datetime, *, kinds: Sequence[str] | None = None
@@ -402,19 +390,20 @@ class SqlTaskRepository(SqlRepository[Task, TaskRow]):
             )
             .order_by(TaskEventRow.id)
         )
-        return [
-            TaskEvent(
-                id=r.id,
-                task_id=r.task_id,
-                kind=r.kind,
-                at=r.at,
-                actor_id=r.actor_id,
-                old=r.old,
-                new=r.new,
-                note=r.note,
-            )
-            for r in rows
-        ]
+        return [_event(r) for r in rows]
+
+
+def _event(r: TaskEventRow) -> TaskEvent:
+    return TaskEvent(
+        id=r.id,
+        task_id=r.task_id,
+        kind=r.kind,
+        at=r.at,
+        actor_id=r.actor_id,
+        old=r.old,
+        new=r.new,
+        note=r.note,
+    )
 
 
 class SqlMeetingRepository(SqlRepository[Meeting, MeetingRow]):
