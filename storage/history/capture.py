@@ -38,21 +38,25 @@ def _changed(obj: Any, fields: tuple[str, ...] | None = None) -> bool:
     return any(state.attrs[name].history.has_changes() for name in names)
 
 
+# The history source of each record row that is indexed as itself.
+_SOURCES: dict[type, str] = {
+    TaskRow: "task",
+    MeetingRow: "meeting",
+    MinutesRow: "minutes",
+    DocumentRow: "file",
+}
+
+
 def _records(session: Session) -> set[tuple[str, int]]:
     out: set[tuple[str, int]] = set()
     for obj in session.new:
-        if isinstance(obj, MessageRow) and obj.state == "done":
-            out.add(("message", obj.id))
-        elif isinstance(obj, TaskRow):
-            out.add(("task", obj.id))
+        if isinstance(obj, MessageRow):
+            if obj.state == "done":
+                out.add(("message", obj.id))
         elif isinstance(obj, TaskEventRow):
             out.add(("task", obj.task_id))
-        elif isinstance(obj, MeetingRow):
-            out.add(("meeting", obj.id))
-        elif isinstance(obj, MinutesRow):
-            out.add(("minutes", obj.id))
-        elif isinstance(obj, DocumentRow):
-            out.add(("file", obj.id))
+        elif type(obj) in _SOURCES:
+            out.add((_SOURCES[type(obj)], obj.id))
     for obj in session.dirty:
         if isinstance(obj, MessageRow):
             if obj.state == "done" and _changed(obj, _MESSAGE_FIELDS):
@@ -67,16 +71,8 @@ def _records(session: Session) -> set[tuple[str, int]]:
         elif isinstance(obj, ProjectRow) and _changed(obj, ("name",)):
             out.add(("project", obj.id))
     for obj in session.deleted:
-        if isinstance(obj, MessageRow):
-            out.add(("message", obj.id))
-        elif isinstance(obj, TaskRow):
-            out.add(("task", obj.id))
-        elif isinstance(obj, MeetingRow):
-            out.add(("meeting", obj.id))
-        elif isinstance(obj, MinutesRow):
-            out.add(("minutes", obj.id))
-        elif isinstance(obj, DocumentRow):
-            out.add(("file", obj.id))
+        if type(obj) in _SOURCES or isinstance(obj, MessageRow):
+            out.add((_SOURCES.get(type(obj), "message"), obj.id))
     return {(source, record_id) for source, record_id in out if record_id is not None}
 
 
