@@ -104,3 +104,31 @@ def test_speakers_who_are_not_members_can_still_own_work() -> None:
     participants = with_participants({}, [TranscriptLine(s, t) for s, t in turns])
     assert set(participants) == {"欧阳倩"}  # a recorder's label is not a person
     assert with_participants({}, [TranscriptLine("张晓雯", "好")]) == {"张晓雯": ["晓雯"]}
+
+
+def test_labelled_speakers_a_topic_handed_with_this_and_who_writes_questions() -> None:
+    draft = _minutes(
+        [
+            ("发言人1", "那告警也要加 这个老蔡你来 下周一上线"),
+            ("发言人2", "行 没问题"),
+            ("发言人3", "另外 复盘报告谁写"),
+            ("发言人2", "我写吧 周五发出来"),
+        ]
+    )
+    items = sorted(draft.action_items, key=lambda a: a.line)
+    assert [a.owner for a in items] == ["蔡坤", "蔡坤"]  # 发言人2 answered when called on
+    assert "告警" in items[0].title
+    assert items[0].due == datetime.fromisoformat("2026-12-14T18:00:00+08:00")
+    assert items[1].title == "写复盘报告"
+    assert items[1].due == datetime.fromisoformat("2026-12-11T18:00:00+08:00")
+
+
+def test_a_deferral_that_points_back_is_the_question_just_asked() -> None:
+    draft = _minutes(
+        [
+            ("韩梅", "那个退款的方案 要不要给老客户多补一张券"),
+            ("钱多多", "这个我跟老板商量一下 明天给你们答复"),
+        ]
+    )
+    (question,) = draft.open_questions
+    assert "券" in question.text and "商量" in question.text

@@ -342,7 +342,8 @@ def find_open_questions(
                 if subject is None:
                     break
                 text = f"{subject.rstrip('？?。')}：{text}"
-            elif deferral and len(clause.text) <= 8:
+            elif deferral and (len(clause.text) <= 8 or re.match(r"这个|这事|这件事|那个事", text)):
+                # "这个我跟老板商量一下": the matter is what was just asked.
                 subject = _asked_before(sentences, sentence)
                 if subject and subject not in text:
                     text = f"{subject.rstrip('？?。')}：{text}"
@@ -431,7 +432,9 @@ _TALKY_TITLE = re.compile(r"[你您我吧]|那(?![个些边])|改成|换成|交�
 _HAND_BEFORE = re.compile(
     r"(?:交给|转给|让|由|改成|换成|改由|改给|换|还是|就是|就)(?:[^，]{0,6}的)?$"
 )
-_HAND_AFTER = re.compile(r"^(?:来|去)?(?:负责|做|弄|搞|跟|跟进|处理|盯|管)?(?:一下)?(?:了|吧|啊)?$")
+_HAND_AFTER = re.compile(
+    r"^(?:你|您)?(?:来|去)?(?:负责|做|弄|搞|跟|跟进|处理|盯|管)?(?:一下)?(?:了|吧|啊)?$"
+)
 _ANAPHOR = re.compile(r"^(?:这事|这件事|这个事|这个|那个|这块|那块|这边)$")
 
 
@@ -782,7 +785,7 @@ def find_action_items(
                 and _RELAY.search(title)
             ):
                 continue  # "官网的备案让佳琪弄 我回头跟她说": passing it on is part of handing it
-            handed = _handed(parts if len(parts) > 1 else clauses_of(sentence), roster)
+            handed = handed_here
             if handed is not None and handed[0] == owner:
                 title = handed[1]
             elif _TALKY_TITLE.search(title):
@@ -820,9 +823,9 @@ def find_action_items(
             item.title = _object_from_before(item.title, lines, item.line) or item.title
         if _BARE_OFFER.match(item.source) and item.line > 0:
             # "这个我来跟吧" answers "展位图谁来弄": the job is what the question was about.
-            asked = _WHO_WILL.search(clean(lines[item.line - 1].text))
-            if asked is not None and len(_title(asked["job"])) >= 2:
-                item.title = _title(asked["job"])
+            asked = _who_will(lines[item.line - 1].text)
+            if asked is not None:
+                item.title = asked
     items = _without_dropped(found, sentences)
     return _merged(items)[:limit]
 
@@ -882,11 +885,26 @@ def _without_dropped(
 # An offer with no job of its own ("这个我来吧", "我来跟吧 我之前对接过"), and the question it
 # answers ("展位图谁来弄").
 _BARE_OFFER = re.compile(
-    r"^[\s,，]*(?:那|好|行|嗯)?[\s,，]*(?:这个|那个|这块|这事)?我(?:来|去)(?:跟|做|弄|搞|负责|对接)?(?:吧|呗|啊)?(?:$|[\s,，])"
+    r"^[\s,，]*(?:那|好|行|嗯)?[\s,，]*(?:这个|那个|这块|这事)?我(?!觉得|想|看|说)(?:来|去)?"
+    r"(?:[\u4e00-\u9fff]{1,2})?(?:吧|呗|啊)(?:$|[\s,，])|"
+    r"^[\s,，]*(?:那|好|行|嗯)?[\s,，]*(?:这个|那个|这块|这事)?我(?:来|去)(?:$|[\s,，])"
 )
 _WHO_WILL = re.compile(
-    r"^(?:那|这个)?(?P<job>[^，]{2,14}?)(?:的话)?(?:由)?谁(?:来|去)?(?:弄|做|跟|负责|搞|写|出|对接)?"
+    r"(?P<job>[^，]{2,14}?)(?:的话)?(?:由)?谁(?P<verb>(?:来|去)?[^，吗呢？]{0,3})"
 )
+
+
+def _who_will(text: str) -> str | None:
+    """The job a "who will do it" question asks about: "另外 复盘报告谁写" → "写复盘报告"."""
+    for piece in reversed(re.split(r"[\s,，。？?]+", clean(text))):
+        asked = _WHO_WILL.search(piece)
+        if asked is None:
+            continue
+        job = _title(asked["job"])
+        verb = re.sub(r"^(?:来|去)", "", asked["verb"])
+        if len(job) >= 2:
+            return f"{verb}{job}" if verb and verb not in job else job
+    return None
 
 
 def _takes_up_offer(offer: ActionItem, item: ActionItem) -> bool:
