@@ -461,10 +461,15 @@ def bootstrap(
         max_bytes=settings.max_file_mb * 1024 * 1024,
     )
     wecom_files = None
-    if wecom.client is not None and settings.wecom.api_configured:
+    if wecom.client is not None and (settings.wecom.api_configured or wecom.bot_crypto):
         from assistant.adapters.wecom.files import WeComFiles
 
-        wecom_files = WeComFiles(client=wecom.client, library=documents)
+        wecom_files = WeComFiles(
+            client=wecom.client,
+            library=documents,
+            bot_crypto=wecom.bot_crypto,
+            app_api=settings.wecom.api_configured,
+        )
     processor = MessageProcessor(
         uow_factory=uow_factory,
         engine=engine,

@@ -180,6 +180,8 @@ class WeComIntake:
                 log.warning("bot message %s names a response URL outside WeCom", msg.msg_id)
         if msg.event:
             payload["event"] = msg.event
+        if kind == MessageKind.FILE:
+            self._bot_file(msg, payload)
         return PreparedInbound(
             Inbound(
                 channel=BOT_CHANNEL,
@@ -195,6 +197,23 @@ class WeComIntake:
         )
 
     # -- helpers ------------------------------------------------------------------------------
+
+    def _bot_file(self, msg: BotMessage, payload: dict[str, Any]) -> None:
+        """An AI bot image or file message: where its (encrypted) file is, when that is WeCom."""
+        body = msg.raw.get(msg.msg_type)
+        url = str(body.get("url", "")) if isinstance(body, dict) else ""
+        if not url:
+            return
+        if self._response_url_allowed is not None and not self._response_url_allowed(url):
+            # Signed by the bot's token, yet not WeCom's: never fetch from there.
+            log.warning("bot message %s names a file URL outside WeCom", msg.msg_id)
+            payload["file_refused"] = True
+            return
+        payload["file_url"] = url
+        for key in ("filename", "file_name", "name", "title"):
+            if isinstance(body, dict) and body.get(key):
+                payload["title"] = str(body[key])[:200]
+                break
 
     @staticmethod
     def _app_content(msg: AppMessage) -> tuple[MessageKind, str, dict[str, Any]]:
