@@ -44,12 +44,99 @@ FOLDERS: tuple[str, ...] = ("需求文档", "设计稿", "测试报告", "会议
 
 # Keywords per folder: a hit in the file name weighs more than one in the text.
 _KEYWORDS: dict[str, tuple[str, ...]] = {
-    "需求文档": ("需求", "prd", "产品文档", "功能说明", "用户故事", "规格说明", "srs"),
-    "设计稿": ("设计", "原型", "ui", "ux", "交互", "视觉", "figma", "sketch", "蓝湖", "mockup"),
-    "测试报告": ("测试", "test", "qa", "用例", "缺陷", "bug", "回归", "验收报告"),
-    "会议纪要": ("会议", "纪要", "minutes", "周会", "例会", "评审会", "复盘"),
-    "合同": ("合同", "协议", "contract", "报价", "甲方", "乙方", "盖章", "签署"),
+    "需求文档": (
+        "需求",
+        "prd",
+        "产品文档",
+        "功能说明",
+        "功能清单",
+        "功能列表",
+        "用户故事",
+        "规格说明",
+        "srs",
+        "requirement",
+        "requirements",
+        "user story",
+        "指标定义",
+        "口径",
+    ),
+    "设计稿": (
+        "设计",
+        "原型",
+        "ui",
+        "ux",
+        "交互",
+        "视觉",
+        "figma",
+        "sketch",
+        "蓝湖",
+        "mockup",
+        "效果图",
+        "图标",
+        "icon",
+        "logo",
+        "banner",
+        "海报",
+        "切图",
+        "配色",
+        "wireframe",
+    ),
+    "测试报告": (
+        "测试",
+        "test",
+        "qa",
+        "用例",
+        "缺陷",
+        "bug",
+        "回归",
+        "验收报告",
+        "冒烟",
+        "压测",
+        "兼容性",
+        "漏洞",
+        "安全扫描",
+        "走查",
+        "复现",
+        "故障",
+    ),
+    "会议纪要": (
+        "会议",
+        "纪要",
+        "minutes",
+        "周会",
+        "例会",
+        "评审会",
+        "复盘",
+        "站会",
+        "沟通记录",
+        "会议记录",
+        "讨论记录",
+        "议程",
+        "参会",
+        "与会",
+        "attendees",
+        "action items",
+    ),
+    "合同": (
+        "合同",
+        "协议",
+        "contract",
+        "agreement",
+        "报价",
+        "甲方",
+        "乙方",
+        "盖章",
+        "签署",
+        "订购单",
+        "付款计划",
+        "违约",
+        "委托书",
+        "确认函",
+    ),
 }
+# Files of design tools are design drafts; a picture is one when nothing else says otherwise.
+_DESIGN_TOOL_SUFFIXES = {".fig", ".sketch", ".psd", ".xd", ".ai", ".svg"}
+_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp"}
 _NAME_WEIGHT = 3
 _TEXT_HEAD = 2000
 
@@ -96,6 +183,7 @@ def classify_folder(name: str, text: str | None = None) -> str:
     """The folder a file goes in, from keywords in its name (weighted) and the start of its
     text; ``其他`` when nothing matches. Ties go to the earlier folder in ``FOLDERS``."""
     lowered_name = name.lower()
+    suffix = PurePath(lowered_name).suffix
     head = (text or "")[:_TEXT_HEAD].lower()
     best, best_score = OTHER, 0
     for folder, words in _KEYWORDS.items():
@@ -106,8 +194,12 @@ def classify_folder(name: str, text: str | None = None) -> str:
                 score += _NAME_WEIGHT
             if head and _contains(head, word, ascii_word):
                 score += 1
+        if folder == "设计稿" and suffix in _DESIGN_TOOL_SUFFIXES:
+            score += _NAME_WEIGHT
         if score > best_score:
             best, best_score = folder, score
+    if best_score == 0 and suffix in _IMAGE_SUFFIXES:
+        return "设计稿"
     return best
 
 
