@@ -11,7 +11,7 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePath
@@ -224,12 +224,19 @@ class Extracted:
     error: str | None = None
 
 
-def extract_text(name: str, data: bytes) -> Extracted:
+def extract_text(
+    name: str, data: bytes, *, read_image: Callable[[bytes], str] | None = None
+) -> Extracted:
     """The text of a file, by its extension. A damaged file gives no text and an error; an
-    unknown type gives neither (it is kept and found by its name)."""
+    unknown type gives neither (it is kept and found by its name). Pictures are read with
+    ``read_image`` (OCR) when one is given, else found by their name only."""
     suffix = PurePath(name).suffix.lower()
     try:
-        if suffix in {".txt", ".md", ".markdown", ".csv", ".log"}:
+        if suffix in _IMAGE_SUFFIXES:
+            if read_image is None:
+                return Extracted(None)
+            text = read_image(data)
+        elif suffix in {".txt", ".md", ".markdown", ".csv", ".log"}:
             text = _decode(data)
         elif suffix == ".docx":
             text = _docx_text(data)

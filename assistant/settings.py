@@ -241,6 +241,7 @@ class Settings(BaseSettings):
     process_in_api: bool = True
     max_message_chars: int = 20_000
     max_file_mb: int = 50  # project document folders: the largest file an upload may be
+    ocr_images: bool = True  # read the text in pictures when the optional OCR is installed
     default_remind_before_minutes: int = 15
     workday_end_hour: int = 18
     llm: LLMSettings = Field(default_factory=LLMSettings)
