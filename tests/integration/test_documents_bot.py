@@ -140,3 +140,38 @@ def test_bot_file_under_another_key_is_refused_and_nothing_kept(bot: BotWorld) -
     with bot.q.uow_factory() as uow:
         message = uow.messages.list(filters={"kind": "file"}).items[0]
     assert message.state.value != "done" and "解密失败" in (message.error or "")
+
+
+def test_pictures_in_a_mixed_message_are_kept_under_its_caption(bot: BotWorld) -> None:
+    bot.api.bot_files["m1"] = (PNG, "")
+    message = {
+        "msgid": "bot-mixed-1",
+        "aibotid": "AIBOT",
+        "chatid": "wrGroup1",
+        "chattype": "group",
+        "from": {"userid": "wanglei"},
+        "response_url": f"{BASE}/respond/mixed",
+        "msgtype": "mixed",
+        "mixed": {
+            "msg_item": [
+                {"msgtype": "text", "text": {"content": "@群秘 会员中心新版设计稿"}},
+                {"msgtype": "image", "image": {"url": f"{BASE}/aibot-file/m1"}},
+                {"msgtype": "image", "image": {"url": "http://169.254.169.254/x.png"}},
+            ]
+        },
+    }
+    bot.send(message, times=2)
+    assert bot.drain() == 1
+    assert bot.downloads() == ["/aibot-file/m1"]
+    assert {r.url.host for r in bot.api.requests}.isdisjoint({"169.254.169.254"})
+    assert bot.q.documents is not None
+    (picture,) = bot.q.documents.list()
+    assert (picture.name, picture.folder) == ("会员中心新版设计稿.png", "设计稿")
+    assert bot.q.documents.path_of(picture).read_bytes() == PNG
+    with bot.q.uow_factory() as uow:
+        stored = uow.messages.list(filters={"kind": "text"}).items[0]
+    assert stored.text == "会员中心新版设计稿"  # the text is the message's text as well
+    assert stored.payload["document_ids"] == [picture.id]
+    content = bot.api.responses[-1][1]["markdown"]["content"]
+    assert "已存入文件夹「设计稿」：会员中心新版设计稿.png" in content
+    assert "不是企业微信的地址" in content

@@ -196,6 +196,14 @@ def parse_bot_message(raw: bytes) -> BotMessage:
     if isinstance(body, dict):
         # text.content; voice.content is WeCom's own transcript of a voice message
         text = str(body.get("content", ""))
+        if msg_type == "mixed":  # 图文混排: text items and pictures, in order
+            text = "\n".join(
+                str((item.get("text") or {}).get("content", ""))
+                for item in body.get("msg_item") or []
+                if isinstance(item, dict)
+                and item.get("msgtype") == "text"
+                and isinstance(item.get("text"), dict)
+            ).strip()
     event = ""
     if msg_type == "event" and isinstance(body, dict):
         event = str(body.get("eventtype", ""))
