@@ -134,7 +134,7 @@ async function renderFiles() {
     const items = found.items.filter((d) => d.folder === folder);
     const section = el("section", "folder");
     section.dataset.folder = folder;
-    section.append(el("h3", "", `📁 ${folder} (${items.length})`));
+    section.append(el("h3", "", `${folder} (${items.length})`));
     const list = el("ul", "list");
     list.replaceChildren(...items.map(fileItem));
     if (!items.length) list.append(el("li", "empty", "暂无文件"));
