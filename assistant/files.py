@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePath
-from typing import Protocol
+from typing import Any, Protocol
 
 from assistant.errors import InvalidInput
 
@@ -243,7 +243,7 @@ def extract_text(
         elif suffix == ".xlsx":
             text = _xlsx_text(data)
         elif suffix == ".pdf":
-            text = _pdf_text(data)
+            text = _pdf_text(data, read_image)
         else:
             return Extracted(None)
     except Exception as exc:  # noqa: BLE001 - any parser failure: keep the file, no text
@@ -301,11 +301,49 @@ def _xlsx_text(data: bytes) -> str:
     return "\n".join(lines)
 
 
-def _pdf_text(data: bytes) -> str:
+def _pdf_text(data: bytes, read_image: Callable[[bytes], str] | None = None) -> str:
+    """The text layer of a PDF; pages without one (a scan) are read from their pictures when a
+    ``read_image`` (OCR) is given."""
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(data))
-    return "\n".join((page.extract_text() or "") for page in reader.pages[:500])
+    pages: list[str] = []
+    scanned = 0
+    for page in reader.pages[:500]:
+        text = (page.extract_text() or "").strip()
+        if len(text) < _SCAN_MIN_CHARS and read_image is not None and scanned < _SCAN_MAX_PAGES:
+            scanned += 1
+            text = "\n".join(filter(None, (text, *_page_picture_text(page, read_image))))
+        pages.append(text)
+    return "\n".join(pages)
+
+
+_SCAN_MIN_CHARS = 20  # a page with less text than this is taken for a scan
+_SCAN_MAX_PAGES = 20  # OCR takes seconds a page: the first pages of a scan only
+
+
+def _page_picture_text(page: Any, read_image: Callable[[bytes], str]) -> list[str]:
+    out: list[str] = []
+    try:
+        pictures = list(page.images)[:4]
+    except Exception:  # noqa: BLE001 - a damaged picture: keep the page's text layer
+        return out
+    for picture in pictures:
+        try:
+            data = picture.data
+            if len(data) < 2048:  # icons and rules, not a scanned page
+                continue
+            image = getattr(picture, "image", None)
+            if image is not None and image.format not in ("PNG", "JPEG"):
+                buffer = io.BytesIO()
+                image.convert("RGB").save(buffer, format="PNG")
+                data = buffer.getvalue()
+            text = read_image(data).strip()
+        except Exception:  # noqa: BLE001 - one unreadable picture does not lose the others
+            continue
+        if text:
+            out.append(text)
+    return out
 
 
 @dataclass(slots=True)

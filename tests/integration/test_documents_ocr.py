@@ -77,6 +77,20 @@ def test_design_picture_is_read_and_found_by_its_words(q: Qunmi, clock: FixedClo
     assert answer.sources[0].record_id == doc.id
 
 
+@needs_ocr
+def test_a_scanned_pdf_is_read_from_its_page_pictures() -> None:
+    from PIL import Image
+
+    scan = io.BytesIO()
+    with Image.open(PICTURE) as picture:
+        picture.convert("RGB").save(scan, format="PDF", resolution=96)
+    reader = ocr.ImageReader()
+    assert extract_text("登录页评审稿扫描件.pdf", scan.getvalue()).text == ""  # no text layer
+    read = extract_text("登录页评审稿扫描件.pdf", scan.getvalue(), read_image=reader)
+    assert read.error is None and read.text is not None
+    assert "扫码登录" in read.text.replace(" ", "")
+
+
 def test_without_ocr_a_picture_is_kept_and_found_by_its_name(
     settings: Settings, clock: FixedClock, e5_embedder: Any, tmp_path: Path
 ) -> None:
