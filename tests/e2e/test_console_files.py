@@ -19,7 +19,7 @@ V2 = "# 登录页视觉稿（终版）\n扫码登录与短信登录并列\n".enc
 
 
 def test_files_view_folders_versions_download_move_and_rights(server: str) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import FilePayload, expect, sync_playwright
 
     # A project 王磊 is not in, holding a contract the admin uploaded over HTTP.
     made = httpx.post(
@@ -49,10 +49,8 @@ def test_files_view_folders_versions_download_move_and_rights(server: str) -> No
             page.select_option("#files-project", label="官网改版")
 
             def upload(name: str, data: bytes) -> None:
-                page.set_input_files(
-                    "#file-input",
-                    files=[{"name": name, "mimeType": "text/markdown", "buffer": data}],
-                )
+                payload: FilePayload = {"name": name, "mimeType": "text/markdown", "buffer": data}
+                page.set_input_files("#file-input", files=[payload])
                 page.click("#file-upload")
 
             design = page.locator('.folder[data-folder="设计稿"]')
