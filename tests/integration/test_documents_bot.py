@@ -175,3 +175,24 @@ def test_pictures_in_a_mixed_message_are_kept_under_its_caption(bot: BotWorld) -
     content = bot.api.responses[-1][1]["markdown"]["content"]
     assert "已存入文件夹「设计稿」：会员中心新版设计稿.png" in content
     assert "不是企业微信的地址" in content
+
+
+@pytest.mark.parametrize(
+    "mixed",
+    [{"msg_item": 5}, {"msg_item": "abc"}, {"msg_item": [1, {"msgtype": "image", "image": 3}]}],
+)
+def test_odd_mixed_bodies_are_taken_as_text_without_pictures(
+    bot: BotWorld, mixed: dict[str, Any]
+) -> None:
+    message = {
+        "msgid": f"bot-odd-{len(str(mixed))}",
+        "chatid": "wrGroup1",
+        "chattype": "group",
+        "from": {"userid": "wanglei"},
+        "msgtype": "mixed",
+        "mixed": mixed,
+    }
+    bot.send(message)
+    assert bot.drain() == 1
+    assert bot.q.documents is not None and bot.q.documents.list() == []
+    assert bot.downloads() == []

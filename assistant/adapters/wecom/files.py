@@ -162,7 +162,8 @@ class WeComFiles:
         """Fetch an AI bot file URL once and decrypt it with the bot's key."""
         if self._bot_crypto is None:
             raise ChannelError("没有配置智能机器人的 EncodingAESKey，无法解密它发来的文件")
-        fetched = self._client.download(url, max_bytes=self._library.max_bytes)
+        # The ciphertext is the file plus up to 32 bytes of padding.
+        fetched = self._client.download(url, max_bytes=self._library.max_bytes + 32)
         plain = self._bot_crypto.decrypt_media(fetched.content)
         ext = sniff_extension(plain)
         if name is None:

@@ -196,10 +196,11 @@ def parse_bot_message(raw: bytes) -> BotMessage:
     if isinstance(body, dict):
         # text.content; voice.content is WeCom's own transcript of a voice message
         text = str(body.get("content", ""))
-        if msg_type == "mixed":  # 图文混排: text items and pictures, in order
+        items = body.get("msg_item")
+        if msg_type == "mixed" and isinstance(items, list):  # 图文混排: text items and pictures
             text = "\n".join(
-                str((item.get("text") or {}).get("content", ""))
-                for item in body.get("msg_item") or []
+                str(item["text"].get("content", ""))
+                for item in items
                 if isinstance(item, dict)
                 and item.get("msgtype") == "text"
                 and isinstance(item.get("text"), dict)
