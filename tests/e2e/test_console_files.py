@@ -8,9 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.test_console import ARGS, CHROMIUM, server
+from tests.e2e.test_console import ARGS, CHROMIUM, _personal_token, guarded_server, server
 
-__all__ = ["server"]  # the fixture, shared with the other console tests
+__all__ = ["guarded_server", "server"]  # the fixtures, shared with the other console tests
 
 pytestmark = pytest.mark.slow
 
@@ -106,4 +106,58 @@ def test_files_view_folders_versions_download_move_and_rights(server: str) -> No
         ("支付通道服务合同.md", "合同", 1),
         ("登录页设计稿_v1.md", "需求文档", 1),
         ("登录页设计稿_v2.md", "需求文档", 2),
+    ]
+
+
+def test_signed_in_files_view_acts_as_the_signed_in_person(
+    guarded_server: str, tmp_path: Path
+) -> None:
+    """Signed in with a personal token (session cookie), the view asks as that person: their
+    uploads are theirs, a project they are not in is refused, downloads carry the session."""
+    from playwright.sync_api import Dialog, FilePayload, expect, sync_playwright
+
+    admin = {"Authorization": f"Bearer {_personal_token(tmp_path, '陈静')}"}
+    made = httpx.post(
+        f"{guarded_server}/projects",
+        headers=admin,
+        json={"name": "支付对接", "owner": "陈静", "members": []},
+    )
+    assert made.status_code == 201, made.text
+    token = _personal_token(tmp_path, "王磊")
+
+    def sign_in(dialog: Dialog) -> None:
+        dialog.accept(token)
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            page = browser.new_page(accept_downloads=True)
+            page.set_default_timeout(10_000)
+            page.on("dialog", sign_in)
+            page.goto(guarded_server + "/#files")
+            expect(page.locator("#who")).to_have_text("已登录：王磊")
+            page.select_option("#files-project", label="官网改版")
+            payload: FilePayload = {
+                "name": "支付回归测试报告.md",
+                "mimeType": "text/markdown",
+                "buffer": V1,
+            }
+            page.set_input_files("#file-input", files=[payload])
+            page.click("#file-upload")
+            report = page.locator('.folder[data-folder="测试报告"] .file')
+            expect(report).to_contain_text("支付回归测试报告.md")
+            expect(report.locator(".meta")).to_contain_text("王磊")  # uploaded as himself
+            with page.expect_download() as info:
+                report.locator(".actions a.download").click()
+            assert Path(info.value.path()).read_bytes() == V1
+            page.select_option("#files-project", label="支付对接")
+            expect(page.locator("#files-note")).to_contain_text("不是项目「支付对接」的成员")
+        finally:
+            browser.close()
+
+    listed = httpx.get(f"{guarded_server}/files", headers=admin).json()["items"]
+    members = httpx.get(f"{guarded_server}/members", headers=admin).json()["items"]
+    names = {m["id"]: m["display_name"] for m in members}
+    assert [(d["name"], names.get(d["uploaded_by_id"])) for d in listed] == [
+        ("支付回归测试报告.md", "王磊")
     ]
