@@ -3,8 +3,8 @@
 // (api, el, option, toast, fmt, state, $) it uses; it registers itself as the "files" view.
 "use strict";
 
-const FILE_FOLDERS = ["需求文档", "设计稿", "测试报告", "会议纪要", "合同", "其他"];
-const files = { open: new Set(), project: null };
+// The folders as the server names them (GET /files says); these until it has answered.
+const files = { open: new Set(), project: null, folders: ["需求文档", "设计稿", "测试报告", "会议纪要", "合同", "其他"] };
 
 // Who the request is made as: the signed-in person (the server knows), or — in local mode —
 // the person picked in the header, so that the folders show what that person may see.
@@ -36,7 +36,11 @@ function fillFileProjects() {
   if (files.project && !state.projects.some((p) => String(p.id) === files.project)) files.project = "";
   select.value = files.project;
   const folder = $("files-folder");
-  if (folder.options.length <= 1) folder.replaceChildren(option("", "自动归类"), ...FILE_FOLDERS.map((f) => option(f, f)));
+  if (folder.options.length !== files.folders.length + 1) {
+    const picked = folder.value;
+    folder.replaceChildren(option("", "自动归类"), ...files.folders.map((f) => option(f, f)));
+    folder.value = picked;
+  }
 }
 
 function downloadLink(d, label) {
@@ -104,7 +108,7 @@ function fileItem(d) {
   history.addEventListener("click", () => toggleVersions(d, box));
   const move = el("select", "move");
   move.setAttribute("aria-label", `移动「${d.name}」到文件夹`);
-  move.append(option("", "移到…"), ...FILE_FOLDERS.filter((f) => f !== d.folder).map((f) => option(f, f)));
+  move.append(option("", "移到…"), ...files.folders.filter((f) => f !== d.folder).map((f) => option(f, f)));
   move.addEventListener("change", () => { if (move.value) moveFile(d, move.value); });
   bar.append(history, move);
   li.append(bar, box);
@@ -128,7 +132,8 @@ async function renderFiles() {
     return;
   }
   note.hidden = true;
-  const folders = found.folders || FILE_FOLDERS;
+  if (Array.isArray(found.folders) && found.folders.length) files.folders = found.folders;
+  const folders = files.folders;
   $("files-summary").textContent = `共 ${found.items.length} 个文件${name ? `（项目「${name}」）` : ""}`;
   $("folders").replaceChildren(...folders.map((folder) => {
     const items = found.items.filter((d) => d.folder === folder);
