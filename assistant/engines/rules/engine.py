@@ -124,6 +124,9 @@ def _analyse(raw: str, context: ChatContext) -> Analysis:
     text = repaired.text
     if not text:
         return Analysis([], 0.9, repaired.repairs)
+    quiet = _no_action_message(text, roster)
+    if quiet is not None:
+        return Analysis([], 0.8, [quiet])
     times, recurring = find_times(text, context.now)
     msg = Message(
         text,
@@ -163,6 +166,28 @@ def _analyse(raw: str, context: ChatContext) -> Analysis:
     else:
         confidence = min((r.confidence for r in readings), default=1.0)
     return Analysis(valid, round(confidence, 2), notes)
+
+
+_OPINION_START = re.compile(r"^(?:我觉得|我认为|个人觉得|我感觉|我个人觉得|我建议)")
+
+
+def _no_action_message(text: str, roster: Roster) -> str | None:
+    """Whole messages that only report, announce, accept or defer (round 4): why, or None."""
+    flat = text.strip()
+    if lx.ACCEPT_ONLY.match(flat):
+        return "接下了别处说的事，不生成动作"
+    if any(m.at for m in roster.find(flat)) or "@" in flat:
+        return None
+    if lx.NOTICE_END.search(flat):
+        return "通知，请大家知悉/查收，不生成动作"
+    if lx.DEFERRAL.search(flat):
+        return "等人忙完再说，不生成动作"
+    if _OPINION_START.match(flat):
+        return "个人看法，不生成动作"
+    first = re.split(r"[。！!？?\n]", flat, maxsplit=1)[0]
+    if lx.REPORTED_PLAN.match(first) and not re.search(r"请|麻烦|记得|帮忙|你|让|叫", first):
+        return "转述别人的打算，不生成动作"
+    return None
 
 
 _ASKS = re.compile(

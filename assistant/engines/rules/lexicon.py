@@ -9,7 +9,11 @@ from __future__ import annotations
 import re
 
 __all__ = [
+    "ACCEPT_ONLY",
     "ACTION_VERB",
+    "DEFERRAL",
+    "NOTICE_END",
+    "REPORTED_PLAN",
     "AGENDA_CUE",
     "BLOCKED",
     "CALENDAR_QUESTION",
@@ -277,4 +281,27 @@ PROJECT_CREATE = re.compile(
     r"(?:(?:新建|创建|新开|建立|建|立|起)(?:一个|个)?(?:新的?)?|开(?:一个|个)?新的?|(?:搞|弄|做|来|启动|上)(?:一个|个)(?:新的?)?)项目"
     r"(?![\u4e00-\u9fffA-Za-z0-9]{0,6}会)|项目立项|立个项|立项|(?:start|create|kick off|new)\s+(?:a\s+)?(?:new\s+)?project",
     re.IGNORECASE,
+)
+
+# Round 4: whole messages that report, announce, accept or defer — no action.
+# "仓库那边说他们周五前会把…寄回来", "小东说他月底前会跟财务对一下": a third party's plan, reported.
+REPORTED_PLAN = re.compile(
+    r"^(?![我你咱])[^\s,，。@让叫要]{1,8}?(?:那边|这边|方面)?说(?:他们|她们|他|她|TA|ta)?"
+    r"[^,，。让叫要]{0,16}?(?<![不])会(?!议|[话员计场所])"
+)
+# "…，请大家知悉", "已发群文件，请各位班主任查收", "【通知】…": a notice to read, not work to do.
+NOTICE_END = re.compile(
+    r"请(?:大家|各位|全体|诸位|各)?[\u4e00-\u9fff]{0,6}?(?:知悉|查收|周知|悉知|留意|注意查看)[\s。.!！~]*$"
+)
+# "没问题 交给我吧", "好嘞 包在我身上", "行 这个交给我": accepting work named elsewhere.
+ACCEPT_ONLY = re.compile(
+    r"^(?:(?:好的?|好嘞|好滴|行|可以|没问题|ok|OK|收到|嗯+|妥|放心)[\s,，。!！~]*)*"
+    r"(?:这个|这事儿?|这件事|那个)?(?:交给我|包在我身上|我来|我来吧|我来搞|我来弄|我负责|放心)"
+    r"(?:吧|啦|了|哈|就行|就好)?[\s,，。!！~]*$",
+    re.IGNORECASE,
+)
+# "王芳在开会 等她出来再说", "老周在见客户 等他回来再定": someone is busy, the matter waits.
+DEFERRAL = re.compile(
+    r"等(?:他们|她们|他|她|TA|ta|[\u4e00-\u9fff]{1,3})?(?:出来|回来|忙完|开完会?|下来|到了|有空)"
+    r"(?:以后|之后|了)?(?:再说|再定|再看|再聊|再议|再讲|商量)"
 )

@@ -1,0 +1,47 @@
+"""Readings made explicit in round 4 (failure kinds of the fourth blind set), on sentences
+written for these tests, in domains neither the dev sets nor the blind set use."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from assistant.engines.rules import parse_message
+
+NOW = datetime(2026, 12, 2, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Wednesday
+MEMBERS = {"钱芳": ["芳姐"], "白涛": ["涛子", "小白"], "罗杰": ["Roger"], "宋雪": []}
+SENDER = "宋雪"
+
+
+def calls(text: str) -> list[tuple[str, dict[str, Any]]]:
+    return [(c.tool, c.args) for c in parse_message(text, now=NOW, sender=SENDER, members=MEMBERS)]
+
+
+def at(day: int, hm: str = "18:00", month: int = 12) -> str:
+    return f"2026-{month:02d}-{day:02d}T{hm}:00+08:00"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "物业那边说他们下周二前会把门禁卡做好",  # a third party's plan, reported
+        "涛子说他周四会跟印刷厂对一下纸张",
+        "【通知】下周一起食堂改为自助餐，请大家知悉",  # a notice
+        "新版考勤制度已发群文件，请各位组长查收",
+        "好的 这事交给我",  # accepting work named elsewhere
+        "收到 包在我身上",
+        "我觉得可以开个会 把明年的排期理一理",  # an opinion
+        "芳姐在面试 等她忙完再说",  # someone is busy, the matter waits
+    ],
+)
+def test_messages_that_report_announce_accept_or_defer_are_no_action(text: str) -> None:
+    assert calls(text) == []
+
+
+def test_a_reported_plan_does_not_hide_a_request_to_a_mention() -> None:
+    found = calls("厂家说周五会到货 @小白 到了你清点一下")
+    assert [tool for tool, _ in found] == ["create_task"]
+    assert found[0][1]["assignee"] == "白涛"
