@@ -45,3 +45,28 @@ def test_a_reported_plan_does_not_hide_a_request_to_a_mention() -> None:
     found = calls("厂家说周五会到货 @小白 到了你清点一下")
     assert [tool for tool, _ in found] == ["create_task"]
     assert found[0][1]["assignee"] == "白涛"
+
+
+def test_fronted_object_then_a_doer_with_a_bare_verb_is_one_task() -> None:
+    found = calls("年度审计底稿 周五前 @芳姐 出一版")
+    assert found == [("create_task", {"title": "出年度审计底稿", "assignee": "钱芳", "due": at(4)})]
+
+
+def test_fronted_object_inside_one_clause_takes_the_verb_first() -> None:
+    found = calls("投标文件 下周一前 @涛子 改一稿")
+    assert found == [("create_task", {"title": "改投标文件", "assignee": "白涛", "due": at(7)})]
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("会议纪要我今天下班前整理好发芳姐", "整理会议纪要"),  # a member receives it
+        ("报价单我明天核对完交给采购", "核对报价单"),
+        ("值班表我周四前排好发群里", "排值班表"),
+    ],
+)
+def test_self_task_with_a_recipient_is_the_senders(text: str, title: str) -> None:
+    found = calls(text)
+    assert len(found) == 1
+    tool, args = found[0]
+    assert tool == "create_task" and args["assignee"] == SENDER and args["title"] == title

@@ -11,6 +11,7 @@ from assistant.engines.rules import lexicon as lx
 from assistant.engines.rules.analysis import (
     Message,
     Reading,
+    blank_times,
     clause_people,
     task_due,
     without_people,
@@ -207,7 +208,53 @@ def _complete_bare_verbs(readings: list[Reading], msg: Message) -> None:
         r.confidence = max(r.confidence, 0.65)
 
 
+_BARE_VERB_TITLE = re.compile(
+    rf"(?P<verb>{lx.ACTION_VERB.pattern})(?:一版|一份|一稿|一下|下|一遍|个初稿|个方案|出来|好|完|掉)?",
+    re.IGNORECASE,
+)
+
+
+def _join_fronted_objects(readings: list[Reading]) -> None:
+    """ "季度复盘报告 月底前 @小雨 出一版": the object said first, then the doer with a bare verb,
+    is one task "出季度复盘报告" for the doer (the object clause gives its due)."""
+    for i in range(len(readings) - 1):
+        first, second = readings[i], readings[i + 1]
+        a, b = first.clause, second.clause
+        if (
+            a is None
+            or b is None
+            or first.kind != "task"
+            or second.kind != "task"
+            or a.sentence != b.sentence
+            or a.mentions
+            or not b.mentions
+            or len(first.calls) != 1
+            or not second.calls
+        ):
+            continue
+        args = first.calls[0]["args"]
+        title = str(args.get("title", ""))
+        words = re.sub(r"[\s,，:：]", "", blank_times(a))
+        if "assignee" in args or words != title or len(title) < 2:
+            continue
+        verb_only = [
+            _BARE_VERB_TITLE.fullmatch(str(c["args"].get("title", ""))) for c in second.calls
+        ]
+        if not all(verb_only):
+            continue
+        for call, found in zip(second.calls, verb_only, strict=True):
+            assert found is not None
+            call["args"]["title"] = f"{found.group('verb')}{title}"
+            if "due" in args:
+                call["args"].setdefault("due", args["due"])
+            if "priority" in args:
+                call["args"].setdefault("priority", args["priority"])
+        second.due = second.due or first.due
+        first.kind, first.calls = "chat", []
+
+
 def assemble(readings: list[Reading], msg: Message) -> None:
+    _join_fronted_objects(readings)
     _fold(readings, msg)
     _complete_bare_verbs(readings, msg)
     meeting: Reading | None = None

@@ -153,7 +153,9 @@ _TAIL_VERB = re.compile(
 _ACTION_HEAD = re.compile(r"^(?:把|给|跟|和|对|向|去|来|要|先|再)")
 
 
-_COMPLEMENT_END = re.compile(r"(?<=[\u4e00-\u9fff])(?:完|好|掉|出来|一下)$")
+_COMPLEMENT_END = re.compile(
+    r"(?<=[\u4e00-\u9fff])(?:完|好|掉|出来|一下|一版|一稿|一份|一遍|个初稿)$"
+)
 
 
 _ONE_VERB_BEFORE_YIXIA = re.compile(

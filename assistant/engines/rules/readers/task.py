@@ -91,6 +91,7 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
     # Assignees: the people the clause addresses, not those it merely talks about.
     assignees: list[str] = []
     talked_about: list[Mention] = []
+    recipients: list[Mention] = []
     for m in clause.mentions:
         before = text[: m.start - clause.start]
         after = text[m.end - clause.start :]
@@ -105,6 +106,12 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
         )
         if joined:
             assignees.append(m.name)
+            continue
+        if _RECIPIENT_BEFORE.search(before) and not re.search(
+            r"(?:[让请叫由]|@\S+\s)[^,，]*$", before
+        ):
+            # "…写好发老周", "…交给财务": who receives the work, never its doer.
+            recipients.append(m)
             continue
         if re.search(
             r"(?:跟|和|与|给|向|找|问|联系|通知|告诉|对接|约)\s?$", before
@@ -213,6 +220,11 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
         # "这个bug我来修": the object stands before 我, the verb after it.
         before = task_title(text[: self_cue.start()], removed)
         raw_after = text[cut:]
+        for m in recipients:
+            a, b = m.start - clause.start - cut, m.end - clause.start - cut
+            if 0 <= a < len(raw_after):
+                raw_after = raw_after[:a] + " " * (b - a) + raw_after[b:]
+        raw_after = _HANDOVER_TAIL.sub("", raw_after.rstrip())
         handed = re.search(
             r"(?<=\S)\s*(?:交给|发给|给)(?:你们|大家|你|他|她)(?:看看|看|过目|确认)?[\s。!！~]*$",
             raw_after,
@@ -281,6 +293,17 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
     elif bare_statement:
         reading.confidence = 0.7
     return reading
+
+
+# "…写好发老周", "…核对完交给财务": the person after a hand-over verb receives the work.
+_RECIPIENT_BEFORE = re.compile(
+    r"(?<=[完好了掉])\s?(?:然后|再)?(?:发给?|交给?|转给?|抄送给?|递给|送给?)\s?$"
+)
+# What is left of such a hand-over once the recipient is blanked: "发  ", "交给财务", "发群里".
+_HANDOVER_TAIL = re.compile(
+    r"(?<=[完好了掉])\s*(?:然后|再)?(?:发给?|交给?|转给?|抄送给?|递给|送给?)\s*"
+    r"(?:到)?(?:群里|群|大家|你们|你|他|她|[\u4e00-\u9fffA-Za-z]{0,4})?[\s吧哈啊。!！~]*$"
+)
 
 
 # "把水电走一下": a 把-phrase closed by a verb marker holds a verb, whatever the verb.
