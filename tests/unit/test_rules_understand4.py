@@ -70,3 +70,11 @@ def test_self_task_with_a_recipient_is_the_senders(text: str, title: str) -> Non
     assert len(found) == 1
     tool, args = found[0]
     assert tool == "create_task" and args["assignee"] == SENDER and args["title"] == title
+
+
+def test_the_comma_parts_before_a_header_colon_give_the_items_their_due() -> None:
+    found = calls("运动会器材周四前备齐，涛子负责：1. 跳绳 2. 接力棒")
+    assert found == [
+        ("create_task", {"title": "跳绳", "assignee": "白涛", "due": at(3)}),
+        ("create_task", {"title": "接力棒", "assignee": "白涛", "due": at(3)}),
+    ]

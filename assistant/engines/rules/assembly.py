@@ -253,7 +253,30 @@ def _join_fronted_objects(readings: list[Reading]) -> None:
         first.kind, first.calls = "chat", []
 
 
+def _whole_headers(readings: list[Reading]) -> None:
+    """ "开学物资周五前全部准备好，小东负责：1. … 2. …": the comma parts before the header's
+    colon belong to the header; they give the items their due and urgency and are no job of
+    their own."""
+    for i, r in enumerate(readings):
+        c = r.clause
+        if c is None or not c.header or i + 1 >= len(readings):
+            continue
+        nxt = readings[i + 1].clause
+        if nxt is None or not nxt.list_item:
+            continue
+        for e in readings[:i]:
+            ec = e.clause
+            if ec is None or ec.sentence != c.sentence or e.kind not in ("task", "info"):
+                continue
+            r.due = r.due or e.due
+            r.priority = r.priority or e.priority
+            if e.kind == "task" and (r.assignees or r.due):
+                e.kind, e.calls = "info", []
+                e.due, e.assignees, e.priority = None, [], None
+
+
 def assemble(readings: list[Reading], msg: Message) -> None:
+    _whole_headers(readings)
     _join_fronted_objects(readings)
     _fold(readings, msg)
     _complete_bare_verbs(readings, msg)
