@@ -78,3 +78,11 @@ def test_the_comma_parts_before_a_header_colon_give_the_items_their_due() -> Non
         ("create_task", {"title": "跳绳", "assignee": "白涛", "due": at(3)}),
         ("create_task", {"title": "接力棒", "assignee": "白涛", "due": at(3)}),
     ]
+
+
+def test_a_connective_then_a_new_addressee_cuts_the_requests() -> None:
+    found = calls("@芳姐 下午把展柜擦一遍 然后拍照发群里 还有涛子 你把价签换一下")
+    assert [(args["title"], args["assignee"]) for _, args in found] == [
+        ("擦展柜", "钱芳"),
+        ("换价签", "白涛"),
+    ]

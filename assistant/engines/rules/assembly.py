@@ -335,7 +335,9 @@ def assemble(readings: list[Reading], msg: Message) -> None:
                 or r.priority
             ):
                 header = r
-            topic_by_sentence[clause.sentence] = r
+            if not _CONTINUATION.match(clause.text):
+                # "…检查一遍 然后拍照发群里": the rest of the request before, no topic for the next.
+                topic_by_sentence[clause.sentence] = r
             continue
         if r.kind == "task":
             source = (
@@ -357,6 +359,7 @@ def assemble(readings: list[Reading], msg: Message) -> None:
                 args.setdefault("remind_before_minutes", msg.context.default_remind_before_minutes)
 
 
+_CONTINUATION = re.compile(r"(?:然后|接着|之后|再|顺便)(?!说)")
 _REASON_LIKE = re.compile(r"要去|得去|临时|还在|正在|在忙|要带|要陪|要赶|有事|来不了|赶不回")
 _TOGETHER = re.compile(r"\s*(?:你们)?(?:两|三|四|几)位|\s*你们?[俩两]个?|\s*(?:大家|各位)都")
 _PURPOSE = re.compile(

@@ -58,6 +58,7 @@ _PERSON_START = re.compile(r"(?:你们俩|你俩|你们|你)(?=[\u4e00-\u9fffA-Z
 _ROLE_BEFORE = re.compile(
     r"(?:负责人|牵头人|owner|PM|经理|成员|是|为|叫|有|包括|交给|转给)\s?$", re.I
 )
+_JOINER_BEFORE_NAME = re.compile(r"(?<![,，])\s?(?:还有|另外|然后|再就是|嗯+)\s?$")
 _COMMA = re.compile(r"[,，]\s*")
 # "…，麻烦@A 把X做了": a polite request starts a clause of its own.
 # "…，两位周一下班前弄好就行": the doers named before, together, with a shared deadline.
@@ -179,6 +180,13 @@ def split_clauses(
     for rel, mention in sorted(mention_starts.items()) if not project else ():
         if rel == 0 or text[rel - 1] in ",，":
             continue
+        joiner = _JOINER_BEFORE_NAME.search(text[max(0, rel - 5) : rel])
+        if joiner is not None:
+            # "…拍照发群里 还有小雨 你把…": a connective then a new addressee starts a request.
+            at = rel - len(joiner.group(0))
+            if at > 0 and _has_action(masked[max(_last_before(cuts, at), at - _LOOK) : at]):
+                bisect.insort(cuts, at)
+                continue
         prev = text[rel - 1]
         if prev in _BINDS_NAME or (prev == " " and rel >= 2 and text[rel - 2] in _BINDS_NAME):
             continue

@@ -204,6 +204,9 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
             suffix = None
         removed.append((a, b + (suffix.end() if suffix else 0)))
     removed.extend(_handover_parts(clause))
+    lead = _LEADING_JOINER.match(text)
+    if lead is not None:
+        removed.append((0, lead.end()))  # "还有小雨 你把…": the joiner is not the work
     if self_cue is not None:
         cue_text = self_cue.group(0)
         lead = re.match(
@@ -303,6 +306,11 @@ _RECIPIENT_BEFORE = re.compile(
 _HANDOVER_TAIL = re.compile(
     r"(?<=[完好了掉])\s*(?:然后|再)?(?:发给?|交给?|转给?|抄送给?|递给|送给?)\s*"
     r"(?:到)?(?:群里|群|大家|你们|你|他|她|[\u4e00-\u9fffA-Za-z]{0,4})?[\s吧哈啊。!！~]*$"
+)
+
+
+_LEADING_JOINER = re.compile(
+    r"\s*(?:还有就是|还有|另外|然后|再就是|此外|嗯+)(?=\s|@|[\u4e00-\u9fff])"
 )
 
 
