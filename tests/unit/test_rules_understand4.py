@@ -86,3 +86,32 @@ def test_a_connective_then_a_new_addressee_cuts_the_requests() -> None:
         ("擦展柜", "钱芳"),
         ("换价签", "白涛"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "task", "note"),
+    [
+        ("外墙喷涂刷了4层 还剩1层 明天弄完", "外墙喷涂", "刷了4层 还剩1层"),
+        ("产品图已经修好12张了 还差3张", "产品图", "修好12张了 还差3张"),
+        ("说明书翻译做到第45页了 剩下的周五继续", "说明书翻译", "做到第45页"),
+    ],
+)
+def test_counted_progress_without_a_stock_cue(text: str, task: str, note: str) -> None:
+    found = calls(text)
+    assert found == [
+        ("update_task", {"task": task, "status": "in_progress", "progress_note": note})
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "task", "note"),
+    [
+        ("打印机还是卡纸 等厂家配件", "打印机", "等厂家配件"),
+        ("内网又崩了 我的报表导出卡着 等信息科恢复", "报表导出", "等信息科恢复"),
+    ],
+)
+def test_blocked_without_the_word_names_the_work_not_the_cause(
+    text: str, task: str, note: str
+) -> None:
+    found = calls(text)
+    assert found == [("update_task", {"task": task, "status": "blocked", "progress_note": note})]

@@ -156,7 +156,10 @@ IN_PROGRESS = re.compile(
 )
 BLOCKED = re.compile(
     r"卡住了?|卡着|卡在|卡了|被卡|阻塞|被阻|block(?:ed|住了?)|搞不定|推进不了|进行不下去|没法推进|做不下去|"
-    r"停滞|等第三方|在等|还在等|等(?:[\u4e00-\u9fffA-Za-z]{1,8}?)(?:回复|确认|接口|反馈|审批|资源|数据|提供|排期|给|结果)",
+    r"停滞|等第三方|在等|还在等|等(?:[\u4e00-\u9fffA-Za-z]{1,8}?)(?:回复|确认|接口|反馈|审批|资源|数据|提供|排期|给|结果)"
+    # "等厂家配件", "等IT恢复", "等师傅上门": waiting on a part, a repair or a person (not when
+    # it is the reason someone gives: "供应商说要等元器件到货").
+    r"|(?<![说要])等(?:[\u4e00-\u9fffA-Za-z]{1,8}?)(?:配件|零件|备件|恢复|修复|修好|到货|发货|上门|来修|批下来)",
     re.IGNORECASE,
 )
 TASK_CANCELLED = re.compile(

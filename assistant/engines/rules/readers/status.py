@@ -133,7 +133,7 @@ def read_status(clause: Clause, msg: Message, question: bool) -> Reading | None:
                         "args": {
                             "task": words,
                             "status": "in_progress",
-                            "progress_note": text[cut:].strip(" ,，。!！~"),
+                            "progress_note": _progress_note(text, cut, partial),
                         },
                     }
                 ],
@@ -221,8 +221,12 @@ def read_status(clause: Clause, msg: Message, question: bool) -> Reading | None:
 # on one's own task.
 _PAST_TIME = re.compile(r"昨天|前天|上周|上个星期|上礼拜|上个月|去年|上次|那天|之前")
 _NOTICE = re.compile(r"大家|各位|全体|所有人|查收|知悉|周知|请注意|留意")
+# Counters of work: 3栋, 10条, 第87页.
+_MEASURE = r"(?:个|家|条|份|项|篇|位|台|页|张|件|人|栋|排|层|间|户|套|批|箱|集|章|节|段|本|道|题|车|单|组|轮|棵|块|幅|首|款|只|头|床)"
 _PARTIAL = re.compile(
-    r"还(?:剩|差|有)(?:下)?\s*[0-9一二三四五六七八九十两几]+\s*(?:个|家|条|份|项|篇|位|台|页|张|件|人|%)"
+    rf"还(?:剩|差|有)(?:下)?\s*[0-9一二三四五六七八九十两几]+\s*(?:{_MEASURE}|%)"
+    # "校对做到第87页了 后面的明天继续": how far the work has got.
+    rf"|(?:{lx.ACTION_VERB.pattern}|做|写|翻|译|读|看|剪|录|审)到(?:了)?第?\s*[0-9一二三四五六七八九十百两]+\s*{_MEASURE}"
     r"|完成了?(?:一半|大半|\d{1,2}%|百分之[一二三四五六七八九十]+)"
     # "写了大半了", "测了一半", "80%了", "做了一部分", "进度50%".
     rf"|(?:{lx.ACTION_VERB.pattern}|做|测|写|改|画|跑|搞|弄)了\s*(?:一?大半|一半|大部分|一部分|多半|七七八八|\d{{1,2}}%|百分之[一二三四五六七八九十]+)"
@@ -231,13 +235,32 @@ _PARTIAL = re.compile(
 
 
 _PROGRESS_COUNT = re.compile(
-    rf"(?:{lx.ACTION_VERB.pattern}|打|跑|谈|拜访|回访)了?\s*[0-9一二三四五六七八九十两几]+\s*"
-    r"(?:个|家|条|份|项|篇|位|台|页|张|件|人)"
+    rf"(?:(?:{lx.ACTION_VERB.pattern}|打|跑|谈|拜访|回访)(?:了|好了?|完了?)?|[\u4e00-\u9fff](?:了|好了?|完了?))\s*"
+    rf"[0-9一二三四五六七八九十两几]+\s*{_MEASURE}"
 )
+
+
+def _progress_note(text: str, cut: int, partial: re.Match[str]) -> str:
+    """The counts of a progress report, without what is said after them ("下午弄完")."""
+    end = partial.end()
+    rest = text[end:]
+    more = _PARTIAL.search(rest)
+    if more is not None and not re.search(r"[,，。]", rest[: more.start()]):
+        end += more.end()  # "做了3排 还剩2排": both counts
+    return text[cut:end].strip(" ,，。!！~了")
 
 
 # "A的B到了" / "A的B来了": a predicate that reports on a part, not the task.
 _PART_PREDICATE = re.compile(r"(?:已经|都|也)?(?:到|来|回来|送到|寄到|到货|到齐)了?$")
+
+
+# A fault reported about a thing: "又崩了", "又宕机了", "还是漏油", "还是不制冷".
+_FAULT = re.compile(
+    r"(?:又|还是|一直|老是)(?:崩|宕机|挂|坏|断|漏|不|没|停|死机|卡)|崩了|宕机了?|挂了|坏了"
+)
+_FAULT_TAIL = re.compile(
+    r"(?:又|还是|一直|老是)(?:崩|宕机|挂|坏|断|漏|不|没|停|死机|卡)[\u4e00-\u9fff]{0,4}?了?\s*$"
+)
 
 
 def _subject_part(text: str, cue: int, removed: list[tuple[int, int]]) -> str:
@@ -251,6 +274,11 @@ def _subject_part(text: str, cue: int, removed: list[tuple[int, int]]) -> str:
         for i in range(max(a, 0), min(b, len(chars))):
             chars[i] = " "
     before = "".join(chars)
+    # "服务器又宕机了 我的数据导出卡着": a spaced part that reports a fault is the cause, not the work.
+    spaced = re.split(r"\s{1,3}(?=\S)", before.strip())
+    if len(spaced) > 1 and _FAULT.search(spaced[0]) and len(task_words(spaced[-1], [])) >= 2:
+        before = spaced[-1]
+    before = _FAULT_TAIL.sub("", before.rstrip())
     parts = re.split(r"[,，]", before)
     if len(parts) < 2:
         return _join_of(before)
