@@ -115,3 +115,32 @@ def test_blocked_without_the_word_names_the_work_not_the_cause(
 ) -> None:
     found = calls(text)
     assert found == [("update_task", {"task": task, "status": "blocked", "progress_note": note})]
+
+
+def test_a_meeting_with_an_outside_party_is_named_by_it() -> None:
+    ((tool, args),) = calls("下周二和装修公司开个会 聊一下工期")
+    assert tool == "create_meeting"
+    assert args["title"] == "装修公司会议" and args["agenda"] == ["工期"]
+
+
+def test_a_meeting_to_review_is_titled_by_what_it_reviews() -> None:
+    ((_, args),) = calls("周四下午开会复盘一下年会彩排")
+    assert args["title"] == "年会彩排复盘"
+
+
+def test_a_phone_meeting_of_half_an_hour_with_a_topic() -> None:
+    ((_, args),) = calls("后天上午11点开个半小时的电话会 跟印刷厂对一下交期")
+    assert args["title"] == "交期讨论"
+    assert args["duration_minutes"] == 30 and args["location"] == "电话"
+    assert args["start"] == at(4, "11:00")
+
+
+def test_a_platform_name_wins_over_online_and_makes_a_meeting() -> None:
+    ((tool, args),) = calls("周四晚上8点线上 飞书会议 讨论寒假排班")
+    assert tool == "create_meeting" and args["location"] == "飞书会议"
+    assert args["title"] == "寒假排班讨论" and args["start"] == at(3, "20:00")
+
+
+def test_a_campus_is_a_place() -> None:
+    ((_, args),) = calls("周五上午10点在南湖校区开招生会")
+    assert args["location"] == "南湖校区" and args["title"] == "招生会"

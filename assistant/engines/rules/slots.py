@@ -349,8 +349,10 @@ def _location(text: str) -> tuple[str, tuple[int, int]] | None:
             loc += code.group(0)
         if loc:
             return loc, (start, m.end("loc"))
-    n = LOCATION_NAMED.search(text)
-    if n is not None:
+    named = list(LOCATION_NAMED.finditer(text))
+    if named:
+        # "线上 腾讯会议": the platform's name over the bare way of meeting.
+        n = next((x for x in named if not _GENERIC_WAY.fullmatch(x.group(0))), named[0])
         return n.group(0), (n.start(), n.end())
     p = _PLACE_SAID.search(text)
     if p is not None:
@@ -363,8 +365,9 @@ def _location(text: str) -> tuple[str, tuple[int, int]] | None:
 
 
 # Nouns that end a place name: 调度中心, 工地门口, 项目部, 工作室, 车间, 总部, 二店, 展会现场.
+_GENERIC_WAY = re.compile(r"线上|线下|视频会议|电话会议|语音会议")
 _PLACE_NOUN = (
-    r"(?:中心|门口|现场|项目部|指挥部|工作室|培训室|教室|车间|厂房|仓库|总部|分部|店|门店|基地|工地|园区|"
+    r"(?:校区|分院|院区|分店|分公司|中心|门口|现场|项目部|指挥部|工作室|培训室|教室|车间|厂房|仓库|总部|分部|店|门店|基地|工地|园区|"
     r"酒店|餐厅|食堂|大厅|礼堂|操场|展厅|机房|实验室|办公室|办公区|厂|馆|所|站|营地|楼下|楼上|[一二三四五六七八九十\d]楼)"
 )
 _PLACE_SAID = re.compile(
