@@ -144,3 +144,15 @@ def test_a_platform_name_wins_over_online_and_makes_a_meeting() -> None:
 def test_a_campus_is_a_place() -> None:
     ((_, args),) = calls("周五上午10点在南湖校区开招生会")
     assert args["location"] == "南湖校区" and args["title"] == "招生会"
+
+
+def test_a_new_request_to_a_mention_with_an_urgency_word_is_a_new_task() -> None:
+    assert calls("@涛子 你联系下物业维修 加急") == [
+        ("create_task", {"title": "联系物业维修", "assignee": "白涛", "priority": "urgent"})
+    ]
+
+
+def test_reminding_everyone_to_hand_in_is_one_task_without_a_doer() -> None:
+    assert calls("提醒大家考勤表周四前交给我，过期不统计") == [
+        ("create_task", {"title": "交考勤表", "due": at(3)})
+    ]

@@ -160,7 +160,7 @@ def split_clauses(
         rel = m.start()
         if rel == 0 or text[rel - 1] in ",，" or text[rel - 1] in _BINDS_NAME:
             continue
-        if m.group(0) == "交给我" and "把" in text[:rel]:
+        if m.group(0) == "交给我" and re.search(r"把|大家|各位|所有人|全员|同事们", text[:rel]):
             # "把周报交给我": the sender receives the work; no new actor.
             continue
         tail = _COMMA.split(masked[m.end() :], maxsplit=1)[0]

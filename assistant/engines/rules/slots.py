@@ -131,8 +131,14 @@ def task_title(text: str, removed: Sequence[tuple[int, int]]) -> str:
     cleaned = re.sub(r"^(?:一下|下|好|了)+", "", cleaned)
     cleaned = _COMPLEMENT_END.sub("", cleaned) if len(cleaned) > 3 else cleaned
     cleaned = _clean(cleaned)
+    # "联系下厂家售后": the 下 of 一下 after a leading verb is filler, and the verb is said.
+    verb_first = re.match(
+        rf"^(?P<v>{ACTION_VERB.pattern})下(?=[\u4e00-\u9fffA-Za-z]{{2}})", cleaned, re.IGNORECASE
+    )
+    if verb_first is not None:
+        cleaned = verb_first.group("v") + cleaned[verb_first.end() :]
     # "会议纪要发一下" → "发会议纪要": the object came first, as in a 把-clause without 把.
-    tail = _TAIL_VERB.search(cleaned)
+    tail = None if verb_first is not None else _TAIL_VERB.search(cleaned)
     compound = len(cleaned) >= 2 and ACTION_VERB.fullmatch(cleaned[-2:]) is not None
     if tail is not None and tail.start() >= 2 and not compound and not _ACTION_HEAD.match(cleaned):
         cleaned = tail.group("verb") + cleaned[: tail.start()]

@@ -380,6 +380,20 @@ def _task_of(text: str, clause: Clause, cut: int) -> str:
     return words.strip()
 
 
+_ACT_AFTER_CALL = re.compile(
+    rf"[\s,，:：]*(?:你们?|请|麻烦|帮忙)?\s*(?:先|赶紧|马上|尽快|去|来)?\s*(?:{lx.ACTION_VERB.pattern})",
+    re.IGNORECASE,
+)
+
+
+def _asks_someone_to_act(clause: Clause) -> bool:
+    """The clause calls someone and goes straight on to a verb of work."""
+    called = [m for m in clause.mentions if m.at and m.start == clause.start]
+    if not called:
+        return False
+    return _ACT_AFTER_CALL.match(clause.text, called[-1].end - clause.start) is not None
+
+
 def read_task_change(clause: Clause, msg: Message, question: bool) -> Reading | None:
     """Priority, reopen, a relative move of the due, or a cost of an existing task."""
     text = clause.text
@@ -423,6 +437,8 @@ def read_task_change(clause: Clause, msg: Message, question: bool) -> Reading | 
                     cut = party.start()
     if not args or cut is None:
         return None
+    if "priority" in args and _asks_someone_to_act(clause):
+        return None  # "@小马 你联系下厂家售后 加急": a new request, with its priority
     if (
         any((m.known or m.at) for m in clause.mentions)
         and "priority" not in args

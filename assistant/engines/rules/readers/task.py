@@ -73,8 +73,14 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
     if clause.header and not clause.list_item:
         return None
     sender = msg.context.sender
+    receiver: tuple[int, int] | None = None
     self_cue = lx.SELF_ASSIGN.search(text)
-    if self_cue is not None and self_cue.group(0) == "交给我" and "把" in text[: self_cue.start()]:
+    if (
+        self_cue is not None
+        and self_cue.group(0) == "交给我"
+        and re.search(r"把|大家|各位|所有人|全员|同事们", text[: self_cue.start()])
+    ):
+        receiver = (self_cue.start() + 1, self_cue.end())  # "给我" of 交给我: who receives it
         # "各位把周报交给我": the sender receives the work, others do it.
         self_cue = None
     if self_cue is None:
@@ -204,6 +210,14 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
             suffix = None
         removed.append((a, b + (suffix.end() if suffix else 0)))
     removed.extend(_handover_parts(clause))
+    if receiver is not None:
+        removed.append(receiver)
+    wrapper = _REMIND_WRAPPER.match(text)
+    if wrapper is not None:
+        removed.append((0, wrapper.end()))  # "提醒大家…": the reminder wraps the work
+    remark = _REMARK_PART.search(text)
+    if remark is not None and remark.start() > 0:
+        removed.append((remark.start(), len(text)))  # "，过期财务不收": what happens if not
     lead = _LEADING_JOINER.match(text)
     if lead is not None:
         removed.append((0, lead.end()))  # "还有小雨 你把…": the joiner is not the work
@@ -309,6 +323,12 @@ _HANDOVER_TAIL = re.compile(
 )
 
 
+_REMIND_WRAPPER = re.compile(
+    r"\s*(?:再|麻烦)?(?:提醒|通知|告诉)(?:一下|下)?(?:大家|各位|所有人|全员|同事们)\s*[,，:：]?"
+)
+_REMARK_PART = re.compile(
+    r"[,，]\s*(?:过期|逾期|超时|晚了|迟了|否则|不然|要不然|过时)[^,，]{0,12}$"
+)
 _LEADING_JOINER = re.compile(
     r"\s*(?:还有就是|还有|另外|然后|再就是|此外|嗯+)(?=\s|@|[\u4e00-\u9fff])"
 )
