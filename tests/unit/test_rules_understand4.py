@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from assistant.engines.rules import parse_message
+from evals.parse_eval import DEFAULT_CASES, load_cases
+from tools.vocabulary import TOOLS
 
 NOW = datetime(2026, 12, 2, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Wednesday
 MEMBERS = {"钱芳": ["芳姐"], "白涛": ["涛子", "小白"], "罗杰": ["Roger"], "宋雪": []}
@@ -156,3 +158,16 @@ def test_reminding_everyone_to_hand_in_is_one_task_without_a_doer() -> None:
     assert calls("提醒大家考勤表周四前交给我，过期不统计") == [
         ("create_task", {"title": "交考勤表", "due": at(3)})
     ]
+
+
+# The development set of this round stays well-formed.
+def test_dev_v4_cases_validate() -> None:
+    cases = load_cases(DEFAULT_CASES.with_name("parse_dev_v4.jsonl"))
+    assert len(cases) >= 40
+    assert len({c.id for c in cases}) == len(cases)
+    for case in cases:
+        for call in case.expected:
+            TOOLS[call.tool].model_validate(dict(call.args))
+            for name in ("assignee", "member", "owner"):
+                if name in call.args:
+                    assert call.args[name] in case.members, case.id
