@@ -171,3 +171,21 @@ def test_dev_v4_cases_validate() -> None:
             for name in ("assignee", "member", "owner"):
                 if name in call.args:
                     assert call.args[name] in case.members, case.id
+
+
+def test_the_senders_remark_after_a_request_is_no_task_and_no_due() -> None:
+    assert calls("@涛子 把验收报告发我 我周末看") == [
+        ("create_task", {"title": "发验收报告", "assignee": "白涛"})
+    ]
+
+
+def test_what_someone_is_busy_with_after_a_reassignment_is_context() -> None:
+    assert calls("客户回访改由涛子负责，芳姐先专心做年报") == [
+        ("update_task", {"task": "客户回访", "assignee": "白涛"})
+    ]
+
+
+def test_team_open_tasks_of_a_period_are_tasks_not_mine() -> None:
+    assert calls("这周还有哪些任务没完成的 列一下") == [
+        ("query", {"kind": "tasks", "since": at(30, "00:00", 11), "until": at(7, "00:00")})
+    ]

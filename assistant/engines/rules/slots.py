@@ -129,6 +129,8 @@ def task_title(text: str, removed: Sequence[tuple[int, int]]) -> str:
         ba = _clean_ba(ba)
         cleaned = _clean(head + " " + ba) if head.strip() else ba
     cleaned = re.sub(r"^(?:一下|下|好|了)+", "", cleaned)
+    # "报价单发我一下": the sender as the receiver is no part of the work.
+    cleaned = re.sub(r"(?<=[\u4e00-\u9fffA-Za-z0-9][发交传])给?我(?=(?:一下|下)?\s*$)", "", cleaned)
     cleaned = _COMPLEMENT_END.sub("", cleaned) if len(cleaned) > 3 else cleaned
     cleaned = _clean(cleaned)
     # "联系下厂家售后": the 下 of 一下 after a leading verb is filler, and the verb is said.

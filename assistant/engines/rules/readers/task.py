@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from assistant.engines.rules import lexicon as lx
@@ -87,11 +88,21 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
         self_cue = _SELF_DOER.search(blank_times(clause))
     if self_cue is None and clause.times and not strip_particles(text, keep_le=True).endswith("了"):
         self_cue = re.search(r"我(?:先|会|再|来|这边)?(?=把)", text)
+    own_remark: tuple[int, int] | None = None
+    remark = _SELF_REMARK.search(blank_times(clause))
+    if remark is not None and any(
+        (m.known or m.at) and m.name != sender and m.start - clause.start < remark.start()
+        for m in clause.mentions
+    ):
+        # "@小东 把合同发我 我周末看": what the sender will do with it is no job of its own.
+        self_cue, own_remark = None, (remark.start(), len(text))
     polite = lx.POLITE_REQUEST.search(text) is not None
     if question and not (polite and (clause.mentions or re.search(r"你", text))):
         return None
     if lx.HYPOTHETICAL.search(text) and not clause.times:
         return None
+    if _FOCUS.search(text) and not re.search(r"把|请|麻烦|记得|务必", text):
+        return None  # "小雨先专心写论文": what someone is busy with, context for a change
     if lx.HESITANT.search(msg.text) and not any(m.at for m in clause.mentions):
         return None  # thinking aloud is no request; when unsure, no action
     # Assignees: the people the clause addresses, not those it merely talks about.
@@ -180,7 +191,15 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
         return None
     if lx.PAST_MARKER.search(text) and not has_deadline and not self_cue and not imperative:
         return None
-    due = task_due(clause, msg)
+    due = task_due(
+        clause
+        if own_remark is None
+        else replace(
+            clause,
+            times=[t for t in clause.times if t.start - clause.start < own_remark[0]],
+        ),
+        msg,
+    )
     if due is not None and due < msg.context.now and due.date() < msg.context.now.date():
         modifier = [
             t
@@ -212,6 +231,8 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
     removed.extend(_handover_parts(clause))
     if receiver is not None:
         removed.append(receiver)
+    if own_remark is not None:
+        removed.append(own_remark)
     wrapper = _REMIND_WRAPPER.match(text)
     if wrapper is not None:
         removed.append((0, wrapper.end()))  # "提醒大家…": the reminder wraps the work
@@ -323,6 +344,11 @@ _HANDOVER_TAIL = re.compile(
 )
 
 
+_FOCUS = re.compile(r"专心|先忙(?:着)?(?:手上|手头)?|正忙着|忙着|手头(?:还)?有")
+_SELF_REMARK = re.compile(
+    r"[,，\s]\s*我\s*(?:再|来|就|先|好)?\s*(?:看看|看|过目|审|审一下|确认|处理|弄)(?:一下|下)?"
+    r"[吧哈啊。!！~\s]*$"
+)
 _REMIND_WRAPPER = re.compile(
     r"\s*(?:再|麻烦)?(?:提醒|通知|告诉)(?:一下|下)?(?:大家|各位|所有人|全员|同事们)\s*[,，:：]?"
 )
