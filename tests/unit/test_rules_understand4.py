@@ -189,3 +189,18 @@ def test_team_open_tasks_of_a_period_are_tasks_not_mine() -> None:
     assert calls("这周还有哪些任务没完成的 列一下") == [
         ("query", {"kind": "tasks", "since": at(30, "00:00", 11), "until": at(7, "00:00")})
     ]
+
+
+def test_a_project_just_taken_on_in_free_phrasing() -> None:
+    assert calls("新接的【老城区改造】项目，芳姐牵头，成员涛子、Roger，1月15号交付，预算12万5") == [
+        (
+            "create_project",
+            {
+                "name": "老城区改造",
+                "budget": 125000.0,
+                "owner": "钱芳",
+                "deadline": at(15, month=1).replace("2026", "2027"),
+                "members": ["白涛", "罗杰"],
+            },
+        )
+    ]

@@ -282,7 +282,9 @@ REMIND = re.compile(
 )
 PROJECT_CREATE = re.compile(
     r"(?:(?:新建|创建|新开|建立|建|立|起)(?:一个|个)?(?:新的?)?|开(?:一个|个)?新的?|(?:搞|弄|做|来|启动|上)(?:一个|个)(?:新的?)?)项目"
-    r"(?![\u4e00-\u9fffA-Za-z0-9]{0,6}会)|项目立项|立个项|立项|(?:start|create|kick off|new)\s+(?:a\s+)?(?:new\s+)?project",
+    r"(?![\u4e00-\u9fffA-Za-z0-9]{0,6}会)|项目立项|立个项|立项|"
+    # "新接的【星河湾】项目", "新接了个项目": a project just taken on.
+    r"新接(?:的|了)?(?:一个|个)?(?:新的?)?(?:【[^】]{1,20}】)?项目|(?:start|create|kick off|new)\s+(?:a\s+)?(?:new\s+)?project",
     re.IGNORECASE,
 )
 
