@@ -204,3 +204,18 @@ def test_a_project_just_taken_on_in_free_phrasing() -> None:
             },
         )
     ]
+
+
+def test_a_repair_that_left_things_working_is_done() -> None:
+    assert calls("物业师傅来过了 门禁换了个新的 现在正常了") == [
+        ("update_task", {"task": "门禁", "status": "done"})
+    ]
+
+
+def test_a_reported_reason_of_a_cancellation_is_its_note() -> None:
+    assert calls("主办方说场地取消了，展台搭建先不做了") == [
+        (
+            "update_task",
+            {"task": "展台搭建", "status": "cancelled", "progress_note": "主办方说场地取消了"},
+        )
+    ]

@@ -72,6 +72,29 @@ def read_handover(clause: Clause, msg: Message, question: bool) -> Reading | Non
     )
 
 
+_RESULT_OK = re.compile(
+    r"(?:现在|已经|目前|都)?(?:恢复)?正常了|(?:现在|已经)?(?:能用|好用|好使|通了|不漏了|不响了|不卡了)了?[\s。!！~]*$"
+)
+_REPLACED = re.compile(
+    r"(?P<obj>[\u4e00-\u9fffA-Za-z0-9]{2,8}?)(?:也|都)?(?:换了|修了|更换了|换成了?|重装了|修好了|补好了)"
+)
+
+
+def _fixed_part(text: str) -> str | None:
+    """The part named in a repair report that ends in a working state, if any."""
+    ok = _RESULT_OK.search(text)
+    if ok is None:
+        return None
+    parts = re.split(r"[\s,，。]+", text[: ok.start()])
+    for part in reversed(parts):
+        m = _REPLACED.search(part)
+        if m is not None:
+            words = task_words(re.sub(r"^.*?[把将]", "", m.group("obj")), [])
+            if len(words) >= 2:
+                return words
+    return None
+
+
 def read_status(clause: Clause, msg: Message, question: bool) -> Reading | None:
     text = clause.text
     if question:
@@ -105,11 +128,24 @@ def read_status(clause: Clause, msg: Message, question: bool) -> Reading | None:
     progress = lx.IN_PROGRESS.search(text)
     shift = lx.DUE_SHIFT.search(text)
     ba_done = _BA_DONE.search(text)
+    fixed = _fixed_part(text) if not future_deadline else None
+    if fixed is not None and blocked is None:
+        # "师傅来过了 水泵换了个新的 现在正常了": the part was replaced and works again.
+        return Reading(
+            kind="status",
+            calls=[{"tool": "update_task", "args": {"task": fixed, "status": "done"}}],
+            confidence=0.7,
+            clause=clause,
+        )
     if blocked is not None:
         status, cue = "blocked", blocked
         note = _blocked_note(text, blocked)
     elif cancelled is not None and not names_scheduled_event(clause):
         status, cue = "cancelled", cancelled
+        said = [p for p in re.split(r"[,，。;；]", text[: cancelled.start()]) if "说" in p]
+        if said:
+            # "甲方说预算砍了，宣传片先不做了": what was said is the reason.
+            note = said[0].strip(" ~!！")
     elif (partial := _PARTIAL.search(text)) is not None and not future_deadline:
         # "续约回访打了8家，还剩3家": part done, part left — in progress, the count is the note.
         head = _PROGRESS_COUNT.search(text)
