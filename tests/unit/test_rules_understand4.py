@@ -219,3 +219,18 @@ def test_a_reported_reason_of_a_cancellation_is_its_note() -> None:
             {"task": "展台搭建", "status": "cancelled", "progress_note": "主办方说场地取消了"},
         )
     ]
+
+
+def test_an_english_event_with_a_place_code_and_everyone() -> None:
+    assert calls("Team huddle Friday 4pm in Room 201, everyone") == [
+        (
+            "create_meeting",
+            {
+                "title": "Team huddle",
+                "start": at(4, "16:00"),
+                "location": "Room 201",
+                "attendees": "all",
+                "remind_before_minutes": 15,
+            },
+        )
+    ]

@@ -362,6 +362,9 @@ def _location(text: str) -> tuple[str, tuple[int, int]] | None:
         # "线上 腾讯会议": the platform's name over the bare way of meeting.
         n = next((x for x in named if not _GENERIC_WAY.fullmatch(x.group(0))), named[0])
         return n.group(0), (n.start(), n.end())
+    en = _EN_PLACE.search(text)
+    if en is not None:
+        return en.group("p"), (en.start("p"), en.end("p"))
     p = _PLACE_SAID.search(text)
     if p is not None:
         place = p.group("a") or p.group("b") or p.group("c") or ""
@@ -373,6 +376,11 @@ def _location(text: str) -> tuple[str, tuple[int, int]] | None:
 
 
 # Nouns that end a place name: 调度中心, 工地门口, 项目部, 工作室, 车间, 总部, 二店, 展会现场.
+# "at Gate B12", "in Room 201", "at Hall C": an English place noun with its code.
+_EN_PLACE = re.compile(
+    r"\b(?:at|in)\s+(?:the\s+)?(?P<p>(?:Gate|Hall|Room|Terminal|Bay|Stand|Level|Floor|Office|Building|"
+    r"Lobby|Lounge|Hangar|Apron|Dock|Warehouse|Studio|Lab)\s*[A-Z0-9][A-Za-z0-9-]{0,5})(?![A-Za-z])"
+)
 _GENERIC_WAY = re.compile(r"线上|线下|视频会议|电话会议|语音会议")
 _PLACE_NOUN = (
     r"(?:校区|分院|院区|分店|分公司|中心|门口|现场|项目部|指挥部|工作室|培训室|教室|车间|厂房|仓库|总部|分部|店|门店|基地|工地|园区|"

@@ -42,6 +42,7 @@ _ANNOUNCED = re.compile(
 _ONLY_MEETING = re.compile(
     r"(?:在|于)?(?P<topic>[\u4e00-\u9fffA-Za-z0-9 ]{0,16}?)"
     r"(?P<noun>会议|会|sync|meeting|standup|stand-up|review|retro|demo|workshop|kick-?off|planning|1on1|1:1|"
+    r"briefing|drill|huddle|training|call|catch-?up|check-?in|town ?hall|all-hands|rehearsal|session|"
     r"评审|复盘|培训)(?:在|于)?",
     re.IGNORECASE,
 )
@@ -73,6 +74,13 @@ def _announced_meeting(clause: Clause) -> tuple[str, str, tuple[int, int]] | Non
         for mention in clause.mentions:
             a, b = mention.start - clause.start, mention.end - clause.start
             rest = rest[:a] + " " * (b - a) + rest[b:]
+        english_place = location(rest)
+        if english_place is not None and english_place[0].isascii():
+            # "at Gate B12": an English place with its preposition is no part of the name.
+            a, b = english_place[1]
+            prep = re.search(r"\b(?:at|in)\s+(?:the\s+)?$", rest[:a])
+            a = prep.start() if prep is not None else a
+            rest = rest[:a] + " " * (b - a) + rest[b:]
         # "sync with Kevin and Amy": who comes is no part of the meeting's name.
         rest = re.sub(r"\bwith\s+[A-Z][A-Za-z]*(?:\s*(?:,|and)\s*[A-Z][A-Za-z]*)*", " ", rest)
         rest = re.sub(r"\b(?:with|and|at|on)\b(?=[\s,，]*$|\s+(?:and\b|,|，|\s)*)", " ", rest)
@@ -80,6 +88,14 @@ def _announced_meeting(clause: Clause) -> tuple[str, str, tuple[int, int]] | Non
         place = location(rest)
         if place is not None:
             rest = rest[: place[1][0]] + rest[place[1][1] :]
+        # "…at Gate B12, all ground staff": the place's preposition and who comes are no name.
+        rest = re.sub(
+            r"[,，]?\s*\b(?:all(?: [a-z]+)? staff|everyone|everybody|all hands|whole team)\b",
+            " ",
+            rest,
+            flags=re.IGNORECASE,
+        )
+        rest = re.sub(r"\s(?:at|in)(?:\s+the)?\s*$", " ", rest.rstrip(" ,，"))
         rest = re.sub(r"\s+", " ", rest).strip()
         only = _ONLY_MEETING.fullmatch(rest) if len(rest) <= 24 else None
         if only is None:
