@@ -234,3 +234,9 @@ def test_an_english_event_with_a_place_code_and_everyone() -> None:
             },
         )
     ]
+
+
+def test_a_voice_correction_of_urgency_keeps_the_last_and_drops_the_chatter() -> None:
+    assert calls("嗯 @芳姐 你把菜单的价目改一下 加急啊 哦不 不急 有空再弄 对了明天降温") == [
+        ("create_task", {"title": "改菜单的价目", "assignee": "钱芳", "priority": "low"})
+    ]

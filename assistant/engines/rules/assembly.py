@@ -42,6 +42,10 @@ _ONLY_WHO = re.compile(
 )
 
 
+_CORRECTED_PRIORITY = re.compile(
+    r"[\s,，]*(?:哦不|噢不|喔不|不对|算了)[\s,，]*(?:还是|要|得)?[\s,，]*"
+    r"(?:尽快|抓紧|优先|加急|紧急|急|不急|有空再|慢慢来)[^,，。]{0,6}$"
+)
 _ONLY_PRIORITY = re.compile(
     r"[\s,，!！~。]*(?:十万火急|紧急|加急|特急|很急|急|urgent)[\s,，!！~。]*", re.I
 )
@@ -95,6 +99,19 @@ def _fold(readings: list[Reading], msg: Message) -> None:
             change = r
         elif r.kind not in ("chat", "info", "none"):
             change = None
+        if (
+            r.kind in ("info", "chat")
+            and prev is not None
+            and prev.clause is not None
+            and prev.clause.sentence == clause.sentence
+            and _CORRECTED_PRIORITY.match(clause.text)
+            and priority(clause.text)
+        ):
+            # "…改一下 不急啊 哦不 还是尽快吧": the corrected urgency is the one that holds.
+            for call in prev.calls:
+                call["args"]["priority"] = priority(clause.text)
+            r.kind, r.calls = "chat", []
+            continue
         if r.kind == "info" and _ONLY_PRIORITY.fullmatch(clause.text) and r.priority:
             pending_priority = r.priority
             r.kind = "chat"

@@ -80,7 +80,9 @@ _BARE_VERB_TAIL = re.compile(
 )
 _LOOK = 40
 # Inside an unpunctuated run only the unambiguous connectives cut (还有 also joins list items).
-_INLINE_CONNECTIVE = re.compile(r"然后|另外|此外|顺便|再就是|还有就是|接着|同时")
+_INLINE_CONNECTIVE = re.compile(
+    r"然后|另外|此外|顺便|再就是|还有就是|接着|同时|对了|哦不|噢不|喔不"
+)
 
 
 def _last_before(cuts: list[int], pos: int) -> int:
