@@ -240,3 +240,15 @@ def test_a_voice_correction_of_urgency_keeps_the_last_and_drops_the_chatter() ->
     assert calls("嗯 @芳姐 你把菜单的价目改一下 加急啊 哦不 不急 有空再弄 对了明天降温") == [
         ("create_task", {"title": "改菜单的价目", "assignee": "钱芳", "priority": "low"})
     ]
+
+
+def test_respective_parts_share_the_head_noun_and_a_holiday_in_it_is_no_due() -> None:
+    assert calls("@芳姐 @涛子 分别负责东门和西门的春节值守") == [
+        ("create_task", {"title": "东门春节值守", "assignee": "钱芳"}),
+        ("create_task", {"title": "西门春节值守", "assignee": "白涛"}),
+    ]
+
+
+def test_a_holiday_before_a_deadline_marker_is_still_a_due() -> None:
+    ((_, args),) = calls("@涛子 元旦前把值班表排好")
+    assert args["due"] == "2027-01-01T18:00:00+08:00" and args["title"] == "排值班表"

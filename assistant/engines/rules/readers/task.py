@@ -13,6 +13,7 @@ from assistant.engines.rules.analysis import (
     Reading,
     blank_people,
     blank_times,
+    holiday_names_work,
     is_deadline,
     task_due,
     vocative_of,
@@ -221,6 +222,8 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
         if m not in talked_about
     ]
     for t in clause.times:
+        if holiday_names_work(t, clause):
+            continue  # "元旦巡楼": the holiday stays in the name of the work
         a, b = t.start - clause.start, t.end - clause.start
         if text[b : b + 1] == "的":
             b += 1
@@ -417,5 +420,10 @@ def _split_respectively(title: str, n: int) -> list[str] | None:
     parts = [p for p in re.split(r"[、,，/]|和|及|与|跟", m.group("rest")) if p.strip()]
     if len(parts) != n:
         return None
+    head = re.fullmatch(r"(?P<own>[^的]{1,8})的(?P<head>[\u4e00-\u9fffA-Za-z0-9]{2,8})", parts[-1])
+    if head is not None and all("的" not in p for p in parts[:-1]):
+        # "一楼和二楼的元旦布置": the head noun after 的 is shared by every part.
+        parts = [*parts[:-1], head.group("own")]
+        parts = [f"{p.strip()}{head.group('head')}" for p in parts]
     verb = m.group("verb") or ""
     return [f"{verb}{p.strip()}" for p in parts]
