@@ -252,3 +252,10 @@ def test_respective_parts_share_the_head_noun_and_a_holiday_in_it_is_no_due() ->
 def test_a_holiday_before_a_deadline_marker_is_still_a_due() -> None:
     ((_, args),) = calls("@涛子 元旦前把值班表排好")
     assert args["due"] == "2027-01-01T18:00:00+08:00" and args["title"] == "排值班表"
+
+
+def test_a_lead_cue_is_no_title_and_the_verb_carries_to_a_part() -> None:
+    assert calls("芳姐牵头写结题报告，涛子负责经费部分") == [
+        ("create_task", {"title": "写结题报告", "assignee": "钱芳"}),
+        ("create_task", {"title": "写经费部分", "assignee": "白涛"}),
+    ]

@@ -292,8 +292,35 @@ def _whole_headers(readings: list[Reading]) -> None:
                 e.due, e.assignees, e.priority = None, [], None
 
 
+_LEAD_VERB = re.compile(
+    r"^(?P<v>写|做|出|画|拍|剪|译|翻译|设计|整理|准备|搞|弄)(?=[\u4e00-\u9fffA-Za-z0-9])"
+)
+
+
+def _carry_verbs(readings: list[Reading]) -> None:
+    """ "A牵头写申报书，B负责预算部分": the part B takes is written too ("写预算部分")."""
+    prev: Reading | None = None
+    for r in readings:
+        c = r.clause
+        if r.kind != "task" or c is None or not r.calls:
+            continue
+        if prev is not None and prev.clause is not None and prev.clause.sentence == c.sentence:
+            verb = _LEAD_VERB.match(str(prev.calls[0]["args"].get("title", "")))
+            title = str(r.calls[0]["args"].get("title", ""))
+            if (
+                verb is not None
+                and re.search(r"负责|牵头|来", c.text)
+                and re.search(r"部分|章节|一章|板块|那块|这块|模块", title)
+                and not lx.ACTION_VERB.match(title)
+            ):
+                for call in r.calls:
+                    call["args"]["title"] = f"{verb.group('v')}{call['args']['title']}"
+        prev = r
+
+
 def assemble(readings: list[Reading], msg: Message) -> None:
     _whole_headers(readings)
+    _carry_verbs(readings)
     _join_fronted_objects(readings)
     _fold(readings, msg)
     _complete_bare_verbs(readings, msg)
