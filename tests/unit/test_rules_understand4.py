@@ -259,3 +259,23 @@ def test_a_lead_cue_is_no_title_and_the_verb_carries_to_a_part() -> None:
         ("create_task", {"title": "写结题报告", "assignee": "钱芳"}),
         ("create_task", {"title": "写经费部分", "assignee": "白涛"}),
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("我今晚把盘点表整理好发群里", "整理盘点表"),  # sending it on is not the work
+        ("我明天把方案改好发你", "改方案"),
+    ],
+)
+def test_a_self_task_with_sending_on_is_the_first_verb(text: str, title: str) -> None:
+    ((tool, args),) = calls(text)
+    assert tool == "create_task" and args["title"] == title and args["assignee"] == SENDER
+
+
+def test_a_fronted_object_with_a_two_character_verb_after_the_doers() -> None:
+    found = calls("员工手册 下周一前 @芳姐 @涛子 整理一版")
+    assert [(a["title"], a["assignee"]) for _, a in found] == [
+        ("整理员工手册", "钱芳"),
+        ("整理员工手册", "白涛"),
+    ]

@@ -168,7 +168,7 @@ def _analyse(raw: str, context: ChatContext) -> Analysis:
     return Analysis(valid, round(confidence, 2), notes)
 
 
-_OPINION_START = re.compile(r"^(?:我觉得|我认为|个人觉得|我感觉|我个人觉得|我建议)")
+_OPINION_START = re.compile(r"^(?:我觉得|我认为|个人觉得|我感觉|我个人觉得)")
 
 
 def _no_action_message(text: str, roster: Roster) -> str | None:

@@ -42,12 +42,17 @@ _BA_VERBS = sorted(
         "清理 重启 导出 整理 准备 提交 设计 确认 更新 优化 完成 修复 解决 部署 发布 上线 处理 跟进 对接 测试 补充 梳理 "
         "检查 核对 落实 定稿 交付 翻译 打印 汇总 统计 合并 联系 通知 review 出 做 写 改 修 发 交 弄 搞 画 "
         "测 补 定 跟 看 过 理 跑 配 装 搭 签 填 报 订 买 拿 送 寄 传 录 剪 提 推 催 查 问 删 加 换 调 盯 约 讲 打 排 "
-        "接待 安排 预约 准备好 fix review check update deploy test"
+        "接待 安排 预约 准备好 拍照上传 上传 下载 拍照 fix review check update deploy test"
     ).split(),
     key=len,
     reverse=True,
 )
 _COMPLEMENT = re.compile(r"(?:完成|完|好|掉|出来|起来|一下|下|了|清楚|明白|一遍|齐|全)+$")
+
+
+_SENT_ON = re.compile(
+    r"^(?:(?:好|完)(?:了|之后|后)?(?:再|就)?(?:发|交|传|送)(?:到|给)?(?:群里|群|邮箱|大家|我|你们|你)?|上来|过来|上去|回来)$"
+)
 
 
 _GAP = "\x00"
@@ -189,7 +194,14 @@ def _clean_ba(ba: str) -> str:
     body = re.sub(r"(?<=[发交传给])(?:给我|我|给大家|大家|一份|一下)$", "", body)
     # "整理一下发给我": the work is the first verb, sending it over is not.
     sent = re.match(r"^(?P<work>.+?)(?:一下|下)?(?:发|交|传|给)$", body)
-    if sent is not None and any(sent.group("work").endswith(v) for v in _BA_VERBS if len(v) > 1):
+    if sent is not None and (
+        any(sent.group("work").endswith(v) for v in _BA_VERBS if len(v) > 1)
+        or (
+            re.search(r"(?:好|完)$", sent.group("work")) is not None
+            and any(_COMPLEMENT.sub("", sent.group("work")).endswith(v) for v in _BA_VERBS)
+        )
+    ):
+        # "把方案改好发我": the work is 改, sending it over is not.
         body = sent.group("work")
     target = ""
     for marker in ("发给", "交给", "给", "到"):
@@ -222,6 +234,8 @@ def _clean_ba(ba: str) -> str:
         if at > 0:
             obj, rest = core[:at], core[at + len(verb) :]
             rest = _COMPLEMENT.sub("", rest)
+            # "整理好发群里", "交上来": sending it on or the direction is not the work.
+            rest = _SENT_ON.sub("", rest)
             return f"{verb}{obj}" + (
                 f"到{rest}" if rest and not rest.startswith(("到", "给")) else rest
             )

@@ -28,6 +28,8 @@ def _has_doer(clause: Clause, msg: Message) -> bool:
     """Someone other than Qunmi is asked to do it: a member named or @mentioned, or 我来."""
     if re.search(r"我来|我写|我出|我整理|我发|我负责", clause.text):
         return True
+    if re.search(r"我[^,，。把]{0,8}把", clause.text):
+        return True  # "我今晚把会议纪要整理好发群里": the sender does it
     return any((m.known or m.at) and m.name != msg.context.sender for m in clause.mentions)
 
 

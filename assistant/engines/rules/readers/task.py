@@ -294,6 +294,17 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
             title = task_title(text, removed)
     else:
         title = _verb_part_title(text, removed)
+        fronted = _FRONTED_OBJECT.fullmatch(blank_people(clause_without_times(clause)))
+        if (
+            fronted is not None
+            and fronted.start("obj") == 0
+            and any(
+                fronted.end("obj") <= m.start - clause.start < fronted.start("verb")
+                for m in clause.mentions
+            )
+        ):
+            # "培训手册 下周三前 @A @B 整理一版": the object first, the doers, then the verb.
+            title = fronted.group("verb") + fronted.group("obj")
     title = re.sub(r"^(?:说|是|的|被|TODO|todo|待办|任务)[:：]?", "", title).strip()
     title = re.sub(r"(?:一起|一块儿?)$", "", title)
     if _ATTEND.fullmatch(title) and not self_cue:
@@ -345,6 +356,17 @@ _HANDOVER_TAIL = re.compile(
     r"(?<=[完好了掉])\s*(?:然后|再)?(?:发给?|交给?|转给?|抄送给?|递给|送给?)\s*"
     r"(?:到)?(?:群里|群|大家|你们|你|他|她|[\u4e00-\u9fffA-Za-z]{0,4})?[\s吧哈啊。!！~]*$"
 )
+
+
+_FRONTED_OBJECT = re.compile(
+    r"(?P<obj>[\u4e00-\u9fffA-Za-z0-9]{2,12}?)\s{2,}(?:你们?|请|麻烦)?\s*"
+    rf"(?P<verb>{lx.ACTION_VERB.pattern})(?:一版|一下|下|一遍|一稿|一份|好|完)?[\s吧哈啊~。!！]*",
+    re.IGNORECASE,
+)
+
+
+def clause_without_times(clause: Clause) -> Clause:
+    return replace(clause, text=blank_times(clause))
 
 
 _FOCUS = re.compile(r"专心|先忙(?:着)?(?:手上|手头)?|正忙着|忙着|手头(?:还)?有")
