@@ -279,3 +279,14 @@ def test_a_fronted_object_with_a_two_character_verb_after_the_doers() -> None:
         ("整理员工手册", "钱芳"),
         ("整理员工手册", "白涛"),
     ]
+
+
+def test_yixia_before_a_year_or_week_noun_is_no_time() -> None:
+    ((tool, args),) = calls("下周二上午例会，每人讲一下年度目标")
+    assert tool == "create_meeting" and args["agenda"] == ["年度目标"]
+    assert args["start"] == at(8, "10:00")
+
+
+def test_a_numbered_appliance_is_no_day_of_the_month() -> None:
+    ((_, args),) = calls("3号冰柜还是不制冷 等厂家配件")
+    assert args["task"] == "3号冰柜" and args["status"] == "blocked"
