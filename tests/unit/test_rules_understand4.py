@@ -290,3 +290,8 @@ def test_yixia_before_a_year_or_week_noun_is_no_time() -> None:
 def test_a_numbered_appliance_is_no_day_of_the_month() -> None:
     ((_, args),) = calls("3号冰柜还是不制冷 等厂家配件")
     assert args["task"] == "3号冰柜" and args["status"] == "blocked"
+
+
+def test_a_reported_plan_then_a_request_to_a_member_is_not_silenced() -> None:
+    found = calls("物业说周四会停水，@涛子 提前把水箱检查一下")
+    assert [(tool, args["assignee"]) for tool, args in found] == [("create_task", "白涛")]

@@ -184,8 +184,17 @@ def _no_action_message(text: str, roster: Roster) -> str | None:
         return "等人忙完再说，不生成动作"
     if _OPINION_START.match(flat):
         return "个人看法，不生成动作"
-    first = re.split(r"[。！!？?\n]", flat, maxsplit=1)[0]
-    if lx.REPORTED_PLAN.match(first) and not re.search(r"请|麻烦|记得|帮忙|你|让|叫", first):
+    reported = lx.REPORTED_PLAN.match(flat)
+    part_end = len(flat)
+    if reported is not None:
+        cut = re.compile(r"[,，。！!？?;；\n]").search(flat, reported.end())
+        part_end = cut.end() if cut is not None else len(flat)
+    if (
+        reported is not None
+        and not re.search(r"请|麻烦|记得|帮忙|你|让|叫|把", flat[part_end:])
+        and not any(m.start >= part_end for m in roster.find(flat))
+    ):
+        # Only the plan is reported; a request to someone after it still counts.
         return "转述别人的打算，不生成动作"
     return None
 
