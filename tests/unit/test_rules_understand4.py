@@ -295,3 +295,13 @@ def test_a_numbered_appliance_is_no_day_of_the_month() -> None:
 def test_a_reported_plan_then_a_request_to_a_member_is_not_silenced() -> None:
     found = calls("物业说周四会停水，@涛子 提前把水箱检查一下")
     assert [(tool, args["assignee"]) for tool, args in found] == [("create_task", "白涛")]
+
+
+def test_a_continuation_with_a_file_word_is_no_search() -> None:
+    found = calls("@芳姐 把仓库的消防栓检查一下 然后拍个视频发我 @涛子 你把门口的灯换了")
+    assert [tool for tool, _ in found] == ["create_task", "create_task"]
+
+
+def test_an_acceptance_word_before_a_self_task_is_no_title() -> None:
+    ((_, args),) = calls("没问题 明天我来对接印刷厂")
+    assert args["title"] == "对接印刷厂" and args["assignee"] == SENDER

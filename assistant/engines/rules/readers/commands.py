@@ -243,6 +243,8 @@ def read_ask(clause: Clause, msg: Message, question: bool) -> Reading | None:
             for t in clause.times
         )
         and ("把" not in text or msg.addressed)
+        # "…检查一下 然后拍个视频发我": the rest of a request, not a search of the files.
+        and re.match(r"(?:然后|接着|之后|再)", text) is None
     )
     memory = _MEMORY_CUE.search(text) is not None or (
         _WHERE.search(text) is not None
