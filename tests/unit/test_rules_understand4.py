@@ -305,3 +305,12 @@ def test_a_continuation_with_a_file_word_is_no_search() -> None:
 def test_an_acceptance_word_before_a_self_task_is_no_title() -> None:
     ((_, args),) = calls("没问题 明天我来对接印刷厂")
     assert args["title"] == "对接印刷厂" and args["assignee"] == SENDER
+
+
+def test_an_english_cancel_names_the_event_without_its_clock() -> None:
+    assert calls("Tomorrow's 8am site walkthrough is off, the client can't make it") == [
+        (
+            "cancel_meeting",
+            {"meeting": "site walkthrough", "reason": "the client can't make it"},
+        )
+    ]

@@ -86,7 +86,7 @@ EVENT_NOUN = re.compile(
     r"(?:训练|友谊|热身|选拔|表演|资格|对抗)赛|比赛|演出|义诊|巡诊|"
     r"workshop|demo|interview|review|会议?|sync|meeting|standup|briefing|huddle|call|catch-?up|check-?in|"
     r"town ?hall|offsite|training|kick-?off|retro|planning|1on1|one-on-one|scrim|match|game|rehearsal|"
-    r"session|class|lesson|webinar|party|dinner|lunch)$",
+    r"session|class|lesson|webinar|party|dinner|lunch|talk|drill|walkthrough|walk-through|tour|presentation)$",
     re.IGNORECASE,
 )
 # Scheduling a meeting: 开个会, 约个评审会, 开个sync, 安排一次周会, 开会.

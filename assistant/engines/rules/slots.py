@@ -419,6 +419,8 @@ _REF_DROP = re.compile(
 
 def meeting_ref(before: str) -> str:
     """The words that identify a meeting from the text before the change cue."""
+    # "Tomorrow's 9am training": a clock time only places the meeting in time.
+    before = re.sub(r"\b\d{1,2}(?::\d{2})?\s*(?:am|pm)\b", " ", before, flags=re.IGNORECASE)
     ref = _clean(before)
     ref = _REF_DROP.sub("", ref)
     ref = re.sub(r"(?:时间|的时间|要|先|也|就|都|还是|从|由)+$", "", ref)
