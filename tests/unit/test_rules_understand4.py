@@ -314,3 +314,8 @@ def test_an_english_cancel_names_the_event_without_its_clock() -> None:
             {"meeting": "site walkthrough", "reason": "the client can't make it"},
         )
     ]
+
+
+def test_an_acceptance_of_a_quoted_question_takes_the_work_on() -> None:
+    ((tool, args),) = calls("「芳姐：展板谁来做？」 没问题 交给我吧")
+    assert tool == "create_task" and args["assignee"] == SENDER and "展板" in args["title"]

@@ -124,7 +124,7 @@ def _analyse(raw: str, context: ChatContext) -> Analysis:
     text = repaired.text
     if not text:
         return Analysis([], 0.9, repaired.repairs)
-    quiet = _no_action_message(text, roster)
+    quiet = _no_action_message(text, roster, bool(repaired.quoted))
     if quiet is not None:
         return Analysis([], 0.8, [quiet])
     times, recurring = find_times(text, context.now)
@@ -171,9 +171,14 @@ def _analyse(raw: str, context: ChatContext) -> Analysis:
 _OPINION_START = re.compile(r"^(?:我觉得|我认为|个人觉得|我感觉|我个人觉得)")
 
 
-def _no_action_message(text: str, roster: Roster) -> str | None:
-    """Whole messages that only report, announce, accept or defer (round 4): why, or None."""
+def _no_action_message(text: str, roster: Roster, quoted: bool) -> str | None:
+    """Whole messages that only report, announce, accept or defer (round 4): why, or None.
+
+    A reply to a quoted message is read with the quote: "「…谁来弄？」 交给我吧" takes the work on.
+    """
     flat = text.strip()
+    if quoted:
+        return None
     if lx.ACCEPT_ONLY.match(flat):
         return "接下了别处说的事，不生成动作"
     if any(m.at for m in roster.find(flat)) or "@" in flat:
