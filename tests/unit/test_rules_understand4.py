@@ -319,3 +319,14 @@ def test_an_english_cancel_names_the_event_without_its_clock() -> None:
 def test_an_acceptance_of_a_quoted_question_takes_the_work_on() -> None:
     ((tool, args),) = calls("「芳姐：展板谁来做？」 没问题 交给我吧")
     assert tool == "create_task" and args["assignee"] == SENDER and "展板" in args["title"]
+
+
+def test_a_repair_said_over_comma_parts_is_done() -> None:
+    assert calls("电工来过了，配电箱换了个新的，现在好了") == [
+        ("update_task", {"task": "配电箱", "status": "done"})
+    ]
+
+
+def test_an_error_fault_is_no_part_of_the_blocked_thing() -> None:
+    ((_, args),) = calls("5号机还是报错，等厂家工程师上门")
+    assert args == {"task": "5号机", "status": "blocked", "progress_note": "等厂家工程师上门"}

@@ -74,6 +74,7 @@ def read_handover(clause: Clause, msg: Message, question: bool) -> Reading | Non
 
 _RESULT_OK = re.compile(
     r"(?:现在|已经|目前|都)?(?:恢复)?正常了|(?:现在|已经)?(?:能用|好用|好使|通了|不漏了|不响了|不卡了)了?[\s。!！~]*$"
+    r"|现在(?:都)?好了[\s。!！~]*$"
 )
 _REPLACED = re.compile(
     r"(?P<obj>[\u4e00-\u9fffA-Za-z0-9]{2,8}?)(?:也|都)?(?:换了|修了|更换了|换成了?|重装了|修好了|补好了)"
@@ -128,7 +129,11 @@ def read_status(clause: Clause, msg: Message, question: bool) -> Reading | None:
     progress = lx.IN_PROGRESS.search(text)
     shift = lx.DUE_SHIFT.search(text)
     ba_done = _BA_DONE.search(text)
-    fixed = _fixed_part(text) if not future_deadline else None
+    fixed = None
+    if not future_deadline:
+        # "…，门锁换了个新的，现在好了": the repair may be said in the comma parts before.
+        head = re.split(r"[。！!？?\n]", msg.text[: clause.start])[-1]
+        fixed = _fixed_part(text) or (_fixed_part(head + text) if head.strip() else None)
     if fixed is not None and blocked is None:
         # "师傅来过了 水泵换了个新的 现在正常了": the part was replaced and works again.
         return Reading(
@@ -292,10 +297,10 @@ _PART_PREDICATE = re.compile(r"(?:已经|都|也)?(?:到|来|回来|送到|寄�
 
 # A fault reported about a thing: "又崩了", "又宕机了", "还是漏油", "还是不制冷".
 _FAULT = re.compile(
-    r"(?:又|还是|一直|老是)(?:崩|宕机|挂|坏|断|漏|不|没|停|死机|卡)|崩了|宕机了?|挂了|坏了"
+    r"(?:又|还是|一直|老是)(?:崩|宕机|挂|坏|断|漏|不|没|停|死机|卡|报错|出错|故障)|崩了|宕机了?|挂了|坏了"
 )
 _FAULT_TAIL = re.compile(
-    r"(?:又|还是|一直|老是)(?:崩|宕机|挂|坏|断|漏|不|没|停|死机|卡)[\u4e00-\u9fff]{0,4}?了?\s*$"
+    r"(?:又|还是|一直|老是)(?:崩|宕机|挂|坏|断|漏|不|没|停|死机|卡|报错|出错|异常|故障)[\u4e00-\u9fff]{0,4}?了?\s*$"
 )
 
 
@@ -320,6 +325,7 @@ def _subject_part(text: str, cue: int, removed: list[tuple[int, int]]) -> str:
         return _join_of(before)
     last = parts[-1]
     chosen = last if len(task_words(last, [])) >= 2 else parts[0]
+    chosen = _FAULT_TAIL.sub("", chosen.rstrip())
     return _join_of(_PART_PREDICATE.sub("", chosen.rstrip()))
 
 
