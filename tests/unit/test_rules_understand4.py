@@ -330,3 +330,12 @@ def test_a_repair_said_over_comma_parts_is_done() -> None:
 def test_an_error_fault_is_no_part_of_the_blocked_thing() -> None:
     ((_, args),) = calls("5号机还是报错，等厂家工程师上门")
     assert args == {"task": "5号机", "status": "blocked", "progress_note": "等厂家工程师上门"}
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [("明天下午3点总部开季度会", "总部"), ("周五上午9点去滨江分店开店务会", "滨江分店")],
+)
+def test_a_place_right_before_the_meeting_verb(text: str, place: str) -> None:
+    ((tool, args),) = calls(text)
+    assert tool == "create_meeting" and args["location"] == place

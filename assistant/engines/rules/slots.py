@@ -381,10 +381,11 @@ def _location(text: str) -> tuple[str, tuple[int, int]] | None:
         return en.group("p"), (en.start("p"), en.end("p"))
     p = _PLACE_SAID.search(text)
     if p is not None:
-        place = p.group("a") or p.group("b") or p.group("c") or ""
-        place = re.sub(r"^(?:开会|开|会|的)+", "", place).strip()
+        group = next(g for g in ("a", "b", "c", "d") if p.group(g)) if any(p.groups()) else "a"
+        place = p.group(group) or ""
+        place = re.sub(r"^(?:开会|开|会|的|去|到)+", "", place).strip()
         if len(place) >= 2 and not _NOT_PLACE.search(place):
-            start = p.start("a") if p.group("a") else p.start("b") if p.group("b") else p.start("c")
+            start = p.start(group) + (len(p.group(group)) - len(place))
             return place, (start, start + len(place))
     return None
 
@@ -408,6 +409,11 @@ _PLACE_SAID = re.compile(
     r"(?=开|召开|集合|碰头|碰|见面|见|举行|举办|进行|培训|讲|$|[,，。\s])"
     # "工地门口集合"
     r"|(?P<c>[\u4e00-\u9fffA-Za-z0-9]{1,8}?" + _PLACE_NOUN + r")(?=集合|见面|碰头|见(?![过到了]))"
+    # "去城西分店开店长会" / "总部开季度会": a place right before 开…会.
+    r"|(?:去|到)?(?P<d>(?<![\u4e00-\u9fffA-Za-z0-9])[\u4e00-\u9fffA-Za-z0-9]{0,6}?"
+    + _PLACE_NOUN
+    + r")"
+    r"(?=开(?:个|一个|一次|次|场)?[\u4e00-\u9fffA-Za-z]{0,8}?会)"
 )
 _NOT_PLACE = re.compile(r"现在|目前|这边|那边|家里|路上|线上|群里|会上")
 
