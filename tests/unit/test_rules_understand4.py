@@ -339,3 +339,15 @@ def test_an_error_fault_is_no_part_of_the_blocked_thing() -> None:
 def test_a_place_right_before_the_meeting_verb(text: str, place: str) -> None:
     ((tool, args),) = calls(text)
     assert tool == "create_meeting" and args["location"] == place
+
+
+def test_hand_it_to_me_after_a_doer_is_no_task_of_the_sender() -> None:
+    assert calls("@涛子 验收单周四前做好交给我") == [
+        ("create_task", {"title": "做验收单", "assignee": "白涛", "due": at(3)})
+    ]
+
+
+def test_x_i_will_do_then_a_due_and_recipients() -> None:
+    assert calls("排班表我来排 周五前发各位组长") == [
+        ("create_task", {"title": "排排班表", "assignee": SENDER, "due": at(4)})
+    ]

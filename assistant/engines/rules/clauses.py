@@ -162,13 +162,16 @@ def split_clauses(
         rel = m.start()
         if rel == 0 or text[rel - 1] in ",，" or text[rel - 1] in _BINDS_NAME:
             continue
-        if m.group(0) == "交给我" and re.search(r"把|大家|各位|所有人|全员|同事们", text[:rel]):
+        if m.group(0) == "交给我" and (
+            re.search(r"把|大家|各位|所有人|全员|同事们", text[:rel])
+            or any(r < rel for r in mention_starts)
+        ):
             # "把周报交给我": the sender receives the work; no new actor.
             continue
         tail = _COMMA.split(masked[m.end() :], maxsplit=1)[0]
         # "采购方案我来出 下周三之前给老周": a due and a recipient after the bare verb.
         tail = re.sub(
-            r"\s*(?:之前|以前|前)?\s*(?:(?:交给|发给|给)(?:你们|大家|你|他|她)?(?:看看|看|过目|确认)?)?\s*$",
+            r"\s*(?:之前|以前|前)?\s*(?:(?:交给|发给|给|发|交)(?:你们|大家|你|他|她|各位[\u4e00-\u9fff]{0,4}|群里)?(?:看看|看|过目|确认)?)?\s*$",
             "",
             tail,
         )

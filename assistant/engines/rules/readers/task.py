@@ -80,9 +80,17 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
     if (
         self_cue is not None
         and self_cue.group(0) == "交给我"
-        and re.search(r"把|大家|各位|所有人|全员|同事们", text[: self_cue.start()])
+        and (
+            re.search(r"把|大家|各位|所有人|全员|同事们", text[: self_cue.start()])
+            or any(
+                (m.at or m.known) and m.start - clause.start < self_cue.start()
+                for m in clause.mentions
+            )
+        )
     ):
-        receiver = (self_cue.start() + 1, self_cue.end())  # "给我" of 交给我: who receives it
+        # "给我" of 交给我: who receives it; "做好交给我": the handing over is no work either.
+        handed_over = self_cue.start() > 0 and text[self_cue.start() - 1] in "好完"
+        receiver = (self_cue.start() + (0 if handed_over else 1), self_cue.end())
         # "各位把周报交给我": the sender receives the work, others do it.
         self_cue = None
     if self_cue is None:
@@ -260,7 +268,7 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
             removed.append((0, pronoun.end()))
         # "这个bug我来修": the object stands before 我, the verb after it.
         before = task_title(text[: self_cue.start()], removed)
-        raw_after = text[cut:]
+        raw_after = blank_times(clause)[cut:]
         for m in recipients:
             a, b = m.start - clause.start - cut, m.end - clause.start - cut
             if 0 <= a < len(raw_after):
@@ -353,8 +361,8 @@ _RECIPIENT_BEFORE = re.compile(
 )
 # What is left of such a hand-over once the recipient is blanked: "发  ", "交给财务", "发群里".
 _HANDOVER_TAIL = re.compile(
-    r"(?<=[完好了掉])\s*(?:然后|再)?(?:发给?|交给?|转给?|抄送给?|递给|送给?)\s*"
-    r"(?:到)?(?:群里|群|大家|你们|你|他|她|[\u4e00-\u9fffA-Za-z]{0,4})?[\s吧哈啊。!！~]*$"
+    r"(?<=[完好了掉\s])\s*(?:然后|再)?(?:发给?|交给?|转给?|抄送给?|递给|送给?)\s*"
+    r"(?:到)?(?:群里|群|大家|你们|你|他|她|各位[\u4e00-\u9fff]{0,4}|[\u4e00-\u9fffA-Za-z]{0,4})?[\s吧哈啊。!！~]*$"
 )
 
 
