@@ -37,6 +37,8 @@ def at(day: int, hm: str = "18:00", month: int = 12) -> str:
         "收到 包在我身上",
         "我觉得可以开个会 把明年的排期理一理",  # an opinion
         "芳姐在面试 等她忙完再说",  # someone is busy, the matter waits
+        "罗杰在高铁上 等他到站再定",
+        "好的 收到，我来安排",
     ],
 )
 def test_messages_that_report_announce_accept_or_defer_are_no_action(text: str) -> None:
