@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.timeparse import TimeMatch, parse_durations, parse_times
+from assistant.timeparse.lunar import lunar_to_solar
 
 __all__ = [
     "CorpusScore",
@@ -348,10 +349,29 @@ def _rec_ok(entity: dict[str, Any], kind: str, m: TimeMatch) -> bool:
     return False
 
 
+def _lunar_as_solar(value: str) -> datetime | None:
+    """Recognizers gives a lunar date's own numbers ("isLunar"); the Gregorian day they name
+    (三十 of a 29-day month is its last day, as in our reading)."""
+    v = _parse_value(value)
+    if v is None:
+        return None
+    d = lunar_to_solar(v.year, v.month, v.day)
+    if d is None and v.day == 30:
+        d = lunar_to_solar(v.year, v.month, 29)
+    return None if d is None else datetime.combine(d, v.time())
+
+
 def _rec_tag(entity: dict[str, Any], kind: str, text: str, m: TimeMatch | None) -> str | None:
     if m is None:
         return None
     for cand in entity["Resolution"]["values"]:
+        # A lunar date: Recognizers keeps the lunar numbers, we give the Gregorian day.
+        if str(cand.get("isLunar")) == "True" and m.type == "point" and m.value is not None:
+            solar = _lunar_as_solar(str(cand.get("value", "")))
+            if solar is not None and (
+                _naive(m.value) == solar if kind == "datetime" else m.value.date() == solar.date()
+            ):
+                return "convention"
         # X之前 / X以前: Recognizers reads "before X" (exclusive); we read a due date on X.
         if cand.get("Mod") in ("before", "until") and m.deadline:
             return "convention"

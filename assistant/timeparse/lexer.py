@@ -364,13 +364,63 @@ def _p_span(m: re.Match[str], text: str) -> Tok | None:
     return Tok("span", m.start(), m.end(), 2, 4, {"n": int(n), "unit": unit, "dir": direction})
 
 
+# A festival name that starts a longer word: 小年轻, 七夕节 is fine but 腊八粥 is porridge.
+_NOT_HOLIDAY_AFTER = {"小年": "轻", "腊八": "粥蒜", "重阳": "糕"}
+
+
 def _p_holiday(m: re.Match[str], text: str) -> Tok | None:
     name = m.group(0)
+    after = _NOT_HOLIDAY_AFTER.get(name)
+    if after and text[m.end() : m.end() + 1] in tuple(after):
+        return None
     if name[0] in _CN:
         before = text[m.start() - 1] if m.start() > 0 else ""
         if before and (before in _CN or before.isdigit() or before in "第每"):
             return None
     return Tok("holiday", m.start(), m.end(), 2, 2, {"name": name})
+
+
+_LUNAR_MONTHS = {"正": 1, "冬": 11, "腊": 12}
+_LUNAR_DAY_FIRST = {"初": 0, "廿": 20, "卅": 30}
+
+
+def _lunar_day(raw: str | None) -> int | None:
+    """初八 → 8, 十五 → 15, 廿三 → 23, 三十 → 30, 23 → 23."""
+    if not raw:
+        return None
+    raw = raw.replace(" ", "")
+    if raw[0] in _LUNAR_DAY_FIRST and len(raw) <= 2:
+        rest = _int(raw[1:]) if len(raw) > 1 else 0
+        if rest is None:
+            return None
+        return _LUNAR_DAY_FIRST[raw[0]] + rest
+    return _int(raw)
+
+
+def _p_lunar(m: re.Match[str], text: str) -> Tok | None:
+    """农历三月初八 / 正月十五 / 腊月二十三 / 闰四月初八 / 十月初一 / 大年初三: a lunar date.
+    Only a lunar month name (正/冬/腊月, 闰N月), the 农历 prefix, a 初N day or 大年 makes a date
+    lunar; "八月十五" stays Gregorian."""
+    gd = m.groupdict()
+    raw_m = gd.get("m")
+    if raw_m is None:
+        month = 1  # 大年初N
+    else:
+        month = _LUNAR_MONTHS.get(raw_m) or _int(raw_m) or 0
+    if not 1 <= month <= 12:
+        return None
+    day = _lunar_day(gd.get("d"))
+    if day is not None and not 1 <= day <= 30:
+        return None
+    if day is None and not gd.get("pre"):
+        # A bare 正月 / 腊月 is the whole month only with 农历 or a lunar month name.
+        if raw_m not in _LUNAR_MONTHS and not gd.get("leap"):
+            return None
+    year = _int(gd.get("y")) if gd.get("y") else None
+    if year is not None and not 1900 <= year <= 2100:
+        return None
+    data = {"month": month, "day": day, "leap": bool(gd.get("leap")), "year": year}
+    return Tok("lunar", m.start(), m.end(), 0 if year is not None else 1, 2, data)
 
 
 def _p_relday(m: re.Match[str], text: str) -> Tok | None:
@@ -720,6 +770,10 @@ def _trie_pattern(words: list[str]) -> str:
 
 
 _HOLIDAY_ALT = _trie_pattern(calendar.names)
+_LUNAR_DAY = (
+    r"初\s?(?:十|[一二三四五六七八九])|二十[一二三四五六七八九]?|廿[一二三四五六七八九]?|三十|卅"
+    r"|十[一二三四五六七八九]?|[12][0-9]|30|[1-9](?![0-9])"
+)
 _DIGIT_AFTER = rf"(?![0-9{_CN}点时号日月个年天周:])"
 _REL_WORDS = "|".join(sorted(_YEAR_REL, key=len, reverse=True))
 
@@ -809,6 +863,28 @@ _SPECS: list[tuple[str, str, Parser]] = [
     ),
     ("holiday", rf"(?:{_HOLIDAY_ALT}){_DIGIT_AFTER}", _p_holiday),
     (
+        "lunar",
+        rf"(?P<pre>农历|阴历|旧历)\s?(?:(?P<y>[0-9]{{4}}|[零一二三四五六七八九]{{4}})\s?年)?\s?(?P<leap>闰)?\s?"
+        rf"(?P<m>正|冬|腊|十[一二]|[一二三四五六七八九十]|1[0-2]|[1-9])\s?月份?\s?(?:(?P<d>{_LUNAR_DAY})\s?[日号]?)?",
+        _p_lunar,
+    ),
+    (
+        "lunar_named",
+        rf"(?P<m>正|冬|腊)\s?月\s?(?:(?P<d>{_LUNAR_DAY})\s?[日号]?)?",
+        _p_lunar,
+    ),
+    (
+        "lunar_leap",
+        rf"(?P<leap>闰)\s?(?P<m>正|冬|腊|十[一二]|[一二三四五六七八九十]|1[0-2]|[1-9])\s?月\s?(?:(?P<d>{_LUNAR_DAY})\s?[日号]?)?",
+        _p_lunar,
+    ),
+    (
+        "lunar_chu",
+        r"(?<![0-9])(?P<m>十[一二]|[一二三四五六七八九十]|1[0-2]|[1-9])\s?月\s?(?P<d>初\s?(?:十|[一二三四五六七八九]))(?![0-9十])",
+        _p_lunar,
+    ),
+    ("lunar_da", r"大年\s?(?P<d>初\s?(?:十|[一二三四五六七八九]))", _p_lunar),
+    (
         "en_day",
         r"(?<![A-Za-z])(?i:(?P<rel>today|tomorrow|tonight|day after tomorrow)"
         r"|(?:(?P<pre>this|next|last)\s)?(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday"
@@ -836,12 +912,12 @@ _SPECS: list[tuple[str, str, Parser]] = [
     ),
     (
         "year_rel",
-        rf"(?P<w>{_REL_WORDS})(?:年)?(?P<part>底|末|初|中)?",
+        rf"(?P<w>{_REL_WORDS})(?:年)?(?P<part>底|末|初|中(?!秋|元|旬))?",
         _p_year_rel,
     ),
     (
         "year",
-        r"(?<![0-9])(?P<y>[0-9]{4}|[0-9]{2}|[零一二三四五六七八九]{2,4})\s?年(?!代|级|纪|龄|度)(?P<part>底|末|初|中)?",
+        r"(?<![0-9])(?P<y>[0-9]{4}|[0-9]{2}|[零一二三四五六七八九]{2,4})\s?年(?!代|级|纪|龄|度)(?P<part>底|末|初(?![一二三四五六七八九十])|中(?!秋|元|旬))?",
         _p_year,
     ),
     ("year_part", r"年(?P<part>底|末|初)", _p_year_part),

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from .holidays import calendar as holidays
 from .lexer import Tok, tokenize, zone_after
+from .lunar import lunar_to_solar, month_length, solar_to_lunar
 from .normalize import normalize
 from .types import Grain, TimeMatch
 
@@ -196,6 +197,7 @@ def _resolve(
     decade: dict[str, Any] | None = None
     edge: dict[str, Any] | None = None
     ordinal_month = False
+    lunar: dict[str, Any] | None = None
 
     for t in toks:
         k, d = t.kind, t.data
@@ -245,6 +247,9 @@ def _resolve(
             week_rel = d["rel"]
         elif k == "holiday":
             holiday = d["name"]
+        elif k == "lunar":
+            lunar = d
+            year = d["year"] if d["year"] is not None else year
         elif k == "ordinal_week":
             ordinal = (d["n"], d["wd"])
         elif k == "pod":
@@ -285,6 +290,14 @@ def _resolve(
     scope = "day"
     if base is not None:
         pass
+    elif lunar is not None:
+        lspan = _lunar_span(lunar, year, ref)
+        if lspan is None:
+            return None
+        if lunar["day"] is not None:
+            base = lspan[0]
+        else:
+            interval, date_grain, scope = lspan, "month", "month"
     elif holiday is not None:
         span = (
             holidays.span_in_year(holiday, year)
@@ -508,6 +521,36 @@ def _period(
     mid = first + timedelta(days=15)
     span = (first, mid) if half["half"] == 1 else (mid, _month_start(first.year, first.month, 1))
     return span, "day"
+
+
+def _lunar_span(lunar: dict[str, Any], year: int | None, ref: date) -> tuple[date, date] | None:
+    """A lunar date (or a whole lunar month) as Gregorian days: in the lunar year named, else the
+    next on or after ``ref`` (a month still running counts). 三十 of a 29-day month is its last
+    day (大年三十 = 除夕); a leap month is looked for in the years ahead."""
+    month, day, leap = int(lunar["month"]), lunar["day"], bool(lunar["leap"])
+
+    def one(ly: int) -> tuple[date, date] | None:
+        if day is None:
+            first = lunar_to_solar(ly, month, 1, leap)
+            n = month_length(ly, month, leap)
+            if first is None or n is None:
+                return None
+            return first, first + timedelta(days=n)
+        d = lunar_to_solar(ly, month, int(day), leap)
+        if d is None and day == 30:
+            d = lunar_to_solar(ly, month, 29, leap)
+        return (d, d + timedelta(days=1)) if d is not None else None
+
+    if year is not None:
+        return one(year)
+    cur = solar_to_lunar(ref)
+    if cur is None:
+        return None
+    for ly in range(cur.year, cur.year + (40 if leap else 2)):
+        span = one(ly)
+        if span is not None and (span[0] >= ref if day is not None else span[1] > ref):
+            return span
+    return None
 
 
 def _already_past(day: date, pod: str | None, clock: dict[str, Any] | None, now: datetime) -> bool:
