@@ -604,7 +604,7 @@ def _p_ordinal_week(m: re.Match[str], text: str) -> Tok | None:
 
 def _p_half(m: re.Match[str], text: str) -> Tok | None:
     """上半年 / 下半月 / 前半年 / 后半年: a half of the year or month; 上个半年: the previous one."""
-    unit = "year" if m["u"] == "年" else "month"
+    unit = {"年": "year", "月": "month"}.get(m["u"] or "", "week")
     if m["rel"]:
         return Tok("half", m.start(), m.end(), 1, 1, {"unit": "year", "rel": _REL_PREFIX[m["rel"]]})
     before = text[m.start() - 1] if m.start() > 0 else ""
@@ -612,6 +612,8 @@ def _p_half(m: re.Match[str], text: str) -> Tok | None:
         return None
     half = 1 if m["h"] in "上前" else 2
     lo = 1 if unit == "year" else 2
+    if unit == "week" and before and before in "周星":
+        return None
     return Tok("half", m.start(), m.end(), lo, lo, {"unit": unit, "half": half})
 
 
@@ -738,6 +740,51 @@ _SET_UNITS = {
 }
 
 
+# Words whose 年 / 节 is no festival: 三年前, 去年后, 环节前, 细节后...
+_NOT_FESTIVAL_BEFORE = frozenset(
+    "0123456789零一二两三四五六七八九十百千万几多半个整全每今明去前后当往近历周早青少老中童成学财"
+    "末晚上下来隔跨同本该那这逐环细章关季音情礼调使枝时符脱卡拍贞气名小"
+)
+
+
+def _p_holiday_rel(m: re.Match[str], text: str) -> Tok | None:
+    """年前 / 年后 (the Spring Festival's days off), 节前 / 节后 (the next public holiday's)."""
+    before = text[m.start() - 1] if m.start() > 0 else ""
+    if before in _NOT_FESTIVAL_BEFORE:
+        return None
+    name = "春节" if m["w"] == "年" else None
+    rel = "before" if m["rel"] in ("前", "之前", "以前") else "after"
+    return Tok("holiday_rel", m.start(), m.end(), 2, 2, {"name": name, "rel": rel})
+
+
+def _p_these_days(m: re.Match[str], text: str) -> Tok | None:
+    """这两天 / 这几天: today and the next day or two; 近期: the coming two weeks."""
+    if m["n"] is None:
+        return Tok("window", m.start(), m.end(), 2, 2, {"days": 14})
+    n = _int(m["n"])
+    if n is None or not 1 <= n <= 7:
+        return None
+    return Tok("window", m.start(), m.end(), 2, 2, {"days": n})
+
+
+# 超过两天 / 不过两天 / 经过三天 / 错过两天: 过 belongs to another word there.
+_NOT_WAIT_BEFORE = frozenset("超经不度错跳越通穿略闯渡难好太")
+
+
+def _p_wait(m: re.Match[str], text: str) -> Tok | None:
+    """过两天 / 过几天 / 过一周 / 过两个月: that many units from today (like N天后)."""
+    before = text[m.start() - 1] if m.start() > 0 else ""
+    if before in _NOT_WAIT_BEFORE:
+        return None
+    n = _num(m["n"])
+    unit = UNITS.get(m["unit"].replace(" ", "").replace("个", ""))
+    if n is None or n <= 0 or n > 100 or n != int(n) or unit not in ("day", "week", "month"):
+        return None
+    return Tok(
+        "offset", m.start(), m.end(), 2, 2, {"n": n, "unit": unit, "dir": 1, "within": False}
+    )
+
+
 def _p_every(m: re.Match[str], text: str) -> Tok | None:
     """每天 / 每周一 / 每个月 / 每年: the start of a recurring time (a set)."""
     if m["wd"]:
@@ -781,7 +828,7 @@ _REL_WORDS = "|".join(sorted(_YEAR_REL, key=len, reverse=True))
 # uses to find candidates, so keep patterns anchored on concrete characters.
 _SPECS: list[tuple[str, str, Parser]] = [
     ("now", "|".join(NOW_WORDS), _p_now),
-    ("half", r"(?P<h>上|下|前|后)半(?P<u>年|月)|(?P<rel>上|下)个半年", _p_half),
+    ("half", r"(?P<h>上|下|前|后)半(?P<u>年|月|周|星期|礼拜)|(?P<rel>上|下)个半年", _p_half),
     (
         "year_span",
         r"(?<![0-9])(?P<y1>[0-9]{4})\s?(?:-|~|到|至)\s?(?P<y2>[0-9]{4})\s?年(?!代|级|纪|龄|度)",
@@ -818,6 +865,11 @@ _SPECS: list[tuple[str, str, Parser]] = [
         _p_every,
     ),
     ("offwork", r"下班(?:之前|以前|前)", _p_offwork),
+    (
+        "holiday_rel",
+        r"(?P<w>年|节)(?P<rel>之前|以前|前|之后|以后|过后|后)(?![天日端台面后辈者景途提置夕哨])",
+        _p_holiday_rel,
+    ),
     (
         "range_clock",
         rf"(?P<h1>{N2})\s?(?:到|至|-|~)\s?(?P<h2>{N2})\s?(?:点钟|点|时)(?!半|[0-9{_CN}]|一刻|三刻)",
@@ -922,6 +974,17 @@ _SPECS: list[tuple[str, str, Parser]] = [
     ),
     ("year_part", r"年(?P<part>底|末|初)", _p_year_part),
     ("month_part", r"月(?P<part>底|末|初|中)", _p_month_part),
+    ("month_third", r"(?<![月上中下])(?P<part>上旬|中旬|下旬)", _p_month_part),
+    (
+        "these_days",
+        r"这\s?(?P<n>两|几|三|2|3)\s?天(?![0-9一二三四五六七八九十])|近期",
+        _p_these_days,
+    ),
+    (
+        "wait",
+        r"过\s?(?P<n>几|两|[一二三四五六七八九十]{1,2}|[0-9]{1,2})\s?(?P<unit>天|日|周|星期|礼拜|个\s?星期|个\s?礼拜|个\s?月)(?![0-9一二三四五六七八九十])",
+        _p_wait,
+    ),
     (
         "month",
         r"(?P<m>[0-9]{1,2}|十[一二]?|[一二三四五六七八九])\s?月份?(?P<part>底|末|初|中旬|上旬|下旬|中)?(?!亮|饼|光)",

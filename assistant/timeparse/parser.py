@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any, Literal
 
+from .holidays import PUBLIC_HOLIDAYS
 from .holidays import calendar as holidays
 from .lexer import Tok, tokenize, zone_after
 from .lunar import lunar_to_solar, month_length, solar_to_lunar
@@ -198,6 +199,7 @@ def _resolve(
     edge: dict[str, Any] | None = None
     ordinal_month = False
     lunar: dict[str, Any] | None = None
+    window: int | None = None
 
     for t in toks:
         k, d = t.kind, t.data
@@ -247,6 +249,8 @@ def _resolve(
             week_rel = d["rel"]
         elif k == "holiday":
             holiday = d["name"]
+        elif k == "window":
+            window = int(d["days"])
         elif k == "lunar":
             lunar = d
             year = d["year"] if d["year"] is not None else year
@@ -270,7 +274,7 @@ def _resolve(
             edge = d
         elif k == "ordinal_month":
             month, ordinal_month = d["n"], True
-        elif k == "every":
+        elif k in ("every", "holiday_rel"):
             return None
         elif k == "year_span":
             a, b = date(d["y1"], 1, 1), date(d["y2"] + 1, 1, 1)
@@ -290,6 +294,8 @@ def _resolve(
     scope = "day"
     if base is not None:
         pass
+    elif window is not None:
+        interval = (today, today + timedelta(days=window))
     elif lunar is not None:
         lspan = _lunar_span(lunar, year, ref)
         if lspan is None:
@@ -331,7 +337,7 @@ def _resolve(
         interval = (date(first_year, 1, 1), date(first_year + 10, 1, 1))
         date_grain, scope = "year", "year"
     elif half is not None or quarter is not None or edge is not None:
-        interval, date_grain = _period(half, quarter, edge, year, month, month_rel, today)
+        interval, date_grain = _period(half, quarter, edge, year, month, month_rel, today, week_rel)
     elif ordinal is not None and month is None and month_rel is None and year is not None:
         first = date(year, 1, 1)
         nth, ord_wd = ordinal
@@ -475,6 +481,7 @@ def _period(
     month: int | None,
     month_rel: int | None,
     today: date,
+    week_rel: int | None = None,
 ) -> tuple[tuple[date, date], Grain]:
     """Halves (上半年, 下半月), quarters (第一季度, 上季度) and the first or last N units of a
     year (2021年的前两周, 今年最后3个月). Without a year they are the current year's."""
@@ -505,6 +512,14 @@ def _period(
             qi = quarter["n"] - 1
         return (date(y, 3 * qi + 1, 1), _month_start(y, 3 * qi + 1, 3)), "month"
     assert half is not None
+    if half["unit"] == "week":
+        # 上半周 = Monday to Wednesday, 下半周 = Thursday to Sunday (of the week named).
+        mon = _monday(today) + timedelta(days=7 * (week_rel or 0))
+        return (
+            (mon, mon + timedelta(days=3))
+            if half["half"] == 1
+            else (mon + timedelta(days=3), mon + timedelta(days=7))
+        ), "day"
     if half["unit"] == "year":
         if "rel" in half:
             y, hi = divmod(today.year * 2 + (today.month - 1) // 6 + half["rel"], 2)
@@ -858,6 +873,13 @@ def parse_times(
                             out.append(match)
                         i += 2
                         continue
+        edge = _holiday_edge(e, norm, text, now, workday_end_hour)
+        if edge is not None:
+            if e.start >= last_end:
+                out.append(edge)
+                last_end = edge.end
+            i += 1
+            continue
         single = _resolve(
             e.toks, now, today, forced or _looks_deadline(norm, e.start, e.end), workday_end_hour
         )
@@ -880,6 +902,66 @@ def parse_times(
             out.append(match)
         i += 1
     return out
+
+
+_HOLIDAY_SUFFIX = re.compile(
+    r"\s?(?:(?P<before>之前|以前|前(?![端台后天面线期置景辈任段缀夕进往沿列者身妻科奏]))"
+    r"|(?P<after>之后|以后|过后|后(?![天日面台端续期来]))|(?P<during>放假期间|小长假|长假|假期|期间))"
+)
+
+
+def _holiday_edge(
+    e: _Expr, text: str, original: str, now: datetime, workday_end: int
+) -> TimeMatch | None:
+    """A public holiday's days off as a whole: 国庆前 / 年前 / 节前 (due the last workday before
+    them, 18:00), 春节后 / 年后 / 节后 (the first workday after them), 国庆期间 / 春节假期 (the
+    days off). Other festivals, and a holiday without such a word, read as their day."""
+    toks = e.toks
+    year: int | None = None
+    if len(toks) == 2 and toks[0].kind in ("year", "year_rel") and toks[0].hi == 0:
+        d0 = toks[0].data
+        year = d0["year"] if toks[0].kind == "year" else now.year + int(d0["rel"])
+        toks = toks[1:]
+    if len(toks) != 1 or toks[0].kind not in ("holiday", "holiday_rel"):
+        return None
+    tok = toks[0]
+    end = e.end
+    if tok.kind == "holiday_rel":
+        name: str | None = tok.data["name"]
+        rel = str(tok.data["rel"])
+    else:
+        name = holidays.canonical(tok.data["name"])
+        if name not in PUBLIC_HOLIDAYS:
+            return None
+        m = _HOLIDAY_SUFFIX.match(text, end)
+        if m is None:
+            return None
+        rel = "before" if m["before"] else ("after" if m["after"] else "during")
+        if rel == "during" and text[m.end() : m.end() + 1] == "的":
+            # "春节期间的退货单": the period qualifies a noun; read the festival alone.
+            return None
+        end = m.end()
+    if name is None:
+        block = holidays.nearby_block(now.date(), rel)
+    else:
+        block = holidays.next_block(name, now.date(), year)
+    if block is None:
+        return None
+    tz = now.tzinfo
+    start = e.start
+    if rel == "during":
+        res = _Res(
+            "interval", "day", from_=_at(block[0], 0, 0, 0, tz), to=_at(block[1], 0, 0, 0, tz)
+        )
+        return _finish(res, text, original, start, end, workday_end, False)[0]
+    if rel == "before":
+        day = holidays.workday_before(block[0])
+        res = _Res("point", "day", value=_at(day, 0, 0, 0, tz))
+        return _finish(res, text, original, start, end, workday_end, True)[0]
+    # After days off that are already over (节后 said on the first days back): from today.
+    day = holidays.workday_from(max(block[1], now.date()))
+    res = _Res("point", "day", value=_at(day, 0, 0, 0, tz))
+    return _finish(res, text, original, start, end, workday_end, False)[0]
 
 
 def _apply_zone(res: _Res, text: str, end: int, now: datetime) -> int:
