@@ -56,7 +56,7 @@ _UNIT_NAMES = {
 }
 # A duration directly followed by these is a point in time ("三天后"), not a length.
 _POINT_AFTER = re.compile(r"\s?(?:之后|以后|过后|后|之前|以前|前(?!端|台))")
-_POINT_BEFORE = frozenset("上下这过")
+_POINT_BEFORE = frozenset("上下这过后月")
 _UNIT_DISPLAY = {"quarter": "minute"}
 # 超过两天 / 经过三天: 过 belongs to another word, and what follows is a length.
 _NOT_WAIT_BEFORE = frozenset("超经不度错跳越通穿略闯渡难好太")

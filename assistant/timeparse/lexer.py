@@ -595,8 +595,10 @@ def _p_offwork(m: re.Match[str], text: str) -> Tok | None:
 
 
 def _p_ordinal_week(m: re.Match[str], text: str) -> Tok | None:
-    n = _int(m["n"])
-    if n is None or not 1 <= n <= 5:
+    n = -1 if m["last"] else _int(m["n"])
+    if n is None or not (1 <= n <= 5 or n == -1):
+        return None
+    if n == -1 and not m["wd"] and not m["last_week"]:
         return None
     wd = WEEKDAYS[m["wd"]] if m["wd"] else None
     return Tok("ordinal_week", m.start(), m.end(), 2, 2, {"n": n, "wd": wd})
@@ -882,7 +884,7 @@ _SPECS: list[tuple[str, str, Parser]] = [
     ),
     (
         "date_ymd",
-        r"(?<![0-9.\-/])(?P<y>[0-9]{4})\s?(?P<s1>[-/.])\s?(?P<m>[0-9]{1,2})\s?(?P<s2>[-/.])\s?(?P<d>[0-9]{1,2})(?![0-9]|\.[0-9])",
+        r"(?<![0-9./])(?P<y>[0-9]{4})\s?(?P<s1>[-/.])\s?(?P<m>[0-9]{1,2})\s?(?P<s2>[-/.])\s?(?P<d>[0-9]{1,2})(?![0-9]|\.[0-9])",
         _p_date_ymd,
     ),
     (
@@ -997,7 +999,7 @@ _SPECS: list[tuple[str, str, Parser]] = [
     ),
     (
         "ordinal_week",
-        r"的?第(?P<n>[一二三四五1-5])\s?个?\s?(?:周|星期|礼拜)(?P<wd>[一二三四五六日天1-7])?",
+        r"的?(?:第(?P<n>[一二三四五1-5])|(?P<last>最后)\s?(?P<last_week>一)?)\s?个?\s?(?:周|星期|礼拜)(?P<wd>[一二三四五六日天1-7])?",
         _p_ordinal_week,
     ),
     (

@@ -358,7 +358,16 @@ def _resolve(
             if not explicit_year and _add_months(first, 1) <= ref:
                 first = date(y + 1, month, 1)
         nth, ord_wd = ordinal
-        if ord_wd is None:
+        if nth < 0:
+            # 最后一个星期一: the month's last such weekday; 最后一周: the week of its last day.
+            following = _month_start(first.year, first.month, 1)
+            last_day = following - timedelta(days=1)
+            if ord_wd is None:
+                wk = _monday(last_day)
+                interval, date_grain, scope = (wk, wk + timedelta(days=7)), "week", "week"
+            else:
+                base = last_day - timedelta(days=(last_day.weekday() - ord_wd) % 7)
+        elif ord_wd is None:
             wk = first + timedelta(days=(7 - first.weekday()) % 7 + 7 * (nth - 1))
             interval, date_grain, scope = (wk, wk + timedelta(days=7)), "week", "week"
         else:

@@ -147,6 +147,7 @@ def meeting_slot(m: TimeMatch) -> tuple[datetime | None, datetime | None]:
 _BARE_CLOCK = re.compile(
     r"(?:[0-9]{1,2}|[一二两三四五六七八九十]{1,3})\s?(?:点钟?|时)(?:半|整|一刻|三刻|[0-9]{1,2}分?|[零一二三四五六七八九十]{1,3}分?)?"
 )
+_NOT_BARE = re.compile(r"[:：]|[AaPp]\.?[Mm]|早|晚|午|凌晨|夜")
 _PM_PARTS = frozenset(("下午", "傍晚", "晚上", "深夜"))
 
 
@@ -166,7 +167,7 @@ def keep_part_of_day(
         return start
     pm = old_part in _PM_PARTS if old_part is not None else bool(old_start and old_start.hour >= 13)
     if new.has_clock:
-        if new.type != "point" or not _BARE_CLOCK.fullmatch(new.text.strip()):
+        if new.type != "point" or not _BARE_CLOCK.search(new.text) or _NOT_BARE.search(new.text):
             return start
         if pm and start.hour < 12:
             return start + timedelta(hours=12)
