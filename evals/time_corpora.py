@@ -374,6 +374,14 @@ def _rec_tag(entity: dict[str, Any], kind: str, text: str, m: TimeMatch | None) 
     if m is None:
         return None
     for cand in entity["Resolution"]["values"]:
+        # 周末: Recognizers Saturday to Monday; ours is the Saturday (docs/conventions.md).
+        if (
+            "末" in entity["Text"]
+            and m.type == "point"
+            and m.value is not None
+            and _parse_value(str(cand.get("start", ""))) == _naive(m.value)
+        ):
+            return "convention"
         # A lunar date: Recognizers keeps the lunar numbers, we give the Gregorian day.
         if str(cand.get("isLunar")) == "True" and m.type == "point" and m.value is not None:
             solar = _lunar_as_solar(str(cand.get("value", "")))
@@ -394,6 +402,14 @@ def _rec_tag(entity: dict[str, Any], kind: str, text: str, m: TimeMatch | None) 
             assert m.from_ is not None
             if a is None or b is None:
                 continue
+            # A month already past with no year: we read next year's, Recognizers this year's.
+            ours_from = _naive(m.from_)
+            if (
+                not _HAS_YEAR.search(entity["Text"])
+                and ours_from.year == a.year + 1
+                and ours_from.replace(year=a.year) == a
+            ):
+                return "convention"
             # "从一月十日到二十日": Recognizers ends at the start of the last item; we include it.
             if (
                 _naive(m.from_) == a

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from .normalize import normalize
-from .numbers import to_number
+from .numbers import count_number, to_number
 from .types import DurationMatch
 
 __all__ = ["parse_durations"]
@@ -56,14 +56,16 @@ _UNIT_NAMES = {
 }
 # A duration directly followed by these is a point in time ("三天后"), not a length.
 _POINT_AFTER = re.compile(r"\s?(?:之后|以后|过后|后|之前|以前|前(?!端|台))")
-_POINT_BEFORE = frozenset("上下这过后月")
+_POINT_BEFORE = frozenset("上下这过月明")
 _UNIT_DISPLAY = {"quarter": "minute"}
 # 超过两天 / 经过三天: 过 belongs to another word, and what follows is a length.
 _NOT_WAIT_BEFORE = frozenset("超经不度错跳越通穿略闯渡难好太")
 
 
 def _point_before(text: str, at: int) -> bool:
-    """上两天 / 这两天 / 过两天 name days, not a length."""
+    """上两天 / 这两天 / 过两天 / 最后一个星期一 name days, not a length."""
+    if text[max(0, at - 2) : at] == "最后":
+        return True
     if at == 0 or text[at - 1] not in _POINT_BEFORE:
         return False
     return not (text[at - 1] == "过" and at > 1 and text[at - 2] in _NOT_WAIT_BEFORE)
@@ -108,10 +110,11 @@ def _one_part(text: str, pos: int) -> tuple[int, float, str, bool] | None:
                 return None
             value = float(f"{int(w)}.{int(f)}")
         else:
-            v = to_number(raw_num)
-            if v is None:
+            counted = count_number(raw_num)
+            if counted is None:
                 return None
-            value = v
+            value, estimate = counted
+            approx = approx or estimate
         if raw_num.isdigit() and len(raw_num) == 4 and unit == "year":
             return None
     if m["half1"] or m["half2"]:

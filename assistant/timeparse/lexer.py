@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .holidays import calendar
-from .numbers import to_number
+from .numbers import count_number, to_number
 
 __all__ = ["ZONES", "Tok", "tokenize", "zone_after"]
 
@@ -158,6 +158,14 @@ def _num(s: str | None) -> float | None:
     if s == "几":
         return 3.0
     return to_number(s)
+
+
+def _count(s: str | None) -> float | None:
+    """A count before a unit; "两三" is about three (numbers.count_number)."""
+    if s is None or s in ("半", "几"):
+        return _num(s)
+    got = count_number(s)
+    return got[0] if got is not None else None
 
 
 def _int(s: str | None) -> int | None:
@@ -311,7 +319,7 @@ def _p_clock(m: re.Match[str], text: str) -> Tok | None:
 
 
 def _p_offset(m: re.Match[str], text: str) -> Tok | None:
-    n = _num(m["n"])
+    n = _count(m["n"])
     if n is None or n <= 0 or n > 1000:
         return None
     unit_raw = m["unit"].replace(" ", "")
@@ -342,7 +350,7 @@ def _p_span(m: re.Match[str], text: str) -> Tok | None:
     before = text[m.start() - 1] if m.start() > 0 else ""
     if before and before in "提之以然最随往向":
         return None
-    n = _num(m["n"])
+    n = _count(m["n"])
     if n is None or n <= 0 or n != int(n) or n > 1000:
         return None
     unit = UNITS.get(m["unit"].replace(" ", "").replace("个", ""))
@@ -487,6 +495,10 @@ def _p_weekend(m: re.Match[str], text: str) -> Tok | None:
 
 
 def _p_week(m: re.Match[str], text: str) -> Tok | None:
+    if m["part"]:
+        # 下周初 = that week's Monday, 周中 = its Wednesday (like 月初 / 月中).
+        wd = 0 if m["part"] == "初" else 2
+        return Tok("weekday", m.start(), m.end(), 2, 2, {"rel": _REL_PREFIX[m["pre"]], "wd": wd})
     return Tok(
         "week", m.start(), m.end(), 2, 2, {"rel": _REL_PREFIX[m["pre"]], "within": bool(m["in"])}
     )
@@ -760,7 +772,11 @@ def _p_holiday_rel(m: re.Match[str], text: str) -> Tok | None:
 
 
 def _p_these_days(m: re.Match[str], text: str) -> Tok | None:
-    """这两天 / 这几天: today and the next day or two; 近期: the coming two weeks."""
+    """这两天 / 这几天: today and the next day or two; 近期: the coming two weeks; 今明两天 /
+    明后天: those two days."""
+    if m["pair"]:
+        first = 0 if m["pair"][0] == "今" else 1
+        return Tok("window", m.start(), m.end(), 2, 2, {"days": 2, "from": first})
     if m["n"] is None:
         return Tok("window", m.start(), m.end(), 2, 2, {"days": 14})
     n = _int(m["n"])
@@ -778,13 +794,26 @@ def _p_wait(m: re.Match[str], text: str) -> Tok | None:
     before = text[m.start() - 1] if m.start() > 0 else ""
     if before in _NOT_WAIT_BEFORE:
         return None
-    n = _num(m["n"])
+    n = _count(m["n"])
     unit = UNITS.get(m["unit"].replace(" ", "").replace("个", ""))
     if n is None or n <= 0 or n > 100 or n != int(n) or unit not in ("day", "week", "month"):
         return None
     return Tok(
         "offset", m.start(), m.end(), 2, 2, {"n": n, "unit": unit, "dir": 1, "within": False}
     )
+
+
+def _p_week_part(m: re.Match[str], text: str) -> Tok | None:
+    """周初 / 周中 alone: this week's Monday / Wednesday."""
+    wd = 0 if m["part"] == "初" else 2
+    return Tok("weekday", m.start(), m.end(), 2, 2, {"rel": 0, "wd": wd})
+
+
+def _p_unit_within(m: re.Match[str], text: str) -> Tok | None:
+    """月内 / 年内: within this month / year (a due, like 本月内)."""
+    if m["u"] == "月":
+        return Tok("month_rel", m.start(), m.end(), 1, 1, {"rel": 0, "part": None})
+    return Tok("year_rel", m.start(), m.end(), 0, 0, {"rel": 0, "part": None})
 
 
 def _p_every(m: re.Match[str], text: str) -> Tok | None:
@@ -961,7 +990,7 @@ _SPECS: list[tuple[str, str, Parser]] = [
     ("weekend", r"(?:(?P<pre>上上|下下|上|下|这|本)\s?个?\s?)?周末", _p_weekend),
     (
         "week",
-        r"(?P<pre>上上|下下|上|下|这|本|今)\s?(?:个|一)?\s?(?:周|星期|礼拜)(?![一二三四五六日天七1-7末])(?P<in>之内|以内|内)?",
+        r"(?P<pre>上上|下下|上|下|这|本|今)\s?(?:个|一)?\s?(?:周|星期|礼拜)(?![一二三四五六日天七1-7末])(?P<in>之内|以内|内)?(?P<part>初|中(?!心|间|旬|文|国))?",
         _p_week,
     ),
     (
@@ -983,13 +1012,24 @@ _SPECS: list[tuple[str, str, Parser]] = [
     ("month_part", r"月(?P<part>底|末|初|中)", _p_month_part),
     ("month_third", r"(?<![月上中下])(?P<part>上旬|中旬|下旬)", _p_month_part),
     (
+        "week_part",
+        r"(?<![0-9一二两三四五六七八九十几上下这本今个每])(?:周|星期)(?P<part>初|中(?!心|间|旬|文|国))",
+        _p_week_part,
+    ),
+    (
+        "unit_within",
+        r"(?<![0-9一二两三四五六七八九十几个每上下这本今当去明前后])(?P<u>月|年)(?=\s?(?:之内|以内|内))",
+        _p_unit_within,
+    ),
+    (
         "these_days",
-        r"这\s?(?P<n>两|几|三|2|3)\s?天(?![0-9一二三四五六七八九十])|近期",
+        r"这\s?(?P<n>两|几|三|2|3)\s?天(?![0-9一二三四五六七八九十])|近期"
+        r"|(?P<pair>今明|明后)(?:两\s?天|天)",
         _p_these_days,
     ),
     (
         "wait",
-        r"过\s?(?P<n>几|两|[一二三四五六七八九十]{1,2}|[0-9]{1,2})\s?(?P<unit>天|日|周|星期|礼拜|个\s?星期|个\s?礼拜|个\s?月)(?![0-9一二三四五六七八九十])",
+        r"过\s?(?P<n>几|[一二两三四五六七八九十]{1,2}|[0-9]{1,2})\s?(?P<unit>天|日|周|星期|礼拜|个\s?星期|个\s?礼拜|个\s?月)(?![0-9一二三四五六七八九十])",
         _p_wait,
     ),
     (

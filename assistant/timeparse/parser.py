@@ -200,6 +200,7 @@ def _resolve(
     ordinal_month = False
     lunar: dict[str, Any] | None = None
     window: int | None = None
+    window_from = 0
 
     for t in toks:
         k, d = t.kind, t.data
@@ -251,6 +252,7 @@ def _resolve(
             holiday = d["name"]
         elif k == "window":
             window = int(d["days"])
+            window_from = int(d.get("from", 0))
         elif k == "lunar":
             lunar = d
             year = d["year"] if d["year"] is not None else year
@@ -295,7 +297,8 @@ def _resolve(
     if base is not None:
         pass
     elif window is not None:
-        interval = (today, today + timedelta(days=window))
+        first_day = today + timedelta(days=window_from)
+        interval = (first_day, first_day + timedelta(days=window))
     elif lunar is not None:
         lspan = _lunar_span(lunar, year, ref)
         if lspan is None:

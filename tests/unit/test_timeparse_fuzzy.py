@@ -161,3 +161,37 @@ def test_clock_range_with_half() -> None:
     m = parse_times("三点到五点半", TUE)[0]
     assert m.from_ == datetime(2026, 12, 1, 15, 0, tzinfo=TZ)
     assert m.to == datetime(2026, 12, 1, 17, 30, tzinfo=TZ)
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "value"),
+    [
+        # Two neighbouring numerals are an estimate, read as the larger: never 23 or 35 days.
+        ("两三天后", "两三天后", "2026-12-04T00:00"),
+        ("过三五天", "过三五天", "2026-12-06T00:00"),
+        # 今明两天 / 明后天: those two days.
+        ("今明两天", "今明两天", "2026-12-01/2026-12-03"),
+        ("明后天有空", "明后天", "2026-12-02/2026-12-04"),
+        # 周初 = Monday, 周中 = Wednesday (of the week named, else this one).
+        ("下周初", "下周初", "2026-12-07T00:00"),
+        ("周中碰一下", "周中", "2026-12-02T00:00"),
+        ("下周中", "下周中", "2026-12-09T00:00"),
+        # 月内 / 年内: due within this month / year.
+        ("月内完成", "月内", "2026-12-31T18:00 due"),
+        ("年内上线", "年内", "2026-12-31T18:00 due"),
+    ],
+)
+def test_estimates_and_week_parts(text: str, span: str, value: str) -> None:
+    assert one(text) == (span, value)
+
+
+def test_estimated_durations() -> None:
+    assert [(d.text, d.seconds, d.approx) for d in parse_durations("大概一两天")] == [
+        ("一两天", 2 * 86400, True)
+    ]
+    assert [(d.seconds, d.approx) for d in parse_durations("三五天")] == [(5 * 86400, True)]
+    # Real numbers stay: 十二天, 二十三天.
+    assert [d.seconds for d in parse_durations("十二天")] == [12 * 86400]
+    assert [d.seconds for d in parse_durations("二十三天")] == [23 * 86400]
+    assert parse_durations("两周中") == [parse_durations("两周")[0]]
+    assert parse_times("两周中", TUE) == []
