@@ -82,7 +82,12 @@ _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     ("range", re.compile(r"到|至|[-~－—]|之间|之間|从|從")),
-    ("holiday", re.compile(r"节|節|日$|夜$|圣诞|聖誕|国庆|國慶|元旦|清明|五一|十一")),
+    (
+        "holiday",
+        re.compile(
+            r"节|節|(?<![0-9一二三四五六七八九十廿卅号])日$|夜$|圣诞|聖誕|国庆|國慶|元旦|清明|五一|十一"
+        ),
+    ),
     (
         "relative",
         re.compile(
