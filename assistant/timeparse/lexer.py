@@ -448,7 +448,14 @@ def _p_relday_pod(m: re.Match[str], text: str) -> Tok | None:
 def _p_weekday(m: re.Match[str], text: str) -> Tok | None:
     pre = m["pre"]
     rel = _REL_PREFIX[pre] if pre else None
-    return Tok("weekday", m.start(), m.end(), 2, 2, {"rel": rel, "wd": WEEKDAYS[m["wd"]]})
+    wd = WEEKDAYS[m["wd"]]
+    data: dict[str, Any] = {"rel": rel, "wd": wd}
+    if m["wd2"]:
+        # 周三四 / 下周五六: that day and the next one (an interval of two days).
+        if WEEKDAYS[m["wd2"]] != wd + 1:
+            return Tok("weekday", m.start(), m.end("wd"), 2, 2, data)
+        data["days"] = 2
+    return Tok("weekday", m.start(), m.end(), 2, 2, data)
 
 
 _EN_REL = {"today": 0, "tomorrow": 1, "day after tomorrow": 2}
@@ -984,7 +991,7 @@ _SPECS: list[tuple[str, str, Parser]] = [
     ("relday", "|".join(sorted(RELDAYS, key=len, reverse=True)), _p_relday),
     (
         "weekday",
-        r"(?<![0-9一二两三四五六七八九十几每])(?:(?P<pre>上上|下下|上|下|这|本|今)\s?(?:个|一)?\s?)?(?:周|星期|礼拜)(?P<wd>[一二三四五六日天七1-7])",
+        r"(?<![0-9一二两三四五六七八九十几每])(?:(?P<pre>上上|下下|上|下|这|本|今)\s?(?:个|一)?\s?)?(?:周|星期|礼拜)(?P<wd>[一二三四五六日天七1-7])(?P<wd2>[二三四五六日天](?![0-9一二三四五六七八九十点时号日月个天周年]))?",
         _p_weekday,
     ),
     ("weekend", r"(?:(?P<pre>上上|下下|上|下|这|本)\s?个?\s?)?周末", _p_weekend),

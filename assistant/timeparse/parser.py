@@ -57,7 +57,7 @@ _GRAIN_ORDER: dict[Grain, int] = {
 
 _GAP_OK = re.compile(r"[\s的]{0,3}|\s?(?i:at|by|on)\s")
 _GAP_COMMA = re.compile(r"\s?[,，、]?\s?")
-_RANGE_SEP = re.compile(r"\s?(?:到|至|-|~)\s?")
+_RANGE_SEP = re.compile(r"\s?(?:开始)?\s?(?:到|至|-|~)\s?")
 _DEADLINE_SUFFIX = re.compile(
     r"\s?(?:(?:或|及)(?=之前|以前))?(?:之前|以前|前(?![端台后天面线期置景辈任段缀夕进往沿列者身妻科奏])|截止|为止|之内|以内|内(?![容部存测网]))"
 )
@@ -199,6 +199,7 @@ def _resolve(
     edge: dict[str, Any] | None = None
     ordinal_month = False
     lunar: dict[str, Any] | None = None
+    weekday_days = 1
     window: int | None = None
     window_from = 0
 
@@ -244,6 +245,7 @@ def _resolve(
             pod = d.get("pod", pod)
         elif k == "weekday":
             weekday = (d["rel"], d["wd"])
+            weekday_days = int(d.get("days", 1))
         elif k == "weekend":
             base = _monday(today) + timedelta(days=7 * d["rel"] + 5)
         elif k == "week":
@@ -327,6 +329,8 @@ def _resolve(
                 base += timedelta(days=7)
         else:
             base = _monday(today) + timedelta(days=7 * rel + wd)
+        if weekday_days > 1:
+            interval, base = (base, base + timedelta(days=weekday_days)), None
     elif week_rel is not None:
         start = _monday(today) + timedelta(days=7 * week_rel)
         interval, date_grain, scope = (start, start + timedelta(days=7)), "week", "week"
@@ -740,7 +744,10 @@ def _group(tokens: list[Tok], text: str) -> list[_Expr]:
     return exprs
 
 
-def _is_range_capable(e: _Expr) -> bool:
+def _is_range_capable(e: _Expr, *, left: bool = False) -> bool:
+    """Whether an expression can be one side of a range; 现在 only on the left ("从现在到周五")."""
+    if left and len(e.toks) == 1 and e.toks[0].kind == "now":
+        return True
     return all(t.kind not in ("now", "span", "offset", "offwork", "range_clock") for t in e.toks)
 
 
@@ -850,7 +857,7 @@ def parse_times(
             and (
                 _RANGE_SEP.fullmatch(norm, e.end, nxt.start) is not None or between_end is not None
             )
-            and _is_range_capable(e)
+            and _is_range_capable(e, left=True)
             and _is_range_capable(nxt)
             and nxt.toks[0].kind != "every"
         ):

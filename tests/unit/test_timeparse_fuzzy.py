@@ -195,3 +195,22 @@ def test_estimated_durations() -> None:
     assert [d.seconds for d in parse_durations("二十三天")] == [23 * 86400]
     assert parse_durations("两周中") == [parse_durations("两周")[0]]
     assert parse_times("两周中", TUE) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "value"),
+    [
+        # 周三四 = Wednesday and Thursday; 周三四点 is still a clock time.
+        ("周三四有空吗", "周三四", "2026-12-02/2026-12-04"),
+        ("下周五六", "下周五六", "2026-12-11/2026-12-13"),
+        ("从现在到周五", "从现在到周五", "2026-12-01/2026-12-05"),
+        ("从下周一开始到月底", "从下周一开始到月底", "2026-12-07/2027-01-01"),
+    ],
+)
+def test_more_ranges(text: str, span: str, value: str) -> None:
+    assert one(text) == (span, value)
+
+
+def test_weekday_then_clock_is_not_two_days() -> None:
+    assert one("周三四点") == ("周三四点", "2026-12-02T16:00")
+    assert one("周三五") == ("周三", "2026-12-02T00:00")
