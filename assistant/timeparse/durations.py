@@ -10,8 +10,9 @@ from .types import DurationMatch
 
 __all__ = ["parse_durations"]
 
-_CN = "零一二两三四五六七八九十廿卅百"
-_NUM = rf"(?:[0-9]{{1,4}}(?:\.[0-9]{{1,2}})?|[{_CN}]{{1,5}}(?:点[{_CN}]{{1,2}})?)"
+_CN = "零一二两三四五六七八九十廿卅百俩仨"
+# 几 alone ("几天", about three) or after 十 / 二十 ("十几分钟", ten and more).
+_NUM = rf"(?:[0-9]{{1,4}}(?:\.[0-9]{{1,2}})?|[{_CN}]{{1,5}}(?:点[{_CN}]{{1,2}})?|几)"
 _UNIT_SECONDS = {
     "year": 365 * 86400,
     "month": 30 * 86400,
@@ -24,17 +25,19 @@ _UNIT_SECONDS = {
 # Unit words; 月 and 钟 need 个 ("三个月", "两个钟"); 日 only with a Chinese numeral.
 _UNIT = (
     r"(?P<unit>年|个\s?月|月(?=\s?(?:零|又))|个?\s?(?:星期|礼拜)|周|个?\s?工作日|天|日|个?\s?小时|个?\s?钟头|个\s?钟"
-    r"|(?<=[个半多])\s?(?:钟(?!头)|月)|刻钟|分钟|分(?!之)|秒钟|秒)"
+    r"|(?<=[个半多来])\s?(?:钟(?!头)|月)|刻钟|分钟|分(?!之)|秒钟|秒"
+    # Written in English after digits, as in PM chat: 2h, 1.5 hrs, 30min.
+    r"|(?<=[0-9])\s?(?:hours|hour|hrs|hr|h|minutes|mins|min)(?![A-Za-z]))"
 )
 _PART = re.compile(
-    rf"(?P<num>{_NUM})?\s?(?P<more1>多)?\s?(?P<ge>个)?\s?(?P<more2>多)?\s?(?P<half1>半)?\s?{_UNIT}\s?(?P<half2>半)?"
+    rf"(?P<num>{_NUM})?\s?(?P<more1>多|来|几)?\s?(?P<ge>个)?\s?(?P<more2>多)?\s?(?P<half1>半)?\s?{_UNIT}\s?(?P<half2>半(?!载))?"
 )
 # 时 as an hour count only after a larger unit ("8天20时"); alone "20时" is a clock time.
 _LATER_HOURS = re.compile(rf"(?P<num>{_NUM})\s?时(?![0-9{_CN}分间候期])")
 _HALF_ALONE = re.compile(
     r"(?<![0-9一二两三四五六七八九十])半\s?(?P<unit>个\s?(?:小时|钟头|钟|月|星期)|小时|钟头|天|日|年)"
 )
-_START = re.compile(rf"[0-9{_CN}半个分]")
+_START = re.compile(rf"[0-9{_CN}半个分几]")
 _JOIN = re.compile(r"\s?(?P<w>零|又|多|余)?\s?")
 _UNIT_NAMES = {
     "年": "year",
@@ -53,10 +56,18 @@ _UNIT_NAMES = {
     "分": "minute",
     "秒钟": "second",
     "秒": "second",
+    "hours": "hour",
+    "hour": "hour",
+    "hrs": "hour",
+    "hr": "hour",
+    "h": "hour",
+    "minutes": "minute",
+    "mins": "minute",
+    "min": "minute",
 }
 # A duration directly followed by these is a point in time ("三天后"), not a length.
 _POINT_AFTER = re.compile(r"\s?(?:之后|以后|过后|后|之前|以前|前(?!端|台))")
-_POINT_BEFORE = frozenset("上下这过月明")
+_POINT_BEFORE = frozenset("上下这过月明第")
 _UNIT_DISPLAY = {"quarter": "minute"}
 # 超过两天 / 经过三天: 过 belongs to another word, and what follows is a length.
 _NOT_WAIT_BEFORE = frozenset("超经不度错跳越通穿略闯渡难好太")
@@ -66,6 +77,9 @@ def _point_before(text: str, at: int) -> bool:
     """上两天 / 这两天 / 过两天 / 最后一个星期一 name days, not a length."""
     if text[max(0, at - 2) : at] == "最后":
         return True
+    if at > 0 and text[at - 1] == "前":
+        # 前两天 / 前几天 are days ago; 提前两天 / 往前半小时 are lengths.
+        return at < 2 or text[at - 2] not in "提往向"
     if at == 0 or text[at - 1] not in _POINT_BEFORE:
         return False
     return not (text[at - 1] == "过" and at > 1 and text[at - 2] in _NOT_WAIT_BEFORE)

@@ -214,3 +214,29 @@ def test_more_ranges(text: str, span: str, value: str) -> None:
 def test_weekday_then_clock_is_not_two_days() -> None:
     assert one("周三四点") == ("周三四点", "2026-12-02T16:00")
     assert one("周三五") == ("周三", "2026-12-02T00:00")
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "seconds", "approx"),
+    [
+        ("十来分钟", "十来分钟", 600, True),
+        ("十几分钟", "十几分钟", 600, True),
+        ("几天", "几天", 3 * 86400, True),
+        ("几个小时", "几个小时", 3 * 3600, True),
+        ("三两天", "三两天", 3 * 86400, True),
+        ("俩小时", "俩小时", 7200, False),
+        ("预计2h", "2h", 7200, False),
+        ("1.5 hrs", "1.5 hrs", 5400, False),
+        ("30min", "30min", 1800, False),
+        ("提前两天提醒", "两天", 172800, False),
+    ],
+)
+def test_chat_durations(text: str, span: str, seconds: int, approx: bool) -> None:
+    assert [(d.text, d.seconds, d.approx) for d in parse_durations(text)] == [
+        (span, seconds, approx)
+    ]
+
+
+@pytest.mark.parametrize("text", ["前几天我说过", "这几年", "第几天", "几点开会", "H5页面"])
+def test_no_chat_durations(text: str) -> None:
+    assert parse_durations(text) == []
