@@ -411,6 +411,11 @@ def _p_lunar(m: re.Match[str], text: str) -> Tok | None:
     lunar; "八月十五" stays Gregorian."""
     gd = m.groupdict()
     raw_m = gd.get("m")
+    if "bare" in gd:
+        # 初八开工: day N of the current lunar month if still ahead, else of the next one.
+        day = _lunar_day(gd.get("d"))
+        data = {"month": None, "day": day, "leap": False, "year": None}
+        return Tok("lunar", m.start(), m.end(), 2, 2, data)
     if raw_m is None:
         month = 1  # 大年初N
     else:
@@ -979,6 +984,12 @@ _SPECS: list[tuple[str, str, Parser]] = [
         _p_lunar,
     ),
     ("lunar_da", r"大年\s?(?P<d>初\s?(?:十|[一二三四五六七八九]))", _p_lunar),
+    # A bare 初四…初十 (初一–初三 are also school grades: "初三学生").
+    (
+        "lunar_bare",
+        r"(?<![月年0-9一二三四五六七八九十高])(?P<d>初\s?(?:十|[四五六七八九]))(?P<bare>)(?![0-9一二三四五六七八九十])",
+        _p_lunar,
+    ),
     (
         "en_day",
         r"(?<![A-Za-z])(?i:(?P<rel>today|tomorrow|tonight|day after tomorrow)"

@@ -558,6 +558,8 @@ def _lunar_span(lunar: dict[str, Any], year: int | None, ref: date) -> tuple[dat
     """A lunar date (or a whole lunar month) as Gregorian days: in the lunar year named, else the
     next on or after ``ref`` (a month still running counts). 三十 of a 29-day month is its last
     day (大年三十 = 除夕); a leap month is looked for in the years ahead."""
+    if lunar["month"] is None:
+        return _lunar_bare_day(int(lunar["day"]), ref)
     month, day, leap = int(lunar["month"]), lunar["day"], bool(lunar["leap"])
 
     def one(ly: int) -> tuple[date, date] | None:
@@ -581,6 +583,27 @@ def _lunar_span(lunar: dict[str, Any], year: int | None, ref: date) -> tuple[dat
         span = one(ly)
         if span is not None and (span[0] >= ref if day is not None else span[1] > ref):
             return span
+    return None
+
+
+def _lunar_bare_day(day: int, ref: date) -> tuple[date, date] | None:
+    """初N with no month: that day of the current lunar month, else of the next one."""
+    cur = solar_to_lunar(ref)
+    if cur is None:
+        return None
+    y, m, leap = cur.year, cur.month, cur.leap
+    for _ in range(2):
+        d = lunar_to_solar(y, m, day, leap)
+        if d is not None and d >= ref:
+            return d, d + timedelta(days=1)
+        n = month_length(y, m, leap)
+        first = lunar_to_solar(y, m, 1, leap)
+        if n is None or first is None:
+            return None
+        nxt = solar_to_lunar(first + timedelta(days=n))
+        if nxt is None:
+            return None
+        y, m, leap = nxt.year, nxt.month, nxt.leap
     return None
 
 

@@ -189,3 +189,12 @@ def test_gregorian_readings_stay() -> None:
     assert one("冬至") == ("冬至", "2026-12-22T00:00")
     # Not lunar dates.
     assert parse_times("这个小年轻挺能干", NOW) == []
+
+
+def test_a_bare_chu_day_is_the_next_in_lunar_months() -> None:
+    # Lunar 2026 十月廿三 today: 初八 is 冬月初八; in late 腊月 it is 正月初八.
+    assert one("初八开工") == ("初八", lunar_iso(2026, 11, 8))
+    late = datetime(2027, 2, 1, 10, 0, tzinfo=TZ)  # 腊月廿五
+    assert one("初八开工", late) == ("初八", lunar_iso(2027, 1, 8))
+    # 初一 to 初三 are also school grades and are read only with a month or 大年.
+    assert parse_times("我儿子初三了", NOW) == []
