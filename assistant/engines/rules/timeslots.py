@@ -169,13 +169,9 @@ def keep_part_of_day(
     if new.has_clock:
         if new.type != "point" or not _BARE_CLOCK.search(new.text) or _NOT_BARE.search(new.text):
             return start
-        if pm and start.hour < 12:
-            return start + timedelta(hours=12)
-        if not pm and old_start is not None and old_start.hour < 12 and 13 <= start.hour <= 18:
-            # A morning meeting "改到11点" is 11:00 anyway; "改到3点" stays the bare-N点 15:00.
-            return start
-        return start
-    if new.grain not in ("day",) or new.type != "point":
+        # For a morning meeting the bare-N点 rule stands ("改到3点" = 15:00, "改到9点" = 09:00).
+        return start + timedelta(hours=12) if pm and start.hour < 12 else start
+    if new.grain != "day" or new.type != "point":
         return start
     if old_has_clock and old_start is not None:
         return start.replace(hour=old_start.hour, minute=old_start.minute)
