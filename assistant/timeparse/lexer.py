@@ -828,6 +828,14 @@ def _p_unit_within(m: re.Match[str], text: str) -> Tok | None:
     return Tok("year_rel", m.start(), m.end(), 0, 0, {"rel": 0, "part": None})
 
 
+_SEASONS = {"春": 3, "夏": 6, "秋": 9, "冬": 12}
+
+
+def _p_season(m: re.Match[str], text: str) -> Tok | None:
+    """春天 / 夏季 / 秋天 / 冬天: three months from March, June, September, December."""
+    return Tok("season", m.start(), m.end(), 1, 1, {"month": _SEASONS[m["s"]]})
+
+
 def _p_every(m: re.Match[str], text: str) -> Tok | None:
     """每天 / 每周一 / 每个月 / 每年: the start of a recurring time (a set)."""
     if m["wd"]:
@@ -1029,6 +1037,12 @@ _SPECS: list[tuple[str, str, Parser]] = [
     ("year_part", r"年(?P<part>底|末|初)", _p_year_part),
     ("month_part", r"月(?P<part>底|末|初|中)", _p_month_part),
     ("month_third", r"(?<![月上中下])(?P<part>上旬|中旬|下旬)", _p_month_part),
+    # 春天 / 夏天…, and 春季 / 秋季 only where they stand alone: "春季赛", "秋季招聘" are names.
+    (
+        "season",
+        r"(?<![四立早初深晚])(?P<s>春|夏|秋|冬)(?:天(?!猫)|季(?=$|[\s,，。.!！?？、；;:：]|前|之前|以前|后|之后|以后|里|内|末|初|底))",
+        _p_season,
+    ),
     (
         "week_part",
         r"(?<![0-9一二两三四五六七八九十几上下这本今个每])(?:周|星期)(?P<part>初|中(?!心|间|旬|文|国))",

@@ -202,6 +202,7 @@ def _resolve(
     weekday_days = 1
     window: int | None = None
     window_from = 0
+    season: int | None = None
 
     for t in toks:
         k, d = t.kind, t.data
@@ -252,6 +253,8 @@ def _resolve(
             week_rel = d["rel"]
         elif k == "holiday":
             holiday = d["name"]
+        elif k == "season":
+            season = int(d["month"])
         elif k == "window":
             window = int(d["days"])
             window_from = int(d.get("from", 0))
@@ -298,6 +301,18 @@ def _resolve(
     scope = "day"
     if base is not None:
         pass
+    elif season is not None:
+        # The season of the year named (冬 runs into the next year), else the next one not over.
+        y = year if year is not None else today.year
+        first = date(y, season, 1)
+        if year is None:
+            for back in (-1, 0, 1):
+                season_first = date(today.year + back, season, 1)
+                if _add_months(season_first, 3) > today:
+                    first = season_first
+                    break
+        interval = (first, _add_months(first, 3))
+        date_grain, scope = "month", "month"
     elif window is not None:
         first_day = today + timedelta(days=window_from)
         interval = (first_day, first_day + timedelta(days=window))
@@ -952,6 +967,24 @@ _HOLIDAY_SUFFIX = re.compile(
 )
 
 
+def _season_before(
+    e: _Expr, text: str, original: str, now: datetime, workday_end: int
+) -> TimeMatch | None:
+    """入冬前 / 夏天之前: due the day before the season begins (not at its end)."""
+    m = _HOLIDAY_SUFFIX.match(text, e.end)
+    if m is None or not m["before"]:
+        return None
+    res = _resolve(e.toks, now, now.date(), False, workday_end)
+    if res is None or res.from_ is None:
+        return None
+    first = res.from_.date()
+    if first <= now.date() and not any(t.kind in ("year", "year_rel") for t in e.toks):
+        first = _add_months(first, 12)  # the season has begun: before the next one
+    day = first - timedelta(days=1)
+    point = _Res("point", "day", value=_at(day, 0, 0, 0, now.tzinfo))
+    return _finish(point, text, original, e.start, m.end(), workday_end, True)[0]
+
+
 def _holiday_edge(
     e: _Expr, text: str, original: str, now: datetime, workday_end: int
 ) -> TimeMatch | None:
@@ -964,6 +997,8 @@ def _holiday_edge(
         d0 = toks[0].data
         year = d0["year"] if toks[0].kind == "year" else now.year + int(d0["rel"])
         toks = toks[1:]
+    if len(toks) == 1 and toks[0].kind == "season":
+        return _season_before(e, text, original, now, workday_end)
     if len(toks) != 1 or toks[0].kind not in ("holiday", "holiday_rel"):
         return None
     tok = toks[0]

@@ -240,3 +240,25 @@ def test_chat_durations(text: str, span: str, seconds: int, approx: bool) -> Non
 @pytest.mark.parametrize("text", ["前几天我说过", "这几年", "第几天", "几点开会", "H5页面"])
 def test_no_chat_durations(text: str) -> None:
     assert parse_durations(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "value"),
+    [
+        # Seasons: 春 Mar-May, 夏 Jun-Aug, 秋 Sep-Nov, 冬 Dec-Feb; the one running or next.
+        ("冬天", "冬天", "2026-12-01/2027-03-01"),
+        ("夏天", "夏天", "2027-06-01/2027-09-01"),
+        ("今年夏天", "今年夏天", "2026-06-01/2026-09-01"),
+        ("明年春天上线", "明年春天", "2027-03-01/2027-06-01"),
+        # X前 for a season: the day before it begins (the next one if it has begun).
+        ("明年夏天之前上线", "明年夏天之前", "2027-05-31T18:00 due"),
+        ("冬季前完成", "冬季前", "2027-11-30T18:00 due"),
+    ],
+)
+def test_seasons(text: str, span: str, value: str) -> None:
+    assert one(text) == (span, value)
+
+
+@pytest.mark.parametrize("text", ["春装上新", "战队春季赛备战", "秋季招聘", "天猫冬季大促"])
+def test_season_words_inside_names(text: str) -> None:
+    assert parse_times(text, TUE) == []
