@@ -75,7 +75,10 @@ def resolve(text: str, context: ChatContext, read: Reader) -> Resolution | None:
 
 _BOT = re.compile(r"^\s*@?(?:群秘|小秘|机器人|qunmi)[\s,，:：]*", re.IGNORECASE)
 _TRIM = " \t\n,，。.:：;；!！~～、"
-_PARTICLES = re.compile(r"^(?:的|吧|啊|呀|哈|哦|呢|那个|这个|那条|那场|好了|就行|就好)+")
+_SUBSTANCE = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
+_PARTICLES = re.compile(
+    r"^(?:的|吧|啊|呀|哈|哦|呢|是|那个|这个|那条|那场|好了|就行|就好)+$|^(?:的|吧|那个|这个)+"
+)
 
 # -- answers ---------------------------------------------------------------------------------
 
@@ -143,8 +146,11 @@ def _by_label(text: str, q: OpenQuestion) -> int | None:
     words = re.sub(r"那个|这个|的|吧|是|呀|啊|[\s\W_]", "", text)
     if not words or len(words) > 12:
         return None
-    scores = [similarity(words, c.label) for c in q.candidates]
-    # The words the candidates share (the ambiguous ones) tell them apart from nothing.
+    # The words must be (nearly) a name, not a sentence that contains one.
+    scores = [
+        similarity(words, c.label) if words in c.label or len(words) <= len(c.label) + 1 else 0.0
+        for c in q.candidates
+    ]
     best = max(scores)
     if best < 0.5 or scores.count(best) > 1:
         return None
@@ -173,6 +179,8 @@ def _answer(plain: str, q: OpenQuestion, ctx: ChatContext, read: Reader) -> Reso
             others = read(rest, ctx)
     elif rest:
         others = read(rest, ctx)
+    if rest and not changes and not others and _SUBSTANCE.search(rest):
+        return None  # "第二个方案更好": more than a choice, and nothing to do with it
     calls: list[ToolCall] = []
     for value in values:
         calls.extend(_merged(q, value, changes))
@@ -340,7 +348,7 @@ _DEICTIC = re.compile(
     r"(?P<n1>会议|会|任务|事情|事儿|事|活儿?)?"
     r"|(?:这|那)(?:个|场|次|条|件)(?P<n2>会议|会|任务|事情|事儿|事|活儿?)"
     r"|(?:这|那)(?:件)?事(?:儿|情)?"
-    r"|它"
+    r"|(?<![其])它"
     r"|(?:这|那)个(?=[改挪延推提转交取搞完做换调加也先不的])"
 )
 _ADD_PEOPLE = re.compile(
@@ -384,7 +392,7 @@ def _reference(
             calls.append(call)
             continue
         args = {**call.args, slot: target.id}
-        if call.tool == "reschedule_meeting" and not said_day:
+        if not said_day:
             _keep_day(args, target, ctx)
         calls.append(ToolCall(call.tool, args))
     what = "任务" if target.kind == "task" else "会议"
@@ -394,18 +402,19 @@ def _reference(
 
 
 def _keep_day(args: dict[str, Any], target: TouchedRecord, ctx: ChatContext) -> None:
-    """A move to a time of day only ("挪到下午") keeps the meeting's day."""
-    old = _old(target.fields.get("start"), ctx)
-    new = _old(args.get("start"), ctx)
+    """A move to a time of day only ("挪到下午", "改到3点") keeps the record's day."""
+    name = "start" if "start" in args else "due" if "due" in args else None
+    if name is None:
+        return
+    old = _old(target.fields.get(name), ctx)
+    new = _old(args.get(name), ctx)
     if old is None or new is None:
         return
     moved = old.replace(hour=new.hour, minute=new.minute, second=0, microsecond=0)
-    args["start"] = moved.isoformat()
+    args[name] = moved.isoformat()
     end = _old(args.get("end"), ctx)
-    if end is not None:
+    if name == "start" and end is not None:
         args["end"] = (moved + (end - new)).isoformat()
-    elif "end" in args:
-        del args["end"]
 
 
 def _add_people(plain: str, target: TouchedRecord, ctx: ChatContext) -> Resolution | None:

@@ -8,13 +8,16 @@ import json
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from api.app import create_app
 from assistant.bootstrap import Qunmi, bootstrap
+from assistant.cli import app as cli_app
 from assistant.clock import FixedClock
 from assistant.domain import Chat, Member, Role
 from assistant.services.inbox import Inbound
@@ -285,3 +288,40 @@ def test_post_messages_resolves_an_answer(settings: Settings, clock: FixedClock)
             assert out["results"][0]["record"]["status"] == "done"
     finally:
         q.close()
+
+
+def test_qunmi_say_keeps_the_state_between_commands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
+    """Each `qunmi say` is a process of its own: the state lives in the database."""
+    monkeypatch.setenv("QUNMI_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("QUNMI_DATABASE_URL", database_url)
+    monkeypatch.setenv("QUNMI_ENGINE", "rules")
+    monkeypatch.delenv("QUNMI_LLM__BASE_URL", raising=False)
+    monkeypatch.delenv("QUNMI_LLM__API_KEY", raising=False)
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    for name, alias in (("张三", "老张"), ("王磊", "小王"), ("李四", "老李")):
+        assert runner.invoke(cli_app, ["members", "add", name, "--alias", alias]).exit_code == 0
+
+    def say(text: str, minute: int) -> dict[str, Any]:
+        now = NOW.replace(minute=minute).isoformat()
+        args = ["say", "--chat", CHAT, "--sender", "张三", "--now", now, "--json", text]
+        result = runner.invoke(cli_app, args)
+        assert result.exit_code == 0, result.output
+        out: dict[str, Any] = json.loads(result.output)
+        return out
+
+    say("@小王 周五前把登录页设计稿出了", 1)
+    second = say("@老李 下周一前把登录页联调做完", 2)["results"][0]["record"]["id"]
+    asked = say("登录页搞定了", 3)
+    assert asked["cards"][0]["kind"] == "question"
+    out = say("第二个", 4)
+    order = [c["id"] for c in asked["results"][0]["error"]["details"]["candidates"]]
+    assert out["actions"] == [{"tool": "update_task", "args": {"task": order[1], "status": "done"}}]
+    assert out["results"][0]["ok"]
+    fixed = say("不对，是周五", 5)  # the last record created by 张三: the 联调 task
+    assert fixed["results"][0]["record"]["id"] == second
+    assert fixed["results"][0]["record"]["due"] == "2026-11-27T18:00:00+08:00"
+    late = say("它改到3点", 40)  # 35 minutes later: nothing is "just done" any more
+    assert late["actions"] == []

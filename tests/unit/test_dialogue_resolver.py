@@ -1,0 +1,98 @@
+"""The dialogue resolver through the rule engine: answers, corrections and references read
+against a dialogue state passed in as data (``evals/cases/dialogue_dev.json``, dev cases written
+from docs/conventions.md), and what the state must never change."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.domain import (
+    Candidate,
+    ChatContext,
+    DialogueState,
+    IncomingMessage,
+    OpenQuestion,
+    TouchedRecord,
+)
+from assistant.engines.rules.engine import RuleEngine
+
+CASES = json.loads(
+    (Path(__file__).parents[2] / "evals" / "cases" / "dialogue_dev.json").read_text("utf-8")
+)
+NOW = datetime.fromisoformat(CASES["now"])
+
+
+def _state(spec: dict[str, Any]) -> DialogueState:
+    question = None
+    if "question" in spec:
+        q = spec["question"]
+        question = OpenQuestion(
+            tool=q["tool"],
+            args=q["args"],
+            slot=q["slot"],
+            kind=q["kind"],
+            candidates=tuple(Candidate(i, label) for i, label in q["candidates"]),
+            asked_at=NOW,
+            asked_of=CASES["sender"],
+            written=q["written"],
+        )
+    recent = tuple(
+        TouchedRecord(
+            kind=r["kind"],
+            id=r["id"],
+            title=r["title"],
+            tool=r["tool"],
+            created=r["created"],
+            at=NOW,
+            by=r["by"],
+            for_names=tuple(r["for_names"]),
+            fields=r["fields"],
+        )
+        for r in spec.get("recent", [])
+    )
+    return DialogueState(question=question, recent=recent)
+
+
+def _read(text: str, state: DialogueState) -> tuple[list[dict[str, Any]], str | None]:
+    context = ChatContext(now=NOW, sender=CASES["sender"], members=CASES["members"], dialogue=state)
+    analysis = RuleEngine().analyse(IncomingMessage(text=text, sender=CASES["sender"]), context)
+    return [c.to_dict() for c in analysis.calls], analysis.dialogue
+
+
+@pytest.mark.parametrize(
+    "case", CASES["cases"], ids=[f"{c['state']}:{c['text']}" for c in CASES["cases"]]
+)
+def test_dev_case(case: dict[str, Any]) -> None:
+    calls, _ = _read(case["text"], _state(CASES["states"][case["state"]]))
+    assert calls == case["calls"]
+
+
+def test_the_kind_of_resolution_is_reported() -> None:
+    states = CASES["states"]
+    assert _read("第二个", _state(states["q_done"]))[1] == "answer"
+    assert _read("不对，是周四", _state(states["task"]))[1] == "correction"
+    assert _read("它改到3点", _state(states["meeting"]))[1] == "reference"
+    assert _read("明天下午3点开会", _state(states["meeting"]))[1] is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "明天下午3点开会讨论首页改版",
+        "@小王 周五前把登录页设计稿出了",
+        "我还有哪些任务",
+        "谢谢大家",
+        "登录页搞定了",
+    ],
+)
+def test_a_message_of_its_own_reads_the_same_with_any_state(text: str) -> None:
+    """A message that is neither an answer, a correction nor a reference is read as if there
+    were no state at all."""
+    plain, _ = _read(text, DialogueState())
+    for spec in CASES["states"].values():
+        assert _read(text, _state(spec))[0] == plain
