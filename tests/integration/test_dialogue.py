@@ -325,3 +325,4 @@ def test_qunmi_say_keeps_the_state_between_commands(
     assert fixed["results"][0]["record"]["due"] == "2026-11-27T18:00:00+08:00"
     late = say("它改到3点", 40)  # 35 minutes later: nothing is "just done" any more
     assert late["actions"] == []
+

@@ -10,7 +10,9 @@ import pytest
 
 from assistant.bootstrap import Qunmi
 from assistant.clock import FixedClock
+from assistant.domain import Member
 from assistant.settings import Settings
+from tests.conftest import NOW
 from tests.integration.agent_harness import execute, make_app, say
 from tests.openai_server import ScriptedOpenAIServer, call, scripted_server, text_reply, tool_reply
 
@@ -90,5 +92,31 @@ def test_hybrid_keeps_what_the_state_resolves_with_the_rules(
         assert out.engine == "rules" and out.results[0]["ok"], out.results
         assert out.results[0]["record"]["id"] == meeting_id
         assert out.results[0]["record"]["start"] == "2026-11-26T14:00:00+08:00"
+    finally:
+        q.close()
+
+
+def test_a_question_about_a_person_from_the_model_is_answered_through_the_rules(
+    settings: Settings, clock: FixedClock, server: ScriptedOpenAIServer
+) -> None:
+    q, _ = make_app(settings, clock, server, "hybrid")
+    try:
+        with q.uow_factory() as uow:
+            for name in ("王小明", "李小明"):
+                uow.members.add(Member(display_name=name, aliases=["小明"], created_at=NOW))
+            uow.commit()
+        due = "2026-11-27T18:00:00+08:00"
+        server.push(
+            tool_reply(call("create_task", {"title": "写周报", "assignee": "小明", "due": due})),
+            text_reply("“小明”是哪一位？"),
+        )
+        asked = say(q, "张三", "刚才说的那个周报，让小明周五前写了")  # a reference: the model's
+        assert asked.results[0]["error"]["code"] == "ambiguous"
+        assert "回复名字" in asked.cards[0]["text"]
+        before = len(server.requests)
+        out = say(q, "张三", "李小明")
+        assert len(server.requests) == before and out.engine == "rules"
+        record = out.results[0]["record"]
+        assert (record["title"], record["assignee"], record["due"]) == ("写周报", "李小明", due)
     finally:
         q.close()

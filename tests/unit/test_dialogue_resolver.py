@@ -4,58 +4,14 @@ from docs/conventions.md), and what the state must never change."""
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from assistant.domain import (
-    Candidate,
-    ChatContext,
-    DialogueState,
-    IncomingMessage,
-    OpenQuestion,
-    TouchedRecord,
-)
+from assistant.domain import ChatContext, DialogueState, IncomingMessage
 from assistant.engines.rules.engine import RuleEngine
-
-CASES = json.loads(
-    (Path(__file__).parents[2] / "evals" / "cases" / "dialogue_dev.json").read_text("utf-8")
-)
-NOW = datetime.fromisoformat(CASES["now"])
-
-
-def _state(spec: dict[str, Any]) -> DialogueState:
-    question = None
-    if "question" in spec:
-        q = spec["question"]
-        question = OpenQuestion(
-            tool=q["tool"],
-            args=q["args"],
-            slot=q["slot"],
-            kind=q["kind"],
-            candidates=tuple(Candidate(i, label) for i, label in q["candidates"]),
-            asked_at=NOW,
-            asked_of=CASES["sender"],
-            written=q["written"],
-        )
-    recent = tuple(
-        TouchedRecord(
-            kind=r["kind"],
-            id=r["id"],
-            title=r["title"],
-            tool=r["tool"],
-            created=r["created"],
-            at=NOW,
-            by=r["by"],
-            for_names=tuple(r["for_names"]),
-            fields=r["fields"],
-        )
-        for r in spec.get("recent", [])
-    )
-    return DialogueState(question=question, recent=recent)
+from evals.dialogue_cases import CASES, NOW
+from evals.dialogue_cases import state as _state
 
 
 def _read(text: str, state: DialogueState) -> tuple[list[dict[str, Any]], str | None]:
