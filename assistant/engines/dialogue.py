@@ -240,10 +240,15 @@ def _correction(plain: str, state: DialogueState, ctx: ChatContext) -> Resolutio
     titled = _TITLE_CUE.match(rest)
     if titled is not None:
         title = (titled[1] or titled[2] or "").strip(_TRIM)
-        if target.kind == "meeting" and 1 <= len(title) <= 60:
-            call = ToolCall("update_meeting", {"meeting": target.id, "title": title})
-            return Resolution([call], "correction", f"更正了刚才的会议 #{target.id} 的标题")
-        return None
+        if not 1 <= len(title) <= 60:
+            return None
+        tool, slot, what = (
+            ("update_meeting", "meeting", "会议")
+            if target.kind == "meeting"
+            else ("update_task", "task", "任务")
+        )
+        call = ToolCall(tool, {slot: target.id, "title": title})
+        return Resolution([call], "correction", f"更正了刚才的{what} #{target.id} 的标题")
     times, _ = find_times(rest, ctx.now)
     roster = Roster(ctx.members, ctx.sender)
     people = [p for p in roster.find(rest) if p.known]

@@ -66,6 +66,8 @@ class DialogueMemory:
         question: OpenQuestion | None = None
         recent: dict[tuple[str, int], TouchedRecord] = {}
         for entry in entries:
+            if entry.created_at > now:
+                continue  # said after this message (a replay of an older one)
             if entry.kind == "question":
                 if question is None and entry.member_id == member.id:
                     question = _question(entry)

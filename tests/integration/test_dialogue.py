@@ -186,6 +186,15 @@ def test_correcting_the_assignee_and_the_place(group: Group) -> None:
     assert group.meeting(meeting["id"]).title == "首页需求评审"
 
 
+def test_correcting_a_task_title_and_undoing_it(group: Group) -> None:
+    task = group.say("张三", "@小王 周五前把登录页设计稿出了")["results"][0]["record"]
+    out = group.say("张三", "不对，标题是出首页设计稿")
+    assert out["results"][0]["ok"], out
+    assert group.task(task["id"]).title == "出首页设计稿"
+    group.say("张三", "撤销")
+    assert group.task(task["id"]).title == task["title"]
+
+
 def test_references_to_what_was_just_done(group: Group) -> None:
     meeting = group.say("张三", "明天上午10点开会讨论首页改版")["results"][0]["record"]
     out = group.say("张三", "把刚才那个会挪到下午")
@@ -203,6 +212,14 @@ def test_references_to_what_was_just_done(group: Group) -> None:
     out = group.say("张三", "那个任务转给老李")
     assert out["results"][0]["ok"], out
     assert group.name(group.task(task["id"]).assignee_id) == "李四"
+
+
+def test_the_record_is_just_touched_for_the_people_it_is_for(group: Group) -> None:
+    task = group.say("张三", "@小王 周五前把接口文档写完")["results"][0]["record"]
+    assert group.say("李四", "它延后两天")["actions"] == []  # not for 李四: no reference
+    out = group.say("王磊", "这个任务搞定了")  # 王磊 is its assignee
+    assert out["results"][0]["ok"], out
+    assert group.task(task["id"]).status.value == "done"
 
 
 def test_a_reference_is_still_judged_by_the_executor(group: Group) -> None:
@@ -325,4 +342,3 @@ def test_qunmi_say_keeps_the_state_between_commands(
     assert fixed["results"][0]["record"]["due"] == "2026-11-27T18:00:00+08:00"
     late = say("它改到3点", 40)  # 35 minutes later: nothing is "just done" any more
     assert late["actions"] == []
-

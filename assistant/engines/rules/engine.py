@@ -99,8 +99,8 @@ class RuleEngine:
         try:
             if not context.dialogue.empty:
                 found = resolve_dialogue(message.text, context, _read_plain)
-                if found is not None:
-                    calls = [c for c in found.calls if _is_valid(c)]
+                calls = [c for c in found.calls if _is_valid(c)] if found is not None else []
+                if found is not None and calls:
                     return Analysis(calls, found.confidence, [found.note], found.kind)
             return _analyse(message.text, context)
         except Exception:
