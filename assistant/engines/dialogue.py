@@ -217,8 +217,8 @@ _TITLE_CUE = re.compile(
     r"^(?:标题|名字|题目|主题|名称|会议名|任务名)(?:应该)?(?:是|叫|改成|改为|为)?(.+)$|^叫(.+)$"
 )
 _FILLER = re.compile(
-    r"才对|截止|之前|以前|负责人|负责|地点|时间|开会|由|来做|改成|改到|改为|换成|会议|任务"
-    r"|[是在的吧啊呢哈哦前开会来做给到\s,，。!！~、:：]"
+    r"才对|截止|之前|以前|负责人|负责|地点|时间|由|来做|改成|改到|改为|换成|不是"
+    r"|[是在的吧啊呢哈哦前开来做给到\s,，。!！~、:：]"
 )
 _DAY_WORD = re.compile(
     r"[今明昨前后]天|[今明]早|[今明]晚|[今明]儿|周|星期|礼拜|号|[日月年]|天后|today|tomorrow|tonight"
@@ -260,9 +260,12 @@ def _correction(plain: str, state: DialogueState, ctx: ChatContext) -> Resolutio
     for a, b in spans:
         for k in range(max(a, 0), min(b, len(left))):
             left[k] = " "
-    if len(_FILLER.sub("", "".join(left))) > 1 or not spans:
+    if _FILLER.sub("", "".join(left)) or not spans:
         return None  # more than a corrected value: a new message, read on its own
-    calls = _corrections(target, times[0] if times else None, people, place, ctx)
+    # "不对，不是周四，是周五": the value said last is the right one.
+    if "不是" in rest:
+        people = people[-1:]
+    calls = _corrections(target, times[-1] if times else None, people, place, ctx)
     if not calls:
         return None
     what = "任务" if target.kind == "task" else "会议"
@@ -284,7 +287,7 @@ def _corrections(
             if due is not None:
                 args["due"] = due.isoformat()
         if names:
-            args["assignee"] = names[0]
+            args["assignee"] = names[-1]
         return [ToolCall("update_task", args)] if len(args) > 1 else []
     calls: list[ToolCall] = []
     if when is not None:

@@ -44,6 +44,10 @@ def test_the_kind_of_resolution_is_reported() -> None:
         "我还有哪些任务",
         "谢谢大家",
         "登录页搞定了",
+        "不对不对，明天下午三点开会",
+        "不是，我明天请假",
+        "刚才开会说的那个方案大家再看看",
+        "其它任务明天再说",
     ],
 )
 def test_a_message_of_its_own_reads_the_same_with_any_state(text: str) -> None:
