@@ -342,3 +342,24 @@ def test_qunmi_say_keeps_the_state_between_commands(
     assert fixed["results"][0]["record"]["due"] == "2026-11-27T18:00:00+08:00"
     late = say("它改到3点", 40)  # 35 minutes later: nothing is "just done" any more
     assert late["actions"] == []
+
+
+def test_the_windows_are_settings(settings: Settings, clock: FixedClock) -> None:
+    short = settings.model_copy(
+        update={"dialogue_question_minutes": 2, "dialogue_recent_minutes": 5}
+    )
+    q = bootstrap(short, clock=clock)
+    _seed(q)
+    try:
+        group = Group(q)
+        _two_login_tasks(group)
+        _asked(group, "登录页搞定了")
+        clock.advance(timedelta(minutes=3))
+        assert group.say("张三", "第二个")["actions"] == []
+        meeting = group.say("张三", "明天上午10点开会讨论首页改版")["results"][0]["record"]
+        clock.advance(timedelta(minutes=4))
+        assert group.say("张三", "它改到3点")["actions"][0]["args"]["meeting"] == meeting["id"]
+        clock.advance(timedelta(minutes=6))  # the move touched it again: 6 minutes since
+        assert group.say("张三", "它改到4点")["actions"] == []
+    finally:
+        q.close()
