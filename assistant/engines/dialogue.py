@@ -393,15 +393,17 @@ def _reference(
     mine = [c for c in found if c.tool in tools]
     if not mine:
         return None
-    said_day = _DAY_WORD.search(plain[: m.start()] + plain[m.end() :]) is not None
+    times, _ = find_times(plain[: m.start()] + " " + plain[m.end() :], ctx.now)
+    said_day = any(_DAY_WORD.search(t.text) for t in times)
+    said_clock = any(t.has_clock or t.part_of_day for t in times)
     calls = []
     for call in found:
         if call.tool not in tools:
             calls.append(call)
             continue
         args = {**call.args, slot: target.id}
-        if not said_day:
-            _keep_day(args, target, ctx)
+        if said_day != said_clock:
+            _keep_unsaid(args, target, ctx, said_day=said_day)
         calls.append(ToolCall(call.tool, args))
     what = "任务" if target.kind == "task" else "会议"
     return Resolution(
@@ -409,8 +411,11 @@ def _reference(
     )
 
 
-def _keep_day(args: dict[str, Any], target: TouchedRecord, ctx: ChatContext) -> None:
-    """A move to a time of day only ("挪到下午", "改到3点") keeps the record's day."""
+def _keep_unsaid(
+    args: dict[str, Any], target: TouchedRecord, ctx: ChatContext, *, said_day: bool
+) -> None:
+    """A move that names only a time of day ("挪到下午", "改到3点") keeps the record's day; one
+    that names only a day ("改到周五") keeps its clock time."""
     name = "start" if "start" in args else "due" if "due" in args else None
     if name is None:
         return
@@ -418,7 +423,7 @@ def _keep_day(args: dict[str, Any], target: TouchedRecord, ctx: ChatContext) -> 
     new = _old(args.get(name), ctx)
     if old is None or new is None:
         return
-    moved = old.replace(hour=new.hour, minute=new.minute, second=0, microsecond=0)
+    moved = _combine(new, old, said_day, not said_day)
     args[name] = moved.isoformat()
     end = _old(args.get("end"), ctx)
     if name == "start" and end is not None:

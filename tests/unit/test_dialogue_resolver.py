@@ -48,6 +48,7 @@ def test_the_kind_of_resolution_is_reported() -> None:
         "不是，我明天请假",
         "刚才开会说的那个方案大家再看看",
         "其它任务明天再说",
+        "评审会挪到下午4点",
     ],
 )
 def test_a_message_of_its_own_reads_the_same_with_any_state(text: str) -> None:
