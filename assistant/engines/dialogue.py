@@ -77,7 +77,8 @@ _BOT = re.compile(r"^\s*@?(?:群秘|小秘|机器人|qunmi)[\s,，:：]*", re.IG
 _TRIM = " \t\n,，。.:：;；!！~～、"
 _SUBSTANCE = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 _PARTICLES = re.compile(
-    r"^(?:的|吧|啊|呀|哈|哦|呢|是|那个|这个|那条|那场|好了|就行|就好)+$|^(?:的|吧|那个|这个)+"
+    r"(?i)^(?:的|吧|啊|呀|哈|哦|呢|是|那个|这个|那条|那场|好了|就行|就好|谢谢|please|pls|thanks|\s)+$"
+    r"|^(?:的|吧|那个|这个)+"
 )
 
 # -- answers ---------------------------------------------------------------------------------
@@ -95,6 +96,29 @@ _PICK = re.compile(
     r"|(?P<first>前面|上面|前一|上一)(?:那|一)?(?:个|项|场|条|位)"
     r"|(?P<num>\d{1,9})(?=\s*(?:$|[,，。!！、\s]|那个|吧|的))"
 )
+
+
+_PICK_EN = re.compile(
+    r"(?:it'?s\s+|the\s+)*(?:(?P<all>both(?:\s+of\s+them)?|all(?:\s+of\s+them)?)"
+    r"|(?P<nth>first|second|third|fourth|fifth|last)(?:\s+one)?"
+    r"|(?:number|no\.?)\s*(?P<num>\d{1,9}))\b",
+    re.IGNORECASE,
+)
+_EN_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
+
+
+def _pick_en(text: str, n: int) -> tuple[list[int], int] | None:
+    """English answers: "the second one", "both", "last one", "number 4" (an id)."""
+    m = _PICK_EN.match(text)
+    if m is None:
+        return None
+    if m["all"]:
+        return list(range(n)), m.end()
+    if m["nth"]:
+        word = m["nth"].lower()
+        k = n if word == "last" else _EN_ORDINALS[word]
+        return ([k - 1], m.end()) if 1 <= k <= n else None
+    return None
 
 
 def _ordinal(word: str) -> int | None:
@@ -137,6 +161,9 @@ def _pick(plain: str, q: OpenQuestion) -> tuple[list[int], str] | None:
                 chosen = [k - 1]
     if chosen is not None and m is not None:
         return chosen, text[m.end() :]
+    english = _pick_en(text, n) if m is None else None
+    if english is not None:
+        return english[0], text[english[1] :]
     by_label = _by_label(text, q)
     return ([by_label], "") if by_label is not None else None
 
@@ -212,13 +239,19 @@ def _fill(current: Any, written: str, value: Any) -> Any:
 _CORRECT = re.compile(
     r"^(?:不对|不是|错了|说错了|搞错了|写错了|弄错了|记错了|更正(?:一下)?|纠正(?:一下)?|哦不|噢不|我是说|应该是)"
     r"[\s,，。:：!！~、]*(?:不对)?[\s,，]*(?:应该|其实)?(?:是|改成|改为|换成|为)?"
+    r"|^(?:no|nope|sorry|oops|actually|correction|wait)\b[\s,，.!:]*"
+    r"(?:i\s+meant?|it'?s|it\s+is|make\s+it|should\s+be)?\s*"
+    r"|^i\s+meant?\b\s*",
+    re.IGNORECASE,
 )
 _TITLE_CUE = re.compile(
     r"^(?:标题|名字|题目|主题|名称|会议名|任务名)(?:应该)?(?:是|叫|改成|改为|为)?(.+)$|^叫(.+)$"
 )
 _FILLER = re.compile(
+    r"(?i)"
     r"才对|截止|之前|以前|负责人|负责|地点|时间|由|来做|改成|改到|改为|换成|不是"
-    r"|[是在的吧啊呢哈哦前开来做给到\s,，。!！~、:：]"
+    r"|[是在的吧啊呢哈哦前开来做给到\s,，。!！~、:：.]"
+    r"|\b(?:at|on|the|to|by|please|instead)\b"
 )
 _DAY_WORD = re.compile(
     r"[今明昨前后]天|[今明]早|[今明]晚|[今明]儿|周|星期|礼拜|号|[日月年]|天后|today|tomorrow|tonight"
