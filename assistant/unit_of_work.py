@@ -348,7 +348,7 @@ class DialogueRepository(Protocol):
     def add(self, entry: DialogueEntry) -> DialogueEntry: ...
 
     def live(
-        self, chat_id: int, kinds: Sequence[str], now: datetime, *, limit: int = 50
+        self, chat_id: int, member_id: int, kinds: Sequence[str], now: datetime, *, limit: int = 50
     ) -> list[DialogueEntry]: ...
 
     def close(

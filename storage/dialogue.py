@@ -47,13 +47,15 @@ class SqlDialogueRepository:
         return _entry(row)
 
     def live(
-        self, chat_id: int, kinds: Sequence[str], now: datetime, *, limit: int = 50
+        self, chat_id: int, member_id: int, kinds: Sequence[str], now: datetime, *, limit: int = 50
     ) -> list[DialogueEntry]:
-        """The chat's entries of ``kinds`` that are neither closed nor expired, newest first."""
+        """The member's entries of ``kinds`` in the chat that are neither closed nor expired,
+        newest first."""
         rows = self.session.scalars(
             select(DialogueEntryRow)
             .where(
                 DialogueEntryRow.chat_id == chat_id,
+                DialogueEntryRow.member_id == member_id,
                 DialogueEntryRow.kind.in_(list(kinds)),
                 DialogueEntryRow.closed_at.is_(None),
                 DialogueEntryRow.expires_at > now,

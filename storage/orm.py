@@ -584,7 +584,9 @@ class DialogueEntryRow(Base):
     """A question Qunmi asked a member in a chat, or a record it touched for or by them."""
 
     __tablename__ = "dialogue_entries"
-    __table_args__ = (Index("ix_dialogue_entries_chat_kind", "chat_id", "kind", "expires_at"),)
+    __table_args__ = (
+        Index("ix_dialogue_entries_chat_member", "chat_id", "member_id", "kind", "expires_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))

@@ -6,9 +6,9 @@ What is kept (``dialogue_entries``, one row per piece, see ``storage.dialogue``)
   (``Ambiguous``: "是哪一个？"), the call and the candidates, for the person who asked. It is
   answered by that person's next message that makes any call (the answer, or an unrelated
   request, which drops it), and expires after ``question_ttl`` (10 minutes);
-- **the records just touched**: every task or meeting a message created or changed, for its
-  sender and for the people it is for (assignee, attendees). "刚才那个会" / "它" is the newest
-  such record of that person in that chat, within ``recent_window`` (30 minutes).
+- **the records just touched**: every task or meeting a message created or changed, one row
+  for its sender and one for each person it is for (assignee, attendees). "刚才那个会" / "它"
+  is the newest such record of that person in that chat, within ``recent_window`` (30 min).
 
 Entries are appended (two workers never overwrite each other's) and read back by chat, person
 and expiry; expired ones are pruned a day later. The engine sees only the resulting
@@ -62,18 +62,15 @@ class DialogueMemory:
         newest first; nothing expired, nothing closed."""
         if chat_id is None or member.id is None:
             return DialogueState()
-        entries = uow.dialogue.live(chat_id, ("question", "touched"), now, limit=100)
+        entries = uow.dialogue.live(chat_id, member.id, ("question", "touched"), now, limit=100)
         question: OpenQuestion | None = None
         recent: dict[tuple[str, int], TouchedRecord] = {}
         for entry in entries:
             if entry.created_at > now:
                 continue  # said after this message (a replay of an older one)
             if entry.kind == "question":
-                if question is None and entry.member_id == member.id:
+                if question is None:
                     question = _question(entry)
-                continue
-            for_ids = entry.payload.get("for_ids") or []
-            if entry.member_id != member.id and member.id not in for_ids:
                 continue
             if entry.record_kind is None or entry.record_id is None:
                 continue
@@ -132,19 +129,22 @@ class DialogueMemory:
                 continue
             if names is None:
                 names = {m.display_name: m.id for m in uow.members.all() if m.id is not None}
-            uow.dialogue.add(
-                DialogueEntry(
-                    chat_id=chat_id,
-                    member_id=member.id,
-                    kind="touched",
-                    payload=_touched_payload(result, record, member, names),
-                    created_at=now,
-                    expires_at=now + self.recent_window,
-                    message_id=message_id,
-                    record_kind=result.kind,
-                    record_id=record["id"],
+            payload = _touched_payload(result, record, member, names)
+            # One row for each person it was done by or for: each loads only their own rows.
+            for person in dict.fromkeys([member.id, *payload["for_ids"]]):
+                uow.dialogue.add(
+                    DialogueEntry(
+                        chat_id=chat_id,
+                        member_id=person,
+                        kind="touched",
+                        payload=payload,
+                        created_at=now,
+                        expires_at=now + self.recent_window,
+                        message_id=message_id,
+                        record_kind=result.kind,
+                        record_id=record["id"],
+                    )
                 )
-            )
         uow.dialogue.prune(now - _KEEP_EXPIRED)
 
 

@@ -53,12 +53,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dialogue_entries")),
     )
     op.create_index(
-        "ix_dialogue_entries_chat_kind", "dialogue_entries", ["chat_id", "kind", "expires_at"]
+        "ix_dialogue_entries_chat_member",
+        "dialogue_entries",
+        ["chat_id", "member_id", "kind", "expires_at"],
     )
     op.create_index(op.f("ix_dialogue_entries_expires_at"), "dialogue_entries", ["expires_at"])
 
 
 def downgrade() -> None:
     op.drop_index(op.f("ix_dialogue_entries_expires_at"), table_name="dialogue_entries")
-    op.drop_index("ix_dialogue_entries_chat_kind", table_name="dialogue_entries")
+    op.drop_index("ix_dialogue_entries_chat_member", table_name="dialogue_entries")
     op.drop_table("dialogue_entries")
