@@ -430,12 +430,16 @@ def dialogue_block(state: DialogueState, tz: tzinfo) -> str:
     question = "（没有在等回答的问题）"
     if state.question is not None:
         q = state.question
-        options = "\n".join(f"  {i}. #{c.id} {c.label}" for i, c in enumerate(q.candidates, 1))
         call = json.dumps({"tool": q.tool, "args": q.args}, ensure_ascii=False)
-        question = (
-            f"你刚问过{q.asked_of}：“{q.written}”指哪一个？（{q.asked_at.astimezone(tz):%H:%M}）\n"
-            f"  当时要做的操作：{call}\n  候选（按顺序）：\n{options}"
-        )
+        at = f"{q.asked_at.astimezone(tz):%H:%M}"
+        if q.kind == "slot":
+            question = f"你刚问过{q.asked_of}：会议什么时候开？（{at}）\n  当时要做的操作：{call}"
+        else:
+            options = "\n".join(f"  {i}. #{c.id} {c.label}" for i, c in enumerate(q.candidates, 1))
+            question = (
+                f"你刚问过{q.asked_of}：“{q.written}”指哪一个？（{at}）\n"
+                f"  当时要做的操作：{call}\n  候选（按顺序）：\n{options}"
+            )
     recent = "（最近没有创建或修改过记录）"
     if state.recent:
         rows = []

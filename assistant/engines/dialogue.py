@@ -6,7 +6,8 @@ rest of the message is read by the rule engine itself (``read``). Three kinds, t
 - **an answer** to the question Qunmi asked the sender ("是哪一个？"): an id ("#4", "4"), an
   ordinal ("第二个", "最后那个"), all of them ("两个都…", "都…"), or a name or title that only one
   candidate carries; anything said after the choice ("两个都延期到下周五") is the change to make,
-  read as if said of the chosen record;
+  read as if said of the chosen record. To "什么时候开？" (a meeting without a time) the answer
+  is the time alone ("明天下午3点");
 - **a correction** of the record the sender last created ("不对，是周四", "说错了，是老李",
   "不对，地点在3楼大会议室", "不对，标题是需求评审"): only when the message is nothing but the cue
   and the corrected value;
@@ -187,6 +188,8 @@ def _by_label(text: str, q: OpenQuestion) -> int | None:
 
 
 def _answer(plain: str, q: OpenQuestion, ctx: ChatContext, read: Reader) -> Resolution | None:
+    if q.kind == "slot":
+        return _fill_slot(plain, q, ctx)
     picked = _pick(plain, q)
     if picked is None:
         return None
@@ -213,6 +216,31 @@ def _answer(plain: str, q: OpenQuestion, ctx: ChatContext, read: Reader) -> Reso
         calls.extend(_merged(q, value, changes))
     labels = "、".join(q.candidates[i].label for i in chosen)
     return Resolution([*calls, *others], "answer", f"回答了群秘的问题：{labels}")
+
+
+def _fill_slot(plain: str, q: OpenQuestion, ctx: ChatContext) -> Resolution | None:
+    """ "什么时候开？" → "明天下午3点": the time the call was missing, and nothing else."""
+    if q.slot != "start":
+        return None
+    times, _ = find_times(plain, ctx.now)
+    if len(times) != 1 or _leftover(plain, [(times[0].start, times[0].end)]):
+        return None
+    start, end = meeting_slot(times[0])
+    if start is None:
+        return None
+    args = {**q.args, "start": start.isoformat()}
+    if end is not None:
+        args["end"] = end.isoformat()
+    return Resolution([ToolCall(q.tool, args)], "answer", "补上了会议时间")
+
+
+def _leftover(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """What is left of ``text`` besides ``spans`` and filler words."""
+    left = list(text)
+    for a, b in spans:
+        for k in range(max(a, 0), min(b, len(left))):
+            left[k] = " "
+    return _FILLER.sub("", "".join(left))
 
 
 def _merged(q: OpenQuestion, value: Any, changes: Sequence[ToolCall]) -> list[ToolCall]:
@@ -250,7 +278,7 @@ _TITLE_CUE = re.compile(
 _FILLER = re.compile(
     r"(?i)"
     r"才对|截止|之前|以前|负责人|负责|地点|时间|由|来做|改成|改到|改为|换成|不是"
-    r"|[是在的吧啊呢哈哦前开来做给到\s,，。!！~、:：.]"
+    r"|[是在的吧啊呢哈哦前开来做给到就那\s,，。!！~、:：.]"
     r"|\b(?:at|on|the|to|by|please|instead)\b"
 )
 _DAY_WORD = re.compile(
@@ -289,11 +317,7 @@ def _correction(plain: str, state: DialogueState, ctx: ChatContext) -> Resolutio
     spans = [(t.start, t.end) for t in times] + [(p.start, p.end) for p in people]
     if place is not None:
         spans.append(place[1])
-    left = list(rest)
-    for a, b in spans:
-        for k in range(max(a, 0), min(b, len(left))):
-            left[k] = " "
-    if _FILLER.sub("", "".join(left)) or not spans:
+    if not spans or _leftover(rest, spans):
         return None  # more than a corrected value: a new message, read on its own
     # "不对，不是周四，是周五": the value said last is the right one.
     if "不是" in rest:

@@ -3,7 +3,8 @@
 What is kept (``dialogue_entries``, one row per piece, see ``storage.dialogue``):
 
 - **the open question**: when a call fails because its words fit several records or people
-  (``Ambiguous``: "是哪一个？"), the call and the candidates, for the person who asked. It is
+  (``Ambiguous``: "是哪一个？"), the call and the candidates, for the person who asked; when a
+  meeting lacks its time ("什么时候开？"), the call and the missing ``start``. It is
   answered by that person's next message that makes any call (the answer, or an unrelated
   request, which drops it), and expires after ``question_ttl`` (10 minutes);
 - **the records just touched**: every task or meeting a message created or changed, one row
@@ -151,6 +152,15 @@ class DialogueMemory:
 def _ask(result: ToolResult, member: Member, now: datetime) -> tuple[dict[str, Any], str] | None:
     """The question an ambiguous result asks, as a stored payload, and its kind."""
     error = result.error or {}
+    if result.tool == "create_meeting" and error.get("code") == "invalid_input":
+        missing = [
+            e
+            for e in (error.get("details") or {}).get("errors") or []
+            if isinstance(e, dict) and e.get("type") == "missing" and e.get("loc") == ["start"]
+        ]
+        if missing:  # "还不知道会议什么时候开": the time is the answer
+            return _payload(result, "start", "slot", [], "", member, now), "slot"
+        return None
     if error.get("code") != "ambiguous":
         return None
     raw = (error.get("details") or {}).get("candidates") or []

@@ -163,6 +163,16 @@ def test_an_unrelated_request_drops_the_question(group: Group) -> None:
     assert out["actions"] == []
 
 
+def test_the_time_a_meeting_lacked_is_the_answer(group: Group) -> None:
+    asked = group.say("张三", "开个会讨论一下首页改版")
+    assert asked["cards"][0]["kind"] == "question" and not asked["results"][0]["ok"]
+    out = group.say("张三", "明天下午3点")
+    assert out["results"][0]["ok"], out
+    record = out["results"][0]["record"]
+    assert (record["title"], record["start"]) == ("首页改版讨论", "2026-11-26T15:00:00+08:00")
+    assert group.say("张三", "明天下午4点")["actions"] == []  # answered once
+
+
 def test_correcting_the_time_of_the_meeting_just_created(group: Group) -> None:
     made = group.say("张三", "明天下午3点跟小王开会讨论首页改版")["results"][0]["record"]
     out = group.say("张三", "不对，是周五")

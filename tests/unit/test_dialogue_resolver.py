@@ -49,6 +49,7 @@ def test_the_kind_of_resolution_is_reported() -> None:
         "刚才开会说的那个方案大家再看看",
         "其它任务明天再说",
         "评审会挪到下午4点",
+        "明天下午3点开会讨论支付流程",
     ],
 )
 def test_a_message_of_its_own_reads_the_same_with_any_state(text: str) -> None:
