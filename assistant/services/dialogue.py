@@ -63,7 +63,7 @@ class DialogueMemory:
         newest first; nothing expired, nothing closed."""
         if chat_id is None or member.id is None:
             return DialogueState()
-        entries = uow.dialogue.live(chat_id, member.id, ("question", "touched"), now, limit=100)
+        entries = uow.dialogue.live(chat_id, member.id, ("question", "touched"), now, limit=40)
         question: OpenQuestion | None = None
         recent: dict[tuple[str, int], TouchedRecord] = {}
         for entry in entries:
