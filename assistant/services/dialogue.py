@@ -35,7 +35,7 @@ from assistant.domain import (
 from assistant.unit_of_work import UnitOfWork
 from tools.executor import ToolResult
 
-__all__ = ["QUESTION_TTL", "RECENT_WINDOW", "DialogueMemory"]
+__all__ = ["QUESTION_TTL", "RECENT_WINDOW", "DialogueMemory", "close_question"]
 
 QUESTION_TTL = timedelta(minutes=10)
 RECENT_WINDOW = timedelta(minutes=30)
@@ -147,6 +147,12 @@ class DialogueMemory:
                     )
                 )
         uow.dialogue.prune(now - _KEEP_EXPIRED)
+
+
+def close_question(uow: UnitOfWork, chat_id: int, member_id: int, now: datetime) -> None:
+    """The member answered outside the chat (a console button applied one candidate): the
+    question is closed, so a late "第二个" applies nothing more."""
+    uow.dialogue.close(chat_id, member_id, "question", now, before_id=None)
 
 
 def _ask(result: ToolResult, member: Member, now: datetime) -> tuple[dict[str, Any], str] | None:

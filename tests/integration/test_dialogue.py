@@ -308,6 +308,22 @@ def test_post_messages_resolves_an_answer(settings: Settings, clock: FixedClock)
 
             say("@小王 周五前把登录页设计稿出了")
             say("@老李 下周一前把登录页联调做完")
+            # The console's "是哪一个？" button answers the question: a late "第二个" does nothing.
+            asked = say("登录页开始做了")
+            assert asked["cards"][0]["kind"] == "question"
+            picked = asked["results"][0]["error"]["details"]["candidates"][0]["id"]
+            chat_id = client.get("/messages", params={"limit": 1}).json()["items"][0]["chat_id"]
+            r = client.post(
+                "/tools/update_task",
+                json={
+                    "actor": "张三",
+                    "args": {"task": f"#{picked}", "status": "in_progress"},
+                    "chat_id": chat_id,
+                },
+            )
+            assert r.status_code == 200, r.text
+            assert say("第二个")["actions"] == []
+            # Asked again in the chat and answered in the chat.
             asked = say("登录页搞定了")
             assert asked["cards"][0]["kind"] == "question"
             out = say("第一个")
