@@ -345,7 +345,7 @@ class IdentityRepository(Protocol):
 class DialogueRepository(Protocol):
     """The chats' dialogue state (``assistant.services.dialogue``): appended, closed, pruned."""
 
-    def add(self, entry: DialogueEntry) -> DialogueEntry: ...
+    def add(self, entry: DialogueEntry) -> None: ...
 
     def live(
         self, chat_id: int, member_id: int, kinds: Sequence[str], now: datetime, *, limit: int = 50

@@ -40,11 +40,9 @@ class SqlDialogueRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add(self, entry: DialogueEntry) -> DialogueEntry:
-        row = DialogueEntryRow(**{name: getattr(entry, name) for name in _FIELDS})
-        self.session.add(row)
-        self.session.flush()
-        return _entry(row)
+    def add(self, entry: DialogueEntry) -> None:
+        """Add the entry; it is written with the transaction's commit (no id is needed now)."""
+        self.session.add(DialogueEntryRow(**{name: getattr(entry, name) for name in _FIELDS}))
 
     def live(
         self, chat_id: int, member_id: int, kinds: Sequence[str], now: datetime, *, limit: int = 50

@@ -40,6 +40,7 @@ __all__ = ["QUESTION_TTL", "RECENT_WINDOW", "DialogueMemory", "close_question"]
 QUESTION_TTL = timedelta(minutes=10)
 RECENT_WINDOW = timedelta(minutes=30)
 _KEEP_EXPIRED = timedelta(days=1)
+_PRUNE_EVERY = 200
 _RECORD_SLOTS = ("task", "meeting")
 _PERSON_SLOTS = ("assignee", "member", "owner", "attendees", "add_attendees", "remove_attendees")
 _TASK_FIELDS = ("due", "assignee", "status", "priority")
@@ -54,6 +55,7 @@ class DialogueMemory:
     ) -> None:
         self.question_ttl = question_ttl
         self.recent_window = recent_window
+        self._saves = 0
 
     # -- loading ------------------------------------------------------------------------------
     def load(
@@ -146,7 +148,9 @@ class DialogueMemory:
                         record_id=record["id"],
                     )
                 )
-        uow.dialogue.prune(now - _KEEP_EXPIRED)
+        self._saves += 1
+        if self._saves % _PRUNE_EVERY == 1:  # now and then, not on every message
+            uow.dialogue.prune(now - _KEEP_EXPIRED)
 
 
 def close_question(uow: UnitOfWork, chat_id: int, member_id: int, now: datetime) -> None:

@@ -1,8 +1,9 @@
-"""Cost of the dialogue state: ``python -m evals.bench.bench_dialogue``.
+"""Cost of the dialogue state: ``python -m evals.bench.bench_dialogue [DATABASE_URL]``.
 
 Prints, per message, the rule engine's time on the dialogue dev cases with their state and on an
 everyday mix with a busy state (an open question and ten records just touched) against no state,
-then the store's load and save of the state on SQLite (the processor does both once a message).
+then the store's load and save of the state on SQLite, or on the empty database given (the
+processor does both once a message).
 Median and the p10–p90 spread; bounded to a few seconds.
 """
 
@@ -105,9 +106,10 @@ def engine_figures() -> None:
     print(f"everyday mix, busy state: {_spread(per_message(everyday, _busy()))}")
 
 
-def store_figures() -> None:
+def store_figures(url: str | None = None) -> None:
+    """On a fresh SQLite file, or on the (empty, throwaway) database at ``url``."""
     with tempfile.TemporaryDirectory() as tmp:
-        engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
+        engine = make_engine(url or f"sqlite:///{Path(tmp) / 'bench.db'}")
         upgrade(engine)
         uow_factory = make_uow_factory(engine)
         memory = DialogueMemory()
@@ -151,15 +153,19 @@ def store_figures() -> None:
             loads.append(t1 - t0)
             saves.append(t2 - t1)
             commits.append(t3 - t2)
+        engine_name = "SQLite" if engine.dialect.name == "sqlite" else "PostgreSQL"
         engine.dispose()
-    print(f"SQLite load of the state, in the message's transaction: {_spread(loads)}")
-    print(f"SQLite save of one message's state (up to 200 live rows in the chat): {_spread(saves)}")
-    print(f"  (for scale: the commit of that transaction, synchronous=FULL: {_spread(commits)})")
+    where = engine_name
+    print(f"{where} load of the state, in the message's transaction: {_spread(loads)}")
+    print(
+        f"{where} save of one message's state (up to 200 live rows in the chat): {_spread(saves)}"
+    )
+    print(f"  (for scale: the commit of that transaction: {_spread(commits)})")
 
 
 def main() -> int:
     engine_figures()
-    store_figures()
+    store_figures(sys.argv[1] if len(sys.argv) > 1 else None)
     return 0
 
 
