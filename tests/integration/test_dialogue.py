@@ -389,3 +389,29 @@ def test_the_windows_are_settings(settings: Settings, clock: FixedClock) -> None
         assert group.say("张三", "它改到4点")["actions"] == []
     finally:
         q.close()
+
+
+def test_expired_entries_are_pruned(app: Qunmi, group: Group, clock: FixedClock) -> None:
+    from sqlalchemy import func, select
+
+    from storage.orm import DialogueEntryRow
+    from storage.unit_of_work import make_engine
+
+    def rows() -> int:
+        engine = make_engine(app.settings.resolved_database_url)
+        try:
+            with engine.connect() as conn:
+                count = conn.scalar(select(func.count()).select_from(DialogueEntryRow))
+        finally:
+            engine.dispose()
+        return int(count or 0)
+
+    group.say("张三", "明天上午10点开会讨论首页改版")
+    assert rows() == 4  # one for each person the meeting is for (all four)
+    clock.advance(timedelta(days=2))
+    fresh = bootstrap(app.settings, clock=clock)  # a new process: its first save prunes
+    try:
+        Group(fresh).say("张三", "@小王 周五前把登录页设计稿出了")
+    finally:
+        fresh.close()
+    assert rows() == 2  # the new task, for 张三 and for 王磊; the old meeting's row is gone
