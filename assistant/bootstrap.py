@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.clock import SystemClock
 from assistant.errors import InvalidInput
 from assistant.ports import ChatModel, Clock, Engine, Notifier, Transcriber
+from assistant.services.dialogue import DialogueMemory
 from assistant.services.documents import DocumentLibrary
 from assistant.services.inbox import Inbox, MessageProcessor, ProcessorConfig
 from assistant.services.inbox_writer import InboxWriter
@@ -487,6 +488,10 @@ def bootstrap(
         ),
         replies=[pending.reply, minutes_replies],
         files=wecom_files,
+        dialogue=DialogueMemory(
+            question_ttl=timedelta(minutes=settings.dialogue_question_minutes),
+            recent_window=timedelta(minutes=settings.dialogue_recent_minutes),
+        ),
         config=ProcessorConfig(
             tz=tz,
             lease=timedelta(seconds=settings.inbox_lease_seconds),

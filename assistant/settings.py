@@ -245,6 +245,10 @@ class Settings(BaseSettings):
     ocr_images: bool = True  # read the text in pictures when the optional OCR is installed
     default_remind_before_minutes: int = 15
     workday_end_hour: int = 18
+    # Dialogue state (assistant/services/dialogue.py): how long Qunmi waits for the answer to
+    # its question, and how long a record counts as "刚才那个".
+    dialogue_question_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    dialogue_recent_minutes: int = Field(default=30, ge=1, le=24 * 60)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     whisper: WhisperSettings = Field(default_factory=WhisperSettings)
     wecom: WeComSettings = Field(default_factory=WeComSettings)

@@ -120,6 +120,8 @@ def describe(tool: str, args: Mapping[str, Any]) -> str:
             parts.append(f"截止挪动 {args['shift_minutes']} 分钟")
         if args.get("priority"):
             parts.append(f"优先级改为 {args['priority']}")
+        if args.get("title"):
+            parts.append(f"标题改为「{args['title']}」")
         return f"修改任务「{args.get('task')}」：{'，'.join(parts) or '更新'}"
     if tool == "reschedule_meeting":
         when = args.get("start") or f"挪动 {args.get('shift_minutes')} 分钟"

@@ -197,6 +197,8 @@ def apply_undo(uow: UnitOfWork, undo: dict[str, Any], actor: Member, now: dateti
         if "priority" in fields:
             task.priority = Priority(fields["priority"])
             task.cost = fields.get("cost")
+        if fields.get("title"):
+            task.title = fields["title"]
         uow.tasks.update(task)
         uow.tasks.add_event(
             TaskEvent(

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any
 
-from assistant.domain import ChatContext, IncomingMessage, ToolCall
+from assistant.domain import ChatContext, DialogueState, IncomingMessage, ToolCall
 from assistant.errors import InvalidInput, ModelError
 from assistant.ports import (
     AgentOutcome,
@@ -59,6 +59,7 @@ __all__ = ["AgentConfig", "AgentEngine"]
 log = logging.getLogger(__name__)
 
 PROMPT_NAME = "agent_system"
+DIALOGUE_PROMPT = "dialogue_context"
 _WEEKDAYS = "一二三四五六日"
 _NO_ACTION_REPLIES = frozenset({"（无需操作）", "(无需操作)", "无需操作", "无需操作。"})
 
@@ -285,7 +286,11 @@ class AgentEngine:
     ) -> str:
         turns: list[ChatTurn] = [
             ChatTurn("system", self.system_prompt(context)),
-            ChatTurn("user", self.user_turn(message, context.already_applied)),
+            ChatTurn(
+                "user",
+                self.user_turn(message, context.already_applied)
+                + dialogue_block(context.dialogue, self._tz),
+            ),
         ]
         deadline = session.started + self.config.time_budget_seconds
         for turn in range(1, self.config.max_turns + 1):
@@ -416,6 +421,42 @@ class AgentEngine:
                 f"只处理消息里还没做的部分：\n{done}"
             )
         return turn
+
+
+def dialogue_block(state: DialogueState, tz: tzinfo) -> str:
+    """The chat's dialogue state for the model (``prompts/dialogue_context``), or nothing."""
+    if state.empty:
+        return ""
+    question = "（没有在等回答的问题）"
+    if state.question is not None:
+        q = state.question
+        call = json.dumps({"tool": q.tool, "args": q.args}, ensure_ascii=False)
+        at = f"{q.asked_at.astimezone(tz):%H:%M}"
+        if q.kind == "slot":
+            question = f"你刚问过{q.asked_of}：会议什么时候开？（{at}）\n  当时要做的操作：{call}"
+        else:
+            options = "\n".join(f"  {i}. #{c.id} {c.label}" for i, c in enumerate(q.candidates, 1))
+            question = (
+                f"你刚问过{q.asked_of}：“{q.written}”指哪一个？（{at}）\n"
+                f"  当时要做的操作：{call}\n  候选（按顺序）：\n{options}"
+            )
+    recent = "（最近没有创建或修改过记录）"
+    if state.recent:
+        rows = []
+        for r in state.recent[:10]:
+            what = "任务" if r.kind == "task" else "会议"
+            how = "创建" if r.created else "修改"
+            facts = "，".join(
+                f"{k}={'、'.join(map(str, v)) if isinstance(v, list) else v}"
+                for k, v in r.fields.items()
+                if v not in (None, "", [], {})
+            )
+            rows.append(
+                f"- {what} #{r.id}「{r.title}」{r.by}{how}于 {r.at.astimezone(tz):%H:%M}"
+                + (f"（{facts}）" if facts else "")
+            )
+        recent = "最近创建或修改的记录（最新的在前）：\n" + "\n".join(rows)
+    return "\n\n" + render_prompt(DIALOGUE_PROMPT, None, question=question, recent=recent)
 
 
 def _lines(items: Sequence[str], limit: int = 30) -> str:

@@ -74,9 +74,14 @@ class HybridEngine:
             analysis = self.rules.analyse(message, context)
             calls = list(analysis.calls)
             confidence: float | None = float(analysis.confidence)
+            resolved = getattr(analysis, "dialogue", None)
         else:
             calls = self.rules.understand(message, context)
             confidence = None
+            resolved = None
+        if resolved and confidence is not None and confidence >= self.threshold:
+            # The dialogue state (passed in with the context) told the rules what it refers to.
+            return Route("rules", confidence, f"按对话状态解析（{resolved}）", calls)
         if _REFERENCE.search(text):
             return Route("llm", confidence, "消息引用了之前的内容", calls)
         if len(text) > self.max_rule_chars:

@@ -121,6 +121,13 @@ def render_result(
         error = result.error or {}
         reason = error.get("reason", "没能完成这个操作")
         if error.get("code") in ("ambiguous", "likely_duplicate") or "补充" in reason:
+            candidates = (error.get("details") or {}).get("candidates") or []
+            if len(candidates) > 1:
+                # The answer is read with the chat's dialogue state (assistant.services.dialogue).
+                if "name" in candidates[0]:
+                    reason += "\n回复名字或“第二个”即可。"
+                else:
+                    reason += "\n回复编号（如 #4）或“第二个”即可；都要就说“两个都…”。"
             return OutgoingCard(text=f"❓ {reason}", kind="question")
         return OutgoingCard(text=f"⚠️ {reason}", kind="error")
     if result.kind == "pending":  # waits for “确认” (tools.pending)

@@ -45,6 +45,7 @@ from assistant.ports import (
     OutgoingCard,
 )
 from assistant.services.cards import render_results
+from assistant.services.dialogue import DialogueMemory
 from assistant.services.outbox import Outbox
 from assistant.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from tools.executor import ActionRun, CallContext, Executor, ToolResult
@@ -499,8 +500,10 @@ class MessageProcessor:
         transcribe: Callable[[Message], str] | None = None,
         replies: Sequence[CardReplies] = (),
         files: Callable[[Message], str | None] | None = None,
+        dialogue: DialogueMemory | None = None,
     ) -> None:
         self._uow_factory = uow_factory
+        self._dialogue = dialogue or DialogueMemory()
         self.engine = engine
         self._executor = executor
         self._clock = clock
@@ -663,6 +666,7 @@ class MessageProcessor:
             workday_end_hour=self._config.workday_end_hour,
             default_remind_before_minutes=self._config.default_remind_before_minutes,
             already_applied=self._already_applied(uow, message),
+            dialogue=self._dialogue.load(uow, message.chat_id, sender, message.received_at),
         )
         incoming = IncomingMessage(
             text=message.text,
@@ -799,6 +803,17 @@ class MessageProcessor:
             stored.processed_at = self._clock.now()
             stored.next_attempt_at = None
             uow.messages.update(stored)
+            if engine_name != "command":
+                # The dialogue state moves with the outcome, in the same transaction.
+                self._dialogue.record(
+                    uow,
+                    chat_id=message.chat_id,
+                    member=sender,
+                    message_id=message_id,
+                    calls=calls,
+                    results=results,
+                    now=message.received_at,
+                )
             if self._outbox is not None:
                 # The replies are stored with the message's outcome, in one transaction:
                 # a message done is a message whose replies will be sent.
