@@ -39,7 +39,6 @@ from assistant.identity import FIRST_PARTY_CHANNELS, clean_label, normalise_name
 from assistant.ports import (
     ActingEngine,
     AgentOutcome,
-    AppliedCall,
     Clock,
     Engine,
     OutgoingCard,
@@ -47,7 +46,7 @@ from assistant.ports import (
 from assistant.services.cards import render_results
 from assistant.services.outbox import Outbox
 from assistant.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from tools.executor import ActionRun, CallContext, Executor, ToolResult
+from tools.executor import ActionRun, CallContext, Executor, MessageCalls, ToolResult
 
 __all__ = [
     "Inbound",
@@ -842,16 +841,9 @@ class MessageProcessor:
         ctx: CallContext,
     ) -> tuple[list[ToolCall], list[ToolResult], AgentOutcome]:
         """Let an acting engine apply its calls itself, through this executor, as the sender."""
-        calls: list[ToolCall] = []
-        results: list[ToolResult] = []
-
-        def apply(call: ToolCall) -> AppliedCall:
-            result = self._executor.execute(call, ctx)
-            calls.append(call)
-            results.append(result)
-            return result
-
-        return calls, results, engine.run(incoming, context, apply)
+        apply = MessageCalls(self._executor, ctx)
+        outcome = engine.run(incoming, context, apply)
+        return apply.calls, apply.results, outcome
 
     @staticmethod
     def _agent_result(agent: AgentOutcome) -> dict[str, Any]:
