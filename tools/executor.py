@@ -385,6 +385,22 @@ class Executor:
             tool="undo",
             target=Target(project=project, project_role=role, owner_id=entry.actor_id),
         )
+        handed = (undo.get("fields") or {}).get("owner_role") if kind == "project" else None
+        if handed is not None and project is not None and project.id is not None:
+            # Undoing a handover takes the PM role back from the new owner: a role change.
+            subject = uow.members.get(int(handed["member_id"]))
+            if subject is not None and subject.id is not None:
+                self._policy.check(
+                    actor=actor,
+                    tool="add_member",
+                    target=Target(
+                        project=project,
+                        project_role=role,
+                        new_role=str(handed.get("role") or "member"),
+                        subject=subject,
+                        subject_project_role=uow.projects.role_of(project.id, subject.id),
+                    ),
+                )
         if undo.get("op") == "member" and record_id is not None:
             subject = uow.members.get(int(record_id))
             old_project_role = undo.get("old_project_role")
