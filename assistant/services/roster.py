@@ -1,13 +1,40 @@
-"""Project membership and roles kept in step with the team: the owners' PM role, and the
-members of a project following its group chat's roster (``RosterSync``)."""
+"""Project membership and roles kept in step with the team: the owners' PM role
+(``owners_are_pms``), and the members of a project following its WeCom group chats
+(``RosterSync``).
+
+WeCom sends a self-built app no events when people join or leave an app group chat, so the
+roster is read back: the ``roster_sync`` kind of scheduled work (every ``every``, one hour by
+default) reads ``appchat/get`` for each WeCom group chat linked to a project (through the WeCom
+client, ``read_roster``) and, in the scheduler's transaction:
+
+- people in the group that Qunmi knows (by WeCom userid) join the chat and the project;
+- people with a WeCom userid who are in neither of the project's groups any more leave the chat
+  and lose their project membership — except admins (never demoted, never dropped: their
+  rights are team-wide) and the project's PMs and owner, who stay and are reported to the
+  admins once, privately (a PM leaving the group is a decision for an admin, not a sync);
+- people without a WeCom identity (console-only) are left alone;
+- when a group's roster cannot be read, nobody leaves that project in this pass.
+"""
 
 from __future__ import annotations
 
-from assistant.domain import Job, JobState
-from assistant.ports import Clock
-from assistant.unit_of_work import UnitOfWorkFactory
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-__all__ = ["OWNERS_ARE_PMS", "owners_are_pms"]
+from assistant.domain import Chat, Job, JobState, Member, Project, Role, ScheduledJob
+from assistant.errors import QunmiError
+from assistant.ports import Clock, OutgoingCard
+from assistant.services.group_cards import private_chat
+from assistant.services.scheduler.core import PlanContext, Produced, RunOutcome
+from assistant.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+__all__ = ["OWNERS_ARE_PMS", "RosterReport", "RosterSync", "owners_are_pms", "sync_rosters"]
+
+WECOM = "wecom"
+LEFT_KEY = "roster_left"  # chat setting: member id → when a PM was first seen gone
 
 OWNERS_ARE_PMS = "data_fix:owners_are_pms"
 
@@ -46,3 +73,205 @@ def owners_are_pms(uow_factory: UnitOfWorkFactory, clock: Clock) -> int:
         )
         uow.commit()
     return fixed
+
+
+@dataclass(slots=True)
+class RosterReport:
+    """What one pass did, per project name."""
+
+    joined: dict[str, list[str]] = field(default_factory=dict)
+    left: dict[str, list[str]] = field(default_factory=dict)
+    kept: dict[str, list[str]] = field(default_factory=dict)  # PMs / owners gone from the group
+    unreadable: list[str] = field(default_factory=list)  # chats whose roster failed
+    newly_kept: list[tuple[Project, Member]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "joined": self.joined,
+            "left": self.left,
+            "kept": self.kept,
+            "unreadable": self.unreadable,
+        }
+
+
+def _linked_chats(uow: UnitOfWork) -> dict[int, list[Chat]]:
+    """Project id → its WeCom group chats that exist in WeCom."""
+    out: dict[int, list[Chat]] = {}
+    offset = 0
+    while True:
+        page = uow.chats.list(filters={"channel": WECOM}, limit=500, offset=offset, order="id")
+        for chat in page.items:
+            if (
+                chat.project_id is not None
+                and (chat.external_id or "").startswith("chat:")
+                and chat.settings.get("wecom_create") != "pending"
+            ):
+                out.setdefault(chat.project_id, []).append(chat)
+        offset += len(page.items)
+        if len(page.items) < 500:
+            return out
+
+
+def _userids(uow: UnitOfWork, member: Member) -> set[str]:
+    assert member.id is not None
+    ids = {e for c, e in uow.identities.identities_of(member.id) if c == WECOM}
+    if member.wecom_userid:
+        ids.add(member.wecom_userid)
+    return ids
+
+
+def _member_for(uow: UnitOfWork, userid: str) -> Member | None:
+    linked = uow.identities.member_for(WECOM, userid)
+    return uow.members.get(linked) if linked else uow.members.by_wecom_userid(userid)
+
+
+def sync_rosters(
+    uow: UnitOfWork, read_roster: Callable[[str], Sequence[str]], now: datetime
+) -> RosterReport:
+    """One pass over every linked project group (see the module docstring); not committed."""
+    report = RosterReport()
+    for project_id, chats in _linked_chats(uow).items():
+        project = uow.projects.get(project_id)
+        if project is None or project.id is None:
+            continue
+        roster: set[int] = set()
+        complete = True
+        for chat in chats:
+            try:
+                userids = read_roster((chat.external_id or "").removeprefix("chat:"))
+            except QunmiError as exc:
+                complete = False
+                report.unreadable.append(f"{chat.name}：{exc.reason}")
+                continue
+            present = {m.id for u in userids if (m := _member_for(uow, u)) and m.id is not None}
+            roster |= present
+            gone = {
+                i
+                for i in chat.member_ids
+                if i not in present and (m := uow.members.get(i)) and _userids(uow, m)
+            }
+            chat.member_ids = [i for i in chat.member_ids if i not in gone] + sorted(
+                present - set(chat.member_ids)
+            )
+            uow.chats.update(chat)
+        names = {m.id: m.display_name for m in uow.members.all()}
+        joined = sorted(roster - set(project.member_ids))
+        if joined:
+            project.member_ids.extend(joined)
+            report.joined[project.name] = [names.get(i, str(i)) for i in joined]
+        left: list[int] = []
+        kept: list[Member] = []
+        if complete:
+            for member_id in project.member_ids:
+                member = uow.members.get(member_id)
+                if member is None or member_id in roster or not _userids(uow, member):
+                    continue
+                if member.role == Role.ADMIN:
+                    continue  # team-wide rights; never demoted or dropped by a sync
+                is_pm = (
+                    member.role == Role.PM
+                    or project.owner_id == member_id
+                    or uow.projects.role_of(project.id, member_id) == "pm"
+                )
+                if is_pm:
+                    kept.append(member)
+                else:
+                    left.append(member_id)
+        if left:
+            project.member_ids = [i for i in project.member_ids if i not in left]
+            report.left[project.name] = [names.get(i, str(i)) for i in left]
+        if joined or left:
+            uow.projects.update(project)
+        if kept:
+            report.kept[project.name] = [m.display_name for m in kept]
+        _remember_kept(uow, chats[0], project, kept, roster, now, report)
+    return report
+
+
+def _remember_kept(
+    uow: UnitOfWork,
+    chat: Chat,
+    project: Project,
+    kept: list[Member],
+    roster: set[int],
+    now: datetime,
+    report: RosterReport,
+) -> None:
+    """Which kept PMs are news (first seen gone): those are reported; one back in the group
+    is forgotten, so leaving again is news again."""
+    seen: dict[str, str] = dict(chat.settings.get(LEFT_KEY) or {})
+    before = dict(seen)
+    for member in kept:
+        key = str(member.id)
+        if key not in seen:
+            seen[key] = now.isoformat()
+            report.newly_kept.append((project, member))
+    for key in list(seen):
+        if int(key) in roster:
+            del seen[key]
+    if seen != before:
+        chat = uow.chats.get(chat.id or 0) or chat
+        chat.settings = {**chat.settings, LEFT_KEY: seen}
+        uow.chats.update(chat)
+
+
+@dataclass(slots=True)
+class RosterSync:
+    """The ``roster_sync`` kind of scheduled work (see the module docstring)."""
+
+    read_roster: Callable[[str], Sequence[str]]
+    every: timedelta = timedelta(hours=1)
+    name: str = "roster_sync"
+    sources: tuple[str, ...] = ()
+    switch: str | None = None
+
+    def plan(
+        self, ctx: PlanContext, source: str | None, since: datetime, until: datetime
+    ) -> list[ScheduledJob]:
+        if source is not None:
+            return []
+        step = int(self.every.total_seconds())
+        # Slots after ``now - every`` only: after a stop, one pass catches up, not one a slot.
+        start = max(since, ctx.now - self.every).timestamp()
+        jobs = []
+        at = (math.floor(start / step) + 1) * step
+        while at < until.timestamp():
+            due = datetime.fromtimestamp(at, UTC)
+            jobs.append(
+                ScheduledJob(
+                    kind=self.name,
+                    key=f"{self.name}:{due:%Y%m%dT%H%M%SZ}",
+                    due_at=due,
+                    created_at=ctx.now,
+                )
+            )
+            at += step
+        return jobs
+
+    def run(self, ctx: PlanContext, job: ScheduledJob) -> RunOutcome:
+        if ctx.now - job.due_at >= self.every:
+            return RunOutcome.expired("同步晚了太久（服务停过），由下一次同步处理")
+        report = sync_rosters(ctx.uow, self.read_roster, ctx.now)
+        admins = [m for m in ctx.uow.members.all() if m.role == Role.ADMIN and m.id is not None]
+        messages = []
+        for project, member in report.newly_kept:
+            text = (
+                f"⚠️ 项目「{project.name}」的项目经理 {member.display_name} 已经不在项目群里了。"
+                f"{member.display_name} 仍是这个项目的项目经理，群秘没有改动；如需调整，请说"
+                f"“把{member.display_name}在{project.name}里改成普通成员”或“把项目负责人改成某人”。"
+            )
+            for admin in admins:
+                own = private_chat(ctx.uow, admin, ctx.now)
+                messages.append(
+                    Produced(
+                        card=OutgoingCard(text=text, chat=own.name, chat_id=own.id, kind="alert"),
+                        recipients=[],
+                        coalescible=False,
+                    )
+                )
+        changed = sum(map(len, report.joined.values())) + sum(map(len, report.left.values()))
+        return RunOutcome(
+            messages=messages,
+            result=report.to_dict(),
+            note=f"群成员同步：{changed} 人加入或离开项目" if changed else None,
+        )
