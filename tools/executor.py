@@ -317,9 +317,10 @@ class Executor:
                 "lines": held.lines,
                 "retracted": [c.call_id for c, _ in applied if c.call_id],
                 "note": (
-                    f"这条消息要改动 {len(applied) + 1} 项以上，属于批量修改："
-                    + (f"之前已执行的 {len(applied)} 项已经撤回，和这一项一起" if applied else "")
-                    + "等待有权限的人回复“确认”"
+                    f"这条消息要改动多项（批量修改）：之前已执行的 {len(applied)} 项已经撤回，"
+                    "和这一项以及之后的改动一起等待有权限的人回复“确认”"
+                    if applied
+                    else "这条消息要改动多项（批量修改）：这些改动都等待有权限的人回复“确认”"
                 ),
             },
         )

@@ -96,11 +96,14 @@ def without_budget(result: ToolResult) -> ToolResult:
 def everyone_sees_budget(
     uow: UnitOfWork, chat: Chat | None, policy: PermissionPolicy | None = None
 ) -> bool:
-    """Whether every member of ``chat`` may see the budget of the chat's project. A chat
-    with no known members (a webhook bridge) is treated as open to anyone."""
+    """Whether every member of ``chat`` may see the budget of the chat's project.
+
+    Only a console chat's member list is complete by construction; a WeCom group, a bot chat or a
+    webhook bridge knows its people from who spoke and what WeCom lists, which may lag behind,
+    so such a group is treated as open to people who may not see budgets."""
     if chat is None:
         return True
-    if not chat.member_ids:
+    if chat.channel != "console" or not chat.member_ids:
         return False
     project: Project | None = uow.projects.get(chat.project_id) if chat.project_id else None
     for member_id in chat.member_ids:
