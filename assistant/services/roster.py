@@ -112,17 +112,35 @@ def _linked_chats(uow: UnitOfWork) -> dict[int, list[Chat]]:
             return out
 
 
-def _userids(uow: UnitOfWork, member: Member) -> set[str]:
-    assert member.id is not None
-    ids = {e for c, e in uow.identities.identities_of(member.id) if c == WECOM}
-    if member.wecom_userid:
-        ids.add(member.wecom_userid)
-    return ids
+class _People:
+    """Members and their WeCom userids, read once per pass."""
 
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+        self.by_id = {m.id: m for m in uow.members.all() if m.id is not None}
+        self._by_userid = {m.wecom_userid: m for m in self.by_id.values() if m.wecom_userid}
+        self._linked: dict[str, Member | None] = {}
+        self._has_wecom: dict[int, bool] = {}
 
-def _member_for(uow: UnitOfWork, userid: str) -> Member | None:
-    linked = uow.identities.member_for(WECOM, userid)
-    return uow.members.get(linked) if linked else uow.members.by_wecom_userid(userid)
+    def for_userid(self, userid: str) -> Member | None:
+        if userid not in self._linked:
+            linked = self._uow.identities.member_for(WECOM, userid)
+            self._linked[userid] = self.by_id.get(linked) if linked else self._by_userid.get(userid)
+        return self._linked[userid]
+
+    def has_wecom(self, member_id: int) -> bool:
+        """Whether WeCom knows this member (so a WeCom roster can speak for them)."""
+        if member_id not in self._has_wecom:
+            member = self.by_id.get(member_id)
+            self._has_wecom[member_id] = member is not None and (
+                bool(member.wecom_userid)
+                or any(c == WECOM for c, _ in self._uow.identities.identities_of(member_id))
+            )
+        return self._has_wecom[member_id]
+
+    def name(self, member_id: int) -> str:
+        member = self.by_id.get(member_id)
+        return member.display_name if member is not None else str(member_id)
 
 
 def sync_rosters(
@@ -130,6 +148,7 @@ def sync_rosters(
 ) -> RosterReport:
     """One pass over every linked project group (see the module docstring); not committed."""
     report = RosterReport()
+    people = _People(uow)
     for project_id, chats in _linked_chats(uow).items():
         project = uow.projects.get(project_id)
         if project is None or project.id is None:
@@ -143,28 +162,24 @@ def sync_rosters(
                 complete = False
                 report.unreadable.append(f"{chat.name}：{exc.reason}")
                 continue
-            present = {m.id for u in userids if (m := _member_for(uow, u)) and m.id is not None}
+            present = {m.id for u in userids if (m := people.for_userid(u)) is not None and m.id}
             roster |= present
-            gone = {
-                i
-                for i in chat.member_ids
-                if i not in present and (m := uow.members.get(i)) and _userids(uow, m)
-            }
-            chat.member_ids = [i for i in chat.member_ids if i not in gone] + sorted(
-                present - set(chat.member_ids)
-            )
-            uow.chats.update(chat)
-        names = {m.id: m.display_name for m in uow.members.all()}
+            gone = {i for i in chat.member_ids if i not in present and people.has_wecom(i)}
+            if gone or present - set(chat.member_ids):
+                chat.member_ids = [i for i in chat.member_ids if i not in gone] + sorted(
+                    present - set(chat.member_ids)
+                )
+                uow.chats.update(chat)
         joined = sorted(roster - set(project.member_ids))
         if joined:
             project.member_ids.extend(joined)
-            report.joined[project.name] = [names.get(i, str(i)) for i in joined]
+            report.joined[project.name] = [people.name(i) for i in joined]
         left: list[int] = []
         kept: list[Member] = []
         if complete:
             for member_id in project.member_ids:
-                member = uow.members.get(member_id)
-                if member is None or member_id in roster or not _userids(uow, member):
+                member = people.by_id.get(member_id)
+                if member is None or member_id in roster or not people.has_wecom(member_id):
                     continue
                 if member.role == Role.ADMIN:
                     continue  # team-wide rights; never demoted or dropped by a sync
@@ -179,7 +194,7 @@ def sync_rosters(
                     left.append(member_id)
         if left:
             project.member_ids = [i for i in project.member_ids if i not in left]
-            report.left[project.name] = [names.get(i, str(i)) for i in left]
+            report.left[project.name] = [people.name(i) for i in left]
         if joined or left:
             uow.projects.update(project)
         if kept:
@@ -210,7 +225,6 @@ def _remember_kept(
         if int(key) in roster:
             del seen[key]
     if seen != before:
-        chat = uow.chats.get(chat.id or 0) or chat
         chat.settings = {**chat.settings, LEFT_KEY: seen}
         uow.chats.update(chat)
 
