@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -117,6 +118,30 @@ def test_a_pms_request_in_the_group_leaves_the_budget_to_the_pm_alone(
         own = [c for c in uow.chats.list(filters={}, limit=50).items if c.name == "私信·张三"]
         zhang = uow.members.by_display_name("张三")
     assert len(own) == 1 and zhang is not None and own[0].member_ids == [zhang.id]
+
+
+def test_a_digest_the_pm_asks_for_leaves_the_figures_out_of_the_group(
+    rules: Qunmi, clock: FixedClock
+) -> None:
+    for sender, text in (
+        ("张三", "登录页改版这周五上线"),
+        ("陈静", "官网改版预算再追加20万元，总共68万元"),
+        ("王磊", "收到，我周四前把接口联调做完"),
+    ):
+        _say(rules, sender, text)
+        clock.advance(timedelta(minutes=5))
+    asked = _say(rules, "张三", "总结一下今天聊了什么")
+    assert asked.results and asked.results[0]["ok"], asked.results
+    group = "\n".join(
+        m.text for m in _outbox(rules) if m.message_id == asked.message_id and m.chat_name == CHAT
+    )
+    assert "登录页" in group  # the digest itself is there
+    assert "20万" not in group and "68万" not in group and "单独发给 张三" in group
+    private = _private_texts(rules, "张三")
+    assert "68万" in private or "20万" in private
+    # Nothing else in the group gave the figures away either (the admin's own message aside).
+    replies = "\n".join(m.text for m in _outbox(rules) if m.chat_name == CHAT)
+    assert "68万" not in replies and "20万" not in replies
 
 
 def test_a_members_request_carries_no_budget_and_nothing_goes_privately(rules: Qunmi) -> None:
