@@ -176,6 +176,9 @@ class SqlRepository(Generic[D, R]):
             if key == "id_in":
                 stmt = stmt.where(columns["id"].in_([int(v) for v in value]))
                 continue
+            if key == "id_not_in":
+                stmt = stmt.where(columns["id"].not_in([int(v) for v in value]))
+                continue
             if not _storable(value):
                 raise InvalidInput(f"“{key}”的数值超出范围")
             if not self._special_filter_applies(key):

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from api.deps import PrincipalDep, QunmiDep
 from api.schemas import OutboxPublic, PagePublic, ScheduledJobPublic, TickPublic
 from assistant.errors import PermissionDenied
-from assistant.services.group_cards import is_private_chat
+from assistant.services.group_cards import others_private_chats
 from assistant.services.outbox import outbox_record
 from assistant.services.scheduler.core import job_record
 
@@ -39,21 +39,11 @@ def list_outbox(
     if scheduled is not None:
         filters["scheduled"] = scheduled
     with q.uow_factory() as uow:
-        chats, offset_chats = [], 0
-        while True:
-            chunk = uow.chats.list(filters={}, limit=500, offset=offset_chats).items
-            chats.extend(chunk)
-            offset_chats += len(chunk)
-            if len(chunk) < 500:
-                break
-        hidden = [
-            c.id
-            for c in chats
-            if c.id is not None
-            and is_private_chat(c)
-            and who.kind != "local"
-            and (who.member is None or who.member.id not in c.member_ids)
-        ]
+        hidden = (
+            []
+            if who.kind == "local"
+            else others_private_chats(uow, who.member.id if who.member else None)
+        )
         if chat_id is not None and chat_id in hidden:
             raise PermissionDenied("这是别人和群秘的私聊，不能查看")
         filters["chat_id_not_in"] = hidden or None

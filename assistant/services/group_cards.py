@@ -31,6 +31,7 @@ __all__ = [
     "carries_budget",
     "everyone_sees_budget",
     "is_private_chat",
+    "others_private_chats",
     "private_chat",
     "strip_budget",
     "strip_text",
@@ -122,6 +123,22 @@ def is_private_chat(chat: Chat) -> bool:
     return (chat.channel == WECOM_CHANNEL and external.startswith("user:")) or (
         chat.channel == "console" and external.startswith(PRIVATE_PREFIX)
     )
+
+
+def others_private_chats(uow: UnitOfWork, member_id: int | None) -> list[int]:
+    """Ids of the chats other people have with Qunmi alone (hidden from ``member_id``)."""
+    hidden: list[int] = []
+    offset = 0
+    while True:
+        page = uow.chats.list(filters={}, limit=500, offset=offset, order="id")
+        hidden.extend(
+            c.id
+            for c in page.items
+            if c.id is not None and is_private_chat(c) and member_id not in c.member_ids
+        )
+        offset += len(page.items)
+        if len(page.items) < 500:
+            return hidden
 
 
 def private_chat(uow: UnitOfWork, member: Member, now: datetime) -> Chat:

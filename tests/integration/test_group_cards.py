@@ -273,6 +273,14 @@ def test_the_outbox_api_shows_nobody_else_the_pms_own_chat(
             )
             assert r.status_code == 403 and "私聊" in r.json()["reason"]
 
+            def chats_of(name: str) -> set[str]:
+                r = client.get("/chats", headers={"Authorization": f"Bearer {tokens[name]}"})
+                assert r.status_code == 200, r.text
+                return {c["name"] for c in r.json()["items"]}
+
+            assert "私信·张三" in chats_of("张三") and "私信·张三" not in chats_of("王磊")
+            assert CHAT in chats_of("王磊")
+
             # The stored outcome of the PM's message: the figures only for the PM.
             def outcome_of(name: str) -> str:
                 r = client.get("/messages", headers={"Authorization": f"Bearer {tokens[name]}"})
