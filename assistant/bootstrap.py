@@ -459,17 +459,25 @@ def bootstrap(
         response_url_allowed=wecom.response_urls.allows,
         store=inbox_writer.receive,
     )
+    from assistant.adapters import ocr
+
     documents = DocumentLibrary(
         uow_factory=uow_factory,
         clock=clock,
         root=settings.data_dir / "files",
         max_bytes=settings.max_file_mb * 1024 * 1024,
+        read_image=ocr.ImageReader() if settings.ocr_images and ocr.available() else None,
     )
     wecom_files = None
-    if wecom.client is not None and settings.wecom.api_configured:
+    if wecom.client is not None and (settings.wecom.api_configured or wecom.bot_crypto):
         from assistant.adapters.wecom.files import WeComFiles
 
-        wecom_files = WeComFiles(client=wecom.client, library=documents)
+        wecom_files = WeComFiles(
+            client=wecom.client,
+            library=documents,
+            bot_crypto=wecom.bot_crypto,
+            app_api=settings.wecom.api_configured,
+        )
     processor = MessageProcessor(
         uow_factory=uow_factory,
         engine=engine,

@@ -97,7 +97,8 @@ class WeComSettings(BaseModel):
     api_base: str = "https://qyapi.weixin.qq.com"
     # Where an AI bot's response_url may point: host names (HTTPS), or "scheme://host" entries
     # (tests name a local server this way). A signed callback naming any other URL is not
-    # answered through it.
+    # answered through it. The URLs of the bot's image and file messages are fetched only
+    # from these hosts too: add the host WeCom serves them from.
     response_url_hosts: list[str] = Field(default_factory=lambda: ["qyapi.weixin.qq.com"])
     bot_name: str = "群秘"
     max_age_seconds: int = 300
@@ -241,6 +242,7 @@ class Settings(BaseSettings):
     process_in_api: bool = True
     max_message_chars: int = 20_000
     max_file_mb: int = 50  # project document folders: the largest file an upload may be
+    ocr_images: bool = True  # read the text in pictures when the optional OCR is installed
     default_remind_before_minutes: int = 15
     workday_end_hour: int = 18
     llm: LLMSettings = Field(default_factory=LLMSettings)

@@ -729,7 +729,11 @@ class MessageProcessor:
                 message = uow.messages.update(message)
                 uow.commit()
             if (
-                message.kind == MessageKind.FILE
+                (
+                    message.kind == MessageKind.FILE
+                    or message.payload.get("file_urls")  # pictures in a 图文混排 message
+                    or message.payload.get("file_refused")
+                )
                 and self._files is not None
                 and "document_id" not in message.payload
             ):
@@ -801,7 +805,7 @@ class MessageProcessor:
             ) + [OutgoingCard(text=t, kind="answer") for t in texts if carries_budget(t)]
         else:
             private_cards = []
-        if message.kind == MessageKind.FILE and message.payload.get("file_note"):
+        if message.payload.get("file_note"):
             cards.insert(0, OutgoingCard(text=str(message.payload["file_note"]), kind="answer"))
         if message.kind == MessageKind.VOICE and incoming.text and (calls or results):
             cards.insert(0, OutgoingCard(text=f"🎙️ 听到：{incoming.text}", kind="answer"))
