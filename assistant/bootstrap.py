@@ -22,6 +22,7 @@ from assistant.services.inbox import Inbox, MessageProcessor, ProcessorConfig
 from assistant.services.inbox_writer import InboxWriter
 from assistant.services.minutes import MinutesEngine, MinutesService
 from assistant.services.outbox import Outbox, OutboxSender
+from assistant.services.roster import RosterSync, owners_are_pms
 from assistant.services.scheduler import (
     ReminderOptions,
     RiskAlerts,
@@ -362,6 +363,8 @@ def bootstrap(
     if migrate:
         upgrade(db_engine)
     uow_factory = make_uow_factory(db_engine)
+    if migrate:
+        owners_are_pms(uow_factory, clock)
     policy = policy or RolePolicy()
     # Role changes and cancellations asked for in the chat wait for “确认” (tools.pending).
     pending = PendingActions(uow_factory=uow_factory, clock=clock, policy=policy)
@@ -444,6 +447,8 @@ def bootstrap(
             uow_factory=uow_factory, clock=clock, client=wecom.client, salt=settings.wecom.corp_id
         )
         executor.observe(project_chats.plan)
+        # Members follow the groups: WeCom sends apps no member events, so read them back.
+        scheduler.register(RosterSync(read_roster=wecom.client.appchat_members))
     wecom_intake = WeComIntake(
         inbox=inbox,
         uow_factory=uow_factory,

@@ -13,8 +13,10 @@ One loop serves two modes:
 Guards that no message text can change: only vocabulary tools run (an unknown name is an error
 fed back, never a call); arguments go through the executor's validation and permission hook as
 the sender; at most ``max_tool_calls`` calls and ``max_destructive_calls`` destructive ones
-(cancel, reassign, grant a role) per message; ``max_turns`` model calls and ``time_budget_seconds``
-in all. The user's text reaches the model as a JSON string inside the user turn, never in the
+(cancel, reassign, grant a role) applied per message; ``max_turns`` model calls and
+``time_budget_seconds`` in all. Role changes, cancellations and bulk changes do not run when
+the model asks: the executor holds them for a person's “确认” (``tools.executor.MessageCalls``)
+and the model reads a ``pending`` result, which it is told to pass on. The user's text reaches the model as a JSON string inside the user turn, never in the
 system prompt.
 
 When the model fails (down, slow, garbage) the outcome depends on what was already written:
@@ -49,6 +51,7 @@ from assistant.ports import (
     Engine,
     ModelReply,
     ModelToolCall,
+    PlannedApply,
 )
 from prompts import render_prompt
 from tools.validation import validate_call
@@ -115,7 +118,7 @@ class _Session:
     started: float = field(default_factory=time.monotonic)
     exchanges: list[dict[str, Any]] = field(default_factory=list)
     applied: int = 0
-    destructive: int = 0
+    destructive_ids: set[str] = field(default_factory=set)  # destructive calls applied
     wrote: bool = False
     rejected: list[dict[str, Any]] = field(default_factory=list)
     reply: str = ""
@@ -312,6 +315,14 @@ class AgentEngine:
                 session.reply = self._final_text(reply.text)
                 return session.reply
             turns.append(ChatTurn("assistant", reply.text, reply.tool_calls))
+            if isinstance(apply, PlannedApply):
+                apply.expect(
+                    [
+                        ToolCall(c.name, dict(c.arguments), c.id)
+                        for c in reply.tool_calls
+                        if c.name in TOOLS and c.arguments is not None
+                    ]
+                )
             for model_call in reply.tool_calls:
                 answer = self._answer(model_call, apply, session, dry_run=dry_run)
                 turns.append(
@@ -334,13 +345,19 @@ class AgentEngine:
             session.rejected.append({"tool": model_call.name, "reason": refusal["reason"]})
             return {"ok": False, "error": refusal}
         args = model_call.arguments or {}
-        if _destructive(model_call.name, args):
-            session.destructive += 1
         session.applied += 1
         result = apply(ToolCall(model_call.name, dict(args), model_call.id))
         if result.ok and model_call.name != "query" and not dry_run:
             session.wrote = True
-        return self._for_model(result.to_dict())
+        answer = result.to_dict()
+        if answer.get("kind") == "pending":
+            # Held for “确认” (and, for a bulk change, the calls retracted into it): nothing
+            # has been taken from anyone yet, so none of them counts towards the cap.
+            retracted = set((answer.get("summary") or {}).get("retracted") or ())
+            session.destructive_ids -= retracted
+        elif result.ok and _destructive(model_call.name, args):
+            session.destructive_ids.add(model_call.id or f"call-{session.applied}")
+        return self._for_model(answer)
 
     def _refusal(self, model_call: ModelToolCall, session: _Session) -> dict[str, Any] | None:
         if model_call.name not in TOOLS:
@@ -360,7 +377,7 @@ class AgentEngine:
             }
         if (
             _destructive(model_call.name, model_call.arguments)
-            and session.destructive >= self.config.max_destructive_calls
+            and len(session.destructive_ids) >= self.config.max_destructive_calls
         ):
             return {
                 "code": "bulk_refused",

@@ -19,7 +19,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from assistant.domain import ChatContext, IncomingMessage, ToolCall
 from assistant.engines.agent import AgentEngine
-from assistant.ports import AgentOutcome, ApplyCall, Engine
+from assistant.ports import AgentOutcome, ApplyCall, Engine, PlannedApply
 
 __all__ = ["HybridEngine", "Route"]
 
@@ -115,6 +115,8 @@ class HybridEngine:
             "reason": decision.reason,
         }
         if decision.engine == "rules":
+            if isinstance(apply, PlannedApply):
+                apply.expect(decision.calls)  # a bulk change waits whole, as on the rule path
             for call in decision.calls:
                 apply(call)
             self.last_route, self.last_usage = "rules", None

@@ -410,4 +410,14 @@ def _period_words(summary: dict[str, Any], tz: tzinfo, now: datetime | None) -> 
 def render_results(
     results: Sequence[ToolResult], *, tz: tzinfo, now: datetime | None = None, console_url: str = ""
 ) -> list[OutgoingCard]:
-    return [render_result(r, tz=tz, now=now, console_url=console_url) for r in results]
+    """One card per result; the calls of one pending action (a bulk change waits for one
+    “确认”) share one card, the last one, which lists them all."""
+    last_of: dict[object, int] = {}
+    for i, r in enumerate(results):
+        if r.ok and r.kind == "pending":
+            last_of[(r.summary or {}).get("pending_id")] = i
+    return [
+        render_result(r, tz=tz, now=now, console_url=console_url)
+        for i, r in enumerate(results)
+        if not (r.ok and r.kind == "pending") or last_of[(r.summary or {}).get("pending_id")] == i
+    ]
