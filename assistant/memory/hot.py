@@ -485,7 +485,10 @@ class HotHistory:
         self, terms: Sequence[str], *, filters: DocFilter, limit: int
     ) -> list[ScoredDoc]:
         """As ``HistoryRepository.keyword_search`` (BM25 on the same totals, the same choice
-        of terms); ties go to the newer row, as SQLite's sort leaves them."""
+                of terms). SQL leaves the order of equal scores to the plan (the same words said
+        twice score the same); here the older passage goes first, as SQLite's filtered plan and
+        Chroma leave them (the development sets score the same either way but one question, whose
+        later copy of a repeated line is lifted by "latest wins")."""
         with self._lock:
             terms = list(dict.fromkeys(t for t in terms if t))
             total, total_length = self._head.docs, self._head.length
@@ -523,7 +526,7 @@ class HotHistory:
                 return []
             sums = np.bincount(slots[keep], weights=scores[keep])
             found = np.flatnonzero(sums > 0)
-            order = np.lexsort((-self._pk.data[found], -sums[found]))[:limit]
+            order = np.lexsort((self._pk.data[found], self._time.data[found], -sums[found]))[:limit]
             out: list[ScoredDoc] = []
             for i in order:
                 doc = self._docs[int(found[i])]
@@ -616,7 +619,8 @@ class HotHistory:
                 top = np.argpartition(-score, limit - 1)[:limit]
             else:
                 top = np.arange(score.size)
-            order = top[np.lexsort((-self._pk.data[slot[top]], -score[top]))]
+            chosen = slot[top]
+            order = top[np.lexsort((self._pk.data[chosen], self._time.data[chosen], -score[top]))]
             out: list[ScoredDoc] = []
             for i in order:
                 s = int(slot[i])
