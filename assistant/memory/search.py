@@ -300,14 +300,14 @@ class HistorySearch:
                 vector_rank.get(doc_id),
             )
             if not holds:
-                found = replace(found, relevance=found.relevance * cfg.miss_relevance)
+                found = _with(found, relevance=found.relevance * cfg.miss_relevance)
             hits.append(found)
         # Reranking without a cross-encoder: the fused rank score, scaled so the best is 1,
         # plus how much of the question a passage holds and how close it is in meaning.
         top = max((h.score for h in hits), default=0.0)
         if top > 0 and cfg.relevance_weight:
             hits = [
-                replace(h, score=h.score / top + cfg.relevance_weight * h.relevance) for h in hits
+                _with(h, score=h.score / top + cfg.relevance_weight * h.relevance) for h in hits
             ]
         hits.sort(key=lambda h: (-h.score, -h.doc.time.timestamp()))
         unique: list[SearchHit] = []
@@ -393,6 +393,23 @@ class _SqlTerms:
     def term_weights(self, terms: Sequence[str]) -> dict[str, float]:
         with self._uow_factory() as uow:
             return uow.history.term_weights(terms)
+
+
+def _with(
+    hit: SearchHit, *, score: float | None = None, relevance: float | None = None
+) -> SearchHit:
+    """``dataclasses.replace`` for the two fields the ranking moves, without its cost (it
+    runs for every candidate of every search)."""
+    return SearchHit(
+        doc=hit.doc,
+        score=hit.score if score is None else score,
+        relevance=hit.relevance if relevance is None else relevance,
+        coverage=hit.coverage,
+        similarity=hit.similarity,
+        keyword_rank=hit.keyword_rank,
+        vector_rank=hit.vector_rank,
+        newer_than=hit.newer_than,
+    )
 
 
 def _same_question(a: set[str], b: set[str], asked: dict[str, float]) -> bool:
