@@ -57,6 +57,20 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
 _NONE = -1  # an id that is not there (no chat, no project)
 _FETCH = 1000  # vectors read from the vector store per call
+_RETRY_FIRST, _RETRY_MAX = 2.0, 120.0  # seconds between asking again for missing vectors
+
+
+_GEMV_ROWS = 1024
+
+
+def _similarities(rows: NDArray[np.float32], query: NDArray[np.float32]) -> NDArray[np.float32]:
+    """``rows @ query`` in slices small enough that BLAS keeps them on this thread: a
+    multithreaded gemv waits for its second thread, and on a busy machine that wait was
+    the whole tail (p50 0.05 ms, p90 30 ms for 5,000 × 384)."""
+    out = np.empty(rows.shape[0], dtype=np.float32)
+    for start in range(0, rows.shape[0], _GEMV_ROWS):
+        np.dot(rows[start : start + _GEMV_ROWS], query, out=out[start : start + _GEMV_ROWS])
+    return out
 
 
 def _micros(value: datetime) -> int:
@@ -91,7 +105,7 @@ class _Block:
 
     def add(self, slot: int, vector: NDArray[np.float32]) -> int:
         if self.n == len(self.slots):
-            size = 2 * self.n
+            size = max(2 * self.n, 256)
             vectors = np.zeros((size, self.vectors.shape[1]), dtype=np.float32)
             vectors[: self.n] = self.vectors[: self.n]
             self.vectors = vectors
@@ -105,6 +119,13 @@ class _Block:
         self.live[row] = True
         self.n += 1
         return row
+
+    def trim(self) -> None:
+        """Give back the room grown for rows that never came (after a full load)."""
+        if len(self.slots) > self.n:
+            self.vectors = self.vectors[: self.n].copy()
+            self.slots = self.slots[: self.n].copy()
+            self.live = self.live[: self.n].copy()
 
     def remove(self, row: int) -> None:
         if self.live[row]:
@@ -175,10 +196,13 @@ class HotHistory:
         self._where = _Grow(np.int64, -1)  # row in its project's block, -1 without a vector
         self._kinds: dict[str, int] = {}
         self._postings: dict[str, tuple[array[int], array[int]]] = {}
+        self._names: dict[str, str] = {}  # one string object per term (rows bring copies)
         self._df: dict[str, int] = {}
         self._blocks: dict[int, _Block] = {}
         self._dimensions: int | None = None
         self._missing: set[str] = set()
+        self._retry_at = 0.0  # when vectors the store did not give are asked for again
+        self._retry_pause = _RETRY_FIRST
         self._latest: int | None = None  # slot of the newest passage, None when unknown
 
     def _columns(self) -> tuple[_Grow, ...]:
@@ -205,7 +229,8 @@ class HotHistory:
             column.ensure(self._n)
         self._slot_of[doc.doc_id] = slot
         self._docs.append(doc)
-        terms = tuple(row.terms)
+        names = self._names
+        terms = tuple(names.setdefault(t, t) for t in row.terms)
         self._terms.append(terms)
         self._pk.data[slot] = row.pk
         self._time.data[slot] = _micros(doc.time)
@@ -311,6 +336,8 @@ class HotHistory:
         fresh = HotHistory(feed=self._feed, index=self._index, brute_max=self.brute_max)
         for batch in batches:
             fresh._apply(batch)
+        for block in fresh._blocks.values():
+            block.trim()
         with self._lock:
             self.__dict__.update(
                 {k: v for k, v in fresh.__dict__.items() if k not in _KEEP and k != "_lock"}
@@ -389,7 +416,7 @@ class HotHistory:
                 self._refreshed_docs += len(changes)
             else:
                 self._head = head
-            if self._missing:
+            if self._missing and time.monotonic() >= self._retry_at:
                 self._fetch_missing()
             return True
 
@@ -424,7 +451,11 @@ class HotHistory:
             index = self._index()
             for start in range(0, len(wanted), _FETCH):
                 chunk = wanted[start : start + _FETCH]
-                found = index.vectors([doc_id for _, doc_id in chunk])
+                ids = [doc_id for _, doc_id in chunk]
+                try:
+                    found = index.vectors(ids)
+                except Exception:  # noqa: BLE001 - once more: the adapter reconnects after a
+                    found = index.vectors(ids)  # failure (a collection another app re-made)
                 for slot, doc_id in chunk:
                     vector = found.get(doc_id)
                     if vector is None:
@@ -435,6 +466,12 @@ class HotHistory:
         except Exception as exc:  # noqa: BLE001 - the vector store is down: fetch them later
             log.warning("hot history index: vectors unavailable: %s", exc)
             self._missing.update(doc_id for _, doc_id in wanted)
+        if self._missing:
+            # Not on every search: wait, longer each time, while the store lacks them.
+            self._retry_at = time.monotonic() + self._retry_pause
+            self._retry_pause = min(self._retry_pause * 2, _RETRY_MAX)
+        else:
+            self._retry_pause = _RETRY_FIRST
 
     def _fetch_missing(self) -> None:
         wanted = [(self._slot_of[d], d) for d in list(self._missing) if d in self._slot_of]
@@ -608,7 +645,7 @@ class HotHistory:
             slots: list[NDArray[np.int64]] = []
             rows_of: list[NDArray[np.int64]] = []
             for block, lo, hi, ok in spans:
-                sims = block.vectors[lo:hi] @ query
+                sims = _similarities(block.vectors[lo:hi], query)
                 picked = np.flatnonzero(ok)
                 scores.append(sims[picked])
                 slots.append(block.slots[lo:hi][picked])

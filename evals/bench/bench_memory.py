@@ -289,7 +289,8 @@ def _size(
     status = hot.status()
     print(
         f"  hot index: loaded {status.docs:,} passages and {status.vectors:,} vectors in "
-        f"{loaded:.1f} s; RSS +{_rss_mb() - before:.0f} MB (arrays {status.bytes / 1e6:.0f} MB)"
+        f"{loaded:.1f} s; RSS +{_rss_mb() - before:.0f} MB (arrays {status.bytes / 1e6:.0f} MB); "
+        f"{status.missing_vectors} vectors missing"
     )
     main_col = index._collection()
     projects = [(i, i % PROJECTS + 1) for i in range(len(qvecs))]
@@ -314,7 +315,9 @@ def _size(
         return index.search(qvecs[p[0]], filters=DocFilter(project_ids=(p[1],)), limit=10)
 
     def hot_vector(v: Vectors) -> Any:
-        return hot.vector_search(v, filters=DocFilter(), limit=10)
+        # What search does: from memory, or from Chroma's HNSW past ``brute_max`` rows.
+        found = hot.vector_search(v, filters=DocFilter(), limit=10)
+        return found if found is not None else index.search(v, limit=10)
 
     def hot_vector_project(p: tuple[int, int]) -> Any:
         return hot.vector_search(qvecs[p[0]], filters=DocFilter(project_ids=(p[1],)), limit=10)
@@ -342,7 +345,7 @@ def _size(
         ("raw Chroma, top 10", raw, list(qvecs)),
         ("raw Chroma, where project", raw_where, few),
         ("Chroma index, project collection", chroma_project, projects),
-        ("hot vectors, top 10", hot_vector, list(qvecs)),
+        ("hot vectors (or HNSW), top 10", hot_vector, list(qvecs)),
         ("hot vectors, project filter", hot_vector_project, projects),
         ("keyword SQL, project filter", keyword_project, few),
         ("keyword hot, project filter", hot_keyword_project, projects),

@@ -14,14 +14,13 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from assistant.memory.ports import FeedHead, FeedRow
+from assistant.memory.ports import FeedHead, FeedRow, HistoryDoc
 from storage.history.repository import (
     _DOCS,
     _LENGTH,
     EPOCH,
     FLOOR,
     SEQ,
-    _doc,
     _in_log,
     log_key,
 )
@@ -31,6 +30,35 @@ __all__ = ["SqlHistoryFeed"]
 
 _CHUNK = 500
 _LIVE = ("pending", "done")
+_NAMES: dict[str, str] = {}
+
+
+def _name(value: str | None) -> str | None:
+    return _NAMES.setdefault(value, value) if value is not None else None
+
+
+def _feed_doc(row: Any) -> HistoryDoc:
+    """A row as a passage, with one string object per chat, project, sender and kind name:
+    a copy of 100k passages holds each name once, not once per passage."""
+    if len(_NAMES) > 100_000:
+        _NAMES.clear()
+    return HistoryDoc(
+        source=_NAMES.setdefault(row.source, row.source),
+        record_id=row.record_id,
+        kind=_NAMES.setdefault(row.kind, row.kind),  # type: ignore[arg-type]
+        text=row.text,
+        time=row.time,
+        version=row.version,
+        part=row.part,
+        title=row.title,
+        chat_id=row.chat_id,
+        chat=_name(row.chat),
+        project_id=row.project_id,
+        project=_name(row.project),
+        sender_id=row.sender_id,
+        sender=_name(row.sender),
+        context=row.context,
+    )
 
 
 class SqlHistoryFeed:
@@ -133,7 +161,7 @@ class SqlHistoryFeed:
             out.append(
                 FeedRow(
                     pk=int(r.id),
-                    doc=_doc(r),
+                    doc=_feed_doc(r),
                     terms=terms.get(int(r.id), {}),
                     length=int(r.length),
                     has_vector=r.vector_state == "done",
