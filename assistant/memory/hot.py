@@ -22,6 +22,7 @@ so the API and the worker, each with its own copy, see each other's writes.
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
 import threading
@@ -61,6 +62,14 @@ _RETRY_FIRST, _RETRY_MAX = 2.0, 120.0  # seconds between asking again for missin
 
 
 _GEMV_ROWS = 1024
+
+
+def _freeze() -> None:
+    """Move what the copy holds out of the garbage collector's sight: at 100k passages its
+    million objects made every collection a full scan (search p50 7.6 ms, 1.9 ms frozen).
+    The app freezes what it built at start-up the same way; this is for what came after."""
+    gc.collect()
+    gc.freeze()
 
 
 def _similarities(rows: NDArray[np.float32], query: NDArray[np.float32]) -> NDArray[np.float32]:
@@ -162,11 +171,13 @@ class HotHistory:
         max_lag: float = 0.0,
         brute_max: int = 20000,
         background: bool = True,
+        freeze: bool = True,
     ) -> None:
         self._feed = feed
         self._index = index
         self.max_lag = max_lag
         self.brute_max = brute_max
+        self.freeze = freeze
         self._background = background
         self._lock = threading.RLock()
         self._loading: threading.Thread | None = None
@@ -326,6 +337,8 @@ class HotHistory:
             slot = self._put(row)
             if vector is not None:
                 self._attach(slot, vector)
+        if self.freeze:
+            _freeze()
 
     # -- loading and following the log ----------------------------------------------------
     def load(self) -> None:
@@ -333,11 +346,15 @@ class HotHistory:
         in; then follow the log from the head read before."""
         started = time.perf_counter()
         head, batches = self._feed.snapshot()
-        fresh = HotHistory(feed=self._feed, index=self._index, brute_max=self.brute_max)
+        fresh = HotHistory(
+            feed=self._feed, index=self._index, brute_max=self.brute_max, freeze=False
+        )
         for batch in batches:
             fresh._apply(batch)
         for block in fresh._blocks.values():
             block.trim()
+        if self.freeze:
+            _freeze()
         with self._lock:
             self.__dict__.update(
                 {k: v for k, v in fresh.__dict__.items() if k not in _KEEP and k != "_lock"}
@@ -700,5 +717,5 @@ class HotHistory:
 
 # What a fresh load does not replace: the configuration, the lock, the background thread.
 _KEEP = frozenset(
-    {"_feed", "_index", "max_lag", "brute_max", "_background", "_loading", "_refresh_ms"}
+    {"_feed", "_index", "max_lag", "brute_max", "freeze", "_background", "_loading", "_refresh_ms"}
 )
