@@ -448,6 +448,8 @@ class HotHistory:
                 continue
             doc_id = change.doc.doc_id
             slot = self._slot_of.get(doc_id)
+            if slot is not None and self._docs[slot] != change.doc:
+                slot = None  # removed and made again between two looks, with other details
             if slot is None:
                 slot = self._put(change)
             # The same id is the same content; only whether its vector is there changes.
