@@ -319,3 +319,45 @@ def test_eval_memory_prints_the_no_answer_threshold(tmp_path: Path) -> None:
     assert [m["no_answer_threshold"] for m in modes] == [0.6]
     table = CliRunner().invoke(app, ["eval", "memory", "--embedders", "", "--cache", str(tmp_path)])
     assert table.exit_code == 0 and "没找到阈值" in table.output and "0.60" in table.output
+
+
+def test_a_copy_compacts_after_many_removals_and_still_ranks_as_sql(tmp_path: Path) -> None:
+    """Removed passages only leave marks behind; past half of the slots the copy starts
+    afresh from what is alive, and BM25 stays what SQL computes (keywords only here)."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'compact.db'}")
+    upgrade(engine)
+    uow_factory = make_uow_factory(engine)
+    lines = [h.text for h in load_history(DEFAULT_HISTORY)]
+    docs = [
+        HistoryDoc(
+            source="message",
+            record_id=n,
+            kind="message",
+            text=f"{lines[n % len(lines)]} 第{n}条",
+            time=NOW - timedelta(minutes=5000 - n),
+            version=f"v{n}",
+            chat_id=n % 3 + 1,
+            project_id=n % 3 + 1,
+        )
+        for n in range(5000)
+    ]
+    with uow_factory() as uow:
+        uow.history.replace_records([(d.record_key, [d], [document_terms(d.text)]) for d in docs])
+        uow.commit()
+    hot = HotHistory(feed=SqlHistoryFeed(engine), index=None, background=False, freeze=False)
+    hot.load()
+    with uow_factory() as uow:  # most records lose their passage
+        uow.history.replace_records([(d.record_key, [], []) for d in docs[:3500]])
+        uow.commit()
+    assert hot.refresh()
+    assert hot._n == hot.status().docs == 1500  # compacted: no slot of a removed passage left
+    for question in [q.question for q in load_questions(DEFAULT_QUESTIONS)[:15]]:
+        terms = query_terms(question)
+        for filters in (DocFilter(), DocFilter(project_ids=(2,))):
+            with uow_factory() as uow:
+                sql = uow.history.keyword_search(terms, filters=filters, limit=20)
+            mine = hot.keyword_search(terms, filters=filters, limit=20)
+            assert _scores(mine, 9) == _scores(sql, 9)
+            assert _above_ties(mine, 9) == _above_ties(sql, 9)
+            assert all(h.doc.record_id >= 3500 for h in mine)
+    engine.dispose()
