@@ -59,6 +59,11 @@ def _wire(*, with_engine: bool = False, clock: Any = None, quiet: bool = False) 
     from assistant.settings import Settings, WeComSettings
 
     settings = Settings()
+    # One command, one search: loading the in-memory copy of the index would cost more than
+    # asking the stores once.
+    settings = settings.model_copy(
+        update={"memory": settings.memory.model_copy(update={"hot_index": False})}
+    )
     if quiet:  # replaying history: nothing goes out to the chats
         settings = settings.model_copy(update={"wecom": WeComSettings()})
     try:
