@@ -195,10 +195,13 @@ def build_memory(
     clock: Clock,
     answer_model: ChatModel | None = None,
     embedder: Any = None,
+    db_engine: Any = None,
 ) -> Memory:
     """The memory: the configured embedder, Chroma embedded under the data directory or a
-    server (``QUNMI_CHROMA__URL``), the SQL keyword index, and the answerer (generated with
-    the LLM when one is configured). Nothing connects or loads until first used."""
+    server (``QUNMI_CHROMA__URL``), the SQL keyword index, the in-memory copy of both that
+    searches read (with ``db_engine``, unless ``QUNMI_MEMORY__HOT_INDEX=false``), and the
+    answerer (generated with the LLM when one is configured). Nothing connects or loads until
+    first used."""
     import threading
 
     from assistant.memory.answer import Answerer
@@ -240,7 +243,18 @@ def build_memory(
         from assistant.adapters.llm import LangChainChatModel
 
         model = LangChainChatModel.from_settings(settings.llm)
-    search = HistorySearch(uow_factory=uow_factory, index=index)
+    hot = None
+    if db_engine is not None and settings.memory.hot_index:
+        from assistant.memory.hot import HotHistory
+        from storage.history.feed import SqlHistoryFeed
+
+        hot = HotHistory(
+            feed=SqlHistoryFeed(db_engine),
+            index=index,
+            max_lag=settings.memory.hot_max_lag_seconds,
+            brute_max=settings.memory.hot_brute_max,
+        )
+    search = HistorySearch(uow_factory=uow_factory, index=index, hot=hot)
     answerer = Answerer(
         search=search,
         uow_factory=uow_factory,
@@ -398,6 +412,7 @@ def bootstrap(
         clock=clock,
         answer_model=answer_model,
         embedder=embedder,
+        db_engine=db_engine,
     )
     executor.register("ask", memory.ask_tool)
 

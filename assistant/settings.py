@@ -198,6 +198,12 @@ class MemorySettings(BaseModel):
     index_interval_seconds: float = 1.0
     index_batch: int = 64
     answer_passages: int = 3
+    # The in-memory copy of the index (assistant.memory.hot): on by default; how often a
+    # search checks the change log (0: every search), and the most rows it ranks by brute
+    # force before leaving a search to the vector store.
+    hot_index: bool = True
+    hot_max_lag_seconds: float = 0.0
+    hot_brute_max: int = 20000
 
 
 class RiskSettings(BaseModel):

@@ -59,6 +59,11 @@ def _wire(*, with_engine: bool = False, clock: Any = None, quiet: bool = False) 
     from assistant.settings import Settings, WeComSettings
 
     settings = Settings()
+    # One command, one search: loading the in-memory copy of the index would cost more than
+    # asking the stores once.
+    settings = settings.model_copy(
+        update={"memory": settings.memory.model_copy(update={"hot_index": False})}
+    )
     if quiet:  # replaying history: nothing goes out to the chats
         settings = settings.model_copy(update={"wecom": WeComSettings()})
     try:
@@ -506,6 +511,7 @@ def _eval_memory(
             "答出率",
             "新说法在前",
             "延迟 p50 / p99 (ms)",
+            "没找到阈值",
         ):
             table.add_column(col, justify="left" if col == "模式" else "right")
         for r in reports:
@@ -517,8 +523,14 @@ def _eval_memory(
                 _pct(r.answered),
                 f"{_pct(r.newer_first)}（{r.superseded_cases}）",
                 f"{r.latency_p50_ms:.1f} / {r.latency_p99_ms:.1f}",
+                f"{r.threshold:.2f}",
             )
         console.print(table)
+        console.print(
+            "没找到阈值：最相关的段落相关度低于它就回答“没找到”（AnswerConfig.thresholds，"
+            "在开发集上用 learn_threshold 学得）",
+            style="dim",
+        )
         console.print(
             "建索引用时：" + "，".join(f"{k} {v:.1f} 秒" for k, v in timings.items()),
             style="dim",
