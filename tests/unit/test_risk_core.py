@@ -462,7 +462,11 @@ def test_cached_hits_equal_a_fresh_search() -> None:
     index = KeywordSimilarTasks(finished)
 
     def flat(hits: NeighbourHits) -> list[tuple[int, float, float]]:
-        return list(zip(hits.query.tolist(), hits.finished_at.tolist(), hits.slip_days.tolist()))
+        return list(
+            zip(
+                hits.query.tolist(), hits.finished_at.tolist(), hits.slip_days.tolist(), strict=True
+            )
+        )
 
     once = flat(index.hits_many(queries, k=5))
     assert once and flat(index.hits_many(queries, k=5)) == once
