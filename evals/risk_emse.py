@@ -34,8 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.insight.risk.features import columns_of, matrix
-from assistant.insight.risk.metrics import BinaryScores, binary_scores
+from assistant.insight.risk.features import FEATURE_NAMES, columns_of, matrix
+from assistant.insight.risk.metrics import BinaryScores, auc, binary_scores
 from assistant.insight.risk.model import GbmParams, RiskModel, train_model
 from assistant.insight.risk.observation import Neighbour, TaskObservation, summarize_neighbours
 from assistant.insight.risk.prior import prior_logits
@@ -236,6 +236,25 @@ class Cell:
     all: BinaryScores
     long: BinaryScores
     prior_auc: float
+    # For a cell above the leakage alarm: the features that alone separate its test rows best.
+    carriers: tuple[tuple[str, float], ...] = ()
+
+
+ALARM = 0.95
+
+
+def carriers(x: np.ndarray, y: np.ndarray, top: int = 3) -> tuple[tuple[str, float], ...]:
+    """The ``top`` features by their AUC alone on (``x``, ``y``), either direction (a missing
+    value ranks lowest): which columns carry the answer when a score looks too good."""
+    found = []
+    for j, name in enumerate(FEATURE_NAMES):
+        col = np.nan_to_num(x[:, j], nan=-1e12)
+        if np.all(col == col[0]):
+            continue
+        a = auc(y, col)
+        found.append((name, max(a, 1.0 - a)))
+    found.sort(key=lambda item: -item[1])
+    return tuple(found[:top])
 
 
 QUICK_SHARE = 0.2  # --quick trains on this seeded share of the seven other projects
@@ -266,10 +285,12 @@ def _fit_score(
     probs = scorer.predict(test.x[idx_test])
     y = test.y[idx_test]
     long = test.long[idx_test]
+    scores = binary_scores(y, probs, model.threshold)
     return Cell(
-        all=binary_scores(y, probs, model.threshold),
+        all=scores,
         long=binary_scores(y[long], probs[long], model.threshold),
         prior_auc=binary_scores(y, test.prior[idx_test], 0.5).auc,
+        carriers=carriers(test.x[idx_test], y) if scores.auc > ALARM else (),
     )
 
 
@@ -423,16 +444,18 @@ def run(corpora: Path | None, *, check_floors: bool = False, quick: bool = False
         f"{proto}/{point}"
         for proto, by_point in summary.items()
         for point, mean in by_point.items()
-        if mean["auc"] > 0.95
+        if mean["auc"] > ALARM
     ]
     if alarms:
         print("⚠️ 泄漏警报（平均 AUC > 0.95）：" + "、".join(alarms))
     audit = [
-        f"{proto}/{point}/{project} {cell.all.auc:.3f}（先验 {cell.prior_auc:.3f}）"
+        f"{proto}/{point}/{project} {cell.all.auc:.3f}（先验 {cell.prior_auc:.3f}；单独一个特征："
+        + "、".join(f"{name} {value:.3f}" for name, value in cell.carriers)
+        + "）"
         for proto, by_point in results.items()
         for point, by_project in by_point.items()
         for project, cell in by_project.items()
-        if cell.all.auc > 0.95
+        if cell.all.auc > ALARM
     ]
     if audit:
         # A prior that only reads time left scoring nearly as high says the data, not a
