@@ -172,7 +172,12 @@ def _team_late_rates(issues: list[Issue], point: str) -> dict[str, float | None]
     return out
 
 
-def observations(issues: list[Issue], point: str) -> list[TaskObservation]:
+def observations(
+    issues: list[Issue], point: str, *, final_due: bool = False
+) -> list[TaskObservation]:
+    """The issues as observed at ``point``. An issue whose due date was assigned after that
+    moment (the due file's ``ProgressTime`` is later) had no due date yet (``due`` is None);
+    ``final_due`` gives it the data's final due date anyway (the old, leaking reading)."""
     neighbours = _neighbour_lists(issues, point)
     team = _team_late_rates(issues, point)
     out = []
@@ -180,12 +185,14 @@ def observations(issues: list[Issue], point: str) -> list[TaskObservation]:
         row = issue.rows[point]
         elapsed = max(0.0, float(row["ProgressTime"]))
         late_rate = float(row["perofdelay"])
+        due_set = max(0.0, float(issue.rows["due"]["ProgressTime"]))
+        known = final_due or elapsed >= due_set
         out.append(
             TaskObservation(
                 key=issue.key,
                 at=issue.opened + timedelta(days=elapsed),
                 opened_at=issue.opened,
-                due=issue.opened + timedelta(days=issue.span_days),
+                due=issue.opened + timedelta(days=issue.span_days) if known else None,
                 priority=_PRIORITY.get(row["priority"], 1),
                 kind=_KIND.get(row["type"], "other"),
                 due_changes=int(float(row["no_fixversion_change"])),
@@ -218,8 +225,12 @@ class _Data:
     opened: np.ndarray  # timestamps: training rows are fed oldest first
 
 
-def _matrix(issues: list[Issue], point: str) -> _Data:
-    obs = observations(issues, point)
+def _matrix(issues: list[Issue], point: str, *, final_due: bool = False) -> _Data:
+    """The rows scored at ``point``: the issues that had a due date by then, as the product
+    scores only tasks with one (with ``final_due``, every issue)."""
+    obs = observations(issues, point, final_due=final_due)
+    kept = [(i, o) for i, o in zip(issues, obs, strict=True) if o.due is not None]
+    issues, obs = [i for i, _ in kept], [o for _, o in kept]
     columns = columns_of(obs)
     return _Data(
         x=matrix(columns),
@@ -241,6 +252,7 @@ class Cell:
 
 
 ALARM = 0.95
+ROWS: dict[str, tuple[int, int]] = {}  # point → (issues with a due date by then, all issues)
 
 
 def carriers(x: np.ndarray, y: np.ndarray, top: int = 3) -> tuple[tuple[str, float], ...]:
@@ -294,7 +306,9 @@ def _fit_score(
     )
 
 
-def evaluate(folder: Path, *, quick: bool = False) -> dict[str, dict[str, dict[str, Cell]]]:
+def evaluate(
+    folder: Path, *, quick: bool = False, final_due: bool = False
+) -> dict[str, dict[str, dict[str, Cell]]]:
     """protocol → point → project → scores."""
     projects = sorted(p.name.removesuffix("_creation.csv") for p in folder.glob("*_creation.csv"))
     issues = {p: load_project(folder, p) for p in projects}
@@ -304,7 +318,11 @@ def evaluate(folder: Path, *, quick: bool = False) -> dict[str, dict[str, dict[s
         "transfer_quick": {},
     }
     for point in POINTS:
-        data = {p: _matrix(issues[p], point) for p in projects}
+        data = {p: _matrix(issues[p], point, final_due=final_due) for p in projects}
+        ROWS[point] = (
+            sum(len(d.keys) for d in data.values()),
+            sum(len(v) for v in issues.values()),
+        )
         pooled = _Data(
             x=np.vstack([data[p].x for p in projects]),
             y=np.concatenate([data[p].y for p in projects]),
@@ -414,14 +432,20 @@ def _table(title: str, cells: dict[str, dict[str, Cell]]) -> dict[str, dict[str,
     return summary
 
 
-def run(corpora: Path | None, *, check_floors: bool = False, quick: bool = False) -> int:
+def run(
+    corpora: Path | None,
+    *,
+    check_floors: bool = False,
+    quick: bool = False,
+    final_due: bool = False,
+) -> int:
     root = corpora if corpora is not None else DEFAULT_CORPORA
     folder = root / "delay_emse2017" if (root / "delay_emse2017").is_dir() else root
     if not any(folder.glob("*_creation.csv")):
         print(f"没有找到 EMSE 2017 延期数据：{folder}，跳过评测。")
         return 0
     started = time.perf_counter()
-    results = evaluate(folder, quick=quick)
+    results = evaluate(folder, quick=quick, final_due=final_due)
     print(
         "延期预测评测（EMSE 2017 JIRA 数据，只用聊天秘书能观察到的特征；"
         "P/R/F1 为延期类，阈值取训练集交叉验证 F1 最优；>1天 = 截止时间在创建一天以后的任务）"
@@ -438,7 +462,19 @@ def run(corpora: Path | None, *, check_floors: bool = False, quick: bool = False
         )
     if results["within"]:
         summary["within"] = _table("项目内：按创建时间前 80% 训练，后 20% 测试", results["within"])
-    print("注：三个时点的截止日期都是最终值（数据如此）；AUC 高于 0.95 应视为泄漏警报。")
+    print(
+        "参与评测的任务（预测时点已有截止日期）："
+        + "，".join(f"{POINT_WORDS[p]} {ROWS[p][0]}/{ROWS[p][1]}" for p in POINTS if p in ROWS)
+    )
+    print(
+        "注：数据里的截止日期是最终值；"
+        + (
+            "本次按旧口径，截止日期还没定的时点也用了它（有泄漏，只为对比）。"
+            if final_due
+            else "截止日期在预测时点还没定的任务不参与该时点（产品也只给有截止日期的任务打分）。"
+        )
+        + "AUC 高于 0.95 应视为泄漏警报。"
+    )
     print(f"用时 {time.perf_counter() - started:.0f} 秒")
     alarms = [
         f"{proto}/{point}"
