@@ -19,6 +19,13 @@ end of discussion, so it is counted after the fact), and ``no_fixversion``, ``no
 (the first six are identical in all three files of every project, i.e. final-state snapshots;
 ``no_des_change`` has no counterpart a chat can observe). The due date itself is the same in all
 three files (its final value), which no observable-features setup can undo; the report says so.
+
+Rows scored at each point: only the issues that had a due date by then (``ProgressTime`` of the
+due file ≤ that of the point), as the product scores only tasks with one. Before round 3 every
+issue was scored at every point with its final due date, also where none had been set yet: at
+creation 44 % of the issues (Moodle: 63 % of the on-time ones) had no due date, and ``--final-due``
+keeps that reading for comparison. A cell above the leakage alarm prints the features that alone
+separate its test rows best (``carriers``).
 """
 
 from __future__ import annotations
