@@ -40,8 +40,9 @@ def _write(folder: Path, rows: dict[str, list[tuple[str, float, str, float, floa
     for point, issues in rows.items():
         lines = [_COLUMNS]
         for key, delay, opened, progress, remaining in issues:
+            late_percent = 1 if key == "A" else 10  # the assignee's past issues late, in %
             lines.append(
-                f'{key},{delay},"{opened}",Bug,0,0,10,3,Major,1,0,1,0,0,0,0,1,0.5,0,'
+                f'{key},{delay},"{opened}",Bug,0,0,{late_percent},3,Major,1,0,1,0,0,0,0,1,0.5,0,'
                 f"{progress},{remaining},1,2,3,4,5"
             )
         (folder / f"demo_{point}.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -71,5 +72,7 @@ def test_an_issue_without_a_due_date_yet_is_not_scored_at_that_point(tmp_path: P
     observed = {o.key: o for o in observations(issues, "discussion")}
     assert observed["B"].due is None  # not set yet two days in
     assert observed["A"].days_left == pytest.approx(8)
+    assert observed["A"].assignee_late_rate == pytest.approx(0.01)  # 1 %, not 100 %
+    assert observed["B"].assignee_late_rate == pytest.approx(0.10)
     leaky = {o.key: o for o in observations(issues, "discussion", final_due=True)}
     assert leaky["B"].days_left == pytest.approx(10)
