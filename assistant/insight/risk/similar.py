@@ -142,7 +142,7 @@ def title_tokens(title: str) -> frozenset[str]:
     return frozenset(tokens - _STOP)
 
 
-_HIT_CACHE = 200_000  # cached hits_many answers per index
+_HIT_CACHE = 50_000  # cached hits_many answers per index (about 0.5 kB each)
 
 
 class KeywordSimilarTasks:
