@@ -418,6 +418,18 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
 
 
+def _rule(mode_name: str) -> str:
+    """The no-answer rule the eval's answerer used for a mode ("混合 (e5-small-q4)")."""
+    from assistant.memory.answer import AnswerConfig
+
+    mode = (
+        "keyword"
+        if mode_name.startswith("关键词")
+        else ("vector" if mode_name.startswith("向量") else "hybrid")
+    )
+    return AnswerConfig().describe(mode)
+
+
 def _eval_memory(
     *,
     history: Path | None,
@@ -485,6 +497,7 @@ def _eval_memory(
                     "questions": str(questions_file),
                     "modes": [r.to_dict() for r in reports],
                     "index_seconds": {k: round(v, 2) for k, v in timings.items()},
+                    "no_answer_rule": {r.name: _rule(r.name) for r in reports},
                     "floor_failures": failures,
                 },
                 ensure_ascii=False,
@@ -519,6 +532,8 @@ def _eval_memory(
                 f"{r.latency_p50_ms:.1f} / {r.latency_p99_ms:.1f}",
             )
         console.print(table)
+        for r in reports:
+            console.print(f"没找到规则 {r.name}：{_rule(r.name)}", style="dim")
         console.print(
             "建索引用时：" + "，".join(f"{k} {v:.1f} 秒" for k, v in timings.items()),
             style="dim",

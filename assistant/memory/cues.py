@@ -5,7 +5,22 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["asked_types", "asks_latest", "has_revision_cue", "holds_type", "is_question"]
+__all__ = [
+    "asked_types",
+    "asks_latest",
+    "has_cjk",
+    "has_revision_cue",
+    "holds_type",
+    "is_question",
+]
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def has_cjk(text: str) -> bool:
+    """Whether a text is written (at least partly) in Chinese characters."""
+    return bool(_CJK.search(text))
+
 
 _QUESTION = re.compile(
     r"([?？]\s*$)|([吗呢么嘛][\s。！!～~]*$)"
@@ -31,36 +46,98 @@ def has_revision_cue(text: str) -> bool:
 
 
 # -- what a question asks for ------------------------------------------------------------------
-AnswerType = str  # "who" / "when" / "where" / "amount"
+AnswerType = str  # "who" / "when" / "where" / "amount" / "file" / "reason" / "decision"
 
 _ASKS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
-    ("who", re.compile(r"谁|哪位|负责人|找哪个")),
-    ("when", re.compile(r"什么时候|哪天|哪一天|几号|几点|何时|多久|啥时候|时间定|日期")),
-    ("where", re.compile(r"在哪|哪里|哪儿|放哪|去哪|地址|链接|路径|网址")),
-    ("amount", re.compile(r"多少|几个|几条|几天|几次|多大|多长|多高|比例|百分之|几成")),
+    ("who", re.compile(r"谁|哪位|负责人|找哪个|\bwho\b|\bwhom\b", re.I)),
+    (
+        "when",
+        re.compile(
+            r"什么时候|哪天|哪一天|几号|几点|何时|多久|啥时候|时间定|日期|"
+            r"\bwhen\b|what time|which day|what date|how long",
+            re.I,
+        ),
+    ),
+    ("where", re.compile(r"在哪|哪里|哪儿|放哪|去哪|地址|路径|网址|\bwhere\b", re.I)),
+    (
+        "amount",
+        re.compile(
+            r"多少|几个|几条|几天|几次|几箱|几瓶|几台|几人|几度|几吨|多大|多长|多高|多重|多远|"
+            r"比例|百分之|几成|how (much|many|big|long|far|heavy)",
+            re.I,
+        ),
+    ),
+    # A file or a link: its name, where it is, "send it".
+    (
+        "file",
+        re.compile(
+            r"哪个文件|什么文件|文件名|文件叫|叫什么名字|叫什么|链接|发一下|发我|发给我|"
+            r"发一份|源文件|\bfile\b|\blink\b|\burl\b",
+            re.I,
+        ),
+    ),
+    ("reason", re.compile(r"为什么|为啥|为何|什么原因|原因是|怎么会|凭什么|\bwhy\b", re.I)),
+)
+
+# A number with what it counts: 2400支, 两吨, 3x6, 4.8%, 28元, 55 IBU; not a code (B12,
+# IPA-330C) nor an ordinal (第一批).
+_AMOUNT = (
+    r"(?<![A-Za-z0-9_\-.])\d|(?<!第)[一二两三四五六七八九十百千万半几]\s*(个|条|天|次|万|元|块|%|倍|成|吨|公斤|千克|斤|克|"
+    r"升|毫升|箱|瓶|支|罐|件|台|人|位|米|度|小时|分钟|周|月|年|批|套|张|份|家)"
 )
 
 # What an answer of each type holds: a person's role words, a date or time, a place or file,
-# a number. Names are checked separately (the people the history knows).
+# a number, a reason. Names are checked separately (the people the history knows); a line in
+# the first person that does or decides something names its sender as the one who did it
+# ("我批了", "我来搬", "同意…的方案", "I can draft…").
 _HOLDS: dict[AnswerType, re.Pattern[str]] = {
-    "who": re.compile(r"负责|接手|牵头|交给|转给|改由|由\S{1,4}(来|做|跟|处理)|找\S{1,4}"),
+    "who": re.compile(
+        r"负责|接手|牵头|交给|转给|改由|由\S{1,4}(来|做|跟|处理)|找\S{1,4}|"
+        r"我(们)?(今天|昨天|刚才|刚|已经|下午|上午|这周|先|亲自|当面)?"
+        r"(来|去|批|提|提议|建议|负责|做|修|搬|跟|写|谈|定|找|联系|申请|处理|安排|出|搞|签)|"
+        r"^\s*(同意|批准|批了|可以|行|就按)|"
+        r"\bI(\s+can|\s+will|'ll|\s+checked|\s+approved|\s+fixed)\b|\bwe(\s+will|'ll)\b",
+        re.I,
+    ),
     "when": re.compile(
         r"\d{1,2}\s*月\s*\d{1,2}\s*[日号]?|\d{1,2}\s*[日号]|周[一二三四五六日末]|星期|礼拜|"
         r"\d{1,2}\s*[点:：]|[上下中]午|晚上|凌晨|早上|今天|明天|后天|下周|月底|月初|年底|"
-        r"\d+\s*(个)?(工作日|天|周|小时|分钟)|推迟|提前|延期"
+        r"\d+\s*(个)?(工作日|天|周|小时|分钟)|推迟|提前|延期|"
+        r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|day\s*\d+|"
+        r"tomorrow|today|next week|\d{1,2}(am|pm))\b",
+        re.I,
     ),
     "where": re.compile(
-        r"https?://|www\.|[\w\-]+\.(fig|pdf|docx?|xlsx?|pptx?|md|ai|psd|zip|sketch)\b|"
-        r"/\S+/|放在|放到|在\S{1,12}(里|上|下面)|共享盘|网盘|蓝湖|邮箱|群文件|文件夹|目录|\S{2,}\.\S{2,}"
+        r"https?://|www\.|[\w\-]+\.(fig|pdf|docx?|xlsx?|pptx?|md|ai|psd|zip|sketch|csv|png|jpg)\b|"
+        r"/\S+/|放在|放到|在\S{1,12}(里|上|下面)|共享盘|网盘|蓝湖|邮箱|群文件|文件夹|目录|"
+        r"\d+\s*号(仓库|冷库|库|楼|房间|会议室|摊位)|[A-Z]区|仓库|冷库|\S{2,}\.\S{2,}"
     ),
-    "amount": re.compile(r"\d|[一二两三四五六七八九十百千万半]\s*[个条天次万元块%倍成]"),
+    "amount": re.compile(_AMOUNT),
+    "file": re.compile(
+        r"https?://|www\.|[\w\-\u3400-\u9fff]+\.(fig|pdf|docx?|xlsx?|pptx?|md|ai|psd|zip|"
+        r"sketch|csv|png|jpg|txt|key|numbers)\b|[《【][^》】]{2,40}[》】]|共享盘|网盘|群文件|"
+        r"文件夹|/\S+/",
+        re.I,
+    ),
+    "reason": re.compile(
+        r"因为|由于|所以|原因|导致|为了|不然|否则|免得|以免|怕|担心|考虑到|主要是|毕竟|"
+        r"太(贵|慢|高|低|少|多|狠|重|大|小|晚|早|麻烦|复杂)|不够|来不及|赶不上|放不下|涨价|"
+        r"便宜|省|要紧|影响|坏了|出问题|\bbecause\b|\bsince\b|\bso that\b|\bdue to\b|"
+        r"\botherwise\b|\btoo\b",
+        re.I,
+    ),
 }
 
-_LATEST = re.compile(r"最新|最后|最终|现在|目前|如今|到底|改成|换成|后来|定的|定了")
+_LATEST = re.compile(
+    r"最新|最后|最终|现在|目前|如今|到底|改成|换成|后来|定的|定了|\bnow\b|\bcurrent|\blatest\b|"
+    r"\bfinal|\bin the end\b",
+    re.I,
+)
 
 
 def asked_types(question: str) -> tuple[AnswerType, ...]:
-    """What kind of answer a question wants: a person, a time, a place or a quantity."""
+    """What kind of answer a question wants: a person, a time, a place, a quantity, a file
+    or link, a reason."""
     return tuple(kind for kind, pattern in _ASKS if pattern.search(question))
 
 

@@ -31,6 +31,7 @@ from assistant.errors import HistoryUnavailable, ModelError
 from assistant.memory.cues import (
     asked_types,
     asks_latest,
+    has_cjk,
     has_revision_cue,
     holds_type,
     is_question,
@@ -84,6 +85,8 @@ class SearchConfig:
     lift_ratio: float = 0.75  # a newer passage lifts over an older one only this relevant
     sql_first_max: int = 20000  # passages: below this, a filtered search ranks SQL's choice
     relevance_weight: float = 1.0  # reranking: fused rank score (scaled to 1) + this × relevance
+    settled_bonus: float = 0.25  # 最后/现在 questions: a passage that settles or changes it
+    latest_window: int = 10  # 最后/现在 questions: how far down a newer settlement is looked for
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +189,7 @@ class HistorySearch:
             effective,
             self.calibration(index),
             asked_types(query),
+            query=query,
         )
         if cfg.newer_first and len(hits) > 1:
             hits = self._newer_first(hits, weights, latest=asks_latest(query))
@@ -202,8 +206,12 @@ class HistorySearch:
         mode: SearchMode,
         calibration: Calibration,
         wanted: tuple[str, ...] = (),
+        *,
+        query: str = "",
     ) -> list[SearchHit]:
         cfg = self.config
+        latest = asks_latest(query)
+        query_cjk = has_cjk(query)
         docs: dict[str, HistoryDoc] = {}
         fused: dict[str, float] = {}
         keyword_rank: dict[str, int] = {}
@@ -235,9 +243,14 @@ class HistorySearch:
                 score *= cfg.question_penalty
             # Query rewriting by the question word: 谁 wants a person, 什么时候 a time, 在哪 a
             # place or file, 多少 a number; a passage holding one answers more likely.
+            # Across languages (an English question over Chinese lines, or the reverse) the
+            # words cannot be compared: meaning alone says how relevant a passage is.
+            across = bool(query) and has_cjk(doc.indexed_text) != query_cjk
             holds = not wanted or any(holds_type(doc.text, k, names) for k in wanted)
             score *= (1.0 + cfg.answer_type_bonus) if wanted and holds else 1.0
-            score *= 1.0 if holds else (1.0 - cfg.answer_type_miss)
+            score *= 1.0 if holds or across else (1.0 - cfg.answer_type_miss)
+            if latest and has_revision_cue(doc.text) and not is_question(doc.text):
+                score *= 1.0 + cfg.settled_bonus
             found = _hit(
                 doc,
                 score,
@@ -249,8 +262,9 @@ class HistorySearch:
                 calibration,
                 keyword_rank.get(doc_id),
                 vector_rank.get(doc_id),
+                across=across,
             )
-            if not holds:
+            if not holds and not across:
                 found = replace(found, relevance=found.relevance * cfg.miss_relevance)
             hits.append(found)
         # Reranking without a cross-encoder: the fused rank score, scaled so the best is 1,
@@ -278,7 +292,8 @@ class HistorySearch:
         stands now ("最新", "最后", "现在") lifts any newer passage on the same subject, not
         only one that says it changes something."""
         cfg = self.config
-        head, tail = list(hits[: cfg.reorder_window]), hits[cfg.reorder_window :]
+        window = cfg.latest_window if latest else cfg.reorder_window
+        head, tail = list(hits[:window]), hits[window:]
         if not latest and not any(has_revision_cue(h.doc.text) for h in head[1:]):
             return hits
         with self._uow_factory() as uow:
@@ -294,8 +309,9 @@ class HistorySearch:
                     newer = head[j]
                     if newer.doc.time <= older.doc.time or is_question(newer.doc.text):
                         continue
-                    if not latest and not has_revision_cue(newer.doc.text):
-                        continue
+                    settles = has_revision_cue(newer.doc.text)
+                    if not settles and (not latest or has_revision_cue(older.doc.text)):
+                        continue  # talk after a decision does not undo it
                     if (
                         newer.coverage < cfg.lift_ratio * older.coverage
                         and newer.relevance < cfg.lift_ratio * older.relevance
@@ -366,13 +382,15 @@ def _hit(
     calibration: Calibration,
     keyword_rank: int | None,
     vector_rank: int | None,
+    *,
+    across: bool = False,
 ) -> SearchHit:
     coverage = 0.0
     if total_weight > 0:
         coverage = sum(w for t, w in weights.items() if t in present) / total_weight
     if mode == "keyword" or similarity is None:
         relevance = coverage
-    elif mode == "vector":
+    elif mode == "vector" or across:
         relevance = calibration.meaning(similarity)
     else:
         relevance = 0.5 * calibration.meaning(similarity) + 0.5 * coverage

@@ -67,6 +67,9 @@ _STOPWORDS = frozenset(
     多少 几 几个 吗 呢 吧 啊 呀 哦 嗯 哈 么 嘛 啦 呗 哟 喔 一下 一个 一些 有没有 是不是 能不能
     之前 以前 当时 后来 现在 最后 最终 目前 已经 还是 然后 就是 可以 需要 要 会 能 得 地 着 过
     我们 说 问 请问 想 知道 告诉 一 个 下 上 里 中 吗 呢 么 有 没 没有 不 别 用 做 搞 弄 定 跟
+    a an the of to in on at for by with from and or is are was were be been do does did
+    what which who whom when where why how we our us you your it its this that these those
+    will would can could should shall may please there any some
     """.split()
 )
 
