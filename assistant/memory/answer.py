@@ -40,7 +40,7 @@ __all__ = ["Answer", "AnswerConfig", "Answerer", "Source", "Support", "NOT_FOUND
 log = logging.getLogger(__name__)
 
 NOT_FOUND = "没找到"
-_NEVER_SAID = "\x00never-said"  # a term no passage holds: its weight is the unseen weight
+_NEVER_SAID = " never said "  # no passage holds a term with spaces: its weight is the unseen one
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?")
 _CITATION = re.compile(r"\[(\d{1,2})\]")
 
