@@ -326,7 +326,7 @@ class Answerer:
         thread = threads.get(hit.doc.doc_id, [])
         names = frozenset(d.sender for d in (hit.doc, *thread) if d.sender)
         holds = not wanted or any(_holds(d, wanted, names) for d in (hit.doc, *thread))
-        terms = query_terms(question)
+        terms = query_terms(question, translate=False)
         with self._uow_factory() as uow:
             weights = uow.history.term_weights([*terms, _NEVER_SAID])
         unseen = weights.pop(_NEVER_SAID, None)

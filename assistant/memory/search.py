@@ -87,6 +87,11 @@ class SearchConfig:
     relevance_weight: float = 1.0  # reranking: fused rank score (scaled to 1) + this × relevance
     settled_bonus: float = 0.25  # 最后/现在 questions: a passage that settles or changes it
     latest_window: int = 10  # 最后/现在 questions: how far down a newer settlement is looked for
+    # Across languages the same meaning scores lower (e5-small: an English question over a
+    # Chinese line ≈ 0.10–0.15 below the same question asked in Chinese, a Chinese question
+    # over an English line ≈ 0.04): added to such a pair's similarity for its relevance.
+    across_shift_latin: float = 0.12
+    across_shift: float = 0.04
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +268,9 @@ class HistorySearch:
                 keyword_rank.get(doc_id),
                 vector_rank.get(doc_id),
                 across=across,
+                shift=(cfg.across_shift if query_cjk else cfg.across_shift_latin)
+                if across
+                else 0.0,
             )
             if not holds and not across:
                 found = replace(found, relevance=found.relevance * cfg.miss_relevance)
@@ -384,6 +392,7 @@ def _hit(
     vector_rank: int | None,
     *,
     across: bool = False,
+    shift: float = 0.0,
 ) -> SearchHit:
     coverage = 0.0
     if total_weight > 0:
@@ -391,7 +400,7 @@ def _hit(
     if mode == "keyword" or similarity is None:
         relevance = coverage
     elif mode == "vector" or across:
-        relevance = calibration.meaning(similarity)
+        relevance = calibration.meaning(similarity + shift)
     else:
         relevance = 0.5 * calibration.meaning(similarity) + 0.5 * coverage
     return SearchHit(

@@ -75,6 +75,7 @@ _STOPWORDS = frozenset(
 
 _ASCII_RUN = re.compile(r"[a-z0-9][a-z0-9._/#:@%+-]*[a-z0-9%]|[a-z0-9]")
 _HAS_WORD = re.compile(r"[0-9a-z\u3400-\u9fff]")
+_CJK = re.compile(r"[\u3400-\u9fff]")
 
 _lock = threading.Lock()
 _tokenizer: Any = None
@@ -110,7 +111,7 @@ def _terms(text: str) -> list[str]:
             continue
         out.append(token[:100])
     for run in _ASCII_RUN.findall(text):
-        if len(run) > 1 and not run.isdigit() and run not in out:
+        if len(run) > 1 and not run.isdigit() and run not in out and run not in _STOPWORDS:
             out.append(run[:100])
     return out
 
@@ -120,6 +121,14 @@ def document_terms(text: str) -> Counter[str]:
     return Counter(_terms(text))
 
 
-def query_terms(text: str) -> list[str]:
-    """The distinct terms of a query, in order of appearance."""
-    return list(dict.fromkeys(_terms(text)))
+def query_terms(text: str, *, translate: bool = True) -> list[str]:
+    """The distinct terms of a query, in order of appearance. A query written without any
+    Chinese (an English question over a Chinese history) also looks for the Chinese words of
+    its English ones (``glossary``), after its own terms."""
+    terms = list(dict.fromkeys(_terms(text)))
+    if translate and not _CJK.search(text):
+        from assistant.memory.glossary import chinese_for
+
+        extra = [t for word in terms for zh in chinese_for(word) for t in _terms(zh)]
+        terms = list(dict.fromkeys([*terms, *extra]))
+    return terms
