@@ -22,7 +22,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Literal
 
 from assistant.errors import HistoryUnavailable, ModelError
-from assistant.memory.cues import asked_types, has_cjk, holds_type
+from assistant.memory.cues import asked_attributes, asked_types, has_cjk, holds_type
 from assistant.memory.ports import NO_FILTER, DocFilter, HistoryDoc
 from assistant.memory.search import (
     Calibration,
@@ -69,16 +69,21 @@ class AnswerConfig:
     missing_share: float = 0.35
     # ... unless its meaning is this close (the embedder's scale, 0–1) and both rankings agree.
     meaning_override: float = 0.85
+    # What is asked about the subject ("X的Y是多少": Y) must be in the passage, unless it
+    # means the same this closely.
+    attribute_override: float = 0.97
     agree_rank: int = 3
 
     def describe(self, mode: str) -> str:
         """The no-answer rule in use, in words (printed by ``qunmi eval memory``)."""
         threshold = self.thresholds.get(mode, 0.5)
         return (
-            f"回答需要：最相关段落相关度 ≥ {threshold:.2f}；它（连同同群前后 {self.thread_lines} 条）"
-            f"含有问题要的答案类型（人/时间/数量/地点/文件/原因）；问题里没有一个权重占"
-            f" ≥ {self.missing_share:.0%} 的词在段落里缺席，除非语义接近度 ≥ "
-            f"{self.meaning_override:.2f} 且关键词与向量排名都在前 {self.agree_rank}"
+            f"回答需要：最相关段落相关度 ≥ {threshold:.2f}；它本身含有问题要的答案类型"
+            f"（人/时间/数量/地点/文件/原因；谁＝说这话的人）；问题问的属性（“X的Y是多少”的 Y）"
+            f"在段落里，除非语义接近度 ≥ {self.attribute_override:.2f}；问题里没有一个权重占"
+            f" ≥ {self.missing_share:.0%} 的词（历史里出现过的）在段落里缺席，除非语义接近度 ≥ "
+            f"{self.meaning_override:.2f} 且关键词与向量排名都在前 {self.agree_rank}；"
+            f"问题和段落语言不同时只看相关度"
         )
 
 
@@ -119,6 +124,7 @@ class Support:
     relevance: float
     holds_type: bool  # it (or its thread) holds the kind of answer asked for
     missing: float  # the heaviest question word absent from it and its thread, as a share
+    attribute_missing: bool  # what is asked about the subject (牌子, IBU, 保质期) is not in it
     meaning: float | None  # closeness in meaning on the embedder's scale
     agree: bool  # the keyword and the vector rankings both put it near the top
     across: bool  # question and passage are in different languages
@@ -126,9 +132,12 @@ class Support:
     def answers(self, threshold: float, cfg: AnswerConfig) -> bool:
         if self.relevance < threshold or not self.holds_type:
             return False
-        if self.across or self.missing < cfg.missing_share:
+        if self.across:
             return True
-        return self.agree and (self.meaning or 0.0) >= cfg.meaning_override
+        close = self.agree and (self.meaning or 0.0) >= cfg.meaning_override
+        if self.attribute_missing and (self.meaning or 0.0) < cfg.attribute_override:
+            return False
+        return self.missing < cfg.missing_share or close
 
 
 @dataclass(slots=True)
@@ -325,7 +334,7 @@ class Answerer:
         wanted = asked_types(question) if wanted is None else wanted
         thread = threads.get(hit.doc.doc_id, [])
         names = frozenset(d.sender for d in (hit.doc, *thread) if d.sender)
-        holds = not wanted or any(_holds(d, wanted, names) for d in (hit.doc, *thread))
+        holds = not wanted or _holds(hit.doc, wanted, names)
         terms = query_terms(question, translate=False)
         with self._uow_factory() as uow:
             weights = uow.history.term_weights([*terms, _NEVER_SAID])
@@ -344,6 +353,10 @@ class Answerer:
             ),
             default=0.0,
         )
+        attribute_missing = any(
+            not set(query_terms(word, translate=False)) & held
+            for word in asked_attributes(question)
+        )
         meaning = None
         if hit.similarity is not None:
             meaning = self._calibration().meaning(hit.similarity)
@@ -356,6 +369,7 @@ class Answerer:
             relevance=hit.relevance,
             holds_type=holds,
             missing=missing,
+            attribute_missing=attribute_missing,
             meaning=meaning,
             agree=agree,
             across=has_cjk(question) != has_cjk(hit.doc.indexed_text),

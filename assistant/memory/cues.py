@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 __all__ = [
+    "asked_attributes",
     "asked_types",
     "asks_latest",
     "has_cjk",
@@ -152,3 +153,47 @@ def holds_type(text: str, kind: AnswerType, names: frozenset[str] = frozenset())
 def asks_latest(question: str) -> bool:
     """The question wants what stands now ("最新版", "最后定的", "现在谁在跟")."""
     return bool(_LATEST.search(question))
+
+
+# -- what a question asks about ----------------------------------------------------------------
+_QUESTION_WORDS = frozenset(
+    "多少 什么 谁 哪 几 哪个 哪家 哪天 哪里 哪儿 哪位 多久 多大 为什么 为啥 何时 怎么".split()
+)
+_GLUE = frozenset(
+    "是 的 了 要 在 有 用 定 能 会 去 来 都 一共 现在 最后 最终 到底 大概 时候 "
+    # verbs of place and means between the thing and 哪 / 多少 ("图片存在哪")
+    "放在 放到 存在 存 发到 发在 传到 申请 拿 买 选 走 花 卖 付 找".split()
+)
+# What the answer type already stands for (a number answers 价格, a date 时间, a sender 谁).
+_TYPE_WORDS = frozenset(
+    "价格 价钱 钱 费用 时间 日期 时候 地点 地址 地方 名字 名称 原因 人 东西 情况 事".split()
+)
+_CONTENT = re.compile(r"[\u3400-\u9fff]{2,}|[a-z][a-z0-9]+")
+
+
+def asked_attributes(question: str) -> tuple[str, ...]:
+    """What a question asks about its subject, when it says so in the form "X的Y是多少 /
+    是什么 / 多久": "桂花小麦的IBU是多少" → ibu, "禾丰的联系人电话多少" → 电话. A passage
+    that answers names it (or means the same); one about the subject that does not name it
+    answers another attribute (the ABV for the IBU). Not for who / why questions (the verb
+    next to 谁 varies, a reason is about a decision), nor category words after the question
+    word ("什么颜色" is answered by a colour, not the word 颜色)."""
+    from assistant.memory.tokens import STOPWORDS, segment
+
+    words = segment(question)
+    out: list[str] = []
+    for i, word in enumerate(words):
+        if word not in _QUESTION_WORDS and not re.fullmatch(r"几\S?", word):
+            continue
+        if word in ("谁", "哪位", "为什么", "为啥", "怎么"):
+            continue
+        j = i - 1
+        while j >= 0 and words[j] in _GLUE:
+            j -= 1
+        # The head noun of "的 …" just before it (one to three words after 的).
+        k = j
+        while k >= 0 and j - k < 3 and words[k] not in STOPWORDS and _CONTENT.fullmatch(words[k]):
+            k -= 1
+        if k >= 0 and k < j and words[k] == "的":
+            out.append(words[j])
+    return tuple(w for w in dict.fromkeys(out) if w not in _TYPE_WORDS)

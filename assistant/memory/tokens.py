@@ -16,7 +16,7 @@ import unicodedata
 from collections import Counter
 from typing import Any
 
-__all__ = ["document_terms", "normalize", "query_terms"]
+__all__ = ["document_terms", "normalize", "query_terms", "segment", "STOPWORDS"]
 
 _WORKPLACE_WORDS = (
     "小程序",
@@ -73,6 +73,7 @@ _STOPWORDS = frozenset(
     """.split()
 )
 
+STOPWORDS = _STOPWORDS
 _ASCII_RUN = re.compile(r"[a-z0-9][a-z0-9._/#:@%+-]*[a-z0-9%]|[a-z0-9]")
 _HAS_WORD = re.compile(r"[0-9a-z\u3400-\u9fff]")
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -96,6 +97,11 @@ def _jieba() -> Any:
                     tokenizer.add_word(word, freq=20000)
                 _tokenizer = tokenizer
     return _tokenizer
+
+
+def segment(text: str) -> list[str]:
+    """The words of a text in order (jieba's accurate mode, normalised), spaces left out."""
+    return [t for t in _jieba().cut(normalize(text)) if t.strip()]
 
 
 def normalize(text: str) -> str:

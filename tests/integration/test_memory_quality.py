@@ -96,4 +96,4 @@ def test_answers_that_need_the_sender_the_thread_or_a_decline(
 
 def test_the_no_answer_rule_is_described() -> None:
     rule = AnswerConfig().describe("hybrid")
-    assert "0.50" in rule and "答案类型" in rule and "35%" in rule
+    assert "0.50" in rule and "答案类型" in rule and "35%" in rule and "0.97" in rule

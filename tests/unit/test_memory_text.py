@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from assistant.domain import Chat, Member, Message, MessageKind, MessageState
 from assistant.memory.cues import (
+    asked_attributes,
     asked_types,
     asks_latest,
     has_cjk,
@@ -53,6 +54,21 @@ def test_answer_types_asked_and_held() -> None:
     assert not holds_type("B12批次今天装瓶", "amount")
     assert not holds_type("罐装IPA第一批B20下周装", "amount")
     assert has_cjk("B17批次") and not has_cjk("Dry hop batch B17 on day 5")
+
+
+def test_asked_attributes_and_english_questions() -> None:
+    assert asked_attributes("桂花小麦的IBU是多少") == ("ibu",)
+    assert asked_attributes("禾丰酒花的联系人电话多少") == ("电话",)
+    # Not the category after the question word, nor the verb next to 谁, nor a reason.
+    assert asked_attributes("官网首页最后用的什么颜色") == ()
+    assert asked_attributes("谁负责支付对接") == () and asked_attributes("为什么改成罐装") == ()
+    assert asked_attributes("官网改版的预算是多少") == ("预算",)
+    # An English question also looks for the Chinese words of its own; a Chinese one does not
+    # change, and English function words are not terms.
+    terms = query_terms("Who approved the purchase?")
+    assert {"approved", "purchase", "批准", "采购"} <= set(terms) and "the" not in terms
+    assert query_terms("Who approved the purchase?", translate=False) == ["approved", "purchase"]
+    assert query_terms("谁批的采购") == ["批", "采购"]
 
 
 def test_chunks_overlap_and_cover_the_text() -> None:
