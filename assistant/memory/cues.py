@@ -95,7 +95,8 @@ _HOLDS: dict[AnswerType, re.Pattern[str]] = {
     "who": re.compile(
         r"负责|接手|牵头|交给|转给|改由|由\S{1,4}(来|做|跟|处理)|找\S{1,4}|"
         r"我(们)?(今天|昨天|刚才|刚|已经|下午|上午|这周|先|亲自|当面)?"
-        r"(来|去|批|提|提议|建议|负责|做|修|搬|跟|写|谈|定|找|联系|申请|处理|安排|出|搞|签)|"
+        r"(来|去|批|提|提议|建议|负责|做|修|搬|跟|写|谈|定|找|联系|申请|处理|安排|出|搞|签|改|弄|装|"
+        r"买|订|约|发|送|拿|催|问|画|量|盯|对接|跟进)|"
         r"^\s*(同意|批准|批了|可以|行|就按)|"
         r"\bI(\s+can|\s+will|'ll|\s+checked|\s+approved|\s+fixed)\b|\bwe(\s+will|'ll)\b",
         re.I,
@@ -111,7 +112,8 @@ _HOLDS: dict[AnswerType, re.Pattern[str]] = {
     "where": re.compile(
         r"https?://|www\.|[\w\-]+\.(fig|pdf|docx?|xlsx?|pptx?|md|ai|psd|zip|sketch|csv|png|jpg)\b|"
         r"/\S+/|放在|放到|在\S{1,12}(里|上|下面)|共享盘|网盘|蓝湖|邮箱|群文件|文件夹|目录|"
-        r"\d+\s*号(仓库|冷库|库|楼|房间|会议室|摊位)|[A-Z]区|仓库|冷库|\S{2,}\.\S{2,}"
+        r"\d+\s*号(仓库|冷库|库|楼|房间|会议室|摊位)|[A-Z]区|仓库|冷库|库房|地下室|车库|机房|前台|"
+        r"放\S{0,3}(楼|层|室|柜|架|区|库)|\S{2,}\.\S{2,}"
     ),
     "amount": re.compile(_AMOUNT),
     "file": re.compile(
@@ -123,7 +125,8 @@ _HOLDS: dict[AnswerType, re.Pattern[str]] = {
     "reason": re.compile(
         r"因为|由于|所以|原因|导致|为了|不然|否则|免得|以免|怕|担心|考虑到|主要是|毕竟|"
         r"太(贵|慢|高|低|少|多|狠|重|大|小|晚|早|麻烦|复杂)|不够|来不及|赶不上|放不下|涨价|"
-        r"便宜|省|要紧|影响|坏了|出问题|\bbecause\b|\bsince\b|\bso that\b|\bdue to\b|"
+        r"便宜|省|要紧|影响|坏了|出问题|投诉|返工|不行|毛病|好一些|好点|"
+        r"更(好|便宜|快|稳|安全|方便|省|耐用)|\bbecause\b|\bsince\b|\bso that\b|\bdue to\b|"
         r"\botherwise\b|\btoo\b",
         re.I,
     ),
