@@ -33,7 +33,7 @@ from assistant.memory.search import (
 )
 from assistant.memory.tokens import document_terms, query_terms
 from assistant.ports import ChatModel, ChatTurn
-from assistant.unit_of_work import UnitOfWorkFactory
+from assistant.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 __all__ = ["Answer", "AnswerConfig", "Answerer", "Source", "Support", "NOT_FOUND"]
 
@@ -63,8 +63,8 @@ class AnswerConfig:
     thread_anchors: int = 5
     thread_lines: int = 2
     thread_window: timedelta = timedelta(hours=1)
-    # The "没找到" decision beyond the threshold: the best passage (with its thread) must hold
-    # what the question asks for (a person, a time, a number, a file, a reason) and must not
+    # The "没找到" decision beyond the threshold: the best passage must hold what the question
+    # asks for (a person, a time, a number, a file, a reason) and, with its thread, must not
     # miss a word that carries this share of the question's weight ...
     missing_share: float = 0.35
     # ... unless its meaning is this close (the embedder's scale, 0–1) and both rankings agree.
@@ -122,7 +122,7 @@ class Support:
     """Why a passage may answer a question: what the no-answer decision looks at."""
 
     relevance: float
-    holds_type: bool  # it (or its thread) holds the kind of answer asked for
+    holds_type: bool  # it holds the kind of answer asked for
     missing: float  # the heaviest question word absent from it and its thread, as a share
     attribute_missing: bool  # what is asked about the subject (牌子, IBU, 保质期) is not in it
     meaning: float | None  # closeness in meaning on the embedder's scale
@@ -303,12 +303,14 @@ class Answerer:
         return self._search.calibration(index)
 
     def _thread(
-        self, uow: object, doc: HistoryDoc, hide: Callable[[HistoryDoc], bool] | None
+        self, uow: UnitOfWork, doc: HistoryDoc, hide: Callable[[HistoryDoc], bool] | None
     ) -> list[HistoryDoc]:
+        """Up to ``thread_lines`` passages before and after ``doc`` in its chat, nearest
+        first."""
         cfg = self.config
         if doc.chat_id is None:
             return []
-        history = uow.history  # type: ignore[attr-defined]
+        history = uow.history
         around = DocFilter(
             chat_ids=(doc.chat_id,),
             since=doc.time - cfg.thread_window,
