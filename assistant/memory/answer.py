@@ -22,7 +22,13 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Literal
 
 from assistant.errors import HistoryUnavailable, ModelError
-from assistant.memory.cues import asked_attributes, asked_types, has_cjk, holds_type
+from assistant.memory.cues import (
+    asked_attributes,
+    asked_types,
+    has_cjk,
+    holds_type,
+    who_verbs,
+)
 from assistant.memory.ports import NO_FILTER, DocFilter, HistoryDoc
 from assistant.memory.search import (
     Calibration,
@@ -210,11 +216,13 @@ class Answerer:
             result.hits = [h for h in result.hits if not hide(h.doc)]
         threshold = self.config.thresholds.get(mode, 0.5)
         wanted = asked_types(question)
-        result.hits, threads = self._threaded(result.hits, wanted, hide)
+        verbs = who_verbs(question) if "who" in wanted else ()
+        result.hits, threads = self._threaded(result.hits, wanted, hide, verbs)
         relevant = [h for h in result.hits if h.relevance >= threshold]
-        if relevant and not self.support(question, relevant[0], threads, wanted).answers(
-            threshold, self.config
-        ):
+        names = frozenset(h.doc.sender for h in result.hits if h.doc.sender)
+        if relevant and not self.support(
+            question, relevant[0], threads, wanted, names=names, verbs=verbs
+        ).answers(threshold, self.config):
             relevant = []
         if self._model is not None and result.hits:
             candidates = [h for h in result.hits if h.relevance >= threshold * 0.7]
@@ -247,6 +255,7 @@ class Answerer:
         hits: list[SearchHit],
         wanted: tuple[str, ...],
         hide: Callable[[HistoryDoc], bool] | None,
+        verbs: tuple[str, ...] = (),
     ) -> tuple[list[SearchHit], dict[str, list[HistoryDoc]]]:
         """The leading hits with their threads (the lines said just before and after each in
         its chat). When a leading passage is on the subject but does not hold what is asked
@@ -266,10 +275,10 @@ class Answerer:
         out = list(hits)
         moved: set[str] = set()
         for hit in anchors:
-            if _holds(hit.doc, wanted, names) or hit.doc.doc_id in moved:
+            if _holds(hit.doc, wanted, names, verbs) or hit.doc.doc_id in moved:
                 continue
             for line in threads[hit.doc.doc_id]:
-                if is_question(line.text) or not _holds(line, wanted, names):
+                if is_question(line.text) or not _holds(line, wanted, names, verbs):
                     continue
                 at = out.index(hit)
                 ranked = next((h for h in out if h.doc.doc_id == line.doc_id), None)
@@ -331,12 +340,19 @@ class Answerer:
         hit: SearchHit,
         threads: dict[str, list[HistoryDoc]],
         wanted: tuple[str, ...] | None = None,
+        *,
+        names: frozenset[str] = frozenset(),
+        verbs: tuple[str, ...] | None = None,
     ) -> Support:
-        """What speaks for ``hit`` answering ``question`` (see ``Support``)."""
+        """What speaks for ``hit`` answering ``question`` (see ``Support``). ``names``: the
+        people the history knows (the senders of the hits)."""
         wanted = asked_types(question) if wanted is None else wanted
+        if verbs is None:
+            verbs = who_verbs(question) if "who" in wanted else ()
         thread = threads.get(hit.doc.doc_id, [])
-        names = frozenset(d.sender for d in (hit.doc, *thread) if d.sender)
-        holds = not wanted or _holds(hit.doc, wanted, names)
+        names = names | frozenset(d.sender for d in (hit.doc, *thread) if d.sender)
+        across = has_cjk(question) != has_cjk(hit.doc.indexed_text)
+        holds = not wanted or _holds(hit.doc, wanted, names, () if across else verbs)
         terms = query_terms(question, translate=False)
         with self._uow_factory() as uow:
             weights = uow.history.term_weights([*terms, _NEVER_SAID])
@@ -374,7 +390,7 @@ class Answerer:
             attribute_missing=attribute_missing,
             meaning=meaning,
             agree=agree,
-            across=has_cjk(question) != has_cjk(hit.doc.indexed_text),
+            across=across,
         )
 
     # -- extractive -----------------------------------------------------------------------
@@ -514,8 +530,13 @@ class Answerer:
         return f"{source.sender or '有人'} {self._when(source.time)} {where}".strip()
 
 
-def _holds(doc: HistoryDoc, wanted: tuple[str, ...], names: frozenset[str]) -> bool:
-    return any(holds_type(doc.text, kind, names) for kind in wanted)
+def _holds(
+    doc: HistoryDoc,
+    wanted: tuple[str, ...],
+    names: frozenset[str],
+    verbs: tuple[str, ...] = (),
+) -> bool:
+    return any(holds_type(doc.text, kind, names, verbs) for kind in wanted)
 
 
 def _trim(text: str, limit: int) -> str:

@@ -8,6 +8,7 @@ import re
 __all__ = [
     "asked_attributes",
     "asked_types",
+    "who_verbs",
     "asks_latest",
     "has_cjk",
     "has_revision_cue",
@@ -145,12 +146,64 @@ def asked_types(question: str) -> tuple[AnswerType, ...]:
     return tuple(kind for kind, pattern in _ASKS if pattern.search(question))
 
 
-def holds_type(text: str, kind: AnswerType, names: frozenset[str] = frozenset()) -> bool:
-    """Whether a passage holds an answer of that kind."""
+def holds_type(
+    text: str,
+    kind: AnswerType,
+    names: frozenset[str] = frozenset(),
+    verbs: tuple[str, ...] = (),
+) -> bool:
+    """Whether a passage holds an answer of that kind. For 谁 with the question's verb known
+    ("谁批的": 批 and its kin 同意 / 批准), a line holds the answer when it names someone or
+    when it says that deed (its sender did it), not any deed."""
     if kind == "who" and any(name and name in text for name in names):
         return True
+    if kind == "who" and verbs:
+        return any(verb in text for verb in verbs) and not is_question(text)
     pattern = _HOLDS.get(kind)
     return bool(pattern and pattern.search(text))
+
+
+# Verbs of who-questions and the words a line that does it uses.
+_VERB_KIN: dict[str, tuple[str, ...]] = {
+    "批": ("批", "同意", "审批", "通过", "准了", "可以", "没问题"),
+    "批准": ("批", "同意", "审批", "通过", "准了", "可以", "没问题"),
+    "审批": ("批", "同意", "审批", "通过", "准了", "可以", "没问题"),
+    "同意": ("批", "同意", "审批", "通过", "可以", "没问题"),
+    "提": ("提议", "建议", "提出", "提的", "我提"),
+    "提议": ("提议", "建议", "提出", "我提"),
+    "建议": ("提议", "建议", "提出", "我提"),
+    "负责": ("负责", "接手", "我来", "在跟", "跟进", "牵头", "交给", "由"),
+    "负责人": ("负责", "接手", "我来", "在跟", "跟进", "牵头", "交给", "由"),
+    "跟": ("负责", "接手", "我来", "在跟", "跟进", "牵头", "交给", "由"),
+    "管": ("负责", "接手", "我来", "在管", "管", "交给", "由"),
+    "做": ("做", "负责", "接手", "我来", "交给", "由"),
+}
+_WHO_GLUE = frozenset("来 去 在 是 要 会 能 给 找 现在".split())
+
+
+def who_verbs(question: str) -> tuple[str, ...]:
+    """For a 谁 question, the words a line saying that deed holds: "谁批的" → 批 / 同意 / …,
+    "谁去谈的" → 谈, "反馈给谁了" → 反馈; nothing when no verb is next to 谁."""
+    from assistant.memory.tokens import STOPWORDS, segment
+
+    words = segment(question)
+    for i, word in enumerate(words):
+        if word not in ("谁", "哪位"):
+            continue
+        j = i + 1
+        while j < len(words) and words[j] in _WHO_GLUE:
+            j += 1
+        verb = words[j] if j < len(words) and words[j] not in ("的", "了", "呢", "吗") else ""
+        if not verb or not re.fullmatch(r"[\u3400-\u9fff]{1,3}", verb):
+            k = i - 1
+            while k >= 0 and words[k] in _WHO_GLUE:
+                k -= 1
+            verb = words[k] if k >= 0 and re.fullmatch(r"[\u3400-\u9fff]{1,3}", words[k]) else ""
+        if verb in _VERB_KIN:
+            return _VERB_KIN[verb]
+        if verb and verb not in STOPWORDS:
+            return (verb,)
+    return ()
 
 
 def asks_latest(question: str) -> bool:

@@ -99,8 +99,16 @@ def _worth_keeping(text: str) -> bool:
     return chars >= _MIN_WORD_CHARS or (chars >= 2 and bool(_FIGURE.search(text)))
 
 
+_CODE = re.compile(r"[A-Za-z]{2,}|[A-Za-z]+\d|\d")
+
+
 def _terse(text: str) -> bool:
-    return len(_WORD_CHAR.findall(text)) < TERSE_CHARS
+    """A short line that states something (a figure, a code, a name in letters, or six
+    characters or more), not an acknowledgement ("谢谢大家", "好的收到")."""
+    chars = len(_WORD_CHAR.findall(text))
+    if chars >= TERSE_CHARS:
+        return False
+    return chars >= 6 or bool(_FIGURE.search(text) or _CODE.search(text))
 
 
 def _when(value: datetime | None, tz: tzinfo) -> str:

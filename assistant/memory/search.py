@@ -35,6 +35,7 @@ from assistant.memory.cues import (
     has_revision_cue,
     holds_type,
     is_question,
+    who_verbs,
 )
 from assistant.memory.ports import NO_FILTER, DocFilter, HistoryDoc, HistoryIndex, ScoredDoc
 from assistant.memory.tokens import normalize, query_terms
@@ -217,6 +218,7 @@ class HistorySearch:
         cfg = self.config
         latest = asks_latest(query)
         query_cjk = has_cjk(query)
+        verbs = who_verbs(query) if "who" in wanted else ()
         docs: dict[str, HistoryDoc] = {}
         fused: dict[str, float] = {}
         keyword_rank: dict[str, int] = {}
@@ -251,7 +253,9 @@ class HistorySearch:
             # Across languages (an English question over Chinese lines, or the reverse) the
             # words cannot be compared: meaning alone says how relevant a passage is.
             across = bool(query) and has_cjk(doc.indexed_text) != query_cjk
-            holds = not wanted or any(holds_type(doc.text, k, names) for k in wanted)
+            holds = not wanted or any(
+                holds_type(doc.text, k, names, () if across else verbs) for k in wanted
+            )
             score *= (1.0 + cfg.answer_type_bonus) if wanted and holds else 1.0
             score *= 1.0 if holds or across else (1.0 - cfg.answer_type_miss)
             if latest and has_revision_cue(doc.text) and not is_question(doc.text):

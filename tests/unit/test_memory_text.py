@@ -13,6 +13,7 @@ from assistant.memory.cues import (
     has_revision_cue,
     holds_type,
     is_question,
+    who_verbs,
 )
 from assistant.memory.documents import chunk_text, message_docs
 from assistant.memory.tokens import document_terms, query_terms
@@ -54,6 +55,17 @@ def test_answer_types_asked_and_held() -> None:
     assert not holds_type("B12批次今天装瓶", "amount")
     assert not holds_type("罐装IPA第一批B20下周装", "amount")
     assert has_cjk("B17批次") and not has_cjk("Dry hop batch B17 on day 5")
+
+
+def test_who_questions_want_the_deed_they_name() -> None:
+    assert "同意" in who_verbs("啤酒节双摊位的方案谁批的")
+    assert who_verbs("酒花价格是谁去谈的") == ("谈",)
+    assert "接手" in who_verbs("谁负责支付对接") and "接手" in who_verbs("支付现在是谁在跟")
+    assert who_verbs("物流慢的问题反馈给谁了") == ("反馈",)
+    verbs = who_verbs("桂花小麦的海报是谁批的")
+    assert holds_type("同意赵敏的方案，就按这个搭", "who", verbs=verbs)
+    assert not holds_type("海报我这周出", "who", verbs=verbs)  # a deed, not the one asked
+    assert holds_type("找黄婷就行", "who", frozenset({"黄婷"}), verbs=verbs)  # a name
 
 
 def test_asked_attributes_and_english_questions() -> None:
@@ -137,6 +149,11 @@ def test_message_passages() -> None:
     assert full[0].context is None
     # Short, but with a figure: kept ("对，两吨"); short without one: not ("收到").
     assert message_docs(_message("对，两吨", 86), chat=chat, sender=sender, project=None)
+    # An acknowledgement is not given the line before it as its subject.
+    thanks = message_docs(
+        _message("谢谢大家", 87), chat=chat, sender=sender, project=None, previous=told[0]
+    )
+    assert thanks[0].context is None
     assert message_docs(_message("收到", 3), chat=chat, sender=sender, project=None) == []
     voice = message_docs(
         _message("明天下午开会讨论首页", 4, MessageKind.VOICE),
