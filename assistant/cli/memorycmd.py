@@ -423,6 +423,18 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
 
 
+def _rule(mode_name: str) -> str:
+    """The no-answer rule the eval's answerer used for a mode ("混合 (e5-small-q4)")."""
+    from assistant.memory.answer import AnswerConfig
+
+    mode = (
+        "keyword"
+        if mode_name.startswith("关键词")
+        else ("vector" if mode_name.startswith("向量") else "hybrid")
+    )
+    return AnswerConfig().describe(mode)
+
+
 def _eval_memory(
     *,
     history: Path | None,
@@ -490,6 +502,7 @@ def _eval_memory(
                     "questions": str(questions_file),
                     "modes": [r.to_dict() for r in reports],
                     "index_seconds": {k: round(v, 2) for k, v in timings.items()},
+                    "no_answer_rule": {r.name: _rule(r.name) for r in reports},
                     "floor_failures": failures,
                 },
                 ensure_ascii=False,
@@ -526,6 +539,8 @@ def _eval_memory(
                 f"{r.threshold:.2f}",
             )
         console.print(table)
+        for r in reports:
+            console.print(f"没找到规则 {r.name}：{_rule(r.name)}", style="dim")
         console.print(
             "没找到阈值：最相关的段落相关度低于它就回答“没找到”（AnswerConfig.thresholds，"
             "在开发集上用 learn_threshold 学得）",

@@ -31,9 +31,11 @@ from assistant.errors import HistoryUnavailable, ModelError
 from assistant.memory.cues import (
     asked_types,
     asks_latest,
+    has_cjk,
     has_revision_cue,
     holds_type,
     is_question,
+    who_verbs,
 )
 from assistant.memory.ports import NO_FILTER, DocFilter, HistoryDoc, HistoryIndex, ScoredDoc
 from assistant.memory.tokens import normalize, query_terms
@@ -87,6 +89,13 @@ class SearchConfig:
     lift_ratio: float = 0.75  # a newer passage lifts over an older one only this relevant
     sql_first_max: int = 20000  # passages: below this, a filtered search ranks SQL's choice
     relevance_weight: float = 1.0  # reranking: fused rank score (scaled to 1) + this × relevance
+    settled_bonus: float = 0.25  # 最后/现在 questions: a passage that settles or changes it
+    latest_window: int = 10  # 最后/现在 questions: how far down a newer settlement is looked for
+    # Across languages the same meaning scores lower (e5-small: an English question over a
+    # Chinese line ≈ 0.10–0.15 below the same question asked in Chinese, a Chinese question
+    # over an English line ≈ 0.04): added to such a pair's similarity for its relevance.
+    across_shift_latin: float = 0.12
+    across_shift: float = 0.04
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +211,7 @@ class HistorySearch:
             effective,
             self.calibration(index),
             asked_types(query),
+            query=query,
         )
         if cfg.newer_first and len(hits) > 1:
             hits = self._newer_first(hits, weights, source, latest=asks_latest(query))
@@ -251,8 +261,13 @@ class HistorySearch:
         mode: SearchMode,
         calibration: Calibration,
         wanted: tuple[str, ...] = (),
+        *,
+        query: str = "",
     ) -> list[SearchHit]:
         cfg = self.config
+        latest = asks_latest(query)
+        query_cjk = has_cjk(query)
+        verbs = who_verbs(query) if "who" in wanted else ()
         docs: dict[str, HistoryDoc] = {}
         fused: dict[str, float] = {}
         keyword_rank: dict[str, int] = {}
@@ -284,9 +299,16 @@ class HistorySearch:
                 score *= cfg.question_penalty
             # Query rewriting by the question word: 谁 wants a person, 什么时候 a time, 在哪 a
             # place or file, 多少 a number; a passage holding one answers more likely.
-            holds = not wanted or any(holds_type(doc.text, k, names) for k in wanted)
+            # Across languages (an English question over Chinese lines, or the reverse) the
+            # words cannot be compared: meaning alone says how relevant a passage is.
+            across = bool(query) and has_cjk(doc.indexed_text) != query_cjk
+            holds = not wanted or any(
+                holds_type(doc.text, k, names, () if across else verbs) for k in wanted
+            )
             score *= (1.0 + cfg.answer_type_bonus) if wanted and holds else 1.0
-            score *= 1.0 if holds else (1.0 - cfg.answer_type_miss)
+            score *= 1.0 if holds or across else (1.0 - cfg.answer_type_miss)
+            if latest and has_revision_cue(doc.text) and not is_question(doc.text):
+                score *= 1.0 + cfg.settled_bonus
             found = _hit(
                 doc,
                 score,
@@ -298,8 +320,12 @@ class HistorySearch:
                 calibration,
                 keyword_rank.get(doc_id),
                 vector_rank.get(doc_id),
+                across=across,
+                shift=(cfg.across_shift if query_cjk else cfg.across_shift_latin)
+                if across
+                else 0.0,
             )
-            if not holds:
+            if not holds and not across:
                 found = _with(found, relevance=found.relevance * cfg.miss_relevance)
             hits.append(found)
         # Reranking without a cross-encoder: the fused rank score, scaled so the best is 1,
@@ -332,7 +358,8 @@ class HistorySearch:
         stands now ("最新", "最后", "现在") lifts any newer passage on the same subject, not
         only one that says it changes something."""
         cfg = self.config
-        head, tail = list(hits[: cfg.reorder_window]), hits[cfg.reorder_window :]
+        window = cfg.latest_window if latest else cfg.reorder_window
+        head, tail = list(hits[:window]), hits[window:]
         if not latest and not any(has_revision_cue(h.doc.text) for h in head[1:]):
             return hits
         found = source.doc_terms([h.doc.doc_id for h in head])
@@ -347,8 +374,9 @@ class HistorySearch:
                     newer = head[j]
                     if newer.doc.time <= older.doc.time or is_question(newer.doc.text):
                         continue
-                    if not latest and not has_revision_cue(newer.doc.text):
-                        continue
+                    settles = has_revision_cue(newer.doc.text)
+                    if not settles and (not latest or has_revision_cue(older.doc.text)):
+                        continue  # talk after a decision does not undo it
                     if (
                         newer.coverage < cfg.lift_ratio * older.coverage
                         and newer.relevance < cfg.lift_ratio * older.relevance
@@ -461,14 +489,17 @@ def _hit(
     calibration: Calibration,
     keyword_rank: int | None,
     vector_rank: int | None,
+    *,
+    across: bool = False,
+    shift: float = 0.0,
 ) -> SearchHit:
     coverage = 0.0
     if total_weight > 0:
         coverage = sum(w for t, w in weights.items() if t in present) / total_weight
     if mode == "keyword" or similarity is None:
         relevance = coverage
-    elif mode == "vector":
-        relevance = calibration.meaning(similarity)
+    elif mode == "vector" or across:
+        relevance = calibration.meaning(similarity + shift)
     else:
         relevance = 0.5 * calibration.meaning(similarity) + 0.5 * coverage
     return SearchHit(
