@@ -354,3 +354,9 @@ def test_x_i_will_do_then_a_due_and_recipients() -> None:
     assert calls("排班表我来排 周五前发各位组长") == [
         ("create_task", {"title": "排排班表", "assignee": SENDER, "due": at(4)})
     ]
+
+
+def test_a_reported_plan_before_a_request_sets_no_due_and_the_doer_is_kept() -> None:
+    assert calls("物业说下周会来检查，涛子提前把配电房收拾好") == [
+        ("create_task", {"title": "收拾配电房", "assignee": "白涛"})
+    ]

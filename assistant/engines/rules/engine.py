@@ -394,7 +394,9 @@ def _read(clause: Clause, msg: Message) -> Reading:
     due = task_due(clause, msg)
     reading.due = due
     reading.topic = clause_topic(clause)
-    if not clause.mentions and _CONTEXT.match(blank_times(clause).strip(" ,，的")):
+    if not clause.mentions and (
+        _CONTEXT.match(blank_times(clause).strip(" ,，的")) or lx.REPORTED_PLAN.match(text)
+    ):
         # "下周二市里要来检查，麻烦@A …": a third party's doings set no due and no topic.
         reading.due, reading.topic = None, ""
     has_verb = lx.ACTION_VERB.search(text) is not None

@@ -123,8 +123,8 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
         after = text[m.end - clause.start :]
         if after.startswith(
             ("的", "说", "那边", "那里", "提", "反馈", "讲")
-        ) and not after.startswith("的话"):
-            continue
+        ) and not after.startswith(("的话", "提前", "提交", "提供", "提一下")):
+            continue  # "小王说…", "小王的登录页": talked about; "小东提前把…" does the work
         joined = re.search(r"[和跟与及、]\s?$", before) is not None and any(
             p.name in assignees and p.end - clause.start >= len(before.rstrip()) - 1
             for p in clause.mentions
