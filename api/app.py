@@ -94,7 +94,13 @@ def create_app(
         loops: list[Any] = q.background() if start_worker else []
         for loop in loops:
             loop.start()
-        index_loop = q.memory.loop() if start_worker and q.memory is not None else None
+        # Split off (QUNMI_PROCESS_IN_API=false), the history is indexed by `qunmi worker`: the
+        # vector store's writes hold the interpreter for long stretches, and this process
+        # must stay free to acknowledge.
+        offloaded = q.settings.queue == "inprocess" and not q.settings.process_in_api
+        index_loop = (
+            q.memory.loop() if start_worker and q.memory is not None and not offloaded else None
+        )
         if index_loop is not None:
             q.extras["index_loop"] = index_loop
             index_loop.start()

@@ -30,7 +30,8 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         name: Annotated[str | None, typer.Option(help="worker 名字（默认自动生成）")] = None,
     ) -> None:
         """运行一个 worker：QUNMI_QUEUE=redis 时从 Redis 队列取；否则直接处理数据库收件箱
-        （配合 QUNMI_PROCESS_IN_API=false，处理不占用确认收到消息的进程）。可以同时运行多个。"""
+        （配合 QUNMI_PROCESS_IN_API=false，处理和历史索引都不占用确认收到消息的进程）。
+        可以同时运行多个。"""
         from redis import Redis
 
         from assistant.adapters.queue import run_worker
@@ -51,18 +52,26 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
             from assistant.services.worker import InProcessWorker
 
             loop = InProcessWorker(q.processor, interval=0.2)
+            # The API process leaves the history index to the workers when it does not process.
+            history = q.memory.loop() if q.memory is not None and not burst else None
             console.print(
                 f"群秘 worker 已启动（数据库收件箱，引擎：{q.engine.name}），按 Ctrl+C 退出"
             )
             try:
                 if burst:
                     loop.drain()
+                    if q.memory is not None:
+                        q.memory.indexer.drain(max_seconds=120)
                 else:
                     loop.start()
+                    if history is not None:
+                        history.start()
                     threading.Event().wait()
             except KeyboardInterrupt:
                 pass
             finally:
+                if history is not None:
+                    history.stop()
                 loop.stop()
                 q.close()
             console.print(f"worker 退出，本次处理 {loop.processed} 条")

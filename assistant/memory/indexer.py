@@ -292,10 +292,15 @@ class HistoryIndexer:
             index = self.index
             if not self._embedder_checked:
                 with self._uow_factory() as uow:
-                    changed = uow.history.require_embedder(index.name)
-                    if changed:
-                        index.reset()
-                    uow.commit()
+                    stale = uow.history.embedder() != index.name
+                if stale:
+                    # Emptied before the write, not inside it: dropping a collection takes a
+                    # while, and SQLite's one writer (the inbox above all) must not wait for
+                    # it. A crash in between finds the store stale again and empties it again.
+                    index.reset()
+                    with self._uow_factory() as uow:
+                        uow.history.require_embedder(index.name)
+                        uow.commit()
                 self._embedder_checked = True
             with self._uow_factory() as uow:
                 pending = uow.history.pending_vectors(limit=limit or self.vector_batch)
