@@ -49,9 +49,11 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
             # No Redis: drain the database inbox directly (claims keep several workers apart).
             import threading
 
-            from assistant.services.worker import InProcessWorker
+            from assistant.services.worker import InProcessWorker, IntakeSignal, intake_marker
 
-            loop = InProcessWorker(q.processor, interval=0.2)
+            # Steps aside (a bounded time per message) while the API is acknowledging.
+            gate = IntakeSignal(intake_marker(settings.data_dir))
+            loop = InProcessWorker(q.processor, interval=0.2, gate=None if burst else gate)
             # The API process leaves the history index to the workers when it does not process.
             history = q.memory.loop() if q.memory is not None and not burst else None
             console.print(
