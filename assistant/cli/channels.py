@@ -51,11 +51,18 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
 
             from assistant.services.worker import InProcessWorker, IntakeSignal, intake_marker
 
-            # Steps aside (a bounded time per message) while the API is acknowledging.
+            # Steps aside (at most a second per message) while the API is acknowledging.
             gate = IntakeSignal(intake_marker(settings.data_dir))
             loop = InProcessWorker(q.processor, interval=0.2, gate=None if burst else gate)
-            # The API process leaves the history index to the workers when it does not process.
-            history = q.memory.loop() if q.memory is not None and not burst else None
+            # The API process leaves the history index to the workers when it does not process;
+            # it is indexed in slices, each after intake has gone quiet.
+            history = None
+            if q.memory is not None and not burst:
+                from assistant.memory.indexer import IndexLoop
+
+                history = IndexLoop(
+                    q.memory.indexer, interval=q.memory.interval, gate=gate, slice_seconds=1.0
+                )
             console.print(
                 f"群秘 worker 已启动（数据库收件箱，引擎：{q.engine.name}），按 Ctrl+C 退出"
             )

@@ -79,10 +79,12 @@ class IntakeGate:
 class IntakeSignal:
     """``IntakeGate`` seen from another process: a worker that is not in the acknowledging
     process steps aside while the marker that the API's gate refreshes is fresh (messages are
-    arriving), a bounded time per message. Each write of the worker holds SQLite's one write
-    lock, and the API's group commit would wait for it; between bursts it runs at full speed."""
+    arriving), at most ``max_wait`` per message. Each write of the worker holds SQLite's one
+    write lock, and the API's group commit would wait for it (on a busy machine, for as long as
+    the worker is descheduled while holding it); between bursts it runs at full speed, and a
+    steady trickle of messages leaves it the gaps in between."""
 
-    def __init__(self, marker: Path, *, quiet: float = 0.05, max_wait: float = 0.25) -> None:
+    def __init__(self, marker: Path, *, quiet: float = 0.05, max_wait: float = 1.0) -> None:
         self.marker = marker
         self.quiet = quiet
         self.max_wait = max_wait
