@@ -11,11 +11,11 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePath
-from typing import Protocol
+from typing import Any, Protocol
 
 from assistant.errors import InvalidInput
 
@@ -44,12 +44,99 @@ FOLDERS: tuple[str, ...] = ("需求文档", "设计稿", "测试报告", "会议
 
 # Keywords per folder: a hit in the file name weighs more than one in the text.
 _KEYWORDS: dict[str, tuple[str, ...]] = {
-    "需求文档": ("需求", "prd", "产品文档", "功能说明", "用户故事", "规格说明", "srs"),
-    "设计稿": ("设计", "原型", "ui", "ux", "交互", "视觉", "figma", "sketch", "蓝湖", "mockup"),
-    "测试报告": ("测试", "test", "qa", "用例", "缺陷", "bug", "回归", "验收报告"),
-    "会议纪要": ("会议", "纪要", "minutes", "周会", "例会", "评审会", "复盘"),
-    "合同": ("合同", "协议", "contract", "报价", "甲方", "乙方", "盖章", "签署"),
+    "需求文档": (
+        "需求",
+        "prd",
+        "产品文档",
+        "功能说明",
+        "功能清单",
+        "功能列表",
+        "用户故事",
+        "规格说明",
+        "srs",
+        "requirement",
+        "requirements",
+        "user story",
+        "指标定义",
+        "口径",
+    ),
+    "设计稿": (
+        "设计",
+        "原型",
+        "ui",
+        "ux",
+        "交互",
+        "视觉",
+        "figma",
+        "sketch",
+        "蓝湖",
+        "mockup",
+        "效果图",
+        "图标",
+        "icon",
+        "logo",
+        "banner",
+        "海报",
+        "切图",
+        "配色",
+        "wireframe",
+    ),
+    "测试报告": (
+        "测试",
+        "test",
+        "qa",
+        "用例",
+        "缺陷",
+        "bug",
+        "回归",
+        "验收报告",
+        "冒烟",
+        "压测",
+        "兼容性",
+        "漏洞",
+        "安全扫描",
+        "走查",
+        "复现",
+        "故障",
+    ),
+    "会议纪要": (
+        "会议",
+        "纪要",
+        "minutes",
+        "周会",
+        "例会",
+        "评审会",
+        "复盘",
+        "站会",
+        "沟通记录",
+        "会议记录",
+        "讨论记录",
+        "议程",
+        "参会",
+        "与会",
+        "attendees",
+        "action items",
+    ),
+    "合同": (
+        "合同",
+        "协议",
+        "contract",
+        "agreement",
+        "报价",
+        "甲方",
+        "乙方",
+        "盖章",
+        "签署",
+        "订购单",
+        "付款计划",
+        "违约",
+        "委托书",
+        "确认函",
+    ),
 }
+# Files of design tools are design drafts; a picture is one when nothing else says otherwise.
+_DESIGN_TOOL_SUFFIXES = {".fig", ".sketch", ".psd", ".xd", ".ai", ".svg"}
+_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp"}
 _NAME_WEIGHT = 3
 _TEXT_HEAD = 2000
 
@@ -74,6 +161,11 @@ _CONTENT_TYPES = {
     ".pdf": "application/pdf",
     ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
 }
 _MAX_TEXT = 200_000  # characters of a file's text kept for search
 
@@ -91,6 +183,7 @@ def classify_folder(name: str, text: str | None = None) -> str:
     """The folder a file goes in, from keywords in its name (weighted) and the start of its
     text; ``其他`` when nothing matches. Ties go to the earlier folder in ``FOLDERS``."""
     lowered_name = name.lower()
+    suffix = PurePath(lowered_name).suffix
     head = (text or "")[:_TEXT_HEAD].lower()
     best, best_score = OTHER, 0
     for folder, words in _KEYWORDS.items():
@@ -101,8 +194,12 @@ def classify_folder(name: str, text: str | None = None) -> str:
                 score += _NAME_WEIGHT
             if head and _contains(head, word, ascii_word):
                 score += 1
+        if folder == "设计稿" and suffix in _DESIGN_TOOL_SUFFIXES:
+            score += _NAME_WEIGHT
         if score > best_score:
             best, best_score = folder, score
+    if best_score == 0 and suffix in _IMAGE_SUFFIXES:
+        return "设计稿"
     return best
 
 
@@ -127,19 +224,26 @@ class Extracted:
     error: str | None = None
 
 
-def extract_text(name: str, data: bytes) -> Extracted:
+def extract_text(
+    name: str, data: bytes, *, read_image: Callable[[bytes], str] | None = None
+) -> Extracted:
     """The text of a file, by its extension. A damaged file gives no text and an error; an
-    unknown type gives neither (it is kept and found by its name)."""
+    unknown type gives neither (it is kept and found by its name). Pictures are read with
+    ``read_image`` (OCR) when one is given, else found by their name only."""
     suffix = PurePath(name).suffix.lower()
     try:
-        if suffix in {".txt", ".md", ".markdown", ".csv", ".log"}:
+        if suffix in _IMAGE_SUFFIXES:
+            if read_image is None:
+                return Extracted(None)
+            text = read_image(data)
+        elif suffix in {".txt", ".md", ".markdown", ".csv", ".log"}:
             text = _decode(data)
         elif suffix == ".docx":
             text = _docx_text(data)
         elif suffix == ".xlsx":
             text = _xlsx_text(data)
         elif suffix == ".pdf":
-            text = _pdf_text(data)
+            text = _pdf_text(data, read_image)
         else:
             return Extracted(None)
     except Exception as exc:  # noqa: BLE001 - any parser failure: keep the file, no text
@@ -197,11 +301,49 @@ def _xlsx_text(data: bytes) -> str:
     return "\n".join(lines)
 
 
-def _pdf_text(data: bytes) -> str:
+def _pdf_text(data: bytes, read_image: Callable[[bytes], str] | None = None) -> str:
+    """The text layer of a PDF; pages without one (a scan) are read from their pictures when a
+    ``read_image`` (OCR) is given."""
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(data))
-    return "\n".join((page.extract_text() or "") for page in reader.pages[:500])
+    pages: list[str] = []
+    scanned = 0
+    for page in reader.pages[:500]:
+        text = (page.extract_text() or "").strip()
+        if len(text) < _SCAN_MIN_CHARS and read_image is not None and scanned < _SCAN_MAX_PAGES:
+            scanned += 1
+            text = "\n".join(filter(None, (text, *_page_picture_text(page, read_image))))
+        pages.append(text)
+    return "\n".join(pages)
+
+
+_SCAN_MIN_CHARS = 20  # a page with less text than this is taken for a scan
+_SCAN_MAX_PAGES = 20  # OCR takes seconds a page: the first pages of a scan only
+
+
+def _page_picture_text(page: Any, read_image: Callable[[bytes], str]) -> list[str]:
+    out: list[str] = []
+    try:
+        pictures = list(page.images)[:4]
+    except Exception:  # noqa: BLE001 - a damaged picture: keep the page's text layer
+        return out
+    for picture in pictures:
+        try:
+            data = picture.data
+            if len(data) < 2048:  # icons and rules, not a scanned page
+                continue
+            image = getattr(picture, "image", None)
+            if image is not None and image.format not in ("PNG", "JPEG"):
+                buffer = io.BytesIO()
+                image.convert("RGB").save(buffer, format="PNG")
+                data = buffer.getvalue()
+            text = read_image(data).strip()
+        except Exception:  # noqa: BLE001 - one unreadable picture does not lose the others
+            continue
+        if text:
+            out.append(text)
+    return out
 
 
 @dataclass(slots=True)

@@ -97,7 +97,8 @@ class WeComSettings(BaseModel):
     api_base: str = "https://qyapi.weixin.qq.com"
     # Where an AI bot's response_url may point: host names (HTTPS), or "scheme://host" entries
     # (tests name a local server this way). A signed callback naming any other URL is not
-    # answered through it.
+    # answered through it. The URLs of the bot's image and file messages are fetched only
+    # from these hosts too: add the host WeCom serves them from.
     response_url_hosts: list[str] = Field(default_factory=lambda: ["qyapi.weixin.qq.com"])
     bot_name: str = "群秘"
     max_age_seconds: int = 300
@@ -197,6 +198,12 @@ class MemorySettings(BaseModel):
     index_interval_seconds: float = 1.0
     index_batch: int = 64
     answer_passages: int = 3
+    # The in-memory copy of the index (assistant.memory.hot): on by default; how often a
+    # search checks the change log (0: every search), and the most rows it ranks by brute
+    # force before leaving a search to the vector store.
+    hot_index: bool = True
+    hot_max_lag_seconds: float = 0.0
+    hot_brute_max: int = 20000
 
 
 class RiskSettings(BaseModel):
@@ -241,8 +248,13 @@ class Settings(BaseSettings):
     process_in_api: bool = True
     max_message_chars: int = 20_000
     max_file_mb: int = 50  # project document folders: the largest file an upload may be
+    ocr_images: bool = True  # read the text in pictures when the optional OCR is installed
     default_remind_before_minutes: int = 15
     workday_end_hour: int = 18
+    # Dialogue state (assistant/services/dialogue.py): how long Qunmi waits for the answer to
+    # its question, and how long a record counts as "刚才那个".
+    dialogue_question_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    dialogue_recent_minutes: int = Field(default=30, ge=1, le=24 * 60)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     whisper: WhisperSettings = Field(default_factory=WhisperSettings)
     wecom: WeComSettings = Field(default_factory=WeComSettings)

@@ -103,6 +103,9 @@ class FakeWeComAPI:
     token_calls: int = 0
     expire_next: bool = False
     robot_errors: list[int] = field(default_factory=list)
+    # AI bot image/file downloads: path under /aibot-file/ → (plain bytes, Content-Disposition)
+    bot_files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    bot_file_key: str = BOT_AES_KEY
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
@@ -126,6 +129,16 @@ class FakeWeComAPI:
                 )
             self.robot.append({"key": params.get("key"), **json.loads(request.content)})
             return self._ok()
+        if path.startswith("/aibot-file/"):
+            found = self.bot_files.get(path.removeprefix("/aibot-file/"))
+            if found is None:
+                return httpx.Response(404, content=b"not found")
+            plain, disposition = found
+            crypto = WeComCrypto(token=BOT_TOKEN, encoding_aes_key=self.bot_file_key, receive_id="")
+            headers = {"content-type": "application/octet-stream"}
+            if disposition:
+                headers["content-disposition"] = disposition
+            return httpx.Response(200, content=crypto.encrypt_media(plain), headers=headers)
         if path.startswith("/respond/"):
             self.responses.append((path, json.loads(request.content)))
             return self._ok()

@@ -23,11 +23,17 @@ __all__ = ["document_record", "router"]
 
 router = APIRouter(tags=["files"])
 
+_ACTOR = "以谁的身份（本机模式；登录后只能是本人，不填即本人）"
+_ActorQuery = Annotated[str | None, Query(max_length=100, description=_ACTOR)]
+
 
 class FileUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     folder: str = Field(min_length=1, max_length=40, description="、".join(FOLDERS))
+    actor: str | None = Field(
+        default=None, max_length=100, description="操作人（本机模式；登录后只能是本人）"
+    )
 
 
 def _library(q: Qunmi) -> DocumentLibrary:
@@ -71,17 +77,18 @@ async def upload_file(
     folder: Annotated[
         str | None, Form(max_length=40, description="不填则按文件名和内容自动归类")
     ] = None,
+    actor: Annotated[str | None, Form(max_length=100, description=_ACTOR)] = None,
 ) -> Any:
     """Store a file under its project: a file named like an earlier one (without version marks
     such as v2 / _终稿 / (1)) is its next version; the same bytes again add nothing (200)."""
     library = _library(q)
-    actor = acting_as(q, who, None)
+    uploader = acting_as(q, who, actor)
     staged = await run_in_threadpool(library.stage_stream, file.file)
     document, new = await run_in_threadpool(
         library.add,
         staged,
         name=file.filename,
-        uploader=actor,
+        uploader=uploader,
         project=project,
         chat_id=chat_id,
         declared_type=file.content_type,
@@ -98,11 +105,12 @@ def list_files(
     project: Annotated[str | None, Query(max_length=200)] = None,
     folder: Annotated[str | None, Query(max_length=40)] = None,
     all_versions: bool = False,
+    actor: _ActorQuery = None,
 ) -> dict[str, Any]:
     """The files of a project (or of every project the reader may see), newest first; latest
     versions only unless ``all_versions``."""
     docs = _library(q).list(
-        project=project, folder=folder, all_versions=all_versions, reader=acting_as(q, who, None)
+        project=project, folder=folder, all_versions=all_versions, reader=acting_as(q, who, actor)
     )
     return {"items": [document_record(q, d) for d in docs], "folders": list(FOLDERS)}
 
@@ -112,10 +120,12 @@ def list_files(
     response_class=FileResponse,
     responses={200: {"description": "文件内容", "content": {"*/*": {}}}},
 )
-def download_file(q: QunmiDep, who: PrincipalDep, document_id: RecordId) -> FileResponse:
+def download_file(
+    q: QunmiDep, who: PrincipalDep, document_id: RecordId, actor: _ActorQuery = None
+) -> FileResponse:
     """The file's bytes, under its name."""
     library = _library(q)
-    document = library.get(document_id, reader=acting_as(q, who, None))
+    document = library.get(document_id, reader=acting_as(q, who, actor))
     path = library.path_of(document)
     if not path.is_file():
         raise NotFound(f"文件 #{document_id} 的内容不在存储里了")
@@ -127,9 +137,11 @@ def download_file(q: QunmiDep, who: PrincipalDep, document_id: RecordId) -> File
 
 
 @router.get("/files/{document_id}/versions")
-def file_versions(q: QunmiDep, who: PrincipalDep, document_id: RecordId) -> dict[str, Any]:
+def file_versions(
+    q: QunmiDep, who: PrincipalDep, document_id: RecordId, actor: _ActorQuery = None
+) -> dict[str, Any]:
     library = _library(q)
-    library.get(document_id, reader=acting_as(q, who, None))
+    library.get(document_id, reader=acting_as(q, who, actor))
     return {"items": [document_record(q, d) for d in library.versions(document_id)]}
 
 
@@ -139,5 +151,5 @@ def move_file(
 ) -> dict[str, Any]:
     """Move a document (every version of it) to another folder."""
     library = _library(q)
-    document = library.move(document_id, body.folder, actor=acting_as(q, who, None))
+    document = library.move(document_id, body.folder, actor=acting_as(q, who, body.actor))
     return document_record(q, document)

@@ -33,6 +33,7 @@ _COMMAND_MODULES = (
     "assistant.cli.reminders",
     "assistant.cli.memorycmd",
     "assistant.cli.filescmd",
+    "assistant.cli.folderscmd",
     "assistant.cli.risk",
     "assistant.cli.summarize",
     "assistant.cli.reports",

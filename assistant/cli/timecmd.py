@@ -68,7 +68,8 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
                 m.text, f"{m.start}-{m.end}", kind, when, m.grain, "是" if m.deadline else ""
             )
         for d in parse_durations(text):
-            table.add_row(d.text, f"{d.start}-{d.end}", "时长", f"{d.seconds} 秒", d.unit, "")
+            length = f"{'约 ' if d.approx else ''}{d.seconds} 秒"
+            table.add_row(d.text, f"{d.start}-{d.end}", "时长", length, d.unit, "")
         Console().print(table)
         if not matches:
             typer.echo("没有找到时间表达。")
@@ -86,7 +87,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
             int, typer.Option("--show-failures", help="每个语料列出前 N 个失败用例")
         ] = 0,
     ) -> None:
-        """在 Duckling 与 Recognizers-Text 中文时间语料上评测时间解析。"""
+        """在 Duckling 与 Recognizers-Text 中文时间语料上评测时间解析（按类别与按表达类型各一张表）。"""
         from evals.time_corpora import run
 
         raise typer.Exit(run(corpora, check_floors=check_floors, show_failures=show_failures))

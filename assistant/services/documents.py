@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import BinaryIO
@@ -66,12 +66,19 @@ class DocumentLibrary:
     """Stores, versions, classifies and lists the files of project folders."""
 
     def __init__(
-        self, *, uow_factory: UnitOfWorkFactory, root: Path, clock: Clock, max_bytes: int
+        self,
+        *,
+        uow_factory: UnitOfWorkFactory,
+        root: Path,
+        clock: Clock,
+        max_bytes: int,
+        read_image: Callable[[bytes], str] | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self.root = root
         self._clock = clock
         self.max_bytes = max_bytes
+        self.read_image = read_image  # OCR for pictures; None: pictures are found by name
 
     # -- bytes ------------------------------------------------------------------------------
     def stage(self, chunks: Iterable[bytes]) -> Staged:
@@ -126,7 +133,10 @@ class DocumentLibrary:
                 raise InvalidInput(f"没有文件夹“{folder}”，可选：{'、'.join(FOLDERS)}")
             text = None
             if staged.size <= _EXTRACT_LIMIT:
-                text = extract_text(clean, staged.path.read_bytes()).text or None
+                text = (
+                    extract_text(clean, staged.path.read_bytes(), read_image=self.read_image).text
+                    or None
+                )
             for attempt in range(3):
                 try:
                     return self._add_once(

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from functools import lru_cache
 
+from .lunar import SOLAR_TERMS, lunar_to_solar, solar_term
+
 __all__ = ["RULE_ALIASES", "RULES", "spans_in_year"]
 
 Span = tuple[date, date]
@@ -200,6 +202,57 @@ def _fixed(month: int, day: int) -> Callable[[int], list[Span]]:
     return rule
 
 
+# --- the Chinese lunisolar calendar and the solar terms (table in lunar.py) --------------------
+
+
+def _lunar(month: int, day: int) -> Callable[[int], list[Span]]:
+    """A lunar month and day; the lunar years y-1 and y both reach into Gregorian year y."""
+
+    def rule(year: int) -> list[Span]:
+        out: list[Span] = []
+        for ly in (year - 1, year):
+            d = lunar_to_solar(ly, month, day)
+            if d is not None and d.year == year:
+                out.append((d, d + _DAY))
+        return out
+
+    return rule
+
+
+def _new_years_eve(year: int) -> list[Span]:
+    """除夕: the last day of the lunar year, the day before 春节."""
+    out: list[Span] = []
+    for ly in (year, year + 1):
+        first = lunar_to_solar(ly, 1, 1)
+        if first is not None and (first - _DAY).year == year:
+            out.append((first - _DAY, first))
+    return out
+
+
+def _term(name: str) -> Callable[[int], list[Span]]:
+    def rule(year: int) -> list[Span]:
+        d = solar_term(name, year)
+        return [(d, d + _DAY)] if d is not None else []
+
+    return rule
+
+
+LUNAR_FESTIVALS: dict[str, tuple[int, int]] = {
+    "春节": (1, 1),
+    "元宵": (1, 15),
+    "龙抬头": (2, 2),
+    "上巳节": (3, 3),
+    "端午": (5, 5),
+    "七夕": (7, 7),
+    "中元节": (7, 15),
+    "中秋": (8, 15),
+    "重阳": (9, 9),
+    "寒衣节": (10, 1),
+    "下元节": (10, 15),
+    "腊八": (12, 8),
+    "小年": (12, 23),
+}
+
 # canonical name → rule. Aliases (other names people use) are in RULE_ALIASES.
 RULES: dict[str, Callable[[int], list[Span]]] = {
     # Western Christian, from Easter Sunday.
@@ -255,6 +308,10 @@ RULES: dict[str, Callable[[int], list[Span]]] = {
     "母亲节": _nth_weekday(5, 2, 6),
     "父亲节": _nth_weekday(6, 3, 6),
     "感恩节": _nth_weekday(11, 4, 3),
+    # Chinese lunar festivals and the solar terms (1900–2100).
+    **{name: _lunar(m, d) for name, (m, d) in LUNAR_FESTIVALS.items()},
+    "除夕": _new_years_eve,
+    **{name: _term(name) for name in SOLAR_TERMS},
 }
 
 _EASTER_FAMILY_ALIASES = {
@@ -268,6 +325,25 @@ _EASTER_FAMILY_ALIASES = {
 RULE_ALIASES: dict[str, str] = {
     "正月初一": "春节",
     "正月朔日": "春节",
+    "正月正时": "春节",
+    "春节当天": "春节",
+    "大年三十": "除夕",
+    "年三十": "除夕",
+    "大年夜": "除夕",
+    "年三十晚上": "除夕",
+    "元宵节": "元宵",
+    "上元节": "元宵",
+    "正月十五": "元宵",
+    "二月二": "龙抬头",
+    "端阳节": "端午",
+    "七夕节": "七夕",
+    "乞巧节": "七夕",
+    "鬼节": "中元节",
+    "重阳节": "重阳",
+    "重九": "重阳",
+    "腊八节": "腊八",
+    "小年夜": "小年",
+    "冬至节": "冬至",
     "国际消费者权益日": "消费者权益日",
     "澳门回归日": "澳门回归纪念日",
     "香港回归日": "香港回归纪念日",

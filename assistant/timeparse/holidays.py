@@ -10,7 +10,21 @@ from typing import Any
 
 from .festivals import RULE_ALIASES, RULES, spans_in_year
 
-__all__ = ["HolidayCalendar", "calendar"]
+__all__ = ["NEARBY_DAYS", "PUBLIC_HOLIDAYS", "HolidayCalendar", "calendar"]
+
+# The public holidays (法定节假日) and their statutory days off counted from the festival day
+# (春节 from 除夕 to 初三, 劳动节 May 1-2, 国庆 Oct 1-3), used for years the data file does not
+# cover; adjacent weekends join them. For covered years the State Council days off decide.
+NEARBY_DAYS = 21
+PUBLIC_HOLIDAYS: dict[str, tuple[int, int]] = {
+    "元旦": (0, 1),
+    "春节": (-1, 4),
+    "清明": (0, 1),
+    "劳动节": (0, 2),
+    "端午": (0, 1),
+    "中秋": (0, 1),
+    "国庆": (0, 3),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +132,94 @@ class HolidayCalendar:
             return None
         day = self.next_occurrence(canon, today)
         return (day, day + timedelta(days=1)) if day is not None else None
+
+    def canonical(self, name: str) -> str | None:
+        return self.aliases.get(name)
+
+    def holiday_block(self, name: str, day: date) -> tuple[date, date]:
+        """The days off around public holiday ``name`` falling on ``day``: (first, day after
+        the last). Weekends and State Council days off next to it join the block."""
+        canon = self.aliases.get(name, name)
+        first_off, length = PUBLIC_HOLIDAYS.get(canon, (0, 1))
+        if day.year in self.covered_years:
+            first, last = day, day
+        else:
+            first = day + timedelta(days=first_off)
+            last = first + timedelta(days=length - 1)
+        for _ in range(16):
+            if self.is_workday(first - timedelta(days=1)):
+                break
+            first -= timedelta(days=1)
+        for _ in range(16):
+            if self.is_workday(last + timedelta(days=1)):
+                break
+            last += timedelta(days=1)
+        return first, last + timedelta(days=1)
+
+    def next_block(
+        self, name: str | None, today: date, year: int | None = None
+    ) -> tuple[date, date] | None:
+        """The next block of days off of a public holiday (any of them when ``name`` is None)
+        that is not over before ``today``; with ``year``, that year's."""
+        names = [self.aliases.get(name, name)] if name is not None else list(PUBLIC_HOLIDAYS)
+        best: tuple[date, date] | None = None
+        for canon in names:
+            if canon not in PUBLIC_HOLIDAYS:
+                return None
+            years = [year] if year is not None else [today.year - 1, today.year, today.year + 1]
+            for y in years:
+                span = self.span_in_year(canon, y)
+                if span is None:
+                    continue
+                block = self.holiday_block(canon, span[0])
+                if year is None and block[1] <= today:
+                    continue
+                if best is None or block[0] < best[0]:
+                    best = block
+                break
+        return best
+
+    def nearby_block(self, today: date, rel: str) -> tuple[date, date] | None:
+        """The public holiday that bare 节前 / 节后 refer to: the one in progress, else one whose
+        days off begin within ``NEARBY_DAYS``; for 节后 also one that ended within a week. None
+        when no holiday is that close (then "which festival?" has no answer)."""
+        best: tuple[date, date] | None = None
+        for canon in PUBLIC_HOLIDAYS:
+            for y in (today.year - 1, today.year, today.year + 1):
+                span = self.span_in_year(canon, y)
+                if span is None:
+                    continue
+                first, end = self.holiday_block(canon, span[0])
+                ahead = (first - today).days
+                ended = (today - end).days
+                near = (
+                    first <= today < end
+                    or 0 <= ahead <= NEARBY_DAYS
+                    or (rel == "after" and 0 <= ended < 7)
+                )
+                if near and (
+                    best is None or abs((first - today).days) < abs((best[0] - today).days)
+                ):
+                    best = (first, end)
+        return best
+
+    def workday_before(self, day: date) -> date:
+        """The last workday before ``day``."""
+        d = day - timedelta(days=1)
+        for _ in range(40):
+            if self.is_workday(d):
+                return d
+            d -= timedelta(days=1)
+        return d
+
+    def workday_from(self, day: date) -> date:
+        """The first workday on or after ``day``."""
+        d = day
+        for _ in range(40):
+            if self.is_workday(d):
+                return d
+            d += timedelta(days=1)
+        return d
 
     def in_year(self, name: str, year: int) -> date | None:
         canon = self.aliases.get(name)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .holidays import calendar
-from .numbers import to_number
+from .numbers import count_number, to_number
 
 __all__ = ["ZONES", "Tok", "tokenize", "zone_after"]
 
@@ -158,6 +158,14 @@ def _num(s: str | None) -> float | None:
     if s == "几":
         return 3.0
     return to_number(s)
+
+
+def _count(s: str | None) -> float | None:
+    """A count before a unit; "两三" is about three (numbers.count_number)."""
+    if s is None or s in ("半", "几"):
+        return _num(s)
+    got = count_number(s)
+    return got[0] if got is not None else None
 
 
 def _int(s: str | None) -> int | None:
@@ -311,7 +319,7 @@ def _p_clock(m: re.Match[str], text: str) -> Tok | None:
 
 
 def _p_offset(m: re.Match[str], text: str) -> Tok | None:
-    n = _num(m["n"])
+    n = _count(m["n"])
     if n is None or n <= 0 or n > 1000:
         return None
     unit_raw = m["unit"].replace(" ", "")
@@ -342,7 +350,7 @@ def _p_span(m: re.Match[str], text: str) -> Tok | None:
     before = text[m.start() - 1] if m.start() > 0 else ""
     if before and before in "提之以然最随往向":
         return None
-    n = _num(m["n"])
+    n = _count(m["n"])
     if n is None or n <= 0 or n != int(n) or n > 1000:
         return None
     unit = UNITS.get(m["unit"].replace(" ", "").replace("个", ""))
@@ -364,13 +372,68 @@ def _p_span(m: re.Match[str], text: str) -> Tok | None:
     return Tok("span", m.start(), m.end(), 2, 4, {"n": int(n), "unit": unit, "dir": direction})
 
 
+# A festival name that starts a longer word: 小年轻, 七夕节 is fine but 腊八粥 is porridge.
+_NOT_HOLIDAY_AFTER = {"小年": "轻", "腊八": "粥蒜", "重阳": "糕"}
+
+
 def _p_holiday(m: re.Match[str], text: str) -> Tok | None:
     name = m.group(0)
+    after = _NOT_HOLIDAY_AFTER.get(name)
+    if after and text[m.end() : m.end() + 1] in tuple(after):
+        return None
     if name[0] in _CN:
         before = text[m.start() - 1] if m.start() > 0 else ""
         if before and (before in _CN or before.isdigit() or before in "第每"):
             return None
     return Tok("holiday", m.start(), m.end(), 2, 2, {"name": name})
+
+
+_LUNAR_MONTHS = {"正": 1, "冬": 11, "腊": 12}
+_LUNAR_DAY_FIRST = {"初": 0, "廿": 20, "卅": 30}
+
+
+def _lunar_day(raw: str | None) -> int | None:
+    """初八 → 8, 十五 → 15, 廿三 → 23, 三十 → 30, 23 → 23."""
+    if not raw:
+        return None
+    raw = raw.replace(" ", "")
+    if raw[0] in _LUNAR_DAY_FIRST and len(raw) <= 2:
+        rest = _int(raw[1:]) if len(raw) > 1 else 0
+        if rest is None:
+            return None
+        return _LUNAR_DAY_FIRST[raw[0]] + rest
+    return _int(raw)
+
+
+def _p_lunar(m: re.Match[str], text: str) -> Tok | None:
+    """农历三月初八 / 正月十五 / 腊月二十三 / 闰四月初八 / 十月初一 / 大年初三: a lunar date.
+    Only a lunar month name (正/冬/腊月, 闰N月), the 农历 prefix, a 初N day or 大年 makes a date
+    lunar; "八月十五" stays Gregorian."""
+    gd = m.groupdict()
+    raw_m = gd.get("m")
+    if "bare" in gd:
+        # 初八开工: day N of the current lunar month if still ahead, else of the next one.
+        day = _lunar_day(gd.get("d"))
+        data = {"month": None, "day": day, "leap": False, "year": None}
+        return Tok("lunar", m.start(), m.end(), 2, 2, data)
+    if raw_m is None:
+        month = 1  # 大年初N
+    else:
+        month = _LUNAR_MONTHS.get(raw_m) or _int(raw_m) or 0
+    if not 1 <= month <= 12:
+        return None
+    day = _lunar_day(gd.get("d"))
+    if day is not None and not 1 <= day <= 30:
+        return None
+    if day is None and not gd.get("pre"):
+        # A bare 正月 / 腊月 is the whole month only with 农历 or a lunar month name.
+        if raw_m not in _LUNAR_MONTHS and not gd.get("leap"):
+            return None
+    year = _int(gd.get("y")) if gd.get("y") else None
+    if year is not None and not 1900 <= year <= 2100:
+        return None
+    data = {"month": month, "day": day, "leap": bool(gd.get("leap")), "year": year}
+    return Tok("lunar", m.start(), m.end(), 0 if year is not None else 1, 2, data)
 
 
 def _p_relday(m: re.Match[str], text: str) -> Tok | None:
@@ -390,7 +453,14 @@ def _p_relday_pod(m: re.Match[str], text: str) -> Tok | None:
 def _p_weekday(m: re.Match[str], text: str) -> Tok | None:
     pre = m["pre"]
     rel = _REL_PREFIX[pre] if pre else None
-    return Tok("weekday", m.start(), m.end(), 2, 2, {"rel": rel, "wd": WEEKDAYS[m["wd"]]})
+    wd = WEEKDAYS[m["wd"]]
+    data: dict[str, Any] = {"rel": rel, "wd": wd}
+    if m["wd2"]:
+        # 周三四 / 下周五六: that day and the next one (an interval of two days).
+        if WEEKDAYS[m["wd2"]] != wd + 1:
+            return Tok("weekday", m.start(), m.end("wd"), 2, 2, data)
+        data["days"] = 2
+    return Tok("weekday", m.start(), m.end(), 2, 2, data)
 
 
 _EN_REL = {"today": 0, "tomorrow": 1, "day after tomorrow": 2}
@@ -437,6 +507,10 @@ def _p_weekend(m: re.Match[str], text: str) -> Tok | None:
 
 
 def _p_week(m: re.Match[str], text: str) -> Tok | None:
+    if m["part"]:
+        # 下周初 = that week's Monday, 周中 = its Wednesday (like 月初 / 月中).
+        wd = 0 if m["part"] == "初" else 2
+        return Tok("weekday", m.start(), m.end(), 2, 2, {"rel": _REL_PREFIX[m["pre"]], "wd": wd})
     return Tok(
         "week", m.start(), m.end(), 2, 2, {"rel": _REL_PREFIX[m["pre"]], "within": bool(m["in"])}
     )
@@ -545,8 +619,10 @@ def _p_offwork(m: re.Match[str], text: str) -> Tok | None:
 
 
 def _p_ordinal_week(m: re.Match[str], text: str) -> Tok | None:
-    n = _int(m["n"])
-    if n is None or not 1 <= n <= 5:
+    n = -1 if m["last"] else _int(m["n"])
+    if n is None or not (1 <= n <= 5 or n == -1):
+        return None
+    if n == -1 and not m["wd"] and not m["last_week"]:
         return None
     wd = WEEKDAYS[m["wd"]] if m["wd"] else None
     return Tok("ordinal_week", m.start(), m.end(), 2, 2, {"n": n, "wd": wd})
@@ -554,7 +630,7 @@ def _p_ordinal_week(m: re.Match[str], text: str) -> Tok | None:
 
 def _p_half(m: re.Match[str], text: str) -> Tok | None:
     """上半年 / 下半月 / 前半年 / 后半年: a half of the year or month; 上个半年: the previous one."""
-    unit = "year" if m["u"] == "年" else "month"
+    unit = {"年": "year", "月": "month"}.get(m["u"] or "", "week")
     if m["rel"]:
         return Tok("half", m.start(), m.end(), 1, 1, {"unit": "year", "rel": _REL_PREFIX[m["rel"]]})
     before = text[m.start() - 1] if m.start() > 0 else ""
@@ -562,6 +638,8 @@ def _p_half(m: re.Match[str], text: str) -> Tok | None:
         return None
     half = 1 if m["h"] in "上前" else 2
     lo = 1 if unit == "year" else 2
+    if unit == "week" and before and before in "周星":
+        return None
     return Tok("half", m.start(), m.end(), lo, lo, {"unit": unit, "half": half})
 
 
@@ -688,6 +766,76 @@ _SET_UNITS = {
 }
 
 
+# Words whose 年 / 节 is no festival: 三年前, 去年后, 环节前, 细节后...
+_NOT_FESTIVAL_BEFORE = frozenset(
+    "0123456789零一二两三四五六七八九十百千万几多半个整全每今明去前后当往近历周早青少老中童成学财"
+    "末晚上下来隔跨同本该那这逐环细章关季音情礼调使枝时符脱卡拍贞气名小"
+)
+
+
+def _p_holiday_rel(m: re.Match[str], text: str) -> Tok | None:
+    """年前 / 年后 (the Spring Festival's days off), 节前 / 节后 (the next public holiday's)."""
+    before = text[m.start() - 1] if m.start() > 0 else ""
+    if before in _NOT_FESTIVAL_BEFORE:
+        return None
+    name = "春节" if m["w"] == "年" else None
+    rel = "before" if m["rel"] in ("前", "之前", "以前") else "after"
+    return Tok("holiday_rel", m.start(), m.end(), 2, 2, {"name": name, "rel": rel})
+
+
+def _p_these_days(m: re.Match[str], text: str) -> Tok | None:
+    """这两天 / 这几天: today and the next day or two; 近期: the coming two weeks; 今明两天 /
+    明后天: those two days."""
+    if m["pair"]:
+        first = 0 if m["pair"][0] == "今" else 1
+        return Tok("window", m.start(), m.end(), 2, 2, {"days": 2, "from": first})
+    if m["n"] is None:
+        return Tok("window", m.start(), m.end(), 2, 2, {"days": 14})
+    n = _int(m["n"])
+    if n is None or not 1 <= n <= 7:
+        return None
+    return Tok("window", m.start(), m.end(), 2, 2, {"days": n})
+
+
+# 超过两天 / 不过两天 / 经过三天 / 错过两天: 过 belongs to another word there.
+_NOT_WAIT_BEFORE = frozenset("超经不度错跳越通穿略闯渡难好太")
+
+
+def _p_wait(m: re.Match[str], text: str) -> Tok | None:
+    """过两天 / 过几天 / 过一周 / 过两个月: that many units from today (like N天后)."""
+    before = text[m.start() - 1] if m.start() > 0 else ""
+    if before in _NOT_WAIT_BEFORE:
+        return None
+    n = _count(m["n"])
+    unit = UNITS.get(m["unit"].replace(" ", "").replace("个", ""))
+    if n is None or n <= 0 or n > 100 or n != int(n) or unit not in ("day", "week", "month"):
+        return None
+    return Tok(
+        "offset", m.start(), m.end(), 2, 2, {"n": n, "unit": unit, "dir": 1, "within": False}
+    )
+
+
+def _p_week_part(m: re.Match[str], text: str) -> Tok | None:
+    """周初 / 周中 alone: this week's Monday / Wednesday."""
+    wd = 0 if m["part"] == "初" else 2
+    return Tok("weekday", m.start(), m.end(), 2, 2, {"rel": 0, "wd": wd})
+
+
+def _p_unit_within(m: re.Match[str], text: str) -> Tok | None:
+    """月内 / 年内: within this month / year (a due, like 本月内)."""
+    if m["u"] == "月":
+        return Tok("month_rel", m.start(), m.end(), 1, 1, {"rel": 0, "part": None})
+    return Tok("year_rel", m.start(), m.end(), 0, 0, {"rel": 0, "part": None})
+
+
+_SEASONS = {"春": 3, "夏": 6, "秋": 9, "冬": 12}
+
+
+def _p_season(m: re.Match[str], text: str) -> Tok | None:
+    """春天 / 夏季 / 秋天 / 冬天: three months from March, June, September, December."""
+    return Tok("season", m.start(), m.end(), 1, 1, {"month": _SEASONS[m["s"]]})
+
+
 def _p_every(m: re.Match[str], text: str) -> Tok | None:
     """每天 / 每周一 / 每个月 / 每年: the start of a recurring time (a set)."""
     if m["wd"]:
@@ -720,6 +868,15 @@ def _trie_pattern(words: list[str]) -> str:
 
 
 _HOLIDAY_ALT = _trie_pattern(calendar.names)
+# "二号棚", "3号线", "5号楼", "8号床": N号 + the noun it numbers is a thing, not a day of the month.
+_NUMBERED_THING = (
+    r"会议室|文件|选手|工位|车间|展位|泊位|货架|地块|病房|病床|通道|窗口|机位|机房|码头|仓库|库房"
+    r"|[楼层线房门机位桌厅窗口床车场店馆柜仓库站元字球棚摊区栋院码箱槽坑井塔罐炉池舱包袋桩闸柱窑泵屏格段]"
+)
+_LUNAR_DAY = (
+    r"初\s?(?:十|[一二三四五六七八九])|二十[一二三四五六七八九]?|廿[一二三四五六七八九]?|三十|卅"
+    r"|十[一二三四五六七八九]?|[12][0-9]|30|[1-9](?![0-9])"
+)
 _DIGIT_AFTER = rf"(?![0-9{_CN}点时号日月个年天周:])"
 _REL_WORDS = "|".join(sorted(_YEAR_REL, key=len, reverse=True))
 
@@ -727,7 +884,7 @@ _REL_WORDS = "|".join(sorted(_YEAR_REL, key=len, reverse=True))
 # uses to find candidates, so keep patterns anchored on concrete characters.
 _SPECS: list[tuple[str, str, Parser]] = [
     ("now", "|".join(NOW_WORDS), _p_now),
-    ("half", r"(?P<h>上|下|前|后)半(?P<u>年|月)|(?P<rel>上|下)个半年", _p_half),
+    ("half", r"(?P<h>上|下|前|后)半(?P<u>年|月|周|星期|礼拜)|(?P<rel>上|下)个半年", _p_half),
     (
         "year_span",
         r"(?<![0-9])(?P<y1>[0-9]{4})\s?(?:-|~|到|至)\s?(?P<y2>[0-9]{4})\s?年(?!代|级|纪|龄|度)",
@@ -765,13 +922,18 @@ _SPECS: list[tuple[str, str, Parser]] = [
     ),
     ("offwork", r"下班(?:之前|以前|前)", _p_offwork),
     (
+        "holiday_rel",
+        r"(?P<w>年|节)(?P<rel>之前|以前|前|之后|以后|过后|后)(?![天日端台面后辈者景途提置夕哨])",
+        _p_holiday_rel,
+    ),
+    (
         "range_clock",
         rf"(?P<h1>{N2})\s?(?:到|至|-|~)\s?(?P<h2>{N2})\s?(?:点钟|点|时)(?!半|[0-9{_CN}]|一刻|三刻)",
         _p_range_clock,
     ),
     (
         "date_ymd",
-        r"(?<![0-9.\-/])(?P<y>[0-9]{4})\s?(?P<s1>[-/.])\s?(?P<m>[0-9]{1,2})\s?(?P<s2>[-/.])\s?(?P<d>[0-9]{1,2})(?![0-9]|\.[0-9])",
+        r"(?<![0-9./])(?P<y>[0-9]{4})\s?(?P<s1>[-/.])\s?(?P<m>[0-9]{1,2})\s?(?P<s2>[-/.])\s?(?P<d>[0-9]{1,2})(?![0-9]|\.[0-9])",
         _p_date_ymd,
     ),
     (
@@ -809,6 +971,34 @@ _SPECS: list[tuple[str, str, Parser]] = [
     ),
     ("holiday", rf"(?:{_HOLIDAY_ALT}){_DIGIT_AFTER}", _p_holiday),
     (
+        "lunar",
+        rf"(?P<pre>农历|阴历|旧历)\s?(?:(?P<y>[0-9]{{4}}|[零一二三四五六七八九]{{4}})\s?年)?\s?(?P<leap>闰)?\s?"
+        rf"(?P<m>正|冬|腊|十[一二]|[一二三四五六七八九十]|1[0-2]|[1-9])\s?月份?\s?(?:(?P<d>{_LUNAR_DAY})\s?[日号]?)?",
+        _p_lunar,
+    ),
+    (
+        "lunar_named",
+        rf"(?P<m>正|冬|腊)\s?月\s?(?:(?P<d>{_LUNAR_DAY})\s?[日号]?)?",
+        _p_lunar,
+    ),
+    (
+        "lunar_leap",
+        rf"(?P<leap>闰)\s?(?P<m>正|冬|腊|十[一二]|[一二三四五六七八九十]|1[0-2]|[1-9])\s?月\s?(?:(?P<d>{_LUNAR_DAY})\s?[日号]?)?",
+        _p_lunar,
+    ),
+    (
+        "lunar_chu",
+        r"(?<![0-9])(?P<m>十[一二]|[一二三四五六七八九十]|1[0-2]|[1-9])\s?月\s?(?P<d>初\s?(?:十|[一二三四五六七八九]))(?![0-9十])",
+        _p_lunar,
+    ),
+    ("lunar_da", r"大年\s?(?P<d>初\s?(?:十|[一二三四五六七八九]))", _p_lunar),
+    # A bare 初四…初十 (初一–初三 are also school grades: "初三学生").
+    (
+        "lunar_bare",
+        r"(?<![月年0-9一二三四五六七八九十高])(?P<d>初\s?(?:十|[四五六七八九]))(?P<bare>)(?![0-9一二三四五六七八九十])",
+        _p_lunar,
+    ),
+    (
         "en_day",
         r"(?<![A-Za-z])(?i:(?P<rel>today|tomorrow|tonight|day after tomorrow)"
         r"|(?:(?P<pre>this|next|last)\s)?(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday"
@@ -820,13 +1010,13 @@ _SPECS: list[tuple[str, str, Parser]] = [
     ("relday", "|".join(sorted(RELDAYS, key=len, reverse=True)), _p_relday),
     (
         "weekday",
-        r"(?<![0-9一二两三四五六七八九十几每])(?:(?P<pre>上上|下下|上|下|这|本|今)\s?(?:个|一)?\s?)?(?:周|星期|礼拜)(?P<wd>[一二三四五六日天七1-7])",
+        r"(?<![0-9一二两三四五六七八九十几每])(?:(?P<pre>上上|下下|上|下|这|本|今)\s?(?:个|一)?\s?)?(?:周|星期|礼拜)(?P<wd>[一二三四五六日天七1-7])(?P<wd2>[二三四五六日天](?![0-9一二三四五六七八九十点时号日月个天周年]))?",
         _p_weekday,
     ),
     ("weekend", r"(?:(?P<pre>上上|下下|上|下|这|本)\s?个?\s?)?周末", _p_weekend),
     (
         "week",
-        r"(?P<pre>上上|下下|上|下|这|本|今)\s?(?:个|一)?\s?(?:周|星期|礼拜)(?![一二三四五六日天七1-7末])(?P<in>之内|以内|内)?",
+        r"(?P<pre>上上|下下|上|下|这|本|今)\s?(?:个|一)?\s?(?:周|星期|礼拜)(?![一二三四五六日天七1-7末])(?P<in>之内|以内|内)?(?P<part>初|中(?!心|间|旬|文|国))?",
         _p_week,
     ),
     (
@@ -836,16 +1026,44 @@ _SPECS: list[tuple[str, str, Parser]] = [
     ),
     (
         "year_rel",
-        rf"(?P<w>{_REL_WORDS})(?:年)?(?P<part>底|末|初|中)?",
+        rf"(?P<w>{_REL_WORDS})(?:年)?(?P<part>底|末|初|中(?!秋|元|旬))?",
         _p_year_rel,
     ),
     (
         "year",
-        r"(?<![0-9])(?P<y>[0-9]{4}|[0-9]{2}|[零一二三四五六七八九]{2,4})\s?年(?!代|级|纪|龄|度)(?P<part>底|末|初|中)?",
+        r"(?<![0-9])(?P<y>[0-9]{4}|[0-9]{2}|[零一二三四五六七八九]{2,4})\s?年(?!代|级|纪|龄|度)(?P<part>底|末|初(?![一二三四五六七八九十])|中(?!秋|元|旬))?",
         _p_year,
     ),
     ("year_part", r"年(?P<part>底|末|初)", _p_year_part),
     ("month_part", r"月(?P<part>底|末|初|中)", _p_month_part),
+    ("month_third", r"(?<![月上中下])(?P<part>上旬|中旬|下旬)", _p_month_part),
+    # 春天 / 夏天…, and 春季 / 秋季 only where they stand alone: "春季赛", "秋季招聘" are names.
+    (
+        "season",
+        r"(?<![四立早初深晚])(?P<s>春|夏|秋|冬)(?:天(?!猫)|季(?=$|[\s,，。.!！?？、；;:：]|前|之前|以前|后|之后|以后|里|内|末|初|底))",
+        _p_season,
+    ),
+    (
+        "week_part",
+        r"(?<![0-9一二两三四五六七八九十几上下这本今个每])(?:周|星期)(?P<part>初|中(?!心|间|旬|文|国))",
+        _p_week_part,
+    ),
+    (
+        "unit_within",
+        r"(?<![0-9一二两三四五六七八九十几个每上下这本今当去明前后])(?P<u>月|年)(?=\s?(?:之内|以内|内))",
+        _p_unit_within,
+    ),
+    (
+        "these_days",
+        r"这\s?(?P<n>两|几|三|2|3)\s?天(?![0-9一二三四五六七八九十])|近期"
+        r"|(?P<pair>今明|明后)(?:两\s?天|天)",
+        _p_these_days,
+    ),
+    (
+        "wait",
+        r"过\s?(?P<n>几|[一二两三四五六七八九十]{1,2}|[0-9]{1,2})\s?(?P<unit>天|日|周|星期|礼拜|个\s?星期|个\s?礼拜|个\s?月)(?![0-9一二三四五六七八九十])",
+        _p_wait,
+    ),
     (
         "month",
         r"(?P<m>[0-9]{1,2}|十[一二]?|[一二三四五六七八九])\s?月份?(?P<part>底|末|初|中旬|上旬|下旬|中)?(?!亮|饼|光)",
@@ -853,13 +1071,13 @@ _SPECS: list[tuple[str, str, Parser]] = [
     ),
     (
         "ordinal_week",
-        r"的?第(?P<n>[一二三四五1-5])\s?个?\s?(?:周|星期|礼拜)(?P<wd>[一二三四五六日天1-7])?",
+        r"的?(?:第(?P<n>[一二三四五1-5])|(?P<last>最后)\s?(?P<last_week>一)?)\s?个?\s?(?:周|星期|礼拜)(?P<wd>[一二三四五六日天1-7])?",
         _p_ordinal_week,
     ),
     (
         "day",
         r"(?P<d>[0-9]{1,2}|[一二三四五六七八九十廿卅]{1,3})\s?(?:号|日)"
-        r"(?!楼|线|会议室|房|门|机|位|桌|厅|窗|口|床|车|场|店|馆|柜|仓|站|元|字|文件|球|选手)",
+        rf"(?!{_NUMBERED_THING})",
         _p_day,
     ),
     (

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import cn2an
 
-__all__ = ["CN_DIGITS", "to_number"]
+__all__ = ["CN_DIGITS", "count_number", "to_number"]
 
 CN_DIGITS = {
     "零": 0,
@@ -64,3 +64,19 @@ def to_number(text: str) -> float | None:
         return float(cn2an.cn2an(s.replace("两", "二"), "smart"))
     except (ValueError, KeyError, IndexError):
         return None
+
+
+def count_number(text: str) -> tuple[float, bool] | None:
+    """A count as people write it before a unit: like ``to_number``, except that two neighbouring
+    Chinese digits ("一两", "两三", "三五", "三两", "七八") are an estimate, read as the larger one,
+    with ``True`` for "approximate" ("两三天" is about three days, never 23); 几 is about three;
+    俩 / 仨 are 2 / 3."""
+    s = text.strip().replace("俩", "两").replace("仨", "三")
+    if s == "几":
+        return 3.0, True
+    if len(s) == 2 and s[0] in CN_DIGITS and s[1] in CN_DIGITS:
+        a, b = CN_DIGITS[s[0]], CN_DIGITS[s[1]]
+        if 1 <= a and (b == a + 1 or (a, b) in ((3, 5), (3, 2))):
+            return float(max(a, b)), True
+    v = to_number(s)
+    return (v, False) if v is not None else None

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any, Literal
 
+from .holidays import PUBLIC_HOLIDAYS
 from .holidays import calendar as holidays
 from .lexer import Tok, tokenize, zone_after
+from .lunar import lunar_to_solar, month_length, solar_to_lunar
 from .normalize import normalize
 from .types import Grain, TimeMatch
 
@@ -55,7 +57,7 @@ _GRAIN_ORDER: dict[Grain, int] = {
 
 _GAP_OK = re.compile(r"[\s的]{0,3}|\s?(?i:at|by|on)\s")
 _GAP_COMMA = re.compile(r"\s?[,，、]?\s?")
-_RANGE_SEP = re.compile(r"\s?(?:到|至|-|~)\s?")
+_RANGE_SEP = re.compile(r"\s?(?:开始)?\s?(?:到|至|-|~)\s?")
 _DEADLINE_SUFFIX = re.compile(
     r"\s?(?:(?:或|及)(?=之前|以前))?(?:之前|以前|前(?![端台后天面线期置景辈任段缀夕进往沿列者身妻科奏])|截止|为止|之内|以内|内(?![容部存测网]))"
 )
@@ -196,6 +198,11 @@ def _resolve(
     decade: dict[str, Any] | None = None
     edge: dict[str, Any] | None = None
     ordinal_month = False
+    lunar: dict[str, Any] | None = None
+    weekday_days = 1
+    window: int | None = None
+    window_from = 0
+    season: int | None = None
 
     for t in toks:
         k, d = t.kind, t.data
@@ -239,12 +246,21 @@ def _resolve(
             pod = d.get("pod", pod)
         elif k == "weekday":
             weekday = (d["rel"], d["wd"])
+            weekday_days = int(d.get("days", 1))
         elif k == "weekend":
             base = _monday(today) + timedelta(days=7 * d["rel"] + 5)
         elif k == "week":
             week_rel = d["rel"]
         elif k == "holiday":
             holiday = d["name"]
+        elif k == "season":
+            season = int(d["month"])
+        elif k == "window":
+            window = int(d["days"])
+            window_from = int(d.get("from", 0))
+        elif k == "lunar":
+            lunar = d
+            year = d["year"] if d["year"] is not None else year
         elif k == "ordinal_week":
             ordinal = (d["n"], d["wd"])
         elif k == "pod":
@@ -265,7 +281,7 @@ def _resolve(
             edge = d
         elif k == "ordinal_month":
             month, ordinal_month = d["n"], True
-        elif k == "every":
+        elif k in ("every", "holiday_rel"):
             return None
         elif k == "year_span":
             a, b = date(d["y1"], 1, 1), date(d["y2"] + 1, 1, 1)
@@ -285,6 +301,29 @@ def _resolve(
     scope = "day"
     if base is not None:
         pass
+    elif season is not None:
+        # The season of the year named (冬 runs into the next year), else the next one not over.
+        y = year if year is not None else today.year
+        first = date(y, season, 1)
+        if year is None:
+            for back in (-1, 0, 1):
+                season_first = date(today.year + back, season, 1)
+                if _add_months(season_first, 3) > today:
+                    first = season_first
+                    break
+        interval = (first, _add_months(first, 3))
+        date_grain, scope = "month", "month"
+    elif window is not None:
+        first_day = today + timedelta(days=window_from)
+        interval = (first_day, first_day + timedelta(days=window))
+    elif lunar is not None:
+        lspan = _lunar_span(lunar, year, ref)
+        if lspan is None:
+            return None
+        if lunar["day"] is not None:
+            base = lspan[0]
+        else:
+            interval, date_grain, scope = lspan, "month", "month"
     elif holiday is not None:
         span = (
             holidays.span_in_year(holiday, year)
@@ -305,6 +344,8 @@ def _resolve(
                 base += timedelta(days=7)
         else:
             base = _monday(today) + timedelta(days=7 * rel + wd)
+        if weekday_days > 1:
+            interval, base = (base, base + timedelta(days=weekday_days)), None
     elif week_rel is not None:
         start = _monday(today) + timedelta(days=7 * week_rel)
         interval, date_grain, scope = (start, start + timedelta(days=7)), "week", "week"
@@ -318,7 +359,7 @@ def _resolve(
         interval = (date(first_year, 1, 1), date(first_year + 10, 1, 1))
         date_grain, scope = "year", "year"
     elif half is not None or quarter is not None or edge is not None:
-        interval, date_grain = _period(half, quarter, edge, year, month, month_rel, today)
+        interval, date_grain = _period(half, quarter, edge, year, month, month_rel, today, week_rel)
     elif ordinal is not None and month is None and month_rel is None and year is not None:
         first = date(year, 1, 1)
         nth, ord_wd = ordinal
@@ -339,7 +380,16 @@ def _resolve(
             if not explicit_year and _add_months(first, 1) <= ref:
                 first = date(y + 1, month, 1)
         nth, ord_wd = ordinal
-        if ord_wd is None:
+        if nth < 0:
+            # 最后一个星期一: the month's last such weekday; 最后一周: the week of its last day.
+            following = _month_start(first.year, first.month, 1)
+            last_day = following - timedelta(days=1)
+            if ord_wd is None:
+                wk = _monday(last_day)
+                interval, date_grain, scope = (wk, wk + timedelta(days=7)), "week", "week"
+            else:
+                base = last_day - timedelta(days=(last_day.weekday() - ord_wd) % 7)
+        elif ord_wd is None:
             wk = first + timedelta(days=(7 - first.weekday()) % 7 + 7 * (nth - 1))
             interval, date_grain, scope = (wk, wk + timedelta(days=7)), "week", "week"
         else:
@@ -462,6 +512,7 @@ def _period(
     month: int | None,
     month_rel: int | None,
     today: date,
+    week_rel: int | None = None,
 ) -> tuple[tuple[date, date], Grain]:
     """Halves (上半年, 下半月), quarters (第一季度, 上季度) and the first or last N units of a
     year (2021年的前两周, 今年最后3个月). Without a year they are the current year's."""
@@ -492,6 +543,14 @@ def _period(
             qi = quarter["n"] - 1
         return (date(y, 3 * qi + 1, 1), _month_start(y, 3 * qi + 1, 3)), "month"
     assert half is not None
+    if half["unit"] == "week":
+        # 上半周 = Monday to Wednesday, 下半周 = Thursday to Sunday (of the week named).
+        mon = _monday(today) + timedelta(days=7 * (week_rel or 0))
+        return (
+            (mon, mon + timedelta(days=3))
+            if half["half"] == 1
+            else (mon + timedelta(days=3), mon + timedelta(days=7))
+        ), "day"
     if half["unit"] == "year":
         if "rel" in half:
             y, hi = divmod(today.year * 2 + (today.month - 1) // 6 + half["rel"], 2)
@@ -508,6 +567,59 @@ def _period(
     mid = first + timedelta(days=15)
     span = (first, mid) if half["half"] == 1 else (mid, _month_start(first.year, first.month, 1))
     return span, "day"
+
+
+def _lunar_span(lunar: dict[str, Any], year: int | None, ref: date) -> tuple[date, date] | None:
+    """A lunar date (or a whole lunar month) as Gregorian days: in the lunar year named, else the
+    next on or after ``ref`` (a month still running counts). 三十 of a 29-day month is its last
+    day (大年三十 = 除夕); a leap month is looked for in the years ahead."""
+    if lunar["month"] is None:
+        return _lunar_bare_day(int(lunar["day"]), ref)
+    month, day, leap = int(lunar["month"]), lunar["day"], bool(lunar["leap"])
+
+    def one(ly: int) -> tuple[date, date] | None:
+        if day is None:
+            first = lunar_to_solar(ly, month, 1, leap)
+            n = month_length(ly, month, leap)
+            if first is None or n is None:
+                return None
+            return first, first + timedelta(days=n)
+        d = lunar_to_solar(ly, month, int(day), leap)
+        if d is None and day == 30:
+            d = lunar_to_solar(ly, month, 29, leap)
+        return (d, d + timedelta(days=1)) if d is not None else None
+
+    if year is not None:
+        return one(year)
+    cur = solar_to_lunar(ref)
+    if cur is None:
+        return None
+    for ly in range(cur.year, cur.year + (40 if leap else 2)):
+        span = one(ly)
+        if span is not None and (span[0] >= ref if day is not None else span[1] > ref):
+            return span
+    return None
+
+
+def _lunar_bare_day(day: int, ref: date) -> tuple[date, date] | None:
+    """初N with no month: that day of the current lunar month, else of the next one."""
+    cur = solar_to_lunar(ref)
+    if cur is None:
+        return None
+    y, m, leap = cur.year, cur.month, cur.leap
+    for _ in range(2):
+        d = lunar_to_solar(y, m, day, leap)
+        if d is not None and d >= ref:
+            return d, d + timedelta(days=1)
+        n = month_length(y, m, leap)
+        first = lunar_to_solar(y, m, 1, leap)
+        if n is None or first is None:
+            return None
+        nxt = solar_to_lunar(first + timedelta(days=n))
+        if nxt is None:
+            return None
+        y, m, leap = nxt.year, nxt.month, nxt.leap
+    return None
 
 
 def _already_past(day: date, pod: str | None, clock: dict[str, Any] | None, now: datetime) -> bool:
@@ -670,7 +782,10 @@ def _group(tokens: list[Tok], text: str) -> list[_Expr]:
     return exprs
 
 
-def _is_range_capable(e: _Expr) -> bool:
+def _is_range_capable(e: _Expr, *, left: bool = False) -> bool:
+    """Whether an expression can be one side of a range; 现在 only on the left ("从现在到周五")."""
+    if left and len(e.toks) == 1 and e.toks[0].kind == "now":
+        return True
     return all(t.kind not in ("now", "span", "offset", "offwork", "range_clock") for t in e.toks)
 
 
@@ -780,7 +895,7 @@ def parse_times(
             and (
                 _RANGE_SEP.fullmatch(norm, e.end, nxt.start) is not None or between_end is not None
             )
-            and _is_range_capable(e)
+            and _is_range_capable(e, left=True)
             and _is_range_capable(nxt)
             and nxt.toks[0].kind != "every"
         ):
@@ -815,6 +930,13 @@ def parse_times(
                             out.append(match)
                         i += 2
                         continue
+        edge = _holiday_edge(e, norm, text, now, workday_end_hour)
+        if edge is not None:
+            if e.start >= last_end:
+                out.append(edge)
+                last_end = edge.end
+            i += 1
+            continue
         single = _resolve(
             e.toks, now, today, forced or _looks_deadline(norm, e.start, e.end), workday_end_hour
         )
@@ -837,6 +959,86 @@ def parse_times(
             out.append(match)
         i += 1
     return out
+
+
+_HOLIDAY_SUFFIX = re.compile(
+    r"\s?(?:(?P<before>之前|以前|前(?![端台后天面线期置景辈任段缀夕进往沿列者身妻科奏]))"
+    r"|(?P<after>之后|以后|过后|后(?![天日面台端续期来]))|(?P<during>放假期间|小长假|长假|假期|期间))"
+)
+
+
+def _season_before(
+    e: _Expr, text: str, original: str, now: datetime, workday_end: int
+) -> TimeMatch | None:
+    """入冬前 / 夏天之前: due the day before the season begins (not at its end)."""
+    m = _HOLIDAY_SUFFIX.match(text, e.end)
+    if m is None or not m["before"]:
+        return None
+    res = _resolve(e.toks, now, now.date(), False, workday_end)
+    if res is None or res.from_ is None:
+        return None
+    first = res.from_.date()
+    if first <= now.date() and not any(t.kind in ("year", "year_rel") for t in e.toks):
+        first = _add_months(first, 12)  # the season has begun: before the next one
+    day = first - timedelta(days=1)
+    point = _Res("point", "day", value=_at(day, 0, 0, 0, now.tzinfo))
+    return _finish(point, text, original, e.start, m.end(), workday_end, True)[0]
+
+
+def _holiday_edge(
+    e: _Expr, text: str, original: str, now: datetime, workday_end: int
+) -> TimeMatch | None:
+    """A public holiday's days off as a whole: 国庆前 / 年前 / 节前 (due the last workday before
+    them, 18:00), 春节后 / 年后 / 节后 (the first workday after them), 国庆期间 / 春节假期 (the
+    days off). Other festivals, and a holiday without such a word, read as their day."""
+    toks = e.toks
+    year: int | None = None
+    if len(toks) == 2 and toks[0].kind in ("year", "year_rel") and toks[0].hi == 0:
+        d0 = toks[0].data
+        year = d0["year"] if toks[0].kind == "year" else now.year + int(d0["rel"])
+        toks = toks[1:]
+    if len(toks) == 1 and toks[0].kind == "season":
+        return _season_before(e, text, original, now, workday_end)
+    if len(toks) != 1 or toks[0].kind not in ("holiday", "holiday_rel"):
+        return None
+    tok = toks[0]
+    end = e.end
+    if tok.kind == "holiday_rel":
+        name: str | None = tok.data["name"]
+        rel = str(tok.data["rel"])
+    else:
+        name = holidays.canonical(tok.data["name"])
+        if name not in PUBLIC_HOLIDAYS:
+            return None
+        m = _HOLIDAY_SUFFIX.match(text, end)
+        if m is None:
+            return None
+        rel = "before" if m["before"] else ("after" if m["after"] else "during")
+        if rel == "during" and text[m.end() : m.end() + 1] == "的":
+            # "春节期间的退货单": the period qualifies a noun; read the festival alone.
+            return None
+        end = m.end()
+    if name is None:
+        block = holidays.nearby_block(now.date(), rel)
+    else:
+        block = holidays.next_block(name, now.date(), year)
+    if block is None:
+        return None
+    tz = now.tzinfo
+    start = e.start
+    if rel == "during":
+        res = _Res(
+            "interval", "day", from_=_at(block[0], 0, 0, 0, tz), to=_at(block[1], 0, 0, 0, tz)
+        )
+        return _finish(res, text, original, start, end, workday_end, False)[0]
+    if rel == "before":
+        day = holidays.workday_before(block[0])
+        res = _Res("point", "day", value=_at(day, 0, 0, 0, tz))
+        return _finish(res, text, original, start, end, workday_end, True)[0]
+    # After days off that are already over (节后 said on the first days back): from today.
+    day = holidays.workday_from(max(block[1], now.date()))
+    res = _Res("point", "day", value=_at(day, 0, 0, 0, tz))
+    return _finish(res, text, original, start, end, workday_end, False)[0]
 
 
 def _apply_zone(res: _Res, text: str, end: int, now: datetime) -> int:

@@ -59,7 +59,8 @@ class TimeMatch:
 
 @dataclass(frozen=True, slots=True)
 class DurationMatch:
-    """A span of time as written ("一个半小时" → 5400 seconds, value 1.5, unit "hour")."""
+    """A span of time as written ("一个半小时" → 5400 seconds, value 1.5, unit "hour").
+    ``approx`` marks a lower bound written with 多 ("一个多月", "十多天", "一年多")."""
 
     text: str
     start: int
@@ -67,3 +68,4 @@ class DurationMatch:
     seconds: int
     value: float
     unit: str
+    approx: bool = False

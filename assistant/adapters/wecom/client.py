@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 
@@ -58,6 +59,19 @@ class ResponseUrlPolicy:
         if parsed.userinfo or parsed.scheme not in ("https", "http"):
             return False
         return (parsed.scheme, parsed.host.lower(), parsed.port) in self._allowed
+
+
+def _disposition_name(disposition: str) -> str | None:
+    """The file name in a Content-Disposition header (``filename*=UTF-8''…`` preferred)."""
+    for part in disposition.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "filename*" and "''" in value:
+            return unquote(value.split("''", 1)[1].strip('"')) or None
+    for part in disposition.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "filename":
+            return value.strip().strip('"') or None
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,11 +238,36 @@ class WeComClient:
         ):
             self._json(response, "下载素材")
             raise ChannelError("企业微信接口下载素材没有返回文件")
-        filename = None
-        disposition = response.headers.get("content-disposition", "")
-        if "filename=" in disposition:
-            filename = disposition.split("filename=", 1)[1].strip().strip('"') or None
+        filename = _disposition_name(response.headers.get("content-disposition", ""))
         return WeComMedia(content=response.content, content_type=content_type, filename=filename)
+
+    def download(self, url: str, *, max_bytes: int) -> WeComMedia:
+        """A file behind a URL WeCom handed out (an AI bot's image or file message): fetched
+        only from WeCom's hosts (the response URL allow-list), at most ``max_bytes``."""
+        if not self.response_urls.allows(url):
+            raise ChannelError("文件地址不是企业微信的地址，没有下载")
+        with self._http.stream("GET", url) as response:
+            if response.status_code >= 400:
+                raise ChannelError(f"企业微信文件下载失败（HTTP {response.status_code}）")
+            content_type = response.headers.get("content-type", "")
+            if content_type.startswith("application/json"):
+                response.read()
+                self._json(response, "下载文件")
+                raise ChannelError("企业微信没有返回文件")
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise ChannelError(
+                        f"企业微信发来的文件太大，最多 {max_bytes // 1024 // 1024} MB"
+                    )
+                chunks.append(chunk)
+        return WeComMedia(
+            content=b"".join(chunks),
+            content_type=content_type,
+            filename=_disposition_name(response.headers.get("content-disposition", "")),
+        )
 
     def user_name(self, userid: str) -> str | None:
         """The member's name in the WeCom directory, or None when it has none."""

@@ -105,6 +105,23 @@ class WeComCrypto:
             raise ChannelError("企业微信消息的接收方 id 不对")
         return message
 
+    def encrypt_media(self, data: bytes) -> bytes:
+        """A file as the AI bot's download URLs serve it (a test fake's side): AES-256-CBC of the
+        bytes themselves, PKCS#7-padded to 32 bytes, no random prefix or length."""
+        encryptor = Cipher(algorithms.AES(self._key), modes.CBC(self._iv)).encryptor()
+        return encryptor.update(pkcs7_pad(data)) + encryptor.finalize()
+
+    def decrypt_media(self, cipher: bytes) -> bytes:
+        """The file behind an AI bot's image or file URL: its body is the raw ciphertext of the
+        file under the bot's key (same key, IV and padding as the callbacks, no framing)."""
+        if not cipher or len(cipher) % 16:
+            raise ChannelError("企业微信文件解密失败：密文长度不对")
+        decryptor = Cipher(algorithms.AES(self._key), modes.CBC(self._iv)).decryptor()
+        plain = pkcs7_unpad(decryptor.update(cipher) + decryptor.finalize())
+        if not plain:
+            raise ChannelError("企业微信发来的文件是空的")
+        return plain
+
     def open(self, *, msg_signature: str, timestamp: str, nonce: str, encrypt: str) -> bytes:
         """Verify, then decrypt: what a callback handler does with each request."""
         self.verify(msg_signature, timestamp, nonce, encrypt)

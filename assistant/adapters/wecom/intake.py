@@ -180,6 +180,10 @@ class WeComIntake:
                 log.warning("bot message %s names a response URL outside WeCom", msg.msg_id)
         if msg.event:
             payload["event"] = msg.event
+        if kind == MessageKind.FILE:
+            self._bot_file(msg, payload)
+        elif msg.msg_type == "mixed":
+            self._bot_pictures(msg, payload)
         return PreparedInbound(
             Inbound(
                 channel=BOT_CHANNEL,
@@ -195,6 +199,46 @@ class WeComIntake:
         )
 
     # -- helpers ------------------------------------------------------------------------------
+
+    def _allowed_file_url(self, msg: BotMessage, url: str) -> bool:
+        if self._response_url_allowed is None or self._response_url_allowed(url):
+            return True
+        # Signed by the bot's token, yet not WeCom's: never fetch from there.
+        log.warning("bot message %s names a file URL outside WeCom", msg.msg_id)
+        return False
+
+    def _bot_pictures(self, msg: BotMessage, payload: dict[str, Any]) -> None:
+        """A 图文混排 message: the pictures in it, kept like image messages (its text is the
+        message's text, and their caption)."""
+        body = msg.raw.get("mixed")
+        items = body.get("msg_item") if isinstance(body, dict) else None
+        urls: list[str] = []
+        for item in items if isinstance(items, list) else []:
+            picture = item.get("image") if isinstance(item, dict) else None
+            url = str(picture.get("url", "")) if isinstance(picture, dict) else ""
+            if not url:
+                continue
+            if self._allowed_file_url(msg, url):
+                urls.append(url)
+            else:
+                payload["file_refused"] = True
+        if urls:
+            payload["file_urls"] = urls[:10]
+
+    def _bot_file(self, msg: BotMessage, payload: dict[str, Any]) -> None:
+        """An AI bot image or file message: where its (encrypted) file is, when that is WeCom."""
+        body = msg.raw.get(msg.msg_type)
+        url = str(body.get("url", "")) if isinstance(body, dict) else ""
+        if not url:
+            return
+        if not self._allowed_file_url(msg, url):
+            payload["file_refused"] = True
+            return
+        payload["file_url"] = url
+        for key in ("filename", "file_name", "name", "title"):
+            if isinstance(body, dict) and body.get(key):
+                payload["title"] = str(body[key])[:200]
+                break
 
     @staticmethod
     def _app_content(msg: AppMessage) -> tuple[MessageKind, str, dict[str, Any]]:

@@ -196,6 +196,15 @@ def parse_bot_message(raw: bytes) -> BotMessage:
     if isinstance(body, dict):
         # text.content; voice.content is WeCom's own transcript of a voice message
         text = str(body.get("content", ""))
+        items = body.get("msg_item")
+        if msg_type == "mixed" and isinstance(items, list):  # 图文混排: text items and pictures
+            text = "\n".join(
+                str(item["text"].get("content", ""))
+                for item in items
+                if isinstance(item, dict)
+                and item.get("msgtype") == "text"
+                and isinstance(item.get("text"), dict)
+            ).strip()
     event = ""
     if msg_type == "event" and isinstance(body, dict):
         event = str(body.get("eventtype", ""))

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from assistant.domain import ChatContext, IncomingMessage, ToolCall
+from assistant.engines.dialogue import resolve as resolve_dialogue
 from assistant.engines.rules import lexicon as lx
 from assistant.engines.rules.analysis import (
     AT_START,
@@ -72,6 +73,9 @@ class Analysis:
     calls: list[ToolCall]
     confidence: float
     notes: list[str] = field(default_factory=list)
+    # Set when the calls were read against the chat's dialogue state (``assistant.engines.
+    # dialogue``): answer, correction or reference.
+    dialogue: str | None = None
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -93,6 +97,11 @@ class RuleEngine:
         traceback), so that a hybrid router hands it to the LLM instead of failing the turn.
         """
         try:
+            if not context.dialogue.empty:
+                found = resolve_dialogue(message.text, context, _read_plain)
+                calls = [c for c in found.calls if _is_valid(c)] if found is not None else []
+                if found is not None and calls:
+                    return Analysis(calls, found.confidence, [found.note], found.kind)
             return _analyse(message.text, context)
         except Exception:
             _log.exception("rule engine failed on a message of %d characters", len(message.text))
@@ -113,6 +122,11 @@ def parse_message(
         table = {str(m): [] for m in members}
     context = ChatContext(now=now, sender=sender, members=table)
     return RuleEngine().understand(IncomingMessage(text=text, sender=sender), context)
+
+
+def _read_plain(text: str, context: ChatContext) -> list[ToolCall]:
+    """The rule engine's reading of a rewritten message (for the dialogue resolver)."""
+    return _analyse(text, context).calls
 
 
 def _analyse(raw: str, context: ChatContext) -> Analysis:

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 __all__ = [
     "MEETING_HOURS",
     "due_instant",
+    "keep_part_of_day",
+    "stored_start",
     "find_durations",
     "find_times",
     "iso",
@@ -140,6 +142,72 @@ def meeting_slot(m: TimeMatch) -> tuple[datetime | None, datetime | None]:
     if _has_day(m):
         return _at(anchor, MEETING_DEFAULT_HOUR), None
     return None, None
+
+
+_BARE_CLOCK = re.compile(
+    r"(?:[0-9]{1,2}|[一二两三四五六七八九十]{1,3})\s?(?:点钟?|时)(?:半|整|一刻|三刻|[0-9]{1,2}分?|[零一二三四五六七八九十]{1,3}分?)?"
+)
+_NOT_BARE = re.compile(r"[:：]|[AaPp]\.?[Mm]|早|晚|午|凌晨|夜")
+_PM_PARTS = frozenset(("下午", "傍晚", "晚上", "深夜"))
+
+
+def keep_part_of_day(
+    new: TimeMatch,
+    start: datetime,
+    old_start: datetime | None,
+    old_part: str | None,
+    old_has_clock: bool,
+) -> datetime:
+    """A moved meeting keeps its part of the day when the new time does not name one
+    (docs/conventions.md, "Moving a meeting"): a bare clock ("改到8点") is read in the half of
+    the day the meeting was in (an evening meeting → 20:00); a new day with no time at all
+    ("周三下午的培训改到周四") keeps the old clock time, or the old part of the day's meeting
+    hour. ``old_*`` describe the meeting before the move (from the message or its record)."""
+    if new.part_of_day is not None or (old_start is None and old_part is None):
+        return start
+    pm = old_part in _PM_PARTS if old_part is not None else bool(old_start and old_start.hour >= 13)
+    if new.has_clock:
+        if new.type != "point" or not _BARE_CLOCK.search(new.text) or _NOT_BARE.search(new.text):
+            return start
+        # For a morning meeting the bare-N点 rule stands ("改到3点" = 15:00, "改到9点" = 09:00).
+        return start + timedelta(hours=12) if pm and start.hour < 12 else start
+    if new.grain != "day" or new.type != "point":
+        return start
+    if old_has_clock and old_start is not None:
+        return start.replace(hour=old_start.hour, minute=old_start.minute)
+    if old_part is not None and old_part in MEETING_HOURS:
+        return start.replace(hour=MEETING_HOURS[old_part], minute=0)
+    return start
+
+
+_STORED = re.compile(
+    r"#\d+\s+(?P<title>.+?)（(?P<m>\d{2})-(?P<d>\d{2}) (?P<h>\d{2}):(?P<mi>\d{2})）$"
+)
+
+
+def stored_start(ref: str, upcoming: list[str], now: datetime) -> datetime | None:
+    """The current start of the one upcoming meeting whose title contains ``ref`` (lines as
+    the chat context gives them: "#12 评审会（12-03 15:00）"); None when none or several match."""
+    if not ref:
+        return None
+    found: list[datetime] = []
+    for line in upcoming:
+        m = _STORED.match(line.strip())
+        if m is None or (ref not in m["title"] and m["title"] not in ref):
+            continue
+        year = now.year + (1 if int(m["m"]) < now.month - 6 else 0)
+        found.append(
+            now.replace(
+                year=year,
+                month=int(m["m"]),
+                day=int(m["d"]),
+                hour=int(m["h"]),
+                minute=int(m["mi"]),
+                second=0,
+                microsecond=0,
+            )
+        )
+    return found[0] if len(found) == 1 else None
 
 
 def due_instant(m: TimeMatch, *, workday_end_hour: int = 18) -> datetime | None:

@@ -342,7 +342,8 @@ def find_open_questions(
                 if subject is None:
                     break
                 text = f"{subject.rstrip('？?。')}：{text}"
-            elif deferral and len(clause.text) <= 8:
+            elif deferral and (len(clause.text) <= 8 or re.match(r"这个|这事|这件事|那个事", text)):
+                # "这个我跟老板商量一下": the matter is what was just asked.
                 subject = _asked_before(sentences, sentence)
                 if subject and subject not in text:
                     text = f"{subject.rstrip('？?。')}：{text}"
@@ -393,20 +394,23 @@ def _asked_before(sentences: Sequence[Sentence], sentence: Sentence) -> str | No
 # -- action items -------------------------------------------------------------------------
 
 _HAS_WORK = re.compile(
-    r"你|我来|我去|我这边|我负责|我会|我帮|我继续|我再|我把|我明天|我下|我今天|我周|我回头|我先|我要|负责|安排|盯|跟进|之前|前把|"
+    r"你|我来|我去|我这边|这个我|这事我|那我|我负责|我会|我帮|我继续|我再|我把|我明天|我下|我今天|我周|我回头|我先|我要|负责|安排|盯|跟进|之前|前把|"
     r"把|明天|后天|周[一二三四五六日天]|礼拜|星期|号|月底|下班|今天|今晚|本周|这周|下周"
 )
 _NOT_WORK = re.compile(
     r"^(?:我觉得|我感觉|我认为|我想问|我倾向|我建议|我同意|我补充|我看了|我问过|我插一句|我提一个)|"
-    r"如果|的话要|要不要|是不是|能不能.*吗|怎么|为什么|什么时候|多少|哪个|有没有"
+    r"如果|的话要|要不要|是不是|能不能.*吗|怎么|为什么|什么时候|多少|哪个|有没有|"
+    # Who did it before is history, not an assignment ("海报原来是阿杰做").
+    r"(?:原来|本来|以前|之前一直)是[^，]{0,6}(?:做|负责|弄|跟)"
 )
 _DROP = re.compile(
     r"算了|先不做了|不用做了|不用了|不做了|不要了|取消吧|先不搞|不搞了|先别|别弄了|不需要了|先放着"
 )
 _TITLE_LEAD = re.compile(
-    r"^(?:那个|这个|那么|那|就|还是|然后|也|都|先|再|去|来|要|得|帮忙|帮我|给我|你们?|我们?|他|她|这块|这边|那边|你这边|你那边|"
-    r"这样|一下|麻烦|请)+"
+    r"^(?:要不然|要不|不麻烦|让|叫|那个|这个|那么|那|就|还是|然后|也|都|先|再|去|来|要|得|帮忙|帮我|给我|你们?|我们?|他们?|她们?|这块|这边|那边|你这边|你那边|"
+    r"这样|一下|麻烦|请|辛苦|劳驾|顺便|帮个忙)+"
 )
+_SOME_DAY = datetime(2026, 1, 5, 9, tzinfo=UTC)
 _TITLE_TAIL = re.compile(r"(?:一下|吧|啊|了|哈|呢|给我|给你|给大家|出来|好|掉)+$")
 
 
@@ -415,7 +419,95 @@ def _title(raw: str) -> str:
     for _ in range(3):
         title = _TITLE_LEAD.sub("", title).strip("，, ")
         title = _TITLE_TAIL.sub("", title).strip("，, ")
+        title = _without_lead_time(title)
     return title
+
+
+# A title read by the chat engine that still holds the talk around the job: pronouns, a
+# vocative "那", a sentence particle ("那你跟定稿展位图…", "做吧给我看初稿").
+_TALKY_TITLE = re.compile(r"[你您我吧]|那(?![个些边])|改成|换成|交给|^[^，]{1,2}，")
+# "海报改成晓雯来做", "合同这块还是李娜负责", "这事就交给老赵了", "网络让IT的孙伟弄": a job
+# handed to a member, said by what comes before the name (a handing word) or after it (a light
+# verb of taking charge and nothing more).
+_HAND_BEFORE = re.compile(
+    r"(?:交给|转给|让|由|改成|换成|改由|改给|换|还是|就是|就)(?:[^，]{0,6}的)?$"
+)
+_HAND_AFTER = re.compile(
+    r"^(?:你|您)?(?:来|去)?(?:负责|做|弄|搞|跟|跟进|处理|盯|管)?(?:一下)?(?:了|吧|啊)?$"
+)
+_ANAPHOR = re.compile(r"^(?:这事|这件事|这个事|这个|那个|这块|那块|这边)$")
+
+
+def _handed(clauses: Sequence[Clause], roster: Roster) -> tuple[str, str] | None:
+    """(member, job) when one clause hands a job to a member; the job is what precedes the
+    name (or, for "这事", the clause before), with a following clause that says how
+    ("下周一之前修好或者买新的")."""
+    for i, clause in enumerate(clauses):
+        for found in roster.find(clause.text):
+            if not found.known:
+                continue
+            before, after = clause.text[: found.start], clause.text[found.end :]
+            lead = _HAND_BEFORE.search(before)
+            if not _HAND_AFTER.match(after) or (lead is None and not after):
+                continue
+            job = before[: lead.start()] if lead is not None else before
+            job = re.sub(r"(?:这块|这边|的事|这事|的话|就|都|还是|也)+$", "", job).strip("，, ")
+            job = _TITLE_LEAD.sub("", job)
+            if (not job or _ANAPHOR.match(job)) and i > 0:
+                job = clauses[i - 1].text
+            how = [
+                c.text
+                for c in clauses[i + 1 : i + 2]
+                if (
+                    re.search(_DO, c.text)
+                    or re.search(r"[好完掉]", c.text)
+                    or _without_lead_time(c.text) != c.text  # "周三之前重印或者退货"
+                )
+                and not re.match(r"[我你他她]", c.text)
+            ]
+            title = "，".join(_title(t) for t in [job, *how] if _title(t))
+            if len(title) >= 2:
+                return found.name, title
+    return None
+
+
+# A clause that is only a light verb once the doer is gone ("你跟", "我来吧", "你负责").
+_BARE_VERB = re.compile(
+    r"^(?:来|去)?(?:跟|跟进|做|弄|搞|负责|处理|盯|来|去|对接)?(?:一下|吧|啊|呗)?$"
+)
+
+
+def _job_title(parts: Sequence[Clause], names: Sequence[str]) -> str:
+    """The job as said in its clauses, without the doer, the pronouns and the time: "那周强你跟
+    下周一之前把展位图定稿发给主办方" → "展位图定稿发给主办方"."""
+    pieces: list[str] = []
+    for clause in parts:
+        text = clause.text
+        for name in sorted(names, key=len, reverse=True):
+            if name:
+                text = text.replace(name, "")
+        text = re.sub(
+            r"^(?:那|就)?(?:这个|那个)?(?:你|您|我)(?!们)(?:这边|那边)?(?:来|去)?", "", text
+        )
+        text = _title(text)
+        text = re.sub(r"^把", "", text)
+        if pieces and re.match(r"(?:我们|他们|你们|大家|还有|另外|然后|但是|不过)", clause.text):
+            break  # the job ends where talk of someone or something else begins
+        if text and not _BARE_VERB.match(text) and not _only_time(text):
+            pieces.append(text)
+        if len(pieces) == 2:
+            break
+    return "，".join(pieces)
+
+
+def _without_lead_time(text: str) -> str:
+    """The job without the time it starts with ("这周把报价核一遍" → "把报价核一遍"): the due
+    is read separately; only the phrase's position matters here, so any reference day does."""
+    times, _ = find_times(text, _SOME_DAY)
+    if times and times[0].start == 0 and times[0].end < len(text):
+        rest = re.sub(r"^(?:之前|以前|前|内|底前)", "", text[times[0].end :])
+        return rest.strip("，, ") or text
+    return text
 
 
 # Turns that manage the floor, not work: calling on someone to report, interjecting, listing
@@ -427,13 +519,33 @@ _FLOOR = re.compile(
 # Questions and objections: a request put as a question is answered by its acceptance.
 _ASKING = re.compile(
     r"(?:能不能|可不可以|能否|可以吗)|来不及了?啊|怎么弄|想怎么|[吗呢嘛][。？?]?$|想问|问题是|"
+    r"(?:对吧|是吧|对不对|没错吧)[。？?]?$|"
     r"是[^，]{1,12}还是"
 )
 # Verbs of doing in a commitment ("我去沟通一下", "你来抽", "我帮你跑三组").
 _DO = (
     r"(?:去|来|继续跟|跟进|跟|负责|打电话|催|联系|沟通|通知|告诉|做|发|整理|准备|安排|改|修|写|跑|"
-    r"问|约|对接|处理|贴|抽|查|补|出|盯|报|交|提交|核对|确认|招|买|订|拍|汇总|送|布置|培训|签|检查|"
-    r"测|回复|回访|统计|落实|推进|更新|上传|采购|申请|排)"
+    r"问(?!题)|约|对接|处理|贴|抽|查|补|出|盯|报|交|提交|核对|确认|招|买|订|拍|汇总|送|布置|培训|签|检查|"
+    r"测|回复|回访|统计|落实|推进|更新|上传|采购|申请|排|核|审|校|弄|搞|剪|录|调|盘点|排查|"
+    # The disposal construction names a job whatever its verb ("帮忙把报价再核一遍").
+    r"把[^，]{1,12}?[\u4e00-\u9fff](?:一下|一遍|好|完|掉|出来))"
+)
+# Work already done is reported, not taken on ("我上周已经把样品寄给三家客户了").
+_RELAY = re.compile(r"(?:跟|和|给)[他她](?:说|讲)|(?:告诉|通知)[他她]")
+_STILL_TO_DO = re.compile(r"再|会|要|明天|后天|下周|之前|以前|前把|回头|待会|马上|尽快")
+
+
+def _reports_done(parts: Sequence[Clause]) -> bool:
+    """Clauses that report finished work and promise nothing more."""
+    return any(_DONE.search(p.text) for p in parts) and not any(
+        _STILL_TO_DO.search(p.text) for p in parts
+    )
+
+
+_WHEN = re.compile(r"^(?:那)?(?:大概|大约)?(?:什么时候|啥时候|多久|几号|哪天)[^，]{0,8}[吗呢啊]?$")
+_DONE = re.compile(
+    r"已经|以经|早就|刚刚|(?:昨天|前天|上周|上个月|刚才)[^，]{0,12}了$|"
+    r"^(?:那|但是|不过)?我[^，]{0,3}?" + _DO + r"了(?:一下|一点|个)?(?![^，]{0,4}(?:再|就|发|给))"
 )
 # "你去联系一下", "你第一时间告诉我", "你提前一天通知我", "悦悦你来抽": a request to the person
 # addressed; "你觉得/你看/你认识" are not.
@@ -488,10 +600,16 @@ def _grammar_item(
     """A commitment the rule engine does not read: (owner, title, due, clauses)."""
     speaker = speakers.by_line[sentence.line]
     parts = clauses_of(sentence)
-    if not parts or _ASKING.search(parts[-1].text):
+    if len(parts) > 1 and _WHEN.search(parts[-1].text):
+        # "那你汇总一下 什么时候能给我": the request stands; the answer brings the due.
+        parts = parts[:-1]
+    if not parts or _ASKING.search(parts[-1].text) or _reports_done(parts):
         return None
+    handed = _handed(parts, roster)
+    if handed is not None and handed[0] in context.members:
+        return handed[0], handed[1], _grammar_due(sentence.text, context), parts
     for i, clause in enumerate(parts):
-        if _FLOOR.search(clause.text) or _ASKING.search(clause.text):
+        if _FLOOR.search(clause.text) or _ASKING.search(clause.text) or _DONE.search(clause.text):
             continue
         owner: str | None = None
         m = _ASKED_TO.search(clause.text) or _TELL_ME.search(clause.text)
@@ -541,6 +659,23 @@ def _vocative(line_text: str, sentence: Sentence, roster: Roster) -> str | None:
     return addressee(head, roster)
 
 
+def _object_from_before(verb: str, lines: Sequence[TranscriptLine], line: int) -> str | None:
+    """A bare verb's object from the turns just before ("报价我还没汇总" — "那你汇总一下" →
+    "汇总报价")."""
+    for prev in range(line - 1, max(-1, line - 3), -1):
+        for piece in re.split(r"[\s,，。？]+", clean(lines[prev].text)):
+            at = piece.find(verb)
+            if at <= 0:
+                continue
+            thing = re.sub(
+                r"(?:我|你|他|她|我们)?(?:还|都|也)?(?:没有?|不)?(?:来|去)?$", "", piece[:at]
+            )
+            thing = _TITLE_LEAD.sub("", thing)
+            if len(thing) >= 2:
+                return f"{verb}{thing}"
+    return None
+
+
 def _revised_due(
     item: ActionItem, lines: Sequence[TranscriptLine], context: MeetingContext
 ) -> datetime | None:
@@ -567,7 +702,8 @@ def _reply_speaker(lines: Sequence[TranscriptLine], speakers: Speakers, line: in
         if who is not None and who != speakers.by_line[line]:
             if re.match(
                 r"^[\s,，]*(?:嗯|好|行|可以|没问题|收到|OK|ok|要得|晓得|明白|对)", lines[nxt].text
-            ):
+            ) or _only_time(clean(lines[nxt].text).rstrip("。吧啊")):
+                # "那你汇总一下 什么时候能给我" — "周三吧": answering with a time accepts.
                 return who
             return None
     return None
@@ -618,6 +754,7 @@ def find_action_items(
             ):
                 tasks = []
         before = len(found)
+        handed_here = _handed(clauses_of(sentence), roster)
         for call in tasks:
             args = call.args
             owner = args.get("assignee")
@@ -639,6 +776,22 @@ def find_action_items(
                 title = _title(text)
             due = datetime.fromisoformat(args["due"]) if args.get("due") else None
             parts = _item_clauses(sentence, [owner, *members.get(owner, [])])
+            if _reports_done(parts):
+                continue  # a report of work done ("上周五已经把初稿给到娜娜了")
+            if (
+                owner == speaker
+                and handed_here is not None
+                and handed_here[0] != speaker
+                and _RELAY.search(title)
+            ):
+                continue  # "官网的备案让佳琪弄 我回头跟她说": passing it on is part of handing it
+            handed = handed_here
+            if handed is not None and handed[0] == owner:
+                title = handed[1]
+            elif _TALKY_TITLE.search(title):
+                rebuilt = _job_title(parts, [owner, *members.get(owner, [])])
+                if len(rebuilt) >= min(4, len(title)):
+                    title = rebuilt
             source, line = _source(lines, parts)
             found.append(
                 (
@@ -662,9 +815,17 @@ def find_action_items(
                     title=title, source=source, line=line, owner=owner, due=due, speaker=speaker
                 )
                 found.append((item, sentence))
-    for item, _ in found:
-        if item.due is not None:
+    for item, sentence in found:
+        asked_when = _WHEN.search(clauses_of(sentence)[-1].text) is not None
+        if item.due is not None or asked_when:
             item.due = _revised_due(item, lines, context) or item.due
+        if len(item.title) <= 2 and re.fullmatch(_DO, item.title):
+            item.title = _object_from_before(item.title, lines, item.line) or item.title
+        if _BARE_OFFER.match(item.source) and item.line > 0:
+            # "这个我来跟吧" answers "展位图谁来弄": the job is what the question was about.
+            asked = _who_will(lines[item.line - 1].text)
+            if asked is not None:
+                item.title = asked
     items = _without_dropped(found, sentences)
     return _merged(items)[:limit]
 
@@ -721,6 +882,41 @@ def _without_dropped(
     return out
 
 
+# An offer with no job of its own ("这个我来吧", "我来跟吧 我之前对接过"), and the question it
+# answers ("展位图谁来弄").
+_BARE_OFFER = re.compile(
+    r"^[\s,，]*(?:那|好|行|嗯)?[\s,，]*(?:这个|那个|这块|这事)?我(?!觉得|想|看|说)(?:来|去)?"
+    r"(?:[\u4e00-\u9fff]{1,2})?(?:吧|呗|啊)(?:$|[\s,，])|"
+    r"^[\s,，]*(?:那|好|行|嗯)?[\s,，]*(?:这个|那个|这块|这事)?我(?:来|去)(?:$|[\s,，])"
+)
+_WHO_WILL = re.compile(
+    r"(?P<job>[^，]{2,14}?)(?:的话)?(?:由)?谁(?P<verb>(?:来|去)?[^，吗呢？]{0,3})"
+)
+
+
+def _who_will(text: str) -> str | None:
+    """The job a "who will do it" question asks about: "另外 复盘报告谁写" → "写复盘报告"."""
+    for piece in reversed(re.split(r"[\s,，。？?]+", clean(text))):
+        asked = _WHO_WILL.search(piece)
+        if asked is None:
+            continue
+        job = _title(asked["job"])
+        verb = re.sub(r"^(?:来|去)", "", asked["verb"])
+        if len(job) >= 2:
+            return f"{verb}{job}" if verb and verb not in job else job
+    return None
+
+
+def _takes_up_offer(offer: ActionItem, item: ActionItem) -> bool:
+    """``item`` assigns to the one who just offered ("这个我来吧" → "行 那周强你跟…")."""
+    return (
+        offer.speaker == offer.owner
+        and item.speaker != item.owner
+        and 0 < item.line - offer.line <= 2
+        and _BARE_OFFER.match(offer.source) is not None
+    )
+
+
 def _merged(items: list[ActionItem]) -> list[ActionItem]:
     """One item per owner and job: a job said twice (asked, then accepted) is one item; the
     later due wins (the final version), the fuller title stays."""
@@ -739,13 +935,23 @@ def _merged(items: list[ActionItem]) -> list[ActionItem]:
                         and o.speaker != item.owner
                     )
                     or _similar(o.title, item.title) >= 0.4
-                    or (item.line - o.line <= 2 and (len(item.title) <= 4 or len(o.title) <= 4))
+                    or _takes_up_offer(o, item)
+                    or (
+                        # A short restatement by the other side: a request and its acceptance.
+                        item.line - o.line <= 2
+                        and (len(item.title) <= 4 or len(o.title) <= 4)
+                        and (item.speaker == item.owner) != (o.speaker == o.owner)
+                    )
                 )
             ),
             None,
         )
         if twin is None:
             out.append(item)
+            continue
+        if _takes_up_offer(twin, item):
+            # An offer, then the assignment that takes it up: the assignment says the job.
+            out[out.index(twin)] = item
             continue
         accepted = item.speaker == item.owner and twin.speaker != item.owner
         # An interim step offered on acceptance ("我周三先给您看初稿") keeps the asked due.

@@ -21,7 +21,7 @@ from assistant.insight.summaries.ranking import (
     compose_summary,
     segment_topics,
 )
-from assistant.insight.summaries.speakers import recognise_speakers
+from assistant.insight.summaries.speakers import recognise_speakers, with_participants
 from assistant.insight.summaries.spoken import split_transcript
 from assistant.ports import Embedder
 
@@ -38,6 +38,7 @@ class OfflineMinutesEngine:
         self._summary_chars = summary_chars
 
     def minutes(self, lines: Sequence[TranscriptLine], context: MeetingContext) -> MinutesDraft:
+        context = replace(context, members=with_participants(context.members, lines))
         speakers = recognise_speakers(lines, context.members)
         sentences = split_transcript(lines)
         sentences = [replace(s, speaker=speakers.by_line[s.line]) for s in sentences]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from assistant.engines.rules.people import Roster
 from assistant.insight.summaries.model import TranscriptLine
 
-__all__ = ["Speakers", "addressee", "recognise_speakers"]
+__all__ = ["Speakers", "addressee", "recognise_speakers", "with_participants"]
 
 _REPLY = re.compile(
     r"^[\s,，]*(?:嗯+|好的?|行|可以|没问题|收到|OK|ok|要得|晓得|明白|知道了|对|是的|同意|我来|我这边|我)"
@@ -112,3 +112,30 @@ def recognise_speakers(
                 who = called
         by_line.append(who)
     return Speakers(tuple(by_line), labels)
+
+
+# "发言人1", "说话人 2", "Speaker 3", "SPK_1": a recorder's label, not a person's name.
+_LABEL = re.compile(
+    r"^(?:发言人|说话人|讲话人|参会人|speaker|spk)[\s_\-]*[0-9一二三四五六七八九十]+$", re.I
+)
+_PERSON = re.compile(r"^[\u4e00-\u9fff]{2,4}$|^[A-Za-z][A-Za-z .'-]{1,30}$")
+
+
+def with_participants(
+    members: Mapping[str, Sequence[str]], lines: Sequence[TranscriptLine]
+) -> dict[str, list[str]]:
+    """The members plus everyone who speaks under their own name without being one (a guest,
+    a colleague not yet in the team): they can be given work in the meeting too. A Chinese
+    three-character name also answers to its given name ("张晓雯" → "晓雯")."""
+    out = {k: list(v) for k, v in members.items()}
+    roster = Roster(out, "")
+    for line in lines:
+        label = (line.speaker or "").strip()
+        if not label or label in out or _LABEL.match(label) or not _PERSON.match(label):
+            continue
+        if roster.is_known(label):
+            continue
+        aliases = [label[1:]] if re.fullmatch(r"[\u4e00-\u9fff]{3}", label) else []
+        out[label] = aliases
+        roster = Roster(out, "")
+    return out

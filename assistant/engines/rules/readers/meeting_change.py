@@ -22,7 +22,9 @@ from assistant.engines.rules.slots import (
     meeting_ref,
 )
 from assistant.engines.rules.timeslots import (
+    keep_part_of_day,
     meeting_slot,
+    stored_start,
 )
 
 if TYPE_CHECKING:
@@ -174,19 +176,24 @@ def read_meeting_change(clause: Clause, msg: Message, question: bool) -> Reading
         old_start, _ = meeting_slot(old_times[0])
         if old_start is not None:
             start = start.replace(year=old_start.year, month=old_start.month, day=old_start.day)
-            if (
-                old_times[0].part_of_day in ("下午", "晚上", "傍晚", "今晚", "晚")
-                and new_times[0].part_of_day is None
-                and start.hour < 12
-                and re.fullmatch(
-                    r"[0-9一二两三四五六七八九十]+点(?:半|[0-9一二三四五六七八九十]+分?)?",
-                    new_times[0].text,
-                )
-            ):
-                # "晚上的训练赛改到8点": a bare clock keeps the part of the day said before.
-                start += timedelta(hours=12)
             if end is not None:
                 end = end.replace(year=old_start.year, month=old_start.month, day=old_start.day)
+    # A moved meeting keeps its part of the day: from the old time said in the message, else
+    # from the meeting's record ("改到8点" for an evening meeting is 20:00).
+    old = old_times[0] if old_times else None
+    if old is not None:
+        old_at, _ = meeting_slot(old)
+        moved = keep_part_of_day(new_times[0], start, old_at, old.part_of_day, old.has_clock)
+    else:
+        was = stored_start(
+            meeting_ref(before_without_times(clause, shift.start())),
+            msg.context.upcoming_meetings,
+            msg.context.now,
+        )
+        moved = keep_part_of_day(new_times[0], start, was, None, was is not None)
+    if end is not None and moved != start:
+        end += moved - start
+    start = moved
     if (
         start < msg.context.now
         or msg.recurring_in(clause)
