@@ -37,7 +37,7 @@ from api.routes.common import ToolFailed, tool_failed_response
 from api.schemas import ERROR_RESPONSES
 from assistant import __version__
 from assistant.bootstrap import Qunmi, bootstrap
-from assistant.services.worker import InProcessWorker, IntakeGate
+from assistant.services.worker import InProcessWorker, IntakeGate, intake_marker
 from assistant.settings import Settings
 
 __all__ = ["create_app"]
@@ -62,8 +62,11 @@ def create_app(
     ``seed_demo`` creates the console's demo team in an empty database (default: only when the
     app bootstraps itself)."""
 
-    gate = IntakeGate()
     effective = qunmi.settings if qunmi is not None else (settings or Settings())
+    # Worker processes (QUNMI_PROCESS_IN_API=false) step aside while messages arrive.
+    gate = IntakeGate(
+        marker=None if effective.process_in_api else intake_marker(effective.data_dir)
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -94,7 +97,13 @@ def create_app(
         loops: list[Any] = q.background() if start_worker else []
         for loop in loops:
             loop.start()
-        index_loop = q.memory.loop() if start_worker and q.memory is not None else None
+        # Split off (QUNMI_PROCESS_IN_API=false), the history is indexed by `qunmi worker`: the
+        # vector store's writes hold the interpreter for long stretches, and this process
+        # must stay free to acknowledge.
+        offloaded = q.settings.queue == "inprocess" and not q.settings.process_in_api
+        index_loop = (
+            q.memory.loop() if start_worker and q.memory is not None and not offloaded else None
+        )
         if index_loop is not None:
             q.extras["index_loop"] = index_loop
             index_loop.start()

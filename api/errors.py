@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.limits import allowed_methods
 from assistant.errors import (
     Ambiguous,
     ChannelError,
@@ -66,13 +67,15 @@ def install_error_handlers(app: FastAPI) -> None:
         """The framework's own refusals (no such route, a body it cannot parse…) in our shape,
         in Chinese."""
         reason = _HTTP_REASONS.get(exc.status_code, "请求没有被接受")
+        headers = getattr(exc, "headers", None)
         if exc.status_code == 405:
             reason = f"{request.url.path} 不支持 {request.method} 请求"
+            methods = allowed_methods(request.app.router.routes, request.scope)
+            if methods:
+                headers = {**(headers or {}), "Allow": ", ".join(sorted(methods | {"OPTIONS"}))}
         code = "not_found" if exc.status_code == 404 else "invalid_input"
         return JSONResponse(
-            status_code=exc.status_code,
-            content={"code": code, "reason": reason},
-            headers=getattr(exc, "headers", None),
+            status_code=exc.status_code, content={"code": code, "reason": reason}, headers=headers
         )
 
     @app.exception_handler(QunmiError)

@@ -144,6 +144,16 @@ async def _send_json(
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
+def allowed_methods(routes: Sequence[BaseRoute], scope: Scope) -> set[str]:
+    """The methods some route takes at the path of ``scope`` (all the routes: a path served by
+    one route per method has them all, where Starlette's own 405 names the first route's)."""
+    return {
+        method
+        for method in _METHODS
+        if any(route.matches({**scope, "method": method})[0] == Match.FULL for route in routes)
+    }
+
+
 class AllowedMethods:
     """``OPTIONS`` on any route answers 204 with the ``Allow`` header its path takes (CORS
     preflights, which carry ``Access-Control-Request-Method``, are left to the app)."""
@@ -159,12 +169,7 @@ class AllowedMethods:
         if any(name == b"access-control-request-method" for name, _ in scope.get("headers", [])):
             await self.app(scope, receive, send)
             return
-        routes = self._routes()
-        methods = {
-            method
-            for method in _METHODS
-            if any(route.matches({**scope, "method": method})[0] == Match.FULL for route in routes)
-        }
+        methods = allowed_methods(self._routes(), scope)
         if not methods:
             await _send_json(send, 404, {"code": "not_found", "reason": "没有这个地址"})
             return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -12,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.errors import Conflict
+from storage.checkpoint import WalCheckpointer
 from storage.dialogue import SqlDialogueRepository
 from storage.documents import SqlDocumentRepository
 from storage.history.capture import install_history_capture
@@ -34,10 +37,12 @@ from storage.repositories import (
     SqlWorkerRepository,
 )
 
-__all__ = ["SqlUnitOfWork", "make_engine", "make_uow_factory"]
+__all__ = ["SqlUnitOfWork", "checkpointer_of", "make_engine", "make_uow_factory"]
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(
+    dbapi_connection: Any, _record: Any, checkpointer: WalCheckpointer | None = None
+) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -46,7 +51,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # cost on the intake's group commit: 5–8 ms a batch, no visible loss of throughput.
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA busy_timeout=10000")
+    if checkpointer is not None:
+        # No checkpoint inside COMMIT: the engine's checkpointer thread does them (see
+        # storage.checkpoint), so a request never waits for the log to be copied back.
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
+        checkpointer.start()
     cursor.close()
+
+
+_checkpointers: weakref.WeakKeyDictionary[Engine, WalCheckpointer] = weakref.WeakKeyDictionary()
+
+
+def checkpointer_of(engine: Engine) -> WalCheckpointer | None:
+    """The WAL checkpointer of a SQLite file engine made by ``make_engine`` (None otherwise)."""
+    return _checkpointers.get(engine)
 
 
 def make_engine(url: str) -> Engine:
@@ -55,10 +73,16 @@ def make_engine(url: str) -> Engine:
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "sqlite":
+        checkpointer = None
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            checkpointer = WalCheckpointer(str(Path(parsed.database).resolve()))
         engine = create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", partial(_sqlite_pragmas, checkpointer=checkpointer))
+        if checkpointer is not None:
+            _checkpointers[engine] = checkpointer
+            event.listen(engine, "engine_disposed", lambda _: checkpointer.stop())
+            weakref.finalize(engine, partial(checkpointer.stop, wait=False))
         return engine
     return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=10)
 

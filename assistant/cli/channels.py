@@ -30,7 +30,8 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         name: Annotated[str | None, typer.Option(help="worker 名字（默认自动生成）")] = None,
     ) -> None:
         """运行一个 worker：QUNMI_QUEUE=redis 时从 Redis 队列取；否则直接处理数据库收件箱
-        （配合 QUNMI_PROCESS_IN_API=false，处理不占用确认收到消息的进程）。可以同时运行多个。"""
+        （配合 QUNMI_PROCESS_IN_API=false，处理和历史索引都不占用确认收到消息的进程）。
+        可以同时运行多个。"""
         from redis import Redis
 
         from assistant.adapters.queue import run_worker
@@ -48,21 +49,38 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
             # No Redis: drain the database inbox directly (claims keep several workers apart).
             import threading
 
-            from assistant.services.worker import InProcessWorker
+            from assistant.services.worker import InProcessWorker, IntakeSignal, intake_marker
 
-            loop = InProcessWorker(q.processor, interval=0.2)
+            # Steps aside (at most a second per message) while the API is acknowledging.
+            gate = IntakeSignal(intake_marker(settings.data_dir))
+            loop = InProcessWorker(q.processor, interval=0.2, gate=None if burst else gate)
+            # The API process leaves the history index to the workers when it does not process;
+            # it is indexed in slices, each after intake has gone quiet.
+            history = None
+            if q.memory is not None and not burst:
+                from assistant.memory.indexer import IndexLoop
+
+                history = IndexLoop(
+                    q.memory.indexer, interval=q.memory.interval, gate=gate, slice_seconds=1.0
+                )
             console.print(
                 f"群秘 worker 已启动（数据库收件箱，引擎：{q.engine.name}），按 Ctrl+C 退出"
             )
             try:
                 if burst:
                     loop.drain()
+                    if q.memory is not None:
+                        q.memory.indexer.drain(max_seconds=120)
                 else:
                     loop.start()
+                    if history is not None:
+                        history.start()
                     threading.Event().wait()
             except KeyboardInterrupt:
                 pass
             finally:
+                if history is not None:
+                    history.stop()
                 loop.stop()
                 q.close()
             console.print(f"worker 退出，本次处理 {loop.processed} 条")

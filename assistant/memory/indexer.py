@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta, tzinfo
-from typing import Any
+from typing import Any, Protocol
 
 from assistant.domain import Chat, Member, Project
 from assistant.errors import HistoryUnavailable, ModelError
@@ -292,10 +292,15 @@ class HistoryIndexer:
             index = self.index
             if not self._embedder_checked:
                 with self._uow_factory() as uow:
-                    changed = uow.history.require_embedder(index.name)
-                    if changed:
-                        index.reset()
-                    uow.commit()
+                    stale = uow.history.embedder() != index.name
+                if stale:
+                    # Emptied before the write, not inside it: dropping a collection takes a
+                    # while, and SQLite's one writer (the inbox above all) must not wait for
+                    # it. A crash in between finds the store stale again and empties it again.
+                    index.reset()
+                    with self._uow_factory() as uow:
+                        uow.history.require_embedder(index.name)
+                        uow.commit()
                 self._embedder_checked = True
             with self._uow_factory() as uow:
                 pending = uow.history.pending_vectors(limit=limit or self.vector_batch)
@@ -405,20 +410,42 @@ def _chat_records(uow: UnitOfWork, chat_ids: list[int]) -> list[tuple[str, int]]
     return out
 
 
+class StepsAside(Protocol):
+    def wait_idle(self) -> None: ...
+
+
 class IndexLoop(BackgroundLoop):
     """Runs the indexer in the background: right after the worker processed messages (it
-    calls ``notify``) and every ``interval`` seconds."""
+    calls ``notify``) and every ``interval`` seconds.
 
-    def __init__(self, indexer: HistoryIndexer, *, interval: float = 1.0) -> None:
+    With a ``gate`` (a worker process beside the acknowledging API) it indexes in slices of
+    ``slice_seconds`` and steps aside before each while messages are arriving: embedding is
+    the heaviest CPU work of the worker, and the two cores are shared with intake."""
+
+    def __init__(
+        self,
+        indexer: HistoryIndexer,
+        *,
+        interval: float = 1.0,
+        gate: StepsAside | None = None,
+        slice_seconds: float = 30.0,
+    ) -> None:
         super().__init__(name="qunmi-history-index", stop_timeout=15.0)
         self.indexer = indexer
         self._interval = interval
+        self._gate = gate
+        self._slice = slice_seconds
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            more = False
             try:
-                self.indexer.drain(max_seconds=30.0)
+                if self._gate is not None:
+                    self._gate.wait_idle()
+                report = self.indexer.drain(max_seconds=self._slice)
+                more = report.seconds >= self._slice  # ran out of time, not of work
             except Exception:  # noqa: BLE001 - the loop must outlive a bad database moment
                 log.exception("history indexing iteration failed")
-            self._wake.wait(self._interval)
-            self._wake.clear()
+            if not more:
+                self._wake.wait(self._interval)
+                self._wake.clear()

@@ -4,12 +4,16 @@ whatever a previous process left unfinished (restart recovery)."""
 from __future__ import annotations
 
 import logging
+import os
 import threading
+import time
+from pathlib import Path
+from typing import Protocol
 
 from assistant.services.background import BackgroundLoop
 from assistant.services.inbox import MessageProcessor
 
-__all__ = ["InProcessWorker", "IntakeGate"]
+__all__ = ["InProcessWorker", "IntakeGate", "IntakeSignal", "StepsAside", "intake_marker"]
 
 log = logging.getLogger(__name__)
 
@@ -22,15 +26,37 @@ class IntakeGate:
     time) while messages are being received, and catches up as soon as they are stored.
     """
 
-    def __init__(self, *, max_wait: float = 0.25) -> None:
+    def __init__(self, *, max_wait: float = 0.25, marker: Path | None = None) -> None:
         self.max_wait = max_wait
         self._in_flight = 0
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
+        self._marker = marker
+        self._touched = 0.0
 
     def enter(self) -> None:
         with self._lock:
             self._in_flight += 1
+        if self._marker is not None:
+            self._publish(self._marker)
+
+    def _publish(self, marker: Path) -> None:
+        """Tell workers in other processes (``IntakeSignal``) that messages are arriving: the
+        marker file's modification time, refreshed at most every 10 ms."""
+        now = time.monotonic()
+        if now - self._touched < 0.01:
+            return
+        self._touched = now
+        try:
+            os.utime(marker)
+        except FileNotFoundError:
+            try:
+                marker.parent.mkdir(parents=True, exist_ok=True)
+                marker.touch()
+            except OSError:
+                self._marker = None  # no shared signal then; the in-process gate still works
+        except OSError:
+            self._marker = None
 
     def leave(self) -> None:
         with self._lock:
@@ -50,13 +76,49 @@ class IntakeGate:
                 self._idle.wait_for(lambda: self._in_flight == 0, timeout=self.max_wait)
 
 
+class IntakeSignal:
+    """``IntakeGate`` seen from another process: a worker that is not in the acknowledging
+    process steps aside while the marker that the API's gate refreshes is fresh (messages are
+    arriving), at most ``max_wait`` per message. Each write of the worker holds SQLite's one
+    write lock, and the API's group commit would wait for it (on a busy machine, for as long as
+    the worker is descheduled while holding it); between bursts it runs at full speed, and a
+    steady trickle of messages leaves it the gaps in between."""
+
+    def __init__(self, marker: Path, *, quiet: float = 0.05, max_wait: float = 1.0) -> None:
+        self.marker = marker
+        self.quiet = quiet
+        self.max_wait = max_wait
+
+    def busy(self) -> bool:
+        try:
+            touched = os.stat(self.marker).st_mtime
+        except OSError:
+            return False
+        return 0 <= time.time() - touched < self.quiet
+
+    def wait_idle(self) -> None:
+        """Return once intake has been quiet for ``quiet`` seconds, or after ``max_wait``."""
+        limit = time.monotonic() + self.max_wait
+        while self.busy() and time.monotonic() < limit:
+            time.sleep(min(0.01, self.quiet))
+
+
+class StepsAside(Protocol):
+    def wait_idle(self) -> None: ...
+
+
+def intake_marker(data_dir: Path) -> Path:
+    """Where the API process signals arriving messages to worker processes."""
+    return data_dir / "intake.active"
+
+
 class InProcessWorker(BackgroundLoop):
     def __init__(
         self,
         processor: MessageProcessor,
         *,
         interval: float = 1.0,
-        gate: IntakeGate | None = None,
+        gate: StepsAside | None = None,
     ) -> None:
         super().__init__(name="qunmi-worker", stop_timeout=10.0)
         self._processor = processor
