@@ -394,7 +394,7 @@ def _asked_before(sentences: Sequence[Sentence], sentence: Sentence) -> str | No
 # -- action items -------------------------------------------------------------------------
 
 _HAS_WORK = re.compile(
-    r"你|我来|我去|我这边|这个我|这事我|那我|我负责|我会|我帮|我继续|我再|我把|我明天|我下|我今天|我周|我回头|我先|我要|负责|安排|盯|跟进|之前|前把|"
+    r"你|我来|我去|我这边|这个我|这事我|那我|我负责|我会|我帮|我继续|我再|我把|我明天|我下|我今天|我周|我回头|我先|我要|我让|我叫|我找|我们来|我们这边|负责|安排|盯|跟进|之前|前把|"
     r"把|明天|后天|周[一二三四五六日天]|礼拜|星期|号|月底|下班|今天|今晚|本周|这周|下周"
 )
 _NOT_WORK = re.compile(
@@ -407,7 +407,7 @@ _DROP = re.compile(
     r"算了|先不做了|不用做了|不用了|不做了|不要了|取消吧|先不搞|不搞了|先别|别弄了|不需要了|先放着"
 )
 _TITLE_LEAD = re.compile(
-    r"^(?:要不然|要不|不麻烦|让|叫|那个|这个|那么|那|就|还是|然后|也|都|先|再|去|来|要|得|帮忙|帮我|给我|你们?|我们?|他们?|她们?|这块|这边|那边|你这边|你那边|"
+    r"^(?:要不然|要不|不麻烦|回头|回去|待会儿?|不过|然后|让|叫|那个|这个|那么|那|就|还是|然后|也|都|先|再|去|来|要|得|帮忙|帮我|给我|你们?|我们?|他们?|她们?|这块|这边|那边|你这边|你那边|"
     r"这样|一下|麻烦|请|辛苦|劳驾|顺便|帮个忙)+"
 )
 _SOME_DAY = datetime(2026, 1, 5, 9, tzinfo=UTC)
@@ -558,6 +558,8 @@ _SELF = re.compile(
     r"(?:^|这个|那)我(?!觉得|感觉|认为|想|看|问过|插|就听|说|也不|不|们|的|帮你看$|这边的|这边想)"
     r"(?:这边)?[^，]{0,8}?" + _DO
 )
+# "我们这边来写采购单": a speaker taking it on for their own team.
+_WE_SELF = re.compile(r"(?:^|这个|那)我们(?:这边|组|部门|团队)?(?:来|去|负责)[^，]{0,8}?" + _DO)
 _TIME_HEADS_VERB = re.compile(
     r"(?:$|[，。\s]|就|再|先|之前|前|以前|把|去|来|给|要|会|能|一定|" + _DO[3:]
 )
@@ -608,6 +610,10 @@ def _grammar_item(
     handed = _handed(parts, roster)
     if handed is not None and handed[0] in context.members:
         return handed[0], handed[1], _grammar_due(sentence.text, context), parts
+    delegated = _delegated(parts, roster)
+    if delegated is not None and speaker is not None and speaker in context.members:
+        title, job = delegated
+        return speaker, title, _grammar_due(sentence.text, context), job
     for i, clause in enumerate(parts):
         if _FLOOR.search(clause.text) or _ASKING.search(clause.text) or _DONE.search(clause.text):
             continue
@@ -623,7 +629,7 @@ def _grammar_item(
                 or _reply_speaker(lines, speakers, sentence.line)
             )
         else:
-            m = _SELF.search(clause.text)
+            m = _SELF.search(clause.text) or _WE_SELF.search(clause.text)
             if (
                 m is None
                 and i > 0
@@ -638,7 +644,7 @@ def _grammar_item(
         job = [clause, *parts[i + 1 :]][:3]
         names = [owner, *context.members.get(owner, [])]
         job_text = re.sub(
-            r"(?:这个|那)?我(?:这边)?(?=[^，]{0,8}?" + _DO + ")", "", clause.text, count=1
+            r"(?:这个|那)?我们?(?:这边)?(?=[^，]{0,8}?" + _DO + ")", "", clause.text, count=1
         )
         for name in sorted(names, key=len, reverse=True):
             job_text = job_text.replace(name, "")
@@ -722,6 +728,7 @@ def find_action_items(
     roster = Roster(members, "")
     engine = RuleEngine()
     found: list[tuple[ActionItem, Sentence]] = []
+    recaps = _recap_starts(lines, speakers)
     for sentence in sentences:
         text = sentence.text
         if len(text) < 5:
@@ -730,7 +737,7 @@ def find_action_items(
             _TELL_ME.search(c.text) or _named_doer(c.text, roster) for c in clauses_of(sentence)
         ):
             continue
-        if _NOT_WORK.search(text) and "你" not in text:
+        if _NOT_WORK.search(text) and "你" not in text and not _committed_before_doubt(sentence):
             continue
         speaker = speakers.by_line[sentence.line]
         sender = speaker or _UNKNOWN_SPEAKER
@@ -826,6 +833,11 @@ def find_action_items(
             asked = _who_will(lines[item.line - 1].text)
             if asked is not None:
                 item.title = asked
+    found = [
+        (item, sentence)
+        for item, sentence in found
+        if _new_commitment(item, lines, recaps) and _retitled(item)
+    ]
     items = _without_dropped(found, sentences)
     return _merged(items)[:limit]
 
@@ -935,6 +947,8 @@ def _merged(items: list[ActionItem]) -> list[ActionItem]:
                         and o.speaker != item.owner
                     )
                     or _similar(o.title, item.title) >= 0.4
+                    # Two readings of one sentence ("测试让小马帮一下 小马你周三之前把…测一遍").
+                    or (item.line == o.line and item.source == o.source)
                     or _takes_up_offer(o, item)
                     or (
                         # A short restatement by the other side: a request and its acceptance.
@@ -955,9 +969,11 @@ def _merged(items: list[ActionItem]) -> list[ActionItem]:
             continue
         accepted = item.speaker == item.owner and twin.speaker != item.owner
         # An interim step offered on acceptance ("我周三先给您看初稿") keeps the asked due.
+        # In one sentence, the reading that found the due is the one that found the job.
+        same_sentence = item.line == twin.line and item.due is not None and twin.due is None
         if item.due is not None and not (accepted and re.search(r"先", item.source)):
             twin.due = item.due
-        if len(item.title) > len(twin.title) + 2 and not accepted:
+        if (len(item.title) > len(twin.title) + 2 or same_sentence) and not accepted:
             twin.title = item.title
     return out
 
@@ -970,3 +986,140 @@ def owner_names(members: Mapping[str, Sequence[str]]) -> dict[str, str]:
         for alias in aliases:
             out.setdefault(alias, display)
     return out
+
+
+# -- what is not a new commitment ----------------------------------------------------------
+
+# The closing recap repeats what was handed out ("好 我总结一下 …", "最后再过一遍").
+_RECAP = re.compile(
+    r"(?:我|先|再|最后)?(?:总结|汇总|回顾|复述|捋|过|重复)一(?:下|遍)(?!(?:[^，]{0,6})(?:发|给|报|交))|"
+    r"差不多就(?:这些|这样)|今天就(?:到这|这些|先这样)"
+)
+# History: a commitment made before the meeting, told back ("一凡你之前说你来弄", "上次说的…").
+_HISTORY = re.compile(
+    r"(?:之前|上次|上回|原来|以前|早先|那天|前几天|上周)[^，]{0,3}(?:说|答应|讲|提|定)(?:过|的|好)?"
+)
+# Waiting on something, not doing it ("等X的清单出来再说", "等X查清楚 我们先不动").
+_WAIT = re.compile(
+    r"^(?:那|就|先)?等[^，]{1,16}(?:再说|再定|再看|再议|再弄|再做|以后再|之后再)|先不动|先别动|先放一放|先放着"
+)
+# Capacity and objections ("这周我这边缺人 测试顾不过来", "我手上的月报已经挺满了").
+_CAPACITY = re.compile(
+    r"缺人|人手不够|顾不过来|忙不过来|顾不上|(?:挺|很|太|都|已经)满了?|排满|没空|抽不出|腾不出|没时间|"
+    r"来不及|搞不定|弄不完|做不完|压力(?:很|挺|太)?大"
+)
+_OBJECTION_LEAD = re.compile(r"^(?:不过|但是|但|可是|只是|就是)")
+# Questions and chit-chat put to someone ("你买的那个是不是上次那家的", "你那边有没有…推荐一下").
+_CHAT_QUESTION = re.compile(r"是不是|有没有|[吗呢][？?]?$|怎么样|好不好用|贵不贵|哪(?:家|里|儿)")
+_CHECK = re.compile(r"(?:查|看看|确认|问问|核实|核对|打听)[^，]{0,6}(?:是不是|有没有)")
+# Standing roles of a kickoff ("这个项目我来当PM", "德语部分我来把关", "小吴负责技术和术语").
+_ROLE = re.compile(
+    r"当(?:[^，]{0,3})?(?:PM|pm|负责人|总负责|组长|项目经理|对接人|主持人?|队长|主编|总监|联络人|接口人)|"
+    r"把关|统筹|总负责|牵头|(?:我|你)?(?:来)?(?:做|当)(?:总)?(?:负责人|对接人|接口人)"
+)
+_ROLE_BY_DOMAIN = re.compile(
+    r"^[^，]{1,8}?(?:这块|这边|部分|方面|这一块)?[^，]{0,4}负责(?:[^，]{1,10}和[^，]{1,10})?$"
+)
+# Advice on a job already listed ("别到时候…", "不用搞得太正式").
+_SIDE_REMARK = re.compile(
+    r"^(?:那|就|也|但是?)?(?:别到时候|到时候别|到时候不要|不用搞得|不要搞得|别搞得|别弄得|不用弄得|免得|省得)"
+)
+_TIME_WORD = re.compile(
+    r"今天|明天|后天|周[一二三四五六日天]|礼拜|星期|[0-9一二三四五六七八九十]号|月底|月初|下班|之前|前把|以前|本周|这周|下周"
+)
+
+
+def _recap_starts(lines: Sequence[TranscriptLine], speakers: Speakers) -> dict[int, int]:
+    """Where the closing recap starts in each line it covers: from the cue to the end of its
+    line, and the same speaker's next turn when it goes on listing."""
+    out: dict[int, int] = {}
+    for n, line in enumerate(lines):
+        m = _RECAP.search(line.text)
+        if m is None or n < len(lines) // 2:
+            continue
+        out.setdefault(n, m.start())
+        if n + 1 < len(lines) and speakers.by_line[n + 1] == speakers.by_line[n]:
+            out.setdefault(n + 1, 0)
+    return out
+
+
+def _committed_before_doubt(sentence: Sentence) -> bool:
+    """A commitment said before the question it raises ("我回头把合同翻一下 看看有没有…")."""
+    for clause in clauses_of(sentence):
+        if _NOT_WORK.search(clause.text):
+            return False
+        if _SELF.search(clause.text) or _ASKED_TO.search(clause.text):
+            return True
+    return False
+
+
+def _new_commitment(
+    item: ActionItem, lines: Sequence[TranscriptLine], recaps: Mapping[int, int]
+) -> bool:
+    """Whether an item read from its clauses is a new commitment, not history, a wait, an
+    excuse, a question put to someone, a standing role, a side remark or the recap."""
+    text = lines[item.line].text
+    at = text.find(item.source)
+    if item.line in recaps and at + len(item.source) > recaps[item.line]:
+        return False
+    pieces = [clean(p).rstrip("。？") for p in _SOFT.split(item.source) if p.strip()]
+    pieces = [p for p in pieces if p]
+    if not pieces:
+        return False
+    head = pieces[0]
+    if _HISTORY.search(head) and item.due is None:
+        return False
+    if _WAIT.search(head) or _SIDE_REMARK.search(head):
+        return False
+    if all(_CAPACITY.search(p) or _OBJECTION_LEAD.match(p) for p in pieces):
+        return False
+    asked = [p for p in pieces if _CHAT_QUESTION.search(p) and not _CHECK.search(p)]
+    if asked and (asked[0] == head or len(asked) == len(pieces)) and item.due is None:
+        return False
+    if item.due is None and (
+        _ROLE.search(head)
+        or (_ROLE_BY_DOMAIN.match(head) and _roles_in_line(text) >= 2)
+        or re.search(r"负责[^，]{1,10}和[^，]{1,10}$", head)
+    ):
+        return False
+    return True
+
+
+def _roles_in_line(text: str) -> int:
+    return sum(
+        1
+        for p in _SOFT.split(text)
+        if p and (_ROLE.search(p) or (_ROLE_BY_DOMAIN.match(p) and not _TIME_WORD.search(p)))
+    )
+
+
+def _retitled(item: ActionItem) -> bool:
+    """Strip excuses and objections from a title ("不过我手上挺满，下周一之前给你" → the job);
+    keep the item when something is left."""
+    parts = [p for p in item.title.split("，") if p]
+    kept = [p for p in parts if not _CAPACITY.search(p) and not _OBJECTION_LEAD.match(p)]
+    kept = [p for p in kept if not _SIDE_REMARK.search(p)]
+    if kept and kept != parts:
+        item.title = "，".join(kept)
+    return True
+
+
+# "我让前台的小林把清单更新一下": the speaker hands it to someone outside the team and owns it.
+_DELEGATE = re.compile(
+    r"(?:^|那|这个|这事)我(?:让|叫|找|安排|请)(?:[^，]{0,6}的)?(?P<who>[^，]{1,3}?)(?:去|来|帮忙|帮我)"
+)
+
+
+def _delegated(parts: Sequence[Clause], roster: Roster) -> tuple[str, list[Clause]] | None:
+    for i, clause in enumerate(parts):
+        m = _DELEGATE.search(clause.text)
+        if m is None:
+            continue
+        if any(f.known for f in roster.find(m["who"])):
+            return None
+        title = _title(clause.text[m.end() :])
+        if len(title) <= 4 and i + 1 < len(parts):
+            title = _title(f"{title}，{parts[i + 1].text}")
+        if len(title) >= 2:
+            return title, list(parts[i:])
+    return None

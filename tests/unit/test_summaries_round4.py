@@ -1,0 +1,125 @@
+"""Round-4 minutes kinds: history of earlier commitments, waits, excuses and capacity talk,
+questions put to someone, standing roles, the closing recap, one commitment over several
+turns, partners and people outside the team (offline engine)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from assistant.insight.summaries.model import MeetingContext, MinutesDraft, TranscriptLine
+from assistant.insight.summaries.offline import OfflineMinutesEngine
+
+START = datetime.fromisoformat("2026-12-07T09:30:00+08:00")  # a Monday
+MEMBERS = {"付磊": ["磊哥"], "唐甜": ["甜甜"], "包宇": ["小包"], "温雅": ["雅姐"]}
+
+
+def _minutes(turns: list[tuple[str | None, str]]) -> MinutesDraft:
+    lines = [TranscriptLine(s, t) for s, t in turns]
+    return OfflineMinutesEngine().minutes(lines, MeetingContext(start=START, members=MEMBERS))
+
+
+def test_an_earlier_commitment_told_back_is_history_not_a_new_item() -> None:
+    draft = _minutes(
+        [
+            ("温雅", "官网改版小包你上次说你来做 现在到哪一步了"),
+            ("包宇", "首页做完了"),
+            ("温雅", "客户名单就按甜甜之前说的来 先打老客户"),
+        ]
+    )
+    assert draft.action_items == []
+
+
+def test_a_wait_and_an_excuse_are_not_items_and_stay_out_of_the_title() -> None:
+    draft = _minutes(
+        [
+            ("唐甜", "展台搭建等场馆的图纸出来再说 我们先不动"),
+            ("付磊", "这周我这边缺人 宣传册顾不过来"),
+            ("温雅", "甜甜 你把嘉宾名单整理一下"),
+            ("唐甜", "可以 不过我手上的报销已经挺满了 周三之前给你吧"),
+        ]
+    )
+    (item,) = draft.action_items
+    assert item.owner == "唐甜" and "名单" in item.title
+    assert "满" not in item.title and "报销" not in item.title
+    assert item.due == datetime.fromisoformat("2026-12-09T18:00:00+08:00")
+
+
+def test_a_question_or_chit_chat_put_to_someone_is_not_an_item() -> None:
+    draft = _minutes(
+        [
+            ("包宇", "磊哥 你用的那个录音笔是不是上次那个牌子的"),
+            ("付磊", "对 挺好用的"),
+            ("温雅", "小包 你那边有没有好一点的印刷厂 可以推荐一下"),
+        ]
+    )
+    assert draft.action_items == []
+
+
+def test_standing_roles_of_a_kickoff_are_not_action_items() -> None:
+    draft = _minutes(
+        [
+            ("温雅", "先把分工说一下 这个项目我来当PM 法务部分磊哥来把关"),
+            ("温雅", "设计这块甜甜负责 开发这块小包负责"),
+            ("包宇", "行 我明天把开发排期发群里"),
+        ]
+    )
+    (item,) = draft.action_items
+    assert item.owner == "包宇" and "排期" in item.title
+
+
+def test_the_closing_recap_adds_no_items_and_owns_nothing_anew() -> None:
+    draft = _minutes(
+        [
+            ("温雅", "甜甜你周四之前把场地合同签了"),
+            ("唐甜", "好"),
+            ("温雅", "磊哥你明天把报价单发给客户"),
+            ("付磊", "没问题"),
+            ("温雅", "好 我总结一下 甜甜周四前签合同 磊哥明天发报价 小包跟一下物流"),
+        ]
+    )
+    assert sorted(a.owner for a in draft.action_items) == ["付磊", "唐甜"]
+    assert all(a.line < 4 for a in draft.action_items)
+
+
+def test_one_job_said_twice_in_a_sentence_is_one_item_with_the_job_and_its_due() -> None:
+    draft = _minutes([("温雅", "那对账让甜甜帮一下 甜甜你周五之前把十一月的账对一遍")])
+    (item,) = draft.action_items
+    assert item.owner == "唐甜" and "账" in item.title
+    assert item.due == datetime.fromisoformat("2026-12-11T18:00:00+08:00")
+
+
+def test_a_side_remark_on_a_job_is_not_its_own_item() -> None:
+    draft = _minutes(
+        [
+            ("温雅", "磊哥 你把年会的流程排一下"),
+            ("温雅", "别到时候又临时改来改去"),
+        ]
+    )
+    (item,) = draft.action_items
+    assert item.owner == "付磊" and "流程" in item.title
+
+
+def test_the_doer_is_not_the_partner_nor_someone_outside_the_team() -> None:
+    draft = _minutes(
+        [
+            ("温雅", "小包你把设备清单列一下 到时候跟磊哥对一下数量"),
+            ("付磊", "我让仓库的小金去盘一下库存"),
+        ]
+    )
+    by_owner = {a.owner: a for a in draft.action_items}
+    assert set(by_owner) == {"包宇", "付磊"}
+    assert "清单" in by_owner["包宇"].title
+    assert "库存" in by_owner["付磊"].title and "小金" not in by_owner["付磊"].title
+
+
+def test_self_commitments_with_huitou_and_for_ones_own_team_are_the_speakers() -> None:
+    draft = _minutes(
+        [
+            ("付磊", "我回头把租赁合同再看一下 看看有没有违约条款"),
+            ("唐甜", "物料进货 我们这边来写申请单"),
+        ]
+    )
+    by_owner = {a.owner: a for a in draft.action_items}
+    assert set(by_owner) == {"付磊", "唐甜"}
+    assert "合同" in by_owner["付磊"].title and "回头" not in by_owner["付磊"].title
+    assert "申请单" in by_owner["唐甜"].title and "们" not in by_owner["唐甜"].title
