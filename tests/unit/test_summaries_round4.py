@@ -123,3 +123,68 @@ def test_self_commitments_with_huitou_and_for_ones_own_team_are_the_speakers() -
     assert set(by_owner) == {"付磊", "唐甜"}
     assert "合同" in by_owner["付磊"].title and "回头" not in by_owner["付磊"].title
     assert "申请单" in by_owner["唐甜"].title and "们" not in by_owner["唐甜"].title
+
+
+def test_facts_remarks_examples_offers_and_floor_talk_are_not_decisions() -> None:
+    draft = _minutes(
+        [
+            ("温雅", "先说采购这边吧"),
+            ("付磊", "这批是将近三千件的量 只有十天了"),
+            ("温雅", "这个必须做"),
+            ("唐甜", "比如说先发华东的单子"),
+            ("包宇", "那这个我来吧"),
+        ]
+    )
+    assert draft.decisions == []
+
+
+def test_an_answer_to_whether_to_do_it_still_decides() -> None:
+    draft = _minutes([("付磊", "退货要不要走新流程"), ("温雅", "要做 这个必须做")])
+    assert len(draft.decisions) == 1
+
+
+def test_a_recurring_meeting_agreed_is_a_decision_and_a_revised_value_is_one() -> None:
+    draft = _minutes(
+        [
+            ("温雅", "以后每周一周四上午十点开个二十分钟的站会"),
+            ("付磊", "复盘会放在哪天"),
+            ("温雅", "月底最后一个周五吧"),
+            ("温雅", "每月最后一个周五下午两点 开一小时"),
+        ]
+    )
+    texts = [d.text for d in draft.decisions]
+    assert any("站会" in t for t in texts)
+    assert sum("周五" in t for t in texts) == 1
+    assert any("两点" in t for t in texts)
+
+
+def test_a_deferral_decided_is_a_decision_and_its_matter_stays_open() -> None:
+    draft = _minutes(
+        [
+            ("包宇", "新门店的装修上次说要换一家 还在跟两家公司谈价格"),
+            ("温雅", "那这个先放一放 等小包谈完再说"),
+        ]
+    )
+    assert any("放一放" in d.text for d in draft.decisions)
+    (question,) = draft.open_questions
+    assert "装修" in question.text
+
+
+def test_pending_matters_are_open_and_warnings_or_remarks_are_not() -> None:
+    draft = _minutes(
+        [
+            ("付磊", "展位的位置还要跟主办方商量"),
+            ("唐甜", "年终奖的方案尚未决定"),
+            ("包宇", "还有报销 别到时候又对不清楚"),
+            ("温雅", "新来的不知道规矩 多带一带"),
+        ]
+    )
+    texts = [q.text for q in draft.open_questions]
+    assert len(texts) == 2
+    assert any("展位" in t for t in texts) and any("年终奖" in t for t in texts)
+
+
+def test_following_someones_proposal_is_a_decision_not_a_job_for_them() -> None:
+    draft = _minutes([("温雅", "年会场地就按甜甜说的来 订湖边那家")])
+    assert draft.action_items == []
+    assert len(draft.decisions) == 1

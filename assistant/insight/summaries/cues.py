@@ -113,7 +113,7 @@ _OPINION = re.compile(
 )
 _WEAK_DECISION = re.compile(r"^(?:那就(?:[^，]{1,12})吧|要做|同意|就用|改成|换成)")
 _UNDECIDED = re.compile(
-    r"定不了|还没定|没定|待定|再定|[再在]说|再讨论|再议|先放一放|先不定|不确定|商量|要不要|是不是|"
+    r"定不了|还没定|没定|待定|尚未|未定|没决定|还没决定|还没确定|再定|[再在]说|再讨论|再议|先放一放|先不定|不确定|商量|要不要|是不是|"
     r"能不能|怎么定|还是.{1,12}[？?]|吗|[？?]$"
 )
 _ONLY_CUE = re.compile(
@@ -132,6 +132,13 @@ def find_decisions(
     out: list[Decision] = []
     for sentence in sentences:
         parts = clauses_of(sentence)
+        settled = _schedule_or_deferral(parts)
+        if settled is not None:
+            text = "，".join(c.text for c in settled)
+            text = _DECISION_LEAD.sub("", text, count=1).strip("，") or text
+            source, line = _source(lines, settled)
+            out.append(Decision(text=text, source=source, line=line, speaker=sentence.speaker))
+            continue
         i = 0
         while i < len(parts):
             clause = parts[i]
@@ -140,6 +147,7 @@ def find_decisions(
                 cue is None
                 or _UNDECIDED.search(clause.text)
                 or _OPINION.search(clause.text)
+                or _remark(clause, sentences)
                 or _NOT_SETTLED.search(clause.text)
                 or _only_time(clause.text)
             ):
@@ -219,6 +227,51 @@ def find_decisions(
     return _latest_revisions(out, lines)[:limit]
 
 
+# Remarks, examples, offers and floor talk that look like a settling cue ("这个必须做",
+# "比如…", "这个我来吧", "先说工程这边吧").
+_NOT_A_DECISION = re.compile(
+    r"比如|例如|譬如|^(?:那|我们|那我们)?先(?:说|讲|聊|过)[^，]{0,8}$|我来|我去(?!年)|我做(?!了)|我负责|"
+    r"我这边来"
+)
+# "这个必须做" is a remark, unless it answers whether to do it ("要不要做防刷" → "要做 这个必须做").
+_BARE_MUST = re.compile(
+    r"^(?:那|就)?(?:这个|这事|这件事|那个)?(?:是)?(?:必须|一定|肯定)(?:要|得)?做(?:的|了)?[吧啊]?$"
+)
+_WHETHER = re.compile(r"要不要|做不做|需不需要|上不上|搞不搞")
+
+
+def _remark(clause: Clause, sentences: Sequence[Sentence]) -> bool:
+    if _NOT_A_DECISION.search(clause.text):
+        return True
+    if not _BARE_MUST.match(clause.text):
+        return False
+    k = clause.sentence.index
+    return not any(_WHETHER.search(s.text) for s in sentences[max(0, k - 1) : k + 1])
+
+
+# A recurring meeting agreed ("每周二周五下午四点开个十五分钟的短会", "每周四下午三点 开半小时").
+_SCHEDULE = re.compile(
+    r"^(?:那|就|好|那就|以后|之后)*每(?:周|天|月|两周|个月|个?礼拜|个?星期)[^，]{0,14}，?"
+    r"(?:开|碰|例会|短会|站会|对一次|过一次)"
+)
+# A deferral the meeting settles ("那这个先放一放 等斌哥谈完再说"): a decision to defer.
+_DEFER_DECIDED = re.compile(
+    r"^(?:那|好|行|那就|好那)(?:这个|这事|这件事|[^，]{0,10})?先(?:放一放|放放|搁一搁|搁置|不动|缓一缓)|^(?:那|好|行)[^，]{0,10}暂缓"
+)
+
+
+def _schedule_or_deferral(parts: Sequence[Clause]) -> list[Clause] | None:
+    """A sentence that agrees a recurring meeting, or that the meeting puts off (decided)."""
+    if not parts or any(re.search(r"[吗呢？?]$|几|什么|哪", c.text) for c in parts):
+        return None
+    joined = "，".join(c.text for c in parts[:3])
+    if _SCHEDULE.search(joined):
+        return list(parts[:3])
+    if _DEFER_DECIDED.search(parts[0].text):
+        return list(parts[:2])
+    return None
+
+
 def _only_time(text: str) -> bool:
     # Only the spans matter here, so any reference time reads them.
     body = _ONLY_TIME_LEAD.sub("", text).rstrip("吧啊")
@@ -266,7 +319,10 @@ def _previous_content(
 _OPEN = re.compile(
     r"定不了|还没定|没定下来|待定|先不定|今天先不定|下次再(?:说|讨论|定|聊|议)|下次会上再|回头再(?:说|定|议|讨论)|"
     r"再说吧|再说|先放一放|先记下来|还要(?:确认|商量|问)|还得(?:确认|商量|问)|要问一下|不确定|再看看|再研究|"
-    r"等[^，]{1,12}再(?:说|定)|要看[^，]{1,10}(?:排期|情况|意见|安排)|要老板批|跟老板商量|还没想好"
+    r"等[^，]{1,12}再(?:说|定)|要看[^，]{1,10}(?:排期|情况|意见|安排|报价|价格|结果|反馈)|要老板批|跟老板商量|还没想好|"
+    # Pending on someone or something ("还在跟销售谈", "还要跟老板商量", "尚未决定").
+    r"还在(?:跟|和|同)[^，]{1,8}(?:谈|商量|沟通|确认|对|磨)|还要跟[^，]{1,8}(?:商量|确认|沟通|谈)|"
+    r"尚未(?:决定|确定|定)|还没(?:决定|确定)|^要看报价"
 )
 
 
@@ -285,6 +341,14 @@ _NO_CONTENT = re.compile(
     r"这个|那个|这件事|这事|嗯|啊|吧|呢|了|今天|也|先|都|确实|谁|我们?|大家|的|就|还|"
     r"定不了|不确定|不太清楚|不清楚|说不准|说不好|有消息再说|下次[在再]说|再说|先放一放|放一放|"
     r"下次|在说|再(?:讨论|议|定|聊)|没有准信|没准信"
+)
+
+
+# Warnings and remarks about others that say "不清楚/不知道" ("别到时候又算不清楚账",
+# "新来的不知道规矩"): nothing is left open by them.
+_WARNING = re.compile(
+    r"^(?:那|就|也|但是?|不然|要不然)?(?:别|不要|免得|省得|到时候|以免|否则)|"
+    r"(?:新来的|新人|他们|她们|有的人|有些人|很多人|好多人|客户|用户|家长|外面的人)[^，]{0,3}不(?:知道|清楚)"
 )
 
 
@@ -319,7 +383,11 @@ def find_open_questions(
                 continue
         for i, clause in enumerate(parts):
             deferral = _OPEN.search(clause.text) is not None
-            doubt = not deferral and _UNSURE.search(clause.text) is not None
+            doubt = (
+                not deferral
+                and _UNSURE.search(clause.text) is not None
+                and not _WARNING.search(clause.text)
+            )
             if not deferral and not doubt and _ASKED.search(clause.text):
                 doubt = _deferred_later(sentences, sentence, parts[i + 1 :])
             if not deferral and not doubt:
@@ -353,13 +421,31 @@ def find_open_questions(
             break
     # One matter left open in consecutive turns ("我们自己定不了" → "积分比例这个事情今天确实定
     # 不了"): the later statement stands for it.
+    anaphoric = re.compile(r"^(?:那|好|行)?(?:这个|这事|这件事|那个事)")
     kept = [
         q
         for k, q in enumerate(out)
         if not any(
             (0 < n.line - q.line <= 2 and _similar(n.text, q.text) >= 0.2)
-            or (0 < n.line - q.line <= 1 and all(_OPEN.search(x.source) for x in (n, q)))
+            or (
+                0 < n.line - q.line <= 1
+                and all(_OPEN.search(x.source) for x in (n, q))
+                # ... unless they name two different matters ("展位…还要商量" / "年终奖…尚未决定").
+                and (_similar(n.text, q.text) > 0 or not all(_has_content(x.text) for x in (n, q)))
+                and not (anaphoric.match(n.text) and not anaphoric.match(q.text))
+            )
             for n in out[k + 1 :]
+        )
+    ]
+    # ... and an anaphoric one right after the matter it defers adds nothing.
+    kept = [
+        q
+        for k, q in enumerate(kept)
+        if not (
+            anaphoric.match(q.text)
+            and k > 0
+            and 0 < q.line - kept[k - 1].line <= 1
+            and not anaphoric.match(kept[k - 1].text)
         )
     ]
     return kept[:limit]
@@ -1003,6 +1089,8 @@ _HISTORY = re.compile(
 _WAIT = re.compile(
     r"^(?:那|就|先)?等[^，]{1,16}(?:再说|再定|再看|再议|再弄|再做|以后再|之后再)|先不动|先别动|先放一放|先放着"
 )
+# Going by someone's proposal is a decision ("就按老王说的来"), not a job for them.
+_FOLLOW = re.compile(r"(?:^|就|那)按[^，]{0,10}(?:说的|的意见|的方案)(?:来|办|做|走)?$")
 # Capacity and objections ("这周我这边缺人 测试顾不过来", "我手上的月报已经挺满了").
 _CAPACITY = re.compile(
     r"缺人|人手不够|顾不过来|忙不过来|顾不上|(?:挺|很|太|都|已经)满了?|排满|没空|抽不出|腾不出|没时间|"
@@ -1069,7 +1157,7 @@ def _new_commitment(
     head = pieces[0]
     if _HISTORY.search(head) and item.due is None:
         return False
-    if _WAIT.search(head) or _SIDE_REMARK.search(head):
+    if _WAIT.search(head) or _SIDE_REMARK.search(head) or _FOLLOW.search(head):
         return False
     if all(_CAPACITY.search(p) or _OBJECTION_LEAD.match(p) for p in pieces):
         return False
