@@ -77,7 +77,7 @@ def test_the_closing_recap_adds_no_items_and_owns_nothing_anew() -> None:
             ("温雅", "好 我总结一下 甜甜周四前签合同 磊哥明天发报价 小包跟一下物流"),
         ]
     )
-    assert sorted(a.owner for a in draft.action_items) == ["付磊", "唐甜"]
+    assert sorted(str(a.owner) for a in draft.action_items) == ["付磊", "唐甜"]
     assert all(a.line < 4 for a in draft.action_items)
 
 
