@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
+
 from assistant.insight.summaries.model import MeetingContext, MinutesDraft, TranscriptLine
 from assistant.insight.summaries.offline import OfflineMinutesEngine
+from assistant.timeparse import parse_times
 
 START = datetime.fromisoformat("2026-12-07T09:30:00+08:00")  # a Monday
 MEMBERS = {"付磊": ["磊哥"], "唐甜": ["甜甜"], "包宇": ["小包"], "温雅": ["雅姐"]}
@@ -188,3 +191,26 @@ def test_following_someones_proposal_is_a_decision_not_a_job_for_them() -> None:
     draft = _minutes([("温雅", "年会场地就按甜甜说的来 订湖边那家")])
     assert draft.action_items == []
     assert len(draft.decisions) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("内部定一个十二月九号", "2026-12-09"),
+        ("定一个十二月二十号前交稿", "2026-12-20"),
+        ("一个十二月三十号的截止", "2026-12-30"),
+    ],
+)
+def test_a_chinese_numeral_date_after_yige_is_read_whole(text: str, value: str) -> None:
+    (found,) = parse_times(text, START)
+    assert found.value is not None and found.value.date().isoformat() == value
+
+
+def test_a_count_of_months_after_ge_is_still_no_date() -> None:
+    assert all(f.value is None or "月" not in f.text for f in parse_times("做了三个月", START))
+
+
+def test_a_due_said_as_yige_date_reaches_the_action_item() -> None:
+    draft = _minutes([("温雅", "小包你把验收报告写一下 内部定一个十二月十五号")])
+    (item,) = draft.action_items
+    assert item.due is not None and item.due.date().isoformat() == "2026-12-15"
