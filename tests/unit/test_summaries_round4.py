@@ -214,3 +214,37 @@ def test_a_due_said_as_yige_date_reaches_the_action_item() -> None:
     draft = _minutes([("温雅", "小包你把验收报告写一下 内部定一个十二月十五号")])
     (item,) = draft.action_items
     assert item.due is not None and item.due.date().isoformat() == "2026-12-15"
+
+
+def test_an_acceptance_with_a_time_brings_the_due_and_a_later_own_job_stays_separate() -> None:
+    draft = _minutes(
+        [
+            ("温雅", "新品发布 甜甜你那边先出个方案"),
+            ("唐甜", "好的 我周四之前给你"),
+            ("唐甜", "到时候我跟磊哥对一下场地的档期 别跟年会撞了"),
+        ]
+    )
+    items = sorted(draft.action_items, key=lambda a: a.line)
+    assert [a.owner for a in items] == ["唐甜", "唐甜"]
+    assert items[0].due == datetime.fromisoformat("2026-12-10T18:00:00+08:00")
+    assert "档期" in items[1].title and "别" not in items[1].title
+    assert "到时候" not in items[1].title
+
+
+def test_a_vague_time_in_the_acceptance_is_no_due() -> None:
+    draft = _minutes([("温雅", "小包你去订会议室"), ("包宇", "好 我这两天就去订")])
+    (item,) = draft.action_items
+    assert item.owner == "包宇" and item.due is None
+
+
+def test_a_labelled_speaker_answering_a_question_put_to_them_is_recognised() -> None:
+    draft = _minutes(
+        [
+            ("发言人1", "小包 你那边有没有认识的律师"),
+            ("发言人2", "没有 我回头问问同学"),
+            ("发言人1", "体检报告 我让前台的小芳打印五十份"),
+        ]
+    )
+    by_owner = {a.owner: a for a in draft.action_items}
+    assert "同学" in by_owner["包宇"].title
+    assert set(by_owner) == {"包宇"}  # 发言人1 is not known: the delegation has no owner

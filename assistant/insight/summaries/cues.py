@@ -480,7 +480,7 @@ def _asked_before(sentences: Sequence[Sentence], sentence: Sentence) -> str | No
 # -- action items -------------------------------------------------------------------------
 
 _HAS_WORK = re.compile(
-    r"你|我来|我去|我这边|这个我|这事我|那我|我负责|我会|我帮|我继续|我再|我把|我明天|我下|我今天|我周|我回头|我先|我要|我让|我叫|我找|我们来|我们这边|负责|安排|盯|跟进|之前|前把|"
+    r"你|我来|我去|我这边|这个我|这事我|那我|我负责|我会|我帮|我继续|我再|我把|我明天|我下|我今天|我周|我回头|我先|我要|我让|我叫|我找|我跟|我和|我们来|我们这边|负责|安排|盯|跟进|之前|前把|"
     r"把|明天|后天|周[一二三四五六日天]|礼拜|星期|号|月底|下班|今天|今晚|本周|这周|下周"
 )
 _NOT_WORK = re.compile(
@@ -493,7 +493,7 @@ _DROP = re.compile(
     r"算了|先不做了|不用做了|不用了|不做了|不要了|取消吧|先不搞|不搞了|先别|别弄了|不需要了|先放着"
 )
 _TITLE_LEAD = re.compile(
-    r"^(?:要不然|要不|不麻烦|回头|回去|待会儿?|不过|然后|让|叫|那个|这个|那么|那|就|还是|然后|也|都|先|再|去|来|要|得|帮忙|帮我|给我|你们?|我们?|他们?|她们?|这块|这边|那边|你这边|你那边|"
+    r"^(?:要不然|要不|不麻烦|回头|回去|待会儿?|到时候|不过|然后|让|叫|那个|这个|那么|那|就|还是|然后|也|都|先|再|去|来|要|得|帮忙|帮我|给我|你们?|我们?|他们?|她们?|这块|这边|那边|你这边|你那边|"
     r"这样|一下|麻烦|请|辛苦|劳驾|顺便|帮个忙)+"
 )
 _SOME_DAY = datetime(2026, 1, 5, 9, tzinfo=UTC)
@@ -768,6 +768,19 @@ def _object_from_before(verb: str, lines: Sequence[TranscriptLine], line: int) -
     return None
 
 
+def _accepted_due(
+    item: ActionItem, lines: Sequence[TranscriptLine], speakers: Speakers, context: MeetingContext
+) -> datetime | None:
+    nxt = item.line + 1
+    if nxt >= len(lines) or speakers.by_line[nxt] != item.owner:
+        return None
+    # A vague time ("我这两天就去订") is no due.
+    text = re.sub(r"这(?:两|几)天|最近|近期|过两天|回头", "", clean(lines[nxt].text))
+    if not _ACCEPT.match(lines[nxt].text) or re.search(r"你(?!们)[^，]{0,6}(?:来|去|负责)", text):
+        return None
+    return _grammar_due(text, context)
+
+
 def _revised_due(
     item: ActionItem, lines: Sequence[TranscriptLine], context: MeetingContext
 ) -> datetime | None:
@@ -912,6 +925,9 @@ def find_action_items(
         asked_when = _WHEN.search(clauses_of(sentence)[-1].text) is not None
         if item.due is not None or asked_when:
             item.due = _revised_due(item, lines, context) or item.due
+        elif item.speaker != item.owner:
+            # "敏姐你那边先出个方案" — "好的 我周一之前给你": the acceptance brings the due.
+            item.due = _accepted_due(item, lines, speakers, context)
         if len(item.title) <= 2 and re.fullmatch(_DO, item.title):
             item.title = _object_from_before(item.title, lines, item.line) or item.title
         if _BARE_OFFER.match(item.source) and item.line > 0:
@@ -1039,7 +1055,14 @@ def _merged(items: list[ActionItem]) -> list[ActionItem]:
                     or (
                         # A short restatement by the other side: a request and its acceptance.
                         item.line - o.line <= 2
-                        and (len(item.title) <= 4 or len(o.title) <= 4)
+                        and (
+                            len(item.title) <= 4
+                            # a later job of its own is no restatement ("到时候我跟琳琳对…")
+                            or (
+                                len(o.title) <= 4
+                                and (_similar(o.title, item.title) > 0 or item.line - o.line <= 1)
+                            )
+                        )
                         and (item.speaker == item.owner) != (o.speaker == o.owner)
                     )
                 )
@@ -1078,7 +1101,7 @@ def owner_names(members: Mapping[str, Sequence[str]]) -> dict[str, str]:
 
 # The closing recap repeats what was handed out ("好 我总结一下 …", "最后再过一遍").
 _RECAP = re.compile(
-    r"(?:我|先|再|最后)?(?:总结|汇总|回顾|复述|捋|过|重复)一(?:下|遍)(?!(?:[^，]{0,6})(?:发|给|报|交))|"
+    r"(?:我|先|再|最后)?(?:总结|回顾|复述|捋|重复)一(?:下|遍)(?!\s?(?:发|给|报|交|写))|"
     r"差不多就(?:这些|这样)|今天就(?:到这|这些|先这样)"
 )
 # History: a commitment made before the meeting, told back ("一凡你之前说你来弄", "上次说的…").
@@ -1187,6 +1210,8 @@ def _retitled(item: ActionItem) -> bool:
     parts = [p for p in item.title.split("，") if p]
     kept = [p for p in parts if not _CAPACITY.search(p) and not _OBJECTION_LEAD.match(p)]
     kept = [p for p in kept if not _SIDE_REMARK.search(p)]
+    # A caution after the job ("…对团课的时间，别跟促销活动撞") is not part of it.
+    kept = kept[:1] + [p for p in kept[1:] if not re.match(r"(?:别|不要|免得|省得|以免)", p)]
     if kept and kept != parts:
         item.title = "，".join(kept)
     return True
@@ -1194,7 +1219,8 @@ def _retitled(item: ActionItem) -> bool:
 
 # "我让前台的小林把清单更新一下": the speaker hands it to someone outside the team and owns it.
 _DELEGATE = re.compile(
-    r"(?:^|那|这个|这事)我(?:让|叫|找|安排|请)(?:[^，]{0,6}的)?(?P<who>[^，]{1,3}?)(?:去|来|帮忙|帮我)"
+    r"(?:^|那|这个|这事)我(?:让|叫|找|安排|请)(?:[^，]{0,6}的)?(?P<who>[\u4e00-\u9fff]{2}|[A-Za-z]+)"
+    r"(?:去|来|帮忙|帮我)?(?=[^，]{2})"
 )
 
 
@@ -1203,7 +1229,7 @@ def _delegated(parts: Sequence[Clause], roster: Roster) -> tuple[str, list[Claus
         m = _DELEGATE.search(clause.text)
         if m is None:
             continue
-        if any(f.known for f in roster.find(m["who"])):
+        if any(f.known for f in roster.find(clause.text[m.start("who") : m.end("who") + 2])):
             return None
         title = _title(clause.text[m.end() :])
         if len(title) <= 4 and i + 1 < len(parts):
