@@ -248,3 +248,31 @@ def test_a_labelled_speaker_answering_a_question_put_to_them_is_recognised() -> 
     by_owner = {a.owner: a for a in draft.action_items}
     assert "同学" in by_owner["包宇"].title
     assert set(by_owner) == {"包宇"}  # 发言人1 is not known: the delegation has no owner
+
+
+def test_a_job_handed_out_in_parallel_is_one_item_per_member_with_its_own_object() -> None:
+    draft = _minutes([("温雅", "年终盘点 甜甜你把A区的货架点一遍 B区小包 C区磊哥")])
+    by_owner = {a.owner: a for a in draft.action_items}
+    assert set(by_owner) == {"唐甜", "包宇", "付磊"}
+    assert "A区" in by_owner["唐甜"].title and "B区" not in by_owner["唐甜"].title
+    assert "B区" in by_owner["包宇"].title and "货架" in by_owner["包宇"].title
+    assert "C区" in by_owner["付磊"].title
+
+
+def test_a_festival_that_names_the_occasion_is_no_due() -> None:
+    draft = _minutes([("温雅", "春节排班 小包你把值班表做一下")])
+    (item,) = draft.action_items
+    assert item.owner == "包宇" and item.due is None
+
+
+def test_a_conditional_request_is_the_addressees_and_huiqu_commits_the_speaker() -> None:
+    draft = _minutes(
+        [
+            ("温雅", "磊哥你那边有没有靠谱的搬家公司"),
+            ("付磊", "我回去翻翻聊天记录 找到了跟甜甜说一下"),
+            ("温雅", "甜甜 你拿到搬家公司的报价了发我一份"),
+        ]
+    )
+    by_owner = {a.owner: a for a in draft.action_items}
+    assert set(by_owner) == {"付磊", "唐甜"}
+    assert "聊天记录" in by_owner["付磊"].title and "报价" in by_owner["唐甜"].title

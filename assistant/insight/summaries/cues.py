@@ -480,7 +480,7 @@ def _asked_before(sentences: Sequence[Sentence], sentence: Sentence) -> str | No
 # -- action items -------------------------------------------------------------------------
 
 _HAS_WORK = re.compile(
-    r"你|我来|我去|我这边|这个我|这事我|那我|我负责|我会|我帮|我继续|我再|我把|我明天|我下|我今天|我周|我回头|我先|我要|我让|我叫|我找|我跟|我和|我们来|我们这边|负责|安排|盯|跟进|之前|前把|"
+    r"你|我来|我去|我这边|这个我|这事我|那我|我负责|我会|我帮|我继续|我再|我把|我明天|我下|我今天|我周|我回头|我先|我要|我让|我叫|我找|我跟|我和|我回去|我提前|我们来|我们这边|负责|安排|盯|跟进|之前|前把|"
     r"把|明天|后天|周[一二三四五六日天]|礼拜|星期|号|月底|下班|今天|今晚|本周|这周|下周"
 )
 _NOT_WORK = re.compile(
@@ -613,8 +613,9 @@ _DO = (
     r"(?:去|来|继续跟|跟进|跟|负责|打电话|催|联系|沟通|通知|告诉|做|发|整理|准备|安排|改|修|写|跑|"
     r"问(?!题)|约|对接|处理|贴|抽|查|补|出|盯|报|交|提交|核对|确认|招|买|订|拍|汇总|送|布置|培训|签|检查|"
     r"测|回复|回访|统计|落实|推进|更新|上传|采购|申请|排|核|审|校|弄|搞|剪|录|调|盘点|排查|"
+    r"挂|装|搬|翻|找|打印|拿|收拾|打扫|清理|"
     # The disposal construction names a job whatever its verb ("帮忙把报价再核一遍").
-    r"把[^，]{1,12}?[\u4e00-\u9fff](?:一下|一遍|好|完|掉|出来))"
+    r"把[^，]{1,12}?[\u4e00-\u9fff](?:一下|一遍|好|完|掉|出来|上|起来|回来|过去))"
 )
 # Work already done is reported, not taken on ("我上周已经把样品寄给三家客户了").
 _RELAY = re.compile(r"(?:跟|和|给)[他她](?:说|讲)|(?:告诉|通知)[他她]")
@@ -654,12 +655,28 @@ _TELL_ME = re.compile(r"(?:第一时间|提前[^，]{0,4}|及时|马上)(?:告�
 _ACCEPT = re.compile(r"^[\s,，]*(?:嗯+|好的?|行|可以|没问题|收到|OK|ok|要得|明白)")
 
 
+_FESTIVAL = re.compile(
+    r"圣诞(?:节)?|春节|国庆(?:节)?|中秋(?:节)?|元旦|端午(?:节)?|清明(?:节)?|五一|劳动节|情人节|七夕|"
+    r"元宵(?:节)?|双十一|双十二|六一|儿童节|妇女节|三八|教师节|重阳(?:节)?|平安夜|跨年"
+)
+
+
+def _occasion_only(text: str, context: MeetingContext) -> bool:
+    """Every time in the text is a festival naming the occasion ("春节排班 小包你把…")."""
+    times, _ = find_times(text, context.start)
+    return bool(times) and all(
+        not m.deadline and _FESTIVAL.fullmatch(text[m.start : m.end]) for m in times
+    )
+
+
 def _grammar_due(text: str, context: MeetingContext) -> datetime | None:
     """The due of a commitment read by the grammar: a deadline, or a time that heads a verb
     ("我今天下午再打电话", "明天上午改完"); a time that qualifies a noun ("问问明年纸价",
     "下周保养到期的客户") is part of the job, not its due."""
     times, _ = find_times(text, context.start)
     for m in times:
+        if not m.deadline and _FESTIVAL.fullmatch(text[m.start : m.end]):
+            continue  # "圣诞布置", "春节的排班": the occasion, not the due
         if m.deadline or _TIME_HEADS_VERB.match(text[m.end :]):
             due = due_instant(m, workday_end_hour=context.workday_end_hour)
             if due is not None:
@@ -778,7 +795,11 @@ def _accepted_due(
     text = re.sub(r"这(?:两|几)天|最近|近期|过两天|回头", "", clean(lines[nxt].text))
     if not _ACCEPT.match(lines[nxt].text) or re.search(r"你(?!们)[^，]{0,6}(?:来|去|负责)", text):
         return None
-    return _grammar_due(text, context)
+    # A deadline or a time of delivery ("我周一之前给你"); "我今天就找设计" is a first step.
+    for m in find_times(text, context.start)[0]:
+        if m.deadline or re.match(r"[^，]{0,3}(?:给|发|交)", text[m.end :]):
+            return due_instant(m, workday_end_hour=context.workday_end_hour)
+    return None
 
 
 def _revised_due(
@@ -881,6 +902,8 @@ def find_action_items(
             if len(title) < 2:
                 title = _title(text)
             due = datetime.fromisoformat(args["due"]) if args.get("due") else None
+            if due is not None and _occasion_only(text, context):
+                due = None
             parts = _item_clauses(sentence, [owner, *members.get(owner, [])])
             if _reports_done(parts):
                 continue  # a report of work done ("上周五已经把初稿给到娜娜了")
@@ -935,6 +958,7 @@ def find_action_items(
             asked = _who_will(lines[item.line - 1].text)
             if asked is not None:
                 item.title = asked
+    found = _distributed(found, roster, context)
     found = [
         (item, sentence)
         for item, sentence in found
@@ -1080,7 +1104,15 @@ def _merged(items: list[ActionItem]) -> list[ActionItem]:
         # An interim step offered on acceptance ("我周三先给您看初稿") keeps the asked due.
         # In one sentence, the reading that found the due is the one that found the job.
         same_sentence = item.line == twin.line and item.due is not None and twin.due is None
-        if item.due is not None and not (accepted and re.search(r"先", item.source)):
+        # ... and so does a start promised on acceptance ("收到 我今天就找设计").
+        first_step = accepted and (
+            re.search(r"先", item.source)
+            or (
+                twin.due is not None
+                and re.search(r"(?:今天|马上|现在|待会儿?|一会儿?|今天下午|今晚)就", item.source)
+            )
+        )
+        if item.due is not None and not first_step:
             twin.due = item.due
         if (len(item.title) > len(twin.title) + 2 or same_sentence) and not accepted:
             twin.title = item.title
@@ -1237,3 +1269,65 @@ def _delegated(parts: Sequence[Clause], roster: Roster) -> tuple[str, list[Claus
         if len(title) >= 2:
             return title, list(parts[i:])
     return None
+
+
+def _distributed(
+    found: list[tuple[ActionItem, Sentence]], roster: Roster, context: MeetingContext
+) -> list[tuple[ActionItem, Sentence]]:
+    """A job handed out in parallel ("丽丽你把一楼的彩灯挂上 二楼石头 三楼圆圆"): one item
+    per member named after a parallel object, with that object in the title."""
+    out: list[tuple[ActionItem, Sentence]] = []
+    seen: set[int] = set()
+    for item, sentence in found:
+        out.append((item, sentence))
+        if sentence.index in seen:
+            continue
+        seen.add(sentence.index)
+        parts = clauses_of(sentence)
+        shares: list[tuple[str, str, Clause]] = []
+        for clause in parts:
+            if clause.text in item.title or not shares and clause.raw not in item.source:
+                pass
+            for f in roster.find(clause.text):
+                if (
+                    f.known
+                    and f.end == len(clause.text)
+                    and 1 <= f.start <= 6
+                    and f.name != item.owner
+                    and f.name in context.members
+                ):
+                    share = re.sub(r"(?:的话|的|由|让|给|就|是)+$", "", clause.text[: f.start])
+                    if share and not re.search(_DO, share):
+                        shares.append((f.name, share, clause))
+        if not shares:
+            continue
+        pieces = [p for p in item.title.split("，") if p not in {c.text for _, _, c in shares}]
+        item.title = "，".join(pieces) or item.title
+        for name, share, clause in shares:
+            title = _parallel(item.title, share)
+            source = clause.raw.strip()
+            out.append(
+                (
+                    ActionItem(
+                        title=title,
+                        source=source,
+                        line=item.line,
+                        owner=name,
+                        due=item.due,
+                        speaker=item.speaker,
+                    ),
+                    sentence,
+                )
+            )
+    return out
+
+
+def _parallel(title: str, share: str) -> str:
+    """The title with its object replaced by a parallel one ("把一楼的彩灯挂上", "二楼")."""
+    n = len(share)
+    for i in range(len(title) - n + 1):
+        if title[i + n - 1] == share[-1] and title[i : i + n] != share:
+            return title[:i] + share + title[i + n :]
+    verb = re.match(r"把|" + _DO, title)
+    k = verb.end() if verb is not None else 0
+    return title[:k] + share + title[k + n :]
