@@ -276,3 +276,16 @@ def test_a_conditional_request_is_the_addressees_and_huiqu_commits_the_speaker()
     by_owner = {a.owner: a for a in draft.action_items}
     assert set(by_owner) == {"付磊", "唐甜"}
     assert "聊天记录" in by_owner["付磊"].title and "报价" in by_owner["唐甜"].title
+
+
+def test_a_pending_matter_stays_open_as_said_and_chit_chat_lends_it_no_subject() -> None:
+    draft = _minutes(
+        [
+            ("付磊", "小包 你那个新买的键盘好用吗"),
+            ("包宇", "还行"),
+            ("温雅", "年会礼品 甜甜你去找供应商要个报价"),
+            ("唐甜", "不过要看报价 太贵的话就换一家"),
+        ]
+    )
+    (question,) = draft.open_questions
+    assert "报价" in question.text and "键盘" not in question.text

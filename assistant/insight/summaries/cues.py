@@ -319,7 +319,7 @@ def _previous_content(
 _OPEN = re.compile(
     r"定不了|还没定|没定下来|待定|先不定|今天先不定|下次再(?:说|讨论|定|聊|议)|下次会上再|回头再(?:说|定|议|讨论)|"
     r"再说吧|再说|先放一放|先记下来|还要(?:确认|商量|问)|还得(?:确认|商量|问)|要问一下|不确定|再看看|再研究|"
-    r"等[^，]{1,12}再(?:说|定)|要看[^，]{1,10}(?:排期|情况|意见|安排|报价|价格|结果|反馈)|要老板批|跟老板商量|还没想好|"
+    r"等[^，]{1,12}再(?:说|定)|要看[^，]{0,10}(?:排期|情况|意见|安排|报价|价格|结果|反馈)|要老板批|跟老板商量|还没想好|"
     # Pending on someone or something ("还在跟销售谈", "还要跟老板商量", "尚未决定").
     r"还在(?:跟|和|同)[^，]{1,8}(?:谈|商量|沟通|确认|对|磨)|还要跟[^，]{1,8}(?:商量|确认|沟通|谈)|"
     r"尚未(?:决定|确定|定)|还没(?:决定|确定)|^要看报价"
@@ -422,6 +422,19 @@ def find_open_questions(
     # One matter left open in consecutive turns ("我们自己定不了" → "积分比例这个事情今天确实定
     # 不了"): the later statement stands for it.
     anaphoric = re.compile(r"^(?:那|好|行)?(?:这个|这事|这件事|那个事)")
+    # A matter pending ("还在跟销售谈价格") then put off by the meeting ("那坚果先放一放"): the
+    # pending statement says why it is open; the deferral is listed with the decisions.
+    out = [
+        n
+        for k, n in enumerate(out)
+        if not (
+            k > 0
+            and _DEFER_DECIDED.search(clean(n.source))
+            and 0 < n.line - out[k - 1].line <= 1
+            and _has_content(out[k - 1].text)
+            and not _DEFER_DECIDED.search(clean(out[k - 1].source))
+        )
+    ]
     kept = [
         q
         for k, q in enumerate(out)
@@ -473,6 +486,9 @@ def _asked_before(sentences: Sequence[Sentence], sentence: Sentence) -> str | No
     """The question a short "下次再说" answers: the nearest question in the last few sentences."""
     for prev in reversed(sentences[max(0, sentence.index - 4) : sentence.index]):
         if prev.text.endswith("？"):
+            # Chit-chat put to someone ("你那个新买的扫码枪好用吗") raises no matter.
+            if re.search(r"你[^，]{0,12}(?:好用|好吃|好看|贵不贵|怎么样)吗?？$", prev.text):
+                return None
             return prev.text
     return None
 
