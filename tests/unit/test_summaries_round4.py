@@ -289,3 +289,17 @@ def test_a_pending_matter_stays_open_as_said_and_chit_chat_lends_it_no_subject()
     )
     (question,) = draft.open_questions
     assert "报价" in question.text and "键盘" not in question.text
+
+
+def test_titles_keep_the_job_without_answer_words_reasons_or_reassurance() -> None:
+    draft = _minutes(
+        [
+            ("温雅", "场地押金这块 磊哥你来付一下"),
+            ("付磊", "行 我来付 这个你们不用担心"),
+            ("唐甜", "是我们的问题 报名表的错别字我今天就改"),
+        ]
+    )
+    titles = [a.title for a in draft.action_items]
+    assert titles and all(not t.startswith(("行", "好", "是我们的问题")) for t in titles)
+    assert all("不用担心" not in t for t in titles)
+    assert any("错别字" in t for t in titles)

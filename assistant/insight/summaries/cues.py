@@ -981,7 +981,10 @@ def find_action_items(
         if _new_commitment(item, lines, recaps) and _retitled(item)
     ]
     items = _without_dropped(found, sentences)
-    return _merged(items)[:limit]
+    merged = _merged(items)
+    for item in merged:
+        item.title = _polished(item.title)
+    return merged[:limit]
 
 
 def _item_clauses(sentence: Sentence, names_of_owner: Sequence[str]) -> list[Clause]:
@@ -1347,3 +1350,21 @@ def _parallel(title: str, share: str) -> str:
     verb = re.match(r"把|" + _DO, title)
     k = verb.end() if verb is not None else 0
     return title[:k] + share + title[k + n :]
+
+
+# Talk around the job left in a title: an answer word, a reason or a reassurance, an excuse.
+_TALK_PIECE = re.compile(
+    r"^(?:行|好|嗯|对|是的?|吧|啊|有个事|还有个事|还有|没问题|可以)$|^(?:因为|由于|毕竟|是我们的问题)|不用担心|"
+    r"^(?:这个)?(?:你们?|大家)放心"
+)
+_PIECE_LEAD = re.compile(r"^(?:那|然后|不过|所以|就|还有|另外)+|^(?:我|你)(?=把|来|去|先|再)")
+
+
+def _polished(title: str) -> str:
+    """The job as a title: verb and object, without the talk around it ("行，把展位图定稿…",
+    "加班费我来出，不用担心", "吧，我把名单做好了发群里")."""
+    pieces = [_PIECE_LEAD.sub("", p).strip() for p in title.split("，")]
+    kept = [
+        p for p in pieces if len(p) >= 2 and not _TALK_PIECE.search(p) and not _CAPACITY.search(p)
+    ]
+    return "，".join(kept) if kept else title
