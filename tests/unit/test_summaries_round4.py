@@ -303,3 +303,17 @@ def test_titles_keep_the_job_without_answer_words_reasons_or_reassurance() -> No
     assert titles and all(not t.startswith(("行", "好", "是我们的问题")) for t in titles)
     assert all("不用担心" not in t for t in titles)
     assert any("错别字" in t for t in titles)
+
+
+def test_an_acceptance_with_an_earlier_deadline_moves_the_due_and_titles_lose_stray_dao() -> None:
+    draft = _minutes(
+        [
+            ("温雅", "小包 你这周五之前把场地定下来"),
+            ("包宇", "没问题 我周四前给你答复"),
+            ("付磊", "宣传这块我让设计的小宋出一版海报"),
+        ]
+    )
+    by_owner = {a.owner: a for a in draft.action_items}
+    assert by_owner["包宇"].due == datetime.fromisoformat("2026-12-10T18:00:00+08:00")
+    assert "到" not in by_owner["包宇"].title and "场地" in by_owner["包宇"].title
+    assert "海报" in by_owner["付磊"].title

@@ -964,9 +964,13 @@ def find_action_items(
         asked_when = _WHEN.search(clauses_of(sentence)[-1].text) is not None
         if item.due is not None or asked_when:
             item.due = _revised_due(item, lines, context) or item.due
-        elif item.speaker != item.owner:
-            # "敏姐你那边先出个方案" — "好的 我周一之前给你": the acceptance brings the due.
-            item.due = _accepted_due(item, lines, speakers, context)
+        if item.speaker != item.owner:
+            # "敏姐你那边先出个方案" — "好的 我周一之前给你": the acceptance brings the due,
+            # or moves it ("这周五之前" — "没问题 我周四前给你答复"); "我周三先给您看初稿"
+            # offers an interim step and keeps the asked due.
+            accepted = _accepted_due(item, lines, speakers, context)
+            if accepted is not None and (item.due is None or "先" not in lines[item.line + 1].text):
+                item.due = accepted
         if len(item.title) <= 2 and re.fullmatch(_DO, item.title):
             item.title = _object_from_before(item.title, lines, item.line) or item.title
         if _BARE_OFFER.match(item.source) and item.line > 0:
@@ -1270,7 +1274,7 @@ def _retitled(item: ActionItem) -> bool:
 
 # "我让前台的小林把清单更新一下": the speaker hands it to someone outside the team and owns it.
 _DELEGATE = re.compile(
-    r"(?:^|那|这个|这事)我(?:让|叫|找|安排|请)(?:[^，]{0,6}的)?(?P<who>[\u4e00-\u9fff]{2}|[A-Za-z]+)"
+    r"(?:^|那|这个|这事|^[^，]{1,6}?)我(?:让|叫|找|安排|请)(?:[^，]{0,6}的)?(?P<who>[\u4e00-\u9fff]{2}|[A-Za-z]+)"
     r"(?:去|来|帮忙|帮我)?(?=[^，]{2})"
 )
 
@@ -1364,6 +1368,8 @@ def _polished(title: str) -> str:
     """The job as a title: verb and object, without the talk around it ("行，把展位图定稿…",
     "加班费我来出，不用担心", "吧，我把名单做好了发群里")."""
     pieces = [_PIECE_LEAD.sub("", p).strip() for p in title.split("，")]
+    # The chat reader's "verb, then where to" over a complement ("定场地到下来", "改表到一下").
+    pieces = [re.sub(r"到(?:下来|起来|出来|一下|好|完)$", "", p) for p in pieces]
     kept = [
         p for p in pieces if len(p) >= 2 and not _TALK_PIECE.search(p) and not _CAPACITY.search(p)
     ]
