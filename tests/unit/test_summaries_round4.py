@@ -317,3 +317,16 @@ def test_an_acceptance_with_an_earlier_deadline_moves_the_due_and_titles_lose_st
     assert by_owner["包宇"].due == datetime.fromisoformat("2026-12-10T18:00:00+08:00")
     assert "到" not in by_owner["包宇"].title and "场地" in by_owner["包宇"].title
     assert "海报" in by_owner["付磊"].title
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["我下周出差 不在公司", "我周五要去医院", "我来说两句", "我去年做过类似的", "我会议室订好了"],
+)
+def test_absence_floor_talk_and_work_done_are_no_items(said: str) -> None:
+    assert _minutes([("温雅", said)]).action_items == []
+
+
+def test_a_job_around_an_absence_is_still_an_item() -> None:
+    draft = _minutes([("温雅", "我出差之前把合同发你"), ("付磊", "我明天去体检中心把报告拿回来")])
+    assert sorted(str(a.owner) for a in draft.action_items) == ["付磊", "温雅"]

@@ -616,7 +616,7 @@ def _without_lead_time(text: str) -> str:
 # the agenda ("<人>你先把情况说一下", "我插一下", "今天主要几个事").
 _FLOOR = re.compile(
     r"先(?:把[^，]{0,12})?(?:说|讲|介绍|汇报|过)一下(?:[^，]{0,6}(?:情况|进度))?$|我插一(?:下|句)|"
-    r"我就听听|我帮你看$|今天主要[^，]{0,4}(?:事|议题)|^不等了|^我们先开|(?:你|您)(?:先|来)?说(?:吧|一下)?$"
+    r"我就听听|我帮你看$|(?:我|那我)(?:来|先)?(?:说|讲)(?:两|几)句|今天主要[^，]{0,4}(?:事|议题)|^不等了|^我们先开|(?:你|您)(?:先|来)?说(?:吧|一下)?$"
 )
 # Questions and objections: a request put as a question is answered by its acceptance.
 _ASKING = re.compile(
@@ -648,7 +648,10 @@ def _reports_done(parts: Sequence[Clause]) -> bool:
 _WHEN = re.compile(r"^(?:那)?(?:大概|大约)?(?:什么时候|啥时候|多久|几号|哪天)[^，]{0,8}[吗呢啊]?$")
 _DONE = re.compile(
     r"已经|以经|早就|刚刚|(?:昨天|前天|上周|上个月|刚才)[^，]{0,12}了$|"
-    r"^(?:那|但是|不过)?我[^，]{0,3}?" + _DO + r"了(?:一下|一点|个)?(?![^，]{0,4}(?:再|就|发|给))"
+    r"^(?:那|但是|不过)?我[^，]{0,3}?" + _DO + r"了(?:一下|一点|个)?(?![^，]{0,4}(?:再|就|发|给))|"
+    # "我会议室订好了", "我去年做过类似的": finished, or done before.
+    r"^(?:那|但是|不过)?我[^，]{0,8}?[\u4e00-\u9fff](?:好|完|掉)了[吧啊呀]?$|"
+    r"^(?:那|但是|不过)?我[^，]{0,6}?(?:做|弄|搞|写|办|跑|干|用|去)过"
 )
 # "你去联系一下", "你第一时间告诉我", "你提前一天通知我", "悦悦你来抽": a request to the person
 # addressed; "你觉得/你看/你认识" are not.
@@ -1167,6 +1170,10 @@ _HISTORY = re.compile(
 _WAIT = re.compile(
     r"^(?:那|就|先)?等[^，]{1,16}(?:再说|再定|再看|再议|再弄|再做|以后再|之后再)|先不动|先别动|先放一放|先放着"
 )
+# Being away is no job ("我下周出差 不在公司", "我周五要去医院").
+_ABSENCE = re.compile(
+    r"出差|请假|休假|调休|年假|病假|婚假|产假|不在公司|不在(?:家|店|办公室)|去医院|看病|体检|回老家"
+)
 # Going by someone's proposal is a decision ("就按老王说的来"), not a job for them.
 _FOLLOW = re.compile(r"(?:^|就|那)按[^，]{0,10}(?:说的|的意见|的方案)(?:来|办|做|走)?$")
 # Capacity and objections ("这周我这边缺人 测试顾不过来", "我手上的月报已经挺满了").
@@ -1236,6 +1243,8 @@ def _new_commitment(
     if _HISTORY.search(head) and item.due is None:
         return False
     if _WAIT.search(head) or _SIDE_REMARK.search(head) or _FOLLOW.search(head):
+        return False
+    if _ABSENCE.search(item.source) and not re.search(r"之前|把|[给发交]", item.source):
         return False
     if all(_CAPACITY.search(p) or _OBJECTION_LEAD.match(p) for p in pieces):
         return False
