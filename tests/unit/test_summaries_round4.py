@@ -330,3 +330,13 @@ def test_absence_floor_talk_and_work_done_are_no_items(said: str) -> None:
 def test_a_job_around_an_absence_is_still_an_item() -> None:
     draft = _minutes([("温雅", "我出差之前把合同发你"), ("付磊", "我明天去体检中心把报告拿回来")])
     assert sorted(str(a.owner) for a in draft.action_items) == ["付磊", "温雅"]
+
+
+@pytest.mark.parametrize("said", ["我们必须得加快进度了", "大家要做好准备", "不然就改到周四"])
+def test_exhortations_and_alternatives_are_not_decisions(said: str) -> None:
+    assert _minutes([("温雅", said)]).decisions == []
+
+
+@pytest.mark.parametrize("said", ["以后大家都要准时交周报", "以后周报不要超过一页"])
+def test_a_standing_rule_from_now_on_is_a_decision(said: str) -> None:
+    assert len(_minutes([("温雅", said)]).decisions) == 1
