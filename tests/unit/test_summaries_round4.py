@@ -340,3 +340,29 @@ def test_exhortations_and_alternatives_are_not_decisions(said: str) -> None:
 @pytest.mark.parametrize("said", ["以后大家都要准时交周报", "以后周报不要超过一页"])
 def test_a_standing_rule_from_now_on_is_a_decision(said: str) -> None:
     assert len(_minutes([("温雅", said)]).decisions) == 1
+
+
+def test_one_commitment_over_several_turns_is_one_item_with_the_last_due() -> None:
+    draft = _minutes(
+        [
+            ("温雅", "小包 供应商的合同你跟一下"),
+            ("包宇", "好 我周三之前签回来"),
+            ("温雅", "对 合同一定要周三前签回来 不然赶不上"),
+            ("包宇", "行 我催一下 争取周二就签"),
+            ("温雅", "嗯 不用搞得太正式 邮件确认也行"),
+        ]
+    )
+    (item,) = draft.action_items
+    assert item.owner == "包宇" and "合同" in item.title
+    assert item.due == datetime.fromisoformat("2026-12-08T18:00:00+08:00")
+
+
+def test_a_bare_verb_accepted_takes_the_job_of_the_request() -> None:
+    draft = _minutes([("温雅", "甜甜 你帮我问问场地那边能不能便宜点"), ("唐甜", "可以 我明天问")])
+    (item,) = draft.action_items
+    assert item.owner == "唐甜" and "场地" in item.title
+
+
+@pytest.mark.parametrize("said", ["小包你看着办吧", "甜甜你也可以参考一下别人的做法"])
+def test_discretion_and_suggestions_are_no_items(said: str) -> None:
+    assert _minutes([("温雅", said)]).action_items == []

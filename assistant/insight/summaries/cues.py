@@ -979,6 +979,10 @@ def find_action_items(
                 item.due = accepted
         if len(item.title) <= 2 and re.fullmatch(_DO, item.title):
             item.title = _object_from_before(item.title, lines, item.line) or item.title
+        bare = _BARE_JOB.fullmatch(_without_lead_time(item.title))
+        if bare is not None and item.line > 0:
+            # "甜甜 你帮我问问场地那边能不能便宜点" — "可以 我明天问": the job is the request.
+            item.title = _requested_job(bare["verb"], lines[item.line - 1].text) or item.title
         if _BARE_OFFER.match(item.source) and item.line > 0:
             # "这个我来跟吧" answers "展位图谁来弄": the job is what the question was about.
             asked = _who_will(lines[item.line - 1].text)
@@ -1105,6 +1109,8 @@ def _merged(items: list[ActionItem]) -> list[ActionItem]:
                     # Two readings of one sentence ("测试让小马帮一下 小马你周三之前把…测一遍").
                     or (item.line == o.line and item.source == o.source)
                     or _takes_up_offer(o, item)
+                    # A follow-up on one's own job ("行 我催一下 争取周二就签").
+                    or (0 < item.line - o.line <= 4 and _FOLLOW_UP.match(item.title) is not None)
                     or (
                         # A short restatement by the other side: a request and its acceptance.
                         item.line - o.line <= 2
@@ -1247,6 +1253,8 @@ def _new_commitment(
         return False
     if _WAIT.search(head) or _SIDE_REMARK.search(head) or _FOLLOW.search(head):
         return False
+    if re.search(r"看着(?:办|弄|来)|(?:也)?可以(?:参考|考虑|试试)", head):
+        return False  # discretion or a suggestion, no job
     if _ABSENCE.search(item.source) and not re.search(r"之前|把|[给发交]", item.source):
         return False
     if all(_CAPACITY.search(p) or _OBJECTION_LEAD.match(p) for p in pieces):
@@ -1386,3 +1394,20 @@ def _polished(title: str) -> str:
         p for p in pieces if len(p) >= 2 and not _TALK_PIECE.search(p) and not _CAPACITY.search(p)
     ]
     return "，".join(kept) if kept else title
+
+
+# A title that is only a verb ("问", "明天问", "催一下"): a fragment, not a job.
+_BARE_JOB = re.compile(r"(?P<verb>问问|问|催|弄|做|搞|跟|查|看看|看)(?:一下|一催)?")
+_FOLLOW_UP = re.compile(r"^(?:再)?(?:催|盯|跟进|问问|落实|推)(?:一下|一催|着)?(?:，|$)")
+
+
+def _requested_job(verb: str, previous: str) -> str | None:
+    """The job of the request just before ("你帮我问问场地那边能不能便宜点" for "问")."""
+    for piece in re.split(r"[\s,，。？?]+", clean(previous)):
+        at = piece.find(verb[0])
+        if at < 0:
+            continue
+        job = _title(piece[at:])
+        if len(job) > len(verb) + 1:
+            return job
+    return None
