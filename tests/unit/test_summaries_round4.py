@@ -366,3 +366,15 @@ def test_a_bare_verb_accepted_takes_the_job_of_the_request() -> None:
 @pytest.mark.parametrize("said", ["小包你看着办吧", "甜甜你也可以参考一下别人的做法"])
 def test_discretion_and_suggestions_are_no_items(said: str) -> None:
     assert _minutes([("温雅", said)]).action_items == []
+
+
+@pytest.mark.parametrize(
+    "said", ["场地还在等报价", "预算还没批下来", "具体时间要看甲方", "供应商那边还没回复"]
+)
+def test_a_matter_waiting_on_others_is_open(said: str) -> None:
+    (question,) = _minutes([("温雅", said)]).open_questions
+    assert question.text.startswith(said[:2])
+
+
+def test_what_the_speaker_has_not_done_yet_is_not_an_open_matter() -> None:
+    assert _minutes([("温雅", "我还没回复他")]).open_questions == []
