@@ -378,3 +378,22 @@ def test_a_matter_waiting_on_others_is_open(said: str) -> None:
 
 def test_what_the_speaker_has_not_done_yet_is_not_an_open_matter() -> None:
     assert _minutes([("温雅", "我还没回复他")]).open_questions == []
+
+
+@pytest.mark.parametrize(
+    "recap",
+    [
+        "最后确认一下 甜甜周四前签合同 小包跟一下物流",
+        "那我们过一下今天的待办 甜甜周四前签合同 小包跟一下物流",
+    ],
+)
+def test_other_closing_recaps_add_no_items(recap: str) -> None:
+    draft = _minutes(
+        [
+            ("温雅", "甜甜你周四之前把场地合同签了"),
+            ("唐甜", "好"),
+            ("付磊", "好的"),
+            ("温雅", recap),
+        ]
+    )
+    assert [a.owner for a in draft.action_items] == ["唐甜"]

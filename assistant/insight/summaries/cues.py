@@ -1172,7 +1172,8 @@ def owner_names(members: Mapping[str, Sequence[str]]) -> dict[str, str]:
 # The closing recap repeats what was handed out ("好 我总结一下 …", "最后再过一遍").
 _RECAP = re.compile(
     r"(?:我|先|再|最后)?(?:总结|回顾|复述|捋|重复)一(?:下|遍)(?!\s?(?:发|给|报|交|写))|"
-    r"差不多就(?:这些|这样)|今天就(?:到这|这些|先这样)"
+    r"差不多就(?:这些|这样)|今天就(?:到这|这些|先这样)|"
+    r"最后(?:再)?(?:确认|对|捋|过)一(?:下|遍)|(?:过|对|捋)一(?:下|遍)(?:今天的)?(?:待办|分工|任务|结论|安排)"
 )
 # History: a commitment made before the meeting, told back ("一凡你之前说你来弄", "上次说的…").
 _HISTORY = re.compile(
