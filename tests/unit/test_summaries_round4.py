@@ -397,3 +397,21 @@ def test_other_closing_recaps_add_no_items(recap: str) -> None:
         ]
     )
     assert [a.owner for a in draft.action_items] == ["唐甜"]
+
+
+def test_reporting_back_is_part_of_the_job_and_a_question_about_a_purchase_is_none() -> None:
+    draft = _minutes(
+        [
+            ("付磊", "雅姐 你那个新买的耳机是哪个牌子的"),
+            ("温雅", "索尼的"),
+            ("唐甜", "那我回头打电话催一下房东"),
+            ("温雅", "可以 甜甜你问到了跟我说一声"),
+            ("付磊", "台账我让助理小钟做一个模板"),
+            ("温雅", "押金这块让甜甜先帮你整理收据"),
+        ]
+    )
+    items = sorted(draft.action_items, key=lambda a: a.line)
+    assert [a.owner for a in items] == ["唐甜", "付磊", "唐甜"]
+    assert "房东" in items[0].title
+    assert "小钟" not in items[1].title and "模板" in items[1].title
+    assert items[2].title.startswith("整理")

@@ -1114,6 +1114,8 @@ def _merged(items: list[ActionItem]) -> list[ActionItem]:
                     or _takes_up_offer(o, item)
                     # A follow-up on one's own job ("行 我催一下 争取周二就签").
                     or (0 < item.line - o.line <= 4 and _FOLLOW_UP.match(item.title) is not None)
+                    # Reporting back on it ("可乐你问到了跟我说一声") is part of the job.
+                    or (0 < item.line - o.line <= 2 and _REPORT_BACK.search(item.title) is not None)
                     or (
                         # A short restatement by the other side: a request and its acceptance.
                         item.line - o.line <= 2
@@ -1196,7 +1198,9 @@ _CAPACITY = re.compile(
 )
 _OBJECTION_LEAD = re.compile(r"^(?:不过|但是|但|可是|只是|就是)")
 # Questions and chit-chat put to someone ("你买的那个是不是上次那家的", "你那边有没有…推荐一下").
-_CHAT_QUESTION = re.compile(r"是不是|有没有|[吗呢][？?]?$|怎么样|好不好用|贵不贵|哪(?:家|里|儿)")
+_CHAT_QUESTION = re.compile(
+    r"是不是|有没有|[吗呢][？?]?$|怎么样|好不好用|贵不贵|哪(?:家|里|儿|个牌子|款|个店)|什么牌子|多少钱买的"
+)
 _CHECK = re.compile(r"(?:查|看看|确认|问问|核实|核对|打听)[^，]{0,6}(?:是不是|有没有)")
 # Standing roles of a kickoff ("这个项目我来当PM", "德语部分我来把关", "小吴负责技术和术语").
 _ROLE = re.compile(
@@ -1310,7 +1314,10 @@ def _delegated(parts: Sequence[Clause], roster: Roster) -> tuple[str, list[Claus
             continue
         if any(f.known for f in roster.find(clause.text[m.start("who") : m.end("who") + 2])):
             return None
-        title = _title(clause.text[m.end() :])
+        rest = clause.text[m.end() :]
+        if not re.match(_DO, rest) and re.match(r"[\u4e00-\u9fff]{2}(?=" + _DO + ")", rest):
+            rest = rest[2:]  # "我让助理小钟做一个模板": the title after the person's name
+        title = _title(rest)
         if len(title) <= 4 and i + 1 < len(parts):
             title = _title(f"{title}，{parts[i + 1].text}")
         if len(title) >= 2:
@@ -1394,6 +1401,12 @@ def _polished(title: str) -> str:
     pieces = [_PIECE_LEAD.sub("", p).strip() for p in title.split("，")]
     # The chat reader's "verb, then where to" over a complement ("定场地到下来", "改表到一下").
     pieces = [re.sub(r"到(?:下来|起来|出来|一下|好|完)$", "", p) for p in pieces]
+    # The hand-over around the job ("代理词让先帮你整理证据目录" → "整理证据目录").
+    pieces = [re.sub(r"^[^，]{0,8}?让(?=先|帮|去|来)", "", p) for p in pieces]
+    pieces = [
+        re.sub(r"^(?:先|再)?(?:帮(?:你|我|他|她|忙)|去|来)(?=[\u4e00-\u9fff]{3})", "", p)
+        for p in pieces
+    ]
     kept = [
         p for p in pieces if len(p) >= 2 and not _TALK_PIECE.search(p) and not _CAPACITY.search(p)
     ]
@@ -1402,6 +1415,9 @@ def _polished(title: str) -> str:
 
 # A title that is only a verb ("问", "明天问", "催一下"): a fragment, not a job.
 _BARE_JOB = re.compile(r"(?P<verb>问问|问|催|弄|做|搞|跟|查|看看|看)(?:一下|一催)?")
+_REPORT_BACK = re.compile(
+    r"^[^，]{0,4}(?:到了|好了|完了|有结果了?|有消息了?)[^，]{0,2}(?:跟我说|告诉我|通知我|说一声|回我)"
+)
 _FOLLOW_UP = re.compile(r"^(?:再)?(?:催|盯|跟进|问问|落实|推)(?:一下|一催|着)?(?:，|$)")
 
 
