@@ -415,3 +415,14 @@ def test_reporting_back_is_part_of_the_job_and_a_question_about_a_purchase_is_no
     assert "房东" in items[0].title
     assert "小钟" not in items[1].title and "模板" in items[1].title
     assert items[2].title.startswith("整理")
+
+
+def test_the_partner_after_gen_is_not_the_doer_but_joint_doers_both_are() -> None:
+    alone = _minutes([("温雅", "到时候跟磊哥对一下排班")])
+    assert [a.owner for a in alone.action_items] == ["温雅"]
+    assert "磊哥" not in alone.action_items[0].title
+    assert not alone.action_items[0].title.startswith("跟")
+    named = _minutes([("温雅", "磊哥跟甜甜对一下排班")])
+    assert [a.owner for a in named.action_items] == ["付磊"]
+    joint = _minutes([("温雅", "小包和甜甜把清单对一下")])
+    assert sorted(str(a.owner) for a in joint.action_items) == ["包宇", "唐甜"]

@@ -992,6 +992,7 @@ def find_action_items(
             if asked is not None:
                 item.title = asked
     found = _distributed(found, roster, context)
+    found = [(item, sentence) for item, sentence in found if _not_the_partner(item, roster)]
     found = [
         (item, sentence)
         for item, sentence in found
@@ -1401,6 +1402,10 @@ def _polished(title: str) -> str:
     pieces = [_PIECE_LEAD.sub("", p).strip() for p in title.split("，")]
     # The chat reader's "verb, then where to" over a complement ("定场地到下来", "改表到一下").
     pieces = [re.sub(r"到(?:下来|起来|出来|一下|好|完)$", "", p) for p in pieces]
+    # A partner preposition left without its name ("跟对一下排班").
+    pieces = [
+        re.sub(r"^(?:到时候)?(?:跟|和|同|与)(?=对|聊|碰|商量|沟通|核)", "", p) for p in pieces
+    ]
     # The hand-over around the job ("代理词让先帮你整理证据目录" → "整理证据目录").
     pieces = [re.sub(r"^[^，]{0,8}?让(?=先|帮|去|来)", "", p) for p in pieces]
     pieces = [
@@ -1431,3 +1436,24 @@ def _requested_job(verb: str, previous: str) -> str | None:
         if len(job) > len(verb) + 1:
             return job
     return None
+
+
+_PARTNER_BEFORE = re.compile(r"(?:跟|同|与|找)$")
+
+
+def _not_the_partner(item: ActionItem, roster: Roster) -> bool:
+    """ "到时候跟强哥对一下排班": the one named after 跟 is the partner; the speaker does it,
+    or the member named before 跟 ("磊哥跟甜甜对一下排班"), whose own item that is. False when
+    the item is only the partner's."""
+    if item.speaker is None or item.owner is None or item.owner == item.speaker:
+        return True
+    if re.search(r"[你您]", item.source):
+        return True
+    found = [f for f in roster.find(item.source) if f.known]
+    mentions = [f for f in found if f.name == item.owner]
+    if not mentions or not all(_PARTNER_BEFORE.search(item.source[: f.start]) for f in mentions):
+        return True
+    if any(f.name != item.owner and f.end <= mentions[0].start for f in found):
+        return False
+    item.owner = item.speaker
+    return True
