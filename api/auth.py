@@ -12,7 +12,9 @@ description, the channels with their own signatures, sign-in) is resolved to a `
   the client is this machine (127.0.0.1, ::1, or the in-process test client). The caller is the
   local operator, trusted like the CLI on the same machine: a body's ``actor`` is honoured,
   without one the first admin acts. From any other address the request is refused (401), and the
-  moment the first token is created local mode ends for everyone.
+  moment the first token is created local mode ends for everyone. A loopback request that went
+  through a reverse proxy (proxy headers) or names another host in ``Host`` is refused too
+  (``local_refusal``).
 
 A body ``actor`` (or a message ``sender``) that differs from the authenticated member is refused
 with 403 and a Chinese reason, so a stale client cannot silently act as someone else.
@@ -35,10 +37,13 @@ from assistant.services.identity import IdentityService
 __all__ = [
     "ANONYMOUS",
     "LOCAL_CLIENTS",
+    "LOOPBACK_HOSTS",
+    "PROXY_HEADERS",
     "SESSION_COOKIE",
     "AuthGuard",
     "Principal",
     "identity_service",
+    "local_refusal",
 ]
 
 OPEN_EXACT = frozenset(
@@ -58,6 +63,49 @@ OPEN_PREFIXES = ("/wecom/", "/webhook", "/static/", "/auth/link/")
 BOOTSTRAP_PATHS = ("/tokens", "/auth/me")
 LOCAL_CLIENTS = frozenset({"127.0.0.1", "::1", "testclient"})
 SESSION_COOKIE = "qunmi_session"
+PROXY_HEADERS = frozenset(
+    {b"forwarded", b"x-forwarded-for", b"x-forwarded-host", b"x-real-ip", b"via"}
+)
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+_NO_TOKEN_YET = "请先用 qunmi token create 创建个人令牌，再用令牌访问"
+
+
+def _bare_host(host: str) -> str:
+    """``127.0.0.1:8000`` → ``127.0.0.1``; ``[::1]:8000`` → ``::1``."""
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    if host.count(":") == 1:
+        return host.partition(":")[0]
+    return host  # no port, or a bare IPv6 address
+
+
+def local_refusal(scope: Scope) -> str | None:
+    """Why a loopback request may *not* be trusted as the local operator, or ``None``.
+
+    A reverse proxy on the same machine connects from 127.0.0.1 too: what it forwards comes from
+    anywhere. Such requests carry the proxy's headers (``Forwarded``, ``X-Forwarded-For``,
+    ``X-Real-IP``…) or the public name in ``Host``; a page on another site that resolves its
+    name to 127.0.0.1 (DNS rebinding) shows in ``Host`` as well. Local mode refuses both."""
+    host = ""
+    for name, value in scope.get("headers", []):
+        if name in PROXY_HEADERS:
+            return (
+                f"本机模式（还没有任何令牌）不接受经过反向代理转发的请求（带有 "
+                f"{name.decode('latin-1').title()} 头）：{_NO_TOKEN_YET}"
+            )
+        if name == b"host":
+            host = value.decode("latin-1").strip().lower()
+    bare = _bare_host(host)
+    client = scope.get("client")
+    in_process = client is not None and client[0] == "testclient" and bare == "testserver"
+    if bare not in LOOPBACK_HOSTS and not in_process:
+        shown = host or "（空）"
+        return (
+            f"本机模式（还没有任何令牌）只接受 Host 为 127.0.0.1、localhost 或 [::1] 的请求，"
+            f"这次是 {shown}：{_NO_TOKEN_YET}"
+        )
+    return None
+
 
 Kind = Literal["token", "session", "bootstrap", "local", "anonymous"]
 
@@ -196,6 +244,9 @@ class AuthGuard:
         if self._legacy is None and not service.tokens_in_use():
             client = scope.get("client")
             if client is not None and client[0] in LOCAL_CLIENTS:
+                refused = local_refusal(scope)
+                if refused is not None:
+                    return ANONYMOUS, (401, "unauthorized", refused)
                 return Principal(kind="local", scopes=frozenset({"read", "write", "admin"})), None
             return ANONYMOUS, (
                 401,

@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING, Any
 from assistant.clock import SystemClock
 from assistant.errors import InvalidInput
 from assistant.ports import ChatModel, Clock, Engine, Notifier, Transcriber
+from assistant.services.dialogue import DialogueMemory
 from assistant.services.documents import DocumentLibrary
 from assistant.services.inbox import Inbox, MessageProcessor, ProcessorConfig
 from assistant.services.inbox_writer import InboxWriter
 from assistant.services.minutes import MinutesEngine, MinutesService
 from assistant.services.outbox import Outbox, OutboxSender
+from assistant.services.roster import RosterSync, owners_are_pms
 from assistant.services.scheduler import (
     ReminderOptions,
     RiskAlerts,
@@ -193,10 +195,13 @@ def build_memory(
     clock: Clock,
     answer_model: ChatModel | None = None,
     embedder: Any = None,
+    db_engine: Any = None,
 ) -> Memory:
     """The memory: the configured embedder, Chroma embedded under the data directory or a
-    server (``QUNMI_CHROMA__URL``), the SQL keyword index, and the answerer (generated with
-    the LLM when one is configured). Nothing connects or loads until first used."""
+    server (``QUNMI_CHROMA__URL``), the SQL keyword index, the in-memory copy of both that
+    searches read (with ``db_engine``, unless ``QUNMI_MEMORY__HOT_INDEX=false``), and the
+    answerer (generated with the LLM when one is configured). Nothing connects or loads until
+    first used."""
     import threading
 
     from assistant.memory.answer import Answerer
@@ -238,7 +243,18 @@ def build_memory(
         from assistant.adapters.llm import LangChainChatModel
 
         model = LangChainChatModel.from_settings(settings.llm)
-    search = HistorySearch(uow_factory=uow_factory, index=index)
+    hot = None
+    if db_engine is not None and settings.memory.hot_index:
+        from assistant.memory.hot import HotHistory
+        from storage.history.feed import SqlHistoryFeed
+
+        hot = HotHistory(
+            feed=SqlHistoryFeed(db_engine),
+            index=index,
+            max_lag=settings.memory.hot_max_lag_seconds,
+            brute_max=settings.memory.hot_brute_max,
+        )
+    search = HistorySearch(uow_factory=uow_factory, index=index, hot=hot)
     answerer = Answerer(
         search=search,
         uow_factory=uow_factory,
@@ -361,6 +377,8 @@ def bootstrap(
     if migrate:
         upgrade(db_engine)
     uow_factory = make_uow_factory(db_engine)
+    if migrate:
+        owners_are_pms(uow_factory, clock)
     policy = policy or RolePolicy()
     # Role changes and cancellations asked for in the chat wait for “确认” (tools.pending).
     pending = PendingActions(uow_factory=uow_factory, clock=clock, policy=policy)
@@ -394,6 +412,7 @@ def bootstrap(
         clock=clock,
         answer_model=answer_model,
         embedder=embedder,
+        db_engine=db_engine,
     )
     executor.register("ask", memory.ask_tool)
 
@@ -443,6 +462,8 @@ def bootstrap(
             uow_factory=uow_factory, clock=clock, client=wecom.client, salt=settings.wecom.corp_id
         )
         executor.observe(project_chats.plan)
+        # Members follow the groups: WeCom sends apps no member events, so read them back.
+        scheduler.register(RosterSync(read_roster=wecom.client.appchat_members))
     wecom_intake = WeComIntake(
         inbox=inbox,
         uow_factory=uow_factory,
@@ -487,6 +508,10 @@ def bootstrap(
         ),
         replies=[pending.reply, minutes_replies],
         files=wecom_files,
+        dialogue=DialogueMemory(
+            question_ttl=timedelta(minutes=settings.dialogue_question_minutes),
+            recent_window=timedelta(minutes=settings.dialogue_recent_minutes),
+        ),
         config=ProcessorConfig(
             tz=tz,
             lease=timedelta(seconds=settings.inbox_lease_seconds),

@@ -29,6 +29,7 @@ __all__ = [
     "ModelToolCall",
     "Notifier",
     "OutgoingCard",
+    "PlannedApply",
     "SegmentCallback",
     "RoutingNotifier",
     "Transcriber",
@@ -66,6 +67,17 @@ class AppliedCall(Protocol):
 
 ApplyCall = Callable[[ToolCall], AppliedCall]
 """Applies one call as the message's sender, through the executor, and reports the result."""
+
+
+@runtime_checkable
+class PlannedApply(Protocol):
+    """An ``ApplyCall`` that can be told, before a model turn's calls are applied one by one,
+    which calls the turn holds — so that a bulk change asked for in one turn waits for
+    confirmation from its first call on."""
+
+    def __call__(self, call: ToolCall) -> AppliedCall: ...
+
+    def expect(self, calls: Sequence[ToolCall]) -> None: ...
 
 
 @dataclass(slots=True)

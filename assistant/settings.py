@@ -198,6 +198,12 @@ class MemorySettings(BaseModel):
     index_interval_seconds: float = 1.0
     index_batch: int = 64
     answer_passages: int = 3
+    # The in-memory copy of the index (assistant.memory.hot): on by default; how often a
+    # search checks the change log (0: every search), and the most rows it ranks by brute
+    # force before leaving a search to the vector store.
+    hot_index: bool = True
+    hot_max_lag_seconds: float = 0.0
+    hot_brute_max: int = 20000
 
 
 class RiskSettings(BaseModel):
@@ -245,6 +251,10 @@ class Settings(BaseSettings):
     ocr_images: bool = True  # read the text in pictures when the optional OCR is installed
     default_remind_before_minutes: int = 15
     workday_end_hour: int = 18
+    # Dialogue state (assistant/services/dialogue.py): how long Qunmi waits for the answer to
+    # its question, and how long a record counts as "刚才那个".
+    dialogue_question_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    dialogue_recent_minutes: int = Field(default=30, ge=1, le=24 * 60)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     whisper: WhisperSettings = Field(default_factory=WhisperSettings)
     wecom: WeComSettings = Field(default_factory=WeComSettings)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
 from assistant.domain import (
     AuditEntry,
     Chat,
+    DialogueEntry,
     Job,
     Meeting,
     Member,
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AuditRepository",
     "ChatRepository",
+    "DialogueRepository",
     "IdentityRepository",
     "JobRepository",
     "LeaseRepository",
@@ -340,6 +342,22 @@ class IdentityRepository(Protocol):
     def use_link(self, token_hash: str, now: datetime) -> int | None: ...
 
 
+class DialogueRepository(Protocol):
+    """The chats' dialogue state (``assistant.services.dialogue``): appended, closed, pruned."""
+
+    def add(self, entry: DialogueEntry) -> None: ...
+
+    def live(
+        self, chat_id: int, member_id: int, kinds: Sequence[str], now: datetime, *, limit: int = 50
+    ) -> list[DialogueEntry]: ...
+
+    def close(
+        self, chat_id: int, member_id: int, kind: str, at: datetime, *, before_id: int | None
+    ) -> int: ...
+
+    def prune(self, before: datetime) -> int: ...
+
+
 class UnitOfWork(Protocol):
     members: MemberRepository
     projects: ProjectRepository
@@ -358,6 +376,7 @@ class UnitOfWork(Protocol):
     minutes: MinutesRepository
     identities: IdentityRepository
     documents: DocumentRepository
+    dialogue: DialogueRepository
 
     def __enter__(self) -> Self: ...
 

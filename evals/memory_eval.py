@@ -185,6 +185,28 @@ class EvalCorpus:
     message_ids: dict[int, str]  # record id → history line id
     index_seconds: float = 0.0
     docs: int = 0
+    engine: Any = None
+
+    def search(self, config: SearchConfig | None = None, *, hot: bool = True) -> HistorySearch:
+        """Search over this corpus; ``hot``: through the in-memory copy, as the app does."""
+        index = self.index
+        copy = None
+        if hot and self.engine is not None:
+            from assistant.memory.hot import HotHistory
+            from storage.history.feed import SqlHistoryFeed
+
+            copy = HotHistory(
+                feed=SqlHistoryFeed(self.engine),
+                index=(lambda: index) if index is not None else None,
+                background=False,
+            )
+            copy.load()
+        return HistorySearch(
+            uow_factory=self.uow_factory,
+            index=(lambda: index) if index is not None else None,
+            config=config,
+            hot=copy,
+        )
 
 
 def build_corpus(
@@ -247,12 +269,16 @@ def build_corpus(
             prefix="eval",
         )
         index.upsert(docs)
+        with uow_factory() as uow:  # as the indexer records it: the vectors are in
+            uow.history.vectors_done(uow.history.pending_vectors(limit=len(docs) + 1))
+            uow.commit()
     return EvalCorpus(
         uow_factory=uow_factory,
         index=index,
         message_ids=ids,
         index_seconds=time.perf_counter() - started,
         docs=len(docs),
+        engine=engine,
     )
 
 
@@ -285,6 +311,7 @@ class ModeReport:
     superseded_cases: int
     latency_p50_ms: float
     latency_p99_ms: float
+    threshold: float = 0.5  # the "没找到" threshold on relevance the answerer used
     results: list[QuestionResult] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -300,6 +327,7 @@ class ModeReport:
             "superseded_cases": self.superseded_cases,
             "latency_p50_ms": round(self.latency_p50_ms, 2),
             "latency_p99_ms": round(self.latency_p99_ms, 2),
+            "no_answer_threshold": self.threshold,
         }
 
 
@@ -312,13 +340,9 @@ def score_mode(
     search_config: SearchConfig | None = None,
     answer_config: AnswerConfig | None = None,
     tz: ZoneInfo,
+    hot: bool = True,
 ) -> ModeReport:
-    index = corpus.index
-    search = HistorySearch(
-        uow_factory=corpus.uow_factory,
-        index=(lambda: index) if index is not None else None,
-        config=search_config,
-    )
+    search = corpus.search(search_config, hot=hot)
     answerer = Answerer(search=search, uow_factory=corpus.uow_factory, tz=tz, config=answer_config)
     results: list[QuestionResult] = []
     for q in questions:
@@ -340,6 +364,7 @@ def score_mode(
     latencies = sorted(r.seconds * 1000 for r in results)
     return ModeReport(
         name=name,
+        threshold=(answer_config or AnswerConfig()).thresholds.get(mode, 0.5),
         questions=len(results),
         answerable=len(answerable),
         recall_at_5=_mean([1.0 if r is not None and r <= 5 else 0.0 for r in ranks]),
@@ -380,6 +405,7 @@ def evaluate(
     search_config: SearchConfig | None = None,
     answer_config: AnswerConfig | None = None,
     progress: Callable[[str], None] | None = None,
+    hot: bool = True,
 ) -> tuple[list[ModeReport], dict[str, float]]:
     """Every mode on the same questions. Returns the reports and, per embedder, the seconds
     spent indexing the history."""
@@ -408,6 +434,7 @@ def evaluate(
                 search_config=search_config,
                 answer_config=answer_config,
                 tz=tz,
+                hot=hot,
             )
         )
         for embedder in embedders:
@@ -427,6 +454,7 @@ def evaluate(
                         search_config=search_config,
                         answer_config=answer_config,
                         tz=tz,
+                        hot=hot,
                     )
                 )
     return reports, timings
@@ -447,12 +475,7 @@ def learn_threshold(
     (a development set): the mean of the share of answerable questions answered with an
     answering passage on top and the share of unanswerable ones declined. Returns it and
     the sweep (threshold, answered, declined)."""
-    index = corpus.index
-    search = HistorySearch(
-        uow_factory=corpus.uow_factory,
-        index=(lambda: index) if index is not None else None,
-        config=search_config,
-    )
+    search = corpus.search(search_config)
     best: list[tuple[float, bool, bool]] = []  # (top relevance, answerable, top answers)
     for q in questions:
         hits = search.search(q.question, filters=DocFilter(until=q.asked_at), mode=mode).hits

@@ -35,6 +35,7 @@ __all__ = [
     "OutboxRow",
     "ScheduledJobRow",
     "ChatRow",
+    "DialogueEntryRow",
     "DocumentRow",
     "HistoryDocRow",
     "HistoryQueueRow",
@@ -577,3 +578,24 @@ class DocumentRow(Base):
     )
     created_at: Mapped[datetime]
     is_latest: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class DialogueEntryRow(Base):
+    """A question Qunmi asked a member in a chat, or a record it touched for or by them."""
+
+    __tablename__ = "dialogue_entries"
+    __table_args__ = (
+        Index("ix_dialogue_entries_chat_member", "chat_id", "member_id", "kind", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
+    record_kind: Mapped[str | None] = mapped_column(String(20))
+    record_id: Mapped[int | None] = mapped_column(Integer)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    closed_at: Mapped[datetime | None]

@@ -176,6 +176,9 @@ class SqlRepository(Generic[D, R]):
             if key == "id_in":
                 stmt = stmt.where(columns["id"].in_([int(v) for v in value]))
                 continue
+            if key == "id_not_in":
+                stmt = stmt.where(columns["id"].not_in([int(v) for v in value]))
+                continue
             if not _storable(value):
                 raise InvalidInput(f"“{key}”的数值超出范围")
             if not self._special_filter_applies(key):
@@ -829,7 +832,8 @@ class SqlScheduleRepository(SqlRepository[ScheduledJob, ScheduledJobRow]):
 
 
 class SqlOutboxRepository(SqlRepository[OutboxMessage, OutboxRow]):
-    """Filters: ``scheduled`` (bool: produced by a scheduled job rather than a reply)."""
+    """Filters: ``scheduled`` (bool: produced by a scheduled job rather than a reply);
+    ``chat_id_not_in`` (chat ids whose messages are left out: other people's own chats)."""
 
     domain = OutboxMessage
     row = OutboxRow
@@ -837,13 +841,16 @@ class SqlOutboxRepository(SqlRepository[OutboxMessage, OutboxRow]):
     default_order = "id"
 
     def _special_filter_applies(self, key: str) -> bool:
-        return key == "scheduled"
+        return key in ("scheduled", "chat_id_not_in")
 
     def _special_filter(self, stmt: Select[Any], key: str, value: Any) -> Select[Any]:
         if key == "scheduled":
             return stmt.where(
                 OutboxRow.job_id.is_not(None) if value else OutboxRow.job_id.is_(None)
             )
+        if key == "chat_id_not_in":
+            ids = [int(v) for v in value]
+            return stmt.where(or_(OutboxRow.chat_id.is_(None), OutboxRow.chat_id.not_in(ids)))
         return super()._special_filter(stmt, key, value)
 
     def add_once(self, message: OutboxMessage) -> OutboxMessage:

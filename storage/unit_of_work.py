@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.errors import Conflict
+from storage.dialogue import SqlDialogueRepository
 from storage.documents import SqlDocumentRepository
 from storage.history.capture import install_history_capture
 from storage.history.repository import SqlHistoryRepository
@@ -87,6 +88,7 @@ class SqlUnitOfWork:
         self.minutes = SqlMinutesRepository(self.session)
         self.identities = SqlIdentityRepository(self.session)
         self.documents = SqlDocumentRepository(self.session)
+        self.dialogue = SqlDialogueRepository(self.session)
         return self
 
     def __exit__(

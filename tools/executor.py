@@ -32,7 +32,15 @@ from tools.undo import apply_undo, record_state
 from tools.validation import validate_call
 from tools.vocabulary import TOOLS, ToolArgs
 
-__all__ = ["ActionRun", "CallContext", "ChangeObserver", "Executor", "ExecutorConfig", "ToolResult"]
+__all__ = [
+    "ActionRun",
+    "CallContext",
+    "ChangeObserver",
+    "Executor",
+    "ExecutorConfig",
+    "MessageCalls",
+    "ToolResult",
+]
 
 log = logging.getLogger(__name__)
 
@@ -228,48 +236,94 @@ class Executor:
 
     def undo(self, audit_id: int, *, actor: int | str) -> ToolResult:
         """Reverse an applied call, as ``actor``. Undoing twice is refused."""
-        args = {"audit_id": audit_id}
         try:
             with self._uow_factory() as uow:
                 actor_member = self._find_actor(uow, actor)
-                entry = uow.audit.get(audit_id)
-                if entry is None:
-                    raise NotFound(f"没有编号为 {audit_id} 的操作记录")
-                if entry.undone_at is not None:
-                    raise Conflict("这个操作已经撤销过了")
-                if entry.undo is None:
-                    raise InvalidInput("这个操作不能撤销")
-                self._check_undo(uow, actor_member, entry)
-                now = self._clock.now()
-                described = apply_undo(uow, entry.undo, actor_member, now)
-                self._tell(uow, _changed(entry.undo.get("kind"), entry.undo))
-                entry.undone_at = now
-                entry.undone_by_id = actor_member.id
-                uow.audit.update(entry)
-                log_entry = uow.audit.add(
-                    AuditEntry(
-                        tool="undo",
-                        arguments=args,
-                        at=now,
-                        actor_id=actor_member.id,
-                        result={"undone": entry.tool, "what": described},
-                    )
-                )
+                result = self._undo_in(uow, actor_member, audit_id)
                 uow.commit()
-                return ToolResult(
-                    tool="undo",
-                    ok=True,
-                    args=args,
-                    kind="undo",
-                    summary={
-                        "undone_tool": entry.tool,
-                        "what": described,
-                        "undone_audit_id": audit_id,
-                    },
-                    audit_id=log_entry.id,
-                )
+                return result
         except QunmiError as exc:
-            return ToolResult.failure("undo", args, exc)
+            return ToolResult.failure("undo", {"audit_id": audit_id}, exc)
+
+    def _undo_in(self, uow: UnitOfWork, actor_member: Member, audit_id: int) -> ToolResult:
+        """Reverse an applied call inside ``uow`` (not committed)."""
+        args = {"audit_id": audit_id}
+        entry = uow.audit.get(audit_id)
+        if entry is None:
+            raise NotFound(f"没有编号为 {audit_id} 的操作记录")
+        if entry.undone_at is not None:
+            raise Conflict("这个操作已经撤销过了")
+        if entry.undo is None:
+            raise InvalidInput("这个操作不能撤销")
+        self._check_undo(uow, actor_member, entry)
+        now = self._clock.now()
+        described = apply_undo(uow, entry.undo, actor_member, now)
+        self._tell(uow, _changed(entry.undo.get("kind"), entry.undo))
+        entry.undone_at = now
+        entry.undone_by_id = actor_member.id
+        uow.audit.update(entry)
+        log_entry = uow.audit.add(
+            AuditEntry(
+                tool="undo",
+                arguments=args,
+                at=now,
+                actor_id=actor_member.id,
+                result={"undone": entry.tool, "what": described},
+            )
+        )
+        return ToolResult(
+            tool="undo",
+            ok=True,
+            args=args,
+            kind="undo",
+            summary={"undone_tool": entry.tool, "what": described, "undone_audit_id": audit_id},
+            audit_id=log_entry.id,
+        )
+
+    def retract_and_hold(
+        self, applied: Sequence[tuple[ToolCall, int]], call: ToolCall, ctx: CallContext
+    ) -> ToolResult:
+        """A bulk change noticed late (the LLM agent asks for its calls one at a time): the
+        calls already applied for the message (``applied``: call and audit id) are undone and
+        held, with ``call``, as the message's one pending action — in one unit of work, so
+        either all of it happens or none. The result is ``call``'s, a ``pending`` one whose
+        summary also lists the retracted calls (``retracted``: their ids)."""
+        assert self.pending is not None
+        args = dict(call.args) if isinstance(call.args, dict) else {}
+        try:
+            parsed = self.validate(call)
+            dry_ctx = CallContext(actor=ctx.actor, chat_id=ctx.chat_id, message_id=ctx.message_id)
+            self._apply(call.tool, parsed, args, dry_ctx, None, dry=True)
+            with self._uow_factory() as uow:
+                actor = self._find_actor(uow, ctx.actor)
+                for _, audit_id in reversed(applied):  # the latest first: each undo sees its state
+                    self._undo_in(uow, actor, audit_id)
+                for earlier, _ in applied:
+                    self.pending.hold(uow, ToolCall(earlier.tool, dict(earlier.args)), ctx, actor)
+                pending_id = self.pending.hold(uow, ToolCall(call.tool, args), ctx, actor)
+                uow.commit()
+        except QunmiError as exc:
+            return ToolResult.failure(call.tool, args, exc)
+        held = self.pending.get(pending_id)
+        assert held is not None
+        return ToolResult(
+            tool=call.tool,
+            ok=True,
+            args=args,
+            kind="pending",
+            summary={
+                "pending_id": pending_id,
+                "text": held.prompt(),
+                "lines": held.lines,
+                "retracted": [c.call_id for c, _ in applied if c.call_id],
+                "note": (
+                    f"这条消息要改动多项（批量修改）：之前已执行的 {len(applied)} 项已经撤回，"
+                    "和这一项以及之后的改动一起等待有权限的人回复“确认”"
+                    if applied
+                    else "这条消息要改动多项（批量修改）：这些改动都等待有权限的人回复“确认”"
+                ),
+            },
+        )
 
     def dry_run(self, call: ToolCall, ctx: CallContext) -> ToolResult:
         """Judge and run a call, then roll it back: would it succeed for ``ctx.actor``?"""
@@ -332,6 +386,22 @@ class Executor:
             tool="undo",
             target=Target(project=project, project_role=role, owner_id=entry.actor_id),
         )
+        handed = (undo.get("fields") or {}).get("owner_role") if kind == "project" else None
+        if handed is not None and project is not None and project.id is not None:
+            # Undoing a handover takes the PM role back from the new owner: a role change.
+            subject = uow.members.get(int(handed["member_id"]))
+            if subject is not None and subject.id is not None:
+                self._policy.check(
+                    actor=actor,
+                    tool="add_member",
+                    target=Target(
+                        project=project,
+                        project_role=role,
+                        new_role=str(handed.get("role") or "member"),
+                        subject=subject,
+                        subject_project_role=uow.projects.role_of(project.id, subject.id),
+                    ),
+                )
         if undo.get("op") == "member" and record_id is not None:
             subject = uow.members.get(int(record_id))
             old_project_role = undo.get("old_project_role")
@@ -517,6 +587,78 @@ class Executor:
                 if ctx.run is not None and entry.id is not None:
                     ctx.run.claimed.add(entry.id)
             return result
+
+
+class MessageCalls:
+    """The calls of one message applied as they come, one at a time — the LLM agent's
+    ``apply``, bound to the sender and the message — under the rule path's confirmation rules.
+
+    Role changes and cancellations wait for “确认” (``Executor.execute`` holds them). Moves and
+    handovers are applied while there are fewer than ``BULK_THRESHOLD`` of them; the one that
+    makes the message a bulk change retracts those already applied (``retract_and_hold``) and
+    all of them, with every later one, wait for one “确认”, as ``execute_all`` holds a bulk
+    request read by the rules. ``calls`` and ``results`` are what the message did, a retracted
+    result replaced by its pending one.
+    """
+
+    def __init__(self, executor: Executor, ctx: CallContext) -> None:
+        self._executor = executor
+        self._ctx = ctx
+        self.calls: list[ToolCall] = []
+        self.results: list[ToolResult] = []
+        self._bulk: list[tuple[int, ToolCall, int]] = []  # (index in results, call, audit id)
+        self._expect_bulk = False
+
+    def expect(self, calls: Sequence[ToolCall]) -> None:
+        """The calls a model turn is about to apply: when they (with the moves already
+        applied) make a bulk change, it is held from its first call on, as the rule path
+        holds a bulk request it reads whole."""
+        coming = sum(is_bulk_change(c.tool, c.args) for c in calls if isinstance(c.args, dict))
+        if coming and len(self._bulk) + coming >= BULK_THRESHOLD:
+            self._expect_bulk = True
+
+    def __call__(self, call: ToolCall) -> ToolResult:
+        result = self._apply(call)
+        self.calls.append(call)
+        self.results.append(result)
+        return result
+
+    def _apply(self, call: ToolCall) -> ToolResult:
+        executor, ctx = self._executor, self._ctx
+        args = call.args if isinstance(call.args, dict) else {}
+        if (
+            executor.pending is None
+            or ctx.message_id is None
+            or ctx.confirmed
+            or ctx.hold_bulk
+            or not is_bulk_change(call.tool, args)
+        ):
+            return executor.execute(call, ctx)
+        if not self._expect_bulk and len(self._bulk) + 1 < BULK_THRESHOLD:
+            result = executor.execute(call, ctx)
+            if result.ok and result.kind != "pending" and result.audit_id is not None:
+                self._bulk.append((len(self.results), call, result.audit_id))
+            return result
+        if not executor.dry_run(call, ctx).ok:
+            return executor.execute(call, ctx)  # refused or invalid: not a change, not counted
+        self._ctx = replace(ctx, hold_bulk=True)
+        result = executor.retract_and_hold([(c, a) for _, c, a in self._bulk], call, ctx)
+        if not result.ok:
+            # The earlier changes could not be taken back (changed since): they stay, and
+            # this one and every later one wait for “确认”.
+            log.warning("retracting a bulk change failed: %s", result.error)
+            return executor.execute(call, self._ctx)
+        summary = result.summary or {}
+        for index, earlier, _ in self._bulk:
+            self.results[index] = ToolResult(
+                tool=earlier.tool,
+                ok=True,
+                args=dict(earlier.args),
+                kind="pending",
+                summary={k: summary[k] for k in ("pending_id", "text", "lines")},
+            )
+        self._bulk = []
+        return result
 
 
 _JUDGED_BEFORE = frozenset({"query", "ask", "summarize", "report"})

@@ -45,9 +45,12 @@ _TRIM = " \t\r\n。.!！~～,，"
 
 
 def needs_confirmation(tool: str, args: Mapping[str, Any]) -> bool:
-    """Calls from the chat that wait for “确认”: role changes and cancellations."""
+    """Calls from the chat that wait for “确认”: role changes (a project handed over makes
+    its new owner the PM) and cancellations."""
     if tool == "add_member":
         return bool(args.get("role"))
+    if tool == "update_project" and args.get("owner"):
+        return True
     if tool == "cancel_meeting":
         return True
     return tool == "update_task" and args.get("status") == "cancelled"
@@ -120,12 +123,19 @@ def describe(tool: str, args: Mapping[str, Any]) -> str:
             parts.append(f"截止挪动 {args['shift_minutes']} 分钟")
         if args.get("priority"):
             parts.append(f"优先级改为 {args['priority']}")
+        if args.get("title"):
+            parts.append(f"标题改为「{args['title']}」")
         return f"修改任务「{args.get('task')}」：{'，'.join(parts) or '更新'}"
     if tool == "reschedule_meeting":
         when = args.get("start") or f"挪动 {args.get('shift_minutes')} 分钟"
         return f"会议「{args.get('meeting')}」改到 {when}"
     if tool == "update_meeting":
         return f"修改会议「{args.get('meeting')}」"
+    if tool == "update_project" and args.get("owner"):
+        return (
+            f"把项目「{args.get('project') or '本群项目'}」的负责人改为 {args['owner']}"
+            f"（{args['owner']} 成为项目经理）"
+        )
     if tool == "update_project":
         return f"修改项目「{args.get('project') or '本群项目'}」"
     return f"{tool} {args}"

@@ -7,9 +7,10 @@ the same table; tests/integration/test_permissions_matrix.py generates its cases
 A call is judged with the actor's *standing* towards the record it touches:
 
 - ``admin``: team-wide administrator (``members.role == "admin"``);
-- ``pm``: project manager of the target's project (``project_members.role == "pm"``, or the
-  project's owner), or a legacy team-wide PM (``members.role == "pm"`` means "PM of every
-  project"); with no project in play, only the team-wide PM counts;
+- ``pm``: project manager of the target's project (``project_members.role == "pm"``: an
+  explicit role — the owner is given it when the project is made or handed over, and an admin
+  can take it away like anyone's), or a legacy team-wide PM (``members.role == "pm"`` means
+  "PM of every project"); with no project in play, only the team-wide PM counts;
 - ``member``: everyone else (a plain member, the PM of *another* project, an outsider);
 
 and, for a member, the *ownership* of the record: ``own`` (task assigned to or created by the
@@ -74,7 +75,13 @@ _NOBODY: frozenset[Ownership] = frozenset()
 MATRIX: dict[str, Rule] = {
     "create_project": Rule("新建项目", True, _NOBODY, "只有项目经理或管理员可以新建项目"),
     "project.update": Rule(
-        "改项目截止/负责人/状态", True, _OWN, "只有项目负责人、项目经理或管理员可以修改项目"
+        "改项目截止/状态", True, _OWN, "只有项目负责人、项目经理或管理员可以修改项目"
+    ),
+    "project.owner": Rule(
+        "更换项目负责人（新负责人成为项目经理，需确认）",
+        True,
+        _NOBODY,
+        "只有管理员或该项目的项目经理可以更换项目负责人",
     ),
     "project.budget": Rule(
         "设置或修改预算、花费", True, _NOBODY, "只有项目经理和管理员可以设置或修改预算和花费"
@@ -139,7 +146,7 @@ MATRIX: dict[str, Rule] = {
 
 TOOL_ACTIONS: dict[str, tuple[str, ...]] = {
     "create_project": ("create_project", "project.budget"),
-    "update_project": ("project.update", "project.budget"),
+    "update_project": ("project.update", "project.owner", "project.budget"),
     "create_milestone": ("milestone.create",),
     "add_member": ("member.add", "role.project", "role.team"),
     "create_task": ("task.create", "task.cost"),
@@ -200,8 +207,7 @@ def standing_of(actor: Member, target: Target) -> Standing:
         return Standing.ADMIN
     if actor.role == Role.PM:  # legacy team-wide PM: PM of every project
         return Standing.PM
-    project = target.project
-    if project is not None and (target.project_role == "pm" or project.owner_id == actor.id):
+    if target.project is not None and target.project_role == "pm":
         return Standing.PM
     return Standing.MEMBER
 
@@ -234,8 +240,10 @@ def actions_for(tool: str, target: Target) -> list[str]:
         return ["create_project", *(["project.budget"] if "budget" in changes else [])]
     if tool == "update_project":
         out = []
-        if changes - {"budget", "spent"}:
+        if changes - {"budget", "spent", "owner"}:
             out.append("project.update")
+        if "owner" in changes:
+            out.append("project.owner")
         if changes & {"budget", "spent"}:
             out.append("project.budget")
         return out or ["project.update"]
@@ -290,8 +298,11 @@ class RolePolicy:
     - only admins change team-wide roles (admin, legacy team-wide pm); an admin's roles in
       a project are changed only by admins too;
     - the PM of a project may set ``pm`` / ``member`` *in that project* (not on admins);
-    - nobody changes their own role;
+    - nobody changes their own role (nor makes themselves a project's owner);
     - nobody demotes the last admin.
+
+    ``project.owner`` (handing a project over) is judged as setting the new owner's role in
+    the project to ``pm``.
     """
 
     def check(self, *, actor: Member, tool: str, target: Target) -> None:
@@ -301,7 +312,8 @@ class RolePolicy:
     def _check_action(self, actor: Member, action: str, target: Target) -> None:
         rule = MATRIX[action]
         standing = standing_of(actor, target)
-        if action.startswith("role."):
+        if action.startswith("role.") or action == "project.owner":
+            # Handing a project over makes the new owner its PM: a role change, judged as one.
             self._check_role_change(actor, action, standing, target)
             return
         if standing == Standing.ADMIN:
@@ -315,6 +327,12 @@ class RolePolicy:
     @staticmethod
     def _check_role_change(actor: Member, action: str, standing: Standing, target: Target) -> None:
         subject = target.subject
+        if action == "project.owner" and subject is not None and subject.id == actor.id:
+            if standing == Standing.MEMBER:  # an admin or the PM gains nothing by it
+                raise PermissionDenied(
+                    "不能把项目负责人改成自己，请让管理员或项目经理来改", details={"action": action}
+                )
+            return
         if subject is not None and subject.id == actor.id:
             raise PermissionDenied("不能修改自己的角色，请让管理员来改", details={"action": action})
         if standing != Standing.ADMIN:
@@ -378,7 +396,10 @@ def matrix_markdown() -> str:
             other = cell(Ownership.OTHER in rule.member)
             unassigned = cell(Ownership.UNASSIGNED in rule.member)
         admin = "✅ (not own role, not last admin)" if action.startswith("role.") else "✅"
-        pm = cell(rule.pm) + (" (not on admins, not own)" if action == "role.project" else "")
+        pm = cell(rule.pm) + {
+            "role.project": " (not on admins, not own)",
+            "project.owner": " (not to admins)",
+        }.get(action, "")
         tools = ", ".join(f"`{t}`" for t in tools_of.get(action, [action]))
         lines.append(
             f"| `{action}` | {tools} | {rule.label} | {admin} | {pm} | {own} | {other} | {unassigned} |"

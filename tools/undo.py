@@ -197,6 +197,8 @@ def apply_undo(uow: UnitOfWork, undo: dict[str, Any], actor: Member, now: dateti
         if "priority" in fields:
             task.priority = Priority(fields["priority"])
             task.cost = fields.get("cost")
+        if fields.get("title"):
+            task.title = fields["title"]
         uow.tasks.update(task)
         uow.tasks.add_event(
             TaskEvent(
@@ -242,7 +244,12 @@ def apply_undo(uow: UnitOfWork, undo: dict[str, Any], actor: Member, now: dateti
         project.budget, project.spent = fields["budget"], fields["spent"]
         project.owner_id = fields["owner_id"]
         project.status = ProjectStatus(fields["status"])
+        handed = fields.get("owner_role")  # a handover: the new owner's role before it
+        if handed is not None and handed.get("role") is None:
+            project.member_ids = [i for i in project.member_ids if i != handed["member_id"]]
         uow.projects.update(project)
+        if handed is not None and handed.get("role") is not None and project.id is not None:
+            uow.projects.set_role(project.id, int(handed["member_id"]), str(handed["role"]))
         return f"恢复了项目「{project.name}」之前的设置"
     if op == "restore" and kind == "chat":
         chat = uow.chats.get(record_id)

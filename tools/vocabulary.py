@@ -236,6 +236,9 @@ class UpdateTask(ToolArgs):
         description="截止时间顺延（正数）或提前（负数）多少分钟，例如“延后两天”为 2880；和 due 二选一",
     )
     cost: Money | None = Field(default=None, description="这项任务的费用（元）")
+    title: Title | None = Field(
+        default=None, description="新的任务标题，只在更正任务名时填（“不对，标题是X”）"
+    )
 
     _check_due = field_validator("due")(_require_offset)
 

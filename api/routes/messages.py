@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from fastapi import APIRouter, Response
@@ -20,7 +21,9 @@ from api.schemas import (
 )
 from assistant.errors import Conflict, NotFound, PermissionDenied
 from assistant.identity import REST_CHANNELS
+from assistant.services.group_cards import strip_budget
 from assistant.services.inbox import Inbound
+from tools.permissions import sees_budget
 from tools.records import iso
 
 router = APIRouter(tags=["messages"])
@@ -30,7 +33,33 @@ ACCEPTED: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _message_public(q: QunmiDep, m: Any) -> dict[str, Any]:
+def _budget_reader(q: QunmiDep, who: PrincipalDep) -> Callable[[Any], bool]:
+    """Whether ``who`` may read the budget figures in a message's stored outcome: the local
+    operator, the message's sender, and whoever may see the budget of the chat's project."""
+    seen: dict[int | None, bool] = {}
+
+    def may(m: Any) -> bool:
+        if who.kind == "local":
+            return True
+        member = who.member
+        if member is None or member.id is None:
+            return False
+        if m.sender_id == member.id:
+            return True
+        if m.chat_id not in seen:
+            with q.uow_factory() as uow:
+                chat = uow.chats.get(m.chat_id) if m.chat_id is not None else None
+                project = uow.projects.get(chat.project_id) if chat and chat.project_id else None
+                role = None
+                if project is not None and project.id is not None:
+                    role = uow.projects.role_of(project.id, member.id)
+            seen[m.chat_id] = sees_budget(member, project, role, q.executor.policy)
+        return seen[m.chat_id]
+
+    return may
+
+
+def _message_public(q: QunmiDep, m: Any, sees: bool = True) -> dict[str, Any]:
     return {
         "id": m.id,
         "channel": m.channel,
@@ -43,7 +72,7 @@ def _message_public(q: QunmiDep, m: Any) -> dict[str, Any]:
         "state": m.state.value,
         "attempts": m.attempts,
         "error": m.error,
-        "result": m.result,
+        "result": m.result if sees else strip_budget(m.result),
     }
 
 
@@ -104,17 +133,19 @@ def post_message(
 @router.get("/messages", response_model=PagePublic[MessagePublic])
 def list_messages(
     q: QunmiDep,
+    who: PrincipalDep,
     state: Literal["received", "processing", "done", "failed", "dead"] | None = None,
     chat_id: IdFilter = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> dict[str, Any]:
+    may = _budget_reader(q, who)
     with q.uow_factory() as uow:
         page = uow.messages.list(
             filters={"state": state, "chat_id": chat_id}, limit=limit, offset=offset, order="-id"
         )
     return {
-        "items": [_message_public(q, m) for m in page.items],
+        "items": [_message_public(q, m, may(m)) for m in page.items],
         "total": page.total,
         "limit": page.limit,
         "offset": page.offset,
@@ -122,12 +153,12 @@ def list_messages(
 
 
 @router.get("/messages/{message_id}", response_model=MessagePublic)
-def get_message(q: QunmiDep, message_id: RecordId) -> dict[str, Any]:
+def get_message(q: QunmiDep, who: PrincipalDep, message_id: RecordId) -> dict[str, Any]:
     with q.uow_factory() as uow:
         message = uow.messages.get(message_id)
     if message is None:
         raise NotFound(f"消息 {message_id} 不存在")
-    return _message_public(q, message)
+    return _message_public(q, message, _budget_reader(q, who)(message))
 
 
 @router.post("/messages/{message_id}/replay", response_model=OutcomePublic)

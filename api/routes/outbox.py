@@ -6,8 +6,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from api.deps import QunmiDep
+from api.deps import PrincipalDep, QunmiDep
 from api.schemas import OutboxPublic, PagePublic, ScheduledJobPublic, TickPublic
+from assistant.errors import PermissionDenied
+from assistant.services.group_cards import others_private_chats
 from assistant.services.outbox import outbox_record
 from assistant.services.scheduler.core import job_record
 
@@ -20,6 +22,7 @@ Offset = Annotated[int, Query(ge=0)]
 @router.get("/outbox", response_model=PagePublic[OutboxPublic])
 def list_outbox(
     q: QunmiDep,
+    who: PrincipalDep,
     chat_id: int | None = None,
     state: Literal["pending", "sending", "sent", "dead"] | None = None,
     kind: str | None = None,
@@ -29,14 +32,30 @@ def list_outbox(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    """Messages Qunmi sent or is about to send, newest first."""
+    """Messages Qunmi sent or is about to send, newest first. Someone else's own chat with
+    Qunmi (where a PM's full report or a sign-in link goes) is not shown; sign-in links never
+    show their secret."""
     filters: dict[str, Any] = {"chat_id": chat_id, "state": state, "kind": kind}
     if scheduled is not None:
         filters["scheduled"] = scheduled
     with q.uow_factory() as uow:
+        hidden = (
+            []
+            if who.kind == "local"
+            else others_private_chats(uow, who.member.id if who.member else None)
+        )
+        if chat_id is not None and chat_id in hidden:
+            raise PermissionDenied("这是别人和群秘的私聊，不能查看")
+        filters["chat_id_not_in"] = hidden or None
         page = uow.outbox.list(filters=filters, limit=limit, offset=offset, order="-id")
+    items = []
+    for m in page.items:
+        record = outbox_record(m, q.settings.tz)
+        if m.kind == "login_link":
+            record["text"] = "（一次性登录链接，只发给本人，这里不显示）"
+        items.append(record)
     return {
-        "items": [outbox_record(m, q.settings.tz) for m in page.items],
+        "items": items,
         "total": page.total,
         "limit": page.limit,
         "offset": page.offset,

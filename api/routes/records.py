@@ -41,6 +41,7 @@ from api.schemas import (
 from assistant.domain import Chat, Member, Project, Role
 from assistant.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from assistant.identity import clean_label, normalise_name
+from assistant.services.group_cards import others_private_chats
 from assistant.services.identity import find_member
 from tools.executor import ToolResult
 from tools.permissions import sees_budget
@@ -275,9 +276,17 @@ def _member_ids(q: QunmiDep, uow: Any, wanted: list[str]) -> list[int]:
 
 
 @router.get("/chats", response_model=PagePublic[ChatPublic], tags=["chats"])
-def list_chats(q: QunmiDep, limit: Limit = 100, offset: Offset = 0) -> dict[str, Any]:
+def list_chats(
+    q: QunmiDep, who: PrincipalDep, limit: Limit = 100, offset: Offset = 0
+) -> dict[str, Any]:
+    """Chats, without other people's own chats with Qunmi."""
     with q.uow_factory() as uow:
-        page = uow.chats.list(limit=limit, offset=offset)
+        hidden = (
+            []
+            if who.kind == "local"
+            else others_private_chats(uow, who.member.id if who.member else None)
+        )
+        page = uow.chats.list(filters={"id_not_in": hidden or None}, limit=limit, offset=offset)
         lookup = display_names(uow.members.all())
     return {
         "items": [chat_record(c, lookup) for c in page.items],

@@ -59,6 +59,11 @@ def _wire(*, with_engine: bool = False, clock: Any = None, quiet: bool = False) 
     from assistant.settings import Settings, WeComSettings
 
     settings = Settings()
+    # One command, one search: loading the in-memory copy of the index would cost more than
+    # asking the stores once.
+    settings = settings.model_copy(
+        update={"memory": settings.memory.model_copy(update={"hot_index": False})}
+    )
     if quiet:  # replaying history: nothing goes out to the chats
         settings = settings.model_copy(update={"wecom": WeComSettings()})
     try:
@@ -418,6 +423,18 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
 
 
+def _rule(mode_name: str) -> str:
+    """The no-answer rule the eval's answerer used for a mode ("混合 (e5-small-q4)")."""
+    from assistant.memory.answer import AnswerConfig
+
+    mode = (
+        "keyword"
+        if mode_name.startswith("关键词")
+        else ("vector" if mode_name.startswith("向量") else "hybrid")
+    )
+    return AnswerConfig().describe(mode)
+
+
 def _eval_memory(
     *,
     history: Path | None,
@@ -485,6 +502,7 @@ def _eval_memory(
                     "questions": str(questions_file),
                     "modes": [r.to_dict() for r in reports],
                     "index_seconds": {k: round(v, 2) for k, v in timings.items()},
+                    "no_answer_rule": {r.name: _rule(r.name) for r in reports},
                     "floor_failures": failures,
                 },
                 ensure_ascii=False,
@@ -506,6 +524,7 @@ def _eval_memory(
             "答出率",
             "新说法在前",
             "延迟 p50 / p99 (ms)",
+            "没找到阈值",
         ):
             table.add_column(col, justify="left" if col == "模式" else "right")
         for r in reports:
@@ -517,8 +536,16 @@ def _eval_memory(
                 _pct(r.answered),
                 f"{_pct(r.newer_first)}（{r.superseded_cases}）",
                 f"{r.latency_p50_ms:.1f} / {r.latency_p99_ms:.1f}",
+                f"{r.threshold:.2f}",
             )
         console.print(table)
+        for r in reports:
+            console.print(f"没找到规则 {r.name}：{_rule(r.name)}", style="dim")
+        console.print(
+            "没找到阈值：最相关的段落相关度低于它就回答“没找到”（AnswerConfig.thresholds，"
+            "在开发集上用 learn_threshold 学得）",
+            style="dim",
+        )
         console.print(
             "建索引用时：" + "，".join(f"{k} {v:.1f} 秒" for k, v in timings.items()),
             style="dim",

@@ -176,8 +176,15 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
             bool,
             typer.Option("--quick", help="快速评测：抽样训练的跨项目迁移，一分钟内，有自己的下限"),
         ] = False,
+        final_due: Annotated[
+            bool,
+            typer.Option(
+                "--final-due",
+                help="旧口径：截止日期在预测时点还没定的任务也用数据里的最终截止日期（有泄漏，只为对比）",
+            ),
+        ] = False,
     ) -> None:
         """在 EMSE 2017 JIRA 延期数据上评测延期预测（项目内 80/20、跨项目留一、三个预测时点）。"""
         from evals.risk_emse import run
 
-        raise typer.Exit(run(corpora, check_floors=check_floors, quick=quick))
+        raise typer.Exit(run(corpora, check_floors=check_floors, quick=quick, final_due=final_due))

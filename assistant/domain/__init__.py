@@ -1,5 +1,12 @@
 """Qunmi's domain: plain records and value types. Imports nothing outside the standard library."""
 
+from assistant.domain.dialogue import (
+    Candidate,
+    DialogueEntry,
+    DialogueState,
+    OpenQuestion,
+    TouchedRecord,
+)
 from assistant.domain.model import (
     AuditEntry,
     Chat,
@@ -33,6 +40,11 @@ from assistant.domain.model import (
 
 __all__ = [
     "AuditEntry",
+    "Candidate",
+    "DialogueEntry",
+    "DialogueState",
+    "OpenQuestion",
+    "TouchedRecord",
     "Chat",
     "ChatContext",
     "IncomingMessage",

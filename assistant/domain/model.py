@@ -11,6 +11,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from assistant.domain.dialogue import DialogueState
+
 
 class Role(StrEnum):
     ADMIN = "admin"
@@ -407,3 +409,6 @@ class ChatContext:
     # Actions an earlier, interrupted run already applied for this very message (a restart
     # after a crash): an engine that talks to a model tells it, so that nothing is done twice.
     already_applied: list[str] = field(default_factory=list)
+    # The chat's dialogue state for the sender (``assistant.domain.dialogue``): the question
+    # Qunmi is waiting on and the records it just touched, loaded by the service layer.
+    dialogue: DialogueState = field(default_factory=DialogueState)

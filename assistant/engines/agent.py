@@ -13,8 +13,10 @@ One loop serves two modes:
 Guards that no message text can change: only vocabulary tools run (an unknown name is an error
 fed back, never a call); arguments go through the executor's validation and permission hook as
 the sender; at most ``max_tool_calls`` calls and ``max_destructive_calls`` destructive ones
-(cancel, reassign, grant a role) per message; ``max_turns`` model calls and ``time_budget_seconds``
-in all. The user's text reaches the model as a JSON string inside the user turn, never in the
+(cancel, reassign, grant a role) applied per message; ``max_turns`` model calls and
+``time_budget_seconds`` in all. Role changes, cancellations and bulk changes do not run when
+the model asks: the executor holds them for a person's “确认” (``tools.executor.MessageCalls``)
+and the model reads a ``pending`` result, which it is told to pass on. The user's text reaches the model as a JSON string inside the user turn, never in the
 system prompt.
 
 When the model fails (down, slow, garbage) the outcome depends on what was already written:
@@ -38,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any
 
-from assistant.domain import ChatContext, IncomingMessage, ToolCall
+from assistant.domain import ChatContext, DialogueState, IncomingMessage, ToolCall
 from assistant.errors import InvalidInput, ModelError
 from assistant.ports import (
     AgentOutcome,
@@ -49,6 +51,7 @@ from assistant.ports import (
     Engine,
     ModelReply,
     ModelToolCall,
+    PlannedApply,
 )
 from prompts import render_prompt
 from tools.validation import validate_call
@@ -59,6 +62,7 @@ __all__ = ["AgentConfig", "AgentEngine"]
 log = logging.getLogger(__name__)
 
 PROMPT_NAME = "agent_system"
+DIALOGUE_PROMPT = "dialogue_context"
 _WEEKDAYS = "一二三四五六日"
 _NO_ACTION_REPLIES = frozenset({"（无需操作）", "(无需操作)", "无需操作", "无需操作。"})
 
@@ -114,7 +118,7 @@ class _Session:
     started: float = field(default_factory=time.monotonic)
     exchanges: list[dict[str, Any]] = field(default_factory=list)
     applied: int = 0
-    destructive: int = 0
+    destructive_ids: set[str] = field(default_factory=set)  # destructive calls applied
     wrote: bool = False
     rejected: list[dict[str, Any]] = field(default_factory=list)
     reply: str = ""
@@ -285,7 +289,11 @@ class AgentEngine:
     ) -> str:
         turns: list[ChatTurn] = [
             ChatTurn("system", self.system_prompt(context)),
-            ChatTurn("user", self.user_turn(message, context.already_applied)),
+            ChatTurn(
+                "user",
+                self.user_turn(message, context.already_applied)
+                + dialogue_block(context.dialogue, self._tz),
+            ),
         ]
         deadline = session.started + self.config.time_budget_seconds
         for turn in range(1, self.config.max_turns + 1):
@@ -307,6 +315,14 @@ class AgentEngine:
                 session.reply = self._final_text(reply.text)
                 return session.reply
             turns.append(ChatTurn("assistant", reply.text, reply.tool_calls))
+            if isinstance(apply, PlannedApply):
+                apply.expect(
+                    [
+                        ToolCall(c.name, dict(c.arguments), c.id)
+                        for c in reply.tool_calls
+                        if c.name in TOOLS and c.arguments is not None
+                    ]
+                )
             for model_call in reply.tool_calls:
                 answer = self._answer(model_call, apply, session, dry_run=dry_run)
                 turns.append(
@@ -329,13 +345,19 @@ class AgentEngine:
             session.rejected.append({"tool": model_call.name, "reason": refusal["reason"]})
             return {"ok": False, "error": refusal}
         args = model_call.arguments or {}
-        if _destructive(model_call.name, args):
-            session.destructive += 1
         session.applied += 1
         result = apply(ToolCall(model_call.name, dict(args), model_call.id))
         if result.ok and model_call.name != "query" and not dry_run:
             session.wrote = True
-        return self._for_model(result.to_dict())
+        answer = result.to_dict()
+        if answer.get("kind") == "pending":
+            # Held for “确认” (and, for a bulk change, the calls retracted into it): nothing
+            # has been taken from anyone yet, so none of them counts towards the cap.
+            retracted = set((answer.get("summary") or {}).get("retracted") or ())
+            session.destructive_ids -= retracted
+        elif result.ok and _destructive(model_call.name, args):
+            session.destructive_ids.add(model_call.id or f"call-{session.applied}")
+        return self._for_model(answer)
 
     def _refusal(self, model_call: ModelToolCall, session: _Session) -> dict[str, Any] | None:
         if model_call.name not in TOOLS:
@@ -355,7 +377,7 @@ class AgentEngine:
             }
         if (
             _destructive(model_call.name, model_call.arguments)
-            and session.destructive >= self.config.max_destructive_calls
+            and len(session.destructive_ids) >= self.config.max_destructive_calls
         ):
             return {
                 "code": "bulk_refused",
@@ -416,6 +438,42 @@ class AgentEngine:
                 f"只处理消息里还没做的部分：\n{done}"
             )
         return turn
+
+
+def dialogue_block(state: DialogueState, tz: tzinfo) -> str:
+    """The chat's dialogue state for the model (``prompts/dialogue_context``), or nothing."""
+    if state.empty:
+        return ""
+    question = "（没有在等回答的问题）"
+    if state.question is not None:
+        q = state.question
+        call = json.dumps({"tool": q.tool, "args": q.args}, ensure_ascii=False)
+        at = f"{q.asked_at.astimezone(tz):%H:%M}"
+        if q.kind == "slot":
+            question = f"你刚问过{q.asked_of}：会议什么时候开？（{at}）\n  当时要做的操作：{call}"
+        else:
+            options = "\n".join(f"  {i}. #{c.id} {c.label}" for i, c in enumerate(q.candidates, 1))
+            question = (
+                f"你刚问过{q.asked_of}：“{q.written}”指哪一个？（{at}）\n"
+                f"  当时要做的操作：{call}\n  候选（按顺序）：\n{options}"
+            )
+    recent = "（最近没有创建或修改过记录）"
+    if state.recent:
+        rows = []
+        for r in state.recent[:10]:
+            what = "任务" if r.kind == "task" else "会议"
+            how = "创建" if r.created else "修改"
+            facts = "，".join(
+                f"{k}={'、'.join(map(str, v)) if isinstance(v, list) else v}"
+                for k, v in r.fields.items()
+                if v not in (None, "", [], {})
+            )
+            rows.append(
+                f"- {what} #{r.id}「{r.title}」{r.by}{how}于 {r.at.astimezone(tz):%H:%M}"
+                + (f"（{facts}）" if facts else "")
+            )
+        recent = "最近创建或修改的记录（最新的在前）：\n" + "\n".join(rows)
+    return "\n\n" + render_prompt(DIALOGUE_PROMPT, None, question=question, recent=recent)
 
 
 def _lines(items: Sequence[str], limit: int = 30) -> str:

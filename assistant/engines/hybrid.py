@@ -19,7 +19,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from assistant.domain import ChatContext, IncomingMessage, ToolCall
 from assistant.engines.agent import AgentEngine
-from assistant.ports import AgentOutcome, ApplyCall, Engine
+from assistant.ports import AgentOutcome, ApplyCall, Engine, PlannedApply
 
 __all__ = ["HybridEngine", "Route"]
 
@@ -74,9 +74,14 @@ class HybridEngine:
             analysis = self.rules.analyse(message, context)
             calls = list(analysis.calls)
             confidence: float | None = float(analysis.confidence)
+            resolved = getattr(analysis, "dialogue", None)
         else:
             calls = self.rules.understand(message, context)
             confidence = None
+            resolved = None
+        if resolved and confidence is not None and confidence >= self.threshold:
+            # The dialogue state (passed in with the context) told the rules what it refers to.
+            return Route("rules", confidence, f"按对话状态解析（{resolved}）", calls)
         if _REFERENCE.search(text):
             return Route("llm", confidence, "消息引用了之前的内容", calls)
         if len(text) > self.max_rule_chars:
@@ -110,6 +115,8 @@ class HybridEngine:
             "reason": decision.reason,
         }
         if decision.engine == "rules":
+            if isinstance(apply, PlannedApply):
+                apply.expect(decision.calls)  # a bulk change waits whole, as on the rule path
             for call in decision.calls:
                 apply(call)
             self.last_route, self.last_usage = "rules", None

@@ -17,22 +17,36 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 from typing import Literal
 
-from assistant.errors import ModelError
+from assistant.errors import HistoryUnavailable, ModelError
+from assistant.memory.cues import (
+    asked_attributes,
+    asked_types,
+    has_cjk,
+    holds_type,
+    who_verbs,
+)
 from assistant.memory.ports import NO_FILTER, DocFilter, HistoryDoc
-from assistant.memory.search import HistorySearch, SearchHit, SearchMode, is_question
+from assistant.memory.search import (
+    Calibration,
+    HistorySearch,
+    SearchHit,
+    SearchMode,
+    is_question,
+)
 from assistant.memory.tokens import document_terms, query_terms
 from assistant.ports import ChatModel, ChatTurn
-from assistant.unit_of_work import UnitOfWorkFactory
+from assistant.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
-__all__ = ["Answer", "AnswerConfig", "Answerer", "Source", "NOT_FOUND"]
+__all__ = ["Answer", "AnswerConfig", "Answerer", "Source", "Support", "NOT_FOUND"]
 
 log = logging.getLogger(__name__)
 
 NOT_FOUND = "没找到"
+_NEVER_SAID = " never said "  # no passage holds a term with spaces: its weight is the unseen one
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?")
 _CITATION = re.compile(r"\[(\d{1,2})\]")
 
@@ -51,6 +65,32 @@ class AnswerConfig:
     replies: int = 2
     reply_window: timedelta = timedelta(hours=6)
     model_timeout_seconds: float = 30.0
+    # The thread around a leading passage: the lines just before and after it in its chat.
+    thread_anchors: int = 5
+    thread_lines: int = 2
+    thread_window: timedelta = timedelta(hours=1)
+    # The "没找到" decision beyond the threshold: the best passage must hold what the question
+    # asks for (a person, a time, a number, a file, a reason) and, with its thread, must not
+    # miss a word that carries this share of the question's weight ...
+    missing_share: float = 0.35
+    # ... unless its meaning is this close (the embedder's scale, 0–1) and both rankings agree.
+    meaning_override: float = 0.85
+    # What is asked about the subject ("X的Y是多少": Y) must be in the passage, unless it
+    # means the same this closely.
+    attribute_override: float = 0.97
+    agree_rank: int = 3
+
+    def describe(self, mode: str) -> str:
+        """The no-answer rule in use, in words (printed by ``qunmi eval memory``)."""
+        threshold = self.thresholds.get(mode, 0.5)
+        return (
+            f"回答需要：最相关段落相关度 ≥ {threshold:.2f}；它本身含有问题要的答案类型"
+            f"（人/时间/数量/地点/文件/原因；谁＝说这话的人）；问题问的属性（“X的Y是多少”的 Y）"
+            f"在段落里，除非语义接近度 ≥ {self.attribute_override:.2f}；问题里没有一个权重占"
+            f" ≥ {self.missing_share:.0%} 的词（历史里出现过的）在段落里缺席，除非语义接近度 ≥ "
+            f"{self.meaning_override:.2f} 且关键词与向量排名都在前 {self.agree_rank}；"
+            f"问题和段落语言不同时只看相关度"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +121,29 @@ class Source:
             "link": self.link,
             "relevance": round(self.relevance, 3),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Support:
+    """Why a passage may answer a question: what the no-answer decision looks at."""
+
+    relevance: float
+    holds_type: bool  # it holds the kind of answer asked for
+    missing: float  # the heaviest question word absent from it and its thread, as a share
+    attribute_missing: bool  # what is asked about the subject (牌子, IBU, 保质期) is not in it
+    meaning: float | None  # closeness in meaning on the embedder's scale
+    agree: bool  # the keyword and the vector rankings both put it near the top
+    across: bool  # question and passage are in different languages
+
+    def answers(self, threshold: float, cfg: AnswerConfig) -> bool:
+        if self.relevance < threshold or not self.holds_type:
+            return False
+        if self.across:
+            return True
+        close = self.agree and (self.meaning or 0.0) >= cfg.meaning_override
+        if self.attribute_missing and (self.meaning or 0.0) < cfg.attribute_override:
+            return False
+        return self.missing < cfg.missing_share or close
 
 
 @dataclass(slots=True)
@@ -152,7 +215,15 @@ class Answerer:
         if hide is not None:
             result.hits = [h for h in result.hits if not hide(h.doc)]
         threshold = self.config.thresholds.get(mode, 0.5)
+        wanted = asked_types(question)
+        verbs = who_verbs(question) if "who" in wanted else ()
+        result.hits, threads = self._threaded(result.hits, wanted, hide, verbs)
         relevant = [h for h in result.hits if h.relevance >= threshold]
+        names = frozenset(h.doc.sender for h in result.hits if h.doc.sender)
+        if relevant and not self.support(
+            question, relevant[0], threads, wanted, names=names, verbs=verbs
+        ).answers(threshold, self.config):
+            relevant = []
         if self._model is not None and result.hits:
             candidates = [h for h in result.hits if h.relevance >= threshold * 0.7]
             if candidates:
@@ -174,9 +245,153 @@ class Answerer:
         return answer
 
     def decide(self, hits: Sequence[SearchHit], mode: SearchMode = "hybrid") -> bool:
-        """Whether these hits answer (the no-answer decision, for the eval)."""
+        """Whether these hits pass the relevance threshold (the first step of the decision)."""
         threshold = self.config.thresholds.get(mode, 0.5)
         return any(h.relevance >= threshold for h in hits)
+
+    # -- the thread around a passage ------------------------------------------------------
+    def _threaded(
+        self,
+        hits: list[SearchHit],
+        wanted: tuple[str, ...],
+        hide: Callable[[HistoryDoc], bool] | None,
+        verbs: tuple[str, ...] = (),
+    ) -> tuple[list[SearchHit], dict[str, list[HistoryDoc]]]:
+        """The leading hits with their threads (the lines said just before and after each in
+        its chat). When a leading passage is on the subject but does not hold what is asked
+        (a reason next to a decision, "2400支 入库了" after "B12批次今天装瓶", a reply after
+        a question), the line of its thread that holds it ranks just before it."""
+        cfg = self.config
+        threads: dict[str, list[HistoryDoc]] = {}
+        anchors = hits[: cfg.thread_anchors]
+        if not anchors or cfg.thread_lines <= 0:
+            return hits, threads
+        names = frozenset(h.doc.sender for h in hits if h.doc.sender)
+        with self._uow_factory() as uow:
+            for hit in anchors:
+                threads[hit.doc.doc_id] = self._thread(uow, hit.doc, hide)
+        if not wanted:
+            return hits, threads
+        out = list(hits)
+        moved: set[str] = set()
+        for hit in anchors:
+            if _holds(hit.doc, wanted, names, verbs) or hit.doc.doc_id in moved:
+                continue
+            for line in threads[hit.doc.doc_id]:
+                if is_question(line.text) or not _holds(line, wanted, names, verbs):
+                    continue
+                at = out.index(hit)
+                ranked = next((h for h in out if h.doc.doc_id == line.doc_id), None)
+                if ranked is not None and out.index(ranked) < at:
+                    break  # it already ranks above
+                if ranked is not None:
+                    out.remove(ranked)
+                pulled = ranked or SearchHit(
+                    doc=line,
+                    score=hit.score,
+                    relevance=hit.relevance,
+                    coverage=hit.coverage,
+                    similarity=hit.similarity,
+                )
+                if pulled.relevance < hit.relevance:
+                    pulled = replace(pulled, relevance=hit.relevance, coverage=hit.coverage)
+                out.insert(at, pulled)
+                moved.add(line.doc_id)
+                threads[line.doc_id] = [hit.doc, *threads[hit.doc.doc_id]]
+                break
+        return out[: max(len(hits), 1)], threads
+
+    def _calibration(self) -> Calibration:
+        index = None
+        factory = getattr(self._search, "_index", None)
+        if factory is not None:
+            try:
+                index = factory()
+            except (HistoryUnavailable, ModelError):
+                index = None
+        return self._search.calibration(index)
+
+    def _thread(
+        self, uow: UnitOfWork, doc: HistoryDoc, hide: Callable[[HistoryDoc], bool] | None
+    ) -> list[HistoryDoc]:
+        """Up to ``thread_lines`` passages before and after ``doc`` in its chat, nearest
+        first."""
+        cfg = self.config
+        if doc.chat_id is None:
+            return []
+        history = uow.history
+        around = DocFilter(
+            chat_ids=(doc.chat_id,),
+            since=doc.time - cfg.thread_window,
+            until=doc.time + cfg.thread_window,
+        )
+        ids = [i for i in history.filtered_doc_ids(around, limit=200) if i != doc.doc_id]
+        found = [d for d in history.get_docs(ids).values() if d.record_id != doc.record_id]
+        if hide is not None:
+            found = [d for d in found if not hide(d)]
+        before = sorted((d for d in found if d.time <= doc.time), key=lambda d: d.time)
+        after = sorted((d for d in found if d.time > doc.time), key=lambda d: d.time)
+        near = [*reversed(before[-cfg.thread_lines :]), *after[: cfg.thread_lines]]
+        return sorted(near, key=lambda d: abs((d.time - doc.time).total_seconds()))
+
+    def support(
+        self,
+        question: str,
+        hit: SearchHit,
+        threads: dict[str, list[HistoryDoc]],
+        wanted: tuple[str, ...] | None = None,
+        *,
+        names: frozenset[str] = frozenset(),
+        verbs: tuple[str, ...] | None = None,
+    ) -> Support:
+        """What speaks for ``hit`` answering ``question`` (see ``Support``). ``names``: the
+        people the history knows (the senders of the hits)."""
+        wanted = asked_types(question) if wanted is None else wanted
+        if verbs is None:
+            verbs = who_verbs(question) if "who" in wanted else ()
+        thread = threads.get(hit.doc.doc_id, [])
+        names = names | frozenset(d.sender for d in (hit.doc, *thread) if d.sender)
+        across = has_cjk(question) != has_cjk(hit.doc.indexed_text)
+        holds = not wanted or _holds(hit.doc, wanted, names, () if across else verbs)
+        terms = query_terms(question, translate=False)
+        with self._uow_factory() as uow:
+            weights = uow.history.term_weights([*terms, _NEVER_SAID])
+        unseen = weights.pop(_NEVER_SAID, None)
+        held: set[str] = set()
+        for doc in (hit.doc, *thread):
+            held |= set(document_terms(doc.indexed_text))
+        total = sum(weights.values())
+        # A word the history never holds says nothing about this passage (the relevance
+        # threshold weighs it); a word other passages hold and this one lacks is telling.
+        missing = max(
+            (
+                w / total
+                for t, w in weights.items()
+                if t not in held and total > 0 and (unseen is None or w < unseen - 1e-9)
+            ),
+            default=0.0,
+        )
+        attribute_missing = any(
+            not set(query_terms(word, translate=False)) & held
+            for word in asked_attributes(question)
+        )
+        meaning = None
+        if hit.similarity is not None:
+            meaning = self._calibration().meaning(hit.similarity)
+        agree = (
+            hit.keyword_rank is not None
+            and hit.vector_rank is not None
+            and max(hit.keyword_rank, hit.vector_rank) <= self.config.agree_rank
+        )
+        return Support(
+            relevance=hit.relevance,
+            holds_type=holds,
+            missing=missing,
+            attribute_missing=attribute_missing,
+            meaning=meaning,
+            agree=agree,
+            across=across,
+        )
 
     # -- extractive -----------------------------------------------------------------------
     def _extractive(self, question: str, relevant: list[SearchHit]) -> Answer:
@@ -313,6 +528,15 @@ class Answerer:
     def _cite(self, source: Source) -> str:
         where = f"在「{source.chat}」" if source.chat else ""
         return f"{source.sender or '有人'} {self._when(source.time)} {where}".strip()
+
+
+def _holds(
+    doc: HistoryDoc,
+    wanted: tuple[str, ...],
+    names: frozenset[str],
+    verbs: tuple[str, ...] = (),
+) -> bool:
+    return any(holds_type(doc.text, kind, names, verbs) for kind in wanted)
 
 
 def _trim(text: str, limit: int) -> str:

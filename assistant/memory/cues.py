@@ -5,7 +5,24 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["asked_types", "asks_latest", "has_revision_cue", "holds_type", "is_question"]
+__all__ = [
+    "asked_attributes",
+    "asked_types",
+    "who_verbs",
+    "asks_latest",
+    "has_cjk",
+    "has_revision_cue",
+    "holds_type",
+    "is_question",
+]
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def has_cjk(text: str) -> bool:
+    """Whether a text is written (at least partly) in Chinese characters."""
+    return bool(_CJK.search(text))
+
 
 _QUESTION = re.compile(
     r"([?？]\s*$)|([吗呢么嘛][\s。！!～~]*$)"
@@ -31,47 +48,208 @@ def has_revision_cue(text: str) -> bool:
 
 
 # -- what a question asks for ------------------------------------------------------------------
-AnswerType = str  # "who" / "when" / "where" / "amount"
+AnswerType = str  # "who" / "when" / "where" / "amount" / "file" / "reason" / "decision"
 
 _ASKS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
-    ("who", re.compile(r"谁|哪位|负责人|找哪个")),
-    ("when", re.compile(r"什么时候|哪天|哪一天|几号|几点|何时|多久|啥时候|时间定|日期")),
-    ("where", re.compile(r"在哪|哪里|哪儿|放哪|去哪|地址|链接|路径|网址")),
-    ("amount", re.compile(r"多少|几个|几条|几天|几次|多大|多长|多高|比例|百分之|几成")),
+    ("who", re.compile(r"谁|哪位|负责人|找哪个|\bwho\b|\bwhom\b", re.I)),
+    (
+        "when",
+        re.compile(
+            r"什么时候|哪天|哪一天|几号|几点|何时|多久|啥时候|时间定|日期|"
+            r"\bwhen\b|what time|which day|what date|how long",
+            re.I,
+        ),
+    ),
+    ("where", re.compile(r"在哪|哪里|哪儿|放哪|去哪|地址|路径|网址|\bwhere\b", re.I)),
+    (
+        "amount",
+        re.compile(
+            r"多少|几个|几条|几天|几次|几箱|几瓶|几台|几人|几度|几吨|多大|多长|多高|多重|多远|"
+            r"比例|百分之|几成|how (much|many|big|long|far|heavy)",
+            re.I,
+        ),
+    ),
+    # A file or a link: its name, where it is, "send it".
+    (
+        "file",
+        re.compile(
+            r"哪个文件|什么文件|文件名|文件叫|叫什么名字|叫什么|链接|发一下|发我|发给我|"
+            r"发一份|源文件|\bfile\b|\blink\b|\burl\b",
+            re.I,
+        ),
+    ),
+    ("reason", re.compile(r"为什么|为啥|为何|什么原因|原因是|怎么会|凭什么|\bwhy\b", re.I)),
+)
+
+# A number with what it counts: 2400支, 两吨, 3x6, 4.8%, 28元, 55 IBU; not a code (B12,
+# IPA-330C) nor an ordinal (第一批).
+_AMOUNT = (
+    r"(?<![A-Za-z0-9_\-.])\d|(?<!第)[一二两三四五六七八九十百千万半几]\s*(个|条|天|次|万|元|块|%|倍|成|吨|公斤|千克|斤|克|"
+    r"升|毫升|箱|瓶|支|罐|件|台|人|位|米|度|小时|分钟|周|月|年|批|套|张|份|家)"
 )
 
 # What an answer of each type holds: a person's role words, a date or time, a place or file,
-# a number. Names are checked separately (the people the history knows).
+# a number, a reason. Names are checked separately (the people the history knows); a line in
+# the first person that does or decides something names its sender as the one who did it
+# ("我批了", "我来搬", "同意…的方案", "I can draft…").
 _HOLDS: dict[AnswerType, re.Pattern[str]] = {
-    "who": re.compile(r"负责|接手|牵头|交给|转给|改由|由\S{1,4}(来|做|跟|处理)|找\S{1,4}"),
+    "who": re.compile(
+        r"负责|接手|牵头|交给|转给|改由|由\S{1,4}(来|做|跟|处理)|找\S{1,4}|"
+        r"我(们)?(今天|昨天|刚才|刚|已经|下午|上午|这周|先|亲自|当面)?"
+        r"(来|去|批|提|提议|建议|负责|做|修|搬|跟|写|谈|定|找|联系|申请|处理|安排|出|搞|签|改|弄|装|"
+        r"买|订|约|发|送|拿|催|问|画|量|盯|对接|跟进)|"
+        r"^\s*(同意|批准|批了|可以|行|就按)|"
+        r"\bI(\s+can|\s+will|'ll|\s+checked|\s+approved|\s+fixed)\b|\bwe(\s+will|'ll)\b",
+        re.I,
+    ),
     "when": re.compile(
         r"\d{1,2}\s*月\s*\d{1,2}\s*[日号]?|\d{1,2}\s*[日号]|周[一二三四五六日末]|星期|礼拜|"
         r"\d{1,2}\s*[点:：]|[上下中]午|晚上|凌晨|早上|今天|明天|后天|下周|月底|月初|年底|"
-        r"\d+\s*(个)?(工作日|天|周|小时|分钟)|推迟|提前|延期"
+        r"\d+\s*(个)?(工作日|天|周|小时|分钟)|推迟|提前|延期|"
+        r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|day\s*\d+|"
+        r"tomorrow|today|next week|\d{1,2}(am|pm))\b",
+        re.I,
     ),
     "where": re.compile(
-        r"https?://|www\.|[\w\-]+\.(fig|pdf|docx?|xlsx?|pptx?|md|ai|psd|zip|sketch)\b|"
-        r"/\S+/|放在|放到|在\S{1,12}(里|上|下面)|共享盘|网盘|蓝湖|邮箱|群文件|文件夹|目录|\S{2,}\.\S{2,}"
+        r"https?://|www\.|[\w\-]+\.(fig|pdf|docx?|xlsx?|pptx?|md|ai|psd|zip|sketch|csv|png|jpg)\b|"
+        r"/\S+/|放在|放到|在\S{1,12}(里|上|下面)|共享盘|网盘|蓝湖|邮箱|群文件|文件夹|目录|"
+        r"\d+\s*号(仓库|冷库|库|楼|房间|会议室|摊位)|[A-Z]区|仓库|冷库|库房|地下室|车库|机房|前台|"
+        r"放\S{0,3}(楼|层|室|柜|架|区|库)|\S{2,}\.\S{2,}"
     ),
-    "amount": re.compile(r"\d|[一二两三四五六七八九十百千万半]\s*[个条天次万元块%倍成]"),
+    "amount": re.compile(_AMOUNT),
+    "file": re.compile(
+        r"https?://|www\.|[\w\-\u3400-\u9fff]+\.(fig|pdf|docx?|xlsx?|pptx?|md|ai|psd|zip|"
+        r"sketch|csv|png|jpg|txt|key|numbers)\b|[《【][^》】]{2,40}[》】]|共享盘|网盘|群文件|"
+        r"文件夹|/\S+/",
+        re.I,
+    ),
+    "reason": re.compile(
+        r"因为|由于|所以|原因|导致|为了|不然|否则|免得|以免|怕|担心|考虑到|主要是|毕竟|"
+        r"太(贵|慢|高|低|少|多|狠|重|大|小|晚|早|麻烦|复杂)|不够|来不及|赶不上|放不下|涨价|"
+        r"便宜|省|要紧|影响|坏了|出问题|投诉|返工|不行|毛病|好一些|好点|"
+        r"更(好|便宜|快|稳|安全|方便|省|耐用)|\bbecause\b|\bsince\b|\bso that\b|\bdue to\b|"
+        r"\botherwise\b|\btoo\b",
+        re.I,
+    ),
 }
 
-_LATEST = re.compile(r"最新|最后|最终|现在|目前|如今|到底|改成|换成|后来|定的|定了")
+_LATEST = re.compile(
+    r"最新|最后|最终|现在|目前|如今|到底|改成|换成|后来|定的|定了|\bnow\b|\bcurrent|\blatest\b|"
+    r"\bfinal|\bin the end\b",
+    re.I,
+)
 
 
 def asked_types(question: str) -> tuple[AnswerType, ...]:
-    """What kind of answer a question wants: a person, a time, a place or a quantity."""
+    """What kind of answer a question wants: a person, a time, a place, a quantity, a file
+    or link, a reason."""
     return tuple(kind for kind, pattern in _ASKS if pattern.search(question))
 
 
-def holds_type(text: str, kind: AnswerType, names: frozenset[str] = frozenset()) -> bool:
-    """Whether a passage holds an answer of that kind."""
+def holds_type(
+    text: str,
+    kind: AnswerType,
+    names: frozenset[str] = frozenset(),
+    verbs: tuple[str, ...] = (),
+) -> bool:
+    """Whether a passage holds an answer of that kind. For 谁 with the question's verb known
+    ("谁批的": 批 and its kin 同意 / 批准), a line holds the answer when it names someone or
+    when it says that deed (its sender did it), not any deed."""
     if kind == "who" and any(name and name in text for name in names):
         return True
+    if kind == "who" and verbs:
+        return any(verb in text for verb in verbs) and not is_question(text)
     pattern = _HOLDS.get(kind)
     return bool(pattern and pattern.search(text))
+
+
+# Verbs of who-questions and the words a line that does it uses.
+_VERB_KIN: dict[str, tuple[str, ...]] = {
+    "批": ("批", "同意", "审批", "通过", "准了", "可以", "没问题"),
+    "批准": ("批", "同意", "审批", "通过", "准了", "可以", "没问题"),
+    "审批": ("批", "同意", "审批", "通过", "准了", "可以", "没问题"),
+    "同意": ("批", "同意", "审批", "通过", "可以", "没问题"),
+    "提": ("提议", "建议", "提出", "提的", "我提"),
+    "提议": ("提议", "建议", "提出", "我提"),
+    "建议": ("提议", "建议", "提出", "我提"),
+    "负责": ("负责", "接手", "我来", "在跟", "跟进", "牵头", "交给", "由"),
+    "负责人": ("负责", "接手", "我来", "在跟", "跟进", "牵头", "交给", "由"),
+    "跟": ("负责", "接手", "我来", "在跟", "跟进", "牵头", "交给", "由"),
+    "管": ("负责", "接手", "我来", "在管", "管", "交给", "由"),
+    "做": ("做", "负责", "接手", "我来", "交给", "由"),
+}
+_WHO_GLUE = frozenset("来 去 在 是 要 会 能 给 找 现在".split())
+
+
+def who_verbs(question: str) -> tuple[str, ...]:
+    """For a 谁 question, the words a line saying that deed holds: "谁批的" → 批 / 同意 / …,
+    "谁去谈的" → 谈, "反馈给谁了" → 反馈; nothing when no verb is next to 谁."""
+    from assistant.memory.tokens import STOPWORDS, segment
+
+    words = segment(question)
+    for i, word in enumerate(words):
+        if word not in ("谁", "哪位"):
+            continue
+        j = i + 1
+        while j < len(words) and words[j] in _WHO_GLUE:
+            j += 1
+        verb = words[j] if j < len(words) and words[j] not in ("的", "了", "呢", "吗") else ""
+        if not verb or not re.fullmatch(r"[\u3400-\u9fff]{1,3}", verb):
+            k = i - 1
+            while k >= 0 and words[k] in _WHO_GLUE:
+                k -= 1
+            verb = words[k] if k >= 0 and re.fullmatch(r"[\u3400-\u9fff]{1,3}", words[k]) else ""
+        if verb in _VERB_KIN:
+            return _VERB_KIN[verb]
+        if verb and verb not in STOPWORDS:
+            return (verb,)
+    return ()
 
 
 def asks_latest(question: str) -> bool:
     """The question wants what stands now ("最新版", "最后定的", "现在谁在跟")."""
     return bool(_LATEST.search(question))
+
+
+# -- what a question asks about ----------------------------------------------------------------
+_QUESTION_WORDS = frozenset(
+    "多少 什么 谁 哪 几 哪个 哪家 哪天 哪里 哪儿 哪位 多久 多大 为什么 为啥 何时 怎么".split()
+)
+_GLUE = frozenset(
+    "是 的 了 要 在 有 用 定 能 会 去 来 都 一共 现在 最后 最终 到底 大概 时候 "
+    # verbs of place and means between the thing and 哪 / 多少 ("图片存在哪")
+    "放在 放到 存在 存 发到 发在 传到 申请 拿 买 选 走 花 卖 付 找".split()
+)
+# What the answer type already stands for (a number answers 价格, a date 时间, a sender 谁).
+_TYPE_WORDS = frozenset(
+    "价格 价钱 钱 费用 时间 日期 时候 地点 地址 地方 名字 名称 原因 人 东西 情况 事".split()
+)
+_CONTENT = re.compile(r"[\u3400-\u9fff]{2,}|[a-z][a-z0-9]+")
+
+
+def asked_attributes(question: str) -> tuple[str, ...]:
+    """What a question asks about its subject, when it says so in the form "X的Y是多少 /
+    是什么 / 多久": "桂花小麦的IBU是多少" → ibu, "禾丰的联系人电话多少" → 电话. A passage
+    that answers names it (or means the same); one about the subject that does not name it
+    answers another attribute (the ABV for the IBU). Not for who / why questions (the verb
+    next to 谁 varies, a reason is about a decision), nor category words after the question
+    word ("什么颜色" is answered by a colour, not the word 颜色)."""
+    from assistant.memory.tokens import STOPWORDS, segment
+
+    words = segment(question)
+    out: list[str] = []
+    for i, word in enumerate(words):
+        if word not in _QUESTION_WORDS and not re.fullmatch(r"几\S?", word):
+            continue
+        if word in ("谁", "哪位", "为什么", "为啥", "怎么"):
+            continue
+        j = i - 1
+        while j >= 0 and words[j] in _GLUE:
+            j -= 1
+        # The head noun of "的 …" just before it (one to three words after 的).
+        k = j
+        while k >= 0 and j - k < 3 and words[k] not in STOPWORDS and _CONTENT.fullmatch(words[k]):
+            k -= 1
+        if k >= 0 and k < j and words[k] == "的":
+            out.append(words[j])
+    return tuple(w for w in dict.fromkeys(out) if w not in _TYPE_WORDS)

@@ -39,6 +39,10 @@ __all__ = [
 
 CHUNK_CHARS = 320
 REPLY_WINDOW = timedelta(minutes=30)
+# A terse line ("2400支 入库了 3号冷库", "发了 德邦 周四到") leaves its subject to the line
+# before it in the chat: within this window it is searched with that line.
+TERSE_CHARS = 16
+THREAD_WINDOW = timedelta(hours=2)
 _OVERLAP = 40
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;\n])")
 # What is too short to remember: acknowledgements, emoji, a lone word.
@@ -86,8 +90,25 @@ def chunk_text(text: str, size: int = CHUNK_CHARS) -> list[str]:
     return [c.strip() for c in chunks if c.strip()]
 
 
+_FIGURE = re.compile(r"\d|[一二两三四五六七八九十百千万半]\s*[\u3400-\u9fff]")
+
+
 def _worth_keeping(text: str) -> bool:
-    return len(_WORD_CHAR.findall(text)) >= _MIN_WORD_CHARS
+    """Long enough to say something, or short with a figure in it ("对，两吨")."""
+    chars = len(_WORD_CHAR.findall(text))
+    return chars >= _MIN_WORD_CHARS or (chars >= 2 and bool(_FIGURE.search(text)))
+
+
+_CODE = re.compile(r"[A-Za-z]{2,}|[A-Za-z]+\d|\d")
+
+
+def _terse(text: str) -> bool:
+    """A short line that states something (a figure, a code, a name in letters, or six
+    characters or more), not an acknowledgement ("谢谢大家", "好的收到")."""
+    chars = len(_WORD_CHAR.findall(text))
+    if chars >= TERSE_CHARS:
+        return False
+    return chars >= 6 or bool(_FIGURE.search(text) or _CODE.search(text))
 
 
 def _when(value: datetime | None, tz: tzinfo) -> str:
@@ -127,11 +148,14 @@ def message_docs(
     if (
         previous is not None
         and previous.chat_id == common["chat_id"]
-        and timedelta(0) <= message.received_at - previous.time <= REPLY_WINDOW
-        and is_question(previous.text)
         and not is_question(text)
+        and timedelta(0) <= message.received_at - previous.time
     ):
-        context = previous.text[:200]
+        gap = message.received_at - previous.time
+        if (gap <= REPLY_WINDOW and is_question(previous.text)) or (
+            gap <= THREAD_WINDOW and _terse(text)
+        ):
+            context = previous.text[:200]
     parts = chunk_text(text)
     version = fingerprint(text, kind, message.received_at.isoformat(), context, *common.values())
     return [

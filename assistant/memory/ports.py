@@ -8,12 +8,13 @@ the SQL records they come from (which stay the source of truth):
   still wait for their vectors;
 - in a vector store, through ``HistoryIndex`` (Chroma), with their embeddings and metadata.
 
-An ``Embedder`` turns text into vectors for the ``HistoryIndex``.
+An ``Embedder`` turns text into vectors for the ``HistoryIndex``. A ``HistoryFeed`` lets an
+in-memory copy of both (``assistant.memory.hot``) load them and follow every change.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, runtime_checkable
@@ -23,7 +24,10 @@ __all__ = [
     "DocFilter",
     "DocKind",
     "Embedder",
+    "FeedHead",
+    "FeedRow",
     "HistoryDoc",
+    "HistoryFeed",
     "HistoryIndex",
     "HistoryRepository",
     "HistoryStats",
@@ -324,3 +328,42 @@ class HistoryRepository(Protocol):
     def vector_retry_at(self) -> datetime | None: ...
 
     def stats(self) -> HistoryStats: ...
+
+
+@dataclass(frozen=True, slots=True)
+class FeedHead:
+    """Where the change log stands: the last change number, the epoch (moves when everything
+    changed at once), the oldest number still in the log (``floor``), and BM25's totals."""
+
+    seq: int
+    epoch: int
+    floor: int
+    docs: int
+    length: int
+
+
+@dataclass(frozen=True, slots=True)
+class FeedRow:
+    """A live passage as the feed gives it: its row id, its keyword counts and length, and
+    whether its vector is in the vector store."""
+
+    pk: int
+    doc: HistoryDoc
+    terms: Mapping[str, int]
+    length: int
+    has_vector: bool
+
+
+class HistoryFeed(Protocol):
+    """The SQL side read for an in-memory copy: a full load, then the changes after a number.
+    Readers only; the log itself is written by ``HistoryRepository`` in every transaction
+    that changes passages."""
+
+    def head(self) -> FeedHead: ...
+
+    def snapshot(self, *, batch: int = 5000) -> tuple[FeedHead, Iterator[list[FeedRow]]]: ...
+
+    def changes(self, after: int, head: FeedHead) -> list[FeedRow | str]:
+        """The passages changed after ``after`` up to ``head``: each one's row, or its
+        ``doc_id`` when it is gone."""
+        ...

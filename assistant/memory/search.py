@@ -25,19 +25,24 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from dataclasses import replace as dc_replace
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from assistant.errors import HistoryUnavailable, ModelError
 from assistant.memory.cues import (
     asked_types,
     asks_latest,
+    has_cjk,
     has_revision_cue,
     holds_type,
     is_question,
+    who_verbs,
 )
 from assistant.memory.ports import NO_FILTER, DocFilter, HistoryDoc, HistoryIndex, ScoredDoc
 from assistant.memory.tokens import normalize, query_terms
 from assistant.unit_of_work import UnitOfWorkFactory
+
+if TYPE_CHECKING:
+    from assistant.memory.hot import HotHistory
 
 __all__ = [
     "Calibration",
@@ -84,6 +89,13 @@ class SearchConfig:
     lift_ratio: float = 0.75  # a newer passage lifts over an older one only this relevant
     sql_first_max: int = 20000  # passages: below this, a filtered search ranks SQL's choice
     relevance_weight: float = 1.0  # reranking: fused rank score (scaled to 1) + this × relevance
+    settled_bonus: float = 0.25  # 最后/现在 questions: a passage that settles or changes it
+    latest_window: int = 10  # 最后/现在 questions: how far down a newer settlement is looked for
+    # Across languages the same meaning scores lower (e5-small: an English question over a
+    # Chinese line ≈ 0.10–0.15 below the same question asked in Chinese, a Chinese question
+    # over an English line ≈ 0.04): added to such a pair's similarity for its relevance.
+    across_shift_latin: float = 0.12
+    across_shift: float = 0.04
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +120,8 @@ class SearchResult:
 
 class HistorySearch:
     """Hybrid search (see the module docstring). ``index`` provides the vector store; left
-    out, search is keywords only."""
+    out, search is keywords only. ``hot``, when given and loaded, answers from memory what
+    the stores would (``assistant.memory.hot``): the same ranking, without their latency."""
 
     def __init__(
         self,
@@ -117,11 +130,13 @@ class HistorySearch:
         index: Callable[[], HistoryIndex] | None,
         config: SearchConfig | None = None,
         calibration: Calibration | None = None,
+        hot: HotHistory | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._index = index
         self.config = config or SearchConfig()
         self._calibration = calibration
+        self.hot = hot
 
     def calibration(self, index: HistoryIndex | None) -> Calibration:
         if self._calibration is not None:
@@ -147,17 +162,25 @@ class HistorySearch:
         terms = query_terms(query)
         pool = max(cfg.candidates, limit)
         keyword: list[ScoredDoc] = []
-        with self._uow_factory() as uow:
-            filters = _trimmed(filters, uow.history.latest_time())
-            weights = uow.history.term_weights(terms)
+        hot = self.hot if self.hot is not None and self.hot.fresh() else None
+        source: _Terms = hot if hot is not None else _SqlTerms(self._uow_factory)
+        within: list[str] | None = None
+        if hot is not None:
+            filters = _trimmed(filters, hot.latest_time())
+            weights = hot.term_weights(terms)
             if mode in ("hybrid", "keyword"):
-                keyword = uow.history.keyword_search(terms, filters=filters, limit=pool)
-            within: list[str] | None = None
-            if mode != "keyword" and _narrow(filters):
-                # Filter in SQL first: a narrow filter (a chat, a kind, a time window) is
-                # cheap on SQL's indexes and slow as a vector-store metadata filter.
-                found = uow.history.filtered_doc_ids(filters, limit=cfg.sql_first_max + 1)
-                within = found if len(found) <= cfg.sql_first_max else None
+                keyword = hot.keyword_search(terms, filters=filters, limit=pool)
+        else:
+            with self._uow_factory() as uow:
+                filters = _trimmed(filters, uow.history.latest_time())
+                weights = uow.history.term_weights(terms)
+                if mode in ("hybrid", "keyword"):
+                    keyword = uow.history.keyword_search(terms, filters=filters, limit=pool)
+                if mode != "keyword" and _narrow(filters):
+                    # Filter in SQL first: a narrow filter (a chat, a kind, a time window) is
+                    # cheap on SQL's indexes and slow as a vector-store metadata filter.
+                    found = uow.history.filtered_doc_ids(filters, limit=cfg.sql_first_max + 1)
+                    within = found if len(found) <= cfg.sql_first_max else None
         vector: list[ScoredDoc] = []
         index: HistoryIndex | None = None
         if mode in ("hybrid", "vector"):
@@ -168,7 +191,10 @@ class HistorySearch:
             else:
                 try:
                     index = self._index()
-                    vector = index.search(query, filters=filters, limit=pool, within=within)
+                    if hot is not None:
+                        vector = self._hot_vectors(hot, index, query, filters, pool)
+                    else:
+                        vector = index.search(query, filters=filters, limit=pool, within=within)
                 except (HistoryUnavailable, ModelError) as exc:
                     if mode == "vector":
                         raise
@@ -176,8 +202,7 @@ class HistorySearch:
                     result.degraded = exc.reason
         effective: SearchMode = "keyword" if mode == "hybrid" and result.degraded else mode
         candidates = {h.doc.doc_id for h in (*keyword, *vector)}
-        with self._uow_factory() as uow:
-            present = uow.history.doc_terms(sorted(candidates), list(weights))
+        present = source.doc_terms(sorted(candidates), list(weights))
         hits = self._fuse(
             keyword,
             vector,
@@ -186,11 +211,45 @@ class HistorySearch:
             effective,
             self.calibration(index),
             asked_types(query),
+            query=query,
         )
         if cfg.newer_first and len(hits) > 1:
-            hits = self._newer_first(hits, weights, latest=asks_latest(query))
+            hits = self._newer_first(hits, weights, source, latest=asks_latest(query))
         result.hits = hits[:limit]
         return result
+
+    def _hot_vectors(
+        self,
+        hot: HotHistory,
+        index: HistoryIndex,
+        query: str,
+        filters: DocFilter,
+        pool: int,
+    ) -> list[ScoredDoc]:
+        """The vector ranking from memory; from the vector store when the filter is too wide
+        for brute force (or the index embeds queries its own way)."""
+        embedder = getattr(index, "embedder", None)
+        query_vector: Any = None
+        if embedder is not None:
+            try:
+                query_vector = embedder.embed_query(query)
+            except ModelError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a model crash is a model error here
+                raise ModelError(f"向量模型出错：{type(exc).__name__}") from exc
+            found = hot.vector_search(query_vector, filters=filters, limit=pool)
+            if found is not None:
+                return found
+        within: list[str] | None = None
+        if _narrow(filters):
+            ids = hot.filtered_doc_ids(filters, limit=self.config.sql_first_max + 1)
+            within = ids if len(ids) <= self.config.sql_first_max else None
+        return index.search(
+            query if query_vector is None else query_vector,
+            filters=filters,
+            limit=pool,
+            within=within,
+        )
 
     # -- ranking --------------------------------------------------------------------------
     def _fuse(
@@ -202,8 +261,13 @@ class HistorySearch:
         mode: SearchMode,
         calibration: Calibration,
         wanted: tuple[str, ...] = (),
+        *,
+        query: str = "",
     ) -> list[SearchHit]:
         cfg = self.config
+        latest = asks_latest(query)
+        query_cjk = has_cjk(query)
+        verbs = who_verbs(query) if "who" in wanted else ()
         docs: dict[str, HistoryDoc] = {}
         fused: dict[str, float] = {}
         keyword_rank: dict[str, int] = {}
@@ -235,9 +299,16 @@ class HistorySearch:
                 score *= cfg.question_penalty
             # Query rewriting by the question word: 谁 wants a person, 什么时候 a time, 在哪 a
             # place or file, 多少 a number; a passage holding one answers more likely.
-            holds = not wanted or any(holds_type(doc.text, k, names) for k in wanted)
+            # Across languages (an English question over Chinese lines, or the reverse) the
+            # words cannot be compared: meaning alone says how relevant a passage is.
+            across = bool(query) and has_cjk(doc.indexed_text) != query_cjk
+            holds = not wanted or any(
+                holds_type(doc.text, k, names, () if across else verbs) for k in wanted
+            )
             score *= (1.0 + cfg.answer_type_bonus) if wanted and holds else 1.0
-            score *= 1.0 if holds else (1.0 - cfg.answer_type_miss)
+            score *= 1.0 if holds or across else (1.0 - cfg.answer_type_miss)
+            if latest and has_revision_cue(doc.text) and not is_question(doc.text):
+                score *= 1.0 + cfg.settled_bonus
             found = _hit(
                 doc,
                 score,
@@ -249,16 +320,20 @@ class HistorySearch:
                 calibration,
                 keyword_rank.get(doc_id),
                 vector_rank.get(doc_id),
+                across=across,
+                shift=(cfg.across_shift if query_cjk else cfg.across_shift_latin)
+                if across
+                else 0.0,
             )
-            if not holds:
-                found = replace(found, relevance=found.relevance * cfg.miss_relevance)
+            if not holds and not across:
+                found = _with(found, relevance=found.relevance * cfg.miss_relevance)
             hits.append(found)
         # Reranking without a cross-encoder: the fused rank score, scaled so the best is 1,
         # plus how much of the question a passage holds and how close it is in meaning.
         top = max((h.score for h in hits), default=0.0)
         if top > 0 and cfg.relevance_weight:
             hits = [
-                replace(h, score=h.score / top + cfg.relevance_weight * h.relevance) for h in hits
+                _with(h, score=h.score / top + cfg.relevance_weight * h.relevance) for h in hits
             ]
         hits.sort(key=lambda h: (-h.score, -h.doc.time.timestamp()))
         unique: list[SearchHit] = []
@@ -271,21 +346,26 @@ class HistorySearch:
         return unique
 
     def _newer_first(
-        self, hits: list[SearchHit], asked: dict[str, float], *, latest: bool = False
+        self,
+        hits: list[SearchHit],
+        asked: dict[str, float],
+        source: _Terms,
+        *,
+        latest: bool = False,
     ) -> list[SearchHit]:
         """Among the leading hits, put a newer passage that revises the same subject before
         an older one (the order stays as it was otherwise). A question that asks for what
         stands now ("最新", "最后", "现在") lifts any newer passage on the same subject, not
         only one that says it changes something."""
         cfg = self.config
-        head, tail = list(hits[: cfg.reorder_window]), hits[cfg.reorder_window :]
+        window = cfg.latest_window if latest else cfg.reorder_window
+        head, tail = list(hits[:window]), hits[window:]
         if not latest and not any(has_revision_cue(h.doc.text) for h in head[1:]):
             return hits
-        with self._uow_factory() as uow:
-            found = uow.history.doc_terms([h.doc.doc_id for h in head])
-            terms = {h.doc.doc_id: found.get(h.doc.doc_id, set()) for h in head}
-            every = sorted(set().union(*terms.values())) if terms else []
-            weight = uow.history.term_weights(every)
+        found = source.doc_terms([h.doc.doc_id for h in head])
+        terms = {h.doc.doc_id: found.get(h.doc.doc_id, set()) for h in head}
+        every = sorted(set().union(*terms.values())) if terms else []
+        weight = source.term_weights(every)
         for _ in range(len(head)):
             moved = False
             for i in range(len(head) - 1):
@@ -294,8 +374,9 @@ class HistorySearch:
                     newer = head[j]
                     if newer.doc.time <= older.doc.time or is_question(newer.doc.text):
                         continue
-                    if not latest and not has_revision_cue(newer.doc.text):
-                        continue
+                    settles = has_revision_cue(newer.doc.text)
+                    if not settles and (not latest or has_revision_cue(older.doc.text)):
+                        continue  # talk after a decision does not undo it
                     if (
                         newer.coverage < cfg.lift_ratio * older.coverage
                         and newer.relevance < cfg.lift_ratio * older.relevance
@@ -315,6 +396,48 @@ class HistorySearch:
             if not moved:
                 break
         return head + tail
+
+
+class _Terms(Protocol):
+    """Where the ranking reads passages' terms and terms' weights: SQL or the hot copy."""
+
+    def doc_terms(
+        self, doc_ids: Sequence[str], terms: Sequence[str] | None = None
+    ) -> dict[str, set[str]]: ...
+
+    def term_weights(self, terms: Sequence[str]) -> dict[str, float]: ...
+
+
+class _SqlTerms:
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+        self._uow_factory = uow_factory
+
+    def doc_terms(
+        self, doc_ids: Sequence[str], terms: Sequence[str] | None = None
+    ) -> dict[str, set[str]]:
+        with self._uow_factory() as uow:
+            return uow.history.doc_terms(doc_ids, terms)
+
+    def term_weights(self, terms: Sequence[str]) -> dict[str, float]:
+        with self._uow_factory() as uow:
+            return uow.history.term_weights(terms)
+
+
+def _with(
+    hit: SearchHit, *, score: float | None = None, relevance: float | None = None
+) -> SearchHit:
+    """``dataclasses.replace`` for the two fields the ranking moves, without its cost (it
+    runs for every candidate of every search)."""
+    return SearchHit(
+        doc=hit.doc,
+        score=hit.score if score is None else score,
+        relevance=hit.relevance if relevance is None else relevance,
+        coverage=hit.coverage,
+        similarity=hit.similarity,
+        keyword_rank=hit.keyword_rank,
+        vector_rank=hit.vector_rank,
+        newer_than=hit.newer_than,
+    )
 
 
 def _same_question(a: set[str], b: set[str], asked: dict[str, float]) -> bool:
@@ -366,14 +489,17 @@ def _hit(
     calibration: Calibration,
     keyword_rank: int | None,
     vector_rank: int | None,
+    *,
+    across: bool = False,
+    shift: float = 0.0,
 ) -> SearchHit:
     coverage = 0.0
     if total_weight > 0:
         coverage = sum(w for t, w in weights.items() if t in present) / total_weight
     if mode == "keyword" or similarity is None:
         relevance = coverage
-    elif mode == "vector":
-        relevance = calibration.meaning(similarity)
+    elif mode == "vector" or across:
+        relevance = calibration.meaning(similarity + shift)
     else:
         relevance = 0.5 * calibration.meaning(similarity) + 0.5 * coverage
     return SearchHit(

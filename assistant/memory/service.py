@@ -142,6 +142,10 @@ class Memory:
         return Applied(kind="answer", summary=answer.to_dict())
 
     def loop(self) -> IndexLoop:
+        """The indexing loop; the in-memory copy of the index starts loading with it (a
+        process that indexes will search too), and otherwise at the first search."""
+        if self.search_use_case.hot is not None:
+            self.search_use_case.hot.start()
         return IndexLoop(self.indexer, interval=self.interval)
 
     def close(self) -> None:

@@ -16,7 +16,7 @@ import unicodedata
 from collections import Counter
 from typing import Any
 
-__all__ = ["document_terms", "normalize", "query_terms"]
+__all__ = ["document_terms", "normalize", "query_terms", "segment", "STOPWORDS"]
 
 _WORKPLACE_WORDS = (
     "小程序",
@@ -67,11 +67,16 @@ _STOPWORDS = frozenset(
     多少 几 几个 吗 呢 吧 啊 呀 哦 嗯 哈 么 嘛 啦 呗 哟 喔 一下 一个 一些 有没有 是不是 能不能
     之前 以前 当时 后来 现在 最后 最终 目前 已经 还是 然后 就是 可以 需要 要 会 能 得 地 着 过
     我们 说 问 请问 想 知道 告诉 一 个 下 上 里 中 吗 呢 么 有 没 没有 不 别 用 做 搞 弄 定 跟
+    a an the of to in on at for by with from and or is are was were be been do does did
+    what which who whom when where why how we our us you your it its this that these those
+    will would can could should shall may please there any some
     """.split()
 )
 
+STOPWORDS = _STOPWORDS
 _ASCII_RUN = re.compile(r"[a-z0-9][a-z0-9._/#:@%+-]*[a-z0-9%]|[a-z0-9]")
 _HAS_WORD = re.compile(r"[0-9a-z\u3400-\u9fff]")
+_CJK = re.compile(r"[\u3400-\u9fff]")
 
 _lock = threading.Lock()
 _tokenizer: Any = None
@@ -94,6 +99,11 @@ def _jieba() -> Any:
     return _tokenizer
 
 
+def segment(text: str) -> list[str]:
+    """The words of a text in order (jieba's accurate mode, normalised), spaces left out."""
+    return [t for t in _jieba().cut(normalize(text)) if t.strip()]
+
+
 def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
@@ -107,7 +117,7 @@ def _terms(text: str) -> list[str]:
             continue
         out.append(token[:100])
     for run in _ASCII_RUN.findall(text):
-        if len(run) > 1 and not run.isdigit() and run not in out:
+        if len(run) > 1 and not run.isdigit() and run not in out and run not in _STOPWORDS:
             out.append(run[:100])
     return out
 
@@ -117,6 +127,14 @@ def document_terms(text: str) -> Counter[str]:
     return Counter(_terms(text))
 
 
-def query_terms(text: str) -> list[str]:
-    """The distinct terms of a query, in order of appearance."""
-    return list(dict.fromkeys(_terms(text)))
+def query_terms(text: str, *, translate: bool = True) -> list[str]:
+    """The distinct terms of a query, in order of appearance. A query written without any
+    Chinese (an English question over a Chinese history) also looks for the Chinese words of
+    its English ones (``glossary``), after its own terms."""
+    terms = list(dict.fromkeys(_terms(text)))
+    if translate and not _CJK.search(text):
+        from assistant.memory.glossary import chinese_for
+
+        extra = [t for word in terms for zh in chinese_for(word) for t in _terms(zh)]
+        terms = list(dict.fromkeys([*terms, *extra]))
+    return terms

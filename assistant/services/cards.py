@@ -121,6 +121,13 @@ def render_result(
         error = result.error or {}
         reason = error.get("reason", "没能完成这个操作")
         if error.get("code") in ("ambiguous", "likely_duplicate") or "补充" in reason:
+            candidates = (error.get("details") or {}).get("candidates") or []
+            if len(candidates) > 1:
+                # The answer is read with the chat's dialogue state (assistant.services.dialogue).
+                if "name" in candidates[0]:
+                    reason += "\n回复名字或“第二个”即可。"
+                else:
+                    reason += "\n回复编号（如 #4）或“第二个”即可；都要就说“两个都…”。"
             return OutgoingCard(text=f"❓ {reason}", kind="question")
         return OutgoingCard(text=f"⚠️ {reason}", kind="error")
     if result.kind == "pending":  # waits for “确认” (tools.pending)
@@ -403,4 +410,14 @@ def _period_words(summary: dict[str, Any], tz: tzinfo, now: datetime | None) -> 
 def render_results(
     results: Sequence[ToolResult], *, tz: tzinfo, now: datetime | None = None, console_url: str = ""
 ) -> list[OutgoingCard]:
-    return [render_result(r, tz=tz, now=now, console_url=console_url) for r in results]
+    """One card per result; the calls of one pending action (a bulk change waits for one
+    “确认”) share one card, the last one, which lists them all."""
+    last_of: dict[object, int] = {}
+    for i, r in enumerate(results):
+        if r.ok and r.kind == "pending":
+            last_of[(r.summary or {}).get("pending_id")] = i
+    return [
+        render_result(r, tz=tz, now=now, console_url=console_url)
+        for i, r in enumerate(results)
+        if not (r.ok and r.kind == "pending") or last_of[(r.summary or {}).get("pending_id")] == i
+    ]

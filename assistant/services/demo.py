@@ -36,6 +36,8 @@ def seed_demo(*, uow_factory: UnitOfWorkFactory, clock: Clock) -> bool:
         project = uow.projects.add(
             Project(name=DEMO_PROJECT, owner_id=ids[0], member_ids=ids, created_at=now)
         )
+        assert project.id is not None
+        uow.projects.set_role(project.id, ids[0], "pm")  # the owner is the project's PM
         uow.chats.add(
             Chat(
                 name=DEMO_CHAT,

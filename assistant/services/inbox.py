@@ -39,15 +39,23 @@ from assistant.identity import FIRST_PARTY_CHANNELS, clean_label, normalise_name
 from assistant.ports import (
     ActingEngine,
     AgentOutcome,
-    AppliedCall,
     Clock,
     Engine,
     OutgoingCard,
 )
 from assistant.services.cards import render_results
+from assistant.services.dialogue import DialogueMemory
+from assistant.services.group_cards import (
+    carries_budget,
+    everyone_sees_budget,
+    is_private_chat,
+    private_chat,
+    strip_text,
+    without_budget,
+)
 from assistant.services.outbox import Outbox
 from assistant.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from tools.executor import ActionRun, CallContext, Executor, ToolResult
+from tools.executor import ActionRun, CallContext, Executor, MessageCalls, ToolResult
 
 __all__ = [
     "Inbound",
@@ -499,8 +507,10 @@ class MessageProcessor:
         transcribe: Callable[[Message], str] | None = None,
         replies: Sequence[CardReplies] = (),
         files: Callable[[Message], str | None] | None = None,
+        dialogue: DialogueMemory | None = None,
     ) -> None:
         self._uow_factory = uow_factory
+        self._dialogue = dialogue or DialogueMemory()
         self.engine = engine
         self._executor = executor
         self._clock = clock
@@ -663,6 +673,7 @@ class MessageProcessor:
             workday_end_hour=self._config.workday_end_hour,
             default_remind_before_minutes=self._config.default_remind_before_minutes,
             already_applied=self._already_applied(uow, message),
+            dialogue=self._dialogue.load(uow, message.chat_id, sender, message.received_at),
         )
         incoming = IncomingMessage(
             text=message.text,
@@ -763,14 +774,41 @@ class MessageProcessor:
             results = self._executor.execute_all(calls, ctx)
             engine_name = getattr(self.engine, "last_route", None) or self.engine.name
         shown = results if agent is None else _uncorrected(results)
+        texts = ([agent.reply] if agent is not None and agent.reply else []) + (
+            [note] if note else []
+        )
+        private = self._private_part(message, shown, texts)
+        if private:
+            # The group sees what all its members may see; the requester gets it all alone.
+            shown = [without_budget(r) for r in shown if not (r.ok and r.kind == "budget")]
         cards = render_results(
             shown, tz=self._config.tz, now=context.now, console_url=self._config.console_url
         )
         if agent is not None and agent.reply:
             kind = "error" if agent.retry_llm else "answer"
-            cards.append(OutgoingCard(text=agent.reply, kind=kind))
+            text = strip_text(agent.reply) if private else agent.reply
+            if text:
+                cards.append(OutgoingCard(text=text, kind=kind))
         if note:
-            cards.append(OutgoingCard(text=note, kind="answer"))
+            cards.append(OutgoingCard(text=strip_text(note) if private else note, kind="answer"))
+        if private:
+            cards.append(
+                OutgoingCard(
+                    text=(
+                        f"🔒 预算和费用只给项目经理和管理员看：完整内容已单独发给 "
+                        f"{sender.display_name}。"
+                    ),
+                    kind="answer",
+                )
+            )
+            private_cards = render_results(
+                [r for r in results if carries_budget(r)],
+                tz=self._config.tz,
+                now=context.now,
+                console_url=self._config.console_url,
+            ) + [OutgoingCard(text=t, kind="answer") for t in texts if carries_budget(t)]
+        else:
+            private_cards = []
         if message.payload.get("file_note"):
             cards.insert(0, OutgoingCard(text=str(message.payload["file_note"]), kind="answer"))
         if message.kind == MessageKind.VOICE and incoming.text and (calls or results):
@@ -799,6 +837,17 @@ class MessageProcessor:
             stored.processed_at = self._clock.now()
             stored.next_attempt_at = None
             uow.messages.update(stored)
+            if engine_name != "command":
+                # The dialogue state moves with the outcome, in the same transaction.
+                self._dialogue.record(
+                    uow,
+                    chat_id=message.chat_id,
+                    member=sender,
+                    message_id=message_id,
+                    calls=calls,
+                    results=results,
+                    now=message.received_at,
+                )
             if self._outbox is not None:
                 # The replies are stored with the message's outcome, in one transaction:
                 # a message done is a message whose replies will be sent.
@@ -817,6 +866,23 @@ class MessageProcessor:
                     )
                     if row.id is not None:
                         queued.append(row.id)
+                if private_cards:
+                    own = private_chat(uow, sender, stored.processed_at)
+                    for i, card in enumerate(private_cards):
+                        row = self._outbox.put(
+                            uow,
+                            OutgoingCard(
+                                text=card.text,
+                                chat=own.name,
+                                kind=card.kind,
+                                chat_id=own.id,
+                                images=card.images,
+                            ),
+                            now=stored.processed_at,
+                            key=f"private:{message_id}:{i}",
+                        )
+                        if row.id is not None:
+                            queued.append(row.id)
             uow.commit()
         if self._outbox is not None and queued:
             try:
@@ -825,6 +891,18 @@ class MessageProcessor:
                 log.exception("sending the replies to message %s failed", message_id)
             self._outbox.wake()
         return outcome
+
+    def _private_part(self, message: Message, results: list[ToolResult], texts: list[str]) -> bool:
+        """Whether the replies carry budget figures that someone in the chat may not see."""
+        if not any(carries_budget(r) for r in results) and not any(
+            carries_budget(t) for t in texts
+        ):
+            return False
+        with self._uow_factory() as uow:
+            chat = uow.chats.get(message.chat_id) if message.chat_id is not None else None
+            if chat is not None and is_private_chat(chat):
+                return False
+            return not everyone_sees_budget(uow, chat, self._executor.policy)
 
     def _card_reply(
         self, incoming: IncomingMessage, message: Message, sender: Member
@@ -846,16 +924,9 @@ class MessageProcessor:
         ctx: CallContext,
     ) -> tuple[list[ToolCall], list[ToolResult], AgentOutcome]:
         """Let an acting engine apply its calls itself, through this executor, as the sender."""
-        calls: list[ToolCall] = []
-        results: list[ToolResult] = []
-
-        def apply(call: ToolCall) -> AppliedCall:
-            result = self._executor.execute(call, ctx)
-            calls.append(call)
-            results.append(result)
-            return result
-
-        return calls, results, engine.run(incoming, context, apply)
+        apply = MessageCalls(self._executor, ctx)
+        outcome = engine.run(incoming, context, apply)
+        return apply.calls, apply.results, outcome
 
     @staticmethod
     def _agent_result(agent: AgentOutcome) -> dict[str, Any]:

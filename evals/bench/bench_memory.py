@@ -20,6 +20,7 @@ import shutil
 import statistics
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ import numpy as np
 from assistant.adapters.embeddings import CachingEmbedder, E5SmallEmbedder, USEM3Embedder
 from assistant.memory.documents import fingerprint
 from assistant.memory.ports import DocFilter, HistoryDoc, Vectors
-from assistant.memory.search import HistorySearch, SearchConfig
+from assistant.memory.search import HistorySearch
 from assistant.memory.tokens import document_terms
 from evals.memory_eval import CachedEmbedder
 
@@ -166,7 +167,7 @@ def _time(fn: Callable[[Any], Any], inputs: list[Any]) -> list[float]:
 
 def _build(
     n: int, docs: list[HistoryDoc], matrix: Vectors, embedder: Any
-) -> tuple[Any, Any, float]:
+) -> tuple[Any, Any, float, Any]:
     from storage.history.chroma import ChromaHistoryIndex, chroma_client_factory
     from storage.migrate import upgrade
     from storage.unit_of_work import make_engine, make_uow_factory
@@ -196,11 +197,42 @@ def _build(
                 )
                 uow.commit()
             index.upsert(chunk, vectors=matrix[s : s + 2000])
+            _vectors_done(uow_factory)
         rate = n / (time.perf_counter() - started)
         ready.write_text(str(rate))
     else:
         rate = float(ready.read_text())
-    return uow_factory, index, rate
+        _vectors_done(uow_factory)  # corpora built before the vectors were marked
+    return uow_factory, index, rate, engine
+
+
+def _vectors_done(uow_factory: Any) -> None:
+    """Mark what is in Chroma as done, as the indexer does after writing it."""
+    while True:
+        with uow_factory() as uow:
+            pending = uow.history.pending_vectors(limit=5000)
+            uow.history.vectors_done(pending)
+            uow.commit()
+        if not pending:
+            return
+
+
+def _rss_mb() -> float:
+    """This process's resident memory (Linux), in MB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def _load() -> str:
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except OSError:
+        return "?"
 
 
 def main() -> None:
@@ -228,7 +260,7 @@ def main() -> None:
         embedder.embed_query(q)  # the query cache, as for a repeated question
     qvecs = [embedder.embed_query(q) for q in questions]
     for n in SIZES:
-        _size(n, texts, vectors, embedder, questions, qvecs)
+        _size(n, texts, vectors, embedder, questions, qvecs, model)
 
 
 def _size(
@@ -238,17 +270,37 @@ def _size(
     embedder: Any,
     questions: list[str],
     qvecs: list[Vectors],
+    model: Any,
 ) -> None:
+    from assistant.memory.hot import HotHistory
+    from storage.history.feed import SqlHistoryFeed
+
     docs, matrix = _docs(n, texts, vectors)
-    uow_factory, index, rate = _build(n, docs, matrix, embedder)
+    uow_factory, index, rate, engine = _build(n, docs, matrix, embedder)
     print(
         f"\n== {n:,} passages ({PROJECTS} projects); bulk indexing {rate:.0f} passages/s "
-        "(SQL terms + Chroma main and project collections, vectors precomputed)"
+        f"(SQL terms + Chroma main and project collections, vectors precomputed); load {_load()}"
+    )
+    # Chroma's own index is in memory once the app has searched: count it before, not in.
+    index.search(qvecs[0], limit=10)
+    before = _rss_mb()
+    hot = HotHistory(feed=SqlHistoryFeed(engine), index=lambda: index, background=False)
+    started = time.perf_counter()
+    hot.load()
+    loaded = time.perf_counter() - started
+    status = hot.status()
+    print(
+        f"  hot index: loaded {status.docs:,} passages and {status.vectors:,} vectors in "
+        f"{loaded:.1f} s; RSS +{_rss_mb() - before:.0f} MB over Chroma's (arrays {status.bytes / 1e6:.0f} MB); "
+        f"{status.missing_vectors} vectors missing"
     )
     main_col = index._collection()
     projects = [(i, i % PROJECTS + 1) for i in range(len(qvecs))]
     include = ["metadatas", "documents", "distances"]
-    search = HistorySearch(uow_factory=uow_factory, index=lambda: index)
+    stores = HistorySearch(uow_factory=uow_factory, index=lambda: index)
+    search = HistorySearch(uow_factory=uow_factory, index=lambda: index, hot=hot)
+    last = docs[-1].time
+    since = last - timedelta(days=14)
 
     def raw(v: Vectors) -> Any:
         return main_col.query(query_embeddings=[v], n_results=10, include=include)
@@ -261,56 +313,172 @@ def _size(
             include=include,
         )
 
-    def ours(v: Vectors) -> Any:
-        return index.search(v, limit=10)
-
-    def ours_project(p: tuple[int, int]) -> Any:
+    def chroma_project(p: tuple[int, int]) -> Any:
         return index.search(qvecs[p[0]], filters=DocFilter(project_ids=(p[1],)), limit=10)
 
-    def keyword(q: str) -> Any:
-        return _keyword(uow_factory, q, DocFilter())
+    def hot_vector(v: Vectors) -> Any:
+        # What search does: from memory, or from Chroma's HNSW past ``brute_max`` rows.
+        found = hot.vector_search(v, filters=DocFilter(), limit=10)
+        return found if found is not None else index.search(v, limit=10)
+
+    def hot_vector_project(p: tuple[int, int]) -> Any:
+        return hot.vector_search(qvecs[p[0]], filters=DocFilter(project_ids=(p[1],)), limit=10)
+
+    def hot_keyword_project(p: tuple[int, int]) -> Any:
+        return _hot_keyword(hot, questions[p[0]], DocFilter(project_ids=(p[1],)))
 
     def keyword_project(p: tuple[int, int]) -> Any:
         return _keyword(uow_factory, questions[p[0]], DocFilter(project_ids=(p[1],)))
 
-    def hybrid(q: str) -> Any:
-        return search.search(q, limit=10)
+    def hybrid(engine: HistorySearch, filters: Callable[[int], DocFilter]) -> Callable[[Any], Any]:
+        def run(p: tuple[int, int]) -> Any:
+            return engine.search(questions[p[0]], filters=filters(p[1]), limit=10)
 
-    def hybrid_project(p: tuple[int, int]) -> Any:
-        return search.search(questions[p[0]], filters=DocFilter(project_ids=(p[1],)), limit=10)
+        return run
 
-    last = docs[-1].time
-    recent = DocFilter(since=last - timedelta(days=14))
-
-    def hybrid_recent(q: str) -> Any:
-        return search.search(q, filters=recent, limit=10)
-
-    def hybrid_project_recent(p: tuple[int, int]) -> Any:
-        both = DocFilter(project_ids=(p[1],), since=last - timedelta(days=14))
-        return search.search(questions[p[0]], filters=both, limit=10)
-
-    plain = HistorySearch(
-        uow_factory=uow_factory, index=lambda: index, config=SearchConfig(sql_first_max=0)
+    unfiltered: Callable[[int], DocFilter] = lambda p: DocFilter()  # noqa: E731
+    project: Callable[[int], DocFilter] = lambda p: DocFilter(project_ids=(p,))  # noqa: E731
+    recent: Callable[[int], DocFilter] = lambda p: DocFilter(since=since)  # noqa: E731
+    both: Callable[[int], DocFilter] = lambda p: DocFilter(  # noqa: E731
+        project_ids=(p,), since=since
     )
-
-    def hybrid_recent_plain(q: str) -> Any:
-        return plain.search(q, filters=recent, limit=10)
-
+    few = projects[:50]
     rows: list[tuple[str, Callable[[Any], Any], list[Any]]] = [
         ("raw Chroma, top 10", raw, list(qvecs)),
-        ("raw Chroma, where project", raw_where, projects[:50]),
-        ("vector index, top 10", ours, list(qvecs)),
-        ("vector index, project filter", ours_project, projects),
-        ("keyword (BM25, SQLite)", keyword, questions),
-        ("keyword, project filter", keyword_project, projects),
-        ("hybrid search, top 10", hybrid, questions),
-        ("hybrid search, project filter", hybrid_project, projects),
-        ("hybrid search, last 14 days", hybrid_recent, questions),
-        ("hybrid, project + 14 days", hybrid_project_recent, projects),
-        ("hybrid, 14 days, Chroma where", hybrid_recent_plain, questions),
+        ("raw Chroma, where project", raw_where, few),
+        ("Chroma index, project collection", chroma_project, projects),
+        ("hot vectors (or HNSW), top 10", hot_vector, list(qvecs)),
+        ("hot vectors, project filter", hot_vector_project, projects),
+        ("keyword SQL, project filter", keyword_project, few),
+        ("keyword hot, project filter", hot_keyword_project, projects),
+        ("hybrid (stores), project filter", hybrid(stores, project), few),
+        ("hybrid (stores), last 14 days", hybrid(stores, recent), few),
+        ("hybrid hot, top 10", hybrid(search, unfiltered), projects),
+        ("hybrid hot, project filter", hybrid(search, project), projects),
+        ("hybrid hot, last 14 days", hybrid(search, recent), projects),
+        ("hybrid hot, project + 14 days", hybrid(search, both), projects),
     ]
+    print("  retrieval, query vector given (hybrid: from the query LRU, as a repeated question):")
     for label, fn, inputs in rows:
-        print(f"  {label:32s} {_percentiles(_time(fn, inputs))}  ({len(inputs)} queries)")
+        print(f"  {label:34s} {_repeated(fn, inputs)}  ({len(inputs)} queries)")
+
+    # End to end with a query never seen: the model embeds it (no LRU hit).
+    fresh_search = HistorySearch(
+        uow_factory=uow_factory, index=lambda: _Uncached(index, model), hot=hot
+    )
+    rng = random.Random(n)
+    unseen = [f"{_subject(rng)}{rng.choice(['谁在跟', '定了没有', '在哪看'])}" for _ in range(60)]
+
+    def cold(i: int) -> Any:
+        return fresh_search.search(unseen[i], filters=project(i % PROJECTS + 1), limit=10)
+
+    print(
+        f"  {'hybrid hot, project, query unseen':34s} "
+        f"{_percentiles(_time(cold, list(range(len(unseen)))))}  ({len(unseen)} queries, "
+        "e5-small embeds each)"
+    )
+    _refresh_cost(uow_factory, index, hot, engine, docs[-1], matrix)
+
+
+class _Uncached:
+    """The index with the bare model as its embedder: every query is embedded anew."""
+
+    def __init__(self, index: Any, model: Any) -> None:
+        self._index = index
+        self.embedder = model
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._index, name)
+
+
+def _repeated(fn: Callable[[Any], Any], inputs: list[Any], runs: int = 3) -> str:
+    """Percentiles of all runs' wall-clock samples, the spread of the per-run medians, and
+    the median CPU time of this thread (what the search costs when the machine is busy)."""
+    samples: list[float] = []
+    medians: list[float] = []
+    cpu: list[float] = []
+    fn(inputs[0])
+    for _ in range(runs):
+        got: list[float] = []
+        for item in inputs:
+            started, thread = time.perf_counter(), time.thread_time()
+            fn(item)
+            cpu.append(time.thread_time() - thread)
+            got.append(time.perf_counter() - started)
+        samples.extend(got)
+        medians.append(statistics.median(got) * 1000)
+    return (
+        f"{_percentiles(samples)}  (run medians {min(medians):.2f}–{max(medians):.2f}; "
+        f"CPU {statistics.median(cpu) * 1000:.2f} ms)"
+    )
+
+
+def _refresh_cost(
+    uow_factory: Any, index: Any, hot: Any, engine: Any, last: HistoryDoc, matrix: Vectors
+) -> None:
+    """What following the log costs: k new passages written (SQL, Chroma, marked done) and
+    then removed; another copy of the index on the same database applies each change at its
+    next search. The lag a reader sees is the time to its next search (0 with
+    ``max_lag=0``) plus this refresh."""
+    from assistant.memory.hot import HotHistory
+    from storage.history.feed import SqlHistoryFeed
+
+    other = HotHistory(feed=SqlHistoryFeed(engine), index=lambda: index, background=False)
+    other.load()
+    rng = np.random.default_rng(5)
+    heads: list[float] = []
+    for _ in range(200):
+        started = time.perf_counter()
+        other.refresh()
+        heads.append(time.perf_counter() - started)
+    print(f"  {'change-log check (no change)':34s} {_percentiles(heads)}")
+    for k in (1, 10, 100):
+        add: list[float] = []
+        remove: list[float] = []
+        for rep in range(5):
+            made = [
+                replace(
+                    last,
+                    record_id=10_000_000 + 1000 * rep + i,
+                    text=f"{last.text} 新增{rep}-{i}",
+                    version=fingerprint(f"{last.text} 新增{rep}-{i}"),
+                )
+                for i in range(k)
+            ]
+            rows = matrix[rng.integers(0, len(matrix), size=k)]
+            with uow_factory() as uow:
+                uow.history.replace_records(
+                    [(d.record_key, [d], [document_terms(d.text)]) for d in made]
+                )
+                uow.commit()
+            index.upsert(made, vectors=rows)
+            _vectors_done(uow_factory)
+            started = time.perf_counter()
+            other.refresh()
+            add.append(time.perf_counter() - started)
+            assert other.doc_terms([made[0].doc_id])
+            with uow_factory() as uow:
+                uow.history.replace_records([(d.record_key, [], []) for d in made])
+                uow.commit()
+            index.delete([d.doc_id for d in made])
+            _vectors_done(uow_factory)
+            started = time.perf_counter()
+            other.refresh()
+            remove.append(time.perf_counter() - started)
+            assert not other.doc_terms([made[0].doc_id])
+        print(
+            f"  refresh after {k:3d} added / removed: "
+            f"median {statistics.median(add) * 1000:.1f} ms ({min(add) * 1000:.1f}–"
+            f"{max(add) * 1000:.1f}) / {statistics.median(remove) * 1000:.1f} ms "
+            f"({min(remove) * 1000:.1f}–{max(remove) * 1000:.1f}), 5 runs"
+        )
+    hot.refresh()
+
+
+def _hot_keyword(hot: Any, query: str, filters: DocFilter) -> Any:
+    from assistant.memory.tokens import query_terms
+
+    return hot.keyword_search(query_terms(query), filters=filters, limit=30)
 
 
 def _keyword(uow_factory: Any, query: str, filters: DocFilter) -> Any:

@@ -6,6 +6,9 @@ beside 10,000 finished ones for scoring, and 50,000 finished tasks for training.
 ``QUNMI_BENCH_RISK_OPEN`` / ``_FINISHED`` / ``_TRAIN`` change the sizes, ``QUNMI_BENCH_RUNS`` /
 ``QUNMI_BENCH_RISK_TRAIN_RUNS`` the repetitions; PostgreSQL (a fresh schema in
 ``QUNMI_TEST_POSTGRES_URL``) is measured when that variable is set.
+
+Repeated scoring in one process (the API, the scheduler) reuses the similar-task index and its
+answers while the finished tasks are unchanged; the "cold" line is a new service per call.
 """
 
 from __future__ import annotations
@@ -209,6 +212,13 @@ def _score(url: str, label: str, runs: int) -> None:
     prior.levels(now=NOW)  # warm the process (imports, token cache) as a running server is
     print(
         _line("score open tasks: risk + level (prior)", _times(lambda: prior.levels(now=NOW), runs))
+    )
+    # A fresh service each time (what one ``qunmi risk`` run pays): nothing cached yet.
+    print(
+        _line(
+            "  the same, cold (a new service per call)",
+            _times(lambda: _service(url, min_finished=10**9).levels(now=NOW), runs),
+        )
     )
     print(
         _line(

@@ -5,6 +5,15 @@ BM25 runs in SQL: postings carry the passage length, so an unfiltered search rea
 postings of the query's terms (one index range per term) and groups them; filters join the
 passages table on its primary key. The totals BM25 needs (passage count and total length) are
 kept in ``history_state`` and moved in the same transaction as the passages.
+
+Every transaction that changes passages also writes one entry of a change log (rows of
+``history_state`` keyed ``chg:<number>``, listing the passage ids it touched), numbered by a
+counter it takes first (``change_seq``): the counter's row stays locked until the transaction
+ends, so the numbers commit in order and a reader that sees number N has every entry up to N.
+In-memory copies of the index (``assistant.memory.hot``, in the API and in the worker) follow
+the log from the number they hold (``storage.history.feed``). ``change_epoch`` moves when
+everything changes at once (cleared, another embedder) and entries older than a day are
+pruned (``change_floor``): a copy older than either reloads in full.
 """
 
 from __future__ import annotations
@@ -53,6 +62,14 @@ _DOCS, _LENGTH, _EMBEDDER, _VECTOR_ERROR = (
     "embedder",
     "vector_error",
 )
+SEQ, EPOCH, FLOOR, LOG_PREFIX = "change_seq", "change_epoch", "change_floor", "chg:"
+_LOG_KEEP = timedelta(days=1)
+_PRUNE_EVERY = 64  # change numbers between two prunings of the log
+
+
+def log_key(seq: int) -> str:
+    """The change log entry of change number ``seq`` (zero-padded: keys sort by number)."""
+    return f"{LOG_PREFIX}{seq:015d}"
 
 
 def _doc(row: HistoryDocRow) -> HistoryDoc:
@@ -151,6 +168,7 @@ class SqlHistoryRepository:
         self.session = session
         self._known_totals: tuple[int, int] | None = None  # within this unit of work
         self._known_frequencies: dict[str, int] = {}
+        self._change: tuple[Any, int, list[str]] | None = None  # (transaction, number, ids)
 
     # -- small state ----------------------------------------------------------------------
     def _state(self, key: str) -> HistoryStateRow | None:
@@ -164,6 +182,98 @@ class SqlHistoryRepository:
             self.session.add(HistoryStateRow(key=key, value=value, number=number, at=at))
         else:
             row.value, row.number, row.at = value, number, at
+        self.session.flush()
+
+    # -- the change log -----------------------------------------------------------------
+    def _change_number(self) -> int:
+        """This transaction's change number, taken (and the counter row locked) on first use."""
+        transaction = self.session.get_transaction()
+        if self._change is not None and self._change[0] is transaction:
+            return self._change[1]
+        seq = self._bump(SEQ)
+        if seq is None:  # the first change ever: make the counter (once, even when racing)
+            table = cast("Table", HistoryStateRow.__table__)
+            if self.session.get_bind().dialect.name == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+                self.session.execute(
+                    pg_insert(table)
+                    .values(key=SEQ, number=0)
+                    .on_conflict_do_nothing(index_elements=["key"])
+                )
+            else:
+                from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+                self.session.execute(
+                    sqlite_insert(table)
+                    .values(key=SEQ, number=0)
+                    .on_conflict_do_nothing(index_elements=["key"])
+                )
+            seq = self._bump(SEQ)
+            assert seq is not None
+        self._change = (self.session.get_transaction(), seq, [])
+        return seq
+
+    def _bump(self, key: str) -> int | None:
+        row = self.session.execute(
+            update(HistoryStateRow)
+            .where(HistoryStateRow.key == key)
+            .values(number=HistoryStateRow.number + 1)
+            .returning(HistoryStateRow.number)
+            .execution_options(synchronize_session=False)
+        ).first()
+        return int(row[0]) if row is not None else None
+
+    def _log(self, doc_ids: Sequence[str]) -> None:
+        """Record that these passages changed (added, changed, vector made, removed)."""
+        if not doc_ids:
+            return
+        seq = self._change_number()
+        assert self._change is not None
+        logged = self._change[2]
+        logged.extend(doc_ids)
+        key = log_key(seq)
+        row = self.session.get(HistoryStateRow, key)
+        text = "\n".join(logged)
+        if row is None:
+            self.session.add(HistoryStateRow(key=key, value=text, number=seq, at=_now()))
+        else:
+            row.value = text
+        self.session.flush()
+
+    def _new_epoch(self) -> None:
+        """Everything changed at once: copies of the index reload instead of following."""
+        self._change_number()
+        if self._bump(EPOCH) is None:
+            self.session.add(HistoryStateRow(key=EPOCH, number=1))
+        self.session.execute(
+            delete(HistoryStateRow).where(_in_log()).execution_options(synchronize_session="fetch")
+        )
+        self.session.flush()
+
+    def _prune_log(self, seq: int) -> None:
+        if seq % _PRUNE_EVERY:
+            return
+        old = list(
+            self.session.scalars(
+                select(HistoryStateRow.number).where(
+                    _in_log(),
+                    HistoryStateRow.at < _now() - _LOG_KEEP,
+                )
+            )
+        )
+        if not old:
+            return
+        self.session.execute(
+            delete(HistoryStateRow)
+            .where(_in_log(), HistoryStateRow.number <= max(old))
+            .execution_options(synchronize_session=False)
+        )
+        floor = self._state(FLOOR)
+        if floor is None:
+            self.session.add(HistoryStateRow(key=FLOOR, number=max(old)))
+        else:
+            floor.number = max(floor.number, max(old))
         self.session.flush()
 
     def _move_totals(self, docs: int, length: int) -> None:
@@ -284,7 +394,9 @@ class SqlHistoryRepository:
         passages and their postings written in one statement each."""
         if not records:
             return
+        self._change_number()  # first: writers of passages take their turn here
         now = datetime.now(UTC)
+        changed: list[str] = []
         keys = list(dict.fromkeys(key for key, _, _ in records))
         existing: dict[str, dict[str, HistoryDocRow]] = {}
         for start in range(0, len(keys), 500):
@@ -307,6 +419,7 @@ class SqlHistoryRepository:
                 row.revision += 1
                 row.changed_at = now
                 row.lease_until = None
+                changed.append(doc_id)
                 gone_docs += 1
                 gone_length += row.length
             for doc, counts in zip(docs, terms, strict=True):
@@ -322,6 +435,7 @@ class SqlHistoryRepository:
                 else:
                     _fill(found, doc, length, now)
                     revived.append((found, counts))
+                changed.append(doc.doc_id)
                 added_docs += 1
                 added_length += length
         self.session.flush()
@@ -338,6 +452,7 @@ class SqlHistoryRepository:
         if postings:
             self.session.execute(insert(HistoryTermRow), postings)
         self._move_totals(added_docs - gone_docs, added_length - gone_length)
+        self._log(changed)
         self.session.flush()
 
     def _frequencies(self, terms: Sequence[str]) -> dict[str, int]:
@@ -513,6 +628,7 @@ class SqlHistoryRepository:
         return [_doc(row) for row in rows]
 
     def clear(self) -> None:
+        self._new_epoch()
         self.session.execute(delete(HistoryTermRow))
         self.session.execute(delete(HistoryDocRow))
         self.session.execute(delete(HistoryQueueRow))
@@ -576,6 +692,9 @@ class SqlHistoryRepository:
         upserts = [
             {"b_doc_id": i.doc_id, "b_revision": i.revision} for i in items if i.op == "upsert"
         ]
+        if not deletes and not upserts:
+            return
+        seq = self._change_number()
         if deletes:
             self.session.execute(
                 delete(table).where(same, table.c.vector_state == "delete"), deletes
@@ -587,6 +706,9 @@ class SqlHistoryRepository:
                 .values(vector_state="done", lease_until=None),
                 upserts,
             )
+        # Whether each matched or not, the passages' state is what readers look up.
+        self._log([i.doc_id for i in items])
+        self._prune_log(seq)
 
     def release_vectors(self, items: Sequence[PendingVector]) -> None:
         """Give claimed passages back (the vector store failed): due again at once."""
@@ -602,6 +724,7 @@ class SqlHistoryRepository:
         row = self._state(_EMBEDDER)
         if row is not None and row.value == name:
             return False
+        self._new_epoch()
         self.session.execute(
             delete(HistoryDocRow)
             .where(HistoryDocRow.vector_state == "delete")
@@ -666,6 +789,15 @@ class SqlHistoryRepository:
             retry_at=error.at if error is not None and error.value else None,
             extra={"keyword_docs": self._totals()[0]},
         )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _in_log() -> Any:
+    """The change log's keys, as a range on the primary key."""
+    return (HistoryStateRow.key >= LOG_PREFIX) & (HistoryStateRow.key < LOG_PREFIX[:-1] + ";")
 
 
 def _aware(value: datetime | None) -> datetime | None:

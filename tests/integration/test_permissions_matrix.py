@@ -208,6 +208,12 @@ CASES = [
         lambda w, a, o, n: ("update_project", {"deadline": LATER}),
     ),
     Case(
+        "update_project.owner",
+        ("project.owner",),
+        NONE,
+        lambda w, a, o, n: ("update_project", {"owner": a_member(w, n)}),
+    ),
+    Case(
         "update_project.budget",
         ("project.budget",),
         (Ownership.OTHER,),

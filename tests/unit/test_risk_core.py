@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 import random
 from datetime import datetime, timedelta
@@ -10,6 +11,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
+from assistant.clock import FixedClock
 from assistant.insight.risk.advice import Candidate, TaskRef, suggest
 from assistant.insight.risk.batch import examples_batch, observe_open
 from assistant.insight.risk.explain import explain
@@ -29,7 +31,13 @@ from assistant.insight.risk.observation import (
     progress_from_note,
 )
 from assistant.insight.risk.prior import prior_logits, prior_score, prior_terms
-from assistant.insight.risk.similar import title_tokens
+from assistant.insight.risk.service import RiskConfig, RiskService
+from assistant.insight.risk.similar import (
+    KeywordSimilarTasks,
+    NeighbourHits,
+    SimilarQuery,
+    title_tokens,
+)
 
 TZ = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 2, 10, 0, tzinfo=TZ)
@@ -391,3 +399,79 @@ def test_batch_observation_matches_the_replay_of_each_task(seed: int) -> None:
         np.log(prior_score(e.observation) / (1 - prior_score(e.observation))) for e in reference
     ]
     np.testing.assert_allclose(prior, expected, rtol=1e-6)
+
+
+class _Records:
+    """A ``TaskHistorySource`` over records held in memory (the store's port, not a fake of
+    the code under test): what it returns can be changed between calls."""
+
+    def __init__(self, records: TeamRecords) -> None:
+        self.records = records
+
+    def load(self, *, open_at: datetime | None = None) -> TeamRecords:
+        return copy.deepcopy(self.records)
+
+
+class _NoModels:
+    def latest(self) -> TrainedModel | None:
+        return None
+
+    def save(self, model: TrainedModel) -> TrainedModel:
+        raise AssertionError("not trained here")
+
+
+def _service(source: _Records) -> RiskService:
+    return RiskService(
+        history=source,
+        models=_NoModels(),
+        clock=FixedClock(_day(30)),
+        config=RiskConfig(tz=TZ, min_finished=10**6),
+    )
+
+
+def test_repeated_scoring_reuses_the_index_and_sees_every_change() -> None:
+    """Scoring again reuses the similar-task index and its answers while the finished tasks
+    are the same; once one more task finishes, the answer is that of a fresh service."""
+    source = _Records(_random_team(4, tasks=200))
+    service = _service(source)
+    now = _day(30)
+    first = service.assess(now=now).to_dict(TZ)
+    index = service._index
+    again = service.assess(now=now).to_dict(TZ)
+    assert again == first
+    assert service._index is index  # nothing finished in between: the same index
+    # One open task finishes late; its title is one that other open tasks share.
+    open_ = [t for t in source.records.timelines if t.completed_at is None and t.due is not None]
+    done = open_[0]
+    done.status, done.completed_at = "done", now - timedelta(hours=1)
+    done.events.append(TimelineEvent(done.completed_at, "status", new="done"))
+    changed = service.assess(now=now).to_dict(TZ)
+    assert service._index is not index
+    assert changed == _service(source).assess(now=now).to_dict(TZ)
+    assert [t["task_id"] for t in changed["tasks"]] != [t["task_id"] for t in first["tasks"]]
+
+
+def test_cached_hits_equal_a_fresh_search() -> None:
+    team = _random_team(5, tasks=200)
+    finished = TeamHistory.build(team).finished
+    queries = [
+        SimilarQuery(title=t.title, before=_day(d), exclude=t.id)
+        for t in team.timelines
+        for d in (10, 25, 50)
+    ]
+    index = KeywordSimilarTasks(finished)
+
+    def flat(hits: NeighbourHits) -> list[tuple[int, float, float]]:
+        return list(
+            zip(
+                hits.query.tolist(), hits.finished_at.tolist(), hits.slip_days.tolist(), strict=True
+            )
+        )
+
+    once = flat(index.hits_many(queries, k=5))
+    assert once and flat(index.hits_many(queries, k=5)) == once
+    assert flat(KeywordSimilarTasks(finished).hits_many(queries, k=5)) == once
+    # Asked in another order and mixed with new queries: the same answer per query.
+    shuffled = list(reversed(queries))
+    expected = flat(KeywordSimilarTasks(finished).hits_many(shuffled, k=5))
+    assert flat(index.hits_many(shuffled, k=5)) == expected

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from assistant.domain import Member, Milestone, Project, ProjectStatus, Role
 from assistant.errors import Conflict, InvalidInput, NotFound
 from tools.permissions import Target
@@ -149,8 +151,22 @@ def update_project(scope: Scope, args: UpdateProject) -> Applied:
     }
     if not changes:
         raise InvalidInput("没有要修改的内容：请说明截止时间、预算、花费、负责人或状态。")
-    scope.check("update_project", Target(project=project, changes=frozenset(changes)))
-    before = {
+    new_owner = scope.member(args.owner) if args.owner is not None else None
+    uow = scope.uow
+    owner_role = None
+    if new_owner is not None and project.id is not None and new_owner.id is not None:
+        owner_role = uow.projects.role_of(project.id, new_owner.id)
+    scope.check(
+        "update_project",
+        Target(
+            project=project,
+            changes=frozenset(changes),
+            subject=new_owner,
+            new_role="pm" if new_owner is not None else None,
+            subject_project_role=owner_role,
+        ),
+    )
+    before: dict[str, Any] = {
         "deadline": project.deadline.isoformat() if project.deadline else None,
         "budget": project.budget,
         "spent": project.spent,
@@ -163,14 +179,18 @@ def update_project(scope: Scope, args: UpdateProject) -> Applied:
         project.budget = args.budget
     if args.spent is not None:
         project.spent = args.spent
-    if args.owner is not None:
-        owner = scope.member(args.owner)
-        project.owner_id = owner.id
-        if owner.id is not None and owner.id not in project.member_ids:
-            project.member_ids.append(owner.id)
+    if new_owner is not None:
+        project.owner_id = new_owner.id
+        if new_owner.id is not None and new_owner.id not in project.member_ids:
+            project.member_ids.append(new_owner.id)
     if args.status is not None:
         project.status = ProjectStatus(args.status)
-    project = scope.uow.projects.update(project)
+    project = uow.projects.update(project)
+    if new_owner is not None and project.id is not None and new_owner.id is not None:
+        # The owner is the project's PM: an explicit role (the previous owner keeps theirs;
+        # an admin or the new PM changes it with add_member).
+        uow.projects.set_role(project.id, new_owner.id, "pm")
+        before["owner_role"] = {"member_id": new_owner.id, "role": owner_role}
     record = project_record(
         project, scope.names, scope.tz, show_budget=bool(changes & {"budget", "spent"})
     )

@@ -94,13 +94,13 @@ def update_task(scope: Scope, args: UpdateTask) -> Applied:
     uow = scope.uow
     changes = {
         k
-        for k in ("status", "due", "assignee", "progress_note", "priority", "cost")
+        for k in ("status", "due", "assignee", "progress_note", "priority", "cost", "title")
         if getattr(args, k) is not None
     }
     if args.shift_minutes is not None:
         changes.add("due")
     if not changes:
-        raise InvalidInput("没有要修改的内容：请说明状态、截止时间、负责人、优先级或进展。")
+        raise InvalidInput("没有要修改的内容：请说明状态、截止时间、负责人、优先级、标题或进展。")
     task = scope.task(args.task)
     scope.check(
         "update_task", Target(task=task, changes=frozenset(changes), new_status=args.status)
@@ -113,6 +113,7 @@ def update_task(scope: Scope, args: UpdateTask) -> Applied:
             )
         new_due = task.due + timedelta(minutes=args.shift_minutes)
     before = {
+        "title": task.title,
         "priority": task.priority.value,
         "cost": task.cost,
         "status": task.status.value,
@@ -185,6 +186,18 @@ def update_task(scope: Scope, args: UpdateTask) -> Applied:
                 )
             )
             task.assignee_id = assignee.id
+    if args.title is not None and args.title != task.title:
+        # A corrected name ("不对，标题是X"): told in the history as a note.
+        events.append(
+            TaskEvent(
+                task_id=task.id,
+                kind="note",
+                at=scope.now,
+                actor_id=actor_id,
+                note=f"标题由「{task.title}」改为「{args.title}」",
+            )
+        )
+        task.title = args.title
     if args.progress_note is not None and not any(e.kind == "status" for e in events):
         events.append(
             TaskEvent(

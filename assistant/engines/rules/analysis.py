@@ -33,6 +33,7 @@ __all__ = [
     "blank_times",
     "clause_people",
     "clause_topic",
+    "holiday_names_work",
     "is_deadline",
     "span_minutes",
     "stated_reason",
@@ -154,12 +155,34 @@ def clause_people(clause: Clause, msg: Message) -> list[str]:
     return list(dict.fromkeys(m.name for m in clause.mentions))
 
 
+_HOLIDAY_IN_NOUN = re.compile(
+    r"元旦|春节|过年|中秋|国庆|端午|清明|圣诞|圣诞节|元宵|元宵节|情人节|七夕|双十一|双11|双十二|双12|"
+    r"劳动节|五一|十一|国庆节|中秋节|端午节|新年|跨年|年货节"
+)
+# What may follow a holiday that still dates the work: 前 / 后 / 当天 / 放假 / 期间…
+_NOUN_AFTER_HOLIDAY = re.compile(
+    r"(?!前|后|之前|之后|以前|以后|当天|那天|期间|放假|假期|节前|节后|回来|上班|开工|左右|附近|一过)"
+    r"[\u4e00-\u9fffA-Za-z]"
+)
+
+
+def holiday_names_work(t: TimeMatch, clause: Clause) -> bool:
+    """A holiday said inside a noun phrase of the work ("元旦巡楼", "二楼的元旦布置")."""
+    if is_deadline(t, clause) or not _HOLIDAY_IN_NOUN.fullmatch(t.text):
+        return False
+    before = clause.text[: t.start - clause.start]
+    after = clause.text[t.end - clause.start :]
+    return before.endswith("的") or _NOUN_AFTER_HOLIDAY.match(after) is not None
+
+
 def task_due(clause: Clause, msg: Message) -> datetime | None:
     ordered = sorted(clause.times, key=lambda t: (not is_deadline(t, clause), t.start))
     for t in ordered:
         if not is_deadline(t, clause) and clause.text[t.end - clause.start :].startswith("的"):
             # "周一的会议纪要": the time names the thing, not when it is due.
             continue
+        if holiday_names_work(t, clause):
+            continue  # "二楼的元旦布置", "元旦巡楼": the holiday names the work, it is no due
         due = due_instant(t, workday_end_hour=msg.context.workday_end_hour)
         if due is not None:
             return due

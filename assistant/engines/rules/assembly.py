@@ -11,6 +11,7 @@ from assistant.engines.rules import lexicon as lx
 from assistant.engines.rules.analysis import (
     Message,
     Reading,
+    blank_times,
     clause_people,
     task_due,
     without_people,
@@ -41,6 +42,10 @@ _ONLY_WHO = re.compile(
 )
 
 
+_CORRECTED_PRIORITY = re.compile(
+    r"[\s,，]*(?:哦不|噢不|喔不|不对|算了)[\s,，]*(?:还是|要|得)?[\s,，]*"
+    r"(?:尽快|抓紧|优先|加急|紧急|急|不急|有空再|慢慢来)[^,，。]{0,6}$"
+)
 _ONLY_PRIORITY = re.compile(
     r"[\s,，!！~。]*(?:十万火急|紧急|加急|特急|很急|急|urgent)[\s,，!！~。]*", re.I
 )
@@ -94,6 +99,19 @@ def _fold(readings: list[Reading], msg: Message) -> None:
             change = r
         elif r.kind not in ("chat", "info", "none"):
             change = None
+        if (
+            r.kind in ("info", "chat")
+            and prev is not None
+            and prev.clause is not None
+            and prev.clause.sentence == clause.sentence
+            and _CORRECTED_PRIORITY.match(clause.text)
+            and priority(clause.text)
+        ):
+            # "…改一下 不急啊 哦不 还是尽快吧": the corrected urgency is the one that holds.
+            for call in prev.calls:
+                call["args"]["priority"] = priority(clause.text)
+            r.kind, r.calls = "chat", []
+            continue
         if r.kind == "info" and _ONLY_PRIORITY.fullmatch(clause.text) and r.priority:
             pending_priority = r.priority
             r.kind = "chat"
@@ -207,7 +225,103 @@ def _complete_bare_verbs(readings: list[Reading], msg: Message) -> None:
         r.confidence = max(r.confidence, 0.65)
 
 
+_BARE_VERB_TITLE = re.compile(
+    rf"(?P<verb>{lx.ACTION_VERB.pattern})(?:一版|一份|一稿|一下|下|一遍|个初稿|个方案|出来|好|完|掉)?",
+    re.IGNORECASE,
+)
+
+
+def _join_fronted_objects(readings: list[Reading]) -> None:
+    """ "季度复盘报告 月底前 @小雨 出一版": the object said first, then the doer with a bare verb,
+    is one task "出季度复盘报告" for the doer (the object clause gives its due)."""
+    for i in range(len(readings) - 1):
+        first, second = readings[i], readings[i + 1]
+        a, b = first.clause, second.clause
+        if (
+            a is None
+            or b is None
+            or first.kind != "task"
+            or second.kind != "task"
+            or a.sentence != b.sentence
+            or a.mentions
+            or not b.mentions
+            or len(first.calls) != 1
+            or not second.calls
+        ):
+            continue
+        args = first.calls[0]["args"]
+        title = str(args.get("title", ""))
+        words = re.sub(r"[\s,，:：]", "", blank_times(a))
+        if "assignee" in args or words != title or len(title) < 2:
+            continue
+        verb_only = [
+            _BARE_VERB_TITLE.fullmatch(str(c["args"].get("title", ""))) for c in second.calls
+        ]
+        if not all(verb_only):
+            continue
+        for call, found in zip(second.calls, verb_only, strict=True):
+            assert found is not None
+            call["args"]["title"] = f"{found.group('verb')}{title}"
+            if "due" in args:
+                call["args"].setdefault("due", args["due"])
+            if "priority" in args:
+                call["args"].setdefault("priority", args["priority"])
+        second.due = second.due or first.due
+        first.kind, first.calls = "chat", []
+
+
+def _whole_headers(readings: list[Reading]) -> None:
+    """ "开学物资周五前全部准备好，小东负责：1. … 2. …": the comma parts before the header's
+    colon belong to the header; they give the items their due and urgency and are no job of
+    their own."""
+    for i, r in enumerate(readings):
+        c = r.clause
+        if c is None or not c.header or i + 1 >= len(readings):
+            continue
+        nxt = readings[i + 1].clause
+        if nxt is None or not nxt.list_item:
+            continue
+        for e in readings[:i]:
+            ec = e.clause
+            if ec is None or ec.sentence != c.sentence or e.kind not in ("task", "info"):
+                continue
+            r.due = r.due or e.due
+            r.priority = r.priority or e.priority
+            if e.kind == "task" and (r.assignees or r.due):
+                e.kind, e.calls = "info", []
+                e.due, e.assignees, e.priority = None, [], None
+
+
+_LEAD_VERB = re.compile(
+    r"^(?P<v>写|做|出|画|拍|剪|译|翻译|设计|整理|准备|搞|弄)(?=[\u4e00-\u9fffA-Za-z0-9])"
+)
+
+
+def _carry_verbs(readings: list[Reading]) -> None:
+    """ "A牵头写申报书，B负责预算部分": the part B takes is written too ("写预算部分")."""
+    prev: Reading | None = None
+    for r in readings:
+        c = r.clause
+        if r.kind != "task" or c is None or not r.calls:
+            continue
+        if prev is not None and prev.clause is not None and prev.clause.sentence == c.sentence:
+            verb = _LEAD_VERB.match(str(prev.calls[0]["args"].get("title", "")))
+            title = str(r.calls[0]["args"].get("title", ""))
+            if (
+                verb is not None
+                and re.search(r"负责|牵头|来", c.text)
+                and re.search(r"部分|章节|一章|板块|那块|这块|模块", title)
+                and not lx.ACTION_VERB.match(title)
+            ):
+                for call in r.calls:
+                    call["args"]["title"] = f"{verb.group('v')}{call['args']['title']}"
+        prev = r
+
+
 def assemble(readings: list[Reading], msg: Message) -> None:
+    _whole_headers(readings)
+    _carry_verbs(readings)
+    _join_fronted_objects(readings)
     _fold(readings, msg)
     _complete_bare_verbs(readings, msg)
     meeting: Reading | None = None
@@ -265,7 +379,9 @@ def assemble(readings: list[Reading], msg: Message) -> None:
                 or r.priority
             ):
                 header = r
-            topic_by_sentence[clause.sentence] = r
+            if not _CONTINUATION.match(clause.text):
+                # "…检查一遍 然后拍照发群里": the rest of the request before, no topic for the next.
+                topic_by_sentence[clause.sentence] = r
             continue
         if r.kind == "task":
             source = (
@@ -287,6 +403,7 @@ def assemble(readings: list[Reading], msg: Message) -> None:
                 args.setdefault("remind_before_minutes", msg.context.default_remind_before_minutes)
 
 
+_CONTINUATION = re.compile(r"(?:然后|接着|之后|再|顺便)(?!说)")
 _REASON_LIKE = re.compile(r"要去|得去|临时|还在|正在|在忙|要带|要陪|要赶|有事|来不了|赶不回")
 _TOGETHER = re.compile(r"\s*(?:你们)?(?:两|三|四|几)位|\s*你们?[俩两]个?|\s*(?:大家|各位)都")
 _PURPOSE = re.compile(

@@ -58,6 +58,7 @@ _PERSON_START = re.compile(r"(?:你们俩|你俩|你们|你)(?=[\u4e00-\u9fffA-Z
 _ROLE_BEFORE = re.compile(
     r"(?:负责人|牵头人|owner|PM|经理|成员|是|为|叫|有|包括|交给|转给)\s?$", re.I
 )
+_JOINER_BEFORE_NAME = re.compile(r"(?<![,，])\s?(?:还有|另外|然后|再就是|嗯+)\s?$")
 _COMMA = re.compile(r"[,，]\s*")
 # "…，麻烦@A 把X做了": a polite request starts a clause of its own.
 # "…，两位周一下班前弄好就行": the doers named before, together, with a shared deadline.
@@ -79,7 +80,9 @@ _BARE_VERB_TAIL = re.compile(
 )
 _LOOK = 40
 # Inside an unpunctuated run only the unambiguous connectives cut (还有 also joins list items).
-_INLINE_CONNECTIVE = re.compile(r"然后|另外|此外|顺便|再就是|还有就是|接着|同时")
+_INLINE_CONNECTIVE = re.compile(
+    r"然后|另外|此外|顺便|再就是|还有就是|接着|同时|对了|哦不|噢不|喔不"
+)
 
 
 def _last_before(cuts: list[int], pos: int) -> int:
@@ -159,13 +162,16 @@ def split_clauses(
         rel = m.start()
         if rel == 0 or text[rel - 1] in ",，" or text[rel - 1] in _BINDS_NAME:
             continue
-        if m.group(0) == "交给我" and "把" in text[:rel]:
+        if m.group(0) == "交给我" and (
+            re.search(r"把|大家|各位|所有人|全员|同事们", text[:rel])
+            or any(r < rel for r in mention_starts)
+        ):
             # "把周报交给我": the sender receives the work; no new actor.
             continue
         tail = _COMMA.split(masked[m.end() :], maxsplit=1)[0]
         # "采购方案我来出 下周三之前给老周": a due and a recipient after the bare verb.
         tail = re.sub(
-            r"\s*(?:之前|以前|前)?\s*(?:(?:交给|发给|给)(?:你们|大家|你|他|她)?(?:看看|看|过目|确认)?)?\s*$",
+            r"\s*(?:之前|以前|前)?\s*(?:(?:交给|发给|给|发|交)(?:你们|大家|你|他|她|各位[\u4e00-\u9fff]{0,4}|群里)?(?:看看|看|过目|确认)?)?\s*$",
             "",
             tail,
         )
@@ -179,6 +185,13 @@ def split_clauses(
     for rel, mention in sorted(mention_starts.items()) if not project else ():
         if rel == 0 or text[rel - 1] in ",，":
             continue
+        joiner = _JOINER_BEFORE_NAME.search(text[max(0, rel - 5) : rel])
+        if joiner is not None:
+            # "…拍照发群里 还有小雨 你把…": a connective then a new addressee starts a request.
+            at = rel - len(joiner.group(0))
+            if at > 0 and _has_action(masked[max(_last_before(cuts, at), at - _LOOK) : at]):
+                bisect.insort(cuts, at)
+                continue
         prev = text[rel - 1]
         if prev in _BINDS_NAME or (prev == " " and rel >= 2 and text[rel - 2] in _BINDS_NAME):
             continue

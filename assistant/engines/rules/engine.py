@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from assistant.domain import ChatContext, IncomingMessage, ToolCall
+from assistant.engines.dialogue import resolve as resolve_dialogue
 from assistant.engines.rules import lexicon as lx
 from assistant.engines.rules.analysis import (
     AT_START,
@@ -72,6 +73,9 @@ class Analysis:
     calls: list[ToolCall]
     confidence: float
     notes: list[str] = field(default_factory=list)
+    # Set when the calls were read against the chat's dialogue state (``assistant.engines.
+    # dialogue``): answer, correction or reference.
+    dialogue: str | None = None
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -93,6 +97,11 @@ class RuleEngine:
         traceback), so that a hybrid router hands it to the LLM instead of failing the turn.
         """
         try:
+            if not context.dialogue.empty:
+                found = resolve_dialogue(message.text, context, _read_plain)
+                calls = [c for c in found.calls if _is_valid(c)] if found is not None else []
+                if found is not None and calls:
+                    return Analysis(calls, found.confidence, [found.note], found.kind)
             return _analyse(message.text, context)
         except Exception:
             _log.exception("rule engine failed on a message of %d characters", len(message.text))
@@ -115,6 +124,11 @@ def parse_message(
     return RuleEngine().understand(IncomingMessage(text=text, sender=sender), context)
 
 
+def _read_plain(text: str, context: ChatContext) -> list[ToolCall]:
+    """The rule engine's reading of a rewritten message (for the dialogue resolver)."""
+    return _analyse(text, context).calls
+
+
 def _analyse(raw: str, context: ChatContext) -> Analysis:
     text = normalize(raw or "")
     if not text:
@@ -124,6 +138,9 @@ def _analyse(raw: str, context: ChatContext) -> Analysis:
     text = repaired.text
     if not text:
         return Analysis([], 0.9, repaired.repairs)
+    quiet = _no_action_message(text, roster, bool(repaired.quoted))
+    if quiet is not None:
+        return Analysis([], 0.8, [quiet])
     times, recurring = find_times(text, context.now)
     msg = Message(
         text,
@@ -163,6 +180,42 @@ def _analyse(raw: str, context: ChatContext) -> Analysis:
     else:
         confidence = min((r.confidence for r in readings), default=1.0)
     return Analysis(valid, round(confidence, 2), notes)
+
+
+_OPINION_START = re.compile(r"^(?:我觉得|我认为|个人觉得|我感觉|我个人觉得)")
+
+
+def _no_action_message(text: str, roster: Roster, quoted: bool) -> str | None:
+    """Whole messages that only report, announce, accept or defer (round 4): why, or None.
+
+    A reply to a quoted message is read with the quote: "「…谁来弄？」 交给我吧" takes the work on.
+    """
+    flat = text.strip()
+    if quoted:
+        return None
+    if lx.ACCEPT_ONLY.match(flat):
+        return "接下了别处说的事，不生成动作"
+    if any(m.at for m in roster.find(flat)) or "@" in flat:
+        return None
+    if lx.NOTICE_END.search(flat):
+        return "通知，请大家知悉/查收，不生成动作"
+    if lx.DEFERRAL.search(flat):
+        return "等人忙完再说，不生成动作"
+    if _OPINION_START.match(flat):
+        return "个人看法，不生成动作"
+    reported = lx.REPORTED_PLAN.match(flat)
+    part_end = len(flat)
+    if reported is not None:
+        cut = re.compile(r"[,，。！!？?;；\n]").search(flat, reported.end())
+        part_end = cut.end() if cut is not None else len(flat)
+    if (
+        reported is not None
+        and not re.search(r"请|麻烦|记得|帮忙|你|让|叫|把", flat[part_end:])
+        and not any(m.start >= part_end for m in roster.find(flat))
+    ):
+        # Only the plan is reported; a request to someone after it still counts.
+        return "转述别人的打算，不生成动作"
+    return None
 
 
 _ASKS = re.compile(
@@ -341,7 +394,9 @@ def _read(clause: Clause, msg: Message) -> Reading:
     due = task_due(clause, msg)
     reading.due = due
     reading.topic = clause_topic(clause)
-    if not clause.mentions and _CONTEXT.match(blank_times(clause).strip(" ,，的")):
+    if not clause.mentions and (
+        _CONTEXT.match(blank_times(clause).strip(" ,，的")) or lx.REPORTED_PLAN.match(text)
+    ):
         # "下周二市里要来检查，麻烦@A …": a third party's doings set no due and no topic.
         reading.due, reading.topic = None, ""
     has_verb = lx.ACTION_VERB.search(text) is not None

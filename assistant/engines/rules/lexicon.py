@@ -9,7 +9,11 @@ from __future__ import annotations
 import re
 
 __all__ = [
+    "ACCEPT_ONLY",
     "ACTION_VERB",
+    "DEFERRAL",
+    "NOTICE_END",
+    "REPORTED_PLAN",
     "AGENDA_CUE",
     "BLOCKED",
     "CALENDAR_QUESTION",
@@ -61,7 +65,7 @@ ACTION_VERB = re.compile(
         "清理 重启 导出 导入 统计 汇总 上线 部署 推进 完成 搞 弄 画 拍 订 买 通知 沟通 补 检查 排查 落实 梳理 输出 评估 安排 催 联调 配置 搭建 "
         "开发 实现 核对 审核 签 报 填 录 交付 迁移 重构 翻译 回复 打印 预订 采购 约 申请 发布 验收 走查 复盘 收集 整合 对齐 "
         "拉 建 加 删 合并 跑 压测 修复 解决 写完 提测 截图 录入 盯 维护 接 带 面试 报销 寄 送 取 搬 装 换 定 做完 弄好 "
-        "搞定 出稿 过 想 列 调试 调 联调 排期 清点 盘点 核算 登记 归档 补货 消毒 巡检 保养 校对 张贴 布置 喂 浇 "
+        "搞定 出稿 过 想 列 排 审 收拾 调试 调 联调 排期 清点 盘点 核算 登记 归档 补货 消毒 巡检 保养 校对 张贴 布置 喂 浇 "
         "fix check follow update deploy test write send prepare"
     ),
     re.IGNORECASE,
@@ -82,7 +86,7 @@ EVENT_NOUN = re.compile(
     r"(?:训练|友谊|热身|选拔|表演|资格|对抗)赛|比赛|演出|义诊|巡诊|"
     r"workshop|demo|interview|review|会议?|sync|meeting|standup|briefing|huddle|call|catch-?up|check-?in|"
     r"town ?hall|offsite|training|kick-?off|retro|planning|1on1|one-on-one|scrim|match|game|rehearsal|"
-    r"session|class|lesson|webinar|party|dinner|lunch)$",
+    r"session|class|lesson|webinar|party|dinner|lunch|talk|drill|walkthrough|walk-through|tour|presentation)$",
     re.IGNORECASE,
 )
 # Scheduling a meeting: 开个会, 约个评审会, 开个sync, 安排一次周会, 开会.
@@ -152,7 +156,10 @@ IN_PROGRESS = re.compile(
 )
 BLOCKED = re.compile(
     r"卡住了?|卡着|卡在|卡了|被卡|阻塞|被阻|block(?:ed|住了?)|搞不定|推进不了|进行不下去|没法推进|做不下去|"
-    r"停滞|等第三方|在等|还在等|等(?:[\u4e00-\u9fffA-Za-z]{1,8}?)(?:回复|确认|接口|反馈|审批|资源|数据|提供|排期|给|结果)",
+    r"停滞|等第三方|在等|还在等|等(?:[\u4e00-\u9fffA-Za-z]{1,8}?)(?:回复|确认|接口|反馈|审批|资源|数据|提供|排期|给|结果)"
+    # "等厂家配件", "等IT恢复", "等师傅上门": waiting on a part, a repair or a person (not when
+    # it is the reason someone gives: "供应商说要等元器件到货").
+    r"|(?<![说要])等(?:[\u4e00-\u9fffA-Za-z]{1,8}?)(?:配件|零件|备件|恢复|修复|修好|到货|发货|上门|来修|批下来)",
     re.IGNORECASE,
 )
 TASK_CANCELLED = re.compile(
@@ -275,6 +282,31 @@ REMIND = re.compile(
 )
 PROJECT_CREATE = re.compile(
     r"(?:(?:新建|创建|新开|建立|建|立|起)(?:一个|个)?(?:新的?)?|开(?:一个|个)?新的?|(?:搞|弄|做|来|启动|上)(?:一个|个)(?:新的?)?)项目"
-    r"(?![\u4e00-\u9fffA-Za-z0-9]{0,6}会)|项目立项|立个项|立项|(?:start|create|kick off|new)\s+(?:a\s+)?(?:new\s+)?project",
+    r"(?![\u4e00-\u9fffA-Za-z0-9]{0,6}会)|项目立项|立个项|立项|"
+    # "新接的【星河湾】项目", "新接了个项目": a project just taken on.
+    r"新接(?:的|了)?(?:一个|个)?(?:新的?)?(?:【[^】]{1,20}】)?项目|(?:start|create|kick off|new)\s+(?:a\s+)?(?:new\s+)?project",
     re.IGNORECASE,
+)
+
+# Round 4: whole messages that report, announce, accept or defer — no action.
+# "仓库那边说他们周五前会把…寄回来", "小东说他月底前会跟财务对一下": a third party's plan, reported.
+REPORTED_PLAN = re.compile(
+    r"^(?![我你咱])[^\s,，。@让叫要]{1,8}?(?:那边|这边|方面)?说(?:他们|她们|他|她|TA|ta)?"
+    r"[^,，。让叫要]{0,16}?(?<![不])会(?!议|[话员计场所])"
+)
+# "…，请大家知悉", "已发群文件，请各位班主任查收", "【通知】…": a notice to read, not work to do.
+NOTICE_END = re.compile(
+    r"请(?:大家|各位|全体|诸位|各)?[\u4e00-\u9fff]{0,6}?(?:知悉|查收|周知|悉知|留意|注意查看)[\s。.!！~]*$"
+)
+# "没问题 交给我吧", "好嘞 包在我身上", "行 这个交给我": accepting work named elsewhere.
+ACCEPT_ONLY = re.compile(
+    r"^(?:(?:好的?|好嘞|好滴|行|可以|没问题|ok|OK|收到|嗯+|妥|放心)[\s,，。!！~]*)*"
+    r"(?:这个|这事儿?|这件事|那个)?(?:交给我|包在我身上|我来安排|我来处理|我来跟进|我来|我来吧|我来搞|我来弄|我负责|放心)"
+    r"(?:吧|啦|了|哈|就行|就好)?[\s,，。!！~]*$",
+    re.IGNORECASE,
+)
+# "王芳在开会 等她出来再说", "老周在见客户 等他回来再定": someone is busy, the matter waits.
+DEFERRAL = re.compile(
+    r"等(?:他们|她们|他|她|TA|ta|[\u4e00-\u9fffA-Za-z]{1,3})?[\u4e00-\u9fff]{1,6}?(?:以后|之后|了)?"
+    r"再(?:说|定|看看?|聊|议|讲|商量)(?:吧|哈|啊|呗)?[\s。!！~]*$"
 )

@@ -22,7 +22,11 @@ _TITLED = re.compile(
     r"(?!子|们|结|共|体|计|部|作|期|程|资|具|艺|序|时)"
 )
 _MENTION = re.compile(r"@([^\s@,，。:：;；!?！？、()（）\[\]【】]{1,12})")
-_ALL = re.compile(r"全员|全体|所有人|大家|全组|全部门|各位|所有同事|全部人|@all|@所有人")
+_ALL = re.compile(
+    r"全员|全体|所有人|大家|全组|全部门|各位|所有同事|全部人|@all|@所有人"
+    r"|\b(?:all(?: [a-z]+)? staff|everyone|everybody|all hands|whole team|all team)\b",
+    re.IGNORECASE,
+)
 # Words that look like titled names but are not people.
 _NOT_NAMES = frozenset(
     "老板 小时 小组 老师 小程序 老版 小会 阿里 小事 老样子 小心 小姐 老哥 老铁 小伙伴 小问题 小改动 "

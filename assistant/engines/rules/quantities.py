@@ -24,6 +24,8 @@ _NUM = r"(?:\d+(?:,\d{3})*(?:\.\d+)?|[零一二两三四五六七八九十百千
 _MONEY = re.compile(
     rf"(?P<num>{_NUM})\s*(?P<unit>万元|万块|万|[wW](?![a-zA-Z])|[kK](?![a-zA-Z])|千块|千元|千|百万|元|块钱|块|rmb|RMB|CNY|¥)?"
 )
+_SPOKEN_LAST = re.compile(r"[0-9一二三四五六七八九](?![0-9.百千万亿元块kKwW%个])")
+_THOUSANDS_AFTER = re.compile(r"([0-9])千(?![0-9])")
 _MONEY_PREFIX = re.compile(r"[¥￥]\s*$")
 _UNIT_FACTOR = {
     "万元": 10_000,
@@ -112,6 +114,15 @@ def find_money(text: str, after: int = 0) -> float | None:
         if value is None:
             continue
         factor = _UNIT_FACTOR.get(unit or "", 1)
+        spoken = _SPOKEN_LAST.match(text, m.end()) if unit in ("万", "千") else None
+        if spoken is not None and "." not in num:
+            # "6万8" = 68000, "3千5" = 3500: a last digit takes the unit below.
+            digit = spoken.group(0)
+            extra = int(digit) if digit.isdigit() else "零一二三四五六七八九".index(digit)
+            return round(value * factor + extra * factor / 10, 2)
+        thousands = _THOUSANDS_AFTER.match(text, m.end()) if unit == "万" else None
+        if thousands is not None and "." not in num:
+            return round(value * factor + int(thousands.group(1)) * 1_000, 2)  # 6万8千
         return round(value * factor, 2)
     return None
 

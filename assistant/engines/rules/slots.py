@@ -27,8 +27,8 @@ __all__ = [
 
 # Said around the work, not part of it.
 _LEAD_FILLER = re.compile(
-    r"^(?:ok|OK|Ok|pls|please|plz|好的|收到|嗯+|呃+|额|有空的时候|有空时|有空|有时间|啊|呀|呢|哈|就是|@所有人|@all|@全体成员|各位|全员|所有人|全体|请你们?|请|麻烦你们?|麻烦|帮忙|帮我|帮|劳驾|辛苦|记得|务必|一定要|一定|需要|必须|得|要|赶紧|尽快|"
-    r"抓紧|马上|立刻|立即|分别|各自|你们俩|你俩|你们|你|咱们|我们|大家|他们|他|她|来|去|负责|这个|那个|"
+    r"^(?:ok|OK|Ok|pls|please|plz|好的|收到|没问题|没事|行吧|可以的|嗯+|呃+|额|有空的时候|有空时|有空|有时间|啊|呀|呢|哈|就是|@所有人|@all|@全体成员|各位|全员|所有人|全体|请你们?|请|麻烦你们?|麻烦|帮忙|帮我|帮|劳驾|辛苦|记得|务必|一定要|一定|需要|必须|得|要|赶紧|尽快|"
+    r"抓紧|马上|立刻|立即|提前(?=把|将)|分别|各自|你们俩|你俩|你们|你|咱们|我们|大家|他们|他|她|来|去|负责|牵头|这个|那个|"
     r"这边|那边|先|再|也|就|还|都|和(?=\s)|跟(?=\s)|与(?=\s)|及(?=\s)|、|之前|以前|截止|为止|"
     r"之内|以内|给我|再把|顺便|另外|然后|还有|同时|一起|的|了|:|：|-|!|！|~|。|\s)+"
 )
@@ -41,13 +41,18 @@ _BA_VERBS = sorted(
     (
         "清理 重启 导出 整理 准备 提交 设计 确认 更新 优化 完成 修复 解决 部署 发布 上线 处理 跟进 对接 测试 补充 梳理 "
         "检查 核对 落实 定稿 交付 翻译 打印 汇总 统计 合并 联系 通知 review 出 做 写 改 修 发 交 弄 搞 画 "
-        "测 补 定 跟 看 过 理 跑 配 装 搭 签 填 报 订 买 拿 送 寄 传 录 剪 提 推 催 查 问 删 加 换 调 盯 约 讲 打 "
-        "接待 安排 预约 准备好 fix review check update deploy test"
+        "测 补 定 跟 看 过 理 跑 配 装 搭 签 填 报 订 买 拿 送 寄 传 录 剪 提 推 催 查 问 删 加 换 调 盯 约 讲 打 排 "
+        "接待 安排 预约 准备好 拍照上传 上传 下载 拍照 收拾 审核 fix review check update deploy test"
     ).split(),
     key=len,
     reverse=True,
 )
 _COMPLEMENT = re.compile(r"(?:完成|完|好|掉|出来|起来|一下|下|了|清楚|明白|一遍|齐|全)+$")
+
+
+_SENT_ON = re.compile(
+    r"^(?:(?:好|完)(?:了|之后|后)?(?:再|就)?(?:发|交|传|送)(?:到|给)?(?:群里|群|邮箱|大家|我|你们|你)?|上来|过来|上去|回来)$"
+)
 
 
 _GAP = "\x00"
@@ -129,10 +134,18 @@ def task_title(text: str, removed: Sequence[tuple[int, int]]) -> str:
         ba = _clean_ba(ba)
         cleaned = _clean(head + " " + ba) if head.strip() else ba
     cleaned = re.sub(r"^(?:一下|下|好|了)+", "", cleaned)
+    # "报价单发我一下": the sender as the receiver is no part of the work.
+    cleaned = re.sub(r"(?<=[\u4e00-\u9fffA-Za-z0-9][发交传])给?我(?=(?:一下|下)?\s*$)", "", cleaned)
     cleaned = _COMPLEMENT_END.sub("", cleaned) if len(cleaned) > 3 else cleaned
     cleaned = _clean(cleaned)
+    # "联系下厂家售后": the 下 of 一下 after a leading verb is filler, and the verb is said.
+    verb_first = re.match(
+        rf"^(?P<v>{ACTION_VERB.pattern})下(?=[\u4e00-\u9fffA-Za-z]{{2}})", cleaned, re.IGNORECASE
+    )
+    if verb_first is not None:
+        cleaned = verb_first.group("v") + cleaned[verb_first.end() :]
     # "会议纪要发一下" → "发会议纪要": the object came first, as in a 把-clause without 把.
-    tail = _TAIL_VERB.search(cleaned)
+    tail = None if verb_first is not None else _TAIL_VERB.search(cleaned)
     compound = len(cleaned) >= 2 and ACTION_VERB.fullmatch(cleaned[-2:]) is not None
     if tail is not None and tail.start() >= 2 and not compound and not _ACTION_HEAD.match(cleaned):
         cleaned = tail.group("verb") + cleaned[: tail.start()]
@@ -148,12 +161,14 @@ _TITLE_WRAP = re.compile(
 
 
 _TAIL_VERB = re.compile(
-    r"(?<=[\u4e00-\u9fffA-Za-z0-9])(?P<verb>发|写|改|看|查|交|做|出|修|整理|更新|提交|确认|准备)$"
+    r"(?<=[\u4e00-\u9fffA-Za-z0-9])(?P<verb>发|写|改|看|查|交|做|出|修|整理|更新|提交|确认|准备|审|审核|收拾)$"
 )
 _ACTION_HEAD = re.compile(r"^(?:把|给|跟|和|对|向|去|来|要|先|再)")
 
 
-_COMPLEMENT_END = re.compile(r"(?<=[\u4e00-\u9fff])(?:完|好|掉|出来|一下)$")
+_COMPLEMENT_END = re.compile(
+    r"(?<=[\u4e00-\u9fff])(?:完|好|掉|出来|一下|一版|一稿|一份|一遍|个初稿)$"
+)
 
 
 _ONE_VERB_BEFORE_YIXIA = re.compile(
@@ -179,7 +194,14 @@ def _clean_ba(ba: str) -> str:
     body = re.sub(r"(?<=[发交传给])(?:给我|我|给大家|大家|一份|一下)$", "", body)
     # "整理一下发给我": the work is the first verb, sending it over is not.
     sent = re.match(r"^(?P<work>.+?)(?:一下|下)?(?:发|交|传|给)$", body)
-    if sent is not None and any(sent.group("work").endswith(v) for v in _BA_VERBS if len(v) > 1):
+    if sent is not None and (
+        any(sent.group("work").endswith(v) for v in _BA_VERBS if len(v) > 1)
+        or (
+            re.search(r"(?:好|完)$", sent.group("work")) is not None
+            and any(_COMPLEMENT.sub("", sent.group("work")).endswith(v) for v in _BA_VERBS)
+        )
+    ):
+        # "把方案改好发我": the work is 改, sending it over is not.
         body = sent.group("work")
     target = ""
     for marker in ("发给", "交给", "给", "到"):
@@ -212,6 +234,8 @@ def _clean_ba(ba: str) -> str:
         if at > 0:
             obj, rest = core[:at], core[at + len(verb) :]
             rest = _COMPLEMENT.sub("", rest)
+            # "整理好发群里", "交上来": sending it on or the direction is not the work.
+            rest = _SENT_ON.sub("", rest)
             return f"{verb}{obj}" + (
                 f"到{rest}" if rest and not rest.startswith(("到", "给")) else rest
             )
@@ -347,22 +371,34 @@ def _location(text: str) -> tuple[str, tuple[int, int]] | None:
             loc += code.group(0)
         if loc:
             return loc, (start, m.end("loc"))
-    n = LOCATION_NAMED.search(text)
-    if n is not None:
+    named = list(LOCATION_NAMED.finditer(text))
+    if named:
+        # "线上 腾讯会议": the platform's name over the bare way of meeting.
+        n = next((x for x in named if not _GENERIC_WAY.fullmatch(x.group(0))), named[0])
         return n.group(0), (n.start(), n.end())
+    en = _EN_PLACE.search(text)
+    if en is not None:
+        return en.group("p"), (en.start("p"), en.end("p"))
     p = _PLACE_SAID.search(text)
     if p is not None:
-        place = p.group("a") or p.group("b") or p.group("c") or ""
-        place = re.sub(r"^(?:开会|开|会|的)+", "", place).strip()
+        group = next(g for g in ("a", "b", "c", "d") if p.group(g)) if any(p.groups()) else "a"
+        place = p.group(group) or ""
+        place = re.sub(r"^(?:开会|开|会|的|去|到)+", "", place).strip()
         if len(place) >= 2 and not _NOT_PLACE.search(place):
-            start = p.start("a") if p.group("a") else p.start("b") if p.group("b") else p.start("c")
+            start = p.start(group) + (len(p.group(group)) - len(place))
             return place, (start, start + len(place))
     return None
 
 
 # Nouns that end a place name: 调度中心, 工地门口, 项目部, 工作室, 车间, 总部, 二店, 展会现场.
+# "at Gate B12", "in Room 201", "at Hall C": an English place noun with its code.
+_EN_PLACE = re.compile(
+    r"\b(?:at|in)\s+(?:the\s+)?(?P<p>(?:Gate|Hall|Room|Terminal|Bay|Stand|Level|Floor|Office|Building|"
+    r"Lobby|Lounge|Hangar|Apron|Dock|Warehouse|Studio|Lab)\s*[A-Z0-9][A-Za-z0-9-]{0,5})(?![A-Za-z])"
+)
+_GENERIC_WAY = re.compile(r"线上|线下|视频会议|电话会议|语音会议")
 _PLACE_NOUN = (
-    r"(?:中心|门口|现场|项目部|指挥部|工作室|培训室|教室|车间|厂房|仓库|总部|分部|店|门店|基地|工地|园区|"
+    r"(?:校区|分院|院区|分店|分公司|中心|门口|现场|项目部|指挥部|工作室|培训室|教室|车间|厂房|仓库|总部|分部|店|门店|基地|工地|园区|"
     r"酒店|餐厅|食堂|大厅|礼堂|操场|展厅|机房|实验室|办公室|办公区|厂|馆|所|站|营地|楼下|楼上|[一二三四五六七八九十\d]楼)"
 )
 _PLACE_SAID = re.compile(
@@ -373,6 +409,11 @@ _PLACE_SAID = re.compile(
     r"(?=开|召开|集合|碰头|碰|见面|见|举行|举办|进行|培训|讲|$|[,，。\s])"
     # "工地门口集合"
     r"|(?P<c>[\u4e00-\u9fffA-Za-z0-9]{1,8}?" + _PLACE_NOUN + r")(?=集合|见面|碰头|见(?![过到了]))"
+    # "去城西分店开店长会" / "总部开季度会": a place right before 开…会.
+    r"|(?:去|到)?(?P<d>(?<![\u4e00-\u9fffA-Za-z0-9])[\u4e00-\u9fffA-Za-z0-9]{0,6}?"
+    + _PLACE_NOUN
+    + r")"
+    r"(?=开(?:个|一个|一次|次|场)?[\u4e00-\u9fffA-Za-z]{0,8}?会)"
 )
 _NOT_PLACE = re.compile(r"现在|目前|这边|那边|家里|路上|线上|群里|会上")
 
@@ -384,6 +425,8 @@ _REF_DROP = re.compile(
 
 def meeting_ref(before: str) -> str:
     """The words that identify a meeting from the text before the change cue."""
+    # "Tomorrow's 9am training": a clock time only places the meeting in time.
+    before = re.sub(r"\b\d{1,2}(?::\d{2})?\s*(?:am|pm)\b", " ", before, flags=re.IGNORECASE)
     ref = _clean(before)
     ref = _REF_DROP.sub("", ref)
     ref = re.sub(r"(?:时间|的时间|要|先|也|就|都|还是|从|由)+$", "", ref)

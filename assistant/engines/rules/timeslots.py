@@ -81,14 +81,19 @@ _VERB_BEFORE = re.compile(
 
 
 _NUMBERED_THING = re.compile(r"[0-9一二两三四五六七八九十]+号$")
+_THING_AFTER2 = re.compile(r"冷柜|冰柜|货架|机位|展位|摊位|包厢|工位|窗口|病床|车间|展台|档口|电梯")
 _THING_AFTER = re.compile(r"[棚楼床线门仓库厅室房机车位窗台柜桌摊店馆场区栋院口码箱槽坑井塔罐炉池]")
 
 
 def _inside_noun(text: str, t: TimeMatch) -> bool:
     """ "整理国庆期间的预约记录" / "五一期间的客诉记录": a holiday inside a noun phrase names
     what the thing is about, not a time of the sentence."""
-    if _NUMBERED_THING.fullmatch(t.text) and _THING_AFTER.match(text[t.end : t.end + 1]):
-        return True  # "二号棚", "3号楼": a numbered thing, not a day of the month
+    if _NUMBERED_THING.fullmatch(t.text) and (
+        _THING_AFTER.match(text[t.end : t.end + 1]) or _THING_AFTER2.match(text[t.end : t.end + 2])
+    ):
+        return True  # "二号棚", "3号楼", "2号冷柜": a numbered thing, not a day of the month
+    if t.start > 0 and text[t.start - 1] == "一" and re.match(r"下(?:年|个?月|周)", t.text):
+        return True  # "讲一下年度计划", "看一下周报": 一下 then a noun, not next year or week
     if _DAY_WORD.search(t.text) and not re.fullmatch(
         r"(?:端午|中秋|春节|国庆|五一|元旦)节?", t.text
     ):

@@ -399,8 +399,9 @@ def observe_open(
     """``timelines`` (open tasks) observed at ``now``, with their similar finished tasks."""
     from assistant.insight.risk.similar import SimilarQuery, hits_many
 
-    table = history.event_table()
-    rows = np.array([table.position[t.id] for t in timelines], dtype=np.int64)
+    # Only the scored tasks' events are read: a table of just them, rows in their order.
+    table = EventTable.build(timelines)
+    rows = np.arange(len(timelines), dtype=np.int64)
     hits = hits_many(
         history.similar,
         [SimilarQuery(title=t.title, before=now, exclude=t.id) for t in timelines],

@@ -10,8 +10,6 @@ happened by the prediction point, so training examples built here carry no futur
 from __future__ import annotations
 
 import math
-from bisect import bisect_left, bisect_right
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -112,24 +110,50 @@ def closed_at(timeline: TaskTimeline) -> datetime | None:
     return None
 
 
+def _by_key(keys: list[int], values: list[float]) -> dict[int, np.ndarray]:
+    """``values`` grouped by ``keys``, each group sorted: one sort for all of them."""
+    if not keys:
+        return {}
+    k = np.asarray(keys, dtype=np.int64)
+    v = np.asarray(values, dtype=float)
+    order = np.lexsort((v, k))
+    k, v = k[order], v[order]
+    uniq, first = np.unique(k, return_index=True)
+    bounds = [*first.tolist(), len(k)]
+    return {int(key): v[bounds[j] : bounds[j + 1]] for j, key in enumerate(uniq.tolist())}
+
+
 class _Intervals:
     """Open intervals [start, end) per key; ``count(key, at)`` in O(log n)."""
 
     def __init__(self) -> None:
-        self._starts: dict[int, list[float]] = defaultdict(list)
-        self._ends: dict[int, list[float]] = defaultdict(list)
+        self._keys: list[int] = []
+        self._start_ts: list[float] = []
+        self._end_ts: list[float] = []
+        self._starts: dict[int, np.ndarray] = {}
+        self._ends: dict[int, np.ndarray] = {}
 
     def add(self, key: int, start: datetime, end: datetime | None) -> None:
-        self._starts[key].append(start.timestamp())
-        self._ends[key].append(end.timestamp() if end is not None else math.inf)
+        self.add_ts(key, start.timestamp(), end.timestamp() if end is not None else math.inf)
+
+    def add_ts(self, key: int, start: float, end: float) -> None:
+        self._keys.append(key)
+        self._start_ts.append(start)
+        self._end_ts.append(end)
 
     def freeze(self) -> None:
-        for values in (*self._starts.values(), *self._ends.values()):
-            values.sort()
+        self._starts = _by_key(self._keys, self._start_ts)
+        self._ends = _by_key(self._keys, self._end_ts)
 
     def count(self, key: int, at: datetime) -> int:
+        starts = self._starts.get(key)
+        if starts is None:
+            return 0
         t = at.timestamp()
-        return bisect_right(self._starts.get(key, []), t) - bisect_right(self._ends.get(key, []), t)
+        return int(
+            np.searchsorted(starts, t, side="right")
+            - np.searchsorted(self._ends[key], t, side="right")
+        )
 
     def count_many(self, keys: np.ndarray, at: np.ndarray) -> np.ndarray:
         """``count`` for arrays of keys (``-1``: none, counted 0) and timestamps."""
@@ -139,10 +163,8 @@ class _Intervals:
                 continue
             sel = keys == key
             t = at[sel]
-            starts = np.asarray(self._starts[key])
-            ends = np.asarray(self._ends[key])
-            out[sel] = np.searchsorted(starts, t, side="right") - np.searchsorted(
-                ends, t, side="right"
+            out[sel] = np.searchsorted(self._starts[key], t, side="right") - np.searchsorted(
+                self._ends[key], t, side="right"
             )
         return out
 
@@ -151,21 +173,36 @@ class _Outcomes:
     """Finished-task outcomes per key, by finishing time; the late rate before a moment."""
 
     def __init__(self) -> None:
-        self._items: dict[int, list[tuple[float, int]]] = defaultdict(list)
-        self._times: dict[int, list[float]] = {}
-        self._late: dict[int, list[int]] = {}
+        self._keys: list[int] = []
+        self._at: list[float] = []
+        self._is_late: list[bool] = []
+        self._times: dict[int, np.ndarray] = {}
+        self._late: dict[int, np.ndarray] = {}
 
     def add(self, key: int, finished: datetime, late: bool) -> None:
-        self._items[key].append((finished.timestamp(), int(late)))
+        self.add_ts(key, finished.timestamp(), late)
+
+    def add_ts(self, key: int, finished: float, late: bool) -> None:
+        self._keys.append(key)
+        self._at.append(finished)
+        self._is_late.append(late)
 
     def freeze(self) -> None:
-        for key, items in self._items.items():
-            items.sort()
-            self._times[key] = [t for t, _ in items]
-            cum = [0]
-            for _, late in items:
-                cum.append(cum[-1] + late)
-            self._late[key] = cum
+        self._times, self._late = {}, {}
+        if not self._keys:
+            return
+        k = np.asarray(self._keys, dtype=np.int64)
+        t = np.asarray(self._at, dtype=float)
+        late = np.asarray(self._is_late, dtype=np.int64)
+        # By key, then time, late ones after on-time ones at the same moment (as tuples sort).
+        order = np.lexsort((late, t, k))
+        k, t, late = k[order], t[order], late[order]
+        uniq, first = np.unique(k, return_index=True)
+        bounds = [*first.tolist(), len(k)]
+        for j, key in enumerate(uniq.tolist()):
+            lo, hi = bounds[j], bounds[j + 1]
+            self._times[int(key)] = t[lo:hi]
+            self._late[int(key)] = np.concatenate([[0], np.cumsum(late[lo:hi])])
 
     def before_many(self, keys: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``before`` for arrays of keys (``-1``: none) and timestamps: (finished, late)."""
@@ -173,32 +210,32 @@ class _Outcomes:
         late = np.zeros(len(keys), dtype=float)
         for key in np.unique(keys).tolist():
             times = self._times.get(key)
-            if key < 0 or not times:
+            if key < 0 or times is None or not len(times):
                 continue
             sel = keys == key
-            n = np.searchsorted(np.asarray(times), at[sel], side="left")
+            n = np.searchsorted(times, at[sel], side="left")
             finished[sel] = n
-            late[sel] = np.asarray(self._late[key])[n]
+            late[sel] = self._late[key][n]
         return finished, late
 
     def recent_rate_many(self, key: int, at: np.ndarray, window: int) -> np.ndarray:
         """The late share of the last ``window`` outcomes of ``key`` before each moment."""
         times = self._times.get(key)
-        if not times:
+        if times is None or not len(times):
             return np.full(len(at), math.nan)
-        n = np.searchsorted(np.asarray(times), at, side="left")
+        n = np.searchsorted(times, at, side="left")
         first = np.maximum(0, n - window)
-        cum = np.asarray(self._late[key], dtype=float)
+        cum = self._late[key].astype(float)
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(n > first, (cum[n] - cum[first]) / (n - first), math.nan)
 
     def before(self, key: int, at: datetime) -> tuple[int, int]:
         """(finished, late) of ``key`` strictly before ``at``."""
         times = self._times.get(key)
-        if not times:
+        if times is None or not len(times):
             return 0, 0
-        n = bisect_left(times, at.timestamp())
-        return n, self._late[key][n]
+        n = int(np.searchsorted(times, at.timestamp(), side="left"))
+        return n, int(self._late[key][n])
 
 
 @dataclass
@@ -247,26 +284,36 @@ class TeamHistory:
 
     def _index(self) -> None:
         self._projects = {p.id: p for p in self.records.projects}
+        inf = math.inf
         for t in self.records.timelines:
             self._by_id[t.id] = t
-            end = closed_at(t)
+            closed = closed_at(t)
+            end = closed.timestamp() if closed is not None else inf
+            created = t.created_at.timestamp()
             if t.project_id is not None:
-                self._project_open.add(t.project_id, t.created_at, end)
+                self._project_open.add_ts(t.project_id, created, end)
+            if not any(e.kind == "assignee" for e in t.events):
+                if t.assignee_id is not None:
+                    self._load.add_ts(t.assignee_id, created, end)
+                continue
             # Walk the assignee changes to know who held the task when.
-            start, holder = t.created_at, t.assignee_at(t.created_at)
+            start, holder = created, t.assignee_at(t.created_at)
             for event in t.events:
                 if event.kind != "assignee":
                     continue
+                at = event.at.timestamp()
                 if holder is not None:
-                    self._load.add(holder, start, event.at if end is None else min(event.at, end))
+                    self._load.add_ts(holder, start, min(at, end))
                 holder = int(event.new) if event.new and event.new.isdigit() else None
-                start = event.at
-            if holder is not None and (end is None or start < end):
-                self._load.add(holder, start, end)
+                start = at
+            if holder is not None and start < end:
+                self._load.add_ts(holder, start, end)
         for f in self.finished:
-            self._team.add(0, f.finished_at, f.slip_days > 0)
+            done = f.finished_at.timestamp()
+            late = done > f.due.timestamp()
+            self._team.add_ts(0, done, late)
             if f.assignee_id is not None:
-                self._record.add(f.assignee_id, f.finished_at, f.slip_days > 0)
+                self._record.add_ts(f.assignee_id, done, late)
         self._team.freeze()
         self._load.freeze()
         self._project_open.freeze()

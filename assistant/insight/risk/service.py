@@ -7,9 +7,11 @@ by default, the team memory's when it is wired).
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, Literal, Protocol
@@ -177,14 +179,29 @@ class RiskService:
         self.config = config
         self._similar = similar
         self._loaded: tuple[int | None, RiskModel] | None = None
+        self._index: tuple[list[FinishedTask], SimilarTasks] | None = None
 
     # -- scoring --------------------------------------------------------------------------
     def _team(self, *, open_at: datetime | None) -> TeamHistory:
-        return TeamHistory.build(
-            self._history.load(open_at=open_at),
-            similar=self._similar,
-            neighbours_k=self.config.neighbours_k,
-        )
+        # Tens of thousands of small objects, none of them in a cycle: the cyclic collector
+        # would walk the whole heap several times over while they are made, for nothing.
+        with _collector_paused():
+            return TeamHistory.build(
+                self._history.load(open_at=open_at),
+                similar=self._similar_index,
+                neighbours_k=self.config.neighbours_k,
+            )
+
+    def _similar_index(self, finished: Sequence[FinishedTask]) -> SimilarTasks:
+        """The similar-task index of ``finished``, reused while the finished tasks are the
+        same ones (equal in every field) as at the previous call: its search caches answers,
+        so scoring the same open tasks again searches nothing."""
+        cached = self._index
+        if cached is not None and cached[0] == finished:
+            return cached[1]
+        index = self._similar(finished)
+        self._index = (list(finished), index)
+        return index
 
     def _model(self, finished: int) -> tuple[RiskModel | None, ModelInfo]:
         need = self.config.min_finished
@@ -415,6 +432,19 @@ class RiskService:
                 )
             )
         return out
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for the block (reference counting still frees
+    everything acyclic), back to how it was after."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _open_at(t: TaskTimeline, now: datetime) -> bool:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 from scipy.sparse import coo_matrix
@@ -55,8 +55,9 @@ class SimilarTasks(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class SimilarQuery:
+class SimilarQuery(NamedTuple):
+    """One search (a named tuple: scoring makes ten thousand of them per call)."""
+
     title: str
     before: datetime
     exclude: int | str | None = None
@@ -141,6 +142,9 @@ def title_tokens(title: str) -> frozenset[str]:
     return frozenset(tokens - _STOP)
 
 
+_HIT_CACHE = 50_000  # cached hits_many answers per index (about 0.5 kB each)
+
+
 class KeywordSimilarTasks:
     """Ranks finished tasks by the rarity-weighted share of title tokens they share.
 
@@ -171,6 +175,11 @@ class KeywordSimilarTasks:
         # Scoring asks about many tasks at one moment; equal titles get equal answers.
         self._cache: dict[tuple[str, float, int], list[tuple[float, int]]] = {}
         self._flat: tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._times_array = np.asarray(self._times, dtype=float)
+        self._ids: dict[str, int] | None = None
+        self._slips: np.ndarray | None = None
+        # (title, cut-off, k) → (task indexes, scores) of ``hits_many``, best first.
+        self._hit_cache: dict[tuple[str, int, int], tuple[np.ndarray, np.ndarray]] = {}
 
     def _arrays(self) -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray]:
         """Token ids, their idf, the postings concatenated by token (ascending task index
@@ -212,15 +221,10 @@ class KeywordSimilarTasks:
         return self.hits_many(queries, k=k).lists()
 
     def hits_many(self, queries: Sequence[SimilarQuery], *, k: int = 5) -> NeighbourHits:
-        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        chunk = 20_000
-        if self._tasks:
-            for lo in range(0, len(queries), chunk):
-                q_idx, t_idx, scores = self._rank_many(queries[lo : lo + chunk], k)
-                parts.append((q_idx + lo, t_idx, scores))
-        q_all = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, dtype=np.int64)
-        t_all = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, dtype=np.int64)
-        s_all = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0)
+        """The neighbours of every query. A query whose title and cut-off (the number of tasks
+        finished before it) were asked before is answered from the cache: scoring the same open
+        tasks again, while nothing new has finished, searches nothing."""
+        q_all, t_all, s_all = self._cached_rank(queries, k)
         finished, slips = self._outcomes()
         tasks = self._tasks
         size = len(queries)
@@ -239,10 +243,64 @@ class KeywordSimilarTasks:
             _lists=lists,
         )
 
+    def _cached_rank(
+        self, queries: Sequence[SimilarQuery], k: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``_rank_many`` over the queries not in the hit cache, merged with the cached ones."""
+        empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
+        if not self._tasks or not queries:
+            return empty
+        cuts = np.searchsorted(
+            self._times_array, np.array([q.before.timestamp() for q in queries]), side="left"
+        ).tolist()
+        by_id = self._by_id()
+        found: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(queries)
+        keys: list[tuple[str, int, int] | None] = []
+        todo: list[int] = []
+        for qi, q in enumerate(queries):
+            # A query that excludes one of the finished tasks (training) is not cached.
+            key = (
+                None
+                if q.exclude is not None and str(q.exclude) in by_id
+                else (q.title, cuts[qi], k)
+            )
+            keys.append(key)
+            hit = self._hit_cache.get(key) if key is not None else None
+            if hit is None:
+                todo.append(qi)
+            else:
+                found[qi] = hit
+        chunk = 20_000
+        for lo in range(0, len(todo), chunk):
+            part = todo[lo : lo + chunk]
+            q_idx, t_idx, scores = self._rank_many([queries[i] for i in part], k)
+            bounds = np.searchsorted(q_idx, np.arange(len(part) + 1), side="left").tolist()
+            for j, qi in enumerate(part):
+                hit = (t_idx[bounds[j] : bounds[j + 1]], scores[bounds[j] : bounds[j + 1]])
+                found[qi] = hit
+                key = keys[qi]
+                if key is not None and len(self._hit_cache) < _HIT_CACHE:
+                    self._hit_cache[key] = hit
+        done = [f for f in found if f is not None]
+        lengths = np.array([len(f[0]) for f in done], dtype=np.int64)
+        if not int(lengths.sum()):
+            return empty
+        return (
+            np.repeat(np.arange(len(queries), dtype=np.int64), lengths),
+            np.concatenate([f[0] for f in done]).astype(np.int64),
+            np.concatenate([f[1] for f in done]).astype(float),
+        )
+
+    def _by_id(self) -> dict[str, int]:
+        if self._ids is None:
+            self._ids = {str(t.id): i for i, t in enumerate(self._tasks)}
+        return self._ids
+
     def _outcomes(self) -> tuple[np.ndarray, np.ndarray]:
-        times = np.asarray(self._times, dtype=float)
-        due = np.array([f.due.timestamp() for f in self._tasks], dtype=float)
-        return times, (times - due) / 86400.0
+        if self._slips is None:
+            due = np.array([f.due.timestamp() for f in self._tasks], dtype=float)
+            self._slips = (self._times_array - due) / 86400.0
+        return self._times_array, self._slips
 
     def _rank_many(
         self, queries: Sequence[SimilarQuery], k: int
@@ -251,11 +309,10 @@ class KeywordSimilarTasks:
         vocab, idf, flat, offsets = self._arrays()
         n = len(self._tasks)
         default_idf = math.log(1 + max(1, n))
-        times = np.asarray(self._times)
         cuts = np.searchsorted(
-            times, np.array([q.before.timestamp() for q in queries]), side="left"
+            self._times_array, np.array([q.before.timestamp() for q in queries]), side="left"
         )
-        by_id = {str(t.id): i for i, t in enumerate(self._tasks)}
+        by_id = self._by_id()
         exclude = np.array(
             [by_id.get(str(q.exclude), -1) if q.exclude is not None else -1 for q in queries],
             dtype=np.int64,

@@ -28,6 +28,8 @@ def _has_doer(clause: Clause, msg: Message) -> bool:
     """Someone other than Qunmi is asked to do it: a member named or @mentioned, or 我来."""
     if re.search(r"我来|我写|我出|我整理|我发|我负责", clause.text):
         return True
+    if re.search(r"我[^,，。把]{0,8}把", clause.text):
+        return True  # "我今晚把会议纪要整理好发群里": the sender does it
     return any((m.known or m.at) and m.name != msg.context.sender for m in clause.mentions)
 
 
@@ -241,6 +243,8 @@ def read_ask(clause: Clause, msg: Message, question: bool) -> Reading | None:
             for t in clause.times
         )
         and ("把" not in text or msg.addressed)
+        # "…检查一下 然后拍个视频发我": the rest of a request, not a search of the files.
+        and re.match(r"(?:然后|接着|之后|再)", text) is None
     )
     memory = _MEMORY_CUE.search(text) is not None or (
         _WHERE.search(text) is not None

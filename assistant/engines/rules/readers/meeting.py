@@ -42,6 +42,7 @@ _ANNOUNCED = re.compile(
 _ONLY_MEETING = re.compile(
     r"(?:在|于)?(?P<topic>[\u4e00-\u9fffA-Za-z0-9 ]{0,16}?)"
     r"(?P<noun>会议|会|sync|meeting|standup|stand-up|review|retro|demo|workshop|kick-?off|planning|1on1|1:1|"
+    r"briefing|drill|huddle|training|call|catch-?up|check-?in|town ?hall|all-hands|rehearsal|session|"
     r"评审|复盘|培训)(?:在|于)?",
     re.IGNORECASE,
 )
@@ -73,6 +74,13 @@ def _announced_meeting(clause: Clause) -> tuple[str, str, tuple[int, int]] | Non
         for mention in clause.mentions:
             a, b = mention.start - clause.start, mention.end - clause.start
             rest = rest[:a] + " " * (b - a) + rest[b:]
+        english_place = location(rest)
+        if english_place is not None and english_place[0].isascii():
+            # "at Gate B12": an English place with its preposition is no part of the name.
+            a, b = english_place[1]
+            prep = re.search(r"\b(?:at|in)\s+(?:the\s+)?$", rest[:a])
+            a = prep.start() if prep is not None else a
+            rest = rest[:a] + " " * (b - a) + rest[b:]
         # "sync with Kevin and Amy": who comes is no part of the meeting's name.
         rest = re.sub(r"\bwith\s+[A-Z][A-Za-z]*(?:\s*(?:,|and)\s*[A-Z][A-Za-z]*)*", " ", rest)
         rest = re.sub(r"\b(?:with|and|at|on)\b(?=[\s,，]*$|\s+(?:and\b|,|，|\s)*)", " ", rest)
@@ -80,6 +88,14 @@ def _announced_meeting(clause: Clause) -> tuple[str, str, tuple[int, int]] | Non
         place = location(rest)
         if place is not None:
             rest = rest[: place[1][0]] + rest[place[1][1] :]
+        # "…at Gate B12, all ground staff": the place's preposition and who comes are no name.
+        rest = re.sub(
+            r"[,，]?\s*\b(?:all(?: [a-z]+)? staff|everyone|everybody|all hands|whole team)\b",
+            " ",
+            rest,
+            flags=re.IGNORECASE,
+        )
+        rest = re.sub(r"\s(?:at|in)(?:\s+the)?\s*$", " ", rest.rstrip(" ,，"))
         rest = re.sub(r"\s+", " ", rest).strip()
         only = _ONLY_MEETING.fullmatch(rest) if len(rest) <= 24 else None
         if only is None:
@@ -132,7 +148,7 @@ def read_meeting(clause: Clause, msg: Message, question: bool) -> Reading | None
     announced = None
     held: tuple[str, list[str]] | None = None
     if create is None and soft is None:
-        announced = _announced_meeting(clause)
+        announced = _announced_meeting(clause) or _platform_meeting(clause)
         if announced is None:
             held = _held_event(clause)
             if held is None:
@@ -196,6 +212,8 @@ def read_meeting(clause: Clause, msg: Message, question: bool) -> Reading | None
             if create.start("topic") <= t_end <= create.end("topic"):
                 topic_start = max(topic_start, t_end)
         topic = text[topic_start : create.end("topic")].strip().lstrip("的")
+    # "开个半小时的电话会": how long it lasts is no part of its name.
+    topic = _DURATION_WORDS.sub("", topic).strip()
     noun = create.group("noun") if create is not None else ""
     skip = (create.start(), create.end()) if create is not None else (0, 0)
     if announced is not None:
@@ -206,7 +224,7 @@ def read_meeting(clause: Clause, msg: Message, question: bool) -> Reading | None
         if held is not None
         else _meeting_topic(without_day_times(clause, people=True), topic, noun, skip)
     )
-    args["title"] = title
+    args["title"] = _named_by_kind(text, clause, title, agenda)
     if start is not None:
         args["start"] = start.isoformat()
     else:
@@ -218,7 +236,49 @@ def read_meeting(clause: Clause, msg: Message, question: bool) -> Reading | None
         args["agenda"] = agenda
     reading.calls.append({"tool": "create_meeting", "args": args})
     meeting_details(args, clause, msg)
+    way = _WAY_OF_MEETING.search(text)
+    if way is not None and "location" not in args:
+        args["location"] = _WAY_LOCATION[way.group("way")]  # "电话会" is held by phone
     return reading
+
+
+_DURATION_WORDS = re.compile(
+    r"^(?:[0-9一二两三四五六七八九十.]*个?半?个?(?:小时|分钟|钟头)|半天|个半小时)的?"
+)
+_WAY_OF_MEETING = re.compile(r"(?P<way>电话|视频|线上)(?:会议?|会)")
+_WAY_LOCATION = {"电话": "电话", "视频": "线上", "线上": "线上"}
+_WITH_PARTY = re.compile(
+    r"(?:和|跟|与)(?P<who>[\u4e00-\u9fffA-Za-z0-9]{2,8}?)(?:一起)?(?:开|约)(?:个|一个|一下|一次|次)?(?:会议|会)"
+)
+_REVIEW_CUE = re.compile(r"开(?:个)?会复盘|复盘(?:一下|下)")
+
+
+def _named_by_kind(text: str, clause: Clause, title: str, agenda: list[str]) -> str:
+    """A generic title gives way to what names the meeting: "和物流公司开个会" → "物流公司会议",
+    "开会复盘一下X" → "X复盘"."""
+    if not (title == "会议" or title.endswith("讨论")):
+        return title
+    if agenda and _REVIEW_CUE.search(text):
+        return f"{agenda[0]}复盘"
+    party = _WITH_PARTY.search(text)
+    if party is not None:
+        a, b = clause.start + party.start("who"), clause.start + party.end("who")
+        people = any(m.start < b and a < m.end for m in clause.mentions)
+        who = party.group("who")
+        if not people and not re.match(r"(?:大家|我们|你们|他们|咱们|各位|全员)", who):
+            return f"{who}会议"
+    return title
+
+
+def _platform_meeting(clause: Clause) -> tuple[str, str, tuple[int, int]] | None:
+    """ "周五下午3点线上 腾讯会议 讨论年会方案": a clock time, a meeting platform and a topic to
+    discuss make a meeting even without 开会."""
+    if not any(t.has_clock and not is_deadline(t, clause) for t in clause.times):
+        return None
+    platform = lx.LOCATION_NAMED.search(clause.text)
+    if platform is None or lx.AGENDA_CUE.search(clause.text, platform.end()) is None:
+        return None
+    return "", "会议", (platform.start(), platform.end())
 
 
 # Topic words that name a kind of meeting rather than what it is about.
@@ -329,9 +389,17 @@ def meeting_details(args: dict[str, Any], clause: Clause, msg: Message) -> None:
             ):
                 continue
             minutes = int(round(d.seconds / 60))
+            if msg.text[d.start : d.end].startswith("个半") and re.search(
+                r"(?:开|来|约|搞|整|弄)$", head
+            ):
+                # "开个半小时的电话会": 个 belongs to 开个, the meeting lasts half of the unit.
+                minutes = int(round((d.seconds - _UNIT_SECONDS.get(msg.text[d.end - 1], 0)) / 60))
             if 1 <= minutes <= 24 * 60:
                 args["duration_minutes"] = minutes
                 break
+
+
+_UNIT_SECONDS = {"时": 3600, "钟": 3600, "天": 86400}
 
 
 # --------------------------------------------------------------------------- recurring meetings

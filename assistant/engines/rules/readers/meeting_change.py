@@ -365,7 +365,11 @@ _EN_DAY = re.compile(
 
 def _english_ref(text: str) -> str | None:
     m = _ENGLISH_REF.search(text) or _ENGLISH_CANCEL.search(text) or _ENGLISH_PASSIVE.search(text)
-    return m.group("ref").strip() if m is not None else None
+    if m is None:
+        return None
+    # "Tomorrow's 7am toolbox talk": the clock time only places it in time.
+    ref = re.sub(r"^\d{1,2}(?::\d{2})?\s*(?:am|pm)\s+", "", m.group("ref").strip(), flags=re.I)
+    return ref or m.group("ref").strip()
 
 
 _ENGLISH_CANCEL = re.compile(

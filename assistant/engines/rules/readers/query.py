@@ -116,6 +116,15 @@ def read_query(clause: Clause, msg: Message, question: bool) -> Reading | None:
     elif _ALL_TASKS.search(text) and not member and _WHICH.search(text) and _TASK_NOUN.search(text):
         args = {"kind": "tasks"}
         _period(clause, args)
+    elif (
+        lx.QUERY_MY_TASKS.search(text)
+        and not member
+        and not re.search(r"我|俺|咱|自己|手上|手里|的任务|的待办", text)
+        and re.search(r"没(?:完成|做完|搞定|弄完)|未完成", text)
+    ):
+        # "这周还有哪些任务没完成的": the team's open tasks, nobody's in particular.
+        args = {"kind": "tasks"}
+        _period(clause, args)
     elif lx.QUERY_MY_TASKS.search(text) or periodic_tasks:
         args = {"kind": "my_tasks"}
         if member:

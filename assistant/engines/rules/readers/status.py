@@ -72,6 +72,30 @@ def read_handover(clause: Clause, msg: Message, question: bool) -> Reading | Non
     )
 
 
+_RESULT_OK = re.compile(
+    r"(?:现在|已经|目前|都)?(?:恢复)?正常了|(?:现在|已经)?(?:能用|好用|好使|通了|不漏了|不响了|不卡了)了?[\s。!！~]*$"
+    r"|现在(?:都)?好了[\s。!！~]*$"
+)
+_REPLACED = re.compile(
+    r"(?P<obj>[\u4e00-\u9fffA-Za-z0-9]{2,8}?)(?:也|都)?(?:换了|修了|更换了|换成了?|重装了|修好了|补好了)"
+)
+
+
+def _fixed_part(text: str) -> str | None:
+    """The part named in a repair report that ends in a working state, if any."""
+    ok = _RESULT_OK.search(text)
+    if ok is None:
+        return None
+    parts = re.split(r"[\s,，。]+", text[: ok.start()])
+    for part in reversed(parts):
+        m = _REPLACED.search(part)
+        if m is not None:
+            words = task_words(re.sub(r"^.*?[把将]", "", m.group("obj")), [])
+            if len(words) >= 2:
+                return words
+    return None
+
+
 def read_status(clause: Clause, msg: Message, question: bool) -> Reading | None:
     text = clause.text
     if question:
@@ -105,11 +129,28 @@ def read_status(clause: Clause, msg: Message, question: bool) -> Reading | None:
     progress = lx.IN_PROGRESS.search(text)
     shift = lx.DUE_SHIFT.search(text)
     ba_done = _BA_DONE.search(text)
+    fixed = None
+    if not future_deadline:
+        # "…，门锁换了个新的，现在好了": the repair may be said in the comma parts before.
+        head = re.split(r"[。！!？?\n]", msg.text[: clause.start])[-1]
+        fixed = _fixed_part(text) or (_fixed_part(head + text) if head.strip() else None)
+    if fixed is not None and blocked is None:
+        # "师傅来过了 水泵换了个新的 现在正常了": the part was replaced and works again.
+        return Reading(
+            kind="status",
+            calls=[{"tool": "update_task", "args": {"task": fixed, "status": "done"}}],
+            confidence=0.7,
+            clause=clause,
+        )
     if blocked is not None:
         status, cue = "blocked", blocked
         note = _blocked_note(text, blocked)
     elif cancelled is not None and not names_scheduled_event(clause):
         status, cue = "cancelled", cancelled
+        said = [p for p in re.split(r"[,，。;；]", text[: cancelled.start()]) if "说" in p]
+        if said:
+            # "甲方说预算砍了，宣传片先不做了": what was said is the reason.
+            note = said[0].strip(" ~!！")
     elif (partial := _PARTIAL.search(text)) is not None and not future_deadline:
         # "续约回访打了8家，还剩3家": part done, part left — in progress, the count is the note.
         head = _PROGRESS_COUNT.search(text)
@@ -133,7 +174,7 @@ def read_status(clause: Clause, msg: Message, question: bool) -> Reading | None:
                         "args": {
                             "task": words,
                             "status": "in_progress",
-                            "progress_note": text[cut:].strip(" ,，。!！~"),
+                            "progress_note": _progress_note(text, cut, partial),
                         },
                     }
                 ],
@@ -221,8 +262,12 @@ def read_status(clause: Clause, msg: Message, question: bool) -> Reading | None:
 # on one's own task.
 _PAST_TIME = re.compile(r"昨天|前天|上周|上个星期|上礼拜|上个月|去年|上次|那天|之前")
 _NOTICE = re.compile(r"大家|各位|全体|所有人|查收|知悉|周知|请注意|留意")
+# Counters of work: 3栋, 10条, 第87页.
+_MEASURE = r"(?:个|家|条|份|项|篇|位|台|页|张|件|人|栋|排|层|间|户|套|批|箱|集|章|节|段|本|道|题|车|单|组|轮|棵|块|幅|首|款|只|头|床)"
 _PARTIAL = re.compile(
-    r"还(?:剩|差|有)(?:下)?\s*[0-9一二三四五六七八九十两几]+\s*(?:个|家|条|份|项|篇|位|台|页|张|件|人|%)"
+    rf"还(?:剩|差|有)(?:下)?\s*[0-9一二三四五六七八九十两几]+\s*(?:{_MEASURE}|%)"
+    # "校对做到第87页了 后面的明天继续": how far the work has got.
+    rf"|(?:{lx.ACTION_VERB.pattern}|做|写|翻|译|读|看|剪|录|审)到(?:了)?第?\s*[0-9一二三四五六七八九十百两]+\s*{_MEASURE}"
     r"|完成了?(?:一半|大半|\d{1,2}%|百分之[一二三四五六七八九十]+)"
     # "写了大半了", "测了一半", "80%了", "做了一部分", "进度50%".
     rf"|(?:{lx.ACTION_VERB.pattern}|做|测|写|改|画|跑|搞|弄)了\s*(?:一?大半|一半|大部分|一部分|多半|七七八八|\d{{1,2}}%|百分之[一二三四五六七八九十]+)"
@@ -231,13 +276,32 @@ _PARTIAL = re.compile(
 
 
 _PROGRESS_COUNT = re.compile(
-    rf"(?:{lx.ACTION_VERB.pattern}|打|跑|谈|拜访|回访)了?\s*[0-9一二三四五六七八九十两几]+\s*"
-    r"(?:个|家|条|份|项|篇|位|台|页|张|件|人)"
+    rf"(?:(?:{lx.ACTION_VERB.pattern}|打|跑|谈|拜访|回访)(?:了|好了?|完了?)?|[\u4e00-\u9fff](?:了|好了?|完了?))\s*"
+    rf"[0-9一二三四五六七八九十两几]+\s*{_MEASURE}"
 )
+
+
+def _progress_note(text: str, cut: int, partial: re.Match[str]) -> str:
+    """The counts of a progress report, without what is said after them ("下午弄完")."""
+    end = partial.end()
+    rest = text[end:]
+    more = _PARTIAL.search(rest)
+    if more is not None and not re.search(r"[,，。]", rest[: more.start()]):
+        end += more.end()  # "做了3排 还剩2排": both counts
+    return text[cut:end].strip(" ,，。!！~了")
 
 
 # "A的B到了" / "A的B来了": a predicate that reports on a part, not the task.
 _PART_PREDICATE = re.compile(r"(?:已经|都|也)?(?:到|来|回来|送到|寄到|到货|到齐)了?$")
+
+
+# A fault reported about a thing: "又崩了", "又宕机了", "还是漏油", "还是不制冷".
+_FAULT = re.compile(
+    r"(?:又|还是|一直|老是)(?:崩|宕机|挂|坏|断|漏|不|没|停|死机|卡|报错|出错|故障)|崩了|宕机了?|挂了|坏了"
+)
+_FAULT_TAIL = re.compile(
+    r"(?:又|还是|一直|老是)(?:崩|宕机|挂|坏|断|漏|不|没|停|死机|卡|报错|出错|异常|故障)[\u4e00-\u9fff]{0,4}?了?\s*$"
+)
 
 
 def _subject_part(text: str, cue: int, removed: list[tuple[int, int]]) -> str:
@@ -251,11 +315,17 @@ def _subject_part(text: str, cue: int, removed: list[tuple[int, int]]) -> str:
         for i in range(max(a, 0), min(b, len(chars))):
             chars[i] = " "
     before = "".join(chars)
+    # "服务器又宕机了 我的数据导出卡着": a spaced part that reports a fault is the cause, not the work.
+    spaced = re.split(r"\s{1,3}(?=\S)", before.strip())
+    if len(spaced) > 1 and _FAULT.search(spaced[0]) and len(task_words(spaced[-1], [])) >= 2:
+        before = spaced[-1]
+    before = _FAULT_TAIL.sub("", before.rstrip())
     parts = re.split(r"[,，]", before)
     if len(parts) < 2:
         return _join_of(before)
     last = parts[-1]
     chosen = last if len(task_words(last, [])) >= 2 else parts[0]
+    chosen = _FAULT_TAIL.sub("", chosen.rstrip())
     return _join_of(_PART_PREDICATE.sub("", chosen.rstrip()))
 
 
@@ -352,6 +422,20 @@ def _task_of(text: str, clause: Clause, cut: int) -> str:
     return words.strip()
 
 
+_ACT_AFTER_CALL = re.compile(
+    rf"[\s,，:：]*(?:你们?|请|麻烦|帮忙)?\s*(?:先|赶紧|马上|尽快|去|来)?\s*(?:{lx.ACTION_VERB.pattern})",
+    re.IGNORECASE,
+)
+
+
+def _asks_someone_to_act(clause: Clause) -> bool:
+    """The clause calls someone and goes straight on to a verb of work."""
+    called = [m for m in clause.mentions if m.at and m.start == clause.start]
+    if not called:
+        return False
+    return _ACT_AFTER_CALL.match(clause.text, called[-1].end - clause.start) is not None
+
+
 def read_task_change(clause: Clause, msg: Message, question: bool) -> Reading | None:
     """Priority, reopen, a relative move of the due, or a cost of an existing task."""
     text = clause.text
@@ -395,6 +479,8 @@ def read_task_change(clause: Clause, msg: Message, question: bool) -> Reading | 
                     cut = party.start()
     if not args or cut is None:
         return None
+    if "priority" in args and _asks_someone_to_act(clause):
+        return None  # "@小马 你联系下厂家售后 加急": a new request, with its priority
     if (
         any((m.known or m.at) for m in clause.mentions)
         and "priority" not in args

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from assistant.engines.rules import lexicon as lx
@@ -12,6 +13,7 @@ from assistant.engines.rules.analysis import (
     Reading,
     blank_people,
     blank_times,
+    holiday_names_work,
     is_deadline,
     task_due,
     vocative_of,
@@ -73,31 +75,56 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
     if clause.header and not clause.list_item:
         return None
     sender = msg.context.sender
+    receiver: tuple[int, int] | None = None
     self_cue = lx.SELF_ASSIGN.search(text)
-    if self_cue is not None and self_cue.group(0) == "交给我" and "把" in text[: self_cue.start()]:
+    if (
+        self_cue is not None
+        and self_cue.group(0) == "交给我"
+        and (
+            re.search(r"把|大家|各位|所有人|全员|同事们", text[: self_cue.start()])
+            or any(
+                (m.at or m.known) and m.start - clause.start < self_cue.start()
+                for m in clause.mentions
+            )
+        )
+    ):
+        # "给我" of 交给我: who receives it; "做好交给我": the handing over is no work either.
+        handed_over = self_cue.start() > 0 and text[self_cue.start() - 1] in "好完"
+        receiver = (self_cue.start() + (0 if handed_over else 1), self_cue.end())
         # "各位把周报交给我": the sender receives the work, others do it.
         self_cue = None
     if self_cue is None:
         self_cue = _SELF_DOER.search(blank_times(clause))
     if self_cue is None and clause.times and not strip_particles(text, keep_le=True).endswith("了"):
         self_cue = re.search(r"我(?:先|会|再|来|这边)?(?=把)", text)
+    own_remark: tuple[int, int] | None = None
+    remark = _SELF_REMARK.search(blank_times(clause))
+    if remark is not None and any(
+        (m.known or m.at) and m.name != sender and m.start - clause.start < remark.start()
+        for m in clause.mentions
+    ):
+        # "@小东 把合同发我 我周末看": what the sender will do with it is no job of its own.
+        self_cue, own_remark = None, (remark.start(), len(text))
     polite = lx.POLITE_REQUEST.search(text) is not None
     if question and not (polite and (clause.mentions or re.search(r"你", text))):
         return None
     if lx.HYPOTHETICAL.search(text) and not clause.times:
         return None
+    if _FOCUS.search(text) and not re.search(r"把|请|麻烦|记得|务必", text):
+        return None  # "小雨先专心写论文": what someone is busy with, context for a change
     if lx.HESITANT.search(msg.text) and not any(m.at for m in clause.mentions):
         return None  # thinking aloud is no request; when unsure, no action
     # Assignees: the people the clause addresses, not those it merely talks about.
     assignees: list[str] = []
     talked_about: list[Mention] = []
+    recipients: list[Mention] = []
     for m in clause.mentions:
         before = text[: m.start - clause.start]
         after = text[m.end - clause.start :]
         if after.startswith(
             ("的", "说", "那边", "那里", "提", "反馈", "讲")
-        ) and not after.startswith("的话"):
-            continue
+        ) and not after.startswith(("的话", "提前", "提交", "提供", "提一下")):
+            continue  # "小王说…", "小王的登录页": talked about; "小东提前把…" does the work
         joined = re.search(r"[和跟与及、]\s?$", before) is not None and any(
             p.name in assignees and p.end - clause.start >= len(before.rstrip()) - 1
             for p in clause.mentions
@@ -105,6 +132,12 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
         )
         if joined:
             assignees.append(m.name)
+            continue
+        if _RECIPIENT_BEFORE.search(before) and not re.search(
+            r"(?:[让请叫由]|@\S+\s)[^,，]*$", before
+        ):
+            # "…写好发老周", "…交给财务": who receives the work, never its doer.
+            recipients.append(m)
             continue
         if re.search(
             r"(?:跟|和|与|给|向|找|问|联系|通知|告诉|对接|约)\s?$", before
@@ -167,7 +200,15 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
         return None
     if lx.PAST_MARKER.search(text) and not has_deadline and not self_cue and not imperative:
         return None
-    due = task_due(clause, msg)
+    due = task_due(
+        clause
+        if own_remark is None
+        else replace(
+            clause,
+            times=[t for t in clause.times if t.start - clause.start < own_remark[0]],
+        ),
+        msg,
+    )
     if due is not None and due < msg.context.now and due.date() < msg.context.now.date():
         modifier = [
             t
@@ -189,6 +230,8 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
         if m not in talked_about
     ]
     for t in clause.times:
+        if holiday_names_work(t, clause):
+            continue  # "元旦巡楼": the holiday stays in the name of the work
         a, b = t.start - clause.start, t.end - clause.start
         if text[b : b + 1] == "的":
             b += 1
@@ -197,6 +240,19 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
             suffix = None
         removed.append((a, b + (suffix.end() if suffix else 0)))
     removed.extend(_handover_parts(clause))
+    if receiver is not None:
+        removed.append(receiver)
+    if own_remark is not None:
+        removed.append(own_remark)
+    wrapper = _REMIND_WRAPPER.match(text)
+    if wrapper is not None:
+        removed.append((0, wrapper.end()))  # "提醒大家…": the reminder wraps the work
+    remark = _REMARK_PART.search(text)
+    if remark is not None and remark.start() > 0:
+        removed.append((remark.start(), len(text)))  # "，过期财务不收": what happens if not
+    lead = _LEADING_JOINER.match(text)
+    if lead is not None:
+        removed.append((0, lead.end()))  # "还有小雨 你把…": the joiner is not the work
     if self_cue is not None:
         cue_text = self_cue.group(0)
         lead = re.match(
@@ -212,7 +268,12 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
             removed.append((0, pronoun.end()))
         # "这个bug我来修": the object stands before 我, the verb after it.
         before = task_title(text[: self_cue.start()], removed)
-        raw_after = text[cut:]
+        raw_after = blank_times(clause)[cut:]
+        for m in recipients:
+            a, b = m.start - clause.start - cut, m.end - clause.start - cut
+            if 0 <= a < len(raw_after):
+                raw_after = raw_after[:a] + " " * (b - a) + raw_after[b:]
+        raw_after = _HANDOVER_TAIL.sub("", raw_after.rstrip())
         handed = re.search(
             r"(?<=\S)\s*(?:交给|发给|给)(?:你们|大家|你|他|她)(?:看看|看|过目|确认)?[\s。!！~]*$",
             raw_after,
@@ -241,6 +302,17 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
             title = task_title(text, removed)
     else:
         title = _verb_part_title(text, removed)
+        fronted = _FRONTED_OBJECT.fullmatch(blank_people(clause_without_times(clause)))
+        if (
+            fronted is not None
+            and fronted.start("obj") == 0
+            and any(
+                fronted.end("obj") <= m.start - clause.start < fronted.start("verb")
+                for m in clause.mentions
+            )
+        ):
+            # "培训手册 下周三前 @A @B 整理一版": the object first, the doers, then the verb.
+            title = fronted.group("verb") + fronted.group("obj")
     title = re.sub(r"^(?:说|是|的|被|TODO|todo|待办|任务)[:：]?", "", title).strip()
     title = re.sub(r"(?:一起|一块儿?)$", "", title)
     if _ATTEND.fullmatch(title) and not self_cue:
@@ -281,6 +353,44 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
     elif bare_statement:
         reading.confidence = 0.7
     return reading
+
+
+# "…写好发老周", "…核对完交给财务": the person after a hand-over verb receives the work.
+_RECIPIENT_BEFORE = re.compile(
+    r"(?<=[完好了掉])\s?(?:然后|再)?(?:发给?|交给?|转给?|抄送给?|递给|送给?)\s?$"
+)
+# What is left of such a hand-over once the recipient is blanked: "发  ", "交给财务", "发群里".
+_HANDOVER_TAIL = re.compile(
+    r"(?<=[完好了掉\s])\s*(?:然后|再)?(?:发给?|交给?|转给?|抄送给?|递给|送给?)\s*"
+    r"(?:到)?(?:群里|群|大家|你们|你|他|她|各位[\u4e00-\u9fff]{0,4}|[\u4e00-\u9fffA-Za-z]{0,4})?[\s吧哈啊。!！~]*$"
+)
+
+
+_FRONTED_OBJECT = re.compile(
+    r"(?P<obj>[\u4e00-\u9fffA-Za-z0-9]{2,12}?)\s{2,}(?:你们?|请|麻烦)?\s*"
+    rf"(?P<verb>{lx.ACTION_VERB.pattern})(?:一版|一下|下|一遍|一稿|一份|好|完)?[\s吧哈啊~。!！]*",
+    re.IGNORECASE,
+)
+
+
+def clause_without_times(clause: Clause) -> Clause:
+    return replace(clause, text=blank_times(clause))
+
+
+_FOCUS = re.compile(r"专心|先忙(?:着)?(?:手上|手头)?|正忙着|忙着|手头(?:还)?有")
+_SELF_REMARK = re.compile(
+    r"[,，\s]\s*我\s*(?:再|来|就|先|好)?\s*(?:看看|看|过目|审|审一下|确认|处理|弄)(?:一下|下)?"
+    r"[吧哈啊。!！~\s]*$"
+)
+_REMIND_WRAPPER = re.compile(
+    r"\s*(?:再|麻烦)?(?:提醒|通知|告诉)(?:一下|下)?(?:大家|各位|所有人|全员|同事们)\s*[,，:：]?"
+)
+_REMARK_PART = re.compile(
+    r"[,，]\s*(?:过期|逾期|超时|晚了|迟了|否则|不然|要不然|过时)[^,，]{0,12}$"
+)
+_LEADING_JOINER = re.compile(
+    r"\s*(?:还有就是|还有|另外|然后|再就是|此外|嗯+)(?=\s|@|[\u4e00-\u9fff])"
+)
 
 
 # "把水电走一下": a 把-phrase closed by a verb marker holds a verb, whatever the verb.
@@ -340,5 +450,10 @@ def _split_respectively(title: str, n: int) -> list[str] | None:
     parts = [p for p in re.split(r"[、,，/]|和|及|与|跟", m.group("rest")) if p.strip()]
     if len(parts) != n:
         return None
+    head = re.fullmatch(r"(?P<own>[^的]{1,8})的(?P<head>[\u4e00-\u9fffA-Za-z0-9]{2,8})", parts[-1])
+    if head is not None and all("的" not in p for p in parts[:-1]):
+        # "一楼和二楼的元旦布置": the head noun after 的 is shared by every part.
+        parts = [*parts[:-1], head.group("own")]
+        parts = [f"{p.strip()}{head.group('head')}" for p in parts]
     verb = m.group("verb") or ""
     return [f"{verb}{p.strip()}" for p in parts]
