@@ -589,13 +589,18 @@ def _p_month_part(m: re.Match[str], text: str) -> Tok | None:
     return Tok("month_rel", m.start(), m.end(), 1, 2, {"rel": 0, "part": _PART[m["part"]]})
 
 
+_DAY_AFTER = re.compile(r"\s?(?:[0-9]{1,2}|[一二三四五六七八九十廿卅]{1,3})\s?[号日]")
+
+
 def _p_month(m: re.Match[str], text: str) -> Tok | None:
     mo = _int(m["m"])
     if mo is None or not 1 <= mo <= 12:
         return None
     before = text[m.start() - 1] if m.start() > 0 else ""
-    if before and (before.isdigit() or before in "个几每第"):
-        return None
+    if before and (before.isdigit() or before in "几每第十"):
+        return None  # "十" before: the tail of a longer numeral ("一个十二月" is not 二月)
+    if before == "个" and not _DAY_AFTER.match(text, m.end()):
+        return None  # "三个月"-like counts; "定一个十二月五号" is a date
     part = _PART.get(m["part"] or "")
     return Tok("month", m.start(), m.end(), 1, 2 if part else 1, {"month": mo, "part": part})
 
@@ -605,7 +610,7 @@ def _p_day(m: re.Match[str], text: str) -> Tok | None:
     if d is None or not 1 <= d <= 31:
         return None
     before = text[m.start() - 1] if m.start() > 0 else ""
-    if before and (before.isdigit() or before in "个几每第.:"):
+    if before and (before.isdigit() or before in "个几每第.:十廿卅"):
         return None
     return Tok("day", m.start(), m.end(), 2, 2, {"day": d})
 

@@ -81,7 +81,7 @@ _DECIDED = re.compile(
     r"延期到|推迟到|推到|顺延到|改到|改成|换成|放到(?:第二期|二期|下一期|下期|下个版本)|挪到(?:二期|下一期)|"
     r"定在|定为|就用|就选|那就(?:[^，]{1,12})吧|那就(?:先|只|按|用|换|改|做|上|找|定)[^，]{2,}|必须(?:做|要)|要做|同意|"
     r"先按[^，]{1,10}(?:做|来|走|算|弄)|按[^，]{1,10}(?:筛|来做|来算|来走)|就做$|"
-    r"以后(?:所有|都|一律)|一律|(?:降|提|涨|调|减|砍|压|控制)到[^，]{1,8}|^那(?!个|边|些|么|天)[^，]{1,10}吧$|"
+    r"以后(?:所有|都|一律)|以后[^，]{0,8}(?:都要|都得|都不|一律|必须|不要|不许|不准|不能|别再|统一)|一律|(?:降|提|涨|调|减|砍|压|控制)到[^，]{1,8}|^那(?!个|边|些|么|天)[^，]{1,10}吧$|"
     # Policies: a modal of obligation or prohibition over a rule.
     r"必须|不允许|不许|(?<!说)不准|不得|统一由|统一[^，]{0,2}[一二三四五六七八九十两百千万\d]|"
     r"每(?:周|天|月|次)[^，]{0,4}(?:抽查|检查|复盘|巡检)|"
@@ -113,7 +113,7 @@ _OPINION = re.compile(
 )
 _WEAK_DECISION = re.compile(r"^(?:那就(?:[^，]{1,12})吧|要做|同意|就用|改成|换成)")
 _UNDECIDED = re.compile(
-    r"定不了|还没定|没定|待定|再定|[再在]说|再讨论|再议|先放一放|先不定|不确定|商量|要不要|是不是|"
+    r"定不了|还没定|没定|待定|尚未|未定|没决定|还没决定|还没确定|再定|[再在]说|再讨论|再议|先放一放|先不定|不确定|商量|要不要|是不是|"
     r"能不能|怎么定|还是.{1,12}[？?]|吗|[？?]$"
 )
 _ONLY_CUE = re.compile(
@@ -132,6 +132,13 @@ def find_decisions(
     out: list[Decision] = []
     for sentence in sentences:
         parts = clauses_of(sentence)
+        settled = _schedule_or_deferral(parts)
+        if settled is not None:
+            text = "，".join(c.text for c in settled)
+            text = _DECISION_LEAD.sub("", text, count=1).strip("，") or text
+            source, line = _source(lines, settled)
+            out.append(Decision(text=text, source=source, line=line, speaker=sentence.speaker))
+            continue
         i = 0
         while i < len(parts):
             clause = parts[i]
@@ -140,6 +147,7 @@ def find_decisions(
                 cue is None
                 or _UNDECIDED.search(clause.text)
                 or _OPINION.search(clause.text)
+                or _remark(clause, sentences)
                 or _NOT_SETTLED.search(clause.text)
                 or _only_time(clause.text)
             ):
@@ -219,6 +227,54 @@ def find_decisions(
     return _latest_revisions(out, lines)[:limit]
 
 
+# Remarks, examples, offers and floor talk that look like a settling cue ("这个必须做",
+# "比如…", "这个我来吧", "先说工程这边吧").
+_NOT_A_DECISION = re.compile(
+    r"比如|例如|譬如|^(?:那|我们|那我们)?先(?:说|讲|聊|过)[^，]{0,8}$|我来|我去(?!年)|我做(?!了)|我负责|"
+    r"我这边来|"
+    # Exhortations and alternatives ("必须得加快进度了", "大家要做好准备", "不然就改到周四").
+    r"(?:必须|一定)得?要?(?:加快|抓紧|加油|注意|重视|小心|努力)|要做好(?:准备)?$|"
+    r"^(?:那)?大家(?:都)?(?:要|得|一定要)(?:做好|注意|加油|辛苦|努力|抓紧|重视|小心)|^(?:不然|否则|要不然)"
+)
+# "这个必须做" is a remark, unless it answers whether to do it ("要不要做防刷" → "要做 这个必须做").
+_BARE_MUST = re.compile(
+    r"^(?:那|就)?(?:这个|这事|这件事|那个)?(?:是)?(?:必须|一定|肯定)(?:要|得)?做(?:的|了)?[吧啊]?$"
+)
+_WHETHER = re.compile(r"要不要|做不做|需不需要|上不上|搞不搞")
+
+
+def _remark(clause: Clause, sentences: Sequence[Sentence]) -> bool:
+    if _NOT_A_DECISION.search(clause.text):
+        return True
+    if not _BARE_MUST.match(clause.text):
+        return False
+    k = clause.sentence.index
+    return not any(_WHETHER.search(s.text) for s in sentences[max(0, k - 1) : k + 1])
+
+
+# A recurring meeting agreed ("每周二周五下午四点开个十五分钟的短会", "每周四下午三点 开半小时").
+_SCHEDULE = re.compile(
+    r"^(?:那|就|好|那就|以后|之后)*每(?:周|天|月|两周|个月|个?礼拜|个?星期)[^，]{0,14}，?"
+    r"(?:开|碰|例会|短会|站会|对一次|过一次)"
+)
+# A deferral the meeting settles ("那这个先放一放 等斌哥谈完再说"): a decision to defer.
+_DEFER_DECIDED = re.compile(
+    r"^(?:那|好|行|那就|好那)(?:这个|这事|这件事|[^，]{0,10})?先(?:放一放|放放|搁一搁|搁置|不动|缓一缓)|^(?:那|好|行)[^，]{0,10}暂缓"
+)
+
+
+def _schedule_or_deferral(parts: Sequence[Clause]) -> list[Clause] | None:
+    """A sentence that agrees a recurring meeting, or that the meeting puts off (decided)."""
+    if not parts or any(re.search(r"[吗呢？?]$|几|什么|哪", c.text) for c in parts):
+        return None
+    joined = "，".join(c.text for c in parts[:3])
+    if _SCHEDULE.search(joined):
+        return list(parts[:3])
+    if _DEFER_DECIDED.search(parts[0].text):
+        return list(parts[:2])
+    return None
+
+
 def _only_time(text: str) -> bool:
     # Only the spans matter here, so any reference time reads them.
     body = _ONLY_TIME_LEAD.sub("", text).rstrip("吧啊")
@@ -266,7 +322,13 @@ def _previous_content(
 _OPEN = re.compile(
     r"定不了|还没定|没定下来|待定|先不定|今天先不定|下次再(?:说|讨论|定|聊|议)|下次会上再|回头再(?:说|定|议|讨论)|"
     r"再说吧|再说|先放一放|先记下来|还要(?:确认|商量|问)|还得(?:确认|商量|问)|要问一下|不确定|再看看|再研究|"
-    r"等[^，]{1,12}再(?:说|定)|要看[^，]{1,10}(?:排期|情况|意见|安排)|要老板批|跟老板商量|还没想好"
+    r"等[^，]{1,12}再(?:说|定)|要看[^，]{0,10}(?:排期|情况|意见|安排|报价|价格|结果|反馈)|要老板批|跟老板商量|还没想好|"
+    # Pending on someone or something ("还在跟销售谈", "还要跟老板商量", "尚未决定").
+    r"还在(?:跟|和|同)[^，]{1,8}(?:谈|商量|沟通|确认|对|磨)|还要跟[^，]{1,8}(?:商量|确认|沟通|谈)|"
+    r"尚未(?:决定|确定|定)|还没(?:决定|确定)|^要看报价|"
+    # Waiting on others ("场地还在等报价", "预算还没批下来", "供应商那边还没回复", "要看甲方").
+    r"(?<![我你])还在等|(?<![我你])还没(?:批|回复|答复|回话|消息|谱|定下来|有消息)|没谱|"
+    r"要看(?:甲方|客户|老板|领导|对方|他们|那边|平台|总部)[^，]{0,4}$"
 )
 
 
@@ -285,6 +347,14 @@ _NO_CONTENT = re.compile(
     r"这个|那个|这件事|这事|嗯|啊|吧|呢|了|今天|也|先|都|确实|谁|我们?|大家|的|就|还|"
     r"定不了|不确定|不太清楚|不清楚|说不准|说不好|有消息再说|下次[在再]说|再说|先放一放|放一放|"
     r"下次|在说|再(?:讨论|议|定|聊)|没有准信|没准信"
+)
+
+
+# Warnings and remarks about others that say "不清楚/不知道" ("别到时候又算不清楚账",
+# "新来的不知道规矩"): nothing is left open by them.
+_WARNING = re.compile(
+    r"^(?:那|就|也|但是?|不然|要不然)?(?:别|不要|免得|省得|到时候|以免|否则)|"
+    r"(?:新来的|新人|他们|她们|有的人|有些人|很多人|好多人|客户|用户|家长|外面的人)[^，]{0,3}不(?:知道|清楚)"
 )
 
 
@@ -319,7 +389,11 @@ def find_open_questions(
                 continue
         for i, clause in enumerate(parts):
             deferral = _OPEN.search(clause.text) is not None
-            doubt = not deferral and _UNSURE.search(clause.text) is not None
+            doubt = (
+                not deferral
+                and _UNSURE.search(clause.text) is not None
+                and not _WARNING.search(clause.text)
+            )
             if not deferral and not doubt and _ASKED.search(clause.text):
                 doubt = _deferred_later(sentences, sentence, parts[i + 1 :])
             if not deferral and not doubt:
@@ -353,13 +427,44 @@ def find_open_questions(
             break
     # One matter left open in consecutive turns ("我们自己定不了" → "积分比例这个事情今天确实定
     # 不了"): the later statement stands for it.
+    anaphoric = re.compile(r"^(?:那|好|行)?(?:这个|这事|这件事|那个事)")
+    # A matter pending ("还在跟销售谈价格") then put off by the meeting ("那坚果先放一放"): the
+    # pending statement says why it is open; the deferral is listed with the decisions.
+    out = [
+        n
+        for k, n in enumerate(out)
+        if not (
+            k > 0
+            and _DEFER_DECIDED.search(clean(n.source))
+            and 0 < n.line - out[k - 1].line <= 1
+            and _has_content(out[k - 1].text)
+            and not _DEFER_DECIDED.search(clean(out[k - 1].source))
+        )
+    ]
     kept = [
         q
         for k, q in enumerate(out)
         if not any(
             (0 < n.line - q.line <= 2 and _similar(n.text, q.text) >= 0.2)
-            or (0 < n.line - q.line <= 1 and all(_OPEN.search(x.source) for x in (n, q)))
+            or (
+                0 < n.line - q.line <= 1
+                and all(_OPEN.search(x.source) for x in (n, q))
+                # ... unless they name two different matters ("展位…还要商量" / "年终奖…尚未决定").
+                and (_similar(n.text, q.text) > 0 or not all(_has_content(x.text) for x in (n, q)))
+                and not (anaphoric.match(n.text) and not anaphoric.match(q.text))
+            )
             for n in out[k + 1 :]
+        )
+    ]
+    # ... and an anaphoric one right after the matter it defers adds nothing.
+    kept = [
+        q
+        for k, q in enumerate(kept)
+        if not (
+            anaphoric.match(q.text)
+            and k > 0
+            and 0 < q.line - kept[k - 1].line <= 1
+            and not anaphoric.match(kept[k - 1].text)
         )
     ]
     return kept[:limit]
@@ -387,6 +492,9 @@ def _asked_before(sentences: Sequence[Sentence], sentence: Sentence) -> str | No
     """The question a short "下次再说" answers: the nearest question in the last few sentences."""
     for prev in reversed(sentences[max(0, sentence.index - 4) : sentence.index]):
         if prev.text.endswith("？"):
+            # Chit-chat put to someone ("你那个新买的扫码枪好用吗") raises no matter.
+            if re.search(r"你[^，]{0,12}(?:好用|好吃|好看|贵不贵|怎么样)吗?？$", prev.text):
+                return None
             return prev.text
     return None
 
@@ -394,7 +502,7 @@ def _asked_before(sentences: Sequence[Sentence], sentence: Sentence) -> str | No
 # -- action items -------------------------------------------------------------------------
 
 _HAS_WORK = re.compile(
-    r"你|我来|我去|我这边|这个我|这事我|那我|我负责|我会|我帮|我继续|我再|我把|我明天|我下|我今天|我周|我回头|我先|我要|负责|安排|盯|跟进|之前|前把|"
+    r"你|我来|我去|我这边|这个我|这事我|那我|我负责|我会|我帮|我继续|我再|我把|我明天|我下|我今天|我周|我回头|我先|我要|我让|我叫|我找|我跟|我和|我回去|我提前|我们来|我们这边|负责|安排|盯|跟进|之前|前把|"
     r"把|明天|后天|周[一二三四五六日天]|礼拜|星期|号|月底|下班|今天|今晚|本周|这周|下周"
 )
 _NOT_WORK = re.compile(
@@ -407,7 +515,7 @@ _DROP = re.compile(
     r"算了|先不做了|不用做了|不用了|不做了|不要了|取消吧|先不搞|不搞了|先别|别弄了|不需要了|先放着"
 )
 _TITLE_LEAD = re.compile(
-    r"^(?:要不然|要不|不麻烦|让|叫|那个|这个|那么|那|就|还是|然后|也|都|先|再|去|来|要|得|帮忙|帮我|给我|你们?|我们?|他们?|她们?|这块|这边|那边|你这边|你那边|"
+    r"^(?:要不然|要不|不麻烦|回头|回去|待会儿?|到时候|不过|然后|让|叫|那个|这个|那么|那|就|还是|然后|也|都|先|再|去|来|要|得|帮忙|帮我|给我|你们?|我们?|他们?|她们?|这块|这边|那边|你这边|你那边|"
     r"这样|一下|麻烦|请|辛苦|劳驾|顺便|帮个忙)+"
 )
 _SOME_DAY = datetime(2026, 1, 5, 9, tzinfo=UTC)
@@ -514,7 +622,7 @@ def _without_lead_time(text: str) -> str:
 # the agenda ("<人>你先把情况说一下", "我插一下", "今天主要几个事").
 _FLOOR = re.compile(
     r"先(?:把[^，]{0,12})?(?:说|讲|介绍|汇报|过)一下(?:[^，]{0,6}(?:情况|进度))?$|我插一(?:下|句)|"
-    r"我就听听|我帮你看$|今天主要[^，]{0,4}(?:事|议题)|^不等了|^我们先开|(?:你|您)(?:先|来)?说(?:吧|一下)?$"
+    r"我就听听|我帮你看$|(?:我|那我)(?:来|先)?(?:说|讲)(?:两|几)句|今天主要[^，]{0,4}(?:事|议题)|^不等了|^我们先开|(?:你|您)(?:先|来)?说(?:吧|一下)?$"
 )
 # Questions and objections: a request put as a question is answered by its acceptance.
 _ASKING = re.compile(
@@ -527,8 +635,9 @@ _DO = (
     r"(?:去|来|继续跟|跟进|跟|负责|打电话|催|联系|沟通|通知|告诉|做|发|整理|准备|安排|改|修|写|跑|"
     r"问(?!题)|约|对接|处理|贴|抽|查|补|出|盯|报|交|提交|核对|确认|招|买|订|拍|汇总|送|布置|培训|签|检查|"
     r"测|回复|回访|统计|落实|推进|更新|上传|采购|申请|排|核|审|校|弄|搞|剪|录|调|盘点|排查|"
+    r"挂|装|搬|翻|找|打印|拿|收拾|打扫|清理|"
     # The disposal construction names a job whatever its verb ("帮忙把报价再核一遍").
-    r"把[^，]{1,12}?[\u4e00-\u9fff](?:一下|一遍|好|完|掉|出来))"
+    r"把[^，]{1,12}?[\u4e00-\u9fff](?:一下|一遍|好|完|掉|出来|上|起来|回来|过去))"
 )
 # Work already done is reported, not taken on ("我上周已经把样品寄给三家客户了").
 _RELAY = re.compile(r"(?:跟|和|给)[他她](?:说|讲)|(?:告诉|通知)[他她]")
@@ -545,7 +654,10 @@ def _reports_done(parts: Sequence[Clause]) -> bool:
 _WHEN = re.compile(r"^(?:那)?(?:大概|大约)?(?:什么时候|啥时候|多久|几号|哪天)[^，]{0,8}[吗呢啊]?$")
 _DONE = re.compile(
     r"已经|以经|早就|刚刚|(?:昨天|前天|上周|上个月|刚才)[^，]{0,12}了$|"
-    r"^(?:那|但是|不过)?我[^，]{0,3}?" + _DO + r"了(?:一下|一点|个)?(?![^，]{0,4}(?:再|就|发|给))"
+    r"^(?:那|但是|不过)?我[^，]{0,3}?" + _DO + r"了(?:一下|一点|个)?(?![^，]{0,4}(?:再|就|发|给))|"
+    # "我会议室订好了", "我去年做过类似的": finished, or done before.
+    r"^(?:那|但是|不过)?我[^，]{0,8}?[\u4e00-\u9fff](?:好|完|掉)了[吧啊呀]?$|"
+    r"^(?:那|但是|不过)?我[^，]{0,6}?(?:做|弄|搞|写|办|跑|干|用|去)过"
 )
 # "你去联系一下", "你第一时间告诉我", "你提前一天通知我", "悦悦你来抽": a request to the person
 # addressed; "你觉得/你看/你认识" are not.
@@ -558,6 +670,8 @@ _SELF = re.compile(
     r"(?:^|这个|那)我(?!觉得|感觉|认为|想|看|问过|插|就听|说|也不|不|们|的|帮你看$|这边的|这边想)"
     r"(?:这边)?[^，]{0,8}?" + _DO
 )
+# "我们这边来写采购单": a speaker taking it on for their own team.
+_WE_SELF = re.compile(r"(?:^|这个|那)我们(?:这边|组|部门|团队)?(?:来|去|负责)[^，]{0,8}?" + _DO)
 _TIME_HEADS_VERB = re.compile(
     r"(?:$|[，。\s]|就|再|先|之前|前|以前|把|去|来|给|要|会|能|一定|" + _DO[3:]
 )
@@ -566,12 +680,28 @@ _TELL_ME = re.compile(r"(?:第一时间|提前[^，]{0,4}|及时|马上)(?:告�
 _ACCEPT = re.compile(r"^[\s,，]*(?:嗯+|好的?|行|可以|没问题|收到|OK|ok|要得|明白)")
 
 
+_FESTIVAL = re.compile(
+    r"圣诞(?:节)?|春节|国庆(?:节)?|中秋(?:节)?|元旦|端午(?:节)?|清明(?:节)?|五一|劳动节|情人节|七夕|"
+    r"元宵(?:节)?|双十一|双十二|六一|儿童节|妇女节|三八|教师节|重阳(?:节)?|平安夜|跨年"
+)
+
+
+def _occasion_only(text: str, context: MeetingContext) -> bool:
+    """Every time in the text is a festival naming the occasion ("春节排班 小包你把…")."""
+    times, _ = find_times(text, context.start)
+    return bool(times) and all(
+        not m.deadline and _FESTIVAL.fullmatch(text[m.start : m.end]) for m in times
+    )
+
+
 def _grammar_due(text: str, context: MeetingContext) -> datetime | None:
     """The due of a commitment read by the grammar: a deadline, or a time that heads a verb
     ("我今天下午再打电话", "明天上午改完"); a time that qualifies a noun ("问问明年纸价",
     "下周保养到期的客户") is part of the job, not its due."""
     times, _ = find_times(text, context.start)
     for m in times:
+        if not m.deadline and _FESTIVAL.fullmatch(text[m.start : m.end]):
+            continue  # "圣诞布置", "春节的排班": the occasion, not the due
         if m.deadline or _TIME_HEADS_VERB.match(text[m.end :]):
             due = due_instant(m, workday_end_hour=context.workday_end_hour)
             if due is not None:
@@ -608,6 +738,10 @@ def _grammar_item(
     handed = _handed(parts, roster)
     if handed is not None and handed[0] in context.members:
         return handed[0], handed[1], _grammar_due(sentence.text, context), parts
+    delegated = _delegated(parts, roster)
+    if delegated is not None and speaker is not None and speaker in context.members:
+        title, job = delegated
+        return speaker, title, _grammar_due(sentence.text, context), job
     for i, clause in enumerate(parts):
         if _FLOOR.search(clause.text) or _ASKING.search(clause.text) or _DONE.search(clause.text):
             continue
@@ -623,7 +757,7 @@ def _grammar_item(
                 or _reply_speaker(lines, speakers, sentence.line)
             )
         else:
-            m = _SELF.search(clause.text)
+            m = _SELF.search(clause.text) or _WE_SELF.search(clause.text)
             if (
                 m is None
                 and i > 0
@@ -638,7 +772,7 @@ def _grammar_item(
         job = [clause, *parts[i + 1 :]][:3]
         names = [owner, *context.members.get(owner, [])]
         job_text = re.sub(
-            r"(?:这个|那)?我(?:这边)?(?=[^，]{0,8}?" + _DO + ")", "", clause.text, count=1
+            r"(?:这个|那)?我们?(?:这边)?(?=[^，]{0,8}?" + _DO + ")", "", clause.text, count=1
         )
         for name in sorted(names, key=len, reverse=True):
             job_text = job_text.replace(name, "")
@@ -673,6 +807,23 @@ def _object_from_before(verb: str, lines: Sequence[TranscriptLine], line: int) -
             thing = _TITLE_LEAD.sub("", thing)
             if len(thing) >= 2:
                 return f"{verb}{thing}"
+    return None
+
+
+def _accepted_due(
+    item: ActionItem, lines: Sequence[TranscriptLine], speakers: Speakers, context: MeetingContext
+) -> datetime | None:
+    nxt = item.line + 1
+    if nxt >= len(lines) or speakers.by_line[nxt] != item.owner:
+        return None
+    # A vague time ("我这两天就去订") is no due.
+    text = re.sub(r"这(?:两|几)天|最近|近期|过两天|回头", "", clean(lines[nxt].text))
+    if not _ACCEPT.match(lines[nxt].text) or re.search(r"你(?!们)[^，]{0,6}(?:来|去|负责)", text):
+        return None
+    # A deadline or a time of delivery ("我周一之前给你"); "我今天就找设计" is a first step.
+    for m in find_times(text, context.start)[0]:
+        if m.deadline or re.match(r"[^，]{0,3}(?:给|发|交)", text[m.end :]):
+            return due_instant(m, workday_end_hour=context.workday_end_hour)
     return None
 
 
@@ -722,6 +873,7 @@ def find_action_items(
     roster = Roster(members, "")
     engine = RuleEngine()
     found: list[tuple[ActionItem, Sentence]] = []
+    recaps = _recap_starts(lines, speakers)
     for sentence in sentences:
         text = sentence.text
         if len(text) < 5:
@@ -730,7 +882,7 @@ def find_action_items(
             _TELL_ME.search(c.text) or _named_doer(c.text, roster) for c in clauses_of(sentence)
         ):
             continue
-        if _NOT_WORK.search(text) and "你" not in text:
+        if _NOT_WORK.search(text) and "你" not in text and not _committed_before_doubt(sentence):
             continue
         speaker = speakers.by_line[sentence.line]
         sender = speaker or _UNKNOWN_SPEAKER
@@ -775,6 +927,8 @@ def find_action_items(
             if len(title) < 2:
                 title = _title(text)
             due = datetime.fromisoformat(args["due"]) if args.get("due") else None
+            if due is not None and _occasion_only(text, context):
+                due = None
             parts = _item_clauses(sentence, [owner, *members.get(owner, [])])
             if _reports_done(parts):
                 continue  # a report of work done ("上周五已经把初稿给到娜娜了")
@@ -819,15 +973,36 @@ def find_action_items(
         asked_when = _WHEN.search(clauses_of(sentence)[-1].text) is not None
         if item.due is not None or asked_when:
             item.due = _revised_due(item, lines, context) or item.due
+        if item.speaker != item.owner:
+            # "敏姐你那边先出个方案" — "好的 我周一之前给你": the acceptance brings the due,
+            # or moves it ("这周五之前" — "没问题 我周四前给你答复"); "我周三先给您看初稿"
+            # offers an interim step and keeps the asked due.
+            accepted = _accepted_due(item, lines, speakers, context)
+            if accepted is not None and (item.due is None or "先" not in lines[item.line + 1].text):
+                item.due = accepted
         if len(item.title) <= 2 and re.fullmatch(_DO, item.title):
             item.title = _object_from_before(item.title, lines, item.line) or item.title
+        bare = _BARE_JOB.fullmatch(_without_lead_time(item.title))
+        if bare is not None and item.line > 0:
+            # "甜甜 你帮我问问场地那边能不能便宜点" — "可以 我明天问": the job is the request.
+            item.title = _requested_job(bare["verb"], lines[item.line - 1].text) or item.title
         if _BARE_OFFER.match(item.source) and item.line > 0:
             # "这个我来跟吧" answers "展位图谁来弄": the job is what the question was about.
             asked = _who_will(lines[item.line - 1].text)
             if asked is not None:
                 item.title = asked
+    found = _distributed(found, roster, context)
+    found = [(item, sentence) for item, sentence in found if _not_the_partner(item, roster)]
+    found = [
+        (item, sentence)
+        for item, sentence in found
+        if _new_commitment(item, lines, recaps) and _retitled(item)
+    ]
     items = _without_dropped(found, sentences)
-    return _merged(items)[:limit]
+    merged = _merged(items)
+    for item in merged:
+        item.title = _polished(item.title)
+    return merged[:limit]
 
 
 def _item_clauses(sentence: Sentence, names_of_owner: Sequence[str]) -> list[Clause]:
@@ -935,11 +1110,24 @@ def _merged(items: list[ActionItem]) -> list[ActionItem]:
                         and o.speaker != item.owner
                     )
                     or _similar(o.title, item.title) >= 0.4
+                    # Two readings of one sentence ("测试让小马帮一下 小马你周三之前把…测一遍").
+                    or (item.line == o.line and item.source == o.source)
                     or _takes_up_offer(o, item)
+                    # A follow-up on one's own job ("行 我催一下 争取周二就签").
+                    or (0 < item.line - o.line <= 4 and _FOLLOW_UP.match(item.title) is not None)
+                    # Reporting back on it ("可乐你问到了跟我说一声") is part of the job.
+                    or (0 < item.line - o.line <= 2 and _REPORT_BACK.search(item.title) is not None)
                     or (
                         # A short restatement by the other side: a request and its acceptance.
                         item.line - o.line <= 2
-                        and (len(item.title) <= 4 or len(o.title) <= 4)
+                        and (
+                            len(item.title) <= 4
+                            # a later job of its own is no restatement ("到时候我跟琳琳对…")
+                            or (
+                                len(o.title) <= 4
+                                and (_similar(o.title, item.title) > 0 or item.line - o.line <= 1)
+                            )
+                        )
                         and (item.speaker == item.owner) != (o.speaker == o.owner)
                     )
                 )
@@ -955,9 +1143,19 @@ def _merged(items: list[ActionItem]) -> list[ActionItem]:
             continue
         accepted = item.speaker == item.owner and twin.speaker != item.owner
         # An interim step offered on acceptance ("我周三先给您看初稿") keeps the asked due.
-        if item.due is not None and not (accepted and re.search(r"先", item.source)):
+        # In one sentence, the reading that found the due is the one that found the job.
+        same_sentence = item.line == twin.line and item.due is not None and twin.due is None
+        # ... and so does a start promised on acceptance ("收到 我今天就找设计").
+        first_step = accepted and (
+            re.search(r"先", item.source)
+            or (
+                twin.due is not None
+                and re.search(r"(?:今天|马上|现在|待会儿?|一会儿?|今天下午|今晚)就", item.source)
+            )
+        )
+        if item.due is not None and not first_step:
             twin.due = item.due
-        if len(item.title) > len(twin.title) + 2 and not accepted:
+        if (len(item.title) > len(twin.title) + 2 or same_sentence) and not accepted:
             twin.title = item.title
     return out
 
@@ -970,3 +1168,292 @@ def owner_names(members: Mapping[str, Sequence[str]]) -> dict[str, str]:
         for alias in aliases:
             out.setdefault(alias, display)
     return out
+
+
+# -- what is not a new commitment ----------------------------------------------------------
+
+# The closing recap repeats what was handed out ("好 我总结一下 …", "最后再过一遍").
+_RECAP = re.compile(
+    r"(?:我|先|再|最后)?(?:总结|回顾|复述|捋|重复)一(?:下|遍)(?!\s?(?:发|给|报|交|写))|"
+    r"差不多就(?:这些|这样)|今天就(?:到这|这些|先这样)|"
+    r"最后(?:再)?(?:确认|对|捋|过)一(?:下|遍)|(?:过|对|捋)一(?:下|遍)(?:今天的)?(?:待办|分工|任务|结论|安排)"
+)
+# History: a commitment made before the meeting, told back ("一凡你之前说你来弄", "上次说的…").
+_HISTORY = re.compile(
+    r"(?:之前|上次|上回|原来|以前|早先|那天|前几天|上周)[^，]{0,3}(?:说|答应|讲|提|定)(?:过|的|好)?"
+)
+# Waiting on something, not doing it ("等X的清单出来再说", "等X查清楚 我们先不动").
+_WAIT = re.compile(
+    r"^(?:那|就|先)?等[^，]{1,16}(?:再说|再定|再看|再议|再弄|再做|以后再|之后再)|先不动|先别动|先放一放|先放着"
+)
+# Being away is no job ("我下周出差 不在公司", "我周五要去医院").
+_ABSENCE = re.compile(
+    r"出差|请假|休假|调休|年假|病假|婚假|产假|不在公司|不在(?:家|店|办公室)|去医院|看病|体检|回老家"
+)
+# Going by someone's proposal is a decision ("就按老王说的来"), not a job for them.
+_FOLLOW = re.compile(r"(?:^|就|那)按[^，]{0,10}(?:说的|的意见|的方案)(?:来|办|做|走)?$")
+# Capacity and objections ("这周我这边缺人 测试顾不过来", "我手上的月报已经挺满了").
+_CAPACITY = re.compile(
+    r"缺人|人手不够|顾不过来|忙不过来|顾不上|(?:挺|很|太|都|已经)满了?|排满|没空|抽不出|腾不出|没时间|"
+    r"来不及|搞不定|弄不完|做不完|压力(?:很|挺|太)?大"
+)
+_OBJECTION_LEAD = re.compile(r"^(?:不过|但是|但|可是|只是|就是)")
+# Questions and chit-chat put to someone ("你买的那个是不是上次那家的", "你那边有没有…推荐一下").
+_CHAT_QUESTION = re.compile(
+    r"是不是|有没有|[吗呢][？?]?$|怎么样|好不好用|贵不贵|哪(?:家|里|儿|个牌子|款|个店)|什么牌子|多少钱买的"
+)
+_CHECK = re.compile(r"(?:查|看看|确认|问问|核实|核对|打听)[^，]{0,6}(?:是不是|有没有)")
+# Standing roles of a kickoff ("这个项目我来当PM", "德语部分我来把关", "小吴负责技术和术语").
+_ROLE = re.compile(
+    r"当(?:[^，]{0,3})?(?:PM|pm|负责人|总负责|组长|项目经理|对接人|主持人?|队长|主编|总监|联络人|接口人)|"
+    r"把关|统筹|总负责|牵头|(?:我|你)?(?:来)?(?:做|当)(?:总)?(?:负责人|对接人|接口人)"
+)
+_ROLE_BY_DOMAIN = re.compile(
+    r"^[^，]{1,8}?(?:这块|这边|部分|方面|这一块)?[^，]{0,4}负责(?:[^，]{1,10}和[^，]{1,10})?$"
+)
+# Advice on a job already listed ("别到时候…", "不用搞得太正式").
+_SIDE_REMARK = re.compile(
+    r"^(?:那|就|也|但是?)?(?:别到时候|到时候别|到时候不要|不用搞得|不要搞得|别搞得|别弄得|不用弄得|免得|省得)"
+)
+_TIME_WORD = re.compile(
+    r"今天|明天|后天|周[一二三四五六日天]|礼拜|星期|[0-9一二三四五六七八九十]号|月底|月初|下班|之前|前把|以前|本周|这周|下周"
+)
+
+
+def _recap_starts(lines: Sequence[TranscriptLine], speakers: Speakers) -> dict[int, int]:
+    """Where the closing recap starts in each line it covers: from the cue to the end of its
+    line, and the same speaker's next turn when it goes on listing."""
+    out: dict[int, int] = {}
+    for n, line in enumerate(lines):
+        m = _RECAP.search(line.text)
+        if m is None or n < len(lines) // 2:
+            continue
+        out.setdefault(n, m.start())
+        if n + 1 < len(lines) and speakers.by_line[n + 1] == speakers.by_line[n]:
+            out.setdefault(n + 1, 0)
+    return out
+
+
+def _committed_before_doubt(sentence: Sentence) -> bool:
+    """A commitment said before the question it raises ("我回头把合同翻一下 看看有没有…")."""
+    for clause in clauses_of(sentence):
+        if _NOT_WORK.search(clause.text):
+            return False
+        if _SELF.search(clause.text) or _ASKED_TO.search(clause.text):
+            return True
+    return False
+
+
+def _new_commitment(
+    item: ActionItem, lines: Sequence[TranscriptLine], recaps: Mapping[int, int]
+) -> bool:
+    """Whether an item read from its clauses is a new commitment, not history, a wait, an
+    excuse, a question put to someone, a standing role, a side remark or the recap."""
+    text = lines[item.line].text
+    at = text.find(item.source)
+    if item.line in recaps and at + len(item.source) > recaps[item.line]:
+        return False
+    pieces = [clean(p).rstrip("。？") for p in _SOFT.split(item.source) if p.strip()]
+    pieces = [p for p in pieces if p]
+    if not pieces:
+        return False
+    head = pieces[0]
+    if _HISTORY.search(head) and item.due is None:
+        return False
+    if _WAIT.search(head) or _SIDE_REMARK.search(head) or _FOLLOW.search(head):
+        return False
+    if re.search(r"看着(?:办|弄|来)|(?:也)?可以(?:参考|考虑|试试)", head):
+        return False  # discretion or a suggestion, no job
+    if _ABSENCE.search(item.source) and not re.search(r"之前|把|[给发交]", item.source):
+        return False
+    if all(_CAPACITY.search(p) or _OBJECTION_LEAD.match(p) for p in pieces):
+        return False
+    asked = [p for p in pieces if _CHAT_QUESTION.search(p) and not _CHECK.search(p)]
+    if asked and (asked[0] == head or len(asked) == len(pieces)) and item.due is None:
+        return False
+    if item.due is None and (
+        _ROLE.search(head)
+        or (_ROLE_BY_DOMAIN.match(head) and _roles_in_line(text) >= 2)
+        or re.search(r"负责[^，]{1,10}和[^，]{1,10}$", head)
+    ):
+        return False
+    return True
+
+
+def _roles_in_line(text: str) -> int:
+    return sum(
+        1
+        for p in _SOFT.split(text)
+        if p and (_ROLE.search(p) or (_ROLE_BY_DOMAIN.match(p) and not _TIME_WORD.search(p)))
+    )
+
+
+def _retitled(item: ActionItem) -> bool:
+    """Strip excuses and objections from a title ("不过我手上挺满，下周一之前给你" → the job);
+    keep the item when something is left."""
+    parts = [p for p in item.title.split("，") if p]
+    kept = [p for p in parts if not _CAPACITY.search(p) and not _OBJECTION_LEAD.match(p)]
+    kept = [p for p in kept if not _SIDE_REMARK.search(p)]
+    # A caution after the job ("…对团课的时间，别跟促销活动撞") is not part of it.
+    kept = kept[:1] + [p for p in kept[1:] if not re.match(r"(?:别|不要|免得|省得|以免)", p)]
+    if kept and kept != parts:
+        item.title = "，".join(kept)
+    return True
+
+
+# "我让前台的小林把清单更新一下": the speaker hands it to someone outside the team and owns it.
+_DELEGATE = re.compile(
+    r"(?:^|那|这个|这事|^[^，]{1,6}?)我(?:让|叫|找|安排|请)(?:[^，]{0,6}的)?(?P<who>[\u4e00-\u9fff]{2}|[A-Za-z]+)"
+    r"(?:去|来|帮忙|帮我)?(?=[^，]{2})"
+)
+
+
+def _delegated(parts: Sequence[Clause], roster: Roster) -> tuple[str, list[Clause]] | None:
+    for i, clause in enumerate(parts):
+        m = _DELEGATE.search(clause.text)
+        if m is None:
+            continue
+        if any(f.known for f in roster.find(clause.text[m.start("who") : m.end("who") + 2])):
+            return None
+        rest = clause.text[m.end() :]
+        if not re.match(_DO, rest) and re.match(r"[\u4e00-\u9fff]{2}(?=" + _DO + ")", rest):
+            rest = rest[2:]  # "我让助理小钟做一个模板": the title after the person's name
+        title = _title(rest)
+        if len(title) <= 4 and i + 1 < len(parts):
+            title = _title(f"{title}，{parts[i + 1].text}")
+        if len(title) >= 2:
+            return title, list(parts[i:])
+    return None
+
+
+def _distributed(
+    found: list[tuple[ActionItem, Sentence]], roster: Roster, context: MeetingContext
+) -> list[tuple[ActionItem, Sentence]]:
+    """A job handed out in parallel ("丽丽你把一楼的彩灯挂上 二楼石头 三楼圆圆"): one item
+    per member named after a parallel object, with that object in the title."""
+    out: list[tuple[ActionItem, Sentence]] = []
+    seen: set[int] = set()
+    for item, sentence in found:
+        out.append((item, sentence))
+        if sentence.index in seen:
+            continue
+        seen.add(sentence.index)
+        parts = clauses_of(sentence)
+        shares: list[tuple[str, str, Clause]] = []
+        for clause in parts:
+            if clause.text in item.title or not shares and clause.raw not in item.source:
+                pass
+            for f in roster.find(clause.text):
+                if (
+                    f.known
+                    and f.end == len(clause.text)
+                    and 1 <= f.start <= 6
+                    and f.name != item.owner
+                    and f.name in context.members
+                ):
+                    share = re.sub(r"(?:的话|的|由|让|给|就|是)+$", "", clause.text[: f.start])
+                    if share and not re.search(_DO, share):
+                        shares.append((f.name, share, clause))
+        if not shares:
+            continue
+        pieces = [p for p in item.title.split("，") if p not in {c.text for _, _, c in shares}]
+        item.title = "，".join(pieces) or item.title
+        for name, share, clause in shares:
+            title = _parallel(item.title, share)
+            source = clause.raw.strip()
+            out.append(
+                (
+                    ActionItem(
+                        title=title,
+                        source=source,
+                        line=item.line,
+                        owner=name,
+                        due=item.due,
+                        speaker=item.speaker,
+                    ),
+                    sentence,
+                )
+            )
+    return out
+
+
+def _parallel(title: str, share: str) -> str:
+    """The title with its object replaced by a parallel one ("把一楼的彩灯挂上", "二楼")."""
+    n = len(share)
+    for i in range(len(title) - n + 1):
+        if title[i + n - 1] == share[-1] and title[i : i + n] != share:
+            return title[:i] + share + title[i + n :]
+    verb = re.match(r"把|" + _DO, title)
+    k = verb.end() if verb is not None else 0
+    return title[:k] + share + title[k + n :]
+
+
+# Talk around the job left in a title: an answer word, a reason or a reassurance, an excuse.
+_TALK_PIECE = re.compile(
+    r"^(?:行|好|嗯|对|是的?|吧|啊|有个事|还有个事|还有|没问题|可以)$|^(?:因为|由于|毕竟|是我们的问题)|不用担心|"
+    r"^(?:这个)?(?:你们?|大家)放心"
+)
+_PIECE_LEAD = re.compile(r"^(?:那|然后|不过|所以|就|还有|另外)+|^(?:我|你)(?=把|来|去|先|再)")
+
+
+def _polished(title: str) -> str:
+    """The job as a title: verb and object, without the talk around it ("行，把展位图定稿…",
+    "加班费我来出，不用担心", "吧，我把名单做好了发群里")."""
+    pieces = [_PIECE_LEAD.sub("", p).strip() for p in title.split("，")]
+    # The chat reader's "verb, then where to" over a complement ("定场地到下来", "改表到一下").
+    pieces = [re.sub(r"到(?:下来|起来|出来|一下|好|完)$", "", p) for p in pieces]
+    # A partner preposition left without its name ("跟对一下排班").
+    pieces = [
+        re.sub(r"^(?:到时候)?(?:跟|和|同|与)(?=对|聊|碰|商量|沟通|核)", "", p) for p in pieces
+    ]
+    # The hand-over around the job ("代理词让先帮你整理证据目录" → "整理证据目录").
+    pieces = [re.sub(r"^[^，]{0,8}?让(?=先|帮|去|来)", "", p) for p in pieces]
+    pieces = [
+        re.sub(r"^(?:先|再)?(?:帮(?:你|我|他|她|忙)|去|来)(?=[\u4e00-\u9fff]{3})", "", p)
+        for p in pieces
+    ]
+    kept = [
+        p for p in pieces if len(p) >= 2 and not _TALK_PIECE.search(p) and not _CAPACITY.search(p)
+    ]
+    return "，".join(kept) if kept else title
+
+
+# A title that is only a verb ("问", "明天问", "催一下"): a fragment, not a job.
+_BARE_JOB = re.compile(r"(?P<verb>问问|问|催|弄|做|搞|跟|查|看看|看)(?:一下|一催)?")
+_REPORT_BACK = re.compile(
+    r"^[^，]{0,4}(?:到了|好了|完了|有结果了?|有消息了?)[^，]{0,2}(?:跟我说|告诉我|通知我|说一声|回我)"
+)
+_FOLLOW_UP = re.compile(r"^(?:再)?(?:催|盯|跟进|问问|落实|推)(?:一下|一催|着)?(?:，|$)")
+
+
+def _requested_job(verb: str, previous: str) -> str | None:
+    """The job of the request just before ("你帮我问问场地那边能不能便宜点" for "问")."""
+    for piece in re.split(r"[\s,，。？?]+", clean(previous)):
+        at = piece.find(verb[0])
+        if at < 0:
+            continue
+        job = _title(piece[at:])
+        if len(job) > len(verb) + 1:
+            return job
+    return None
+
+
+_PARTNER_BEFORE = re.compile(r"(?:跟|同|与|找)$")
+
+
+def _not_the_partner(item: ActionItem, roster: Roster) -> bool:
+    """ "到时候跟强哥对一下排班": the one named after 跟 is the partner; the speaker does it,
+    or the member named before 跟 ("磊哥跟甜甜对一下排班"), whose own item that is. False when
+    the item is only the partner's."""
+    if item.speaker is None or item.owner is None or item.owner == item.speaker:
+        return True
+    if re.search(r"[你您]", item.source):
+        return True
+    found = [f for f in roster.find(item.source) if f.known]
+    mentions = [f for f in found if f.name == item.owner]
+    if not mentions or not all(_PARTNER_BEFORE.search(item.source[: f.start]) for f in mentions):
+        return True
+    if any(f.name != item.owner and f.end <= mentions[0].start for f in found):
+        return False
+    item.owner = item.speaker
+    return True

@@ -19,7 +19,9 @@ from assistant.insight.summaries.model import TranscriptLine
 __all__ = ["Speakers", "addressee", "recognise_speakers", "with_participants"]
 
 _REPLY = re.compile(
-    r"^[\s,，]*(?:嗯+|好的?|行|可以|没问题|收到|OK|ok|要得|晓得|明白|知道了|对|是的|同意|我来|我这边|我)"
+    r"^[\s,，]*(?:嗯+|好的?|行|可以|没问题|收到|OK|ok|要得|晓得|明白|知道了|对|是的|同意|我来|我这边|我|"
+    # An answer to a question put to them ("小谢 你那边有没有…" — "没有 我回头问问").
+    r"没有|有的|还没|暂时没|不是|是的|对的)"
 )
 _SELF_INTRO = re.compile(r"我是(?:[\u4e00-\u9fff]{0,6}的)?([\u4e00-\u9fffA-Za-z]{2,8})")
 _YOU_AFTER = re.compile(r"^\s*(?:你们?|您)")
