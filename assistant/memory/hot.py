@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import math
 import threading
 import time
 from array import array
@@ -36,6 +35,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from assistant.memory.bm25 import BM25_B, BM25_K1, idf, query_terms
 from assistant.memory.ports import (
     DocFilter,
     FeedHead,
@@ -50,10 +50,6 @@ __all__ = ["HotHistory", "HotStatus"]
 
 log = logging.getLogger(__name__)
 
-BM25_K1 = 1.2  # as in storage.history.repository (the core does not import storage)
-BM25_B = 0.75
-_MAX_QUERY_TERMS = 12
-_MAX_POSTINGS = 8000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
 _NONE = -1  # an id that is not there (no chat, no project)
@@ -532,10 +528,7 @@ class HotHistory:
             if not terms:
                 return {}
             df = self._df if total > 0 else {}
-            return {
-                t: math.log(1.0 + (total - df.get(t, 0) + 0.5) / (df.get(t, 0) + 0.5))
-                for t in terms
-            }
+            return {t: idf(total, df.get(t, 0)) for t in terms}
 
     def keyword_search(
         self, terms: Sequence[str], *, filters: DocFilter, limit: int
@@ -551,18 +544,9 @@ class HotHistory:
             if not terms or total <= 0:
                 return []
             frequencies = {t: self._df[t] for t in terms if self._df.get(t)}
-            idf = {
-                t: math.log(1.0 + (total - df + 0.5) / (df + 0.5)) for t, df in frequencies.items()
-            }
-            if not idf:
+            weights, chosen = query_terms(frequencies, total)
+            if not weights:
                 return []
-            chosen: list[str] = []
-            postings = 0
-            for term in sorted(idf, key=lambda t: -idf[t])[:_MAX_QUERY_TERMS]:
-                if len(chosen) >= 2 and postings + frequencies[term] > _MAX_POSTINGS:
-                    continue
-                chosen.append(term)
-                postings += frequencies[term]
             avgdl = max(total_length / total, 1.0)
             all_slots: list[NDArray[np.int64]] = []
             all_scores: list[NDArray[np.float64]] = []
@@ -574,7 +558,7 @@ class HotHistory:
                     BM25_K1 * (1.0 - BM25_B) + (BM25_K1 * BM25_B / avgdl) * self._length.data[slots]
                 )
                 all_slots.append(slots)
-                all_scores.append(idf[term] * tf * (BM25_K1 + 1.0) / (tf + norm))
+                all_scores.append(weights[term] * tf * (BM25_K1 + 1.0) / (tf + norm))
             slots = np.concatenate(all_slots)
             scores = np.concatenate(all_scores)
             keep = self._allowed(slots, filters)

@@ -18,7 +18,6 @@ pruned (``change_floor``): a copy older than either reloads in full.
 
 from __future__ import annotations
 
-import math
 import secrets
 import threading
 import weakref
@@ -29,6 +28,7 @@ from typing import Any, cast
 from sqlalchemy import Select, Table, bindparam, case, delete, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
+from assistant.memory.bm25 import BM25_B, BM25_K1, idf, query_terms
 from assistant.memory.ports import (
     DocFilter,
     HistoryDoc,
@@ -51,10 +51,6 @@ from storage.orm import (
 
 __all__ = ["BM25_B", "BM25_K1", "SqlHistoryRepository"]
 
-BM25_K1 = 1.2
-BM25_B = 0.75
-_MAX_QUERY_TERMS = 12
-_MAX_POSTINGS = 8000  # posting rows one keyword search reads, beyond its two rarest terms
 _VECTOR_LEASE = timedelta(minutes=2)
 _DOCS, _LENGTH, _EMBEDDER, _VECTOR_ERROR = (
     "keyword_docs",
@@ -503,12 +499,7 @@ class SqlHistoryRepository:
         if not terms:
             return {}
         frequencies = self._frequencies(terms) if total > 0 else {}
-        return {
-            term: math.log(
-                1.0 + (total - frequencies.get(term, 0) + 0.5) / (frequencies.get(term, 0) + 0.5)
-            )
-            for term in terms
-        }
+        return {term: idf(total, frequencies.get(term, 0)) for term in terms}
 
     def keyword_search(
         self, terms: Sequence[str], *, filters: DocFilter, limit: int
@@ -518,25 +509,12 @@ class SqlHistoryRepository:
         if not terms or total <= 0:
             return []
         frequencies = self._frequencies(terms)
-        idf = {
-            term: math.log(1.0 + (total - df + 0.5) / (df + 0.5))
-            for term, df in frequencies.items()
-            if df > 0
-        }
-        if not idf:
+        weights, chosen = query_terms(frequencies, total)
+        if not weights:
             return []
-        chosen: list[str] = []
-        postings = 0
-        for term in sorted(idf, key=lambda t: -idf[t])[:_MAX_QUERY_TERMS]:
-            # The rarest terms first; a very common one adds little to BM25 and costs a long
-            # posting list, so past a budget of rows read only the rarer ones are ranked.
-            if len(chosen) >= 2 and postings + frequencies[term] > _MAX_POSTINGS:
-                continue
-            chosen.append(term)
-            postings += frequencies[term]
         avgdl = max(total_length / total, 1.0)
         weight = case(
-            *((HistoryTermRow.term == term, literal(idf[term])) for term in chosen), else_=0.0
+            *((HistoryTermRow.term == term, literal(weights[term])) for term in chosen), else_=0.0
         )
         tf = HistoryTermRow.tf * 1.0
         norm = BM25_K1 * (1.0 - BM25_B) + (BM25_K1 * BM25_B / avgdl) * HistoryTermRow.length
