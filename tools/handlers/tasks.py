@@ -124,20 +124,26 @@ def update_task(scope: Scope, args: UpdateTask) -> Applied:
     }
     assert task.id is not None
     events: list[TaskEvent] = []
-    actor_id = scope.actor.id
-    if args.status is not None and TaskStatus(args.status) != task.status:
-        new_status = TaskStatus(args.status)
+
+    def change(
+        kind: str, old: str | None = None, new: str | None = None, note: str | None = None
+    ) -> None:
+        assert task.id is not None
         events.append(
             TaskEvent(
                 task_id=task.id,
-                kind="status",
+                kind=kind,
                 at=scope.now,
-                actor_id=actor_id,
-                old=task.status.value,
-                new=new_status.value,
-                note=args.progress_note,
+                actor_id=scope.actor.id,
+                old=old,
+                new=new,
+                note=note,
             )
         )
+
+    if args.status is not None and TaskStatus(args.status) != task.status:
+        new_status = TaskStatus(args.status)
+        change("status", task.status.value, new_status.value, args.progress_note)
         task.status = new_status
         if new_status == TaskStatus.IN_PROGRESS and task.started_at is None:
             task.started_at = scope.now
@@ -147,67 +153,26 @@ def update_task(scope: Scope, args: UpdateTask) -> Applied:
         elif task.completed_at is not None:
             task.completed_at = None
     if new_due is not None and new_due != task.due:
-        events.append(
-            TaskEvent(
-                task_id=task.id,
-                kind="due",
-                at=scope.now,
-                actor_id=actor_id,
-                old=str(before["due"]) if before["due"] else None,
-                new=new_due.isoformat(),
-            )
-        )
+        change("due", str(before["due"]) if before["due"] else None, new_due.isoformat())
         task.due = new_due
     if args.priority is not None and Priority(args.priority) != task.priority:
-        events.append(
-            TaskEvent(
-                task_id=task.id,
-                kind="priority",
-                at=scope.now,
-                actor_id=actor_id,
-                old=task.priority.value,
-                new=args.priority,
-            )
-        )
+        change("priority", task.priority.value, args.priority)
         task.priority = Priority(args.priority)
     if args.cost is not None:
         task.cost = args.cost
     if args.assignee is not None:
         assignee = scope.member(args.assignee)
         if assignee.id != task.assignee_id:
-            events.append(
-                TaskEvent(
-                    task_id=task.id,
-                    kind="assignee",
-                    at=scope.now,
-                    actor_id=actor_id,
-                    old=str(task.assignee_id) if task.assignee_id else None,
-                    new=str(assignee.id),
-                )
+            change(
+                "assignee", str(task.assignee_id) if task.assignee_id else None, str(assignee.id)
             )
             task.assignee_id = assignee.id
     if args.title is not None and args.title != task.title:
         # A corrected name ("不对，标题是X"): told in the history as a note.
-        events.append(
-            TaskEvent(
-                task_id=task.id,
-                kind="note",
-                at=scope.now,
-                actor_id=actor_id,
-                note=f"标题由「{task.title}」改为「{args.title}」",
-            )
-        )
+        change("note", note=f"标题由「{task.title}」改为「{args.title}」")
         task.title = args.title
     if args.progress_note is not None and not any(e.kind == "status" for e in events):
-        events.append(
-            TaskEvent(
-                task_id=task.id,
-                kind="note",
-                at=scope.now,
-                actor_id=actor_id,
-                note=args.progress_note,
-            )
-        )
+        change("note", note=args.progress_note)
     task = uow.tasks.update(task)
     for event in events:
         uow.tasks.add_event(event)
