@@ -304,25 +304,17 @@ class Executor:
                 uow.commit()
         except QunmiError as exc:
             return ToolResult.failure(call.tool, args, exc)
-        held = self.pending.get(pending_id)
-        assert held is not None
-        return ToolResult(
-            tool=call.tool,
-            ok=True,
-            args=args,
-            kind="pending",
-            summary={
-                "pending_id": pending_id,
-                "text": held.prompt(),
-                "lines": held.lines,
-                "retracted": [c.call_id for c, _ in applied if c.call_id],
-                "note": (
-                    f"这条消息要改动多项（批量修改）：之前已执行的 {len(applied)} 项已经撤回，"
-                    "和这一项以及之后的改动一起等待有权限的人回复“确认”"
-                    if applied
-                    else "这条消息要改动多项（批量修改）：这些改动都等待有权限的人回复“确认”"
-                ),
-            },
+        return self._pending_result(
+            call,
+            args,
+            pending_id,
+            retracted=[c.call_id for c, _ in applied if c.call_id],
+            note=(
+                f"这条消息要改动多项（批量修改）：之前已执行的 {len(applied)} 项已经撤回，"
+                "和这一项以及之后的改动一起等待有权限的人回复“确认”"
+                if applied
+                else "这条消息要改动多项（批量修改）：这些改动都等待有权限的人回复“确认”"
+            ),
         )
 
     def dry_run(self, call: ToolCall, ctx: CallContext) -> ToolResult:
@@ -347,6 +339,13 @@ class Executor:
             actor = self._find_actor(uow, ctx.actor)
             pending_id = self.pending.hold(uow, ToolCall(call.tool, args), ctx, actor)
             uow.commit()
+        return self._pending_result(call, args, pending_id)
+
+    def _pending_result(
+        self, call: ToolCall, args: dict[str, Any], pending_id: int, **extra: Any
+    ) -> ToolResult:
+        """What a held call answers: the card text asking for “确认”, and any extra notes."""
+        assert self.pending is not None
         held = self.pending.get(pending_id)
         assert held is not None
         return ToolResult(
@@ -354,7 +353,12 @@ class Executor:
             ok=True,
             args=args,
             kind="pending",
-            summary={"pending_id": pending_id, "text": held.prompt(), "lines": held.lines},
+            summary={
+                "pending_id": pending_id,
+                "text": held.prompt(),
+                "lines": held.lines,
+                **extra,
+            },
         )
 
     # -- plumbing -------------------------------------------------------------------------
