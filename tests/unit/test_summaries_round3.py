@@ -132,3 +132,18 @@ def test_a_deferral_that_points_back_is_the_question_just_asked() -> None:
     )
     (question,) = draft.open_questions
     assert "券" in question.text and "商量" in question.text
+
+
+def test_the_one_called_on_at_the_head_of_a_turn_owns_it_unless_the_speaker_says_i() -> None:
+    draft = _minutes(
+        [
+            ("钱多多", "佳琪 周三之前把展会的物料表更新一下 发群里"),
+            ("宋佳琪", "收到"),
+            ("韩梅", "钱总 我下周一把合同初稿给您"),
+        ]
+    )
+    by_owner = {a.owner: a for a in draft.action_items}
+    assert set(by_owner) == {"宋佳琪", "韩梅"}
+    assert "物料表" in by_owner["宋佳琪"].title
+    assert by_owner["宋佳琪"].due == datetime.fromisoformat("2026-12-09T18:00:00+08:00")
+    assert "合同初稿" in by_owner["韩梅"].title and "钱总" not in by_owner["韩梅"].title

@@ -585,12 +585,15 @@ _BARE_VERB = re.compile(
 )
 
 
-def _job_title(parts: Sequence[Clause], names: Sequence[str]) -> str:
-    """The job as said in its clauses, without the doer, the pronouns and the time: "那周强你跟
-    下周一之前把展位图定稿发给主办方" → "展位图定稿发给主办方"."""
+def _job_title(parts: Sequence[Clause], names: Sequence[str], roster: Roster | None = None) -> str:
+    """The job as said in its clauses, without the doer, the pronouns, the time and a clause
+    that only calls someone ("王总，…"): "那周强你跟 下周一之前把展位图定稿发给主办方" →
+    "展位图定稿发给主办方"."""
     pieces: list[str] = []
     for clause in parts:
         text = clause.text
+        if roster is not None and roster.is_known(text.strip("，, ")):
+            continue
         for name in sorted(names, key=len, reverse=True):
             if name:
                 text = text.replace(name, "")
@@ -641,6 +644,10 @@ _DO = (
 )
 # Work already done is reported, not taken on ("我上周已经把样品寄给三家客户了").
 _RELAY = re.compile(r"(?:跟|和|给)[他她](?:说|讲)|(?:告诉|通知)[他她]")
+# A turn whose subject is the speaker: "我下周一把…", "好 我今天就改".
+_I_SUBJECT = re.compile(
+    r"^[\s,，]*(?:那|好的?|行|嗯|可以)?[\s,，]*我(?!们|觉得|看|想|说|感觉|认为)"
+)
 _STILL_TO_DO = re.compile(r"再|会|要|明天|后天|下周|之前|以前|前把|回头|待会|马上|尽快")
 
 
@@ -914,9 +921,15 @@ def find_action_items(
                 owner = None
             if owner is None and re.search(r"你(?!们)", text):
                 owner = addressee(text, roster) or _reply_speaker(lines, speakers, sentence.line)
+            says_i = _I_SUBJECT.match(text) is not None
+            if owner is None and not says_i:
+                # "小陈 周五之前把库存表更新一下": the one called on at the head of the turn.
+                owner = _vocative(lines[sentence.line].text, sentence, roster)
             if owner is None and re.search(r"我(?!们)", text) and speaker is not None:
                 owner = speaker
-            if owner is not None and owner == speaker and not _SELF.search(text):
+            if says_i and speaker is not None:
+                owner = speaker  # "王总 我下周一把合同初稿给您": the speaker takes it on
+            elif owner is not None and owner == speaker and not _SELF.search(text):
                 # "老严 周三之前把预算表发我": the one called on does it; "我" is the receiver.
                 called = _vocative(lines[sentence.line].text, sentence, roster)
                 if called is not None and called != speaker:
@@ -943,7 +956,7 @@ def find_action_items(
             if handed is not None and handed[0] == owner:
                 title = handed[1]
             elif _TALKY_TITLE.search(title):
-                rebuilt = _job_title(parts, [owner, *members.get(owner, [])])
+                rebuilt = _job_title(parts, [owner, *members.get(owner, [])], roster)
                 if len(rebuilt) >= min(4, len(title)):
                     title = rebuilt
             source, line = _source(lines, parts)
