@@ -26,6 +26,10 @@ issue was scored at every point with its final due date, also where none had bee
 creation 44 % of the issues (Moodle: 63 % of the on-time ones) had no due date, and ``--final-due``
 keeps that reading for comparison. A cell above the leakage alarm prints the features that alone
 separate its test rows best (``carriers``).
+
+At the discussion point the assignee's load and late rate (``workload``, ``perofdelay``) are read
+from the due file (``_assignee_columns``): the discussion file's are not taken at its prediction
+point, and its ``workload`` knows the outcome (docs/risk.md, round-4 audit).
 """
 
 from __future__ import annotations
@@ -187,7 +191,7 @@ def _assignee_columns(issue: Issue, point: str) -> dict[str, str] | None:
     project's issues), every per-issue column is identical in the two files, but ``workload``
     differs in 86–99 % of those rows and ``perofdelay`` in 28–73 %. The discussion file's
     ``workload`` knows the outcome: it is never 0 for a late issue in JBoss, JIRA, Moodle and
-    Mulesoft (0 for 14–41 % of their on-time ones), and for WSO2's late issues it is a median
+    Mulesoft (0 for 4–41 % of their on-time ones), and for WSO2's late issues it is a median
     60 higher than the due file's at the same moment (AUC alone .853 against .517). So at the
     discussion point both are read as they stood when the due date was set, the latest moment
     the data gives them for (none if that came after the point)."""
