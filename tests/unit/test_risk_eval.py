@@ -73,6 +73,34 @@ def test_an_issue_without_a_due_date_yet_is_not_scored_at_that_point(tmp_path: P
     assert observed["B"].due is None  # not set yet two days in
     assert observed["A"].days_left == pytest.approx(8)
     assert observed["A"].assignee_late_rate == pytest.approx(0.01)  # 1 %, not 100 %
-    assert observed["B"].assignee_late_rate == pytest.approx(0.10)
+    # B's due date (and with it the data's reading of its assignee) comes after this point.
+    assert observed["B"].assignee_late_rate is None and observed["B"].assignee_open is None
     leaky = {o.key: o for o in observations(issues, "discussion", final_due=True)}
     assert leaky["B"].days_left == pytest.approx(10)
+
+
+def test_the_discussion_point_reads_the_assignee_as_at_the_due_point(tmp_path: Path) -> None:
+    # The discussion file's workload / perofdelay disagree with the due file's at the same
+    # moment (and its workload knows the outcome), so they are read from the due file; the
+    # days of discussion are capped at the days since creation.
+    header = _COLUMNS
+    rows = {
+        # point → (workload, perofdelay, discussion days, progress time, remaining days)
+        "creation": (0, 0, 0, 0, 10),
+        "due": (4, 20, 1, 3, 7),
+        "discussion": (60, 90, 9, 5, 5),
+    }
+    for point, (load, late, talk, progress, remaining) in rows.items():
+        line = (
+            f'A,2,"2015-01-01 00:00:00",Bug,{talk},0,{late},{load},Major,1,0,1,0,0,0,0,1,0.5,0,'
+            f"{progress},{remaining},1,2,3,4,5"
+        )
+        (tmp_path / f"demo_{point}.csv").write_text(f"{header}\n{line}\n", encoding="utf-8")
+    issues = load_project(tmp_path, "demo")
+    due = observations(issues, "due")[0]
+    talked = observations(issues, "discussion")[0]
+    for observed in (due, talked):
+        assert observed.assignee_open == 4
+        assert observed.assignee_late_rate == pytest.approx(0.20)
+    assert talked.elapsed_days == pytest.approx(5) and talked.active_days == pytest.approx(5)
+    assert due.active_days == pytest.approx(1)
