@@ -1,7 +1,7 @@
 """Files filed under a project are found in the memory only by that project's members, its PM
 and admins: in the chat's ``ask``, ``GET /search``, ``GET`` / ``POST /ask``, ``qunmi search`` /
 ``qunmi ask --as``, and their download (real SQL on SQLite and PostgreSQL, the real bundled e5
-model, real embedded Chroma, real HTTP through the app)."""
+model, real Chroma embedded and as a server, real HTTP through the app)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from assistant.domain import Member, Project, Role, ToolCall
 from assistant.files import Document
 from assistant.services.inbox import Inbound
 from assistant.settings import ChromaSettings, Settings
+from tests.chroma_server import free_port
 from tests.conftest import NOW
 from tests.integration.test_documents import TOKEN
 from tools.executor import CallContext
@@ -30,6 +31,16 @@ PAY_SPEC = (
 )
 HOME_SPEC = "# 首页改版需求\n首页轮播图改成三张，导航栏加上“案例”入口"
 PAY_QUESTION = "支付回调接口说明在哪"
+
+
+@pytest.fixture(params=["embedded", "server"])
+def chroma(request: pytest.FixtureRequest, tmp_path: Path) -> ChromaSettings:
+    """Embedded Chroma, and a real ``chroma run`` server (``QUNMI_CHROMA__URL``)."""
+    if request.param == "server":
+        return ChromaSettings(
+            url=request.getfixturevalue("chroma_server"), collection_prefix=f"t{free_port()}"
+        )
+    return ChromaSettings(path=tmp_path / "chroma")
 
 
 def _found(payload: Any, document: Document) -> bool:
@@ -43,10 +54,11 @@ def test_file_passages_are_only_for_the_projects_members(
     settings: Settings,
     clock: FixedClock,
     e5_embedder: Any,
+    chroma: ChromaSettings,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    settings = settings.model_copy(update={"chroma": ChromaSettings(path=tmp_path / "chroma")})
+    settings = settings.model_copy(update={"chroma": chroma})
     q = bootstrap(settings, clock=clock, embedder=e5_embedder)
     try:
         with q.uow_factory() as uow:
@@ -54,6 +66,7 @@ def test_file_passages_are_only_for_the_projects_members(
             lisi = uow.members.add(Member(display_name="李四", created_at=NOW))
             wang = uow.members.add(Member(display_name="王磊", created_at=NOW))
             zhao = uow.members.add(Member(display_name="赵六", created_at=NOW))
+            uow.members.add(Member(display_name="钱七", role=Role.PM, created_at=NOW))
             uow.projects.add(Project(name="官网改版", owner_id=lisi.id, created_at=NOW))
             uow.projects.add(
                 Project(
@@ -102,7 +115,8 @@ def test_file_passages_are_only_for_the_projects_members(
         outsider = ask("李四")
         assert not _found(outsider, pay) and "HMAC" not in json.dumps(outsider, ensure_ascii=False)
         assert not outsider["found"] and "没找到" in outsider["answer"]
-        for reader in ("王磊", "赵六", "张伟"):  # owner, member of the project, admin
+        # The owner, a member of the project, an admin, a team-wide PM (PM of every project).
+        for reader in ("王磊", "赵六", "张伟", "钱七"):
             answer = ask(reader)
             assert answer["found"] and answer["sources"][0]["id"] == pay.id, (reader, answer)
             assert answer["sources"][0]["kind"] == "file"
@@ -178,7 +192,11 @@ def test_file_passages_are_only_for_the_projects_members(
     monkeypatch.setenv("QUNMI_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("QUNMI_DATABASE_URL", settings.database_url or "")
     monkeypatch.setenv("QUNMI_ENGINE", "rules")
-    monkeypatch.setenv("QUNMI_CHROMA__PATH", str(tmp_path / "chroma"))
+    if chroma.url:
+        monkeypatch.setenv("QUNMI_CHROMA__URL", chroma.url)
+        monkeypatch.setenv("QUNMI_CHROMA__COLLECTION_PREFIX", chroma.collection_prefix)
+    else:
+        monkeypatch.setenv("QUNMI_CHROMA__PATH", str(chroma.path))
     monkeypatch.delenv("QUNMI_API_TOKEN", raising=False)
     runner = CliRunner()
     now = (clock.now() + timedelta(minutes=1)).isoformat()
