@@ -40,6 +40,7 @@ __all__ = [
     "actions_for",
     "ownership_of",
     "sees_budget",
+    "sees_project_files",
 ]
 
 
@@ -136,7 +137,7 @@ MATRIX: dict[str, Rule] = {
     "budget.see": Rule(
         "查看预算、花费、任务费用", True, _NOBODY, "只有项目经理和管理员可以查看预算和费用"
     ),
-    "ask": Rule("查历史记录（预算段落只给项目经理）", True, _ALL, ""),
+    "ask": Rule("查历史记录（预算段落只给项目经理，项目文件只给项目成员）", True, _ALL, ""),
     "summarize": Rule("总结群聊/会议纪要", True, _ALL, ""),
     "report": Rule("项目简报（预算只给项目经理）", True, _ALL, ""),
     "reminders.set": Rule("开关本群提醒", True, _ALL, ""),
@@ -372,6 +373,26 @@ def sees_budget(
     except PermissionDenied:
         return False
     return True
+
+
+def sees_project_files(
+    actor: Member | None, project: Project | None, project_role: str | None
+) -> bool:
+    """Whether ``actor`` may read the files filed under ``project`` (download them, list them,
+    find their passages in the memory): its members (any role in it, its owner, its member
+    list), admins and team-wide PMs. Files filed under no project are everyone's; nobody's
+    credential (``None``) reads no project's files."""
+    if project is None:
+        return True
+    if actor is None:
+        return False
+    if actor.role in (Role.ADMIN, Role.PM):  # a team-wide PM is PM of every project
+        return True
+    return (
+        project_role is not None
+        or (actor.id is not None and actor.id == project.owner_id)
+        or (actor.id is not None and actor.id in project.member_ids)
+    )
 
 
 def matrix_markdown() -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -13,11 +12,9 @@ from api.auth import Principal
 from api.deps import PrincipalDep, QunmiDep, acting_as
 from assistant.bootstrap import Qunmi
 from assistant.errors import HistoryUnavailable, InvalidInput, PermissionDenied
-from assistant.memory.privacy import mentions_budget
-from tools.permissions import sees_budget
+from assistant.memory.privacy import ReaderView
 
 if TYPE_CHECKING:
-    from assistant.memory.ports import HistoryDoc
     from assistant.memory.service import Memory
 
 router = APIRouter(tags=["memory"])
@@ -55,25 +52,14 @@ def _reader(q: Qunmi, who: Principal, claimed: str | None) -> str | int | None:
         return None
 
 
-def _budget_hider(q: Qunmi, reader: str | int | None) -> Callable[[HistoryDoc], bool]:
-    """Hides passages with budget figures from a reader who may not see their project's
-    budget (its PM and admins may), as the chat's ``ask`` does."""
-    seen: dict[int | None, bool] = {}
-
-    def hide(doc: HistoryDoc) -> bool:
-        if not mentions_budget(doc.indexed_text):
-            return False
-        if doc.project_id not in seen:
-            with q.uow_factory() as uow:
-                viewer = q.executor.find_actor(uow, reader) if reader is not None else None
-                project = uow.projects.get(doc.project_id) if doc.project_id else None
-                role = None
-                if viewer is not None and viewer.id is not None and project is not None:
-                    role = uow.projects.role_of(project.id or 0, viewer.id)
-            seen[doc.project_id] = sees_budget(viewer, project, role, q.executor.policy)
-        return not seen[doc.project_id]
-
-    return hide
+def _view(q: Qunmi, memory: Memory, reader: str | int | None) -> ReaderView:
+    """What the reader may read (``assistant.memory.privacy``), as the chat's ``ask`` does:
+    no files of projects they are not in, no budget figures they may not see."""
+    viewer = None
+    if reader is not None:
+        with q.uow_factory() as uow:
+            viewer = q.executor.find_actor(uow, reader)
+    return memory.view(viewer, q.executor.policy)
 
 
 def _now(q: Qunmi, now: datetime | None) -> datetime:
@@ -101,9 +87,10 @@ def search(
     ] = None,
 ) -> dict[str, Any]:
     """Search everything the team said, tasks and meetings; best first. Results as of
-    ``now`` (default: now). Passages with budget figures only for the project's PM and admins."""
+    ``now`` (default: now). Passages with budget figures only for the project's PM and admins,
+    files of a project only for its members and admins."""
     memory = _memory(q)
-    hide = _budget_hider(q, _reader(q, who, actor))
+    hide = _view(q, memory, _reader(q, who, actor))
     filters = memory.filters(chat=chat, project=project, kind=kind, until=_now(q, now))
     result = memory.search(query, filters=filters, limit=limit, mode=mode)
     result.hits = [hit for hit in result.hits if not hide(hit.doc)]
@@ -115,15 +102,10 @@ def search(
 def _ask(q: Qunmi, who: Principal, body: AskIn) -> dict[str, Any]:
     memory = _memory(q)
     now = _now(q, body.now)
-    reader = _reader(q, who, body.asker)
-    asker = None
-    if reader is not None:
-        with q.uow_factory() as uow:
-            asker = q.executor.find_actor(uow, reader).display_name
+    view = _view(q, memory, _reader(q, who, body.asker))
+    asker = view.viewer.display_name if view.viewer is not None else None
     filters = memory.filters(chat=body.chat, project=body.project, kind=body.kind)
-    answer = memory.ask(
-        body.question, filters=filters, now=now, asker=asker, hide=_budget_hider(q, reader)
-    )
+    answer = memory.ask(body.question, filters=filters, now=now, asker=asker, hide=view)
     return answer.to_dict()
 
 

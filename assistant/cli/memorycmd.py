@@ -19,6 +19,7 @@ from assistant.cli.batch import parse_now
 if TYPE_CHECKING:
     from assistant.bootstrap import Qunmi
     from assistant.memory.indexer import IndexReport
+    from assistant.memory.privacy import ReaderView
 
 console = Console()
 err_console = Console(stderr=True)
@@ -91,6 +92,14 @@ def _catch_up(q: Qunmi, *, show: bool = False) -> IndexReport | None:
     return report
 
 
+def _view(q: Qunmi, reader: str) -> ReaderView:
+    """What ``reader`` may read of the memory; the operator without ``--as`` reads all."""
+    assert q.memory is not None
+    with q.uow_factory() as uow:
+        viewer = q.executor.find_actor(uow, reader)
+    return q.memory.view(viewer, q.executor.policy)
+
+
 def _warn_degraded(reason: str | None) -> None:
     if reason:
         err_console.print(f"[yellow]注意：向量检索不可用，只按关键词查找（{reason}）[/yellow]")
@@ -112,6 +121,10 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
             Literal["hybrid", "keyword", "vector"], typer.Option(help="检索方式")
         ] = "hybrid",
         limit: Annotated[int, typer.Option(min=1, max=50, help="最多几条")] = 10,
+        reader: Annotated[
+            str | None,
+            typer.Option("--as", help="以谁的身份搜：只看他能看的（别的项目的文件、预算不显示）"),
+        ] = None,
         now: NowOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
@@ -126,6 +139,9 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
             _catch_up(q)
             filters = q.memory.filters(chat=chat, project=project, kind=kind, until=moment)
             result = q.memory.search(query, filters=filters, limit=limit, mode=mode)
+            if reader is not None:
+                hide = _view(q, reader)
+                result.hits = [hit for hit in result.hits if not hide(hit.doc)]
         except QunmiError as exc:
             _fail(exc.reason)
             return
@@ -159,7 +175,10 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         question: Annotated[str, typer.Argument(help="问题，例如：首页改版我们之前怎么定的？")],
         chat: ChatOpt = None,
         project: ProjectOpt = None,
-        asker: Annotated[str | None, typer.Option("--as", help="谁在问")] = None,
+        asker: Annotated[
+            str | None,
+            typer.Option("--as", help="谁在问：只用他能看的（别的项目的文件、预算不用）"),
+        ] = None,
         now: NowOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
@@ -172,7 +191,8 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
             assert q.memory is not None
             _catch_up(q)
             filters = q.memory.filters(chat=chat, project=project)
-            answer = q.memory.ask(question, filters=filters, now=moment, asker=asker)
+            hide = _view(q, asker) if asker is not None else None
+            answer = q.memory.ask(question, filters=filters, now=moment, asker=asker, hide=hide)
         except QunmiError as exc:
             _fail(exc.reason)
             return

@@ -12,15 +12,17 @@ from assistant.errors import InvalidInput, NotFound
 from assistant.memory.answer import Answer, Answerer
 from assistant.memory.indexer import HistoryIndexer, IndexLoop
 from assistant.memory.ports import DOC_KINDS, DocFilter, HistoryDoc, HistoryIndex
-from assistant.memory.privacy import mentions_budget
+from assistant.memory.privacy import ReaderView, reader_view
 from assistant.memory.search import HistorySearch, SearchMode, SearchResult
 from assistant.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 if TYPE_CHECKING:
+    from assistant.domain import Member, Project
+    from tools.permissions import PermissionPolicy
     from tools.scope import Applied, Scope
     from tools.vocabulary import Ask
 
-__all__ = ["Memory", "resolve_filter"]
+__all__ = ["Memory", "resolve_filter", "scope_view"]
 
 
 def resolve_filter(
@@ -121,6 +123,19 @@ class Memory:
             raise InvalidInput("问题太长，最多 500 个字符")
         return self.answerer.answer(question, filters=filters, now=now, asker=asker, hide=hide)
 
+    def view(self, viewer: Member | None, policy: PermissionPolicy | None = None) -> ReaderView:
+        """What ``viewer`` may read of the memory (``None``: nobody's credential), for the
+        surfaces outside a tool call (REST, CLI)."""
+        viewer_id = viewer.id if viewer is not None else None
+
+        def lookup(project_id: int) -> tuple[Project | None, str | None]:
+            with self.uow_factory() as uow:
+                project = uow.projects.get(project_id)
+                role = uow.projects.role_of(project_id, viewer_id) if viewer_id else None
+            return project, role
+
+        return reader_view(viewer, lookup, policy)
+
     def ask_tool(self, scope: Scope, args: Ask) -> Applied:
         """Handler of the ``ask`` tool: the answer as of the message's time, asked by the
         sender, in the project named (or anywhere)."""
@@ -137,7 +152,7 @@ class Memory:
             filters=filters,
             now=scope.now,
             asker=scope.actor.display_name,
-            hide=budget_hider(scope),
+            hide=scope_view(scope),
         )
         return Applied(kind="answer", summary=answer.to_dict())
 
@@ -153,16 +168,16 @@ class Memory:
             closer()
 
 
-def budget_hider(scope: Scope) -> Callable[[HistoryDoc], bool]:
-    """Hides passages with budget figures from who may not see their project's budget."""
-    seen: dict[int | None, bool] = {}
+def scope_view(scope: Scope) -> ReaderView:
+    """What the sender of a tool call may read of the memory: no files of projects they are
+    not in, no budget figures of projects whose budget they may not see."""
+    actor_id = scope.actor.id
 
-    def hide(doc: HistoryDoc) -> bool:
-        if not mentions_budget(doc.indexed_text):
-            return False
-        if doc.project_id not in seen:
-            project = scope.uow.projects.get(doc.project_id) if doc.project_id else None
-            seen[doc.project_id] = scope.sees_budget(project)
-        return not seen[doc.project_id]
+    def lookup(project_id: int) -> tuple[Project | None, str | None]:
+        project = scope.uow.projects.get(project_id)
+        role = scope.uow.projects.role_of(project_id, actor_id) if actor_id is not None else None
+        return project, role
 
-    return hide
+    return ReaderView(
+        viewer=scope.actor, lookup=lookup, budget_ok=lambda project, _: scope.sees_budget(project)
+    )

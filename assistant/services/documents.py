@@ -29,6 +29,7 @@ from assistant.files import (
 )
 from assistant.ports import Clock
 from assistant.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from tools.permissions import sees_project_files
 
 __all__ = ["DocumentLibrary", "Staged"]
 
@@ -57,9 +58,8 @@ def _clean_name(name: str | None) -> str:
 
 
 def _may_write(member: Member, project: Project | None, role: str | None) -> bool:
-    if member.role == Role.ADMIN or project is None:
-        return True
-    return role is not None or member.id == project.owner_id or member.id in project.member_ids
+    # One rule for the folders and the memory's file passages (tools/permissions.py).
+    return sees_project_files(member, project, role)
 
 
 class DocumentLibrary:

@@ -376,12 +376,21 @@ def test_asking_in_the_chat_answers_with_the_file(q: Qunmi, clock: FixedClock) -
     latest = _add(lib, "登录页设计稿_v2.docx", docx_bytes(["登录页视觉稿终版"]))[0]
     report = _add(lib, "回归测试报告.md", "# 回归测试\n登录：通过".encode())[0]
     assert q.memory.indexer.drain().vector_error is None
+    with q.uow_factory() as uow:
+        wang = uow.members.by_display_name("王磊")
+    assert wang is not None
     replies = {}
     for text in ("找一下登录页的设计稿", "最新的测试报告发我"):
         clock.advance(timedelta(minutes=5))
+        # 王磊 signed in (the project's files are for its members: docs/permissions.md).
         message, _ = q.inbox.receive(
             Inbound(
-                channel="test", chat="官网群", sender="王磊", text=text, received_at=clock.now()
+                channel="test",
+                chat="官网群",
+                sender="王磊",
+                text=text,
+                received_at=clock.now(),
+                sender_id=wang.id,
             )
         )
         assert message.id is not None
