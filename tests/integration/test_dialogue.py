@@ -224,6 +224,32 @@ def test_references_to_what_was_just_done(group: Group) -> None:
     assert group.name(group.task(task["id"]).assignee_id) == "李四"
 
 
+def test_english_references_to_what_was_just_done(group: Group) -> None:
+    meeting = group.say("张三", "明天上午10点开会讨论首页改版")["results"][0]["record"]
+    out = group.say("张三", "move it to 3pm")
+    assert out["results"][0]["ok"], out
+    start = group.meeting(meeting["id"]).start.astimezone(NOW.tzinfo)
+    assert start.isoformat() == "2026-11-26T15:00:00+08:00"  # the meeting's day, not today
+    assert group.say("张三", "add 老李 to it")["results"][0]["ok"]
+    with group.q.uow_factory() as uow:
+        li = uow.members.by_display_name("李四")
+    assert li is not None and li.id in group.meeting(meeting["id"]).attendee_ids
+    task = group.say("张三", "@小王 周五前把接口文档写完")["results"][0]["record"]
+    assert group.say("张三", "make it urgent")["results"][0]["ok"]
+    assert group.task(task["id"]).priority.value == "urgent"
+    assert group.say("张三", "push it to 3pm")["results"][0]["ok"]
+    due = group.task(task["id"]).due.astimezone(NOW.tzinfo)
+    assert due.isoformat() == "2026-11-27T15:00:00+08:00"  # Friday kept, the clock moved
+    assert group.say("张三", "don't cancel it")["actions"] == []
+    assert group.say("张三", "that task is done")["results"][0]["ok"]
+    assert group.task(task["id"]).status.value == "done"
+    # "that meeting" is the meeting even though the task was touched since.
+    out = group.say("张三", "push that meeting to Friday")
+    assert out["actions"][0]["args"]["meeting"] == meeting["id"], out
+    start = group.meeting(meeting["id"]).start.astimezone(NOW.tzinfo)
+    assert start.isoformat() == "2026-11-27T15:00:00+08:00"
+
+
 def test_the_record_is_just_touched_for_the_people_it_is_for(group: Group) -> None:
     task = group.say("张三", "@小王 周五前把接口文档写完")["results"][0]["record"]
     assert group.say("李四", "它延后两天")["actions"] == []  # not for 李四: no reference
