@@ -391,6 +391,12 @@ def bootstrap(
         policy=policy,
         pending=pending,
     )
+    # The dialogue state: changes made outside a chat message count as just touched too.
+    dialogue = DialogueMemory(
+        question_ttl=timedelta(minutes=settings.dialogue_question_minutes),
+        recent_window=timedelta(minutes=settings.dialogue_recent_minutes),
+    )
+    executor.observe_applied(dialogue.touched_elsewhere)
     engine = engine or build_engine(settings)
     inbox = Inbox(uow_factory=uow_factory, clock=clock, max_chars=settings.max_message_chars)
     inbox_writer = InboxWriter(inbox)
@@ -508,10 +514,7 @@ def bootstrap(
         ),
         replies=[pending.reply, minutes_replies],
         files=wecom_files,
-        dialogue=DialogueMemory(
-            question_ttl=timedelta(minutes=settings.dialogue_question_minutes),
-            recent_window=timedelta(minutes=settings.dialogue_recent_minutes),
-        ),
+        dialogue=dialogue,
         config=ProcessorConfig(
             tz=tz,
             lease=timedelta(seconds=settings.inbox_lease_seconds),

@@ -16,6 +16,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from assistant.domain import AuditEntry, Member, Project, Role, ToolCall
@@ -34,6 +35,7 @@ from tools.vocabulary import TOOLS, ToolArgs
 
 __all__ = [
     "ActionRun",
+    "AppliedObserver",
     "CallContext",
     "ChangeObserver",
     "Executor",
@@ -114,6 +116,11 @@ ChangeObserver = Callable[[UnitOfWork, list[str]], object]
 """Told, inside the unit of work of a change, which records it touched (``task:5``,
 ``meeting:12``, ``chat:3``…), so that what depends on them (reminders) commits with it."""
 
+AppliedObserver = Callable[[UnitOfWork, CallContext, Member, ToolResult, datetime], object]
+"""Told, inside the unit of work of an applied change (not a query), the call's context, its
+actor, its result and the time, so that what remembers changes (the dialogue state) commits
+with it."""
+
 _CHANGED_KINDS = {"task", "meeting", "milestone", "project"}
 
 
@@ -151,6 +158,7 @@ class Executor:
         self._policy: PermissionPolicy = policy or RolePolicy()
         self._handlers: dict[str, Handler] = {**CORE_HANDLERS, **(handlers or {})}
         self._observers: list[ChangeObserver] = list(observers)
+        self._applied_observers: list[AppliedObserver] = []
         self.pending = pending
         if pending is not None:
             pending.bind(self)
@@ -163,6 +171,10 @@ class Executor:
     def observe(self, observer: ChangeObserver) -> None:
         """Add an observer of applied changes (set up by the composition root)."""
         self._observers.append(observer)
+
+    def observe_applied(self, observer: AppliedObserver) -> None:
+        """Add an observer of applied calls with their actor and result (composition root)."""
+        self._applied_observers.append(observer)
 
     def _tell(self, uow: UnitOfWork, changed: list[str]) -> None:
         if changed:
@@ -587,6 +599,8 @@ class Executor:
                     )
                 )
                 result.audit_id = entry.id
+                for observer in self._applied_observers:
+                    observer(uow, ctx, actor, result, scope.now)
                 uow.commit()
                 if ctx.run is not None and entry.id is not None:
                     ctx.run.claimed.add(entry.id)

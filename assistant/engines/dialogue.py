@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from assistant.domain import ChatContext, DialogueState, OpenQuestion, ToolCall, TouchedRecord
+from assistant.engines.rules import lexicon as lx
 from assistant.engines.rules.people import Roster
 from assistant.engines.rules.slots import location
 from assistant.engines.rules.text import normalize
@@ -419,6 +420,39 @@ _DEICTIC = re.compile(
 _ADD_PEOPLE = re.compile(
     r"^(?:再|还|也)?(?:加上|叫上|拉上|带上|加)(?P<a>.{1,30}?)(?:一起|也参加|也来)?$"
     r"|^(?:把)?(?P<b>.{1,30}?)也(?:叫上|拉上|加上|参加|来|一起)(?:吧)?$"
+    # "add Kevin to it", "also invite Kevin and 老李", "loop in Kevin too".
+    r"|(?i:^(?:please\s+|pls\s+|also\s+|and\s+)*(?:add|invite|include|loop\s+in|bring\s+in|cc)\s+"
+    r"(?P<c>.{1,30}?)(?:\s+(?:to|in|on|into)\s+(?:it|that|this|the\s+meeting|the\s+task)"
+    r"(?:\s+(?:one|meeting|sync|call|task))?)?(?:\s+(?:too|as\s+well|please))?$)"
+)
+# English references: "it", "that one", "that meeting", "this task" (not "that's", "its").
+_DEICTIC_EN = re.compile(
+    r"(?<![A-Za-z'])(?:(?:that|this)\s+(?:(?P<n3>meeting|sync|call|task|todo)|one)|it|that|this)"
+    r"(?![A-Za-z'])",
+    re.IGNORECASE,
+)
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+# An English sentence with a reference that asks, denies, plans or suggests makes no change.
+_EN_NOT_A_CHANGE = re.compile(
+    r"(?i)[?？]|^(?:did|does|do|is|are|was|were|has|have|will|when|what|why|how|who|where|which|should|shall)\b"
+    r"|(?<![A-Za-z])(?:not|never|no\s+need|don'?t|doesn'?t|didn'?t|won'?t|isn'?t|aren'?t|wasn'?t|hasn'?t|haven'?t"
+    r"|can'?t|cannot|shouldn'?t|i'?ll|we'?ll|will|going\s+to|gonna|should|might|maybe|if|unless|let'?s\s+not)(?![A-Za-z])"
+)
+# ... unless it is a request: "can you move it to Friday?", "could you cancel it".
+_EN_REQUEST = re.compile(
+    r"(?i)^(?:please\s+|pls\s+)?(?:can|could|would)\s+you\b(?!.*\b(?:not|n't)\b)"
+)
+_CONTRACTED = re.compile(r"(?<![A-Za-z])(it|that|this)'s(?![A-Za-z])", re.IGNORECASE)
+# Changes to a task the English readers say of meetings or in the lexicon, read here for a
+# task named by a reference: "move it to Friday", "make it urgent", "cancel it", "give it to 老李".
+_EN_MOVE = re.compile(
+    r"(?<![A-Za-z])(?:push|move|reschedule|shift|bump|change|delay|postpone)\b", re.I
+)
+_EN_PRIORITY_CUE = re.compile(r"(?<![A-Za-z])(?:make|mark|set|flag|is|as|priority|bump)\b", re.I)
+_EN_CANCEL = re.compile(r"(?<![A-Za-z])(?:cancel|drop|scrap|call off)\b", re.I)
+_EN_HANDOVER = re.compile(
+    r"(?<![A-Za-z])(?:reassign|assign|give|hand(?:\s+over)?|pass|transfer)\b.*?\bto\s+(?P<who>.+)$",
+    re.I,
 )
 
 
@@ -436,18 +470,31 @@ def _reference(
     added = _add_people(plain, state.recent[0], ctx)
     if added is not None:
         return added
-    m = _DEICTIC.search(plain)
+    english = _is_english(plain, ctx)
+    if english and _EN_NOT_A_CHANGE.search(plain) and not _EN_REQUEST.match(plain):
+        return None  # "don't cancel it", "is it done?", "we should move it": nothing to do yet
+    if english:
+        plain = _CONTRACTED.sub(lambda c: c[1] + " is", plain)  # "it's blocked" → "it is blocked"
+    m = (_DEICTIC_EN if english else _DEICTIC).search(plain)
     if m is None:
         return None
-    kind = _kind_of(m["n1"] or m["n2"])
+    noun = m.groupdict().get("n3") if english else m["n1"] or m["n2"]
+    kind = ("task" if noun.lower() in ("task", "todo") else "meeting") if english and noun else None
+    kind = kind if english else _kind_of(noun)
     target = next((r for r in state.recent if kind is None or r.kind == kind), None)
     if target is None:
         return None
-    stand_in = f"任务{target.id}" if target.kind == "task" else "会"
+    # The stand-in is a name the readers know in the message's language.
+    if english:
+        stand_in = f"task {target.id}" if target.kind == "task" else "the meeting"
+    else:
+        stand_in = f"任务{target.id}" if target.kind == "task" else "会"
     rewritten = plain[: m.start()] + stand_in + plain[m.end() :]
     tools, slot = FAMILY[target.kind]
     found = read(rewritten, ctx)
     mine = [c for c in found if c.tool in tools]
+    if not mine and english and target.kind == "task":
+        found = mine = _english_task_change(rewritten, m.start() + len(stand_in), target, ctx)
     if not mine:
         return None
     times, _ = find_times(plain[: m.start()] + " " + plain[m.end() :], ctx.now)
@@ -492,13 +539,13 @@ def _add_people(plain: str, target: TouchedRecord, ctx: ChatContext) -> Resoluti
     m = _ADD_PEOPLE.match(plain.strip(_TRIM))
     if m is None:
         return None
-    who = m["a"] or m["b"] or ""
+    who = m["a"] or m["b"] or m["c"] or ""
     roster = Roster(ctx.members, ctx.sender)
     people = [p for p in roster.find(who) if p.known]
     leftover = who
     for p in sorted(people, key=lambda p: -p.start):
         leftover = leftover[: p.start] + leftover[p.end :]
-    if not people or re.sub(r"[@、,，和跟与及\s还有也]", "", leftover):
+    if not people or re.sub(r"(?i)[@、,，和跟与及\s还有也&]|\band\b", "", leftover):
         return None
     names = list(dict.fromkeys(p.name for p in people))
     if target.kind == "meeting":
@@ -512,3 +559,43 @@ def _add_people(plain: str, target: TouchedRecord, ctx: ChatContext) -> Resoluti
             args["due"] = target.fields["due"]
         calls.append(ToolCall("create_task", args))
     return Resolution(calls, "reference", f"照刚才的任务 #{target.id} 给新加的人各建一个任务")
+
+
+def _is_english(text: str, ctx: ChatContext) -> bool:
+    """English words, and no Chinese besides the names of people ("give it to 老李")."""
+    if re.search(r"[A-Za-z]{2,}", text) is None:
+        return False
+    left = list(text)
+    for p in Roster(ctx.members, ctx.sender).find(text):
+        left[p.start : p.end] = " " * (p.end - p.start)
+    return _CJK.search("".join(left)) is None
+
+
+def _english_task_change(
+    text: str, after: int, target: TouchedRecord, ctx: ChatContext
+) -> list[ToolCall]:
+    """English changes of a task named by a reference that the readers know only of meetings
+    or only in Chinese, with the same words: a move to a time (the verbs of English meeting
+    moves), a priority (the lexicon's priority words), a cancellation, a handover."""
+    args: dict[str, Any] = {"task": target.id}
+    times, recurring = find_times(text, ctx.now)
+    if _EN_MOVE.search(text) and times and not recurring:
+        due = due_instant(times[-1], workday_end_hour=ctx.workday_end_hour)
+        if due is not None:
+            args["due"] = due.isoformat()
+        return [ToolCall("update_task", args)] if len(args) > 1 else []
+    handover = _EN_HANDOVER.search(text)
+    if handover is not None:
+        roster = Roster(ctx.members, ctx.sender)
+        who = handover["who"].strip(_TRIM)
+        people = [p for p in roster.find(who) if p.known]
+        if len(people) == 1 and not _leftover(who, [(people[0].start, people[0].end)]):
+            return [ToolCall("update_task", {**args, "assignee": people[0].name})]
+        return []
+    if _EN_PRIORITY_CUE.search(text):
+        for pattern, level in lx.PRIORITY:
+            if pattern.search(text[after:]):
+                return [ToolCall("update_task", {**args, "priority": level})]
+    if _EN_CANCEL.search(text[:after]) and len(text[after:].strip(_TRIM)) <= 12:
+        return [ToolCall("update_task", {**args, "status": "cancelled"})]
+    return []

@@ -33,7 +33,7 @@ from assistant.domain import (
     TouchedRecord,
 )
 from assistant.unit_of_work import UnitOfWork
-from tools.executor import ToolResult
+from tools.executor import CallContext, ToolResult
 
 __all__ = ["QUESTION_TTL", "RECENT_WINDOW", "DialogueMemory", "close_question"]
 
@@ -125,32 +125,87 @@ class DialogueMemory:
                         )
                     )
                 continue
-            if result.kind not in ("task", "meeting") or result.tool == "query":
-                continue
-            record = result.record or {}
-            if not isinstance(record.get("id"), int):
-                continue
-            if names is None:
+            if names is None and _touches(result):
                 names = {m.display_name: m.id for m in uow.members.all() if m.id is not None}
-            payload = _touched_payload(result, record, member, names)
-            # One row for each person it was done by or for: each loads only their own rows.
-            for person in dict.fromkeys([member.id, *payload["for_ids"]]):
-                uow.dialogue.add(
-                    DialogueEntry(
-                        chat_id=chat_id,
-                        member_id=person,
-                        kind="touched",
-                        payload=payload,
-                        created_at=now,
-                        expires_at=now + self.recent_window,
-                        message_id=message_id,
-                        record_kind=result.kind,
-                        record_id=record["id"],
-                    )
-                )
+            self._remember(uow, chat_id, member, message_id, result, names or {}, now)
         self._saves += 1
         if self._saves % _PRUNE_EVERY == 1:  # now and then, not on every message
             uow.dialogue.prune(now - _KEEP_EXPIRED)
+
+    def touched_elsewhere(
+        self, uow: UnitOfWork, ctx: CallContext, actor: Member, result: ToolResult, now: datetime
+    ) -> None:
+        """An executor observer: a task or meeting changed by a call that is not a chat
+        message's (REST ``/tools``, CLI record commands, console buttons, confirmed minutes
+        items) is just touched too, for its actor and the people it is for, in the chat the
+        call names, else the record's own chat (a meeting's chat, the chat of the message it
+        came from, the one chat of its project). A chat message's calls are recorded with the
+        message's outcome (``record``), which also opens and closes questions."""
+        if ctx.message_id is not None or actor.id is None or not _touches(result):
+            return
+        chat_id = ctx.chat_id or _chat_of(uow, result.record or {})
+        if chat_id is None:
+            return
+        names = {m.display_name: m.id for m in uow.members.all() if m.id is not None}
+        self._remember(uow, chat_id, actor, None, result, names, now)
+
+    def _remember(
+        self,
+        uow: UnitOfWork,
+        chat_id: int,
+        member: Member,
+        message_id: int | None,
+        result: ToolResult,
+        names: dict[str, int],
+        now: datetime,
+    ) -> None:
+        if not _touches(result):
+            return
+        record = result.record or {}
+        payload = _touched_payload(result, record, member, names)
+        # One row for each person it was done by or for: each loads only their own rows.
+        for person in dict.fromkeys([member.id, *payload["for_ids"]]):
+            uow.dialogue.add(
+                DialogueEntry(
+                    chat_id=chat_id,
+                    member_id=person,
+                    kind="touched",
+                    payload=payload,
+                    created_at=now,
+                    expires_at=now + self.recent_window,
+                    message_id=message_id,
+                    record_kind=result.kind,
+                    record_id=record["id"],
+                )
+            )
+
+
+def _touches(result: ToolResult) -> bool:
+    """An applied change of one task or meeting."""
+    return (
+        result.ok
+        and result.kind in ("task", "meeting")
+        and result.tool != "query"
+        and isinstance((result.record or {}).get("id"), int)
+    )
+
+
+def _chat_of(uow: UnitOfWork, record: dict[str, Any]) -> int | None:
+    """The chat a record belongs to, when the call that changed it named none."""
+    if isinstance(record.get("chat_id"), int):
+        return int(record["chat_id"])
+    source = record.get("source_message_id")
+    if isinstance(source, int):
+        message = uow.messages.get(source)
+        if message is not None and message.chat_id is not None:
+            return message.chat_id
+    project = record.get("project_id")
+    if isinstance(project, int):
+        page = uow.chats.list(filters={"project_id": project}, limit=2)
+        chats = [c.id for c in page.items if c.id is not None]
+        if len(chats) == 1:
+            return chats[0]
+    return None
 
 
 def close_question(uow: UnitOfWork, chat_id: int, member_id: int, now: datetime) -> None:

@@ -19,11 +19,12 @@ from api.app import create_app
 from assistant.bootstrap import Qunmi, bootstrap
 from assistant.cli import app as cli_app
 from assistant.clock import FixedClock
-from assistant.domain import Chat, Member, Role
+from assistant.domain import Chat, Member, Role, ToolCall
 from assistant.services.inbox import Inbound
 from assistant.services.worker import InProcessWorker
 from assistant.settings import Settings
 from tests.conftest import NOW
+from tools.executor import CallContext
 
 CHAT = "官网改版群"
 
@@ -222,6 +223,65 @@ def test_references_to_what_was_just_done(group: Group) -> None:
     out = group.say("张三", "那个任务转给老李")
     assert out["results"][0]["ok"], out
     assert group.name(group.task(task["id"]).assignee_id) == "李四"
+
+
+def test_english_references_to_what_was_just_done(group: Group) -> None:
+    meeting = group.say("张三", "明天上午10点开会讨论首页改版")["results"][0]["record"]
+    out = group.say("张三", "move it to 3pm")
+    assert out["results"][0]["ok"], out
+    start = group.meeting(meeting["id"]).start.astimezone(NOW.tzinfo)
+    assert start.isoformat() == "2026-11-26T15:00:00+08:00"  # the meeting's day, not today
+    assert group.say("张三", "add 老李 to it")["results"][0]["ok"]
+    with group.q.uow_factory() as uow:
+        li = uow.members.by_display_name("李四")
+    assert li is not None and li.id in group.meeting(meeting["id"]).attendee_ids
+    task = group.say("张三", "@小王 周五前把接口文档写完")["results"][0]["record"]
+    assert group.say("张三", "make it urgent")["results"][0]["ok"]
+    assert group.task(task["id"]).priority.value == "urgent"
+    assert group.say("张三", "push it to 3pm")["results"][0]["ok"]
+    due = group.task(task["id"]).due.astimezone(NOW.tzinfo)
+    assert due.isoformat() == "2026-11-27T15:00:00+08:00"  # Friday kept, the clock moved
+    assert group.say("张三", "don't cancel it")["actions"] == []
+    assert group.say("张三", "that task is done")["results"][0]["ok"]
+    assert group.task(task["id"]).status.value == "done"
+    # "that meeting" is the meeting even though the task was touched since.
+    out = group.say("张三", "push that meeting to Friday")
+    assert out["actions"][0]["args"]["meeting"] == meeting["id"], out
+    start = group.meeting(meeting["id"]).start.astimezone(NOW.tzinfo)
+    assert start.isoformat() == "2026-11-27T15:00:00+08:00"
+
+
+def test_changes_made_outside_the_chat_are_just_touched_too(app: Qunmi, group: Group) -> None:
+    """A REST /tools call and a CLI record command (the executor with no chat message) make
+    their record the one "它" / "it" means for their actor."""
+    task = group.say("张三", "@小王 周五前把接口文档写完")["results"][0]["record"]
+    with app.uow_factory() as uow:
+        chat = uow.chats.by_external("console", CHAT)
+    assert chat is not None and chat.id is not None
+    with TestClient(create_app(app, start_worker=False)) as client:
+        r = client.post(
+            "/tools/create_meeting",
+            json={
+                "actor": "张三",
+                "args": {"title": "接口评审", "start": "2026-11-26T10:00:00+08:00"},
+                "chat_id": chat.id,
+            },
+        )
+    assert r.status_code == 200, r.text
+    meeting = r.json()["record"]
+    out = group.say("张三", "它改到3点")  # the meeting made through REST, the newest
+    assert out["actions"][0]["args"]["meeting"] == meeting["id"], out
+    start = group.meeting(meeting["id"]).start.astimezone(NOW.tzinfo)
+    assert start.isoformat() == "2026-11-26T15:00:00+08:00"
+    # What `qunmi tasks update` does: no chat is named; the task's own chat is the one.
+    changed = app.executor.execute(
+        ToolCall("update_task", {"task": task["id"], "status": "in_progress"}),
+        CallContext(actor="张三"),
+    )
+    assert changed.ok, changed
+    assert group.say("张三", "make it urgent")["results"][0]["ok"]
+    assert group.task(task["id"]).priority.value == "urgent"
+    assert group.meeting(meeting["id"]).status.value == "scheduled"
 
 
 def test_the_record_is_just_touched_for_the_people_it_is_for(group: Group) -> None:

@@ -34,6 +34,8 @@ def test_the_kind_of_resolution_is_reported() -> None:
     assert _read("不对，是周四", _state(states["task"]))[1] == "correction"
     assert _read("它改到3点", _state(states["meeting"]))[1] == "reference"
     assert _read("明天下午3点开会", _state(states["meeting"]))[1] is None
+    assert _read("move it to 3pm", _state(states["meeting"]))[1] == "reference"
+    assert _read("make it urgent", _state(states["task"]))[1] == "reference"
 
 
 @pytest.mark.parametrize(
@@ -50,6 +52,11 @@ def test_the_kind_of_resolution_is_reported() -> None:
         "其它任务明天再说",
         "评审会挪到下午4点",
         "明天下午3点开会讨论支付流程",
+        "move the sync to 3pm",
+        "add Kevin to the sync",
+        "Login page done",
+        "I think that's fine",
+        "thanks, that works",
     ],
 )
 def test_a_message_of_its_own_reads_the_same_with_any_state(text: str) -> None:
