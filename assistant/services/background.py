@@ -66,4 +66,3 @@ class BackgroundLoop:
 
     def _loop(self) -> None:
         raise NotImplementedError
-
