@@ -22,7 +22,7 @@ class BackgroundLoop:
     ``self._wake``) and call ``super().__init__(name=...)``."""
 
     step_aside_seconds = 1.0
-    """The longest one iteration waits for intake to go quiet (``step_aside``)."""
+    """The longest one iteration waits for intake to go quiet (``steps_aside_for``)."""
 
     def __init__(self, *, name: str, stop_timeout: float = 10.0) -> None:
         self._name = name
