@@ -73,6 +73,7 @@ def create_app(
         owned = qunmi is None
         q = qunmi or bootstrap(effective)
         app.state.qunmi = q
+        app.state.intake_gate = gate
         if owned if seed_demo is None else seed_demo:
             from assistant.services.demo import seed_demo as seed
 
@@ -96,7 +97,11 @@ def create_app(
             q.transcriptions.start()
         loops: list[Any] = q.background() if start_worker else []
         for loop in loops:
+            # The scheduler's tick and the outbox sender wait (≤ 1 s an iteration) for a gap
+            # in the callbacks: they share this interpreter and SQLite's write lock with them.
+            loop.steps_aside_for(gate)
             loop.start()
+        q.extras["background"] = loops
         # Split off (QUNMI_PROCESS_IN_API=false), the history is indexed by `qunmi worker`: the
         # vector store's writes hold the interpreter for long stretches, and this process
         # must stay free to acknowledge.

@@ -522,8 +522,9 @@ class OutboxSender(BackgroundLoop):
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
+                self._step_aside()
                 while self._outbox.deliver() and not self._stop.is_set():
-                    pass
+                    self._step_aside()
             except Exception:  # noqa: BLE001 - the sender must outlive a bad database moment
                 log.exception("outbox pass failed")
             self._wake.wait(self._interval)

@@ -8,9 +8,8 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Protocol
 
-from assistant.services.background import BackgroundLoop
+from assistant.services.background import BackgroundLoop, StepsAside
 from assistant.services.inbox import MessageProcessor
 
 __all__ = ["InProcessWorker", "IntakeGate", "IntakeSignal", "StepsAside", "intake_marker"]
@@ -69,11 +68,15 @@ class IntakeGate:
     def in_flight(self) -> int:
         return self._in_flight
 
-    def wait_idle(self) -> None:
-        """Return when no acknowledgement is in flight, or after ``max_wait`` at the latest."""
+    def wait_idle(self, max_wait: float | None = None) -> None:
+        """Return when no acknowledgement is in flight, or after ``max_wait`` (default: the
+        gate's) at the latest."""
         with self._lock:
             if self._in_flight:
-                self._idle.wait_for(lambda: self._in_flight == 0, timeout=self.max_wait)
+                self._idle.wait_for(
+                    lambda: self._in_flight == 0,
+                    timeout=self.max_wait if max_wait is None else max_wait,
+                )
 
 
 class IntakeSignal:
@@ -96,15 +99,12 @@ class IntakeSignal:
             return False
         return 0 <= time.time() - touched < self.quiet
 
-    def wait_idle(self) -> None:
-        """Return once intake has been quiet for ``quiet`` seconds, or after ``max_wait``."""
-        limit = time.monotonic() + self.max_wait
+    def wait_idle(self, max_wait: float | None = None) -> None:
+        """Return once intake has been quiet for ``quiet`` seconds, or after ``max_wait``
+        (default: the signal's)."""
+        limit = time.monotonic() + (self.max_wait if max_wait is None else max_wait)
         while self.busy() and time.monotonic() < limit:
             time.sleep(min(0.01, self.quiet))
-
-
-class StepsAside(Protocol):
-    def wait_idle(self) -> None: ...
 
 
 def intake_marker(data_dir: Path) -> Path:

@@ -207,6 +207,7 @@ class ProjectChatLoop(BackgroundLoop):
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
+                self._step_aside()
                 self._chats.sync()
             except Exception:  # noqa: BLE001 - the loop keeps going; the next tick retries
                 log.exception("project chat sync failed")

@@ -510,6 +510,7 @@ class SchedulerLoop(BackgroundLoop):
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
+                self._step_aside()
                 if self._keep_alive():
                     self._scheduler.tick(deliver=self._deliver, keep_alive=self._keep_alive)
                     self.ticks += 1
