@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta, tzinfo
-from typing import Any, Protocol
+from typing import Any
 
 from assistant.domain import Chat, Member, Project
 from assistant.errors import HistoryUnavailable, ModelError
@@ -34,7 +34,7 @@ from assistant.memory.documents import (
 from assistant.memory.ports import HistoryDoc, HistoryIndex, HistoryStats, QueuedRecord
 from assistant.memory.tokens import document_terms
 from assistant.ports import Clock
-from assistant.services.background import BackgroundLoop
+from assistant.services.background import BackgroundLoop, StepsAside
 from assistant.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 __all__ = ["HistoryIndexer", "IndexLoop", "IndexReport", "build_record_docs"]
@@ -408,10 +408,6 @@ def _chat_records(uow: UnitOfWork, chat_ids: list[int]) -> list[tuple[str, int]]
             if m.id is not None
         )
     return out
-
-
-class StepsAside(Protocol):
-    def wait_idle(self) -> None: ...
 
 
 class IndexLoop(BackgroundLoop):
