@@ -118,6 +118,17 @@ def _when(value: datetime | None, tz: tzinfo) -> str:
     return f"{local.month}月{local.day}日 {local:%H:%M}"
 
 
+def _place(chat: Chat | None, project: Project | None) -> dict[str, int | str | None]:
+    """Where a passage was said: its chat and project, by id and by name (for filters and for
+    showing the source)."""
+    return {
+        "chat_id": chat.id if chat else None,
+        "chat": chat.name if chat else None,
+        "project_id": project.id if project else None,
+        "project": project.name if project else None,
+    }
+
+
 def message_docs(
     message: Message,
     *,
@@ -137,10 +148,7 @@ def message_docs(
         return []
     kind: DocKind = "transcript" if message.kind == MessageKind.VOICE else "message"
     common = {
-        "chat_id": chat.id if chat else None,
-        "chat": chat.name if chat else None,
-        "project_id": project.id if project else None,
-        "project": project.name if project else None,
+        **_place(chat, project),
         "sender_id": sender.id if sender else None,
         "sender": sender.display_name if sender else None,
     }
@@ -279,10 +287,7 @@ def meeting_docs(
     summary = "，".join(parts)
     organizer = meeting.organizer_id
     common = {
-        "chat_id": chat.id if chat else None,
-        "chat": chat.name if chat else None,
-        "project_id": project.id if project else None,
-        "project": project.name if project else None,
+        **_place(chat, project),
         "sender_id": organizer,
         "sender": names.get(organizer) if organizer else None,
     }
@@ -351,10 +356,7 @@ def minutes_docs(
             lines.append(f"{label}：" + "；".join(kept))
     text = "\n".join(lines)
     common = {
-        "chat_id": chat.id if chat else None,
-        "chat": chat.name if chat else None,
-        "project_id": project.id if project else None,
-        "project": project.name if project else None,
+        **_place(chat, project),
     }
     version = fingerprint(text, moment.isoformat(), *common.values())
     return [
@@ -395,10 +397,8 @@ def file_docs(
     body = chunk_text(document.text or "")
     parts = [heading] if not body else [f"{heading}\n{part}" for part in body]
     common = {
-        "chat_id": chat.id if chat else None,
-        "chat": chat.name if chat else None,
+        **_place(chat, project),
         "project_id": project.id if project else document.project_id,
-        "project": project.name if project else None,
         "sender_id": uploader.id if uploader else document.uploaded_by_id,
         "sender": uploader.display_name if uploader else None,
     }
