@@ -12,6 +12,7 @@ __all__ = [
     "ACCEPT_ONLY",
     "ACTION_VERB",
     "DEFERRAL",
+    "OPINION_START",
     "NOTICE_END",
     "REPORTED_PLAN",
     "AGENDA_CUE",
@@ -179,7 +180,7 @@ SELF_ASSIGN = re.compile(
 PRIORITY: list[tuple[re.Pattern[str], str]] = [
     (
         re.compile(
-            r"不急|不着急|不紧急|有空再|有空的时候|有时间再|低优先级|低优|优先级低|不赶|P3|P4", re.I
+            r"不急|不着急|不紧急|有空再|有时间再|低优先级|低优|优先级低|不赶|P3|P4", re.I
         ),
         "low",
     ),
@@ -309,4 +310,9 @@ ACCEPT_ONLY = re.compile(
 DEFERRAL = re.compile(
     r"等(?:他们|她们|他|她|TA|ta|[\u4e00-\u9fffA-Za-z]{1,3})?[\u4e00-\u9fff]{1,6}?(?:以后|之后|了)?"
     r"再(?:说|定|看看?|聊|议|讲|商量)(?:吧|哈|啊|呗)?[\s。!！~]*$"
+    # "姚总在开会 等他出来再定报价": waiting on him or her, then deciding something.
+    r"|等(?:他们|她们|他|她|TA|ta)[\u4e00-\u9fff]{1,6}?(?:以后|之后|了)?"
+    r"再(?:说|定|看看?|聊|议|讲|商量|排|安排|决定|确定|拍板|敲定)[\u4e00-\u9fffA-Za-z0-9]{0,8}?(?:吧|哈|啊|呗)?[\s。!！~]*$"
 )
+# "我觉得…", "我建议…": a message that opens with an opinion or a suggestion.
+OPINION_START = re.compile(r"^(?:我觉得|我认为|个人觉得|我感觉|我个人觉得|我建议|个人建议|建议)")
