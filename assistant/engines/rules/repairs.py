@@ -43,6 +43,11 @@ _CORRECTION = re.compile(
     re.IGNORECASE,
 )
 _CORRECTION_WINDOW = 16
+# "有空的话 @A 把…", "麻烦老邱有空的时候把…": a polite condition, neither the work nor its urgency
+# (only 有空再 / 不急 say low).
+_POLITE_CONDITION = re.compile(
+    r"(?:如果|要是)?(?:你|您)?(?:有空|有时间|方便|得空|抽空)(?:的话|的时候)[\s,，]*"
+)
 # English month-day dates in mixed chat ("launch Jan 15", "due 3rd March") read as 1月15号.
 _MONTHS = {
     m: i + 1
@@ -173,6 +178,10 @@ def repair(text: str, finders: list[Finder]) -> Repaired:
     out = _FILLER.sub(" ", text)
     if out != text:
         notes.append("去掉了语气词")
+    text = out
+    out = _POLITE_CONDITION.sub(" ", text)
+    if out != text:
+        notes.append("去掉了客气的条件")
     text = out
     out = _RESTART.sub("", text)
     if out != text:

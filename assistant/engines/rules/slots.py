@@ -384,6 +384,8 @@ def _location(text: str) -> tuple[str, tuple[int, int]] | None:
         group = next(g for g in ("a", "b", "c", "d") if p.group(g)) if any(p.groups()) else "a"
         place = p.group(group) or ""
         place = re.sub(r"^(?:开会|开|会|的|去|到)+", "", place).strip()
+        # "每天早上六点半在机库" (a recurring time is not blanked): the place starts after 在.
+        place = place[place.rfind("在") + 1 :] if group == "d" else place
         if len(place) >= 2 and not _NOT_PLACE.search(place):
             start = p.start(group) + (len(p.group(group)) - len(place))
             return place, (start, start + len(place))
