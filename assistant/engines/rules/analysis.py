@@ -14,9 +14,11 @@ from assistant.engines.rules.people import Mention, Roster
 from assistant.engines.rules.slots import (
     task_words,
 )
+from assistant.engines.rules.lexicon import MEETING_CREATE, MEETING_NOUN
 from assistant.engines.rules.timeslots import (
     due_instant,
     find_durations,
+    find_times,
 )
 
 if TYPE_CHECKING:
@@ -185,8 +187,27 @@ def task_due(clause: Clause, msg: Message) -> datetime | None:
             continue  # "二楼的元旦布置", "元旦巡楼": the holiday names the work, it is no due
         due = due_instant(t, workday_end_hour=msg.context.workday_end_hour)
         if due is not None:
-            return due
+            return _with_day_said_before(due, t, msg)
     return None
+
+
+def _with_day_said_before(due: datetime, t: TimeMatch, msg: Message) -> datetime:
+    """ "明天上午检查组来 @A … 十点前要送到": a clock said with no day takes the day named
+    earlier in the same request (not the day of a meeting the message schedules)."""
+    if not t.has_clock or NAMES_DAY.search(t.text) or t.start <= 0:
+        return due
+    before = msg.text[: t.start]
+    if MEETING_CREATE.search(before) or MEETING_NOUN.search(before):
+        return due
+    earlier, _ = find_times(before, msg.context.now)
+    for prior in reversed(earlier):
+        if not NAMES_DAY.search(prior.text):
+            continue
+        anchor = prior.value if prior.value is not None else prior.from_
+        if anchor is None or anchor.date() < msg.context.now.date():
+            return due
+        return due.replace(year=anchor.year, month=anchor.month, day=anchor.day)
+    return due
 
 
 def clause_topic(clause: Clause) -> str:
