@@ -67,6 +67,7 @@ ACTION_VERB = re.compile(
         "开发 实现 核对 审核 签 报 填 录 交付 迁移 重构 翻译 回复 打印 预订 采购 约 申请 发布 验收 走查 复盘 收集 整合 对齐 "
         "拉 建 加 删 合并 跑 压测 修复 解决 写完 提测 截图 录入 盯 维护 接 带 面试 报销 寄 送 取 搬 装 换 定 做完 弄好 "
         "搞定 出稿 过 想 列 排 审 收拾 调试 调 联调 排期 清点 盘点 核算 登记 归档 补货 消毒 巡检 保养 校对 张贴 布置 喂 浇 "
+        "对一下 对下 盘一下 盘下 "
         "fix check follow update deploy test write send prepare"
     ),
     re.IGNORECASE,

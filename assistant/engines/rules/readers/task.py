@@ -48,9 +48,27 @@ _HANDOVER_PART = re.compile(
 )
 
 
+# "… 五点前要报给我", "… 周四前要交到合作社", "… 给我个数", "… 发给姚总": after the work, where
+# its result goes (a person, a place or "a number for me"). Round 5.
+_DELIVERY_PART = re.compile(
+    r"(?:[,，]|\s)\s*(?:要|再|就|会|先|然后|并|记得|需要|得)?\s*"
+    r"(?:(?:报|交|送|发|递|传|拿|汇报|反馈|上报|报送|提交)(?:给|到|至|去)\s*[\u4e00-\u9fffA-Za-z0-9]{0,8}?"
+    r"|(?:给|跟)(?:我|你|他|她|咱|大家|[\u4e00-\u9fffA-Za-z]{1,4}?)(?:个|一个)"
+    r"(?:数|准数|结果|答复|回复|准话|信儿?|反馈|消息|说法))"
+    r"(?:看看|看|过目|审|审核|确认|review)?(?:一下|下)?[\s吧哈啊呀。!！~]*$",
+    re.IGNORECASE,
+)
+
+
 def _handover_parts(clause: Clause) -> list[tuple[int, int]]:
     """The last comma part when it only hands the work over; its time stays the due."""
     blank = blank_times(clause)
+    delivery = _DELIVERY_PART.search(blank)
+    if (
+        delivery is not None
+        and lx.ACTION_VERB.search(blank_people(clause)[: delivery.start()]) is not None
+    ):
+        return [(delivery.start(), len(clause.text))]
     m = _HANDOVER_PART.search(blank)
     if m is None or not clause.times or not blank[: m.start()].strip():
         return []
@@ -134,7 +152,7 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
             assignees.append(m.name)
             continue
         if _RECIPIENT_BEFORE.search(before) and not re.search(
-            r"(?:[让请叫由]|@\S+\s)[^,，]*$", before
+            r"(?:[让请叫由]|@\S+\s)[^,，完好了掉]*$", before
         ):
             # "…写好发老周", "…交给财务": who receives the work, never its doer.
             recipients.append(m)
