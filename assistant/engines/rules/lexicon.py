@@ -12,6 +12,8 @@ __all__ = [
     "ACCEPT_ONLY",
     "ACTION_VERB",
     "DEFERRAL",
+    "OWNER_BUSY",
+    "REASSIGN_THEN_REASON",
     "OPINION_START",
     "NOTICE_END",
     "REPORTED_PLAN",
@@ -317,3 +319,14 @@ DEFERRAL = re.compile(
 )
 # "我觉得…", "我建议…": a message that opens with an opinion or a suggestion.
 OPINION_START = re.compile(r"^(?:我觉得|我认为|个人觉得|我感觉|我个人觉得|我建议|个人建议|建议)")
+
+# "X那个事 转给Y吧 Z这周要去培训", "… 改由Y负责 Z下周去总部培训", "… 转给Y吧 你这两天先专心把…":
+# after a strong hand-over, a part about the previous owner's time is its reason (round 5).
+REASSIGN_THEN_REASON = re.compile(
+    r"(?:转给|改由|改派给|移交给|转交给|转派给|交由|交给)\s*@?[^\s,，。]{1,8}?"
+    r"(?:负责|来做|来跟|跟进|处理|来弄|来搞|接手|来接|接|做|来)?[吧了哈。!！~]*(?=[\s,，]+\S)"
+)
+OWNER_BUSY = re.compile(
+    r"培训|出差|请假|休假|年假|病假|住院|开会|学习|进修|外派|轮岗|值班|忙|没空|没时间|顾不上|走不开|"
+    r"专心|手头|手上|要去|得去|去[\u4e00-\u9fff]{0,6}(?:培训|学习|开会|出差)|调走|休息|产假"
+)

@@ -155,6 +155,9 @@ def read_meeting(clause: Clause, msg: Message, question: bool) -> Reading | None
                 return None
     if lx.MEETING_NOT_SCHEDULING.search(text) or (question and not re.search(r"[吧]", text[-3:])):
         return None
+    handed = lx.REASSIGN_THEN_REASON.search(text)
+    if handed is not None and lx.OWNER_BUSY.search(text[handed.end() :]):
+        return None  # "… 转给小军吧 她这周要去培训": the training is why the work moves
     if lx.HYPOTHETICAL.search(text) or re.search(r"不(?:用|需要|必)开", text):
         return None
     if lx.CANCEL_MEETING.search(text) or (lx.OPINION.search(text) and not clause.times):

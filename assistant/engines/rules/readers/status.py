@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -37,8 +38,23 @@ _REASSIGN_STRONG = re.compile(
 )
 
 
+def _without_reason(clause: Clause) -> Clause:
+    """The clause cut after its hand-over when the rest only says why the owner changes."""
+    m = lx.REASSIGN_THEN_REASON.search(clause.text)
+    if m is None or not lx.OWNER_BUSY.search(clause.text[m.end() :]):
+        return clause
+    cut = clause.start + m.end()
+    return replace(
+        clause,
+        text=clause.text[: m.end()],
+        mentions=[x for x in clause.mentions if x.end <= cut],
+        times=[t for t in clause.times if t.end <= cut],
+    )
+
+
 def read_handover(clause: Clause, msg: Message, question: bool) -> Reading | None:
     """ "登录页交给小赵" → update_task with a new assignee."""
+    clause = _without_reason(clause)
     text = clause.text
     m = _HANDOVER.search(text)
     if m is None or question or lx.MEETING_NOUN.search(text):
@@ -61,7 +77,7 @@ def read_handover(clause: Clause, msg: Message, question: bool) -> Reading | Non
     removed = [(x.start - clause.start, x.end - clause.start) for x in clause.mentions]
     words = task_words(re.sub(r"^.*?(?:把|将)", "", text[: m.start()]), removed)
     words = re.sub(r"^(?:这个|那个)?(?:任务|活|事情?)$", "", words)
-    words = re.sub(r"(?:这个|那个)?(?:任务|活儿?|工作)$", "", words).strip() or words
+    words = re.sub(r"(?:这个|那个)?(?:任务|活儿?|工作|事情|事儿|事)$", "", words).strip() or words
     if len(words) < 2:
         return None
     return Reading(
