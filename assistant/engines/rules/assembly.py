@@ -318,7 +318,53 @@ def _carry_verbs(readings: list[Reading]) -> None:
         prev = r
 
 
+# "南航午班的餐 @A 你负责装车 @B 你负责核对": the object said first is shared by the duties.
+_FRONTED_DUTY = re.compile(
+    r"\s*(?P<obj>[\u4e00-\u9fffA-Za-z0-9]{2,12}?)\s+(?:你们?|您)?\s*(?:负责|来)"
+    r"(?P<rest>[\u4e00-\u9fffA-Za-z0-9]{1,10})\s*"
+)
+_BARE_DUTY = re.compile(r"\s*(?:你们?|您)?\s*(?:负责|来)(?P<rest>[\u4e00-\u9fffA-Za-z0-9]{1,10})\s*")
+
+
+def _without_people_and_times(clause: Clause) -> str:
+    chars = list(clause.text)
+    spans = [(m.start, m.end) for m in clause.mentions] + [(t.start, t.end) for t in clause.times]
+    for a, b in spans:
+        for i in range(max(a - clause.start, 0), min(b - clause.start, len(chars))):
+            chars[i] = " "
+    return "".join(chars).replace("@", " ")
+
+
+def _share_fronted_duty_object(readings: list[Reading]) -> None:
+    """The duties after a fronted object name it: "国航早班餐装车", "国航早班餐核对"."""
+    shared: tuple[int, str] | None = None
+    for r in readings:
+        if r.kind != "task" or r.clause is None or not r.clause.mentions:
+            continue
+        bare = _without_people_and_times(r.clause)
+        fronted = _FRONTED_DUTY.fullmatch(bare)
+        if (
+            fronted is not None
+            and r.clause.mentions[0].start - r.clause.start >= fronted.end("obj")
+            and lx.ACTION_VERB.search(fronted.group("obj")) is None
+        ):
+            obj = re.sub(r"的(?=[\u4e00-\u9fff]$)", "", fronted.group("obj"))
+            shared, rest = (r.clause.sentence, obj), fronted.group("rest")
+        elif shared is not None and shared[0] == r.clause.sentence:
+            duty = _BARE_DUTY.fullmatch(bare)
+            if duty is None:
+                shared = None
+                continue
+            rest = duty.group("rest")
+        else:
+            continue
+        for call in r.calls:
+            call["args"]["title"] = f"{shared[1]}{rest}"
+        r.topic = f"{shared[1]}{rest}"
+
+
 def assemble(readings: list[Reading], msg: Message) -> None:
+    _share_fronted_duty_object(readings)
     _whole_headers(readings)
     _carry_verbs(readings)
     _join_fronted_objects(readings)
@@ -405,7 +451,10 @@ def assemble(readings: list[Reading], msg: Message) -> None:
 
 _CONTINUATION = re.compile(r"(?:然后|接着|之后|再|顺便)(?!说)")
 _REASON_LIKE = re.compile(r"要去|得去|临时|还在|正在|在忙|要带|要陪|要赶|有事|来不了|赶不回")
-_TOGETHER = re.compile(r"\s*(?:你们)?(?:两|三|四|几)位|\s*你们?[俩两]个?|\s*(?:大家|各位)都")
+_TOGETHER = re.compile(
+    r"\s*(?:你们)?(?:两|三|四|几)位|\s*你们?[俩两]个?|\s*(?:大家|各位)都"
+    r"|\s*(?:然后|嗯|那|就)?\s*(?:全|都|全都|统一)(?:是|要|得|在)?(?!\S*[把做写改])"
+)
 _PURPOSE = re.compile(
     r"要(?:带|拿|送|交)(?:去|到|给)|要用|急用|等着用|要拿来|要带着|要看|要审|要查|要检查|要下单|要报上去"
 )

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from assistant.engines.rules.lexicon import (
     ACTION_VERB,
+    ALL_DUE,
     CONNECTIVE,
     MEETING_CREATE,
     PROJECT_CREATE,
@@ -74,6 +75,7 @@ CONTEXT_SUBJECT = (
     r"(?:还在|正在|临时要|临时|要|在|得|准备|打算|马上要|已经在)"
 )
 _CONTEXT_START = re.compile(CONTEXT_SUBJECT)
+_ALL_DUE_START = re.compile(r"[\s,，](?=(?:然后|嗯|那|就)?\s*(?:全|都|全都|统一)(?:是|要|得|在)?\s)")
 _BARE_VERB_TAIL = re.compile(
     rf"\s*(?:{ACTION_VERB.pattern})(?:一下|下|完|好|掉|出来)?(?:吧|哈|啊|了)?[\s。!！~]*",
     re.IGNORECASE,
@@ -156,6 +158,16 @@ def split_clauses(
     for m in _INLINE_CONNECTIVE.finditer(text):
         if m.start() > 0 and text[m.start() - 1] not in ",，" and _has_action(masked[: m.start()]):
             cuts.append(m.start())
+    # "@A 你负责X @B 你负责Y 都是明天早上五点之前弄好": the shared deadline is a clause of its own.
+    for m in _ALL_DUE_START.finditer(masked):
+        rel = m.start() + 1
+        if (
+            rel < len(text)
+            and any(t.start - s0 >= rel for t in local_times)
+            and ALL_DUE.fullmatch(masked[rel:])
+            and _has_action(masked[:rel])
+        ):
+            cuts.append(rel)
     cuts.sort()
     # The sender taking a job, with no punctuation before it: "…写完 我来写测试用例".
     for m in SELF_ASSIGN.finditer(text):

@@ -11,6 +11,7 @@ import re
 __all__ = [
     "ACCEPT_ONLY",
     "ACTION_VERB",
+    "ALL_DUE",
     "DEFERRAL",
     "OWNER_BUSY",
     "REASSIGN_THEN_REASON",
@@ -329,4 +330,12 @@ REASSIGN_THEN_REASON = re.compile(
 OWNER_BUSY = re.compile(
     r"培训|出差|请假|休假|年假|病假|住院|开会|学习|进修|外派|轮岗|值班|忙|没空|没时间|顾不上|走不开|"
     r"专心|手头|手上|要去|得去|去[\u4e00-\u9fff]{0,6}(?:培训|学习|开会|出差)|调走|休息|产假"
+)
+
+# "…然后 都是明天早上五点之前弄好", "…嗯 都是周一之前": a deadline said once for every job listed
+# before it (round 5). Matched on the clause with its times blanked.
+ALL_DUE = re.compile(
+    r"\s*(?:然后|嗯|那|就)?\s*(?:全|都|全都|统一)(?:是|要|得|在)?\s*(?:之前|以前|前)?\s*"
+    r"(?:弄好|做完|完成|搞定|弄完|交|交给我|给我|提交|搞完|处理好|准备好|到位|好|弄完|干完)?"
+    r"(?:就行|就可以|即可|就好)?[了吧哈啊。!！~\s]*"
 )

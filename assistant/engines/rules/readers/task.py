@@ -88,7 +88,8 @@ _SHARED_DUE = re.compile(
 
 def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
     text = clause.text
-    if _SHARED_DUE.fullmatch(blank_times(clause).strip()):
+    blank = blank_times(clause).strip()
+    if _SHARED_DUE.fullmatch(blank) or (clause.times and lx.ALL_DUE.fullmatch(blank)):
         return None  # "，两位周一下班前弄好就行": the due of the jobs before, no job of its own
     if clause.header and not clause.list_item:
         return None
