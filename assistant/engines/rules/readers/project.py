@@ -174,6 +174,25 @@ def _project_of(text: str) -> tuple[str | None, bool]:
     return name, True
 
 
+# "冷链二期的预算…", "二期交房 关键节点…", "冷链二期 计划1月10号试运行": a short name at the head.
+_HEAD_NAME = re.compile(r"(?P<n>[\u4e00-\u9fffA-Za-z0-9]{2,12})(?:的|\s+|[,，:：])\s*$")
+_NOT_A_NAME = re.compile(
+    r"^(?:这个|那个|整个|我们|咱们|你们|他们|本|该|项目|目前|现在|今年|明年|大家|总|总的|整体|最终|下一步)$"
+    r"|[我你他她把将]|预算|一下|定|改|调|说"
+)
+
+
+def head_name(head: str) -> str | None:
+    """The topic named at the head of a sentence, when it is a bare name (no verb, no pronoun)."""
+    m = _HEAD_NAME.fullmatch(head.lstrip())
+    if m is None:
+        return None
+    name = m.group("n")
+    if _NOT_A_NAME.search(name):
+        return None
+    return name
+
+
 def read_project_change(clause: Clause, msg: Message) -> Reading | None:
     """ "项目上线时间改到1月15号" → deadline; "预算调整为80万" → budget; "项目先暂停" → paused."""
     text = clause.text
@@ -221,6 +240,8 @@ def read_project_change(clause: Clause, msg: Message) -> Reading | None:
         args["owner"] = known[0].name if known else msg.roster.resolve(owner.group("name"))
     if not args:
         return None
+    if project is None and budget_word is not None and not clause.mentions:
+        project = head_name(text[: budget_word.start()])  # "冷链二期的预算调整为八十五万"
     if project:
         args["project"] = project
     return Reading(
@@ -280,6 +301,11 @@ def read_milestone(clause: Clause, msg: Message) -> Reading | None:
         flags=re.I,
     )
     project, _ = _project_of(rest)
+    if project is None and word is None and plan is not None:
+        # "冷链二期 计划1月10号试运行": the name before the plan is the project.
+        project = head_name(text[: plan.start()])
+        if project is not None:
+            rest = rest.replace(project, " ", 1)
     rest = re.sub(
         r"[【「“\"][^】」”\"]{1,30}[】」”\"]|[\u4e00-\u9fffA-Za-z0-9]{2,12}?项目", " ", rest
     )
@@ -327,6 +353,8 @@ def read_milestone_list(msg: Message, times: list[Any]) -> list[dict[str, Any]] 
     end_hour = msg.context.workday_end_hour
     calls: list[dict[str, Any]] = []
     project, _ = _project_of(text[: word.start()])
+    if project is None:
+        project = head_name(text[: word.start()])  # "二期交房 关键节点定一下 …"
     if dates[0].start >= word.end() and _LIST_HEAD.match(text[word.end() : dates[0].start]):
         # date first: each event runs from its date to the next one.
         for i, t in enumerate(dates):
