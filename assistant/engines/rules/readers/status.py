@@ -164,9 +164,18 @@ def read_status(clause: Clause, msg: Message, question: bool) -> Reading | None:
     elif cancelled is not None and not names_scheduled_event(clause):
         status, cue = "cancelled", cancelled
         said = [p for p in re.split(r"[,，。;；]", text[: cancelled.start()]) if "说" in p]
+        after = re.match(r"^(?:了|啦|吧)?[\s,，]+(?P<why>\S.{1,30}?)[\s。!！~]*$", text[cancelled.end() :])
         if said:
             # "甲方说预算砍了，宣传片先不做了": what was said is the reason.
             note = said[0].strip(" ~!！")
+        elif (
+            after is not None
+            and cancelled.group(0).startswith("取消")
+            and re.search(r"说|因为|由于|原因", after.group("why"))
+            and not lx.TASK_CANCELLED.search(after.group("why"))
+        ):
+            # "土壤取样取消 农技站说这周还要下雨": the reason follows the cancellation.
+            note = re.sub(r"^(?:因为|由于|原因是)", "", after.group("why"))
     elif (partial := _PARTIAL.search(text)) is not None and not future_deadline:
         # "续约回访打了8家，还剩3家": part done, part left — in progress, the count is the note.
         head = _PROGRESS_COUNT.search(text)
@@ -279,7 +288,11 @@ def read_status(clause: Clause, msg: Message, question: bool) -> Reading | None:
 _PAST_TIME = re.compile(r"昨天|前天|上周|上个星期|上礼拜|上个月|去年|上次|那天|之前")
 _NOTICE = re.compile(r"大家|各位|全体|所有人|查收|知悉|周知|请注意|留意")
 # Counters of work: 3栋, 10条, 第87页.
-_MEASURE = r"(?:个|家|条|份|项|篇|位|台|页|张|件|人|栋|排|层|间|户|套|批|箱|集|章|节|段|本|道|题|车|单|组|轮|棵|块|幅|首|款|只|头|床)"
+_MEASURE = (
+    r"(?:个|家|条|份|项|篇|位|台|页|张|件|人|栋|排|层|间|户|套|批|箱|集|章|节|段|本|道|题|车|单|组|轮|棵|块|幅|首|款|只|头|床|"
+    # Round 5: land, length, weight and trips.
+    r"亩|平米|平方米?|米|公里|吨|公斤|千克|斤|株|垄|趟|封|盒|袋|桶|瓶|份儿)"
+)
 _PARTIAL = re.compile(
     rf"还(?:剩|差|有)(?:下)?\s*[0-9一二三四五六七八九十两几]+\s*(?:{_MEASURE}|%)"
     # "校对做到第87页了 后面的明天继续": how far the work has got.
