@@ -436,6 +436,9 @@ def _update_meeting(clause: Clause, msg: Message, shift: re.Match[str] | None) -
     people = [m.name for m in clause.mentions if m.known or m.at]
     remove = _REMOVE_PEOPLE.search(text)
     add = _ADD_PEOPLE.search(text)
+    if add is not None and lx.MEETING_CREATE.search(text[: add.start()]):
+        # "明天下午两点开个视频会 过一下X 老邱也来": attendees of the meeting this message makes.
+        return None
     if people and (remove or add):
         cut = min(
             [m.start - clause.start for m in clause.mentions] + [(remove or add).start()]  # type: ignore[union-attr]
