@@ -283,11 +283,36 @@ _NOT_TOPIC = re.compile(
 )
 
 
+# "一个是A 一个是B", "第一 A 第二 B", "首先A 其次B": the items of an agenda, counted out.
+_ENUM_MARK = re.compile(
+    r"(?:(?:还有|另外)?(?:一个|另一个|再一个)是|第[一二三四五六七八九十]{1,2}(?:个|件|项|点|条)?(?:是|[,，:：、\s]))\s*"
+    r"|(?:首先|其次|再次|最后)(?:是)?[,，:：\s]*"
+)
+
+
+def enumerated_items(text: str, start: int = 0) -> list[str]:
+    """The items of a counted-out list after ``start`` (at least two markers), else []."""
+    marks = list(_ENUM_MARK.finditer(text, start))
+    if len(marks) < 2:
+        return []
+    items: list[str] = []
+    for i, m in enumerate(marks):
+        stop = marks[i + 1].start() if i + 1 < len(marks) else len(text)
+        piece = re.split(r"[。!?！？\n;；]", text[m.end() : stop], maxsplit=1)[0]
+        item = _clean(_ITEM_TRAIL.sub("", _clean(piece.strip(" ,，、"))))
+        if item:
+            items.append(item)
+    return items if len(items) >= 2 else []
+
+
 def agenda_items(text: str, skip: tuple[int, int] = (0, 0)) -> list[str]:
     """Topics after a discussion cue: "讨论首页改版、支付流程和排期" → three items.
 
     A cue inside ``skip`` (the meeting phrase itself, as in "开个评审会") does not count.
     """
+    counted = enumerated_items(text, skip[1])
+    if counted:
+        return counted
     ba = _BA_TOPIC.search(text, skip[1])
     if ba is not None:
         topic = re.sub(r"^(?:这个|那个|这些|那些|我们的?|咱们的?)", "", ba.group("topic"))

@@ -222,11 +222,11 @@ def read_meeting(clause: Clause, msg: Message, question: bool) -> Reading | None
     if announced is not None:
         topic, noun, skip = announced
     # Agenda words never include the times nor the people called.
-    title, agenda = (
-        held
-        if held is not None
-        else _meeting_topic(without_day_times(clause, people=True), topic, noun, skip)
-    )
+    words = without_day_times(clause, people=True)
+    cut = _attendee_tail(clause)
+    if cut is not None:
+        words = words[:cut] + " " * (len(words) - cut)  # "… 老邱 磊子也来": who comes
+    title, agenda = held if held is not None else _meeting_topic(words, topic, noun, skip)
     args["title"] = _named_by_kind(text, clause, title, agenda)
     if start is not None:
         args["start"] = start.isoformat()
@@ -243,6 +243,24 @@ def read_meeting(clause: Clause, msg: Message, question: bool) -> Reading | None
     if way is not None and "location" not in args:
         args["location"] = _WAY_LOCATION[way.group("way")]  # "电话会" is held by phone
     return reading
+
+
+_COMING = re.compile(
+    r"[\s@、,，和跟与]*(?:也|都|一起|一块儿?)?(?:要)?(?:来|参加|参会|过来|出席|列席|旁听)(?:一下)?[吧哈啊。!！~\s]*"
+)
+
+
+def _attendee_tail(clause: Clause) -> int | None:
+    """Where a closing run of names that come to the meeting starts ("老邱 磊子也来")."""
+    for m in sorted(clause.mentions, key=lambda x: x.start):
+        a = m.start - clause.start
+        rest = list(clause.text[a:])
+        for other in clause.mentions:
+            for i in range(max(other.start - m.start, 0), min(other.end - m.start, len(rest))):
+                rest[i] = " "
+        if _COMING.fullmatch("".join(rest)):
+            return a
+    return None
 
 
 _DURATION_WORDS = re.compile(
