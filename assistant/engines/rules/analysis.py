@@ -14,6 +14,7 @@ from assistant.engines.rules.people import Mention, Roster
 from assistant.engines.rules.slots import (
     task_words,
 )
+from assistant.engines.rules import lexicon as lx
 from assistant.engines.rules.lexicon import MEETING_CREATE, MEETING_NOUN
 from assistant.engines.rules.timeslots import (
     due_instant,
@@ -30,6 +31,7 @@ __all__ = [
     "Message",
     "NAMES_DAY",
     "Reading",
+    "reason_for_reassignment",
     "before_without_times",
     "blank_people",
     "blank_times",
@@ -260,3 +262,15 @@ def without_people(clause: Clause) -> str:
         for i in range(m.start - clause.start, min(m.end - clause.start, len(chars))):
             chars[i] = " "
     return "".join(chars).replace("@", " ")
+
+
+def reason_for_reassignment(clause: Clause, msg: Message) -> bool:
+    """The clause only says why work just handed over changes owner ("… 转给Y吧 Z这周要去培训")."""
+    if any(m.at for m in clause.mentions) or not lx.OWNER_BUSY.search(clause.text):
+        return False
+    handed = lx.REASSIGN_THEN_REASON.search(msg.text)
+    return (
+        handed is not None
+        and handed.end() <= clause.start
+        and not msg.text[handed.end() : clause.start].strip(" ,，")
+    )

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 from assistant.engines.rules.lexicon import (
     ACTION_VERB,
     ALL_DUE,
+    OWNER_BUSY,
+    REASSIGN_THEN_REASON,
     CONNECTIVE,
     MEETING_CREATE,
     PROJECT_CREATE,
@@ -158,6 +160,10 @@ def split_clauses(
     for m in _INLINE_CONNECTIVE.finditer(text):
         if m.start() > 0 and text[m.start() - 1] not in ",，" and _has_action(masked[: m.start()]):
             cuts.append(m.start())
+    # "X那个活 转给Y吧 Z下周要出差": the reason after a hand-over is a clause of its own.
+    handed = REASSIGN_THEN_REASON.search(text)
+    if handed is not None and OWNER_BUSY.search(text[handed.end() :]):
+        cuts.append(handed.end())
     # "@A 你负责X @B 你负责Y 都是明天早上五点之前弄好": the shared deadline is a clause of its own.
     for m in _ALL_DUE_START.finditer(masked):
         rel = m.start() + 1

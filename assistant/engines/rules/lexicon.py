@@ -70,7 +70,7 @@ ACTION_VERB = re.compile(
         "开发 实现 核对 审核 签 报 填 录 交付 迁移 重构 翻译 回复 打印 预订 采购 约 申请 发布 验收 走查 复盘 收集 整合 对齐 "
         "拉 建 加 删 合并 跑 压测 修复 解决 写完 提测 截图 录入 盯 维护 接 带 面试 报销 寄 送 取 搬 装 换 定 做完 弄好 "
         "搞定 出稿 过 想 列 排 审 收拾 调试 调 联调 排期 清点 盘点 核算 登记 归档 补货 消毒 巡检 保养 校对 张贴 布置 喂 浇 "
-        "对一下 对下 盘一下 盘下 "
+        "对一下 对下 盘一下 盘下 点一下 点下 "
         "fix check follow update deploy test write send prepare"
     ),
     re.IGNORECASE,
@@ -88,7 +88,7 @@ MEETING_NOUN = re.compile(
 )
 # Scheduled events that are not called 会 but are moved and cancelled like meetings.
 EVENT_NOUN = re.compile(
-    r"(?:彩排|评审|面试|培训|路演|复盘|演练|答辩|宣讲|讲座|发布会|年会|团建|分享会|沙龙|直播|"
+    r"(?:彩排|排练|联排|走台|合练|晚会|典礼|评审|面试|培训|路演|复盘|演练|答辩|宣讲|讲座|发布会|年会|团建|分享会|沙龙|直播|"
     r"(?:训练|友谊|热身|选拔|表演|资格|对抗)赛|比赛|演出|义诊|巡诊|"
     r"workshop|demo|interview|review|会议?|sync|meeting|standup|briefing|huddle|call|catch-?up|check-?in|"
     r"town ?hall|offsite|training|kick-?off|retro|planning|1on1|one-on-one|scrim|match|game|rehearsal|"
@@ -236,6 +236,8 @@ QUESTION = re.compile(
     # "排好了没", "发了没有", "到了吧？": questions whose only mark is 没 / 没有 at the end.
     r"了没(?:有)?[吧呀啊]?$|没有[吧呀啊]?$(?<!还没有)|(?<![还并都也从])没[吧呀啊]?$|[?？]|吗|么$|嘛$|呢$|是不是|是否|有没有|要不要|能不能|可不可以|会不会|对不对|行不行|好不好|怎么办|怎么样|"
     r"如何|为什么|为啥|什么时候|几点|谁来|谁负责|谁去|哪里|哪天|多久|咋办|咋样|"
+    # "周六还是周日去拉货啊": a choice question ends in a particle.
+    r"还是[^,，。]{1,16}[啊呀呢嘛][\s~。]*$|"
     # A-not-A questions: 够不够, 来不来, 批不批.
     r"(?P<a_not_a>[\u4e00-\u9fff])不(?P=a_not_a)",
 )

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.engines.rules import lexicon as lx
 from assistant.engines.rules.analysis import (
+    reason_for_reassignment,
     Message,
     Reading,
     before_without_times,
@@ -156,7 +157,9 @@ def read_meeting(clause: Clause, msg: Message, question: bool) -> Reading | None
     if lx.MEETING_NOT_SCHEDULING.search(text) or (question and not re.search(r"[吧]", text[-3:])):
         return None
     handed = lx.REASSIGN_THEN_REASON.search(text)
-    if handed is not None and lx.OWNER_BUSY.search(text[handed.end() :]):
+    if (
+        handed is not None and lx.OWNER_BUSY.search(text[handed.end() :])
+    ) or reason_for_reassignment(clause, msg):
         return None  # "… 转给小军吧 她这周要去培训": the training is why the work moves
     if lx.HYPOTHETICAL.search(text) or re.search(r"不(?:用|需要|必)开", text):
         return None

@@ -258,7 +258,8 @@ _MILESTONE_WORD = re.compile(r"里程碑|关键节点|节点|milestone", re.I)
 _MILESTONE_PLAN = re.compile(r"计划|预计|定在|定于|定为|安排在|目标是?")
 _MILESTONE_EVENT = re.compile(
     r"正式发布|正式上线|灰度上线|灰度|上线|提测|发布|交付|验收|封板|冻结|演示|试运行|投产|开业|竣工|交房|开工|"
-    r"内测|公测|发版|首发|开售|launch|release|go-?live|ship",
+    r"内测|公测|发版|首发|开售|营业|开学|开园|开盘|封顶|入住|投用|通车|首演|上映|杀青|开机|"
+    r"launch|release|go-?live|ship",
     re.I,
 )
 

@@ -15,6 +15,7 @@ from assistant.engines.rules.analysis import (
     blank_times,
     holiday_names_work,
     is_deadline,
+    reason_for_reassignment,
     task_due,
     vocative_of,
 )
@@ -51,7 +52,7 @@ _HANDOVER_PART = re.compile(
 # "… 五点前要报给我", "… 周四前要交到合作社", "… 给我个数", "… 发给姚总": after the work, where
 # its result goes (a person, a place or "a number for me"). Round 5.
 _DELIVERY_PART = re.compile(
-    r"(?:[,，]|\s)\s*(?:要|再|就|会|先|然后|并|记得|需要|得)?\s*"
+    r"(?:[,，]|\s)\s*(?:回头|弄完|做完|完了|要|再|就|会|先|然后|并|记得|需要|得)?\s*"
     r"(?:(?:报|交|送|发|递|传|拿|汇报|反馈|上报|报送|提交)(?:给|到|至|去)\s*[\u4e00-\u9fffA-Za-z0-9]{0,8}?"
     r"|(?:给|跟)(?:我|你|他|她|咱|大家|[\u4e00-\u9fffA-Za-z]{1,4}?)(?:个|一个)"
     r"(?:数|准数|结果|答复|回复|准话|信儿?|反馈|消息|说法))"
@@ -60,8 +61,19 @@ _DELIVERY_PART = re.compile(
 )
 
 
+# "…哈 家长都在问了", "… 商场那边催了": who is waiting for it, said after the request.
+_WAITING_TAIL = re.compile(
+    r"(?:[,，]|\s)\s*[\u4e00-\u9fffA-Za-z]{0,8}?(?:那边|这边)?(?:都|也|已经|一直|又|天天|一直在)*"
+    r"(?:在催|催了|催得紧|催好几次了|在问了?|问了好几次|问了|在等着?|等着要|等着用|急着要|着急要|要了)"
+    r"[了呢啊哈呀\s。!！~]*$"
+)
+
+
 def _handover_parts(clause: Clause) -> list[tuple[int, int]]:
     """The last comma part when it only hands the work over; its time stays the due."""
+    waiting = _WAITING_TAIL.search(clause.text)
+    if waiting is not None and lx.ACTION_VERB.search(blank_people(clause)[: waiting.start()]):
+        return [(waiting.start(), len(clause.text))]
     blank = blank_times(clause)
     delivery = _DELIVERY_PART.search(blank)
     if (
@@ -93,6 +105,8 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
         return None  # "，两位周一下班前弄好就行": the due of the jobs before, no job of its own
     if clause.header and not clause.list_item:
         return None
+    if reason_for_reassignment(clause, msg):
+        return None  # "… 交给梅梅吧 小军这两天要去分店盘点": why the work moved
     sender = msg.context.sender
     receiver: tuple[int, int] | None = None
     self_cue = lx.SELF_ASSIGN.search(text)
