@@ -48,7 +48,7 @@ _BA_VERBS = sorted(
     key=len,
     reverse=True,
 )
-_COMPLEMENT = re.compile(r"(?:完成|完|好|掉|出来|起来|一下|下|了|清楚|明白|一遍|齐|全)+$")
+_COMPLEMENT = re.compile(r"(?:完成|完|好|掉|出来|起来|一下|下|了|清楚|明白|一遍|一版|一稿|一份|齐|全)+$")
 
 
 _SENT_ON = re.compile(
@@ -216,6 +216,8 @@ def _clean_ba(ba: str) -> str:
     for verb in _BA_VERBS:
         if core.endswith(verb) and len(core) > len(verb):
             obj = core[: -len(verb)].rstrip("给 ")
+            # "把方案再改一版": 再 / 重新 belong to the verb, not to the object.
+            obj = re.sub(r"(?<=[\u4e00-\u9fffA-Za-z0-9])(?:再|重新|先|也|都|又)$", "", obj)
             space = " " if verb[-1:].isascii() and obj[:1].isascii() else ""
             return f"{verb}{space}{obj}{target}"
     if target:
@@ -235,6 +237,7 @@ def _clean_ba(ba: str) -> str:
         at = core.find(verb, 1)
         if at > 0:
             obj, rest = core[:at], core[at + len(verb) :]
+            obj = re.sub(r"(?<=[\u4e00-\u9fffA-Za-z0-9])(?:再|重新|先|也|都|又)$", "", obj)
             rest = _COMPLEMENT.sub("", rest)
             # "整理好发群里", "交上来": sending it on or the direction is not the work.
             rest = _SENT_ON.sub("", rest)
