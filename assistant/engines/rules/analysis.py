@@ -199,7 +199,9 @@ def _with_day_said_before(due: datetime, t: TimeMatch, msg: Message) -> datetime
     if not t.has_clock or NAMES_DAY.search(t.text) or t.start <= 0:
         return due
     before = msg.text[: t.start]
-    if MEETING_CREATE.search(before) or MEETING_NOUN.search(before):
+    if (MEETING_CREATE.search(before) or MEETING_NOUN.search(before)) and not (
+        lx.MEETING_NOT_SCHEDULING.search(before)
+    ):
         return due
     earlier, _ = find_times(before, msg.context.now)
     for prior in reversed(earlier):
