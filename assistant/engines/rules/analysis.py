@@ -104,6 +104,8 @@ def without_day_times(clause: Clause, *, people: bool = False) -> str:
                 for i in range(m.start - clause.start, min(m.end - clause.start, len(chars))):
                     chars[i] = " "
     for t in clause.times:
+        if holiday_names_work(t, clause):
+            continue  # "讨论春节排班": the holiday names the topic
         if t.has_clock or t.grain in ("day", "hour", "minute", "second"):
             for i in range(t.start - clause.start, min(t.end - clause.start, len(chars))):
                 chars[i] = " "
