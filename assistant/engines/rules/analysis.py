@@ -9,13 +9,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from assistant.domain import ChatContext
+from assistant.engines.rules import lexicon as lx
 from assistant.engines.rules.clauses import Clause
+from assistant.engines.rules.lexicon import MEETING_CREATE, MEETING_NOUN
 from assistant.engines.rules.people import Mention, Roster
 from assistant.engines.rules.slots import (
     task_words,
 )
-from assistant.engines.rules import lexicon as lx
-from assistant.engines.rules.lexicon import MEETING_CREATE, MEETING_NOUN
 from assistant.engines.rules.timeslots import (
     due_instant,
     find_durations,

@@ -323,7 +323,9 @@ _FRONTED_DUTY = re.compile(
     r"\s*(?P<obj>[\u4e00-\u9fffA-Za-z0-9]{2,12}?)\s+(?:你们?|您)?\s*(?:负责|来)"
     r"(?P<rest>[\u4e00-\u9fffA-Za-z0-9]{1,10})\s*"
 )
-_BARE_DUTY = re.compile(r"\s*(?:你们?|您)?\s*(?:负责|来)(?P<rest>[\u4e00-\u9fffA-Za-z0-9]{1,10})\s*")
+_BARE_DUTY = re.compile(
+    r"\s*(?:你们?|您)?\s*(?:负责|来)(?P<rest>[\u4e00-\u9fffA-Za-z0-9]{1,10})\s*"
+)
 
 
 def _without_people_and_times(clause: Clause) -> str:
@@ -348,7 +350,7 @@ def _share_fronted_duty_object(readings: list[Reading]) -> None:
             and r.clause.mentions[0].start - r.clause.start >= fronted.end("obj")
             and lx.ACTION_VERB.search(fronted.group("obj")) is None
         ):
-            obj = re.sub(r"的(?=[\u4e00-\u9fff]$)", "", fronted.group("obj"))
+            obj = re.sub(r"的(?=[\u4e00-\u9fff]$)|^的", "", fronted.group("obj"))
             shared, rest = (r.clause.sentence, obj), fronted.group("rest")
         elif shared is not None and shared[0] == r.clause.sentence:
             duty = _BARE_DUTY.fullmatch(bare)

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 from assistant.engines.rules.lexicon import (
     ACTION_VERB,
     ALL_DUE,
-    OWNER_BUSY,
-    REASSIGN_THEN_REASON,
     CONNECTIVE,
     MEETING_CREATE,
+    OWNER_BUSY,
     PROJECT_CREATE,
+    REASSIGN_THEN_REASON,
     SELF_ASSIGN,
 )
 from assistant.engines.rules.people import Mention
@@ -77,7 +77,9 @@ CONTEXT_SUBJECT = (
     r"(?:还在|正在|临时要|临时|要|在|得|准备|打算|马上要|已经在)"
 )
 _CONTEXT_START = re.compile(CONTEXT_SUBJECT)
-_ALL_DUE_START = re.compile(r"[\s,，](?=(?:然后|嗯|那|就)?\s*(?:全|都|全都|统一)(?:是|要|得|在)?\s)")
+_ALL_DUE_START = re.compile(
+    r"[\s,，](?=(?:然后|嗯|那|就)?\s*(?:全|都|全都|统一)(?:是|要|得|在)?\s)"
+)
 _BARE_VERB_TAIL = re.compile(
     rf"\s*(?:{ACTION_VERB.pattern})(?:一下|下|完|好|掉|出来)?(?:吧|哈|啊|了)?[\s。!！~]*",
     re.IGNORECASE,

@@ -187,9 +187,7 @@ SELF_ASSIGN = re.compile(
 
 PRIORITY: list[tuple[re.Pattern[str], str]] = [
     (
-        re.compile(
-            r"不急|不着急|不紧急|有空再|有时间再|低优先级|低优|优先级低|不赶|P3|P4", re.I
-        ),
+        re.compile(r"不急|不着急|不紧急|有空再|有时间再|低优先级|低优|优先级低|不赶|P3|P4", re.I),
         "low",
     ),
     (re.compile(r"十万火急|紧急|加急|特急|马上|立刻|立即|火速|urgent|P0", re.I), "urgent"),

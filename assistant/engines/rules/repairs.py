@@ -129,7 +129,7 @@ Finder = Callable[[str], list[tuple[int, int]]]
 
 _CLOCK_AT = re.compile(r"(?P<h>[0-9]{1,2}|[零一二两三四五六七八九十]{1,3})\s?[点:：]")
 _DAY_OR_PART = re.compile(r"[今明后昨天周月号日早晚午凌晨夜]|星期|礼拜|上午|下午")
-_CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = dict(zip("零一二两三四五六七八九", (0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9), strict=True))
 
 
 def _hour(word: str) -> int | None:

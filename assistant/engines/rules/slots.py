@@ -139,6 +139,8 @@ def task_title(text: str, removed: Sequence[tuple[int, int]]) -> str:
         ba = _clean_ba(ba)
         cleaned = _clean(head + " " + ba) if head.strip() else ba
     cleaned = re.sub(r"^(?:一下|下|好|了)+", "", cleaned)
+    # "午睡床位核对一下": 一下 marks the last word as the verb, even a two-character one.
+    said_as_verb = re.search(r"(?:一下|一遍)[\s吧哈啊呀。!！~]*$", raw.strip(" ,，")) is not None
     # "报价单发我一下": the sender as the receiver is no part of the work.
     cleaned = re.sub(r"(?<=[\u4e00-\u9fffA-Za-z0-9][发交传])给?我(?=(?:一下|下)?\s*$)", "", cleaned)
     cleaned = _COMPLEMENT_END.sub("", cleaned) if len(cleaned) > 3 else cleaned
@@ -152,7 +154,12 @@ def task_title(text: str, removed: Sequence[tuple[int, int]]) -> str:
     # "会议纪要发一下" → "发会议纪要": the object came first, as in a 把-clause without 把.
     tail = None if verb_first is not None else _TAIL_VERB.search(cleaned)
     compound = len(cleaned) >= 2 and ACTION_VERB.fullmatch(cleaned[-2:]) is not None
-    if tail is not None and tail.start() >= 2 and not compound and not _ACTION_HEAD.match(cleaned):
+    if (
+        tail is not None
+        and tail.start() >= 2
+        and (not compound or said_as_verb)
+        and not _ACTION_HEAD.match(cleaned)
+    ):
         cleaned = tail.group("verb") + cleaned[: tail.start()]
     # "看服务器告警的事情", "发测试报告给大家": the work, not the wrapping around it.
     trimmed = _TITLE_WRAP.sub("", cleaned)

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.engines.rules import lexicon as lx
 from assistant.engines.rules.analysis import (
-    reason_for_reassignment,
     Message,
     Reading,
     before_without_times,
     is_deadline,
+    reason_for_reassignment,
     span_minutes,
     without_day_times,
 )

@@ -164,18 +164,20 @@ def read_status(clause: Clause, msg: Message, question: bool) -> Reading | None:
     elif cancelled is not None and not names_scheduled_event(clause):
         status, cue = "cancelled", cancelled
         said = [p for p in re.split(r"[,，。;；]", text[: cancelled.start()]) if "说" in p]
-        after = re.match(r"^(?:了|啦|吧)?[\s,，]+(?P<why>\S.{1,30}?)[\s。!！~]*$", text[cancelled.end() :])
+        reason = re.match(
+            r"^(?:了|啦|吧)?[\s,，]+(?P<why>\S.{1,30}?)[\s。!！~]*$", text[cancelled.end() :]
+        )
         if said:
             # "甲方说预算砍了，宣传片先不做了": what was said is the reason.
             note = said[0].strip(" ~!！")
         elif (
-            after is not None
+            reason is not None
             and cancelled.group(0).startswith("取消")
-            and re.search(r"说|因为|由于|原因", after.group("why"))
-            and not lx.TASK_CANCELLED.search(after.group("why"))
+            and re.search(r"说|因为|由于|原因", reason.group("why"))
+            and not lx.TASK_CANCELLED.search(reason.group("why"))
         ):
             # "土壤取样取消 农技站说这周还要下雨": the reason follows the cancellation.
-            note = re.sub(r"^(?:因为|由于|原因是)", "", after.group("why"))
+            note = re.sub(r"^(?:因为|由于|原因是)", "", reason.group("why"))
     elif (partial := _PARTIAL.search(text)) is not None and not future_deadline:
         # "续约回访打了8家，还剩3家": part done, part left — in progress, the count is the note.
         head = _PROGRESS_COUNT.search(text)
