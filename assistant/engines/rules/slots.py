@@ -129,6 +129,10 @@ def task_title(text: str, removed: Sequence[tuple[int, int]]) -> str:
     """A short verb-object title: "周五前把登录页设计稿出了" → "出登录页设计稿"."""
     text = text[:SLOT_MAX]
     raw = blank_spans(text, [*removed, *priority_spans(text)])
+    # "温度记录导出来": 导出 is the verb, so 出来 is no complement to drop.
+    raw = re.sub(
+        r"(?<=[\u4e00-\u9fff])(导出|导入|调出|找出|列出)来(?=[\s,，。!！~]|$)", r"\1 ", raw
+    )
     parts = [p for p in re.split(r"[,，]", raw) if p.strip()]
     kept = [p for p in parts if not ONLY_FINISH.fullmatch(_clean(p))]
     cleaned = _clean("，".join(kept or parts))
@@ -153,6 +157,8 @@ def task_title(text: str, removed: Sequence[tuple[int, int]]) -> str:
         cleaned = verb_first.group("v") + cleaned[verb_first.end() :]
     # "会议纪要发一下" → "发会议纪要": the object came first, as in a 把-clause without 把.
     tail = None if verb_first is not None else _TAIL_VERB.search(cleaned)
+    if tail is None and verb_first is None and said_as_verb:
+        tail = _TAIL_VERB_YIXIA.search(cleaned)  # "体检表收一下" → "收体检表"
     compound = len(cleaned) >= 2 and ACTION_VERB.fullmatch(cleaned[-2:]) is not None
     if (
         tail is not None
@@ -175,6 +181,10 @@ _TITLE_WRAP = re.compile(
 _TAIL_VERB = re.compile(
     r"(?<=[\u4e00-\u9fffA-Za-z0-9])(?P<verb>发|写|改|看|查|交|做|出|修|整理|更新|提交|确认|准备|审|审核|收拾|核对|清点|盘点|统计|登记|"
     r"检查|打印|调试|校对)$"
+)
+# One-character verbs read as the verb only when 一下 follows them ("库存点一下", "体检表收一下").
+_TAIL_VERB_YIXIA = re.compile(
+    r"(?<=[\u4e00-\u9fffA-Za-z0-9])(?P<verb>收|点|盘|核|对|理|领|拿|催|问)$"
 )
 _ACTION_HEAD = re.compile(r"^(?:把|给|跟|和|对|向|去|来|要|先|再)")
 

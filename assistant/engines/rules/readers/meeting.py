@@ -185,8 +185,8 @@ def read_meeting(clause: Clause, msg: Message, question: bool) -> Reading | None
     if not future and (lx.PAST_MARKER.search(text) or re.search(r"开会(?:说|讲|提|定)的", text)):
         return None
     non_deadline = [t for t in clause.times if not is_deadline(t, clause)]
-    if soft is not None and not non_deadline:
-        return None
+    if soft is not None and (not non_deadline or len(non_deadline) < len(clause.times)):
+        return None  # "跟甲方对一下图纸 三点前要发给设计院": work with a deadline, a task
     if clause.times and not non_deadline:
         # "周五前约客户开个会": a task about a meeting.
         return None

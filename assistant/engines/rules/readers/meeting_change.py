@@ -38,6 +38,9 @@ def read_meeting_change(clause: Clause, msg: Message, question: bool) -> Reading
     text = clause.text
     if question:
         return None
+    joining = _joining_after(clause, msg)
+    if joining is not None:
+        return joining
     if not names_scheduled_event(clause):
         if _PLACE_WORD_CUE.search(text):
             return _place_change(clause, msg)
@@ -244,6 +247,37 @@ _DELIVERABLE = re.compile(
     r"任务|工作|项目|课件|试卷|清单|表格?|图纸|合同|报价|手册|教案|讲义|问卷|脚本|设计|需求|接口|页面)$",
     re.IGNORECASE,
 )
+
+
+_JOINS = re.compile(
+    r"[\s,，@]*(?P<who>[^,，。]{1,24}?)\s*(?:也|都|一起)(?:要)?(?:参加|来|参会|过来|出席)(?:一下)?[吧哈啊。!！~\s]*"
+)
+
+
+def _joining_after(clause: Clause, msg: Message) -> Reading | None:
+    """ "后天下午的评审会 小军也参加": a meeting named by its time and kind, then who else comes."""
+    text = clause.text
+    if (
+        lx.MEETING_CREATE.search(text)
+        or lx.MEETING_NOUN.search(text) is None
+        or not re.search(r"的[\u4e00-\u9fffA-Za-z0-9]{0,8}会", text)
+        or not clause.times
+    ):
+        return None
+    rest = msg.text[clause.start + len(text) :]
+    if _JOINS.fullmatch(rest) is None:
+        return None
+    people = [m.name for m in msg.roster.find(rest) if m.known or m.at]
+    ref = meeting_ref(before_without_times(clause, len(text)))
+    if not people or not ref.strip():
+        return None
+    return Reading(
+        kind="update_meeting",
+        calls=[{"tool": "update_meeting", "args": {"meeting": ref, "add_attendees": people}}],
+        confidence=0.7,
+        clause=clause,
+        assignees=people,
+    )
 
 
 def names_scheduled_event(clause: Clause) -> bool:

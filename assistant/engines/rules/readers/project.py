@@ -258,7 +258,7 @@ _MILESTONE_WORD = re.compile(r"里程碑|关键节点|节点|milestone", re.I)
 _MILESTONE_PLAN = re.compile(r"计划|预计|定在|定于|定为|安排在|目标是?")
 _MILESTONE_EVENT = re.compile(
     r"正式发布|正式上线|灰度上线|灰度|上线|提测|发布|交付|验收|封板|冻结|演示|试运行|投产|开业|竣工|交房|开工|"
-    r"内测|公测|发版|首发|开售|营业|开学|开园|开盘|封顶|入住|投用|通车|首演|上映|杀青|开机|"
+    r"内测|公测|发版|首发|开售|营业|到货|交货|进场|完工|开学|开园|开盘|封顶|入住|投用|通车|首演|上映|杀青|开机|"
     r"launch|release|go-?live|ship",
     re.I,
 )
@@ -287,7 +287,13 @@ def read_milestone(clause: Clause, msg: Message) -> Reading | None:
         r"我(?:们)?(?:会|要|得|来)", text
     ):
         return None  # a person doing the work: a task
-    due = due_instant(clause.times[0], workday_end_hour=msg.context.workday_end_hour)
+    dated = [
+        t
+        for t in clause.times
+        if plan is None or word is not None or t.start - clause.start >= plan.start()
+    ]
+    # "春节备货 计划1月15号到货": the date after the plan, not a holiday in the name before it.
+    due = due_instant((dated or clause.times)[0], workday_end_hour=msg.context.workday_end_hour)
     if due is None:
         return None
     chars = list(text)
@@ -306,7 +312,7 @@ def read_milestone(clause: Clause, msg: Message) -> Reading | None:
         # "冷链二期 计划1月10号试运行": the name before the plan is the project.
         project = head_name(text[: plan.start()])
         if project is not None:
-            rest = rest.replace(project, " ", 1)
+            rest = " " * plan.start() + rest[plan.start() :]
     rest = re.sub(
         r"[【「“\"][^】」”\"]{1,30}[】」”\"]|[\u4e00-\u9fffA-Za-z0-9]{2,12}?项目", " ", rest
     )

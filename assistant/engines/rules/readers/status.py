@@ -52,12 +52,18 @@ def _without_reason(clause: Clause) -> Clause:
     )
 
 
+# "培训课件", "会议纪要": a thing made for an event is work, not the event.
+_DELIVERABLE_OF_EVENT = re.compile(
+    r"(?:培训|会议|年会|讲座|例会|周会)(?=课件|材料|资料|PPT|ppt|手册|视频|海报|纪要|记录|方案|场地|签到)"
+)
+
+
 def read_handover(clause: Clause, msg: Message, question: bool) -> Reading | None:
     """ "登录页交给小赵" → update_task with a new assignee."""
     clause = _without_reason(clause)
     text = clause.text
     m = _HANDOVER.search(text)
-    if m is None or question or lx.MEETING_NOUN.search(text):
+    if m is None or question or lx.MEETING_NOUN.search(_DELIVERABLE_OF_EVENT.sub("", text)):
         return None
     strong = _REASSIGN_STRONG.search(text[: m.end()]) is not None
     if any(is_deadline(t, clause) for t in clause.times) or (
@@ -78,6 +84,8 @@ def read_handover(clause: Clause, msg: Message, question: bool) -> Reading | Non
     words = task_words(re.sub(r"^.*?(?:把|将)", "", text[: m.start()]), removed)
     words = re.sub(r"^(?:这个|那个)?(?:任务|活|事情?)$", "", words)
     words = re.sub(r"(?:这个|那个)?(?:任务|活儿?|工作|事情|事儿|事)$", "", words).strip() or words
+    # "那个排班的事", "采购单那个": the pointing words are no part of the task's name.
+    words = re.sub(r"^(?:那个|这个)|(?:的|那个|这个)$", "", words).strip() or words
     if len(words) < 2:
         return None
     return Reading(
