@@ -298,3 +298,18 @@ def test_a_fronted_object_joins_each_duty() -> None:
     found = calls("周六的亲子活动物料 @可可 你负责采购 @小白 你负责布置 嗯 都是周五之前")
     assert [args["title"] for _, args in found] == ["亲子活动物料采购", "亲子活动物料布置"]
     assert {args["due"] for _, args in found} == {at(4)}
+
+
+def test_who_else_comes_to_a_meeting_named_by_its_time_and_kind() -> None:
+    assert calls("周五下午的园务会 可可也参加") == [
+        ("update_meeting", {"meeting": "园务会", "add_attendees": ["任可"]})
+    ]
+
+
+def test_a_soft_meeting_cue_with_a_deadline_is_work() -> None:
+    args = one_task("周四 @涛子 跟车队对一下排班 下午三点前要发给调度")
+    assert args == {"title": "跟车队对排班", "assignee": "白涛", "due": at(3, "15:00")}
+
+
+def test_yixia_before_a_pause_is_not_next_month() -> None:
+    assert one_task("@芳姐 把柜面差错汇总一下 月底前")["due"] == at(31)

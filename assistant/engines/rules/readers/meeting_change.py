@@ -257,18 +257,23 @@ _JOINS = re.compile(
 def _joining_after(clause: Clause, msg: Message) -> Reading | None:
     """ "后天下午的评审会 小军也参加": a meeting named by its time and kind, then who else comes."""
     text = clause.text
+    named = re.match(
+        r"(?P<head>.*?的(?P<kind>[\u4e00-\u9fffA-Za-z0-9]{0,8}会|[\u4e00-\u9fffA-Za-z0-9]{2,6}))"
+        r"(?=[\s,，]|$)",
+        text,
+    )
     if (
         lx.MEETING_CREATE.search(text)
-        or lx.MEETING_NOUN.search(text) is None
-        or not re.search(r"的[\u4e00-\u9fffA-Za-z0-9]{0,8}会", text)
-        or not clause.times
+        or named is None
+        or not (named.group("kind").endswith("会") or lx.EVENT_NOUN.search(named.group("kind")))
+        or not any(t.end - clause.start <= named.end() for t in clause.times)
     ):
         return None
-    rest = msg.text[clause.start + len(text) :]
-    if _JOINS.fullmatch(rest) is None:
+    rest = text[named.end() :] + msg.text[clause.start + len(text) :]
+    if not rest.strip() or _JOINS.fullmatch(rest) is None:
         return None
     people = [m.name for m in msg.roster.find(rest) if m.known or m.at]
-    ref = meeting_ref(before_without_times(clause, len(text)))
+    ref = meeting_ref(before_without_times(clause, named.end()))
     if not people or not ref.strip():
         return None
     return Reading(
