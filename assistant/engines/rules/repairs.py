@@ -43,6 +43,10 @@ _CORRECTION = re.compile(
     re.IGNORECASE,
 )
 _CORRECTION_WINDOW = 16
+# "你好 @老邱 …", "大家好，…": a greeting at the start is no part of the request.
+_GREETING = re.compile(
+    r"^(?:你好|您好|大家好|各位好|hi|hello|哈喽|嗨)[\s,，!！~。]+", re.IGNORECASE
+)
 # "能不能请磊子把…": a polite request, read as 麻烦 (the request stays, the question goes).
 _POLITE_ASK = re.compile(r"(?:能不能|可不可以|能否|可否|是否可以|可以)(?:请|麻烦)")
 # "有空的话 @A 把…", "麻烦老邱有空的时候把…": a polite condition, neither the work nor its urgency
@@ -220,7 +224,7 @@ def repair(text: str, finders: list[Finder]) -> Repaired:
     if out != text:
         notes.append("去掉了语气词")
     text = out
-    out = _POLITE_ASK.sub("麻烦", _POLITE_CONDITION.sub(" ", text))
+    out = _POLITE_ASK.sub("麻烦", _POLITE_CONDITION.sub(" ", _GREETING.sub("", text)))
     if out != text:
         notes.append("去掉了客气的条件")
     text = out

@@ -354,8 +354,8 @@ def read_milestone_list(msg: Message, times: list[Any]) -> list[dict[str, Any]] 
     people = [m for m in msg.roster.find(text) if m.known or m.at]
     if word is None or not times or "@" in text or people:
         return None
-    if lx.MEETING_NOUN.search(text) or re.search(r"[?？吗呢]", text):
-        return None
+    if lx.MEETING_NOUN.search(text[word.start() :]) or re.search(r"[?？吗呢]", text):
+        return None  # (a meeting word in the project's name before the list is no meeting)
     dates = sorted((t for t in times if t.start >= 0), key=lambda t: t.start)
     end_hour = msg.context.workday_end_hour
     calls: list[dict[str, Any]] = []
