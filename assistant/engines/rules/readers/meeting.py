@@ -177,6 +177,8 @@ def read_meeting(clause: Clause, msg: Message, question: bool) -> Reading | None
     ):
         # "我下午请假去开家长会": the sender goes to a meeting elsewhere; a leave notice.
         return None
+    if lx.LEAVE_STRONG.search(msg.text) and not any(m.at for m in clause.mentions):
+        return None  # "我下周一请假，孩子学校开家长会": a leave notice and its reason
     if msg.recurring_in(clause):
         return Reading(
             kind="none", confidence=0.3, notes=["周期性会议：不当作一次性会议"], clause=clause

@@ -254,6 +254,8 @@ def read_status(clause: Clause, msg: Message, question: bool) -> Reading | None:
     if status == "in_progress":
         # "我开始做支付了": the task is what comes after the verb; before it, only the subject.
         after = lx.IN_PROGRESS.sub(" ", text[cue.end() :])
+        if re.match(r"^(?:了|啦|呢|着)?\s*[,，]", after):
+            after = ""  # "CT室空调维修我在做了，配件下午到": the next part is news, not the task
         words = task_words(after, [])
         verb = (
             lx.ACTION_VERB.match(words) if cue.group(0) in ("正在", "开始", "着手", "在") else None
