@@ -170,6 +170,10 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
         if joined:
             assignees.append(m.name)
             continue
+        if re.search(r"(?:发|交|转|递|送|抄送|传|报)给\s?$", before) and (m.known or m.at):
+            # "@Tina 明天下班前把PPT发给安总": the person after 发给 receives it, whoever speaks.
+            recipients.append(m)
+            continue
         if _RECIPIENT_BEFORE.search(before) and not re.search(
             r"(?:[让请叫由]|@\S+\s)[^,，完好了掉]*$", before
         ):
@@ -352,6 +356,7 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
             title = fronted.group("verb") + fronted.group("obj")
     title = re.sub(r"^(?:说|是|的|被|TODO|todo|待办|任务)[:：]?", "", title).strip()
     title = re.sub(r"(?:一起|一块儿?)$", "", title)
+    title = re.sub(r"(?<=[\u4e00-\u9fffA-Za-z0-9]{2})给$", "", title)  # the recipient was blanked
     if _ATTEND.fullmatch(title) and not self_cue:
         # "@小王 @李四 参加": who comes to a meeting, not a job.
         return None
