@@ -313,3 +313,18 @@ def test_a_soft_meeting_cue_with_a_deadline_is_work() -> None:
 
 def test_yixia_before_a_pause_is_not_next_month() -> None:
     assert one_task("@芳姐 把柜面差错汇总一下 月底前")["due"] == at(31)
+
+
+def test_one_duty_each_said_as_yige_fuze() -> None:
+    found = calls("@芳姐 @涛子 你们俩 一个负责验钞 一个负责装箱 都是今晚十点之前")
+    assert found == [
+        ("create_task", {"title": "验钞", "assignee": "钱芳", "due": at(2, "22:00")}),
+        ("create_task", {"title": "装箱", "assignee": "白涛", "due": at(2, "22:00")}),
+    ]
+
+
+def test_attendees_with_a_length_after_them_are_no_task() -> None:
+    found = calls("后天下午三点在总部开个运营分析会，@芳姐 @可可 参加，预计两个小时")
+    assert [tool for tool, _ in found] == ["create_meeting"]
+    assert found[0][1]["attendees"] == ["钱芳", "任可", SENDER]
+    assert found[0][1]["duration_minutes"] == 120

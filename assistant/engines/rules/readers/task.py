@@ -376,6 +376,11 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
         if many and re.search(r"分别|各自", text)
         else None
     )
+    if many and split_items is None:
+        # "@A @B 你们俩 一个负责装车 一个负责清点": one duty each, in order.
+        duties = [p for p in re.split(r"(?:另|还有)?一个(?:人)?(?:负责|来|管)", title) if p.strip()]
+        if len(duties) == len(assignees) and re.search(r"一个(?:人)?(?:负责|来|管)", title):
+            split_items = duties
     for i, person in enumerate(assignees or [None]):
         item_title = split_items[i] if split_items else reading.topic
         if not item_title:
