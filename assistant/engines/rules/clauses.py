@@ -77,6 +77,7 @@ CONTEXT_SUBJECT = (
     r"(?:还在|正在|临时要|临时|要|在|得|准备|打算|马上要|已经在)"
 )
 _CONTEXT_START = re.compile(CONTEXT_SUBJECT)
+_AWAY_THEN = re.compile(r"(?:请假|请了假|休假|病假|年假|出差|生病)了[\s,，]+(?=\S)")
 _ALL_DUE_START = re.compile(
     r"[\s,，](?=(?:然后|嗯|那|就)?\s*(?:全|都|全都|统一)(?:是|要|得|在)?\s)"
 )
@@ -162,6 +163,9 @@ def split_clauses(
     for m in _INLINE_CONNECTIVE.finditer(text):
         if m.start() > 0 and text[m.start() - 1] not in ",，" and _has_action(masked[: m.start()]):
             cuts.append(m.start())
+    # "燕姐请假了 今天的课我来代": who is away is a clause of its own, before what is done about it.
+    for m in _AWAY_THEN.finditer(text):
+        cuts.append(m.end())
     # "X那个活 转给Y吧 Z下周要出差": the reason after a hand-over is a clause of its own.
     handed = REASSIGN_THEN_REASON.search(text)
     if handed is not None and OWNER_BUSY.search(text[handed.end() :]):

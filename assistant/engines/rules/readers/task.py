@@ -41,6 +41,9 @@ _SELF_DOER = re.compile(
 )
 
 
+_SELF_DONE = re.compile(
+    rf"(?:{lx.ACTION_VERB.pattern})(?:完|好|过)?了(?!再|就|之后|以后)", re.IGNORECASE
+)
 # "…，周四给你们看" / "，周三给老板" / "，明天发给我": when and to whom the work is handed over.
 _HANDOVER_PART = re.compile(
     r"[,，]\s*(?:再|就|会|先)?\s*(?:发|交|拿|送)?给\s*[\u4e00-\u9fffA-Za-z]{1,4}?"
@@ -132,6 +135,8 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
         self_cue = None
     if self_cue is None:
         self_cue = _SELF_DOER.search(blank_times(clause))
+        if self_cue is not None and _SELF_DONE.match(text, self_cue.end()):
+            return None  # "报价单我看了 没问题": a report on what the sender did
     if self_cue is None and clause.times and not strip_particles(text, keep_le=True).endswith("了"):
         self_cue = re.search(r"我(?:先|会|再|来|这边)?(?=把)", text)
     own_remark: tuple[int, int] | None = None
