@@ -201,10 +201,12 @@ def _with_day_said_before(due: datetime, t: TimeMatch, msg: Message) -> datetime
     if not t.has_clock or NAMES_DAY.search(t.text) or t.start <= 0:
         return due
     before = msg.text[: t.start]
-    if (MEETING_CREATE.search(before) or MEETING_NOUN.search(before)) and not (
-        lx.MEETING_NOT_SCHEDULING.search(before)
-    ):
-        return due
+    scheduled = MEETING_CREATE.search(before)
+    if (
+        (scheduled is not None and not scheduled.group(0).startswith(("来", "搞", "拉", "加")))
+        or MEETING_NOUN.search(before)
+    ) and not lx.MEETING_NOT_SCHEDULING.search(before):
+        return due  # the day of a meeting the message schedules is not the work's
     earlier, _ = find_times(before, msg.context.now)
     for prior in reversed(earlier):
         if not NAMES_DAY.search(prior.text):

@@ -85,6 +85,10 @@ def read_handover(clause: Clause, msg: Message, question: bool) -> Reading | Non
     words = re.sub(r"^(?:这个|那个)?(?:任务|活|事情?)$", "", words)
     words = re.sub(r"(?:这个|那个)?(?:任务|活儿?|工作|事情|事儿|事)$", "", words).strip() or words
     # "那个排班的事", "采购单那个": the pointing words are no part of the task's name.
+    words = (
+        re.sub(r"(?:这个|那个)(?:ticket|issue|单子?|需求|工单)$", "", words, flags=re.I).strip()
+        or words
+    )
     words = re.sub(r"^(?:那个|这个)|(?:的|那个|这个)$", "", words).strip() or words
     if len(words) < 2:
         return None
