@@ -242,9 +242,26 @@ _ATTEND_MEETING = re.compile(
     r"(?:参加|参会|出席|加到|拉进|加进|叫上[^,，。]{0,6}?开)(?P<m>[\u4e00-\u9fffA-Za-z0-9]{0,8}?(?:会议?|sync|standup|meeting))(?:里|中)?",
     re.IGNORECASE,
 )
-_EVENT_THEN_ADD = re.compile(
-    r"(?P<event>[\u4e00-\u9fffA-Za-z0-9 ]{2,24}?)\s*把[^,，。]{1,16}?(?:也)?(?:叫上|喊上|拉上|带上|加上|拉进来)"
-)
+_ADD_AFTER_BA = re.compile(r"把[^,，。把]{1,16}?(?:也)?(?:叫上|喊上|拉上|带上|加上|拉进来)")
+_EVENT_BEFORE = re.compile(r"[\u4e00-\u9fffA-Za-z0-9 ]{2,24}$")
+
+
+class _EventThenAdd:
+    """ "明天的sprint review把燕姐也叫上": the event named right before 把 … 也叫上.
+
+    The cue is found first and the event read backwards from it, so the search stays linear.
+    """
+
+    @staticmethod
+    def search(text: str) -> re.Match[str] | None:
+        cue = _ADD_AFTER_BA.search(text)
+        if cue is None:
+            return None
+        head = text[max(0, cue.start() - 24) : cue.start()].rstrip()
+        return _EVENT_BEFORE.search(head)
+
+
+_EVENT_THEN_ADD = _EventThenAdd()
 _DELIVERABLE = re.compile(
     r"(?:视频|纪要|记录|PPT|材料|资料|方案|海报|物料|报告|文档|稿|邀请函|通知|预算|名单|场地|礼品|奖品|节目|"
     r"任务|工作|项目|课件|试卷|清单|表格?|图纸|合同|报价|手册|教案|讲义|问卷|脚本|设计|需求|接口|页面)$",
@@ -294,7 +311,7 @@ def names_scheduled_event(clause: Clause) -> bool:
     cue = _CHANGE_CUE.search(text) or _SHIFT_CUE.search(text)
     if cue is None:
         joined = _EVENT_THEN_ADD.search(before_without_times(clause, len(text)))
-        if joined is not None and lx.EVENT_NOUN.search(joined.group("event").strip()):
+        if joined is not None and lx.EVENT_NOUN.search(joined.group(0).strip()):
             return True  # "明天的sprint review把燕姐也叫上"
         return lx.MEETING_NOUN.search(text) is not None or _ATTEND_MEETING.search(text) is not None
     blank = before_without_times(clause, len(text))
@@ -491,7 +508,7 @@ def _update_meeting(clause: Clause, msg: Message, shift: re.Match[str] | None) -
         ref = _meeting_ref_around(clause)
         joined = _EVENT_THEN_ADD.search(before_without_times(clause, len(text)))
         if ref.strip() in ("", "会") and joined is not None:
-            ref = meeting_ref(joined.group("event")) or ref  # "明天的sprint review把燕姐也叫上"
+            ref = meeting_ref(joined.group(0)) or ref  # "明天的sprint review把燕姐也叫上"
         key = "remove_attendees" if remove else "add_attendees"
         return (
             Reading(
