@@ -365,6 +365,32 @@ def _share_fronted_duty_object(readings: list[Reading]) -> None:
         r.topic = f"{shared[1]}{rest}"
 
 
+_FINISH_ONLY = re.compile(
+    r"[\s,，]*(?:然后|另外|那)?\s*(?:你|您)?\s*(?:之前|以前|前)?\s*"
+    r"(?:弄完|做完|搞定|弄好|做好|完成|搞完|干完|收尾)(?:吧|哈|啊|了)?[\s。!！~]*"
+)
+
+
+def _due_of_handed_work(readings: list[Reading]) -> None:
+    """ "X转给老邱吧 … 然后 @老邱 你周五前弄完": the bare "finish it by…" is the due of X."""
+    handed: dict[str, Any] | None = None
+    for r in readings:
+        if r.kind == "status" and r.calls and "assignee" in r.calls[0]["args"]:
+            handed = r.calls[0]["args"]
+            continue
+        if (
+            handed is not None
+            and r.kind == "task"
+            and r.clause is not None
+            and len(r.calls) == 1
+            and r.calls[0]["args"].get("assignee") == handed["assignee"]
+            and "due" in r.calls[0]["args"]
+            and _FINISH_ONLY.fullmatch(_without_people_and_times(r.clause))
+        ):
+            handed.setdefault("due", r.calls[0]["args"]["due"])
+            r.kind, r.calls = "info", []
+
+
 def assemble(readings: list[Reading], msg: Message) -> None:
     _share_fronted_duty_object(readings)
     _whole_headers(readings)
@@ -443,6 +469,7 @@ def assemble(readings: list[Reading], msg: Message) -> None:
         if r.kind not in ("chat",):
             header = header if clause.list_item else None
     _share_deadlines(readings)
+    _due_of_handed_work(readings)
     for r in readings:
         if r.kind == "meeting":
             for call in r.calls:

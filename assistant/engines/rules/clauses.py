@@ -114,7 +114,12 @@ def _has_action(text: str) -> bool:
         ACTION_VERB.search(text) is not None
         or MEETING_CREATE.search(text) is not None
         or _BA_OBJECT.search(text) is not None
+        # "明天的例会 推迟半小时开始 然后 地点改到二楼": a change before the connective.
+        or _CHANGE_DONE.search(text) is not None
     )
+
+
+_CHANGE_DONE = re.compile(r"(?:推迟|提前|延后|顺延|往后推|往前提|晚|早)[^,，]{0,6}?(?:开始|开)")
 
 
 def split_clauses(
@@ -170,6 +175,10 @@ def split_clauses(
     handed = REASSIGN_THEN_REASON.search(text)
     if handed is not None and OWNER_BUSY.search(text[handed.end() :]):
         cuts.append(handed.end())
+        # "… 小军这两天要去总部培训 然后 @老邱 你周五前弄完": the reason ends at the connective.
+        joiner = CONNECTIVE.search(text, handed.end())
+        if joiner is not None:
+            cuts.append(joiner.start())
     # "@A 你负责X @B 你负责Y 都是明天早上五点之前弄好": the shared deadline is a clause of its own.
     for m in _ALL_DUE_START.finditer(masked):
         rel = m.start() + 1

@@ -34,7 +34,7 @@ _LEAD_FILLER = re.compile(
 )
 _TRAIL_FILLER = re.compile(
     r"(?:一下子|一下|一哈|下哈|吧|哈|啊|呀|哦|呢|嘛|啦|了|的话|给我|给大家|出来|起来|掉|好|完|下|"
-    r"之前|以前|前|截止|为止|之内|以内|内|先|再说|好不好|行不行|可以吗|可以不|ok|OK|\s|,|，|。|!|！|~)+$"
+    r"之前|以前|前|截止|为止|之内|以内|内|先|再说|好不好|行不行|可以吗|可以不|也是|都是|ok|OK|\s|,|，|。|!|！|~)+$"
 )
 # Verbs a 把-clause ends with; the complement (完/好/掉...) is dropped.
 _BA_VERBS = sorted(
@@ -166,7 +166,11 @@ def task_title(text: str, removed: Sequence[tuple[int, int]]) -> str:
         and (not compound or said_as_verb)
         and not _ACTION_HEAD.match(cleaned)
     ):
-        cleaned = tail.group("verb") + cleaned[: tail.start()]
+        # "冷库那边 你去盘一下": where and who, said before the verb, are no part of the object.
+        obj = re.sub(
+            r"\s*(?:那边|这边)?\s*(?:你们?|您)?\s*(?:去|来|先)?\s*$", "", cleaned[: tail.start()]
+        )
+        cleaned = tail.group("verb") + (obj or cleaned[: tail.start()])
     # "看服务器告警的事情", "发测试报告给大家": the work, not the wrapping around it.
     trimmed = _TITLE_WRAP.sub("", cleaned)
     return _clean(trimmed) if len(trimmed) >= 2 else cleaned
@@ -316,6 +320,9 @@ _ENUM_MARK = re.compile(
 
 def enumerated_items(text: str, start: int = 0) -> list[str]:
     """The items of a counted-out list after ``start`` (at least two markers), else []."""
+    ended = _ITEM_STOP.search(text, start)
+    if ended is not None:
+        text = text[: ended.start()]  # "… 第三 回款 大家都参加": who comes ends the list
     marks = list(_ENUM_MARK.finditer(text, start))
     if len(marks) < 2:
         return []

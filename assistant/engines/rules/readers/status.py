@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from assistant.engines.rules import lexicon as lx
-from assistant.engines.rules.analysis import Message, Reading, is_deadline
+from assistant.engines.rules.analysis import Message, Reading, is_deadline, reason_for_reassignment
 from assistant.engines.rules.clauses import Clause
 from assistant.engines.rules.quantities import find_money, find_shift
 from assistant.engines.rules.readers.meeting_change import names_scheduled_event
@@ -60,6 +60,11 @@ _DELIVERABLE_OF_EVENT = re.compile(
 
 def read_handover(clause: Clause, msg: Message, question: bool) -> Reading | None:
     """ "登录页交给小赵" → update_task with a new assignee."""
+    if reason_for_reassignment(clause, msg):
+        # "… 转给老邱吧 小军这两天要去总部培训": why the work moved; nothing to do, no topic.
+        return Reading(
+            kind="chat", confidence=0.85, notes=["转派的原因，不生成动作"], clause=clause
+        )
     clause = _without_reason(clause)
     text = clause.text
     m = _HANDOVER.search(text)
