@@ -328,3 +328,29 @@ def test_attendees_with_a_length_after_them_are_no_task() -> None:
     assert [tool for tool, _ in found] == ["create_meeting"]
     assert found[0][1]["attendees"] == ["钱芳", "任可", SENDER]
     assert found[0][1]["duration_minutes"] == 120
+
+
+def test_several_reminders_in_a_row_give_one_call_each() -> None:
+    assert calls("嗯 那个 风险预警就先别推了 每日提醒也停一下") == [
+        ("set_reminders", {"what": "risk", "enabled": False}),
+        ("set_reminders", {"what": "daily", "enabled": False}),
+    ]
+
+
+def test_finish_it_by_after_a_hand_over_is_the_due_of_the_handed_task() -> None:
+    assert calls(
+        "那个 叉车年检那个活 转给涛子吧 Roger这两天要去总部学习 然后 @涛子 你周五前弄完"
+    ) == [("update_task", {"task": "叉车年检", "assignee": "白涛", "due": at(4)})]
+
+
+def test_a_move_then_a_place_change_name_the_same_meeting() -> None:
+    assert calls("那个 明天的晨会 推迟半小时开始 然后 地点改到一楼大厅") == [
+        ("reschedule_meeting", {"meeting": "晨会", "shift_minutes": 30}),
+        ("update_meeting", {"meeting": "晨会", "location": "一楼大厅"}),
+    ]
+
+
+def test_an_english_event_takes_attendees() -> None:
+    assert calls("明天的sprint review把可可也叫上") == [
+        ("update_meeting", {"meeting": "sprint review", "add_attendees": ["任可"]})
+    ]

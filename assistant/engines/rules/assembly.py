@@ -391,6 +391,23 @@ def _due_of_handed_work(readings: list[Reading]) -> None:
             r.kind, r.calls = "info", []
 
 
+_CHANGES_MEETING = frozenset(("reschedule_meeting", "cancel_meeting", "update_meeting"))
+
+
+def _same_meeting(readings: list[Reading]) -> None:
+    """ "明天的例会 推迟半小时开始 然后 地点改到二楼": a bare 会 later is the meeting just named."""
+    named = ""
+    for r in readings:
+        for call in r.calls:
+            if call["tool"] not in _CHANGES_MEETING:
+                continue
+            ref = str(call["args"].get("meeting", ""))
+            if ref in ("", "会") and named:
+                call["args"]["meeting"] = named
+            elif ref not in ("", "会"):
+                named = ref
+
+
 def assemble(readings: list[Reading], msg: Message) -> None:
     _share_fronted_duty_object(readings)
     _whole_headers(readings)
@@ -470,6 +487,7 @@ def assemble(readings: list[Reading], msg: Message) -> None:
             header = header if clause.list_item else None
     _share_deadlines(readings)
     _due_of_handed_work(readings)
+    _same_meeting(readings)
     for r in readings:
         if r.kind == "meeting":
             for call in r.calls:
