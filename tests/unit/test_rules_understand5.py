@@ -354,3 +354,18 @@ def test_an_english_event_takes_attendees() -> None:
     assert calls("明天的sprint review把可可也叫上") == [
         ("update_meeting", {"meeting": "sprint review", "add_attendees": ["任可"]})
     ]
+
+
+def test_a_shared_clock_refines_a_day_said_with_the_object() -> None:
+    found = calls("明天早班的布草 @小白 你负责装车 @可可 你负责清点 然后 都是明天早上六点之前弄好")
+    assert [args["title"] for _, args in found] == ["早班的布草装车", "早班的布草清点"]
+    assert {args["due"] for _, args in found} == {at(3, "06:00")}
+
+
+def test_a_polite_condition_before_ba_is_still_a_request() -> None:
+    assert calls("有空的时候把前台的绿植浇一下") == [("create_task", {"title": "浇前台的绿植"})]
+
+
+def test_sending_is_the_work_when_no_other_verb_is_said() -> None:
+    args = one_task("@芳姐 对账单 今天下班前发给他们 加急")
+    assert args["title"] == "发对账单" and args["priority"] == "urgent"

@@ -5,6 +5,7 @@ urgent from their header, and one deadline said apart from the people covers the
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from assistant.engines.rules import lexicon as lx
@@ -371,6 +372,19 @@ _FINISH_ONLY = re.compile(
 )
 
 
+def _refines(shared: Any, own: str) -> bool:
+    """The shared due is the same day as a task's own due said without a clock."""
+    try:
+        mine = datetime.fromisoformat(own)
+    except ValueError:
+        return False
+    return bool(
+        shared.date() == mine.date()
+        and (mine.hour, mine.minute) == (18, 0)
+        and (shared.hour, shared.minute) != (18, 0)
+    )
+
+
 def _due_of_handed_work(readings: list[Reading]) -> None:
     """ "X转给老邱吧 … 然后 @老邱 你周五前弄完": the bare "finish it by…" is the due of X."""
     handed: dict[str, Any] | None = None
@@ -572,6 +586,9 @@ def _share_deadlines(readings: list[Reading]) -> None:
             for task in groups.get(r.clause.sentence, []):
                 for call in task.calls:
                     call["args"].setdefault("due", r.due.isoformat())
+                    if _refines(r.due, str(call["args"]["due"])):
+                        # "明天国航早班的餐 … 都是明天早上五点之前": the shared clock is the due.
+                        call["args"]["due"] = r.due.isoformat()
     for group in groups.values():
         dated = [r for r in group if r.due is not None]
         if len(group) < 2 or len(dated) != 1 or dated[0].clause is None:

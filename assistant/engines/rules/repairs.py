@@ -136,6 +136,12 @@ _DAY_OR_PART = re.compile(r"[今明后昨天周月号日早晚午凌晨夜]|星�
 _CN_DIGITS = dict(zip("零一二两三四五六七八九", (0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9), strict=True))
 
 
+def _as_request(m: re.Match[str]) -> str:
+    """ "有空的时候把X检查一下": the condition goes; a 把 right after it stays a request (请)."""
+    rest = m.string[m.end() :]
+    return " 请" if rest.startswith(("把", "将")) else " "
+
+
 def _hour(word: str) -> int | None:
     if word.isdigit():
         return int(word)
@@ -224,7 +230,7 @@ def repair(text: str, finders: list[Finder]) -> Repaired:
     if out != text:
         notes.append("去掉了语气词")
     text = out
-    out = _POLITE_ASK.sub("麻烦", _POLITE_CONDITION.sub(" ", _GREETING.sub("", text)))
+    out = _POLITE_ASK.sub("麻烦", _POLITE_CONDITION.sub(_as_request, _GREETING.sub("", text)))
     if out != text:
         notes.append("去掉了客气的条件")
     text = out

@@ -137,14 +137,18 @@ def task_title(text: str, removed: Sequence[tuple[int, int]]) -> str:
     kept = [p for p in parts if not ONLY_FINISH.fullmatch(_clean(p))]
     cleaned = _clean("，".join(kept or parts))
     cleaned = re.sub(r"(?:把|将)\s*", "把", cleaned, count=1)
+    # "午睡床位核对一下": 一下 marks the last word as the verb, even a two-character one.
+    said = re.search(r"(一下|一遍)[\s吧哈啊呀。!！~]*$", raw.strip(" ,，"))
+    said_as_verb = said is not None
     ba_at = cleaned.find("把")
     if ba_at >= 0:
         head, ba = cleaned[:ba_at], cleaned[ba_at:]
-        ba = _clean_ba(ba)
+        # "把前台的绿植浇一下": the one-character verb is read with its 一下 (cleaned away above).
+        ba = _clean_ba(
+            ba + said.group(1) if said is not None and not ba.endswith(said.group(1)) else ba
+        )
         cleaned = _clean(head + " " + ba) if head.strip() else ba
     cleaned = re.sub(r"^(?:一下|下|好|了)+", "", cleaned)
-    # "午睡床位核对一下": 一下 marks the last word as the verb, even a two-character one.
-    said_as_verb = re.search(r"(?:一下|一遍)[\s吧哈啊呀。!！~]*$", raw.strip(" ,，")) is not None
     # "报价单发我一下": the sender as the receiver is no part of the work.
     cleaned = re.sub(r"(?<=[\u4e00-\u9fffA-Za-z0-9][发交传])给?我(?=(?:一下|下)?\s*$)", "", cleaned)
     cleaned = _COMPLEMENT_END.sub("", cleaned) if len(cleaned) > 3 else cleaned

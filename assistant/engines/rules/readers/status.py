@@ -533,6 +533,12 @@ def read_task_change(clause: Clause, msg: Message, question: bool) -> Reading | 
     if "priority" in args and _asks_someone_to_act(clause):
         return None  # "@小马 你联系下厂家售后 加急": a new request, with its priority
     if (
+        "priority" in args
+        and any(m.at for m in clause.mentions)
+        and (clause.times or re.search(r"(?:发|交|送|报|传)(?:给|到)", text))
+    ):
+        return None  # "@X 对账单 今天下班前发给他们 加急": a new urgent request
+    if (
         any((m.known or m.at) for m in clause.mentions)
         and "priority" not in args
         and "status" not in args

@@ -70,6 +70,7 @@ _DELIVERY_PART = re.compile(
 )
 
 
+_SENT_AS_WORK = re.compile(r"(?P<v>发|交|送|报|寄|传)(?:给|到|去)")
 # "…哈 家长都在问了", "… 商场那边催了": who is waiting for it, said after the request.
 _WAITING_TAIL = re.compile(
     r"(?:[,，]|\s)\s*[\u4e00-\u9fffA-Za-z]{0,8}?(?:那边|这边)?(?:都|也|已经|一直|又|天天|一直在)*"
@@ -85,10 +86,11 @@ def _handover_parts(clause: Clause) -> list[tuple[int, int]]:
         return [(waiting.start(), len(clause.text))]
     blank = blank_times(clause)
     delivery = _DELIVERY_PART.search(blank)
-    if (
-        delivery is not None
-        and lx.ACTION_VERB.search(blank_people(clause)[: delivery.start()]) is not None
+    if delivery is not None and (
+        lx.ACTION_VERB.search(blank_people(clause)[: delivery.start()]) is not None
+        or _SENT_AS_WORK.search(blank, delivery.start()) is not None
     ):
+        # With no other verb, sending it is the work: the title takes 发 back (read_task).
         return [(delivery.start(), len(clause.text))]
     m = _HANDOVER_PART.search(blank)
     if m is None or not clause.times or not blank[: m.start()].strip():
@@ -222,8 +224,8 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
     if not assignees:
         if lx.OPINION.search(text) or not verb:
             return None
-        ba_first = (
-            re.match(r"^(?:[^,，把]{0,8})把", text) is not None and priority(text) is not None
+        ba_first = re.match(r"^(?:[^,，把]{0,8})把", text) is not None and (
+            priority(text) is not None or re.match(r"^请把", text) is not None
         )
         if not (
             has_deadline
@@ -364,6 +366,13 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
     title = re.sub(r"^(?:说|是|的|被|TODO|todo|待办|任务)[:：]?", "", title).strip()
     title = re.sub(r"(?:一起|一块儿?)$", "", title)
     title = re.sub(r"(?<=[\u4e00-\u9fffA-Za-z0-9]{2})给$", "", title)  # the recipient was blanked
+    sent = _SENT_AS_WORK.search(text)
+    if (
+        title
+        and sent is not None
+        and re.sub(r"\s+", "", blank_times(clause_without_people(clause))[: sent.start()]) == title
+    ):
+        title = sent.group("v") + title  # "@X 报价单 今天下班前发给他们": sending it is the work
     if _ATTEND.fullmatch(title) and not self_cue:
         # "@小王 @李四 参加": who comes to a meeting, not a job.
         return None
@@ -425,6 +434,15 @@ _FRONTED_OBJECT = re.compile(
     rf"(?P<verb>{lx.ACTION_VERB.pattern})(?:一版|一下|下|一遍|一稿|一份|好|完)?[\s吧哈啊~。!！]*",
     re.IGNORECASE,
 )
+
+
+def clause_without_people(clause: Clause) -> Clause:
+    """The clause with its mentions blanked (offsets kept) and no mentions left."""
+    chars = list(clause.text)
+    for m in clause.mentions:
+        for i in range(max(m.start - clause.start, 0), min(m.end - clause.start, len(chars))):
+            chars[i] = " "
+    return replace(clause, text="".join(chars).replace("@", " "), mentions=[])
 
 
 def clause_without_times(clause: Clause) -> Clause:
