@@ -137,8 +137,13 @@ _CN_DIGITS = dict(zip("零一二两三四五六七八九", (0, 1, 2, 2, 3, 4, 5,
 
 
 def _as_request(m: re.Match[str]) -> str:
-    """ "有空的时候把X检查一下": the condition goes; a 把 right after it stays a request (请)."""
+    """ "有空的时候把X检查一下": the condition goes; a 把 right after it stays a request (请).
+
+    Only before a request (a 把, an @, 一下, 帮忙): "方便的话明天聊聊" stays a hypothetical.
+    """
     rest = m.string[m.end() :]
+    if not re.search(r"把|将|@|一下|一遍|帮忙|帮我", rest):
+        return m.group(0)
     return " 请" if rest.startswith(("把", "将")) else " "
 
 

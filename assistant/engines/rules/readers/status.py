@@ -175,6 +175,8 @@ def read_status(clause: Clause, msg: Message, question: bool) -> Reading | None:
             confidence=0.7,
             clause=clause,
         )
+    if blocked is not None and "说" in text[: blocked.start()] and "不" in blocked.group(0):
+        return None  # "老邱说设备还是过不了 等厂家来": a failure reported by someone else
     if blocked is not None:
         status, cue = "blocked", blocked
         note = _blocked_note(text, blocked)
