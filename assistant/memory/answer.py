@@ -25,8 +25,12 @@ from assistant.errors import HistoryUnavailable, ModelError
 from assistant.memory.cues import (
     asked_attributes,
     asked_types,
+    asks_status,
+    codes,
     has_cjk,
     holds_type,
+    is_open,
+    masked,
     who_verbs,
 )
 from assistant.memory.ports import NO_FILTER, DocFilter, HistoryDoc
@@ -134,12 +138,18 @@ class Support:
     meaning: float | None  # closeness in meaning on the embedder's scale
     agree: bool  # the keyword and the vector rankings both put it near the top
     across: bool  # question and passage are in different languages
+    codes_missing: bool = False  # a number or code the question names (充5000, C260) is not in it
+    open: bool = False  # it says the matter is not settled ("还没定", "下次再议")
 
     def answers(self, threshold: float, cfg: AnswerConfig) -> bool:
         if self.relevance < threshold or not self.holds_type:
             return False
+        if self.open:
+            return False
         if self.across:
             return True
+        if self.codes_missing:
+            return False
         close = self.agree and (self.meaning or 0.0) >= cfg.meaning_override
         if self.attribute_missing and (self.meaning or 0.0) < cfg.attribute_override:
             return False
@@ -352,7 +362,13 @@ class Answerer:
         thread = threads.get(hit.doc.doc_id, [])
         names = names | frozenset(d.sender for d in (hit.doc, *thread) if d.sender)
         across = has_cjk(question) != has_cjk(hit.doc.indexed_text)
-        holds = not wanted or _holds(hit.doc, wanted, names, () if across else verbs)
+        # What the question names itself ("2号举升机", "C260") is not an answer in the passage.
+        named = codes(question)
+        holds = not wanted or _holds(
+            hit.doc, wanted, names, () if across else verbs, masked=named
+        )
+        around = " ".join(f"{d.text} {d.indexed_text}" for d in (hit.doc, *thread)).lower()
+        codes_missing = any(masked(around, (code,)) == around for code in named)
         terms = query_terms(question, translate=False)
         with self._uow_factory() as uow:
             weights = uow.history.term_weights([*terms, _NEVER_SAID])
@@ -372,8 +388,7 @@ class Answerer:
             default=0.0,
         )
         attribute_missing = any(
-            not set(query_terms(word, translate=False)) & held
-            for word in asked_attributes(question)
+            not _names_attribute(word, held, hit.doc.text) for word in asked_attributes(question)
         )
         meaning = None
         if hit.similarity is not None:
@@ -391,6 +406,8 @@ class Answerer:
             meaning=meaning,
             agree=agree,
             across=across,
+            codes_missing=codes_missing,
+            open=is_open(hit.doc.text) and not asks_status(question),
         )
 
     # -- extractive -----------------------------------------------------------------------
@@ -535,8 +552,24 @@ def _holds(
     wanted: tuple[str, ...],
     names: frozenset[str],
     verbs: tuple[str, ...] = (),
+    *,
+    masked: tuple[str, ...] = (),
 ) -> bool:
-    return any(holds_type(doc.text, kind, names, verbs) for kind in wanted)
+    text = _masked(doc.text, masked) if masked else doc.text
+    return any(holds_type(text, kind, names, verbs) for kind in wanted)
+
+
+_masked = masked
+
+
+def _names_attribute(phrase: str, held: set[str], text: str) -> bool:
+    """Whether a passage (with its thread: ``held`` terms) names the asked attribute: the
+    phrase itself, or one of its words of two characters or more."""
+    if phrase in text.lower():
+        return True
+    terms = set(query_terms(phrase, translate=False))
+    long = {t for t in terms if len(t) >= 2}
+    return bool((long or terms) & held)
 
 
 def _trim(text: str, limit: int) -> str:

@@ -283,7 +283,8 @@ def _embedding_speed(model: E5SmallEmbedder, plain: E5SmallEmbedder, fresh: list
             medians[embedder.runtime].append(statistics.median(got) * 1000)
     for name in rates:
         print(
-            f"  {name:7s} passages/s {_spread(rates[name])}; one new query {_percentiles(queries[name])} "
+            f"  {name:7s} passages/s median {statistics.median(rates[name]):.0f} "
+            f"(runs {min(rates[name]):.0f}–{max(rates[name]):.0f}); one new query {_percentiles(queries[name])} "
             f"(run medians {min(medians[name]):.2f}–{max(medians[name]):.2f} ms)"
         )
 
