@@ -27,6 +27,7 @@ from assistant.memory.cues import (
     asked_types,
     asks_status,
     codes,
+    contrasted,
     has_cjk,
     holds_type,
     is_open,
@@ -83,6 +84,10 @@ class AnswerConfig:
     # means the same this closely.
     attribute_override: float = 0.97
     agree_rank: int = 3
+    # The conversation a passage is part of, for the numbers and codes a question names:
+    # the lines before it in its chat, this many, this far back.
+    context_lines: int = 8
+    context_window: timedelta = timedelta(hours=24)
 
     def describe(self, mode: str) -> str:
         """The no-answer rule in use, in words (printed by ``qunmi eval memory``)."""
@@ -140,6 +145,7 @@ class Support:
     across: bool  # question and passage are in different languages
     codes_missing: bool = False  # a number or code the question names (充5000, C260) is not in it
     open: bool = False  # it says the matter is not settled ("还没定", "下次再议")
+    contrast: tuple[str, str] | None = None  # it speaks of a sibling of what is asked (瓶装 / 罐装)
 
     def answers(self, threshold: float, cfg: AnswerConfig) -> bool:
         if self.relevance < threshold or not self.holds_type:
@@ -148,7 +154,7 @@ class Support:
             return False
         if self.across:
             return True
-        if self.codes_missing:
+        if self.codes_missing or self.contrast is not None:
             return False
         close = self.agree and (self.meaning or 0.0) >= cfg.meaning_override
         if self.attribute_missing and (self.meaning or 0.0) < cfg.attribute_override:
@@ -287,6 +293,8 @@ class Answerer:
         for hit in anchors:
             if _holds(hit.doc, wanted, names, verbs) or hit.doc.doc_id in moved:
                 continue
+            if _unsettled(hit.doc):
+                continue  # not settled: a date said next to it is not its answer
             for line in threads[hit.doc.doc_id]:
                 if is_question(line.text) or not _holds(line, wanted, names, verbs):
                     continue
@@ -344,6 +352,18 @@ class Answerer:
         near = [*reversed(before[-cfg.thread_lines :]), *after[: cfg.thread_lines]]
         return sorted(near, key=lambda d: abs((d.time - doc.time).total_seconds()))
 
+    def _context(self, doc: HistoryDoc) -> list[HistoryDoc]:
+        """The lines said before ``doc`` in its chat (``context_lines``, ``context_window``)."""
+        cfg = self.config
+        if doc.chat_id is None:
+            return []
+        before = DocFilter(chat_ids=(doc.chat_id,), since=doc.time - cfg.context_window, until=doc.time)
+        with self._uow_factory() as uow:
+            ids = [i for i in uow.history.filtered_doc_ids(before, limit=200) if i != doc.doc_id]
+            found = list(uow.history.get_docs(ids).values())
+        found.sort(key=lambda d: d.time)
+        return found[-cfg.context_lines :]
+
     def support(
         self,
         question: str,
@@ -368,7 +388,6 @@ class Answerer:
             hit.doc, wanted, names, () if across else verbs, masked=named
         )
         around = " ".join(f"{d.text} {d.indexed_text}" for d in (hit.doc, *thread)).lower()
-        codes_missing = any(masked(around, (code,)) == around for code in named)
         terms = query_terms(question, translate=False)
         with self._uow_factory() as uow:
             weights = uow.history.term_weights([*terms, _NEVER_SAID])
@@ -376,6 +395,13 @@ class Answerer:
         held: set[str] = set()
         for doc in (hit.doc, *thread):
             held |= set(document_terms(doc.indexed_text))
+        # A number or code the question names ("充5000", "C260") that neither the passage nor
+        # the conversation it is part of names: the passage is about another one.
+        lacking = [code for code in named if masked(around, (code,)) == around]
+        if lacking:
+            context = " ".join(d.text for d in self._context(hit.doc)).lower()
+            lacking = [code for code in lacking if masked(context, (code,)) == context]
+        codes_missing = bool(lacking)
         total = sum(weights.values())
         # A word the history never holds says nothing about this passage (the relevance
         # threshold weighs it); a word other passages hold and this one lacks is telling.
@@ -407,7 +433,16 @@ class Answerer:
             agree=agree,
             across=across,
             codes_missing=codes_missing,
-            open=is_open(hit.doc.text) and not asks_status(question),
+            open=_unsettled(hit.doc) and not asks_status(question),
+            contrast=contrasted(
+                question,
+                {
+                    t
+                    for t in terms
+                    if t not in held and (unseen is None or weights.get(t, unseen) < unseen - 1e-9)
+                },
+                set(document_terms(hit.doc.text)),
+            ),
         )
 
     # -- extractive -----------------------------------------------------------------------
@@ -560,6 +595,14 @@ def _holds(
 
 
 _masked = masked
+
+
+def _unsettled(doc: HistoryDoc) -> bool:
+    """The passage says the matter is open, or follows a line that does without asking it
+    (a terse "今天下雨…" after "体检时间还没定" does not settle it)."""
+    if is_open(doc.text):
+        return True
+    return bool(doc.context) and not is_question(doc.context or "") and is_open(doc.context or "")
 
 
 def _names_attribute(phrase: str, held: set[str], text: str) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 __all__ = [
+    "contrasted",
     "asked_attributes",
     "asked_types",
     "asks_status",
@@ -207,6 +208,9 @@ _LATEST = re.compile(
 )
 
 
+_FILE_LIKE = re.compile(r"https?://\S+|www\.\S+|/\S+/\S*|[\w\-\u3400-\u9fff]+\.[A-Za-z]{2,5}\b")
+
+
 def asked_types(question: str) -> tuple[AnswerType, ...]:
     """What kind of answer a question wants: a person, a time, a place, a quantity (a sum of
     money: ``price``), a file or link, a reason."""
@@ -228,7 +232,9 @@ def holds_type(
     if kind == "who" and any(name and name in text for name in names):
         return True
     if kind == "who" and verbs:
-        return any(verb in text for verb in verbs) and not is_question(text)
+        # A deed is said in words, not inside a path or a file name ("/设计/品牌/").
+        said = _FILE_LIKE.sub(" ", text)
+        return any(verb in said for verb in verbs) and not is_question(text)
     pattern = _HOLDS.get(kind)
     return bool(pattern and pattern.search(text))
 
@@ -340,11 +346,58 @@ def asked_attributes(question: str) -> tuple[str, ...]:
     return tuple(w for w in dict.fromkeys(out) if w not in _TYPE_WORDS)
 
 
+def contrasted(
+    question: str, asked_terms: set[str], passage_terms: set[str]
+) -> tuple[str, str] | None:
+    """A word the question asks about that the passage replaces by a sibling: the same head
+    character, a different modifier ("罐装" asked, "瓶装" said; "安卓版" / "英文版"). The
+    passage is then about the other one. Not for question words, nor for the noun a question
+    word picks out ("什么颜色": 红色 answers it), nor for heads that are grammar (到, 了) or
+    modifiers that only point (每片 / 一片). ``asked_terms``: the question's words the
+    passage lacks. Returns (asked, said) or None."""
+    from assistant.memory.tokens import segment
+
+    words = _joined_question_words(segment(question))
+    picked = {
+        words[i + 1]
+        for i, w in enumerate(words[:-1])
+        if w in _QUESTION_WORDS or re.fullmatch(r"几\S?|哪\S?", w)
+    }
+    for asked in sorted(asked_terms):
+        if (
+            not re.fullmatch(r"[\u3400-\u9fff]{2,3}", asked)
+            or asked in picked
+            or asked in _TYPE_WORDS
+            or any(ch in asked for ch in "哪几多啥谁")
+            or asked[-1] in _GRAMMAR_HEADS
+        ):
+            continue
+        for said in sorted(passage_terms):
+            if (
+                len(said) == len(asked)
+                and said[-1] == asked[-1]
+                and re.fullmatch(r"[\u3400-\u9fff]+", said)
+                and not set(said[:-1]) & set(asked[:-1])
+                and said not in asked_terms
+                and not {said[0], asked[0]} & _POINTING
+                and asked[0] not in _ADVERBS  # "先放" / "开放": a verb phrase, not a kind
+            ):
+                return asked, said
+    return None
+
+
+_GRAMMAR_HEADS = frozenset("到了过着得的地们性化者子儿头上下里出入起来去开好完成是在")
+_POINTING = frozenset("每这那该各本此一某")
+_ADVERBS = frozenset("先再又也都就才还已刚要会能可不没别很最更太")
+
+
 def _joined_question_words(words: list[str]) -> list[str]:
     """jieba splits some question words ("哪" "天"): join them back."""
     out: list[str] = []
     for word in words:
         if out and out[-1] == "哪" and word in ("天", "一天", "个", "家", "位", "里", "儿"):
+            out[-1] += word
+        elif out and out[-1] in ("什么", "啥") and word == "时候":
             out[-1] += word
         else:
             out.append(word)
