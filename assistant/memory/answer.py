@@ -357,7 +357,9 @@ class Answerer:
         cfg = self.config
         if doc.chat_id is None:
             return []
-        before = DocFilter(chat_ids=(doc.chat_id,), since=doc.time - cfg.context_window, until=doc.time)
+        before = DocFilter(
+            chat_ids=(doc.chat_id,), since=doc.time - cfg.context_window, until=doc.time
+        )
         with self._uow_factory() as uow:
             ids = [i for i in uow.history.filtered_doc_ids(before, limit=200) if i != doc.doc_id]
             found = list(uow.history.get_docs(ids).values())
@@ -384,9 +386,15 @@ class Answerer:
         across = has_cjk(question) != has_cjk(hit.doc.indexed_text)
         # What the question names itself ("2号举升机", "C260") is not an answer in the passage.
         named = codes(question)
-        holds = not wanted or _holds(
-            hit.doc, wanted, names, () if across else verbs, masked=named
-        )
+        holds = not wanted or _holds(hit.doc, wanted, names, () if across else verbs, masked=named)
+        if holds and wanted == ("who",) and is_question(hit.doc.text):
+            # A line that asks names whom it asks, not who did it ("…logo，赵敏能帮忙要一下
+            # 吗"): the replies after it must name the one.
+            holds = any(
+                _holds(d, wanted, names, () if across else verbs, masked=named)
+                for d in thread
+                if d.time > hit.doc.time and not is_question(d.text)
+            )
         around = " ".join(f"{d.text} {d.indexed_text}" for d in (hit.doc, *thread)).lower()
         terms = query_terms(question, translate=False)
         with self._uow_factory() as uow:

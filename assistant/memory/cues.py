@@ -51,7 +51,9 @@ _OPEN = re.compile(
     re.I,
 )
 # ... unless the question asks about exactly that: whether it is settled.
-_ASKS_STATUS = re.compile(r"定了(没|吗|么)|有没有定|定下来了(吗|没)|确定了(吗|没)|进展|状态|结果|\bstatus\b", re.I)
+_ASKS_STATUS = re.compile(
+    r"定了(没|吗|么)|有没有定|定下来了(吗|没)|确定了(吗|没)|进展|状态|结果|\bstatus\b", re.I
+)
 
 
 def is_open(text: str) -> bool:
@@ -77,9 +79,7 @@ def masked(text: str, words: tuple[str, ...]) -> str:
     "2号举升机" does not read as a date or an amount in the passage."""
     out = text
     for word in sorted(words, key=len, reverse=True):
-        out = re.sub(
-            rf"(?<![A-Za-z0-9.]){re.escape(word)}(?![A-Za-z0-9])", "□", out, flags=re.I
-        )
+        out = re.sub(rf"(?<![A-Za-z0-9.]){re.escape(word)}(?![A-Za-z0-9])", "□", out, flags=re.I)
     return out
 
 
@@ -328,6 +328,8 @@ def asked_attributes(question: str) -> tuple[str, ...]:
         while k >= 0 and j - k < 3 and words[k] not in STOPWORDS and words[k] not in _GLUE:
             k -= 1
         if k >= 0 and k < j and words[k] == "的":
+            # The whole noun phrase ("联系人电话", "质保" "期" → 质保期): a passage names it
+            # when it holds the phrase or one of its words.
             phrase = "".join(words[k + 1 : j + 1])
             if _CONTENT.search(phrase):
                 out.append(phrase)

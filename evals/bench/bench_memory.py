@@ -401,8 +401,12 @@ def _size(
         medians: list[float] = []
         for run in range(3):
             batch = [(i, chosen) for i in range(run * 60, run * 60 + 60)]
-            got = _time(lambda p: fresh_search.search(
-                unseen[p[0]], filters=p[1](p[0] % PROJECTS + 1), limit=10), batch)
+            got = _time(
+                lambda p: fresh_search.search(
+                    unseen[p[0]], filters=p[1](p[0] % PROJECTS + 1), limit=10
+                ),
+                batch,
+            )
             samples.extend(got)
             medians.append(statistics.median(got) * 1000)
         print(

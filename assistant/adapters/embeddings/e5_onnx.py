@@ -202,8 +202,14 @@ class E5Model:
         bias = np.concatenate([np.asarray(self.tensors[b]) for b in biases])
         return g.node(
             "MatMulNBits",
-            [x, g.constant(values, "w"), g.constant(blocks["d"].astype(np.float32), "s"),
-             "", "", g.constant(bias, "b")],
+            [
+                x,
+                g.constant(values, "w"),
+                g.constant(blocks["d"].astype(np.float32), "s"),
+                "",
+                "",
+                g.constant(bias, "b"),
+            ],
             domain="com.microsoft",
             K=k,
             N=len(bias),
@@ -215,8 +221,11 @@ class E5Model:
     def _layernorm(self, g: Graph, x: str, prefix: str) -> str:
         return g.node(
             "LayerNormalization",
-            [x, g.constant(np.asarray(self.tensors[prefix + ".w"]), "ln"),
-             g.constant(np.asarray(self.tensors[prefix + ".b"]), "ln")],
+            [
+                x,
+                g.constant(np.asarray(self.tensors[prefix + ".w"]), "ln"),
+                g.constant(np.asarray(self.tensors[prefix + ".b"]), "ln"),
+            ],
             axis=-1,
             epsilon=float(self.eps),
         )
@@ -234,7 +243,9 @@ class E5Model:
             )
             q, k, v = g.split(qkv, 3, axis=-1)
             ctx = g.node(
-                "MultiHeadAttention", [q, k, v, "", mask], domain="com.microsoft",
+                "MultiHeadAttention",
+                [q, k, v, "", mask],
+                domain="com.microsoft",
                 num_heads=self.NH,
             )
             attn = self._nbits(g, ctx, [p + "ao.w"], [p + "ao.b"], H)

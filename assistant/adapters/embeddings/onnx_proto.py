@@ -56,9 +56,7 @@ def _tensor(name: str, array: np.ndarray) -> bytes:
 
 
 def _value_info(name: str, elem_type: int, shape: Sequence[int | str]) -> bytes:
-    dims = b"".join(
-        _bytes(1, _int(1, d) if isinstance(d, int) else _str(2, d)) for d in shape
-    )
+    dims = b"".join(_bytes(1, _int(1, d) if isinstance(d, int) else _str(2, d)) for d in shape)
     tensor_type = _int(1, elem_type) + _bytes(2, dims)
     return _str(1, name) + _bytes(2, _bytes(1, tensor_type))
 
