@@ -167,12 +167,20 @@ _HOLDS: dict[AnswerType, re.Pattern[str]] = {
         r"https?://|www\.|[\w\-]+\.(fig|pdf|docx?|xlsx?|pptx?|md|ai|psd|zip|sketch|csv|png|jpg)\b|"
         r"/\S+/|放在|放到|在\S{1,12}(里|上|下面)|共享盘|网盘|蓝湖|邮箱|群文件|文件夹|目录|"
         r"(挪|搬|移|放|停|存|收|装|送|寄|摆)(到|在|进|去)\S{0,6}(里|边|面|下|上|旁|前|后|内|外|角|楼|层|室|"
-        r"院|棚|柜|架|库|房|仓|区|间|口|台|点|处|家|店|厂)|"
+        r"院|棚|柜|架|库|房|仓|区|间|口|台|点|处|家|店|厂)|(上传|传|发|存|归档)(到|在|进)\S{2,12}|"
         r"[东南西北]边|(门口|楼下|楼上|角落|隔壁|旁边|对面|后院|前院|阳台|走廊|地库)|"
         r"\d+\s*号(仓库|冷库|库|楼|房间|会议室|摊位)|[A-Z]区|仓库|冷库|库房|地下室|车库|机房|前台|"
         r"放\S{0,3}(楼|层|室|柜|架|区|库)|\S{2,}\.\S{2,}"
     ),
     "amount": re.compile(_AMOUNT),
+    "duration": re.compile(
+        # a length, not a date: "3个工作日", "20分钟", "两周"; "11月20号" is a day
+        r"\d+(\.\d+)?\s*(个)?(小时|分钟|分(?!之)|秒|天|周|星期|礼拜|工作日|个月)|"
+        r"[一二两三四五六七八九十半几]+\s*(个)?(小时|分钟|天|周|星期|礼拜|工作日|个月|年)|"
+        r"半天|一会|全天|整天|一上午|一下午|一晚上|\d+\s*(h|min|hours?|minutes?|days?|weeks?)\b|"
+        r"[到至~～\-]\s*\d{1,2}\s*[点:：]",
+        re.I,
+    ),
     # A number with a currency, or next to a word of price or payment ("前片一套380",
     # "按420算", "一瓶150收"); a number of days, pieces or a date does not count.
     "price": re.compile(
@@ -217,7 +225,16 @@ def asked_types(question: str) -> tuple[AnswerType, ...]:
     kinds = [kind for kind, pattern in _ASKS if pattern.search(question)]
     if "amount" in kinds and _ASKS_PRICE.search(question):
         kinds = [k for k in kinds if k != "amount"] + ["price"]
+    if _ASKS_DURATION.search(question) and not _ASKS_POINT.search(question):
+        # "要表演多久" wants a length of time: "下午3点" is a moment, not an answer.
+        kinds = [k for k in kinds if k not in ("when", "amount")] + ["duration"]
     return tuple(kinds)
+
+
+_ASKS_DURATION = re.compile(
+    r"多久|多长时间|几个?小时|几分钟|几个月|多少天|多少小时|多少分钟|\bhow long\b", re.I
+)
+_ASKS_POINT = re.compile(r"什么时候|哪天|几号|几点|何时|\bwhen\b", re.I)
 
 
 def holds_type(
