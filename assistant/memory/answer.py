@@ -29,6 +29,7 @@ from assistant.memory.cues import (
     codes,
     contrasted,
     has_cjk,
+    holds_near,
     holds_type,
     is_open,
     masked,
@@ -388,7 +389,10 @@ class Answerer:
         across = has_cjk(question) != has_cjk(hit.doc.indexed_text)
         # What the question names itself ("2号举升机", "C260") is not an answer in the passage.
         named = codes(question)
-        holds = not wanted or _holds(hit.doc, wanted, names, () if across else verbs, masked=named)
+        focus = () if across else _focus(question)
+        holds = not wanted or _holds(
+            hit.doc, wanted, names, () if across else verbs, masked=named, focus=focus
+        )
         if holds and wanted == ("who",) and is_question(hit.doc.text):
             # A line that asks names whom it asks, not who did it ("…logo，赵敏能帮忙要一下
             # 吗"): the replies after it must name the one.
@@ -599,12 +603,36 @@ def _holds(
     verbs: tuple[str, ...] = (),
     *,
     masked: tuple[str, ...] = (),
+    focus: tuple[str, ...] = (),
 ) -> bool:
     text = _masked(doc.text, masked) if masked else doc.text
+    if focus:
+        return any(
+            holds_type(text, kind, names, verbs)
+            if kind in ("who", "where", "file", "reason")
+            else holds_near(text, kind, focus)
+            for kind in wanted
+        )
     return any(holds_type(text, kind, names, verbs) for kind in wanted)
 
 
 _masked = masked
+
+
+def _focus(question: str) -> tuple[str, ...]:
+    """What the question is about: its words of two characters or more, but not the ones
+    that ask ("多少", "哪天") nor its numbers (the question's own)."""
+    out = []
+    for term in query_terms(question, translate=False):
+        if len(term) < 2 or any(ch in term for ch in "哪几多啥谁么") or term in _ASKING:
+            continue
+        if any(ch.isdigit() for ch in term):
+            continue
+        out.append(term)
+    return tuple(out)
+
+
+_ASKING = frozenset("什么 时候 怎么 为什么 如何 是否 有没有 一下 现在 之前 最后 最终".split())
 
 
 def _unsettled(doc: HistoryDoc) -> bool:

@@ -17,6 +17,7 @@ __all__ = [
     "asks_latest",
     "has_cjk",
     "has_revision_cue",
+    "holds_near",
     "holds_type",
     "is_question",
 ]
@@ -254,6 +255,31 @@ def holds_type(
         return any(verb in said for verb in verbs) and not is_question(text)
     pattern = _HOLDS.get(kind)
     return bool(pattern and pattern.search(text))
+
+
+_NEAR_KINDS = frozenset({"when", "amount", "price", "duration"})
+
+
+def holds_near(text: str, kind: AnswerType, focus: tuple[str, ...], *, reach: int = 14) -> bool:
+    """Whether a passage holds an answer of that kind next to what the question is about:
+    a time, number, sum or length within ``reach`` characters of one of the ``focus`` words
+    ("这个月重点：出租车队的保养合同、店庆活动、月底盘点" holds 月底 next to 盘点, not next
+    to 合同). Other kinds, a passage without the focus words, and short lines only need to
+    hold it."""
+    pattern = _HOLDS.get(kind)
+    if pattern is None or kind not in _NEAR_KINDS:
+        return holds_type(text, kind)
+    spots = [
+        (m.start(), m.start() + len(word))
+        for word in focus
+        for m in re.finditer(re.escape(word), text, flags=re.I)
+    ]
+    if len(text) <= 2 * reach or not spots:
+        return bool(pattern.search(text))
+    for m in pattern.finditer(text):
+        if any(m.start() - b <= reach and a - m.end() <= reach for a, b in spots):
+            return True
+    return False
 
 
 # Verbs of who-questions and the words a line that does it uses.

@@ -10,6 +10,7 @@ from assistant.memory.cues import (
     asks_status,
     codes,
     contrasted,
+    holds_near,
     holds_type,
     is_open,
     masked,
@@ -98,3 +99,10 @@ def test_a_length_of_time_is_asked_apart_from_a_moment() -> None:
     assert holds_type("用户申请后3个工作日内处理完", "duration")
     assert holds_type("表演大概20分钟", "duration")
     assert not holds_type("家长开放日定在11月20号下午3点", "duration")
+
+
+def test_a_time_next_to_what_is_asked() -> None:
+    listed = "这个月重点：出租车队的保养合同、店庆活动的布置和采购、月底前完成盘点"
+    assert holds_near(listed, "when", ("盘点",))
+    assert not holds_near(listed, "when", ("合同",))
+    assert holds_near("合同月底到期", "when", ("合同",))  # a short line only needs to hold it
