@@ -102,7 +102,7 @@ def test_a_length_of_time_is_asked_apart_from_a_moment() -> None:
 
 
 def test_a_time_next_to_what_is_asked() -> None:
-    listed = "这个月重点：出租车队的保养合同、店庆活动的布置和采购、月底前完成盘点"
+    listed = "这个月重点：出租车队的保养合同、店庆活动的场地布置和礼品采购、月底前完成仓库盘点"
     assert holds_near(listed, "when", ("盘点",))
     assert not holds_near(listed, "when", ("合同",))
     assert holds_near("合同月底到期", "when", ("合同",))  # a short line only needs to hold it
