@@ -233,8 +233,8 @@ class HistorySearch:
             return None
         try:
             index = self._index()
-        except HistoryUnavailable:
-            return None
+        except (HistoryUnavailable, ModelError):
+            return None  # the search below meets and reports it
         embedder = getattr(index, "embedder", None)
         cached = getattr(embedder, "cached", None)
         if embedder is None or cached is None or cached(query) is not None:
