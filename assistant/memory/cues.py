@@ -227,9 +227,14 @@ def asked_types(question: str) -> tuple[AnswerType, ...]:
     if "amount" in kinds and _ASKS_PRICE.search(question):
         kinds = [k for k in kinds if k != "amount"] + ["price"]
     if _ASKS_DURATION.search(question) and not _ASKS_POINT.search(question):
-        # "要表演多久" wants a length of time: "下午3点" is a moment, not an answer.
-        kinds = [k for k in kinds if k not in ("when", "amount")] + ["duration"]
+        # "要表演多久" wants a length of time: "下午3点" is a moment, not an answer; "多久能
+        # 到货" asks how soon, which a day answers too.
+        soon = _ASKS_SOON.search(question)
+        kinds = [k for k in kinds if k != "amount" and (soon or k != "when")] + ["duration"]
     return tuple(kinds)
+
+
+_ASKS_SOON = re.compile(r"多久(能|才|可以|到|会|就|出|交|回)")
 
 
 _ASKS_DURATION = re.compile(

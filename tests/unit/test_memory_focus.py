@@ -96,6 +96,7 @@ def test_a_sibling_of_the_asked_word() -> None:
 def test_a_length_of_time_is_asked_apart_from_a_moment() -> None:
     assert asked_types("开放日要表演多久") == ("duration",)
     assert asked_types("秋游什么时候出发") == ("when",)
+    assert asked_types("多久能到货") == ("when", "duration")  # how soon: a day answers too
     assert holds_type("用户申请后3个工作日内处理完", "duration")
     assert holds_type("表演大概20分钟", "duration")
     assert not holds_type("家长开放日定在11月20号下午3点", "duration")
