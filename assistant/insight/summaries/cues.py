@@ -74,22 +74,38 @@ def _source(lines: Sequence[TranscriptLine], parts: Sequence[Clause]) -> tuple[s
 
 # -- decisions ----------------------------------------------------------------------------
 
+# A negative decision at the end of a clause: not "先不说了" / "先不定" (left open), not a refusal.
+_NEGATIVE_DECIDED = (
+    r"(?<!现在)(?:先|就|这次|这回|今年|暂时|这期)"
+    r"不(?!说|定|答应|知道|清楚|一定|对|行|了|太|用说|是|会|能|要紧|等|动|管|高|低|好|多|少|大|小|够|错|贵|便宜|急|难)"
+    r"[\u4e00-\u9fff]{1,3}了?$"
+)
 _DECIDED = re.compile(
     r"就这么定|就这样定|就这么办|就这么搞|定下来|定了|决定|拍板|确定(?:了|下来|用|按|是)|敲定|"
     r"就按(?:这个|这样|你说的|[^，]{1,12}来)|那就按|按这个改|就听[^，]{1,6}的|统一(?:用|按|成)|结论是|最终(?:方案)?(?:是|用|定)|"
     r"(?:先|暂时|这期|本期|今年|这次)?(?:先不做|不做了|不做|暂不做|不搞了|不上了|砍掉|去掉)|"
-    r"延期到|推迟到|推到|顺延到|改到|改成|换成|放到(?:第二期|二期|下一期|下期|下个版本)|挪到(?:二期|下一期)|"
+    r"延期到|推迟到|提前到|推到|顺延到|改到|改成|换成|放到(?:第二期|二期|下一期|下期|下个版本)|挪到(?:二期|下一期)|"
     r"定在|定为|就用|就选|那就(?:[^，]{1,12})吧|那就(?:先|只|按|用|换|改|做|上|找|定)[^，]{2,}|必须(?:做|要)|要做|同意|"
     r"先按[^，]{1,10}(?:做|来|走|算|弄)|按[^，]{1,10}(?:筛|来做|来算|来走)|就做$|"
     r"以后(?:所有|都|一律)|以后[^，]{0,8}(?:都要|都得|都不|一律|必须|不要|不许|不准|不能|别再|统一)|一律|(?:降|提|涨|调|减|砍|压|控制)到[^，]{1,8}|^那(?!个|边|些|么|天)[^，]{1,10}吧$|"
     # Policies: a modal of obligation or prohibition over a rule.
-    r"必须|不允许|不许|(?<!说)不准|不得|统一由|统一[^，]{0,2}[一二三四五六七八九十两百千万\d]|"
+    r"必须|不允许|不许|(?<![说拿])不准|不得|统一由|统一[^，]{0,2}[一二三四五六七八九十两百千万\d]|"
     r"每(?:周|天|月|次)[^，]{0,4}(?:抽查|检查|复盘|巡检)|"
     # Settled values: a fixed amount, bound, date or choice.
     r"就定|定成|(?:底线|上限|下限|保底)[^，]{0,3}[一二三四五六七八九十两百千万\d]|不延期|按期|如期|维持|不涨|不降|"
     r"^[^，]{0,10}只(?:从|招|用|收|走|接|要)|^那[^，]{0,10}按[一二三四五六七八九十两百千万\d]|"
     r"^那就[^，]{0,4}[一二三四五六七八九十两\d]|先(?:建|上|买|订|租|招|备)[^，]{0,3}[一二两三四五六七八九十百千万\d]{1,4}"
-    r"(?:百|千|万|吨|台|套|平|间|家|辆|瓶|箱|斤)"
+    r"(?:百|千|万|吨|台|套|平|间|家|辆|瓶|箱|斤)|"
+    # Limits ("别超过五千", "每个班入场不超过一分钟", "每个人至少再收两套").
+    r"(?:不|别|不能|不要|不得|不可以)超过[^，]{0,6}[一二两三四五六七八九十百千万\d]|"
+    r"(?:至少|最少|最多)(?:再|要)?[^，]{0,6}[一二两三四五六七八九十百千万\d]|"
+    # Negative decisions ("我看就不彩排了", "灯光先不弄了", "酸汤这次不上", "今年不请了").
+    + _NEGATIVE_DECIDED
+    + r"|"
+    # Staffing ("这周鹏子先开五号车", "分拣分三组", "让小王拿学校相机拍吧").
+    r"先(?:开|跑|管|带|守|值)[^，]{0,3}[一二三四五六七八九十\d]+号|"
+    r"分(?:成)?[一二两三四五六七八九十]+个?(?:组|班|队|拨|批)|"
+    r"^(?:那就?|就|今年|这次)?让[^，]{1,4}(?:拿|用|开|带|去|来|负责|跟|管)[^，]{1,12}吧$"
 )
 # A clause that continues a rule: the second half of "以后X 必须Y 没Y的一律Z".
 _RULE_PART = re.compile(
@@ -97,11 +113,14 @@ _RULE_PART = re.compile(
 )
 # A settling clause whose subject was said just before it ("那科普这条线 就定六个").
 _SUBJECT_NEEDED = re.compile(
-    r"^(?:那?就定|必须|一律|统一|底线|上限|下限|保底|预算|维持|按期|只|一[^，]{0,2}都不|都不|全部|不许|不准|不得|不允许)"
+    r"^(?:先不|这次不|就不|暂时不|"
+    r"那?就定|必须|一律|统一|底线|上限|下限|保底|预算|维持|按期|只|一[^，]{0,2}都不|都不|全部|不许|不准|不得|不允许)"
 )
 # Not settled: a condition ("时间定下来了 你…"), an estimate ("那得两百多万吧").
 _NOT_SETTLED = re.compile(
-    r"^(?:等|如果|要是|假如|把)|^那得|大概|估计|差不多|左右|[^，]{0,12}定下来了?$|把[^，]{0,10}定下来"
+    r"^(?:等|如果|要是|假如|把)|^那得|大概|估计|差不多|左右|[^，]{0,12}定下来了?$|把[^，]{0,10}定下来|"
+    # Narrative: what it took back then ("最后推到天黑才弄完").
+    r"才(?:弄|做|搞|干|到|来|完|好|回|搞定)"
 )
 # A later revision of the same matter replaces the earlier one ("改成三万" → "还是两万五").
 _NUMBER = re.compile(r"[一二两三四五六七八九十百千万\d]")
@@ -114,11 +133,14 @@ _OPINION = re.compile(
 _WEAK_DECISION = re.compile(r"^(?:那就(?:[^，]{1,12})吧|要做|同意|就用|改成|换成)")
 _UNDECIDED = re.compile(
     r"定不了|还没定|没定|待定|尚未|未定|没决定|还没决定|还没确定|再定|[再在]说|再讨论|再议|先放一放|先不定|不确定|商量|要不要|是不是|"
-    r"能不能|怎么定|还是.{1,12}[？?]|吗|[？?]$"
+    r"能不能|怎么定|还是.{1,12}[？?]|吗|[？?]$|"
+    # Not settled yet, doubt, a question put as A-not-A ("还没拍板", "我还拿不准", "还做不做").
+    r"没拍板|还没拍|拿不准|没想好|不一定|([\u4e00-\u9fff])不\1"
 )
 _ONLY_CUE = re.compile(
-    r"^(?:好|行|嗯|那|就|那就|对)?(?:这么定了?|就这么定了?|就这样定了?|定了|就这么办|就这样吧|同意|没问题|"
-    r"就按这个来|就按这个|这个决定了|决定了)[吧啊哈。]*$"
+    r"^(?:好|行|嗯|那|就|那就|对)?(?:这个|这事|那我们|我们[\u4e00-\u9fff]{0,2}|咱们)?就?"
+    r"(?:这么定了?|这样定了?|定了|这么办|这样吧|同意|没问题|按这个(?:来|执行|办|走)?|"
+    r"这个决定了|决定了|定一下)[吧啊哈。]*$"
 )
 _DECISION_LEAD = re.compile(
     r"^(?:好的?|行|嗯|那|那么|这样吧|就|所以)?[，,]?(?:那就这么定了|就这么定了|这么定了|那就|就|那)?"
@@ -132,7 +154,7 @@ def find_decisions(
     out: list[Decision] = []
     for sentence in sentences:
         parts = clauses_of(sentence)
-        settled = _schedule_or_deferral(parts)
+        settled = _schedule_or_deferral(parts) or _rule_target_or_choice(parts, sentences)
         if settled is not None:
             text = "，".join(c.text for c in settled)
             text = _DECISION_LEAD.sub("", text, count=1).strip("，") or text
@@ -150,6 +172,8 @@ def find_decisions(
                 or _remark(clause, sentences)
                 or _NOT_SETTLED.search(clause.text)
                 or _only_time(clause.text)
+                # A restart ("那我定在十二月中旬 不对"): the speaker takes it back.
+                or (i + 1 < len(parts) and _TAKEN_BACK.match(parts[i + 1].text))
             ):
                 i += 1
                 continue
@@ -193,12 +217,18 @@ def find_decisions(
                     span.append(nxt)
                     j += 1
                     continue
-                if _DECIDED.search(nxt.text) or _UNDECIDED.search(nxt.text):
+                # Who does it, or the parallel shares ("今年不请了 让小王拿相机拍吧", "我一组").
+                shares = re.match(r"^(?:那就?|就)?让[^，]{1,4}[\u4e00-\u9fff]", nxt.text) or re.search(
+                    r"一(?:组|班|队|拨|批)$", nxt.text
+                )
+                if not shares and (_DECIDED.search(nxt.text) or _UNDECIDED.search(nxt.text)):
                     break
-                if re.search(r"你|我来|负责|之前|之后给|谁", nxt.text):
+                if not shares and re.search(r"你|我来|负责|之前|之后给|谁", nxt.text):
                     break
-                if _ONLY_CUE.match(clause.text) or re.match(
-                    r"^(?:先|只|第|都|但是?|不过)", nxt.text
+                if (
+                    _ONLY_CUE.match(clause.text)
+                    or re.match(r"^(?:先|只|第|都|但是?|不过)", nxt.text)
+                    or shares
                 ):
                     span.append(nxt)
                     j += 1
@@ -226,6 +256,8 @@ def find_decisions(
             i = j
     return _latest_revisions(out, lines)[:limit]
 
+
+_TAKEN_BACK = re.compile(r"^(?:不对|不是不是|说错了|错了|不不)$")
 
 # Remarks, examples, offers and floor talk that look like a settling cue ("这个必须做",
 # "比如…", "这个我来吧", "先说工程这边吧").
@@ -272,6 +304,56 @@ def _schedule_or_deferral(parts: Sequence[Clause]) -> list[Clause] | None:
         return list(parts[:3])
     if _DEFER_DECIDED.search(parts[0].text):
         return list(parts[:2])
+    return None
+
+
+# A rule from now on, or a penalty ("从今天开始 谁再私下收定金 一单罚五十", "钥匙以后当天还 不能
+# 过夜", "以后同名同姓的病人不能安排在相邻床位").
+_FROM_NOW = re.compile(
+    r"^(?:那|还有|另外)?(?:从(?:今天|现在|明天|下周[一二三四五六日天]?|下个?月|本周|这周)(?:开始|起)|今后|以后(?!再))|"
+    r"^谁再|^[^，]{1,8}?以后(?!再)"
+)
+_NORM = re.compile(
+    r"必须|不能|不许|不准|不得|一律|罚|只能|都要|都得|单独|统一|不再|按[^，]{0,6}处理|超过|"
+    r"提前到|推迟到|改到|不(?:接|收|卖|开|做|搞|放|让)"
+)
+# A target ("本周的目标 带看三十组 成交两单", "目标是每人三单").
+_TARGET = re.compile(r"(?:^|的)(?:目标|指标|任务量)(?:是|定在|定为)?$")
+_TARGET_INLINE = re.compile(r"(?<![给定说]的)(?:目标|指标)(?:是|定在|定为)[^，]{0,10}[一二两三四五六七八九十百千万\d]")
+# A choice between things just asked about ("用哪根" → "用那根新的").
+_CHOICE = re.compile(
+    r"^(?:那就?|就)?(?:用|选|要|买|走|订)(?:那|这)[个根台家款种套版张条块件位辆][^，]{0,8}$"
+)
+
+
+def _rule_target_or_choice(
+    parts: Sequence[Clause], sentences: Sequence[Sentence]
+) -> list[Clause] | None:
+    """A rule from now on or a penalty, a target with its figures, or a choice the meeting
+    makes between things just asked about."""
+    if not parts or any(re.search(r"[吗呢？?]$|你|我(?!们|一组)", c.text) for c in parts):
+        return None
+    for k, clause in enumerate(parts):
+        if _FROM_NOW.search(clause.text) and not _UNDECIDED.search(clause.text):
+            for n in range(k, min(k + 3, len(parts))):
+                if _NORM.search(parts[n].text):
+                    return list(parts[k : n + 1])
+        if _TARGET_INLINE.search(clause.text):
+            return [clause]
+        if _TARGET.search(clause.text):
+            figures = [c for c in parts[k + 1 : k + 3] if _NUMBER.search(c.text)]
+            if figures:
+                return [clause, *figures]
+    for n, clause in enumerate(parts[:2]):
+        choice = _CHOICE.match(clause.text)
+        if choice is None:
+            continue
+        k = clause.sentence.index
+        # "就订这家的" settles by itself; a bare "用那根" answers a "用哪根" just asked.
+        if choice.group(0).startswith(("就", "那就")) or any(
+            "哪" in s.text for s in sentences[max(0, k - 2) : k]
+        ):
+            return list(parts[: n + 2])
     return None
 
 
@@ -328,13 +410,20 @@ _OPEN = re.compile(
     r"尚未(?:决定|确定|定)|还没(?:决定|确定)|^要看报价|"
     # Waiting on others ("场地还在等报价", "预算还没批下来", "供应商那边还没回复", "要看甲方").
     r"(?<![我你])还在等|(?<![我你])还没(?:批|回复|答复|回话|消息|谱|定下来|有消息)|没谱|"
-    r"要看(?:甲方|客户|老板|领导|对方|他们|那边|平台|总部)[^，]{0,4}$"
+    r"要看(?:甲方|客户|老板|领导|对方|他们|那边|平台|总部)[^，]{0,4}$|"
+    # Not settled, parked, or waiting for someone to settle it ("还没拍板", "先挂着", "不是今天能定的",
+    # "等院里定了一起说", "年后看看再…").
+    r"没拍板|先挂着|挂一挂|先不说了|不是今天能定|今天定不下来|年后(?:看看|再)|"
+    r"等[^，]{1,12}定了(?:再|一起)|一起说$"
 )
 
 
 # Doubts a speaker states about a fact: open as said.
 _UNSURE = re.compile(
-    r"不知道|不太清楚|不清楚|说不准|说不好|没有准信|没准信|听说(?!有(?:人|用户|客户))|据说|"
+    r"不知道|不太清楚|不清楚|说不准|说不好|没有准信|没准信|拿不准|不一定[吧啊]?$|"
+    # Hearsay of a change to come is open ("听说原厂下个月要涨价"); of what others did, not
+    # ("据说加了两百多个微信").
+    r"(?:听说|据说)(?!有(?:人|用户|客户))[^，]{0,12}(?:要|会|可能|将|明年|下个?月|下周)|"
     r"还得等[^，]{0,10}(?:准话|消息|回复|确认|答复)"
 )
 # Questions put to the room: open only when the meeting defers them, else they were answered.
@@ -374,6 +463,8 @@ def find_open_questions(
         parts = clauses_of(sentence)
         if re.search(r"今天就(?:到这|这些|先这样)|散会|今天差不多", sentence.text):
             continue
+        if any(re.search(_NEGATIVE_DECIDED, c.text) for c in parts):
+            continue  # "会员群的事 先不搞 等开春再说": put off by the meeting, a decision
         asked = [
             c
             for c in parts
