@@ -593,7 +593,7 @@ def _asked_before(sentences: Sequence[Sentence], sentence: Sentence) -> str | No
 # -- action items -------------------------------------------------------------------------
 
 _HAS_WORK = re.compile(
-    r"你|我来|我去|我这边|这个我|这事我|那我|我负责|我会|我帮|我继续|我再|我把|我明天|我下|我今天|我周|我回头|我先|我要|我让|我叫|我找|我跟|我和|我回去|我提前|我们来|我们这边|负责|安排|盯|跟进|之前|前把|"
+    r"你|我来|我去|我自己|我这边|这个我|这事我|那我|我负责|我会|我帮|我继续|我再|我把|我明天|我下|我今天|我周|我回头|我先|我要|我让|我叫|我找|我跟|我和|我回去|我提前|我们来|我们这边|负责|安排|盯|跟进|之前|前把|"
     r"把|明天|后天|周[一二三四五六日天]|礼拜|星期|号|月底|下班|今天|今晚|本周|这周|下周"
 )
 _NOT_WORK = re.compile(
@@ -716,7 +716,10 @@ def _without_lead_time(text: str) -> str:
 # the agenda ("<人>你先把情况说一下", "我插一下", "今天主要几个事").
 _FLOOR = re.compile(
     r"先(?:把[^，]{0,12})?(?:说|讲|介绍|汇报|过)一下(?:[^，]{0,6}(?:情况|进度))?$|我插一(?:下|句)|"
-    r"我就听听|我帮你看$|(?:我|那我)(?:来|先)?(?:说|讲)(?:两|几)句|今天主要[^，]{0,4}(?:事|议题)|^不等了|^我们先开|(?:你|您)(?:先|来)?说(?:吧|一下)?$"
+    r"我就听听|我帮你看$|(?:我|那我)(?:来|先)?(?:说|讲)(?:两|几)句|今天主要[^，]{0,4}(?:事|议题)|^不等了|^我们先开|(?:你|您)(?:先|来)?说(?:吧|一下)?$|"
+    # Meeting logistics ("你把麦关一下", "你别打岔", "你把清单念一下", "你留一下 我跟你讲讲").
+    r"把?麦(?:克风?)?(?:关|开)|关(?:一下)?麦|别打岔|别插嘴|(?:念|读)一下$|(?:你|您)?(?:先)?留一下|留下来|"
+    r"先把正事说完"
 )
 # Questions and objections: a request put as a question is answered by its acceptance.
 _ASKING = re.compile(
@@ -729,7 +732,7 @@ _DO = (
     r"(?:去|来|继续跟|跟进|跟|负责|打电话|催|联系|沟通|通知|告诉|做|发|整理|准备|安排|改|修|写|跑|"
     r"问(?!题)|约|对接|处理|贴|抽|查|补|出|盯|报|交|提交|核对|确认|招|买|订|拍|汇总|送|布置|培训|签|检查|"
     r"测|回复|回访|统计|落实|推进|更新|上传|采购|申请|排|核|审|校|弄|搞|剪|录|调|盘点|排查|"
-    r"挂|装|搬|翻|找|打印|拿|收拾|打扫|清理|"
+    r"挂|装|搬|翻|找|打印|拿|收拾|打扫|清理|顶(?:一下|上|班|替)|下单|"
     # The disposal construction names a job whatever its verb ("帮忙把报价再核一遍").
     r"把[^，]{1,12}?[\u4e00-\u9fff](?:一下|一遍|好|完|掉|出来|上|起来|回来|过去))"
 )
@@ -737,7 +740,8 @@ _DO = (
 _RELAY = re.compile(r"(?:跟|和|给)[他她](?:说|讲)|(?:告诉|通知)[他她]")
 # A turn whose subject is the speaker: "我下周一把…", "好 我今天就改".
 _I_SUBJECT = re.compile(
-    r"^[\s,，]*(?:那|好的?|行|嗯|可以)?[\s,，]*我(?!们|觉得|看|想|说|感觉|认为)"
+    r"^[\s,，]*(?:那|好的?|行|嗯|可以)?(?:[\u4e00-\u9fff]{1,3}(?=[\s,，]))?[\s,，]*"
+    r"我(?!们|觉得|看|想|说|感觉|认为)"
 )
 _STILL_TO_DO = re.compile(r"再|会|要|明天|后天|下周|之前|以前|前把|回头|待会|马上|尽快")
 
@@ -771,7 +775,7 @@ _SELF = re.compile(
 # "我们这边来写采购单": a speaker taking it on for their own team.
 _WE_SELF = re.compile(r"(?:^|这个|那)我们(?:这边|组|部门|团队)?(?:来|去|负责)[^，]{0,8}?" + _DO)
 _TIME_HEADS_VERB = re.compile(
-    r"(?:$|[，。\s]|就|再|先|之前|前|以前|把|去|来|给|要|会|能|一定|" + _DO[3:]
+    r"(?:$|[，。\s]|就|再|先|都|也|之前|前|以前|把|去|来|给|要|会|能|一定|" + _DO[3:]
 )
 # "<X>出来了第一时间告诉我", "<人>提前一天通知我": the person addressed keeps the speaker posted.
 _TELL_ME = re.compile(r"(?:第一时间|提前[^，]{0,4}|及时|马上)(?:告诉|通知|同步|发给|报给)我")
@@ -846,6 +850,10 @@ def _grammar_item(
         owner: str | None = None
         m = _ASKED_TO.search(clause.text) or _TELL_ME.search(clause.text)
         named = _named_doer(clause.text, roster)
+        fronted = timed = None
+        if m is None and named is None:
+            fronted = _fronted_request(parts, i)
+            m = fronted
         if named is not None:
             owner, m = named
         elif m is not None:
@@ -856,6 +864,8 @@ def _grammar_item(
             )
         else:
             m = _SELF.search(clause.text) or _WE_SELF.search(clause.text)
+            timed = None if m is not None else _self_timed(clause.text, context)
+            m = m or timed
             if (
                 m is None
                 and i > 0
@@ -872,6 +882,11 @@ def _grammar_item(
         job_text = re.sub(
             r"(?:这个|那)?我们?(?:这边)?(?=[^，]{0,8}?" + _DO + ")", "", clause.text, count=1
         )
+        if fronted is not None:
+            job_text = f"{job_text}，{parts[i + 1].text}"
+        if re.search(r"我自己(?:来|弄|搞|做|修|处理)", clause.text) and i > 0:
+            # "广播站的音响上次有杂音 能修 我自己弄": the job is what was just said.
+            job_text = "，".join(c.text for c in parts[max(0, i - 2) : i])
         for name in sorted(names, key=len, reverse=True):
             job_text = job_text.replace(name, "")
         title = _title(re.sub(r"^[^，]*?(?:你|您)", "", job_text, count=1) or job_text)
@@ -881,8 +896,51 @@ def _grammar_item(
             title = _title(f"{title}，{parts[i + 1].text}")
         if len(title) < 2:
             continue
+        if timed is not None and i > 0 and _topic(parts[i - 1].text):
+            # "奖状的名单 我下周一给主任": the object said before the commitment.
+            title = f"{_title(parts[i - 1].text)}，{title}"
+            job = [parts[i - 1], *job]
         return owner, title, _grammar_due(sentence.text, context), job
     return None
+
+
+def _topic(text: str) -> bool:
+    """A clause that only names a thing ("奖状的名单"): no doer, no verb, no question."""
+    return (
+        2 <= len(text) <= 12
+        and not re.search(r"[你我他她]|[吗呢？?]", text)
+        and not re.search(_DO, text)
+    )
+
+
+def _self_timed(text: str, context: MeetingContext) -> re.Match[str] | None:
+    """ "我下周一给主任", "我下午就在网上下单": the speaker, a time, then a verb."""
+    m = re.search(r"(?:^|这个|那)我(?:这边|自己)?", text)
+    if m is None:
+        return None
+    rest = text[m.end() :]
+    times = find_times(rest, context.start)[0]
+    if not times or times[0].start != 0 or times[0].grain == "year":
+        return None
+    after = rest[times[0].end :]
+    verb = re.match(r"(?:之前|以前|前)?(?:就|再|先|都|也)?(?:在[^，]{1,4})?(?:给|" + _DO + ")", after)
+    return m if verb is not None else None
+
+
+def _fronted_request(parts: Sequence[Clause], i: int) -> re.Match[str] | None:
+    """ "小何你手里那几个意向客户 这周都回访一下": "你" with the object, the verb in the next
+    clause."""
+    if i + 1 >= len(parts):
+        return None
+    you = re.search(
+        r"(?:你|您)(?!觉得|看|想|说|知道|认识|们|好|能|可以|会|是|有)[^，]{2,}$", parts[i].text
+    )
+    if you is None or re.search(_DO, parts[i].text):
+        return None
+    nxt = parts[i + 1].text
+    if re.match(r"[我他她]|(?:别|不要)", nxt) or _ASKING.search(nxt):
+        return None
+    return re.match(r"^[^，]{0,8}?" + _DO, nxt)
 
 
 def _vocative(line_text: str, sentence: Sentence, roster: Roster) -> str | None:
@@ -921,6 +979,10 @@ def _accepted_due(
     # A deadline or a time of delivery ("我周一之前给你"); "我今天就找设计" is a first step.
     for m in find_times(text, context.start)[0]:
         if m.deadline or re.match(r"[^，]{0,3}(?:给|发|交)", text[m.end :]):
+            return due_instant(m, workday_end_hour=context.workday_end_hour)
+        # ... or the asked job itself at a time ("一个一个打电话沟通" — "好 我今天下午打").
+        verb = re.fullmatch(r"(?:就|再|先)?(?P<v>[\u4e00-\u9fff]{1,2})(?:吧|了)?[。，]?", text[m.end :])
+        if verb is not None and verb["v"] in item.title + item.source:
             return due_instant(m, workday_end_hour=context.workday_end_hour)
     return None
 
@@ -1233,6 +1295,9 @@ def _merged(items: list[ActionItem]) -> list[ActionItem]:
                             )
                         )
                         and (item.speaker == item.owner) != (o.speaker == o.owner)
+                        # a new request after one's own commitment is a job of its own
+                        # ("年底之前我把冻品拉一遍" — "小田 你先把单子报给我")
+                        and (item.speaker == item.owner or _similar(o.title, item.title) > 0)
                     )
                 )
             ),
@@ -1257,7 +1322,7 @@ def _merged(items: list[ActionItem]) -> list[ActionItem]:
                 and re.search(r"(?:今天|马上|现在|待会儿?|一会儿?|今天下午|今晚)就", item.source)
             )
         )
-        if item.due is not None and not first_step:
+        if item.due is not None and (not first_step or twin.due is None):
             twin.due = item.due
         if (len(item.title) > len(twin.title) + 2 or same_sentence) and not accepted:
             twin.title = item.title
@@ -1292,7 +1357,8 @@ _WAIT = re.compile(
 )
 # Being away is no job ("我下周出差 不在公司", "我周五要去医院").
 _ABSENCE = re.compile(
-    r"出差|请假|休假|调休|年假|病假|婚假|产假|不在公司|不在(?:家|店|办公室)|去医院|看病|体检|回老家"
+    r"(?:出差|请假|休假|调休|年假|病假|婚假|产假|不在公司|不在(?:家|店|办公室)|去医院|看病|体检|回老家|"
+    r"请[^，]{1,3}假|回[趟一]?[^，]{0,2}老家)(?!的)"  # "老请假的学生" names someone else
 )
 # Going by someone's proposal is a decision ("就按老王说的来"), not a job for them.
 _FOLLOW = re.compile(r"(?:^|就|那)按[^，]{0,10}(?:说的|的意见|的方案)(?:来|办|做|走)?$")
@@ -1362,6 +1428,9 @@ def _new_commitment(
     if not pieces:
         return False
     head = pieces[0]
+    before = [p for p in _SOFT.split(text[: max(at, 0)]) if p.strip()]
+    if before and _MUSING.search(clean(before[-1])) and item.speaker == item.owner:
+        return False  # "这个我跟老板商量一下 明天给你们答复": a deferral, left open
     if _HISTORY.search(head) and item.due is None:
         return False
     if _WAIT.search(head) or _SIDE_REMARK.search(head) or _FOLLOW.search(head):
@@ -1381,7 +1450,51 @@ def _new_commitment(
         or re.search(r"负责[^，]{1,10}和[^，]{1,10}$", head)
     ):
         return False
-    return True
+    return not _talk_not_work(pieces, item)
+
+
+# Talk that reads like a job and is none (round-5 kinds): narrative of the past, descriptions
+# of people, musing and deferral, negative instructions, tag questions, restarts, staffing and
+# rules announced (decisions).
+_NARRATIVE_LEAD = re.compile(
+    r"^[^，]{0,4}?(?:最后|后来|当时|那时候?|那会儿?|那年|刚来那年|以前|去年|前年)"
+)
+_PAST_TELL = re.compile(r"[的了]$|还没来|都是|过来给")
+_DESCRIPTION = re.compile(r"刚来|刚到|还不熟|不太熟|还没上手")
+_MUSING = re.compile(
+    r"再想想|想一想|考虑一下|考虑考虑|琢磨|(?:跟|和)[^，]{1,6}商量(?:一下|商量)|^(?:这个)?我看看吧$"
+)
+_NEGATIVE_ASK = re.compile(
+    r"^[^，]{0,6}?(?:你|您)?(?:先|也|就|可|千万|暂时)?(?:别|不要|甭|不准|不许)(?!忘|漏)"
+)
+_TAG_QUESTION = re.compile(
+    r"(?:能|会|行)?(?:做到|做得到|记住了?|记得|明白了?|听到了?|听见了?|能行|可以|没问题|搞得定)吧$"
+)
+_STAFFING = re.compile(r"先(?:开|跑|管|带|守|值)[^，]{0,3}[一二三四五六七八九十\d]+号")
+
+
+def _talk_not_work(pieces: Sequence[str], item: ActionItem) -> bool:
+    head = pieces[0]
+    if _NARRATIVE_LEAD.search(head) and not _STILL_TO_DO.search(item.source):
+        if any(_PAST_TELL.search(p) for p in pieces):
+            return True
+    if _DESCRIPTION.search(head) or _MUSING.search(head) or _NEGATIVE_ASK.search(head):
+        return True
+    if _TAG_QUESTION.search(head) and all(
+        _TAG_QUESTION.search(p) or _NEGATIVE_ASK.search(p) or re.search(r"别|不要", p)
+        for p in pieces
+    ):
+        return True
+    if any(_TAKEN_BACK.match(p) for p in pieces[1:3]):
+        return True
+    if _STAFFING.search(head):
+        return True
+    # A rule or a penalty announced ("从今天开始 谁再…一单罚五十"): a decision.
+    return bool(
+        (_FROM_NOW.search(head) or "谁再" in item.source)
+        and _NORM.search(item.source)
+        and not re.search(r"[你您]", item.source)
+    )
 
 
 def _roles_in_line(text: str) -> int:
@@ -1456,7 +1569,14 @@ def _distributed(
                     and f.name in context.members
                 ):
                     share = re.sub(r"(?:的话|的|由|让|给|就|是)+$", "", clause.text[: f.start])
-                    if share and not re.search(_DO, share):
+                    # "好的强哥 我周五之前…": an answer calling the chair, no share
+                    if (
+                        share
+                        and not re.search(_DO, share)
+                        and not _ACCEPT.match(share)
+                        # "我周四前给老范": the one it goes to, not a share
+                        and not re.search(r"[我你您他她]", share)
+                    ):
                         shares.append((f.name, share, clause))
         if not shares:
             continue
