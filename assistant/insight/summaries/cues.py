@@ -811,6 +811,32 @@ def _grammar_due(text: str, context: MeetingContext) -> datetime | None:
     return None
 
 
+_VAGUE_TIME = re.compile(r"这(?:两|几)天|过(?:两|几)天|最近|近期|回头")
+# Someone else's time in the same turn ("药房说新的输液泵下周三才能到", "业主说他下周三才回来").
+_OTHERS_TIME = re.compile(r"说|才(?:能|会|到|回|有|送|来|开)|要等|等到")
+
+
+def _due_in_scope(parts: Sequence[Clause], sentence: Sentence, context: MeetingContext) -> bool:
+    """Whether the time a due was read from belongs to this job: not a vague time ("这两天"),
+    not a year that names the occasion ("今年不请了"), not someone else's time in another
+    clause of the turn."""
+    times, _ = find_times(sentence.text, context.start)
+    if not times:
+        return True
+    firm = [
+        m
+        for m in times
+        if not _VAGUE_TIME.fullmatch(sentence.text[m.start : m.end])
+        and (m.grain != "year" or m.deadline)
+    ]
+    if not firm:
+        return False
+    if any(find_times(c.text, context.start)[0] for c in parts):
+        return True
+    others = [c for c in clauses_of(sentence) if c not in parts and find_times(c.text, context.start)[0]]
+    return not others or not all(_OTHERS_TIME.search(c.text) for c in others)
+
+
 def _named_doer(text: str, roster: Roster) -> tuple[str, re.Match[str]] | None:
     """ "超哥再出个方案", "小韩安排短信": a member named at the head of a clause, then a verb."""
     for found in roster.find(text):
@@ -901,6 +927,46 @@ def _grammar_item(
             title = f"{_title(parts[i - 1].text)}，{title}"
             job = [parts[i - 1], *job]
         return owner, title, _grammar_due(sentence.text, context), job
+    return None
+
+
+# A job given to a group ("各年级组长下周二之前交给我", "各组下周五之前把需求报给佳佳"): one item,
+# owned by no one member.
+_GROUP = re.compile(
+    r"^(?:那|还有|另外)?(?:各(?:个)?[\u4e00-\u9fff]{0,4}?(?:组长|组|班主任|班长|班|部门|科室|门店|店长|店|队|位)|"
+    r"每个(?:组|班|部门|门店|店|科室))(?P<rest>[^，]+)$"
+)
+
+
+def _group_item(
+    sentence: Sentence, lines: Sequence[TranscriptLine], context: MeetingContext, speaker: str | None
+) -> ActionItem | None:
+    parts = clauses_of(sentence)
+    for i, clause in enumerate(parts):
+        m = _GROUP.match(clause.text)
+        if m is None:
+            continue
+        rest = m["rest"]
+        times = find_times(rest, context.start)[0]
+        if not times or times[0].start != 0:
+            return None  # a job with a deadline; "每个人至少…" is a target
+        after = re.sub(r"^(?:之前|以前|前)", "", rest[times[0].end :])
+        if not re.match(r"(?:都|要|得|必须)?(?:把|给|交|报|发|" + _DO + ")", after):
+            return None
+        job = [clause]
+        title = _title(after)
+        if i > 0 and _topic(parts[i - 1].text):
+            job.insert(0, parts[i - 1])
+            title = f"{_title(parts[i - 1].text)}，{title}"
+        source, line = _source(lines, job)
+        return ActionItem(
+            title=title,
+            source=source,
+            line=line,
+            owner=None,
+            due=_grammar_due(clause.text, context),
+            speaker=speaker,
+        )
     return None
 
 
@@ -1045,6 +1111,10 @@ def find_action_items(
         if _NOT_WORK.search(text) and "你" not in text and not _committed_before_doubt(sentence):
             continue
         speaker = speakers.by_line[sentence.line]
+        group = _group_item(sentence, lines, context, speaker)
+        if group is not None:
+            found.append((group, sentence))
+            continue
         sender = speaker or _UNKNOWN_SPEAKER
         ctx = ChatContext(
             now=context.start,
@@ -1096,6 +1166,8 @@ def find_action_items(
             if due is not None and _occasion_only(text, context):
                 due = None
             parts = _item_clauses(sentence, [owner, *members.get(owner, [])])
+            if due is not None and not _due_in_scope(parts, sentence, context):
+                due = None
             if _reports_done(parts):
                 continue  # a report of work done ("上周五已经把初稿给到娜娜了")
             if (
@@ -1130,6 +1202,8 @@ def find_action_items(
             read = _grammar_item(sentence, lines, speakers, roster, context)
             if read is not None:
                 owner, title, due, parts = read
+                if due is not None and not _due_in_scope(parts, sentence, context):
+                    due = None
                 source, line = _source(lines, parts)
                 item = ActionItem(
                     title=title, source=source, line=line, owner=owner, due=due, speaker=speaker
