@@ -337,7 +337,11 @@ def _rule_target_or_choice(
         if _FROM_NOW.search(clause.text) and not _UNDECIDED.search(clause.text):
             for n in range(k, min(k + 3, len(parts))):
                 if _NORM.search(parts[n].text):
-                    return list(parts[k : n + 1])
+                    # ... with the clauses that go on with the rule ("没报备的一律不进场").
+                    end = n + 1
+                    while end < len(parts) and end - k < 4 and _RULE_PART.search(parts[end].text):
+                        end += 1
+                    return list(parts[k:end])
         if _TARGET_INLINE.search(clause.text):
             return [clause]
         if _TARGET.search(clause.text):
