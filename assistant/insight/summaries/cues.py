@@ -76,7 +76,7 @@ def _source(lines: Sequence[TranscriptLine], parts: Sequence[Clause]) -> tuple[s
 
 # A negative decision at the end of a clause: not "先不说了" / "先不定" (left open), not a refusal.
 _NEGATIVE_DECIDED = (
-    r"(?<!现在)(?:先|就|这次|这回|今年|暂时|这期)"
+    r"(?<!现在)(?:先|就|这次|这回|今年|暂时|这期|^我们|^咱们)"
     r"不(?!说|定|答应|知道|清楚|一定|对|行|了|太|用说|是|会|能|要紧|等|动|管|高|低|好|多|少|大|小|够|错|贵|便宜|急|难)"
     r"[\u4e00-\u9fff]{1,3}了?$"
 )
@@ -99,9 +99,10 @@ _DECIDED = re.compile(
     # Limits ("别超过五千", "每个班入场不超过一分钟", "每个人至少再收两套").
     r"(?:不|别|不能|不要|不得|不可以)超过[^，]{0,6}[一二两三四五六七八九十百千万\d]|"
     r"(?:至少|最少|最多)(?:再|要)?[^，]{0,6}[一二两三四五六七八九十百千万\d]|"
-    # Negative decisions ("我看就不彩排了", "灯光先不弄了", "酸汤这次不上", "今年不请了").
+    # Negative decisions ("我看就不彩排了", "灯光先不弄了", "酸汤这次不上", "今年不请了"), and
+    # things kept as they were ("我们不打折 价格还是按原来的").
     + _NEGATIVE_DECIDED
-    + r"|"
+    + r"|还是按(?:原来|之前|以前|老)的|"
     # Staffing ("这周鹏子先开五号车", "分拣分三组", "让小王拿学校相机拍吧").
     r"先(?:开|跑|管|带|守|值)[^，]{0,3}[一二三四五六七八九十\d]+号|"
     r"分(?:成)?[一二两三四五六七八九十]+个?(?:组|班|队|拨|批)|"
@@ -218,8 +219,11 @@ def find_decisions(
                     j += 1
                     continue
                 # Who does it, or the parallel shares ("今年不请了 让小王拿相机拍吧", "我一组").
-                shares = re.match(r"^(?:那就?|就)?让[^，]{1,4}[\u4e00-\u9fff]", nxt.text) or re.search(
-                    r"一(?:组|班|队|拨|批)$", nxt.text
+                shares = (
+                    re.match(r"^(?:那就?|就)?让[^，]{1,4}[\u4e00-\u9fff]", nxt.text)
+                    or re.search(r"一(?:组|班|队|拨|批)$", nxt.text)
+                    # the same matter kept as it was ("我们不打折 价格还是按原来的")
+                    or re.search(r"还是按(?:原来|之前|以前|老)的", nxt.text)
                 )
                 if not shares and (_DECIDED.search(nxt.text) or _UNDECIDED.search(nxt.text)):
                     break
@@ -318,7 +322,7 @@ _NORM = re.compile(
     r"提前到|推迟到|改到|不(?:接|收|卖|开|做|搞|放|让)"
 )
 # A target ("本周的目标 带看三十组 成交两单", "目标是每人三单").
-_TARGET = re.compile(r"(?:^|的)(?:目标|指标|任务量)(?:是|定在|定为)?$")
+_TARGET = re.compile(r"(?:^|的)[\u4e00-\u9fff]{0,4}?(?:目标|指标|任务量)(?:是|定在|定为)?$")
 _TARGET_INLINE = re.compile(r"(?<![给定说]的)(?:目标|指标)(?:是|定在|定为)[^，]{0,10}[一二两三四五六七八九十百千万\d]")
 # A choice between things just asked about ("用哪根" → "用那根新的").
 _CHOICE = re.compile(
@@ -1010,7 +1014,10 @@ def _fronted_request(parts: Sequence[Clause], i: int) -> re.Match[str] | None:
     nxt = parts[i + 1].text
     if re.match(r"[我他她]|(?:别|不要)", nxt) or _ASKING.search(nxt):
         return None
-    return re.match(r"^[^，]{0,8}?" + _DO, nxt)
+    return re.match(
+        r"^[^，]{0,8}?(?:" + _DO + r"|(?:都|要|得|必须)+[\u4e00-\u9fff]{1,3}?(?:完|好|掉|一遍|一下))",
+        nxt,
+    )
 
 
 def _vocative(line_text: str, sentence: Sentence, roster: Roster) -> str | None:
@@ -1243,7 +1250,7 @@ def find_action_items(
         if _new_commitment(item, lines, recaps) and _retitled(item)
     ]
     items = _without_dropped(found, sentences)
-    merged = _merged(items)
+    merged = _continued(_merged(items))
     for item in merged:
         item.title = _polished(item.title)
     return merged[:limit]
@@ -1334,6 +1341,37 @@ def _takes_up_offer(offer: ActionItem, item: ActionItem) -> bool:
         and 0 < item.line - offer.line <= 2
         and _BARE_OFFER.match(offer.source) is not None
     )
+
+
+_CONTINUES = re.compile(r"^(?P<verb>[\u4e00-\u9fff]{1,3}?)(?:完|好)了?(?:之后|以后)?$")
+
+
+def _continued(items: list[ActionItem]) -> list[ActionItem]:
+    """The requester going on with a job just asked for ("伟哥你今天下午先去测一下温度" — "测完了
+    数据整理好 明天下班前发我"): one item, the deliverable's deadline its due."""
+    out: list[ActionItem] = []
+    for item in items:
+        head = clean(_SOFT.split(item.source.strip())[0]).rstrip("。？")
+        m = _CONTINUES.match(head)
+        asked = next(
+            (
+                o
+                for o in reversed(out)
+                if m is not None
+                and 0 < item.line - o.line <= 2
+                and o.speaker == item.speaker
+                and o.owner is not None
+                and o.owner != o.speaker
+                and m["verb"][-1] in o.title + o.source
+            ),
+            None,
+        )
+        if asked is None:
+            out.append(item)
+            continue
+        if item.due is not None:
+            asked.due = item.due
+    return out
 
 
 def _merged(items: list[ActionItem]) -> list[ActionItem]:
