@@ -323,7 +323,9 @@ _NORM = re.compile(
 )
 # A target ("本周的目标 带看三十组 成交两单", "目标是每人三单").
 _TARGET = re.compile(r"(?:^|的)[\u4e00-\u9fff]{0,4}?(?:目标|指标|任务量)(?:是|定在|定为)?$")
-_TARGET_INLINE = re.compile(r"(?<![给定说]的)(?:目标|指标)(?:是|定在|定为)[^，]{0,10}[一二两三四五六七八九十百千万\d]")
+_TARGET_INLINE = re.compile(
+    r"(?<![给定说]的)(?:目标|指标)(?:是|定在|定为)[^，]{0,10}[一二两三四五六七八九十百千万\d]"
+)
 # A choice between things just asked about ("用哪根" → "用那根新的").
 _CHOICE = re.compile(
     r"^(?:那就?|就)?(?:用|选|要|买|走|订)(?:那|这)[个根台家款种套版张条块件位辆][^，]{0,8}$"
@@ -841,7 +843,9 @@ def _due_in_scope(parts: Sequence[Clause], sentence: Sentence, context: MeetingC
         return False
     if any(find_times(c.text, context.start)[0] for c in parts):
         return True
-    others = [c for c in clauses_of(sentence) if c not in parts and find_times(c.text, context.start)[0]]
+    others = [
+        c for c in clauses_of(sentence) if c not in parts and find_times(c.text, context.start)[0]
+    ]
     return not others or not all(_OTHERS_TIME.search(c.text) for c in others)
 
 
@@ -947,7 +951,10 @@ _GROUP = re.compile(
 
 
 def _group_item(
-    sentence: Sentence, lines: Sequence[TranscriptLine], context: MeetingContext, speaker: str | None
+    sentence: Sentence,
+    lines: Sequence[TranscriptLine],
+    context: MeetingContext,
+    speaker: str | None,
 ) -> ActionItem | None:
     parts = clauses_of(sentence)
     for i, clause in enumerate(parts):
@@ -997,7 +1004,9 @@ def _self_timed(text: str, context: MeetingContext) -> re.Match[str] | None:
     if not times or times[0].start != 0 or times[0].grain == "year":
         return None
     after = rest[times[0].end :]
-    verb = re.match(r"(?:之前|以前|前)?(?:就|再|先|都|也)?(?:在[^，]{1,4})?(?:给|" + _DO + ")", after)
+    verb = re.match(
+        r"(?:之前|以前|前)?(?:就|再|先|都|也)?(?:在[^，]{1,4})?(?:给|" + _DO + ")", after
+    )
     return m if verb is not None else None
 
 
@@ -1015,7 +1024,9 @@ def _fronted_request(parts: Sequence[Clause], i: int) -> re.Match[str] | None:
     if re.match(r"[我他她]|(?:别|不要)", nxt) or _ASKING.search(nxt):
         return None
     return re.match(
-        r"^[^，]{0,8}?(?:" + _DO + r"|(?:都|要|得|必须)+[\u4e00-\u9fff]{1,3}?(?:完|好|掉|一遍|一下))",
+        r"^[^，]{0,8}?(?:"
+        + _DO
+        + r"|(?:都|要|得|必须)+[\u4e00-\u9fff]{1,3}?(?:完|好|掉|一遍|一下))",
         nxt,
     )
 
@@ -1058,7 +1069,9 @@ def _accepted_due(
         if m.deadline or re.match(r"[^，]{0,3}(?:给|发|交)", text[m.end :]):
             return due_instant(m, workday_end_hour=context.workday_end_hour)
         # ... or the asked job itself at a time ("一个一个打电话沟通" — "好 我今天下午打").
-        verb = re.fullmatch(r"(?:就|再|先)?(?P<v>[\u4e00-\u9fff]{1,2})(?:吧|了)?[。，]?", text[m.end :])
+        verb = re.fullmatch(
+            r"(?:就|再|先)?(?P<v>[\u4e00-\u9fff]{1,2})(?:吧|了)?[。，]?", text[m.end :]
+        )
         if verb is not None and verb["v"] in item.title + item.source:
             return due_instant(m, workday_end_hour=context.workday_end_hour)
     return None
