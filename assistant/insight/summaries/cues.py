@@ -110,7 +110,7 @@ _DECIDED = re.compile(
 )
 # A clause that continues a rule: the second half of "以后X 必须Y 没Y的一律Z".
 _RULE_PART = re.compile(
-    r"必须|不允许|不许|不准|不得|一律|统一|不再|就不|不对|低于|超过|高于|按期|如期|维持|保底"
+    r"必须|不允许|不许|不准|不得|一律|统一|不再|就不|不对|低于|超过|高于|按期|如期|维持|保底|罚"
 )
 # A settling clause whose subject was said just before it ("那科普这条线 就定六个").
 _SUBJECT_NEEDED = re.compile(
