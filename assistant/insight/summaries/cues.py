@@ -120,8 +120,8 @@ _SUBJECT_NEEDED = re.compile(
 # Not settled: a condition ("时间定下来了 你…"), an estimate ("那得两百多万吧").
 _NOT_SETTLED = re.compile(
     r"^(?:等|如果|要是|假如|把)|^那得|大概|估计|差不多|左右|[^，]{0,12}定下来了?$|把[^，]{0,10}定下来|"
-    # Narrative: what it took back then ("最后推到天黑才弄完").
-    r"才(?:弄|做|搞|干|到|来|完|好|回|搞定)"
+    # Narrative: what it took back then ("最后推到天黑才弄完"); a bare fragment ("推到天黑").
+    r"才(?:弄|做|搞|干|到|来|完|好|回|搞定)|^(?:推到|推迟到|延期到|顺延到|挪到)"
 )
 # A later revision of the same matter replaces the earlier one ("改成三万" → "还是两万五").
 _NUMBER = re.compile(r"[一二两三四五六七八九十百千万\d]")
@@ -337,7 +337,20 @@ def _rule_target_or_choice(
 ) -> list[Clause] | None:
     """A rule from now on or a penalty, a target with its figures, or a choice the meeting
     makes between things just asked about."""
-    if not parts or any(re.search(r"[吗呢？?]$|你|我(?!们|一组)", c.text) for c in parts):
+    if not parts:
+        return None
+    shares = [
+        n for n, c in enumerate(parts) if re.search(r"^[^，]{1,6}一(?:组|班|队|拨|批)$", c.text)
+    ]
+    if len(shares) >= 2 and shares[-1] - shares[0] == len(shares) - 1:
+        # "三组 我一组 你一组 小石一组": the shares of a split.
+        first = (
+            shares[0] - 1
+            if shares[0] > 0 and _NUMBER.search(parts[shares[0] - 1].text)
+            else shares[0]
+        )
+        return list(parts[first : shares[-1] + 1])
+    if any(re.search(r"[吗呢？?]$|你|我(?!们)", c.text) for c in parts):
         return None
     for k, clause in enumerate(parts):
         if _FROM_NOW.search(clause.text) and not _UNDECIDED.search(clause.text):
@@ -776,6 +789,11 @@ _DONE = re.compile(
 _ASKED_TO = re.compile(
     r"(?<![帮给跟和让替陪])(?:你|您)(?!觉得|看|想|说|知道|认识|们|好|那边|这边|来得)[^，]{0,8}?"
     + _DO
+    # Soft modals ("冰冰你仓库那边可以先盘一下", "你看看物流那边怎么配合").
+    + r"|(?<![帮给跟和让替陪])(?:你|您)(?!觉得|想|说|知道|认识|们)[^，]{0,8}?(?:可以|要|得|先|再)+"
+    r"(?!说|讲|聊|介绍|汇报|念|读|等|看|想|听)[\u4e00-\u9fff]{1,2}(?:一下|一遍)|"
+    r"(?<![帮给跟和让替陪])(?:你|您)(?:去|先|再)?看看[^，]{1,12}(?:怎么|如何)"
+    r"(?:配合|安排|弄|处理|解决|协调|对接|搞)$"
 )
 # "我来吧 我做好了发群里", "这个我继续跟", "我今天下午再打电话催一下", "行 我帮你跑三所学校".
 _SELF = re.compile(
@@ -934,6 +952,11 @@ def _grammar_item(
             title = _title(f"{title}，{parts[i + 1].text}")
         if len(title) < 2:
             continue
+        if timed is not None:
+            # "那个客户我今天下午再给他打个电话": the object before "我", the job after the time.
+            after = re.sub(r"^(?:之前|以前|前)", "", _without_lead_time(clause.text[timed.end() :]))
+            pieces = [_title(clause.text[: timed.start()]), _title(after)]
+            title = "，".join(p for p in pieces if p) or title
         if timed is not None and i > 0 and _topic(parts[i - 1].text):
             # "奖状的名单 我下周一给主任": the object said before the commitment.
             title = f"{_title(parts[i - 1].text)}，{title}"
@@ -946,7 +969,7 @@ def _grammar_item(
 # owned by no one member.
 _GROUP = re.compile(
     r"^(?:那|还有|另外)?(?:各(?:个)?[\u4e00-\u9fff]{0,4}?(?:组长|组|班主任|班长|班|部门|科室|门店|店长|店|队|位)|"
-    r"每个(?:组|班|部门|门店|店|科室))(?P<rest>[^，]+)$"
+    r"每个(?:组|班|部门|门店|店|科室))(?:的?(?:负责人|组长|主任|老师|同事|同学|经理|主管))?(?P<rest>[^，]+)$"
 )
 
 
@@ -996,7 +1019,10 @@ def _topic(text: str) -> bool:
 
 def _self_timed(text: str, context: MeetingContext) -> re.Match[str] | None:
     """ "我下周一给主任", "我下午就在网上下单": the speaker, a time, then a verb."""
-    m = re.search(r"(?:^|这个|那)我(?:这边|自己)?", text)
+    m = re.search(
+        r"(?:^|这个|那|(?<=[\u4e00-\u9fff])(?<![跟和给让叫帮替陪找问诉]))我(?!们)(?:这边|自己)?",
+        text,
+    )
     if m is None:
         return None
     rest = text[m.end() :]
