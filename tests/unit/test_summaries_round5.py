@@ -228,3 +228,45 @@ def test_a_label_left_over_is_the_member_left_over() -> None:
     }
     members_with_absent = {**members, "崔健": ["老崔"]}
     assert "发言人1" not in recognise_speakers(lines, members_with_absent).labels
+
+
+def test_you_and_a_partner_the_one_called_does_it() -> None:
+    draft = _minutes(
+        [
+            ("江涛", "瑶瑶 你跟老崔把展位图和物料清单对一下"),
+            ("孟瑶", "行"),
+        ]
+    )
+    (item,) = draft.action_items
+    assert item.owner == "孟瑶"
+
+
+def test_handed_to_a_member_through_rang_without_a_job_of_its_own() -> None:
+    draft = _minutes(
+        [
+            ("江涛", "下周的客户答谢会谁来跟"),
+            ("崔健", "我让小童跟 她比较熟"),
+            ("童欣", "好的"),
+        ]
+    )
+    assert [a.owner for a in draft.action_items] == ["童欣"]
+
+
+def test_two_members_jobs_in_one_turn_have_their_own_sources_and_dues() -> None:
+    draft = _minutes([("江涛", "小童你下周一之前把方案给我 老崔周三之前把预算给我")])
+    by_owner = {a.owner: a for a in draft.action_items}
+    assert set(by_owner) == {"童欣", "崔健"}
+    assert by_owner["童欣"].source == "小童你下周一之前把方案给我"
+    assert by_owner["崔健"].source == "老崔周三之前把预算给我"
+    assert by_owner["童欣"].due == _at("2026-12-14T18:00:00+08:00")
+    assert by_owner["崔健"].due == _at("2026-12-09T18:00:00+08:00")
+
+
+def test_soft_requests_to_the_one_named() -> None:
+    draft = _minutes(
+        [
+            ("江涛", "小童你门店那边可以先盘一下"),
+            ("江涛", "老崔你看看物流那边怎么配合"),
+        ]
+    )
+    assert sorted(str(a.owner) for a in draft.action_items) == ["崔健", "童欣"]

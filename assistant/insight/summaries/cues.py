@@ -690,6 +690,9 @@ def _handed(clauses: Sequence[Clause], roster: Roster) -> tuple[str, str] | None
             title = "，".join(_title(t) for t in [job, *how] if _title(t))
             if len(title) >= 2:
                 return found.name, title
+            if re.search(r"我(?:让|叫|请)$", before) and after:
+                # "我让冰冰跟": handed explicitly, the job was said before.
+                return found.name, re.sub(r"[了吧啊]+$", "", after)
     return None
 
 
@@ -870,8 +873,8 @@ def _due_in_scope(parts: Sequence[Clause], sentence: Sentence, context: MeetingC
 def _named_doer(text: str, roster: Roster) -> tuple[str, re.Match[str]] | None:
     """ "超哥再出个方案", "小韩安排短信": a member named at the head of a clause, then a verb."""
     for found in roster.find(text):
-        if not found.known:
-            continue
+        if not found.known or re.search(r"(?:你|您)(?:跟|和|同|与)$", text[: found.start]):
+            continue  # "你跟老贺把清单对一下": the partner, not the doer
         m = re.compile(r"(?:你|您)?[^，]{0,6}?" + _DO).match(text, found.end)
         if m is not None and not _ASKING.search(text):
             return found.name, m
@@ -1207,6 +1210,18 @@ def find_action_items(
                 called = _vocative(lines[sentence.line].text, sentence, roster)
                 if called is not None and called != speaker:
                     owner = called
+            if (
+                owner == speaker
+                and handed_here is not None
+                and handed_here[0] != speaker
+                and re.search(r"我(?:让|叫|请|安排)", text)
+            ):
+                owner = handed_here[0]  # "我让冰冰跟": the member handed it does it
+            if owner is not None and _partner_of_you(text, owner, members):
+                # "冰冰 你跟老贺把清单对一下": "你" does it, the one after 跟 is the partner.
+                owner = _vocative(lines[sentence.line].text, sentence, roster) or _reply_speaker(
+                    lines, speakers, sentence.line
+                )
             if owner is None:
                 continue
             title = _title(str(args.get("title", "")))
@@ -1215,7 +1230,7 @@ def find_action_items(
             due = datetime.fromisoformat(args["due"]) if args.get("due") else None
             if due is not None and _occasion_only(text, context):
                 due = None
-            parts = _item_clauses(sentence, [owner, *members.get(owner, [])])
+            parts = _item_clauses(sentence, [owner, *members.get(owner, [])], roster, owner)
             if due is not None and not _due_in_scope(parts, sentence, context):
                 due = None
             if _reports_done(parts):
@@ -1289,28 +1304,52 @@ def find_action_items(
         if _new_commitment(item, lines, recaps) and _retitled(item)
     ]
     items = _without_dropped(found, sentences)
-    merged = _continued(_merged(items))
+    merged = _one_per_source(_continued(_merged(items)))
     for item in merged:
         item.title = _polished(item.title)
     return merged[:limit]
 
 
-def _item_clauses(sentence: Sentence, names_of_owner: Sequence[str]) -> list[Clause]:
+def _partner_of_you(text: str, owner: str, members: Mapping[str, Sequence[str]]) -> bool:
+    names = [n for n in (owner, *members.get(owner, [])) if n]
+    return any(re.search(r"(?:你|您)(?:跟|和|同|与)" + re.escape(n), text) for n in names)
+
+
+def _item_clauses(
+    sentence: Sentence,
+    names_of_owner: Sequence[str],
+    roster: Roster | None = None,
+    owner: str | None = None,
+) -> list[Clause]:
     """The clauses of a sentence that say the job: from the one that names the doer (or the
-    first with a verb) to the end."""
+    first with a verb) to the end, or to a clause that opens with another member's job
+    ("小石你下周一之前把方案给我 老贺周三之前把预算给我")."""
     parts = clauses_of(sentence)
     if len(parts) <= 1:
         return parts
     names = {n.casefold() for n in names_of_owner if n}
     first = 0
+    named = [i for i, c in enumerate(parts) if any(n and n in c.text.casefold() for n in names)]
     for i, clause in enumerate(parts):
-        folded = clause.text.casefold()
-        if any(n and n in folded for n in names) or re.search(
-            r"我来|我去|我这边|我负责|你", clause.text
+        if (
+            named
+            and i < named[0]
+            and any(
+                f.known and f.name != owner for f in (roster.find(clause.text) if roster else [])
+            )
         ):
+            continue  # "小石你…" is another member's job; the owner is named later
+        if (named and i == named[0]) or re.search(r"我来|我去|我这边|我负责|你", clause.text):
             first = i
             break
-    return parts[first:]
+    last = len(parts)
+    if roster is not None:
+        for k in range(first + 1, len(parts)):
+            found = [f for f in roster.find(parts[k].text) if f.known]
+            if found and found[0].start == 0 and found[0].name != owner:
+                last = k  # another member's job begins
+                break
+    return parts[first:last]
 
 
 def _words(text: str) -> set[str]:
@@ -1383,6 +1422,26 @@ def _takes_up_offer(offer: ActionItem, item: ActionItem) -> bool:
 
 
 _CONTINUES = re.compile(r"^(?P<verb>[\u4e00-\u9fff]{1,3}?)(?:完|好)了?(?:之后|以后)?$")
+
+
+def _one_per_source(items: list[ActionItem]) -> list[ActionItem]:
+    """Two readings of one span, one with an owner and one without, are one item: the owned
+    one (two owners of one job, "小周和阿杰你们俩…", stay two)."""
+    out: list[ActionItem] = []
+    for item in items:
+        twin = next(
+            (
+                o
+                for o in out
+                if o.line == item.line and o.source == item.source and None in (o.owner, item.owner)
+            ),
+            None,
+        )
+        if twin is None:
+            out.append(item)
+        elif twin.owner is None and item.owner is not None:
+            out[out.index(twin)] = item
+    return out
 
 
 def _continued(items: list[ActionItem]) -> list[ActionItem]:
