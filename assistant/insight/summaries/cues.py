@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from assistant.domain import ChatContext, IncomingMessage
 from assistant.engines.rules import RuleEngine
@@ -48,6 +49,12 @@ class Clause:
 
 
 def clauses_of(sentence: Sentence) -> list[Clause]:
+    """The sentence's clauses; read once per sentence (every reader asks for them)."""
+    return list(_clauses(sentence))
+
+
+@lru_cache(maxsize=8192)
+def _clauses(sentence: Sentence) -> tuple[Clause, ...]:
     out: list[Clause] = []
     pos = 0
     raw = sentence.raw
@@ -63,7 +70,7 @@ def clauses_of(sentence: Sentence) -> list[Clause]:
         if m is None:
             break
         pos = m.end()
-    return out
+    return tuple(out)
 
 
 def _source(lines: Sequence[TranscriptLine], parts: Sequence[Clause]) -> tuple[str, int]:
@@ -636,6 +643,7 @@ _SOME_DAY = datetime(2026, 1, 5, 9, tzinfo=UTC)
 _TITLE_TAIL = re.compile(r"(?:一下|吧|啊|了|哈|呢|给我|给你|给大家|出来|好|掉)+$")
 
 
+@lru_cache(maxsize=16384)
 def _title(raw: str) -> str:
     title = raw.strip("，。 ")
     for _ in range(3):
@@ -728,6 +736,7 @@ def _job_title(parts: Sequence[Clause], names: Sequence[str], roster: Roster | N
     return "，".join(pieces)
 
 
+@lru_cache(maxsize=16384)
 def _without_lead_time(text: str) -> str:
     """The job without the time it starts with ("这周把报价核一遍" → "把报价核一遍"): the due
     is read separately; only the phrase's position matters here, so any reference day does."""
