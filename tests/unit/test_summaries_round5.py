@@ -270,3 +270,14 @@ def test_soft_requests_to_the_one_named() -> None:
         ]
     )
     assert sorted(str(a.owner) for a in draft.action_items) == ["崔健", "童欣"]
+
+
+def test_a_request_to_find_out_and_a_frequency_set() -> None:
+    draft = _minutes(
+        [
+            ("江涛", "瑶瑶你问问供应商里面有没有能开专票的 找一家来报价"),
+            ("江涛", "各门店每周盘点一次 周日晚上盘"),
+        ]
+    )
+    assert [a.owner for a in draft.action_items] == ["孟瑶"]
+    assert any("每周盘点一次" in d.text for d in draft.decisions)
