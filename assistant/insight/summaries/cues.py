@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 
@@ -31,7 +31,14 @@ from assistant.insight.summaries.model import (
 from assistant.insight.summaries.speakers import Speakers, addressee
 from assistant.insight.summaries.spoken import clean
 
-__all__ = ["Clause", "clauses_of", "find_action_items", "find_decisions", "find_open_questions"]
+__all__ = [
+    "Clause",
+    "clauses_of",
+    "find_action_items",
+    "find_decisions",
+    "find_open_questions",
+    "join_fragments",
+]
 
 _SOFT = re.compile(r"[ \t\u3000,，、]+")
 _UNKNOWN_SPEAKER = "发言人"
@@ -71,6 +78,43 @@ def _clauses(sentence: Sentence) -> tuple[Clause, ...]:
             break
         pos = m.end()
     return tuple(out)
+
+
+def join_fragments(
+    sentences: Sequence[Sentence], lines: Sequence[TranscriptLine]
+) -> list[Sentence]:
+    """Sentences for the cue grammars: a fragment cut off by a filler ("那个石头啊 你下午 | 嗯
+    去银行把回单拿一下", "这个月的目标啊 | 就是 新增客户二十个") read with what follows it in
+    its line. A fragment is short and has no verb, no cue and no question of its own."""
+    out: list[Sentence] = []
+    for sentence in sentences:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and prev.line == sentence.line
+            and _fragment(prev.text)
+            and sentence.start >= prev.end
+        ):
+            raw = lines[sentence.line].text[prev.start : sentence.end]
+            out[-1] = Sentence(
+                prev.index, prev.line, prev.start, sentence.end, raw, clean(raw), prev.speaker
+            )
+            continue
+        out.append(replace(sentence, index=len(out)))
+    return out
+
+
+def _fragment(text: str) -> bool:
+    body = text.rstrip("。？！")
+    return (
+        2 <= len(body) <= 12
+        and not text.endswith("？")
+        and not re.search(_DO, body)
+        and not _DECIDED.search(body)
+        and not _OPEN.search(body)
+        and not _UNSURE.search(body)
+        and not re.search(r"(?:好|行|可以|没问题|收到|对)[的吧啊]?$", body)
+    )
 
 
 def _source(lines: Sequence[TranscriptLine], parts: Sequence[Clause]) -> tuple[str, int]:
