@@ -150,7 +150,7 @@ _DECIDED = re.compile(
     r"^那就[^，]{0,4}[一二三四五六七八九十两\d]|先(?:建|上|买|订|租|招|备)[^，]{0,3}[一二两三四五六七八九十百千万\d]{1,4}"
     r"(?:百|千|万|吨|台|套|平|间|家|辆|瓶|箱|斤)|"
     # Limits ("别超过五千", "每个班入场不超过一分钟", "每个人至少再收两套").
-    r"(?:不|别|不能|不要|不得|不可以)超过[^，]{0,6}[一二两三四五六七八九十百千万\d]|"
+    r"(?:不|别|不能|不要|不得|不可以)(?:超过|低于|少于|高于|多于)[^，]{0,6}[一二两三四五六七八九十百千万\d]|"
     r"(?:至少|最少|最多)(?:再|要)?[^，]{0,6}[一二两三四五六七八九十百千万\d]|"
     # Negative decisions ("我看就不彩排了", "灯光先不弄了", "酸汤这次不上", "今年不请了"), and
     # things kept as they were ("我们不打折 价格还是按原来的").
@@ -192,7 +192,7 @@ _UNDECIDED = re.compile(
     r"没拍板|还没拍|拿不准|没想好|不一定|([\u4e00-\u9fff])不\1"
 )
 _ONLY_CUE = re.compile(
-    r"^(?:好|行|嗯|那|就|那就|对)?(?:这个|这事|那我们|我们[\u4e00-\u9fff]{0,2}|咱们)?就?"
+    r"^(?:好|行|嗯|那|就|那就|对)?(?:这个事情?|这件事|这个|这事|那我们|我们[\u4e00-\u9fff]{0,2}|咱们)?就?"
     r"(?:这么定了?|这样定了?|定了|这么办|这样吧|同意|没问题|按这个(?:来|执行|办|走)?|"
     r"这个决定了|决定了|定一下)[吧啊哈。]*$"
 )
@@ -1028,7 +1028,7 @@ def _grammar_item(
 # A job given to a group ("各年级组长下周二之前交给我", "各组下周五之前把需求报给佳佳"): one item,
 # owned by no one member.
 _GROUP = re.compile(
-    r"^(?:那|还有|另外)?(?:各(?:个)?[\u4e00-\u9fff]{0,4}?(?:组长|组|班主任|班长|班|部门|科室|门店|店长|店|队|位)|"
+    r"^(?:那|还有|另外)?(?:每个人|每人|各(?:个)?[\u4e00-\u9fff]{0,4}?(?:组长|组|班主任|班长|班|部门|科室|门店|店长|店|队|位)|"
     r"每个(?:组|班|部门|门店|店|科室))(?:的?(?:负责人|组长|主任|老师|同事|同学|经理|主管))?(?P<rest>[^，]+)$"
 )
 
@@ -1041,6 +1041,7 @@ def _group_item(
 ) -> ActionItem | None:
     parts = clauses_of(sentence)
     for i, clause in enumerate(parts):
+        # "大家…" stays out: it is as often a call to everyone as a job.
         m = _GROUP.match(clause.text)
         if m is None:
             continue
@@ -1049,7 +1050,7 @@ def _group_item(
         if not times or times[0].start != 0:
             return None  # a job with a deadline; "每个人至少…" is a target
         after = re.sub(r"^(?:之前|以前|前)", "", rest[times[0].end :])
-        if not re.match(r"(?:都|要|得|必须)?(?:把|给|交|报|发|" + _DO + ")", after):
+        if not re.match(r"(?:都|要|得|必须)*(?:把|给|交|报|发|" + _DO + ")", after):
             return None
         job = [clause]
         title = _title(after)
