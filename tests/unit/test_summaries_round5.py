@@ -281,3 +281,31 @@ def test_a_request_to_find_out_and_a_frequency_set() -> None:
     )
     assert [a.owner for a in draft.action_items] == ["孟瑶"]
     assert any("每周盘点一次" in d.text for d in draft.decisions)
+
+
+def test_a_request_put_as_a_question_is_the_job_of_the_one_who_takes_it_on() -> None:
+    draft = _minutes(
+        [
+            ("江涛", "小童你明天能不能把对账单做出来"),
+            ("童欣", "可以 明天下午给你"),
+        ]
+    )
+    (item,) = draft.action_items
+    assert item.owner == "童欣" and "对账单" in item.title
+    assert item.due == _at("2026-12-09T18:00:00+08:00")
+
+
+def test_a_fragment_cut_off_by_a_filler_is_read_with_what_follows() -> None:
+    draft = _minutes(
+        [
+            ("江涛", "那个老崔啊 你下午 嗯 去税务局把发票领一下"),
+            ("崔健", "好的"),
+            ("江涛", "我们这个季度的目标啊 就是 回款三百万"),
+            ("江涛", "折扣的话 不能低于九折"),
+        ]
+    )
+    (item,) = draft.action_items
+    assert item.owner == "崔健" and "发票" in item.title
+    assert item.due == _at("2026-12-08T18:00:00+08:00")
+    texts = " | ".join(d.text for d in draft.decisions)
+    assert "回款三百万" in texts and "九折" in texts

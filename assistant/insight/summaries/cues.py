@@ -1118,6 +1118,54 @@ def _fronted_request(parts: Sequence[Clause], i: int) -> re.Match[str] | None:
     )
 
 
+def _answered_request(
+    sentence: Sentence,
+    lines: Sequence[TranscriptLine],
+    speakers: Speakers,
+    roster: Roster,
+    context: MeetingContext,
+) -> ActionItem | None:
+    """A request put as a question, taken on by the one asked ("冰冰你明天能不能把报表做出来" —
+    "可以 明天下午给你"): the request is the job, the answer's time its due."""
+    speaker = speakers.by_line[sentence.line]
+    if speaker is None or sentence.start > 2 or sentence.line == 0:
+        return None
+    answer = clean(lines[sentence.line].text)
+    if not _ACCEPT.match(lines[sentence.line].text) or re.search(r"[吗呢？?]", answer):
+        return None
+    prev = sentence.line - 1
+    if speakers.by_line[prev] in (None, speaker):
+        return None
+    asked = lines[prev].text
+    if addressee(asked, roster) != speaker:
+        return None
+    for piece in _SOFT.split(asked):
+        text = clean(piece).rstrip("。？")
+        if (
+            not re.search(r"(?:你|您)", text)
+            or not _ASKING.search(text)
+            or not re.search(_DO, text)
+        ):
+            continue
+        job = re.sub(r"^[^，]*?(?:你|您)", "", text)
+        job = re.sub(r"(?:能不能|可不可以|能否|可以吗|行不行|好吗|吗)", "", job)
+        title = _title(_without_lead_time(job))
+        if len(title) < 2:
+            continue
+        times = find_times(answer, context.start)[0] or find_times(text, context.start)[0]
+        due = due_instant(times[0], workday_end_hour=context.workday_end_hour) if times else None
+        start = asked.find(piece)
+        return ActionItem(
+            title=title,
+            source=asked[start : start + len(piece)],
+            line=prev,
+            owner=speaker,
+            due=due,
+            speaker=speakers.by_line[prev],
+        )
+    return None
+
+
 def _vocative(line_text: str, sentence: Sentence, roster: Roster) -> str | None:
     """The member called on at the head of the sentence's line ("老严 …", "露露，…")."""
     head = line_text[: max(0, sentence.start) + 12]
@@ -1332,6 +1380,10 @@ def find_action_items(
                     title=title, source=source, line=line, owner=owner, due=due, speaker=speaker
                 )
                 found.append((item, sentence))
+        if len(found) == before:
+            answered = _answered_request(sentence, lines, speakers, roster, context)
+            if answered is not None:
+                found.append((answered, sentence))
     for item, sentence in found:
         asked_when = _WHEN.search(clauses_of(sentence)[-1].text) is not None
         if item.due is not None or asked_when:
