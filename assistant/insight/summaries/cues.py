@@ -1081,7 +1081,7 @@ def _topic(text: str) -> bool:
 def _self_timed(text: str, context: MeetingContext) -> re.Match[str] | None:
     """ "我下周一给主任", "我下午就在网上下单": the speaker, a time, then a verb."""
     m = re.search(
-        r"(?:^|这个|那|(?<=[\u4e00-\u9fff])(?<![跟和给让叫帮替陪找问诉]))我(?!们)(?:这边|自己)?",
+        r"(?:^|这个|那|(?<=[\u4e00-\u9fff])(?<![跟和给让叫帮替陪找问诉说等对被把]))我(?!们)(?:这边|自己)?",
         text,
     )
     if m is None:
