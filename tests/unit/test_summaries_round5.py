@@ -309,3 +309,15 @@ def test_a_fragment_cut_off_by_a_filler_is_read_with_what_follows() -> None:
     assert item.due == _at("2026-12-08T18:00:00+08:00")
     texts = " | ".join(d.text for d in draft.decisions)
     assert "回款三百万" in texts and "九折" in texts
+
+
+def test_personal_choices_estimates_guesses_and_past_targets_are_not_decisions() -> None:
+    draft = _minutes(
+        [
+            ("崔健", "那我就不去了"),
+            ("童欣", "这个活至少要三天"),
+            ("孟瑶", "他们以后可能不接了"),
+            ("江涛", "上次的目标是三十组 没完成"),
+        ]
+    )
+    assert draft.decisions == []

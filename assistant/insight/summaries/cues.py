@@ -127,7 +127,7 @@ def _source(lines: Sequence[TranscriptLine], parts: Sequence[Clause]) -> tuple[s
 
 # A negative decision at the end of a clause: not "先不说了" / "先不定" (left open), not a refusal.
 _NEGATIVE_DECIDED = (
-    r"(?<!现在)(?:先|就|这次|这回|今年|暂时|这期|^我们|^咱们)"
+    r"(?<!现在)(?<![我你他她])(?:先|就|这次|这回|今年|暂时|这期|^我们|^咱们)"
     r"不(?!说|定|答应|知道|清楚|一定|对|行|了|太|用说|是|会|能|要紧|等|动|管|高|低|好|多|少|大|小|够|错|贵|便宜|急|难)"
     r"[\u4e00-\u9fff]{1,3}了?$"
 )
@@ -151,7 +151,7 @@ _DECIDED = re.compile(
     r"(?:百|千|万|吨|台|套|平|间|家|辆|瓶|箱|斤)|"
     # Limits ("别超过五千", "每个班入场不超过一分钟", "每个人至少再收两套").
     r"(?:不|别|不能|不要|不得|不可以)(?:超过|低于|少于|高于|多于)[^，]{0,6}[一二两三四五六七八九十百千万\d]|"
-    r"(?:至少|最少|最多)(?:再|要)?[^，]{0,6}[一二两三四五六七八九十百千万\d]|"
+    r"(?:至少|最少|最多)(?!要|得|能|会|也|就)再?[^，]{0,6}[一二两三四五六七八九十百千万\d]|"
     # Negative decisions ("我看就不彩排了", "灯光先不弄了", "酸汤这次不上", "今年不请了"), and
     # things kept as they were ("我们不打折 价格还是按原来的").
     + _NEGATIVE_DECIDED
@@ -385,6 +385,11 @@ _CHOICE = re.compile(
 )
 
 
+_PAST_OR_GUESS = re.compile(
+    r"上次|上回|上个?月|上周|去年|^之前|之前(?:是|说|定)|原来|本来|可能|也许|估计|大概|^(?:他|她)们?"
+)
+
+
 def _rule_target_or_choice(
     parts: Sequence[Clause], sentences: Sequence[Sentence]
 ) -> list[Clause] | None:
@@ -406,6 +411,8 @@ def _rule_target_or_choice(
     if any(re.search(r"[吗呢？?]$|你|我(?!们)", c.text) for c in parts):
         return None
     for k, clause in enumerate(parts):
+        if _PAST_OR_GUESS.search(clause.text):
+            continue  # "上次的目标是三十组", "他们以后可能不接了": told, not settled
         if _FROM_NOW.search(clause.text) and not _UNDECIDED.search(clause.text):
             for n in range(k, min(k + 3, len(parts))):
                 if _NORM.search(parts[n].text):
