@@ -57,9 +57,12 @@ def test_speaker_labels_are_recognised_from_who_answers_whom() -> None:
         TranscriptLine("说话人2", "可以啊 我明天给你造好"),
         TranscriptLine("说话人1", "好"),
     ]
-    speakers = recognise_speakers(lines, {"孙浩": ["浩子"], "吴敏": ["敏姐"]})
+    speakers = recognise_speakers(lines, {"孙浩": ["浩子"], "吴敏": ["敏姐"], "钱多": []})
     assert speakers.labels == {"说话人2": "孙浩"}
     assert speakers.by_line[1] == "孙浩"
+    # With one label and one member left, the label is that member (round 5: by elimination).
+    speakers = recognise_speakers(lines, {"孙浩": ["浩子"], "吴敏": ["敏姐"]})
+    assert speakers.labels == {"说话人2": "孙浩", "说话人1": "吴敏"}
 
 
 def test_minutes_of_a_short_meeting() -> None:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from assistant.domain import ChatContext, IncomingMessage
 from assistant.engines.rules import RuleEngine
@@ -30,7 +31,14 @@ from assistant.insight.summaries.model import (
 from assistant.insight.summaries.speakers import Speakers, addressee
 from assistant.insight.summaries.spoken import clean
 
-__all__ = ["Clause", "clauses_of", "find_action_items", "find_decisions", "find_open_questions"]
+__all__ = [
+    "Clause",
+    "clauses_of",
+    "find_action_items",
+    "find_decisions",
+    "find_open_questions",
+    "join_fragments",
+]
 
 _SOFT = re.compile(r"[ \t\u3000,，、]+")
 _UNKNOWN_SPEAKER = "发言人"
@@ -48,6 +56,12 @@ class Clause:
 
 
 def clauses_of(sentence: Sentence) -> list[Clause]:
+    """The sentence's clauses; read once per sentence (every reader asks for them)."""
+    return list(_clauses(sentence))
+
+
+@lru_cache(maxsize=8192)
+def _clauses(sentence: Sentence) -> tuple[Clause, ...]:
     out: list[Clause] = []
     pos = 0
     raw = sentence.raw
@@ -63,7 +77,44 @@ def clauses_of(sentence: Sentence) -> list[Clause]:
         if m is None:
             break
         pos = m.end()
+    return tuple(out)
+
+
+def join_fragments(
+    sentences: Sequence[Sentence], lines: Sequence[TranscriptLine]
+) -> list[Sentence]:
+    """Sentences for the cue grammars: a fragment cut off by a filler ("那个石头啊 你下午 | 嗯
+    去银行把回单拿一下", "这个月的目标啊 | 就是 新增客户二十个") read with what follows it in
+    its line. A fragment is short and has no verb, no cue and no question of its own."""
+    out: list[Sentence] = []
+    for sentence in sentences:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and prev.line == sentence.line
+            and _fragment(prev.text)
+            and sentence.start >= prev.end
+        ):
+            raw = lines[sentence.line].text[prev.start : sentence.end]
+            out[-1] = Sentence(
+                prev.index, prev.line, prev.start, sentence.end, raw, clean(raw), prev.speaker
+            )
+            continue
+        out.append(replace(sentence, index=len(out)))
     return out
+
+
+def _fragment(text: str) -> bool:
+    body = text.rstrip("。？！")
+    return (
+        2 <= len(body) <= 12
+        and not text.endswith("？")
+        and not re.search(_DO, body)
+        and not _DECIDED.search(body)
+        and not _OPEN.search(body)
+        and not _UNSURE.search(body)
+        and not re.search(r"(?:好|行|可以|没问题|收到|对)[的吧啊]?$", body)
+    )
 
 
 def _source(lines: Sequence[TranscriptLine], parts: Sequence[Clause]) -> tuple[str, int]:
@@ -74,34 +125,56 @@ def _source(lines: Sequence[TranscriptLine], parts: Sequence[Clause]) -> tuple[s
 
 # -- decisions ----------------------------------------------------------------------------
 
+# A negative decision at the end of a clause: not "先不说了" / "先不定" (left open), not a refusal.
+_NEGATIVE_DECIDED = (
+    r"(?<!现在)(?<![我你他她])(?:先|就|这次|这回|今年|暂时|这期|^我们|^咱们)"
+    r"不(?!说|定|答应|知道|清楚|一定|对|行|了|太|用说|是|会|能|要紧|等|动|管|高|低|好|多|少|大|小|够|错|贵|便宜|急|难)"
+    r"[\u4e00-\u9fff]{1,3}了?$"
+)
 _DECIDED = re.compile(
     r"就这么定|就这样定|就这么办|就这么搞|定下来|定了|决定|拍板|确定(?:了|下来|用|按|是)|敲定|"
     r"就按(?:这个|这样|你说的|[^，]{1,12}来)|那就按|按这个改|就听[^，]{1,6}的|统一(?:用|按|成)|结论是|最终(?:方案)?(?:是|用|定)|"
     r"(?:先|暂时|这期|本期|今年|这次)?(?:先不做|不做了|不做|暂不做|不搞了|不上了|砍掉|去掉)|"
-    r"延期到|推迟到|推到|顺延到|改到|改成|换成|放到(?:第二期|二期|下一期|下期|下个版本)|挪到(?:二期|下一期)|"
+    r"延期到|推迟到|提前到|推到|顺延到|改到|改成|换成|放到(?:第二期|二期|下一期|下期|下个版本)|挪到(?:二期|下一期)|"
     r"定在|定为|就用|就选|那就(?:[^，]{1,12})吧|那就(?:先|只|按|用|换|改|做|上|找|定)[^，]{2,}|必须(?:做|要)|要做|同意|"
     r"先按[^，]{1,10}(?:做|来|走|算|弄)|按[^，]{1,10}(?:筛|来做|来算|来走)|就做$|"
     r"以后(?:所有|都|一律)|以后[^，]{0,8}(?:都要|都得|都不|一律|必须|不要|不许|不准|不能|别再|统一)|一律|(?:降|提|涨|调|减|砍|压|控制)到[^，]{1,8}|^那(?!个|边|些|么|天)[^，]{1,10}吧$|"
     # Policies: a modal of obligation or prohibition over a rule.
-    r"必须|不允许|不许|(?<!说)不准|不得|统一由|统一[^，]{0,2}[一二三四五六七八九十两百千万\d]|"
+    r"必须|不允许|不许|(?<![说拿])不准|不得|统一由|统一[^，]{0,2}[一二三四五六七八九十两百千万\d]|"
     r"每(?:周|天|月|次)[^，]{0,4}(?:抽查|检查|复盘|巡检)|"
+    # A frequency set ("各班每天消毒两次").
+    r"每(?:天|周|月|班|个月)[^，]{1,6}[一二两三四五六七八九十\d]+次|"
     # Settled values: a fixed amount, bound, date or choice.
     r"就定|定成|(?:底线|上限|下限|保底)[^，]{0,3}[一二三四五六七八九十两百千万\d]|不延期|按期|如期|维持|不涨|不降|"
     r"^[^，]{0,10}只(?:从|招|用|收|走|接|要)|^那[^，]{0,10}按[一二三四五六七八九十两百千万\d]|"
     r"^那就[^，]{0,4}[一二三四五六七八九十两\d]|先(?:建|上|买|订|租|招|备)[^，]{0,3}[一二两三四五六七八九十百千万\d]{1,4}"
-    r"(?:百|千|万|吨|台|套|平|间|家|辆|瓶|箱|斤)"
+    r"(?:百|千|万|吨|台|套|平|间|家|辆|瓶|箱|斤)|"
+    # Limits ("别超过五千", "每个班入场不超过一分钟", "每个人至少再收两套").
+    r"(?:不|别|不能|不要|不得|不可以)(?:超过|低于|少于|高于|多于)[^，]{0,6}[一二两三四五六七八九十百千万\d]|"
+    r"(?:至少|最少|最多)(?!要|得|能|会|也|就)再?[^，]{0,6}[一二两三四五六七八九十百千万\d]|"
+    # Negative decisions ("我看就不彩排了", "灯光先不弄了", "酸汤这次不上", "今年不请了"), and
+    # things kept as they were ("我们不打折 价格还是按原来的").
+    + _NEGATIVE_DECIDED
+    + r"|还是按(?:原来|之前|以前|老)的|"
+    # Staffing ("这周鹏子先开五号车", "分拣分三组", "让小王拿学校相机拍吧").
+    r"先(?:开|跑|管|带|守|值)[^，]{0,3}[一二三四五六七八九十\d]+号|"
+    r"分(?:成)?[一二两三四五六七八九十]+个?(?:组|班|队|拨|批)|"
+    r"^(?:那就?|就|今年|这次)?让[^，]{1,4}(?:拿|用|开|带|去|来|负责|跟|管)[^，]{1,12}吧$"
 )
 # A clause that continues a rule: the second half of "以后X 必须Y 没Y的一律Z".
 _RULE_PART = re.compile(
-    r"必须|不允许|不许|不准|不得|一律|统一|不再|就不|不对|低于|超过|高于|按期|如期|维持|保底"
+    r"必须|不允许|不许|不准|不得|一律|统一|不再|就不|不对|低于|超过|高于|按期|如期|维持|保底|罚"
 )
 # A settling clause whose subject was said just before it ("那科普这条线 就定六个").
 _SUBJECT_NEEDED = re.compile(
-    r"^(?:那?就定|必须|一律|统一|底线|上限|下限|保底|预算|维持|按期|只|一[^，]{0,2}都不|都不|全部|不许|不准|不得|不允许)"
+    r"^(?:先不|这次不|就不|暂时不|"
+    r"那?就定|必须|一律|统一|底线|上限|下限|保底|预算|维持|按期|只|一[^，]{0,2}都不|都不|全部|不许|不准|不得|不允许)"
 )
 # Not settled: a condition ("时间定下来了 你…"), an estimate ("那得两百多万吧").
 _NOT_SETTLED = re.compile(
-    r"^(?:等|如果|要是|假如|把)|^那得|大概|估计|差不多|左右|[^，]{0,12}定下来了?$|把[^，]{0,10}定下来"
+    r"^(?:等|如果|要是|假如|把)|^那得|大概|估计|差不多|左右|[^，]{0,12}定下来了?$|把[^，]{0,10}定下来|"
+    # Narrative: what it took back then ("最后推到天黑才弄完"); a bare fragment ("推到天黑").
+    r"才(?:弄|做|搞|干|到|来|完|好|回|搞定)|^(?:推到|推迟到|延期到|顺延到|挪到)"
 )
 # A later revision of the same matter replaces the earlier one ("改成三万" → "还是两万五").
 _NUMBER = re.compile(r"[一二两三四五六七八九十百千万\d]")
@@ -114,11 +187,14 @@ _OPINION = re.compile(
 _WEAK_DECISION = re.compile(r"^(?:那就(?:[^，]{1,12})吧|要做|同意|就用|改成|换成)")
 _UNDECIDED = re.compile(
     r"定不了|还没定|没定|待定|尚未|未定|没决定|还没决定|还没确定|再定|[再在]说|再讨论|再议|先放一放|先不定|不确定|商量|要不要|是不是|"
-    r"能不能|怎么定|还是.{1,12}[？?]|吗|[？?]$"
+    r"能不能|怎么定|还是.{1,12}[？?]|吗|[？?]$|"
+    # Not settled yet, doubt, a question put as A-not-A ("还没拍板", "我还拿不准", "还做不做").
+    r"没拍板|还没拍|拿不准|没想好|不一定|([\u4e00-\u9fff])不\1"
 )
 _ONLY_CUE = re.compile(
-    r"^(?:好|行|嗯|那|就|那就|对)?(?:这么定了?|就这么定了?|就这样定了?|定了|就这么办|就这样吧|同意|没问题|"
-    r"就按这个来|就按这个|这个决定了|决定了)[吧啊哈。]*$"
+    r"^(?:好|行|嗯|那|就|那就|对)?(?:这个事情?|这件事|这个|这事|那我们|我们[\u4e00-\u9fff]{0,2}|咱们)?就?"
+    r"(?:这么定了?|这样定了?|定了|这么办|这样吧|同意|没问题|按这个(?:来|执行|办|走)?|"
+    r"这个决定了|决定了|定一下)[吧啊哈。]*$"
 )
 _DECISION_LEAD = re.compile(
     r"^(?:好的?|行|嗯|那|那么|这样吧|就|所以)?[，,]?(?:那就这么定了|就这么定了|这么定了|那就|就|那)?"
@@ -132,7 +208,7 @@ def find_decisions(
     out: list[Decision] = []
     for sentence in sentences:
         parts = clauses_of(sentence)
-        settled = _schedule_or_deferral(parts)
+        settled = _schedule_or_deferral(parts) or _rule_target_or_choice(parts, sentences)
         if settled is not None:
             text = "，".join(c.text for c in settled)
             text = _DECISION_LEAD.sub("", text, count=1).strip("，") or text
@@ -150,6 +226,8 @@ def find_decisions(
                 or _remark(clause, sentences)
                 or _NOT_SETTLED.search(clause.text)
                 or _only_time(clause.text)
+                # A restart ("那我定在十二月中旬 不对"): the speaker takes it back.
+                or (i + 1 < len(parts) and _TAKEN_BACK.match(parts[i + 1].text))
             ):
                 i += 1
                 continue
@@ -193,12 +271,21 @@ def find_decisions(
                     span.append(nxt)
                     j += 1
                     continue
-                if _DECIDED.search(nxt.text) or _UNDECIDED.search(nxt.text):
+                # Who does it, or the parallel shares ("今年不请了 让小王拿相机拍吧", "我一组").
+                shares = (
+                    re.match(r"^(?:那就?|就)?让[^，]{1,4}[\u4e00-\u9fff]", nxt.text)
+                    or re.search(r"一(?:组|班|队|拨|批)$", nxt.text)
+                    # the same matter kept as it was ("我们不打折 价格还是按原来的")
+                    or re.search(r"还是按(?:原来|之前|以前|老)的", nxt.text)
+                )
+                if not shares and (_DECIDED.search(nxt.text) or _UNDECIDED.search(nxt.text)):
                     break
-                if re.search(r"你|我来|负责|之前|之后给|谁", nxt.text):
+                if not shares and re.search(r"你|我来|负责|之前|之后给|谁", nxt.text):
                     break
-                if _ONLY_CUE.match(clause.text) or re.match(
-                    r"^(?:先|只|第|都|但是?|不过)", nxt.text
+                if (
+                    _ONLY_CUE.match(clause.text)
+                    or re.match(r"^(?:先|只|第|都|但是?|不过)", nxt.text)
+                    or shares
                 ):
                     span.append(nxt)
                     j += 1
@@ -226,6 +313,8 @@ def find_decisions(
             i = j
     return _latest_revisions(out, lines)[:limit]
 
+
+_TAKEN_BACK = re.compile(r"^(?:不对|不是不是|说错了|错了|不不)$")
 
 # Remarks, examples, offers and floor talk that look like a settling cue ("这个必须做",
 # "比如…", "这个我来吧", "先说工程这边吧").
@@ -272,6 +361,82 @@ def _schedule_or_deferral(parts: Sequence[Clause]) -> list[Clause] | None:
         return list(parts[:3])
     if _DEFER_DECIDED.search(parts[0].text):
         return list(parts[:2])
+    return None
+
+
+# A rule from now on, or a penalty ("从今天开始 谁再私下收定金 一单罚五十", "钥匙以后当天还 不能
+# 过夜", "以后同名同姓的病人不能安排在相邻床位").
+_FROM_NOW = re.compile(
+    r"^(?:那|还有|另外)?(?:从(?:今天|现在|明天|下周[一二三四五六日天]?|下个?月|本周|这周)(?:开始|起)|今后|以后(?!再))|"
+    r"^谁再|^[^，]{1,8}?以后(?!再)"
+)
+_NORM = re.compile(
+    r"必须|不能|不许|不准|不得|一律|罚|只能|都要|都得|单独|统一|不再|按[^，]{0,6}处理|超过|"
+    r"提前到|推迟到|改到|不(?:接|收|卖|开|做|搞|放|让)"
+)
+# A target ("本周的目标 带看三十组 成交两单", "目标是每人三单").
+_TARGET = re.compile(r"(?:^|的)[\u4e00-\u9fff]{0,4}?(?:目标|指标|任务量)(?:是|定在|定为)?$")
+_TARGET_INLINE = re.compile(
+    r"(?<![给定说]的)(?:目标|指标)(?:是|定在|定为)[^，]{0,10}[一二两三四五六七八九十百千万\d]"
+)
+# A choice between things just asked about ("用哪根" → "用那根新的").
+_CHOICE = re.compile(
+    r"^(?:那就?|就)?(?:用|选|要|买|走|订)(?:那|这)[个根台家款种套版张条块件位辆][^，]{0,8}$"
+)
+
+
+_PAST_OR_GUESS = re.compile(
+    r"上次|上回|上个?月|上周|去年|^之前|之前(?:是|说|定)|原来|本来|可能|也许|估计|大概|^(?:他|她)们?"
+)
+
+
+def _rule_target_or_choice(
+    parts: Sequence[Clause], sentences: Sequence[Sentence]
+) -> list[Clause] | None:
+    """A rule from now on or a penalty, a target with its figures, or a choice the meeting
+    makes between things just asked about."""
+    if not parts:
+        return None
+    shares = [
+        n for n, c in enumerate(parts) if re.search(r"^[^，]{1,6}一(?:组|班|队|拨|批)$", c.text)
+    ]
+    if len(shares) >= 2 and shares[-1] - shares[0] == len(shares) - 1:
+        # "三组 我一组 你一组 小石一组": the shares of a split.
+        first = (
+            shares[0] - 1
+            if shares[0] > 0 and _NUMBER.search(parts[shares[0] - 1].text)
+            else shares[0]
+        )
+        return list(parts[first : shares[-1] + 1])
+    if any(re.search(r"[吗呢？?]$|你|我(?!们)", c.text) for c in parts):
+        return None
+    for k, clause in enumerate(parts):
+        if _PAST_OR_GUESS.search(clause.text):
+            continue  # "上次的目标是三十组", "他们以后可能不接了": told, not settled
+        if _FROM_NOW.search(clause.text) and not _UNDECIDED.search(clause.text):
+            for n in range(k, min(k + 3, len(parts))):
+                if _NORM.search(parts[n].text):
+                    # ... with the clauses that go on with the rule ("没报备的一律不进场").
+                    end = n + 1
+                    while end < len(parts) and end - k < 4 and _RULE_PART.search(parts[end].text):
+                        end += 1
+                    return list(parts[k:end])
+        if _TARGET_INLINE.search(clause.text):
+            return [clause]
+        if _TARGET.search(clause.text):
+            figures = [c for c in parts[k + 1 : k + 3] if _NUMBER.search(c.text)]
+            if figures:
+                return [clause, *figures]
+    for n, clause in enumerate(parts[:2]):
+        choice = _CHOICE.match(clause.text)
+        if choice is None:
+            continue
+        k = clause.sentence.index
+        # "就订这家的" settles by itself; a bare "用那根" answers a "用哪根" just asked.
+        if choice.group(0).startswith(("就", "那就")) or any(
+            "哪" in s.text for s in sentences[max(0, k - 2) : k]
+        ):
+            return list(parts[: n + 2])
     return None
 
 
@@ -328,13 +493,20 @@ _OPEN = re.compile(
     r"尚未(?:决定|确定|定)|还没(?:决定|确定)|^要看报价|"
     # Waiting on others ("场地还在等报价", "预算还没批下来", "供应商那边还没回复", "要看甲方").
     r"(?<![我你])还在等|(?<![我你])还没(?:批|回复|答复|回话|消息|谱|定下来|有消息)|没谱|"
-    r"要看(?:甲方|客户|老板|领导|对方|他们|那边|平台|总部)[^，]{0,4}$"
+    r"要看(?:甲方|客户|老板|领导|对方|他们|那边|平台|总部)[^，]{0,4}$|"
+    # Not settled, parked, or waiting for someone to settle it ("还没拍板", "先挂着", "不是今天能定的",
+    # "等院里定了一起说", "年后看看再…").
+    r"没拍板|先挂着|挂一挂|先不说了|不是今天能定|今天定不下来|年后(?:看看|再)|"
+    r"等[^，]{1,12}定了(?:再|一起)|一起说$"
 )
 
 
 # Doubts a speaker states about a fact: open as said.
 _UNSURE = re.compile(
-    r"不知道|不太清楚|不清楚|说不准|说不好|没有准信|没准信|听说(?!有(?:人|用户|客户))|据说|"
+    r"不知道|不太清楚|不清楚|说不准|说不好|没有准信|没准信|拿不准|不一定[吧啊]?$|"
+    # Hearsay of a change to come is open ("听说原厂下个月要涨价"); of what others did, not
+    # ("据说加了两百多个微信").
+    r"(?:听说|据说)(?!有(?:人|用户|客户))[^，]{0,12}(?:要|会|可能|将|明年|下个?月|下周)|"
     r"还得等[^，]{0,10}(?:准话|消息|回复|确认|答复)"
 )
 # Questions put to the room: open only when the meeting defers them, else they were answered.
@@ -374,6 +546,8 @@ def find_open_questions(
         parts = clauses_of(sentence)
         if re.search(r"今天就(?:到这|这些|先这样)|散会|今天差不多", sentence.text):
             continue
+        if any(re.search(_NEGATIVE_DECIDED, c.text) for c in parts):
+            continue  # "会员群的事 先不搞 等开春再说": put off by the meeting, a decision
         asked = [
             c
             for c in parts
@@ -502,7 +676,7 @@ def _asked_before(sentences: Sequence[Sentence], sentence: Sentence) -> str | No
 # -- action items -------------------------------------------------------------------------
 
 _HAS_WORK = re.compile(
-    r"你|我来|我去|我这边|这个我|这事我|那我|我负责|我会|我帮|我继续|我再|我把|我明天|我下|我今天|我周|我回头|我先|我要|我让|我叫|我找|我跟|我和|我回去|我提前|我们来|我们这边|负责|安排|盯|跟进|之前|前把|"
+    r"你|我来|我去|我自己|我这边|这个我|这事我|那我|我负责|我会|我帮|我继续|我再|我把|我明天|我下|我今天|我周|我回头|我先|我要|我让|我叫|我找|我跟|我和|我回去|我提前|我们来|我们这边|负责|安排|盯|跟进|之前|前把|"
     r"把|明天|后天|周[一二三四五六日天]|礼拜|星期|号|月底|下班|今天|今晚|本周|这周|下周"
 )
 _NOT_WORK = re.compile(
@@ -522,6 +696,7 @@ _SOME_DAY = datetime(2026, 1, 5, 9, tzinfo=UTC)
 _TITLE_TAIL = re.compile(r"(?:一下|吧|啊|了|哈|呢|给我|给你|给大家|出来|好|掉)+$")
 
 
+@lru_cache(maxsize=16384)
 def _title(raw: str) -> str:
     title = raw.strip("，。 ")
     for _ in range(3):
@@ -576,6 +751,9 @@ def _handed(clauses: Sequence[Clause], roster: Roster) -> tuple[str, str] | None
             title = "，".join(_title(t) for t in [job, *how] if _title(t))
             if len(title) >= 2:
                 return found.name, title
+            if re.search(r"我(?:让|叫|请)$", before) and after:
+                # "我让冰冰跟": handed explicitly, the job was said before.
+                return found.name, re.sub(r"[了吧啊]+$", "", after)
     return None
 
 
@@ -611,6 +789,7 @@ def _job_title(parts: Sequence[Clause], names: Sequence[str], roster: Roster | N
     return "，".join(pieces)
 
 
+@lru_cache(maxsize=16384)
 def _without_lead_time(text: str) -> str:
     """The job without the time it starts with ("这周把报价核一遍" → "把报价核一遍"): the due
     is read separately; only the phrase's position matters here, so any reference day does."""
@@ -625,7 +804,10 @@ def _without_lead_time(text: str) -> str:
 # the agenda ("<人>你先把情况说一下", "我插一下", "今天主要几个事").
 _FLOOR = re.compile(
     r"先(?:把[^，]{0,12})?(?:说|讲|介绍|汇报|过)一下(?:[^，]{0,6}(?:情况|进度))?$|我插一(?:下|句)|"
-    r"我就听听|我帮你看$|(?:我|那我)(?:来|先)?(?:说|讲)(?:两|几)句|今天主要[^，]{0,4}(?:事|议题)|^不等了|^我们先开|(?:你|您)(?:先|来)?说(?:吧|一下)?$"
+    r"我就听听|我帮你看$|(?:我|那我)(?:来|先)?(?:说|讲)(?:两|几)句|今天主要[^，]{0,4}(?:事|议题)|^不等了|^我们先开|(?:你|您)(?:先|来)?说(?:吧|一下)?$|"
+    # Meeting logistics ("你把麦关一下", "你别打岔", "你把清单念一下", "你留一下 我跟你讲讲").
+    r"把?麦(?:克风?)?(?:关|开)|关(?:一下)?麦|别打岔|别插嘴|(?:念|读)一下$|(?:你|您)?(?:先)?留一下|留下来|"
+    r"先把正事说完"
 )
 # Questions and objections: a request put as a question is answered by its acceptance.
 _ASKING = re.compile(
@@ -638,7 +820,7 @@ _DO = (
     r"(?:去|来|继续跟|跟进|跟|负责|打电话|催|联系|沟通|通知|告诉|做|发|整理|准备|安排|改|修|写|跑|"
     r"问(?!题)|约|对接|处理|贴|抽|查|补|出|盯|报|交|提交|核对|确认|招|买|订|拍|汇总|送|布置|培训|签|检查|"
     r"测|回复|回访|统计|落实|推进|更新|上传|采购|申请|排|核|审|校|弄|搞|剪|录|调|盘点|排查|"
-    r"挂|装|搬|翻|找|打印|拿|收拾|打扫|清理|"
+    r"挂|装|搬|翻|找|打印|拿|收拾|打扫|清理|顶(?:一下|上|班|替)|下单|"
     # The disposal construction names a job whatever its verb ("帮忙把报价再核一遍").
     r"把[^，]{1,12}?[\u4e00-\u9fff](?:一下|一遍|好|完|掉|出来|上|起来|回来|过去))"
 )
@@ -646,7 +828,8 @@ _DO = (
 _RELAY = re.compile(r"(?:跟|和|给)[他她](?:说|讲)|(?:告诉|通知)[他她]")
 # A turn whose subject is the speaker: "我下周一把…", "好 我今天就改".
 _I_SUBJECT = re.compile(
-    r"^[\s,，]*(?:那|好的?|行|嗯|可以)?[\s,，]*我(?!们|觉得|看|想|说|感觉|认为)"
+    r"^[\s,，]*(?:那|好的?|行|嗯|可以)?(?:[\u4e00-\u9fff]{1,3}(?=[\s,，]))?[\s,，]*"
+    r"我(?!们|觉得|看|想|说|感觉|认为)"
 )
 _STILL_TO_DO = re.compile(r"再|会|要|明天|后天|下周|之前|以前|前把|回头|待会|马上|尽快")
 
@@ -671,6 +854,13 @@ _DONE = re.compile(
 _ASKED_TO = re.compile(
     r"(?<![帮给跟和让替陪])(?:你|您)(?!觉得|看|想|说|知道|认识|们|好|那边|这边|来得)[^，]{0,8}?"
     + _DO
+    # Soft modals ("冰冰你仓库那边可以先盘一下", "你看看物流那边怎么配合").
+    + r"|(?<![帮给跟和让替陪])(?:你|您)(?!觉得|想|说|知道|认识|们)[^，]{0,8}?(?:可以|要|得|先|再)+"
+    r"(?!说|讲|聊|介绍|汇报|念|读|等|看|想|听)[\u4e00-\u9fff]{1,2}(?:一下|一遍)|"
+    r"(?<![帮给跟和让替陪])(?:你|您)(?:去|先|再)?看看[^，]{1,12}(?:怎么|如何)"
+    r"(?:配合|安排|弄|处理|解决|协调|对接|搞)$|"
+    # ... or to find out ("小孔你看看家长里面有没有会拍照的 请一位来帮忙").
+    r"(?<![帮给跟和让替陪])(?:你|您)(?:去|先|再)?(?:看看|问问|找找)[^，]{1,12}(?:有没有|是不是|能不能)"
 )
 # "我来吧 我做好了发群里", "这个我继续跟", "我今天下午再打电话催一下", "行 我帮你跑三所学校".
 _SELF = re.compile(
@@ -680,7 +870,7 @@ _SELF = re.compile(
 # "我们这边来写采购单": a speaker taking it on for their own team.
 _WE_SELF = re.compile(r"(?:^|这个|那)我们(?:这边|组|部门|团队)?(?:来|去|负责)[^，]{0,8}?" + _DO)
 _TIME_HEADS_VERB = re.compile(
-    r"(?:$|[，。\s]|就|再|先|之前|前|以前|把|去|来|给|要|会|能|一定|" + _DO[3:]
+    r"(?:$|[，。\s]|就|再|先|都|也|之前|前|以前|把|去|来|给|要|会|能|一定|" + _DO[3:]
 )
 # "<X>出来了第一时间告诉我", "<人>提前一天通知我": the person addressed keeps the speaker posted.
 _TELL_ME = re.compile(r"(?:第一时间|提前[^，]{0,4}|及时|马上)(?:告诉|通知|同步|发给|报给)我")
@@ -716,11 +906,39 @@ def _grammar_due(text: str, context: MeetingContext) -> datetime | None:
     return None
 
 
+_VAGUE_TIME = re.compile(r"这(?:两|几)天|过(?:两|几)天|最近|近期|回头")
+# Someone else's time in the same turn ("药房说新的输液泵下周三才能到", "业主说他下周三才回来").
+_OTHERS_TIME = re.compile(r"说|才(?:能|会|到|回|有|送|来|开)|要等|等到")
+
+
+def _due_in_scope(parts: Sequence[Clause], sentence: Sentence, context: MeetingContext) -> bool:
+    """Whether the time a due was read from belongs to this job: not a vague time ("这两天"),
+    not a year that names the occasion ("今年不请了"), not someone else's time in another
+    clause of the turn."""
+    times, _ = find_times(sentence.text, context.start)
+    if not times:
+        return True
+    firm = [
+        m
+        for m in times
+        if not _VAGUE_TIME.fullmatch(sentence.text[m.start : m.end])
+        and (m.grain != "year" or m.deadline)
+    ]
+    if not firm:
+        return False
+    if any(find_times(c.text, context.start)[0] for c in parts):
+        return True
+    others = [
+        c for c in clauses_of(sentence) if c not in parts and find_times(c.text, context.start)[0]
+    ]
+    return not others or not all(_OTHERS_TIME.search(c.text) for c in others)
+
+
 def _named_doer(text: str, roster: Roster) -> tuple[str, re.Match[str]] | None:
     """ "超哥再出个方案", "小韩安排短信": a member named at the head of a clause, then a verb."""
     for found in roster.find(text):
-        if not found.known:
-            continue
+        if not found.known or re.search(r"(?:你|您)(?:跟|和|同|与)$", text[: found.start]):
+            continue  # "你跟老贺把清单对一下": the partner, not the doer
         m = re.compile(r"(?:你|您)?[^，]{0,6}?" + _DO).match(text, found.end)
         if m is not None and not _ASKING.search(text):
             return found.name, m
@@ -755,6 +973,10 @@ def _grammar_item(
         owner: str | None = None
         m = _ASKED_TO.search(clause.text) or _TELL_ME.search(clause.text)
         named = _named_doer(clause.text, roster)
+        fronted = timed = None
+        if m is None and named is None:
+            fronted = _fronted_request(parts, i)
+            m = fronted
         if named is not None:
             owner, m = named
         elif m is not None:
@@ -765,6 +987,8 @@ def _grammar_item(
             )
         else:
             m = _SELF.search(clause.text) or _WE_SELF.search(clause.text)
+            timed = None if m is not None else _self_timed(clause.text, context)
+            m = m or timed
             if (
                 m is None
                 and i > 0
@@ -781,6 +1005,11 @@ def _grammar_item(
         job_text = re.sub(
             r"(?:这个|那)?我们?(?:这边)?(?=[^，]{0,8}?" + _DO + ")", "", clause.text, count=1
         )
+        if fronted is not None:
+            job_text = f"{job_text}，{parts[i + 1].text}"
+        if re.search(r"我自己(?:来|弄|搞|做|修|处理)", clause.text) and i > 0:
+            # "广播站的音响上次有杂音 能修 我自己弄": the job is what was just said.
+            job_text = "，".join(c.text for c in parts[max(0, i - 2) : i])
         for name in sorted(names, key=len, reverse=True):
             job_text = job_text.replace(name, "")
         title = _title(re.sub(r"^[^，]*?(?:你|您)", "", job_text, count=1) or job_text)
@@ -790,7 +1019,157 @@ def _grammar_item(
             title = _title(f"{title}，{parts[i + 1].text}")
         if len(title) < 2:
             continue
+        if timed is not None:
+            # "那个客户我今天下午再给他打个电话": the object before "我", the job after the time.
+            after = re.sub(r"^(?:之前|以前|前)", "", _without_lead_time(clause.text[timed.end() :]))
+            pieces = [_title(clause.text[: timed.start()]), _title(after)]
+            title = "，".join(p for p in pieces if p) or title
+        if timed is not None and i > 0 and _topic(parts[i - 1].text):
+            # "奖状的名单 我下周一给主任": the object said before the commitment.
+            title = f"{_title(parts[i - 1].text)}，{title}"
+            job = [parts[i - 1], *job]
         return owner, title, _grammar_due(sentence.text, context), job
+    return None
+
+
+# A job given to a group ("各年级组长下周二之前交给我", "各组下周五之前把需求报给佳佳"): one item,
+# owned by no one member.
+_GROUP = re.compile(
+    r"^(?:那|还有|另外)?(?:每个人|每人|各(?:个)?[\u4e00-\u9fff]{0,4}?(?:组长|组|班主任|班长|班|部门|科室|门店|店长|店|队|位)|"
+    r"每个(?:组|班|部门|门店|店|科室))(?:的?(?:负责人|组长|主任|老师|同事|同学|经理|主管))?(?P<rest>[^，]+)$"
+)
+
+
+def _group_item(
+    sentence: Sentence,
+    lines: Sequence[TranscriptLine],
+    context: MeetingContext,
+    speaker: str | None,
+) -> ActionItem | None:
+    parts = clauses_of(sentence)
+    for i, clause in enumerate(parts):
+        # "大家…" stays out: it is as often a call to everyone as a job.
+        m = _GROUP.match(clause.text)
+        if m is None:
+            continue
+        rest = m["rest"]
+        times = find_times(rest, context.start)[0]
+        if not times or times[0].start != 0:
+            return None  # a job with a deadline; "每个人至少…" is a target
+        after = re.sub(r"^(?:之前|以前|前)", "", rest[times[0].end :])
+        if not re.match(r"(?:都|要|得|必须)*(?:把|给|交|报|发|" + _DO + ")", after):
+            return None
+        job = [clause]
+        title = _title(after)
+        if i > 0 and _topic(parts[i - 1].text):
+            job.insert(0, parts[i - 1])
+            title = f"{_title(parts[i - 1].text)}，{title}"
+        source, line = _source(lines, job)
+        return ActionItem(
+            title=title,
+            source=source,
+            line=line,
+            owner=None,
+            due=_grammar_due(clause.text, context),
+            speaker=speaker,
+        )
+    return None
+
+
+def _topic(text: str) -> bool:
+    """A clause that only names a thing ("奖状的名单"): no doer, no verb, no question."""
+    return (
+        2 <= len(text) <= 12
+        and not re.search(r"[你我他她]|[吗呢？?]", text)
+        and not re.search(_DO, text)
+    )
+
+
+def _self_timed(text: str, context: MeetingContext) -> re.Match[str] | None:
+    """ "我下周一给主任", "我下午就在网上下单": the speaker, a time, then a verb."""
+    m = re.search(
+        r"(?:^|这个|那|(?<=[\u4e00-\u9fff])(?<![跟和给让叫帮替陪找问诉说等对被把]))我(?!们)(?:这边|自己)?",
+        text,
+    )
+    if m is None:
+        return None
+    rest = text[m.end() :]
+    times = find_times(rest, context.start)[0]
+    if not times or times[0].start != 0 or times[0].grain == "year":
+        return None
+    after = rest[times[0].end :]
+    verb = re.match(
+        r"(?:之前|以前|前)?(?:就|再|先|都|也)?(?:在[^，]{1,4})?(?:给|" + _DO + ")", after
+    )
+    return m if verb is not None else None
+
+
+def _fronted_request(parts: Sequence[Clause], i: int) -> re.Match[str] | None:
+    """ "小何你手里那几个意向客户 这周都回访一下": "你" with the object, the verb in the next
+    clause."""
+    if i + 1 >= len(parts):
+        return None
+    you = re.search(
+        r"(?:你|您)(?!觉得|看|想|说|知道|认识|们|好|能|可以|会|是|有)[^，]{2,}$", parts[i].text
+    )
+    if you is None or re.search(_DO, parts[i].text):
+        return None
+    nxt = parts[i + 1].text
+    if re.match(r"[我他她]|(?:别|不要)", nxt) or _ASKING.search(nxt):
+        return None
+    return re.match(
+        r"^[^，]{0,8}?(?:"
+        + _DO
+        + r"|(?:都|要|得|必须)+[\u4e00-\u9fff]{1,3}?(?:完|好|掉|一遍|一下))",
+        nxt,
+    )
+
+
+def _answered_request(
+    sentence: Sentence,
+    lines: Sequence[TranscriptLine],
+    speakers: Speakers,
+    roster: Roster,
+    context: MeetingContext,
+) -> ActionItem | None:
+    """A request put as a question, taken on by the one asked ("冰冰你明天能不能把报表做出来" —
+    "可以 明天下午给你"): the request is the job, the answer's time its due."""
+    speaker = speakers.by_line[sentence.line]
+    if speaker is None or sentence.start > 2 or sentence.line == 0:
+        return None
+    answer = clean(lines[sentence.line].text)
+    if not _ACCEPT.match(lines[sentence.line].text) or re.search(r"[吗呢？?]", answer):
+        return None
+    prev = sentence.line - 1
+    if speakers.by_line[prev] in (None, speaker):
+        return None
+    asked = lines[prev].text
+    if addressee(asked, roster) != speaker:
+        return None
+    for piece in _SOFT.split(asked):
+        text = clean(piece).rstrip("。？")
+        if (
+            not re.search(r"(?:你|您)", text)
+            or not _ASKING.search(text)
+            or not re.search(_DO, text)
+        ):
+            continue
+        job = re.sub(r"^[^，]*?(?:你|您)", "", text)
+        job = re.sub(r"(?:能不能|可不可以|能否|可以吗|行不行|好吗|吗)", "", job)
+        title = _title(_without_lead_time(job))
+        if len(title) < 2:
+            continue
+        times = find_times(answer, context.start)[0] or find_times(text, context.start)[0]
+        due = due_instant(times[0], workday_end_hour=context.workday_end_hour) if times else None
+        start = asked.find(piece)
+        return ActionItem(
+            title=title,
+            source=asked[start : start + len(piece)],
+            line=prev,
+            owner=speaker,
+            due=due,
+            speaker=speakers.by_line[prev],
+        )
     return None
 
 
@@ -830,6 +1209,12 @@ def _accepted_due(
     # A deadline or a time of delivery ("我周一之前给你"); "我今天就找设计" is a first step.
     for m in find_times(text, context.start)[0]:
         if m.deadline or re.match(r"[^，]{0,3}(?:给|发|交)", text[m.end :]):
+            return due_instant(m, workday_end_hour=context.workday_end_hour)
+        # ... or the asked job itself at a time ("一个一个打电话沟通" — "好 我今天下午打").
+        verb = re.fullmatch(
+            r"(?:就|再|先)?(?P<v>[\u4e00-\u9fff]{1,2})(?:吧|了)?[。，]?", text[m.end :]
+        )
+        if verb is not None and verb["v"] in item.title + item.source:
             return due_instant(m, workday_end_hour=context.workday_end_hour)
     return None
 
@@ -892,6 +1277,10 @@ def find_action_items(
         if _NOT_WORK.search(text) and "你" not in text and not _committed_before_doubt(sentence):
             continue
         speaker = speakers.by_line[sentence.line]
+        group = _group_item(sentence, lines, context, speaker)
+        if group is not None:
+            found.append((group, sentence))
+            continue
         sender = speaker or _UNKNOWN_SPEAKER
         ctx = ChatContext(
             now=context.start,
@@ -934,6 +1323,18 @@ def find_action_items(
                 called = _vocative(lines[sentence.line].text, sentence, roster)
                 if called is not None and called != speaker:
                     owner = called
+            if (
+                owner == speaker
+                and handed_here is not None
+                and handed_here[0] != speaker
+                and re.search(r"我(?:让|叫|请|安排)", text)
+            ):
+                owner = handed_here[0]  # "我让冰冰跟": the member handed it does it
+            if owner is not None and _partner_of_you(text, owner, members):
+                # "冰冰 你跟老贺把清单对一下": "你" does it, the one after 跟 is the partner.
+                owner = _vocative(lines[sentence.line].text, sentence, roster) or _reply_speaker(
+                    lines, speakers, sentence.line
+                )
             if owner is None:
                 continue
             title = _title(str(args.get("title", "")))
@@ -942,7 +1343,9 @@ def find_action_items(
             due = datetime.fromisoformat(args["due"]) if args.get("due") else None
             if due is not None and _occasion_only(text, context):
                 due = None
-            parts = _item_clauses(sentence, [owner, *members.get(owner, [])])
+            parts = _item_clauses(sentence, [owner, *members.get(owner, [])], roster, owner)
+            if due is not None and not _due_in_scope(parts, sentence, context):
+                due = None
             if _reports_done(parts):
                 continue  # a report of work done ("上周五已经把初稿给到娜娜了")
             if (
@@ -977,11 +1380,17 @@ def find_action_items(
             read = _grammar_item(sentence, lines, speakers, roster, context)
             if read is not None:
                 owner, title, due, parts = read
+                if due is not None and not _due_in_scope(parts, sentence, context):
+                    due = None
                 source, line = _source(lines, parts)
                 item = ActionItem(
                     title=title, source=source, line=line, owner=owner, due=due, speaker=speaker
                 )
                 found.append((item, sentence))
+        if len(found) == before:
+            answered = _answered_request(sentence, lines, speakers, roster, context)
+            if answered is not None:
+                found.append((answered, sentence))
     for item, sentence in found:
         asked_when = _WHEN.search(clauses_of(sentence)[-1].text) is not None
         if item.due is not None or asked_when:
@@ -1012,28 +1421,52 @@ def find_action_items(
         if _new_commitment(item, lines, recaps) and _retitled(item)
     ]
     items = _without_dropped(found, sentences)
-    merged = _merged(items)
+    merged = _one_per_source(_continued(_merged(items)))
     for item in merged:
         item.title = _polished(item.title)
     return merged[:limit]
 
 
-def _item_clauses(sentence: Sentence, names_of_owner: Sequence[str]) -> list[Clause]:
+def _partner_of_you(text: str, owner: str, members: Mapping[str, Sequence[str]]) -> bool:
+    names = [n for n in (owner, *members.get(owner, [])) if n]
+    return any(re.search(r"(?:你|您)(?:跟|和|同|与)" + re.escape(n), text) for n in names)
+
+
+def _item_clauses(
+    sentence: Sentence,
+    names_of_owner: Sequence[str],
+    roster: Roster | None = None,
+    owner: str | None = None,
+) -> list[Clause]:
     """The clauses of a sentence that say the job: from the one that names the doer (or the
-    first with a verb) to the end."""
+    first with a verb) to the end, or to a clause that opens with another member's job
+    ("小石你下周一之前把方案给我 老贺周三之前把预算给我")."""
     parts = clauses_of(sentence)
     if len(parts) <= 1:
         return parts
     names = {n.casefold() for n in names_of_owner if n}
     first = 0
+    named = [i for i, c in enumerate(parts) if any(n and n in c.text.casefold() for n in names)]
     for i, clause in enumerate(parts):
-        folded = clause.text.casefold()
-        if any(n and n in folded for n in names) or re.search(
-            r"我来|我去|我这边|我负责|你", clause.text
+        if (
+            named
+            and i < named[0]
+            and any(
+                f.known and f.name != owner for f in (roster.find(clause.text) if roster else [])
+            )
         ):
+            continue  # "小石你…" is another member's job; the owner is named later
+        if (named and i == named[0]) or re.search(r"我来|我去|我这边|我负责|你", clause.text):
             first = i
             break
-    return parts[first:]
+    last = len(parts)
+    if roster is not None:
+        for k in range(first + 1, len(parts)):
+            found = [f for f in roster.find(parts[k].text) if f.known]
+            if found and found[0].start == 0 and found[0].name != owner:
+                last = k  # another member's job begins
+                break
+    return parts[first:last]
 
 
 def _words(text: str) -> set[str]:
@@ -1105,6 +1538,57 @@ def _takes_up_offer(offer: ActionItem, item: ActionItem) -> bool:
     )
 
 
+_CONTINUES = re.compile(r"^(?P<verb>[\u4e00-\u9fff]{1,3}?)(?:完|好)了?(?:之后|以后)?$")
+
+
+def _one_per_source(items: list[ActionItem]) -> list[ActionItem]:
+    """Two readings of one span, one with an owner and one without, are one item: the owned
+    one (two owners of one job, "小周和阿杰你们俩…", stay two)."""
+    out: list[ActionItem] = []
+    for item in items:
+        twin = next(
+            (
+                o
+                for o in out
+                if o.line == item.line and o.source == item.source and None in (o.owner, item.owner)
+            ),
+            None,
+        )
+        if twin is None:
+            out.append(item)
+        elif twin.owner is None and item.owner is not None:
+            out[out.index(twin)] = item
+    return out
+
+
+def _continued(items: list[ActionItem]) -> list[ActionItem]:
+    """The requester going on with a job just asked for ("伟哥你今天下午先去测一下温度" — "测完了
+    数据整理好 明天下班前发我"): one item, the deliverable's deadline its due."""
+    out: list[ActionItem] = []
+    for item in items:
+        head = clean(_SOFT.split(item.source.strip())[0]).rstrip("。？")
+        m = _CONTINUES.match(head)
+        asked = next(
+            (
+                o
+                for o in reversed(out)
+                if m is not None
+                and 0 < item.line - o.line <= 2
+                and o.speaker == item.speaker
+                and o.owner is not None
+                and o.owner != o.speaker
+                and m["verb"][-1] in o.title + o.source
+            ),
+            None,
+        )
+        if asked is None:
+            out.append(item)
+            continue
+        if item.due is not None:
+            asked.due = item.due
+    return out
+
+
 def _merged(items: list[ActionItem]) -> list[ActionItem]:
     """One item per owner and job: a job said twice (asked, then accepted) is one item; the
     later due wins (the final version), the fuller title stays."""
@@ -1142,6 +1626,9 @@ def _merged(items: list[ActionItem]) -> list[ActionItem]:
                             )
                         )
                         and (item.speaker == item.owner) != (o.speaker == o.owner)
+                        # a new request after one's own commitment is a job of its own
+                        # ("年底之前我把冻品拉一遍" — "小田 你先把单子报给我")
+                        and (item.speaker == item.owner or _similar(o.title, item.title) > 0)
                     )
                 )
             ),
@@ -1166,7 +1653,7 @@ def _merged(items: list[ActionItem]) -> list[ActionItem]:
                 and re.search(r"(?:今天|马上|现在|待会儿?|一会儿?|今天下午|今晚)就", item.source)
             )
         )
-        if item.due is not None and not first_step:
+        if item.due is not None and (not first_step or twin.due is None):
             twin.due = item.due
         if (len(item.title) > len(twin.title) + 2 or same_sentence) and not accepted:
             twin.title = item.title
@@ -1201,7 +1688,8 @@ _WAIT = re.compile(
 )
 # Being away is no job ("我下周出差 不在公司", "我周五要去医院").
 _ABSENCE = re.compile(
-    r"出差|请假|休假|调休|年假|病假|婚假|产假|不在公司|不在(?:家|店|办公室)|去医院|看病|体检|回老家"
+    r"(?:出差|请假|休假|调休|年假|病假|婚假|产假|不在公司|不在(?:家|店|办公室)|去医院|看病|体检|回老家|"
+    r"请[^，]{1,3}假|回[趟一]?[^，]{0,2}老家)(?!的)"  # "老请假的学生" names someone else
 )
 # Going by someone's proposal is a decision ("就按老王说的来"), not a job for them.
 _FOLLOW = re.compile(r"(?:^|就|那)按[^，]{0,10}(?:说的|的意见|的方案)(?:来|办|做|走)?$")
@@ -1271,6 +1759,9 @@ def _new_commitment(
     if not pieces:
         return False
     head = pieces[0]
+    before = [p for p in _SOFT.split(text[: max(at, 0)]) if p.strip()]
+    if before and _MUSING.search(clean(before[-1])) and item.speaker == item.owner:
+        return False  # "这个我跟老板商量一下 明天给你们答复": a deferral, left open
     if _HISTORY.search(head) and item.due is None:
         return False
     if _WAIT.search(head) or _SIDE_REMARK.search(head) or _FOLLOW.search(head):
@@ -1290,7 +1781,51 @@ def _new_commitment(
         or re.search(r"负责[^，]{1,10}和[^，]{1,10}$", head)
     ):
         return False
-    return True
+    return not _talk_not_work(pieces, item)
+
+
+# Talk that reads like a job and is none (round-5 kinds): narrative of the past, descriptions
+# of people, musing and deferral, negative instructions, tag questions, restarts, staffing and
+# rules announced (decisions).
+_NARRATIVE_LEAD = re.compile(
+    r"^[^，]{0,4}?(?:最后|后来|当时|那时候?|那会儿?|那年|刚来那年|以前|去年|前年)"
+)
+_PAST_TELL = re.compile(r"[的了]$|还没来|都是|过来给")
+_DESCRIPTION = re.compile(r"刚来|刚到|还不熟|不太熟|还没上手")
+_MUSING = re.compile(
+    r"再想想|想一想|考虑一下|考虑考虑|琢磨|(?:跟|和)[^，]{1,6}商量(?:一下|商量)|^(?:这个)?我看看吧$"
+)
+_NEGATIVE_ASK = re.compile(
+    r"^[^，]{0,6}?(?:你|您)?(?:先|也|就|可|千万|暂时)?(?:别|不要|甭|不准|不许)(?!忘|漏)"
+)
+_TAG_QUESTION = re.compile(
+    r"(?:能|会|行)?(?:做到|做得到|记住了?|记得|明白了?|听到了?|听见了?|能行|可以|没问题|搞得定)吧$"
+)
+_STAFFING = re.compile(r"先(?:开|跑|管|带|守|值)[^，]{0,3}[一二三四五六七八九十\d]+号")
+
+
+def _talk_not_work(pieces: Sequence[str], item: ActionItem) -> bool:
+    head = pieces[0]
+    if _NARRATIVE_LEAD.search(head) and not _STILL_TO_DO.search(item.source):
+        if any(_PAST_TELL.search(p) for p in pieces):
+            return True
+    if _DESCRIPTION.search(head) or _MUSING.search(head) or _NEGATIVE_ASK.search(head):
+        return True
+    if _TAG_QUESTION.search(head) and all(
+        _TAG_QUESTION.search(p) or _NEGATIVE_ASK.search(p) or re.search(r"别|不要", p)
+        for p in pieces
+    ):
+        return True
+    if any(_TAKEN_BACK.match(p) for p in pieces[1:3]):
+        return True
+    if _STAFFING.search(head):
+        return True
+    # A rule or a penalty announced ("从今天开始 谁再…一单罚五十"): a decision.
+    return bool(
+        (_FROM_NOW.search(head) or "谁再" in item.source)
+        and _NORM.search(item.source)
+        and not re.search(r"[你您]", item.source)
+    )
 
 
 def _roles_in_line(text: str) -> int:
@@ -1365,7 +1900,14 @@ def _distributed(
                     and f.name in context.members
                 ):
                     share = re.sub(r"(?:的话|的|由|让|给|就|是)+$", "", clause.text[: f.start])
-                    if share and not re.search(_DO, share):
+                    # "好的强哥 我周五之前…": an answer calling the chair, no share
+                    if (
+                        share
+                        and not re.search(_DO, share)
+                        and not _ACCEPT.match(share)
+                        # "我周四前给老范": the one it goes to, not a share
+                        and not re.search(r"[我你您他她]", share)
+                    ):
                         shares.append((f.name, share, clause))
         if not shares:
             continue

@@ -14,6 +14,7 @@ from assistant.insight.summaries.cues import (
     find_action_items,
     find_decisions,
     find_open_questions,
+    join_fragments,
 )
 from assistant.insight.summaries.model import MeetingContext, MinutesDraft, TranscriptLine
 from assistant.insight.summaries.ranking import (
@@ -42,9 +43,11 @@ class OfflineMinutesEngine:
         speakers = recognise_speakers(lines, context.members)
         sentences = split_transcript(lines)
         sentences = [replace(s, speaker=speakers.by_line[s.line]) for s in sentences]
-        decisions = find_decisions(sentences, lines)
-        actions = find_action_items(sentences, lines, speakers, context)
-        questions = find_open_questions(sentences, lines)
+        # The cue grammars read a fragment cut off by a filler with what follows it.
+        cued = join_fragments(sentences, lines)
+        decisions = find_decisions(cued, lines)
+        actions = find_action_items(cued, lines, speakers, context)
+        questions = find_open_questions(cued, lines)
         # The summary and topics are written text: ranked and quoted in their concise form.
         written = [replace(s, text=concise(s.text)) for s in sentences]
         ranker = SentenceRanker(written, embedder=self._embedder)

@@ -102,6 +102,14 @@ def recognise_speakers(
             continue
         labels[label] = name
         taken.add(name)
+    # By elimination: one label left and one member left who has not spoken under any label,
+    # and nothing says the label is not that member (it never called them by name).
+    left_labels = [label for label in votes if label not in labels]
+    left_names = sorted(displays - taken)
+    if len(left_labels) == 1 and len(left_names) == 1 and labels:
+        label, name = left_labels[0], left_names[0]
+        if votes[label][name] >= 0:
+            labels[label] = name
     by_line: list[str | None] = []
     for i, line in enumerate(lines):
         who = as_member(line.speaker) if line.speaker is not None else None
