@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from api.app import create_app
 from assistant.bootstrap import Qunmi, bootstrap
 from assistant.clock import FixedClock
-from assistant.domain import Member, Project, Role
+from assistant.domain import Chat, Member, Project, Role
 from assistant.errors import InvalidInput, NotFound, PermissionDenied
 from assistant.files import FileTooLarge
 from assistant.memory.ports import DocFilter
@@ -378,6 +378,20 @@ def test_asking_in_the_chat_answers_with_the_file(q: Qunmi, clock: FixedClock) -
     assert q.memory.indexer.drain().vector_error is None
     with q.uow_factory() as uow:
         wang = uow.members.by_display_name("王磊")
+        project = uow.projects.by_name("官网改版")
+        assert project is not None
+        # The project's own group: its people may all read its files (an answer in a group
+        # stands only on what everyone in it may read, docs/permissions.md).
+        uow.chats.add(
+            Chat(
+                name="官网群",
+                channel="test",
+                external_id="官网群",
+                project_id=project.id,
+                created_at=NOW,
+            )
+        )
+        uow.commit()
     assert wang is not None
     replies = {}
     for text in ("找一下登录页的设计稿", "最新的测试报告发我"):
