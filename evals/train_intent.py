@@ -1,0 +1,305 @@
+"""Train the intent classifier of ``assistant.engines.learned`` and calibrate its gate.
+
+    python -m evals.train_intent                # train on the default data, write intent.npz
+    python -m evals.train_intent --folds 5 --no-write   # figures only
+
+Data: every ``evals/training/*.jsonl`` plus the tuned sets ``parse_gold`` and
+``parse_dev_v2…v4`` (case format of ``evals/cases/README.md``). ``parse_holdout.jsonl`` is
+never read here: it stays a test of whether the layer generalises.
+
+Steps: features → one-vs-rest logistic regression (L2, L-BFGS on sparse features, scipy at
+training time only) → k-fold out-of-fold probabilities → the gate's thresholds chosen on those
+probabilities and the rule engine's own calls, scored with ``evals.parse_eval`` → the final
+model on all data, thresholds and cross-validated figures stored with the weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from assistant.domain import ToolCall
+from assistant.engines.learned.features import hash_features, message_features
+from assistant.engines.learned.gate import GateThresholds, review
+from assistant.engines.learned.model import DEFAULT_WEIGHTS, NONE, IntentModel
+from evals.parse_eval import GoldCase, load_cases, score_case, summarize
+from tools.vocabulary import TOOLS
+
+__all__ = [
+    "DEFAULT_SOURCES",
+    "Dataset",
+    "calibrate",
+    "cross_validate",
+    "fit",
+    "gate_figures",
+    "load_dataset",
+    "main",
+    "train",
+]
+
+_HERE = Path(__file__).resolve().parent
+DEFAULT_SOURCES: tuple[Path, ...] = (
+    *sorted((_HERE / "training").glob("*.jsonl")),
+    _HERE / "cases" / "parse_gold.jsonl",
+    _HERE / "cases" / "parse_dev_v2.jsonl",
+    _HERE / "cases" / "parse_dev_v3.jsonl",
+    _HERE / "cases" / "parse_dev_v4.jsonl",
+)
+LABELS: tuple[str, ...] = (NONE, *sorted(TOOLS))
+DIM = 1 << 16
+L2 = 1.0
+SEED = 14
+
+
+@dataclass(slots=True)
+class Dataset:
+    cases: list[GoldCase]
+    indices: list[np.ndarray]  # hashed features per case
+    targets: np.ndarray  # cases × labels, 0/1
+    sources: list[str]  # file stem per case
+
+
+def _targets(case: GoldCase) -> list[float]:
+    tools = {c.tool for c in case.expected}
+    return [1.0 if (label == NONE and not tools) or label in tools else 0.0 for label in LABELS]
+
+
+def load_dataset(paths: Sequence[Path] = DEFAULT_SOURCES, *, dim: int = DIM) -> Dataset:
+    """Every case of ``paths`` with its features and labels; a repeated text is kept once."""
+    cases: list[GoldCase] = []
+    sources: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    for path in paths:
+        if path.name == "parse_holdout.jsonl":
+            raise ValueError("parse_holdout.jsonl 只用来检验，不能用来训练")
+        for case in load_cases(path):
+            key = (case.text, json.dumps([[c.tool, c.args] for c in case.expected], sort_keys=True, default=str))
+            if key in seen:
+                continue
+            seen.add(key)
+            cases.append(case)
+            sources.append(path.stem)
+    indices = [
+        hash_features(message_features(c.text, c.context()), dim) for c in cases
+    ]
+    targets = np.array([_targets(c) for c in cases], dtype=np.float64)
+    return Dataset(cases, indices, targets, sources)
+
+
+def _matrix(indices: Sequence[np.ndarray], dim: int) -> object:
+    from scipy import sparse
+
+    rows = np.concatenate([np.full(len(ix), i) for i, ix in enumerate(indices)])
+    cols = np.concatenate(indices)
+    data = np.ones(len(cols))
+    return sparse.csr_matrix((data, (rows, cols)), shape=(len(indices), dim))
+
+
+def fit(
+    indices: Sequence[np.ndarray], targets: np.ndarray, *, dim: int = DIM, l2: float = L2
+) -> tuple[np.ndarray, np.ndarray]:
+    """One-vs-rest logistic regression with an L2 penalty, all labels at once (L-BFGS)."""
+    from scipy.optimize import minimize
+
+    x = _matrix(indices, dim)
+    xt = x.T.tocsr()  # type: ignore[attr-defined]
+    n_labels = targets.shape[1]
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        w = theta[: dim * n_labels].reshape(dim, n_labels)
+        b = theta[dim * n_labels :]
+        z = x @ w + b  # type: ignore[operator]
+        # log(1 + e^z) - y z, stably
+        value = float(np.sum(np.logaddexp(0.0, z) - targets * z) + 0.5 * l2 * np.sum(w * w))
+        p = 1.0 / (1.0 + np.exp(-z))
+        err = p - targets
+        grad_w = xt @ err + l2 * w
+        grad_b = err.sum(axis=0)
+        return value, np.concatenate([np.asarray(grad_w).ravel(), grad_b])
+
+    theta0 = np.zeros(dim * n_labels + n_labels)
+    prior = targets.mean(axis=0).clip(1e-3, 1 - 1e-3)
+    theta0[dim * n_labels :] = np.log(prior / (1 - prior))
+    result = minimize(loss, theta0, jac=True, method="L-BFGS-B", options={"maxiter": 400})
+    theta = result.x
+    return (
+        theta[: dim * n_labels].reshape(dim, n_labels).astype(np.float32),
+        theta[dim * n_labels :].astype(np.float32),
+    )
+
+
+def _probs(w: np.ndarray, b: np.ndarray, indices: Sequence[np.ndarray]) -> np.ndarray:
+    model = IntentModel(LABELS, w, b, w.shape[0])
+    return np.array([model.scores(ix) for ix in indices])
+
+
+def cross_validate(data: Dataset, *, folds: int = 5, seed: int = SEED) -> np.ndarray:
+    """Out-of-fold probabilities (cases × labels), folds stratified by source file."""
+    order = np.random.default_rng(seed).permutation(len(data.cases))
+    fold_of = np.empty(len(data.cases), dtype=np.int64)
+    counters: dict[str, int] = {}
+    for i in order:
+        src = data.sources[i]
+        fold_of[i] = counters.get(src, 0) % folds
+        counters[src] = counters.get(src, 0) + 1
+    out = np.zeros_like(data.targets)
+    for k in range(folds):
+        train = np.flatnonzero(fold_of != k)
+        test = np.flatnonzero(fold_of == k)
+        w, b = fit([data.indices[i] for i in train], data.targets[train], dim=_dim(data))
+        out[test] = _probs(w, b, [data.indices[i] for i in test])
+    return out
+
+
+def _dim(data: Dataset) -> int:
+    return int(max(int(ix.max()) for ix in data.indices if len(ix)) + 1) if False else DIM
+
+
+def rule_calls(cases: Sequence[GoldCase]) -> list[list[ToolCall]]:
+    """What the rule engine alone emits for each case (the gate's input)."""
+    from assistant.engines.rules import RuleEngine
+
+    engine = RuleEngine()
+    return [list(engine.understand(c.message(), c.context())) for c in cases]
+
+
+def gate_figures(
+    cases: Sequence[GoldCase],
+    calls: Sequence[Sequence[ToolCall]],
+    probs: np.ndarray,
+    thresholds: GateThresholds | None,
+) -> dict[str, float]:
+    """Action F1, exact match and no-action accuracy with the gate (``None``: rules alone)."""
+    results = []
+    routed = 0
+    for case, found, p in zip(cases, calls, probs, strict=True):
+        predicted = list(found)
+        if thresholds is not None:
+            verdict = review(predicted, dict(zip(LABELS, p.tolist(), strict=True)), thresholds)
+            predicted = verdict.calls
+            routed += verdict.action == "route"
+        results.append(score_case(case, predicted))
+    report = summarize(results)
+    figures = report.figures()
+    figures["routed"] = float(routed)
+    return figures
+
+
+def _objective(f: dict[str, float]) -> float:
+    return f["action_f1"] + f["exact_match"] + f["no_action_accuracy"]
+
+
+def calibrate(
+    cases: Sequence[GoldCase], calls: Sequence[Sequence[ToolCall]], probs: np.ndarray
+) -> GateThresholds:
+    """The veto and drop thresholds that score best on out-of-fold probabilities; the route
+    threshold (it changes no call here) is the lowest with ≥ 90 % precision for tasks."""
+    best = GateThresholds(veto_none=1.01, drop_tool=0.0, route_action=1.01)
+    best_score = _objective(gate_figures(cases, calls, probs, best))
+    for veto, drop in itertools.product(
+        (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.98, 1.01),
+        (0.0, 0.01, 0.02, 0.05, 0.1, 0.2),
+    ):
+        candidate = GateThresholds(veto_none=veto, drop_tool=drop, route_action=1.01)
+        score = _objective(gate_figures(cases, calls, probs, candidate))
+        if score > best_score + 1e-9:
+            best, best_score = candidate, score
+    route = 1.01
+    col = [LABELS.index(t) for t in ("create_task", "update_task")]
+    empty = [i for i, c in enumerate(calls) if not c]
+    for r in (0.5, 0.6, 0.7, 0.8, 0.9, 0.95):
+        hit = [i for i in empty if probs[i, col].max() >= r]
+        if not hit:
+            continue
+        right = sum(1 for i in hit if any(e.tool in ("create_task", "update_task") for e in cases[i].expected))
+        if right / len(hit) >= 0.9:
+            route = r
+            break
+    return GateThresholds(veto_none=best.veto_none, drop_tool=best.drop_tool, route_action=route)
+
+
+def per_label(targets: np.ndarray, probs: np.ndarray, cut: float = 0.5) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    for j, label in enumerate(LABELS):
+        y = targets[:, j] > 0.5
+        p = probs[:, j] >= cut
+        tp, fp, fn = int(np.sum(y & p)), int(np.sum(~y & p)), int(np.sum(y & ~p))
+        if not (tp or fp or fn):
+            continue
+        out[label] = {
+            "support": int(y.sum()),
+            "precision": round(tp / (tp + fp), 3) if tp + fp else 0.0,
+            "recall": round(tp / (tp + fn), 3) if tp + fn else 0.0,
+        }
+    return out
+
+
+def train(
+    paths: Sequence[Path] = DEFAULT_SOURCES, *, folds: int = 5, seed: int = SEED
+) -> tuple[IntentModel, dict[str, object]]:
+    """Cross-validate, calibrate, then fit on everything: the model and the figures."""
+    started = time.perf_counter()
+    data = load_dataset(paths)
+    oof = cross_validate(data, folds=folds, seed=seed)
+    calls = rule_calls(data.cases)
+    thresholds = calibrate(data.cases, calls, oof)
+    figures: dict[str, object] = {
+        "cases": len(data.cases),
+        "sources": {s: data.sources.count(s) for s in sorted(set(data.sources))},
+        "folds": folds,
+        "per_label": per_label(data.targets, oof),
+        "cv_rules": gate_figures(data.cases, calls, oof, None),
+        "cv_gated": gate_figures(data.cases, calls, oof, thresholds),
+    }
+    by_source: dict[str, dict[str, dict[str, float]]] = {}
+    for src in sorted(set(data.sources)):
+        ix = [i for i, s in enumerate(data.sources) if s == src]
+        sub_cases = [data.cases[i] for i in ix]
+        sub_calls = [calls[i] for i in ix]
+        by_source[src] = {
+            "rules": gate_figures(sub_cases, sub_calls, oof[ix], None),
+            "gated": gate_figures(sub_cases, sub_calls, oof[ix], thresholds),
+        }
+    figures["cv_by_source"] = by_source
+    w, b = fit(data.indices, data.targets)
+    model = IntentModel(
+        LABELS,
+        w,
+        b,
+        DIM,
+        thresholds={
+            "veto_none": thresholds.veto_none,
+            "drop_tool": thresholds.drop_tool,
+            "route_action": thresholds.route_action,
+        },
+        meta={"l2": L2, "seed": seed, "cv": figures},
+    )
+    figures["seconds"] = round(time.perf_counter() - started, 1)
+    return model, figures
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="训练意图分类器并校准门限")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=DEFAULT_WEIGHTS)
+    parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--data", type=Path, nargs="*", default=None)
+    args = parser.parse_args(argv)
+    model, figures = train(args.data or DEFAULT_SOURCES, folds=args.folds)
+    print(json.dumps(figures, ensure_ascii=False, indent=1))
+    if not args.no_write:
+        model.save(args.out)
+        print(f"写入 {args.out}（{args.out.stat().st_size / 1024:.0f} KB）", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
