@@ -109,7 +109,11 @@ def fit(
     """One-vs-rest logistic regression with an L2 penalty, all labels at once (L-BFGS)."""
     from scipy.optimize import minimize
 
-    x = _matrix(indices, dim)
+    # Fit only the columns that occur: the other weights stay 0 under the L2 penalty anyway.
+    used, compact = np.unique(np.concatenate(list(indices)), return_inverse=True)
+    splits = np.cumsum([len(ix) for ix in indices])[:-1]
+    full_dim, dim = dim, len(used)
+    x = _matrix(np.split(compact, splits), dim)
     xt = x.T.tocsr()  # type: ignore[attr-defined]
     n_labels = targets.shape[1]
 
@@ -130,10 +134,9 @@ def fit(
     theta0[dim * n_labels :] = np.log(prior / (1 - prior))
     result = minimize(loss, theta0, jac=True, method="L-BFGS-B", options={"maxiter": 400})
     theta = result.x
-    return (
-        theta[: dim * n_labels].reshape(dim, n_labels).astype(np.float32),
-        theta[dim * n_labels :].astype(np.float32),
-    )
+    weights = np.zeros((full_dim, n_labels), dtype=np.float32)
+    weights[used] = theta[: dim * n_labels].reshape(dim, n_labels)
+    return weights, theta[dim * n_labels :].astype(np.float32)
 
 
 def _probs(w: np.ndarray, b: np.ndarray, indices: Sequence[np.ndarray]) -> np.ndarray:
@@ -154,13 +157,9 @@ def cross_validate(data: Dataset, *, folds: int = 5, seed: int = SEED) -> np.nda
     for k in range(folds):
         train = np.flatnonzero(fold_of != k)
         test = np.flatnonzero(fold_of == k)
-        w, b = fit([data.indices[i] for i in train], data.targets[train], dim=_dim(data))
+        w, b = fit([data.indices[i] for i in train], data.targets[train], dim=DIM)
         out[test] = _probs(w, b, [data.indices[i] for i in test])
     return out
-
-
-def _dim(data: Dataset) -> int:
-    return int(max(int(ix.max()) for ix in data.indices if len(ix)) + 1) if False else DIM
 
 
 def rule_calls(cases: Sequence[GoldCase]) -> list[list[ToolCall]]:

@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from assistant.domain import ToolCall
+from assistant.engines.learned.features import warm_up
 from assistant.engines.learned.model import NONE, IntentModel, default_model
 
 __all__ = ["ROUTED_TOOLS", "GateThresholds", "IntentGate", "Verdict"]
@@ -83,6 +84,7 @@ class IntentGate:
     ) -> None:
         self.model = model or default_model()
         self.thresholds = thresholds or GateThresholds.from_mapping(self.model.thresholds)
+        warm_up()  # jieba's dictionary loads here, not on the first message
 
     def review(self, calls: Sequence[ToolCall], probs: Mapping[str, float]) -> Verdict:
         return review(calls, probs, self.thresholds)
