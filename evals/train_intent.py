@@ -1,7 +1,7 @@
 """Train the intent classifier of ``assistant.engines.learned`` and calibrate its gate.
 
     python -m evals.train_intent                # train on the default data, write intent.npz
-    python -m evals.train_intent --folds 5 --no-write   # figures only
+    python -m evals.train_intent --no-write     # figures only
 
 Data: every ``evals/training/*.jsonl`` plus the tuned sets ``parse_gold`` and
 ``parse_dev_v2…v4`` (case format of ``evals/cases/README.md``). ``parse_holdout.jsonl`` is
@@ -21,7 +21,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +29,7 @@ import numpy as np
 from assistant.domain import ToolCall
 from assistant.engines.learned.features import hash_features, message_features
 from assistant.engines.learned.gate import GateThresholds, review
-from assistant.engines.learned.model import DEFAULT_WEIGHTS, NONE, IntentModel
+from assistant.engines.learned.model import DEFAULT_WEIGHTS, MANY_TASKS, NONE, IntentModel
 from evals.parse_eval import GoldCase, load_cases, score_case, summarize
 from tools.vocabulary import TOOLS
 
@@ -38,6 +38,7 @@ __all__ = [
     "Dataset",
     "calibrate",
     "cross_validate",
+    "folds_by_writer",
     "fit",
     "gate_figures",
     "load_dataset",
@@ -53,7 +54,7 @@ DEFAULT_SOURCES: tuple[Path, ...] = (
     _HERE / "cases" / "parse_dev_v3.jsonl",
     _HERE / "cases" / "parse_dev_v4.jsonl",
 )
-LABELS: tuple[str, ...] = (NONE, *sorted(TOOLS))
+LABELS: tuple[str, ...] = (NONE, *sorted(TOOLS), MANY_TASKS)
 DIM = 1 << 16
 L2 = 1.0
 SEED = 14
@@ -69,7 +70,15 @@ class Dataset:
 
 def _targets(case: GoldCase) -> list[float]:
     tools = {c.tool for c in case.expected}
-    return [1.0 if (label == NONE and not tools) or label in tools else 0.0 for label in LABELS]
+    tasks = sum(1 for c in case.expected if c.tool == "create_task")
+    return [
+        1.0
+        if (label == NONE and not tools)
+        or label in tools
+        or (label == MANY_TASKS and tasks >= 2)
+        else 0.0
+        for label in LABELS
+    ]
 
 
 def load_dataset(paths: Sequence[Path] = DEFAULT_SOURCES, *, dim: int = DIM) -> Dataset:
@@ -144,20 +153,38 @@ def _probs(w: np.ndarray, b: np.ndarray, indices: Sequence[np.ndarray]) -> np.nd
     return np.array([model.scores(ix) for ix in indices])
 
 
-def cross_validate(data: Dataset, *, folds: int = 5, seed: int = SEED) -> np.ndarray:
-    """Out-of-fold probabilities (cases × labels), folds stratified by source file."""
+def folds_by_writer(data: Dataset, *, folds: int = 5, seed: int = SEED) -> np.ndarray:
+    """The fold of each case. With two or more files under ``evals/training`` (one per
+    independent writer) each writer is one fold, so that every figure is measured on a writer
+    the model never saw, as on a blind set; the tuned sets are spread over those folds. With
+    fewer writers, ``folds`` folds stratified by file."""
+    writers = sorted({s for s in data.sources if s in _writers()})
     order = np.random.default_rng(seed).permutation(len(data.cases))
     fold_of = np.empty(len(data.cases), dtype=np.int64)
+    k = len(writers) if len(writers) >= 2 else folds
     counters: dict[str, int] = {}
     for i in order:
         src = data.sources[i]
-        fold_of[i] = counters.get(src, 0) % folds
-        counters[src] = counters.get(src, 0) + 1
+        if len(writers) >= 2 and src in writers:
+            fold_of[i] = writers.index(src)
+            continue
+        group = "tuned" if len(writers) >= 2 else src
+        fold_of[i] = counters.get(group, 0) % k
+        counters[group] = counters.get(group, 0) + 1
+    return fold_of
+
+
+def _writers() -> set[str]:
+    return {p.stem for p in (_HERE / "training").glob("*.jsonl")}
+
+
+def cross_validate(data: Dataset, fold_of: np.ndarray, *, l2: float = L2) -> np.ndarray:
+    """Out-of-fold probabilities (cases × labels) for the folds in ``fold_of``."""
     out = np.zeros_like(data.targets)
-    for k in range(folds):
+    for k in sorted(set(fold_of.tolist())):
         train = np.flatnonzero(fold_of != k)
         test = np.flatnonzero(fold_of == k)
-        w, b = fit([data.indices[i] for i in train], data.targets[train], dim=DIM)
+        w, b = fit([data.indices[i] for i in train], data.targets[train], dim=DIM, l2=l2)
         out[test] = _probs(w, b, [data.indices[i] for i in test])
     return out
 
@@ -203,11 +230,19 @@ def calibrate(
     threshold (it changes no call here) is the lowest with ≥ 90 % precision for tasks."""
     best = GateThresholds(veto_none=1.01, drop_tool=0.0, route_action=1.01)
     best_score = _objective(gate_figures(cases, calls, probs, best))
-    for veto, drop in itertools.product(
-        (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.98, 1.01),
-        (0.0, 0.01, 0.02, 0.05, 0.1, 0.2),
+    for veto, margin, drop in itertools.product(
+        (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8, 0.9, 1.01),
+        (-1.0, -0.1, 0.0, 0.1),
+        (0.0, 0.01, 0.02, 0.05, 0.1),
     ):
-        candidate = GateThresholds(veto_none=veto, drop_tool=drop, route_action=1.01)
+        candidate = GateThresholds(
+            veto_none=veto, veto_margin=margin, drop_tool=drop, single_task=0.0, route_action=1.01
+        )
+        score = _objective(gate_figures(cases, calls, probs, candidate))
+        if score > best_score + 1e-9:
+            best, best_score = candidate, score
+    for single in (0.05, 0.1, 0.2, 0.3, 0.4, 0.5):
+        candidate = replace(best, single_task=single)
         score = _objective(gate_figures(cases, calls, probs, candidate))
         if score > best_score + 1e-9:
             best, best_score = candidate, score
@@ -222,7 +257,7 @@ def calibrate(
         if right / len(hit) >= 0.9:
             route = r
             break
-    return GateThresholds(veto_none=best.veto_none, drop_tool=best.drop_tool, route_action=route)
+    return replace(best, route_action=route)
 
 
 def per_label(targets: np.ndarray, probs: np.ndarray, cut: float = 0.5) -> dict[str, dict[str, float]]:
@@ -247,13 +282,14 @@ def train(
     """Cross-validate, calibrate, then fit on everything: the model and the figures."""
     started = time.perf_counter()
     data = load_dataset(paths)
-    oof = cross_validate(data, folds=folds, seed=seed)
+    fold_of = folds_by_writer(data, folds=folds, seed=seed)
+    oof = cross_validate(data, fold_of)
     calls = rule_calls(data.cases)
     thresholds = calibrate(data.cases, calls, oof)
     figures: dict[str, object] = {
         "cases": len(data.cases),
         "sources": {s: data.sources.count(s) for s in sorted(set(data.sources))},
-        "folds": folds,
+        "folds": len(set(fold_of.tolist())),
         "per_label": per_label(data.targets, oof),
         "cv_rules": gate_figures(data.cases, calls, oof, None),
         "cv_gated": gate_figures(data.cases, calls, oof, thresholds),
@@ -268,6 +304,15 @@ def train(
             "gated": gate_figures(sub_cases, sub_calls, oof[ix], thresholds),
         }
     figures["cv_by_source"] = by_source
+    unseen = [i for i, s in enumerate(data.sources) if s in _writers()]
+    if unseen:
+        sub_cases = [data.cases[i] for i in unseen]
+        sub_calls = [calls[i] for i in unseen]
+        figures["cv_unseen_writers"] = {
+            "cases": len(unseen),
+            "rules": gate_figures(sub_cases, sub_calls, oof[unseen], None),
+            "gated": gate_figures(sub_cases, sub_calls, oof[unseen], thresholds),
+        }
     w, b = fit(data.indices, data.targets)
     model = IntentModel(
         LABELS,
@@ -276,6 +321,8 @@ def train(
         DIM,
         thresholds={
             "veto_none": thresholds.veto_none,
+            "veto_margin": thresholds.veto_margin,
+            "single_task": thresholds.single_task,
             "drop_tool": thresholds.drop_tool,
             "route_action": thresholds.route_action,
         },

@@ -1,6 +1,7 @@
 """The intent classifier: one logistic regression per label over hashed message features.
 
-Labels are the vocabulary's tools plus ``none`` (the message asks for no action). Each label
+Labels are the vocabulary's tools, ``none`` (the message asks for no action) and
+``many:create_task`` (it asks for two tasks or more). Each label
 is scored on its own (one-vs-rest), so a message may call for a meeting *and* tasks. The
 weights are trained by ``evals/train_intent.py`` and stored as a small ``.npz`` beside this
 module; inference is a sum of weight rows, numpy only.
@@ -24,9 +25,10 @@ if TYPE_CHECKING:
     from assistant.engines.rules.people import Mention
     from assistant.timeparse.types import TimeMatch
 
-__all__ = ["DEFAULT_WEIGHTS", "NONE", "IntentModel", "default_model"]
+__all__ = ["DEFAULT_WEIGHTS", "MANY_TASKS", "NONE", "IntentModel", "default_model"]
 
 NONE = "none"
+MANY_TASKS = "many:create_task"  # the message asks for two or more tasks
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "intent.npz"
 
 
