@@ -42,7 +42,7 @@ AT_MARK = "Ⓐ"  # an @mention
 NAME_MARK = "Ⓟ"  # a person named without @
 TIME_MARK = "Ⓣ"  # a time expression
 
-_QUESTION_END = re.compile(r"(?:吗|吧|呢|么|没|没有|不|嘛|啊|呀|否)[\s~。!！.]*$")
+_QUESTION_END = re.compile(r"(?:吗|吧|呢|么|没|没有|不|嘛|啊|呀|否)[\s~。!！.?？]*$")
 _NEGATION = re.compile(
     r"不用|不要|别|无需|不必|先不|暂时不|没必要|不需要|甭|\b(?:don'?t|do not|no need|not|never|"
     r"doesn'?t|won'?t|shouldn'?t|needn'?t|skip)\b",
@@ -179,5 +179,3 @@ def hash_features(features: Iterable[str], dim: int) -> np.ndarray:
     """Distinct hashed indices of ``features`` in ``[0, dim)`` (CRC32: stable across runs)."""
     idx = {zlib.crc32(f.encode("utf-8")) % dim for f in features}
     return np.fromiter(idx, dtype=np.int64, count=len(idx))
-
-

@@ -58,9 +58,7 @@ class IntentModel:
         mentions: Sequence[Mention] | None = None,
     ) -> dict[str, float]:
         """Label → probability for one message."""
-        feats = message_features(
-            text, context, times=times, recurring=recurring, mentions=mentions
-        )
+        feats = message_features(text, context, times=times, recurring=recurring, mentions=mentions)
         probs = self.scores(hash_features(feats, self.dim))
         return {label: float(p) for label, p in zip(self.labels, probs, strict=True)}
 
