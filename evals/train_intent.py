@@ -31,7 +31,7 @@ from assistant.domain import ToolCall
 from assistant.engines.learned.features import hash_features, message_features
 from assistant.engines.learned.gate import GateThresholds, review
 from assistant.engines.learned.model import DEFAULT_WEIGHTS, MANY_TASKS, NONE, IntentModel
-from evals.parse_eval import GoldCase, load_cases, score_case, summarize
+from evals.parse_eval import CaseResult, GoldCase, load_cases, score_case
 from tools.vocabulary import TOOLS
 
 __all__ = [
@@ -249,26 +249,62 @@ def rule_calls(cases: Sequence[GoldCase]) -> list[list[ToolCall]]:
     return [list(engine.understand(c.message(), c.context())) for c in cases]
 
 
+class _Scores:
+    """Scores of (case, predicted calls) pairs, kept: the gate only ever removes calls, so a
+    grid search meets the same few subsets of each case's calls again and again."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[int, tuple[int, ...]], CaseResult] = {}
+        self._probs: dict[int, dict[str, float]] = {}
+
+    def probs(self, i: int, p: np.ndarray) -> dict[str, float]:
+        found = self._probs.get(i)
+        if found is None:
+            found = self._probs[i] = dict(zip(LABELS, p.tolist(), strict=True))
+        return found
+
+    def score(self, i: int, case: GoldCase, predicted: list[ToolCall]) -> CaseResult:
+        key = (i, tuple(id(c) for c in predicted))
+        found = self._seen.get(key)
+        if found is None:
+            found = self._seen[key] = score_case(case, predicted)
+        return found
+
+
 def gate_figures(
     cases: Sequence[GoldCase],
     calls: Sequence[Sequence[ToolCall]],
     probs: np.ndarray,
     thresholds: GateThresholds | None,
+    scores: _Scores | None = None,
 ) -> dict[str, float]:
-    """Action F1, exact match and no-action accuracy with the gate (``None``: rules alone)."""
-    results = []
-    routed = 0
-    for case, found, p in zip(cases, calls, probs, strict=True):
+    """Action F1, exact match and no-action accuracy with the gate (``None``: rules alone),
+    computed as ``evals.parse_eval.summarize`` does (micro-averaged F1)."""
+    scores = scores or _Scores()
+    tp = fp = fn = exact = quiet = no_action = routed = 0
+    for i, (case, found, p) in enumerate(zip(cases, calls, probs, strict=True)):
         predicted = list(found)
         if thresholds is not None:
-            verdict = review(predicted, dict(zip(LABELS, p.tolist(), strict=True)), thresholds)
+            verdict = review(predicted, scores.probs(i, p), thresholds)
             predicted = verdict.calls
             routed += verdict.action == "route"
-        results.append(score_case(case, predicted))
-    report = summarize(results)
-    figures = report.figures()
-    figures["routed"] = float(routed)
-    return figures
+        result = scores.score(i, case, predicted)
+        tp, fp, fn = tp + result.tp, fp + result.fp, fn + result.fn
+        exact += result.exact
+        if case.no_action:
+            no_action += 1
+            quiet += not predicted
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "action_precision": precision,
+        "action_recall": recall,
+        "action_f1": f1,
+        "exact_match": exact / len(cases) if cases else 1.0,
+        "no_action_accuracy": quiet / no_action if no_action else 1.0,
+        "routed": float(routed),
+    }
 
 
 def _objective(f: dict[str, float]) -> float:
@@ -280,8 +316,9 @@ def calibrate(
 ) -> GateThresholds:
     """The veto and drop thresholds that score best on out-of-fold probabilities; the route
     threshold (it changes no call here) is the lowest with ≥ 90 % precision for tasks."""
+    scores = _Scores()
     best = GateThresholds(veto_none=1.01, drop_tool=0.0, route_action=1.01)
-    best_score = _objective(gate_figures(cases, calls, probs, best))
+    best_score = _objective(gate_figures(cases, calls, probs, best, scores))
     for veto, margin, drop in itertools.product(
         (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8, 0.9, 1.01),
         (-1.0, -0.1, 0.0, 0.1),
@@ -290,12 +327,12 @@ def calibrate(
         candidate = GateThresholds(
             veto_none=veto, veto_margin=margin, drop_tool=drop, single_task=0.0, route_action=1.01
         )
-        score = _objective(gate_figures(cases, calls, probs, candidate))
+        score = _objective(gate_figures(cases, calls, probs, candidate, scores))
         if score > best_score + 1e-9:
             best, best_score = candidate, score
     for single in (0.05, 0.1, 0.2, 0.3, 0.4, 0.5):
         candidate = replace(best, single_task=single)
-        score = _objective(gate_figures(cases, calls, probs, candidate))
+        score = _objective(gate_figures(cases, calls, probs, candidate, scores))
         if score > best_score + 1e-9:
             best, best_score = candidate, score
     route = 1.01
