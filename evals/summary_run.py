@@ -85,7 +85,9 @@ def main(
                 "Qunmi 离线": ours,
             },
         )
-        table = Table(title=f"VCSum 测试集整体摘要 ROUGE-L F1（{len(meetings)} 场会议）")
+        table = Table(
+            title=f"VCSum 整体摘要（{vcsum_path.name}） ROUGE-L F1（{len(meetings)} 场会议）"
+        )
         for col in ("系统", "字级 ROUGE-L", "词级 ROUGE-L（jieba）", "摘要长度中位数（字）"):
             table.add_column(col, justify="right")
         for s in scores:

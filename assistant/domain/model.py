@@ -113,6 +113,14 @@ class Chat:
     settings: dict[str, Any] = field(default_factory=dict)  # per-chat switches, e.g. reminders
     created_at: datetime | None = None
 
+    @property
+    def private(self) -> bool:
+        """A chat of one person with Qunmi (their WeCom app chat, their console chat)."""
+        external = self.external_id or ""
+        return (self.channel == "wecom" and external.startswith("user:")) or (
+            self.channel == "console" and external.startswith("private:")
+        )
+
 
 @dataclass(slots=True)
 class Milestone:

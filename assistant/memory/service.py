@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from tools.scope import Applied, Scope
     from tools.vocabulary import Ask
 
-__all__ = ["Memory", "resolve_filter", "scope_view"]
+__all__ = ["AudienceView", "Memory", "audience_view", "resolve_filter", "scope_view"]
 
 
 def resolve_filter(
@@ -147,14 +147,44 @@ class Memory:
             kinds=(args.kind,) if args.kind else (),
             project_ids=(project.id,) if project is not None and project.id is not None else (),
         )
+        own = scope_view(scope)
+        audience = audience_view(scope)
+        if audience is None:
+            answer = self.ask(
+                args.question,
+                filters=filters,
+                now=scope.now,
+                asker=scope.actor.display_name,
+                hide=own,
+            )
+            return Applied(kind="answer", summary=answer.to_dict())
+        # In a group the answer is read by everyone in it: it stands only on what all of them
+        # may read. When the asker alone could have been told more, the group is told so.
         answer = self.ask(
             args.question,
             filters=filters,
             now=scope.now,
             asker=scope.actor.display_name,
-            hide=scope_view(scope),
+            hide=lambda doc: own(doc) or audience(doc),
         )
-        return Applied(kind="answer", summary=answer.to_dict())
+        summary = answer.to_dict()
+        if audience.hidden:
+            full = self.ask(
+                args.question,
+                filters=filters,
+                now=scope.now,
+                asker=scope.actor.display_name,
+                hide=own,
+            )
+            shown = {s.doc_id for s in answer.sources}
+            withheld = [s for s in full.sources if s.doc_id not in shown and s.kind == "file"]
+            if withheld:
+                summary["withheld"] = len(withheld)
+                summary["answer"] = (
+                    f"{summary['answer']}\n🔒 还有 {len(withheld)} 份只给项目成员看的文件没有在群里列出；"
+                    f"私聊我再问一次可以看到。"
+                ).lstrip()
+        return Applied(kind="answer", summary=summary)
 
     def loop(self) -> IndexLoop:
         """The indexing loop; the in-memory copy of the index starts loading with it (a
@@ -166,6 +196,54 @@ class Memory:
     def close(self) -> None:
         for closer in self.closers:
             closer()
+
+
+@dataclass
+class AudienceView:
+    """What everyone in a group chat may read: files of a project only when all of them are its
+    people. A console room lists its members completely; a WeCom group or bot chat knows its
+    people from WeCom's roster and who spoke, which may lag behind, so there only the files of
+    the chat's own project are shown (its roster is the project's, kept by the roster sync).
+    ``hidden`` counts the passages it kept back."""
+
+    visible: Callable[[int], bool]
+    hidden: int = 0
+    _seen: dict[int, bool] = field(default_factory=dict)
+
+    def __call__(self, doc: HistoryDoc) -> bool:
+        if doc.kind != "file" or not doc.project_id:
+            return False
+        if doc.project_id not in self._seen:
+            self._seen[doc.project_id] = self.visible(doc.project_id)
+        if self._seen[doc.project_id]:
+            return False
+        self.hidden += 1
+        return True
+
+
+def audience_view(scope: Scope) -> AudienceView | None:
+    """The group's view of an answer given in ``scope``'s chat; ``None`` in a one-person chat
+    (or outside any chat), where the asker is the only reader."""
+    from tools.permissions import sees_project_files
+
+    if scope.chat_id is None:
+        return None
+    chat = scope.uow.chats.get(scope.chat_id)
+    if chat is None or chat.private:
+        return None
+
+    def visible(project_id: int) -> bool:
+        if chat.channel != "console" or not chat.member_ids:
+            return chat.project_id == project_id
+        project = scope.uow.projects.get(project_id)
+        for member_id in chat.member_ids:
+            member = scope.uow.members.get(member_id)
+            role = scope.uow.projects.role_of(project_id, member_id)
+            if member is None or not sees_project_files(member, project, role):
+                return False
+        return True
+
+    return AudienceView(visible)
 
 
 def scope_view(scope: Scope) -> ReaderView:

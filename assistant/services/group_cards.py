@@ -119,10 +119,7 @@ def everyone_sees_budget(
 
 def is_private_chat(chat: Chat) -> bool:
     """A chat of one person with Qunmi (their WeCom app chat, their console chat)."""
-    external = chat.external_id or ""
-    return (chat.channel == WECOM_CHANNEL and external.startswith("user:")) or (
-        chat.channel == "console" and external.startswith(PRIVATE_PREFIX)
-    )
+    return chat.private
 
 
 def others_private_chats(uow: UnitOfWork, member_id: int | None) -> list[int]:

@@ -70,7 +70,7 @@ def test_who_questions_want_the_deed_they_name() -> None:
 
 def test_asked_attributes_and_english_questions() -> None:
     assert asked_attributes("桂花小麦的IBU是多少") == ("ibu",)
-    assert asked_attributes("禾丰酒花的联系人电话多少") == ("电话",)
+    assert asked_attributes("禾丰酒花的联系人电话多少") == ("联系人电话",)
     # Not the category after the question word, nor the verb next to 谁, nor a reason.
     assert asked_attributes("官网首页最后用的什么颜色") == ()
     assert asked_attributes("谁负责支付对接") == () and asked_attributes("为什么改成罐装") == ()

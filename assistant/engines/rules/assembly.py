@@ -5,6 +5,7 @@ urgent from their header, and one deadline said apart from the people covers the
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from assistant.engines.rules import lexicon as lx
@@ -318,7 +319,111 @@ def _carry_verbs(readings: list[Reading]) -> None:
         prev = r
 
 
+# "南航午班的餐 @A 你负责装车 @B 你负责核对": the object said first is shared by the duties.
+_FRONTED_DUTY = re.compile(
+    r"\s*(?P<obj>[\u4e00-\u9fffA-Za-z0-9]{2,12}?)\s+(?:你们?|您)?\s*(?:负责|来)"
+    r"(?P<rest>[\u4e00-\u9fffA-Za-z0-9]{1,10})\s*"
+)
+_BARE_DUTY = re.compile(
+    r"\s*(?:你们?|您)?\s*(?:负责|来)(?P<rest>[\u4e00-\u9fffA-Za-z0-9]{1,10})\s*"
+)
+
+
+def _without_people_and_times(clause: Clause) -> str:
+    chars = list(clause.text)
+    spans = [(m.start, m.end) for m in clause.mentions] + [(t.start, t.end) for t in clause.times]
+    for a, b in spans:
+        for i in range(max(a - clause.start, 0), min(b - clause.start, len(chars))):
+            chars[i] = " "
+    return "".join(chars).replace("@", " ")
+
+
+def _share_fronted_duty_object(readings: list[Reading]) -> None:
+    """The duties after a fronted object name it: "国航早班餐装车", "国航早班餐核对"."""
+    shared: tuple[int, str] | None = None
+    for r in readings:
+        if r.kind != "task" or r.clause is None or not r.clause.mentions:
+            continue
+        bare = _without_people_and_times(r.clause)
+        fronted = _FRONTED_DUTY.fullmatch(bare)
+        if (
+            fronted is not None
+            and r.clause.mentions[0].start - r.clause.start >= fronted.end("obj")
+            and lx.ACTION_VERB.search(fronted.group("obj")) is None
+        ):
+            obj = re.sub(r"的(?=[\u4e00-\u9fff]$)|^的", "", fronted.group("obj"))
+            shared, rest = (r.clause.sentence, obj), fronted.group("rest")
+        elif shared is not None and shared[0] == r.clause.sentence:
+            duty = _BARE_DUTY.fullmatch(bare)
+            if duty is None:
+                shared = None
+                continue
+            rest = duty.group("rest")
+        else:
+            continue
+        for call in r.calls:
+            call["args"]["title"] = f"{shared[1]}{rest}"
+        r.topic = f"{shared[1]}{rest}"
+
+
+_FINISH_ONLY = re.compile(
+    r"[\s,，]*(?:然后|另外|那)?\s*(?:你|您)?\s*(?:之前|以前|前)?\s*"
+    r"(?:弄完|做完|搞定|弄好|做好|完成|搞完|干完|收尾)(?:吧|哈|啊|了)?[\s。!！~]*"
+)
+
+
+def _refines(shared: Any, own: str) -> bool:
+    """The shared due is the same day as a task's own due said without a clock."""
+    try:
+        mine = datetime.fromisoformat(own)
+    except ValueError:
+        return False
+    return bool(
+        shared.date() == mine.date()
+        and (mine.hour, mine.minute) == (18, 0)
+        and (shared.hour, shared.minute) != (18, 0)
+    )
+
+
+def _due_of_handed_work(readings: list[Reading]) -> None:
+    """ "X转给老邱吧 … 然后 @老邱 你周五前弄完": the bare "finish it by…" is the due of X."""
+    handed: dict[str, Any] | None = None
+    for r in readings:
+        if r.kind == "status" and r.calls and "assignee" in r.calls[0]["args"]:
+            handed = r.calls[0]["args"]
+            continue
+        if (
+            handed is not None
+            and r.kind == "task"
+            and r.clause is not None
+            and len(r.calls) == 1
+            and r.calls[0]["args"].get("assignee") == handed["assignee"]
+            and "due" in r.calls[0]["args"]
+            and _FINISH_ONLY.fullmatch(_without_people_and_times(r.clause))
+        ):
+            handed.setdefault("due", r.calls[0]["args"]["due"])
+            r.kind, r.calls = "info", []
+
+
+_CHANGES_MEETING = frozenset(("reschedule_meeting", "cancel_meeting", "update_meeting"))
+
+
+def _same_meeting(readings: list[Reading]) -> None:
+    """ "明天的例会 推迟半小时开始 然后 地点改到二楼": a bare 会 later is the meeting just named."""
+    named = ""
+    for r in readings:
+        for call in r.calls:
+            if call["tool"] not in _CHANGES_MEETING:
+                continue
+            ref = str(call["args"].get("meeting", ""))
+            if ref in ("", "会") and named:
+                call["args"]["meeting"] = named
+            elif ref not in ("", "会"):
+                named = ref
+
+
 def assemble(readings: list[Reading], msg: Message) -> None:
+    _share_fronted_duty_object(readings)
     _whole_headers(readings)
     _carry_verbs(readings)
     _join_fronted_objects(readings)
@@ -395,6 +500,8 @@ def assemble(readings: list[Reading], msg: Message) -> None:
         if r.kind not in ("chat",):
             header = header if clause.list_item else None
     _share_deadlines(readings)
+    _due_of_handed_work(readings)
+    _same_meeting(readings)
     for r in readings:
         if r.kind == "meeting":
             for call in r.calls:
@@ -405,7 +512,10 @@ def assemble(readings: list[Reading], msg: Message) -> None:
 
 _CONTINUATION = re.compile(r"(?:然后|接着|之后|再|顺便)(?!说)")
 _REASON_LIKE = re.compile(r"要去|得去|临时|还在|正在|在忙|要带|要陪|要赶|有事|来不了|赶不回")
-_TOGETHER = re.compile(r"\s*(?:你们)?(?:两|三|四|几)位|\s*你们?[俩两]个?|\s*(?:大家|各位)都")
+_TOGETHER = re.compile(
+    r"\s*(?:你们)?(?:两|三|四|几)位|\s*你们?[俩两]个?|\s*(?:大家|各位)都"
+    r"|\s*(?:然后|嗯|那|就)?\s*(?:全|都|全都|统一)(?:是|要|得|在)?(?!\S*[把做写改])"
+)
 _PURPOSE = re.compile(
     r"要(?:带|拿|送|交)(?:去|到|给)|要用|急用|等着用|要拿来|要带着|要看|要审|要查|要检查|要下单|要报上去"
 )
@@ -415,6 +525,8 @@ _REQUEST_LIKE = re.compile(r"把|请|麻烦|记得|帮忙|帮我|一下|负责|�
 _ATTENDING = re.compile(
     r"[\s,，@]*(?:你|你们|您)?(?:也|都|一起|一块儿?)?(?:线上|线下|远程|现场|准时)?"
     r"(?:参加|参会|出席|列席|到场|过来|来一下|来|旁听|听一下)(?:一下)?(?:吧|哈|啊|哦|呀|下)?[\s,，。!！~]*"
+    # "@A @B 参加，预计两个小时": how long the meeting lasts may follow.
+    r"(?:(?:预计|大概|大约|约|估计)?[0-9一二两三四五六七八九十半个.]{1,6}(?:小时|分钟|钟头)(?:左右)?[\s。!！~]*)?"
 )
 
 
@@ -474,6 +586,9 @@ def _share_deadlines(readings: list[Reading]) -> None:
             for task in groups.get(r.clause.sentence, []):
                 for call in task.calls:
                     call["args"].setdefault("due", r.due.isoformat())
+                    if _refines(r.due, str(call["args"]["due"])):
+                        # "明天国航早班的餐 … 都是明天早上五点之前": the shared clock is the due.
+                        call["args"]["due"] = r.due.isoformat()
     for group in groups.values():
         dated = [r for r in group if r.due is not None]
         if len(group) < 2 or len(dated) != 1 or dated[0].clause is None:

@@ -15,9 +15,12 @@ from typing import TYPE_CHECKING
 
 from assistant.engines.rules.lexicon import (
     ACTION_VERB,
+    ALL_DUE,
     CONNECTIVE,
     MEETING_CREATE,
+    OWNER_BUSY,
     PROJECT_CREATE,
+    REASSIGN_THEN_REASON,
     SELF_ASSIGN,
 )
 from assistant.engines.rules.people import Mention
@@ -74,6 +77,10 @@ CONTEXT_SUBJECT = (
     r"(?:还在|正在|临时要|临时|要|在|得|准备|打算|马上要|已经在)"
 )
 _CONTEXT_START = re.compile(CONTEXT_SUBJECT)
+_AWAY_THEN = re.compile(r"(?:请假|请了假|休假|病假|年假|出差|生病)了[\s,，]+(?=\S)")
+_ALL_DUE_START = re.compile(
+    r"[\s,，](?=(?:然后|嗯|那|就)?\s*(?:全|都|全都|统一)(?:是|要|得|在)?\s)"
+)
 _BARE_VERB_TAIL = re.compile(
     rf"\s*(?:{ACTION_VERB.pattern})(?:一下|下|完|好|掉|出来)?(?:吧|哈|啊|了)?[\s。!！~]*",
     re.IGNORECASE,
@@ -107,7 +114,12 @@ def _has_action(text: str) -> bool:
         ACTION_VERB.search(text) is not None
         or MEETING_CREATE.search(text) is not None
         or _BA_OBJECT.search(text) is not None
+        # "明天的例会 推迟半小时开始 然后 地点改到二楼": a change before the connective.
+        or _CHANGE_DONE.search(text) is not None
     )
+
+
+_CHANGE_DONE = re.compile(r"(?:推迟|提前|延后|顺延|往后推|往前提|晚|早)[^,，]{0,6}?(?:开始|开)")
 
 
 def split_clauses(
@@ -156,6 +168,27 @@ def split_clauses(
     for m in _INLINE_CONNECTIVE.finditer(text):
         if m.start() > 0 and text[m.start() - 1] not in ",，" and _has_action(masked[: m.start()]):
             cuts.append(m.start())
+    # "燕姐请假了 今天的课我来代": who is away is a clause of its own, before what is done about it.
+    for m in _AWAY_THEN.finditer(text):
+        cuts.append(m.end())
+    # "X那个活 转给Y吧 Z下周要出差": the reason after a hand-over is a clause of its own.
+    handed = REASSIGN_THEN_REASON.search(text)
+    if handed is not None and OWNER_BUSY.search(text[handed.end() :]):
+        cuts.append(handed.end())
+        # "… 小军这两天要去总部培训 然后 @老邱 你周五前弄完": the reason ends at the connective.
+        joiner = CONNECTIVE.search(text, handed.end())
+        if joiner is not None:
+            cuts.append(joiner.start())
+    # "@A 你负责X @B 你负责Y 都是明天早上五点之前弄好": the shared deadline is a clause of its own.
+    for m in _ALL_DUE_START.finditer(masked):
+        rel = m.start() + 1
+        if (
+            rel < len(text)
+            and any(t.start - s0 >= rel for t in local_times)
+            and ALL_DUE.fullmatch(masked[rel:])
+            and _has_action(masked[:rel])
+        ):
+            cuts.append(rel)
     cuts.sort()
     # The sender taking a job, with no punctuation before it: "…写完 我来写测试用例".
     for m in SELF_ASSIGN.finditer(text):

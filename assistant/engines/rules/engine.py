@@ -213,9 +213,6 @@ def _analyse(raw: str, context: ChatContext) -> Analysis:
     return Analysis(valid, round(confidence, 2), notes)
 
 
-_OPINION_START = re.compile(r"^(?:我觉得|我认为|个人觉得|我感觉|我个人觉得)")
-
-
 def _no_action_message(text: str, roster: Roster, quoted: bool) -> str | None:
     """Whole messages that only report, announce, accept or defer (round 4): why, or None.
 
@@ -232,7 +229,7 @@ def _no_action_message(text: str, roster: Roster, quoted: bool) -> str | None:
         return "通知，请大家知悉/查收，不生成动作"
     if lx.DEFERRAL.search(flat):
         return "等人忙完再说，不生成动作"
-    if _OPINION_START.match(flat):
+    if lx.OPINION_START.match(flat):
         return "个人看法，不生成动作"
     reported = lx.REPORTED_PLAN.match(flat)
     part_end = len(flat)

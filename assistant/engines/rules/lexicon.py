@@ -11,7 +11,11 @@ import re
 __all__ = [
     "ACCEPT_ONLY",
     "ACTION_VERB",
+    "ALL_DUE",
     "DEFERRAL",
+    "OWNER_BUSY",
+    "REASSIGN_THEN_REASON",
+    "OPINION_START",
     "NOTICE_END",
     "REPORTED_PLAN",
     "AGENDA_CUE",
@@ -66,6 +70,7 @@ ACTION_VERB = re.compile(
         "开发 实现 核对 审核 签 报 填 录 交付 迁移 重构 翻译 回复 打印 预订 采购 约 申请 发布 验收 走查 复盘 收集 整合 对齐 "
         "拉 建 加 删 合并 跑 压测 修复 解决 写完 提测 截图 录入 盯 维护 接 带 面试 报销 寄 送 取 搬 装 换 定 做完 弄好 "
         "搞定 出稿 过 想 列 排 审 收拾 调试 调 联调 排期 清点 盘点 核算 登记 归档 补货 消毒 巡检 保养 校对 张贴 布置 喂 浇 "
+        "对一下 对下 盘一下 盘下 点一下 点下 核一下 核下 领 领取 核实 收齐 问一下 问下 问问 拿 收一下 收下 "
         "fix check follow update deploy test write send prepare"
     ),
     re.IGNORECASE,
@@ -75,14 +80,15 @@ ACTION_VERB = re.compile(
 MEETING_NOUN = re.compile(
     r"(?:[\u4e00-\u9fffA-Za-z0-9]{0,4}?(?:周例|双周|周|例|晨|早|站|夕|月|年|季度|碰头|复盘|评审|讨论|启动|"
     r"总结|动员|需求|技术|项目|产品|设计|方案|沟通|协调|汇报|分享|培训|部门|全员|组|站立|立项|验收|"
-    r"对齐|规划|务虚|述职|电话|视频|线上|周总结|进度|晚|午|大)会(?!议室)|会议(?!室)|培训|讲座|路演|面试(?=取消|改|挪|推|延|调|换|不)|开会|(?<![A-Za-z])sync(?![A-Za-z])|meeting|"
+    r"对齐|规划|务虚|述职|电话|视频|线上|周总结|进度|晚|午|大|策划|筹备|协调|调度|推进|交底|交接|誓师|表彰|招商|"
+    r"座谈|研讨|论证|答疑|交流|家长|班)会(?!议室)|会议(?!室)|培训|讲座|路演|面试(?=取消|改|挪|推|延|调|换|不)|开会|(?<![A-Za-z])sync(?![A-Za-z])|meeting|"
     r"standup|stand-up|kick-?off|1on1|1v1|one-on-one|review会|(?:这个|那个|的|个|次|场|原定的?)会"
     r"(?!议室|不会|儿|员|计|话|长|场|费|所|同)|(?<![我你他她它也就还不都能将])会(?=改|挪|移|调|推|延|换|取消|不开|暂停|提前|照常|顺延))",
     re.IGNORECASE,
 )
 # Scheduled events that are not called 会 but are moved and cancelled like meetings.
 EVENT_NOUN = re.compile(
-    r"(?:彩排|评审|面试|培训|路演|复盘|演练|答辩|宣讲|讲座|发布会|年会|团建|分享会|沙龙|直播|"
+    r"(?:彩排|排练|联排|走台|合练|晚会|典礼|评审|面试|培训|路演|复盘|演练|答辩|宣讲|讲座|发布会|年会|团建|分享会|沙龙|直播|"
     r"(?:训练|友谊|热身|选拔|表演|资格|对抗)赛|比赛|演出|义诊|巡诊|"
     r"workshop|demo|interview|review|会议?|sync|meeting|standup|briefing|huddle|call|catch-?up|check-?in|"
     r"town ?hall|offsite|training|kick-?off|retro|planning|1on1|one-on-one|scrim|match|game|rehearsal|"
@@ -159,7 +165,11 @@ BLOCKED = re.compile(
     r"停滞|等第三方|在等|还在等|等(?:[\u4e00-\u9fffA-Za-z]{1,8}?)(?:回复|确认|接口|反馈|审批|资源|数据|提供|排期|给|结果)"
     # "等厂家配件", "等IT恢复", "等师傅上门": waiting on a part, a repair or a person (not when
     # it is the reason someone gives: "供应商说要等元器件到货").
-    r"|(?<![说要])等(?:[\u4e00-\u9fffA-Za-z]{1,8}?)(?:配件|零件|备件|恢复|修复|修好|到货|发货|上门|来修|批下来)",
+    r"|(?<![说要])等(?:[\u4e00-\u9fffA-Za-z]{1,8}?)(?:配件|零件|备件|恢复|修复|修好|到货|发货|上门|来修|批下来)"
+    # "液压测试还是过不了 等厂家下周来调": a failure, then waiting on someone (round 5).
+    r"|(?:还是|又|一直|始终|老是|总是)?(?:过不了|通不过|不通过|没通过|跑不通|调不通|起不来|打不开|连不上|"
+    r"用不了|不达标|不合格|测不过|验不过|装不上|[\u4e00-\u9fff]{1,2}不(?:了|起来|上|动|通))"
+    r"(?=[\s,，]+(?:要|得|还得|只能|还要|在)?等)",
     re.IGNORECASE,
 )
 TASK_CANCELLED = re.compile(
@@ -178,9 +188,7 @@ SELF_ASSIGN = re.compile(
 
 PRIORITY: list[tuple[re.Pattern[str], str]] = [
     (
-        re.compile(
-            r"不急|不着急|不紧急|有空再|有空的时候|有时间再|低优先级|低优|优先级低|不赶|P3|P4", re.I
-        ),
+        re.compile(r"不急|不着急|不紧急|有空再|有时间再|低优先级|低优|优先级低|不赶|P3|P4", re.I),
         "low",
     ),
     (re.compile(r"十万火急|紧急|加急|特急|马上|立刻|立即|火速|urgent|P0", re.I), "urgent"),
@@ -227,6 +235,8 @@ QUESTION = re.compile(
     # "排好了没", "发了没有", "到了吧？": questions whose only mark is 没 / 没有 at the end.
     r"了没(?:有)?[吧呀啊]?$|没有[吧呀啊]?$(?<!还没有)|(?<![还并都也从])没[吧呀啊]?$|[?？]|吗|么$|嘛$|呢$|是不是|是否|有没有|要不要|能不能|可不可以|会不会|对不对|行不行|好不好|怎么办|怎么样|"
     r"如何|为什么|为啥|什么时候|几点|谁来|谁负责|谁去|哪里|哪天|多久|咋办|咋样|"
+    # "周六还是周日去拉货啊": a choice question ends in a particle.
+    r"还是[^,，。]{1,16}[啊呀呢嘛][\s~。]*$|"
     # A-not-A questions: 够不够, 来不来, 批不批.
     r"(?P<a_not_a>[\u4e00-\u9fff])不(?P=a_not_a)",
 )
@@ -309,4 +319,29 @@ ACCEPT_ONLY = re.compile(
 DEFERRAL = re.compile(
     r"等(?:他们|她们|他|她|TA|ta|[\u4e00-\u9fffA-Za-z]{1,3})?[\u4e00-\u9fff]{1,6}?(?:以后|之后|了)?"
     r"再(?:说|定|看看?|聊|议|讲|商量)(?:吧|哈|啊|呗)?[\s。!！~]*$"
+    # "姚总在开会 等他出来再定报价": waiting on him or her, then deciding something.
+    r"|等(?:他们|她们|他|她|TA|ta)[\u4e00-\u9fff]{1,6}?(?:以后|之后|了)?"
+    r"再(?:说|定|看看?|聊|议|讲|商量|排|安排|决定|确定|拍板|敲定)[\u4e00-\u9fffA-Za-z0-9]{0,8}?(?:吧|哈|啊|呗)?[\s。!！~]*$"
+)
+# "我觉得…", "我建议…": a message that opens with an opinion or a suggestion.
+OPINION_START = re.compile(r"^(?:我觉得|我认为|个人觉得|我感觉|我个人觉得|我建议|个人建议|建议)")
+
+# "X那个事 转给Y吧 Z这周要去培训", "… 改由Y负责 Z下周去总部培训", "… 转给Y吧 你这两天先专心把…":
+# after a strong hand-over, a part about the previous owner's time is its reason (round 5).
+REASSIGN_THEN_REASON = re.compile(
+    r"(?:转给|改由|改派给|移交给|转交给|转派给|交由|交给)\s*@?[^\s,，。]{1,8}?"
+    r"(?:负责|来做|来跟|跟进|处理|来弄|来搞|接手|来接|接|做|来)?[吧了哈。!！~]*(?=[\s,，]+\S)"
+)
+OWNER_BUSY = re.compile(
+    r"培训|出差|请假|休假|年假|病假|住院|开会|学习|进修|外派|轮岗|值班|忙|没空|没时间|顾不上|走不开|"
+    r"专心|手头|手上|要去|得去|去[\u4e00-\u9fff]{0,6}(?:培训|学习|开会|出差)|调走|休息|产假|"
+    r"在外面|在外地|外勤|跑客户|见客户|驻场|考试|备考"
+)
+
+# "…然后 都是明天早上五点之前弄好", "…嗯 都是周一之前": a deadline said once for every job listed
+# before it (round 5). Matched on the clause with its times blanked.
+ALL_DUE = re.compile(
+    r"\s*(?:然后|嗯|那|就)?\s*(?:全|都|全都|统一)(?:是|要|得|在)?\s*(?:之前|以前|前)?\s*"
+    r"(?:弄好|做完|完成|搞定|弄完|交|交给我|给我|提交|搞完|处理好|准备好|到位|好|弄完|干完)?"
+    r"(?:就行|就可以|即可|就好)?[了吧哈啊。!！~\s]*"
 )

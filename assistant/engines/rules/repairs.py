@@ -38,11 +38,22 @@ _RESTART = re.compile(
 )
 # Self-corrections: what follows replaces the last thing of the same kind before it.
 _CORRECTION = re.compile(
-    r"[\s,，]*(?:不对不对|不对|哦不|噢不|呃不|啊不|不不不?|说错了|我说错了|口误|更正一下|更正|纠正一下|"
+    r"[\s,，]*(?:不对不对|哦不对|噢不对|啊不对|呃不对|不对|哦不|噢不|呃不|啊不|不不不?|说错了|我说错了|口误|更正一下|更正|纠正一下|"
     r"我是说|准确说是|no wait|sorry I mean|I mean)[\s,，:：。]*",
     re.IGNORECASE,
 )
 _CORRECTION_WINDOW = 16
+# "你好 @老邱 …", "大家好，…": a greeting at the start is no part of the request.
+_GREETING = re.compile(
+    r"^(?:你好|您好|大家好|各位好|hi|hello|哈喽|嗨)[\s,，!！~。]+", re.IGNORECASE
+)
+# "能不能请磊子把…": a polite request, read as 麻烦 (the request stays, the question goes).
+_POLITE_ASK = re.compile(r"(?:能不能|可不可以|能否|可否|是否可以|可以)(?:请|麻烦)")
+# "有空的话 @A 把…", "麻烦老邱有空的时候把…": a polite condition, neither the work nor its urgency
+# (only 有空再 / 不急 say low).
+_POLITE_CONDITION = re.compile(
+    r"(?:如果|要是)?(?:你|您)?(?:有空|有时间|方便|得空|抽空)(?:的话|的时候)[\s,，]*"
+)
 # English month-day dates in mixed chat ("launch Jan 15", "due 3rd March") read as 1月15号.
 _MONTHS = {
     m: i + 1
@@ -120,6 +131,51 @@ class Repaired:
 Finder = Callable[[str], list[tuple[int, int]]]
 
 
+_CLOCK_AT = re.compile(r"(?P<h>[0-9]{1,2}|[零一二两三四五六七八九十]{1,3})\s?[点:：]")
+_DAY_OR_PART = re.compile(r"[今明后昨天周月号日早晚午凌晨夜]|星期|礼拜|上午|下午")
+_CN_DIGITS = dict(zip("零一二两三四五六七八九", (0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9), strict=True))
+
+
+def _as_request(m: re.Match[str]) -> str:
+    """ "有空的时候把X检查一下": the condition goes; a 把 right after it stays a request (请).
+
+    Only before a request (a 把, an @, 一下, 帮忙): "方便的话明天聊聊" stays a hypothetical.
+    """
+    rest = m.string[m.end() :]
+    if not re.search(r"把|将|@|一下|一遍|帮忙|帮我", rest):
+        return m.group(0)
+    return " 请" if rest.startswith(("把", "将")) else " "
+
+
+def _hour(word: str) -> int | None:
+    if word.isdigit():
+        return int(word)
+    if word == "十":
+        return 10
+    if word.startswith("十"):
+        return 10 + _CN_DIGITS.get(word[1:], 0)
+    if len(word) == 1:
+        return _CN_DIGITS.get(word)
+    return None
+
+
+def _with_day_of(said: str, new: str) -> str:
+    """A corrected clock with no day or part of day takes those of the time it replaces; a
+    bare clock stays in the half of the day of the bare clock it replaces ("七点前 不对 六点半")."""
+    old_clock, new_clock = _CLOCK_AT.search(said), _CLOCK_AT.search(new)
+    if old_clock is None or new_clock is None or _DAY_OR_PART.search(new[: new_clock.start()]):
+        return new
+    head = said[: old_clock.start()]
+    if not re.search(r"早|晚|午|凌晨|夜|上午|下午", head):
+        old_h, new_h = _hour(old_clock.group("h")), _hour(new_clock.group("h"))
+        if old_h is not None and new_h is not None:
+            if 7 <= old_h <= 11 and 1 <= new_h <= 6:
+                head += "早上"
+            elif 1 <= old_h <= 6 and 7 <= new_h <= 11:
+                head += "晚上"
+    return head + new
+
+
 def _correct(text: str, finders: list[Finder]) -> tuple[str, bool]:
     """Drops "X 不对" where the words after the cue are a thing of the same kind as X."""
     for m in _CORRECTION.finditer(text):
@@ -150,6 +206,11 @@ def _correct(text: str, finders: list[Finder]) -> tuple[str, bool]:
             prev = before[-1]
             if m.start() - prev[0] > _CORRECTION_WINDOW:
                 continue
+            if kind == 0:
+                # "明天早上七点前 不对 六点半之前": the corrected clock keeps the day and half.
+                (a0, a1) = after[0]
+                new = _with_day_of(text[prev[0] : prev[1]], text[a0:a1])
+                return text[: prev[0]] + new + text[a1:], True
             return text[: prev[0]] + text[m.end() :], True
     return text, False
 
@@ -173,6 +234,10 @@ def repair(text: str, finders: list[Finder]) -> Repaired:
     out = _FILLER.sub(" ", text)
     if out != text:
         notes.append("去掉了语气词")
+    text = out
+    out = _POLITE_ASK.sub("麻烦", _POLITE_CONDITION.sub(_as_request, _GREETING.sub("", text)))
+    if out != text:
+        notes.append("去掉了客气的条件")
     text = out
     out = _RESTART.sub("", text)
     if out != text:

@@ -34,7 +34,7 @@ _LEAD_FILLER = re.compile(
 )
 _TRAIL_FILLER = re.compile(
     r"(?:一下子|一下|一哈|下哈|吧|哈|啊|呀|哦|呢|嘛|啦|了|的话|给我|给大家|出来|起来|掉|好|完|下|"
-    r"之前|以前|前|截止|为止|之内|以内|内|先|再说|好不好|行不行|可以吗|可以不|ok|OK|\s|,|，|。|!|！|~)+$"
+    r"之前|以前|前|截止|为止|之内|以内|内|先|再说|好不好|行不行|可以吗|可以不|也是|都是|ok|OK|\s|,|，|。|!|！|~)+$"
 )
 # Verbs a 把-clause ends with; the complement (完/好/掉...) is dropped.
 _BA_VERBS = sorted(
@@ -42,12 +42,17 @@ _BA_VERBS = sorted(
         "清理 重启 导出 整理 准备 提交 设计 确认 更新 优化 完成 修复 解决 部署 发布 上线 处理 跟进 对接 测试 补充 梳理 "
         "检查 核对 落实 定稿 交付 翻译 打印 汇总 统计 合并 联系 通知 review 出 做 写 改 修 发 交 弄 搞 画 "
         "测 补 定 跟 看 过 理 跑 配 装 搭 签 填 报 订 买 拿 送 寄 传 录 剪 提 推 催 查 问 删 加 换 调 盯 约 讲 打 排 "
-        "接待 安排 预约 准备好 拍照上传 上传 下载 拍照 收拾 审核 fix review check update deploy test"
+        "接待 安排 预约 准备好 拍照上传 上传 下载 拍照 收拾 审核 调试 清点 盘点 登记 校对 对 盘 "
+        "调整 领取 核实 收齐 上报 补齐 补录 分发 发放 领 收 "
+        "fix review check update deploy test"
     ).split(),
     key=len,
     reverse=True,
 )
-_COMPLEMENT = re.compile(r"(?:完成|完|好|掉|出来|起来|一下|下|了|清楚|明白|一遍|齐|全)+$")
+_COMPLEMENT = re.compile(
+    r"(?:完成|完|好|掉|出来|起来|出去|过去|回来|进去|上来|下去|下来|上去|一下|下|了|清楚|明白|一遍|一版|一稿|一份|齐|全|"
+    r"(?<=[补贴挂装写填签加])上|哈|啊|吧|呀)+$"
+)
 
 
 _SENT_ON = re.compile(
@@ -124,14 +129,24 @@ def task_title(text: str, removed: Sequence[tuple[int, int]]) -> str:
     """A short verb-object title: "周五前把登录页设计稿出了" → "出登录页设计稿"."""
     text = text[:SLOT_MAX]
     raw = blank_spans(text, [*removed, *priority_spans(text)])
+    # "温度记录导出来": 导出 is the verb, so 出来 is no complement to drop.
+    raw = re.sub(
+        r"(?<=[\u4e00-\u9fff])(导出|导入|调出|找出|列出)来(?=[\s,，。!！~]|$)", r"\1 ", raw
+    )
     parts = [p for p in re.split(r"[,，]", raw) if p.strip()]
     kept = [p for p in parts if not ONLY_FINISH.fullmatch(_clean(p))]
     cleaned = _clean("，".join(kept or parts))
     cleaned = re.sub(r"(?:把|将)\s*", "把", cleaned, count=1)
+    # "午睡床位核对一下": 一下 marks the last word as the verb, even a two-character one.
+    said = re.search(r"(一下|一遍)[\s吧哈啊呀。!！~]*$", raw.strip(" ,，"))
+    said_as_verb = said is not None
     ba_at = cleaned.find("把")
     if ba_at >= 0:
         head, ba = cleaned[:ba_at], cleaned[ba_at:]
-        ba = _clean_ba(ba)
+        # "把前台的绿植浇一下": the one-character verb is read with its 一下 (cleaned away above).
+        ba = _clean_ba(
+            ba + said.group(1) if said is not None and not ba.endswith(said.group(1)) else ba
+        )
         cleaned = _clean(head + " " + ba) if head.strip() else ba
     cleaned = re.sub(r"^(?:一下|下|好|了)+", "", cleaned)
     # "报价单发我一下": the sender as the receiver is no part of the work.
@@ -146,9 +161,20 @@ def task_title(text: str, removed: Sequence[tuple[int, int]]) -> str:
         cleaned = verb_first.group("v") + cleaned[verb_first.end() :]
     # "会议纪要发一下" → "发会议纪要": the object came first, as in a 把-clause without 把.
     tail = None if verb_first is not None else _TAIL_VERB.search(cleaned)
+    if tail is None and verb_first is None and said_as_verb:
+        tail = _TAIL_VERB_YIXIA.search(cleaned)  # "体检表收一下" → "收体检表"
     compound = len(cleaned) >= 2 and ACTION_VERB.fullmatch(cleaned[-2:]) is not None
-    if tail is not None and tail.start() >= 2 and not compound and not _ACTION_HEAD.match(cleaned):
-        cleaned = tail.group("verb") + cleaned[: tail.start()]
+    if (
+        tail is not None
+        and tail.start() >= 2
+        and (not compound or said_as_verb)
+        and not _ACTION_HEAD.match(cleaned)
+    ):
+        # "冷库那边 你去盘一下": where and who, said before the verb, are no part of the object.
+        obj = re.sub(
+            r"\s*(?:那边|这边)?\s*(?:你们?|您)?\s*(?:去|来|先)?\s*$", "", cleaned[: tail.start()]
+        )
+        cleaned = tail.group("verb") + (obj or cleaned[: tail.start()])
     # "看服务器告警的事情", "发测试报告给大家": the work, not the wrapping around it.
     trimmed = _TITLE_WRAP.sub("", cleaned)
     return _clean(trimmed) if len(trimmed) >= 2 else cleaned
@@ -161,7 +187,12 @@ _TITLE_WRAP = re.compile(
 
 
 _TAIL_VERB = re.compile(
-    r"(?<=[\u4e00-\u9fffA-Za-z0-9])(?P<verb>发|写|改|看|查|交|做|出|修|整理|更新|提交|确认|准备|审|审核|收拾)$"
+    r"(?<=[\u4e00-\u9fffA-Za-z0-9])(?P<verb>发|写|改|看|查|交|做|出|修|整理|更新|提交|确认|准备|审|审核|收拾|核对|清点|盘点|统计|登记|"
+    r"检查|打印|调试|校对)$"
+)
+# One-character verbs read as the verb only when 一下 follows them ("库存点一下", "体检表收一下").
+_TAIL_VERB_YIXIA = re.compile(
+    r"(?<=[\u4e00-\u9fffA-Za-z0-9])(?P<verb>收|点|盘|核|对|理|领|拿|催|问)$"
 )
 _ACTION_HEAD = re.compile(r"^(?:把|给|跟|和|对|向|去|来|要|先|再)")
 
@@ -214,6 +245,8 @@ def _clean_ba(ba: str) -> str:
     for verb in _BA_VERBS:
         if core.endswith(verb) and len(core) > len(verb):
             obj = core[: -len(verb)].rstrip("给 ")
+            # "把方案再改一版": 再 / 重新 belong to the verb, not to the object.
+            obj = re.sub(r"(?<=[\u4e00-\u9fffA-Za-z0-9])(?:再|重新|先|也|都|又)$", "", obj)
             space = " " if verb[-1:].isascii() and obj[:1].isascii() else ""
             return f"{verb}{space}{obj}{target}"
     if target:
@@ -233,6 +266,7 @@ def _clean_ba(ba: str) -> str:
         at = core.find(verb, 1)
         if at > 0:
             obj, rest = core[:at], core[at + len(verb) :]
+            obj = re.sub(r"(?<=[\u4e00-\u9fffA-Za-z0-9])(?:再|重新|先|也|都|又)$", "", obj)
             rest = _COMPLEMENT.sub("", rest)
             # "整理好发群里", "交上来": sending it on or the direction is not the work.
             rest = _SENT_ON.sub("", rest)
@@ -281,11 +315,39 @@ _NOT_TOPIC = re.compile(
 )
 
 
+# "一个是A 一个是B", "第一 A 第二 B", "首先A 其次B": the items of an agenda, counted out.
+_ENUM_MARK = re.compile(
+    r"(?:(?:还有|另外)?(?:一个|另一个|再一个)是|第[一二三四五六七八九十]{1,2}(?:个|件|项|点|条)?(?:是|[,，:：、\s]))\s*"
+    r"|(?:首先|其次|再次|最后)(?:是)?[,，:：\s]*"
+)
+
+
+def enumerated_items(text: str, start: int = 0) -> list[str]:
+    """The items of a counted-out list after ``start`` (at least two markers), else []."""
+    ended = _ITEM_STOP.search(text, start)
+    if ended is not None:
+        text = text[: ended.start()]  # "… 第三 回款 大家都参加": who comes ends the list
+    marks = list(_ENUM_MARK.finditer(text, start))
+    if len(marks) < 2:
+        return []
+    items: list[str] = []
+    for i, m in enumerate(marks):
+        stop = marks[i + 1].start() if i + 1 < len(marks) else len(text)
+        piece = re.split(r"[。!?！？\n;；]", text[m.end() : stop], maxsplit=1)[0]
+        item = _clean(_ITEM_TRAIL.sub("", _clean(piece.strip(" ,，、"))))
+        if item:
+            items.append(item)
+    return items if len(items) >= 2 else []
+
+
 def agenda_items(text: str, skip: tuple[int, int] = (0, 0)) -> list[str]:
     """Topics after a discussion cue: "讨论首页改版、支付流程和排期" → three items.
 
     A cue inside ``skip`` (the meeting phrase itself, as in "开个评审会") does not count.
     """
+    counted = enumerated_items(text, skip[1])
+    if counted:
+        return counted
     ba = _BA_TOPIC.search(text, skip[1])
     if ba is not None:
         topic = re.sub(r"^(?:这个|那个|这些|那些|我们的?|咱们的?)", "", ba.group("topic"))
@@ -384,6 +446,8 @@ def _location(text: str) -> tuple[str, tuple[int, int]] | None:
         group = next(g for g in ("a", "b", "c", "d") if p.group(g)) if any(p.groups()) else "a"
         place = p.group(group) or ""
         place = re.sub(r"^(?:开会|开|会|的|去|到)+", "", place).strip()
+        # "每天早上六点半在机库" (a recurring time is not blanked): the place starts after 在.
+        place = place[place.rfind("在") + 1 :] if group == "d" else place
         if len(place) >= 2 and not _NOT_PLACE.search(place):
             start = p.start(group) + (len(p.group(group)) - len(place))
             return place, (start, start + len(place))
@@ -399,7 +463,9 @@ _EN_PLACE = re.compile(
 _GENERIC_WAY = re.compile(r"线上|线下|视频会议|电话会议|语音会议")
 _PLACE_NOUN = (
     r"(?:校区|分院|院区|分店|分公司|中心|门口|现场|项目部|指挥部|工作室|培训室|教室|车间|厂房|仓库|总部|分部|店|门店|基地|工地|园区|"
-    r"酒店|餐厅|食堂|大厅|礼堂|操场|展厅|机房|实验室|办公室|办公区|厂|馆|所|站|营地|楼下|楼上|[一二三四五六七八九十\d]楼)"
+    r"酒店|餐厅|食堂|大厅|礼堂|操场|展厅|机房|实验室|办公室|办公区|厂|馆|所|站|营地|楼下|楼上|[一二三四五六七八九十\d]楼|"
+    # Round 5: halls, hangars and the areas of a sales office or a site.
+    r"厅|机库|库房|机坪|洽谈区|接待区|等候区|休息区|展区|作业区|库区|排练室|练功房)"
 )
 _PLACE_SAID = re.compile(
     # "地点：车间办公室" / "地点一楼培训室"
@@ -410,10 +476,11 @@ _PLACE_SAID = re.compile(
     # "工地门口集合"
     r"|(?P<c>[\u4e00-\u9fffA-Za-z0-9]{1,8}?" + _PLACE_NOUN + r")(?=集合|见面|碰头|见(?![过到了]))"
     # "去城西分店开店长会" / "总部开季度会": a place right before 开…会.
-    r"|(?:去|到)?(?P<d>(?<![\u4e00-\u9fffA-Za-z0-9])[\u4e00-\u9fffA-Za-z0-9]{0,6}?"
+    r"|(?:去|到)?(?P<d>(?<![\u4e00-\u9fffA-Za-z0-9])[\u4e00-\u9fffA-Za-z0-9]{0,8}?"
     + _PLACE_NOUN
     + r")"
-    r"(?=开(?:个|一个|一次|次|场)?[\u4e00-\u9fffA-Za-z]{0,8}?会)"
+    # "售楼处二楼洽谈区 开个复盘会": a bare place phrase, a pause, then the meeting.
+    r"(?=\s?开(?:个|一个|一次|次|场)?[\u4e00-\u9fffA-Za-z]{0,8}?会)"
 )
 _NOT_PLACE = re.compile(r"现在|目前|这边|那边|家里|路上|线上|群里|会上")
 

@@ -67,13 +67,15 @@ def find_times(text: str, now: datetime) -> tuple[list[TimeMatch], list[TimeMatc
     try:
         from assistant.timeparse import parse_times
 
-        found = parse_times(text, now, include_sets=True)
+        # "汇总一下 月底前": the 下 of 一下 is no 下 of 下个月 across the pause (same length).
+        found = parse_times(_YIXIA_PAUSE.sub("  ", text), now, include_sets=True)
     except Exception:  # noqa: BLE001 - a time phrase we cannot read is no reason to fail
         return [], []
     one_off = [t for t in found if t.type != "set" and not _inside_noun(text, t)]
     return one_off, [t for t in found if t.type == "set"]
 
 
+_YIXIA_PAUSE = re.compile(r"(?<![周期拜])一下(?=\s)")
 _DAY_WORD = re.compile(r"[0-9今明后昨前天周星期礼拜号日点时分早晚上下午]|月底|月初|年底")
 _VERB_BEFORE = re.compile(
     r"(?:整理|统计|汇总|核对|准备|复盘|总结|检查|梳理|更新|收集|导出|出|做|写|查|排|对)$"

@@ -22,7 +22,7 @@ from assistant.insight.summaries.ranking import (
     segment_topics,
 )
 from assistant.insight.summaries.speakers import recognise_speakers, with_participants
-from assistant.insight.summaries.spoken import split_transcript
+from assistant.insight.summaries.spoken import concise, split_transcript
 from assistant.ports import Embedder
 
 __all__ = ["OfflineMinutesEngine"]
@@ -45,7 +45,9 @@ class OfflineMinutesEngine:
         decisions = find_decisions(sentences, lines)
         actions = find_action_items(sentences, lines, speakers, context)
         questions = find_open_questions(sentences, lines)
-        ranker = SentenceRanker(sentences, embedder=self._embedder)
+        # The summary and topics are written text: ranked and quoted in their concise form.
+        written = [replace(s, text=concise(s.text)) for s in sentences]
+        ranker = SentenceRanker(written, embedder=self._embedder)
         topics = segment_topics(ranker)
         summary = compose_summary(ranker, topics, budget=self._summary_chars)
         return MinutesDraft(

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from assistant.insight.summaries.model import Sentence, TranscriptLine
 
-__all__ = ["clean", "is_chitchat", "split_line", "split_transcript"]
+__all__ = ["clean", "concise", "is_chitchat", "split_line", "split_transcript"]
 
 # A sentence ends here whatever else happens.
 _HARD = re.compile(r"[。！？!?；;\n…]+|(?<![0-9A-Za-z])\.(?![0-9A-Za-z])")
@@ -88,6 +88,22 @@ _ASKS = re.compile(
 
 def _nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
+
+
+# Spoken hedges and discourse markers that a written summary drops: they carry no content, and
+# the attribution "我觉得" is implied by a summary of what was said. Hedges that change what a line
+# claims (可能, 也许, 大概) are kept: "可能延期" must not become "延期".
+_SPOKEN_ONLY = re.compile(
+    r"其实|实际上|某种程度上|的话|对吧|是吧|就是说|然后|我觉得|我认为|这种这个|这个这个|那个那个"
+)
+
+
+def concise(text: str) -> str:
+    """The written form of a cleaned sentence for a summary: spoken hedges and discourse markers
+    dropped (``clean`` keeps them, since cue grammars read them). Keeps the text when too little
+    would be left."""
+    short = _SPOKEN_ONLY.sub("", text)
+    return short if len(short.strip("。？！，")) >= 4 else text
 
 
 def is_chitchat(text: str) -> bool:

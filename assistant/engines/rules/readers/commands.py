@@ -7,6 +7,7 @@ is a task, not a request to the secretary.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from assistant.engines.rules.analysis import (
@@ -162,7 +163,23 @@ _WHAT = [
 
 
 def read_reminders(clause: Clause, msg: Message, question: bool) -> Reading | None:
-    """ "关闭每日提醒" → daily off; "打开会前提醒" → meeting on; "别再提醒了" → all off."""
+    """ "关闭每日提醒" → daily off; "打开会前提醒" → meeting on; "别再提醒了" → all off.
+
+    Several reminders said in a row ("倒计时就先别发了 周报也停一下") give one call each.
+    """
+    parts = [p for p in re.split(r"[\s,，;；]+", clause.text) if p]
+    if len(parts) >= 2 and sum(1 for p in parts if _REMINDER_NOUN.search(p)) >= 2:
+        found = [
+            _read_one_reminder(replace(clause, text=p, mentions=[], times=[]), msg, question)
+            for p in parts
+        ]
+        calls = [c for r in found if r is not None for c in r.calls]
+        if len(calls) >= 2:
+            return Reading(kind="command", calls=calls, confidence=0.75, clause=clause)
+    return _read_one_reminder(clause, msg, question)
+
+
+def _read_one_reminder(clause: Clause, msg: Message, question: bool) -> Reading | None:
     text = clause.text
     noun = _REMINDER_NOUN.search(text)
     if noun is None or question or _has_doer(clause, msg):

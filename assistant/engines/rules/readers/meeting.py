@@ -12,6 +12,7 @@ from assistant.engines.rules.analysis import (
     Reading,
     before_without_times,
     is_deadline,
+    reason_for_reassignment,
     span_minutes,
     without_day_times,
 )
@@ -155,6 +156,11 @@ def read_meeting(clause: Clause, msg: Message, question: bool) -> Reading | None
                 return None
     if lx.MEETING_NOT_SCHEDULING.search(text) or (question and not re.search(r"[吧]", text[-3:])):
         return None
+    handed = lx.REASSIGN_THEN_REASON.search(text)
+    if (
+        handed is not None and lx.OWNER_BUSY.search(text[handed.end() :])
+    ) or reason_for_reassignment(clause, msg):
+        return None  # "… 转给小军吧 她这周要去培训": the training is why the work moves
     if lx.HYPOTHETICAL.search(text) or re.search(r"不(?:用|需要|必)开", text):
         return None
     if lx.CANCEL_MEETING.search(text) or (lx.OPINION.search(text) and not clause.times):
@@ -171,6 +177,8 @@ def read_meeting(clause: Clause, msg: Message, question: bool) -> Reading | None
     ):
         # "我下午请假去开家长会": the sender goes to a meeting elsewhere; a leave notice.
         return None
+    if lx.LEAVE_STRONG.search(msg.text) and not any(m.at for m in clause.mentions):
+        return None  # "我下周一请假，孩子学校开家长会": a leave notice and its reason
     if msg.recurring_in(clause):
         return Reading(
             kind="none", confidence=0.3, notes=["周期性会议：不当作一次性会议"], clause=clause
@@ -179,8 +187,8 @@ def read_meeting(clause: Clause, msg: Message, question: bool) -> Reading | None
     if not future and (lx.PAST_MARKER.search(text) or re.search(r"开会(?:说|讲|提|定)的", text)):
         return None
     non_deadline = [t for t in clause.times if not is_deadline(t, clause)]
-    if soft is not None and not non_deadline:
-        return None
+    if soft is not None and (not non_deadline or len(non_deadline) < len(clause.times)):
+        return None  # "跟甲方对一下图纸 三点前要发给设计院": work with a deadline, a task
     if clause.times and not non_deadline:
         # "周五前约客户开个会": a task about a meeting.
         return None
@@ -219,11 +227,11 @@ def read_meeting(clause: Clause, msg: Message, question: bool) -> Reading | None
     if announced is not None:
         topic, noun, skip = announced
     # Agenda words never include the times nor the people called.
-    title, agenda = (
-        held
-        if held is not None
-        else _meeting_topic(without_day_times(clause, people=True), topic, noun, skip)
-    )
+    words = without_day_times(clause, people=True)
+    cut = _attendee_tail(clause)
+    if cut is not None:
+        words = words[:cut] + " " * (len(words) - cut)  # "… 老邱 磊子也来": who comes
+    title, agenda = held if held is not None else _meeting_topic(words, topic, noun, skip)
     args["title"] = _named_by_kind(text, clause, title, agenda)
     if start is not None:
         args["start"] = start.isoformat()
@@ -240,6 +248,24 @@ def read_meeting(clause: Clause, msg: Message, question: bool) -> Reading | None
     if way is not None and "location" not in args:
         args["location"] = _WAY_LOCATION[way.group("way")]  # "电话会" is held by phone
     return reading
+
+
+_COMING = re.compile(
+    r"[\s@、,，和跟与]*(?:也|都|一起|一块儿?)?(?:要)?(?:来|参加|参会|过来|出席|列席|旁听)(?:一下)?[吧哈啊。!！~\s]*"
+)
+
+
+def _attendee_tail(clause: Clause) -> int | None:
+    """Where a closing run of names that come to the meeting starts ("老邱 磊子也来")."""
+    for m in sorted(clause.mentions, key=lambda x: x.start):
+        a = m.start - clause.start
+        rest = list(clause.text[a:])
+        for other in clause.mentions:
+            for i in range(max(other.start - m.start, 0), min(other.end - m.start, len(rest))):
+                rest[i] = " "
+        if _COMING.fullmatch("".join(rest)):
+            return a
+    return None
 
 
 _DURATION_WORDS = re.compile(

@@ -38,6 +38,9 @@ def read_meeting_change(clause: Clause, msg: Message, question: bool) -> Reading
     text = clause.text
     if question:
         return None
+    joining = _joining_after(clause, msg)
+    if joining is not None:
+        return joining
     if not names_scheduled_event(clause):
         if _PLACE_WORD_CUE.search(text):
             return _place_change(clause, msg)
@@ -239,6 +242,26 @@ _ATTEND_MEETING = re.compile(
     r"(?:参加|参会|出席|加到|拉进|加进|叫上[^,，。]{0,6}?开)(?P<m>[\u4e00-\u9fffA-Za-z0-9]{0,8}?(?:会议?|sync|standup|meeting))(?:里|中)?",
     re.IGNORECASE,
 )
+_ADD_AFTER_BA = re.compile(r"把[^,，。把]{1,16}?(?:也)?(?:叫上|喊上|拉上|带上|加上|拉进来)")
+_EVENT_BEFORE = re.compile(r"[\u4e00-\u9fffA-Za-z0-9 ]{2,24}$")
+
+
+class _EventThenAdd:
+    """ "明天的sprint review把燕姐也叫上": the event named right before 把 … 也叫上.
+
+    The cue is found first and the event read backwards from it, so the search stays linear.
+    """
+
+    @staticmethod
+    def search(text: str) -> re.Match[str] | None:
+        cue = _ADD_AFTER_BA.search(text)
+        if cue is None:
+            return None
+        head = text[max(0, cue.start() - 24) : cue.start()].rstrip()
+        return _EVENT_BEFORE.search(head)
+
+
+_EVENT_THEN_ADD = _EventThenAdd()
 _DELIVERABLE = re.compile(
     r"(?:视频|纪要|记录|PPT|材料|资料|方案|海报|物料|报告|文档|稿|邀请函|通知|预算|名单|场地|礼品|奖品|节目|"
     r"任务|工作|项目|课件|试卷|清单|表格?|图纸|合同|报价|手册|教案|讲义|问卷|脚本|设计|需求|接口|页面)$",
@@ -246,11 +269,50 @@ _DELIVERABLE = re.compile(
 )
 
 
+_JOINS = re.compile(
+    r"[\s,，@]*(?P<who>[^,，。]{1,24}?)\s*(?:也|都|一起)(?:要)?(?:参加|来|参会|过来|出席)(?:一下)?[吧哈啊。!！~\s]*"
+)
+
+
+def _joining_after(clause: Clause, msg: Message) -> Reading | None:
+    """ "后天下午的评审会 小军也参加": a meeting named by its time and kind, then who else comes."""
+    text = clause.text
+    named = re.match(
+        r"(?P<head>.*?的(?P<kind>[\u4e00-\u9fffA-Za-z0-9]{0,8}会|[\u4e00-\u9fffA-Za-z0-9]{2,6}))"
+        r"(?=[\s,，]|$)",
+        text,
+    )
+    if (
+        lx.MEETING_CREATE.search(text)
+        or named is None
+        or not (named.group("kind").endswith("会") or lx.EVENT_NOUN.search(named.group("kind")))
+        or not any(t.end - clause.start <= named.end() for t in clause.times)
+    ):
+        return None
+    rest = text[named.end() :] + msg.text[clause.start + len(text) :]
+    if not rest.strip() or _JOINS.fullmatch(rest) is None:
+        return None
+    people = [m.name for m in msg.roster.find(rest) if m.known or m.at]
+    ref = meeting_ref(before_without_times(clause, named.end()))
+    if not people or not ref.strip():
+        return None
+    return Reading(
+        kind="update_meeting",
+        calls=[{"tool": "update_meeting", "args": {"meeting": ref, "add_attendees": people}}],
+        confidence=0.7,
+        clause=clause,
+        assignees=people,
+    )
+
+
 def names_scheduled_event(clause: Clause) -> bool:
     """A meeting noun names the thing changed, or an event noun (彩排, 面试, 路演…) heads it."""
     text = clause.text
     cue = _CHANGE_CUE.search(text) or _SHIFT_CUE.search(text)
     if cue is None:
+        joined = _EVENT_THEN_ADD.search(before_without_times(clause, len(text)))
+        if joined is not None and lx.EVENT_NOUN.search(joined.group(0).strip()):
+            return True  # "明天的sprint review把燕姐也叫上"
         return lx.MEETING_NOUN.search(text) is not None or _ATTEND_MEETING.search(text) is not None
     blank = before_without_times(clause, len(text))
     english = _english_ref(text)
@@ -436,11 +498,17 @@ def _update_meeting(clause: Clause, msg: Message, shift: re.Match[str] | None) -
     people = [m.name for m in clause.mentions if m.known or m.at]
     remove = _REMOVE_PEOPLE.search(text)
     add = _ADD_PEOPLE.search(text)
+    if add is not None and lx.MEETING_CREATE.search(text[: add.start()]):
+        # "明天下午两点开个视频会 过一下X 老邱也来": attendees of the meeting this message makes.
+        return None
     if people and (remove or add):
         cut = min(
             [m.start - clause.start for m in clause.mentions] + [(remove or add).start()]  # type: ignore[union-attr]
         )
         ref = _meeting_ref_around(clause)
+        joined = _EVENT_THEN_ADD.search(before_without_times(clause, len(text)))
+        if ref.strip() in ("", "会") and joined is not None:
+            ref = meeting_ref(joined.group(0)) or ref  # "明天的sprint review把燕姐也叫上"
         key = "remove_attendees" if remove else "add_attendees"
         return (
             Reading(

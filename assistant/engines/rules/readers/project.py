@@ -174,6 +174,25 @@ def _project_of(text: str) -> tuple[str | None, bool]:
     return name, True
 
 
+# "冷链二期的预算…", "二期交房 关键节点…", "冷链二期 计划1月10号试运行": a short name at the head.
+_HEAD_NAME = re.compile(r"(?P<n>[\u4e00-\u9fffA-Za-z0-9]{2,12})(?:的|\s+|[,，:：])\s*$")
+_NOT_A_NAME = re.compile(
+    r"^(?:这个|那个|整个|我们|咱们|你们|他们|本|该|项目|目前|现在|今年|明年|大家|总|总的|整体|最终|下一步)$"
+    r"|[我你他她把将]|预算|一下|定|改|调|说"
+)
+
+
+def head_name(head: str) -> str | None:
+    """The topic named at the head of a sentence, when it is a bare name (no verb, no pronoun)."""
+    m = _HEAD_NAME.fullmatch(head.lstrip())
+    if m is None:
+        return None
+    name = m.group("n")
+    if _NOT_A_NAME.search(name):
+        return None
+    return name
+
+
 def read_project_change(clause: Clause, msg: Message) -> Reading | None:
     """ "项目上线时间改到1月15号" → deadline; "预算调整为80万" → budget; "项目先暂停" → paused."""
     text = clause.text
@@ -221,6 +240,8 @@ def read_project_change(clause: Clause, msg: Message) -> Reading | None:
         args["owner"] = known[0].name if known else msg.roster.resolve(owner.group("name"))
     if not args:
         return None
+    if project is None and budget_word is not None and not clause.mentions:
+        project = head_name(text[: budget_word.start()])  # "冷链二期的预算调整为八十五万"
     if project:
         args["project"] = project
     return Reading(
@@ -237,7 +258,8 @@ _MILESTONE_WORD = re.compile(r"里程碑|关键节点|节点|milestone", re.I)
 _MILESTONE_PLAN = re.compile(r"计划|预计|定在|定于|定为|安排在|目标是?")
 _MILESTONE_EVENT = re.compile(
     r"正式发布|正式上线|灰度上线|灰度|上线|提测|发布|交付|验收|封板|冻结|演示|试运行|投产|开业|竣工|交房|开工|"
-    r"内测|公测|发版|首发|开售|launch|release|go-?live|ship",
+    r"内测|公测|发版|首发|开售|营业|到货|交货|进场|完工|开学|开园|开盘|封顶|入住|投用|通车|首演|上映|杀青|开机|"
+    r"launch|release|go-?live|ship",
     re.I,
 )
 
@@ -265,7 +287,13 @@ def read_milestone(clause: Clause, msg: Message) -> Reading | None:
         r"我(?:们)?(?:会|要|得|来)", text
     ):
         return None  # a person doing the work: a task
-    due = due_instant(clause.times[0], workday_end_hour=msg.context.workday_end_hour)
+    dated = [
+        t
+        for t in clause.times
+        if plan is None or word is not None or t.start - clause.start >= plan.start()
+    ]
+    # "春节备货 计划1月15号到货": the date after the plan, not a holiday in the name before it.
+    due = due_instant((dated or clause.times)[0], workday_end_hour=msg.context.workday_end_hour)
     if due is None:
         return None
     chars = list(text)
@@ -280,6 +308,11 @@ def read_milestone(clause: Clause, msg: Message) -> Reading | None:
         flags=re.I,
     )
     project, _ = _project_of(rest)
+    if project is None and word is None and plan is not None:
+        # "冷链二期 计划1月10号试运行": the name before the plan is the project.
+        project = head_name(text[: plan.start()])
+        if project is not None:
+            rest = " " * plan.start() + rest[plan.start() :]
     rest = re.sub(
         r"[【「“\"][^】」”\"]{1,30}[】」”\"]|[\u4e00-\u9fffA-Za-z0-9]{2,12}?项目", " ", rest
     )
@@ -321,12 +354,14 @@ def read_milestone_list(msg: Message, times: list[Any]) -> list[dict[str, Any]] 
     people = [m for m in msg.roster.find(text) if m.known or m.at]
     if word is None or not times or "@" in text or people:
         return None
-    if lx.MEETING_NOUN.search(text) or re.search(r"[?？吗呢]", text):
-        return None
+    if lx.MEETING_NOUN.search(text[word.start() :]) or re.search(r"[?？吗呢]", text):
+        return None  # (a meeting word in the project's name before the list is no meeting)
     dates = sorted((t for t in times if t.start >= 0), key=lambda t: t.start)
     end_hour = msg.context.workday_end_hour
     calls: list[dict[str, Any]] = []
     project, _ = _project_of(text[: word.start()])
+    if project is None:
+        project = head_name(text[: word.start()])  # "二期交房 关键节点定一下 …"
     if dates[0].start >= word.end() and _LIST_HEAD.match(text[word.end() : dates[0].start]):
         # date first: each event runs from its date to the next one.
         for i, t in enumerate(dates):

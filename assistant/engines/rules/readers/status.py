@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from assistant.engines.rules import lexicon as lx
-from assistant.engines.rules.analysis import Message, Reading, is_deadline
+from assistant.engines.rules.analysis import Message, Reading, is_deadline, reason_for_reassignment
 from assistant.engines.rules.clauses import Clause
 from assistant.engines.rules.quantities import find_money, find_shift
 from assistant.engines.rules.readers.meeting_change import names_scheduled_event
@@ -37,11 +38,37 @@ _REASSIGN_STRONG = re.compile(
 )
 
 
+def _without_reason(clause: Clause) -> Clause:
+    """The clause cut after its hand-over when the rest only says why the owner changes."""
+    m = lx.REASSIGN_THEN_REASON.search(clause.text)
+    if m is None or not lx.OWNER_BUSY.search(clause.text[m.end() :]):
+        return clause
+    cut = clause.start + m.end()
+    return replace(
+        clause,
+        text=clause.text[: m.end()],
+        mentions=[x for x in clause.mentions if x.end <= cut],
+        times=[t for t in clause.times if t.end <= cut],
+    )
+
+
+# "培训课件", "会议纪要": a thing made for an event is work, not the event.
+_DELIVERABLE_OF_EVENT = re.compile(
+    r"(?:培训|会议|年会|讲座|例会|周会)(?=课件|材料|资料|PPT|ppt|手册|视频|海报|纪要|记录|方案|场地|签到)"
+)
+
+
 def read_handover(clause: Clause, msg: Message, question: bool) -> Reading | None:
     """ "登录页交给小赵" → update_task with a new assignee."""
+    if reason_for_reassignment(clause, msg):
+        # "… 转给老邱吧 小军这两天要去总部培训": why the work moved; nothing to do, no topic.
+        return Reading(
+            kind="chat", confidence=0.85, notes=["转派的原因，不生成动作"], clause=clause
+        )
+    clause = _without_reason(clause)
     text = clause.text
     m = _HANDOVER.search(text)
-    if m is None or question or lx.MEETING_NOUN.search(text):
+    if m is None or question or lx.MEETING_NOUN.search(_DELIVERABLE_OF_EVENT.sub("", text)):
         return None
     strong = _REASSIGN_STRONG.search(text[: m.end()]) is not None
     if any(is_deadline(t, clause) for t in clause.times) or (
@@ -61,7 +88,13 @@ def read_handover(clause: Clause, msg: Message, question: bool) -> Reading | Non
     removed = [(x.start - clause.start, x.end - clause.start) for x in clause.mentions]
     words = task_words(re.sub(r"^.*?(?:把|将)", "", text[: m.start()]), removed)
     words = re.sub(r"^(?:这个|那个)?(?:任务|活|事情?)$", "", words)
-    words = re.sub(r"(?:这个|那个)?(?:任务|活儿?|工作)$", "", words).strip() or words
+    words = re.sub(r"(?:这个|那个)?(?:任务|活儿?|工作|事情|事儿|事)$", "", words).strip() or words
+    # "那个排班的事", "采购单那个": the pointing words are no part of the task's name.
+    words = (
+        re.sub(r"(?:这个|那个)(?:ticket|issue|单子?|需求|工单)$", "", words, flags=re.I).strip()
+        or words
+    )
+    words = re.sub(r"^(?:那个|这个)|(?:的|那个|这个)$", "", words).strip() or words
     if len(words) < 2:
         return None
     return Reading(
@@ -142,15 +175,28 @@ def read_status(clause: Clause, msg: Message, question: bool) -> Reading | None:
             confidence=0.7,
             clause=clause,
         )
+    if blocked is not None and "说" in text[: blocked.start()] and "不" in blocked.group(0):
+        return None  # "老邱说设备还是过不了 等厂家来": a failure reported by someone else
     if blocked is not None:
         status, cue = "blocked", blocked
         note = _blocked_note(text, blocked)
     elif cancelled is not None and not names_scheduled_event(clause):
         status, cue = "cancelled", cancelled
         said = [p for p in re.split(r"[,，。;；]", text[: cancelled.start()]) if "说" in p]
+        reason = re.match(
+            r"^(?:了|啦|吧)?[\s,，]+(?P<why>\S.{1,30}?)[\s。!！~]*$", text[cancelled.end() :]
+        )
         if said:
             # "甲方说预算砍了，宣传片先不做了": what was said is the reason.
             note = said[0].strip(" ~!！")
+        elif (
+            reason is not None
+            and cancelled.group(0).startswith("取消")
+            and re.search(r"说|因为|由于|原因", reason.group("why"))
+            and not lx.TASK_CANCELLED.search(reason.group("why"))
+        ):
+            # "土壤取样取消 农技站说这周还要下雨": the reason follows the cancellation.
+            note = re.sub(r"^(?:因为|由于|原因是)", "", reason.group("why"))
     elif (partial := _PARTIAL.search(text)) is not None and not future_deadline:
         # "续约回访打了8家，还剩3家": part done, part left — in progress, the count is the note.
         head = _PROGRESS_COUNT.search(text)
@@ -219,6 +265,8 @@ def read_status(clause: Clause, msg: Message, question: bool) -> Reading | None:
     if status == "in_progress":
         # "我开始做支付了": the task is what comes after the verb; before it, only the subject.
         after = lx.IN_PROGRESS.sub(" ", text[cue.end() :])
+        if re.match(r"^(?:了|啦|呢|着)?\s*[,，]", after):
+            after = ""  # "CT室空调维修我在做了，配件下午到": the next part is news, not the task
         words = task_words(after, [])
         verb = (
             lx.ACTION_VERB.match(words) if cue.group(0) in ("正在", "开始", "着手", "在") else None
@@ -263,7 +311,11 @@ def read_status(clause: Clause, msg: Message, question: bool) -> Reading | None:
 _PAST_TIME = re.compile(r"昨天|前天|上周|上个星期|上礼拜|上个月|去年|上次|那天|之前")
 _NOTICE = re.compile(r"大家|各位|全体|所有人|查收|知悉|周知|请注意|留意")
 # Counters of work: 3栋, 10条, 第87页.
-_MEASURE = r"(?:个|家|条|份|项|篇|位|台|页|张|件|人|栋|排|层|间|户|套|批|箱|集|章|节|段|本|道|题|车|单|组|轮|棵|块|幅|首|款|只|头|床)"
+_MEASURE = (
+    r"(?:个|家|条|份|项|篇|位|台|页|张|件|人|栋|排|层|间|户|套|批|箱|集|章|节|段|本|道|题|车|单|组|轮|棵|块|幅|首|款|只|头|床|"
+    # Round 5: land, length, weight and trips.
+    r"亩|平米|平方米?|米|公里|吨|公斤|千克|斤|株|垄|趟|封|盒|袋|桶|瓶|份儿)"
+)
 _PARTIAL = re.compile(
     rf"还(?:剩|差|有)(?:下)?\s*[0-9一二三四五六七八九十两几]+\s*(?:{_MEASURE}|%)"
     # "校对做到第87页了 后面的明天继续": how far the work has got.
@@ -300,7 +352,8 @@ _FAULT = re.compile(
     r"(?:又|还是|一直|老是)(?:崩|宕机|挂|坏|断|漏|不|没|停|死机|卡|报错|出错|故障)|崩了|宕机了?|挂了|坏了"
 )
 _FAULT_TAIL = re.compile(
-    r"(?:又|还是|一直|老是)(?:崩|宕机|挂|坏|断|漏|不|没|停|死机|卡|报错|出错|异常|故障)[\u4e00-\u9fff]{0,4}?了?\s*$"
+    r"(?:又|还是|一直|老是|始终|总是)[\u4e00-\u9fff]{0,2}?(?:崩|宕机|挂|坏|断|漏|不|没|停|死机|卡|报错|出错|异常|故障)"
+    r"[\u4e00-\u9fff]{0,4}?了?\s*$"
 )
 
 
@@ -481,6 +534,12 @@ def read_task_change(clause: Clause, msg: Message, question: bool) -> Reading | 
         return None
     if "priority" in args and _asks_someone_to_act(clause):
         return None  # "@小马 你联系下厂家售后 加急": a new request, with its priority
+    if (
+        "priority" in args
+        and any(m.at for m in clause.mentions)
+        and (clause.times or re.search(r"(?:发|交|送|报|传)(?:给|到)", text))
+    ):
+        return None  # "@X 对账单 今天下班前发给他们 加急": a new urgent request
     if (
         any((m.known or m.at) for m in clause.mentions)
         and "priority" not in args

@@ -15,6 +15,7 @@ from assistant.engines.rules.analysis import (
     blank_times,
     holiday_names_work,
     is_deadline,
+    reason_for_reassignment,
     task_due,
     vocative_of,
 )
@@ -40,6 +41,9 @@ _SELF_DOER = re.compile(
 )
 
 
+_SELF_DONE = re.compile(
+    rf"(?:{lx.ACTION_VERB.pattern})(?:完|好|过)?了(?!再|就|之后|以后)", re.IGNORECASE
+)
 # "…，周四给你们看" / "，周三给老板" / "，明天发给我": when and to whom the work is handed over.
 _HANDOVER_PART = re.compile(
     r"[,，]\s*(?:再|就|会|先)?\s*(?:发|交|拿|送)?给\s*[\u4e00-\u9fffA-Za-z]{1,4}?"
@@ -48,9 +52,46 @@ _HANDOVER_PART = re.compile(
 )
 
 
+# "… 五点前要报给我", "… 周四前要交到合作社", "… 给我个数", "… 发给姚总": after the work, where
+# its result goes (a person, a place or "a number for me"). Round 5.
+_DELIVERY_PART = re.compile(
+    r"(?:[,，]|\s)\s*(?:回头|弄完|做完|完了|要|再|就|会|先|然后|并|记得|需要|得)?\s*"
+    r"(?:(?:报|交|送|发|递|传|拿|放|汇报|反馈|上报|报送|提交)(?:给|到|至|去|回)\s*[\u4e00-\u9fffA-Za-z0-9]{0,8}?"
+    # "… 9点半前要通知我": telling someone that it is done.
+    r"|(?:通知|告诉|知会)(?:我|你们?|大家|他|她)(?:一声|一下)?"
+    # "… 发我邮箱", "… 传群里": sent to the sender or the group.
+    r"|(?:发|传|抄送)(?:给|到)?(?:我|你们?|他|她|大家)?(?:的)?(?:邮箱|微信|企微|钉钉|群里|群)"
+    r"|(?:给|跟)(?:我|你|他|她|咱|大家|[\u4e00-\u9fffA-Za-z]{1,4}?)(?:个|一个)"
+    r"(?:数|准数|结果|答复|回复|准话|信儿?|反馈|消息|说法|意见|建议|回话))"
+    r"(?:看看|看|过目|审|审核|确认|review)?(?:一下|下)?[\s吧哈啊呀。!！~]*"
+    # "… 今天下班前发给护士长 加急": how urgent it is may close the request.
+    r"(?:(?:加急|紧急|特急|急用|尽快|辛苦了?|谢谢)[\s吧哈啊呀。!！~]*)?$",
+    re.IGNORECASE,
+)
+
+
+_SENT_AS_WORK = re.compile(r"(?P<v>发|交|送|报|寄|传)(?:给|到|去)")
+# "…哈 家长都在问了", "… 商场那边催了": who is waiting for it, said after the request.
+_WAITING_TAIL = re.compile(
+    r"(?:[,，]|\s)\s*[\u4e00-\u9fffA-Za-z]{0,8}?(?:那边|这边)?(?:都|也|已经|一直|又|天天|一直在)*"
+    r"(?:在催|催了|催得紧|催好几次了|在问了?|问了好几次|问了|在等着?|等着要|等着用|急着要|着急要|要了)"
+    r"[了呢啊哈呀\s。!！~]*$"
+)
+
+
 def _handover_parts(clause: Clause) -> list[tuple[int, int]]:
     """The last comma part when it only hands the work over; its time stays the due."""
+    waiting = _WAITING_TAIL.search(clause.text)
+    if waiting is not None and lx.ACTION_VERB.search(blank_people(clause)[: waiting.start()]):
+        return [(waiting.start(), len(clause.text))]
     blank = blank_times(clause)
+    delivery = _DELIVERY_PART.search(blank)
+    if delivery is not None and (
+        lx.ACTION_VERB.search(blank_people(clause)[: delivery.start()]) is not None
+        or _SENT_AS_WORK.search(blank, delivery.start()) is not None
+    ):
+        # With no other verb, sending it is the work: the title takes 发 back (read_task).
+        return [(delivery.start(), len(clause.text))]
     m = _HANDOVER_PART.search(blank)
     if m is None or not clause.times or not blank[: m.start()].strip():
         return []
@@ -70,10 +111,13 @@ _SHARED_DUE = re.compile(
 
 def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
     text = clause.text
-    if _SHARED_DUE.fullmatch(blank_times(clause).strip()):
+    blank = blank_times(clause).strip()
+    if _SHARED_DUE.fullmatch(blank) or (clause.times and lx.ALL_DUE.fullmatch(blank)):
         return None  # "，两位周一下班前弄好就行": the due of the jobs before, no job of its own
     if clause.header and not clause.list_item:
         return None
+    if reason_for_reassignment(clause, msg):
+        return None  # "… 交给梅梅吧 小军这两天要去分店盘点": why the work moved
     sender = msg.context.sender
     receiver: tuple[int, int] | None = None
     self_cue = lx.SELF_ASSIGN.search(text)
@@ -95,6 +139,8 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
         self_cue = None
     if self_cue is None:
         self_cue = _SELF_DOER.search(blank_times(clause))
+        if self_cue is not None and _SELF_DONE.match(text, self_cue.end()):
+            return None  # "报价单我看了 没问题": a report on what the sender did
     if self_cue is None and clause.times and not strip_particles(text, keep_le=True).endswith("了"):
         self_cue = re.search(r"我(?:先|会|再|来|这边)?(?=把)", text)
     own_remark: tuple[int, int] | None = None
@@ -133,8 +179,12 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
         if joined:
             assignees.append(m.name)
             continue
+        if re.search(r"(?:发|交|转|递|送|抄送|传|报)给\s?$", before) and (m.known or m.at):
+            # "@Tina 明天下班前把PPT发给安总": the person after 发给 receives it, whoever speaks.
+            recipients.append(m)
+            continue
         if _RECIPIENT_BEFORE.search(before) and not re.search(
-            r"(?:[让请叫由]|@\S+\s)[^,，]*$", before
+            r"(?:[让请叫由]|@\S+\s)[^,，完好了掉]*$", before
         ):
             # "…写好发老周", "…交给财务": who receives the work, never its doer.
             recipients.append(m)
@@ -174,8 +224,8 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
     if not assignees:
         if lx.OPINION.search(text) or not verb:
             return None
-        ba_first = (
-            re.match(r"^(?:[^,，把]{0,8})把", text) is not None and priority(text) is not None
+        ba_first = re.match(r"^(?:[^,，把]{0,8})把", text) is not None and (
+            priority(text) is not None or re.match(r"^请把", text) is not None
         )
         if not (
             has_deadline
@@ -315,6 +365,14 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
             title = fronted.group("verb") + fronted.group("obj")
     title = re.sub(r"^(?:说|是|的|被|TODO|todo|待办|任务)[:：]?", "", title).strip()
     title = re.sub(r"(?:一起|一块儿?)$", "", title)
+    title = re.sub(r"(?<=[\u4e00-\u9fffA-Za-z0-9]{2})给$", "", title)  # the recipient was blanked
+    sent = _SENT_AS_WORK.search(text)
+    if (
+        title
+        and sent is not None
+        and re.sub(r"\s+", "", blank_times(clause_without_people(clause))[: sent.start()]) == title
+    ):
+        title = sent.group("v") + title  # "@X 报价单 今天下班前发给他们": sending it is the work
     if _ATTEND.fullmatch(title) and not self_cue:
         # "@小王 @李四 参加": who comes to a meeting, not a job.
         return None
@@ -334,6 +392,11 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
         if many and re.search(r"分别|各自", text)
         else None
     )
+    if many and split_items is None:
+        # "@A @B 你们俩 一个负责装车 一个负责清点": one duty each, in order.
+        duties = [p for p in re.split(r"(?:另|还有)?一个(?:人)?(?:负责|来|管)", title) if p.strip()]
+        if len(duties) == len(assignees) and re.search(r"一个(?:人)?(?:负责|来|管)", title):
+            split_items = duties
     for i, person in enumerate(assignees or [None]):
         item_title = split_items[i] if split_items else reading.topic
         if not item_title:
@@ -371,6 +434,15 @@ _FRONTED_OBJECT = re.compile(
     rf"(?P<verb>{lx.ACTION_VERB.pattern})(?:一版|一下|下|一遍|一稿|一份|好|完)?[\s吧哈啊~。!！]*",
     re.IGNORECASE,
 )
+
+
+def clause_without_people(clause: Clause) -> Clause:
+    """The clause with its mentions blanked (offsets kept) and no mentions left."""
+    chars = list(clause.text)
+    for m in clause.mentions:
+        for i in range(max(m.start - clause.start, 0), min(m.end - clause.start, len(chars))):
+            chars[i] = " "
+    return replace(clause, text="".join(chars).replace("@", " "), mentions=[])
 
 
 def clause_without_times(clause: Clause) -> Clause:
