@@ -4,7 +4,7 @@
     python -m evals.train_intent --no-write     # figures only
 
 Data: every ``evals/training/*.jsonl`` plus the tuned sets ``parse_gold`` and
-``parse_dev_v2…v4`` (case format of ``evals/cases/README.md``). ``parse_holdout.jsonl`` is
+``parse_dev_v2…v5`` (case format of ``evals/cases/README.md``). ``parse_holdout.jsonl`` is
 never read here: it stays a test of whether the layer generalises.
 
 Steps: features → one-vs-rest logistic regression (L2, L-BFGS on sparse features, scipy's
@@ -54,6 +54,7 @@ DEFAULT_SOURCES: tuple[Path, ...] = (
     _HERE / "cases" / "parse_dev_v2.jsonl",
     _HERE / "cases" / "parse_dev_v3.jsonl",
     _HERE / "cases" / "parse_dev_v4.jsonl",
+    _HERE / "cases" / "parse_dev_v5.jsonl",
 )
 LABELS: tuple[str, ...] = (NONE, *sorted(TOOLS), MANY_TASKS)
 DIM = 1 << 16
