@@ -42,6 +42,7 @@ from tools.pending import PendingActions
 from tools.permissions import PermissionPolicy, RolePolicy
 
 if TYPE_CHECKING:
+    from assistant.engines.rules import RuleEngine
     from assistant.insight.reports.service import ReportService
     from assistant.insight.risk.service import RiskService
     from assistant.memory.service import Memory
@@ -50,6 +51,7 @@ __all__ = [
     "Qunmi",
     "bootstrap",
     "build_engine",
+    "build_rule_engine",
     "build_memory",
     "build_reports",
     "build_risk",
@@ -131,13 +133,22 @@ class Qunmi:
             self.db_engine.dispose()
 
 
+def build_rule_engine(settings: Settings) -> RuleEngine:
+    """The rule engine, with the learned gate when ``QUNMI_UNDERSTANDING__LEARNED`` is on."""
+    from assistant.engines.rules import RuleEngine
+
+    if not settings.understanding.learned:
+        return RuleEngine()
+    from assistant.engines.learned import IntentGate
+
+    return RuleEngine(gate=IntentGate())
+
+
 def build_engine(settings: Settings, name: str | None = None) -> Engine:
     """The message engine chosen by ``QUNMI_ENGINE`` (or ``name``)."""
     choice = name or settings.resolved_engine
     if choice == "rules":
-        from assistant.engines.rules import RuleEngine
-
-        return RuleEngine()
+        return build_rule_engine(settings)
     if choice in ("llm", "hybrid"):
         if not settings.llm.configured:
             raise InvalidInput(

@@ -209,6 +209,14 @@ class MemorySettings(BaseModel):
     hot_brute_max: int = 20000
 
 
+class UnderstandingSettings(BaseModel):
+    """The offline reading of messages. ``learned``: the intent classifier
+    (``assistant.engines.learned``) reviews the rule engine's calls
+    (``QUNMI_UNDERSTANDING__LEARNED``)."""
+
+    learned: bool = True
+
+
 class RiskSettings(BaseModel):
     """Delay risk. Below ``min_finished`` finished tasks (with a due date) the documented prior
     speaks instead of the trained model; ``high`` / ``medium`` are the probability cut-offs of
@@ -266,6 +274,7 @@ class Settings(BaseSettings):
     embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     memory: MemorySettings = Field(default_factory=MemorySettings)
     risk: RiskSettings = Field(default_factory=RiskSettings)
+    understanding: UnderstandingSettings = Field(default_factory=UnderstandingSettings)
     summaries: SummariesSettings = Field(default_factory=SummariesSettings)
     reports: ReportsSettings = Field(default_factory=ReportsSettings)
 

@@ -746,9 +746,16 @@ def build_engine(name: str) -> Engine:
         engine_cls = getattr(module, "RuleEngine", None)
         if engine_cls is None:
             raise EngineUnavailable("规则引擎还不可用：assistant.engines.rules 里没有 RuleEngine")
+        from assistant.settings import Settings
+
         try:
-            engine: Engine = engine_cls()
-        except (TypeError, QunmiError) as exc:
+            if Settings().understanding.learned:
+                from assistant.engines.learned import IntentGate
+
+                engine: Engine = engine_cls(gate=IntentGate())
+            else:
+                engine = engine_cls()
+        except (TypeError, QunmiError, OSError, ValueError) as exc:
             raise EngineUnavailable(f"规则引擎无法创建：{exc}") from exc
         return engine
     if name in ("llm", "hybrid"):

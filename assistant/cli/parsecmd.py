@@ -13,7 +13,7 @@ import typer
 from assistant.cli.batch import parse_now
 
 if TYPE_CHECKING:
-    from assistant.engines.rules import Analysis
+    from assistant.engines.rules import Analysis, RuleEngine
 
 __all__ = ["parse_members", "register"]
 
@@ -56,18 +56,24 @@ def _members_from_json(value: Any) -> dict[str, list[str]]:
 
 def _analyse(text: str, now: datetime, sender: str, members: dict[str, list[str]]) -> Analysis:
     from assistant.domain import ChatContext, IncomingMessage
-    from assistant.engines.rules import RuleEngine
 
     context = ChatContext(now=now, sender=sender, members=members)
-    return RuleEngine().analyse(IncomingMessage(text=text, sender=sender), context)
+    return _rule_engine().analyse(IncomingMessage(text=text, sender=sender), context)
+
+
+def _rule_engine() -> RuleEngine:
+    """The rule engine as the settings build it (with the learned gate unless switched off)."""
+    from assistant.bootstrap import build_rule_engine
+    from assistant.settings import Settings
+
+    return build_rule_engine(Settings())
 
 
 def _run_batch(path: Path, default_sender: str) -> int:
     from assistant.cli.batch import run_batch
     from assistant.domain import ChatContext, IncomingMessage
-    from assistant.engines.rules import RuleEngine
 
-    engine = RuleEngine()
+    engine = _rule_engine()
 
     def handle(row: dict[str, Any], text: str, now: datetime) -> dict[str, Any]:
         sender = str(row.get("sender") or default_sender)

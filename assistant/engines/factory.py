@@ -32,7 +32,12 @@ def build_llm_engine(
     from assistant.engines.rules import RuleEngine
 
     chat_model: ChatModel = model or LangChainChatModel.from_settings(settings.llm)
-    rules = RuleEngine()
+    gate = None
+    if settings.understanding.learned:
+        from assistant.engines.learned import IntentGate
+
+        gate = IntentGate()
+    rules = RuleEngine(gate=gate)
     agent = AgentEngine(chat_model, tz=settings.tz, fallback=rules, config=agent_config(settings))
     if choice == "llm":
         return agent

@@ -88,12 +88,17 @@ def test_reference_to_earlier_meeting_goes_to_the_agent(
         assert uow.meetings.get(meeting["id"]).start == datetime.fromisoformat(new_start)  # type: ignore[union-attr]
 
 
+_LONG_OPINION = "我觉得首页那块要重新想想，要不 @小王 先出个方案，下周一之前吧，然后大家再一起过一下，具体时间再定，另外老李那边的接口文档也得尽快补齐，不然联调的时候又要返工，上次就是这样拖了一周，这次争取别再出现了，大家有什么想法也可以直接在群里说，我们周会上再统一过一遍优先级"
+
+
 def test_unsure_rules_go_to_the_agent_and_fall_back_when_it_fails(
-    hybrid: tuple[Qunmi, RecordingNotifier], server: ScriptedOpenAIServer
+    settings: Settings, clock: FixedClock, server: ScriptedOpenAIServer
 ) -> None:
-    q, _ = hybrid
+    # The rules' own reading is what falls back here (the learned gate would veto it: below).
+    settings.understanding.learned = False
+    q, _ = make_app(settings, clock, server, "hybrid")
     server.default = Fault(502)
-    text = "我觉得首页那块要重新想想，要不 @小王 先出个方案，下周一之前吧，然后大家再一起过一下，具体时间再定，另外老李那边的接口文档也得尽快补齐，不然联调的时候又要返工，上次就是这样拖了一周，这次争取别再出现了，大家有什么想法也可以直接在群里说，我们周会上再统一过一遍优先级"
+    text = _LONG_OPINION
     assert len(text) > 120
     outcome = say(q, "张三", text)
     assert outcome.engine == "rules-fallback"
@@ -101,6 +106,19 @@ def test_unsure_rules_go_to_the_agent_and_fall_back_when_it_fails(
     assert result["route"]["engine"] == "llm" and result["retry_llm"] is True
     assert len(server.requests) == 2
     assert [t.title for t in open_tasks(q)] == ["出个方案"]  # what the rules read, applied once
+    q.close()
+
+
+def test_a_vetoed_message_waits_for_the_agent_when_it_fails(
+    hybrid: tuple[Qunmi, RecordingNotifier], server: ScriptedOpenAIServer
+) -> None:
+    # With the learned gate an opinion gives no fallback calls: nothing is applied, and the
+    # message waits for the model instead of becoming a task the classifier doubts.
+    q, _ = hybrid
+    server.default = Fault(502)
+    outcome = say(q, "张三", _LONG_OPINION)
+    assert outcome.actions == [] and open_tasks(q) == []
+    assert len(server.requests) == 2
 
 
 def test_post_messages_goes_through_the_agent(

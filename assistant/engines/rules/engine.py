@@ -59,7 +59,7 @@ from assistant.engines.rules.timeslots import (
 from tools.vocabulary import TOOLS
 
 if TYPE_CHECKING:
-    pass
+    from assistant.engines.learned import IntentGate
 
 __all__ = ["Analysis", "RuleEngine", "parse_message"]
 
@@ -83,9 +83,18 @@ def _iso(value: datetime | None) -> str | None:
 
 
 class RuleEngine:
-    """Reads Chinese team chat with rules only. Pure and fast: no I/O, no model weights."""
+    """Reads Chinese team chat with rules. Pure and fast: no I/O per message.
+
+    With ``gate`` (``assistant.engines.learned.IntentGate``, weights loaded once) a learned
+    intent classifier reviews the rules' calls: it may veto calls for a message it is sure needs
+    none, drop a call whose tool it finds very unlikely, and lower the confidence of a message
+    the rules read as nothing but that looks like a task (so that a hybrid router asks the LLM).
+    """
 
     name = "rules"
+
+    def __init__(self, *, gate: IntentGate | None = None) -> None:
+        self.gate = gate
 
     def understand(self, message: IncomingMessage, context: ChatContext) -> list[ToolCall]:
         return self.analyse(message, context).calls
@@ -102,10 +111,32 @@ class RuleEngine:
                 calls = [c for c in found.calls if _is_valid(c)] if found is not None else []
                 if found is not None and calls:
                     return Analysis(calls, found.confidence, [found.note], found.kind)
-            return _analyse(message.text, context)
+            analysis = _analyse(message.text, context)
+            if self.gate is not None:
+                analysis = _gated(analysis, self.gate, message.text, context)
+            return analysis
         except Exception:
             _log.exception("rule engine failed on a message of %d characters", len(message.text))
             return Analysis([], 0.0, ["规则引擎内部错误：交给模型或人工处理"])
+
+
+# What a message is worth after the gate changed the rules' answer: below the hybrid router's
+# threshold, so that the LLM (when there is one) has the last word.
+_VETO_CONFIDENCE = 0.4
+_ROUTE_CONFIDENCE = 0.3
+
+
+def _gated(analysis: Analysis, gate: IntentGate, text: str, context: ChatContext) -> Analysis:
+    if analysis.confidence <= 0.0 and not analysis.calls:
+        return analysis  # the rules failed; nothing to review
+    verdict = gate.review(analysis.calls, gate.model.predict(text, context))
+    if verdict.action == "keep":
+        return analysis
+    notes = [*analysis.notes, verdict.note or verdict.action]
+    if verdict.action == "drop":
+        return Analysis(verdict.calls, analysis.confidence, notes, analysis.dialogue)
+    cap = _VETO_CONFIDENCE if verdict.action == "veto" else _ROUTE_CONFIDENCE
+    return Analysis(verdict.calls, min(analysis.confidence, cap), notes, analysis.dialogue)
 
 
 def parse_message(
