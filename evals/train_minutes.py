@@ -36,8 +36,8 @@ from assistant.insight.summaries.learned import (
     cue_items,
     featurize,
     item_span,
-    runs_of,
     overlaps,
+    runs_of,
     sentence_spans,
     touches,
 )
@@ -59,9 +59,10 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_FILES = sorted((REPO / "evals" / "training" / "meetings").glob("*.jsonl")) + sorted(
     (REPO / "evals" / "cases").glob("minutes_dev*.jsonl")
 )
-KEEP_GRID = (0.0, 0.02, 0.05, 0.08, 0.12, 0.16, 0.2, 0.25, 0.3, 0.4)
-ADD_GRID = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)  # 1.01: never add
+KEEP_GRID = (0.0, 0.03, 0.06, 0.1, 0.15, 0.2, 0.3)
+ADD_GRID = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.8, 1.01)  # 1.01: never add
 L2 = 1.0
+TOLERANCE = 0.01
 
 
 @dataclass(slots=True)
@@ -135,9 +136,7 @@ def train(
 ) -> MinutesModel:
     rows = [f for p in data for f in p.features]
     x = _matrix(rows)
-    weights = {
-        kind: _fit(x, np.concatenate([p.labels[kind] for p in data]), l2) for kind in KINDS
-    }
+    weights = {kind: _fit(x, np.concatenate([p.labels[kind] for p in data]), l2) for kind in KINDS}
     return MinutesModel(weights, thresholds)
 
 
@@ -238,14 +237,22 @@ def choose_thresholds(
     """Per kind, the (keep, add) pair with the best pooled F1 on ``data`` under ``scores``."""
     best: dict[str, tuple[float, float]] = {}
     for kind in KINDS:
-        candidates = {p.gold.id + p.group: _kind_candidates(p, scores[p.gold.id + p.group], kind)
-                      for p in data}
-        top = (-1.0, (0.0, 1.01))
-        for keep, add in itertools.product(KEEP_GRID, ADD_GRID):
-            f1 = _kind_score(data, candidates, kind, keep, add).f1
-            if f1 > top[0] + 1e-9:
-                top = (f1, (keep, add))
-        best[kind] = top[1]
+        candidates = {
+            p.gold.id + p.group: _kind_candidates(p, scores[p.gold.id + p.group], kind)
+            for p in data
+        }
+        grid = [
+            (_kind_score(data, candidates, kind, keep, add).f1, keep, add)
+            for keep, add in itertools.product(KEEP_GRID, ADD_GRID)
+        ]
+        top = max(f1 for f1, _, _ in grid)
+        # Among the pairs within TOLERANCE of the best, the most conservative: the fewest
+        # added items (highest add), then the fewest dropped (lowest keep). A gain that small
+        # is noise, and additions cost most where the grammars are already complete.
+        _, keep, add = max(
+            (g for g in grid if g[0] >= top - TOLERANCE), key=lambda g: (g[2], -g[1])
+        )
+        best[kind] = (keep, add)
     return best
 
 
@@ -256,7 +263,7 @@ def cross_validate(
     groups = sorted({p.group for p in data})
     oof: dict[str, dict[str, np.ndarray]] = {}
     for g in groups:
-        model = train([p for p in data if p.group != g], {k: (0.0, 1.01) for k in KINDS}, l2)
+        model = train([p for p in data if p.group != g], dict.fromkeys(KINDS, (0.0, 1.01)), l2)
         for p in data:
             if p.group == g:
                 oof[p.gold.id + p.group] = _scores(model, p)
@@ -308,6 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("files", nargs="*", type=Path)
     parser.add_argument("--write", action="store_true", help=f"write {WEIGHTS.name}")
     parser.add_argument("--l2", type=float, default=L2)
+    parser.add_argument("--dump", type=Path, help="pickle the prepared data and scores here")
     args = parser.parse_args(argv)
     files = args.files or DEFAULT_FILES
     data = load(files)
@@ -316,7 +324,11 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(data)} meetings in {len(files)} files, {sum(len(p.sentences) for p in data)} "
         f"sentences; positive sentences {counts}"
     )
-    _, thresholds, rows = cross_validate(data, args.l2)
+    oof, thresholds, rows = cross_validate(data, args.l2)
+    if args.dump is not None:
+        import pickle
+
+        args.dump.write_bytes(pickle.dumps((data, oof)))
     print("fold (held-out file): F1 cues→learned (P, R); thresholds keep/add chosen on the rest")
     for r in rows:
         print(r)

@@ -194,8 +194,14 @@ def featurize(
             feats.extend(f"cue-next:{k}" for k in cue_flags[i + 1])
         if any(cues.of(k) and any(c[0] == s.line for c in cues.of(k)) for k in KINDS):
             feats.extend(f"cue-line:{k}" for k in KINDS if any(c[0] == s.line for c in cues.of(k)))
-        for word, tag in (("我们", "we"), ("咱们", "we"), ("我", "i"), ("你们", "you-pl"),
-                          ("你", "you"), ("您", "you")):
+        for word, tag in (
+            ("我们", "we"),
+            ("咱们", "we"),
+            ("我", "i"),
+            ("你们", "you-pl"),
+            ("你", "you"),
+            ("您", "you"),
+        ):
             if word in text:
                 feats.append(f"person:{tag}")
         if addressee(text, roster) is not None:
@@ -207,8 +213,14 @@ def featurize(
             feats.append("time")
             if any(m.deadline for m in times):
                 feats.append("deadline")
-        for name, pattern in (("modal", _MODAL), ("settle", _SETTLE), ("open", _OPEN),
-                              ("neg", _NEGATION), ("done", _DONE), ("qword", _QUESTION_WORDS)):
+        for name, pattern in (
+            ("modal", _MODAL),
+            ("settle", _SETTLE),
+            ("open", _OPEN),
+            ("neg", _NEGATION),
+            ("done", _DONE),
+            ("qword", _QUESTION_WORDS),
+        ):
             if pattern.search(text):
                 feats.append(name)
         if "？" in text or "?" in text:
@@ -286,9 +298,7 @@ def default_model() -> MinutesModel | None:
     return MinutesModel.load(WEIGHTS)
 
 
-def runs_of(
-    sentences: Sequence[Sentence], chosen: Iterable[int]
-) -> list[list[int]]:
+def runs_of(sentences: Sequence[Sentence], chosen: Iterable[int]) -> list[list[int]]:
     """Consecutive chosen sentences of one turn, grouped."""
     runs: list[list[int]] = []
     for i in sorted(chosen):
@@ -390,8 +400,9 @@ def apply_scores(
         first, last = sentences[run[0]], sentences[run[-1]]
         source = lines[first.line].text[first.start : last.end]
         text = "，".join(concise(sentences[j].text) for j in run)
-        new_decisions.append(Decision(text=text, source=source, line=first.line,
-                                      speaker=first.speaker))
+        new_decisions.append(
+            Decision(text=text, source=source, line=first.line, speaker=first.speaker)
+        )
     for run in added("action_items", cues.action_items):
         first, last = sentences[run[0]], sentences[run[-1]]
         source = lines[first.line].text[first.start : last.end]
