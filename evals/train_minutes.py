@@ -63,6 +63,8 @@ KEEP_GRID = (0.0, 0.03, 0.06, 0.1, 0.15, 0.2, 0.3)
 ADD_GRID = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.8, 1.01)  # 1.01: never add
 L2 = 1.0
 TOLERANCE = 0.01
+MIN_GAIN = 0.02  # pooled CV F1 a kind must gain for the layer to act on it
+IDENTITY = (0.0, 1.01)  # keep every grammar item, add none
 
 
 @dataclass(slots=True)
@@ -281,7 +283,11 @@ def cross_validate(
             pooled_ml[k].add(ml[k])
         rows.append(_row(g, cue, ml, thresholds))
     rows.append(_row("pooled", pooled_cue, pooled_ml, None))
-    return oof, choose_thresholds(data, oof), rows
+    final = choose_thresholds(data, oof)
+    for k in KINDS:
+        if pooled_ml[k].f1 < pooled_cue[k].f1 + MIN_GAIN:
+            final[k] = IDENTITY  # no cross-validated gain: the grammars alone for this kind
+    return oof, final, rows
 
 
 def _row(

@@ -58,6 +58,8 @@ log = logging.getLogger(__name__)
 KINDS: tuple[str, ...] = ("decisions", "action_items", "open_questions")
 DIMENSION = 1 << 16
 WEIGHTS = Path(__file__).with_name("minutes_model.npz")
+# At most as many items per kind as the grammars list (their ``limit`` defaults).
+LIMITS: Mapping[str, int] = {"decisions": 12, "action_items": 30, "open_questions": 8}
 
 _ACCEPT = re.compile(r"^\s*(?:嗯+\s*)?(?:好|行|没问题|收到|可以|OK|ok|好的|明白|了解|知道了|妥)")
 _QUESTION_WORDS = re.compile(
@@ -391,7 +393,12 @@ def apply_scores(
             for j, s in enumerate(spans)
             if scores[kind][j] >= add_at and not any(touches(s, c) for c in covered)
         ]
-        return runs_of(sentences, chosen)
+        runs = runs_of(sentences, chosen)
+        room = max(0, LIMITS[kind] - len(found[kind]))
+        if len(runs) > room:  # as many as the grammars would list at most, the surest first
+            best = sorted(runs, key=lambda r: -max(scores[kind][j] for j in r))[:room]
+            runs = sorted(best)
+        return runs
 
     new_decisions = kept("decisions", decisions)
     new_actions = kept("action_items", actions)
