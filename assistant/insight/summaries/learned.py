@@ -320,13 +320,29 @@ def _due(text: str, context: MeetingContext) -> datetime | None:
     return None
 
 
-def _owner(sentence: Sentence, roster: Roster) -> str | None:
+def _owner(
+    sentence: Sentence, roster: Roster, next_speaker: str | None, next_accepts: bool
+) -> str | None:
+    """Who an added item belongs to: the member called on or named; else the listener who
+    answers when the sentence says 你, or who accepts it; else the speaker who says 我; else
+    nobody."""
     named = addressee(sentence.text, roster)
     if named is not None:
         return named
     text = sentence.text
-    if "我" in text and "我们" not in text and "你" not in text:
+    others = [m.name for m in roster.find(text) if m.known and m.name != sentence.speaker]
+    if others and "我们" not in text:
+        return others[0]  # "老宋把点检表改一下": the member named first
+    known_next = next_speaker if next_speaker in roster.displays else None
+    if known_next == sentence.speaker:
+        known_next = None
+    you = re.search(r"你(?!们)|您", text) is not None
+    if you and known_next is not None:
+        return known_next
+    if "我" in text.replace("我们", "") and not you:
         return sentence.speaker if sentence.speaker in roster.displays else None
+    if next_accepts and known_next is not None:
+        return known_next
     return None
 
 
@@ -400,6 +416,7 @@ def apply_scores(
             runs = sorted(best)
         return runs
 
+    speaker_of = {s.line: s.speaker for s in sentences}
     new_decisions = kept("decisions", decisions)
     new_actions = kept("action_items", actions)
     new_questions = kept("open_questions", questions)
@@ -419,7 +436,13 @@ def apply_scores(
                 title=text,
                 source=source,
                 line=first.line,
-                owner=_owner(first, roster),
+                owner=_owner(
+                    first,
+                    roster,
+                    speaker_of.get(first.line + 1),
+                    first.line + 1 < len(lines)
+                    and _ACCEPT.match(lines[first.line + 1].text) is not None,
+                ),
                 due=_due(text, context),
                 speaker=first.speaker,
             )
