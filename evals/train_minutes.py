@@ -320,6 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals.train_minutes")
     parser.add_argument("files", nargs="*", type=Path)
     parser.add_argument("--write", action="store_true", help=f"write {WEIGHTS.name}")
+    parser.add_argument("--out", type=Path, default=WEIGHTS, help="where --write writes")
     parser.add_argument("--l2", type=float, default=L2)
     parser.add_argument("--dump", type=Path, help="pickle the prepared data and scores here")
     args = parser.parse_args(argv)
@@ -340,8 +341,8 @@ def main(argv: list[str] | None = None) -> int:
         print(r)
     print(f"final thresholds: {thresholds}")
     if args.write:
-        train(data, thresholds, args.l2).save(WEIGHTS)
-        print(f"wrote {WEIGHTS}")
+        train(data, thresholds, args.l2).save(args.out)
+        print(f"wrote {args.out}")
     return 0
 
 
