@@ -36,7 +36,7 @@ from assistant.insight.summaries.model import (
     Sentence,
     TranscriptLine,
 )
-from assistant.insight.summaries.speakers import Speakers, addressee
+from assistant.insight.summaries.speakers import addressee
 from assistant.insight.summaries.spoken import concise
 
 __all__ = [
@@ -351,14 +351,12 @@ def refine(
     model: MinutesModel,
     sentences: Sequence[Sentence],
     lines: Sequence[TranscriptLine],
-    speakers: Speakers,
     context: MeetingContext,
     decisions: list[Decision],
     actions: list[ActionItem],
     questions: list[OpenQuestion],
 ) -> tuple[list[Decision], list[ActionItem], list[OpenQuestion]]:
     """The grammars' items the model keeps, plus the ones it is confident they missed."""
-    del speakers  # owners of added items come from the sentence itself
     if not sentences:
         return decisions, actions, questions
     cues = cue_items(lines, decisions, actions, questions)

@@ -62,7 +62,6 @@ class OfflineMinutesEngine:
                 model=self._model,
                 sentences=sentences,
                 lines=lines,
-                speakers=speakers,
                 context=context,
                 decisions=decisions,
                 actions=actions,
