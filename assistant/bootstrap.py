@@ -342,7 +342,10 @@ def build_minutes_engine(settings: Settings) -> tuple[MinutesEngine, MinutesEngi
     behind it when a model is configured and wanted, else the offline engine alone."""
     from assistant.insight.summaries.offline import OfflineMinutesEngine
 
-    offline = OfflineMinutesEngine(summary_chars=settings.summaries.summary_chars)
+    offline = OfflineMinutesEngine(
+        summary_chars=settings.summaries.summary_chars,
+        learned=settings.summaries.learned_minutes,
+    )
     choice = settings.summaries.engine
     if choice == "offline" or (choice == "auto" and not settings.llm.configured):
         return offline, None

@@ -80,6 +80,9 @@ class SummariesSettings(BaseModel):
     offline engine takes over when it fails), ``offline`` never calls a model."""
 
     engine: Literal["auto", "offline", "llm"] = "auto"
+    # The learned sentence layer over the offline cue grammars (cross-validated: see
+    # evals/train_minutes.py); off = the grammars alone.
+    learned_minutes: bool = True
     summary_chars: int = Field(default=250, ge=80, le=2000)
     max_chat_messages: int = Field(default=3000, ge=10, le=50_000)
     llm_chunk_chars: int = Field(default=6000, ge=1000, le=60_000)

@@ -59,12 +59,13 @@ def main(
     check_floors: bool = False,
     floors: Path | None = None,
     skip_vcsum: bool = False,
+    learned: bool = True,
 ) -> int:
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
-    engine = OfflineMinutesEngine()
+    engine = OfflineMinutesEngine(learned=learned)
     figures: dict[str, float] = {}
     vcsum_path = vcsum or DEFAULT_VCSUM
     if skip_vcsum:
@@ -113,7 +114,8 @@ def main(
         ).to_dict()
 
     report = score_minutes(gold, minutes_of)
-    table = Table(title=f"会议纪要要素（{cases_path.name}，{len(gold)} 场会议）")
+    layer = "学习层开" if learned else "仅提示语法"
+    table = Table(title=f"会议纪要要素（{cases_path.name}，{len(gold)} 场会议，{layer}）")
     for col in ("要素", "gold", "预测", "匹配", "precision", "recall", "F1"):
         table.add_column(col, justify="right")
     names = {"decisions": "决定", "action_items": "待办", "open_questions": "遗留问题"}

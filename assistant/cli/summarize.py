@@ -167,6 +167,9 @@ def eval_summary(
         Path | None, typer.Option(help="底线文件，默认 evals/floors/summary.json")
     ] = None,
     skip_vcsum: Annotated[bool, typer.Option("--skip-vcsum", help="只评会议要素")] = False,
+    learned: Annotated[
+        bool, typer.Option("--learned/--no-learned", help="是否在提示语法之上用学习层")
+    ] = True,
 ) -> None:
     """评测会议纪要：VCSum ROUGE-L（字级、词级）和决定/待办/遗留问题的 P/R/F1。"""
     from evals.summary_run import main
@@ -178,5 +181,6 @@ def eval_summary(
             check_floors=check_floors,
             floors=floors,
             skip_vcsum=skip_vcsum,
+            learned=learned,
         )
     )

@@ -5,6 +5,7 @@ development meetings repeated to that length)."""
 from __future__ import annotations
 
 import statistics
+import sys
 import time
 from datetime import datetime
 
@@ -35,7 +36,8 @@ def _transcript() -> tuple[str, list[TranscriptLine], dict[str, list[str]]]:
 def main() -> None:
     name, lines, members = _transcript()
     chars = sum(len(ln.text) for ln in lines)
-    engine = OfflineMinutesEngine()
+    learned = "--no-learned" not in sys.argv[1:]
+    engine = OfflineMinutesEngine(learned=learned)
     context = MeetingContext(
         start=datetime.fromisoformat("2026-11-16T10:00:00+08:00"), members=members
     )
@@ -47,7 +49,9 @@ def main() -> None:
         began = time.perf_counter()
         draft = engine.minutes(lines, context)
         runs.append(time.perf_counter() - began)
-    print(f"minutes offline, {name}: {chars} characters, {len(lines)} turns")
+    print(
+        f"minutes offline ({'learned layer on' if learned else 'cue grammars only'}), {name}: {chars} characters, {len(lines)} turns"
+    )
     print(f"  dictionary load {warm:.2f} s (once per process)")
     print(
         f"  per run: median {statistics.median(runs):.2f} s, min {min(runs):.2f} s, max {max(runs):.2f} s"

@@ -1,7 +1,8 @@
 """The offline minutes engine: no model, no network, bounded time on long transcripts.
 
 transcript lines → speakers recognised → sentences cleaned → cue grammars (decisions, action
-items through the rule engine, open questions) → topics (lexical segmentation, a headline and a
+items through the rule engine, open questions) → the learned layer, when on, keeps the grammar
+items its sentence model trusts and adds the ones it is sure they missed (``learned.py``) → topics (lexical segmentation, a headline and a
 few central lines each) → a short summary within a length budget.
 """
 
@@ -16,6 +17,7 @@ from assistant.insight.summaries.cues import (
     find_open_questions,
     join_fragments,
 )
+from assistant.insight.summaries.learned import MinutesModel, default_model, refine
 from assistant.insight.summaries.model import MeetingContext, MinutesDraft, TranscriptLine
 from assistant.insight.summaries.ranking import (
     SentenceRanker,
@@ -34,9 +36,19 @@ class OfflineMinutesEngine:
 
     name = "offline"
 
-    def __init__(self, *, embedder: Embedder | None = None, summary_chars: int = 250) -> None:
+    def __init__(
+        self,
+        *,
+        embedder: Embedder | None = None,
+        summary_chars: int = 250,
+        learned: bool | MinutesModel = False,
+    ) -> None:
+        """``learned``: ``True`` uses the shipped sentence model, ``False`` the grammars alone
+        (what the grammar tests pin down), or a model of one's own. The application turns it
+        on through ``Settings.summaries.learned_minutes``."""
         self._embedder = embedder
         self._summary_chars = summary_chars
+        self._model = default_model() if learned is True else (learned or None)
 
     def minutes(self, lines: Sequence[TranscriptLine], context: MeetingContext) -> MinutesDraft:
         context = replace(context, members=with_participants(context.members, lines))
@@ -48,6 +60,16 @@ class OfflineMinutesEngine:
         decisions = find_decisions(cued, lines)
         actions = find_action_items(cued, lines, speakers, context)
         questions = find_open_questions(cued, lines)
+        if self._model is not None:
+            decisions, actions, questions = refine(
+                model=self._model,
+                sentences=sentences,
+                lines=lines,
+                context=context,
+                decisions=decisions,
+                actions=actions,
+                questions=questions,
+            )
         # The summary and topics are written text: ranked and quoted in their concise form.
         written = [replace(s, text=concise(s.text)) for s in sentences]
         ranker = SentenceRanker(written, embedder=self._embedder)
