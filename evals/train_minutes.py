@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -198,7 +199,11 @@ def _kind_candidates(
     """The grammar items with the best score of a sentence they touch (``inf`` when none),
     and the sentences no grammar item touches with their scores: what ``apply_scores``
     chooses from, precomputed so the threshold grid is cheap."""
-    items = {"decisions": p.decisions, "action_items": p.actions, "open_questions": p.questions}
+    items: dict[str, Sequence[Any]] = {
+        "decisions": p.decisions,
+        "action_items": p.actions,
+        "open_questions": p.questions,
+    }
     spans = sentence_spans(p.sentences)
     cues = cue_items(p.lines, p.decisions, p.actions, p.questions).of(kind)
     kept: list[tuple[float, dict[str, Any]]] = []
