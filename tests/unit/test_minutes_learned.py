@@ -172,7 +172,10 @@ def test_the_shipped_model_keeps_clear_items_and_adds_no_chitchat() -> None:
     lines, speakers, sentences = _prepared(TURNS)
     grammar_actions = find_action_items(sentences, lines, speakers, CONTEXT)
     assert any("周五之前" in a.source for a in grammar_actions)
-    for given in ([], grammar_actions):  # found by the model alone, or kept from the grammars
+    # Found by the model alone (when the shipped thresholds let it add action items at all:
+    # cross-validation may leave a kind to the grammars), or kept from the grammars.
+    adds = model.thresholds["action_items"][1] <= 1.0
+    for given in ([], grammar_actions) if adds else (grammar_actions,):
         decisions, actions, questions = refine(
             model=model,
             sentences=sentences,
