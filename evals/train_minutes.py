@@ -23,12 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.insight.summaries.cues import (
-    find_action_items,
-    find_decisions,
-    find_open_questions,
-    join_fragments,
-)
+from assistant.insight.summaries.cues import read_cues
 from assistant.insight.summaries.learned import (
     DIMENSION,
     KINDS,
@@ -91,11 +86,8 @@ def prepare(meeting: GoldMeeting, group: str) -> Prepared:
     context = replace(context, members=with_participants(context.members, lines))
     speakers = recognise_speakers(lines, context.members)
     sentences = [replace(s, speaker=speakers.by_line[s.line]) for s in split_transcript(lines)]
-    # The grammars' pass exactly as the engine runs it (assistant/insight/summaries/offline.py).
-    cued = join_fragments(sentences, lines)
-    decisions = find_decisions(cued, lines)
-    actions = find_action_items(cued, lines, speakers, context)
-    questions = find_open_questions(cued, lines)
+    # The grammars' pass exactly as the engine runs it.
+    decisions, actions, questions = read_cues(sentences, lines, speakers, context)
     features = featurize(sentences, lines, cue_items(lines, decisions, actions, questions), context)
     spans = sentence_spans(sentences)
     labels: dict[str, np.ndarray] = {}

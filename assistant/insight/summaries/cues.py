@@ -38,6 +38,7 @@ __all__ = [
     "find_decisions",
     "find_open_questions",
     "join_fragments",
+    "read_cues",
 ]
 
 _SOFT = re.compile(r"[ \t\u3000,，、]+")
@@ -78,6 +79,22 @@ def _clauses(sentence: Sentence) -> tuple[Clause, ...]:
             break
         pos = m.end()
     return tuple(out)
+
+
+def read_cues(
+    sentences: Sequence[Sentence],
+    lines: Sequence[TranscriptLine],
+    speakers: Speakers,
+    context: MeetingContext,
+) -> tuple[list[Decision], list[ActionItem], list[OpenQuestion]]:
+    """The cue grammars' pass over a meeting (the engine's and the minutes trainer's): decisions,
+    action items and open questions, a fragment cut off by a filler read with what follows it."""
+    cued = join_fragments(sentences, lines)
+    return (
+        find_decisions(cued, lines),
+        find_action_items(cued, lines, speakers, context),
+        find_open_questions(cued, lines),
+    )
 
 
 def join_fragments(

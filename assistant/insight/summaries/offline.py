@@ -11,12 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from assistant.insight.summaries.cues import (
-    find_action_items,
-    find_decisions,
-    find_open_questions,
-    join_fragments,
-)
+from assistant.insight.summaries.cues import read_cues
 from assistant.insight.summaries.learned import MinutesModel, default_model, refine
 from assistant.insight.summaries.model import MeetingContext, MinutesDraft, TranscriptLine
 from assistant.insight.summaries.ranking import (
@@ -55,11 +50,7 @@ class OfflineMinutesEngine:
         speakers = recognise_speakers(lines, context.members)
         sentences = split_transcript(lines)
         sentences = [replace(s, speaker=speakers.by_line[s.line]) for s in sentences]
-        # The cue grammars read a fragment cut off by a filler with what follows it.
-        cued = join_fragments(sentences, lines)
-        decisions = find_decisions(cued, lines)
-        actions = find_action_items(cued, lines, speakers, context)
-        questions = find_open_questions(cued, lines)
+        decisions, actions, questions = read_cues(sentences, lines, speakers, context)
         if self._model is not None:
             decisions, actions, questions = refine(
                 model=self._model,
