@@ -92,8 +92,7 @@ def search(
     memory = _memory(q)
     hide = _view(q, memory, _reader(q, who, actor))
     filters = memory.filters(chat=chat, project=project, kind=kind, until=_now(q, now))
-    result = memory.search(query, filters=filters, limit=limit, mode=mode)
-    result.hits = [hit for hit in result.hits if not hide(hit.doc)]
+    result = memory.search(query, filters=filters, limit=limit, mode=mode, hide=hide)
     from assistant.memory.views import search_record
 
     return search_record(result, q.settings.tz, memory.answerer)

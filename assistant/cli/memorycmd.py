@@ -138,10 +138,8 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
             assert q.memory is not None
             _catch_up(q)
             filters = q.memory.filters(chat=chat, project=project, kind=kind, until=moment)
-            result = q.memory.search(query, filters=filters, limit=limit, mode=mode)
-            if reader is not None:
-                hide = _view(q, reader)
-                result.hits = [hit for hit in result.hits if not hide(hit.doc)]
+            hide = _view(q, reader) if reader is not None else None
+            result = q.memory.search(query, filters=filters, limit=limit, mode=mode, hide=hide)
         except QunmiError as exc:
             _fail(exc.reason)
             return

@@ -230,9 +230,7 @@ class Answerer:
                 since=filters.since,
                 until=now,
             )
-        result = self._search.search(question, filters=filters, limit=10, mode=mode)
-        if hide is not None:
-            result.hits = [h for h in result.hits if not hide(h.doc)]
+        result = self._search.search(question, filters=filters, limit=10, mode=mode, hide=hide)
         threshold = self.config.thresholds.get(mode, 0.5)
         wanted = asked_types(question)
         verbs = who_verbs(question) if "who" in wanted else ()

@@ -154,8 +154,11 @@ class HistorySearch:
         filters: DocFilter = NO_FILTER,
         limit: int = 10,
         mode: SearchMode = "hybrid",
+        hide: Callable[[HistoryDoc], bool] | None = None,
     ) -> SearchResult:
-        """The passages that best answer ``query``, best first."""
+        """The passages that best answer ``query``, best first; none that ``hide`` keeps from
+        the reader (taken out before the best ``limit`` are chosen, so a hidden passage leaves
+        room for the next one)."""
         cfg = self.config
         result = SearchResult(query=query, mode=mode)
         query = query.strip()
@@ -221,6 +224,8 @@ class HistorySearch:
             asked_types(query),
             query=query,
         )
+        if hide is not None:
+            hits = [h for h in hits if not hide(h.doc)]
         if cfg.newer_first and len(hits) > 1:
             hits = self._newer_first(hits, weights, source, latest=asks_latest(query))
         result.hits = hits[:limit]

@@ -101,12 +101,15 @@ class Memory:
         filters: DocFilter,
         limit: int = 10,
         mode: SearchMode = "hybrid",
+        hide: Callable[[HistoryDoc], bool] | None = None,
     ) -> SearchResult:
         if not query.strip():
             raise InvalidInput("搜索内容不能为空")
         if len(query) > 500:
             raise InvalidInput("搜索内容太长，最多 500 个字符")
-        return self.search_use_case.search(query, filters=filters, limit=limit, mode=mode)
+        return self.search_use_case.search(
+            query, filters=filters, limit=limit, mode=mode, hide=hide
+        )
 
     def ask(
         self,
