@@ -8,6 +8,8 @@ from assistant.domain.dialogue import (
     TouchedRecord,
 )
 from assistant.domain.model import (
+    PRIVATE_CHAT_PREFIX,
+    WECOM_CHANNEL,
     AuditEntry,
     Chat,
     ChatContext,
@@ -39,6 +41,8 @@ from assistant.domain.model import (
 )
 
 __all__ = [
+    "PRIVATE_CHAT_PREFIX",
+    "WECOM_CHANNEL",
     "AuditEntry",
     "Candidate",
     "DialogueEntry",

@@ -100,6 +100,12 @@ class Project:
     created_at: datetime | None = None
 
 
+# The WeCom channel's name, and the external id prefix of a member's own console chat with
+# Qunmi (a WeCom app chat with one person is ``user:<userid>``).
+WECOM_CHANNEL = "wecom"
+PRIVATE_CHAT_PREFIX = "private:"
+
+
 @dataclass(slots=True)
 class Chat:
     """A group chat (or a console room), optionally linked to a project."""
@@ -117,8 +123,8 @@ class Chat:
     def private(self) -> bool:
         """A chat of one person with Qunmi (their WeCom app chat, their console chat)."""
         external = self.external_id or ""
-        return (self.channel == "wecom" and external.startswith("user:")) or (
-            self.channel == "console" and external.startswith("private:")
+        return (self.channel == WECOM_CHANNEL and external.startswith("user:")) or (
+            self.channel == "console" and external.startswith(PRIVATE_CHAT_PREFIX)
         )
 
 

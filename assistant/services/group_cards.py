@@ -19,7 +19,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from assistant.domain import Chat, Member, Project
+from assistant.domain import PRIVATE_CHAT_PREFIX, WECOM_CHANNEL, Chat, Member, Project
 from assistant.memory.privacy import mentions_budget
 from assistant.unit_of_work import UnitOfWork
 from tools.executor import ToolResult
@@ -42,8 +42,7 @@ BUDGET_KEYS = frozenset({"budget", "spent", "spent_rate", "cost"})
 """Fields that hold budget figures in tool results (records, summaries, arguments); next to one
 of them ``remaining`` is the money left (elsewhere it counts tasks, as in a burndown)."""
 
-PRIVATE_PREFIX = "private:"
-WECOM_CHANNEL = "wecom"
+PRIVATE_PREFIX = PRIVATE_CHAT_PREFIX
 _SENTENCE = re.compile(r"(?<=[。！？；!?;\n])")
 
 

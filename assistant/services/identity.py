@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from assistant.domain import Chat, Member, Role
+from assistant.domain import WECOM_CHANNEL, Chat, Member, Role
 from assistant.errors import InvalidInput, NotFound, PermissionDenied
 from assistant.identity import (
     SCOPES,
@@ -33,7 +33,6 @@ SESSION_TTL = timedelta(hours=12)
 LINK_TTL = timedelta(minutes=15)
 LINKS_PER_HOUR = 3
 """At most this many sign-in links a person is sent an hour (the link route is open)."""
-WECOM_CHANNEL = "wecom"
 
 
 @dataclass(frozen=True, slots=True)
