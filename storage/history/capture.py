@@ -30,6 +30,7 @@ from storage.orm import (
 __all__ = ["install_history_capture"]
 
 _MESSAGE_FIELDS = ("state", "text", "kind", "chat_id")
+_MARK = "_qunmi_history_capture"
 
 
 def _changed(obj: Any, fields: tuple[str, ...] | None = None) -> bool:
@@ -91,6 +92,14 @@ def _after_flush(session: Session, _context: Any) -> None:
 
 
 def install_history_capture(session_factory: sessionmaker[Session]) -> None:
-    """Queue changed records for the memory on every flush of sessions from this factory."""
-    if not event.contains(session_factory, "after_flush", _after_flush):
-        event.listen(session_factory, "after_flush", _after_flush)
+    """Queue changed records for the memory on every flush of sessions from this factory.
+
+    Idempotent through a mark on the factory, not ``event.contains``: SQLAlchemy keys its
+    listener registry by ``id()`` of the factory's session class and keeps the key after that
+    class is collected, so a new factory whose class lands at a freed address reads as
+    already listened to and would capture nothing (seen when many stores are opened in one
+    process, as the test suite does)."""
+    if getattr(session_factory, _MARK, False):
+        return
+    event.listen(session_factory, "after_flush", _after_flush)
+    setattr(session_factory, _MARK, True)
