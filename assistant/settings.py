@@ -83,7 +83,8 @@ class SummariesSettings(BaseModel):
     # The learned sentence layer over the offline cue grammars (cross-validated: see
     # evals/train_minutes.py); off = the grammars alone.
     learned_minutes: bool = True
-    summary_chars: int = Field(default=250, ge=80, le=2000)
+    # The offline summary's length budget (characters), chosen on the VCSum development split.
+    summary_chars: int = Field(default=200, ge=80, le=2000)
     max_chat_messages: int = Field(default=3000, ge=10, le=50_000)
     llm_chunk_chars: int = Field(default=6000, ge=1000, le=60_000)
 

@@ -22,7 +22,7 @@ from assistant.domain import Member, Project
 from assistant.memory.ports import HistoryDoc
 from tools.permissions import PermissionPolicy, sees_budget, sees_project_files
 
-__all__ = ["ProjectLookup", "ReaderView", "mentions_budget", "reader_view"]
+__all__ = ["ProjectLookup", "ReaderView", "budget_spans", "mentions_budget", "reader_view"]
 
 _MONEY_WORDS = r"(预算|经费|费用|成本|花费|花了|开销|报价|拨款|余额|budget|cost|spent)"
 _AMOUNT = r"(\d[\d,，.]*\s*(万|千|百|亿|w|k|元|块|rmb|¥)?|[一二三四五六七八九十百千万亿两]+\s*(万|千|元|块))"
@@ -38,6 +38,12 @@ ProjectLookup = Callable[[int], tuple[Project | None, str | None]]
 def mentions_budget(text: str) -> bool:
     """Whether ``text`` gives a money figure about a budget, spending or cost."""
     return bool(_NEAR.search(text))
+
+
+def budget_spans(text: str) -> list[tuple[int, int]]:
+    """The (start, end) spans of ``text`` that give a money figure (what ``mentions_budget``
+    finds), so a caller can leave out every clause they touch."""
+    return [m.span() for m in _NEAR.finditer(text)]
 
 
 @dataclass

@@ -23,7 +23,7 @@ from assistant.errors import InvalidInput, NotFound, QunmiError
 from assistant.insight.summaries.digest import Digest, DigestMessage, build_digest
 from assistant.insight.summaries.model import MeetingContext, MinutesDraft, TranscriptLine
 from assistant.insight.summaries.replies import CardReply, read_reply, read_summary_request
-from assistant.memory.privacy import mentions_budget
+from assistant.memory.privacy import budget_spans, mentions_budget
 from assistant.ports import Clock
 from assistant.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from tools.executor import CallContext, Executor, ToolResult
@@ -127,9 +127,28 @@ def without_budget_figures(record: dict[str, Any]) -> dict[str, Any]:
             out[key] = [i for i in items if not says_budget(i)]
     summary = out.get("summary")
     if isinstance(summary, str) and mentions_budget(summary):
-        sentences = [x for x in re.split(r"(?<=[。！？!?；;])", summary) if x]
-        out["summary"] = "".join(x for x in sentences if not mentions_budget(x))
+        out["summary"] = _without_spans(summary, budget_spans(summary))
     return out
+
+
+_CLAUSE_END = re.compile(r"[。！？!?；;，,]+")
+
+
+def _without_spans(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """``text`` without every clause (up to and including its comma or stop) that overlaps one
+    of ``spans``: a summary written as one run-on paragraph loses the clause with the figure,
+    not the whole paragraph, and a figure running over a comma takes both clauses with it."""
+    kept: list[str] = []
+    pos = 0
+    for m in [*_CLAUSE_END.finditer(text), None]:
+        end = m.end() if m is not None else len(text)
+        if end > pos and not any(a < end and pos < b for a, b in spans):
+            kept.append(text[pos:end])
+        pos = end
+        if m is None:
+            break
+    out = "".join(kept)
+    return out[:-1] + "。" if out.endswith(("，", ",")) else out
 
 
 @dataclass(slots=True)

@@ -20,7 +20,7 @@ from assistant.insight.summaries.ranking import (
     segment_topics,
 )
 from assistant.insight.summaries.speakers import recognise_speakers, with_participants
-from assistant.insight.summaries.spoken import concise, split_transcript
+from assistant.insight.summaries.spoken import split_transcript, written_words
 from assistant.ports import Embedder
 
 __all__ = ["OfflineMinutesEngine"]
@@ -35,7 +35,7 @@ class OfflineMinutesEngine:
         self,
         *,
         embedder: Embedder | None = None,
-        summary_chars: int = 250,
+        summary_chars: int = 200,
         learned: bool | MinutesModel = False,
     ) -> None:
         """``learned``: ``True`` uses the shipped sentence model, ``False`` the grammars alone
@@ -61,11 +61,12 @@ class OfflineMinutesEngine:
                 actions=actions,
                 questions=questions,
             )
-        # The summary and topics are written text: ranked and quoted in their concise form.
-        written = [replace(s, text=concise(s.text)) for s in sentences]
-        ranker = SentenceRanker(written, embedder=self._embedder)
+        # The summary and topics are written text: ranked and quoted in their written form.
+        forms = [written_words(s.text) for s in sentences]
+        prose = [replace(s, text=text) for s, (text, _) in zip(sentences, forms, strict=True)]
+        ranker = SentenceRanker(prose, embedder=self._embedder, words=[words for _, words in forms])
         topics = segment_topics(ranker)
-        summary = compose_summary(ranker, topics, budget=self._summary_chars)
+        summary = compose_summary(ranker, topics, budget=self._summary_chars, paragraph=True)
         return MinutesDraft(
             summary=summary,
             topics=topics,

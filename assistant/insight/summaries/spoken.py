@@ -9,13 +9,24 @@ the verbatim source line a decision or an action item cites.
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
+from typing import Any
 
 from assistant.insight.summaries.model import Sentence, TranscriptLine
 
-__all__ = ["clean", "concise", "is_chitchat", "split_line", "split_transcript"]
+__all__ = [
+    "clean",
+    "concise",
+    "is_chitchat",
+    "split_line",
+    "split_transcript",
+    "written",
+    "written_words",
+]
 
 # A sentence ends here whatever else happens.
 _HARD = re.compile(r"[。！？!?；;\n…]+|(?<![0-9A-Za-z])\.(?![0-9A-Za-z])")
@@ -106,6 +117,61 @@ def concise(text: str) -> str:
     would be left."""
     short = _SPOKEN_ONLY.sub("", text)
     return short if len(short.strip("。？！，")) >= 4 else text
+
+
+# Words of speech that a written summary goes without, dropped as whole jieba words (so "这个"
+# goes but "这个月" stays): demonstrative fillers, the speakers' "我/我们/你", openers that only
+# link turns ("所以", "但是", "那么", "那", "就") and sentence particles. Chosen on the VCSum
+# development split: summaries are impersonal, written prose. Words that carry logic or
+# quantity (因为, 如果, 都, 也, 很多) stay.
+_SUMMARY_DROP = frozenset(
+    "这个 那个 这种 那种 就是 一个 这样 我们 你们 咱们 我 你 所以 但是 那么 那 就 呢 啊 吧 嘛 呀 哦 嗯 诶".split()
+)
+# "这个月", "一个星期": before a time or a measure the determiner is what says which or how many.
+_DETERMINERS = frozenset("这个 那个 这种 那种 一个 这样".split())
+_KEEPS_DETERMINER = re.compile(
+    r"^(?:月|星期|礼拜|周|季度|小时|钟头|阶段|年|月份|晚上|半月|半小时|多月)"
+)
+# "一个" is an article only after these ("是一个好机会", "有一个研究"); elsewhere it counts
+# ("一个人做不完").
+_INDEFINITE_AFTER = frozenset("是 有 成为 作为 变成 当成 做 了 出 这样 那样 这么 那么".split())
+_COMMAS = re.compile(r"，{2,}")
+_COMMA_END = re.compile(r"，+(?=[。？！]|$)")
+
+
+@lru_cache(maxsize=1)
+def _jieba() -> Any:
+    try:
+        import jieba
+    except ImportError:  # pragma: no cover - jieba is a declared dependency
+        return None
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+def written(text: str) -> str:
+    """The form of a cleaned sentence that a summary quotes: ``concise``, then the words of
+    speech in ``_SUMMARY_DROP`` left out. Keeps the concise text when too little would be left."""
+    return written_words(text)[0]
+
+
+def written_words(text: str) -> tuple[str, list[str]]:
+    """``written(text)`` and its jieba words (``HMM=False``), so a ranker need not cut it again."""
+    short = concise(text)
+    jb = _jieba()
+    if jb is None:  # pragma: no cover - jieba is a declared dependency
+        return short, list(short)
+    words = jb.lcut(short, HMM=False)
+    kept = [
+        w
+        for before, w, after in zip(["", *words[:-1]], words, [*words[1:], ""], strict=True)
+        if w not in _SUMMARY_DROP
+        or (w in _DETERMINERS and _KEEPS_DETERMINER.match(after) is not None)
+        or (w == "一个" and before not in _INDEFINITE_AFTER)
+    ]
+    out = _COMMA_END.sub("", _COMMAS.sub("，", "".join(kept))).lstrip("，")
+    return (out, kept) if len(out.strip("。？！，")) >= 4 else (short, words)
 
 
 def is_chitchat(text: str) -> bool:
