@@ -28,6 +28,13 @@ def test_written_form_keeps_determiners_that_say_which_or_how_many() -> None:
     assert "这个" not in written(clean("这个接口文档我们这周写完"))
 
 
+def test_written_form_closes_the_pauses_speech_recognition_puts_around_numbers() -> None:
+    assert (
+        written(clean("一共有 1000 只股票 过去 9 年涨了不少"))
+        == "一共有1000只股票，过去9年涨了不少。"
+    )
+
+
 def test_written_form_keeps_the_sentence_when_too_little_would_be_left() -> None:
     assert written("那你呢？") == "那你呢？"
 

@@ -135,6 +135,9 @@ _KEEPS_DETERMINER = re.compile(
 # "一个" is an article only after these ("是一个好机会", "有一个研究"); elsewhere it counts
 # ("一个人做不完").
 _INDEFINITE_AFTER = frozenset("是 有 成为 作为 变成 当成 做 了 出 这样 那样 这么 那么".split())
+# Speech recognition sets numbers off with spaces, which ``clean`` reads as pauses: "有，1000，只
+# 股票" is written "有1000只股票".
+_NUMBER_PAUSE = re.compile(r"，?(\d[\d.]*)，(?=[年月日号点个万千百亿元块岁%倍次位名家只条天周])")
 _COMMAS = re.compile(r"，{2,}")
 _COMMA_END = re.compile(r"，+(?=[。？！]|$)")
 
@@ -170,7 +173,8 @@ def written_words(text: str) -> tuple[str, list[str]]:
         or (w in _DETERMINERS and _KEEPS_DETERMINER.match(after) is not None)
         or (w == "一个" and before not in _INDEFINITE_AFTER)
     ]
-    out = _COMMA_END.sub("", _COMMAS.sub("，", "".join(kept))).lstrip("，")
+    out = _NUMBER_PAUSE.sub(r"\1", "".join(kept))
+    out = _COMMA_END.sub("", _COMMAS.sub("，", out)).lstrip("，")
     return (out, kept) if len(out.strip("。？！，")) >= 4 else (short, words)
 
 
