@@ -17,7 +17,22 @@ START = datetime.fromisoformat("2026-12-08T10:00:00+08:00")
 
 def test_written_form_leaves_out_fillers_pronouns_and_linking_openers() -> None:
     assert written(clean("然后我们这个方案就是要在下周上线")) == "方案要在下周上线。"
-    assert written(clean("所以说这个预算的话我们下周再对一下吧")) == "预算下周再对一下。"
+    # A pronoun after a fronted topic is the clause's subject, and stays.
+    assert written(clean("所以说这个预算的话我们下周再对一下吧")) == "预算我们下周再对一下。"
+    assert written(clean("我们下周上线 所以大家抓紧")) == "下周上线，大家抓紧。"
+
+
+def test_written_form_drops_words_of_speech_only_where_they_are_speech() -> None:
+    # Pronouns as objects, 就 inside a clause, a demonstrative ending a clause: grammar, kept.
+    assert (
+        written(clean("复习资料 各年级组长下周二之前交给我"))
+        == "复习资料，各年级组长下周二之前交给我。"
+    )
+    assert written(clean("各班自己在班里练一下队形就行")) == "各班自己在班里练一下队形就行。"
+    assert written(clean("说到这个 我刚来那年运动会下大雨")) == "说到这个，刚来那年运动会下大雨。"
+    # An opinion verb after the dropped speaker goes with it; a copula 就是 stays.
+    assert written(clean("我看就不彩排了 各班自己练")) == "不彩排了，各班自己练。"
+    assert written(clean("这就是最大的问题 得先解决")) == "这就是最大的问题，得先解决。"
     assert written(clean("这是一个很好的机会 我们有一个研究")) == "这是很好的机会，有研究。"
 
 
@@ -83,8 +98,11 @@ def test_offline_summary_is_one_paragraph_within_the_budget() -> None:
     draft = engine.minutes([TranscriptLine(s, t) for s, t in turns], MeetingContext(start=START))
     assert draft.summary.endswith("。") and draft.summary.count("。") == 1
     assert len(draft.summary) <= 80 * 1.1 + 1
-    for word in ("嗯", "那个", "我觉得", "我们"):
+    for word in ("嗯", "那个", "我觉得"):
         assert word not in draft.summary
+    # No clause opens with a speaker's pronoun or a linking word.
+    clauses = draft.summary.rstrip("。").split("，")
+    assert not [c for c in clauses if c.startswith(("我", "你", "所以", "但是", "然后"))]
 
 
 def test_a_reader_without_budget_rights_loses_only_the_clauses_with_a_figure() -> None:

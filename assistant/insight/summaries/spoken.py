@@ -120,21 +120,31 @@ def concise(text: str) -> str:
 
 
 # Words of speech that a written summary goes without, dropped as whole jieba words (so "这个"
-# goes but "这个月" stays): demonstrative fillers, the speakers' "我/我们/你", openers that only
-# link turns ("所以", "但是", "那么", "那", "就") and sentence particles. Chosen on the VCSum
+# goes but "这个月" stays), each only where it is speech and not grammar. Chosen on the VCSum
 # development split: summaries are impersonal, written prose. Words that carry logic or
 # quantity (因为, 如果, 都, 也, 很多) stay.
-_SUMMARY_DROP = frozenset(
-    "这个 那个 这种 那种 就是 一个 这样 我们 你们 咱们 我 你 所以 但是 那么 那 就 呢 啊 吧 嘛 呀 哦 嗯 诶".split()
-)
-# "这个月", "一个星期": before a time or a measure the determiner is what says which or how many.
+# - the speakers' pronouns and the openers that only link turns, at the head of a clause
+#   ("我们下周上线" → "下周上线"), never after a verb ("交给我", "让你们先看");
+_CLAUSE_HEAD_DROP = frozenset("我们 你们 咱们 我 你 所以 但是 那么 那 就 就是".split())
+# - "就是" as a filler inside a clause too ("方案就是要下周上线"), but not as a copula after these
+#   ("这就是问题", "也就是说");
+_COPULA_BEFORE = frozenset("这 那 不 也 正 还 可 要 都 这个 那个".split())
+# - an opinion verb right after such a dropped pronoun ("我看就不彩排了" → "不彩排了");
+_OPINION = frozenset("看 觉得 感觉 认为 估计".split())
+_OPINION_OBJECT = frozenset("一下 看 了 到 见 过 着 完".split())
+# - sentence particles and fillers anywhere;
+_PARTICLES = frozenset("呢 啊 吧 嘛 呀 哦 嗯 诶".split())
+# - demonstratives and "一个" used as fillers, but not where they say which or how many, and not
+#   as the object that ends a clause ("说到这个").
 _DETERMINERS = frozenset("这个 那个 这种 那种 一个 这样".split())
+# "这个月", "一个星期": before a time or a measure the determiner is what says which or how many.
 _KEEPS_DETERMINER = re.compile(
     r"^(?:月|星期|礼拜|周|季度|小时|钟头|阶段|年|月份|晚上|半月|半小时|多月)"
 )
 # "一个" is an article only after these ("是一个好机会", "有一个研究"); elsewhere it counts
 # ("一个人做不完").
 _INDEFINITE_AFTER = frozenset("是 有 成为 作为 变成 当成 做 了 出 这样 那样 这么 那么".split())
+_CLAUSE_END = frozenset("，。？！；：、,.?!;:")
 # Speech recognition sets numbers off with spaces, which ``clean`` reads as pauses: "有，1000，只
 # 股票" is written "有1000只股票".
 _NUMBER_PAUSE = re.compile(r"，?(\d[\d.]*)，(?=[年月日号点个万千百亿元块岁%倍次位名家只条天周])")
@@ -155,7 +165,7 @@ def _jieba() -> Any:
 
 def written(text: str) -> str:
     """The form of a cleaned sentence that a summary quotes: ``concise``, then the words of
-    speech in ``_SUMMARY_DROP`` left out. Keeps the concise text when too little would be left."""
+    speech left out (``_written``). Keeps the concise text when too little would be left."""
     return written_words(text)[0]
 
 
@@ -166,16 +176,47 @@ def written_words(text: str) -> tuple[str, list[str]]:
     if jb is None:  # pragma: no cover - jieba is a declared dependency
         return short, list(short)
     words = jb.lcut(short, HMM=False)
-    kept = [
-        w
-        for before, w, after in zip(["", *words[:-1]], words, [*words[1:], ""], strict=True)
-        if w not in _SUMMARY_DROP
-        or (w in _DETERMINERS and _KEEPS_DETERMINER.match(after) is not None)
-        or (w == "一个" and before not in _INDEFINITE_AFTER)
-    ]
+    kept = _written(words)
     out = _NUMBER_PAUSE.sub(r"\1", "".join(kept))
     out = _COMMA_END.sub("", _COMMAS.sub("，", out)).lstrip("，")
     return (out, kept) if len(out.strip("。？！，")) >= 4 else (short, words)
+
+
+def _written(words: list[str]) -> list[str]:
+    """The words a written sentence keeps (see the word sets above)."""
+    kept: list[str] = []
+    head = True  # nothing of the current clause kept yet
+    pronoun_dropped = False
+    for i, w in enumerate(words):
+        after = words[i + 1] if i + 1 < len(words) else ""
+        before = words[i - 1] if i else ""
+        if w in _CLAUSE_END:
+            kept.append(w)
+            head, pronoun_dropped = True, False
+            continue
+        drop = False
+        if w in _PARTICLES:
+            drop = True
+        elif head and w in _CLAUSE_HEAD_DROP:
+            drop = True
+            pronoun_dropped = pronoun_dropped or w in ("我", "我们", "咱们")
+        elif w == "就是" and before not in _COPULA_BEFORE and after not in _CLAUSE_END:
+            drop = after != ""
+        elif head and pronoun_dropped and w in _OPINION:
+            drop = after not in _OPINION_OBJECT and after not in _CLAUSE_END and after != ""
+        elif w in _DETERMINERS:
+            if w == "一个":
+                drop = before in _INDEFINITE_AFTER and _KEEPS_DETERMINER.match(after) is None
+            else:
+                drop = (
+                    _KEEPS_DETERMINER.match(after) is None
+                    and after not in _CLAUSE_END
+                    and after != ""
+                )
+        if not drop:
+            kept.append(w)
+            head = False
+    return kept
 
 
 def is_chitchat(text: str) -> bool:
