@@ -384,6 +384,16 @@ def _read(clause: Clause, msg: Message) -> Reading:
         reading.kind, reading.confidence = "chat", 0.85
         reading.notes.append("对已发生事情的评价，不生成动作")
         return reading
+    negated = lx.NEGATED_CHANGE.search(text)
+    if (
+        negated is not None
+        and not question
+        and not re.search(r"[,，;；]\s*\S", text[negated.end() :])
+    ):
+        # (with a part after it, "周会不要取消，改到周四", the readers decide)
+        reading.kind, reading.confidence = "chat", 0.85
+        reading.notes.append("否定的指令（别取消…），不生成动作")
+        return reading
     for reader in (
         read_reminders,
         read_query,

@@ -273,6 +273,11 @@ HESITANT = re.compile(
 PAST_MARKER = re.compile(
     r"昨天|前天|上周|上个星期|上礼拜|上个月|刚才|刚刚|之前|去年|上次|那天|已经"
 )
+# A negated command to change something ("别取消明天的周会", "先不要推迟"): nothing to do.
+NEGATED_CHANGE = re.compile(
+    r"(?:别|不要|不用|不必|无需|没必要|千万别|千万不要|先别|先不要|暂时不要|暂时别)(?:急着|着急|再)?"
+    r"(?:取消|推迟|延期|改期|挪|提前|删掉?|撤掉?|砍掉?)"
+)
 CONNECTIVE = re.compile(
     r"然后|另外|此外|顺便|同时|再就是|还有就是|其次|最后|接着|再一个|还有(?!哪|什么|多少|几|啥|没)"
 )

@@ -151,6 +151,13 @@ def task_title(text: str, removed: Sequence[tuple[int, int]]) -> str:
     cleaned = re.sub(r"^(?:一下|下|好|了)+", "", cleaned)
     # "报价单发我一下": the sender as the receiver is no part of the work.
     cleaned = re.sub(r"(?<=[\u4e00-\u9fffA-Za-z0-9][发交传])给?我(?=(?:一下|下)?\s*$)", "", cleaned)
+    # "send me the vendor contract": in English too the receiver is no part of the work.
+    cleaned = re.sub(
+        r"\b(send|give|forward|email|mail|pass|show)\s+(?:me|us)\b(?=\s+\w)",
+        r"\1",
+        cleaned,
+        flags=re.I,
+    )
     cleaned = _COMPLEMENT_END.sub("", cleaned) if len(cleaned) > 3 else cleaned
     cleaned = _clean(cleaned)
     # "联系下厂家售后": the 下 of 一下 after a leading verb is filler, and the verb is said.

@@ -258,6 +258,13 @@ def read_status(clause: Clause, msg: Message, question: bool) -> Reading | None:
             cue = shift
     if cue is None:
         return None
+    if (
+        status == "done"
+        and _PAST_TIME.search(text[: cue.start()])
+        and _WHERE_TO_FIND.search(msg.text[clause.start + cue.end() :])
+    ):
+        # "样稿昨天就弄好了，在共享盘里": where to find what was ready long ago, not news.
+        return Reading(kind="chat", confidence=0.8, notes=["早已完成，告知位置"], clause=clause)
     removed = [
         (m.start - clause.start, m.end - clause.start) for m in clause.mentions if m.known or m.at
     ]
@@ -308,7 +315,16 @@ def read_status(clause: Clause, msg: Message, question: bool) -> Reading | None:
 
 # "值班表已经发群里了，请大家查收": a notice to everyone that something is out, not a report
 # on one's own task.
-_PAST_TIME = re.compile(r"昨天|前天|上周|上个星期|上礼拜|上个月|去年|上次|那天|之前")
+_PAST_TIME = re.compile(
+    r"昨天|前天|上周|上个星期|上礼拜|上个月|去年|上次|那天|之前"
+    r"|\b(?:yesterday|last (?:week|month|time|year|monday|tuesday|wednesday|thursday|friday)|the other day)\b",
+    re.I,
+)
+# "…，在共享盘里", "放在群文件里": where a thing can be found.
+_WHERE_TO_FIND = re.compile(
+    r"(?:放在|存在|存到|传到|传在|放到|上传到|发到|发在|在)[^,，。!！?？]{1,14}?"
+    r"(?:里|上|中|目录|文件夹|群文件|网盘|共享盘|邮箱)"
+)
 _NOTICE = re.compile(r"大家|各位|全体|所有人|查收|知悉|周知|请注意|留意")
 # Counters of work: 3栋, 10条, 第87页.
 _MEASURE = (
@@ -357,6 +373,16 @@ _FAULT_TAIL = re.compile(
 )
 
 
+# Stock words that only say "done" or "passed"; never the name of a task.
+_STOCK_DONE = re.compile(
+    r"(?:都|也|已经|已|全部|总算|终于)?(?:搞定|ok|OK|Ok|好了|完成|完事|齐活|妥了|妥|done|Done|DONE|收工|"
+    r"没问题|通过|合格)?(?:了|啦|咯|喽|哈)?[\s!！~。]*",
+)
+_STOCK_DONE_TAIL = re.compile(
+    r"(?:都|也|已经|已|全部|总算|终于)?(?:通过|合格|搞定|ok|OK|Ok|没问题|done)(?:了|啦|咯)?\s*$"
+)
+
+
 def _subject_part(text: str, cue: int, removed: list[tuple[int, int]]) -> str:
     """The words naming the task before a status cue, people and times blanked.
 
@@ -374,6 +400,14 @@ def _subject_part(text: str, cue: int, removed: list[tuple[int, int]]) -> str:
         before = spaced[-1]
     before = _FAULT_TAIL.sub("", before.rstrip())
     parts = re.split(r"[,，]", before)
+    # "权限测试通过了，搞定 ✅": a part that only says "done" in stock words names nothing;
+    # the task is in the part before it, without its own verdict ("通过了").
+    while parts and _STOCK_DONE.fullmatch(parts[-1].strip()):
+        parts.pop()
+    if not parts:
+        return ""
+    parts[-1] = _STOCK_DONE_TAIL.sub("", parts[-1].rstrip())
+    before = ",".join(parts)
     if len(parts) < 2:
         return _join_of(before)
     last = parts[-1]
