@@ -302,7 +302,7 @@ def task_words(text: str, removed: Sequence[tuple[int, int]]) -> str:
     )
     cleaned = re.sub(
         r"(?:已经|已|都|也|还|基本上?|差不多|终于|总算|的|就|刚刚|刚|正在|开始|了|我们|我|他们|他|她|这边|那边|"
-        r"那块|这块|那部分|这部分|全部|全都|统统|全|一共|总算是)+$",
+        r"那块|这块|那部分|这部分|那个|这个|全部|全都|统统|全|一共|总算是)+$",
         "",
         cleaned,
     )
@@ -450,7 +450,7 @@ def _location(text: str) -> tuple[str, tuple[int, int]] | None:
         return en.group("p"), (en.start("p"), en.end("p"))
     p = _PLACE_SAID.search(text)
     if p is not None:
-        group = next(g for g in ("a", "b", "c", "d") if p.group(g)) if any(p.groups()) else "a"
+        group = next(g for g in ("a", "b", "c", "d", "e") if p.group(g)) if any(p.groups()) else "a"
         place = p.group(group) or ""
         place = re.sub(r"^(?:开会|开|会|的|去|到)+", "", place).strip()
         # "每天早上六点半在机库" (a recurring time is not blanked): the place starts after 在.
@@ -479,7 +479,7 @@ _PLACE_SAID = re.compile(
     r"地点(?:在|是|为|:|：)?\s*(?P<a>[\u4e00-\u9fffA-Za-z0-9()（）]{2,14}?)(?=$|[,，。;；!！\s])"
     # "在调度中心开" / "在二店开个短会" / "在总部集合"
     r"|在(?P<b>[\u4e00-\u9fffA-Za-z0-9()（）]{0,10}?" + _PLACE_NOUN + r"(?:[(（][^)）]{1,6}[)）])?)"
-    r"(?=开|召开|集合|碰头|碰|见面|见|举行|举办|进行|培训|讲|$|[,，。\s])"
+    r"(?=开|召开|集合|碰头|碰|见面|见|举行|举办|进行|培训|讲|复盘|搞|办|组织|开展|讨论|聊|过一下|对一下|$|[,，。\s])"
     # "工地门口集合"
     r"|(?P<c>[\u4e00-\u9fffA-Za-z0-9]{1,8}?" + _PLACE_NOUN + r")(?=集合|见面|碰头|见(?![过到了]))"
     # "去城西分店开店长会" / "总部开季度会": a place right before 开…会.
@@ -488,6 +488,8 @@ _PLACE_SAID = re.compile(
     + r")"
     # "售楼处二楼洽谈区 开个复盘会": a bare place phrase, a pause, then the meeting.
     r"(?=\s?开(?:个|一个|一次|次|场)?[\u4e00-\u9fffA-Za-z]{0,8}?会)"
+    # "在综合楼305开选题会", "在实验楼B203": a building and its room number.
+    r"|在(?P<e>[\u4e00-\u9fff0-9]{1,5}(?:楼|馆|大厦|中心|座|栋)[A-Za-z]?\d{2,4}(?:室|号|房间)?)(?![0-9])"
 )
 _NOT_PLACE = re.compile(r"现在|目前|这边|那边|家里|路上|线上|群里|会上")
 
