@@ -345,6 +345,9 @@ _EN_YES_NO = re.compile(
 
 
 _CONTEXT = re.compile(CONTEXT_SUBJECT)
+# "周末有两场开业活动，…", "下周一有市里检查，…": what is happening then, the reason for the
+# requests after it; its time is no due of theirs.
+_HAPPENING = re.compile(r"(?:要|会|还|就|又)?有(?!空|时间|没有|人|谁|什么|哪)\S")
 
 
 def _ends_in_question_mark(clause: Clause, msg: Message) -> bool:
@@ -433,7 +436,9 @@ def _read(clause: Clause, msg: Message) -> Reading:
     reading.due = due
     reading.topic = clause_topic(clause)
     if not clause.mentions and (
-        _CONTEXT.match(blank_times(clause).strip(" ,，的")) or lx.REPORTED_PLAN.match(text)
+        _CONTEXT.match(blank_times(clause).strip(" ,，的"))
+        or lx.REPORTED_PLAN.match(text)
+        or _HAPPENING.match(blank_times(clause).strip(" ,，的"))
     ):
         # "下周二市里要来检查，麻烦@A …": a third party's doings set no due and no topic.
         reading.due, reading.topic = None, ""
