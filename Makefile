@@ -60,6 +60,7 @@ evals: setup
 	$(BIN)/qunmi eval parse --cases evals/cases/parse_dev_v3.jsonl --floors evals/floors/parse_dev_v3.json --check-floors
 	$(BIN)/qunmi eval parse --cases evals/cases/parse_dev_v4.jsonl --floors evals/floors/parse_dev_v4.json --check-floors
 	$(BIN)/qunmi eval parse --cases evals/cases/parse_dev_v5.jsonl --floors evals/floors/parse_dev_v5.json --check-floors
+	$(BIN)/qunmi eval parse --cases evals/cases/parse_dev_v6.jsonl --floors evals/floors/parse_dev_v6.json --check-floors
 	$(BIN)/qunmi eval time --check-floors
 	$(BIN)/qunmi eval asr --no-plain --check-floors
 	$(BIN)/qunmi eval memory --embedders e5-small --check-floors

@@ -55,6 +55,7 @@ DEFAULT_SOURCES: tuple[Path, ...] = (
     _HERE / "cases" / "parse_dev_v3.jsonl",
     _HERE / "cases" / "parse_dev_v4.jsonl",
     _HERE / "cases" / "parse_dev_v5.jsonl",
+    _HERE / "cases" / "parse_dev_v6.jsonl",
 )
 LABELS: tuple[str, ...] = (NONE, *sorted(TOOLS), MANY_TASKS)
 DIM = 1 << 16

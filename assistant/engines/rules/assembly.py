@@ -445,7 +445,10 @@ def assemble(readings: list[Reading], msg: Message) -> None:
             and meeting.calls
             and meeting.calls[0]["tool"] == "create_meeting"
             and clause.mentions
-            and _ATTENDING.fullmatch(without_people(clause))
+            and (
+                _ATTENDING.fullmatch(without_people(clause))
+                or _ATTENDING_THEN_TOPIC.fullmatch(without_people(clause))
+            )
         ):
             # "…开设计评审会，@小东 线上参加 / 你也来": attendees of that meeting, no task.
             r.kind, r.calls = "info", []
@@ -460,7 +463,11 @@ def assemble(readings: list[Reading], msg: Message) -> None:
                         if end is not None:
                             args["end"] = end.isoformat()
                         break
-            items = agenda_items(clause.text)
+            bare = without_people(clause) if clause.mentions else clause.text
+            if clause.mentions and _ATTENDING.fullmatch(re.sub(r"[和跟与及、]", " ", bare)):
+                items = []  # "，超哥和静静一起": who comes, not what is discussed
+            else:
+                items = agenda_items(bare)
             if not items and clause.list_item and r.kind == "info":
                 cleaned = re.sub(r"^(?:议题|议程)[:：]?", "", clause.text).strip()
                 items = [cleaned] if cleaned else []
@@ -522,6 +529,11 @@ _PURPOSE = re.compile(
 _REQUEST_LIKE = re.compile(r"把|请|麻烦|记得|帮忙|帮我|一下|负责|跟进|务必|尽快")
 
 
+# "@A @B @C 参加，讲一下年检流程": who comes, then what the meeting is about.
+_ATTENDING_THEN_TOPIC = re.compile(
+    r"[\s,，@和、]*(?:也|都|一起)?(?:参加|参会|出席|列席|过来|来)[\s,，]+"
+    rf"(?:{lx.AGENDA_CUE.pattern})\S.*"
+)
 _ATTENDING = re.compile(
     r"[\s,，@]*(?:你|你们|您)?(?:也|都|一起|一块儿?)?(?:线上|线下|远程|现场|准时)?"
     r"(?:参加|参会|出席|列席|到场|过来|来一下|来|旁听|听一下)(?:一下)?(?:吧|哈|啊|哦|呀|下)?[\s,，。!！~]*"

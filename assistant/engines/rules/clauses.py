@@ -16,7 +16,11 @@ from typing import TYPE_CHECKING
 from assistant.engines.rules.lexicon import (
     ACTION_VERB,
     ALL_DUE,
+    BLOCKED,
     CONNECTIVE,
+    DONE,
+    DONE_MORE,
+    IN_PROGRESS,
     MEETING_CREATE,
     OWNER_BUSY,
     PROJECT_CREATE,
@@ -122,6 +126,29 @@ def _has_action(text: str) -> bool:
 _CHANGE_DONE = re.compile(r"(?:推迟|提前|延后|顺延|往后推|往前提|晚|早)[^,，]{0,6}?(?:开始|开)")
 
 
+# "轮胎换好了 done 刹车片那个还在调": one status report ends, the next thing's report begins.
+_REPORT_END = re.compile(r"(?:了|啦|done)[\s,，]+(?=\S)", re.IGNORECASE)
+_STATUS_CUE = (IN_PROGRESS, DONE, DONE_MORE, BLOCKED)
+
+
+def _second_report(before: str, after: str) -> bool:
+    """``before`` reports a status and ``after`` (up to its comma) another one, of a thing it
+    names first ("宣传册那个还在装订"), not a continuation ("发群里了", "然后…")."""
+    if not any(c.search(before) for c in (DONE, DONE_MORE)):
+        return False
+    segment = _COMMA.split(after, maxsplit=1)[0]
+    if CONNECTIVE.match(segment) or re.match(r"[我你他她]|大家|各位", segment):
+        return False
+    for cue in _STATUS_CUE:
+        m = cue.search(segment)
+        if m is not None:
+            subject = re.sub(
+                r"(?:那个|这个|那块|这块|也|都|还|已经|的)+$", "", segment[: m.start()]
+            )
+            return len(re.sub(r"[\W_]", "", subject)) >= 2
+    return False
+
+
 def split_clauses(
     sentence: Segment,
     index: int,
@@ -189,6 +216,11 @@ def split_clauses(
             and _has_action(masked[:rel])
         ):
             cuts.append(rel)
+    for m in _REPORT_END.finditer(masked):
+        if _second_report(
+            masked[_last_before(sorted(cuts), m.start()) : m.end()], masked[m.end() :]
+        ):
+            cuts.append(m.end())
     cuts.sort()
     # The sender taking a job, with no punctuation before it: "…写完 我来写测试用例".
     for m in SELF_ASSIGN.finditer(text):

@@ -345,6 +345,9 @@ _EN_YES_NO = re.compile(
 
 
 _CONTEXT = re.compile(CONTEXT_SUBJECT)
+# "周末有两场开业活动，…", "下周一有市里检查，…": what is happening then, the reason for the
+# requests after it; its time is no due of theirs.
+_HAPPENING = re.compile(r"(?:要|会|还|就|又)?有(?!空|时间|没有|人|谁|什么|哪)\S")
 
 
 def _ends_in_question_mark(clause: Clause, msg: Message) -> bool:
@@ -383,6 +386,16 @@ def _read(clause: Clause, msg: Message) -> Reading:
     ):
         reading.kind, reading.confidence = "chat", 0.85
         reading.notes.append("对已发生事情的评价，不生成动作")
+        return reading
+    negated = lx.NEGATED_CHANGE.search(text)
+    if (
+        negated is not None
+        and not question
+        and not re.search(r"[,，;；]\s*\S", text[negated.end() :])
+    ):
+        # (with a part after it, "周会不要取消，改到周四", the readers decide)
+        reading.kind, reading.confidence = "chat", 0.85
+        reading.notes.append("否定的指令（别取消…），不生成动作")
         return reading
     for reader in (
         read_reminders,
@@ -423,7 +436,9 @@ def _read(clause: Clause, msg: Message) -> Reading:
     reading.due = due
     reading.topic = clause_topic(clause)
     if not clause.mentions and (
-        _CONTEXT.match(blank_times(clause).strip(" ,，的")) or lx.REPORTED_PLAN.match(text)
+        _CONTEXT.match(blank_times(clause).strip(" ,，的"))
+        or lx.REPORTED_PLAN.match(text)
+        or _HAPPENING.match(blank_times(clause).strip(" ,，的"))
     ):
         # "下周二市里要来检查，麻烦@A …": a third party's doings set no due and no topic.
         reading.due, reading.topic = None, ""

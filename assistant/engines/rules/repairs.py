@@ -103,8 +103,22 @@ _CLOCK_THEN_DAY = re.compile(
 )
 
 
+# "by Wed EOD", "Friday EOD": the end of that day's workday, a due on that day.
+_DAY_EOD = re.compile(
+    r"(?P<by>\bby\s+)?\b(?P<d>Mon|Tues?|Wed|Thu(?:rs?)?|Fri|Sat|Sun|Monday|Tuesday|Wednesday|Thursday|"
+    r"Friday|Saturday|Sunday)\.?\s*(?:EOD|eod|COB|cob)(?![A-Za-z])",
+    re.IGNORECASE,
+)
+
+
+def _day_eod(m: re.Match[str]) -> str:
+    day = m.group("d").lower()
+    return f"by {day if len(day) > 5 else _FULL_WEEKDAY[day]}"
+
+
 def _jargon(text: str) -> str:
     text = _DDL.sub(" 截止", text)
+    text = _DAY_EOD.sub(_day_eod, text)
     text = _EOD_AFTER_DAY.sub("下班前", text)
     text = _EOD.sub(" 今天下班前", text)
     text = _SHORT_WEEKDAY.sub(lambda m: _FULL_WEEKDAY[m.group("d").lower()], text)

@@ -27,13 +27,13 @@ __all__ = [
 
 # Said around the work, not part of it.
 _LEAD_FILLER = re.compile(
-    r"^(?:ok|OK|Ok|pls|please|plz|好的|收到|没问题|没事|行吧|可以的|嗯+|呃+|额|有空的时候|有空时|有空|有时间|啊|呀|呢|哈|就是|@所有人|@all|@全体成员|各位|全员|所有人|全体|请你们?|请|麻烦你们?|麻烦|帮忙|帮我|帮|劳驾|辛苦|记得|务必|一定要|一定|需要|必须|得|要|赶紧|尽快|"
+    r"^(?:ok|OK|Ok|pls|please|plz|好的|收到|没问题|没事|行吧|可以的|嗯+|呃+|额|有空的时候|有空时|有空|有时间|啊|呀|呢|哈|就是|@所有人|@all|@全体成员|各位|全员|所有人|全体|请你们?|请|麻烦你们?|麻烦|帮忙|帮我|帮|劳驾|能不能|能否|可不可以|可否|辛苦啦|辛苦了|辛苦你了|辛苦|不好意思|打扰一下|记得|务必|一定要|一定|需要|必须|得|要|赶紧|尽快|"
     r"抓紧|马上|立刻|立即|提前(?=把|将)|分别|各自|你们俩|你俩|你们|你|咱们|我们|大家|他们|他|她|来|去|负责|牵头|这个|那个|"
     r"这边|那边|先|再|也|就|还|都|和(?=\s)|跟(?=\s)|与(?=\s)|及(?=\s)|、|之前|以前|截止|为止|"
     r"之内|以内|给我|再把|顺便|另外|然后|还有|同时|一起|的|了|:|：|-|!|！|~|。|\s)+"
 )
 _TRAIL_FILLER = re.compile(
-    r"(?:一下子|一下|一哈|下哈|吧|哈|啊|呀|哦|呢|嘛|啦|了|的话|给我|给大家|出来|起来|掉|好|完|下|"
+    r"(?:谢谢啦|谢谢了|谢谢你|谢谢|多谢|感谢|thx|thanks|一下子|一下|一哈|下哈|吧|哈|啊|呀|哦|呢|嘛|啦|了|的话|给我|给大家|出来|起来|掉|好|完|下|"
     r"之前|以前|前|截止|为止|之内|以内|内|先|再说|好不好|行不行|可以吗|可以不|也是|都是|ok|OK|\s|,|，|。|!|！|~)+$"
 )
 # Verbs a 把-clause ends with; the complement (完/好/掉...) is dropped.
@@ -133,8 +133,19 @@ def task_title(text: str, removed: Sequence[tuple[int, int]]) -> str:
     raw = re.sub(
         r"(?<=[\u4e00-\u9fff])(导出|导入|调出|找出|列出)来(?=[\s,，。!！~]|$)", r"\1 ", raw
     )
+    # "把门头灯箱换一下 周五前弄好": a finishing word after a pause is no part of the work.
+    finish = re.search(
+        r"(?<=\S)\s+(?:都|要|得|必须|务必|一定)*(?:搞定|完成|做完|弄好|弄完|搞完|做好)(?:吧|哈|啊|哦)?[\s。!！~]*$",
+        raw,
+    )
+    if finish is not None and re.search(r"[把将]\S", raw[: finish.start()]):
+        raw = raw[: finish.start()]  # (without 把 before it, "验收单 做好" names the verb)
     parts = [p for p in re.split(r"[,，]", raw) if p.strip()]
-    kept = [p for p in parts if not ONLY_FINISH.fullmatch(_clean(p))]
+    kept = [
+        p
+        for p in parts
+        if not (ONLY_FINISH.fullmatch(_clean(p)) or ONLY_FINISH.fullmatch(p.strip(" 。!！~吧哈啊")))
+    ]
     cleaned = _clean("，".join(kept or parts))
     cleaned = re.sub(r"(?:把|将)\s*", "把", cleaned, count=1)
     # "午睡床位核对一下": 一下 marks the last word as the verb, even a two-character one.
@@ -151,6 +162,13 @@ def task_title(text: str, removed: Sequence[tuple[int, int]]) -> str:
     cleaned = re.sub(r"^(?:一下|下|好|了)+", "", cleaned)
     # "报价单发我一下": the sender as the receiver is no part of the work.
     cleaned = re.sub(r"(?<=[\u4e00-\u9fffA-Za-z0-9][发交传])给?我(?=(?:一下|下)?\s*$)", "", cleaned)
+    # "send me the vendor contract": in English too the receiver is no part of the work.
+    cleaned = re.sub(
+        r"\b(send|give|forward|email|mail|pass|show)\s+(?:me|us)\b(?=\s+\w)",
+        r"\1",
+        cleaned,
+        flags=re.I,
+    )
     cleaned = _COMPLEMENT_END.sub("", cleaned) if len(cleaned) > 3 else cleaned
     cleaned = _clean(cleaned)
     # "联系下厂家售后": the 下 of 一下 after a leading verb is filler, and the verb is said.
@@ -295,7 +313,7 @@ def task_words(text: str, removed: Sequence[tuple[int, int]]) -> str:
     )
     cleaned = re.sub(
         r"(?:已经|已|都|也|还|基本上?|差不多|终于|总算|的|就|刚刚|刚|正在|开始|了|我们|我|他们|他|她|这边|那边|"
-        r"那块|这块|那部分|这部分|全部|全都|统统|全|一共|总算是)+$",
+        r"那块|这块|那部分|这部分|那个|这个|全部|全都|统统|全|一共|总算是|是)+$",
         "",
         cleaned,
     )
@@ -443,7 +461,7 @@ def _location(text: str) -> tuple[str, tuple[int, int]] | None:
         return en.group("p"), (en.start("p"), en.end("p"))
     p = _PLACE_SAID.search(text)
     if p is not None:
-        group = next(g for g in ("a", "b", "c", "d") if p.group(g)) if any(p.groups()) else "a"
+        group = next(g for g in ("a", "b", "c", "d", "e") if p.group(g)) if any(p.groups()) else "a"
         place = p.group(group) or ""
         place = re.sub(r"^(?:开会|开|会|的|去|到)+", "", place).strip()
         # "每天早上六点半在机库" (a recurring time is not blanked): the place starts after 在.
@@ -472,7 +490,7 @@ _PLACE_SAID = re.compile(
     r"地点(?:在|是|为|:|：)?\s*(?P<a>[\u4e00-\u9fffA-Za-z0-9()（）]{2,14}?)(?=$|[,，。;；!！\s])"
     # "在调度中心开" / "在二店开个短会" / "在总部集合"
     r"|在(?P<b>[\u4e00-\u9fffA-Za-z0-9()（）]{0,10}?" + _PLACE_NOUN + r"(?:[(（][^)）]{1,6}[)）])?)"
-    r"(?=开|召开|集合|碰头|碰|见面|见|举行|举办|进行|培训|讲|$|[,，。\s])"
+    r"(?=开|召开|集合|碰头|碰|见面|见|举行|举办|进行|培训|讲|复盘|搞|办|组织|开展|讨论|聊|过一下|对一下|$|[,，。\s])"
     # "工地门口集合"
     r"|(?P<c>[\u4e00-\u9fffA-Za-z0-9]{1,8}?" + _PLACE_NOUN + r")(?=集合|见面|碰头|见(?![过到了]))"
     # "去城西分店开店长会" / "总部开季度会": a place right before 开…会.
@@ -481,6 +499,8 @@ _PLACE_SAID = re.compile(
     + r")"
     # "售楼处二楼洽谈区 开个复盘会": a bare place phrase, a pause, then the meeting.
     r"(?=\s?开(?:个|一个|一次|次|场)?[\u4e00-\u9fffA-Za-z]{0,8}?会)"
+    # "在综合楼305开选题会", "在实验楼B203": a building and its room number.
+    r"|在(?P<e>[\u4e00-\u9fff0-9]{1,5}(?:楼|馆|大厦|中心|座|栋)[A-Za-z]?\d{2,4}(?:室|号|房间)?)(?![0-9])"
 )
 _NOT_PLACE = re.compile(r"现在|目前|这边|那边|家里|路上|线上|群里|会上")
 

@@ -104,6 +104,14 @@ _PROJECT_NAMED = re.compile(
 )
 
 
+# What precedes "的周报" without naming a project: the request verb and the period
+# ("出一下这周的周报" asks for this week's report of the chat's project).
+_REPORT_LEAD = re.compile(
+    r"^(?:帮忙|帮我|麻烦|请)?(?:出|发|生成|来|给|做|看|要|拉|导出|整)(?:一下|下|一份|份|个)?"
+    r"|(?:本周|这周|上周|这个星期|本星期|上个星期|本月|这个月|上个月|今天|昨天|最近)$"
+)
+
+
 def read_report(clause: Clause, msg: Message, question: bool) -> Reading | None:
     """ "出一下周报" / "本周简报" / "周报呢" → report weekly; not "周报已发" (a status)."""
     text = clause.text
@@ -130,7 +138,8 @@ def read_report(clause: Clause, msg: Message, question: bool) -> Reading | None:
         owner = re.match(
             r"(?P<h>[^,，。]{2,12}?)的(?:本周|这周|上周|最新|项目)?的?$", text[: cue.start()]
         )
-        name = possessor(owner.group("h")) if owner is not None else None
+        head = _REPORT_LEAD.sub("", owner.group("h")) if owner is not None else ""
+        name = possessor(head) if head else None
         if name:
             args["project"] = name
     return Reading(

@@ -123,6 +123,34 @@ _HELD_WITH = re.compile(
 )
 
 
+# "今晚八点在排练厅复盘一下这次巡展": a review said as a verb, titled "<X>复盘" (round 4).
+_HELD_REVIEW = re.compile(
+    r"复盘(?:一下|下)?\s*(?:的|这次|那次|本次|上次|这一次|一下|上周|这周|本周|上个月|昨天|今天|前几天)*\s*(?:的\s*)?"
+    r"(?P<obj>[\u4e00-\u9fffA-Za-z0-9]{2,12})"
+)
+# "下午两点到四点在报告厅搞一次消防培训": an event organised, named by its noun.
+_HELD_ORGANISED = re.compile(
+    r"(?:搞|办|组织|举办|举行|安排|开展)(?:一次|一场|一个|个|次|场)"
+    r"(?P<topic>[\u4e00-\u9fffA-Za-z0-9]{0,8}?)"
+    r"(?P<noun>培训|演练|演习|讲座|分享会|分享|复盘会?|评审会?|彩排|路演|团建|宣讲会?|沙龙|考核|座谈会?|茶话会|交流会)"
+)
+
+
+def _organised_event(clause: Clause, blank: str) -> tuple[str, list[str]] | None:
+    """ "搞一次消防培训" → ("消防培训", []); "复盘一下这次巡展" → ("巡展复盘", ["巡展"]).
+    Not when the clause opens by calling someone (then it is their task)."""
+    if any(m.at and m.start == clause.start for m in clause.mentions):
+        return None
+    organised = _HELD_ORGANISED.search(blank)
+    if organised is not None:
+        return f"{organised.group('topic')}{organised.group('noun')}", []
+    review = _HELD_REVIEW.search(blank)
+    if review is not None:
+        obj = re.sub(r"(?:的|了)$", "", review.group("obj"))
+        return f"{obj}复盘", [obj]
+    return None
+
+
 def _held_event(clause: Clause) -> tuple[str, list[str]] | None:
     """(title, agenda) of an event named by its activity, when a time of day is given."""
     timed = [
@@ -131,6 +159,9 @@ def _held_event(clause: Clause) -> tuple[str, list[str]] | None:
     if not timed:
         return None
     blank = without_day_times(clause, people=True)
+    organised = _organised_event(clause, blank)
+    if organised is not None:
+        return organised
     m = _HELD_INTERVIEW.search(blank)
     if m is not None:
         obj = re.sub(r"^(?:的|了)+", "", m.group("obj"))
@@ -148,7 +179,13 @@ def read_meeting(clause: Clause, msg: Message, question: bool) -> Reading | None
     soft = None if create else lx.MEETING_SOFT.search(text)
     announced = None
     held: tuple[str, list[str]] | None = None
-    if create is None and soft is None:
+    if (
+        create is None
+        and soft is None
+        and any((t.has_clock or t.part_of_day) and not is_deadline(t, clause) for t in clause.times)
+    ):
+        held = _organised_event(clause, without_day_times(clause, people=True))
+    if create is None and soft is None and held is None:
         announced = _announced_meeting(clause) or _platform_meeting(clause)
         if announced is None:
             held = _held_event(clause)
@@ -251,7 +288,8 @@ def read_meeting(clause: Clause, msg: Message, question: bool) -> Reading | None
 
 
 _COMING = re.compile(
-    r"[\s@、,，和跟与]*(?:也|都|一起|一块儿?)?(?:要)?(?:来|参加|参会|过来|出席|列席|旁听)(?:一下)?[吧哈啊。!！~\s]*"
+    r"[\s@、,，和跟与]*(?:(?:也|都|一起|一块儿?)?(?:要)?(?:来|参加|参会|过来|出席|列席|旁听)(?:一下)?"
+    r"|(?:也|都)?(?:一起|一块儿?))[吧哈啊。!！~\s]*"
 )
 
 
@@ -274,7 +312,8 @@ _DURATION_WORDS = re.compile(
 _WAY_OF_MEETING = re.compile(r"(?P<way>电话|视频|线上)(?:会议?|会)")
 _WAY_LOCATION = {"电话": "电话", "视频": "线上", "线上": "线上"}
 _WITH_PARTY = re.compile(
-    r"(?:和|跟|与)(?P<who>[\u4e00-\u9fffA-Za-z0-9]{2,8}?)(?:一起)?(?:开|约)(?:个|一个|一下|一次|次)?(?:会议|会)"
+    r"(?:和|跟|与)(?P<who>[\u4e00-\u9fffA-Za-z0-9]{2,8}?)(?:一起)?(?:开|约)(?:个|一个|一下|一次|次)?"
+    r"(?:电话|视频|线上|线下|远程)?(?:会议|会)"
 )
 _REVIEW_CUE = re.compile(r"开(?:个)?会复盘|复盘(?:一下|下)")
 
@@ -447,8 +486,15 @@ def read_recurring_meeting(clause: Clause, msg: Message, question: bool) -> Read
         return None
     if lx.HYPOTHETICAL.search(text) or lx.OPINION.search(text):
         return None
-    if re.search(r"以后|今后|往后|从此|改成|改为|换成|调整为", text):
+    if re.search(r"改成|改为|换成|调整为", text) or re.search(
+        r"(?:会|例会|周会|站会|晨会|早会|复盘|培训|分享)(?:就|也|都)?(?:以后|今后|往后|从此)", text
+    ):
         return None  # "例会以后每周二下午三点开": an existing meeting moved to a new slot
+    if re.match(r"(?:以前|之前|过去|原来|曾经|那时候?|去年)", text) or re.search(
+        r"后来|不弄了|不开了|没再", text
+    ):
+        # "以前每周一都会线上过一下库存，后来就不弄了": a habit of the past.
+        return Reading(kind="chat", confidence=0.8, notes=["过去的习惯，不生成动作"], clause=clause)
     rec = find_recurrence(text, msg.context.now)
     if rec is None:
         return None
@@ -464,6 +510,8 @@ def read_recurring_meeting(clause: Clause, msg: Message, question: bool) -> Read
         " ",
         "".join(blank),
     )
+    # "…，腾讯会议，…": a platform is where it is held, never the meeting's name.
+    rest = lx.LOCATION_NAMED.sub(lambda m: " " * len(m.group(0)), rest)
     create = lx.MEETING_CREATE.search(rest)
     soft = lx.MEETING_SOFT.search(rest)
     noun = _RECURRING_NOUN.search(rest)

@@ -178,7 +178,7 @@ def _project_of(text: str) -> tuple[str | None, bool]:
 _HEAD_NAME = re.compile(r"(?P<n>[\u4e00-\u9fffA-Za-z0-9]{2,12})(?:的|\s+|[,，:：])\s*$")
 _NOT_A_NAME = re.compile(
     r"^(?:这个|那个|整个|我们|咱们|你们|他们|本|该|项目|目前|现在|今年|明年|大家|总|总的|整体|最终|下一步)$"
-    r"|[我你他她把将]|预算|一下|定|改|调|说"
+    r"|[我你他她把将]|预算|一下|定|改(?!造|建|扩|版|革|良)|调(?!研)|说"
 )
 
 
@@ -191,6 +191,21 @@ def head_name(head: str) -> str | None:
     if _NOT_A_NAME.search(name):
         return None
     return name
+
+
+# Adverbs of "so far" between the project's name and 花了 / 支出.
+_SO_FAR = re.compile(
+    r"(?:到目前为止|截至目前|截止目前|目前为止|到现在为止|到现在|迄今|目前|现在|已经|一共|总共|累计|共)+$"
+)
+
+
+def _spent_head(head: str, clause: Clause) -> str | None:
+    """The name before "(到目前为止)一共花了": the head, once the so-far adverbs are gone;
+    never a time ("这个月一共花了…")."""
+    stripped = _SO_FAR.sub("", head)
+    if any(t.start - clause.start < len(stripped) for t in clause.times):
+        return None
+    return head_name(stripped + " ")
 
 
 def read_project_change(clause: Clause, msg: Message) -> Reading | None:
@@ -242,6 +257,8 @@ def read_project_change(clause: Clause, msg: Message) -> Reading | None:
         return None
     if project is None and budget_word is not None and not clause.mentions:
         project = head_name(text[: budget_word.start()])  # "冷链二期的预算调整为八十五万"
+    if project is None and spent is not None and "spent" in args and not clause.mentions:
+        project = _spent_head(text[: spent.start()], clause)  # "门店翻新目前支出十八万五"
     if project:
         args["project"] = project
     return Reading(

@@ -159,6 +159,11 @@ def read_status(clause: Clause, msg: Message, question: bool) -> Reading | None:
         break
     if done is None and not _PAST_TIME.search(text):
         done = lx.DONE_MORE.search(text)
+    elif done is not None and len(done.group(0)) <= 2:
+        # "海报印完了": the bare 完了 belongs to the verb before it, which names no task.
+        whole = lx.DONE_MORE.search(text, max(done.start() - 2, 0))
+        if whole is not None and whole.end() == done.end() and whole.start() < done.start():
+            done = whole
     progress = lx.IN_PROGRESS.search(text)
     shift = lx.DUE_SHIFT.search(text)
     ba_done = _BA_DONE.search(text)
@@ -175,6 +180,16 @@ def read_status(clause: Clause, msg: Message, question: bool) -> Reading | None:
             confidence=0.7,
             clause=clause,
         )
+    partial_first = _PARTIAL.search(text)
+    if (
+        blocked is not None
+        and partial_first is not None
+        and partial_first.start() < blocked.start()
+        and "等" in blocked.group(0)
+        and re.search(r"[,，]", text[partial_first.end() : blocked.start()])
+    ):
+        # "标签贴了一半，还剩两个展厅，要等馆长确认文案": progress, with a wait still to come.
+        blocked = None
     if blocked is not None and "说" in text[: blocked.start()] and "不" in blocked.group(0):
         return None  # "老邱说设备还是过不了 等厂家来": a failure reported by someone else
     if blocked is not None:
@@ -197,7 +212,11 @@ def read_status(clause: Clause, msg: Message, question: bool) -> Reading | None:
         ):
             # "土壤取样取消 农技站说这周还要下雨": the reason follows the cancellation.
             note = re.sub(r"^(?:因为|由于|原因是)", "", reason.group("why"))
-    elif (partial := _PARTIAL.search(text)) is not None and not future_deadline:
+    elif (
+        (partial := _PARTIAL.search(text)) is not None
+        and not future_deadline
+        and not _PAST_TIME.search(text[: partial.start()])
+    ):
         # "续约回访打了8家，还剩3家": part done, part left — in progress, the count is the note.
         head = _PROGRESS_COUNT.search(text)
         cut = (
@@ -258,6 +277,13 @@ def read_status(clause: Clause, msg: Message, question: bool) -> Reading | None:
             cue = shift
     if cue is None:
         return None
+    if (
+        status == "done"
+        and _PAST_TIME.search(text[: cue.start()])
+        and _WHERE_TO_FIND.search(msg.text[clause.start + cue.end() :])
+    ):
+        # "样稿昨天就弄好了，在共享盘里": where to find what was ready long ago, not news.
+        return Reading(kind="chat", confidence=0.8, notes=["早已完成，告知位置"], clause=clause)
     removed = [
         (m.start - clause.start, m.end - clause.start) for m in clause.mentions if m.known or m.at
     ]
@@ -308,7 +334,16 @@ def read_status(clause: Clause, msg: Message, question: bool) -> Reading | None:
 
 # "值班表已经发群里了，请大家查收": a notice to everyone that something is out, not a report
 # on one's own task.
-_PAST_TIME = re.compile(r"昨天|前天|上周|上个星期|上礼拜|上个月|去年|上次|那天|之前")
+_PAST_TIME = re.compile(
+    r"昨天|前天|上周|上个星期|上礼拜|上个月|去年|上次|那天|之前"
+    r"|\b(?:yesterday|last (?:week|month|time|year|monday|tuesday|wednesday|thursday|friday)|the other day)\b",
+    re.I,
+)
+# "…，在共享盘里", "放在群文件里": where a thing can be found.
+_WHERE_TO_FIND = re.compile(
+    r"(?:放在|存在|存到|传到|传在|放到|上传到|发到|发在|在)[^,，。!！?？]{1,14}?"
+    r"(?:里|上|中|目录|文件夹|群文件|网盘|共享盘|邮箱)"
+)
 _NOTICE = re.compile(r"大家|各位|全体|所有人|查收|知悉|周知|请注意|留意")
 # Counters of work: 3栋, 10条, 第87页.
 _MEASURE = (
@@ -316,20 +351,25 @@ _MEASURE = (
     # Round 5: land, length, weight and trips.
     r"亩|平米|平方米?|米|公里|吨|公斤|千克|斤|株|垄|趟|封|盒|袋|桶|瓶|份儿)"
 )
+# A count: digits or Chinese numerals, "二十来份", "两百多盒".
+_COUNT = r"[0-9一二三四五六七八九十两几百千万]+\s*(?:来|多|余)?"
 _PARTIAL = re.compile(
-    rf"还(?:剩|差|有)(?:下)?\s*[0-9一二三四五六七八九十两几]+\s*(?:{_MEASURE}|%)"
+    rf"还(?:剩|差|有)(?:下)?\s*{_COUNT}\s*(?:{_MEASURE}|%)"
     # "校对做到第87页了 后面的明天继续": how far the work has got.
     rf"|(?:{lx.ACTION_VERB.pattern}|做|写|翻|译|读|看|剪|录|审)到(?:了)?第?\s*[0-9一二三四五六七八九十百两]+\s*{_MEASURE}"
     r"|完成了?(?:一半|大半|\d{1,2}%|百分之[一二三四五六七八九十]+)"
-    # "写了大半了", "测了一半", "80%了", "做了一部分", "进度50%".
-    rf"|(?:{lx.ACTION_VERB.pattern}|做|测|写|改|画|跑|搞|弄)了\s*(?:一?大半|一半|大部分|一部分|多半|七七八八|\d{{1,2}}%|百分之[一二三四五六七八九十]+)"
+    # "写了大半了", "测了一半", "贴了一大半" (any one-character verb but 过: "假期过了一半"),
+    # "80%了", "做了一部分", "进度50%".
+    r"|(?!过)[\u4e00-\u9fff]了\s*(?:一?大半|一半|大部分|一部分|多半|七七八八|\d{1,2}%|百分之[一二三四五六七八九十]+)"
     r"|(?:进度|完成度|完成了?)?\s*\d{1,2}\s*%\s*(?:了|啦)?$|还差(?:一点|一些|最后|一点点|一丢丢)"
 )
 
 
 _PROGRESS_COUNT = re.compile(
     rf"(?:(?:{lx.ACTION_VERB.pattern}|打|跑|谈|拜访|回访)(?:了|好了?|完了?)?|[\u4e00-\u9fff](?:了|好了?|完了?))\s*"
-    rf"[0-9一二三四五六七八九十两几]+\s*{_MEASURE}"
+    rf"{_COUNT}\s*{_MEASURE}"
+    # "贴了一半，还剩…": a share done starts the progress too.
+    r"|(?!过)[\u4e00-\u9fff]了\s*(?:一?大半|一半|大部分|一部分|多半)"
 )
 
 
@@ -338,8 +378,17 @@ def _progress_note(text: str, cut: int, partial: re.Match[str]) -> str:
     end = partial.end()
     rest = text[end:]
     more = _PARTIAL.search(rest)
-    if more is not None and not re.search(r"[,，。]", rest[: more.start()]):
-        end += more.end()  # "做了3排 还剩2排": both counts
+    if more is not None and (
+        not re.search(r"[,，。]", rest[: more.start()])
+        or re.fullmatch(r"[了啦\s]*[,，]\s*", rest[: more.start()])
+    ):
+        end += more.end()  # "做了3排 还剩2排", "录了一大半了，还剩二十来份": both counts
+    # "还剩两个展厅": the counted noun belongs to the count.
+    noun = re.match(r"[\u4e00-\u9fffA-Za-z]{1,4}(?=[\s,，。!！~]|$)", text[end:])
+    if noun is not None and not re.match(
+        r"(?:明天|后天|今天|下午|上午|晚上|要|得|等)", noun.group(0)
+    ):
+        end += noun.end()
     return text[cut:end].strip(" ,，。!！~了")
 
 
@@ -354,6 +403,16 @@ _FAULT = re.compile(
 _FAULT_TAIL = re.compile(
     r"(?:又|还是|一直|老是|始终|总是)[\u4e00-\u9fff]{0,2}?(?:崩|宕机|挂|坏|断|漏|不|没|停|死机|卡|报错|出错|异常|故障)"
     r"[\u4e00-\u9fff]{0,4}?了?\s*$"
+)
+
+
+# Stock words that only say "done" or "passed"; never the name of a task.
+_STOCK_DONE = re.compile(
+    r"(?:都|也|已经|已|全部|总算|终于)?(?:搞定|ok|OK|Ok|好了|完成|完事|齐活|妥了|妥|done|Done|DONE|收工|"
+    r"没问题|通过|合格)?(?:了|啦|咯|喽|哈)?[\s!！~。]*",
+)
+_STOCK_DONE_TAIL = re.compile(
+    r"(?:都|也|已经|已|全部|总算|终于)?(?:通过|合格|搞定|ok|OK|Ok|没问题|done)(?:了|啦|咯)?\s*$"
 )
 
 
@@ -374,6 +433,17 @@ def _subject_part(text: str, cue: int, removed: list[tuple[int, int]]) -> str:
         before = spaced[-1]
     before = _FAULT_TAIL.sub("", before.rstrip())
     parts = re.split(r"[,，]", before)
+    # "权限测试通过了，搞定 ✅": a part that only says "done" in stock words names nothing;
+    # the task is in the part before it, without its own verdict ("通过了").
+    stock = False
+    while parts and parts[-1].strip() and _STOCK_DONE.fullmatch(parts[-1].strip()):
+        parts.pop()
+        stock = True
+    if not parts:
+        return ""
+    if stock:
+        parts[-1] = _STOCK_DONE_TAIL.sub("", parts[-1].rstrip())
+    before = ",".join(parts)
     if len(parts) < 2:
         return _join_of(before)
     last = parts[-1]

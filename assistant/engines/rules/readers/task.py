@@ -21,6 +21,7 @@ from assistant.engines.rules.analysis import (
 )
 from assistant.engines.rules.clauses import Clause
 from assistant.engines.rules.people import Mention
+from assistant.engines.rules.quantities import find_money
 from assistant.engines.rules.slots import (
     priority,
     task_title,
@@ -142,7 +143,9 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
         if self_cue is not None and _SELF_DONE.match(text, self_cue.end()):
             return None  # "报价单我看了 没问题": a report on what the sender did
     if self_cue is None and clause.times and not strip_particles(text, keep_le=True).endswith("了"):
-        self_cue = re.search(r"我(?:先|会|再|来|这边)?(?=把)", text)
+        self_cue = re.search(
+            r"(?<![给帮让跟和叫找问向对替被为])我(?:先|会|再|来|这边)?(?=把)", text
+        )
     own_remark: tuple[int, int] | None = None
     remark = _SELF_REMARK.search(blank_times(clause))
     if remark is not None and any(
@@ -151,6 +154,9 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
     ):
         # "@小东 把合同发我 我周末看": what the sender will do with it is no job of its own.
         self_cue, own_remark = None, (remark.start(), len(text))
+    outsourced = _outsourced(clause, msg, question)
+    if outsourced is not None:
+        return outsourced
     polite = lx.POLITE_REQUEST.search(text) is not None
     if question and not (polite and (clause.mentions or re.search(r"你", text))):
         return None
@@ -297,6 +303,9 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
     wrapper = _REMIND_WRAPPER.match(text)
     if wrapper is not None:
         removed.append((0, wrapper.end()))  # "提醒大家…": the reminder wraps the work
+    cost = _cost_part(text)
+    if cost is not None:
+        removed.append(cost[1])  # "，费用谈到四千五": what it costs, not what is done
     remark = _REMARK_PART.search(text)
     if remark is not None and remark.start() > 0:
         removed.append((remark.start(), len(text)))  # "，过期财务不收": what happens if not
@@ -408,6 +417,8 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
             args["due"] = due.isoformat()
         if reading.priority:
             args["priority"] = reading.priority
+        if cost is not None:
+            args["cost"] = cost[0]
         reading.calls.append({"tool": "create_task", "args": args})
     if not reading.calls:
         return None
@@ -416,6 +427,51 @@ def read_task(clause: Clause, msg: Message, question: bool) -> Reading | None:
     elif bare_statement:
         reading.confidence = 0.7
     return reading
+
+
+# "那份年报的排版外包给印象设计吧": handing the work to an outside party is the job, titled
+# "外包<X>"; the party is no chat member, so there is no assignee.
+_OUTSOURCE = re.compile(
+    r"^(?:那就|就|先|要不|干脆)?(?:把|将|那份|这份|那个|这个|那批|这批)?(?P<obj>[\u4e00-\u9fffA-Za-z0-9]{2,16}?)"
+    r"(?:也|都|就|先)?外包(?:给|出去)"
+)
+
+
+def _outsourced(clause: Clause, msg: Message, question: bool) -> Reading | None:
+    text = clause.text
+    m = _OUTSOURCE.search(blank_times(clause).strip())
+    if m is None or question or lx.PAST_MARKER.search(text):
+        return None
+    if re.search(r"(?:了|的)[吧啊~!！。\s]*$", text.split("，")[0].split(",")[0]):
+        return None  # "…外包给外面做的", "…外包出去了": a report, not a decision
+    reading = Reading(kind="task", clause=clause, confidence=0.7)
+    args: dict[str, Any] = {"title": f"外包{m.group('obj')}"}
+    due = task_due(clause, msg)
+    if due is not None:
+        args["due"] = due.isoformat()
+    reading.topic = args["title"]
+    reading.due = due
+    reading.calls.append({"tool": "create_task", "args": args})
+    return reading
+
+
+# "，费用谈到四千五", "报价定在1.2万": the price agreed for the work asked for.
+_TASK_COST = re.compile(
+    r"(?:费用|报价|价格|价钱|成本|工钱|人工费)(?:已经|已)?(?:谈到|谈成|谈好|谈下来|压到|砍到|定在|定为|定了|是|为|大概|约|控制在)了?\s*"
+)
+
+
+def _cost_part(text: str) -> tuple[float, tuple[int, int]] | None:
+    """(amount, span of its comma part) of a cost said inside a request."""
+    m = _TASK_COST.search(text)
+    if m is None or m.start() == 0:
+        return None
+    amount = find_money(text, m.end())
+    if amount is None:
+        return None
+    start = max(text.rfind(",", 0, m.start()), text.rfind("，", 0, m.start())) + 1
+    ends = [i for i in (text.find(",", m.end()), text.find("，", m.end())) if i >= 0]
+    return amount, (start, min(ends) if ends else len(text))
 
 
 # "…写好发老周", "…核对完交给财务": the person after a hand-over verb receives the work.
