@@ -242,7 +242,10 @@ def build_memory(
                                 path=str(path),
                                 timeout_seconds=chroma.timeout_seconds,
                             ),
-                            embedder=embedder or build_embedder(settings.embeddings),
+                            embedder=embedder
+                            or build_embedder(
+                                settings.embeddings, cache_dir=settings.model_cache_dir
+                            ),
                             prefix=chroma.collection_prefix,
                             where=chroma.url or "embedded",
                         )
