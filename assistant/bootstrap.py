@@ -267,6 +267,7 @@ def build_memory(
             index=index,
             max_lag=settings.memory.hot_max_lag_seconds,
             brute_max=settings.memory.hot_brute_max,
+            vector_dir=settings.data_dir / "cache" / "hot-vectors",
         )
     search = HistorySearch(uow_factory=uow_factory, index=index, hot=hot)
     answerer = Answerer(
