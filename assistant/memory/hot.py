@@ -82,6 +82,14 @@ def _similarities(rows: NDArray[np.float32], query: NDArray[np.float32]) -> NDAr
     return out
 
 
+def _among(values: NDArray[np.int64], wanted: tuple[int, ...]) -> NDArray[np.bool_]:
+    """``np.isin`` without its set-up for the usual one id (a tenth of the time)."""
+    if len(wanted) == 1:
+        same: NDArray[np.bool_] = values == wanted[0]
+        return same
+    return np.isin(values, wanted)
+
+
 def _micros(value: datetime) -> int:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
@@ -651,11 +659,11 @@ class HotHistory:
             codes = [self._kinds[k] for k in filters.kinds if k in self._kinds]
             ok &= np.isin(self._kind.data[slots], codes)
         if filters.chat_ids:
-            ok &= np.isin(self._chat.data[slots], filters.chat_ids)
+            ok &= _among(self._chat.data[slots], filters.chat_ids)
         if filters.project_ids:
-            ok &= np.isin(self._project.data[slots], filters.project_ids)
+            ok &= _among(self._project.data[slots], filters.project_ids)
         if filters.sender_ids:
-            ok &= np.isin(self._sender.data[slots], filters.sender_ids)
+            ok &= _among(self._sender.data[slots], filters.sender_ids)
         if filters.since is not None:
             ok &= self._time.data[slots] >= _micros(filters.since)
         if filters.until is not None:
