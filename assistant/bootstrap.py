@@ -242,7 +242,10 @@ def build_memory(
                                 path=str(path),
                                 timeout_seconds=chroma.timeout_seconds,
                             ),
-                            embedder=embedder or build_embedder(settings.embeddings),
+                            embedder=embedder
+                            or build_embedder(
+                                settings.embeddings, cache_dir=settings.model_cache_dir
+                            ),
                             prefix=chroma.collection_prefix,
                             where=chroma.url or "embedded",
                         )
@@ -264,6 +267,7 @@ def build_memory(
             index=index,
             max_lag=settings.memory.hot_max_lag_seconds,
             brute_max=settings.memory.hot_brute_max,
+            vector_dir=settings.data_dir / "cache" / "hot-vectors",
         )
     search = HistorySearch(uow_factory=uow_factory, index=index, hot=hot)
     answerer = Answerer(

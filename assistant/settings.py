@@ -287,6 +287,11 @@ class Settings(BaseSettings):
         return ZoneInfo(self.timezone)
 
     @property
+    def model_cache_dir(self) -> Path:
+        """What models build at start and keep for the next (e5's onnx graph)."""
+        return self.data_dir / "cache" / "models"
+
+    @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url

@@ -473,7 +473,11 @@ def _eval_memory(
     chosen = []
     for name in [n.strip() for n in embedders.split(",") if n.strip()]:
         try:
-            inner = build_embedder(settings.embeddings) if name == "api" else local_embedder(name)
+            inner = (
+                build_embedder(settings.embeddings)
+                if name == "api"
+                else local_embedder(name, cache_dir=settings.model_cache_dir)
+            )
         except ValueError:
             _fail(f"不认识的向量模型“{name}”（可选 e5-small / use-m3 / api）", code=2)
         if name == "api" and not settings.embeddings.api_configured:

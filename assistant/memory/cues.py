@@ -4,6 +4,7 @@ something said before ("改成", "推迟到", "以这个为准")?"""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 __all__ = [
     "contrasted",
@@ -23,8 +24,12 @@ __all__ = [
 ]
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
+# The tests of a passage's own text run on every candidate of every search (60 a search):
+# the same passages come back, so their answers are kept (a text is hashed once by Python).
+_SEEN = 1 << 16
 
 
+@lru_cache(maxsize=_SEEN)
 def has_cjk(text: str) -> bool:
     """Whether a text is written (at least partly) in Chinese characters."""
     return bool(_CJK.search(text))
@@ -84,11 +89,13 @@ def masked(text: str, words: tuple[str, ...]) -> str:
     return out
 
 
+@lru_cache(maxsize=_SEEN)
 def is_question(text: str) -> bool:
     """A line that asks rather than tells."""
     return bool(_QUESTION.search(text.strip()))
 
 
+@lru_cache(maxsize=_SEEN)
 def has_revision_cue(text: str) -> bool:
     """A line that says something changed or is now final."""
     return bool(_REVISION.search(text))
@@ -258,6 +265,11 @@ def holds_type(
         # A deed is said in words, not inside a path or a file name ("/设计/品牌/").
         said = _FILE_LIKE.sub(" ", text)
         return any(verb in said for verb in verbs) and not is_question(text)
+    return _holds_pattern(text, kind)
+
+
+@lru_cache(maxsize=_SEEN)
+def _holds_pattern(text: str, kind: AnswerType) -> bool:
     pattern = _HOLDS.get(kind)
     return bool(pattern and pattern.search(text))
 

@@ -24,12 +24,15 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
+import tempfile
 import threading
 import time
 from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -58,6 +61,7 @@ _RETRY_FIRST, _RETRY_MAX = 2.0, 120.0  # seconds between asking again for missin
 
 
 _GEMV_ROWS = 1024
+_ALL: NDArray[np.bool_] = np.ones(0, dtype=bool)  # marks a span taken whole (no mask)
 
 
 def _freeze() -> None:
@@ -76,6 +80,14 @@ def _similarities(rows: NDArray[np.float32], query: NDArray[np.float32]) -> NDAr
     for start in range(0, rows.shape[0], _GEMV_ROWS):
         np.dot(rows[start : start + _GEMV_ROWS], query, out=out[start : start + _GEMV_ROWS])
     return out
+
+
+def _among(values: NDArray[np.int64], wanted: tuple[int, ...]) -> NDArray[np.bool_]:
+    """``np.isin`` without its set-up for the usual one id (a tenth of the time)."""
+    if len(wanted) == 1:
+        same: NDArray[np.bool_] = values == wanted[0]
+        return same
+    return np.isin(values, wanted)
 
 
 def _micros(value: datetime) -> int:
@@ -138,6 +150,100 @@ class _Block:
             self.dead += 1
 
 
+class _VectorFile:
+    """The vectors a full load attached, kept on disk for the next load: reading 100k rows
+    from one file takes a fraction of a second, from the vector store's pages ~15 s.
+
+    One set per vector store name (its embedder) and rebuild epoch, ``<name>-e<epoch>``: the
+    list ``.ids`` (first line: the name of its matrix file; then one passage id a line, in
+    row order) and the matrix ``.<token>.npy`` (float32 rows as attached, normalised). A
+    passage id names one content and version, so its vector never changes within one
+    embedder and epoch; a passage the file lacks is asked of the store. A new matrix gets a
+    new name and the list is renamed into place after it, so a reader sees a whole old pair
+    or a whole new one; a pair that does not read is ignored (and replaced after the load)."""
+
+    def __init__(self, folder: Path, name: str, epoch: int) -> None:
+        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+        self.stem = f"{safe}-e{epoch}"
+        self.folder = folder
+        self.ids_path = folder / f"{self.stem}.ids"
+        self.rows: dict[str, int] = {}
+        self.matrix: NDArray[np.float32] | None = None
+        self.used = 0
+
+    def open(self, dimensions: int | None = None) -> None:
+        try:
+            lines = self.ids_path.read_text(encoding="utf-8").split("\n")
+            matrix_name, ids = lines[0], lines[1:]
+            if Path(matrix_name).name != matrix_name or not matrix_name.endswith(".npy"):
+                raise ValueError(f"not a matrix file name: {matrix_name[:80]!r}")
+            matrix = np.load(self.folder / matrix_name, mmap_mode="r")
+        except (OSError, ValueError) as exc:
+            if not isinstance(exc, FileNotFoundError):
+                log.warning("hot history index: vector file unreadable (%s); not used", exc)
+            return
+        if ids and ids[-1] == "":
+            ids.pop()
+        if (
+            matrix.dtype != np.float32
+            or matrix.ndim != 2
+            or matrix.shape[0] != len(ids)
+            or (dimensions is not None and matrix.shape[1] != dimensions)
+        ):
+            log.warning("hot history index: vector file %s does not fit; not used", self.stem)
+            return
+        self.matrix = np.asarray(matrix)  # a plain view of the mapping: rows read faster
+        self.rows = {doc_id: i for i, doc_id in enumerate(ids) if doc_id}
+
+    def take(self, doc_id: str) -> NDArray[np.float32] | None:
+        row = self.rows.get(doc_id)
+        if row is None or self.matrix is None:
+            return None
+        self.used += 1
+        return np.array(self.matrix[row], dtype=np.float32)
+
+    def close(self) -> None:
+        self.matrix = None
+        self.rows = {}
+
+    def write(self, blocks: Iterable[_Block], ids: Callable[[int], str | None]) -> None:
+        """Every live row of ``blocks`` (``ids`` names a slot's passage)."""
+        kept = [(b, np.flatnonzero(b.live[: b.n])) for b in blocks]
+        total = sum(len(rows) for _, rows in kept)
+        if not total:
+            return
+        dimensions = next(b.vectors.shape[1] for b, rows in kept if len(rows))
+        self.folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=self.stem + ".", suffix=".npy")
+        os.close(fd)
+        matrix_name = Path(tmp).name
+        tmp_ids = Path(tmp).with_suffix(".ids-new")
+        done = False
+        try:
+            out = np.lib.format.open_memmap(
+                tmp, mode="w+", dtype=np.float32, shape=(total, dimensions)
+            )
+            names: list[str] = [matrix_name]
+            at = 0
+            for block, rows in kept:
+                out[at : at + len(rows)] = block.vectors[rows]
+                at += len(rows)
+                names.extend(ids(int(s)) or "" for s in block.slots[rows])
+            out.flush()
+            del out
+            tmp_ids.write_text("\n".join(names) + "\n", encoding="utf-8")
+            os.replace(tmp_ids, self.ids_path)
+            done = True
+        finally:
+            tmp_ids.unlink(missing_ok=True)
+            if not done:
+                Path(tmp).unlink(missing_ok=True)
+        for old in self.folder.iterdir():  # older matrices, other epochs' and embedders' sets
+            if old.name != matrix_name and old.name != self.ids_path.name:
+                if old.suffix in (".npy", ".ids", ".ids-new"):
+                    old.unlink(missing_ok=True)
+
+
 @dataclass(slots=True)
 class HotStatus:
     """What the bench and ``qunmi index status`` show about the copy."""
@@ -168,12 +274,16 @@ class HotHistory:
         brute_max: int = 20000,
         background: bool = True,
         freeze: bool = True,
+        vector_dir: Path | None = None,
     ) -> None:
+        """``vector_dir``: where a full load keeps the vectors it read for the next one
+        (none: always from the vector store)."""
         self._feed = feed
         self._index = index
         self.max_lag = max_lag
         self.brute_max = brute_max
         self.freeze = freeze
+        self.vector_dir = vector_dir
         self._background = background
         self._lock = threading.RLock()
         self._loading: threading.Thread | None = None
@@ -211,6 +321,8 @@ class HotHistory:
         self._retry_at = 0.0  # when vectors the store did not give are asked for again
         self._retry_pause = _RETRY_FIRST
         self._latest: int | None = None  # slot of the newest passage, None when unknown
+        self._file: _VectorFile | None = None  # during a full load: the last load's vectors
+        self.vectors_from_file = 0
 
     def _columns(self) -> tuple[_Grow, ...]:
         return (
@@ -232,8 +344,9 @@ class HotHistory:
             self._drop(old)
         slot = self._n
         self._n += 1
-        for column in self._columns():
-            column.ensure(self._n)
+        if self._n > len(self._pk.data):  # the columns grow together
+            for column in self._columns():
+                column.ensure(self._n)
         self._slot_of[doc.doc_id] = slot
         self._docs.append(doc)
         names = self._names
@@ -279,18 +392,22 @@ class HotHistory:
         if self._latest == slot:
             self._latest = None
 
-    def _attach(self, slot: int, vector: NDArray[np.float32]) -> None:
+    def _attach(self, slot: int, vector: NDArray[np.float32], *, unit: bool = False) -> None:
+        """``unit``: the row is already normalised here (from the vector file)."""
         if self._where.data[slot] >= 0:
             return
         if self._dimensions is None:
             self._dimensions = int(vector.shape[0])
         if vector.shape[0] != self._dimensions:
             return  # another embedder's vector: the log will bring the new ones
-        norm = float(np.linalg.norm(vector))
         key = int(self._project.data[slot])
         block = self._blocks.get(key)
         if block is None:
             block = self._blocks[key] = _Block(self._dimensions)
+        if unit:
+            self._where.data[slot] = block.add(slot, vector)
+            return
+        norm = float(np.linalg.norm(vector))
         self._where.data[slot] = block.add(slot, vector / norm if norm > 0 else vector)
 
     def _detach(self, slot: int) -> None:
@@ -340,15 +457,42 @@ class HotHistory:
     def load(self) -> None:
         """Read everything (SQL rows and postings, the vector store's vectors) and swap it
         in; then follow the log from the head read before."""
+        # A million new objects, none in a cycle: the collector would walk them again and
+        # again as they pile up (a third of the load at 100k); it runs once, at the freeze.
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            self._load()
+        finally:
+            if paused:
+                gc.enable()
+
+    def _load(self) -> None:
         started = time.perf_counter()
         head, batches = self._feed.snapshot()
         fresh = HotHistory(
             feed=self._feed, index=self._index, brute_max=self.brute_max, freeze=False
         )
-        for batch in batches:
-            fresh._apply(batch)
+        file = self._vector_file(head.epoch)
+        if file is not None:
+            file.open(self._dimensions)
+            fresh._file = file
+        try:
+            for batch in batches:
+                fresh._apply(batch)
+        finally:
+            fresh._file = None
+            if file is not None:
+                file.close()
         for block in fresh._blocks.values():
             block.trim()
+        if file is not None:
+            fresh.vectors_from_file = file.used
+            if fresh._vector_count() > file.used:  # the store gave some: keep them all
+                try:
+                    file.write(fresh._blocks.values(), fresh._doc_id)
+                except OSError as exc:
+                    log.warning("hot history index: cannot keep the vectors (%s)", exc)
         if self.freeze:
             _freeze()
         with self._lock:
@@ -366,6 +510,20 @@ class HotHistory:
             self._vector_count(),
             self._load_seconds,
         )
+
+    def _vector_file(self, epoch: int) -> _VectorFile | None:
+        if self.vector_dir is None or self._index is None:
+            return None
+        try:
+            name = self._index().name
+        except Exception as exc:  # noqa: BLE001 - the store is down: the load will say so
+            log.warning("hot history index: no vector store name (%s)", exc)
+            return None
+        return _VectorFile(self.vector_dir, name, epoch)
+
+    def _doc_id(self, slot: int) -> str | None:
+        doc = self._docs[slot]
+        return doc.doc_id if doc is not None else None
 
     def start(self) -> None:
         """Load in a background thread (once); searches go to the stores meanwhile."""
@@ -462,6 +620,17 @@ class HotHistory:
     def _fetch(self, wanted: Sequence[tuple[int, str]]) -> None:
         if self._index is None:
             return
+        if self._file is not None and self._file.rows:
+            rest: list[tuple[int, str]] = []
+            for slot, doc_id in wanted:
+                row = self._file.take(doc_id)
+                if row is None:
+                    rest.append((slot, doc_id))
+                else:
+                    self._attach(slot, row, unit=True)
+            wanted = rest
+            if not wanted:
+                return
         try:
             index = self._index()
             for start in range(0, len(wanted), _FETCH):
@@ -495,17 +664,17 @@ class HotHistory:
             self._fetch(wanted)
 
     # -- reading ------------------------------------------------------------------------
-    def _allowed(self, slots: NDArray[np.int64], filters: DocFilter) -> NDArray[np.bool_]:
+    def _allowed(self, slots: NDArray[np.integer[Any]], filters: DocFilter) -> NDArray[np.bool_]:
         ok: NDArray[np.bool_] = self._alive.data[slots]
         if filters.kinds:
             codes = [self._kinds[k] for k in filters.kinds if k in self._kinds]
             ok &= np.isin(self._kind.data[slots], codes)
         if filters.chat_ids:
-            ok &= np.isin(self._chat.data[slots], filters.chat_ids)
+            ok &= _among(self._chat.data[slots], filters.chat_ids)
         if filters.project_ids:
-            ok &= np.isin(self._project.data[slots], filters.project_ids)
+            ok &= _among(self._project.data[slots], filters.project_ids)
         if filters.sender_ids:
-            ok &= np.isin(self._sender.data[slots], filters.sender_ids)
+            ok &= _among(self._sender.data[slots], filters.sender_ids)
         if filters.since is not None:
             ok &= self._time.data[slots] >= _micros(filters.since)
         if filters.until is not None:
@@ -552,26 +721,32 @@ class HotHistory:
             all_scores: list[NDArray[np.float64]] = []
             for term in chosen:
                 slots_raw, tfs_raw = self._postings[term]
-                slots = np.frombuffer(slots_raw, dtype=np.int32).astype(np.int64)
-                tf = np.frombuffer(tfs_raw, dtype=np.int32).astype(np.float64)
+                posted = np.frombuffer(slots_raw, dtype=np.int32)
+                keep = self._allowed(posted, filters)  # filter first: score only what is kept
+                slots = posted[keep].astype(np.int64)
+                if not slots.size:
+                    continue
+                tf = np.frombuffer(tfs_raw, dtype=np.int32)[keep].astype(np.float64)
                 norm = (
                     BM25_K1 * (1.0 - BM25_B) + (BM25_K1 * BM25_B / avgdl) * self._length.data[slots]
                 )
                 all_slots.append(slots)
                 all_scores.append(weights[term] * tf * (BM25_K1 + 1.0) / (tf + norm))
-            slots = np.concatenate(all_slots)
-            scores = np.concatenate(all_scores)
-            keep = self._allowed(slots, filters)
-            if not keep.any():
+            if not all_slots:
                 return []
-            sums = np.bincount(slots[keep], weights=scores[keep])
-            found = np.flatnonzero(sums > 0)
-            order = np.lexsort((self._pk.data[found], self._time.data[found], -sums[found]))[:limit]
+            # Summed per passage over the candidates only (not over every slot held), in the
+            # same order of addition as before, so the same sums.
+            unique, inverse = np.unique(np.concatenate(all_slots), return_inverse=True)
+            sums = np.bincount(inverse, weights=np.concatenate(all_scores))
+            positive = sums > 0
+            found = unique[positive]
+            sums = sums[positive]
+            order = np.lexsort((self._pk.data[found], self._time.data[found], -sums))[:limit]
             out: list[ScoredDoc] = []
             for i in order:
                 doc = self._docs[int(found[i])]
                 if doc is not None:
-                    out.append(ScoredDoc(doc=doc, score=float(sums[found[i]])))
+                    out.append(ScoredDoc(doc=doc, score=float(sums[i])))
             return out
 
     def doc_terms(
@@ -633,7 +808,14 @@ class HotHistory:
             spans: list[tuple[_Block, int, int, NDArray[np.bool_]]] = []
             rows = 0
             for block in blocks:
-                ok = block.live[: block.n] & self._allowed(block.slots[: block.n], rest)
+                if rest.empty:  # a live row of a block is an alive passage
+                    if not block.dead:
+                        spans.append((block, 0, block.n, _ALL))
+                        rows += block.n
+                        continue
+                    ok = block.live[: block.n]
+                else:
+                    ok = block.live[: block.n] & self._allowed(block.slots[: block.n], rest)
                 where = np.flatnonzero(ok)
                 if not where.size:
                     continue
@@ -646,15 +828,17 @@ class HotHistory:
                 return []
             scores: list[NDArray[np.float32]] = []
             slots: list[NDArray[np.int64]] = []
-            rows_of: list[NDArray[np.int64]] = []
             for block, lo, hi, ok in spans:
                 sims = _similarities(block.vectors[lo:hi], query)
+                if ok is _ALL:  # every row of the block: no gathers
+                    scores.append(sims)
+                    slots.append(block.slots[lo:hi])
+                    continue
                 picked = np.flatnonzero(ok)
                 scores.append(sims[picked])
                 slots.append(block.slots[lo:hi][picked])
-                rows_of.append(picked + lo)
-            score = np.concatenate(scores)
-            slot = np.concatenate(slots)
+            score = scores[0] if len(scores) == 1 else np.concatenate(scores)
+            slot = slots[0] if len(slots) == 1 else np.concatenate(slots)
             if score.size > limit:
                 top = np.argpartition(-score, limit - 1)[:limit]
             else:
@@ -703,5 +887,15 @@ class HotHistory:
 
 # What a fresh load does not replace: the configuration, the lock, the background thread.
 _KEEP = frozenset(
-    {"_feed", "_index", "max_lag", "brute_max", "freeze", "_background", "_loading", "_refresh_ms"}
+    {
+        "_feed",
+        "_index",
+        "max_lag",
+        "brute_max",
+        "freeze",
+        "vector_dir",
+        "_background",
+        "_loading",
+        "_refresh_ms",
+    }
 )

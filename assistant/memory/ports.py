@@ -78,6 +78,8 @@ class HistoryDoc:
     sender_id: int | None = None
     sender: str | None = None
     context: str | None = None
+    # ``doc_id`` once made (a search asks each candidate's id a few times); not compared.
+    _id: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def indexed_text(self) -> str:
@@ -91,7 +93,11 @@ class HistoryDoc:
 
     @property
     def doc_id(self) -> str:
-        return f"{self.source}:{self.record_id}:{self.part}:{self.version}"
+        found = self._id
+        if found is None:
+            found = f"{self.source}:{self.record_id}:{self.part}:{self.version}"
+            object.__setattr__(self, "_id", found)
+        return found
 
 
 @dataclass(frozen=True, slots=True)

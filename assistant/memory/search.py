@@ -27,6 +27,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from dataclasses import replace as dc_replace
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from assistant.errors import HistoryUnavailable, ModelError
@@ -320,13 +321,14 @@ class HistorySearch:
         # A passage the vector side did not rank is at most as close as its last hit.
         floor = min(similarity.values()) if similarity else None
         total_weight = sum(weights.values())
-        hits: list[SearchHit] = []
         seen_texts: set[str] = set()
         ordered = sorted(fused.items(), key=lambda kv: (-kv[1], -docs[kv[0]].time.timestamp()))
         names = frozenset(d.sender for d in docs.values() if d.sender)
+        rows: list[tuple[HistoryDoc, float, float, float, float | None, str]] = []
         for doc_id, score in ordered:
             doc = docs[doc_id]
-            if is_question(doc.text):
+            asks = is_question(doc.text)
+            if asks:
                 score *= cfg.question_penalty
             # Query rewriting by the question word: 谁 wants a person, 什么时候 a time, 在哪 a
             # place or file, 多少 a number; a passage holding one answers more likely.
@@ -338,38 +340,44 @@ class HistorySearch:
             )
             score *= (1.0 + cfg.answer_type_bonus) if wanted and holds else 1.0
             score *= 1.0 if holds or across else (1.0 - cfg.answer_type_miss)
-            if latest and has_revision_cue(doc.text) and not is_question(doc.text):
+            if latest and has_revision_cue(doc.text) and not asks:
                 score *= 1.0 + cfg.settled_bonus
-            found = _hit(
-                doc,
-                score,
-                present.get(doc_id, set()),
+            sim = similarity.get(doc_id, floor) if mode != "keyword" else None
+            coverage, relevance = _relevance(
+                present.get(doc_id, _NOTHING),
                 weights,
                 total_weight,
-                similarity.get(doc_id, floor) if mode != "keyword" else None,
+                sim,
                 mode,
                 calibration,
-                keyword_rank.get(doc_id),
-                vector_rank.get(doc_id),
                 across=across,
                 shift=(cfg.across_shift if query_cjk else cfg.across_shift_latin)
                 if across
                 else 0.0,
             )
             if not holds and not across:
-                found = _with(found, relevance=found.relevance * cfg.miss_relevance)
-            hits.append(found)
+                relevance = relevance * cfg.miss_relevance
+            rows.append((doc, score, relevance, coverage, sim, doc_id))
         # Reranking without a cross-encoder: the fused rank score, scaled so the best is 1,
         # plus how much of the question a passage holds and how close it is in meaning.
-        top = max((h.score for h in hits), default=0.0)
-        if top > 0 and cfg.relevance_weight:
-            hits = [
-                _with(h, score=h.score / top + cfg.relevance_weight * h.relevance) for h in hits
-            ]
+        top = max((row[1] for row in rows), default=0.0)
+        rescale = top > 0 and bool(cfg.relevance_weight)
+        hits = [
+            SearchHit(
+                doc=doc,
+                score=score / top + cfg.relevance_weight * relevance if rescale else score,
+                relevance=relevance,
+                coverage=coverage,
+                similarity=sim,
+                keyword_rank=keyword_rank.get(doc_id),
+                vector_rank=vector_rank.get(doc_id),
+            )
+            for doc, score, relevance, coverage, sim, doc_id in rows
+        ]
         hits.sort(key=lambda h: (-h.score, -h.doc.time.timestamp()))
         unique: list[SearchHit] = []
         for found in hits:
-            key = normalize(" ".join(found.doc.text.split()))
+            key = _text_key(found.doc.text)
             if key in seen_texts:
                 continue
             seen_texts.add(key)
@@ -466,21 +474,10 @@ class _SqlTerms:
             return uow.history.term_weights(terms)
 
 
-def _with(
-    hit: SearchHit, *, score: float | None = None, relevance: float | None = None
-) -> SearchHit:
-    """``dataclasses.replace`` for the two fields the ranking moves, without its cost (it
-    runs for every candidate of every search)."""
-    return SearchHit(
-        doc=hit.doc,
-        score=hit.score if score is None else score,
-        relevance=hit.relevance if relevance is None else relevance,
-        coverage=hit.coverage,
-        similarity=hit.similarity,
-        keyword_rank=hit.keyword_rank,
-        vector_rank=hit.vector_rank,
-        newer_than=hit.newer_than,
-    )
+@lru_cache(maxsize=1 << 16)
+def _text_key(text: str) -> str:
+    """What two passages that say the same words share (case, width and spacing aside)."""
+    return normalize(" ".join(text.split()))
 
 
 def _same_question(a: set[str], b: set[str], asked: dict[str, float]) -> bool:
@@ -521,21 +518,22 @@ def _trimmed(filters: DocFilter, latest: datetime | None) -> DocFilter:
     return filters
 
 
-def _hit(
-    doc: HistoryDoc,
-    score: float,
-    present: set[str],
+_NOTHING: frozenset[str] = frozenset()
+
+
+def _relevance(
+    present: set[str] | frozenset[str],
     weights: dict[str, float],
     total_weight: float,
     similarity: float | None,
     mode: SearchMode,
     calibration: Calibration,
-    keyword_rank: int | None,
-    vector_rank: int | None,
     *,
     across: bool = False,
     shift: float = 0.0,
-) -> SearchHit:
+) -> tuple[float, float]:
+    """A passage's coverage (the share of the question's term weight it holds) and its
+    relevance (coverage and calibrated similarity, by mode)."""
     coverage = 0.0
     if total_weight > 0:
         coverage = sum(w for t, w in weights.items() if t in present) / total_weight
@@ -545,12 +543,4 @@ def _hit(
         relevance = calibration.meaning(similarity + shift)
     else:
         relevance = 0.5 * calibration.meaning(similarity) + 0.5 * coverage
-    return SearchHit(
-        doc=doc,
-        score=score,
-        relevance=relevance,
-        coverage=coverage,
-        similarity=similarity,
-        keyword_rank=keyword_rank,
-        vector_rank=vector_rank,
-    )
+    return coverage, relevance

