@@ -53,22 +53,35 @@ unit: setup system-test-deps
 	$(BIN)/pytest -q -p no:cacheprovider -n 3 --dist loadfile
 
 # Quality floors on our gold set and, when ../shared/corpora is present, on the external corpora.
+# Each floor is its own `qunmi eval` process (one start-up, its own models); they are
+# independent and read-only (no floor is a speed figure), so two run at a time, one per core,
+# each one's output kept together (-O), the longest first. Run one alone: `make eval-parse-dev-v3`.
+PARSE_DEV_EVALS := $(addprefix eval-parse-dev-v,2 3 4 5 6)
+SUMMARY_DEV_EVALS := $(addprefix eval-summary-dev-v,2 3 4 5)
+EVALS := eval-asr eval-memory eval-risk eval-parse eval-parse-holdout $(PARSE_DEV_EVALS) eval-time \
+  eval-summary $(SUMMARY_DEV_EVALS)
+.PHONY: $(EVALS)
+
 evals: setup
+	@$(MAKE) --no-print-directory -j2 -O $(EVALS)
+
+eval-parse:
 	$(BIN)/qunmi eval parse --check-floors
+eval-parse-holdout:
 	$(BIN)/qunmi eval parse --cases evals/cases/parse_holdout.jsonl --floors evals/floors/parse_holdout.json --check-floors
-	$(BIN)/qunmi eval parse --cases evals/cases/parse_dev_v2.jsonl --floors evals/floors/parse_dev_v2.json --check-floors
-	$(BIN)/qunmi eval parse --cases evals/cases/parse_dev_v3.jsonl --floors evals/floors/parse_dev_v3.json --check-floors
-	$(BIN)/qunmi eval parse --cases evals/cases/parse_dev_v4.jsonl --floors evals/floors/parse_dev_v4.json --check-floors
-	$(BIN)/qunmi eval parse --cases evals/cases/parse_dev_v5.jsonl --floors evals/floors/parse_dev_v5.json --check-floors
-	$(BIN)/qunmi eval parse --cases evals/cases/parse_dev_v6.jsonl --floors evals/floors/parse_dev_v6.json --check-floors
+$(PARSE_DEV_EVALS): eval-parse-dev-v%:
+	$(BIN)/qunmi eval parse --cases evals/cases/parse_dev_v$*.jsonl --floors evals/floors/parse_dev_v$*.json --check-floors
+eval-time:
 	$(BIN)/qunmi eval time --check-floors
+eval-asr:
 	$(BIN)/qunmi eval asr --no-plain --check-floors
+eval-memory:
 	$(BIN)/qunmi eval memory --embedders e5-small --check-floors
+eval-summary:
 	$(BIN)/qunmi eval summary --check-floors
-	$(BIN)/qunmi eval summary --skip-vcsum --cases evals/cases/minutes_dev_v2.jsonl --floors evals/floors/summary_dev_v2.json --check-floors
-	$(BIN)/qunmi eval summary --skip-vcsum --cases evals/cases/minutes_dev_v3.jsonl --floors evals/floors/summary_dev_v3.json --check-floors
-	$(BIN)/qunmi eval summary --skip-vcsum --cases evals/cases/minutes_dev_v4.jsonl --floors evals/floors/summary_dev_v4.json --check-floors
-	$(BIN)/qunmi eval summary --skip-vcsum --cases evals/cases/minutes_dev_v5.jsonl --floors evals/floors/summary_dev_v5.json --check-floors
+$(SUMMARY_DEV_EVALS): eval-summary-dev-v%:
+	$(BIN)/qunmi eval summary --skip-vcsum --cases evals/cases/minutes_dev_v$*.jsonl --floors evals/floors/summary_dev_v$*.json --check-floors
+eval-risk:
 	$(BIN)/qunmi eval risk --quick --check-floors
 
 ## test: set up if needed, then lint, type checks, the whole suite and the eval floors

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -91,6 +92,7 @@ def test_an_api_that_processes_itself_writes_no_marker(
         q.close()
 
 
+@pytest.mark.slow  # a real `qunmi worker` process, which loads the embedding model
 def test_qunmi_worker_processes_and_indexes_what_a_split_api_stored(
     settings: Settings, clock: FixedClock
 ) -> None:

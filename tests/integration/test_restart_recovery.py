@@ -28,7 +28,12 @@ def _free_port() -> int:
 
 
 def _start(
-    db: str, data_dir: Path, port: int, *extra: str, lease: int = 2
+    db: str,
+    data_dir: Path,
+    port: int,
+    *extra: str,
+    lease: int = 2,
+    env: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [
@@ -48,7 +53,7 @@ def _start(
             *extra,
         ],
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )

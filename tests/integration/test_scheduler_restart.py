@@ -22,6 +22,9 @@ from tests.integration.test_restart_recovery import _free_port, _start, _wait_he
 
 N = 300
 CHATS = 20
+# The scheduler's leader lease (30 s by default): the restarted server takes over once the
+# killed one's lease has run out, so a short one keeps the test from waiting half a minute.
+LEASE = {"QUNMI_REMINDERS__LEASE_SECONDS": "5"}
 
 
 def _seed(url: str) -> None:
@@ -77,7 +80,7 @@ def test_killed_mid_tick_loses_and_doubles_nothing(database_url: str, tmp_path: 
     _seed(database_url)
     port = _free_port()
     data_dir = tmp_path / "data"
-    proc = _start(database_url, data_dir, port)
+    proc = _start(database_url, data_dir, port, env=LEASE)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
             _wait_healthy(client, proc)
@@ -95,7 +98,7 @@ def test_killed_mid_tick_loses_and_doubles_nothing(database_url: str, tmp_path: 
     before, _, done_before = _counts(database_url)
     assert 0 < before < N, f"the kill did not land mid-pass ({before} of {N} stored)"
     assert done_before == before  # every job done has its reminder stored, and no other
-    proc = _start(database_url, data_dir, port)
+    proc = _start(database_url, data_dir, port, env=LEASE)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
             _wait_healthy(client, proc)

@@ -26,6 +26,7 @@ def uow_factory(database_url: str):  # type: ignore[no-untyped-def]
     engine.dispose()
 
 
+@pytest.mark.empty_database  # on SQLite the migrations run from nothing here
 def test_migrations_match_the_models(database_url: str) -> None:
     engine = make_engine(database_url)
     upgrade(engine)

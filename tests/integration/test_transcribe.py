@@ -33,15 +33,15 @@ MANIFEST = json.loads((FIXTURES / "manifest.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("data")
-    ensure_bundled_model(path)
-    return path
+def data_dir(bundled_models_dir: Path) -> Path:
+    """The session's unpacked model (the voice tests' transcriber uses it too)."""
+    assert ensure_bundled_model(bundled_models_dir).is_dir()
+    return bundled_models_dir
 
 
 @pytest.fixture(scope="module")
-def transcriber(data_dir: Path) -> FasterWhisperTranscriber:
-    return FasterWhisperTranscriber(WhisperSettings(), data_dir=data_dir)
+def transcriber(bundled_transcriber: FasterWhisperTranscriber) -> FasterWhisperTranscriber:
+    return bundled_transcriber
 
 
 @pytest.fixture(scope="module")

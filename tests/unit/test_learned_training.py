@@ -33,6 +33,7 @@ def test_folds_hold_out_one_writer_each(dataset: ti.Dataset) -> None:
             assert len(folds) == 1  # a writer is never both trained on and tested
 
 
+@pytest.mark.slow  # refits the whole model
 def test_retraining_reproduces_the_committed_model(dataset: ti.Dataset) -> None:
     model = default_model()
     assert model.meta["cv"]["cases"] == len(dataset.cases), "数据变了：请重新训练"
