@@ -59,6 +59,10 @@ def test_silence_hallucinations_and_prompt_echoes_are_recognised() -> None:
     assert is_hallucination("成员：张伟、李娜。", prompt)
     assert is_hallucination("术语：张伟：张伟：", prompt)  # the prompt's words strung together
     assert is_hallucination("语：张伟、李娜。术语：群秘。", prompt)
+    # A misheard label before the prompt's words (seen over silence with one BLAS thread).
+    long_prompt = whisper_prompt(build_prompt(members=["张伟"], terms=["群秘", "周报"]), "zh")
+    assert is_hallucination("作语：张伟：群秘、周报。", long_prompt)
+    assert not is_hallucination("张伟：群秘、周报发了吗？", long_prompt)
     assert not is_hallucination("张伟，群秘好用吗？", prompt)
     assert not is_hallucination("张伟，今天的周报发了吗？", prompt)
     assert not is_hallucination("谢谢观看我们的演示，下面开始讨论。")

@@ -139,8 +139,9 @@ def is_hallucination(text: str, prompt: str | None = None) -> bool:
     for word in sorted(_PROMPT_WORDS.split(prompt), key=len, reverse=True):
         if len(word) >= 2:
             rest = rest.replace(_squeeze(word), "")
-    # What is left is at most a stray character of a cut-off label ("语：张伟、李娜。…").
-    return len(rest) <= 1 < len(squeezed)
+    # What is left is at most a stray character of a cut-off label ("语：张伟、李娜。…"), or, in a
+    # longer run, a misheard label ("作语：张伟：群秘、周报。" for 术语): a quarter of it at most.
+    return len(rest) <= max(1, len(squeezed) // 4) and len(squeezed) > 1
 
 
 def _squeeze(text: str) -> str:
