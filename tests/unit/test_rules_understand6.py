@@ -275,3 +275,15 @@ def test_greetings_and_thanks_are_no_part_of_a_polite_title() -> None:
     )
     assert args["assignee"] == "唐果" and args["due"] == at(10)
     assert "谢谢" not in args["title"] and "能不能" not in args["title"]
+
+
+def test_a_two_character_verb_before_yixia_stays_whole() -> None:
+    from assistant.engines.rules.slots import task_title
+
+    # A dictionary verb or the re- prefix 重 before a one-character verb is one verb.
+    assert task_title("把3号机的系统重装一下", []) == "重装3号机的系统"
+    assert task_title("把冷链车检修一下", []) == "检修冷链车"
+    assert task_title("把库存数据录入一下", []) == "录入库存数据"
+    # A one-character verb keeps its object whole.
+    assert task_title("把前台的绿植浇一下", []) == "浇前台的绿植"
+    assert task_title("把登录页设计稿出一下", []) == "出登录页设计稿"

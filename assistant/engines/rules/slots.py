@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 
 from assistant.engines.rules.lexicon import (
     ACTION_VERB,
@@ -225,9 +227,37 @@ _ONE_VERB_BEFORE_YIXIA = re.compile(
 )
 
 
+@lru_cache(maxsize=1)
+def _verb_tags() -> Mapping[str, str]:
+    """jieba's dictionary tags (loaded once; the learned gate loads the same dictionary)."""
+    import jieba
+    import jieba.posseg
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    table: Mapping[str, str] = jieba.posseg.dt.word_tag_tab
+    return table
+
+
+def _two_character_verb(first: str, second: str) -> bool:
+    """Whether ``first + second`` is one verb: a dictionary verb (检修, 升级, 录入) or the
+    re- prefix 重 on a one-character verb (重装, 重做, 重跑)."""
+    if not ("\u4e00" <= first <= "\u9fff"):
+        return False
+    if first == "重" and second in _BA_VERBS:
+        return True
+    return _verb_tags().get(first + second) in ("v", "vn")
+
+
 def _clean_ba(ba: str) -> str:
     # "把水电走一下": a one-character verb right before 一下, whatever the verb.
     one = _ONE_VERB_BEFORE_YIXIA.match(ba.strip())
+    if one is not None and _two_character_verb(one.group("obj")[-1], one.group("v")):
+        # "把系统重装一下", "把冷链车检修一下": the character before is the verb's first half.
+        obj = re.sub(r"^(?:这个|那个|这些|那些)", "", one.group("obj")[:-1])
+        obj = re.sub(r"(?:再|重新|先|也|都|又)$", "", obj)
+        if len(obj) >= 2:
+            return one.group("obj")[-1] + one.group("v") + obj
     if one is not None and not any(
         one.group("obj").endswith(v) or (one.group("obj") + one.group("v")).endswith(v)
         for v in _BA_VERBS
