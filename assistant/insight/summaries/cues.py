@@ -1019,7 +1019,9 @@ _FLOOR = re.compile(
     r"我就听听|我帮你看$|(?:我|那我)(?:来|先)?(?:说|讲)(?:两|几)句|今天主要[^，]{0,4}(?:事|议题)|^不等了|^我们先开|(?:你|您)(?:先|来)?说(?:吧|一下)?$|"
     # Meeting logistics ("你把麦关一下", "你别打岔", "你把清单念一下", "你留一下 我跟你讲讲").
     r"把?麦(?:克风?)?(?:关|开)|关(?:一下)?麦|别打岔|别插嘴|(?:念|读)一下$|(?:你|您)?(?:先)?留一下|留下来|"
-    r"先把正事说完"
+    r"先把正事说完|"
+    # Passing the floor ("亮亮你先来吧 说说CI的情况").
+    r"(?:你|您)先来吧?$|^(?:先)?说说[^，]{0,8}(?:情况|进度)$"
 )
 # Questions and objections: a request put as a question is answered by its acceptance.
 _ASKING = re.compile(
@@ -1252,6 +1254,12 @@ _GROUP = re.compile(
 )
 
 
+# Any unit addressed as a group ("各个诊室", "各个高校社团", "各个宴会厅的领班"), its deadline
+# within the next few characters.
+_ANY_GROUP = re.compile(r"^(?:那|还有|另外|最后)?各(?:个|位)?(?P<rest>[\u4e00-\u9fff][^，]+)$")
+_HELD_BY_ALL = re.compile(r"^(?:那|还有|另外|最后)?大家(?:手上|手里|手头)的(?P<what>[^，你我]{2,10})$")
+
+
 def _group_item(
     sentence: Sentence,
     lines: Sequence[TranscriptLine],
@@ -1263,8 +1271,48 @@ def _group_item(
         # "大家…" stays out: it is as often a call to everyone as a job.
         m = _GROUP.match(clause.text)
         if m is None:
-            continue
+            held = _HELD_BY_ALL.match(clause.text)
+            if held is not None and i + 1 < len(parts):
+                # "大家手上的体检报告 下周五之前都交给华子": the things everyone holds, handed in.
+                times = find_times(parts[i + 1].text, context.start)[0]
+                if times and times[0].start == 0:
+                    after = re.sub(r"^(?:之前|以前|前)", "", parts[i + 1].text[times[0].end :])
+                    if re.match(r"(?:都|要|得)*(?:交|报|发|给)", after):
+                        source, line = _source(lines, parts[i : i + 2])
+                        return ActionItem(
+                            title=f"{_title(after)}{held['what']}",
+                            source=source,
+                            line=line,
+                            owner=None,
+                            due=_grammar_due(parts[i + 1].text, context),
+                            speaker=speaker,
+                        )
+            m = _ANY_GROUP.match(clause.text)
+            if m is None:
+                continue
+            if i + 1 < len(parts) and not find_times(m["rest"], context.start)[0]:
+                # "各个宴会厅的领班 | 明天下班前把年会的桌数报给浩子"
+                nxt = parts[i + 1].text
+                times = find_times(nxt, context.start)[0]
+                if times and times[0].start == 0 and not re.search(r"[你我]", nxt):
+                    after = re.sub(r"^(?:之前|以前|前)", "", nxt[times[0].end :])
+                    if re.match(r"(?:都|要|得|必须)*(?:把|给|交|报|发)", after):
+                        source, line = _source(lines, parts[i : i + 2])
+                        return ActionItem(
+                            title=_title(after),
+                            source=source,
+                            line=line,
+                            owner=None,
+                            due=_grammar_due(nxt, context),
+                            speaker=speaker,
+                        )
+            times = find_times(m["rest"], context.start)[0]
+            if not times or times[0].start > 10 or re.search(r"[你我他她]", m["rest"][: times[0].start]):
+                continue
         rest = m["rest"]
+        times = find_times(rest, context.start)[0]
+        if times and 0 < times[0].start <= 10 and m.re is _ANY_GROUP:
+            rest = rest[times[0].start :]  # "各个诊室 | 这周五之前把清单报给芳芳"
         times = find_times(rest, context.start)[0]
         if not times or times[0].start != 0:
             return None  # a job with a deadline; "每个人至少…" is a target
@@ -1801,6 +1849,16 @@ def _continued(items: list[ActionItem]) -> list[ActionItem]:
     return out
 
 
+def _own_first_job(asked: ActionItem, item: ActionItem) -> bool:
+    """An acceptance that starts with a job of its own ("明白 我今天先把消毒包数出来" after
+    "你把器械清单列一下"): another object, so another item."""
+    return (
+        len(item.title) >= 4
+        and _similar(asked.title, item.title) == 0
+        and re.search(r"先把|先去", item.source) is not None
+    )
+
+
 def _merged(items: list[ActionItem]) -> list[ActionItem]:
     """One item per owner and job: a job said twice (asked, then accepted) is one item; the
     later due wins (the final version), the fuller title stays."""
@@ -1817,6 +1875,9 @@ def _merged(items: list[ActionItem]) -> list[ActionItem]:
                         0 < item.line - o.line <= 1
                         and item.speaker == item.owner
                         and o.speaker != item.owner
+                        # ... unless it takes on a first job of its own ("明白 我今天先把消毒包
+                        # 数出来" after "你把器械清单列一下"): another object, another item.
+                        and not _own_first_job(o, item)
                     )
                     or _similar(o.title, item.title) >= 0.4
                     # Two readings of one sentence ("测试让小马帮一下 小马你周三之前把…测一遍").
@@ -1841,6 +1902,7 @@ def _merged(items: list[ActionItem]) -> list[ActionItem]:
                         # a new request after one's own commitment is a job of its own
                         # ("年底之前我把冻品拉一遍" — "小田 你先把单子报给我")
                         and (item.speaker == item.owner or _similar(o.title, item.title) > 0)
+                        and not _own_first_job(o, item)
                     )
                 )
             ),
@@ -1901,7 +1963,9 @@ _WAIT = re.compile(
 # Being away is no job ("我下周出差 不在公司", "我周五要去医院").
 _ABSENCE = re.compile(
     r"(?:出差|请假|休假|调休|年假|病假|婚假|产假|不在公司|不在(?:家|店|办公室)|去医院|看病|体检|回老家|"
-    r"请[^，]{1,3}假|回[趟一]?[^，]{0,2}老家)(?!的)"  # "老请假的学生" names someone else
+    r"请[^，]{1,3}假|回[趟一]?[^，]{0,2}老家)(?!的)|"  # "老请假的学生" names someone else
+    # "下周我要去省里培训 周二周三不在 有事微信"
+    r"(?:周[一二三四五六日天]|那天|这几天|两天)[^，\s]{0,4}不在|有事(?:微信|打电话|电话|找我)"
 )
 # Going by someone's proposal is a decision ("就按老王说的来"), not a job for them.
 _FOLLOW = re.compile(r"(?:^|就|那)按[^，]{0,10}(?:说的|的意见|的方案)(?:来|办|做|走)?$")
