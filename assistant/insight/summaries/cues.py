@@ -1652,6 +1652,7 @@ def find_action_items(
             if answered is not None:
                 found.append((answered, sentence))
     for item, sentence in found:
+        _corrected(item, context)
         asked_when = _WHEN.search(clauses_of(sentence)[-1].text) is not None
         if item.due is not None or asked_when:
             item.due = _revised_due(item, lines, context) or item.due
@@ -1847,6 +1848,20 @@ def _continued(items: list[ActionItem]) -> list[ActionItem]:
         if item.due is not None:
             asked.due = item.due
     return out
+
+
+def _corrected(item: ActionItem, context: MeetingContext) -> None:
+    """A commitment inside a self-correction ("我周四 不对 周四我加班 那就周五晚上把视频剪好"):
+    the job and the due are the ones said after the last restart."""
+    pieces = [clean(p).rstrip("。？") for p in _SOFT.split(item.source) if p.strip()]
+    cuts = [k for k, p in enumerate(pieces) if _TAKEN_BACK.match(p)]
+    if not cuts:
+        return
+    for piece in reversed(pieces[cuts[-1] + 1 :]):
+        if re.search(_DO, piece) and _TIME_WORD.search(piece):
+            item.due = _grammar_due(piece, context) or item.due
+            item.title = _title(_without_lead_time(re.sub(r"^(?:那就|那|就)", "", piece)))
+            return
 
 
 def _own_first_job(asked: ActionItem, item: ActionItem) -> bool:
@@ -2094,8 +2109,13 @@ def _talk_not_work(pieces: Sequence[str], item: ActionItem) -> bool:
         for p in pieces
     ):
         return True
-    if any(_TAKEN_BACK.match(p) for p in pieces[1:3]):
-        return True
+    for k, piece in enumerate(pieces[1:3], 1):
+        # A restart takes the job back, unless a corrected job follows it ("我周四 不对 周四
+        # 我加班 那就周五晚上把视频剪好").
+        if _TAKEN_BACK.match(piece) and not any(
+            re.search(_DO, later) and _TIME_WORD.search(later) for later in pieces[k + 1 :]
+        ):
+            return True
     if _STAFFING.search(head) or _ROTA.search(item.source):
         return True
     # A rule or a penalty announced ("从今天开始 谁再…一单罚五十"): a decision.
