@@ -646,7 +646,9 @@ _DEMAND = re.compile(r"说要")
 _CONDITION = re.compile(r"(?:先|还)?(?:等|看|要看|得看|看看)[^，]*$")
 _LEADS = re.compile(r"^(?:好了|好|行|嗯|那|就|今天|这个|那个|这事|我|也|还|先|都|确实|暂时)+")
 # Floor control: a matter sent out of the meeting to go on ("好了好了 补贴的事会后再说").
-_FLOOR_DEFER = re.compile(r"会后(?:再)?(?:说|聊|讨论|商量)|下来(?:再)?(?:说|聊)|私下(?:再)?(?:说|聊)")
+_FLOOR_DEFER = re.compile(
+    r"会后(?:再)?(?:说|聊|讨论|商量)|下来(?:再)?(?:说|聊)|私下(?:再)?(?:说|聊)"
+)
 # Thinking aloud about one's own job ("我查了两天还没头绪 我再想想 先放一放").
 _OWN_MUSING = re.compile(r"我(?:再|自己)?(?:想想|琢磨|研究研究)|还没头绪")
 
@@ -740,9 +742,18 @@ def find_open_questions(
             # "还得等红十字会给个准话 到底是十个还是二十个": the question is the matter.
             others = [c for c in parts if c not in asked]
             if any(_OPEN.search(c.text) or _UNSURE.search(c.text) for c in others):
-                source, line = _source(lines, asked[:1])
+                span = asked[:1]
+                at = parts.index(asked[0])
+                if (
+                    at > 0
+                    and _topic(parts[at - 1].text)
+                    and not re.match(r"^(?:还有一个|另外|还有)(?:事|就是)?$", parts[at - 1].text)
+                ):
+                    span = [parts[at - 1], *span]  # "加班餐的标准 | 到底要不要提高"
+                source, line = _source(lines, span)
                 if not any(q.line == line for q in out):
-                    out.append(OpenQuestion(text=asked[0].text, source=source, line=line))
+                    text = "，".join(c.text for c in span)
+                    out.append(OpenQuestion(text=text, source=source, line=line))
                 continue
         for i, clause in enumerate(parts):
             deferral = _OPEN.search(clause.text) is not None
@@ -1257,7 +1268,9 @@ _GROUP = re.compile(
 # Any unit addressed as a group ("各个诊室", "各个高校社团", "各个宴会厅的领班"), its deadline
 # within the next few characters.
 _ANY_GROUP = re.compile(r"^(?:那|还有|另外|最后)?各(?:个|位)?(?P<rest>[\u4e00-\u9fff][^，]+)$")
-_HELD_BY_ALL = re.compile(r"^(?:那|还有|另外|最后)?大家(?:手上|手里|手头)的(?P<what>[^，你我]{2,10})$")
+_HELD_BY_ALL = re.compile(
+    r"^(?:那|还有|另外|最后)?大家(?:手上|手里|手头)的(?P<what>[^，你我]{2,10})$"
+)
 
 
 def _group_item(
@@ -1268,6 +1281,27 @@ def _group_item(
 ) -> ActionItem | None:
     parts = clauses_of(sentence)
     for i, clause in enumerate(parts):
+        whole = _ANY_GROUP.match(clause.text)
+        if (
+            whole is not None
+            and i + 1 < len(parts)
+            and not find_times(whole["rest"], context.start)[0]
+        ):
+            # "各个宴会厅的领班 | 明天下班前把年会的桌数报给浩子"
+            nxt = parts[i + 1].text
+            times = find_times(nxt, context.start)[0]
+            if times and times[0].start == 0 and not re.search(r"[你我]", nxt):
+                after = re.sub(r"^(?:之前|以前|前)", "", nxt[times[0].end :])
+                if re.match(r"(?:都|要|得|必须)*(?:把|给|交|报|发)", after):
+                    source, line = _source(lines, parts[i : i + 2])
+                    return ActionItem(
+                        title=_title(after),
+                        source=source,
+                        line=line,
+                        owner=None,
+                        due=_grammar_due(nxt, context),
+                        speaker=speaker,
+                    )
         # "大家…" stays out: it is as often a call to everyone as a job.
         m = _GROUP.match(clause.text)
         if m is None:
@@ -1290,24 +1324,12 @@ def _group_item(
             m = _ANY_GROUP.match(clause.text)
             if m is None:
                 continue
-            if i + 1 < len(parts) and not find_times(m["rest"], context.start)[0]:
-                # "各个宴会厅的领班 | 明天下班前把年会的桌数报给浩子"
-                nxt = parts[i + 1].text
-                times = find_times(nxt, context.start)[0]
-                if times and times[0].start == 0 and not re.search(r"[你我]", nxt):
-                    after = re.sub(r"^(?:之前|以前|前)", "", nxt[times[0].end :])
-                    if re.match(r"(?:都|要|得|必须)*(?:把|给|交|报|发)", after):
-                        source, line = _source(lines, parts[i : i + 2])
-                        return ActionItem(
-                            title=_title(after),
-                            source=source,
-                            line=line,
-                            owner=None,
-                            due=_grammar_due(nxt, context),
-                            speaker=speaker,
-                        )
             times = find_times(m["rest"], context.start)[0]
-            if not times or times[0].start > 10 or re.search(r"[你我他她]", m["rest"][: times[0].start]):
+            if (
+                not times
+                or times[0].start > 10
+                or re.search(r"[你我他她]", m["rest"][: times[0].start])
+            ):
                 continue
         rest = m["rest"]
         times = find_times(rest, context.start)[0]
@@ -1884,6 +1906,8 @@ def _merged(items: list[ActionItem]) -> list[ActionItem]:
                 o
                 for o in out
                 if o.owner == item.owner
+                # two jobs given to groups are two items unless read from one sentence
+                and (item.owner is not None or o.line == item.line)
                 and (
                     # The one asked accepts with a time or a counter-offer ("好 我周五就贴").
                     (
@@ -2094,7 +2118,9 @@ _TAG_QUESTION = re.compile(
 )
 _STAFFING = re.compile(r"先(?:开|跑|管|带|守|值)[^，]{0,3}[一二三四五六七八九十\d]+号")
 # A rota or a stand-in is staffing, a decision ("让芳芳顶一下门诊 我跟老郑轮着值晚班").
-_ROTA = re.compile(r"轮着(?:来|值|上|带|守)|轮流(?:值|来|上|带|守)|让[^，]{1,4}顶(?:一下)?(?:门诊|班|岗)")
+_ROTA = re.compile(
+    r"轮着(?:来|值|上|带|守)|轮流(?:值|来|上|带|守)|让[^，]{1,4}顶(?:一下)?(?:门诊|班|岗)"
+)
 
 
 def _talk_not_work(pieces: Sequence[str], item: ActionItem) -> bool:
