@@ -68,6 +68,7 @@ evals: setup
 	$(BIN)/qunmi eval summary --skip-vcsum --cases evals/cases/minutes_dev_v3.jsonl --floors evals/floors/summary_dev_v3.json --check-floors
 	$(BIN)/qunmi eval summary --skip-vcsum --cases evals/cases/minutes_dev_v4.jsonl --floors evals/floors/summary_dev_v4.json --check-floors
 	$(BIN)/qunmi eval summary --skip-vcsum --cases evals/cases/minutes_dev_v5.jsonl --floors evals/floors/summary_dev_v5.json --check-floors
+	$(BIN)/qunmi eval summary --skip-vcsum --cases evals/cases/minutes_dev_v6.jsonl --floors evals/floors/summary_dev_v6.json --check-floors
 	$(BIN)/qunmi eval risk --quick --check-floors
 
 ## test: set up if needed, then lint, type checks, the whole suite and the eval floors
