@@ -150,3 +150,16 @@ def test_absence_notices_and_floor_passing_are_no_items() -> None:
         ]
     )
     assert draft.action_items == []
+
+
+def test_the_answer_to_a_question_put_to_someone_by_name_tells_who_speaks() -> None:
+    draft = _minutes(
+        [
+            ("发言人1", "蓝蓝 那仓库漏水的事呢"),
+            ("发言人2", "防水层我找物业 明天上午之前我把报价发群里"),
+            ("发言人2", "宁姐 新系统要不要全部换掉"),
+            ("发言人1", "全部换不行 风险太大 先拿一个仓试 跑两周 看看再说"),
+        ]
+    )
+    (item,) = draft.action_items
+    assert item.owner == "柯蓝" and item.due == _at("2026-12-09T12:00:00+08:00")
