@@ -57,7 +57,7 @@ unit: setup system-test-deps
 # independent and read-only (no floor is a speed figure), so two run at a time, one per core,
 # each one's output kept together (-O), the longest first. Run one alone: `make eval-parse-dev-v3`.
 PARSE_DEV_EVALS := $(addprefix eval-parse-dev-v,2 3 4 5 6)
-SUMMARY_DEV_EVALS := $(addprefix eval-summary-dev-v,2 3 4 5)
+SUMMARY_DEV_EVALS := $(addprefix eval-summary-dev-v,2 3 4 5 6)
 EVALS := eval-asr eval-memory eval-risk eval-parse eval-parse-holdout $(PARSE_DEV_EVALS) eval-time \
   eval-summary $(SUMMARY_DEV_EVALS)
 .PHONY: $(EVALS)

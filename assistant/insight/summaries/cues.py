@@ -90,11 +90,20 @@ def read_cues(
     """The cue grammars' pass over a meeting (the engine's and the minutes trainer's): decisions,
     action items and open questions, a fragment cut off by a filler read with what follows it."""
     cued = join_fragments(sentences, lines)
-    return (
-        find_decisions(cued, lines),
-        find_action_items(cued, lines, speakers, context),
-        find_open_questions(cued, lines),
-    )
+    actions = find_action_items(cued, lines, speakers, context)
+    # A commitment with a due ("那就周五下班前弄完") is an action item, not also a decision.
+    decisions = [
+        d
+        for d in find_decisions(cued, lines)
+        if not any(
+            a.due is not None
+            and a.line == d.line
+            and _TIME_WORD.search(d.source)
+            and (d.source in a.source or a.source in d.source)
+            for a in actions
+        )
+    ]
+    return decisions, actions, find_open_questions(cued, lines)
 
 
 def join_fragments(
@@ -151,10 +160,18 @@ _NEGATIVE_DECIDED = (
 _DECIDED = re.compile(
     r"就这么定|就这样定|就这么办|就这么搞|定下来|定了|决定|拍板|确定(?:了|下来|用|按|是)|敲定|"
     r"就按(?:这个|这样|你说的|[^，]{1,12}来)|那就按|按这个改|就听[^，]{1,6}的|统一(?:用|按|成)|结论是|最终(?:方案)?(?:是|用|定)|"
-    r"(?:先|暂时|这期|本期|今年|这次)?(?:先不做|不做了|不做|暂不做|不搞了|不上了|砍掉|去掉)|"
+    r"(?:先|暂时|这期|本期|今年|这次)?(?:先不做|不做了|不做|暂不做|不搞了|(?<![赶跟考追])不上了|砍掉|去掉)|"
     r"延期到|推迟到|提前到|推到|顺延到|改到|改成|换成|放到(?:第二期|二期|下一期|下期|下个版本)|挪到(?:二期|下一期)|"
     r"定在|定为|就用|就选|那就(?:[^，]{1,12})吧|那就(?:先|只|按|用|换|改|做|上|找|定)[^，]{2,}|必须(?:做|要)|要做|同意|"
-    r"先按[^，]{1,10}(?:做|来|走|算|弄)|按[^，]{1,10}(?:筛|来做|来算|来走)|就做$|"
+    r"先按[^，]{1,10}(?:做|来|走|算|弄|定)|按[^，]{1,10}(?:筛|来做|来算|来走)|就做$|"
+    # Round 6: quantities raised, negative choices with 别 / 先不, things stopped, a means
+    # chosen, a job handed over, a rota ("增加到十个", "这次就别定制了", "先不换供应商",
+    # "香槟塔先停了", "那走空运", "筛选就交给然然吧", "让华子和汤汤轮着来").
+    r"(?:增加|增|加|扩大|扩|减少|缩减)到[^，]{0,4}[一二两三四五六七八九十百千万\d]|"
+    r"(?:这次|这回|今年|先|暂时)就?别(?!等|急|慌|管|说|担心|着急)[^，]{1,6}了$|"
+    r"先不(?:换|改|用|加|招|买|开|上|请)[\u4e00-\u9fff]{0,4}$|^[^，你我]{1,6}的先不动$|"
+    r"先停(?:了|掉)?$|停掉吧?$|^那(?:就)?走[\u4e00-\u9fff]{2,4}$|^(?!这|那)[^，]{2,10}就交给[^，]{1,6}吧$|"
+    r"轮着(?:来|值|上|带|守)|轮流(?:值|来|上|带|守)|"
     r"以后(?:所有|都|一律)|以后[^，]{0,8}(?:都要|都得|都不|一律|必须|不要|不许|不准|不能|别再|统一)|一律|(?:降|提|涨|调|减|砍|压|控制)到[^，]{1,8}|^那(?!个|边|些|么|天)[^，]{1,10}吧$|"
     # Policies: a modal of obligation or prohibition over a rule.
     r"必须|不允许|不许|(?<![说拿])不准|不得|统一由|统一[^，]{0,2}[一二三四五六七八九十两百千万\d]|"
@@ -190,6 +207,8 @@ _SUBJECT_NEEDED = re.compile(
 # Not settled: a condition ("时间定下来了 你…"), an estimate ("那得两百多万吧").
 _NOT_SETTLED = re.compile(
     r"^(?:等|如果|要是|假如|把)|^那得|大概|估计|差不多|左右|[^，]{0,12}定下来了?$|把[^，]{0,10}定下来|"
+    # What someone wants, not what the meeting settles ("新人想改到二十号").
+    r"(?:想|希望|要求|打算)(?:改|换|推|延|提前|调)|的话$|"
     # Narrative: what it took back then ("最后推到天黑才弄完"); a bare fragment ("推到天黑").
     r"才(?:弄|做|搞|干|到|来|完|好|回|搞定)|^(?:推到|推迟到|延期到|顺延到|挪到)"
 )
@@ -225,7 +244,12 @@ def find_decisions(
     out: list[Decision] = []
     for sentence in sentences:
         parts = clauses_of(sentence)
-        settled = _schedule_or_deferral(parts) or _rule_target_or_choice(parts, sentences)
+        settled = (
+            _schedule_or_deferral(parts)
+            or _rule_target_or_choice(parts, sentences)
+            or _echo_or_pick(parts, sentences)
+            or _staged_plan(parts)
+        )
         if settled is not None:
             text = "，".join(c.text for c in settled)
             text = _DECISION_LEAD.sub("", text, count=1).strip("，") or text
@@ -324,6 +348,11 @@ def find_decisions(
                 j += 1
             text = "，".join(c.text for c in span)
             text = _DECISION_LEAD.sub("", text, count=1).strip("，") or text
+            if len(text) < 4 and j < len(parts) and not re.search(r"[你我吗？?]", parts[j].text):
+                # "那走空运 补四十张": a short choice goes on in the next clause.
+                span.append(parts[j])
+                j += 1
+                text = f"{text}，{parts[j - 1].text}"
             source, line = _source(lines, span)
             if len(text) >= 4 and not any(d.source == source for d in out):
                 out.append(Decision(text=text, source=source, line=line, speaker=sentence.speaker))
@@ -332,11 +361,17 @@ def find_decisions(
 
 
 _TAKEN_BACK = re.compile(r"^(?:不对|不是不是|说错了|错了|不不)$")
+# A staged plan: a trial first, the rest after it ("先订一个月的试试", "先拿B区试 跑两周").
+_STAGED = re.compile(
+    r"^(?:那|就|那就)?先(?!说|讲|聊|过|看|等|想|放)[^，你我]{1,12}?(?:试试?|试点|试跑|试用|试一下|小范围)(?:看看)?$"
+)
 
 # Remarks, examples, offers and floor talk that look like a settling cue ("这个必须做",
 # "比如…", "这个我来吧", "先说工程这边吧").
 _NOT_A_DECISION = re.compile(
-    r"比如|例如|譬如|^(?:那|我们|那我们)?先(?:说|讲|聊|过)[^，]{0,8}$|我来|我去(?!年)|我做(?!了)|我负责|"
+    r"比如|例如|譬如|^(?:那|我们|那我们|那我|我|那你|你)?先(?:说|讲|聊|过)[^，]{0,10}$|我来|我去(?!年)|我做(?!了)|我负责|"
+    # Openings and the agenda ("那我们就开始吧", "好 我们开始 按惯例先过数据").
+    r"开始吧$|^(?:好|那)?(?:我们|咱们)?(?:就)?开始$|按惯例|"
     r"我这边来|"
     # Exhortations and alternatives ("必须得加快进度了", "大家要做好准备", "不然就改到周四").
     r"(?:必须|一定)得?要?(?:加快|抓紧|加油|注意|重视|小心|努力)|要做好(?:准备)?$|"
@@ -344,7 +379,7 @@ _NOT_A_DECISION = re.compile(
 )
 # "这个必须做" is a remark, unless it answers whether to do it ("要不要做防刷" → "要做 这个必须做").
 _BARE_MUST = re.compile(
-    r"^(?:那|就)?(?:这个|这事|这件事|那个)?(?:是)?(?:必须|一定|肯定)(?:要|得)?做(?:的|了)?[吧啊]?$"
+    r"^(?:那|就)?(?:这个|这事|这件事|那个)?(?:是)?(?:必须|一定|肯定)(?:要|得)?(?:做|改|拆|弄|搞|调|查)(?:的|了)?[吧啊]?$"
 )
 _WHETHER = re.compile(r"要不要|做不做|需不需要|上不上|搞不搞")
 
@@ -457,6 +492,47 @@ def _rule_target_or_choice(
     return None
 
 
+_ECHO = re.compile(r"^(?:那就|就|那)(?P<v>[^，]{2,8}?)[吧啊]?$")
+_PICK = re.compile(r"^(?:那就?|就|还是)?(?P<v>[^，你我]{1,6}?)吧$")
+_REJECTED = re.compile(r"不行$|不可以$|不合适$|太[^，]{1,4}了$|风险太大")
+
+
+def _echo_or_pick(parts: Sequence[Clause], sentences: Sequence[Sentence]) -> list[Clause] | None:
+    """A choice made by echoing it ("八点 那就八点", "七天可以 就七天"), or by naming one of
+    the values just put to the room ("七点半还是八点" → "十九号吧 二十号是周日")."""
+    for k in range(len(parts) - 1):
+        echo = _ECHO.match(parts[k + 1].text)
+        if echo is not None and parts[k].text.startswith(echo["v"]):
+            return [parts[k], parts[k + 1]]
+    if not parts:
+        return None
+    pick = _PICK.match(parts[0].text)
+    if pick is None or not _NUMBER.search(pick["v"]):
+        return None
+    k = parts[0].sentence.index
+    line = parts[0].sentence.line
+    before = [s for s in sentences[max(0, k - 3) : k] if s.line < line]
+    if any(pick["v"] in s.text for s in before[-2:]):
+        return list(parts[:2])
+    return None
+
+
+def _staged_plan(parts: Sequence[Clause]) -> list[Clause] | None:
+    """A trial first and the rest after it, often after a rejection ("全量切不行 风险太大 先拿B区
+    试 跑两周 看差错率再说"): the plan is decided despite its trailing 再说."""
+    for k, clause in enumerate(parts):
+        if not _STAGED.search(clause.text):
+            continue
+        start = k
+        while start > 0 and k - start < 2 and _REJECTED.search(parts[start - 1].text):
+            start -= 1
+        end = k + 1
+        if end < len(parts) and re.match(r"^(?:跑|试|做|用)[^，]{1,4}$", parts[end].text):
+            end += 1
+        return list(parts[start:end])
+    return None
+
+
 def _only_time(text: str) -> bool:
     # Only the spans matter here, so any reference time reads them.
     body = _ONLY_TIME_LEAD.sub("", text).rstrip("吧啊")
@@ -472,7 +548,11 @@ def _latest_revisions(decisions: list[Decision], lines: Sequence[TranscriptLine]
         later = decisions[k + 1 : k + 3]
         revised = any(
             (0 < n.line - d.line <= 1 and _REVISION.search(lines[n.line].text.strip(" 嗯好，,")))
-            or (0 < n.line - d.line <= 2 and _similar(n.text, d.text) >= 0.3)
+            or (
+                0 < n.line - d.line <= 2
+                and _similar(n.text, d.text) >= 0.3
+                and "交给" not in n.text  # a hand-over after a choice restates nothing
+            )
             or (
                 0 < n.line - d.line <= 3
                 and _similar(n.text, d.text) >= 0.15
@@ -514,7 +594,9 @@ _OPEN = re.compile(
     # Not settled, parked, or waiting for someone to settle it ("还没拍板", "先挂着", "不是今天能定的",
     # "等院里定了一起说", "年后看看再…").
     r"没拍板|先挂着|挂一挂|先不说了|不是今天能定|今天定不下来|年后(?:看看|再)|"
-    r"等[^，]{1,12}定了(?:再|一起)|一起说$"
+    r"等[^，]{1,12}定了(?:再|一起)|一起说$|"
+    # Left open before and raised again ("上次也没定", "一直没定下来").
+    r"(?:上次|上回|之前|一直)[^，]{0,2}(?:也|都|还)?没(?:定|决定|定下来)"
 )
 
 
@@ -551,6 +633,90 @@ def _has_content(text: str) -> bool:
     return len(_NO_CONTENT.sub("", text)) >= 3
 
 
+# A question put to the room ("周末要不要加开半天门诊", "要是嘉宾放鸽子怎么办 是A还是B", "用哪家"),
+# and an outside party's pending demand ("赞助商说要加钱 让我们签补充协议"): what a deferral in
+# the next turns answers.
+_RAISED = re.compile(
+    r"要不要|能不能|可不可以|到底|怎么办|做不做|还做不做|(?:是|用|走|选)[^，]{1,12}还是|[吗呢]$|"
+    r"(?:用|找|选|去|转移到|放到?|搬到)哪|哪(?:家|个|种|一家)|多少$|给多少|"
+    r"(?:公司|厂家|厂商|那边|对方|甲方|乙方|房东|供应商|平台|客户|物业|赞助商|他们)[^，]{0,4}说要"
+)
+_DEMAND = re.compile(r"说要")
+# A deferral's condition names what it waits on, not the matter ("等我看完预约量再说").
+_CONDITION = re.compile(r"(?:先|还)?(?:等|看|要看|得看|看看)[^，]*$")
+_LEADS = re.compile(r"^(?:好了|好|行|嗯|那|就|今天|这个|那个|这事|我|也|还|先|都|确实|暂时)+")
+# Floor control: a matter sent out of the meeting to go on ("好了好了 补贴的事会后再说").
+_FLOOR_DEFER = re.compile(
+    r"会后(?:再)?(?:说|聊|讨论|商量)|下来(?:再)?(?:说|聊)|私下(?:再)?(?:说|聊)"
+)
+# Thinking aloud about one's own job ("我查了两天还没头绪 我再想想 先放一放").
+_OWN_MUSING = re.compile(r"我(?:再|自己)?(?:想想|琢磨|研究研究)|还没头绪")
+
+
+# A deferral that names its own next step ("要问一下业务方", "等我跟供应链聊完", "先按三个做"):
+# the deferral is the item, as said.
+_PENDING_STEP = re.compile(
+    r"问(?:一下|问)?[^，]{0,2}(?:业务|老板|领导|财务|法务|总部|甲方|客户|对方|那边)|"
+    r"(?:跟|和)[^，]{1,8}(?:聊|商量|沟通|确认|谈)|先按[^，]{1,12}(?:做|来|走)"
+)
+
+
+def _bare_deferral(clause: Clause, cue: re.Match[str]) -> bool:
+    """A deferral that names no matter of its own: what it defers was said before it."""
+    before = _CONDITION.sub("", clause.text[: cue.start()])
+    return len(_NO_CONTENT.sub("", _LEADS.sub("", before))) < 2
+
+
+def _raised_before(
+    sentences: Sequence[Sentence], sentence: Sentence, lines: Sequence[TranscriptLine]
+) -> OpenQuestion | None:
+    """The question (or outside demand) raised in the last three turns that a bare deferral
+    answers, as its own item: the source is the turn that raises it."""
+    for prev in reversed(sentences[: sentence.index]):
+        if prev.line >= sentence.line:
+            continue
+        if sentence.line - prev.line > 3:
+            break
+        if re.search(r"你[^，]{0,12}(?:好用|好吃|好看|贵不贵|怎么样)吗?？$", prev.text):
+            return None
+        parts = clauses_of(prev)
+        hits = [
+            n
+            for n, c in enumerate(parts)
+            if _RAISED.search(c.text)
+            and not _WHEN.search(c.text)
+            and not re.search(r"(?:能不能|可不可以)[^，]*(?:帮|给我)", c.text)
+        ]
+        if not hits:
+            continue
+        between = [x for x in sentences[prev.index + 1 : sentence.index] if x.line > prev.line]
+        if any(
+            (_DECIDED.search(c.text) or re.search(_NEGATIVE_DECIDED, c.text))
+            and not _UNDECIDED.search(c.text)
+            and not _OPINION.search(c.text)
+            for x in between
+            for c in clauses_of(x)
+        ):
+            continue  # answered by a decision before the deferral
+        n = hits[-1]
+        if _DEMAND.search(parts[n].text):
+            span = list(parts[n : n + 3])  # the demand and what it asks for
+        else:
+            first = n
+            while (
+                first > 0
+                and n - first < 2
+                and len(parts[first - 1].text) >= 3
+                and not re.match(r"^(?:还有一个|另外|还有)(?:事|就是)?$", parts[first - 1].text)
+                and not re.search(r"你|我来|负责", parts[first - 1].text)
+            ):
+                first -= 1
+            span = list(parts[first : n + 1])
+        source, line = _source(lines, span)
+        return OpenQuestion(text="，".join(c.text for c in span), source=source, line=line)
+    return None
+
+
 def find_open_questions(
     sentences: Sequence[Sentence], lines: Sequence[TranscriptLine], *, limit: int = 8
 ) -> list[OpenQuestion]:
@@ -565,6 +731,8 @@ def find_open_questions(
             continue
         if any(re.search(_NEGATIVE_DECIDED, c.text) for c in parts):
             continue  # "会员群的事 先不搞 等开春再说": put off by the meeting, a decision
+        if any(_STAGED.search(c.text) for c in parts):
+            continue  # "先拿B区试 跑两周 看差错率再说": a staged plan, decided
         asked = [
             c
             for c in parts
@@ -574,9 +742,18 @@ def find_open_questions(
             # "还得等红十字会给个准话 到底是十个还是二十个": the question is the matter.
             others = [c for c in parts if c not in asked]
             if any(_OPEN.search(c.text) or _UNSURE.search(c.text) for c in others):
-                source, line = _source(lines, asked[:1])
+                span = asked[:1]
+                at = parts.index(asked[0])
+                if (
+                    at > 0
+                    and _topic(parts[at - 1].text)
+                    and not re.match(r"^(?:还有一个|另外|还有)(?:事|就是)?$", parts[at - 1].text)
+                ):
+                    span = [parts[at - 1], *span]  # "加班餐的标准 | 到底要不要提高"
+                source, line = _source(lines, span)
                 if not any(q.line == line for q in out):
-                    out.append(OpenQuestion(text=asked[0].text, source=source, line=line))
+                    text = "，".join(c.text for c in span)
+                    out.append(OpenQuestion(text=text, source=source, line=line))
                 continue
         for i, clause in enumerate(parts):
             deferral = _OPEN.search(clause.text) is not None
@@ -591,6 +768,35 @@ def find_open_questions(
                 continue
             if re.search(r"没问题|不用再|不再|有(?:问题|事)[^，]{0,4}再说", clause.text):
                 continue
+            if _FLOOR_DEFER.search(clause.text):
+                break  # floor control: the matter is listed where it was raised, if open
+            cue = _OPEN.search(clause.text) or _UNSURE.search(clause.text)
+            if (
+                cue is not None
+                and _bare_deferral(clause, cue)
+                and not any(
+                    _has_content(_LEADS.sub("", c.text))
+                    and not _SELF.search(c.text)
+                    and not _CONDITION.match(c.text)
+                    for c in parts[:i]
+                )
+                and not _PENDING_STEP.search(sentence.text)
+            ):
+                # "今天先定不了 等…再说" answers the question just raised: that is the item.
+                raised = _raised_before(sentences, sentence, lines)
+                listed = [q for q in out if 0 < sentence.line - q.line <= 3]
+                if raised is not None and not any(q.line >= raised.line for q in listed):
+                    out.append(raised)
+                    break
+                if listed:
+                    break  # the matter already listed just before
+            if (
+                cue is not None
+                and _OWN_MUSING.search(sentence.text)
+                and not any(_RAISED.search(c.text) for c in parts)
+                and _raised_before(sentences, sentence, lines) is None
+            ):
+                break  # thinking aloud about one's own job
             span = [clause]
             k = i - 1
             if deferral or not _has_content(clause.text):
@@ -824,7 +1030,9 @@ _FLOOR = re.compile(
     r"我就听听|我帮你看$|(?:我|那我)(?:来|先)?(?:说|讲)(?:两|几)句|今天主要[^，]{0,4}(?:事|议题)|^不等了|^我们先开|(?:你|您)(?:先|来)?说(?:吧|一下)?$|"
     # Meeting logistics ("你把麦关一下", "你别打岔", "你把清单念一下", "你留一下 我跟你讲讲").
     r"把?麦(?:克风?)?(?:关|开)|关(?:一下)?麦|别打岔|别插嘴|(?:念|读)一下$|(?:你|您)?(?:先)?留一下|留下来|"
-    r"先把正事说完"
+    r"先把正事说完|"
+    # Passing the floor ("亮亮你先来吧 说说CI的情况").
+    r"(?:你|您)先来吧?$|^(?:先)?说说[^，]{0,8}(?:情况|进度)$"
 )
 # Questions and objections: a request put as a question is answered by its acceptance.
 _ASKING = re.compile(
@@ -1057,6 +1265,14 @@ _GROUP = re.compile(
 )
 
 
+# Any unit addressed as a group ("各个诊室", "各个高校社团", "各个宴会厅的领班"), its deadline
+# within the next few characters.
+_ANY_GROUP = re.compile(r"^(?:那|还有|另外|最后)?各(?:个|位)?(?P<rest>[\u4e00-\u9fff][^，]+)$")
+_HELD_BY_ALL = re.compile(
+    r"^(?:那|还有|另外|最后)?大家(?:手上|手里|手头)的(?P<what>[^，你我]{2,10})$"
+)
+
+
 def _group_item(
     sentence: Sentence,
     lines: Sequence[TranscriptLine],
@@ -1065,11 +1281,60 @@ def _group_item(
 ) -> ActionItem | None:
     parts = clauses_of(sentence)
     for i, clause in enumerate(parts):
+        whole = _ANY_GROUP.match(clause.text)
+        if (
+            whole is not None
+            and i + 1 < len(parts)
+            and not find_times(whole["rest"], context.start)[0]
+        ):
+            # "各个宴会厅的领班 | 明天下班前把年会的桌数报给浩子"
+            nxt = parts[i + 1].text
+            times = find_times(nxt, context.start)[0]
+            if times and times[0].start == 0 and not re.search(r"[你我]", nxt):
+                after = re.sub(r"^(?:之前|以前|前)", "", nxt[times[0].end :])
+                if re.match(r"(?:都|要|得|必须)*(?:把|给|交|报|发)", after):
+                    source, line = _source(lines, parts[i : i + 2])
+                    return ActionItem(
+                        title=_title(after),
+                        source=source,
+                        line=line,
+                        owner=None,
+                        due=_grammar_due(nxt, context),
+                        speaker=speaker,
+                    )
         # "大家…" stays out: it is as often a call to everyone as a job.
         m = _GROUP.match(clause.text)
         if m is None:
-            continue
+            held = _HELD_BY_ALL.match(clause.text)
+            if held is not None and i + 1 < len(parts):
+                # "大家手上的体检报告 下周五之前都交给华子": the things everyone holds, handed in.
+                times = find_times(parts[i + 1].text, context.start)[0]
+                if times and times[0].start == 0:
+                    after = re.sub(r"^(?:之前|以前|前)", "", parts[i + 1].text[times[0].end :])
+                    if re.match(r"(?:都|要|得)*(?:交|报|发|给)", after):
+                        source, line = _source(lines, parts[i : i + 2])
+                        return ActionItem(
+                            title=f"{_title(after)}{held['what']}",
+                            source=source,
+                            line=line,
+                            owner=None,
+                            due=_grammar_due(parts[i + 1].text, context),
+                            speaker=speaker,
+                        )
+            m = _ANY_GROUP.match(clause.text)
+            if m is None:
+                continue
+            times = find_times(m["rest"], context.start)[0]
+            if (
+                not times
+                or times[0].start > 10
+                or re.search(r"[你我他她]", m["rest"][: times[0].start])
+            ):
+                continue
         rest = m["rest"]
+        times = find_times(rest, context.start)[0]
+        if times and 0 < times[0].start <= 10 and m.re is _ANY_GROUP:
+            rest = rest[times[0].start :]  # "各个诊室 | 这周五之前把清单报给芳芳"
         times = find_times(rest, context.start)[0]
         if not times or times[0].start != 0:
             return None  # a job with a deadline; "每个人至少…" is a target
@@ -1409,6 +1674,7 @@ def find_action_items(
             if answered is not None:
                 found.append((answered, sentence))
     for item, sentence in found:
+        _corrected(item, context)
         asked_when = _WHEN.search(clauses_of(sentence)[-1].text) is not None
         if item.due is not None or asked_when:
             item.due = _revised_due(item, lines, context) or item.due
@@ -1606,6 +1872,30 @@ def _continued(items: list[ActionItem]) -> list[ActionItem]:
     return out
 
 
+def _corrected(item: ActionItem, context: MeetingContext) -> None:
+    """A commitment inside a self-correction ("我周四 不对 周四我加班 那就周五晚上把视频剪好"):
+    the job and the due are the ones said after the last restart."""
+    pieces = [clean(p).rstrip("。？") for p in _SOFT.split(item.source) if p.strip()]
+    cuts = [k for k, p in enumerate(pieces) if _TAKEN_BACK.match(p)]
+    if not cuts:
+        return
+    for piece in reversed(pieces[cuts[-1] + 1 :]):
+        if re.search(_DO, piece) and _TIME_WORD.search(piece):
+            item.due = _grammar_due(piece, context) or item.due
+            item.title = _title(_without_lead_time(re.sub(r"^(?:那就|那|就)", "", piece)))
+            return
+
+
+def _own_first_job(asked: ActionItem, item: ActionItem) -> bool:
+    """An acceptance that starts with a job of its own ("明白 我今天先把消毒包数出来" after
+    "你把器械清单列一下"): another object, so another item."""
+    return (
+        len(item.title) >= 4
+        and _similar(asked.title, item.title) == 0
+        and re.search(r"先把|先去", item.source) is not None
+    )
+
+
 def _merged(items: list[ActionItem]) -> list[ActionItem]:
     """One item per owner and job: a job said twice (asked, then accepted) is one item; the
     later due wins (the final version), the fuller title stays."""
@@ -1616,12 +1906,17 @@ def _merged(items: list[ActionItem]) -> list[ActionItem]:
                 o
                 for o in out
                 if o.owner == item.owner
+                # two jobs given to groups are two items unless read from one sentence
+                and (item.owner is not None or o.line == item.line)
                 and (
                     # The one asked accepts with a time or a counter-offer ("好 我周五就贴").
                     (
                         0 < item.line - o.line <= 1
                         and item.speaker == item.owner
                         and o.speaker != item.owner
+                        # ... unless it takes on a first job of its own ("明白 我今天先把消毒包
+                        # 数出来" after "你把器械清单列一下"): another object, another item.
+                        and not _own_first_job(o, item)
                     )
                     or _similar(o.title, item.title) >= 0.4
                     # Two readings of one sentence ("测试让小马帮一下 小马你周三之前把…测一遍").
@@ -1646,6 +1941,7 @@ def _merged(items: list[ActionItem]) -> list[ActionItem]:
                         # a new request after one's own commitment is a job of its own
                         # ("年底之前我把冻品拉一遍" — "小田 你先把单子报给我")
                         and (item.speaker == item.owner or _similar(o.title, item.title) > 0)
+                        and not _own_first_job(o, item)
                     )
                 )
             ),
@@ -1706,7 +2002,9 @@ _WAIT = re.compile(
 # Being away is no job ("我下周出差 不在公司", "我周五要去医院").
 _ABSENCE = re.compile(
     r"(?:出差|请假|休假|调休|年假|病假|婚假|产假|不在公司|不在(?:家|店|办公室)|去医院|看病|体检|回老家|"
-    r"请[^，]{1,3}假|回[趟一]?[^，]{0,2}老家)(?!的)"  # "老请假的学生" names someone else
+    r"请[^，]{1,3}假|回[趟一]?[^，]{0,2}老家)(?!的)|"  # "老请假的学生" names someone else
+    # "下周我要去省里培训 周二周三不在 有事微信"
+    r"(?:周[一二三四五六日天]|那天|这几天|两天)[^，\s]{0,4}不在|有事(?:微信|打电话|电话|找我)"
 )
 # Going by someone's proposal is a decision ("就按老王说的来"), not a job for them.
 _FOLLOW = re.compile(r"(?:^|就|那)按[^，]{0,10}(?:说的|的意见|的方案)(?:来|办|做|走)?$")
@@ -1819,6 +2117,10 @@ _TAG_QUESTION = re.compile(
     r"(?:能|会|行)?(?:做到|做得到|记住了?|记得|明白了?|听到了?|听见了?|能行|可以|没问题|搞得定)吧$"
 )
 _STAFFING = re.compile(r"先(?:开|跑|管|带|守|值)[^，]{0,3}[一二三四五六七八九十\d]+号")
+# A rota or a stand-in is staffing, a decision ("让芳芳顶一下门诊 我跟老郑轮着值晚班").
+_ROTA = re.compile(
+    r"轮着(?:来|值|上|带|守)|轮流(?:值|来|上|带|守)|让[^，]{1,4}顶(?:一下)?(?:门诊|班|岗)"
+)
 
 
 def _talk_not_work(pieces: Sequence[str], item: ActionItem) -> bool:
@@ -1833,9 +2135,14 @@ def _talk_not_work(pieces: Sequence[str], item: ActionItem) -> bool:
         for p in pieces
     ):
         return True
-    if any(_TAKEN_BACK.match(p) for p in pieces[1:3]):
-        return True
-    if _STAFFING.search(head):
+    for k, piece in enumerate(pieces[1:3], 1):
+        # A restart takes the job back, unless a corrected job follows it ("我周四 不对 周四
+        # 我加班 那就周五晚上把视频剪好").
+        if _TAKEN_BACK.match(piece) and not any(
+            re.search(_DO, later) and _TIME_WORD.search(later) for later in pieces[k + 1 :]
+        ):
+            return True
+    if _STAFFING.search(head) or _ROTA.search(item.source):
         return True
     # A rule or a penalty announced ("从今天开始 谁再…一单罚五十"): a decision.
     return bool(

@@ -25,6 +25,8 @@ _REPLY = re.compile(
 )
 _SELF_INTRO = re.compile(r"我是(?:[\u4e00-\u9fff]{0,6}的)?([\u4e00-\u9fffA-Za-z]{2,8})")
 _YOU_AFTER = re.compile(r"^\s*(?:你们?|您)")
+# A turn that puts a question to the one it calls on.
+_PUT_TO = re.compile(r"[吗呢？?]\s*$|要不要|怎么办|什么时候|能不能|是不是|还是[^，\s]{1,12}\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +84,11 @@ def recognise_speakers(
                     tally[display] += 3
         if i > 0 and lines[i - 1].speaker != label:
             called = addressee(lines[i - 1].text, roster)
-            if called is not None and _REPLY.match(line.text):
+            if called is not None and (
+                _REPLY.match(line.text) or _PUT_TO.search(lines[i - 1].text)
+            ):
+                # An acceptance, or the answer to a question put to the one called on
+                # ("鹃姐 那冷库二号门那个漏冷的问题呢" — "门封条我找原厂…").
                 tally[called] += 2
             elif called is not None:
                 tally[called] += 1
