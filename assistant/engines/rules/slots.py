@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
@@ -229,12 +228,12 @@ _ONE_VERB_BEFORE_YIXIA = re.compile(
 
 @lru_cache(maxsize=1)
 def _verb_tags() -> Mapping[str, str]:
-    """jieba's dictionary tags (loaded once; the learned gate loads the same dictionary)."""
-    import jieba
+    """jieba's dictionary tags (loaded once, by the loader the learned gate uses)."""
     import jieba.posseg
 
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
+    from assistant.engines.learned.features import _jieba
+
+    _jieba()
     table: Mapping[str, str] = jieba.posseg.dt.word_tag_tab
     return table
 

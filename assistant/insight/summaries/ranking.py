@@ -14,11 +14,9 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from functools import lru_cache
-from typing import Any
 
 from assistant.insight.summaries.model import Sentence, Topic
-from assistant.insight.summaries.spoken import is_chitchat
+from assistant.insight.summaries.spoken import _jieba, is_chitchat
 from assistant.ports import Embedder
 
 __all__ = [
@@ -46,17 +44,6 @@ _STOPWORDS = frozenset(
     """.split()
 )
 _CONTENT = re.compile(r"[\u4e00-\u9fff]{2,}|[A-Za-z][A-Za-z0-9.+#-]{1,}|\d+(?:\.\d+)?%?")
-
-
-@lru_cache(maxsize=1)
-def _jieba() -> Any:
-    try:
-        import jieba
-    except ImportError:  # pragma: no cover - jieba is a declared dependency
-        return None
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
-    return jieba
 
 
 def tokenize(text: str) -> list[str]:
