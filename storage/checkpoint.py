@@ -82,15 +82,18 @@ class WalCheckpointer:
         state = self._wal_state()
         if state[0] == 0 or state == self._seen:
             return False
-        _, logged, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        _, logged, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         self.checkpoints += 1
         if logged * self._page_size >= self.restart_bytes:
             # The passive pass copied nearly everything; this one waits (at most the
             # connection's short busy timeout) for the writer and the readers to let go, so
             # that the next commit starts the log from its beginning.
-            conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+            _, logged, copied = conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
             self.restarts += 1
-        self._seen = self._wal_state()
+        # Only a log copied back whole is done with: a pass that a reader's snapshot or a commit
+        # in flight stopped short is tried again next turn, though nothing is written meanwhile
+        # (else the rest waited for the next write, however long that took).
+        self._seen = self._wal_state() if copied >= logged else (0, 0)
         return True
 
     def _loop(self, stop: threading.Event) -> None:

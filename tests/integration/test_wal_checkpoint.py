@@ -111,3 +111,28 @@ def test_memory_databases_have_no_checkpointer() -> None:
     with engine.connect() as conn:
         assert conn.execute(text("SELECT 1")).scalar() == 1
     engine.dispose()
+
+
+def test_a_pass_a_reader_stopped_short_is_finished_without_another_write(tmp_path: Path) -> None:
+    path = tmp_path / "q.db"
+    engine = make_engine(f"sqlite:///{path}")
+    checkpointer = checkpointer_of(engine)
+    assert checkpointer is not None
+    checkpointer.stop()  # turns are taken by hand below
+    _fill(engine, 300)
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM filler").fetchone()  # a snapshot at this frame
+    _fill(engine, 300)  # written after the snapshot: a passive pass cannot copy these yet
+    own = sqlite3.connect(path, timeout=0.05, isolation_level=None)
+    assert checkpointer.run_once(own)
+    logged, copied = _log_state(path)
+    assert 0 < copied < logged  # stopped short at the reader's snapshot
+    reader.execute("COMMIT")
+    reader.close()
+    # No write since: the next turn still finishes the copy.
+    assert checkpointer.run_once(own)
+    logged, copied = _log_state(path)
+    assert logged == copied
+    own.close()
+    engine.dispose()
