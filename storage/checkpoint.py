@@ -29,6 +29,11 @@ __all__ = ["WalCheckpointer"]
 
 log = logging.getLogger(__name__)
 
+# The WAL file's layout (sqlite.org/fileformat.html): a 32-byte header, then frames of a
+# 24-byte header and a page each.
+_WAL_HEADER = 32
+_FRAME_HEADER = 24
+
 
 class WalCheckpointer:
     def __init__(
@@ -90,10 +95,14 @@ class WalCheckpointer:
             # that the next commit starts the log from its beginning.
             _, logged, copied = conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
             self.restarts += 1
-        # Only a log copied back whole is done with: a pass that a reader's snapshot or a commit
-        # in flight stopped short is tried again next turn, though nothing is written meanwhile
-        # (else the rest waited for the next write, however long that took).
-        self._seen = self._wal_state() if copied >= logged else (0, 0)
+        # Only a log copied back whole is done with; else the next turn tries again, though
+        # nothing is written meanwhile (the rest waited for the next write, however long that
+        # took). Short: a reader's snapshot stopped the copy, or a commit was in flight — its
+        # frames already in the file (so the file's state below is already the final one) but
+        # not yet in the log's index, which is all a checkpoint sees.
+        after = self._wal_state()
+        in_file = max(0, (after[0] - _WAL_HEADER) // (self._page_size + _FRAME_HEADER))
+        self._seen = after if copied >= logged and in_file <= logged else (0, 0)
         return True
 
     def _loop(self, stop: threading.Event) -> None:
