@@ -11,16 +11,15 @@ Pure and cheap: no I/O; jieba's dictionary is loaded once, on first use.
 
 from __future__ import annotations
 
-import logging
 import re
 import zlib
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from assistant.engines.rules.people import Mention, Roster
+from assistant.engines.rules.text import jieba_module as _jieba
 from assistant.engines.rules.text import normalize
 from assistant.engines.rules.timeslots import find_times
 
@@ -59,15 +58,6 @@ _PERSON = {
 }
 _EN_WORD = re.compile(r"[a-z][a-z']*")
 _SPACE = re.compile(r"\s+")
-
-
-@lru_cache(maxsize=1)
-def _jieba() -> Any:
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
-    return jieba
 
 
 def warm_up() -> None:

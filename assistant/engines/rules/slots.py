@@ -13,7 +13,7 @@ from assistant.engines.rules.lexicon import (
     LOCATION_ROOM,
     PRIORITY,
 )
-from assistant.engines.rules.text import strip_particles
+from assistant.engines.rules.text import jieba_module, strip_particles
 
 __all__ = [
     "agenda_items",
@@ -231,9 +231,7 @@ def _verb_tags() -> Mapping[str, str]:
     """jieba's dictionary tags (loaded once, by the loader the learned gate uses)."""
     import jieba.posseg
 
-    from assistant.engines.learned.features import _jieba
-
-    _jieba()
+    jieba_module()
     table: Mapping[str, str] = jieba.posseg.dt.word_tag_tab
     return table
 
